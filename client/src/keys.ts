@@ -1,0 +1,361 @@
+// "My keys" page: list the signed-in person's security keys; rename, report lost, sign out.
+import { ApiError, api, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
+import type { Credential, CredentialState, Identity } from './common.js';
+
+renderHeader('keys');
+
+const STATE_WORDS: Record<CredentialState, string> = {
+  issued: 'Registered, not yet activated',
+  active: 'Active',
+  suspended: 'Suspended',
+  revoked: 'Revoked',
+  expired: 'Expired',
+};
+
+const tbody = byId<HTMLTableSectionElement>('credentials-body');
+const dialog = byId<HTMLDialogElement>('report-lost-dialog');
+const dialogForm = byId<HTMLFormElement>('report-lost-form');
+const noteInput = byId<HTMLTextAreaElement>('report-lost-note');
+const confirmButton = byId<HTMLButtonElement>('report-lost-confirm');
+const signoutButton = byId<HTMLButtonElement>('signout-button');
+
+let credentials: Credential[] = [];
+let signedIn = false;
+let editingId: string | null = null;
+let reportingId: string | null = null;
+
+// ------------------------------------------------------------------ loading
+
+void load();
+
+async function load(): Promise<void> {
+  setStatus('Loading your keys…');
+  let identity: Identity;
+  try {
+    ({ identity } = await api<{ identity: Identity; session: { credentialId: string } }>('GET', '/api/me'));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      setStatus('');
+      showSignedOut('Sign in with your security key to see and manage your keys.', 'Not signed in', false);
+    } else {
+      showError(err, { context: 'Your account could not be loaded.' });
+    }
+    return;
+  }
+  signedIn = true;
+  byId('identity-name').textContent = identity.name;
+  byId('identity-email').textContent = identity.email;
+  byId('account').hidden = false;
+  await refresh();
+}
+
+async function refresh(): Promise<boolean> {
+  try {
+    ({ credentials } = await api<{ credentials: Credential[] }>('GET', '/api/me/credentials'));
+  } catch (err) {
+    if (!handleSessionEnd(err)) showError(err, { context: 'Your keys could not be loaded.' });
+    return false;
+  }
+  render();
+  byId('keys').hidden = false;
+  setStatus(credentials.length === 1 ? 'You have 1 security key.' : `You have ${credentials.length} security keys.`);
+  return true;
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render(): void {
+  tbody.replaceChildren(...credentials.map(row));
+  byId('no-credentials').hidden = credentials.length > 0;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, testid?: string, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (testid) e.dataset['testid'] = testid;
+  e.append(...children);
+  return e;
+}
+
+function hidden(text: string): HTMLSpanElement {
+  const s = el('span', undefined, text);
+  s.className = 'visually-hidden';
+  return s;
+}
+
+/** "reported_lost" -> "reported lost"; free text is shown as is. */
+function reasonWords(reason: string): string {
+  return /^[a-z0-9]+([_-][a-z0-9]+)*$/i.test(reason) ? reason.replace(/[_-]+/g, ' ').toLowerCase() : reason;
+}
+
+function row(c: Credential): HTMLTableRowElement {
+  const tr = el('tr', 'credential-row');
+  tr.dataset['credentialId'] = c.id;
+  tr.dataset['state'] = c.state;
+  if (c.current) tr.dataset['current'] = 'true';
+
+  // Name (row header), or the inline rename form.
+  const name = el('th');
+  name.scope = 'row';
+  if (editingId === c.id) {
+    name.append(renameForm(c));
+  } else {
+    name.append(el('span', 'credential-label', c.label));
+    if (c.current && signedIn) {
+      const tag = el('span', 'credential-current', 'Used for this sign-in');
+      tag.className = 'tag';
+      name.append(' ', tag);
+    }
+  }
+
+  const model = el('td', 'credential-model', c.model ?? 'Unknown model');
+
+  const state = el('td', 'credential-state');
+  const stateText = el('span', 'credential-state-text', STATE_WORDS[c.state] ?? c.state);
+  stateText.className = `state state-${c.state}`;
+  state.append(stateText);
+  if (c.stateReason) state.append(' ', el('span', 'credential-state-reason', `(${reasonWords(c.stateReason)})`));
+  if (c.state === 'issued' && c.expiresAt) {
+    state.append(el('br'), el('span', 'credential-expires', 'Activate by ', timeElement(c.expiresAt)));
+  }
+
+  const created = el('td', 'credential-created', timeElement(c.createdAt));
+  const lastUsed = el('td', 'credential-last-used', timeElement(c.lastUsedAt, 'Never'));
+
+  const actions = el('td', 'credential-actions');
+  if (signedIn && editingId !== c.id) {
+    if (c.state !== 'revoked') {
+      const rename = el('button', 'rename-button', 'Rename', hidden(` ${c.label}`));
+      rename.type = 'button';
+      rename.addEventListener('click', () => startRename(c.id));
+      actions.append(rename);
+    }
+    if (c.state === 'active') {
+      const lost = el('button', 'report-lost-button', 'Report lost', hidden(` ${c.label}`));
+      lost.type = 'button';
+      lost.className = 'danger-button';
+      lost.addEventListener('click', () => openReportLost(c.id));
+      actions.append(' ', lost);
+    }
+    if (c.state === 'issued') {
+      const link = el('a', 'activate-link', 'Activate', hidden(` ${c.label}`));
+      link.href = '/activate.html';
+      actions.append(' ', link);
+    }
+  }
+
+  tr.append(name, model, state, created, lastUsed, actions);
+  return tr;
+}
+
+function rowButton(id: string, testid: string): HTMLElement | null {
+  const tr = Array.from(tbody.rows).find((r) => r.dataset['credentialId'] === id);
+  return tr?.querySelector<HTMLElement>(`[data-testid="${testid}"]`) ?? null;
+}
+
+// ------------------------------------------------------------------- rename
+
+function renameForm(c: Credential): HTMLFormElement {
+  const form = el('form', 'rename-form');
+  form.noValidate = true;
+  form.className = 'rename-form';
+  const inputId = `rename-input-${c.id}`;
+  const label = el('label', undefined, `New name for “${c.label}”`);
+  label.htmlFor = inputId;
+  label.className = 'visually-hidden';
+  const input = el('input', 'rename-input');
+  input.id = inputId;
+  input.name = 'label';
+  input.type = 'text';
+  input.required = true;
+  input.autocomplete = 'off';
+  input.value = c.label;
+  const save = el('button', 'rename-save', 'Save');
+  save.type = 'submit';
+  const cancel = el('button', 'rename-cancel', 'Cancel');
+  cancel.type = 'button';
+  cancel.className = 'secondary-button';
+
+  const stop = (): void => {
+    editingId = null;
+    render();
+    rowButton(c.id, 'rename-button')?.focus();
+  };
+  cancel.addEventListener('click', () => {
+    clearMessages(form);
+    stop();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      clearMessages(form);
+      stop();
+    }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void (async () => {
+      clearMessages(form);
+      const newLabel = input.value.trim();
+      if (!newLabel) {
+        showError(new Error('Enter a name for the key.'), { invalid: input });
+        return;
+      }
+      save.disabled = true;
+      cancel.disabled = true;
+      form.setAttribute('aria-busy', 'true');
+      try {
+        const { credential } = await api<{ credential: Partial<Credential> }>(
+          'PATCH',
+          `/api/me/credentials/${encodeURIComponent(c.id)}`,
+          { label: newLabel },
+        );
+        replace(c.id, credential);
+        editingId = null;
+        render();
+        setStatus(`The key is now called “${credential.label ?? newLabel}”.`);
+        rowButton(c.id, 'rename-button')?.focus();
+      } catch (err) {
+        save.disabled = false;
+        cancel.disabled = false;
+        form.removeAttribute('aria-busy');
+        if (!handleSessionEnd(err)) showError(err, { form, invalid: err instanceof ApiError && err.status === 400 ? input : null });
+      }
+    })();
+  });
+  form.append(label, input, ' ', save, ' ', cancel);
+  return form;
+}
+
+function startRename(id: string): void {
+  clearMessages();
+  editingId = id;
+  render();
+  const input = document.getElementById(`rename-input-${id}`);
+  if (input instanceof HTMLInputElement) {
+    input.focus();
+    input.select();
+  }
+}
+
+/** Merges the server's answer into our copy (the answer may carry only some fields). */
+function replace(id: string, update: Partial<Credential>): Credential | undefined {
+  const i = credentials.findIndex((c) => c.id === id);
+  const old = credentials[i];
+  if (!old) return undefined;
+  const merged: Credential = { ...old, ...update, current: update.current ?? old.current };
+  credentials[i] = merged;
+  return merged;
+}
+
+// -------------------------------------------------------------- report lost
+
+function openReportLost(id: string): void {
+  const c = credentials.find((x) => x.id === id);
+  if (!c) return;
+  clearMessages();
+  reportingId = id;
+  byId('report-lost-label').textContent = c.label;
+  byId('report-lost-current-warning').hidden = !c.current;
+  noteInput.value = '';
+  confirmButton.disabled = false;
+  dialog.showModal();
+  noteInput.focus();
+}
+
+byId('report-lost-cancel').addEventListener('click', () => dialog.close());
+
+dialog.addEventListener('close', () => {
+  const id = reportingId;
+  reportingId = null;
+  // Return focus to the row's button if it is still there.
+  if (id) rowButton(id, 'report-lost-button')?.focus();
+});
+
+dialogForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const id = reportingId;
+  const c = credentials.find((x) => x.id === id);
+  if (!id || !c) {
+    dialog.close();
+    return;
+  }
+  void (async () => {
+    confirmButton.disabled = true;
+    const note = noteInput.value.trim();
+    try {
+      const { credential } = await api<{ credential: Partial<Credential> }>(
+        'POST',
+        `/api/me/credentials/${encodeURIComponent(id)}/report-lost`,
+        note ? { note } : {},
+      );
+      reportingId = null;
+      dialog.close();
+      replace(id, { state: 'suspended', ...credential });
+      const message = `“${c.label}” is reported lost and suspended. It can no longer be used to sign in.`;
+      if (c.current) {
+        // The session was tied to this key and has ended.
+        signedIn = false;
+        render();
+        showSignedOut(
+          `${message} Because it was the key you signed in with, you have been signed out. Sign in with another active key, or contact the helpdesk.`,
+          'You have been signed out',
+        );
+        return;
+      }
+      render();
+      setStatus(message);
+      focusElement(byId('keys-heading'));
+      // Pick up anything else the server changed; a 401 here means the session ended.
+      await refresh();
+      setStatus(message);
+    } catch (err) {
+      reportingId = null;
+      dialog.close();
+      if (!handleSessionEnd(err)) showError(err, { context: `“${c.label}” was not reported lost.` });
+    } finally {
+      confirmButton.disabled = false;
+    }
+  })();
+});
+
+// ----------------------------------------------------------------- sign out
+
+signoutButton.addEventListener('click', () => {
+  void (async () => {
+    clearMessages();
+    signoutButton.disabled = true;
+    try {
+      await api<void>('POST', '/api/signout', {});
+      signedIn = false;
+      credentials = [];
+      tbody.replaceChildren();
+      byId('keys').hidden = true;
+      setStatus('You have signed out.');
+      showSignedOut('You have signed out. You can close this window, or sign in again.', 'Signed out');
+    } catch (err) {
+      if (!handleSessionEnd(err)) showError(err, { context: 'You could not be signed out.' });
+    } finally {
+      signoutButton.disabled = false;
+    }
+  })();
+});
+
+// ------------------------------------------------------------- session end
+
+/** A 401 after loading means the session has ended: say so and offer sign-in. */
+function handleSessionEnd(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err.status !== 401 || !signedIn) return false;
+  signedIn = false;
+  editingId = null;
+  render();
+  showSignedOut('Your session has ended. Sign in again to manage your keys.', 'Session ended');
+  return true;
+}
+
+function showSignedOut(message: string, heading: string, focus = true): void {
+  byId('account').hidden = true;
+  byId('signed-out-heading').textContent = heading;
+  byId('signed-out-message').textContent = message;
+  byId('signed-out').hidden = false;
+  if (focus) focusElement(byId('signed-out-heading'));
+}

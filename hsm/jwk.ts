@@ -1,0 +1,58 @@
+/**
+ * EC P-256 public keys as JWK (RFC 7517/7518) and their RFC 7638 thumbprint.
+ */
+import { createHash, createPublicKey } from 'node:crypto';
+
+export interface EcP256PublicJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  /** base64url of the 32-byte X coordinate */
+  x: string;
+  /** base64url of the 32-byte Y coordinate */
+  y: string;
+}
+
+const COORDINATE_LENGTH = 32;
+const UNCOMPRESSED_POINT_LENGTH = 1 + 2 * COORDINATE_LENGTH; // 04 || X || Y
+
+/**
+ * The uncompressed point from a CKA_EC_POINT value. PKCS#11 says the value is
+ * the DER encoding of an OCTET STRING wrapping the point (04 41 04||X||Y);
+ * some modules return the raw point (04||X||Y). Both are accepted; anything
+ * else (compressed points, other curves) is refused.
+ */
+export function uncompressedPointFromEcPoint(ecPoint: Uint8Array): Uint8Array {
+  const bytes = Uint8Array.from(ecPoint);
+  if (bytes.length === UNCOMPRESSED_POINT_LENGTH && bytes[0] === 0x04) return bytes;
+  if (
+    bytes.length === UNCOMPRESSED_POINT_LENGTH + 2 &&
+    bytes[0] === 0x04 && // OCTET STRING
+    bytes[1] === UNCOMPRESSED_POINT_LENGTH &&
+    bytes[2] === 0x04 // uncompressed point
+  ) {
+    return bytes.subarray(2);
+  }
+  throw new Error(`CKA_EC_POINT is not an uncompressed P-256 point (${bytes.length} bytes)`);
+}
+
+/** The JWK for a P-256 CKA_EC_POINT value (wrapped or raw); throws if the point is not on P-256. */
+export function ecPointToJwk(ecPoint: Uint8Array): EcP256PublicJwk {
+  const point = uncompressedPointFromEcPoint(ecPoint);
+  const x = point.subarray(1, 1 + COORDINATE_LENGTH);
+  const y = point.subarray(1 + COORDINATE_LENGTH);
+  const jwk: EcP256PublicJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: Buffer.from(x).toString('base64url'),
+    y: Buffer.from(y).toString('base64url'),
+  };
+  // Refuses points that are not on the curve.
+  createPublicKey({ key: { ...jwk }, format: 'jwk' });
+  return jwk;
+}
+
+/** RFC 7638 thumbprint: base64url(SHA-256) of the members crv, kty, x, y in that order, no spaces. */
+export function jwkThumbprint(jwk: EcP256PublicJwk): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  return createHash('sha256').update(canonical, 'utf8').digest('base64url');
+}

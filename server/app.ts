@@ -1,0 +1,124 @@
+/**
+ * Builds the Express app from its ports. Never listens: main.ts and the tests do.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+import type { Gateway } from './core/Gateway.js';
+import { ForbiddenError, GatewayError, NotFoundError, UnauthenticatedError } from './errors.js';
+import { cookieNames, readCookie } from './http/cookies.js';
+import { errorBoundary } from './http/problem.js';
+import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
+import { buildRoutes, type HealthSource } from './http/routes.js';
+import type { Logger } from './logger.js';
+
+export interface AppPorts {
+  gateway: Gateway;
+  config: Readonly<Config>;
+  log: Logger;
+  hsm: HealthSource | undefined;
+  outboxDescription: string;
+  schemaVersion: () => number;
+  /** Built client to serve at / (client/dist); omitted in API-only tests. */
+  clientDir?: string;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function buildApp(ports: AppPorts): express.Express {
+  const { gateway, config, log } = ports;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"], formAction: ["'self'"] },
+      },
+      strictTransportSecurity: config.secureCookies,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+
+  const api = express.Router();
+  api.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (STATE_CHANGING.has(req.method)) {
+      // CSRF: state changes come from our own origin only, as JSON (which forces a CORS preflight).
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== config.origin) {
+        next(new ForbiddenError('CSRF_CHECK_FAILED', 'Cross-origin requests are not accepted.'));
+        return;
+      }
+      if (req.headers['sec-fetch-site'] === 'cross-site') {
+        next(new ForbiddenError('CSRF_CHECK_FAILED', 'Cross-site requests are not accepted.'));
+        return;
+      }
+      if (!req.is('application/json')) {
+        next(new GatewayError('UNSUPPORTED_MEDIA_TYPE', 415, 'Send the request body as application/json.'));
+        return;
+      }
+    }
+    next();
+  });
+  api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json' }));
+
+  const names = cookieNames(config.secureCookies);
+  api.use((req: Request, res: Response, next: NextFunction) => {
+    const sid = readCookie(req, names.session);
+    if (sid) {
+      const view = gateway.resolveSession(sid);
+      if (view) res.locals['session'] = view;
+    }
+    next();
+  });
+
+  const routes: RouteSpec[] = buildRoutes({
+    gateway,
+    config,
+    hsm: ports.hsm,
+    outboxDescription: ports.outboxDescription,
+    schemaVersion: ports.schemaVersion,
+  });
+  for (const r of routes) {
+    const subPath = r.path.replace(/^\/api/, '');
+    api[r.method](subPath, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        if (r.access.kind !== 'public' && !res.locals['session']) throw new UnauthenticatedError();
+        if (r.access.kind === 'role') {
+          const view = res.locals['session'];
+          if (!view || typeof view !== 'object' || !('identity' in view)) throw new UnauthenticatedError();
+          // A role is checked on the server for every action (and again in the core for keys).
+          gateway.requireRole((view.identity as { id: string }).id, r.access.role);
+        }
+        const body = r.body ? parseBody(r.body, req.body ?? {}) : undefined;
+        await r.handler({ req, res, body });
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+  const doc = openApiDocument(routes, { title: 'NSIS hardware-key gateway API', version: '0.1.0', serverUrl: config.origin });
+  api.get('/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
+  api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
+  app.use('/api', api);
+
+  if (ports.clientDir && fs.existsSync(ports.clientDir)) {
+    app.use(express.static(ports.clientDir, { index: 'index.html', extensions: ['html'] }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('The client is not built. Run `npm start`, which builds it.');
+    });
+  }
+  app.use((req, _res, next) => next(new NotFoundError(`Nothing at ${req.path}.`)));
+  app.use(errorBoundary(log));
+  return app;
+}
+
+export function clientDistDir(root: string): string {
+  return path.join(root, 'client', 'dist');
+}

@@ -1,0 +1,185 @@
+/**
+ * Configuration: process.env -> frozen, typed config. Fails fast naming the bad key.
+ * Every key is documented in README.md ("Configuration").
+ */
+import path from 'node:path';
+import { isValidCvr } from './domain/cvr.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`Configuration error in ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type OutboxKind = 'file' | 'smtp';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string | undefined;
+  passwordFile: string | undefined;
+  from: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  origin: string;
+  rpId: string;
+  rpName: string;
+  varDir: string;
+  dbFile: string;
+  secretFile: string;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  logLevel: LogLevel;
+  enrolmentTtlMinutes: number;
+  activationCodeTtlMinutes: number;
+  challengeTtlSeconds: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteMinutes: number;
+  outbox: OutboxKind;
+  outboxDir: string;
+  smtp: SmtpConfig | undefined;
+  seedDemo: boolean;
+  demo: { orgName: string; orgCvr: string; adminName: string; adminEmail: string };
+  hsm: { modulePath: string; tokenLabel: string; pinFile: string; pinFromEnv: string | undefined };
+  /** Cookies get Secure and the __Host- prefix unless the origin is http://localhost. */
+  secureCookies: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, key: string, fallback: string): string {
+  const v = env[key];
+  if (v === undefined || v === '') return fallback;
+  return v;
+}
+
+function optional(env: Env, key: string): string | undefined {
+  const v = env[key];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, `expected a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(key, `expected true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const hit = allowed.find((a) => a === raw);
+  if (!hit) throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return hit;
+}
+
+/** Builds the configuration from an environment. `cwd` anchors relative paths. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
+  const port = int(env, 'GATEWAY_PORT', 3000, 0, 65535);
+  const host = str(env, 'GATEWAY_HOST', '127.0.0.1');
+  const originRaw = str(env, 'GATEWAY_ORIGIN', `http://localhost:${port}`);
+  let originUrl: URL;
+  try {
+    originUrl = new URL(originRaw);
+  } catch {
+    throw new ConfigError('GATEWAY_ORIGIN', `not a URL: "${originRaw}"`);
+  }
+  if (originUrl.origin !== originRaw.replace(/\/$/, '')) {
+    throw new ConfigError('GATEWAY_ORIGIN', 'must be a bare origin such as https://idp.example.dk (no path)');
+  }
+  const isLocalhost = originUrl.hostname === 'localhost' || originUrl.hostname === '127.0.0.1';
+  if (originUrl.protocol !== 'https:' && !isLocalhost) {
+    // NSIS 4.1.6 (Low) 2: channels exchanging personal data are protected against interception.
+    throw new ConfigError('GATEWAY_ORIGIN', 'must use https:// unless it is localhost');
+  }
+  const rpId = str(env, 'GATEWAY_RP_ID', originUrl.hostname);
+  if (originUrl.hostname !== rpId && !originUrl.hostname.endsWith(`.${rpId}`)) {
+    throw new ConfigError('GATEWAY_RP_ID', `"${rpId}" is not the origin's host or a registrable suffix of it`);
+  }
+
+  const varDir = path.resolve(cwd, str(env, 'GATEWAY_VAR_DIR', 'var'));
+  const outbox = oneOf<OutboxKind>(env, 'GATEWAY_OUTBOX', 'file', ['file', 'smtp']);
+  let smtp: SmtpConfig | undefined;
+  if (outbox === 'smtp') {
+    const smtpHost = optional(env, 'GATEWAY_SMTP_HOST');
+    if (!smtpHost) throw new ConfigError('GATEWAY_SMTP_HOST', 'required when GATEWAY_OUTBOX=smtp');
+    const from = optional(env, 'GATEWAY_SMTP_FROM');
+    if (!from) throw new ConfigError('GATEWAY_SMTP_FROM', 'required when GATEWAY_OUTBOX=smtp');
+    const passwordFile = optional(env, 'GATEWAY_SMTP_PASSWORD_FILE');
+    smtp = {
+      host: smtpHost,
+      port: int(env, 'GATEWAY_SMTP_PORT', 587, 1, 65535),
+      secure: bool(env, 'GATEWAY_SMTP_SECURE', false),
+      user: optional(env, 'GATEWAY_SMTP_USER'),
+      passwordFile: passwordFile ? path.resolve(cwd, passwordFile) : undefined,
+      from,
+      rejectUnauthorized: bool(env, 'GATEWAY_SMTP_TLS_REJECT_UNAUTHORIZED', true),
+    };
+  }
+
+  const orgCvr = str(env, 'GATEWAY_DEMO_ORG_CVR', '12345674');
+  if (!isValidCvr(orgCvr)) {
+    throw new ConfigError('GATEWAY_DEMO_ORG_CVR', 'must be an 8-digit CVR number with a valid modulus-11 check digit');
+  }
+  const challengeTtlSeconds = int(env, 'GATEWAY_CHALLENGE_TTL_SECONDS', 120, 10, 120);
+
+  const config: Config = {
+    port,
+    host,
+    origin: originUrl.origin,
+    rpId,
+    rpName: str(env, 'GATEWAY_RP_NAME', 'Local IdP'),
+    varDir,
+    dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
+    secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
+    bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
+    trustProxy: bool(env, 'GATEWAY_TRUST_PROXY', false),
+    logLevel: oneOf<LogLevel>(env, 'GATEWAY_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
+    enrolmentTtlMinutes: int(env, 'GATEWAY_ENROLMENT_TTL_MINUTES', 24 * 60, 1, 30 * 24 * 60),
+    activationCodeTtlMinutes: int(env, 'GATEWAY_ACTIVATION_CODE_TTL_MINUTES', 30, 1, 7 * 24 * 60),
+    challengeTtlSeconds,
+    sessionIdleMinutes: int(env, 'GATEWAY_SESSION_IDLE_MINUTES', 15, 1, 24 * 60),
+    sessionAbsoluteMinutes: int(env, 'GATEWAY_SESSION_ABSOLUTE_MINUTES', 8 * 60, 1, 7 * 24 * 60),
+    outbox,
+    outboxDir: path.resolve(cwd, str(env, 'GATEWAY_OUTBOX_DIR', path.join(varDir, 'outbox'))),
+    smtp,
+    seedDemo: bool(env, 'GATEWAY_SEED_DEMO', true),
+    demo: {
+      orgName: str(env, 'GATEWAY_DEMO_ORG_NAME', 'Demo Organisation ApS'),
+      orgCvr,
+      adminName: str(env, 'GATEWAY_DEMO_ADMIN_NAME', 'First Administrator'),
+      adminEmail: str(env, 'GATEWAY_DEMO_ADMIN_EMAIL', 'admin@demo.example'),
+    },
+    hsm: {
+      modulePath: str(env, 'GATEWAY_HSM_MODULE', '/usr/lib/softhsm/libsofthsm2.so'),
+      tokenLabel: str(env, 'GATEWAY_HSM_TOKEN_LABEL', 'gateway'),
+      pinFile: path.resolve(cwd, str(env, 'GATEWAY_HSM_PIN_FILE', path.join(varDir, 'hsm-user.pin'))),
+      pinFromEnv: optional(env, 'GATEWAY_HSM_PIN'),
+    },
+    secureCookies: originUrl.protocol === 'https:',
+  };
+  if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
+    throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,852 @@
+/**
+ * The gateway's use cases over its ports (store, clock, outbox, secret key). No HTTP here: the
+ * edge validates input and maps results; this file decides. Every state change runs in one
+ * transaction with its audit event and its notifications (CONVENTIONS 3-4).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { JsonValue } from '../audit/canonicalJson.js';
+import {
+  buildAuthenticationOptions,
+  buildRegistrationOptions,
+  challengeOf,
+  counterWentBackwards,
+  verifyAssertion,
+  verifyRegistration,
+} from '../ceremonies/index.js';
+import { addMinutes, addSeconds, type Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import {
+  SYSTEM_ACTOR,
+  type Actor,
+  type AssignedRole,
+  type AssuranceLevel,
+  type Credential,
+  type Identity,
+  type Organisation,
+  type ReasonCode,
+} from '../domain/types.js';
+import {
+  ActivationError,
+  CeremonyError,
+  EnrolmentError,
+  ForbiddenError,
+  GatewayError,
+  LifecycleError,
+  NotFoundError,
+  SignInFailedError,
+  ValidationError,
+} from '../errors.js';
+import { decideTransition, type Evidence, type LifecycleAction, type TransitionRow } from '../lifecycle/index.js';
+import type { Logger } from '../logger.js';
+import type { OutboxDispatcher } from '../outbox/index.js';
+import {
+  hashesEqual,
+  keyedHash,
+  normaliseCode,
+  plainHash,
+  randomActivationCode,
+  randomToken,
+} from '../security/oneTimeSecrets.js';
+import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
+import { activationCodeMail, bindingEndedMail, cloneAlertMail, transitionMail, type Mail } from './notifications.js';
+
+/** NSIS 3.2.2: codes lock after this many wrong attempts. */
+export const MAX_CODE_ATTEMPTS = 5;
+const LABEL_MAX = 64;
+
+export interface GatewayPorts {
+  store: Store;
+  clock: Clock;
+  outbox: OutboxDispatcher;
+  secretKey: Buffer;
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+export interface SessionView {
+  identity: Identity;
+  session: SessionRecord;
+  credential: Credential;
+}
+
+export interface IssuedSession {
+  sessionId: string;
+  identity: Identity;
+  credential: Credential;
+}
+
+type ChallengeCheck = { ceremony: Ceremony; flowId: string };
+
+export class Gateway {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly outbox: OutboxDispatcher;
+  private readonly key: Buffer;
+  private readonly config: Readonly<Config>;
+  private readonly log: Logger;
+
+  constructor(ports: GatewayPorts) {
+    this.store = ports.store;
+    this.clock = ports.clock;
+    this.outbox = ports.outbox;
+    this.key = ports.secretKey;
+    this.config = ports.config;
+    this.log = ports.log;
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  // --- organisation and identities ------------------------------------------------------------
+
+  /** Creates the organisation if absent (idempotent by CVR). */
+  ensureOrganisation(cvr: string, name: string): Organisation {
+    return this.store.transaction(() => {
+      const existing = this.store.getOrganisationByCvr(cvr);
+      if (existing) return existing;
+      const org: Organisation = { id: randomUUID(), cvr, name, createdAt: this.now() };
+      this.store.insertOrganisation(org);
+      this.audit('organisation.created', SYSTEM_ACTOR, org.id, { cvr, name });
+      return org;
+    });
+  }
+
+  /**
+   * Binds a person to the organisation (NSIS 5.2) with the identity assurance reached and how it
+   * was proofed (NSIS 3.1.2).
+   */
+  createIdentity(
+    actor: Actor,
+    input: { organisationId: string; name: string; email: string; ial: AssuranceLevel; proofingMethod: string; roles: AssignedRole[] },
+  ): Identity {
+    return this.store.transaction(() => {
+      if (!this.store.getOrganisation(input.organisationId)) throw new NotFoundError('Unknown organisation.');
+      if (this.store.findActiveIdentityByEmail(input.email)) {
+        throw new GatewayError('CONFLICT', 409, 'An employee with this email address is already bound to the organisation.');
+      }
+      const id = randomUUID();
+      const at = this.now();
+      this.store.insertIdentity({
+        id,
+        organisationId: input.organisationId,
+        name: input.name,
+        email: input.email,
+        ial: input.ial,
+        proofingMethod: input.proofingMethod,
+        proofedBy: actor.identityId,
+        createdAt: at,
+      });
+      const roles = Array.from(new Set<AssignedRole>(['employee', ...input.roles]));
+      for (const role of roles) this.store.grantRole(id, role, actor.identityId, at);
+      this.audit('identity.created', actor, id, {
+        organisationId: input.organisationId,
+        ial: input.ial,
+        proofingMethod: input.proofingMethod,
+        roles,
+      });
+      const identity = this.store.getIdentity(id);
+      if (!identity) throw new Error('identity vanished inside its own transaction');
+      return identity;
+    });
+  }
+
+  getIdentity(id: string): Identity {
+    const identity = this.store.getIdentity(id);
+    if (!identity) throw new NotFoundError('Unknown identity.');
+    return identity;
+  }
+
+  /** Requires that `actor` holds `role` and is still bound; returns the actor's identity. */
+  requireRole(identityId: string, role: AssignedRole): Identity {
+    const identity = this.store.getIdentity(identityId);
+    if (!identity || identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'Your binding to the organisation has ended.');
+    if (!identity.roles.includes(role)) throw new ForbiddenError('ROLE_REQUIRED', `This action needs the ${role} role.`);
+    return identity;
+  }
+
+  // --- enrolment (NSIS 3.2.2 issuing) --------------------------------------------------------
+
+  /**
+   * Issues a one-time enrolment link. Any earlier open link of the identity is withdrawn, so at
+   * most one is ever valid. The token is returned once and stored only as a keyed hash.
+   */
+  issueEnrolment(actor: Actor, identityId: string): { token: string; link: string; expiresAt: string; enrolmentId: string } {
+    const token = randomToken(32);
+    const at = this.clock.now();
+    const expiresAt = addMinutes(at, this.config.enrolmentTtlMinutes).toISOString();
+    const enrolmentId = randomUUID();
+    this.store.transaction(() => {
+      const identity = this.store.getIdentity(identityId);
+      if (!identity) throw new NotFoundError('Unknown identity.');
+      if (identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'The identity is no longer bound to the organisation.');
+      const superseded = this.store.supersedeOpenEnrolments(identityId, at.toISOString());
+      this.store.insertEnrolment({
+        id: enrolmentId,
+        identityId,
+        tokenHash: keyedHash(this.key, 'enrolment', token),
+        createdBy: actor.identityId,
+        createdAt: at.toISOString(),
+        expiresAt,
+        consumedAt: null,
+        supersededAt: null,
+      });
+      this.audit('enrolment.issued', actor, identityId, { enrolmentId, expiresAt, supersededEarlier: superseded });
+    });
+    return { token, link: `${this.config.origin}/enrol.html#token=${token}`, expiresAt, enrolmentId };
+  }
+
+  private liveEnrolment(token: string): { enrolmentId: string; identity: Identity; expiresAt: string } {
+    const enrolment = this.store.getEnrolmentByTokenHash(keyedHash(this.key, 'enrolment', token));
+    const now = this.now();
+    if (!enrolment || enrolment.consumedAt || enrolment.supersededAt || enrolment.expiresAt <= now) throw new EnrolmentError();
+    const identity = this.store.getIdentity(enrolment.identityId);
+    if (!identity || identity.bindingState !== 'active') throw new EnrolmentError();
+    return { enrolmentId: enrolment.id, identity, expiresAt: enrolment.expiresAt };
+  }
+
+  async beginEnrolment(
+    token: string,
+    flowId: string,
+  ): Promise<{ options: PublicKeyCredentialCreationOptionsJSON; holder: { name: string; email: string }; expiresAt: string }> {
+    const { enrolmentId, identity, expiresAt } = this.liveEnrolment(token);
+    const existing = this.store.listCredentialsOfIdentity(identity.id).filter((c) => c.state !== 'revoked' && c.state !== 'expired');
+    const options = await buildRegistrationOptions({
+      rpName: this.config.rpName,
+      rpId: this.config.rpId,
+      userId: identity.id,
+      userName: identity.email,
+      userDisplayName: identity.name,
+      excludeCredentialIds: existing.map((c) => c.credentialId),
+    });
+    this.storeChallenge(options.challenge, 'registration', flowId, identity.id, enrolmentId);
+    return { options, holder: { name: identity.name, email: identity.email }, expiresAt };
+  }
+
+  /**
+   * NSIS 3.2.2: the registered key starts `issued`; the activation code goes through the second
+   * channel (outbox) in the same transaction that consumes the enrolment.
+   */
+  async completeEnrolment(
+    token: string,
+    flowId: string,
+    label: string,
+    response: RegistrationResponseJSON,
+  ): Promise<{ credential: Credential; activation: { sentTo: string; expiresAt: string } }> {
+    const { enrolmentId, identity } = this.liveEnrolment(token);
+    const challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'registration', flowId }, identity.id);
+    if (challenge.enrolmentId !== enrolmentId) {
+      this.refuse('enrolment.refused', identity.id, { reason: 'challenge-for-other-enrolment' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'This registration was started for another enrolment. Start again.');
+    }
+    let key;
+    try {
+      key = await verifyRegistration(response, { challenge: challenge.challenge, origin: this.config.origin, rpId: this.config.rpId });
+    } catch (err) {
+      this.refuse('enrolment.refused', identity.id, { reason: 'registration-not-verified', detail: detailOf(err) });
+      throw err;
+    }
+    const code = randomActivationCode();
+    const at = this.clock.now();
+    const codeExpiresAt = addMinutes(at, this.config.activationCodeTtlMinutes).toISOString();
+    const credential = this.store.transaction(() => {
+      if (!this.store.consumeEnrolment(enrolmentId, at.toISOString())) {
+        // CONVENTIONS 4: single use; a second use is refused and audited.
+        this.audit('enrolment.refused', { identityId: identity.id, role: 'holder' }, identity.id, { enrolmentId, reason: 'already-used' });
+        throw new EnrolmentError();
+      }
+      if (this.store.getCredentialByCredentialId(key.credentialId)) {
+        throw new GatewayError('CONFLICT', 409, 'This security key is already registered.');
+      }
+      const id = randomUUID();
+      this.store.insertCredential({
+        id,
+        identityId: identity.id,
+        credentialId: key.credentialId,
+        publicKey: key.publicKey,
+        aaguid: key.aaguid,
+        signCount: key.signCount,
+        transports: key.transports,
+        backupEligible: key.backupEligible,
+        backupState: key.backupState,
+        attestationFormat: key.attestationFormat,
+        attestationObject: key.attestationObject,
+        userVerifiedAtRegistration: key.userVerified,
+        label: cleanLabel(label),
+        state: 'issued',
+        stateReason: null,
+        createdAt: at.toISOString(),
+        expiresAt: null,
+        enrolmentId,
+      });
+      const seq = this.audit('credential.issued', { identityId: identity.id, role: 'holder' }, id, {
+        identityId: identity.id,
+        enrolmentId,
+        aaguid: key.aaguid,
+        attestationFormat: key.attestationFormat,
+        backupEligible: key.backupEligible,
+        clause: 'NSIS 3.2.2',
+      });
+      this.store.insertCredentialEvent({
+        credentialId: id,
+        action: 'issue',
+        fromState: null,
+        toState: 'issued',
+        actorId: identity.id,
+        actorRole: 'holder',
+        reason: 'other',
+        note: null,
+        clause: 'NSIS 3.2.2',
+        at: at.toISOString(),
+        auditSeq: seq,
+      });
+      const created = this.mustGetCredential(id);
+      this.issueCode(created, identity, code, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
+      return created;
+    });
+    this.outbox.kick();
+    return { credential, activation: { sentTo: maskEmail(identity.email), expiresAt: codeExpiresAt } };
+  }
+
+  /** Stores a new code (withdrawing older ones) and queues it to the holder. Inside a transaction. */
+  private issueCode(key: Credential, holder: Identity, code: string, expiresAt: string, purpose: 'activate' | 'reactivate', actor: Actor): void {
+    const at = this.now();
+    this.store.supersedeOpenCodes(key.id, at);
+    const codeId = randomUUID();
+    this.store.insertActivationCode({
+      id: codeId,
+      credentialId: key.id,
+      purpose,
+      codeHash: keyedHash(this.key, `activation:${codeId}`, code),
+      requestedBy: actor.identityId,
+      createdAt: at,
+      expiresAt,
+    });
+    this.queueMail(activationCodeMail(holder, key, code, expiresAt, purpose));
+    this.audit('activation-code.issued', actor, key.id, { codeId, purpose, expiresAt, channel: 'email' });
+  }
+
+  // --- activation (NSIS 3.2.2) and reactivation (NSIS 3.2.3 (Low) 3) ---------------------------
+
+  async beginActivation(email: string, flowId: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
+    const identity = this.store.findActiveIdentityByEmail(email);
+    const pending = identity
+      ? this.store.listCredentialsOfIdentity(identity.id).filter((c) => (c.state === 'issued' || c.state === 'suspended') && this.store.latestOpenCode(c.id))
+      : [];
+    const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+    const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
+    this.storeChallenge(options.challenge, 'activation', flowId, identity?.id ?? null, null);
+    return { options };
+  }
+
+  /**
+   * Activates an issued key, or reactivates a suspended one, when the holder proves possession
+   * (a user-verified assertion) AND presents the second-channel code. Both are evidence the
+   * lifecycle table demands for these rows.
+   */
+  async completeActivation(codeInput: string, flowId: string, response: AuthenticationResponseJSON): Promise<IssuedSession> {
+    const challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'activation', flowId }, null);
+    const key = this.store.getCredentialByCredentialId(response.id);
+    if (!key || challenge.identityId === null || key.identityId !== challenge.identityId) {
+      this.refuse('activation.refused', key?.id ?? null, { reason: key ? 'key-of-another-identity' : 'unknown-credential' });
+      throw new ActivationError('ACTIVATION_NOT_PENDING', 'This security key is not waiting for activation.');
+    }
+    const action: LifecycleAction = key.state === 'issued' ? 'activate' : 'reactivate';
+    const codeRecord = this.store.latestOpenCode(key.id);
+    if ((key.state !== 'issued' && key.state !== 'suspended') || !codeRecord) {
+      this.refuse('activation.refused', key.id, { reason: 'not-pending', state: key.state });
+      throw new ActivationError('ACTIVATION_NOT_PENDING', 'This security key is not waiting for activation.');
+    }
+    // The table's guards first, so a key suspected cloned is never offered reactivation.
+    decideTransition(key, {
+      action,
+      role: 'holder',
+      reason: action === 'activate' ? 'activated' : 'found',
+      evidence: ['possession', 'second-channel-code'],
+    });
+    if (codeRecord.lockedAt) {
+      this.refuse('activation.refused', key.id, { reason: 'code-locked', codeId: codeRecord.id });
+      throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is locked. Ask the helpdesk for a new one.');
+    }
+    if (codeRecord.expiresAt <= this.now()) {
+      this.refuse('activation.refused', key.id, { reason: 'code-expired', codeId: codeRecord.id });
+      throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has expired. Ask the helpdesk for a new one.');
+    }
+    let assertion;
+    try {
+      assertion = await verifyAssertion(response, this.expected(challenge), key);
+    } catch (err) {
+      this.refuse('activation.refused', key.id, { reason: 'possession-not-proven', detail: detailOf(err) });
+      throw err;
+    }
+    const presented = keyedHash(this.key, `activation:${codeRecord.id}`, normaliseCode(codeInput));
+    if (!hashesEqual(presented, codeRecord.codeHash)) {
+      const attempts = codeRecord.failedAttempts + 1;
+      const locked = attempts >= MAX_CODE_ATTEMPTS;
+      this.store.transaction(() => {
+        this.store.recordFailedCodeAttempt(codeRecord.id, locked ? this.now() : null);
+        this.audit('activation.refused', { identityId: key.identityId, role: 'holder' }, key.id, {
+          reason: 'wrong-code',
+          codeId: codeRecord.id,
+          attempts,
+          locked,
+        });
+      });
+      if (locked) throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is now locked. Ask the helpdesk for a new one.');
+      throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - attempts} attempt(s) left.`);
+    }
+    if (counterWentBackwards(key.signCount, assertion.newCounter)) {
+      this.refuse('activation.refused', key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
+      throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
+    }
+    const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
+    const result = this.store.transaction(() => {
+      const at = this.now();
+      if (!this.store.consumeActivationCode(codeRecord.id, at)) {
+        this.audit('activation.refused', holderActor, key.id, { reason: 'code-already-used', codeId: codeRecord.id });
+        throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has already been used or replaced.');
+      }
+      this.store.setSignCount(key.id, assertion.newCounter, at);
+      const updated = this.applyTransition(holderActor, key.id, action, action === 'activate' ? 'activated' : 'found', null, [
+        'possession',
+        'second-channel-code',
+      ]);
+      const identity = this.store.getIdentity(key.identityId);
+      if (!identity || identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'Your binding to the organisation has ended.');
+      const sessionId = this.createSession(identity, updated, 'activation');
+      return { sessionId, identity, credential: updated };
+    });
+    this.outbox.kick();
+    return result;
+  }
+
+  // --- sign-in (NSIS 3.3) -------------------------------------------------------------------
+
+  async beginSignIn(email: string | undefined, flowId: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
+    let allow: { id: string; transports: string[] }[] = [];
+    let identityId: string | null = null;
+    if (email !== undefined) {
+      const identity = this.store.findActiveIdentityByEmail(email);
+      identityId = identity?.id ?? null;
+      // All keys but the terminal ones: the options must not reveal which keys are usable.
+      const keys = identity ? this.store.listCredentialsOfIdentity(identity.id).filter((c) => c.state !== 'revoked' && c.state !== 'expired') : [];
+      allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+    }
+    const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
+    this.storeChallenge(options.challenge, 'signin', flowId, identityId, null);
+    return { options };
+  }
+
+  /**
+   * Verifies a sign-in. Refusals are generic to the client; the exact reason goes to the audit
+   * log. A counter that does not increase suspends the key on the issuer's own initiative.
+   */
+  async completeSignIn(flowId: string, response: AuthenticationResponseJSON): Promise<IssuedSession> {
+    let challenge: ChallengeRecord;
+    try {
+      challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'signin', flowId }, null);
+    } catch {
+      throw new SignInFailedError();
+    }
+    const key = this.store.getCredentialByCredentialId(response.id);
+    if (!key) {
+      this.refuse('signin.refused', null, { reason: 'unknown-credential' });
+      throw new SignInFailedError();
+    }
+    if (challenge.identityId !== null && challenge.identityId !== key.identityId) {
+      this.refuse('signin.refused', key.id, { reason: 'key-of-another-identity' });
+      throw new SignInFailedError();
+    }
+    this.expireIfDue(key);
+    let assertion;
+    try {
+      assertion = await verifyAssertion(response, this.expected(challenge), key);
+    } catch (err) {
+      this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) });
+      throw new SignInFailedError();
+    }
+    const outcome = this.store.transaction((): IssuedSession | { refused: string } => {
+      // Re-read inside the transaction: a suspension committed while we verified wins.
+      const current = this.mustGetCredential(key.id);
+      const identity = this.store.getIdentity(current.identityId);
+      if (current.state !== 'active') return { refused: `key-${current.state}` };
+      if (!identity || identity.bindingState !== 'active') return { refused: 'binding-ended' };
+      if (counterWentBackwards(current.signCount, assertion.newCounter)) {
+        // NSIS 3.2.3 (Low) 4: the issuer acts on its own initiative on suspected compromise.
+        this.applyTransition(SYSTEM_ACTOR, current.id, 'suspend', 'suspected-clone', `counter ${assertion.newCounter} <= ${current.signCount}`);
+        const suspended = this.mustGetCredential(current.id);
+        for (const helpdesk of this.store.listActiveIdentitiesWithRole('helpdesk')) {
+          this.queueMail(cloneAlertMail(helpdesk, identity, suspended, this.now()));
+        }
+        return { refused: 'counter-not-increasing' };
+      }
+      if (!this.store.recordUse(current.id, current.signCount, assertion.newCounter, assertion.backedUp, this.now())) {
+        return { refused: 'concurrent-use' };
+      }
+      const updated = this.mustGetCredential(current.id);
+      const sessionId = this.createSession(identity, updated, 'signin');
+      return { sessionId, identity, credential: updated };
+    });
+    if ('refused' in outcome) {
+      this.refuse('signin.refused', key.id, { reason: outcome.refused });
+      this.outbox.kick();
+      throw new SignInFailedError();
+    }
+    return outcome;
+  }
+
+  // --- sessions ------------------------------------------------------------------------------
+
+  /** Inside a transaction: a fresh session id at every sign-in (NSIS 6 (Low) 6: no fixation). */
+  private createSession(identity: Identity, key: Credential, via: string): string {
+    const sessionId = randomToken(32);
+    const at = this.clock.now();
+    this.store.insertSession({
+      idHash: plainHash(sessionId),
+      identityId: identity.id,
+      credentialId: key.id,
+      createdAt: at.toISOString(),
+      lastSeenAt: at.toISOString(),
+      absoluteExpiresAt: addMinutes(at, this.config.sessionAbsoluteMinutes).toISOString(),
+    });
+    this.audit('signin.succeeded', { identityId: identity.id, role: 'holder' }, key.id, {
+      identityId: identity.id,
+      via,
+      session: plainHash(sessionId).slice(0, 16),
+    });
+    return sessionId;
+  }
+
+  /** Resolves a session cookie; ends sessions past their idle or absolute lifetime. */
+  resolveSession(sessionId: string): SessionView | undefined {
+    const idHash = plainHash(sessionId);
+    const session = this.store.getSession(idHash);
+    if (!session || session.endedAt) return undefined;
+    const now = this.clock.now();
+    const idleLimit = addMinutes(new Date(session.lastSeenAt), this.config.sessionIdleMinutes);
+    if (now >= idleLimit || now.toISOString() >= session.absoluteExpiresAt) {
+      this.store.endSession(idHash, now >= idleLimit ? 'idle-timeout' : 'absolute-timeout', now.toISOString());
+      return undefined;
+    }
+    const identity = this.store.getIdentity(session.identityId);
+    const credential = this.store.getCredential(session.credentialId);
+    if (!identity || identity.bindingState !== 'active' || !credential || credential.state !== 'active') {
+      this.store.endSession(idHash, 'key-or-binding-not-active', now.toISOString());
+      return undefined;
+    }
+    if (now.getTime() - new Date(session.lastSeenAt).getTime() > 15_000) this.store.touchSession(idHash, now.toISOString());
+    return { identity, session, credential };
+  }
+
+  signOut(sessionId: string): void {
+    const idHash = plainHash(sessionId);
+    const session = this.store.getSession(idHash);
+    if (!session) return;
+    this.store.transaction(() => {
+      if (this.store.endSession(idHash, 'signed-out', this.now())) {
+        this.audit('session.ended', { identityId: session.identityId, role: 'holder' }, session.identityId, { reason: 'signed-out' });
+      }
+    });
+  }
+
+  // --- lifecycle actions --------------------------------------------------------------------
+
+  /**
+   * Takes one lifecycle action on a key in its own transaction, after checking that the actor
+   * really has the role it acts in.
+   */
+  transition(actor: Actor, credentialId: string, action: LifecycleAction, reason: ReasonCode, note: string | null): Credential {
+    const result = this.store.transaction(() => {
+      const key = this.store.getCredential(credentialId);
+      if (!key) throw new NotFoundError('Unknown security key.');
+      this.checkActorRole(actor, key);
+      if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
+      return this.applyTransition(actor, credentialId, action, reason, note);
+    });
+    this.outbox.kick();
+    return result;
+  }
+
+  private checkActorRole(actor: Actor, key: Credential): void {
+    if (actor.role === 'system') throw new TypeError('system transitions are internal');
+    if (actor.identityId === null) throw new TypeError('a person acting needs an identity id');
+    if (actor.role === 'holder') {
+      if (key.identityId !== actor.identityId) throw new NotFoundError('Unknown security key.');
+      return;
+    }
+    this.requireRole(actor.identityId, actor.role);
+  }
+
+  private requestReactivationInTx(actor: Actor, key: Credential, reason: ReasonCode, note: string | null): Credential {
+    const row = decideTransition(key, { action: 'request-reactivation', role: actor.role, reason });
+    const holder = this.store.getIdentity(key.identityId);
+    if (!holder || holder.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'The holder is no longer bound to the organisation.');
+    const at = this.clock.now();
+    const seq = this.audit('credential.reactivation-requested', actor, key.id, { reason, note, clause: row.clause });
+    this.store.insertCredentialEvent({
+      credentialId: key.id,
+      action: row.action,
+      fromState: key.state,
+      toState: row.to,
+      actorId: actor.identityId,
+      actorRole: actor.role,
+      reason,
+      note,
+      clause: row.clause,
+      at: at.toISOString(),
+      auditSeq: seq,
+    });
+    // The holder gets the code through the second channel; the staff member never sees it.
+    this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), 'reactivate', actor);
+    return this.mustGetCredential(key.id);
+  }
+
+  /**
+   * Applies a row of the lifecycle table. Must run inside a transaction: the guarded UPDATE, the
+   * state-history row, the audit event, ended sessions and the holder's notification commit
+   * together or not at all.
+   */
+  private applyTransition(
+    actor: Actor,
+    credentialId: string,
+    action: LifecycleAction,
+    reason: ReasonCode,
+    note: string | null,
+    evidence: readonly Evidence[] = [],
+  ): Credential {
+    const key = this.mustGetCredential(credentialId);
+    const row: TransitionRow = decideTransition(key, { action, role: actor.role, reason, evidence });
+    const at = this.now();
+    if (!this.store.setCredentialState(key.id, key.state, row.to, reason, at)) {
+      throw new LifecycleError('LIFECYCLE_CONFLICT', 'The key changed state at the same moment; reload and try again.');
+    }
+    const seq = this.audit(`credential.${action}`, actor, key.id, {
+      identityId: key.identityId,
+      from: key.state,
+      to: row.to,
+      reason,
+      note,
+      clause: row.clause,
+    });
+    this.store.insertCredentialEvent({
+      credentialId: key.id,
+      action,
+      fromState: key.state,
+      toState: row.to,
+      actorId: actor.identityId,
+      actorRole: actor.role,
+      reason,
+      note,
+      clause: row.clause,
+      at,
+      auditSeq: seq,
+    });
+    if (row.to === 'suspended' || row.to === 'revoked' || row.to === 'expired') {
+      // NSIS 3.2.3 (Low) 1: effective at once, including sessions established with the key.
+      this.store.endSessionsOfCredential(key.id, `key-${row.to}`, at);
+      this.store.supersedeOpenCodes(key.id, at);
+    }
+    const updated = this.mustGetCredential(key.id);
+    if (row.to === 'suspended' || row.to === 'revoked' || action === 'activate' || action === 'reactivate') {
+      const holder = this.store.getIdentity(key.identityId);
+      const actorIdentity = actor.identityId ? this.store.getIdentity(actor.identityId) : undefined;
+      if (holder) {
+        const head = this.store.auditHead();
+        this.queueMail(
+          transitionMail(holder, updated, {
+            action,
+            to: row.to,
+            reason,
+            note,
+            at,
+            actorName: actorIdentity?.name ?? null,
+            actorRole: actor.role,
+            receipt: `audit #${head.seq} ${head.hash.slice(0, 16)}`,
+          }),
+        );
+      }
+    }
+    return updated;
+  }
+
+  /**
+   * Ends an employee's binding (NSIS 5.2 (Low) 3): every key revoked, every session ended, the
+   * person notified, all in one transaction. The record is kept for the audit trail.
+   */
+  endBinding(actor: Actor, identityId: string, reason: ReasonCode, note: string | null): { revokedKeys: number } {
+    if (actor.identityId === null || actor.role !== 'org-admin') throw new TypeError('endBinding is an org-admin action');
+    const result = this.store.transaction(() => {
+      this.requireRole(actor.identityId ?? '', 'org-admin');
+      const identity = this.store.getIdentity(identityId);
+      if (!identity) throw new NotFoundError('Unknown identity.');
+      const at = this.now();
+      if (!this.store.endBinding(identityId, at)) {
+        throw new GatewayError('CONFLICT', 409, 'This binding has already ended.');
+      }
+      let revoked = 0;
+      for (const key of this.store.listCredentialsOfIdentity(identityId)) {
+        if (key.state === 'revoked' || key.state === 'expired') continue;
+        this.applyTransition(actor, key.id, 'revoke', reason, note);
+        revoked++;
+      }
+      this.store.supersedeOpenEnrolments(identityId, at);
+      const ended = this.store.endSessionsOfIdentity(identityId, 'binding-ended', at);
+      this.audit('binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended, clause: 'NSIS 5.2 (Low) 3' });
+      const org = this.store.getOrganisation(identity.organisationId);
+      this.queueMail(bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked));
+      return { revokedKeys: revoked };
+    });
+    this.outbox.kick();
+    return result;
+  }
+
+  /** Expires keys whose expiry date has passed (run at start and periodically). */
+  expireDueKeys(): number {
+    let n = 0;
+    for (const key of this.store.listCredentialsDueToExpire(this.now())) {
+      if (this.expireIfDue(key)) n++;
+    }
+    return n;
+  }
+
+  private expireIfDue(key: Credential): boolean {
+    if (!key.expiresAt || key.expiresAt > this.now() || key.state === 'revoked' || key.state === 'expired') return false;
+    try {
+      this.store.transaction(() => this.applyTransition(SYSTEM_ACTOR, key.id, 'expire', 'expired', null));
+      return true;
+    } catch (err) {
+      if (err instanceof LifecycleError && err.code === 'LIFECYCLE_CONFLICT') return false;
+      throw err;
+    }
+  }
+
+  // --- the holder's own keys ----------------------------------------------------------------
+
+  listKeys(identityId: string): Credential[] {
+    return this.store.listCredentialsOfIdentity(identityId);
+  }
+
+  ownKey(identityId: string, credentialId: string): Credential {
+    const key = this.store.getCredential(credentialId);
+    if (!key || key.identityId !== identityId) throw new NotFoundError('Unknown security key.');
+    return key;
+  }
+
+  renameKey(actor: Actor, credentialId: string, label: string): Credential {
+    return this.store.transaction(() => {
+      const key = this.store.getCredential(credentialId);
+      if (!key || key.identityId !== actor.identityId) throw new NotFoundError('Unknown security key.');
+      const clean = cleanLabel(label);
+      if (!this.store.renameCredential(key.id, clean, this.now())) {
+        throw new LifecycleError('LIFECYCLE_TRANSITION_REFUSED', `A key that is ${key.state} cannot be renamed.`);
+      }
+      this.audit('credential.renamed', actor, key.id, { from: key.label, to: clean });
+      return this.mustGetCredential(key.id);
+    });
+  }
+
+  history(credentialId: string) {
+    return this.store.listCredentialEvents(credentialId);
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private storeChallenge(challenge: string, ceremony: Ceremony, flowId: string, identityId: string | null, enrolmentId: string | null): void {
+    const at = this.clock.now();
+    this.store.insertChallenge({
+      challenge,
+      flowHash: plainHash(flowId),
+      ceremony,
+      identityId,
+      enrolmentId,
+      createdAt: at.toISOString(),
+      // NSIS 3.3.1 (Low) 3: challenges expire within 2 minutes.
+      expiresAt: addSeconds(at, this.config.challengeTtlSeconds).toISOString(),
+    });
+  }
+
+  /**
+   * Consumes the challenge named in clientDataJSON exactly once and checks that it belongs to
+   * this ceremony and this browser flow and has not expired (NSIS 3.3.1 (Low) 3).
+   */
+  private takeChallenge(clientDataJSON: string, check: ChallengeCheck, subjectId: string | null): ChallengeRecord {
+    const value = challengeOf(clientDataJSON);
+    const refusal = `${check.ceremony === 'registration' ? 'enrolment' : check.ceremony}.refused`;
+    if (!value) {
+      this.refuse(refusal, subjectId, { reason: 'no-challenge' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'The response carries no challenge. Start again.');
+    }
+    const record = this.store.consumeChallenge(value, this.now());
+    if (!record) {
+      this.refuse(refusal, subjectId, { reason: 'challenge-unknown-or-used' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'This challenge is unknown or was already used. Start again.');
+    }
+    if (record.ceremony !== check.ceremony || !hashesEqual(record.flowHash, plainHash(check.flowId))) {
+      this.refuse(refusal, subjectId, { reason: 'challenge-for-other-ceremony-or-browser' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'This challenge was issued for another ceremony or browser. Start again.');
+    }
+    if (record.expiresAt <= this.now()) {
+      this.refuse(refusal, subjectId, { reason: 'challenge-expired' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'The challenge has expired. Start again.');
+    }
+    return record;
+  }
+
+  private expected(challenge: ChallengeRecord) {
+    return { challenge: challenge.challenge, origin: this.config.origin, rpId: this.config.rpId };
+  }
+
+  /** A stable fake credential for unknown addresses, so options do not reveal who exists. */
+  private decoyCredential(email: string): { id: string; transports: string[] } {
+    const id = Buffer.from(keyedHash(this.key, 'decoy', email.trim().toLowerCase()), 'hex').toString('base64url');
+    return { id, transports: ['usb'] };
+  }
+
+  private mustGetCredential(id: string): Credential {
+    const key = this.store.getCredential(id);
+    if (!key) throw new NotFoundError('Unknown security key.');
+    return key;
+  }
+
+  private queueMail(mail: Mail): void {
+    const at = this.now();
+    this.store.enqueueOutbox({
+      id: randomUUID(),
+      channel: 'email',
+      recipient: mail.to,
+      subject: mail.subject,
+      body: mail.text,
+      kind: mail.kind,
+      createdAt: at,
+      nextAttemptAt: at,
+    });
+  }
+
+  private audit(type: string, actor: Actor, subjectId: string | null, data: { [key: string]: JsonValue }): number {
+    return this.store.appendAudit({ at: this.now(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data }).seq;
+  }
+
+  /** Records a refusal in its own transaction (the refused change itself never happened). */
+  private refuse(type: string, subjectId: string | null, data: { [key: string]: JsonValue }): void {
+    this.store.transaction(() => this.audit(type, SYSTEM_ACTOR, subjectId, data));
+    this.log.info({ event: type, subjectId, reason: data['reason'] ?? null }, 'refused');
+  }
+}
+
+function cleanLabel(label: string): string {
+  const clean = label.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').trim().slice(0, LABEL_MAX);
+  if (clean.length === 0) throw new ValidationError('The key name must not be empty.', [{ path: 'label', message: 'must not be empty' }]);
+  return clean;
+}
+
+/** j***@example.dk: enough for the holder to recognise, not enough to harvest addresses. */
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  return `${local.slice(0, 1)}***@${domain}`;
+}
+
+function detailOf(err: unknown): string {
+  const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return inner instanceof Error ? inner.message.slice(0, 200) : 'unknown';
+}

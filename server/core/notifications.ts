@@ -1,0 +1,114 @@
+/**
+ * Texts of the messages the gateway sends to holders and the helpdesk. Kept in one place so
+ * the wording an auditor reads is the wording people receive.
+ */
+import type { Credential, Identity, ReasonCode } from '../domain/types.js';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  kind: string;
+}
+
+const REASON_WORDS: Record<ReasonCode, string> = {
+  activated: 'activated by its holder',
+  lost: 'reported lost',
+  found: 'found again',
+  'suspected-compromise': 'suspected compromise',
+  'suspected-clone': 'suspected copy (its signature counter went backwards)',
+  'data-error': 'issued on incorrect data',
+  'agreement-ended': 'the agreement ended',
+  'holder-ceased': 'the holder ceased to exist',
+  'employment-ended': 'the employment or binding to the organisation ended',
+  replaced: 'replaced by a new key',
+  'holder-request': 'at the holder’s request',
+  expired: 'its validity ran out',
+  other: 'other reason',
+};
+
+export function reasonInWords(reason: ReasonCode): string {
+  return REASON_WORDS[reason];
+}
+
+function actorWords(actorName: string | null, actorRole: string): string {
+  if (actorRole === 'system') return 'the gateway itself (automatic protection)';
+  if (actorRole === 'holder') return 'you';
+  return `${actorName ?? 'a staff member'} (${actorRole})`;
+}
+
+export function activationCodeMail(holder: Identity, key: Credential, code: string, expiresAt: string, purpose: 'activate' | 'reactivate'): Mail {
+  return {
+    to: holder.email,
+    kind: purpose === 'activate' ? 'activation-code' : 'reactivation-code',
+    subject: purpose === 'activate' ? 'Your security key activation code' : 'Your security key reactivation code',
+    text: [
+      `Hello ${holder.name},`,
+      '',
+      purpose === 'activate'
+        ? `Your security key "${key.label}" has been registered. To activate it, open the activation page, touch the key and enter this code:`
+        : `A reactivation of your security key "${key.label}" was started. To reactivate it, open the activation page, touch the key and enter this code:`,
+      '',
+      `    ${code.slice(0, 4)} ${code.slice(4)}`,
+      '',
+      `The code can be used once and expires at ${expiresAt}. Nobody from the helpdesk will ever ask you for it.`,
+      'If you did not expect this message, contact the helpdesk at once.',
+    ].join('\n'),
+  };
+}
+
+export function transitionMail(
+  holder: Identity,
+  key: Credential,
+  change: { action: string; to: string; reason: ReasonCode; note: string | null; at: string; actorName: string | null; actorRole: string; receipt: string },
+): Mail {
+  const revoked = change.to === 'revoked';
+  const lines = [
+    `Hello ${holder.name},`,
+    '',
+    `Your security key "${key.label}" is now ${change.to}.`,
+    '',
+    `  Reason:   ${reasonInWords(change.reason)}`,
+    `  By:       ${actorWords(change.actorName, change.actorRole)}`,
+    `  Time:     ${change.at}`,
+    `  Key id:   ${key.id}`,
+  ];
+  if (change.note) lines.push(`  Note:     ${change.note}`);
+  lines.push(`  Receipt:  ${change.receipt}`, '');
+  if (revoked) lines.push('This is your receipt for the revocation (NSIS 3.2.3). The key can never be used again.');
+  else if (change.to === 'suspended') lines.push('The key cannot be used until it is reactivated through the helpdesk.');
+  lines.push('If you did not expect this, contact the helpdesk at once.');
+  return {
+    to: holder.email,
+    kind: revoked ? 'revocation-receipt' : `${change.action}-notice`,
+    subject: revoked ? `Receipt: your security key "${key.label}" was revoked` : `Your security key "${key.label}" is now ${change.to}`,
+    text: lines.join('\n'),
+  };
+}
+
+export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, at: string): Mail {
+  return {
+    to: to.email,
+    kind: 'clone-alert',
+    subject: `Security key suspended: possible copy (${holder.name})`,
+    text: [
+      `The security key "${key.label}" (${key.id}) of ${holder.name} <${holder.email}> presented a signature counter`,
+      `that did not increase at ${at}. This suggests a copy of the key exists. The gateway suspended it`,
+      'automatically (reason suspected-clone). It can only be revoked; the holder needs a new key.',
+    ].join('\n'),
+  };
+}
+
+export function bindingEndedMail(holder: Identity, org: string, at: string, revokedKeys: number): Mail {
+  return {
+    to: holder.email,
+    kind: 'binding-ended',
+    subject: `Your binding to ${org} has ended`,
+    text: [
+      `Hello ${holder.name},`,
+      '',
+      `Your binding to ${org} ended at ${at}. ${revokedKeys} security key(s) were revoked and all your sessions were ended.`,
+      'If you did not expect this, contact your organisation.',
+    ].join('\n'),
+  };
+}

@@ -1,0 +1,90 @@
+/** Domain vocabulary shared by the core, the store and the edge. */
+
+export const CREDENTIAL_STATES = ['issued', 'active', 'suspended', 'revoked', 'expired'] as const;
+export type CredentialState = (typeof CREDENTIAL_STATES)[number];
+
+/** Roles granted to identities by an organisation admin. */
+export const ASSIGNED_ROLES = ['employee', 'helpdesk', 'security-officer', 'org-admin'] as const;
+export type AssignedRole = (typeof ASSIGNED_ROLES)[number];
+
+/**
+ * The role an actor takes in one lifecycle action: an assigned role, `holder` (the key's own
+ * employee) or `system` (the gateway on its own initiative, NSIS 3.2.3 (Low) 4).
+ */
+export type ActorRole = 'holder' | 'helpdesk' | 'security-officer' | 'org-admin' | 'system';
+
+export const REASON_CODES = [
+  'activated',
+  'lost',
+  'found',
+  'suspected-compromise',
+  'suspected-clone',
+  'data-error',
+  'agreement-ended',
+  'holder-ceased',
+  'employment-ended',
+  'replaced',
+  'holder-request',
+  'expired',
+  'other',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export const IDENTITY_ASSURANCE_LEVELS = ['low', 'substantial', 'high'] as const;
+export type AssuranceLevel = (typeof IDENTITY_ASSURANCE_LEVELS)[number];
+
+export type BindingState = 'active' | 'ended';
+
+export interface Organisation {
+  id: string;
+  cvr: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface Identity {
+  id: string;
+  organisationId: string;
+  name: string;
+  email: string;
+  ial: AssuranceLevel;
+  proofingMethod: string;
+  proofedBy: string | null;
+  bindingState: BindingState;
+  roles: AssignedRole[];
+  createdAt: string;
+  bindingEndedAt: string | null;
+}
+
+export interface Credential {
+  id: string;
+  identityId: string;
+  credentialId: string;
+  publicKey: Uint8Array;
+  aaguid: string;
+  signCount: number;
+  transports: string[];
+  backupEligible: boolean;
+  backupState: boolean;
+  attestationFormat: string;
+  attestationObject: Uint8Array;
+  userVerifiedAtRegistration: boolean;
+  label: string;
+  state: CredentialState;
+  stateReason: ReasonCode | null;
+  createdAt: string;
+  updatedAt: string;
+  activatedAt: string | null;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  enrolmentId: string | null;
+}
+
+/** Who did something, as recorded with every transition and audit event. */
+export interface Actor {
+  /** Identity id, or null for the system itself. */
+  identityId: string | null;
+  role: ActorRole;
+}
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ identityId: null, role: 'system' });

@@ -1,0 +1,134 @@
+/**
+ * Typed errors with stable codes (model: jose's util/errors.ts).
+ *
+ * Every failure that outside input can cause is a GatewayError subclass with a stable `code`
+ * callers can switch on. The HTTP error boundary turns them into RFC 9457 problem+json; anything
+ * that is not a GatewayError is answered with a generic 500 and logged in detail.
+ */
+
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'MALFORMED_JSON'
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'ROLE_REQUIRED'
+  | 'CSRF_CHECK_FAILED'
+  | 'LIFECYCLE_TRANSITION_REFUSED'
+  | 'LIFECYCLE_ROLE_REFUSED'
+  | 'LIFECYCLE_REASON_REFUSED'
+  | 'LIFECYCLE_REACTIVATION_FORBIDDEN'
+  | 'LIFECYCLE_CONFLICT'
+  | 'ENROLMENT_INVALID'
+  | 'CEREMONY_FAILED'
+  | 'CHALLENGE_INVALID'
+  | 'ACTIVATION_CODE_INVALID'
+  | 'ACTIVATION_CODE_LOCKED'
+  | 'ACTIVATION_NOT_PENDING'
+  | 'SIGNIN_FAILED'
+  | 'BINDING_ENDED'
+  | 'CONFLICT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** Base class: `status` is the HTTP status, `title` the public text for the code. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Public detail, safe to show to the client. */
+  readonly detail: string;
+  readonly errors?: FieldProblem[];
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    status: number,
+    detail: string,
+    options?: { cause?: unknown; errors?: FieldProblem[]; headers?: Record<string, string> },
+  ) {
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.detail = detail;
+    if (options?.errors) this.errors = options.errors;
+    if (options?.headers) this.headers = options.headers;
+  }
+}
+
+export class ValidationError extends GatewayError {
+  constructor(detail: string, errors: FieldProblem[] = []) {
+    super('VALIDATION_FAILED', 400, detail, { errors });
+  }
+}
+
+export class NotFoundError extends GatewayError {
+  constructor(detail = 'The requested resource does not exist.') {
+    super('NOT_FOUND', 404, detail);
+  }
+}
+
+export class UnauthenticatedError extends GatewayError {
+  constructor(detail = 'Sign in with your security key first.') {
+    super('UNAUTHENTICATED', 401, detail);
+  }
+}
+
+export class ForbiddenError extends GatewayError {
+  constructor(code: 'FORBIDDEN' | 'ROLE_REQUIRED' | 'CSRF_CHECK_FAILED' | 'BINDING_ENDED', detail: string) {
+    super(code, 403, detail);
+  }
+}
+
+/** A lifecycle action the table does not allow (state, role, reason or a guard). */
+export class LifecycleError extends GatewayError {
+  constructor(
+    code:
+      | 'LIFECYCLE_TRANSITION_REFUSED'
+      | 'LIFECYCLE_ROLE_REFUSED'
+      | 'LIFECYCLE_REASON_REFUSED'
+      | 'LIFECYCLE_REACTIVATION_FORBIDDEN'
+      | 'LIFECYCLE_CONFLICT',
+    detail: string,
+  ) {
+    super(code, code === 'LIFECYCLE_ROLE_REFUSED' ? 403 : 409, detail);
+  }
+}
+
+export class EnrolmentError extends GatewayError {
+  constructor(detail = 'This enrolment link is not valid: it may have been used, replaced or expired. Ask for a new one.') {
+    super('ENROLMENT_INVALID', 400, detail);
+  }
+}
+
+export class CeremonyError extends GatewayError {
+  constructor(code: 'CEREMONY_FAILED' | 'CHALLENGE_INVALID', detail: string, cause?: unknown) {
+    super(code, 400, detail, { cause });
+  }
+}
+
+export class ActivationError extends GatewayError {
+  constructor(code: 'ACTIVATION_CODE_INVALID' | 'ACTIVATION_CODE_LOCKED' | 'ACTIVATION_NOT_PENDING', detail: string) {
+    super(code, code === 'ACTIVATION_CODE_LOCKED' ? 403 : 400, detail);
+  }
+}
+
+/** Deliberately generic: the client never learns why a sign-in was refused (the audit log does). */
+export class SignInFailedError extends GatewayError {
+  constructor() {
+    super('SIGNIN_FAILED', 401, 'Sign-in failed. Check that you use a registered, active security key, or contact the helpdesk.');
+  }
+}
+
+export class ServiceUnavailableError extends GatewayError {
+  constructor(detail: string, retryAfterSeconds = 1, cause?: unknown) {
+    super('SERVICE_UNAVAILABLE', 503, detail, { cause, headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The one error boundary (CONVENTIONS 5): typed errors become RFC 9457 problem+json with their
+ * stable code; anything unexpected becomes a generic 500 with the detail only in the log.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function sendProblem(res: Response, err: GatewayError, instance: string): void {
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res
+    .status(err.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `urn:nsis-gateway:problem:${err.code.toLowerCase().replace(/_/g, '-')}`,
+        title: TITLES[err.status] ?? 'Error',
+        status: err.status,
+        detail: err.detail,
+        code: err.code,
+        instance,
+        ...(err.errors && err.errors.length > 0 ? { errors: err.errors } : {}),
+      }),
+    );
+}
+
+/** Body-parser failures carry a `type` string; map the ones outside input can cause. */
+function fromParserError(err: unknown): GatewayError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  switch (err.type) {
+    case 'entity.too.large':
+      return new GatewayError('PAYLOAD_TOO_LARGE', 413, 'The request body is too large.');
+    case 'entity.parse.failed':
+      return new GatewayError('MALFORMED_JSON', 400, 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as UTF-8 JSON.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new GatewayError('MALFORMED_JSON', 400, 'The request body could not be read.');
+    default:
+      return undefined;
+  }
+}
+
+export function errorBoundary(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const known = err instanceof GatewayError ? err : fromParserError(err);
+    if (known) {
+      if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
+      sendProblem(res, known, req.path);
+      return;
+    }
+    log.error({ err, path: req.path, method: req.method }, 'unexpected error');
+    sendProblem(res, new GatewayError('INTERNAL_ERROR', 500, 'An unexpected error occurred; the request was not completed.'), req.path);
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Route registry: each API route is declared once with its schema, access rule and responses.
+ * The router validates with the schema and the OpenAPI document is rendered from the same list.
+ */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { AssignedRole } from '../domain/types.js';
+import { ValidationError } from '../errors.js';
+
+export type Access = { kind: 'public' } | { kind: 'session' } | { kind: 'role'; role: AssignedRole };
+
+export interface RouteSpec<B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'patch';
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  body?: B;
+  responses: Record<number, string>;
+  clause?: string;
+  handler: (ctx: { req: Request; res: Response; body: z.infer<B> }) => Promise<void> | void;
+}
+
+export function route<B extends z.ZodType>(spec: RouteSpec<B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** Parses a body with its schema; every problem names its path. */
+export function parseBody<B extends z.ZodType>(schema: B, body: unknown): z.infer<B> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const errors = result.error.issues.slice(0, 20).map((i) => ({
+    path: i.path.length > 0 ? i.path.join('.') : '(body)',
+    message: i.message,
+  }));
+  throw new ValidationError(`The request body is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+}
+
+export function openApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string; serverUrl: string }): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const r of routes) {
+    const p = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string', format: 'uuid' },
+    }));
+    const responses: Record<string, object> = {};
+    for (const [status, description] of Object.entries(r.responses)) {
+      responses[status] =
+        Number(status) >= 400
+          ? { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
+          : { description };
+    }
+    paths[p] ??= {};
+    paths[p][r.method] = {
+      summary: r.summary,
+      tags: [r.tag],
+      ...(r.clause ? { description: r.clause } : {}),
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } }
+        : {}),
+      security: r.access.kind === 'public' ? [] : [{ sessionCookie: [] }],
+      ...(r.access.kind === 'role' ? { 'x-required-role': r.access.role } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: info.title, version: info.version },
+    servers: [{ url: info.serverUrl }],
+    paths,
+    components: {
+      securitySchemes: { sessionCookie: { type: 'apiKey', in: 'cookie', name: 'gw_session' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details with a stable code.',
+          required: ['type', 'title', 'status', 'detail', 'code'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            code: { type: 'string' },
+            instance: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+  };
+}

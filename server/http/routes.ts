@@ -1,0 +1,352 @@
+/**
+ * The API routes. Handlers translate between HTTP and the core: they never decide anything the
+ * lifecycle table or the core decides.
+ */
+import type { Request, Response } from 'express';
+import type { Config } from '../config.js';
+import type { Gateway, SessionView } from '../core/Gateway.js';
+import type { Actor, Credential, Identity } from '../domain/types.js';
+import { NotFoundError, UnauthenticatedError } from '../errors.js';
+import type { LifecycleAction } from '../lifecycle/index.js';
+import { randomToken } from '../security/oneTimeSecrets.js';
+import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
+import { schemas, idParam } from './schemas.js';
+import { route, type RouteSpec } from './registry.js';
+
+export interface HealthSource {
+  health(): Promise<{ status: 'ok' | 'unavailable'; detail?: string }>;
+}
+
+export interface RouteDeps {
+  gateway: Gateway;
+  config: Readonly<Config>;
+  hsm: HealthSource | undefined;
+  outboxDescription: string;
+  schemaVersion: () => number;
+}
+
+export function credentialView(c: Credential, currentCredentialId?: string) {
+  return {
+    id: c.id,
+    label: c.label,
+    state: c.state,
+    stateReason: c.stateReason,
+    aaguid: c.aaguid,
+    model: null as string | null,
+    attestationFormat: c.attestationFormat,
+    backupEligible: c.backupEligible,
+    createdAt: c.createdAt,
+    activatedAt: c.activatedAt,
+    lastUsedAt: c.lastUsedAt,
+    expiresAt: c.expiresAt,
+    current: c.id === currentCredentialId,
+  };
+}
+
+export function identityView(i: Identity) {
+  return { id: i.id, name: i.name, email: i.email, roles: i.roles, ial: i.ial, bindingState: i.bindingState };
+}
+
+/** Reads and checks the session cookie; attaches the view to res.locals. */
+export function sessionOf(res: Response): SessionView {
+  const view: unknown = res.locals['session'];
+  if (!view) throw new UnauthenticatedError();
+  return view as SessionView;
+}
+
+function param(req: Request, name: string): string {
+  const parsed = idParam.safeParse(req.params[name]);
+  if (!parsed.success) throw new NotFoundError('Unknown resource.');
+  return parsed.data;
+}
+
+export function buildRoutes(deps: RouteDeps): RouteSpec[] {
+  const { gateway, config } = deps;
+  const names = cookieNames(config.secureCookies);
+
+  /** The browser flow a challenge is bound to (NSIS 3.3.1: bound to the ceremony and browser). */
+  const flowOf = (req: Request, res: Response): string => {
+    const existing = readCookie(req, names.flow);
+    if (existing) return existing;
+    const flow = randomToken(32);
+    setCookie(res, names.flow, flow, { secure: config.secureCookies, maxAgeSeconds: 900, sameSite: 'Strict' });
+    return flow;
+  };
+  const existingFlow = (req: Request): string => readCookie(req, names.flow) ?? 'no-flow-cookie';
+
+  const startSession = (res: Response, sessionId: string): void => {
+    setCookie(res, names.session, sessionId, {
+      secure: config.secureCookies,
+      maxAgeSeconds: config.sessionAbsoluteMinutes * 60,
+      sameSite: 'Lax',
+    });
+  };
+
+  const staffAction = (action: LifecycleAction, role: 'helpdesk', summary: string, clause: string) =>
+    route({
+      method: 'post',
+      path: `/api/helpdesk/credentials/:id/${action === 'request-reactivation' ? 'reactivate' : action}`,
+      summary,
+      tag: 'helpdesk',
+      access: { kind: 'role', role },
+      body: schemas.staffAction,
+      clause,
+      responses: { 200: 'The key after the action', 403: 'Role missing', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
+      handler: ({ req, res, body }) => {
+        const s = sessionOf(res);
+        const actor: Actor = { identityId: s.identity.id, role };
+        const key = gateway.transition(actor, param(req, 'id'), action, body.reason, body.note ?? null);
+        res.json({ credential: credentialView(key) });
+      },
+    });
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/health',
+      summary: 'Liveness and dependencies (database, HSM, outbox)',
+      tag: 'operations',
+      access: { kind: 'public' },
+      responses: { 200: 'Healthy', 503: 'A dependency is down' },
+      handler: async ({ res }) => {
+        const hsm = deps.hsm ? await deps.hsm.health() : { status: 'unavailable' as const, detail: 'not configured' };
+        const ok = hsm.status === 'ok';
+        res.status(ok ? 200 : 503).json({
+          status: ok ? 'ok' : 'degraded',
+          database: { status: 'ok', schemaVersion: deps.schemaVersion() },
+          hsm,
+          outbox: deps.outboxDescription,
+        });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/enrolment/options',
+      summary: 'Start registering a security key from a one-time enrolment link',
+      tag: 'enrolment',
+      access: { kind: 'public' },
+      body: schemas.enrolmentOptions,
+      clause: 'NSIS 3.2.2',
+      responses: { 200: 'WebAuthn creation options', 400: 'Link invalid, used or expired' },
+      handler: async ({ req, res, body }) => {
+        res.json(await gateway.beginEnrolment(body.token, flowOf(req, res)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/enrolment/verify',
+      summary: 'Finish registration; the key starts issued and an activation code goes out by the second channel',
+      tag: 'enrolment',
+      access: { kind: 'public' },
+      body: schemas.enrolmentVerify,
+      clause: 'NSIS 3.2.2',
+      responses: { 201: 'Key registered (issued)', 400: 'Ceremony or link refused', 409: 'Key already registered' },
+      handler: async ({ req, res, body }) => {
+        const result = await gateway.completeEnrolment(body.token, existingFlow(req), body.label, body.response);
+        res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/activation/options',
+      summary: 'Start activating (or reactivating) a key: proof of possession',
+      tag: 'activation',
+      access: { kind: 'public' },
+      body: schemas.activationOptions,
+      clause: 'NSIS 3.2.2, 3.2.3 (Low) 3',
+      responses: { 200: 'WebAuthn request options' },
+      handler: async ({ req, res, body }) => {
+        res.json(await gateway.beginActivation(body.email, flowOf(req, res)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/activation/verify',
+      summary: 'Activate with possession AND the second-channel code; signs the holder in',
+      tag: 'activation',
+      access: { kind: 'public' },
+      body: schemas.activationVerify,
+      clause: 'NSIS 3.2.2, 3.2.3 (Low) 3',
+      responses: { 200: 'Key active, session started', 400: 'Wrong or expired code, or ceremony refused', 403: 'Code locked', 409: 'Refused by the lifecycle table' },
+      handler: async ({ req, res, body }) => {
+        const result = await gateway.completeActivation(body.code, existingFlow(req), body.response);
+        startSession(res, result.sessionId);
+        res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/signin/options',
+      summary: 'Start a security-key sign-in (email optional for discoverable keys)',
+      tag: 'signin',
+      access: { kind: 'public' },
+      body: schemas.signinOptions,
+      clause: 'NSIS 3.3.1',
+      responses: { 200: 'WebAuthn request options' },
+      handler: async ({ req, res, body }) => {
+        res.json(await gateway.beginSignIn(body.email, flowOf(req, res)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/signin/verify',
+      summary: 'Finish a sign-in; refusals are generic, the reason is audited',
+      tag: 'signin',
+      access: { kind: 'public' },
+      body: schemas.signinVerify,
+      clause: 'NSIS 3.3.1, 3.2.3',
+      responses: { 200: 'Signed in', 401: 'Sign-in failed' },
+      handler: async ({ req, res, body }) => {
+        const result = await gateway.completeSignIn(existingFlow(req), body.response);
+        startSession(res, result.sessionId);
+        res.json({ identity: identityView(result.identity) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/signout',
+      summary: 'End this session',
+      tag: 'signin',
+      access: { kind: 'public' },
+      body: schemas.empty,
+      responses: { 204: 'Signed out' },
+      handler: ({ req, res }) => {
+        const sid = readCookie(req, names.session);
+        if (sid) gateway.signOut(sid);
+        clearCookie(res, names.session, config.secureCookies);
+        res.status(204).end();
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me',
+      summary: 'Who is signed in',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'The identity and session', 401: 'Not signed in' },
+      handler: ({ res }) => {
+        const s = sessionOf(res);
+        res.json({ identity: identityView(s.identity), session: { credentialId: s.credential.id, createdAt: s.session.createdAt } });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me/credentials',
+      summary: 'My security keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'The keys', 401: 'Not signed in' },
+      handler: ({ res }) => {
+        const s = sessionOf(res);
+        res.json({ credentials: gateway.listKeys(s.identity.id).map((c) => credentialView(c, s.credential.id)) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me/credentials/:id/history',
+      summary: 'The state history of one of my keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'Transitions, oldest first', 404: 'Unknown key' },
+      handler: ({ req, res }) => {
+        const s = sessionOf(res);
+        const key = gateway.ownKey(s.identity.id, param(req, 'id'));
+        res.json({ events: gateway.history(key.id) });
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/me/credentials/:id',
+      summary: 'Rename one of my keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.rename,
+      responses: { 200: 'Renamed', 404: 'Unknown key', 409: 'Key revoked or expired' },
+      handler: ({ req, res, body }) => {
+        const s = sessionOf(res);
+        const key = gateway.renameKey({ identityId: s.identity.id, role: 'holder' }, param(req, 'id'), body.label);
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/me/credentials/:id/report-lost',
+      summary: 'Report one of my keys lost: suspended at once',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.reportLost,
+      clause: 'NSIS 3.2.3 (Low) 1',
+      responses: { 200: 'Suspended', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
+      handler: ({ req, res, body }) => {
+        const s = sessionOf(res);
+        const key = gateway.transition({ identityId: s.identity.id, role: 'holder' }, param(req, 'id'), 'suspend', 'lost', body.note ?? null);
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),
+    staffAction('request-reactivation', 'helpdesk', 'Start reactivation: a fresh code goes to the holder', 'NSIS 3.2.3 (Low) 3'),
+    staffAction('revoke', 'helpdesk', 'Revoke a key for good; the holder receives a receipt', 'NSIS 3.2.3 (Low) 4'),
+    route({
+      method: 'get',
+      path: '/api/helpdesk/identities/:id/credentials',
+      summary: "An employee's keys with their state history",
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      responses: { 200: 'The keys', 403: 'Role missing', 404: 'Unknown identity' },
+      handler: ({ req, res }) => {
+        const identity = gateway.getIdentity(param(req, 'id'));
+        res.json({
+          identity: identityView(identity),
+          credentials: gateway.listKeys(identity.id).map((c) => ({ ...credentialView(c), history: gateway.history(c.id) })),
+        });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/identities',
+      summary: 'Bind an employee to the organisation, with the identity assurance reached',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      body: schemas.createIdentity,
+      clause: 'NSIS 3.1.2, 5.2',
+      responses: { 201: 'Created', 403: 'Role missing', 409: 'Email already bound' },
+      handler: ({ res, body }) => {
+        const s = sessionOf(res);
+        const identity = gateway.createIdentity(
+          { identityId: s.identity.id, role: 'org-admin' },
+          { organisationId: s.identity.organisationId, name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles },
+        );
+        res.status(201).json({ identity: identityView(identity) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/identities/:id/enrolments',
+      summary: 'Issue a one-time enrolment link (earlier open links are withdrawn)',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      body: schemas.empty,
+      clause: 'NSIS 3.2.2',
+      responses: { 201: 'The link, shown once', 403: 'Role missing or binding ended', 404: 'Unknown identity' },
+      handler: ({ req, res }) => {
+        const s = sessionOf(res);
+        const e = gateway.issueEnrolment({ identityId: s.identity.id, role: 'org-admin' }, param(req, 'id'));
+        res.status(201).json({ link: e.link, expiresAt: e.expiresAt });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/identities/:id/end-binding',
+      summary: 'End a binding: every key revoked, every session ended, the person notified',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      body: schemas.endBinding,
+      clause: 'NSIS 5.2 (Low) 3',
+      responses: { 200: 'Ended', 403: 'Role missing', 404: 'Unknown identity', 409: 'Already ended' },
+      handler: ({ req, res, body }) => {
+        const s = sessionOf(res);
+        res.json(gateway.endBinding({ identityId: s.identity.id, role: 'org-admin' }, param(req, 'id'), body.reason, body.note ?? null));
+      },
+    }),
+  ];
+}

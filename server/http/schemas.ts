@@ -1,0 +1,76 @@
+/**
+ * Request schemas: the single source for validation at the edge AND for the OpenAPI document
+ * (CONVENTIONS 6), so the two cannot drift.
+ */
+import { z } from 'zod';
+import { IDENTITY_ASSURANCE_LEVELS, REASON_CODES, ASSIGNED_ROLES } from '../domain/types.js';
+
+const b64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+
+const transports = z.array(z.enum(['ble', 'hybrid', 'internal', 'nfc', 'usb', 'cable', 'smart-card'])).max(8);
+
+/** Credential ids are at most 1023 bytes (WebAuthn §5.1.4) = 1364 base64url characters. */
+const credentialIdSchema = b64url(1364);
+
+export const registrationResponseSchema = z.object({
+  id: credentialIdSchema,
+  rawId: credentialIdSchema,
+  type: z.literal('public-key'),
+  response: z.object({
+    clientDataJSON: b64url(4096),
+    attestationObject: b64url(32768),
+    authenticatorData: b64url(16384).optional(),
+    transports: transports.optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: b64url(4096).optional(),
+  }),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: z.object({}),
+});
+
+export const authenticationResponseSchema = z.object({
+  id: credentialIdSchema,
+  rawId: credentialIdSchema,
+  type: z.literal('public-key'),
+  response: z.object({
+    clientDataJSON: b64url(4096),
+    authenticatorData: b64url(16384),
+    signature: b64url(1024),
+    userHandle: b64url(512).optional(),
+  }),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: z.object({}),
+});
+
+const email = z.string().trim().max(254).email();
+const enrolmentToken = b64url(128);
+const note = z.string().trim().max(500).optional();
+
+export const schemas = {
+  enrolmentOptions: z.object({ token: enrolmentToken }).strict(),
+  enrolmentVerify: z.object({ token: enrolmentToken, label: z.string().max(200), response: registrationResponseSchema }).strict(),
+  activationOptions: z.object({ email }).strict(),
+  activationVerify: z
+    .object({ code: z.string().max(32).regex(/^[0-9\s-]+$/, 'must be digits'), response: authenticationResponseSchema })
+    .strict(),
+  signinOptions: z.object({ email: email.optional() }).strict(),
+  signinVerify: z.object({ response: authenticationResponseSchema }).strict(),
+  empty: z.object({}).strict(),
+  rename: z.object({ label: z.string().max(200) }).strict(),
+  reportLost: z.object({ note }).strict(),
+  staffAction: z.object({ reason: z.enum(REASON_CODES), note }).strict(),
+  createIdentity: z
+    .object({
+      name: z.string().trim().min(1).max(200),
+      email,
+      ial: z.enum(IDENTITY_ASSURANCE_LEVELS),
+      proofingMethod: z.string().trim().min(3).max(300),
+      roles: z.array(z.enum(ASSIGNED_ROLES)).max(4).default([]),
+    })
+    .strict(),
+  endBinding: z
+    .object({ reason: z.enum(['employment-ended', 'agreement-ended', 'holder-ceased', 'data-error', 'other']), note })
+    .strict(),
+} as const;
+
+export const idParam = z.string().uuid();

@@ -1,0 +1,164 @@
+/**
+ * The NSIS life cycle of a security key as ONE table (NSIS 2, 3.2.2, 3.2.3, 5.2).
+ *
+ * Every allowed transition is a row: from which states, the action, the resulting state, who may
+ * take it, which reason codes it accepts, what evidence must be presented, extra guards, and the
+ * clause it implements. Anything not in this table is refused with a stable error code.
+ * docs/lifecycle.md renders this table for auditors (scripts/render-lifecycle.ts).
+ */
+import type { ActorRole, CredentialState, ReasonCode } from '../domain/types.js';
+
+export const LIFECYCLE_ACTIONS = ['activate', 'suspend', 'request-reactivation', 'reactivate', 'revoke', 'expire'] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+
+/** Evidence a row demands before the transition may happen. */
+export type Evidence = 'possession' | 'second-channel-code';
+
+/** Named guards over the key's current record. */
+export type Guard = 'not-suspected-compromise';
+
+export interface TransitionRow {
+  from: readonly CredentialState[];
+  action: LifecycleAction;
+  to: CredentialState;
+  roles: readonly ActorRole[];
+  reasons: readonly ReasonCode[];
+  evidence: readonly Evidence[];
+  guards: readonly Guard[];
+  clause: string;
+  description: string;
+}
+
+const HOLDER_REVOKE_REASONS: readonly ReasonCode[] = ['lost', 'suspected-compromise', 'holder-request', 'replaced'];
+const STAFF_REVOKE_REASONS: readonly ReasonCode[] = [
+  'lost',
+  'suspected-compromise',
+  'suspected-clone',
+  'data-error',
+  'agreement-ended',
+  'holder-ceased',
+  'employment-ended',
+  'replaced',
+  'holder-request',
+  'other',
+];
+
+export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
+  {
+    from: ['issued'],
+    action: 'activate',
+    to: 'active',
+    roles: ['holder'],
+    reasons: ['activated'],
+    evidence: ['possession', 'second-channel-code'],
+    guards: [],
+    clause: 'NSIS 3.2.2 (Substantial) 2, (High) 3',
+    description:
+      'The holder proves possession with a user-verified assertion AND presents the activation code sent through an independent second channel.',
+  },
+  {
+    from: ['active'],
+    action: 'suspend',
+    to: 'suspended',
+    roles: ['holder'],
+    reasons: ['lost', 'suspected-compromise', 'holder-request'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 1',
+    description: 'The holder reports the key lost or compromised; effective at once.',
+  },
+  {
+    from: ['active'],
+    action: 'suspend',
+    to: 'suspended',
+    roles: ['helpdesk', 'org-admin', 'security-officer'],
+    reasons: ['lost', 'suspected-compromise', 'suspected-clone', 'holder-request', 'other'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 1, (Substantial) 6',
+    description: 'Staff suspend a key in a timely and effective manner, around the clock.',
+  },
+  {
+    from: ['active'],
+    action: 'suspend',
+    to: 'suspended',
+    roles: ['system'],
+    reasons: ['suspected-clone', 'suspected-compromise'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 4',
+    description: 'The issuer acts on its own initiative on suspicion of compromise (e.g. a sign counter that went backwards).',
+  },
+  {
+    from: ['suspended'],
+    action: 'request-reactivation',
+    to: 'suspended',
+    roles: ['helpdesk', 'org-admin'],
+    reasons: ['found', 'other'],
+    evidence: [],
+    guards: ['not-suspected-compromise'],
+    clause: 'NSIS 3.2.3 (Low) 3',
+    description:
+      'Staff start a reactivation: a fresh activation code goes to the holder through the second channel; staff never see it.',
+  },
+  {
+    from: ['suspended'],
+    action: 'reactivate',
+    to: 'active',
+    roles: ['holder'],
+    reasons: ['found', 'other'],
+    evidence: ['possession', 'second-channel-code'],
+    guards: ['not-suspected-compromise'],
+    clause: 'NSIS 3.2.3 (Low) 3',
+    description:
+      'Reactivation only at the assurance of the first activation: possession plus a fresh second-channel code. A key suspected compromised or cloned can only be revoked.',
+  },
+  {
+    from: ['issued', 'active', 'suspended'],
+    action: 'revoke',
+    to: 'revoked',
+    roles: ['holder'],
+    reasons: HOLDER_REVOKE_REASONS,
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 1, 4',
+    description: 'The holder revokes their own key for good; a revocation receipt is sent.',
+  },
+  {
+    from: ['issued', 'active', 'suspended'],
+    action: 'revoke',
+    to: 'revoked',
+    roles: ['helpdesk', 'org-admin', 'security-officer'],
+    reasons: STAFF_REVOKE_REASONS,
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 4, (Substantial) 7; 5.2 (Low) 3',
+    description:
+      'Staff revoke on compromise, loss, wrong data, ended agreement or employment, or the holder ceasing to exist; a receipt goes to the holder.',
+  },
+  {
+    from: ['issued', 'active', 'suspended'],
+    action: 'revoke',
+    to: 'revoked',
+    roles: ['system'],
+    reasons: ['employment-ended', 'suspected-compromise', 'suspected-clone', 'replaced'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.3 (Low) 4; 5.2 (Low) 3',
+    description: 'The issuer revokes on its own initiative, e.g. every key of a binding that ended.',
+  },
+  {
+    from: ['issued', 'active', 'suspended'],
+    action: 'expire',
+    to: 'expired',
+    roles: ['system'],
+    reasons: ['expired'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 2 (Expiry)',
+    description: 'A key with an expiry date can no longer be used once it has passed.',
+  },
+] satisfies TransitionRow[]);
+
+/** States from which no row leads anywhere. */
+export const TERMINAL_STATES: readonly CredentialState[] = ['revoked', 'expired'];

@@ -1,0 +1,22 @@
+/**
+ * Structured logging (pino). Secrets never reach a log line: known secret-bearing fields are
+ * redacted as a second line of defence; code never passes PINs, codes, tokens or session ids in.
+ */
+import pino from 'pino';
+import type { LogLevel } from './config.js';
+
+export type Logger = pino.Logger;
+
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'gateway' },
+      redact: {
+        paths: ['code', 'token', 'pin', 'sessionId', 'cookie', '*.code', '*.token', '*.pin', 'req.headers.cookie', 'headers.cookie'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,82 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import type { OutboxSink } from './types.js';
+
+const BATCH = 50;
+const MAX_BACKOFF_SECONDS = 300;
+
+/**
+ * Delivers committed outbox rows through the sink, retrying with backoff. `kick()` after a commit
+ * delivers at once; a timer catches up on anything left (e.g. after a crash or an SMTP outage).
+ */
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly sink: OutboxSink,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  get description(): string {
+    return this.sink.description;
+  }
+
+  start(intervalMs = 2000): void {
+    this.timer ??= setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Asks for a delivery round without waiting for it. */
+  kick(): void {
+    void this.flush();
+  }
+
+  /** Delivers everything due; concurrent calls share one round (and trigger one more). */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        void this.flush();
+      }
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    for (;;) {
+      const due = this.store.dueOutbox(this.clock.now().toISOString(), BATCH);
+      if (due.length === 0) return;
+      for (const m of due) {
+        if (m.body === null) continue;
+        try {
+          await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text: m.body, kind: m.kind });
+          this.store.markOutboxSent(m.id, this.clock.now().toISOString());
+          this.log.info({ messageId: m.id, kind: m.kind, to: m.recipient, sink: this.sink.description }, 'outbox: message delivered');
+        } catch (err) {
+          const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(m.attempts, 8));
+          const next = new Date(this.clock.now().getTime() + backoff * 1000).toISOString();
+          this.store.markOutboxFailed(m.id, err instanceof Error ? err.message : String(err), next);
+          this.log.warn({ messageId: m.id, kind: m.kind, err: err instanceof Error ? err.message : String(err) }, 'outbox: delivery failed, will retry');
+          return;
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+    await this.sink.close?.();
+  }
+}

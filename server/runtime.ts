@@ -1,0 +1,106 @@
+/**
+ * Wires the ports together: store, secret key, outbox, HSM, core, HTTP app. Used by main.ts and
+ * by the integration and browser tests, so the tests run exactly what production runs.
+ */
+import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../hsm/index.js';
+import { buildApp } from './app.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { Gateway } from './core/Gateway.js';
+import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
+import type { Logger } from './logger.js';
+import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/index.js';
+import { loadOrCreateSecretKey } from './security/secretKey.js';
+import { Store } from './store/index.js';
+import type express from 'express';
+
+export interface Runtime {
+  config: Readonly<Config>;
+  store: Store;
+  gateway: Gateway;
+  outbox: OutboxDispatcher;
+  hsm: HsmConnection | undefined;
+  app: express.Express;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Open the HSM token (default true). */
+  withHsm?: boolean;
+  clientDir?: string;
+  sink?: OutboxSink;
+}
+
+export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const store = Store.open(config.dbFile);
+  const secretKey = loadOrCreateSecretKey(config.secretFile);
+  const sink: OutboxSink =
+    opts.sink ?? (config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`));
+  const outbox = new OutboxDispatcher(store, sink, clock, opts.log);
+  let hsm: HsmConnection | undefined;
+  if (opts.withHsm ?? true) {
+    applySoftHsm2ConfDefault(process.env, config.varDir);
+    const pin = readPin({ GATEWAY_HSM_PIN: config.hsm.pinFromEnv, GATEWAY_HSM_PIN_FILE: config.hsm.pinFile }, config.varDir);
+    hsm = await HsmConnection.open(
+      { modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin },
+      { onStateChange: (e) => opts.log.warn({ hsm: e.status, token: e.tokenLabel, detail: e.detail }, 'HSM state changed') },
+    );
+  }
+  const gateway = new Gateway({ store, clock, outbox, secretKey, config, log: opts.log });
+  const app = buildApp({
+    gateway,
+    config,
+    log: opts.log,
+    hsm,
+    outboxDescription: outbox.description,
+    schemaVersion: () => store.schemaVersion(),
+    ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
+  });
+  return {
+    config,
+    store,
+    gateway,
+    outbox,
+    hsm,
+    app,
+    async close() {
+      await outbox.close();
+      await hsm?.close();
+      store.close();
+    },
+  };
+}
+
+export interface DemoSeed {
+  organisation: { cvr: string; name: string };
+  admin: Identity;
+  /** A fresh one-time link when the administrator has no usable key yet. */
+  enrolmentLink: string | undefined;
+  enrolmentExpiresAt: string | undefined;
+}
+
+/**
+ * Seeds the demo organisation and its first administrator. While the administrator has no key,
+ * every start issues a fresh one-time link (withdrawing the previous one).
+ */
+export function seedDemo(runtime: Runtime): DemoSeed {
+  const { gateway, store, config } = runtime;
+  const org = gateway.ensureOrganisation(config.demo.orgCvr, config.demo.orgName);
+  const admin =
+    store.findActiveIdentityByEmail(config.demo.adminEmail) ??
+    gateway.createIdentity(SYSTEM_ACTOR, {
+      organisationId: org.id,
+      name: config.demo.adminName,
+      email: config.demo.adminEmail,
+      ial: 'substantial',
+      proofingMethod: 'Designated as first administrator by the operator who installed the gateway (bootstrap)',
+      roles: ['org-admin', 'helpdesk', 'security-officer'],
+    });
+  const hasKey = store.listCredentialsOfIdentity(admin.id).some((c) => c.state === 'issued' || c.state === 'active' || c.state === 'suspended');
+  if (hasKey) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
+  const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
+  return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: enrolment.link, enrolmentExpiresAt: enrolment.expiresAt };
+}

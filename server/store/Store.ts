@@ -1,0 +1,590 @@
+/**
+ * The only place with SQL. better-sqlite3 is synchronous, so a transaction callback runs with no
+ * other request interleaved; write transactions use BEGIN IMMEDIATE so that concurrent processes
+ * also serialise. State changes are `UPDATE ... WHERE id = ? AND state = ?` (CONVENTIONS 4).
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { GENESIS_HASH, entryHash, type AuditEntry } from '../audit/hashChain.js';
+import type { JsonValue } from '../audit/canonicalJson.js';
+import type {
+  AssignedRole,
+  AssuranceLevel,
+  Credential,
+  CredentialState,
+  Identity,
+  Organisation,
+  ReasonCode,
+} from '../domain/types.js';
+import { MIGRATIONS } from './migrations.js';
+import * as rows from './rows.js';
+
+export interface NewIdentity {
+  id: string;
+  organisationId: string;
+  name: string;
+  email: string;
+  ial: AssuranceLevel;
+  proofingMethod: string;
+  proofedBy: string | null;
+  createdAt: string;
+}
+
+export type NewCredential = Omit<Credential, 'lastUsedAt' | 'activatedAt' | 'updatedAt' | 'stateReason'> & {
+  stateReason: ReasonCode | null;
+};
+
+export interface Enrolment {
+  id: string;
+  identityId: string;
+  createdBy: string | null;
+  createdAt: string;
+  expiresAt: string;
+  consumedAt: string | null;
+  supersededAt: string | null;
+}
+
+export interface ActivationCodeRecord {
+  id: string;
+  credentialId: string;
+  purpose: 'activate' | 'reactivate';
+  codeHash: string;
+  requestedBy: string | null;
+  createdAt: string;
+  expiresAt: string;
+  failedAttempts: number;
+  consumedAt: string | null;
+  supersededAt: string | null;
+  lockedAt: string | null;
+}
+
+export type Ceremony = 'registration' | 'activation' | 'signin';
+
+export interface ChallengeRecord {
+  challenge: string;
+  flowHash: string;
+  ceremony: Ceremony;
+  identityId: string | null;
+  enrolmentId: string | null;
+  createdAt: string;
+  expiresAt: string;
+  consumedAt: string | null;
+}
+
+export interface SessionRecord {
+  idHash: string;
+  identityId: string;
+  credentialId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  absoluteExpiresAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+export interface CredentialEvent {
+  id: number;
+  credentialId: string;
+  action: string;
+  fromState: CredentialState | null;
+  toState: CredentialState;
+  actorId: string | null;
+  actorRole: string;
+  reason: ReasonCode;
+  note: string | null;
+  clause: string;
+  at: string;
+  auditSeq: number;
+}
+
+export interface AuditInput {
+  at: string;
+  type: string;
+  actorId: string | null;
+  actorRole: string;
+  subjectId: string | null;
+  data: { [key: string]: JsonValue };
+}
+
+export interface OutboxMessage {
+  id: string;
+  channel: 'email';
+  recipient: string;
+  subject: string;
+  body: string | null;
+  kind: string;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  sentAt: string | null;
+  lastError: string | null;
+}
+
+export class Store {
+  readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating with 0600 if needed) and migrates the database file. */
+  static open(file: string): Store {
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+    }
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // Durable commit: a transition acknowledged to a client survives a power cut.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new Store(db);
+    store.migrate();
+    if (file !== ':memory:') {
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (fs.existsSync(file + suffix)) fs.chmodSync(file + suffix, 0o600);
+      }
+    }
+    return store;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const applied = new Set(
+      this.db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => rows.num(r, 'version')),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, new Date().toISOString());
+      }).immediate();
+    }
+  }
+
+  schemaVersion(): number {
+    const r = this.db.prepare('SELECT max(version) AS v FROM schema_migrations').get();
+    return rows.num(r, 'v');
+  }
+
+  /** Runs fn in one IMMEDIATE transaction: all of it commits, or none of it. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // --- organisations -------------------------------------------------------------------------
+
+  insertOrganisation(o: Organisation): void {
+    this.db.prepare('INSERT INTO organisations (id, cvr, name, created_at) VALUES (?, ?, ?, ?)').run(o.id, o.cvr, o.name, o.createdAt);
+  }
+
+  getOrganisationByCvr(cvr: string): Organisation | undefined {
+    const r = this.db.prepare('SELECT * FROM organisations WHERE cvr = ?').get(cvr);
+    return r === undefined ? undefined : rows.organisation(r);
+  }
+
+  getOrganisation(id: string): Organisation | undefined {
+    const r = this.db.prepare('SELECT * FROM organisations WHERE id = ?').get(id);
+    return r === undefined ? undefined : rows.organisation(r);
+  }
+
+  // --- identities ----------------------------------------------------------------------------
+
+  insertIdentity(i: NewIdentity): void {
+    this.db
+      .prepare(
+        `INSERT INTO identities (id, organisation_id, name, email, email_norm, ial, proofing_method, proofed_by, binding_state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`,
+      )
+      .run(i.id, i.organisationId, i.name, i.email, normaliseEmail(i.email), i.ial, i.proofingMethod, i.proofedBy, i.createdAt);
+  }
+
+  getIdentity(id: string): Identity | undefined {
+    const r = this.db.prepare('SELECT * FROM identities WHERE id = ?').get(id);
+    return r === undefined ? undefined : rows.identity(r, this.rolesOf(id));
+  }
+
+  findActiveIdentityByEmail(email: string): Identity | undefined {
+    const r = this.db.prepare("SELECT * FROM identities WHERE email_norm = ? AND binding_state = 'active'").get(normaliseEmail(email));
+    return r === undefined ? undefined : rows.identity(r, this.rolesOf(rows.str(r, 'id')));
+  }
+
+  listActiveIdentitiesWithRole(role: AssignedRole): Identity[] {
+    return this.db
+      .prepare(
+        `SELECT i.* FROM identities i JOIN identity_roles r ON r.identity_id = i.id
+         WHERE r.role = ? AND i.binding_state = 'active' ORDER BY i.created_at`,
+      )
+      .all(role)
+      .map((r) => rows.identity(r, this.rolesOf(rows.str(r, 'id'))));
+  }
+
+  private rolesOf(identityId: string): AssignedRole[] {
+    return this.db
+      .prepare('SELECT role FROM identity_roles WHERE identity_id = ? ORDER BY role')
+      .all(identityId)
+      .map((r) => rows.role(r));
+  }
+
+  grantRole(identityId: string, role: AssignedRole, grantedBy: string | null, at: string): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO identity_roles (identity_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)')
+      .run(identityId, role, grantedBy, at);
+  }
+
+  /** Ends a binding; false if it was already ended (a concurrent end-binding won). */
+  endBinding(identityId: string, at: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE identities SET binding_state = 'ended', binding_ended_at = ? WHERE id = ? AND binding_state = 'active'")
+        .run(at, identityId).changes === 1
+    );
+  }
+
+  // --- enrolments ----------------------------------------------------------------------------
+
+  insertEnrolment(e: Enrolment & { tokenHash: string }): void {
+    this.db
+      .prepare('INSERT INTO enrolments (id, identity_id, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(e.id, e.identityId, e.tokenHash, e.createdBy, e.createdAt, e.expiresAt);
+  }
+
+  getEnrolmentByTokenHash(tokenHash: string): Enrolment | undefined {
+    const r = this.db.prepare('SELECT * FROM enrolments WHERE token_hash = ?').get(tokenHash);
+    return r === undefined ? undefined : rows.enrolment(r);
+  }
+
+  /** Single use: true only for the one caller that consumed a live enrolment. */
+  consumeEnrolment(id: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          'UPDATE enrolments SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND expires_at > ?',
+        )
+        .run(at, id, at).changes === 1
+    );
+  }
+
+  supersedeOpenEnrolments(identityId: string, at: string): number {
+    return this.db
+      .prepare('UPDATE enrolments SET superseded_at = ? WHERE identity_id = ? AND consumed_at IS NULL AND superseded_at IS NULL')
+      .run(at, identityId).changes;
+  }
+
+  // --- credentials ---------------------------------------------------------------------------
+
+  insertCredential(c: NewCredential): void {
+    this.db
+      .prepare(
+        `INSERT INTO credentials (id, identity_id, credential_id, public_key, aaguid, sign_count, transports, backup_eligible,
+           backup_state, attestation_format, attestation_object, uv_at_registration, label, state, state_reason,
+           created_at, updated_at, expires_at, enrolment_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        c.id,
+        c.identityId,
+        c.credentialId,
+        Buffer.from(c.publicKey),
+        c.aaguid,
+        c.signCount,
+        JSON.stringify(c.transports),
+        c.backupEligible ? 1 : 0,
+        c.backupState ? 1 : 0,
+        c.attestationFormat,
+        Buffer.from(c.attestationObject),
+        c.userVerifiedAtRegistration ? 1 : 0,
+        c.label,
+        c.state,
+        c.stateReason,
+        c.createdAt,
+        c.createdAt,
+        c.expiresAt,
+        c.enrolmentId,
+      );
+  }
+
+  getCredential(id: string): Credential | undefined {
+    const r = this.db.prepare('SELECT * FROM credentials WHERE id = ?').get(id);
+    return r === undefined ? undefined : rows.credential(r);
+  }
+
+  getCredentialByCredentialId(credentialId: string): Credential | undefined {
+    const r = this.db.prepare('SELECT * FROM credentials WHERE credential_id = ?').get(credentialId);
+    return r === undefined ? undefined : rows.credential(r);
+  }
+
+  listCredentialsOfIdentity(identityId: string): Credential[] {
+    return this.db
+      .prepare('SELECT * FROM credentials WHERE identity_id = ? ORDER BY created_at, id')
+      .all(identityId)
+      .map((r) => rows.credential(r));
+  }
+
+  listCredentialsDueToExpire(at: string): Credential[] {
+    return this.db
+      .prepare("SELECT * FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= ? AND state IN ('issued', 'active', 'suspended')")
+      .all(at)
+      .map((r) => rows.credential(r));
+  }
+
+  /** Guarded state change: true only if the key was still in `fromState`. */
+  setCredentialState(id: string, fromState: CredentialState, toState: CredentialState, reason: ReasonCode, at: string): boolean {
+    const activated = toState === 'active' ? at : null;
+    return (
+      this.db
+        .prepare(
+          `UPDATE credentials SET state = ?, state_reason = ?, updated_at = ?, activated_at = coalesce(?, activated_at)
+           WHERE id = ? AND state = ?`,
+        )
+        .run(toState, reason, at, activated, id, fromState).changes === 1
+    );
+  }
+
+  /** Records a successful use; guarded on the key still being active with the counter read. */
+  recordUse(id: string, expectedCount: number, newCount: number, backupState: boolean, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE credentials SET sign_count = ?, backup_state = ?, last_used_at = ?, updated_at = ?
+           WHERE id = ? AND state = 'active' AND sign_count = ?`,
+        )
+        .run(newCount, backupState ? 1 : 0, at, at, id, expectedCount).changes === 1
+    );
+  }
+
+  /** Records a sign counter seen during activation (the key is not yet active). */
+  setSignCount(id: string, newCount: number, at: string): void {
+    this.db.prepare('UPDATE credentials SET sign_count = ?, last_used_at = ?, updated_at = ? WHERE id = ?').run(newCount, at, at, id);
+  }
+
+  renameCredential(id: string, label: string, at: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE credentials SET label = ?, updated_at = ? WHERE id = ? AND state NOT IN ('revoked', 'expired')")
+        .run(label, at, id).changes === 1
+    );
+  }
+
+  insertCredentialEvent(e: Omit<CredentialEvent, 'id'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO credential_events (credential_id, action, from_state, to_state, actor_id, actor_role, reason, note, clause, at, audit_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.credentialId, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.reason, e.note, e.clause, e.at, e.auditSeq);
+  }
+
+  listCredentialEvents(credentialId: string): CredentialEvent[] {
+    return this.db
+      .prepare('SELECT * FROM credential_events WHERE credential_id = ? ORDER BY id')
+      .all(credentialId)
+      .map((r) => rows.credentialEvent(r));
+  }
+
+  // --- activation codes ----------------------------------------------------------------------
+
+  insertActivationCode(c: Omit<ActivationCodeRecord, 'failedAttempts' | 'consumedAt' | 'supersededAt' | 'lockedAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO activation_codes (id, credential_id, purpose, code_hash, requested_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.id, c.credentialId, c.purpose, c.codeHash, c.requestedBy, c.createdAt, c.expiresAt);
+  }
+
+  /** Withdraws every unused code of a key (a new code replaces them; revocation ends them). */
+  supersedeOpenCodes(credentialId: string, at: string): number {
+    return this.db
+      .prepare(
+        'UPDATE activation_codes SET superseded_at = ? WHERE credential_id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL',
+      )
+      .run(at, credentialId).changes;
+  }
+
+  /** The newest code of a key that has neither been used nor replaced (it may be expired or locked). */
+  latestOpenCode(credentialId: string): ActivationCodeRecord | undefined {
+    const r = this.db
+      .prepare(
+        `SELECT * FROM activation_codes WHERE credential_id = ? AND consumed_at IS NULL AND superseded_at IS NULL
+         ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      )
+      .get(credentialId);
+    return r === undefined ? undefined : rows.activationCode(r);
+  }
+
+  /** Counts a wrong code; locks it when `lockAt` is given. Returns the attempts so far. */
+  recordFailedCodeAttempt(codeId: string, lockAt: string | null): void {
+    this.db
+      .prepare('UPDATE activation_codes SET failed_attempts = failed_attempts + 1, locked_at = coalesce(locked_at, ?) WHERE id = ?')
+      .run(lockAt, codeId);
+  }
+
+  consumeActivationCode(codeId: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE activation_codes SET consumed_at = ?
+           WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND expires_at > ?`,
+        )
+        .run(at, codeId, at).changes === 1
+    );
+  }
+
+  // --- challenges ----------------------------------------------------------------------------
+
+  insertChallenge(c: Omit<ChallengeRecord, 'consumedAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO challenges (challenge, flow_hash, ceremony, identity_id, enrolment_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.challenge, c.flowHash, c.ceremony, c.identityId, c.enrolmentId, c.createdAt, c.expiresAt);
+  }
+
+  /**
+   * Consumes a challenge exactly once (NSIS 3.3.1 (Low) 3: replay). Returns the record as it was,
+   * or undefined when it is unknown or already used. Expiry and binding are checked by the caller
+   * so that the refusal can name the reason in the audit log.
+   */
+  consumeChallenge(challenge: string, at: string): ChallengeRecord | undefined {
+    const r = this.db
+      .prepare('UPDATE challenges SET consumed_at = ? WHERE challenge = ? AND consumed_at IS NULL RETURNING *')
+      .get(at, challenge);
+    return r === undefined ? undefined : rows.challenge(r);
+  }
+
+  pruneChallenges(before: string): number {
+    return this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes;
+  }
+
+  // --- sessions ------------------------------------------------------------------------------
+
+  insertSession(s: Omit<SessionRecord, 'endedAt' | 'endReason'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO sessions (id_hash, identity_id, credential_id, created_at, last_seen_at, absolute_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(s.idHash, s.identityId, s.credentialId, s.createdAt, s.lastSeenAt, s.absoluteExpiresAt);
+  }
+
+  getSession(idHash: string): SessionRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(idHash);
+    return r === undefined ? undefined : rows.session(r);
+  }
+
+  touchSession(idHash: string, at: string): void {
+    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND ended_at IS NULL').run(at, idHash);
+  }
+
+  endSession(idHash: string, reason: string, at: string): boolean {
+    return (
+      this.db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id_hash = ? AND ended_at IS NULL').run(at, reason, idHash)
+        .changes === 1
+    );
+  }
+
+  endSessionsOfCredential(credentialId: string, reason: string, at: string): number {
+    return this.db
+      .prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE credential_id = ? AND ended_at IS NULL')
+      .run(at, reason, credentialId).changes;
+  }
+
+  endSessionsOfIdentity(identityId: string, reason: string, at: string): number {
+    return this.db
+      .prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE identity_id = ? AND ended_at IS NULL')
+      .run(at, reason, identityId).changes;
+  }
+
+  // --- audit ---------------------------------------------------------------------------------
+
+  /** Appends one event to the hash chain. Call inside the transaction of the change it records. */
+  appendAudit(input: AuditInput): AuditEntry {
+    const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();
+    const seq = head === undefined ? 1 : rows.num(head, 'seq') + 1;
+    const prevHash = head === undefined ? GENESIS_HASH : rows.str(head, 'hash');
+    const body = { seq, ...input };
+    const hash = entryHash(prevHash, body);
+    this.db
+      .prepare(
+        `INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(seq, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), prevHash, hash);
+    return { ...body, prevHash, hash };
+  }
+
+  /** Streams the chain in order, for verification of chains of any length. */
+  *iterateAudit(fromSeq = 1): Generator<AuditEntry> {
+    const stmt = this.db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq');
+    for (const r of stmt.iterate(fromSeq)) yield rows.auditEntry(r);
+  }
+
+  listAuditForSubject(subjectId: string, limit = 200): AuditEntry[] {
+    return this.db
+      .prepare('SELECT * FROM audit_events WHERE subject_id = ? ORDER BY seq DESC LIMIT ?')
+      .all(subjectId, limit)
+      .map((r) => rows.auditEntry(r));
+  }
+
+  auditTypesSince(seq: number): string[] {
+    return this.db
+      .prepare('SELECT type FROM audit_events WHERE seq > ? ORDER BY seq')
+      .all(seq)
+      .map((r) => rows.str(r, 'type'));
+  }
+
+  auditHead(): { seq: number; hash: string } {
+    const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();
+    return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: rows.num(head, 'seq'), hash: rows.str(head, 'hash') };
+  }
+
+  // --- outbox --------------------------------------------------------------------------------
+
+  enqueueOutbox(m: Omit<OutboxMessage, 'attempts' | 'sentAt' | 'lastError'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt);
+  }
+
+  dueOutbox(at: string, limit: number): OutboxMessage[] {
+    return this.db
+      .prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY created_at, rowid LIMIT ?')
+      .all(at, limit)
+      .map((r) => rows.outbox(r));
+  }
+
+  /** Delivered: the body (which may hold a one-time code) is erased from the database. */
+  markOutboxSent(id: string, at: string): void {
+    this.db.prepare('UPDATE outbox SET sent_at = ?, body = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at, id);
+  }
+
+  markOutboxFailed(id: string, error: string, nextAttemptAt: string): void {
+    this.db
+      .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL')
+      .run(error.slice(0, 500), nextAttemptAt, id);
+  }
+
+  pendingOutboxCount(): number {
+    return rows.num(this.db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get(), 'n');
+  }
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

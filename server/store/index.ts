@@ -1,0 +1,2 @@
+export { Store, normaliseEmail } from './Store.js';
+export type * from './Store.js';
