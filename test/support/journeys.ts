@@ -1,0 +1,76 @@
+/**
+ * Whole journeys through the real API with the software authenticator: the building blocks of
+ * the integration tests.
+ */
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import assert from 'node:assert/strict';
+import { ApiClient, field } from './apiClient.js';
+import { SoftAuthenticator } from './softAuthenticator.js';
+import type { TestGateway } from './testGateway.js';
+
+export function tokenOf(link: string): string {
+  const m = /#token=([A-Za-z0-9_-]+)$/.exec(link);
+  if (!m?.[1]) throw new Error(`not an enrolment link: ${link}`);
+  return m[1];
+}
+
+/** Registers a key from an enrolment link; returns the key's gateway id. */
+export async function enrol(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, link: string, label = 'Test key'): Promise<string> {
+  const token = tokenOf(link);
+  const opt = await client.post('/api/enrolment/options', { token });
+  assert.equal(opt.status, 200, JSON.stringify(opt.body));
+  const options = field<PublicKeyCredentialCreationOptionsJSON>(opt.body, 'options');
+  const response = await auth.createCredential({ ...options, origin: gw.origin });
+  const ver = await client.post('/api/enrolment/verify', { token, label, response });
+  assert.equal(ver.status, 201, JSON.stringify(ver.body));
+  assert.equal(field(ver.body, 'credential', 'state'), 'issued');
+  return field<string>(ver.body, 'credential', 'id');
+}
+
+export async function activate(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, email: string, code?: string) {
+  const opt = await client.post('/api/activation/options', { email });
+  assert.equal(opt.status, 200, JSON.stringify(opt.body));
+  const options = field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options');
+  const response = await auth.getAssertion(options, gw.origin);
+  return client.post('/api/activation/verify', { code: code ?? (await gw.latestCode(email)), response });
+}
+
+export async function signIn(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, email?: string) {
+  const opt = await client.post('/api/signin/options', email === undefined ? {} : { email });
+  assert.equal(opt.status, 200, JSON.stringify(opt.body));
+  const options = field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options');
+  const response = await auth.getAssertion(options, gw.origin);
+  return client.post('/api/signin/verify', { response });
+}
+
+/** The seeded administrator with an active key and a signed-in client. */
+export async function activeAdmin(gw: TestGateway) {
+  const client = new ApiClient(gw.origin);
+  const auth = new SoftAuthenticator();
+  const link = gw.seed.enrolmentLink;
+  if (!link) throw new Error('the seed issued no enrolment link');
+  const keyId = await enrol(gw, client, auth, link, 'Admin key');
+  const act = await activate(gw, client, auth, gw.seed.admin.email);
+  assert.equal(act.status, 200, JSON.stringify(act.body));
+  return { client, auth, keyId, email: gw.seed.admin.email };
+}
+
+/** An employee created by the admin, enrolled and activated, signed in on its own client. */
+export async function activeEmployee(gw: TestGateway, admin: ApiClient, email: string, name = 'Employee') {
+  const created = await admin.post('/api/admin/identities', {
+    name,
+    email,
+    ial: 'substantial',
+    proofingMethod: 'ID document checked in person by HR',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const identityId = field<string>(created.body, 'identity', 'id');
+  const issued = await admin.post(`/api/admin/identities/${identityId}/enrolments`, {});
+  assert.equal(issued.status, 201, JSON.stringify(issued.body));
+  const client = new ApiClient(gw.origin);
+  const auth = new SoftAuthenticator();
+  const keyId = await enrol(gw, client, auth, field<string>(issued.body, 'link'));
+  const act = await activate(gw, client, auth, email);
+  assert.equal(act.status, 200, JSON.stringify(act.body));
+  return { client, auth, keyId, identityId, email };
+}

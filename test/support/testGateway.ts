@@ -1,0 +1,99 @@
+/**
+ * A real gateway for integration and browser tests: the same runtime as production (real SQLite
+ * file, real SoftHSM token, real outbox sink writing files), in-process, on an ephemeral port of
+ * 127.0.0.1, with its own temporary var/ directory.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../server/clock.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import type { OutboxSink } from '../../server/outbox/index.js';
+import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface TestGateway {
+  runtime: Runtime;
+  origin: string;
+  varDir: string;
+  seed: DemoSeed;
+  /** Reads every delivered mail for `to` (after flushing the outbox), oldest first. */
+  mailsTo(to: string): Promise<{ subject: string; kind: string; text: string; file: string }[]>;
+  /** The 8-digit code in the newest activation/reactivation mail to `to`. */
+  latestCode(to: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(
+  opts: { env?: Record<string, string>; clock?: Clock; sink?: OutboxSink; withClient?: boolean; withHsm?: boolean } = {},
+): Promise<TestGateway> {
+  const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-test-'));
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const config = loadConfig(
+    {
+      GATEWAY_PORT: String(port),
+      GATEWAY_ORIGIN: `http://localhost:${port}`,
+      GATEWAY_VAR_DIR: varDir,
+      GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'),
+      GATEWAY_LOG_LEVEL: 'silent',
+      ...opts.env,
+    },
+    repoRoot,
+  );
+  if (!process.env['SOFTHSM2_CONF']) process.env['SOFTHSM2_CONF'] = path.join(repoRoot, 'var', 'softhsm2.conf');
+  const runtime = await createRuntime(config, {
+    log: createLogger(config.logLevel),
+    withHsm: opts.withHsm ?? true,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.sink ? { sink: opts.sink } : {}),
+    ...(opts.withClient ? { clientDir: path.join(repoRoot, 'client', 'dist') } : {}),
+  });
+  server.on('request', runtime.app);
+  const seed = seedDemo(runtime);
+
+  const mailsTo = async (to: string) => {
+    await runtime.outbox.flush();
+    const dir = config.outboxDir;
+    if (!fs.existsSync(dir)) return [];
+    return fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => ({ file: path.join(dir, f), raw: fs.readFileSync(path.join(dir, f), 'utf8') }))
+      .map(({ file, raw }) => {
+        const [head = '', ...rest] = raw.split('\r\n\r\n');
+        const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(head)?.[1] ?? '';
+        return { file, to: header('To'), subject: header('Subject'), kind: header('X-Gateway-Kind'), text: rest.join('\r\n\r\n') };
+      })
+      .filter((m) => m.to === to);
+  };
+
+  return {
+    runtime,
+    origin: config.origin,
+    varDir,
+    seed,
+    mailsTo,
+    async latestCode(to: string) {
+      const mails = (await mailsTo(to)).filter((m) => m.kind === 'activation-code' || m.kind === 'reactivation-code');
+      const last = mails[mails.length - 1];
+      const match = last ? /^\s+(\d{4}) (\d{4})\s*$/m.exec(last.text) : null;
+      if (!match) throw new Error(`no activation code mailed to ${to}`);
+      return `${match[1]}${match[2]}`;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await runtime.close();
+      fs.rmSync(varDir, { recursive: true, force: true });
+    },
+  };
+}
