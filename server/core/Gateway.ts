@@ -429,8 +429,9 @@ export class Gateway {
     if (email !== undefined) {
       const identity = this.store.findActiveIdentityByEmail(email);
       identityId = identity?.id ?? null;
-      // All keys but the terminal ones: the options must not reveal which keys are usable.
-      const keys = identity ? this.store.listCredentialsOfIdentity(identity.id).filter((c) => c.state !== 'revoked' && c.state !== 'expired') : [];
+      // Every key, whatever its state: the options must not reveal which keys are usable, and an
+      // attempt with a suspended or revoked key reaches us and is audited with its exact reason.
+      const keys = identity ? this.store.listCredentialsOfIdentity(identity.id) : [];
       allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
     }
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
