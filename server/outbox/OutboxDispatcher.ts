@@ -5,6 +5,8 @@ import type { OutboxSink } from './types.js';
 
 const BATCH = 50;
 const MAX_BACKOFF_SECONDS = 300;
+/** A claimed message is retried by anyone after this long if its deliverer died. */
+const LEASE_MS = 60_000;
 
 /**
  * Delivers committed outbox rows through the sink, retrying with backoff. `kick()` after a commit
@@ -58,6 +60,8 @@ export class OutboxDispatcher {
       if (due.length === 0) return;
       for (const m of due) {
         if (m.body === null) continue;
+        const now = this.clock.now();
+        if (!this.store.claimOutbox(m.id, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString())) continue;
         try {
           await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text: m.body, kind: m.kind });
           this.store.markOutboxSent(m.id, this.clock.now().toISOString());

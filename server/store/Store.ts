@@ -569,6 +569,18 @@ export class Store {
       .map((r) => rows.outbox(r));
   }
 
+  /**
+   * Claims a due message for delivery by this process until `leaseUntil`, so that two processes
+   * sharing the database never both deliver it.
+   */
+  claimOutbox(id: string, at: string, leaseUntil: string): boolean {
+    return (
+      this.db
+        .prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND sent_at IS NULL AND next_attempt_at <= ?')
+        .run(leaseUntil, id, at).changes === 1
+    );
+  }
+
   /** Delivered: the body (which may hold a one-time code) is erased from the database. */
   markOutboxSent(id: string, at: string): void {
     this.db.prepare('UPDATE outbox SET sent_at = ?, body = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at, id);
