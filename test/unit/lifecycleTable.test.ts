@@ -99,3 +99,12 @@ describe('lifecycle table (NSIS 2, 3.2.2, 3.2.3)', () => {
     for (const row of LIFECYCLE_TABLE) assert.match(row.clause, /^NSIS \d/);
   });
 });
+
+describe('docs/lifecycle.md', () => {
+  it('is the rendering of the table (run `npm run docs:lifecycle` after changing the table)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderLifecycleMarkdown } = await import('../../server/lifecycle/renderTable.js');
+    const { repoRoot } = await import('../support/testGateway.js');
+    assert.equal(readFileSync(`${repoRoot}/docs/lifecycle.md`, 'utf8'), renderLifecycleMarkdown());
+  });
+});

@@ -1,0 +1,25 @@
+/** Renders the lifecycle table as Markdown for auditors (docs/lifecycle.md). */
+import { LIFECYCLE_TABLE } from './table.js';
+
+export function renderLifecycleMarkdown(): string {
+  const lines = [
+    '# Security-key lifecycle (generated)',
+    '',
+    'Generated from `server/lifecycle/table.ts` by `npm run docs:lifecycle`; a test fails if this file',
+    'and the table drift apart. Anything not in this table is refused with a stable error code',
+    '(`LIFECYCLE_TRANSITION_REFUSED`, `LIFECYCLE_ROLE_REFUSED`, `LIFECYCLE_REASON_REFUSED`,',
+    '`LIFECYCLE_REACTIVATION_FORBIDDEN`); a transition that loses a race is refused with `LIFECYCLE_CONFLICT`.',
+    '',
+    '| From | Action | To | Who | Reasons | Evidence | Guards | Clause |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of LIFECYCLE_TABLE) {
+    lines.push(
+      `| ${r.from.join(', ')} | ${r.action} | ${r.to} | ${r.roles.join(', ')} | ${r.reasons.join(', ')} | ${r.evidence.join(' + ') || '-'} | ${r.guards.join(', ') || '-'} | ${r.clause} |`,
+    );
+  }
+  lines.push('', '## What each row means', '');
+  for (const r of LIFECYCLE_TABLE) lines.push(`- **${r.from.join('/')} → ${r.to} (${r.action}, ${r.roles.join('/')})**: ${r.description}`);
+  lines.push('');
+  return lines.join('\n');
+}
