@@ -10,13 +10,14 @@
  * If a step fails, a screenshot is saved under /tmp and the later steps are skipped.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
 import { field, type ApiClient, type ApiResponse } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
-import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in the page. */
@@ -146,8 +147,8 @@ async function signInInBrowser(person: Person, email: string | undefined): Promi
 async function keyRowInBrowser(person: Person, keyId: string, state: string) {
   const { page } = person;
   await open(page, '/keys.html', '/api/me');
-  const row = page.locator(`tr[data-testid="credential-row"][data-credential-id="${keyId}"]`);
-  await page.locator(`tr[data-testid="credential-row"][data-credential-id="${keyId}"][data-state="${state}"]`).waitFor({ state: 'visible' });
+  const row = page.locator(`tr[data-testid="credential-row"][data-credential-id="${keyId}"][data-state="${state}"]`);
+  await row.waitFor({ state: 'visible' });
   return row;
 }
 
@@ -155,6 +156,8 @@ async function keyRowInBrowser(person: Person, keyId: string, state: string) {
 async function signOutInBrowser(person: Person): Promise<void> {
   const { page } = person;
   if (new URL(page.url()).pathname !== '/keys.html') await open(page, '/keys.html', '/api/me');
+  // Wait until the page has loaded the keys too, so no request of the page is in flight.
+  await page.locator('#keys').waitFor({ state: 'visible' });
   await page.locator('#signout-button').waitFor({ state: 'visible' });
   const res = page.waitForResponse(isApi('/api/signout'));
   await page.locator('#signout-button').click();
@@ -246,6 +249,8 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
   };
 
   before(async () => {
+    const built = path.join(repoRoot, 'client', 'dist', 'index.html');
+    assert.ok(fs.existsSync(built), `${built} is missing: build the client first (npx vite build --config client/vite.config.ts)`);
     gw = await startTestGateway({ withClient: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -443,7 +448,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const person = await newPerson(browser, gw.origin);
     people.push(person);
     current = person;
-    const { page, cdp } = person;
+    const { cdp } = person;
     bo.keyId = await enrolInBrowser(person, field<string>(issued.body, 'link'), 'Bo’s key');
     const act = await activateInBrowser(person, bo.email, await gw.latestCode(bo.email));
     assert.equal(act.status, 200);
@@ -486,6 +491,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const stored = gw.runtime.store.getCredential(bo.keyId);
     assert.equal(stored?.state, 'suspended');
     assert.equal(stored?.stateReason, 'suspected-clone');
+    assert.equal(stored?.signCount, storedCount, 'the copy’s counter must not be recorded');
     const view = await keyAsHelpdesk(admin, bo.identityId, bo.keyId);
     assert.equal(view.state, 'suspended');
     assert.equal(view.stateReason, 'suspected-clone');
