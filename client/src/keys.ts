@@ -50,12 +50,17 @@ async function load(): Promise<void> {
 }
 
 async function refresh(): Promise<boolean> {
+  let loaded: Credential[];
   try {
-    ({ credentials } = await api<{ credentials: Credential[] }>('GET', '/api/me/credentials'));
+    ({ credentials: loaded } = await api<{ credentials: Credential[] }>('GET', '/api/me/credentials'));
   } catch (err) {
+    // Signed out while the list was loading: the answer no longer matters.
+    if (!signedIn) return false;
     if (!handleSessionEnd(err)) showError(err, { context: 'Your keys could not be loaded.' });
     return false;
   }
+  if (!signedIn) return false;
+  credentials = loaded;
   render();
   byId('keys').hidden = false;
   setStatus(credentials.length === 1 ? 'You have 1 security key.' : `You have ${credentials.length} security keys.`);
@@ -113,7 +118,10 @@ function row(c: Credential): HTMLTableRowElement {
   const stateText = el('span', 'credential-state-text', STATE_WORDS[c.state] ?? c.state);
   stateText.className = `state state-${c.state}`;
   state.append(stateText);
-  if (c.stateReason) state.append(' ', el('span', 'credential-state-reason', `(${reasonWords(c.stateReason)})`));
+  // The reason explains why a key is out of use; an active key's reason says nothing new.
+  if (c.stateReason && (c.state === 'suspended' || c.state === 'revoked' || c.state === 'expired')) {
+    state.append(' ', el('span', 'credential-state-reason', `(${reasonWords(c.stateReason)})`));
+  }
   if (c.state === 'issued' && c.expiresAt) {
     state.append(el('br'), el('span', 'credential-expires', 'Activate by ', timeElement(c.expiresAt)));
   }

@@ -397,7 +397,14 @@ export class Gateway {
       throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - attempts} attempt(s) left.`);
     }
     if (counterWentBackwards(key.signCount, assertion.newCounter)) {
-      this.refuse('activation.refused', key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
+      // A copy of the key presented itself before activation: it was duplicated in transport
+      // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
+      this.store.transaction(() => {
+        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
+        this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${key.signCount} during activation`);
+        this.alertHelpdeskOfClone(key.id);
+      });
+      this.outbox.kick();
       throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
     }
     const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
@@ -476,10 +483,7 @@ export class Gateway {
       if (counterWentBackwards(current.signCount, assertion.newCounter)) {
         // NSIS 3.2.3 (Low) 4: the issuer acts on its own initiative on suspected compromise.
         this.applyTransition(SYSTEM_ACTOR, current.id, 'suspend', 'suspected-clone', `counter ${assertion.newCounter} <= ${current.signCount}`);
-        const suspended = this.mustGetCredential(current.id);
-        for (const helpdesk of this.store.listActiveIdentitiesWithRole('helpdesk')) {
-          this.queueMail(cloneAlertMail(helpdesk, identity, suspended, this.now()));
-        }
+        this.alertHelpdeskOfClone(current.id);
         return { refused: 'counter-not-increasing' };
       }
       if (!this.store.recordUse(current.id, current.signCount, assertion.newCounter, assertion.backedUp, this.now())) {
@@ -495,6 +499,16 @@ export class Gateway {
       throw new SignInFailedError();
     }
     return outcome;
+  }
+
+  /** Inside a transaction: every helpdesk member learns of a suspected copy of a key. */
+  private alertHelpdeskOfClone(credentialId: string): void {
+    const key = this.mustGetCredential(credentialId);
+    const holder = this.store.getIdentity(key.identityId);
+    if (!holder) return;
+    for (const helpdesk of this.store.listActiveIdentitiesWithRole('helpdesk')) {
+      this.queueMail(cloneAlertMail(helpdesk, holder, key, this.now()));
+    }
   }
 
   // --- sessions ------------------------------------------------------------------------------

@@ -76,7 +76,10 @@ export function transitionMail(
   if (change.note) lines.push(`  Note:     ${change.note}`);
   lines.push(`  Receipt:  ${change.receipt}`, '');
   if (revoked) lines.push('This is your receipt for the revocation (NSIS 3.2.3). The key can never be used again.');
-  else if (change.to === 'suspended') lines.push('The key cannot be used until it is reactivated through the helpdesk.');
+  else if (change.to === 'suspended' && (change.reason === 'suspected-clone' || change.reason === 'suspected-compromise')) {
+    // NSIS 3.2.3 (Low) 4: a key suspected compromised is never reactivated.
+    lines.push('Because a compromise is suspected, this key can never be used again. Contact the helpdesk for a new key.');
+  } else if (change.to === 'suspended') lines.push('The key cannot be used until it is reactivated through the helpdesk.');
   lines.push('If you did not expect this, contact the helpdesk at once.');
   return {
     to: holder.email,
@@ -90,11 +93,11 @@ export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, 
   return {
     to: to.email,
     kind: 'clone-alert',
-    subject: `Security key suspended: possible copy (${holder.name})`,
+    subject: `Security key ${key.state}: possible copy (${holder.name})`,
     text: [
       `The security key "${key.label}" (${key.id}) of ${holder.name} <${holder.email}> presented a signature counter`,
-      `that did not increase at ${at}. This suggests a copy of the key exists. The gateway suspended it`,
-      'automatically (reason suspected-clone). It can only be revoked; the holder needs a new key.',
+      `that did not increase at ${at}. This suggests a copy of the key exists. The gateway took it out of use`,
+      `automatically (reason suspected-clone; it is now ${key.state}). It can only be revoked; the holder needs a new key.`,
     ].join('\n'),
   };
 }

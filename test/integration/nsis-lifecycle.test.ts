@@ -118,13 +118,32 @@ describe('NSIS lifecycle over the API', () => {
     assert.equal(key?.state, 'suspended');
     assert.equal(key?.stateReason, 'suspected-clone');
     assert.ok((await gw.mailsTo(admin.email)).some((m) => m.kind === 'clone-alert'));
-    assert.ok((await gw.mailsTo(emp.email)).some((m) => m.kind === 'suspend-notice'));
+    const notice = (await gw.mailsTo(emp.email)).filter((m) => m.kind === 'suspend-notice').pop();
+    assert.match(notice?.text ?? '', /can never be used again/);
     assert.equal((await emp.client.get('/api/me')).status, 401, 'sessions of the key ended');
     const react = await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/reactivate`, { reason: 'found' });
     assert.equal(react.status, 409);
     assert.equal(react.code, 'LIFECYCLE_REACTIVATION_FORBIDDEN');
     const revoke = await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/revoke`, { reason: 'suspected-clone' });
     assert.equal(revoke.status, 200);
+  });
+
+  it('NSIS 3.2.2 (High) 3, 3.2.3 (Low) 4: a copy of the key presenting itself at reactivation is caught by its counter and the key revoked', async () => {
+    const emp = await activeEmployee(gw, admin.client, 'jens@demo.example', 'Jens');
+    for (let i = 0; i < 3; i++) assert.equal((await signIn(gw, emp.client, emp.auth, emp.email)).status, 200);
+    await emp.client.post(`/api/me/credentials/${emp.keyId}/report-lost`, {});
+    await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/reactivate`, { reason: 'found' });
+    const [credId] = emp.auth.credentialIds();
+    assert.ok(credId);
+    const clone = new SoftAuthenticator();
+    clone.importCredential({ ...emp.auth.exportCredential(credId), signCount: 1 });
+    const res = await activate(gw, new ApiClient(gw.origin), clone, emp.email);
+    assert.equal(res.status, 400);
+    assert.equal(res.code, 'CEREMONY_FAILED');
+    assert.equal(keyState(emp.keyId)?.state, 'revoked');
+    assert.equal(keyState(emp.keyId)?.stateReason, 'suspected-clone');
+    const alert = (await gw.mailsTo(admin.email)).filter((m) => m.kind === 'clone-alert').pop();
+    assert.ok(alert?.text.includes('Jens'));
   });
 
   it('NSIS 5.2 (Low) 3: ending a binding revokes every key and ends every session; the record is kept', async () => {
