@@ -63,7 +63,9 @@ export function buildApp(ports: AppPorts): express.Express {
     }
     next();
   });
-  api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json' }));
+  // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
+  // small request expand past the body limit's intent (415 encoding.unsupported instead).
+  api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
 
   const names = cookieNames(config.secureCookies);
   api.use((req: Request, res: Response, next: NextFunction) => {

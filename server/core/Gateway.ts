@@ -200,9 +200,25 @@ export class Gateway {
   private liveEnrolment(token: string): { enrolmentId: string; identity: Identity; expiresAt: string } {
     const enrolment = this.store.getEnrolmentByTokenHash(keyedHash(this.key, 'enrolment', token));
     const now = this.now();
-    if (!enrolment || enrolment.consumedAt || enrolment.supersededAt || enrolment.expiresAt <= now) throw new EnrolmentError();
+    if (!enrolment) {
+      this.refuse('enrolment.refused', null, { reason: 'unknown-link' });
+      throw new EnrolmentError();
+    }
     const identity = this.store.getIdentity(enrolment.identityId);
-    if (!identity || identity.bindingState !== 'active') throw new EnrolmentError();
+    const why = enrolment.consumedAt
+      ? 'already-used'
+      : enrolment.supersededAt
+        ? 'superseded'
+        : enrolment.expiresAt <= now
+          ? 'expired'
+          : !identity || identity.bindingState !== 'active'
+            ? 'binding-ended'
+            : null;
+    if (why !== null || !identity) {
+      // CONVENTIONS 4: a second use of a single-use link is refused and audited.
+      this.refuse('enrolment.refused', enrolment.identityId, { enrolmentId: enrolment.id, reason: why ?? 'binding-ended' });
+      throw new EnrolmentError();
+    }
     return { enrolmentId: enrolment.id, identity, expiresAt: enrolment.expiresAt };
   }
 
@@ -613,7 +629,8 @@ export class Gateway {
       auditSeq: seq,
     });
     // The holder gets the code through the second channel; the staff member never sees it.
-    this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), 'reactivate', actor);
+    const purpose = key.state === 'issued' ? 'activate' : 'reactivate';
+    this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
     return this.mustGetCredential(key.id);
   }
 

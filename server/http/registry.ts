@@ -29,10 +29,12 @@ export function route<B extends z.ZodType>(spec: RouteSpec<B>): RouteSpec {
 export function parseBody<B extends z.ZodType>(schema: B, body: unknown): z.infer<B> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const errors = result.error.issues.slice(0, 20).map((i) => ({
-    path: i.path.length > 0 ? i.path.join('.') : '(body)',
-    message: i.message,
-  }));
+  const errors = result.error.issues.slice(0, 20).flatMap((i) => {
+    const at = i.path.map(String);
+    // An unknown field is reported on its parent; name the field itself in the path.
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...at, k].join('.'), message: 'is not a known field' }));
+    return [{ path: at.length > 0 ? at.join('.') : '(body)', message: i.message }];
+  });
   throw new ValidationError(`The request body is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
 }
 

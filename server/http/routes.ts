@@ -284,7 +284,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       },
     }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),
-    staffAction('request-reactivation', 'helpdesk', 'Start reactivation: a fresh code goes to the holder', 'NSIS 3.2.3 (Low) 3'),
+    staffAction('request-reactivation', 'helpdesk', 'Start reactivation of a suspended key, or resend activation of an issued one: a fresh code goes to the holder', 'NSIS 3.2.2, 3.2.3 (Low) 3'),
     staffAction('revoke', 'helpdesk', 'Revoke a key for good; the holder receives a receipt', 'NSIS 3.2.3 (Low) 4'),
     route({
       method: 'get',

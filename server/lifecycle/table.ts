@@ -90,6 +90,18 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     description: 'The issuer acts on its own initiative on suspicion of compromise (e.g. a sign counter that went backwards).',
   },
   {
+    from: ['issued'],
+    action: 'request-reactivation',
+    to: 'issued',
+    roles: ['helpdesk', 'org-admin'],
+    reasons: ['holder-request', 'other'],
+    evidence: [],
+    guards: [],
+    clause: 'NSIS 3.2.2',
+    description:
+      'Staff send a fresh activation code for a key not yet activated (the first expired or was locked after wrong attempts); earlier codes are withdrawn.',
+  },
+  {
     from: ['suspended'],
     action: 'request-reactivation',
     to: 'suspended',

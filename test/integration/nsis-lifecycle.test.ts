@@ -42,6 +42,27 @@ describe('NSIS lifecycle over the API', () => {
     assert.ok(keyState(keyId)?.activatedAt);
   });
 
+  it('NSIS 3.2.2: after 5 wrong codes the code is locked; only a fresh code sent by the helpdesk activates the key', async () => {
+    const created = await admin.client.post('/api/admin/identities', { name: 'Kim', email: 'kim@demo.example', ial: 'substantial', proofingMethod: 'MitID Substantial' });
+    const id = field<string>(created.body, 'identity', 'id');
+    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    const client = new ApiClient(gw.origin);
+    const auth = new SoftAuthenticator();
+    const keyId = await enrol(gw, client, auth, link);
+    const right = await gw.latestCode('kim@demo.example');
+    const wrong = right === '00000000' ? '11111111' : '00000000';
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push((await activate(gw, client, auth, 'kim@demo.example', wrong)).code);
+    assert.deepEqual(codes, ['ACTIVATION_CODE_INVALID', 'ACTIVATION_CODE_INVALID', 'ACTIVATION_CODE_INVALID', 'ACTIVATION_CODE_INVALID', 'ACTIVATION_CODE_LOCKED']);
+    assert.equal((await activate(gw, client, auth, 'kim@demo.example', right)).code, 'ACTIVATION_CODE_LOCKED');
+    const resend = await admin.client.post(`/api/helpdesk/credentials/${keyId}/reactivate`, { reason: 'holder-request' });
+    assert.equal(resend.status, 200, JSON.stringify(resend.body));
+    assert.equal(keyState(keyId)?.state, 'issued');
+    const fresh = await gw.latestCode('kim@demo.example');
+    assert.equal((await activate(gw, client, auth, 'kim@demo.example', fresh)).status, 200);
+    assert.equal(keyState(keyId)?.state, 'active');
+  });
+
   it('NSIS 3.2.2: the enrolment link is single use', async () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Cy', email: 'cy@demo.example', ial: 'low', proofingMethod: 'Known colleague' });
     const id = field<string>(created.body, 'identity', 'id');

@@ -15,6 +15,7 @@ const STAFF: ActorRole[] = ['helpdesk', 'org-admin', 'security-officer'];
 /** [from, action, roles allowed, to, a reason that role may give] */
 const MATRIX: [CredentialState, LifecycleAction, ActorRole[], CredentialState, ReasonCode][] = [
   ['issued', 'activate', ['holder'], 'active', 'activated'],
+  ['issued', 'request-reactivation', ['helpdesk', 'org-admin'], 'issued', 'other'],
   ['issued', 'revoke', ['holder', ...STAFF, 'system'], 'revoked', 'suspected-compromise'],
   ['issued', 'expire', ['system'], 'expired', 'expired'],
   ['active', 'suspend', ['holder', ...STAFF, 'system'], 'suspended', 'suspected-compromise'],
