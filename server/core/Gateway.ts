@@ -614,20 +614,7 @@ export class Gateway {
     const holder = this.store.getIdentity(key.identityId);
     if (!holder || holder.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'The holder is no longer bound to the organisation.');
     const at = this.clock.now();
-    const seq = this.audit('credential.reactivation-requested', actor, key.id, { reason, note, clause: row.clause });
-    this.store.insertCredentialEvent({
-      credentialId: key.id,
-      action: row.action,
-      fromState: key.state,
-      toState: row.to,
-      actorId: actor.identityId,
-      actorRole: actor.role,
-      reason,
-      note,
-      clause: row.clause,
-      at: at.toISOString(),
-      auditSeq: seq,
-    });
+    this.recordTransition(actor, key, row, reason, note, at.toISOString(), 'credential.reactivation-requested');
     // The holder gets the code through the second channel; the staff member never sees it.
     const purpose = key.state === 'issued' ? 'activate' : 'reactivate';
     this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
@@ -653,27 +640,7 @@ export class Gateway {
     if (!this.store.setCredentialState(key.id, key.state, row.to, reason, at)) {
       throw new LifecycleError('LIFECYCLE_CONFLICT', 'The key changed state at the same moment; reload and try again.');
     }
-    const seq = this.audit(`credential.${action}`, actor, key.id, {
-      identityId: key.identityId,
-      from: key.state,
-      to: row.to,
-      reason,
-      note,
-      clause: row.clause,
-    });
-    this.store.insertCredentialEvent({
-      credentialId: key.id,
-      action,
-      fromState: key.state,
-      toState: row.to,
-      actorId: actor.identityId,
-      actorRole: actor.role,
-      reason,
-      note,
-      clause: row.clause,
-      at,
-      auditSeq: seq,
-    });
+    this.recordTransition(actor, key, row, reason, note, at, `credential.${action}`);
     if (row.to === 'suspended' || row.to === 'revoked' || row.to === 'expired') {
       // NSIS 3.2.3 (Low) 1: effective at once, including sessions established with the key.
       this.store.endSessionsOfCredential(key.id, `key-${row.to}`, at);
@@ -700,6 +667,24 @@ export class Gateway {
       }
     }
     return updated;
+  }
+
+  /** Inside a transaction: the audit event and the state-history row of one table row taken. */
+  private recordTransition(actor: Actor, key: Credential, row: TransitionRow, reason: ReasonCode, note: string | null, at: string, auditType: string): void {
+    const seq = this.audit(auditType, actor, key.id, { identityId: key.identityId, from: key.state, to: row.to, reason, note, clause: row.clause });
+    this.store.insertCredentialEvent({
+      credentialId: key.id,
+      action: row.action,
+      fromState: key.state,
+      toState: row.to,
+      actorId: actor.identityId,
+      actorRole: actor.role,
+      reason,
+      note,
+      clause: row.clause,
+      at,
+      auditSeq: seq,
+    });
   }
 
   /**

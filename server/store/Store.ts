@@ -6,8 +6,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GENESIS_HASH, entryHash, type AuditEntry } from '../audit/hashChain.js';
-import type { JsonValue } from '../audit/canonicalJson.js';
+import { GENESIS_HASH, entryHash, type AuditEntry, type AuditEntryBody } from '../audit/hashChain.js';
 import type {
   AssignedRole,
   AssuranceLevel,
@@ -98,14 +97,7 @@ export interface CredentialEvent {
   auditSeq: number;
 }
 
-export interface AuditInput {
-  at: string;
-  type: string;
-  actorId: string | null;
-  actorRole: string;
-  subjectId: string | null;
-  data: { [key: string]: JsonValue };
-}
+export type AuditInput = Omit<AuditEntryBody, 'seq'>;
 
 export interface OutboxMessage {
   id: string;
