@@ -1,18 +1,39 @@
 /**
- * One logged-in PKCS#11 session on the token with the configured label.
+ * A pool of logged-in PKCS#11 sessions on the token with the configured label.
  *
  * Portable PKCS#11 2.40 only:
  * - the module is initialised with CKF_OS_LOCKING_OK (async calls run on the
  *   libuv thread pool) and CKR_CRYPTOKI_ALREADY_INITIALIZED is tolerated;
  * - the slot is found by token label, never by slot index;
- * - one RW serial session, logged in as CKU_USER (CKR_USER_ALREADY_LOGGED_IN
- *   tolerated: the login state is shared by all sessions of the application);
- * - operations on the session are serialised (a session runs one
- *   cryptographic operation at a time);
- * - when an operation fails with an HSM_UNAVAILABLE error, the connection is
- *   marked unavailable and reconnects in the background with bounded
- *   exponential backoff (unref'd timers), until it works or is closed. A
- *   refused PIN stops the retries so that the PIN is not locked.
+ * - `sessions` (default 4) RW serial sessions are opened; the first one logs in
+ *   as CKU_USER (CKR_USER_ALREADY_LOGGED_IN tolerated) and the login state is
+ *   shared by all sessions of the application on the token, so the others are
+ *   logged in too (checked with C_GetSessionInfo; logged in explicitly if a
+ *   module thinks otherwise);
+ * - a session runs one operation at a time: {@link HsmConnection.withSession}
+ *   hands out a free session and queues callers (FIFO) while all are busy, so
+ *   up to `sessions` operations run in parallel (e.g. C_Sign on the libuv
+ *   thread pool, whose default size, UV_THREADPOOL_SIZE, is 4 and is shared
+ *   with fs, dns and crypto work: more sessions than threads add no
+ *   parallelism);
+ * - a session on which an operation failed is never reused: it is replaced by
+ *   a fresh session (opened before the old one is closed, so that the login
+ *   state of the application survives) and C_CloseSession terminates whatever
+ *   operation the failure may have left active (C_SignInit without a finishing
+ *   C_Sign, C_FindObjectsInit without C_FindObjectsFinal...);
+ * - when an operation fails with anything but HSM_UNAVAILABLE, the token is
+ *   asked whether it is still there (C_GetSessionInfo: session alive and
+ *   logged in; C_GetTokenInfo: token present, same label). If it is not, the
+ *   failure is reported as HSM_UNAVAILABLE: a key handle that became invalid
+ *   because the token went away is an outage, not a missing key;
+ * - when anything reports HSM_UNAVAILABLE, the whole pool is retired (idle
+ *   sessions closed at once, busy ones when their operation returns: a
+ *   session is never closed under a running C_Sign), waiting callers fail
+ *   with HSM_UNAVAILABLE, and the connection reconnects in the background with
+ *   bounded exponential backoff (unref'd timers), until it works or is closed.
+ *   A refused PIN stops the retries so that the PIN is not locked. The module
+ *   is finalised when its last user lets go of it, so a reconnection after an
+ *   outage normally starts with a fresh C_Initialize.
  *
  * The login state of a token is per process: use one HsmConnection per token
  * per process. (A second connection with a wrong PIN would be accepted while
@@ -32,30 +53,30 @@ export interface HsmHealth {
 }
 
 export interface HsmConnectionOptions {
+  /** Number of logged-in sessions in the pool (1..256). Default 4. */
+  sessions?: number;
   /** Backoff of the background reconnection. Defaults: 500 ms doubling up to 30 s. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
-  /** How long {@link HsmConnection.health} waits for the session. Default 5 s. */
+  /** How long {@link HsmConnection.health} waits for a session and the token. Default 5 s. */
   healthTimeoutMs?: number;
   /** Called when the connection becomes unavailable or available again (for logging). */
   onStateChange?: (event: { status: HsmStatus; tokenLabel: string; detail?: string }) => void;
 }
 
-type State =
-  | { kind: 'connected'; session: graphene.Session }
-  | { kind: 'unavailable'; detail: string }
-  | { kind: 'closed' };
+export const DEFAULT_SESSIONS = 4;
+const MAX_SESSIONS = 256;
 
 /** PKCS#11 2.40 session state "R/W user functions" (not exported by pkcs11js). */
 const CKS_RW_USER_FUNCTIONS = 3;
 
 // ------------------------------------------------------------------ module registry
 // C_Initialize / C_Finalize and the login state are per process, so a module is
-// loaded once per path and finalised only when its last connection goes away.
+// loaded once per path and finalised only when its last user goes away.
 
 interface LoadedModule {
   module: graphene.Module;
   refs: number;
-  /** Open connections per token label (C_Logout is done by the last one). */
+  /** Live pools per token label (C_Logout is done by the last one). */
   tokenUsers: Map<string, number>;
 }
 
@@ -109,7 +130,7 @@ function findSlotByTokenLabel(module: graphene.Module, label: string): graphene.
     try {
       if (slot.getToken().label === label) matches.push(slot);
     } catch {
-      // A token removed between C_GetSlotList and C_GetTokenInfo: skip it.
+      // A token removed (or unreadable) between C_GetSlotList and C_GetTokenInfo: skip it.
     }
   }
   const [slot] = matches;
@@ -124,77 +145,132 @@ function isCkr(err: unknown, name: string): boolean {
   return ckrName(err) === name;
 }
 
+function closeQuietly(session: graphene.Session): void {
+  try {
+    session.close();
+  } catch {
+    // Session already gone (device removed, C_CloseAllSessions...).
+  }
+}
+
+// ------------------------------------------------------------------ pool
+
+/** One set of sessions opened by one (re)connection. */
+interface Pool {
+  readonly generation: number;
+  readonly entry: LoadedModule;
+  readonly slot: graphene.Slot;
+  /** Free sessions (FIFO). */
+  readonly idle: graphene.Session[];
+  /** Sessions lent to an operation. Never closed while lent. */
+  readonly busy: Set<graphene.Session>;
+  /** No longer handed out; closed as soon as no session is busy. */
+  retired: boolean;
+  /** Set when every session is closed and the module reference released. */
+  released: boolean;
+  /** Log out when the last session goes (only on close(), when this is the token's last pool). */
+  logoutOnRelease: boolean;
+  readonly whenReleased: Promise<void>;
+  readonly markReleased: () => void;
+}
+
+interface Waiter {
+  resolve: (lease: { pool: Pool; session: graphene.Session }) => void;
+  reject: (error: HsmError) => void;
+}
+
+type State = { kind: 'connected'; pool: Pool } | { kind: 'unavailable'; detail: string } | { kind: 'closed' };
+
 // ------------------------------------------------------------------ connection
 
 export class HsmConnection {
   readonly tokenLabel: string;
+  /** Number of sessions in the pool. */
+  readonly sessions: number;
   readonly #config: HsmConfig;
   readonly #options: HsmConnectionOptions;
   #state: State = { kind: 'closed' };
-  #module: LoadedModule | undefined;
   #generation = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  #waiters: Waiter[] = [];
+  /** Pools retired but with sessions still busy. */
+  readonly #draining = new Set<Pool>();
   #timer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  /** Called when the current pool has no busy session and nobody waits (used by close()). */
+  #onIdle: (() => void) | undefined;
 
   private constructor(config: HsmConfig, options: HsmConnectionOptions) {
+    const sessions = options.sessions ?? DEFAULT_SESSIONS;
+    if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_SESSIONS) {
+      throw new RangeError(`sessions must be an integer from 1 to ${MAX_SESSIONS}, got ${sessions}`);
+    }
     this.tokenLabel = config.tokenLabel;
+    this.sessions = sessions;
     this.#config = config;
     this.#options = options;
   }
 
   /**
-   * Loads the module, finds the token by label, opens an RW session and logs
-   * in. Throws HsmError: HSM_UNAVAILABLE (module or device), HSM_TOKEN_NOT_FOUND,
-   * HSM_LOGIN_FAILED. Does not retry: the caller decides at start-up.
+   * Loads the module, finds the token by label, opens the pool of RW sessions
+   * and logs in. Throws HsmError: HSM_UNAVAILABLE (module or device),
+   * HSM_TOKEN_NOT_FOUND, HSM_LOGIN_FAILED; RangeError for a bad `sessions`.
+   * Does not retry: the caller decides at start-up.
    */
   static async open(config: HsmConfig, options: HsmConnectionOptions = {}): Promise<HsmConnection> {
     const connection = new HsmConnection(config, options);
-    connection.#connect();
+    connection.#state = { kind: 'connected', pool: connection.#connect() };
     return connection;
   }
 
-  /** 'ok' while a logged-in session exists; 'unavailable' while reconnecting or after close(). */
+  /** 'ok' while the pool is connected; 'unavailable' while reconnecting or after close(). */
   get status(): HsmStatus {
-    return this.#state.kind === 'connected' ? 'ok' : 'unavailable';
+    return this.#state.kind === 'connected' && !this.#closing ? 'ok' : 'unavailable';
   }
 
   /**
-   * Increases every time a new session is established. Object handles are
-   * only valid for the generation in which they were obtained.
+   * Increases every time the pool is (re)established. Object handles found in
+   * a session are safest used in that session (see {@link withSession}).
    */
   get generation(): number {
     return this.#generation;
   }
 
   /**
-   * Runs `fn` with the logged-in session, one call at a time. Errors are
-   * mapped to HsmError; an HSM_UNAVAILABLE error starts the reconnection.
-   * While unavailable, fails at once with HSM_UNAVAILABLE.
+   * Runs `fn` with a free logged-in session of the pool (waiting for one while
+   * all are busy; callers are served in order). The session is the caller's
+   * alone until `fn` settles. A session is a new object whenever the
+   * underlying PKCS#11 session is new, so per-session caches (e.g. object
+   * handles) can be kept in a WeakMap keyed by it.
+   *
+   * Errors are mapped to HsmError. A failure other than HSM_UNAVAILABLE is
+   * turned into HSM_UNAVAILABLE when the token no longer answers; the session
+   * it happened on is replaced. An HSM_UNAVAILABLE error retires the pool and
+   * starts the reconnection. While unavailable or closing, fails at once with
+   * HSM_UNAVAILABLE.
    */
-  withSession<T>(operation: string, fn: (session: graphene.Session, generation: number) => T | Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      const state = this.#state;
-      if (state.kind === 'closed') throw new HsmError('HSM_UNAVAILABLE', `${operation}: HSM connection is closed`);
-      if (state.kind === 'unavailable') {
-        throw new HsmError('HSM_UNAVAILABLE', `${operation}: HSM unavailable (${state.detail})`);
-      }
-      try {
-        return await fn(state.session, this.#generation);
-      } catch (err) {
-        const error = toHsmError(err, operation);
-        if (error.code === 'HSM_UNAVAILABLE' && this.#state === state) this.#markUnavailable(error.message);
-        throw error;
-      }
-    };
-    const result = this.#queue.then(run, run);
-    this.#queue = result.catch(() => undefined);
-    return result;
+  async withSession<T>(operation: string, fn: (session: graphene.Session, generation: number) => T | Promise<T>): Promise<T> {
+    const { pool, session } = await this.#acquire(operation);
+    let failed = false;
+    try {
+      return await fn(session, pool.generation);
+    } catch (err) {
+      failed = true;
+      throw this.#classifyFailure(pool, session, err, operation);
+    } finally {
+      this.#release(pool, session, failed);
+    }
   }
 
-  /** Cheap real round trip to the token (C_GetSessionInfo): is the session alive and logged in? */
+  /**
+   * Real round trip to the token: is a session alive and logged in
+   * (C_GetSessionInfo), is the token present with the configured label
+   * (C_GetTokenInfo)? A failed check makes the connection unavailable.
+   */
   async health(): Promise<HsmHealth> {
     const state = this.#state;
-    if (state.kind === 'closed') return { status: 'unavailable', tokenLabel: this.tokenLabel, detail: 'connection closed' };
+    if (state.kind === 'closed' || this.#closing) {
+      return { status: 'unavailable', tokenLabel: this.tokenLabel, detail: 'connection closed' };
+    }
     if (state.kind === 'unavailable') return { status: 'unavailable', tokenLabel: this.tokenLabel, detail: state.detail };
     const timeoutMs = this.#options.healthTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
@@ -206,10 +282,8 @@ export class HsmConnection {
       timer.unref();
     });
     const probe = this.withSession('health check', (session) => {
-      const info = session.lib.C_GetSessionInfo(session.handle);
-      if (info.state !== CKS_RW_USER_FUNCTIONS) {
-        throw new HsmError('HSM_UNAVAILABLE', `session is not logged in (state ${info.state})`);
-      }
+      const problem = this.#tokenProblem(session);
+      if (problem) throw new HsmError('HSM_UNAVAILABLE', problem);
     }).then(
       (): HsmHealth => ({ status: 'ok', tokenLabel: this.tokenLabel }),
       (err: unknown): HsmHealth => ({
@@ -225,86 +299,254 @@ export class HsmConnection {
     }
   }
 
-  /** Logs out (if last user of the token), closes the session, finalises the module. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    // Let queued operations finish first.
-    await this.#queue;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#disconnect(true);
-    this.#state = { kind: 'closed' };
+  /**
+   * Whether the token's slot offers `mechanism` (C_GetMechanismList), with
+   * all of `flags` set (C_GetMechanismInfo, e.g. CKF_SIGN) and, if `keyBits`
+   * is given, for keys of that size (ulMinKeySize..ulMaxKeySize; bits for RSA
+   * and EC mechanisms).
+   */
+  async supportsMechanism(mechanism: number, options: { flags?: number; keyBits?: number } = {}): Promise<boolean> {
+    return this.withSession(`checking mechanism 0x${mechanism.toString(16)}`, (session) => {
+      const slot = session.slot.handle;
+      if (!session.lib.C_GetMechanismList(slot).includes(mechanism)) return false;
+      const info = session.lib.C_GetMechanismInfo(slot, mechanism);
+      const flags = (options.flags ?? 0) >>> 0;
+      if (((info.flags & flags) >>> 0) !== flags) return false;
+      const { keyBits } = options;
+      if (keyBits !== undefined && (keyBits < info.minKeySize || keyBits > info.maxKeySize)) return false;
+      return true;
+    });
   }
 
-  // ---------------------------------------------------------------- internals
+  /**
+   * Stops accepting operations, lets the running and already queued ones
+   * finish, logs out (if last user of the token), closes every session and
+   * finalises the module (if last user). Safe to call twice or concurrently.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
 
-  #connect(): void {
-    const entry = acquireModule(this.#config.modulePath);
-    let session: graphene.Session | undefined;
-    try {
-      const slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel);
+  // ---------------------------------------------------------------- lending
+
+  #acquire(operation: string): Promise<{ pool: Pool; session: graphene.Session }> {
+    const state = this.#state;
+    if (state.kind === 'closed' || this.#closing) {
+      return Promise.reject(new HsmError('HSM_UNAVAILABLE', `${operation}: HSM connection is closed`));
+    }
+    if (state.kind === 'unavailable') {
+      return Promise.reject(new HsmError('HSM_UNAVAILABLE', `${operation}: HSM unavailable (${state.detail})`));
+    }
+    const { pool } = state;
+    const session = pool.idle.shift();
+    if (session) {
+      pool.busy.add(session);
+      return Promise.resolve({ pool, session });
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+    });
+  }
+
+  #release(pool: Pool, lent: graphene.Session, failed: boolean): void {
+    pool.busy.delete(lent);
+    const current = this.#state.kind === 'connected' && this.#state.pool === pool;
+    if (pool.retired || !current) {
+      closeQuietly(lent);
+      this.#releaseIfDrained(pool);
+      return;
+    }
+    let session = lent;
+    if (failed) {
       try {
-        session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+        session = this.#replaceSession(pool, lent);
       } catch (err) {
-        throw toHsmError(err, 'C_OpenSession', 'HSM_UNAVAILABLE');
+        // The old session is closed by #replaceSession; rebuild the whole pool.
+        this.#markUnavailable(pool, toHsmError(err, 'replacing a session after a failed operation', 'HSM_UNAVAILABLE').message);
+        return;
       }
-      try {
-        session.login(this.#config.pin, graphene.UserType.USER);
-      } catch (err) {
-        if (!isCkr(err, 'CKR_USER_ALREADY_LOGGED_IN')) {
-          const error = toHsmError(err, `C_Login on token "${this.#config.tokenLabel}"`, 'HSM_LOGIN_FAILED');
-          throw error;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      pool.busy.add(session);
+      waiter.resolve({ pool, session });
+      return;
+    }
+    pool.idle.push(session);
+    if (pool.busy.size === 0) {
+      const notify = this.#onIdle;
+      this.#onIdle = undefined;
+      notify?.();
+    }
+  }
+
+  /**
+   * A fresh logged-in session in place of `old`. The new one is opened first:
+   * closing the application's last session on a token logs it out.
+   */
+  #replaceSession(pool: Pool, old: graphene.Session): graphene.Session {
+    let fresh: graphene.Session;
+    try {
+      fresh = pool.slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+    } catch (err) {
+      closeQuietly(old);
+      throw toHsmError(err, 'C_OpenSession', 'HSM_UNAVAILABLE');
+    }
+    closeQuietly(old);
+    try {
+      this.#ensureLoggedIn(fresh);
+    } catch (err) {
+      closeQuietly(fresh);
+      throw err;
+    }
+    return fresh;
+  }
+
+  /**
+   * The error to give the caller for a failed operation. Anything but
+   * HSM_UNAVAILABLE is checked against the token: if it does not answer, the
+   * failure is an outage. HSM_UNAVAILABLE retires the pool.
+   */
+  #classifyFailure(pool: Pool, session: graphene.Session, err: unknown, operation: string): HsmError {
+    let error = toHsmError(err, operation);
+    if (error.code !== 'HSM_UNAVAILABLE') {
+      const problem = this.#tokenProblem(session);
+      if (problem) {
+        const options = error.ckr === undefined ? { cause: error } : { cause: error, ckr: error.ckr };
+        error = new HsmError('HSM_UNAVAILABLE', `${operation}: HSM unavailable (${problem}; the operation gave: ${error.message})`, options);
+      }
+    }
+    if (error.code === 'HSM_UNAVAILABLE') this.#markUnavailable(pool, error.message);
+    return error;
+  }
+
+  /** Why the token is not usable through this session, or undefined if it is. Never throws. */
+  #tokenProblem(session: graphene.Session): string | undefined {
+    try {
+      const info = session.lib.C_GetSessionInfo(session.handle);
+      if (info.state !== CKS_RW_USER_FUNCTIONS) return `session is not logged in (state ${info.state})`;
+    } catch (err) {
+      return toHsmError(err, 'C_GetSessionInfo', 'HSM_UNAVAILABLE').message;
+    }
+    try {
+      const label = session.slot.getToken().label;
+      if (label !== this.tokenLabel) return `the token in the slot is now labelled "${label}"`;
+    } catch (err) {
+      return toHsmError(err, 'C_GetTokenInfo', 'HSM_UNAVAILABLE').message;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- pool life cycle
+
+  /** Opens a new pool (sync). Throws HsmError; leaves nothing open on failure. */
+  #connect(): Pool {
+    const entry = acquireModule(this.#config.modulePath);
+    const sessions: graphene.Session[] = [];
+    let slot: graphene.Slot;
+    try {
+      slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel);
+      for (let i = 0; i < this.sessions; i++) {
+        let session: graphene.Session;
+        try {
+          session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+        } catch (err) {
+          throw toHsmError(err, `C_OpenSession (session ${i + 1} of ${this.sessions})`, 'HSM_UNAVAILABLE');
         }
+        sessions.push(session);
+        this.#ensureLoggedIn(session);
       }
     } catch (err) {
-      if (session) {
-        try {
-          session.close();
-        } catch {
-          // ignore
-        }
-      }
+      // Closing the last session logs the application out.
+      for (const session of sessions) closeQuietly(session);
       releaseModule(entry);
       throw toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE');
     }
     const label = this.#config.tokenLabel;
     entry.tokenUsers.set(label, (entry.tokenUsers.get(label) ?? 0) + 1);
-    this.#module = entry;
     this.#generation += 1;
-    this.#state = { kind: 'connected', session };
+    let markReleased = (): void => undefined;
+    const whenReleased = new Promise<void>((resolve) => {
+      markReleased = resolve;
+    });
+    return {
+      generation: this.#generation,
+      entry,
+      slot,
+      idle: sessions,
+      busy: new Set(),
+      retired: false,
+      released: false,
+      logoutOnRelease: false,
+      whenReleased,
+      markReleased,
+    };
   }
 
-  /** Releases the session and module reference, ignoring errors (the device may be gone). */
-  #disconnect(logout: boolean): void {
-    const state = this.#state;
-    const entry = this.#module;
-    this.#module = undefined;
-    if (state.kind !== 'connected' || !entry) return;
+  /** Logs in unless the application is already logged in on the token (checked with C_GetSessionInfo). */
+  #ensureLoggedIn(session: graphene.Session): void {
+    let state: number;
+    try {
+      state = session.lib.C_GetSessionInfo(session.handle).state;
+    } catch (err) {
+      throw toHsmError(err, 'C_GetSessionInfo', 'HSM_UNAVAILABLE');
+    }
+    if (state === CKS_RW_USER_FUNCTIONS) return;
+    try {
+      session.login(this.#config.pin, graphene.UserType.USER);
+    } catch (err) {
+      if (!isCkr(err, 'CKR_USER_ALREADY_LOGGED_IN')) {
+        throw toHsmError(err, `C_Login on token "${this.#config.tokenLabel}"`, 'HSM_LOGIN_FAILED');
+      }
+    }
+  }
+
+  /** Stops lending from `pool`; closes it now or, if sessions are busy, when they come back. */
+  #retire(pool: Pool, logout: boolean): void {
+    if (pool.retired) return;
+    pool.retired = true;
+    pool.logoutOnRelease = logout;
+    this.#draining.add(pool);
+    this.#releaseIfDrained(pool);
+  }
+
+  #releaseIfDrained(pool: Pool): void {
+    if (!pool.retired || pool.released || pool.busy.size > 0) return;
+    pool.released = true;
+    const { entry } = pool;
     const label = this.#config.tokenLabel;
     const users = (entry.tokenUsers.get(label) ?? 1) - 1;
     if (users > 0) entry.tokenUsers.set(label, users);
     else entry.tokenUsers.delete(label);
-    if (logout && users === 0) {
+    const [first] = pool.idle;
+    if (pool.logoutOnRelease && users === 0 && first) {
       try {
-        state.session.logout();
+        first.logout();
       } catch {
         // CKR_USER_NOT_LOGGED_IN, session gone...
       }
     }
-    try {
-      state.session.close();
-    } catch {
-      // ignore
-    }
+    for (const session of pool.idle.splice(0)) closeQuietly(session);
     releaseModule(entry);
+    this.#draining.delete(pool);
+    pool.markReleased();
   }
 
-  #markUnavailable(detail: string): void {
-    this.#disconnect(false);
+  #rejectWaiters(error: HsmError): void {
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  }
+
+  #markUnavailable(pool: Pool, detail: string): void {
+    if (this.#state.kind !== 'connected' || this.#state.pool !== pool) return; // already handled
+    this.#retire(pool, false);
     this.#state = { kind: 'unavailable', detail };
+    this.#rejectWaiters(new HsmError('HSM_UNAVAILABLE', `HSM unavailable (${detail})`));
+    const notify = this.#onIdle;
+    this.#onIdle = undefined;
+    notify?.();
     this.#emit('unavailable', detail);
-    this.#scheduleReconnect(0);
+    if (!this.#closing) this.#scheduleReconnect(0);
   }
 
   #scheduleReconnect(attempt: number): void {
@@ -314,16 +556,18 @@ export class HsmConnection {
     const delay = Math.round(base * (0.8 + Math.random() * 0.2));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const next = this.#queue.then(() => this.#tryReconnect(attempt));
-      this.#queue = next.catch(() => undefined);
+      this.#tryReconnect(attempt);
     }, delay);
     this.#timer.unref();
   }
 
   #tryReconnect(attempt: number): void {
-    if (this.#state.kind !== 'unavailable') return;
+    if (this.#state.kind !== 'unavailable' || this.#closing) return;
+    // A retired pool still holding the module (a C_Sign still running on the
+    // thread pool) keeps this attempt from re-initialising the module; it may
+    // then fail and is simply retried.
     try {
-      this.#connect();
+      this.#state = { kind: 'connected', pool: this.#connect() };
       this.#emit('ok');
     } catch (err) {
       const error = toHsmError(err, 'reconnecting to the HSM', 'HSM_UNAVAILABLE');
@@ -337,6 +581,28 @@ export class HsmConnection {
       this.#state = { kind: 'unavailable', detail: error.message };
       this.#scheduleReconnect(attempt + 1);
     }
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // Running and queued operations finish; new ones are refused (#closing is set).
+    const state = this.#state;
+    if (state.kind === 'connected') {
+      if (state.pool.busy.size > 0 || this.#waiters.length > 0) {
+        // Resolved by #release when the last operation returns its session, or
+        // by #markUnavailable (which rejects the waiters) if the pool fails meanwhile.
+        await new Promise<void>((resolve) => {
+          this.#onIdle = resolve;
+        });
+      }
+      if (this.#state === state) this.#retire(state.pool, true);
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#rejectWaiters(new HsmError('HSM_UNAVAILABLE', 'HSM connection is closed'));
+    this.#state = { kind: 'closed' };
+    await Promise.all([...this.#draining].map((pool) => pool.whenReleased));
   }
 
   #emit(status: HsmStatus, detail?: string): void {

@@ -1,5 +1,5 @@
 /**
- * EC P-256 public keys as JWK (RFC 7517/7518) and their RFC 7638 thumbprint.
+ * EC P-256 and RSA public keys as JWK (RFC 7517/7518) and their RFC 7638 thumbprint.
  */
 import { createHash, createPublicKey } from 'node:crypto';
 
@@ -51,8 +51,38 @@ export function ecPointToJwk(ecPoint: Uint8Array): EcP256PublicJwk {
   return jwk;
 }
 
-/** RFC 7638 thumbprint: base64url(SHA-256) of the members crv, kty, x, y in that order, no spaces. */
-export function jwkThumbprint(jwk: EcP256PublicJwk): string {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+export interface RsaPublicJwk {
+  kty: 'RSA';
+  /** base64url of the modulus, unsigned big-endian without leading zero bytes */
+  n: string;
+  /** base64url of the public exponent, unsigned big-endian without leading zero bytes */
+  e: string;
+}
+
+function unsignedBase64url(value: Uint8Array): string {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start += 1;
+  return Buffer.from(value.subarray(start)).toString('base64url');
+}
+
+/**
+ * The JWK for an RSA public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT
+ * (big-endian integers). Throws if node:crypto does not accept the key.
+ */
+export function rsaPublicJwk(modulus: Uint8Array, publicExponent: Uint8Array): RsaPublicJwk {
+  const jwk: RsaPublicJwk = { kty: 'RSA', n: unsignedBase64url(modulus), e: unsignedBase64url(publicExponent) };
+  createPublicKey({ key: { ...jwk }, format: 'jwk' });
+  return jwk;
+}
+
+/**
+ * RFC 7638 thumbprint: base64url(SHA-256) of the required members in
+ * lexicographic order, no spaces (crv, kty, x, y for EC; e, kty, n for RSA).
+ */
+export function jwkThumbprint(jwk: EcP256PublicJwk | RsaPublicJwk): string {
+  const canonical =
+    jwk.kty === 'EC'
+      ? JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+      : JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
   return createHash('sha256').update(canonical, 'utf8').digest('base64url');
 }

@@ -1,86 +1,187 @@
 /**
- * ES256 (ECDSA P-256 with SHA-256) signer backed by a key on the token.
+ * JWS signers backed by a key on the token: ES256 (ECDSA P-256 with SHA-256)
+ * and, where the token offers it, PS256 (RSASSA-PSS with SHA-256, MGF1-SHA-256,
+ * 32-byte salt).
  *
  * The SHA-256 digest is computed on the host (node:crypto) and the 32-byte
- * digest is signed with CKM_ECDSA on the token: CKM_ECDSA_SHA256 is not
- * available everywhere (SoftHSM 2.6 lacks it) and the result is identical.
- * CKM_ECDSA returns r||s (32 + 32 bytes), which is what JWS (RFC 7518 3.4)
- * wants. C_Sign runs on the libuv thread pool (pkcs11js callback form), so
- * the event loop is not blocked while the HSM works.
+ * digest is signed on the token: with CKM_ECDSA (CKM_ECDSA_SHA256 is not
+ * available everywhere, SoftHSM 2.6 lacks it; the result is identical), which
+ * returns r||s (32 + 32 bytes) as JWS (RFC 7518 3.4) wants; or with
+ * CKM_RSA_PKCS_PSS, whose parameters name the hash already applied.
+ *
+ * C_Sign runs on the libuv thread pool (pkcs11js callback form), so the event
+ * loop is not blocked while the HSM works, and up to `sessions` signatures run
+ * in parallel (one per session of the {@link HsmConnection} pool). C_SignInit
+ * has no asynchronous form in pkcs11js and runs on the event loop.
+ *
+ * Key handles are looked up per session (C_FindObjects by CKA_ID) and cached
+ * per session object: a replaced or re-established session looks the key up
+ * again, checks it against the key policy and checks that it still has the
+ * same public key (kid).
+ *
+ * Operations are finished or cancelled: C_Sign ends the signing operation
+ * started by C_SignInit whatever its outcome (PKCS#11 2.40 5.11, except
+ * CKR_BUFFER_TOO_SMALL); and every failure after C_SignInit (C_Sign failing,
+ * pkcs11js refusing the arguments before calling the module, an unexpected
+ * result) rejects the operation, after which {@link HsmConnection.withSession}
+ * closes that session (C_CloseSession ends any active operation) and puts a
+ * fresh one in its place, so a half-done operation never sticks to a session.
  */
 import { createHash } from 'node:crypto';
 import type * as graphene from 'graphene-pk11';
 import pkcs11 from 'pkcs11js';
 import type { HsmConnection } from './HsmConnection.js';
 import { HsmError } from './errors.js';
-import { type EcP256PublicJwk, jwkThumbprint } from './jwk.js';
-import { assertKeyPolicy, exportPublicJwk, findKeyPair } from './keys.js';
+import { type EcP256PublicJwk, type RsaPublicJwk, jwkThumbprint } from './jwk.js';
+import { type SigningAlgorithm, assertKeyPolicy, exportPublicJwk, exportRsaPublicJwk, findKeyPair } from './keys.js';
 
-export interface Es256Signer {
+interface HsmSignerBase<A extends SigningAlgorithm, J> {
   /** RFC 7638 thumbprint of the public JWK. */
   readonly kid: string;
-  readonly publicJwk: EcP256PublicJwk;
-  readonly alg: 'ES256';
+  readonly publicJwk: J;
+  readonly alg: A;
   /** CKA_ID (hex) of the key pair on the token. */
   readonly ckaId: string;
+}
+
+export interface Es256Signer extends HsmSignerBase<'ES256', EcP256PublicJwk> {
   /** ES256 signature of `data` as raw r||s (64 bytes). */
   sign(data: Uint8Array): Promise<Uint8Array>;
 }
 
-const SIGNATURE_LENGTH = 64;
-const SHA256_LENGTH = 32;
-
-interface ResolvedKey {
-  generation: number;
-  privateKey: graphene.PrivateKey;
+export interface Ps256Signer extends HsmSignerBase<'PS256', RsaPublicJwk> {
+  /** PS256 signature of `data` (as many bytes as the modulus). */
+  sign(data: Uint8Array): Promise<Uint8Array>;
 }
 
-/**
- * Loads the key pair with this CKA_ID, checks the private key against the
- * key policy (HSM_KEY_POLICY_VIOLATION if it fails: such a key is never used)
- * and exports the public key. After a reconnection the key is looked up and
- * checked again, and must still have the same public key.
- */
-export async function createEs256Signer(connection: HsmConnection, ckaId: string): Promise<Es256Signer> {
-  const load = (session: graphene.Session, generation: number): { resolved: ResolvedKey; jwk: EcP256PublicJwk } => {
-    const pair = findKeyPair(session, ckaId);
-    assertKeyPolicy(pair.privateKey, ckaId);
-    return { resolved: { generation, privateKey: pair.privateKey }, jwk: exportPublicJwk(pair.publicKey) };
-  };
+export type HsmSigner = Es256Signer | Ps256Signer;
 
-  const initial = await connection.withSession(`loading signing key ${ckaId}`, load);
-  const publicJwk: EcP256PublicJwk = Object.freeze({ ...initial.jwk });
+const SHA256_LENGTH = 32;
+const ES256_SIGNATURE_LENGTH = 64;
+/** RFC 7518 3.5: the salt is as long as the hash. */
+const PS256_SALT_LENGTH = 32;
+
+const ES256_MECHANISM: pkcs11.Mechanism = { mechanism: pkcs11.CKM_ECDSA };
+const PS256_MECHANISM: pkcs11.Mechanism = {
+  mechanism: pkcs11.CKM_RSA_PKCS_PSS,
+  parameter: {
+    type: pkcs11.CK_PARAMS_RSA_PSS,
+    hashAlg: pkcs11.CKM_SHA256,
+    mgf: pkcs11.CKG_MGF1_SHA256,
+    saltLen: PS256_SALT_LENGTH,
+  } satisfies pkcs11.RsaPSS,
+};
+
+/**
+ * C_SignInit then C_Sign on the libuv thread pool. Must run inside
+ * withSession: on rejection the session is replaced, which ends an operation
+ * that C_Sign did not end.
+ */
+function signDigest(session: graphene.Session, mechanism: pkcs11.Mechanism, key: graphene.PrivateKey, digest: Buffer, length: number): Promise<Buffer> {
+  if (digest.length !== SHA256_LENGTH) return Promise.reject(new Error(`expected a SHA-256 digest, got ${digest.length} bytes`));
+  const output = Buffer.alloc(length);
+  session.lib.C_SignInit(session.handle, mechanism, key.handle);
+  // From here the session has an active signing operation until C_Sign returns.
+  return new Promise<Buffer>((resolve, reject) => {
+    try {
+      // pkcs11js keeps only the callback alive while C_Sign runs on the thread
+      // pool, so the callback references both buffers.
+      session.lib.C_Sign(session.handle, digest, output, (err, value) => {
+        if (err) reject(err);
+        else if (value.buffer !== output.buffer || digest.length !== SHA256_LENGTH) reject(new Error('unexpected C_Sign output'));
+        else resolve(Buffer.from(value));
+      });
+    } catch (err) {
+      // Refused before reaching the module: the operation is still active.
+      reject(err);
+    }
+  });
+}
+
+interface SignerSpec<A extends SigningAlgorithm, J extends EcP256PublicJwk | RsaPublicJwk> {
+  alg: A;
+  mechanism: pkcs11.Mechanism;
+  exportJwk: (publicKey: graphene.PublicKey) => J;
+  /** Exact length of a signature by this key. */
+  signatureLength: (jwk: J) => number;
+}
+
+async function createSigner<A extends SigningAlgorithm, J extends EcP256PublicJwk | RsaPublicJwk>(
+  connection: HsmConnection,
+  ckaId: string,
+  spec: SignerSpec<A, J>,
+): Promise<HsmSignerBase<A, J> & { sign(data: Uint8Array): Promise<Uint8Array> }> {
+  const load = (session: graphene.Session): { privateKey: graphene.PrivateKey; jwk: J } => {
+    const pair = findKeyPair(session, ckaId);
+    assertKeyPolicy(pair.privateKey, ckaId, spec.alg);
+    return { privateKey: pair.privateKey, jwk: spec.exportJwk(pair.publicKey) };
+  };
+  /** Private key handle per session object (a new session is a new object). */
+  const handles = new WeakMap<graphene.Session, graphene.PrivateKey>();
+
+  const initial = await connection.withSession(`loading signing key ${ckaId}`, (session) => {
+    const loaded = load(session);
+    handles.set(session, loaded.privateKey);
+    return loaded.jwk;
+  });
+  const publicJwk: J = Object.freeze({ ...initial });
   const kid = jwkThumbprint(publicJwk);
-  let current = initial.resolved;
+  const signatureLength = spec.signatureLength(publicJwk);
+
+  const keyFor = (session: graphene.Session): graphene.PrivateKey => {
+    const cached = handles.get(session);
+    if (cached) return cached;
+    const loaded = load(session);
+    if (jwkThumbprint(loaded.jwk) !== kid) {
+      throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${ckaId} no longer has the public key ${kid}`);
+    }
+    handles.set(session, loaded.privateKey);
+    return loaded.privateKey;
+  };
 
   const sign = async (data: Uint8Array): Promise<Uint8Array> => {
     const digest = createHash('sha256').update(data).digest();
-    const signature = await connection.withSession(`ES256 signing with key ${kid}`, (session, generation) => {
-      if (current.generation !== generation) {
-        const reloaded = load(session, generation);
-        if (jwkThumbprint(reloaded.jwk) !== kid) {
-          throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${ckaId} no longer has the public key ${kid}`);
-        }
-        current = reloaded.resolved;
-      }
-      const privateKey = current.privateKey;
-      const output = Buffer.alloc(SIGNATURE_LENGTH * 2);
-      // pkcs11js keeps only the callback alive while C_Sign runs on the
-      // thread pool, so the callback references both buffers.
-      session.lib.C_SignInit(session.handle, { mechanism: pkcs11.CKM_ECDSA }, privateKey.handle);
-      return new Promise<Buffer>((resolve, reject) => {
-        session.lib.C_Sign(session.handle, digest, output, (err, value) => {
-          if (err) reject(err);
-          else if (value.buffer !== output.buffer || digest.length !== SHA256_LENGTH) reject(new Error('unexpected C_Sign output'));
-          else resolve(Buffer.from(value));
-        });
-      });
-    });
-    if (signature.length !== SIGNATURE_LENGTH) {
-      throw new HsmError('HSM_OPERATION_FAILED', `CKM_ECDSA returned ${signature.length} bytes, expected ${SIGNATURE_LENGTH}`);
+    const signature = await connection.withSession(`${spec.alg} signing with key ${kid}`, (session) =>
+      signDigest(session, spec.mechanism, keyFor(session), digest, signatureLength),
+    );
+    if (signature.length !== signatureLength) {
+      throw new HsmError('HSM_OPERATION_FAILED', `${spec.alg} signature of ${signature.length} bytes, expected ${signatureLength}`);
     }
     return new Uint8Array(signature);
   };
 
-  return Object.freeze({ kid, publicJwk, alg: 'ES256' as const, ckaId, sign });
+  return Object.freeze({ kid, publicJwk, alg: spec.alg, ckaId, sign });
+}
+
+/**
+ * Loads the EC P-256 key pair with this CKA_ID, checks the private key
+ * against the key policy (HSM_KEY_POLICY_VIOLATION if it fails: such a key is
+ * never used) and exports the public key.
+ */
+export async function createEs256Signer(connection: HsmConnection, ckaId: string): Promise<Es256Signer> {
+  return createSigner(connection, ckaId, {
+    alg: 'ES256',
+    mechanism: ES256_MECHANISM,
+    exportJwk: exportPublicJwk,
+    signatureLength: () => ES256_SIGNATURE_LENGTH,
+  });
+}
+
+/**
+ * Loads the RSA key pair with this CKA_ID for PS256 (policy checked as for
+ * ES256, modulus at least 3072 bits). Fails with HSM_OPERATION_FAILED (ckr
+ * CKR_MECHANISM_INVALID) when the token does not offer CKM_RSA_PKCS_PSS for
+ * signing: check first with `connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_PSS,
+ * { flags: pkcs11.CKF_SIGN })`.
+ */
+export async function createPs256Signer(connection: HsmConnection, ckaId: string): Promise<Ps256Signer> {
+  if (!(await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_PSS, { flags: pkcs11.CKF_SIGN }))) {
+    throw new HsmError('HSM_OPERATION_FAILED', 'the token does not offer CKM_RSA_PKCS_PSS for signing', { ckr: 'CKR_MECHANISM_INVALID' });
+  }
+  return createSigner(connection, ckaId, {
+    alg: 'PS256',
+    mechanism: PS256_MECHANISM,
+    exportJwk: exportRsaPublicJwk,
+    signatureLength: (jwk) => Buffer.from(jwk.n, 'base64url').length,
+  });
 }

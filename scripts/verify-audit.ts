@@ -1,15 +1,16 @@
 /**
- * Verifies the audit hash chain of a gateway database and names the first broken entry.
+ * Verifies the audit trail of a gateway database: the hash chain, every HSM-signed checkpoint
+ * against the key valid when it was made, and truncation after the last checkpoint.
  *
  *   npm run audit:verify                      # the database named by the configuration (var/gateway.db)
  *   npm run audit:verify -- path/to/copy.db   # any copy, e.g. a backup
  *
- * Exit status: 0 the chain holds, 1 it is broken, 2 the database cannot be read.
+ * Exit status: 0 intact, 1 broken (the first broken entry or checkpoint is named), 2 unreadable.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { loadConfig } from '../server/config.js';
-import { verifyAuditFile } from '../server/audit/verifyAuditFile.js';
+import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
 
 function main(): number {
   const file = process.argv[2] ?? loadConfig().dbFile;
@@ -20,14 +21,18 @@ function main(): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const started = process.hrtime.bigint();
-    const verdict = verifyAuditFile(db);
+    const report = verifyAuditDatabase(db);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (verdict.ok) {
-      process.stdout.write(`audit: chain intact: ${verdict.entries} entries, head ${verdict.headHash} (${seconds.toFixed(2)} s)\n`);
-      return 0;
-    }
-    process.stdout.write(`audit: chain BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.problem} (${verdict.entries} entries verified before it)\n`);
-    return 1;
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    if (report.anchoredBy !== null) out(`audit: entries before ${report.firstSeq} were pruned; verification starts from signed checkpoint ${report.anchoredBy}`);
+    if (report.chain.ok) out(`audit: chain intact: ${report.chain.entries} entries, head ${report.chain.headHash} (${seconds.toFixed(2)} s)`);
+    else out(`audit: chain BROKEN at entry ${report.chain.firstBrokenSeq}: ${report.chain.problem} (${report.chain.entries} entries verified before it)`);
+    const good = report.checkpoints.filter((c) => c.ok).length;
+    out(`audit: ${good} of ${report.checkpoints.length} signed checkpoints verify`);
+    for (const c of report.checkpoints.filter((c) => !c.ok)) out(`audit: checkpoint ${c.id} (entry ${c.seq}, key ${c.kid}) INVALID: ${c.problem}`);
+    if (report.truncated) out('audit: TRUNCATED: a signed checkpoint vouches for entries that are gone');
+    out(`audit: ${report.unanchoredEntries} entries after the last valid checkpoint (not yet covered by a signature)`);
+    return report.ok ? 0 : 1;
   } finally {
     db.close();
   }

@@ -7,7 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { Gateway } from './core/Gateway.js';
-import { ForbiddenError, GatewayError, NotFoundError, UnauthenticatedError } from './errors.js';
+import type { AuditCheckpointer } from './audit/Checkpointer.js';
+import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
+import type { KeyManager } from './keys/KeyManager.js';
+import type { TokenIssuer } from './tokens/TokenIssuer.js';
+import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
 import { errorBoundary } from './http/problem.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
@@ -19,8 +23,12 @@ export interface AppPorts {
   config: Readonly<Config>;
   log: Logger;
   hsm: HealthSource | undefined;
+  keys: KeyManager | undefined;
+  tokens: TokenIssuer | undefined;
+  checkpointer: AuditCheckpointer | undefined;
   outboxDescription: string;
   schemaVersion: () => number;
+  db: Database.Database;
   /** Built client to serve at / (client/dist); omitted in API-only tests. */
   clientDir?: string;
 }
@@ -81,6 +89,10 @@ export function buildApp(ports: AppPorts): express.Express {
     gateway,
     config,
     hsm: ports.hsm,
+    keys: ports.keys,
+    tokens: ports.tokens,
+    checkpointer: ports.checkpointer,
+    db: ports.db,
     outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
   });
@@ -108,6 +120,16 @@ export function buildApp(ports: AppPorts): express.Express {
   });
   api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
   app.use('/api', api);
+
+  // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).
+  app.get('/.well-known/jwks.json', (_req, res, next) => {
+    if (!ports.keys) {
+      next(new ServiceUnavailableError('No signing keys: the HSM is not configured.', 30));
+      return;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/jwk-set+json').send(JSON.stringify(ports.keys.jwks()));
+  });
 
   if (ports.clientDir && fs.existsSync(ports.clientDir)) {
     app.use(express.static(ports.clientDir, { index: 'index.html', extensions: ['html'] }));

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { isValidCvr } from './domain/cvr.js';
+import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -53,6 +54,13 @@ export interface Config {
   hsm: { modulePath: string; tokenLabel: string; pinFile: string; pinFromEnv: string | undefined };
   /** Cookies get Secure and the __Host- prefix unless the origin is http://localhost. */
   secureCookies: boolean;
+  tokenTtlSeconds: number;
+  tokenAudiences: string[];
+  federationLevel: AssuranceLevel;
+  keyPropagationSeconds: number;
+  auditCheckpointEvery: number;
+  auditCheckpointSeconds: number;
+  auditRetentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +99,19 @@ function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: re
   const hit = allowed.find((a) => a === raw);
   if (!hit) throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${raw}"`);
   return hit;
+}
+
+/** NSIS 6 (Substantial) 9: tokens are only ever issued for these named audiences. */
+function audiences(env: Env): string[] {
+  const raw = str(env, 'GATEWAY_TOKEN_AUDIENCES', 'urn:demo:intranet');
+  const list = raw.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  if (list.length === 0) throw new ConfigError('GATEWAY_TOKEN_AUDIENCES', 'name at least one audience');
+  for (const a of list) {
+    if (!/^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|https:\/\/\S+)$/.test(a)) {
+      throw new ConfigError('GATEWAY_TOKEN_AUDIENCES', `"${a}" is neither a URN nor an https URL`);
+    }
+  }
+  return list;
 }
 
 /** Builds the configuration from an environment. `cwd` anchors relative paths. */
@@ -177,6 +198,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       pinFromEnv: optional(env, 'GATEWAY_HSM_PIN'),
     },
     secureCookies: originUrl.protocol === 'https:',
+    tokenTtlSeconds: int(env, 'GATEWAY_TOKEN_TTL_SECONDS', 300, 30, 3600),
+    tokenAudiences: audiences(env),
+    federationLevel: oneOf<AssuranceLevel>(env, 'GATEWAY_FEDERATION_LOA', 'substantial', IDENTITY_ASSURANCE_LEVELS),
+    keyPropagationSeconds: int(env, 'GATEWAY_KEY_PROPAGATION_SECONDS', 3600, 0, 30 * 24 * 3600),
+    auditCheckpointEvery: int(env, 'GATEWAY_AUDIT_CHECKPOINT_EVERY', 100, 1, 1_000_000),
+    auditCheckpointSeconds: int(env, 'GATEWAY_AUDIT_CHECKPOINT_SECONDS', 300, 1, 24 * 3600),
+    auditRetentionDays: int(env, 'GATEWAY_AUDIT_RETENTION_DAYS', 0, 0, 100 * 365),
   };
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');

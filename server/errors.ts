@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'BINDING_ENDED'
   | 'CONFLICT'
   | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  | 'AUDIENCE_NOT_ALLOWED';
 
 export interface FieldProblem {
   path: string;

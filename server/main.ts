@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const runtime = await createRuntime(config, { log, clientDir: path.resolve('client', 'dist') });
   runtime.outbox.start();
+  runtime.checkpointer?.start();
   runtime.gateway.expireDueKeys();
+  const keyTicker = setInterval(() => {
+    runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));
+  }, 5_000);
+  keyTicker.unref();
   const sweeper = setInterval(() => {
     try {
       runtime.gateway.expireDueKeys();
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     clearInterval(sweeper);
+    clearInterval(keyTicker);
     server.close(() => {
       void runtime.close().then(() => process.exit(0));
     });

@@ -6,7 +6,10 @@ import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../hsm/index.j
 import { buildApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { AuditCheckpointer } from './audit/Checkpointer.js';
 import { Gateway } from './core/Gateway.js';
+import { KeyManager } from './keys/KeyManager.js';
+import { TokenIssuer } from './tokens/TokenIssuer.js';
 import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
 import type { Logger } from './logger.js';
 import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/index.js';
@@ -20,6 +23,9 @@ export interface Runtime {
   gateway: Gateway;
   outbox: OutboxDispatcher;
   hsm: HsmConnection | undefined;
+  keys: KeyManager | undefined;
+  tokens: TokenIssuer | undefined;
+  checkpointer: AuditCheckpointer | undefined;
   app: express.Express;
   close(): Promise<void>;
 }
@@ -50,13 +56,28 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     );
   }
   const gateway = new Gateway({ store, clock, outbox, secretKey, config, log: opts.log });
+  let keys: KeyManager | undefined;
+  let tokens: TokenIssuer | undefined;
+  let checkpointer: AuditCheckpointer | undefined;
+  if (hsm) {
+    keys = new KeyManager({ store, hsm, clock, config, log: opts.log });
+    await keys.ensureInitialKey();
+    const km = keys;
+    outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
+    tokens = new TokenIssuer({ store, keys, clock, config });
+    checkpointer = new AuditCheckpointer({ store, keys, clock, config, log: opts.log });
+  }
   const app = buildApp({
     gateway,
     config,
     log: opts.log,
     hsm,
+    keys,
+    tokens,
+    checkpointer,
     outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
+    db: store.db,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
   });
   return {
@@ -65,8 +86,12 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     gateway,
     outbox,
     hsm,
+    keys,
+    tokens,
+    checkpointer,
     app,
     async close() {
+      await checkpointer?.close();
       await outbox.close();
       await hsm?.close();
       store.close();

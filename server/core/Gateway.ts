@@ -14,6 +14,7 @@ import {
   verifyAssertion,
   verifyRegistration,
 } from '../ceremonies/index.js';
+import { amrFor, authenticatorLevel } from '../assurance/levels.js';
 import { addMinutes, addSeconds, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import {
@@ -437,7 +438,7 @@ export class Gateway {
       ]);
       const identity = this.store.getIdentity(key.identityId);
       if (!identity || identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'Your binding to the organisation has ended.');
-      const sessionId = this.createSession(identity, updated, 'activation');
+      const sessionId = this.createSession(identity, updated, 'activation', assertion.userVerified);
       return { sessionId, identity, credential: updated };
     });
     this.outbox.kick();
@@ -506,7 +507,7 @@ export class Gateway {
         return { refused: 'concurrent-use' };
       }
       const updated = this.mustGetCredential(current.id);
-      const sessionId = this.createSession(identity, updated, 'signin');
+      const sessionId = this.createSession(identity, updated, 'signin', assertion.userVerified);
       return { sessionId, identity, credential: updated };
     });
     if ('refused' in outcome) {
@@ -530,13 +531,17 @@ export class Gateway {
   // --- sessions ------------------------------------------------------------------------------
 
   /** Inside a transaction: a fresh session id at every sign-in (NSIS 6 (Low) 6: no fixation). */
-  private createSession(identity: Identity, key: Credential, via: string): string {
+  private createSession(identity: Identity, key: Credential, via: string, userVerified: boolean): string {
     const sessionId = randomToken(32);
     const at = this.clock.now();
+    const aal = authenticatorLevel({ userVerified, backupEligible: key.backupEligible });
+    const amr = amrFor({ userVerified });
     this.store.insertSession({
       idHash: plainHash(sessionId),
       identityId: identity.id,
       credentialId: key.id,
+      aal,
+      amr,
       createdAt: at.toISOString(),
       lastSeenAt: at.toISOString(),
       absoluteExpiresAt: addMinutes(at, this.config.sessionAbsoluteMinutes).toISOString(),
@@ -544,6 +549,8 @@ export class Gateway {
     this.audit('signin.succeeded', { identityId: identity.id, role: 'holder' }, key.id, {
       identityId: identity.id,
       via,
+      aal,
+      amr,
       session: plainHash(sessionId).slice(0, 16),
     });
     return sessionId;
@@ -837,6 +844,7 @@ export class Gateway {
       kind: mail.kind,
       createdAt: at,
       nextAttemptAt: at,
+      receiptClaims: mail.receipt ? JSON.stringify(mail.receipt) : null,
     });
   }
 

@@ -9,6 +9,8 @@ export interface Mail {
   subject: string;
   text: string;
   kind: string;
+  /** Claims the HSM key signs into the mail at delivery (a verifiable receipt). */
+  receipt?: Record<string, string | number | null>;
 }
 
 const REASON_WORDS: Record<ReasonCode, string> = {
@@ -83,6 +85,19 @@ export function transitionMail(
   lines.push('If you did not expect this, contact the helpdesk at once.');
   return {
     to: holder.email,
+    ...(revoked
+      ? {
+          receipt: {
+            typ: 'revocation-receipt',
+            credential: key.id,
+            holder: holder.id,
+            reason: change.reason,
+            revoked_at: change.at,
+            by_role: change.actorRole,
+            audit: change.receipt,
+          },
+        }
+      : {}),
     kind: revoked ? 'revocation-receipt' : `${change.action}-notice`,
     subject: revoked ? `Receipt: your security key "${key.label}" was revoked` : `Your security key "${key.label}" is now ${change.to}`,
     text: lines.join('\n'),

@@ -6,7 +6,12 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import type { Gateway, SessionView } from '../core/Gateway.js';
 import type { Actor, Credential, Identity } from '../domain/types.js';
-import { NotFoundError, UnauthenticatedError } from '../errors.js';
+import type Database from 'better-sqlite3';
+import type { AuditCheckpointer } from '../audit/Checkpointer.js';
+import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
+import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
+import type { KeyManager } from '../keys/KeyManager.js';
+import type { TokenIssuer } from '../tokens/TokenIssuer.js';
 import type { LifecycleAction } from '../lifecycle/index.js';
 import { randomToken } from '../security/oneTimeSecrets.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
@@ -21,6 +26,10 @@ export interface RouteDeps {
   gateway: Gateway;
   config: Readonly<Config>;
   hsm: HealthSource | undefined;
+  keys: KeyManager | undefined;
+  tokens: TokenIssuer | undefined;
+  checkpointer: AuditCheckpointer | undefined;
+  db: Database.Database;
   outboxDescription: string;
   schemaVersion: () => number;
 }
@@ -62,6 +71,15 @@ function param(req: Request, name: string): string {
 
 export function buildRoutes(deps: RouteDeps): RouteSpec[] {
   const { gateway, config } = deps;
+  const keyManager = (): KeyManager => {
+    if (!deps.keys) throw new ServiceUnavailableError('Key management needs the HSM, which is not configured.', 30);
+    return deps.keys;
+  };
+  const tokenIssuer = (): TokenIssuer => {
+    if (!deps.tokens) throw new ServiceUnavailableError('Token issuance needs the HSM, which is not configured.', 30);
+    return deps.tokens;
+  };
+  const officer = (res: Response): Actor => ({ identityId: sessionOf(res).identity.id, role: 'security-officer' });
   const names = cookieNames(config.secureCookies);
 
   /** The browser flow a challenge is bound to (NSIS 3.3.1: bound to the ceremony and browser). */
@@ -199,7 +217,13 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeSignIn(existingFlow(req), body.response);
         startSession(res, result.sessionId);
-        res.json({ identity: identityView(result.identity) });
+        let token: string | undefined;
+        if (body.audience !== undefined) {
+          const view = gateway.resolveSession(result.sessionId);
+          if (!view) throw new UnauthenticatedError();
+          token = (await tokenIssuer().issue(view, body.audience)).token;
+        }
+        res.json({ identity: identityView(result.identity), ...(token ? { token } : {}) });
       },
     }),
     route({
@@ -281,6 +305,94 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         const s = sessionOf(res);
         const key = gateway.transition({ identityId: s.identity.id, role: 'holder' }, param(req, 'id'), 'suspend', 'lost', body.note ?? null);
         res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/tokens',
+      summary: 'An identity token for a named audience, signed by the HSM key, from the current security-key session',
+      tag: 'tokens',
+      access: { kind: 'session' },
+      body: schemas.tokenRequest,
+      clause: 'NSIS 6 (Low) 1-3, (Substantial) 9',
+      responses: { 200: 'The token (compact JWS)', 400: 'Audience not allowed', 401: 'Not signed in', 503: 'HSM unavailable: no token issued' },
+      handler: async ({ res, body }) => {
+        const issued = await tokenIssuer().issue(sessionOf(res), body.audience);
+        res.json({ token: issued.token, expiresAt: new Date(issued.claims.exp * 1000).toISOString(), kid: issued.kid });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/security/keys',
+      summary: 'Signing keys with state, algorithm, kid, times and the HSM attribute check',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      clause: 'NSIS 6 (Substantial) 11, 4.1.6 (Low) 3',
+      responses: { 200: 'The keys', 403: 'Role missing', 503: 'HSM unavailable' },
+      handler: async ({ res }) => {
+        res.json({ keys: await keyManager().list(), jwks: keyManager().jwks() });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/security/key-requests',
+      summary: 'Key management requests and their decisions',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      responses: { 200: 'The requests, newest first', 403: 'Role missing' },
+      handler: ({ res }) => {
+        res.json({ requests: deps.keys ? deps.keys.listRequests() : [] });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/security/key-requests',
+      summary: 'Request a rotation, an emergency rotation or a destruction (a second officer approves)',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      body: schemas.keyRequest,
+      clause: 'NSIS 6 (Substantial) 11',
+      responses: { 201: 'Requested', 403: 'Role missing', 409: 'Not possible in the keys\' current states' },
+      handler: ({ res, body }) => {
+        res.status(201).json({ request: keyManager().request(officer(res), body.kind, body.targetKid ?? null, body.reason) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/security/key-requests/:id/approve',
+      summary: 'Approve (and carry out) a request made by another security officer',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      body: schemas.empty,
+      clause: 'NSIS 6 (Substantial) 11',
+      responses: { 200: 'Carried out', 403: 'Same officer, or role missing', 404: 'Unknown request', 409: 'Already decided', 503: 'HSM unavailable' },
+      handler: async ({ req, res }) => {
+        res.json({ request: await keyManager().approve(officer(res), param(req, 'id')) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/security/key-requests/:id/reject',
+      summary: 'Reject a pending request',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      body: schemas.empty,
+      responses: { 200: 'Rejected', 403: 'Role missing', 404: 'Unknown request', 409: 'Already decided' },
+      handler: ({ req, res }) => {
+        res.json({ request: keyManager().reject(officer(res), param(req, 'id')) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/security/audit',
+      summary: 'Verify the audit trail now: hash chain, signed checkpoints, truncation',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      clause: 'NSIS 6 (Low) 7',
+      responses: { 200: 'The verification report', 403: 'Role missing' },
+      handler: async ({ res }) => {
+        await deps.checkpointer?.checkpoint(true).catch(() => undefined);
+        res.json(verifyAuditDatabase(deps.db));
       },
     }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),

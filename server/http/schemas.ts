@@ -54,7 +54,15 @@ export const schemas = {
     .object({ code: z.string().max(32).regex(/^[0-9\s-]+$/, 'must be digits'), response: authenticationResponseSchema })
     .strict(),
   signinOptions: z.object({ email: email.optional() }).strict(),
-  signinVerify: z.object({ response: authenticationResponseSchema }).strict(),
+  signinVerify: z.object({ response: authenticationResponseSchema, audience: z.string().min(1).max(300).optional() }).strict(),
+  tokenRequest: z.object({ audience: z.string().min(1).max(300) }).strict(),
+  keyRequest: z
+    .object({
+      kind: z.enum(['rotation', 'emergency-rotation', 'destroy']),
+      targetKid: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a JWK thumbprint').optional(),
+      reason: z.string().trim().min(3).max(500),
+    })
+    .strict(),
   empty: z.object({}).strict(),
   rename: z.object({ label: z.string().max(200) }).strict(),
   reportLost: z.object({ note }).strict(),

@@ -17,12 +17,25 @@ export class OutboxDispatcher {
   private running: Promise<void> | undefined;
   private again = false;
 
+  /** Signs receipt claims with the HSM key at delivery time (set once the key manager runs). */
+  receiptSigner: ((claims: Record<string, unknown>) => Promise<string>) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly sink: OutboxSink,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
+
+  /** The mail text, with the HSM-signed receipt appended when the message carries one. */
+  private async textOf(body: string, receiptClaims: string | null): Promise<string> {
+    if (receiptClaims === null) return body;
+    const parsed: unknown = JSON.parse(receiptClaims);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('receipt claims are not an object');
+    if (!this.receiptSigner) return `${body}\n\n(This receipt is not signed: no signing key is configured.)`;
+    const jws = await this.receiptSigner({ ...parsed });
+    return `${body}\n\nSigned receipt (a JWS; verify it with the keys at /.well-known/jwks.json):\n${jws}`;
+  }
 
   get description(): string {
     return this.sink.description;
@@ -63,7 +76,8 @@ export class OutboxDispatcher {
         const now = this.clock.now();
         if (!this.store.claimOutbox(m.id, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString())) continue;
         try {
-          await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text: m.body, kind: m.kind });
+          const text = await this.textOf(m.body, m.receiptClaims);
+          await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text, kind: m.kind });
           this.store.markOutboxSent(m.id, this.clock.now().toISOString());
           this.log.info({ messageId: m.id, kind: m.kind, to: m.recipient, sink: this.sink.description }, 'outbox: message delivered');
         } catch (err) {

@@ -16,6 +16,8 @@ import type {
   Organisation,
   ReasonCode,
 } from '../domain/types.js';
+import { CheckpointRepository } from './checkpointRepository.js';
+import { KeyRepository } from './keyRepository.js';
 import { MIGRATIONS } from './migrations.js';
 import * as rows from './rows.js';
 
@@ -75,6 +77,9 @@ export interface SessionRecord {
   idHash: string;
   identityId: string;
   credentialId: string;
+  /** Authenticator assurance reached at this sign-in, and the RFC 8176 methods used. */
+  aal: AssuranceLevel;
+  amr: string[];
   createdAt: string;
   lastSeenAt: string;
   absoluteExpiresAt: string;
@@ -111,13 +116,19 @@ export interface OutboxMessage {
   nextAttemptAt: string;
   sentAt: string | null;
   lastError: string | null;
+  /** Claims of a receipt the dispatcher has the HSM sign just before delivery. */
+  receiptClaims: string | null;
 }
 
 export class Store {
   readonly db: Database.Database;
+  readonly keys: KeyRepository;
+  readonly checkpoints: CheckpointRepository;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.keys = new KeyRepository(db);
+    this.checkpoints = new CheckpointRepository(db);
   }
 
   /** Opens (creating with 0600 if needed) and migrates the database file. */
@@ -147,6 +158,7 @@ export class Store {
   }
 
   private migrate(): void {
+    // The repositories prepare nothing at construction, so migrating after them is safe.
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     const applied = new Set(
       this.db
@@ -466,10 +478,10 @@ export class Store {
   insertSession(s: Omit<SessionRecord, 'endedAt' | 'endReason'>): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id_hash, identity_id, credential_id, created_at, last_seen_at, absolute_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id_hash, identity_id, credential_id, aal, amr, created_at, last_seen_at, absolute_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(s.idHash, s.identityId, s.credentialId, s.createdAt, s.lastSeenAt, s.absoluteExpiresAt);
+      .run(s.idHash, s.identityId, s.credentialId, s.aal, JSON.stringify(s.amr), s.createdAt, s.lastSeenAt, s.absoluteExpiresAt);
   }
 
   getSession(idHash: string): SessionRecord | undefined {
@@ -548,10 +560,10 @@ export class Store {
   enqueueOutbox(m: Omit<OutboxMessage, 'attempts' | 'sentAt' | 'lastError'>): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at, receipt_claims)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt);
+      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt, m.receiptClaims);
   }
 
   dueOutbox(at: string, limit: number): OutboxMessage[] {
@@ -575,7 +587,9 @@ export class Store {
 
   /** Delivered: the body (which may hold a one-time code) is erased from the database. */
   markOutboxSent(id: string, at: string): void {
-    this.db.prepare('UPDATE outbox SET sent_at = ?, body = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at, id);
+    this.db
+      .prepare('UPDATE outbox SET sent_at = ?, body = NULL, receipt_claims = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?')
+      .run(at, id);
   }
 
   markOutboxFailed(id: string, error: string, nextAttemptAt: string): void {

@@ -49,7 +49,7 @@ function bytes(row: unknown, key: string): Uint8Array {
   return new Uint8Array(v);
 }
 
-function oneOf<T extends string>(row: unknown, key: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(row: unknown, key: string, allowed: readonly T[]): T {
   const v = str(row, key);
   const hit = allowed.find((a) => a === v);
   if (hit === undefined) throw new TypeError(`store: column ${key} has unexpected value ${v}`);
@@ -188,6 +188,8 @@ export function session(r: unknown): SessionRecord {
     idHash: str(r, 'id_hash'),
     identityId: str(r, 'identity_id'),
     credentialId: str(r, 'credential_id'),
+    aal: oneOf(r, 'aal', IDENTITY_ASSURANCE_LEVELS),
+    amr: stringArray(str(r, 'amr')),
     createdAt: str(r, 'created_at'),
     lastSeenAt: str(r, 'last_seen_at'),
     absoluteExpiresAt: str(r, 'absolute_expires_at'),
@@ -223,5 +225,6 @@ export function outbox(r: unknown): OutboxMessage {
     nextAttemptAt: str(r, 'next_attempt_at'),
     sentAt: strOrNull(r, 'sent_at'),
     lastError: strOrNull(r, 'last_error'),
+    receiptClaims: strOrNull(r, 'receipt_claims'),
   };
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { destroyKeyPair } from '../../hsm/index.js';
 import type { Clock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
@@ -92,6 +93,13 @@ export async function startTestGateway(
         server.closeAllConnections();
         server.close(() => resolve());
       });
+      // This gateway's signing keys live on the shared development token: destroy them so that
+      // test runs do not pile up key objects.
+      if (runtime.hsm) {
+        for (const k of runtime.store.keys.list()) {
+          if (k.state !== 'destroyed') await destroyKeyPair(runtime.hsm, k.ckaId).catch(() => 0);
+        }
+      }
       await runtime.close();
       fs.rmSync(varDir, { recursive: true, force: true });
     },

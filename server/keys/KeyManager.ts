@@ -1,0 +1,314 @@
+/**
+ * The life cycle of the broker's signing keys (NSIS 6 (Low) 4, (Substantial) 11, (High) 13-14;
+ * 4.1.6 (Low) 3): generated inside the HSM, never exportable; pending -> active -> retired ->
+ * destroyed, with metadata in the database and key material only in the HSM. Rotation,
+ * emergency rotation and destruction need two different security officers.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  HsmError,
+  checkSigningKeyPolicy,
+  createEs256Signer,
+  destroyKeyPair,
+  generateSigningKeyPair,
+  type Es256Signer,
+  type HsmConnection,
+} from '../../hsm/index.js';
+import type { JsonValue } from '../audit/canonicalJson.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Actor } from '../domain/types.js';
+import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { KeyRequestKind, KeyRequestRecord, SigningKeyRecord, Store } from '../store/index.js';
+import { signCompactJws, type SigningPort } from '../tokens/jws.js';
+
+export interface KeyView extends SigningKeyRecord {
+  /** The HSM's attributes read back now: empty when the key honours the policy. */
+  attributeCheck: { ok: boolean; violations: string[]; error?: string } | null;
+}
+
+export interface KeyManagerPorts {
+  store: Store;
+  hsm: HsmConnection;
+  clock: Clock;
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+/** Tokens may be a few seconds older than their iat on a relying party's clock. */
+const CLOCK_SKEW_SECONDS = 60;
+
+export class KeyManager {
+  private readonly signers = new Map<string, Es256Signer>();
+
+  constructor(private readonly ports: KeyManagerPorts) {}
+
+  private now(): Date {
+    return this.ports.clock.now();
+  }
+
+  private audit(type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }): void {
+    this.ports.store.appendAudit({ at: this.now().toISOString(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data });
+  }
+
+  /**
+   * The installation's key ceremony: with no active and no pending key, one key is generated in
+   * the HSM and activated at once (an operator action at install time, audited as such).
+   */
+  async ensureInitialKey(): Promise<void> {
+    const keys = this.ports.store.keys;
+    if (keys.active() || keys.inState('pending').length > 0) return;
+    const created = await this.generate();
+    this.ports.store.transaction(() => {
+      keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
+      keys.promote(created.kid, this.now().toISOString());
+      this.audit('signing-key.generated', { identityId: null, role: 'system' }, created.kid, { ckaId: created.ckaId, alg: created.alg, procedure: 'initial key at installation' });
+      this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure: 'initial key at installation' });
+    });
+  }
+
+  private async generate(): Promise<Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>> {
+    const label = `gateway-signing-${this.now().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+    const ref = await this.hsmCall(() => generateSigningKeyPair(this.ports.hsm, { label }));
+    // Creating the signer reads the attributes back and refuses a key that violates the policy.
+    const signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, ref.ckaId));
+    this.signers.set(signer.kid, signer);
+    return { kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, createdAt: this.now().toISOString() };
+  }
+
+  /** Maps HSM failures to a fail-closed 503: nothing is signed by anything else. */
+  private async hsmCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HsmError && (err.code === 'HSM_UNAVAILABLE' || err.code === 'HSM_LOGIN_FAILED')) {
+        throw new ServiceUnavailableError('The HSM is unavailable; nothing was signed. Try again shortly.', 5, err);
+      }
+      throw err;
+    }
+  }
+
+  /** The signer of the one active key (the HSM re-checks the key's attributes when it is loaded). */
+  async activeSigner(): Promise<SigningPort> {
+    const active = this.ports.store.keys.active();
+    if (!active) throw new ServiceUnavailableError('No active signing key; nothing was signed.', 30);
+    let signer = this.signers.get(active.kid);
+    if (!signer) {
+      signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, active.ckaId));
+      if (signer.kid !== active.kid) throw new Error(`HSM key ${active.ckaId} does not match its recorded kid ${active.kid}`);
+      this.signers.set(active.kid, signer);
+    }
+    const port = signer;
+    return {
+      kid: port.kid,
+      alg: port.alg,
+      publicJwk: { ...port.publicJwk },
+      sign: (data) => this.hsmCall(() => port.sign(data)),
+    };
+  }
+
+  /** Signs a JWT-shaped payload with the active key. */
+  async signJws(payload: object, typ = 'JWT'): Promise<{ jws: string; kid: string }> {
+    const signer = await this.activeSigner();
+    return { jws: await signCompactJws(signer, payload, typ), kid: signer.kid };
+  }
+
+  /** RFC 7517 JWK Set: pending, active, and retired keys still needed to verify tokens. */
+  jwks(): { keys: Record<string, string>[] } {
+    return {
+      keys: this.ports.store.keys.published(this.now().toISOString()).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })),
+    };
+  }
+
+  async list(): Promise<KeyView[]> {
+    const out: KeyView[] = [];
+    for (const k of this.ports.store.keys.list()) {
+      if (k.state === 'destroyed') {
+        out.push({ ...k, attributeCheck: null });
+        continue;
+      }
+      try {
+        const violations = await checkSigningKeyPolicy(this.ports.hsm, k.ckaId);
+        out.push({ ...k, attributeCheck: { ok: violations.length === 0, violations: violations.map((v) => `${v.attribute}: ${v.rule}`) } });
+      } catch (err) {
+        out.push({ ...k, attributeCheck: { ok: false, violations: [], error: err instanceof Error ? err.message : String(err) } });
+      }
+    }
+    return out;
+  }
+
+  listRequests(): KeyRequestRecord[] {
+    return this.ports.store.keys.listRequests();
+  }
+
+  // --- two-person control -------------------------------------------------------------------
+
+  private officer(identityId: string | null): string {
+    const identity = identityId ? this.ports.store.getIdentity(identityId) : undefined;
+    if (!identity || identity.bindingState !== 'active' || !identity.roles.includes('security-officer')) {
+      throw new ForbiddenError('ROLE_REQUIRED', 'Key management needs the security-officer role.');
+    }
+    return identity.id;
+  }
+
+  /** A security officer asks for a rotation, an emergency rotation or a destruction. */
+  request(actor: Actor, kind: KeyRequestKind, targetKid: string | null, reason: string): KeyRequestRecord {
+    const by = this.officer(actor.identityId);
+    const keys = this.ports.store.keys;
+    return this.ports.store.transaction(() => {
+      if (keys.pendingRequests().some((r) => r.kind === kind && r.targetKid === targetKid)) {
+        throw new GatewayError('CONFLICT', 409, 'The same request is already waiting for approval.');
+      }
+      if (kind === 'rotation' && keys.inState('pending').length > 0) {
+        throw new GatewayError('CONFLICT', 409, 'A new key is already pending; it is promoted when its propagation delay has passed.');
+      }
+      const target = targetKid ? keys.get(targetKid) : undefined;
+      if (kind === 'emergency-rotation' && target?.state !== 'active') {
+        throw new GatewayError('CONFLICT', 409, 'An emergency rotation names the active key.');
+      }
+      if (kind === 'destroy' && target?.state !== 'retired') {
+        throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
+      }
+      const record: KeyRequestRecord = {
+        id: randomUUID(),
+        kind,
+        targetKid: kind === 'rotation' ? null : targetKid,
+        reason,
+        requestedBy: by,
+        requestedAt: this.now().toISOString(),
+        state: 'pending',
+        decidedBy: null,
+        decidedAt: null,
+        result: null,
+      };
+      keys.insertRequest(record);
+      this.audit('key-request.created', { identityId: by, role: 'security-officer' }, record.id, { kind, targetKid: record.targetKid, reason, clause: 'NSIS 6 (Substantial) 11' });
+      return record;
+    });
+  }
+
+  reject(actor: Actor, id: string): KeyRequestRecord {
+    const by = this.officer(actor.identityId);
+    return this.ports.store.transaction(() => {
+      const req = this.ports.store.keys.getRequest(id);
+      if (!req) throw new NotFoundError('Unknown key request.');
+      if (!this.ports.store.keys.decide(id, 'rejected', by, this.now().toISOString(), 'rejected')) {
+        throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
+      }
+      this.audit('key-request.rejected', { identityId: by, role: 'security-officer' }, id, { kind: req.kind });
+      return this.mustGetRequest(id);
+    });
+  }
+
+  /**
+   * A second, different security officer approves; the request is carried out at once.
+   * NSIS 6 (Substantial) 11: explicit key management procedures, here the four-eyes principle.
+   */
+  async approve(actor: Actor, id: string): Promise<KeyRequestRecord> {
+    const by = this.officer(actor.identityId);
+    const req = this.ports.store.transaction(() => {
+      const r = this.ports.store.keys.getRequest(id);
+      if (!r) throw new NotFoundError('Unknown key request.');
+      if (r.requestedBy === by) {
+        this.audit('key-request.refused', { identityId: by, role: 'security-officer' }, id, { reason: 'same-officer' });
+        throw new ForbiddenError('FORBIDDEN', 'Two-person control: a different security officer must approve this request.');
+      }
+      if (!this.ports.store.keys.decide(id, 'executed', by, this.now().toISOString(), null)) {
+        throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
+      }
+      this.audit('key-request.approved', { identityId: by, role: 'security-officer' }, id, { kind: r.kind, requestedBy: r.requestedBy });
+      return r;
+    });
+    const officer: Actor = { identityId: by, role: 'security-officer' };
+    try {
+      const result = await this.execute(req, officer);
+      this.ports.store.transaction(() => this.ports.store.keys.setResult(id, 'executed', result));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.ports.store.transaction(() => {
+        this.ports.store.keys.setResult(id, 'failed', message.slice(0, 300));
+        this.audit('key-request.failed', officer, id, { kind: req.kind, error: message.slice(0, 300) });
+      });
+      throw err;
+    }
+    return this.mustGetRequest(id);
+  }
+
+  private mustGetRequest(id: string): KeyRequestRecord {
+    const r = this.ports.store.keys.getRequest(id);
+    if (!r) throw new NotFoundError('Unknown key request.');
+    return r;
+  }
+
+  private async execute(req: KeyRequestRecord, officer: Actor): Promise<string> {
+    const keys = this.ports.store.keys;
+    switch (req.kind) {
+      case 'rotation': {
+        const created = await this.generate();
+        const promoteAt = new Date(this.now().getTime() + this.ports.config.keyPropagationSeconds * 1000).toISOString();
+        this.ports.store.transaction(() => {
+          keys.insert({ ...created, state: 'pending', promoteAt, activatedAt: null });
+          this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id, promoteAt });
+        });
+        await this.tick();
+        return `new key ${created.kid} pending until ${promoteAt}`;
+      }
+      case 'emergency-rotation': {
+        const old = req.targetKid ? keys.get(req.targetKid) : undefined;
+        if (!old || old.state !== 'active') throw new GatewayError('CONFLICT', 409, 'The key named in the request is no longer active.');
+        const created = await this.generate();
+        const at = this.now().toISOString();
+        this.ports.store.transaction(() => {
+          keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
+          // Compromised: unpublished at once, so every token it signed stops verifying.
+          keys.retire(old.kid, at, at, true);
+          keys.promote(created.kid, at);
+          this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id });
+          this.audit('signing-key.retired', officer, old.kid, { compromised: true, requestId: req.id, reason: req.reason });
+          this.audit('signing-key.activated', officer, created.kid, { requestId: req.id, emergency: true });
+        });
+        this.signers.delete(old.kid);
+        await this.destroy(old, officer, req.id);
+        return `key ${old.kid} retired as compromised and destroyed; ${created.kid} active`;
+      }
+      case 'destroy': {
+        const target = req.targetKid ? keys.get(req.targetKid) : undefined;
+        if (!target || target.state !== 'retired') throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
+        await this.destroy(target, officer, req.id);
+        return `key ${target.kid} destroyed`;
+      }
+    }
+  }
+
+  private async destroy(key: SigningKeyRecord, officer: Actor, requestId: string): Promise<void> {
+    const removed = await this.hsmCall(() => destroyKeyPair(this.ports.hsm, key.ckaId));
+    this.signers.delete(key.kid);
+    this.ports.store.transaction(() => {
+      this.ports.store.keys.markDestroyed(key.kid, this.now().toISOString());
+      this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId });
+    });
+  }
+
+  /**
+   * Promotes a pending key whose propagation delay has passed; the previous active key retires
+   * and stays published until every token it signed has expired.
+   */
+  async tick(): Promise<void> {
+    const keys = this.ports.store.keys;
+    const now = this.now();
+    const due = keys.inState('pending').find((k) => k.promoteAt !== null && k.promoteAt <= now.toISOString());
+    if (!due) return;
+    this.ports.store.transaction(() => {
+      const old = keys.active();
+      const at = now.toISOString();
+      if (old) {
+        const until = new Date(now.getTime() + (this.ports.config.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
+        keys.retire(old.kid, at, until, false);
+        this.audit('signing-key.retired', { identityId: null, role: 'system' }, old.kid, { publishedUntil: until, successor: due.kid });
+      }
+      if (!keys.promote(due.kid, at)) return;
+      this.audit('signing-key.activated', { identityId: null, role: 'system' }, due.kid, { predecessor: old?.kid ?? null });
+    });
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Signing-key metadata and key-management requests (NSIS 6 (Substantial) 11). Key material
+ * never touches the database: only the public JWK, the PKCS#11 CKA_ID and the key's life cycle.
+ */
+import type Database from 'better-sqlite3';
+import * as rows from './rows.js';
+
+export type SigningKeyState = 'pending' | 'active' | 'retired' | 'destroyed';
+
+export interface SigningKeyRecord {
+  kid: string;
+  ckaId: string;
+  label: string;
+  alg: string;
+  publicJwk: Record<string, string>;
+  state: SigningKeyState;
+  createdAt: string;
+  promoteAt: string | null;
+  activatedAt: string | null;
+  retiredAt: string | null;
+  publishedUntil: string | null;
+  destroyedAt: string | null;
+  compromisedAt: string | null;
+}
+
+export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
+
+export type KeyRequestKind = 'rotation' | 'emergency-rotation' | 'destroy';
+export type KeyRequestState = 'pending' | 'executed' | 'rejected' | 'failed';
+
+export interface KeyRequestRecord {
+  id: string;
+  kind: KeyRequestKind;
+  targetKid: string | null;
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  state: KeyRequestState;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  result: string | null;
+}
+
+const KEY_STATES = ['pending', 'active', 'retired', 'destroyed'] as const;
+const KINDS = ['rotation', 'emergency-rotation', 'destroy'] as const;
+const REQ_STATES = ['pending', 'executed', 'rejected', 'failed'] as const;
+
+function jwkOf(text: string): Record<string, string> {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('store: public_jwk is not an object');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function keyRow(r: unknown): SigningKeyRecord {
+  return {
+    kid: rows.str(r, 'kid'),
+    ckaId: rows.str(r, 'cka_id'),
+    label: rows.str(r, 'label'),
+    alg: rows.str(r, 'alg'),
+    publicJwk: jwkOf(rows.str(r, 'public_jwk')),
+    state: rows.oneOf(r, 'state', KEY_STATES),
+    createdAt: rows.str(r, 'created_at'),
+    promoteAt: rows.strOrNull(r, 'promote_at'),
+    activatedAt: rows.strOrNull(r, 'activated_at'),
+    retiredAt: rows.strOrNull(r, 'retired_at'),
+    publishedUntil: rows.strOrNull(r, 'published_until'),
+    destroyedAt: rows.strOrNull(r, 'destroyed_at'),
+    compromisedAt: rows.strOrNull(r, 'compromised_at'),
+  };
+}
+
+function requestRow(r: unknown): KeyRequestRecord {
+  return {
+    id: rows.str(r, 'id'),
+    kind: rows.oneOf(r, 'kind', KINDS),
+    targetKid: rows.strOrNull(r, 'target_kid'),
+    reason: rows.str(r, 'reason'),
+    requestedBy: rows.str(r, 'requested_by'),
+    requestedAt: rows.str(r, 'requested_at'),
+    state: rows.oneOf(r, 'state', REQ_STATES),
+    decidedBy: rows.strOrNull(r, 'decided_by'),
+    decidedAt: rows.strOrNull(r, 'decided_at'),
+    result: rows.strOrNull(r, 'result'),
+  };
+}
+
+export class KeyRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(k: NewSigningKey): void {
+    this.db
+      .prepare(
+        `INSERT INTO signing_keys (kid, cka_id, label, alg, public_jwk, state, created_at, promote_at, activated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(k.kid, k.ckaId, k.label, k.alg, JSON.stringify(k.publicJwk), k.state, k.createdAt, k.promoteAt, k.activatedAt);
+  }
+
+  get(kid: string): SigningKeyRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM signing_keys WHERE kid = ?').get(kid);
+    return r === undefined ? undefined : keyRow(r);
+  }
+
+  list(): SigningKeyRecord[] {
+    return this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all().map(keyRow);
+  }
+
+  active(): SigningKeyRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM signing_keys WHERE state = 'active'").get();
+    return r === undefined ? undefined : keyRow(r);
+  }
+
+  inState(state: SigningKeyState): SigningKeyRecord[] {
+    return this.db.prepare('SELECT * FROM signing_keys WHERE state = ? ORDER BY created_at').all(state).map(keyRow);
+  }
+
+  /** Pending, active, and retired keys still needed to verify unexpired tokens. */
+  published(at: string): SigningKeyRecord[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM signing_keys
+         WHERE state IN ('pending', 'active') OR (state = 'retired' AND published_until > ?)
+         ORDER BY created_at`,
+      )
+      .all(at)
+      .map(keyRow);
+  }
+
+  /** Guarded state change. */
+  promote(kid: string, at: string): boolean {
+    return this.db.prepare("UPDATE signing_keys SET state = 'active', activated_at = ? WHERE kid = ? AND state = 'pending'").run(at, kid).changes === 1;
+  }
+
+  retire(kid: string, at: string, publishedUntil: string, compromised: boolean): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE signing_keys SET state = 'retired', retired_at = ?, published_until = ?, compromised_at = CASE WHEN ? THEN ? ELSE compromised_at END
+           WHERE kid = ? AND state = 'active'`,
+        )
+        .run(at, publishedUntil, compromised ? 1 : 0, at, kid).changes === 1
+    );
+  }
+
+  markDestroyed(kid: string, at: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE signing_keys SET state = 'destroyed', destroyed_at = ?, published_until = min(coalesce(published_until, ?), ?) WHERE kid = ? AND state = 'retired'")
+        .run(at, at, at, kid).changes === 1
+    );
+  }
+
+  insertRequest(r: KeyRequestRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO key_requests (id, kind, target_kid, reason, requested_by, requested_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
+      )
+      .run(r.id, r.kind, r.targetKid, r.reason, r.requestedBy, r.requestedAt);
+  }
+
+  getRequest(id: string): KeyRequestRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM key_requests WHERE id = ?').get(id);
+    return r === undefined ? undefined : requestRow(r);
+  }
+
+  listRequests(limit = 100): KeyRequestRecord[] {
+    return this.db.prepare('SELECT * FROM key_requests ORDER BY requested_at DESC LIMIT ?').all(limit).map(requestRow);
+  }
+
+  pendingRequests(): KeyRequestRecord[] {
+    return this.db.prepare("SELECT * FROM key_requests WHERE state = 'pending' ORDER BY requested_at").all().map(requestRow);
+  }
+
+  /** Single use: only the first decision on a pending request counts. */
+  decide(id: string, state: Exclude<KeyRequestState, 'pending'>, by: string, at: string, result: string | null): boolean {
+    return (
+      this.db
+        .prepare("UPDATE key_requests SET state = ?, decided_by = ?, decided_at = ?, result = ? WHERE id = ? AND state = 'pending'")
+        .run(state, by, at, result, id).changes === 1
+    );
+  }
+
+  setResult(id: string, state: 'executed' | 'failed', result: string): void {
+    this.db.prepare('UPDATE key_requests SET state = ?, result = ? WHERE id = ?').run(state, result, id);
+  }
+}
