@@ -62,15 +62,13 @@ const ES256_SIGNATURE_LENGTH = 64;
 const PS256_SALT_LENGTH = 32;
 
 const ES256_MECHANISM: pkcs11.Mechanism = { mechanism: pkcs11.CKM_ECDSA };
-const PS256_MECHANISM: pkcs11.Mechanism = {
-  mechanism: pkcs11.CKM_RSA_PKCS_PSS,
-  parameter: {
-    type: pkcs11.CK_PARAMS_RSA_PSS,
-    hashAlg: pkcs11.CKM_SHA256,
-    mgf: pkcs11.CKG_MGF1_SHA256,
-    saltLen: PS256_SALT_LENGTH,
-  } satisfies pkcs11.RsaPSS,
+const PS256_PARAMETER: pkcs11.RsaPSS = {
+  type: pkcs11.CK_PARAMS_RSA_PSS,
+  hashAlg: pkcs11.CKM_SHA256,
+  mgf: pkcs11.CKG_MGF1_SHA256,
+  saltLen: PS256_SALT_LENGTH,
 };
+const PS256_MECHANISM: pkcs11.Mechanism = { mechanism: pkcs11.CKM_RSA_PKCS_PSS, parameter: PS256_PARAMETER };
 
 /**
  * C_SignInit then C_Sign on the libuv thread pool. Must run inside
@@ -124,7 +122,8 @@ async function createSigner<A extends SigningAlgorithm, J extends EcP256PublicJw
     handles.set(session, loaded.privateKey);
     return loaded.jwk;
   });
-  const publicJwk: J = Object.freeze({ ...initial });
+  const publicJwk: J = structuredClone(initial);
+  Object.freeze(publicJwk);
   const kid = jwkThumbprint(publicJwk);
   const signatureLength = spec.signatureLength(publicJwk);
 

@@ -207,13 +207,16 @@ export class KeyManager {
    */
   async approve(actor: Actor, id: string): Promise<KeyRequestRecord> {
     const by = this.officer(actor.identityId);
+    const pending = this.ports.store.keys.getRequest(id);
+    if (!pending) throw new NotFoundError('Unknown key request.');
+    if (pending.requestedBy === by) {
+      // Recorded in its own transaction: the refused approval itself changes nothing.
+      this.ports.store.transaction(() => this.audit('key-request.refused', { identityId: by, role: 'security-officer' }, id, { reason: 'same-officer' }));
+      throw new ForbiddenError('FORBIDDEN', 'Two-person control: a different security officer must approve this request.');
+    }
     const req = this.ports.store.transaction(() => {
       const r = this.ports.store.keys.getRequest(id);
       if (!r) throw new NotFoundError('Unknown key request.');
-      if (r.requestedBy === by) {
-        this.audit('key-request.refused', { identityId: by, role: 'security-officer' }, id, { reason: 'same-officer' });
-        throw new ForbiddenError('FORBIDDEN', 'Two-person control: a different security officer must approve this request.');
-      }
       if (!this.ports.store.keys.decide(id, 'executed', by, this.now().toISOString(), null)) {
         throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
       }

@@ -8,8 +8,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { type HsmStatus, HsmConnection, HsmError, isHsmError } from '../../hsm/index.js';
+import pkcs11 from 'pkcs11js';
+import { DEFAULT_SESSIONS, type HsmStatus, HsmConnection, HsmError, isHsmError } from '../../hsm/index.js';
 import { testHsmConfig, waitFor } from './helpers.js';
+
+/** PKCS#11 session state "R/W user functions". */
+const CKS_RW_USER_FUNCTIONS = 3;
 
 test('wrong PIN gives HSM_LOGIN_FAILED', async () => {
   const config = testHsmConfig();
@@ -70,9 +74,9 @@ test('a lost session makes the HSM unavailable and is re-established with backof
   });
   try {
     const firstGeneration = connection.generation;
-    // Pull the session out from under the connection, as a device reset would.
-    await connection.withSession('test: closing the session behind the connection', (session) => {
-      session.close();
+    // Pull every session of the pool out from under the connection, as a device reset would.
+    await connection.withSession('test: closing all sessions behind the connection', (session) => {
+      session.slot.closeAll();
     });
     const health = await connection.health();
     assert.equal(health.status, 'unavailable');
@@ -80,36 +84,148 @@ test('a lost session makes the HSM unavailable and is re-established with backof
 
     await waitFor(() => connection.status === 'ok');
     assert.deepEqual(await connection.health(), { status: 'ok', tokenLabel: connection.tokenLabel });
-    assert.ok(connection.generation > firstGeneration, 'a new session was opened');
+    assert.ok(connection.generation > firstGeneration, 'a new pool was opened');
     assert.deepEqual(events, ['unavailable', 'ok']);
   } finally {
     await connection.close();
   }
 });
 
-test('operations are serialised on the session', async () => {
+test('the sessions option is validated', async () => {
+  for (const sessions of [0, -1, 1.5, 257, Number.NaN]) {
+    await assert.rejects(HsmConnection.open(testHsmConfig(), { sessions }), RangeError, String(sessions));
+  }
+});
+
+test(`the pool holds ${DEFAULT_SESSIONS} distinct logged-in sessions by default`, async () => {
   const connection = await HsmConnection.open(testHsmConfig());
   try {
-    let active = 0;
-    let maxActive = 0;
-    await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        connection.withSession(`op ${i}`, async () => {
-          active += 1;
-          maxActive = Math.max(maxActive, active);
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          active -= 1;
-        }),
-      ),
-    );
-    assert.equal(maxActive, 1);
-    // A failing operation does not break the queue.
-    await assert.rejects(
-      connection.withSession('failing op', () => {
-        throw new HsmError('HSM_OPERATION_FAILED', 'boom');
+    assert.equal(connection.sessions, DEFAULT_SESSIONS);
+    const seen = new Set<string>();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Hold every session at once so that each one is seen.
+    const held = Array.from({ length: DEFAULT_SESSIONS }, (_, i) =>
+      connection.withSession(`hold ${i}`, async (session) => {
+        assert.equal(session.lib.C_GetSessionInfo(session.handle).state, CKS_RW_USER_FUNCTIONS, 'logged in');
+        seen.add(session.handle.toString('hex'));
+        await gate;
       }),
     );
-    assert.equal(await connection.withSession('after failure', () => 42), 42);
+    await waitFor(() => seen.size === DEFAULT_SESSIONS);
+    release();
+    await Promise.all(held);
+    assert.equal(seen.size, DEFAULT_SESSIONS);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('operations run in parallel up to the pool size, the rest wait in order', async () => {
+  for (const sessions of [1, 3]) {
+    const connection = await HsmConnection.open(testHsmConfig(), { sessions });
+    try {
+      let active = 0;
+      let maxActive = 0;
+      const started: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          connection.withSession(`op ${i}`, async () => {
+            started.push(i);
+            active += 1;
+            maxActive = Math.max(maxActive, active);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            active -= 1;
+          }),
+        ),
+      );
+      assert.equal(maxActive, sessions);
+      assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6, 7], 'callers are served in order');
+      // A failing operation does not break the pool (its session is replaced).
+      await assert.rejects(
+        connection.withSession('failing op', () => {
+          throw new HsmError('HSM_OPERATION_FAILED', 'boom');
+        }),
+        (err: unknown) => isHsmError(err, 'HSM_OPERATION_FAILED') && err.message === 'boom',
+      );
+      assert.equal(await connection.withSession('after failure', () => 42), 42);
+      assert.equal(connection.status, 'ok');
+    } finally {
+      await connection.close();
+    }
+  }
+});
+
+test('a session on which an operation failed is replaced, not reused', async () => {
+  const connection = await HsmConnection.open(testHsmConfig(), { sessions: 1 });
+  try {
+    const first = await connection.withSession('first', (session) => session);
+    assert.equal(await connection.withSession('same', (session) => session), first, 'an idle session is reused');
+    await assert.rejects(
+      connection.withSession('failing', () => {
+        throw new Error('boom');
+      }),
+    );
+    const next = await connection.withSession('after failure', (session) => {
+      assert.equal(session.lib.C_GetSessionInfo(session.handle).state, CKS_RW_USER_FUNCTIONS, 'still logged in');
+      return session;
+    });
+    assert.notEqual(next, first);
+    assert.throws(() => first.lib.C_GetSessionInfo(first.handle), /CKR_SESSION_HANDLE_INVALID/, 'the old session is closed');
+  } finally {
+    await connection.close();
+  }
+});
+
+test('callers waiting for a session fail with HSM_UNAVAILABLE when the pool goes down', async () => {
+  const connection = await HsmConnection.open(testHsmConfig(), { sessions: 1, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+  try {
+    let letGo: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const holder = connection.withSession('holder', async (session) => {
+      await gate;
+      session.slot.closeAll();
+      session.lib.C_GetSessionInfo(session.handle); // CKR_SESSION_HANDLE_INVALID
+    });
+    const waiters = Array.from({ length: 3 }, (_, i) => connection.withSession(`waiter ${i}`, () => i));
+    letGo();
+    await assert.rejects(holder, (err: unknown) => isHsmError(err, 'HSM_UNAVAILABLE'));
+    for (const waiter of waiters) await assert.rejects(waiter, (err: unknown) => isHsmError(err, 'HSM_UNAVAILABLE'));
+    await waitFor(() => connection.status === 'ok');
+    assert.equal(await connection.withSession('after recovery', () => 'fine'), 'fine');
+  } finally {
+    await connection.close();
+  }
+});
+
+test('close() lets running and queued operations finish and refuses new ones', async () => {
+  const connection = await HsmConnection.open(testHsmConfig(), { sessions: 2 });
+  const results = Array.from({ length: 5 }, (_, i) =>
+    connection.withSession(`op ${i}`, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return i;
+    }),
+  );
+  const closing = Promise.all([connection.close(), connection.close()]);
+  await assert.rejects(connection.withSession('too late', () => 1), (err: unknown) => isHsmError(err, 'HSM_UNAVAILABLE'));
+  assert.deepEqual(await Promise.all(results), [0, 1, 2, 3, 4]);
+  await closing;
+  assert.equal(connection.status, 'unavailable');
+});
+
+test('supportsMechanism reads the mechanism list and flags of the slot', async () => {
+  const connection = await HsmConnection.open(testHsmConfig());
+  try {
+    assert.equal(await connection.supportsMechanism(pkcs11.CKM_ECDSA, { flags: pkcs11.CKF_SIGN }), true);
+    assert.equal(await connection.supportsMechanism(pkcs11.CKM_EC_KEY_PAIR_GEN, { flags: pkcs11.CKF_GENERATE_KEY_PAIR, keyBits: 256 }), true);
+    assert.equal(await connection.supportsMechanism(pkcs11.CKM_ECDSA, { flags: pkcs11.CKF_ENCRYPT }), false, 'ECDSA does not encrypt');
+    assert.equal(await connection.supportsMechanism(pkcs11.CKM_EC_KEY_PAIR_GEN, { keyBits: 100_000 }), false, 'key size out of range');
+    // Vendor-defined range (CKM_VENDOR_DEFINED | 0x7ffff00), surely not offered.
+    assert.equal(await connection.supportsMechanism(0x87ffff00), false);
   } finally {
     await connection.close();
   }

@@ -56,11 +56,11 @@ export async function activeAdmin(gw: TestGateway) {
 }
 
 /** An employee created by the admin, enrolled and activated, signed in on its own client. */
-export async function activeEmployee(gw: TestGateway, admin: ApiClient, email: string, name = 'Employee') {
+export async function activeEmployee(gw: TestGateway, admin: ApiClient, email: string, name = 'Employee', ial: 'low' | 'substantial' | 'high' = 'substantial') {
   const created = await admin.post('/api/admin/identities', {
     name,
     email,
-    ial: 'substantial',
+    ial,
     proofingMethod: 'ID document checked in person by HR',
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
