@@ -26,6 +26,7 @@ export default defineConfig({
         enrol: page('enrol.html'),
         activate: page('activate.html'),
         keys: page('keys.html'),
+        security: page('security.html'),
       },
     },
   },

@@ -175,6 +175,7 @@ interface Pool {
 }
 
 interface Waiter {
+  operation: string;
   resolve: (lease: { pool: Pool; session: graphene.Session }) => void;
   reject: (error: HsmError) => void;
 }
@@ -345,7 +346,7 @@ export class HsmConnection {
       return Promise.resolve({ pool, session });
     }
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      this.#waiters.push({ operation, resolve, reject });
     });
   }
 
@@ -414,7 +415,8 @@ export class HsmConnection {
       const problem = this.#tokenProblem(session);
       if (problem) {
         const options = error.ckr === undefined ? { cause: error } : { cause: error, ckr: error.ckr };
-        error = new HsmError('HSM_UNAVAILABLE', `${operation}: HSM unavailable (${problem}; the operation gave: ${error.message})`, options);
+        const failure = error.ckr ?? error.message;
+        error = new HsmError('HSM_UNAVAILABLE', `${operation}: ${failure}, and the token does not answer (${problem})`, options);
       }
     }
     if (error.code === 'HSM_UNAVAILABLE') this.#markUnavailable(pool, error.message);
@@ -533,15 +535,15 @@ export class HsmConnection {
     pool.markReleased();
   }
 
-  #rejectWaiters(error: HsmError): void {
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  #rejectWaiters(reason: string): void {
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new HsmError('HSM_UNAVAILABLE', `${waiter.operation}: ${reason}`));
   }
 
   #markUnavailable(pool: Pool, detail: string): void {
     if (this.#state.kind !== 'connected' || this.#state.pool !== pool) return; // already handled
     this.#retire(pool, false);
     this.#state = { kind: 'unavailable', detail };
-    this.#rejectWaiters(new HsmError('HSM_UNAVAILABLE', `HSM unavailable (${detail})`));
+    this.#rejectWaiters(`HSM unavailable (${detail})`);
     const notify = this.#onIdle;
     this.#onIdle = undefined;
     notify?.();
@@ -600,7 +602,7 @@ export class HsmConnection {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#rejectWaiters(new HsmError('HSM_UNAVAILABLE', 'HSM connection is closed'));
+    this.#rejectWaiters('HSM connection is closed');
     this.#state = { kind: 'closed' };
     await Promise.all([...this.#draining].map((pool) => pool.whenReleased));
   }

@@ -67,9 +67,13 @@ function unsignedBase64url(value: Uint8Array): string {
 
 /**
  * The JWK for an RSA public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT
- * (big-endian integers). Throws if node:crypto does not accept the key.
+ * (big-endian integers). Throws if either is zero or node:crypto does not
+ * accept the key.
  */
 export function rsaPublicJwk(modulus: Uint8Array, publicExponent: Uint8Array): RsaPublicJwk {
+  if (!modulus.some((byte) => byte !== 0) || !publicExponent.some((byte) => byte !== 0)) {
+    throw new Error('RSA modulus and public exponent must be non-zero');
+  }
   const jwk: RsaPublicJwk = { kty: 'RSA', n: unsignedBase64url(modulus), e: unsignedBase64url(publicExponent) };
   createPublicKey({ key: { ...jwk }, format: 'jwk' });
   return jwk;

@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   withHsm?: boolean;
   clientDir?: string;
   sink?: OutboxSink;
+  /** Generate and activate a first signing key when there is none (default true; tools pass false). */
+  initialKey?: boolean;
 }
 
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
@@ -61,7 +63,12 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   let checkpointer: AuditCheckpointer | undefined;
   if (hsm) {
     keys = new KeyManager({ store, hsm, clock, config, log: opts.log });
-    await keys.ensureInitialKey();
+    if (opts.initialKey ?? true) {
+      await keys.ensureInitialKey();
+      // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
+      // that is extractable or not sensitive stops the gateway here rather than sign anything.
+      await keys.activeSigner();
+    }
     const km = keys;
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });

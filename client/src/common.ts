@@ -240,14 +240,45 @@ function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | un
 
 // -------------------------------------------------------------- header / nav
 
-const NAV: ReadonlyArray<{ href: string; text: string; page: string }> = [
+export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security';
+
+/** GET /api/me: who is signed in, with which key. */
+export interface Me {
+  identity: Identity;
+  session: { credentialId: string };
+}
+
+interface NavItem {
+  href: string;
+  text: string;
+  page: PageName;
+  /** Shown only to a signed-in identity with this role (the server checks the role again). */
+  role?: string;
+}
+
+const NAV: ReadonlyArray<NavItem> = [
   { href: '/', text: 'Sign in', page: 'signin' },
   { href: '/activate.html', text: 'Activate key', page: 'activate' },
   { href: '/keys.html', text: 'My keys', page: 'keys' },
+  { href: '/security.html', text: 'Security team', page: 'security', role: 'security-officer' },
 ];
 
-/** Fills <header id="site-header"> with the site name and main navigation. */
-export function renderHeader(current: 'signin' | 'enrol' | 'activate' | 'keys'): void {
+let mePromise: Promise<Me> | undefined;
+
+/**
+ * GET /api/me, asked once per page load and shared by the header and the page. Rejects with
+ * ApiError (401 when not signed in).
+ */
+export function loadMe(): Promise<Me> {
+  mePromise ??= api<Me>('GET', '/api/me');
+  return mePromise;
+}
+
+/**
+ * Fills <header id="site-header"> with the site name and main navigation. Links that need a
+ * role stay hidden until /api/me says the signed-in identity has it.
+ */
+export function renderHeader(current: PageName): void {
   const header = byId('site-header');
   const title = document.createElement('p');
   title.className = 'site-title';
@@ -255,6 +286,7 @@ export function renderHeader(current: 'signin' | 'enrol' | 'activate' | 'keys'):
   const nav = document.createElement('nav');
   nav.setAttribute('aria-label', 'Main');
   const ul = document.createElement('ul');
+  const roleItems: { li: HTMLLIElement; role: string }[] = [];
   for (const item of NAV) {
     const li = document.createElement('li');
     const a = document.createElement('a');
@@ -263,10 +295,24 @@ export function renderHeader(current: 'signin' | 'enrol' | 'activate' | 'keys'):
     a.dataset['testid'] = `nav-${item.page}`;
     if (item.page === current) a.setAttribute('aria-current', 'page');
     li.append(a);
+    if (item.role) {
+      li.hidden = true;
+      roleItems.push({ li, role: item.role });
+    }
     ul.append(li);
   }
   nav.append(ul);
   header.replaceChildren(title, nav);
+  if (roleItems.length > 0) {
+    loadMe().then(
+      ({ identity }) => {
+        for (const { li, role } of roleItems) li.hidden = !identity.roles.includes(role);
+      },
+      () => {
+        /* not signed in (or the server is unreachable): the role links stay hidden */
+      },
+    );
+  }
 }
 
 // ------------------------------------------------------------------ helpers

@@ -1,8 +1,9 @@
 /**
- * Signing keys on the real SoftHSM token: generation, key policy, ES256.
+ * Signing keys on the real SoftHSM token: generation, key policy, ES256 and
+ * PS256 through the session pool.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { constants, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import * as graphene from 'graphene-pk11';
 import { calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
@@ -11,11 +12,14 @@ import {
   type Es256Signer,
   HsmConnection,
   RULE_NO_CLEAR_TEXT,
+  RULE_PS256_KEY,
   P256_EC_PARAMS,
   checkSigningKeyPolicy,
   createEs256Signer,
+  createPs256Signer,
   destroyKeyPair,
   findKeyPair,
+  generateRsaSigningKeyPair,
   generateSigningKeyPair,
   isHsmError,
 } from '../../hsm/index.js';
@@ -105,9 +109,9 @@ test('a JWS signed by the HSM verifies with jose', async () => {
   assert.equal(result.protectedHeader.kid, signer.kid);
 });
 
-test('concurrent signatures are serialised on the session and all verify', async () => {
+test('concurrent signatures through the session pool all verify', async () => {
   const signer = await createEs256Signer(connection, goodKeyId);
-  const messages = Array.from({ length: 20 }, () => randomBytes(100));
+  const messages = Array.from({ length: 64 }, () => randomBytes(100));
   const signatures = await Promise.all(messages.map((m) => signer.sign(m)));
   signatures.forEach((signature, i) => {
     const message = messages[i];
@@ -152,12 +156,131 @@ test('an unknown CKA_ID gives HSM_KEY_NOT_FOUND', async () => {
 
 test('a signer keeps working after the HSM session is re-established', async () => {
   const signer = await createEs256Signer(connection, goodKeyId);
-  await connection.withSession('test: closing the session behind the connection', (session) => {
-    session.close();
+  await connection.withSession('test: closing all sessions behind the connection', (session) => {
+    session.slot.closeAll();
   });
   await assert.rejects(signer.sign(new Uint8Array([1, 2, 3])), (err: unknown) => isHsmError(err, 'HSM_UNAVAILABLE'));
   await waitFor(() => connection.status === 'ok');
   const data = new Uint8Array([4, 5, 6]);
   const signature = await signer.sign(data);
   assert.ok(verifyEs256(signer, data, signature));
+});
+
+test('C_SignInit without C_Sign does not leave the session stuck', async () => {
+  // One session only, so that every operation below runs on "the" session.
+  const single = await HsmConnection.open(testHsmConfig(), { sessions: 1 });
+  try {
+    const signer = await createEs256Signer(single, goodKeyId);
+    await assert.rejects(
+      single.withSession('test: C_SignInit, then giving up', (session) => {
+        const { privateKey } = findKeyPair(session, goodKeyId);
+        session.lib.C_SignInit(session.handle, { mechanism: pkcs11.CKM_ECDSA }, privateKey.handle);
+        // The operation is now active on the session (PKCS#11: a second C_SignInit is refused).
+        assert.throws(
+          () => session.lib.C_SignInit(session.handle, { mechanism: pkcs11.CKM_ECDSA }, privateKey.handle),
+          /CKR_OPERATION_ACTIVE/,
+        );
+        throw new Error('caller gave up between C_SignInit and C_Sign');
+      }),
+      /gave up/,
+    );
+    // A C_Sign refused by pkcs11js before it reaches the module (bad argument) also leaves the operation active.
+    await assert.rejects(
+      single.withSession('test: C_Sign with a bad argument', (session) => {
+        const { privateKey } = findKeyPair(session, goodKeyId);
+        session.lib.C_SignInit(session.handle, { mechanism: pkcs11.CKM_ECDSA }, privateKey.handle);
+        const notABuffer: unknown = 'digest';
+        session.lib.C_Sign(session.handle, notABuffer as Buffer, Buffer.alloc(64));
+      }),
+    );
+    for (let i = 0; i < 3; i++) {
+      const data = randomBytes(32);
+      assert.ok(verifyEs256(signer, data, await signer.sign(data)), `signature ${i} after the aborted operations`);
+    }
+    assert.equal(single.status, 'ok');
+  } finally {
+    await single.close();
+  }
+});
+
+test('signers on a single-session pool and a 4-session pool produce valid signatures in parallel', async () => {
+  const small = await HsmConnection.open(testHsmConfig(), { sessions: 1 });
+  try {
+    const signers = [await createEs256Signer(small, goodKeyId), await createEs256Signer(connection, goodKeyId)];
+    for (const signer of signers) {
+      const messages = Array.from({ length: 16 }, () => randomBytes(50));
+      const signatures = await Promise.all(messages.map((m) => signer.sign(m)));
+      signatures.forEach((signature, i) => assert.ok(verifyEs256(signer, messages[i] ?? new Uint8Array(), signature)));
+    }
+  } finally {
+    await small.close();
+  }
+});
+
+// ------------------------------------------------------------------ PS256 (where the token offers it)
+
+test('PS256: an RSA-3072 key generated on the token signs RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32)', async (t) => {
+  if (!(await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_PSS, { flags: pkcs11.CKF_SIGN }))) {
+    t.skip('the token does not offer CKM_RSA_PKCS_PSS');
+    return;
+  }
+  const ref = await generateRsaSigningKeyPair(connection, { label: uniqueLabel('ps256') });
+  createdKeys.push(ref.ckaId);
+  assert.deepEqual(await checkSigningKeyPolicy(connection, ref.ckaId, 'PS256'), []);
+  await connection.withSession('test: reading attributes', (session) => {
+    const { privateKey, publicKey } = findKeyPair(session, ref.ckaId);
+    assert.equal(privateKey.getAttribute(pkcs11.CKA_EXTRACTABLE)[0], 0);
+    assert.equal(privateKey.getAttribute(pkcs11.CKA_SENSITIVE)[0], 1);
+    assert.equal(privateKey.getAttribute(pkcs11.CKA_DECRYPT)[0], 0, 'a signing key does not decrypt');
+    assert.throws(() => privateKey.getAttribute(pkcs11.CKA_PRIVATE_EXPONENT), /CKR_ATTRIBUTE_SENSITIVE/);
+    assert.equal(publicKey.getAttribute(pkcs11.CKA_MODULUS).length, 384, '3072 bits');
+  });
+  // The key is not an ES256 key.
+  await assert.rejects(createEs256Signer(connection, ref.ckaId), (err: unknown) => isHsmError(err, 'HSM_KEY_POLICY_VIOLATION'));
+
+  const signer = await createPs256Signer(connection, ref.ckaId);
+  assert.equal(signer.alg, 'PS256');
+  assert.equal(signer.kid, await calculateJwkThumbprint({ ...signer.publicJwk }, 'sha256'));
+  const publicKey = createPublicKey({ key: { ...signer.publicJwk }, format: 'jwk' });
+  const messages = Array.from({ length: 8 }, () => randomBytes(100));
+  const signatures = await Promise.all(messages.map((m) => signer.sign(m)));
+  signatures.forEach((signature, i) => {
+    assert.equal(signature.length, 384);
+    const ok = verify('sha256', messages[i] ?? new Uint8Array(), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+    assert.ok(ok, `PS256 signature ${i} verifies with node:crypto`);
+  });
+
+  const encode = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+  const header = encode(new TextEncoder().encode(JSON.stringify({ alg: 'PS256', kid: signer.kid })));
+  const payload = encode(new TextEncoder().encode(JSON.stringify({ sub: 'test' })));
+  const signature = await signer.sign(new TextEncoder().encode(`${header}.${payload}`));
+  const result = await compactVerify(`${header}.${payload}.${encode(signature)}`, await importJWK({ ...signer.publicJwk }, 'PS256'));
+  assert.equal(result.protectedHeader.alg, 'PS256');
+});
+
+test('PS256: an RSA key under 3072 bits is refused', async (t) => {
+  if (!(await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, { flags: pkcs11.CKF_GENERATE_KEY_PAIR, keyBits: 2048 }))) {
+    t.skip('the token does not generate 2048-bit RSA keys');
+    return;
+  }
+  await assert.rejects(generateRsaSigningKeyPair(connection, { label: uniqueLabel('rsa-small'), modulusBits: 2048 }), (err: unknown) =>
+    isHsmError(err, 'HSM_KEY_POLICY_VIOLATION'),
+  );
+  const ckaId = randomBytes(16).toString('hex');
+  const label = uniqueLabel('rsa-2048');
+  createdKeys.push(ckaId);
+  await connection.withSession('test: generating a 2048-bit RSA key', (session) => {
+    const id = Buffer.from(ckaId, 'hex');
+    session.generateKeyPair(
+      graphene.KeyGenMechanism.RSA,
+      { token: true, private: false, keyType: graphene.KeyType.RSA, modulusBits: 2048, publicExponent: Buffer.from([1, 0, 1]), id, label, verify: true },
+      { token: true, private: true, keyType: graphene.KeyType.RSA, id, label, sign: true, sensitive: true, extractable: false },
+    );
+  });
+  const violations = await checkSigningKeyPolicy(connection, ckaId, 'PS256');
+  assert.deepEqual(
+    violations.map((v) => [v.attribute, v.actual, v.rule]),
+    [['CKA_MODULUS', '2048 bits', RULE_PS256_KEY]],
+  );
+  await assert.rejects(createPs256Signer(connection, ckaId), (err: unknown) => isHsmError(err, 'HSM_KEY_POLICY_VIOLATION'));
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { calculateJwkThumbprint } from 'jose';
 import pkcs11 from 'pkcs11js';
-import { HsmError, ckrName, ecPointToJwk, jwkThumbprint, loadHsmConfig, readPin, toHsmError } from '../../hsm/index.js';
+import { HsmError, ckrName, ecPointToJwk, jwkThumbprint, loadHsmConfig, readPin, rsaPublicJwk, toHsmError } from '../../hsm/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hsm-units-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,4 +77,15 @@ test('a compressed, truncated or off-curve EC point is refused', () => {
   assert.throws(() => ecPointToJwk(Buffer.alloc(40, 4)));
   const offCurve = Buffer.concat([Buffer.from([0x04]), Buffer.alloc(32, 1), Buffer.alloc(32, 2)]);
   assert.throws(() => ecPointToJwk(offCurve));
+});
+
+test('an RSA public key from CKA_MODULUS / CKA_PUBLIC_EXPONENT gives the node:crypto JWK and the RFC 7638 kid', async () => {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  const expected = publicKey.export({ format: 'jwk' });
+  const modulus = Buffer.from(String(expected.n), 'base64url');
+  // PKCS#11 big integers may carry leading zero bytes; they are not part of the JWK.
+  const jwk = rsaPublicJwk(Buffer.concat([Buffer.alloc(1), modulus]), Buffer.from([0x00, 0x01, 0x00, 0x01]));
+  assert.deepEqual(jwk, { kty: 'RSA', n: expected.n, e: 'AQAB' });
+  assert.equal(jwkThumbprint(jwk), await calculateJwkThumbprint({ ...jwk }, 'sha256'));
+  assert.throws(() => rsaPublicJwk(Buffer.alloc(0), Buffer.from([1, 0, 1])));
 });

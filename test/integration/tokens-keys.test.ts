@@ -251,7 +251,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     const result = pruneAudit(gw.runtime.store, clock, 1, { identityId: null, role: 'system' });
     assert.equal(result.throughSeq, cp.seq);
     assert.ok(result.pruned > 0);
-    const first = gw.runtime.store.iterateAudit().next().value;
+    const first = [...gw.runtime.store.iterateAudit()][0];
     assert.equal(first?.seq, cp.seq + 1);
     const report = verifyAuditDatabase(gw.runtime.store.db);
     assert.equal(report.ok, true, report.problems.join('; '));
