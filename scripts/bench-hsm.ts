@@ -15,7 +15,10 @@
  * Prints a Markdown report and writes it to docs/benchmarks-hsm.md.
  * Environment: BENCH_HSM_SECONDS (default 3) per measurement.
  */
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import type { Identity } from '../server/domain/types.js';
+import { identityTokenClaims } from '../server/tokens/identityToken.js';
+import { signCompactJws, type SigningPort } from '../server/tokens/jws.js';
+import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,22 +139,41 @@ async function main(): Promise<void> {
       throw new Error('a signature from the pool does not verify');
     }
 
-    const runPool = async (concurrency: number): Promise<{ latencies: number[]; elapsed: number }> => {
+    const runLoad = async (concurrency: number, work: () => Promise<unknown>): Promise<{ latencies: number[]; elapsed: number }> => {
       const latencies: number[] = [];
-      const data = randomBytes(200);
       const start = performance.now();
       const end = start + durationMs;
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < end && !interrupted) {
             const t0 = performance.now();
-            await signer.sign(data);
+            await work();
             latencies.push(performance.now() - t0);
           }
         }),
       );
       return { latencies: latencies.sort((x, y) => x - y), elapsed: performance.now() - start };
     };
+    const data = randomBytes(200);
+    const runPool = (concurrency: number) => runLoad(concurrency, () => signer.sign(data));
+    // (e) What a sign-in pays for its token: claims built and a compact JWS assembled over the
+    // gateway's signing port (the same code path as TokenIssuer, without the audit append).
+    const port: SigningPort = { kid: signer.kid, alg: 'ES256', publicJwk: { ...signer.publicJwk }, sign: (d) => signer.sign(d) };
+    const identity: Identity = {
+      id: randomUUID(), organisationId: randomUUID(), name: 'Bench', email: 'bench@example.dk', ial: 'substantial', proofingMethod: 'bench',
+      proofedBy: null, bindingState: 'active', roles: ['employee'], createdAt: new Date().toISOString(), bindingEndedAt: null,
+    };
+    const organisation = { id: identity.organisationId, cvr: '12345674', name: 'Bench ApS', createdAt: identity.createdAt };
+    const runTokens = (concurrency: number) =>
+      runLoad(concurrency, () =>
+        signCompactJws(
+          port,
+          identityTokenClaims({
+            issuer: 'https://idp.example.dk', audience: 'urn:bench:rp', identity, organisation, authTime: new Date(), aal: 'substantial',
+            amr: ['hwk', 'pin'], fal: 'substantial', now: new Date(), ttlSeconds: 300,
+          }),
+        ),
+      );
 
     const idle = monitorEventLoopDelay({ resolution: 1 });
     idle.enable();
@@ -173,6 +195,23 @@ async function main(): Promise<void> {
         p50Ms: percentile(result.latencies, 50),
         p99Ms: percentile(result.latencies, 99),
         ...(delay ? { loopP99Ms: delay.p99, loopMaxMs: delay.max } : {}),
+      });
+    }
+    for (const concurrency of [16, 64]) {
+      if (interrupted) break;
+      const histogram = monitorEventLoopDelay({ resolution: 1 });
+      histogram.enable();
+      const result = await runTokens(concurrency);
+      histogram.disable();
+      const delay = loopDelay(histogram);
+      rows.push({
+        measurement: '(e) identity tokens (claims + JWS) via the gateway signing port',
+        concurrency: String(concurrency),
+        perSecond: rate(result.latencies.length, result.elapsed),
+        p50Ms: percentile(result.latencies, 50),
+        p99Ms: percentile(result.latencies, 99),
+        loopP99Ms: delay.p99,
+        loopMaxMs: delay.max,
       });
     }
     if (interrupted) throw new Error('interrupted');

@@ -43,9 +43,11 @@ interface KeyRequest {
   targetKid: string | null;
   reason: string;
   requestedBy: string;
+  requestedByName?: string | null;
   requestedAt: string;
   state: RequestState;
   decidedBy: string | null;
+  decidedByName?: string | null;
   decidedAt: string | null;
   result: string | null;
 }
@@ -213,10 +215,10 @@ function kidElement(kid: string, testid?: string): HTMLElement {
   return code;
 }
 
-function officerText(id: string | null): HTMLElement | string {
+function officerText(id: string | null, name?: string | null): HTMLElement | string {
   if (!id) return '—';
   if (me && id === me.id) return 'you';
-  const span = el('span', undefined, `another officer (${id.slice(0, 8)})`);
+  const span = el('span', undefined, name ?? `another officer (${id.slice(0, 8)})`);
   span.title = id;
   return span;
 }
@@ -314,7 +316,7 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
   const reason = el('td', 'request-reason', r.reason);
   reason.className = 'request-reason';
 
-  const asked = el('td', 'request-asked', 'By ', officerText(r.requestedBy), el('br'), timeElement(r.requestedAt));
+  const asked = el('td', 'request-asked', 'By ', officerText(r.requestedBy, r.requestedByName), el('br'), timeElement(r.requestedAt));
 
   const stateText = el('span', 'request-state-text', REQUEST_STATE_WORDS[r.state] ?? r.state);
   stateText.className = `state request-${r.state}`;
@@ -323,7 +325,7 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
   const decision = el('td', 'request-decision');
   if (r.decidedBy || r.decidedAt) {
     const verb = r.state === 'rejected' ? 'Rejected by ' : 'Approved by ';
-    decision.append(verb, officerText(r.decidedBy), el('br'), timeElement(r.decidedAt));
+    decision.append(verb, officerText(r.decidedBy, r.decidedByName), el('br'), timeElement(r.decidedAt));
   } else {
     decision.append('—');
   }

@@ -138,8 +138,10 @@ export class KeyManager {
     return out;
   }
 
-  listRequests(): KeyRequestRecord[] {
-    return this.ports.store.keys.listRequests();
+  /** Requests with the officers' names, so the security team sees who asked and who decided. */
+  listRequests(): (KeyRequestRecord & { requestedByName: string | null; decidedByName: string | null })[] {
+    const name = (id: string | null) => (id ? (this.ports.store.getIdentity(id)?.name ?? null) : null);
+    return this.ports.store.keys.listRequests().map((r) => ({ ...r, requestedByName: name(r.requestedBy), decidedByName: name(r.decidedBy) }));
   }
 
   // --- two-person control -------------------------------------------------------------------
@@ -255,7 +257,9 @@ export class KeyManager {
           this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id, promoteAt });
         });
         await this.tick();
-        return `new key ${created.kid} pending until ${promoteAt}`;
+        return this.ports.store.keys.get(created.kid)?.state === 'active'
+          ? `new key ${created.kid} active (no propagation delay configured)`
+          : `new key ${created.kid} published, pending until ${promoteAt}`;
       }
       case 'emergency-rotation': {
         const old = req.targetKid ? keys.get(req.targetKid) : undefined;
