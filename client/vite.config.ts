@@ -27,6 +27,8 @@ export default defineConfig({
         activate: page('activate.html'),
         keys: page('keys.html'),
         security: page('security.html'),
+        helpdesk: page('helpdesk.html'),
+        admin: page('admin.html'),
       },
     },
   },

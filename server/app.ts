@@ -5,17 +5,19 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Gateway } from './core/Gateway.js';
 import type { AuditCheckpointer } from './audit/Checkpointer.js';
-import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
+import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, StepUpRequiredError, UnauthenticatedError } from './errors.js';
 import type { KeyManager } from './keys/KeyManager.js';
+import type { StaffConsole } from './core/StaffConsole.js';
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
 import { errorBoundary } from './http/problem.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
-import { buildRoutes, type HealthSource } from './http/routes.js';
+import { buildRoutes, sessionOf, type HealthSource } from './http/routes.js';
 import type { Logger } from './logger.js';
 
 export interface AppPorts {
@@ -26,6 +28,8 @@ export interface AppPorts {
   keys: KeyManager | undefined;
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
+  staff: StaffConsole;
+  clock: Clock;
   outboxDescription: string;
   schemaVersion: () => number;
   db: Database.Database;
@@ -93,6 +97,8 @@ export function buildApp(ports: AppPorts): express.Express {
     tokens: ports.tokens,
     checkpointer: ports.checkpointer,
     db: ports.db,
+    staff: ports.staff,
+    log,
     outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
   });
@@ -106,6 +112,13 @@ export function buildApp(ports: AppPorts): express.Express {
           if (!view || typeof view !== 'object' || !('identity' in view)) throw new UnauthenticatedError();
           // A role is checked on the server for every action (and again in the core for keys).
           gateway.requireRole((view.identity as { id: string }).id, r.access.role);
+        }
+        if (r.stepUp) {
+          // NSIS 3.1.2 (Substantial) 8: whoever acts on another's means is authenticated at
+          // Substantial or High, recently (the session's sign-in is its last key touch).
+          const view = sessionOf(res);
+          const age = (ports.clock.now().getTime() - new Date(view.session.createdAt).getTime()) / 60_000;
+          if (age > config.stepUpMinutes || view.session.aal === 'low') throw new StepUpRequiredError(config.stepUpMinutes);
         }
         const body = r.body ? parseBody(r.body, req.body ?? {}) : undefined;
         await r.handler({ req, res, body });

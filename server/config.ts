@@ -61,6 +61,9 @@ export interface Config {
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
   auditRetentionDays: number;
+  stepUpMinutes: number;
+  helpdeskActionsPerHour: number;
+  bulkApprovalThreshold: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -205,6 +208,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auditCheckpointEvery: int(env, 'GATEWAY_AUDIT_CHECKPOINT_EVERY', 100, 1, 1_000_000),
     auditCheckpointSeconds: int(env, 'GATEWAY_AUDIT_CHECKPOINT_SECONDS', 300, 1, 24 * 3600),
     auditRetentionDays: int(env, 'GATEWAY_AUDIT_RETENTION_DAYS', 0, 0, 100 * 365),
+    stepUpMinutes: int(env, 'GATEWAY_STEP_UP_MINUTES', 5, 1, 60),
+    helpdeskActionsPerHour: int(env, 'GATEWAY_HELPDESK_ACTIONS_PER_HOUR', 20, 1, 10_000),
+    bulkApprovalThreshold: int(env, 'GATEWAY_BULK_APPROVAL_THRESHOLD', 5, 1, 1000),
   };
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');

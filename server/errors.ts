@@ -32,7 +32,11 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR'
-  | 'AUDIENCE_NOT_ALLOWED';
+  | 'AUDIENCE_NOT_ALLOWED'
+  | 'STEP_UP_REQUIRED'
+  | 'SEGREGATION_OF_DUTIES'
+  | 'RATE_LIMITED'
+  | 'IMPORT_INVALID';
 
 export interface FieldProblem {
   path: string;
@@ -125,6 +129,25 @@ export class ActivationError extends GatewayError {
 export class SignInFailedError extends GatewayError {
   constructor() {
     super('SIGNIN_FAILED', 401, 'Sign-in failed. Check that you use a registered, active security key, or contact the helpdesk.');
+  }
+}
+
+/** NSIS 3.1.2 (Substantial) 8: acting on another's means needs a recent Substantial sign-in. */
+export class StepUpRequiredError extends GatewayError {
+  constructor(minutes: number) {
+    super('STEP_UP_REQUIRED', 401, `Touch your security key again: this action needs a security-key sign-in within the last ${minutes} minutes.`);
+  }
+}
+
+export class SegregationError extends GatewayError {
+  constructor(detail: string) {
+    super('SEGREGATION_OF_DUTIES', 403, detail);
+  }
+}
+
+export class RateLimitedError extends GatewayError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super('RATE_LIMITED', 429, detail, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
   }
 }
 

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
 import { Gateway } from './core/Gateway.js';
+import { StaffConsole } from './core/StaffConsole.js';
 import { KeyManager } from './keys/KeyManager.js';
 import { TokenIssuer } from './tokens/TokenIssuer.js';
 import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
@@ -54,7 +55,11 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     const pin = readPin({ GATEWAY_HSM_PIN: config.hsm.pinFromEnv, GATEWAY_HSM_PIN_FILE: config.hsm.pinFile }, config.varDir);
     hsm = await HsmConnection.open(
       { modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin },
-      { onStateChange: (e) => opts.log.warn({ hsm: e.status, token: e.tokenLabel, detail: e.detail }, 'HSM state changed') },
+      {
+        // Reconnect within seconds of the HSM's return, in step with the 503's Retry-After.
+        reconnect: { maxDelayMs: 5000 },
+        onStateChange: (e) => opts.log.warn({ hsm: e.status, token: e.tokenLabel, detail: e.detail }, 'HSM state changed'),
+      },
     );
   }
   const gateway = new Gateway({ store, clock, outbox, secretKey, config, log: opts.log });
@@ -85,6 +90,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
+    staff: new StaffConsole({ store, gateway, clock, config }),
+    clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
   });
   return {

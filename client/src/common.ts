@@ -240,7 +240,7 @@ function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | un
 
 // -------------------------------------------------------------- header / nav
 
-export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security';
+export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin';
 
 /** GET /api/me: who is signed in, with which key. */
 export interface Me {
@@ -261,6 +261,8 @@ const NAV: ReadonlyArray<NavItem> = [
   { href: '/activate.html', text: 'Activate key', page: 'activate' },
   { href: '/keys.html', text: 'My keys', page: 'keys' },
   { href: '/security.html', text: 'Security team', page: 'security', role: 'security-officer' },
+  { href: '/helpdesk.html', text: 'Helpdesk', page: 'helpdesk', role: 'helpdesk' },
+  { href: '/admin.html', text: 'Administration', page: 'admin', role: 'org-admin' },
 ];
 
 let mePromise: Promise<Me> | undefined;

@@ -35,6 +35,8 @@ import {
   GatewayError,
   LifecycleError,
   NotFoundError,
+  RateLimitedError,
+  SegregationError,
   SignInFailedError,
   ValidationError,
 } from '../errors.js';
@@ -173,7 +175,14 @@ export class Gateway {
    * Issues a one-time enrolment link. Any earlier open link of the identity is withdrawn, so at
    * most one is ever valid. The token is returned once and stored only as a keyed hash.
    */
-  issueEnrolment(actor: Actor, identityId: string): { token: string; link: string; expiresAt: string; enrolmentId: string } {
+  issueEnrolment(
+    actor: Actor,
+    identityId: string,
+    replacement?: { replacesCredentialId: string | null; basis: string },
+  ): { token: string; link: string; expiresAt: string; enrolmentId: string } {
+    if (actor.role !== 'system' && actor.identityId === identityId) {
+      throw new SegregationError('You cannot issue an enrolment for yourself; ask another administrator.');
+    }
     const token = randomToken(32);
     const at = this.clock.now();
     const expiresAt = addMinutes(at, this.config.enrolmentTtlMinutes).toISOString();
@@ -188,12 +197,19 @@ export class Gateway {
         identityId,
         tokenHash: keyedHash(this.key, 'enrolment', token),
         createdBy: actor.identityId,
+        replacesCredentialId: replacement?.replacesCredentialId ?? null,
+        basis: replacement?.basis ?? null,
         createdAt: at.toISOString(),
         expiresAt,
         consumedAt: null,
         supersededAt: null,
       });
-      this.audit('enrolment.issued', actor, identityId, { enrolmentId, expiresAt, supersededEarlier: superseded });
+      this.audit('enrolment.issued', actor, identityId, {
+        enrolmentId,
+        expiresAt,
+        supersededEarlier: superseded,
+        ...(replacement ? { replacesCredentialId: replacement.replacesCredentialId, basis: replacement.basis, clause: 'NSIS 3.2.4, 5.1' } : {}),
+      });
     });
     return { token, link: `${this.config.origin}/enrol.html#token=${token}`, expiresAt, enrolmentId };
   }
@@ -362,12 +378,23 @@ export class Gateway {
    * (a user-verified assertion) AND presents the second-channel code. Both are evidence the
    * lifecycle table demands for these rows.
    */
-  async completeActivation(codeInput: string, flowId: string, response: AuthenticationResponseJSON): Promise<IssuedSession> {
+  async completeActivation(
+    codeInput: string,
+    flowId: string,
+    response: AuthenticationResponseJSON,
+    browserIdentityId: string | null = null,
+  ): Promise<IssuedSession> {
     const challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'activation', flowId }, null);
     const key = this.store.getCredentialByCredentialId(response.id);
     if (!key || challenge.identityId === null || key.identityId !== challenge.identityId) {
       this.refuse('activation.refused', key?.id ?? null, { reason: key ? 'key-of-another-identity' : 'unknown-credential' });
       throw new ActivationError('ACTIVATION_NOT_PENDING', 'This security key is not waiting for activation.');
+    }
+    const enrolment = key.enrolmentId ? this.store.getEnrolment(key.enrolmentId) : undefined;
+    if (browserIdentityId !== null && browserIdentityId !== key.identityId && enrolment?.createdBy === browserIdentityId) {
+      // Segregation of duties: whoever issued the enrolment cannot activate it for the holder.
+      this.refuse('activation.refused', key.id, { reason: 'activated-by-enrolment-issuer', by: browserIdentityId });
+      throw new SegregationError('The person who issued this enrolment cannot activate it on the holder’s behalf.');
     }
     const action: LifecycleAction = key.state === 'issued' ? 'activate' : 'reactivate';
     const codeRecord = this.store.latestOpenCode(key.id);
@@ -438,6 +465,11 @@ export class Gateway {
       ]);
       const identity = this.store.getIdentity(key.identityId);
       if (!identity || identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'Your binding to the organisation has ended.');
+      // NSIS 3.2.4: a replacement key, once active, retires the key it replaces.
+      const replaced = action === 'activate' && enrolment?.replacesCredentialId ? this.store.getCredential(enrolment.replacesCredentialId) : undefined;
+      if (replaced && replaced.state !== 'revoked' && replaced.state !== 'expired') {
+        this.applyTransition(SYSTEM_ACTOR, replaced.id, 'revoke', 'replaced', `replaced by ${updated.id}`);
+      }
       const sessionId = this.createSession(identity, updated, 'activation', assertion.userVerified);
       return { sessionId, identity, credential: updated };
     });
@@ -594,11 +626,22 @@ export class Gateway {
    * Takes one lifecycle action on a key in its own transaction, after checking that the actor
    * really has the role it acts in.
    */
-  transition(actor: Actor, credentialId: string, action: LifecycleAction, reason: ReasonCode, note: string | null): Credential {
+  transition(
+    actor: Actor,
+    credentialId: string,
+    action: LifecycleAction,
+    reason: ReasonCode,
+    note: string | null,
+    opts: { approvedBulk?: boolean } = {},
+  ): Credential {
+    const before = this.store.getCredential(credentialId);
+    if (!before) throw new NotFoundError('Unknown security key.');
+    this.checkActorRole(actor, before);
+    // A bulk action a second person approved is authorised by that approval, not the hourly cap.
+    if (!opts.approvedBulk) this.checkRateLimit(actor, action);
     const result = this.store.transaction(() => {
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');
-      this.checkActorRole(actor, key);
       if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
       return this.applyTransition(actor, credentialId, action, reason, note);
     });
@@ -614,6 +657,29 @@ export class Gateway {
       return;
     }
     this.requireRole(actor.identityId, actor.role);
+    // Segregation of duties: staff powers never apply to one's own keys.
+    if (key.identityId === actor.identityId) {
+      throw new SegregationError('Staff powers do not apply to your own keys; use "My keys" or ask a colleague.');
+    }
+  }
+
+  /**
+   * NSIS 3.2.3 (Low) 2: protection against undue suspension or revocation: each operator may take
+   * a bounded number of such actions an hour (counted from the durable state history).
+   */
+  private checkRateLimit(actor: Actor, action: LifecycleAction): void {
+    if (actor.role === 'holder' || actor.role === 'system' || actor.identityId === null) return;
+    if (action !== 'suspend' && action !== 'revoke') return;
+    const now = this.clock.now();
+    const times = this.store.staffActionTimesSince(actor.identityId, new Date(now.getTime() - 3600_000).toISOString());
+    if (times.length >= this.config.helpdeskActionsPerHour) {
+      const oldest = new Date(times[0] ?? now.toISOString());
+      this.refuse('staff-action.rate-limited', actor.identityId, { action, inLastHour: times.length });
+      throw new RateLimitedError(
+        `You have taken ${times.length} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
+        (oldest.getTime() + 3600_000 - now.getTime()) / 1000,
+      );
+    }
   }
 
   private requestReactivationInTx(actor: Actor, key: Credential, reason: ReasonCode, note: string | null): Credential {

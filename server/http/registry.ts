@@ -15,6 +15,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType> {
   summary: string;
   tag: string;
   access: Access;
+  /** Changes someone's key, binding or role: needs a recent security-key sign-in (step-up). */
+  stepUp?: boolean;
   body?: B;
   responses: Record<number, string>;
   clause?: string;
@@ -66,6 +68,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
         : {}),
       security: r.access.kind === 'public' ? [] : [{ sessionCookie: [] }],
       ...(r.access.kind === 'role' ? { 'x-required-role': r.access.role } : {}),
+      ...(r.stepUp ? { 'x-step-up': 'security-key sign-in within GATEWAY_STEP_UP_MINUTES at Substantial or higher' } : {}),
       responses,
     };
   }

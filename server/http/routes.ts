@@ -11,6 +11,8 @@ import type { AuditCheckpointer } from '../audit/Checkpointer.js';
 import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
 import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
+import type { StaffConsole } from '../core/StaffConsole.js';
+import type { Logger } from '../logger.js';
 import type { TokenIssuer } from '../tokens/TokenIssuer.js';
 import type { LifecycleAction } from '../lifecycle/index.js';
 import { randomToken } from '../security/oneTimeSecrets.js';
@@ -30,6 +32,8 @@ export interface RouteDeps {
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
   db: Database.Database;
+  staff: StaffConsole;
+  log?: Logger;
   outboxDescription: string;
   schemaVersion: () => number;
 }
@@ -80,6 +84,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
     return deps.tokens;
   };
   const officer = (res: Response): Actor => ({ identityId: sessionOf(res).identity.id, role: 'security-officer' });
+  const staffActor = (res: Response, role: 'helpdesk' | 'org-admin'): Actor => ({ identityId: sessionOf(res).identity.id, role });
   const names = cookieNames(config.secureCookies);
 
   /** The browser flow a challenge is bound to (NSIS 3.3.1: bound to the ceremony and browser). */
@@ -107,6 +112,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary,
       tag: 'helpdesk',
       access: { kind: 'role', role },
+      stepUp: true,
       body: schemas.staffAction,
       clause,
       responses: { 200: 'The key after the action', 403: 'Role missing', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
@@ -129,10 +135,12 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ res }) => {
         const hsm = deps.hsm ? await deps.hsm.health() : { status: 'unavailable' as const, detail: 'not configured' };
         const ok = hsm.status === 'ok';
+        // Public endpoint: the HSM's own error text (key ids, CKR codes, labels) stays in the log.
+        if (!ok) deps.log?.warn({ hsm: hsm.detail }, 'health: HSM unavailable');
         res.status(ok ? 200 : 503).json({
           status: ok ? 'ok' : 'degraded',
           database: { status: 'ok', schemaVersion: deps.schemaVersion() },
-          hsm,
+          hsm: { status: hsm.status },
           outbox: deps.outboxDescription,
         });
       },
@@ -187,7 +195,8 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       clause: 'NSIS 3.2.2, 3.2.3 (Low) 3',
       responses: { 200: 'Key active, session started', 400: 'Wrong or expired code, or ceremony refused', 403: 'Code locked', 409: 'Refused by the lifecycle table' },
       handler: async ({ req, res, body }) => {
-        const result = await gateway.completeActivation(body.code, existingFlow(req), body.response);
+        const browser = res.locals['session'] ? sessionOf(res).identity.id : null;
+        const result = await gateway.completeActivation(body.code, existingFlow(req), body.response, browser);
         startSession(res, result.sessionId);
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
@@ -395,6 +404,173 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         res.json(verifyAuditDatabase(deps.db));
       },
     }),
+    route({
+      method: 'post',
+      path: '/api/me/credentials/:id/found',
+      summary: 'I found my lost key: a fresh activation code goes to me; the key plus the code reactivate it',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.empty,
+      clause: 'NSIS 3.2.3 (Low) 3',
+      responses: { 200: 'Code sent', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
+      handler: ({ req, res }) => {
+        const s = sessionOf(res);
+        const key = gateway.transition({ identityId: s.identity.id, role: 'holder' }, param(req, 'id'), 'request-reactivation', 'found', null);
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    ...(['helpdesk', 'admin'] as const).map((area) =>
+      route({
+        method: 'get',
+        path: `/api/${area}/identities`,
+        summary: 'Find people by name, email or UUID',
+        tag: area,
+        access: { kind: 'role', role: area === 'admin' ? 'org-admin' : 'helpdesk' },
+        responses: { 200: 'Up to 50 people', 403: 'Role missing' },
+        handler: ({ req, res }) => {
+          const s = sessionOf(res);
+          const q = typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 200) : '';
+          const found = deps.staff.search({ identityId: s.identity.id, role: area === 'admin' ? 'org-admin' : 'helpdesk' }, q);
+          res.json({ identities: found.map((i) => ({ ...identityView(i), createdAt: i.createdAt, keyCount: i.keyCount, activeKeyCount: i.activeKeyCount })) });
+        },
+      }),
+    ),
+    route({
+      method: 'get',
+      path: '/api/helpdesk/identities/:id',
+      summary: 'A person with their keys (model, state, reason, last use) and each key’s state history',
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      responses: { 200: 'The person', 403: 'Role missing', 404: 'Unknown identity' },
+      handler: ({ req, res }) => {
+        const d = deps.staff.detail(staffActor(res, 'helpdesk'), param(req, 'id'));
+        res.json({
+          identity: { ...identityView(d.identity), proofingMethod: d.identity.proofingMethod, proofedBy: d.identity.proofedBy, createdAt: d.identity.createdAt, bindingEndedAt: d.identity.bindingEndedAt },
+          credentials: d.credentials.map((c) => ({ ...credentialView(c), history: c.history })),
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/helpdesk/identities/:id/audit',
+      summary: "A person's audit trail",
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      responses: { 200: 'Events, newest first', 403: 'Role missing', 404: 'Unknown identity' },
+      handler: ({ req, res }) => {
+        res.json({ events: deps.staff.auditTrail(staffActor(res, 'helpdesk'), param(req, 'id')) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/helpdesk/identities/:id/replacement',
+      summary: 'A replacement key without new proofing: based on another active key, or approved by a second person',
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      stepUp: true,
+      body: schemas.replacement,
+      clause: 'NSIS 3.2.4, 5.1',
+      responses: { 201: 'Enrolment link', 202: 'Waiting for a second approver', 403: 'Role, segregation of duties', 409: 'No basis' },
+      handler: ({ req, res, body }) => {
+        const r = deps.staff.requestReplacement(staffActor(res, 'helpdesk'), param(req, 'id'), {
+          basis: body.basis,
+          replacesCredentialId: body.replacesCredentialId ?? null,
+          revokeNow: body.revokeNow ?? false,
+          note: body.note ?? null,
+        });
+        if ('approval' in r) res.status(202).json(r);
+        else res.status(201).json(r);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/helpdesk/bulk',
+      summary: 'Suspend or revoke several keys; more than a handful waits for a second approver',
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      stepUp: true,
+      body: schemas.bulk,
+      clause: 'NSIS 3.2.3 (Low) 2',
+      responses: { 200: 'Per-key results', 202: 'Waiting for a second approver', 403: 'Role, segregation of duties' },
+      handler: ({ res, body }) => {
+        const r = deps.staff.bulk(staffActor(res, 'helpdesk'), { action: body.action, credentialIds: body.credentialIds, reason: body.reason, note: body.note ?? null });
+        if ('approval' in r) res.status(202).json(r);
+        else res.json(r);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/helpdesk/approvals',
+      summary: 'Requests waiting for (or decided by) a second person',
+      tag: 'helpdesk',
+      access: { kind: 'role', role: 'helpdesk' },
+      responses: { 200: 'Approvals, newest first', 403: 'Role missing' },
+      handler: ({ res }) => {
+        res.json({ approvals: deps.staff.listApprovals(staffActor(res, 'helpdesk')) });
+      },
+    }),
+    ...(['approve', 'reject'] as const).map((decision) =>
+      route({
+        method: 'post',
+        path: `/api/helpdesk/approvals/:id/${decision}`,
+        summary: decision === 'approve' ? 'Approve and carry out a request made by someone else' : 'Reject a pending request',
+        tag: 'helpdesk',
+        access: { kind: 'role', role: 'helpdesk' },
+        stepUp: decision === 'approve',
+        body: schemas.empty,
+        responses: { 200: 'Decided', 403: 'Same person, or role missing', 404: 'Unknown approval', 409: 'Already decided' },
+        handler: ({ req, res }) => {
+          const actor = staffActor(res, 'helpdesk');
+          res.json({ approval: decision === 'approve' ? deps.staff.approve(actor, param(req, 'id')) : deps.staff.reject(actor, param(req, 'id')) });
+        },
+      }),
+    ),
+    route({
+      method: 'patch',
+      path: '/api/admin/identities/:id',
+      summary: 'Correct contact data (email) or identifying data (name: keys issued on it are revoked as data-error)',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: schemas.updateIdentity,
+      clause: 'NSIS 3.2.3 (Low) 4',
+      responses: { 200: 'Updated', 403: 'Role, segregation of duties', 404: 'Unknown identity', 409: 'Email taken' },
+      handler: ({ req, res, body }) => {
+        const r = deps.staff.updateIdentity(staffActor(res, 'org-admin'), param(req, 'id'), {
+          ...(body.email !== undefined ? { email: body.email } : {}),
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          note: body.note ?? null,
+        });
+        res.json({ identity: identityView(r.identity), revokedKeys: r.revokedKeys });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/identities/:id/roles',
+      summary: 'Grant or revoke a role',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: schemas.setRole,
+      responses: { 200: 'The identity with its roles', 403: 'Role, segregation of duties', 404: 'Unknown identity' },
+      handler: ({ req, res, body }) => {
+        res.json({ identity: identityView(deps.staff.setRole(staffActor(res, 'org-admin'), param(req, 'id'), body.role, body.grant)) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/identities/import',
+      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles]); all or nothing',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: schemas.importCsv,
+      clause: 'NSIS 5.2 (Substantial) 8',
+      responses: { 200: 'Created and skipped rows', 400: 'Invalid rows: nothing imported', 403: 'Role missing' },
+      handler: ({ res, body }) => {
+        res.json(deps.staff.importCsv(staffActor(res, 'org-admin'), body.csv));
+      },
+    }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),
     staffAction('request-reactivation', 'helpdesk', 'Start reactivation of a suspended key, or resend activation of an issued one: a fresh code goes to the holder', 'NSIS 3.2.2, 3.2.3 (Low) 3'),
     staffAction('revoke', 'helpdesk', 'Revoke a key for good; the holder receives a receipt', 'NSIS 3.2.3 (Low) 4'),
@@ -419,6 +595,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary: 'Bind an employee to the organisation, with the identity assurance reached',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
       body: schemas.createIdentity,
       clause: 'NSIS 3.1.2, 5.2',
       responses: { 201: 'Created', 403: 'Role missing', 409: 'Email already bound' },
@@ -437,6 +614,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary: 'Issue a one-time enrolment link (earlier open links are withdrawn)',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
       body: schemas.empty,
       clause: 'NSIS 3.2.2',
       responses: { 201: 'The link, shown once', 403: 'Role missing or binding ended', 404: 'Unknown identity' },
@@ -452,6 +630,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary: 'End a binding: every key revoked, every session ended, the person notified',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
       body: schemas.endBinding,
       clause: 'NSIS 5.2 (Low) 3',
       responses: { 200: 'Ended', 403: 'Role missing', 404: 'Unknown identity', 409: 'Already ended' },

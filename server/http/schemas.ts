@@ -76,6 +76,28 @@ export const schemas = {
       roles: z.array(z.enum(ASSIGNED_ROLES)).max(4).default([]),
     })
     .strict(),
+  replacement: z
+    .object({
+      basis: z.enum(['active-key', 'second-approval']),
+      replacesCredentialId: z.string().uuid().optional(),
+      revokeNow: z.boolean().optional(),
+      note,
+    })
+    .strict(),
+  bulk: z
+    .object({
+      action: z.enum(['suspend', 'revoke']),
+      credentialIds: z.array(z.string().uuid()).min(1).max(500),
+      reason: z.enum(REASON_CODES),
+      note,
+    })
+    .strict(),
+  updateIdentity: z
+    .object({ email: email.optional(), name: z.string().trim().min(1).max(200).optional(), note })
+    .strict()
+    .refine((v) => v.email !== undefined || v.name !== undefined, { message: 'give email or name' }),
+  setRole: z.object({ role: z.enum(ASSIGNED_ROLES), grant: z.boolean() }).strict(),
+  importCsv: z.object({ csv: z.string().min(1).max(1_000_000) }).strict(),
   endBinding: z
     .object({ reason: z.enum(['employment-ended', 'agreement-ended', 'holder-ceased', 'data-error', 'other']), note })
     .strict(),

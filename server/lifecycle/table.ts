@@ -115,6 +115,18 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
   },
   {
     from: ['suspended'],
+    action: 'request-reactivation',
+    to: 'suspended',
+    roles: ['holder'],
+    reasons: ['found'],
+    evidence: [],
+    guards: ['not-suspected-compromise'],
+    clause: 'NSIS 3.2.3 (Low) 3',
+    description:
+      'The holder, signed in with another key, reports a lost key found: a fresh code goes through the second channel; possession and the code then reactivate it.',
+  },
+  {
+    from: ['suspended'],
     action: 'reactivate',
     to: 'active',
     roles: ['holder'],

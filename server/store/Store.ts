@@ -16,6 +16,7 @@ import type {
   Organisation,
   ReasonCode,
 } from '../domain/types.js';
+import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
 import { MIGRATIONS } from './migrations.js';
@@ -40,6 +41,9 @@ export interface Enrolment {
   id: string;
   identityId: string;
   createdBy: string | null;
+  /** A replacement enrolment (NSIS 3.2.4): the key it replaces and on what basis. */
+  replacesCredentialId: string | null;
+  basis: string | null;
   createdAt: string;
   expiresAt: string;
   consumedAt: string | null;
@@ -124,9 +128,11 @@ export class Store {
   readonly db: Database.Database;
   readonly keys: KeyRepository;
   readonly checkpoints: CheckpointRepository;
+  readonly approvals: ApprovalRepository;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.approvals = new ApprovalRepository(db);
     this.keys = new KeyRepository(db);
     this.checkpoints = new CheckpointRepository(db);
   }
@@ -247,6 +253,59 @@ export class Store {
       .run(identityId, role, grantedBy, at);
   }
 
+  revokeRole(identityId: string, role: AssignedRole): boolean {
+    return this.db.prepare('DELETE FROM identity_roles WHERE identity_id = ? AND role = ?').run(identityId, role).changes === 1;
+  }
+
+  /** Finds people by name, email (substring) or exact UUID, newest bindings first. */
+  searchIdentities(organisationId: string, query: string, limit = 50): Identity[] {
+    const q = query.trim().toLowerCase();
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.db
+      .prepare(
+        `SELECT * FROM identities WHERE organisation_id = ?
+           AND (? = '' OR id = ? OR email_norm LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')
+         ORDER BY binding_state = 'active' DESC, created_at DESC LIMIT ?`,
+      )
+      .all(organisationId, q, q, like, like, limit)
+      .map((r) => rows.identity(r, this.rolesOf(rows.str(r, 'id'))));
+  }
+
+  setIdentityEmail(identityId: string, email: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE identities SET email = ?, email_norm = ? WHERE id = ? AND binding_state = 'active'")
+        .run(email, normaliseEmail(email), identityId).changes === 1
+    );
+  }
+
+  setIdentityName(identityId: string, name: string): boolean {
+    return this.db.prepare("UPDATE identities SET name = ? WHERE id = ? AND binding_state = 'active'").run(name, identityId).changes === 1;
+  }
+
+  /** Staff actions (suspend, revoke) one person took since `since`, oldest first. */
+  staffActionTimesSince(actorId: string, since: string): string[] {
+    return this.db
+      .prepare(
+        `SELECT at FROM credential_events WHERE actor_id = ? AND at > ? AND actor_role IN ('helpdesk', 'org-admin', 'security-officer')
+           AND action IN ('suspend', 'revoke') ORDER BY at`,
+      )
+      .all(actorId, since)
+      .map((r) => rows.str(r, 'at'));
+  }
+
+  /** The audit trail of a person: events about them and about their keys, newest first. */
+  listAuditForIdentity(identityId: string, limit = 500): AuditEntry[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM audit_events WHERE subject_id = ? OR actor_id = ?
+           OR subject_id IN (SELECT id FROM credentials WHERE identity_id = ?)
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(identityId, identityId, identityId, limit)
+      .map((r) => rows.auditEntry(r));
+  }
+
   /** Ends a binding; false if it was already ended (a concurrent end-binding won). */
   endBinding(identityId: string, at: string): boolean {
     return (
@@ -260,8 +319,16 @@ export class Store {
 
   insertEnrolment(e: Enrolment & { tokenHash: string }): void {
     this.db
-      .prepare('INSERT INTO enrolments (id, identity_id, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(e.id, e.identityId, e.tokenHash, e.createdBy, e.createdAt, e.expiresAt);
+      .prepare(
+        `INSERT INTO enrolments (id, identity_id, token_hash, created_by, created_at, expires_at, replaces_credential_id, basis)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.id, e.identityId, e.tokenHash, e.createdBy, e.createdAt, e.expiresAt, e.replacesCredentialId, e.basis);
+  }
+
+  getEnrolment(id: string): Enrolment | undefined {
+    const r = this.db.prepare('SELECT * FROM enrolments WHERE id = ?').get(id);
+    return r === undefined ? undefined : rows.enrolment(r);
   }
 
   getEnrolmentByTokenHash(tokenHash: string): Enrolment | undefined {

@@ -4,3 +4,5 @@ export { KeyRepository } from './keyRepository.js';
 export type * from './keyRepository.js';
 export { CheckpointRepository } from './checkpointRepository.js';
 export type * from './checkpointRepository.js';
+export { ApprovalRepository } from './approvalRepository.js';
+export type * from './approvalRepository.js';

@@ -147,6 +147,8 @@ export function enrolment(r: unknown): Enrolment {
     id: str(r, 'id'),
     identityId: str(r, 'identity_id'),
     createdBy: strOrNull(r, 'created_by'),
+    replacesCredentialId: strOrNull(r, 'replaces_credential_id'),
+    basis: strOrNull(r, 'basis'),
     createdAt: str(r, 'created_at'),
     expiresAt: str(r, 'expires_at'),
     consumedAt: strOrNull(r, 'consumed_at'),

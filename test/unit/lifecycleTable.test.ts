@@ -21,7 +21,7 @@ const MATRIX: [CredentialState, LifecycleAction, ActorRole[], CredentialState, R
   ['active', 'suspend', ['holder', ...STAFF, 'system'], 'suspended', 'suspected-compromise'],
   ['active', 'revoke', ['holder', ...STAFF, 'system'], 'revoked', 'suspected-compromise'],
   ['active', 'expire', ['system'], 'expired', 'expired'],
-  ['suspended', 'request-reactivation', ['helpdesk', 'org-admin'], 'suspended', 'found'],
+  ['suspended', 'request-reactivation', ['holder', 'helpdesk', 'org-admin'], 'suspended', 'found'],
   ['suspended', 'reactivate', ['holder'], 'active', 'found'],
   ['suspended', 'revoke', ['holder', ...STAFF, 'system'], 'revoked', 'suspected-compromise'],
   ['suspended', 'expire', ['system'], 'expired', 'expired'],
