@@ -1,6 +1,8 @@
-// "My keys" page: list the signed-in person's security keys; rename, report lost, sign out.
-import { ApiError, api, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
+// "My keys" page: list the signed-in person's security keys; rename, report lost, "I found it"
+// (a new activation code for a key reported lost), sign out.
+import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { Credential, CredentialState, Identity } from './common.js';
+import { stepUpApi } from './stepUp.js';
 
 renderHeader('keys');
 
@@ -23,6 +25,7 @@ let credentials: Credential[] = [];
 let signedIn = false;
 let editingId: string | null = null;
 let reportingId: string | null = null;
+let myEmail = '';
 
 // ------------------------------------------------------------------ loading
 
@@ -43,6 +46,7 @@ async function load(): Promise<void> {
     return;
   }
   signedIn = true;
+  myEmail = identity.email;
   byId('identity-name').textContent = identity.name;
   byId('identity-email').textContent = identity.email;
   byId('account').hidden = false;
@@ -144,6 +148,12 @@ function row(c: Credential): HTMLTableRowElement {
       lost.addEventListener('click', () => openReportLost(c.id));
       actions.append(' ', lost);
     }
+    if (c.state === 'suspended' && c.stateReason === 'lost') {
+      const found = el('button', 'found-button', 'I found it', hidden(` (${c.label})`));
+      found.type = 'button';
+      found.addEventListener('click', () => void foundKey(c.id, found));
+      actions.append(' ', found);
+    }
     if (c.state === 'issued') {
       const link = el('a', 'activate-link', 'Activate', hidden(` ${c.label}`));
       link.href = '/activate.html';
@@ -236,6 +246,7 @@ function renameForm(c: Credential): HTMLFormElement {
 
 function startRename(id: string): void {
   clearMessages();
+  hideNextSteps();
   editingId = id;
   render();
   const input = document.getElementById(`rename-input-${id}`);
@@ -261,6 +272,7 @@ function openReportLost(id: string): void {
   const c = credentials.find((x) => x.id === id);
   if (!c) return;
   clearMessages();
+  hideNextSteps();
   reportingId = id;
   byId('report-lost-label').textContent = c.label;
   byId('report-lost-current-warning').hidden = !c.current;
@@ -287,6 +299,8 @@ dialogForm.addEventListener('submit', (e) => {
     dialog.close();
     return;
   }
+  // Counted before the report: was this the person's last working key?
+  const otherActive = credentials.filter((x) => x.state === 'active' && x.id !== id).length;
   void (async () => {
     confirmButton.disabled = true;
     const note = noteInput.value.trim();
@@ -304,6 +318,16 @@ dialogForm.addEventListener('submit', (e) => {
         // The session was tied to this key and has ended.
         signedIn = false;
         render();
+        showNextSteps(
+          otherActive === 0
+            ? [
+                'It was your only active key, so you cannot sign in now: contact the helpdesk. They can send you a new key, or start a reactivation if you find this one.',
+              ]
+            : [
+                'Sign in again with one of your other active keys.',
+                'If you find this key again, sign in and press “I found it” next to it: we send a new activation code to your email.',
+              ],
+        );
         showSignedOut(
           `${message} Because it was the key you signed in with, you have been signed out. Sign in with another active key, or contact the helpdesk.`,
           'You have been signed out',
@@ -312,7 +336,13 @@ dialogForm.addEventListener('submit', (e) => {
       }
       render();
       setStatus(message);
-      focusElement(byId('keys-heading'));
+      showNextSteps([
+        'If you find it again, use “I found it” next to the key: we send a new activation code to your email, and you activate the key again with it.',
+        otherActive === 0
+          ? 'It was your only active key: contact the helpdesk to get a new key.'
+          : 'You can go on signing in with your other active key.',
+      ]);
+      focusElement(byId('next-steps-heading'));
       // Pick up anything else the server changed; a 401 here means the session ended.
       await refresh();
       setStatus(message);
@@ -326,11 +356,59 @@ dialogForm.addEventListener('submit', (e) => {
   })();
 });
 
+// ------------------------------------------------------------- I found it
+
+async function foundKey(id: string, trigger: HTMLButtonElement): Promise<void> {
+  const c = credentials.find((x) => x.id === id);
+  if (!c) return;
+  clearMessages();
+  hideNextSteps();
+  await busy(trigger, null, async () => {
+    setStatus('Sending a new activation code…');
+    try {
+      const { credential } = await stepUpApi<{ credential: Partial<Credential> }>('POST', `/api/me/credentials/${encodeURIComponent(id)}/found`, {});
+      replace(id, credential);
+    } catch (err) {
+      if (!handleSessionEnd(err)) showError(err, { context: `No activation code was sent for “${c.label}”.` });
+      return;
+    }
+    render();
+    const message = `A new activation code for “${c.label}” was sent to your email.`;
+    setStatus(message);
+    const link = el('a', 'found-activate-link', 'the activation page');
+    link.href = '/activate.html';
+    showNextSteps(
+      [
+        `We sent a new activation code to ${myEmail || 'your email address'}. Earlier codes no longer work.`,
+        ['Go to ', link, ' and use the key with the code. The key stays suspended until then.'],
+      ],
+      'found-next-steps',
+    );
+    focusElement(byId('next-steps-heading'));
+  });
+}
+
+// -------------------------------------------------------------- next steps
+
+/** Shows "What to do next" above the key list; each item is one list entry. */
+function showNextSteps(items: ReadonlyArray<string | ReadonlyArray<Node | string>>, kind = 'lost-next-steps'): void {
+  const section = byId('next-steps');
+  section.dataset['kind'] = kind;
+  byId('next-steps-list').replaceChildren(...items.map((item) => el('li', 'next-step', ...(typeof item === 'string' ? [item] : item))));
+  section.hidden = false;
+}
+
+function hideNextSteps(): void {
+  byId('next-steps').hidden = true;
+  byId('next-steps-list').replaceChildren();
+}
+
 // ----------------------------------------------------------------- sign out
 
 signoutButton.addEventListener('click', () => {
   void (async () => {
     clearMessages();
+    hideNextSteps();
     signoutButton.disabled = true;
     try {
       await api<void>('POST', '/api/signout', {});

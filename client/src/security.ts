@@ -2,6 +2,7 @@
 // the published JWKS, key management requests under two-person control, and audit verification.
 import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { Identity } from './common.js';
+import { stepUpApi } from './stepUp.js';
 
 renderHeader('security');
 
@@ -420,7 +421,7 @@ async function approve(r: KeyRequest, button: HTMLButtonElement): Promise<void> 
   await busy(button, null, async () => {
     setStatus('Carrying out the request…');
     try {
-      await api<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/approve`, {});
+      await stepUpApi<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/approve`, {});
       if (await refresh()) setStatus(approvedMessage(r.kind));
       focusElement(byId('signing-keys-heading'));
     } catch (err) {
@@ -447,7 +448,7 @@ async function reject(r: KeyRequest, button: HTMLButtonElement): Promise<void> {
   clearMessages();
   await busy(button, null, async () => {
     try {
-      await api<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/reject`, {});
+      await stepUpApi<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/reject`, {});
       if (await refresh()) setStatus(`${KIND_WORDS[r.kind]} request rejected. Nothing was changed.`);
       focusElement(byId('requests-heading'));
     } catch (err) {
@@ -534,7 +535,7 @@ async function submitRequest(): Promise<void> {
   await busy(submitButton, form, async () => {
     setStatus('Sending the request…');
     try {
-      await api<{ request: KeyRequest }>('POST', '/api/security/key-requests', targetKid ? { kind, targetKid, reason } : { kind, reason });
+      await stepUpApi<{ request: KeyRequest }>('POST', '/api/security/key-requests', targetKid ? { kind, targetKid, reason } : { kind, reason });
       form.reset();
       updateRequestForm();
       if (await refresh()) setStatus(`${KIND_WORDS[kind]} requested. A second security officer must approve it before anything happens.`);
@@ -606,7 +607,7 @@ function renderAudit(r: AuditReport): void {
 /** 401 (session ended) or 403 ROLE_REQUIRED after loading: say so and hide the officer tools. */
 function handleAccessLost(err: unknown): boolean {
   if (!(err instanceof ApiError) || !allowed) return false;
-  if (err.status === 401) {
+  if (err.status === 401 && err.code !== 'STEP_UP_REQUIRED') {
     allowed = false;
     showSignedOut('Your session has ended. Sign in again to manage the signing keys.', 'Session ended');
     return true;

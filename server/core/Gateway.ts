@@ -632,13 +632,13 @@ export class Gateway {
     action: LifecycleAction,
     reason: ReasonCode,
     note: string | null,
-    opts: { approvedBulk?: boolean } = {},
+    opts: { approved?: boolean } = {},
   ): Credential {
     const before = this.store.getCredential(credentialId);
     if (!before) throw new NotFoundError('Unknown security key.');
     this.checkActorRole(actor, before);
-    // A bulk action a second person approved is authorised by that approval, not the hourly cap.
-    if (!opts.approvedBulk) this.checkRateLimit(actor, action);
+    // An action a second person approved is authorised by that approval, not the hourly cap.
+    if (!opts.approved) this.checkRateLimit(actor, action);
     const result = this.store.transaction(() => {
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');

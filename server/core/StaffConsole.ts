@@ -114,16 +114,16 @@ export class StaffConsole {
       if (!valid) {
         throw new GatewayError('CONFLICT', 409, 'The person holds no other active key; ask a second person to approve the replacement instead.');
       }
-      return this.executeReplacement(actor, payload, 'active-key');
+      return this.executeReplacement(actor, payload, 'active-key', false);
     }
     const approval = this.createApproval(actor, 'replacement', payload, `Replacement key for ${identity.name} <${identity.email}>`);
     return { approval };
   }
 
-  private executeReplacement(actor: Actor, p: ReplacementPayload, basis: string): { link: string; expiresAt: string } {
+  private executeReplacement(actor: Actor, p: ReplacementPayload, basis: string, approved: boolean): { link: string; expiresAt: string } {
     if (p.revokeNow && p.replacesCredentialId) {
       const old = this.ports.store.getCredential(p.replacesCredentialId);
-      if (old && old.state !== 'revoked' && old.state !== 'expired') this.ports.gateway.transition(actor, old.id, 'revoke', 'replaced', p.note);
+      if (old && old.state !== 'revoked' && old.state !== 'expired') this.ports.gateway.transition(actor, old.id, 'revoke', 'replaced', p.note, { approved });
     }
     const e = this.ports.gateway.issueEnrolment(actor, p.identityId, { replacesCredentialId: p.replacesCredentialId, basis });
     return { link: e.link, expiresAt: e.expiresAt };
@@ -149,7 +149,7 @@ export class StaffConsole {
   private executeBulk(actor: Actor, p: BulkPayload, approved: boolean): BulkResult[] {
     return p.credentialIds.map((credentialId) => {
       try {
-        this.ports.gateway.transition(actor, credentialId, p.action, p.reason, p.note, { approvedBulk: approved });
+        this.ports.gateway.transition(actor, credentialId, p.action, p.reason, p.note, { approved });
         return { credentialId, ok: true };
       } catch (err) {
         if (err instanceof GatewayError) return { credentialId, ok: false, code: err.code };
@@ -206,7 +206,7 @@ export class StaffConsole {
         const results = this.executeBulk(requesterActor, { ...payload, note: `${payload.note ?? ''} (approved by ${this.nameOf(actor.identityId)})`.trim() }, true);
         result = `${results.filter((r) => r.ok).length} of ${results.length} keys: ${payload.action} done` + (results.some((r) => !r.ok) ? `; refused: ${results.filter((r) => !r.ok).map((r) => `${r.credentialId} ${r.code ?? ''}`).join(', ')}` : '');
       } else if (approval.kind === 'replacement' && isReplacement(payload)) {
-        const e = this.executeReplacement(requesterActor, payload, `second-approval by ${actor.identityId ?? ''}`);
+        const e = this.executeReplacement(requesterActor, payload, `second-approval by ${actor.identityId ?? ''}`, true);
         result = `enrolment link (valid until ${e.expiresAt}): ${e.link}`;
       } else {
         throw new Error(`approval ${id} has an unreadable payload`);
@@ -271,7 +271,8 @@ export class StaffConsole {
       });
       for (const key of this.ports.store.listCredentialsOfIdentity(identityId)) {
         if (key.state === 'revoked' || key.state === 'expired') continue;
-        this.ports.gateway.transition(actor, key.id, 'revoke', 'data-error', input.note ?? 'identifying data corrected', { approvedBulk: true });
+        // One correction, however many keys: the admin's decision, not an operator's hourly count.
+        this.ports.gateway.transition(actor, key.id, 'revoke', 'data-error', input.note ?? 'identifying data corrected', { approved: true });
         revokedKeys++;
       }
     }

@@ -209,6 +209,8 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
   });
 
   it('NSIS 3.2.3 (Low) 4: the revocation receipt is signed by the HSM key', async () => {
+    // The clock has moved on: a fresh key touch for the console actions (step-up).
+    assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
     const emp = await activeEmployee(gw, admin.client, 'receipt@demo.example', 'Receipt');
     await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/revoke`, { reason: 'lost' });
     const mail = (await gw.mailsTo(emp.email)).find((m) => m.kind === 'revocation-receipt');
