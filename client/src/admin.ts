@@ -528,7 +528,7 @@ async function importIdentities(): Promise<void> {
       if (handleAccessLost(err)) return;
       if (err instanceof ApiError && err.errors.length > 0) {
         renderImportErrors(err);
-        showError(new Error(err.message), { context: 'Nothing was imported.', invalid: importCsv });
+        showError(new Error(err.message), { context: /nothing was imported/i.test(err.message) ? undefined : 'Nothing was imported.', invalid: importCsv });
       } else {
         importReport.hidden = true;
         showError(err, { form: importForm, context: 'Nothing was imported.' });

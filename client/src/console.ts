@@ -60,10 +60,11 @@ export const REASON_WORDS: Record<string, string> = {
   replaced: 'Replaced by a new key',
   'holder-request': 'The holder asked for it',
   expired: 'Expired',
-  other: 'Other (explain in the note)',
+  other: 'Other',
 };
 
 export const ACTION_WORDS: Record<string, string> = {
+  issue: 'Registered',
   enrol: 'Registered',
   register: 'Registered',
   activate: 'Activated',
@@ -137,8 +138,9 @@ export function fillSelect(select: HTMLSelectElement, options: ReadonlyArray<rea
   select.replaceChildren(...list);
 }
 
+/** Options for a reason select; "other" asks for the note. */
 export function reasonOptions(codes: readonly string[]): Array<readonly [string, string]> {
-  return codes.map((c) => [c, words(REASON_WORDS, c)] as const);
+  return codes.map((c) => [c, c === 'other' ? 'Other (explain in the note)' : words(REASON_WORDS, c)] as const);
 }
 
 // --------------------------------------------------------- identity search

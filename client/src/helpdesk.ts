@@ -1,7 +1,7 @@
 // Helpdesk page (helpdesk.html): find an employee, see their keys with the state history, suspend,
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, and approve or reject other helpdesk members' requests (two-person control).
-import { ApiError, api, busy, byId, clearMessages, focusElement, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 import {
   ACTION_WORDS,
@@ -312,7 +312,7 @@ function renderPerson(): void {
     ['Email', i.email, 'person-email'],
     ['Roles', rolesText(i.roles), 'person-roles'],
     ['Identity assurance', words(IAL_WORDS, i.ial), 'person-ial'],
-    ['Identity proofed by', [i.proofingMethod, i.proofedBy ? `(by ${i.proofedBy})` : ''].filter(Boolean).join(' ') || '—', 'person-proofing'],
+    ['Identity proofing', proofingText(i), 'person-proofing'],
     ['Created', timeElement(i.createdAt), 'person-created'],
     ['Binding', i.bindingState === 'ended' ? el('span', undefined, 'Ended ', timeElement(i.bindingEndedAt, '')) : 'Active', 'person-binding'],
   ];
@@ -324,6 +324,18 @@ function renderPerson(): void {
   byId('hd-no-credentials').hidden = person.credentials.length > 0;
   fillReplacesSelect();
   updateBulkCount();
+}
+
+/** How the identity was proofed, and by whom (the API gives the staff member's id). */
+function proofingText(i: PersonIdentity): Node | string {
+  const span = el('span', undefined, i.proofingMethod || '—');
+  if (i.proofedBy) {
+    const by = el('span', undefined, me && i.proofedBy === me.id ? ' (recorded by you)' : ` (recorded by staff member ${i.proofedBy.slice(0, 8)})`);
+    by.className = 'muted';
+    by.title = i.proofedBy;
+    span.append(by);
+  }
+  return span;
 }
 
 function bulkEligible(c: HdCredential): boolean {
@@ -868,7 +880,9 @@ function approvalRow(a: Approval): HTMLTableRowElement {
     decision.append('—');
   }
   if (a.result && a.state !== 'rejected') {
-    const result = el('span', 'approval-row-result', a.result);
+    // A replacement's result holds the one-time enrolment link: shown only to the approver, once.
+    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : a.result;
+    const result = el('span', 'approval-row-result', text);
     result.className = 'approval-result';
     decision.append(result);
   }
@@ -925,6 +939,19 @@ async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
   });
 }
 
+/** "enrolment link (valid until <iso>): <url>" -> its link and expiry. */
+function parseReplacementResult(result: string): { link: string | null; expiresAt: string | null } {
+  const link = /https?:\/\/\S+/.exec(result)?.[0]?.replace(/[).,;]+$/, '') ?? null;
+  const expiresAt = /valid until ([0-9TZ:.+-]+)/.exec(result)?.[1] ?? null;
+  return { link, expiresAt };
+}
+
+function replacementResultWords(result: string): string {
+  const { link, expiresAt } = parseReplacementResult(result);
+  if (!link) return result;
+  return `Enrolment link issued${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}; it was shown to the approver.`;
+}
+
 function showApprovalResult(approval: Approval): void {
   const parts: Node[] = [];
   if (approval.state === 'failed') {
@@ -932,10 +959,12 @@ function showApprovalResult(approval: Approval): void {
     setStatus('The request was approved but could not be carried out.');
   } else {
     parts.push(el('p', undefined, el('strong', undefined, 'Approved and carried out. '), approval.summary));
-    const link = approval.result ? /https?:\/\/\S+/.exec(approval.result)?.[0] : undefined;
-    if (approval.kind === 'replacement' && approval.result) {
-      parts.push(el('p', 'approval-result-text', approval.result));
-      if (link) parts.push(linkBox(link.replace(/[).,;]+$/, ''), null, 'approval-link', 'Enrolment link for the new key: hand it over to the employee'));
+    const { link, expiresAt } = approval.kind === 'replacement' && approval.result ? parseReplacementResult(approval.result) : { link: null, expiresAt: null };
+    if (link) {
+      parts.push(
+        el('p', undefined, 'Hand the link to the employee yourself, or through a channel you trust. It is shown only now.'),
+        linkBox(link, expiresAt, 'approval-link', 'Enrolment link for the new key'),
+      );
     } else if (approval.result) {
       parts.push(el('p', 'approval-result-text', approval.result));
     }
