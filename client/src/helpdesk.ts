@@ -380,7 +380,11 @@ function keyRow(c: HdCredential): HTMLTableRowElement {
   if (c.state === 'issued' && c.expiresAt) state.append(el('br'), el('span', undefined, 'Activate by ', timeElement(c.expiresAt)));
 
   const dates = el('td', 'hd-credential-dates', timeElement(c.createdAt));
-  if (c.activatedAt) dates.append(el('br'), el('span', 'muted', 'Activated ', timeElement(c.activatedAt)));
+  if (c.activatedAt) {
+    const activated = el('span', 'hd-credential-activated', 'Activated ', timeElement(c.activatedAt));
+    activated.className = 'muted';
+    dates.append(el('br'), activated);
+  }
 
   const actions = el('td', 'hd-credential-actions');
   const wrap = el('div');

@@ -430,7 +430,7 @@ signoutButton.addEventListener('click', () => {
 
 /** A 401 after loading means the session has ended: say so and offer sign-in. */
 function handleSessionEnd(err: unknown): boolean {
-  if (!(err instanceof ApiError) || err.status !== 401 || !signedIn) return false;
+  if (!(err instanceof ApiError) || err.status !== 401 || err.code === 'STEP_UP_REQUIRED' || !signedIn) return false;
   signedIn = false;
   editingId = null;
   render();

@@ -142,7 +142,7 @@ function confirmWithKey(serverDetail: string | undefined): Promise<void> {
       }
     };
     const onRetry = (): void => void attempt();
-    const onCancel = (): void => finish(new StepUpError('Not confirmed with your security key: nothing was changed.'));
+    const onCancel = (): void => finish(new StepUpError('You did not confirm with your security key.'));
     const onEscape = (e: Event): void => {
       e.preventDefault();
       onCancel();
