@@ -929,8 +929,9 @@ async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
   await busy(trigger, null, async () => {
     setStatus('Carrying out the request…');
     let approval: Approval;
+    let link: string | undefined;
     try {
-      ({ approval } = await stepUpApi<{ approval: Approval }>('POST', `/api/helpdesk/approvals/${encodeURIComponent(a.id)}/approve`, {}));
+      ({ approval, link } = await stepUpApi<{ approval: Approval; link?: string }>('POST', `/api/helpdesk/approvals/${encodeURIComponent(a.id)}/approve`, {}));
     } catch (err) {
       if (handleAccessLost(err)) return;
       await loadApprovals();
@@ -939,31 +940,29 @@ async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
     }
     await loadApprovals();
     if (person) await reloadPerson();
-    showApprovalResult(approval);
+    showApprovalResult(approval, link);
   });
 }
 
-/** "enrolment link (valid until <iso>): <url>" -> its link and expiry. */
-function parseReplacementResult(result: string): { link: string | null; expiresAt: string | null } {
-  const link = /https?:\/\/\S+/.exec(result)?.[0]?.replace(/[).,;]+$/, '') ?? null;
-  const expiresAt = /valid until ([0-9TZ:.+-]+)/.exec(result)?.[1] ?? null;
-  return { link, expiresAt };
+/** "enrolment link issued, valid until <iso>" -> its expiry. */
+function expiryOf(result: string): string | null {
+  return /valid until ([0-9TZ:.+-]+)/.exec(result)?.[1] ?? null;
 }
 
 function replacementResultWords(result: string): string {
-  const { link, expiresAt } = parseReplacementResult(result);
-  if (!link) return result;
+  const expiresAt = expiryOf(result);
+  if (!/enrolment link issued/.test(result)) return result;
   return `Enrolment link issued${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}; it was shown to the approver.`;
 }
 
-function showApprovalResult(approval: Approval): void {
+function showApprovalResult(approval: Approval, link?: string): void {
   const parts: Node[] = [];
   if (approval.state === 'failed') {
     parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), approval.result ?? ''));
     setStatus('The request was approved but could not be carried out.');
   } else {
     parts.push(el('p', undefined, el('strong', undefined, 'Approved and carried out. '), approval.summary));
-    const { link, expiresAt } = approval.kind === 'replacement' && approval.result ? parseReplacementResult(approval.result) : { link: null, expiresAt: null };
+    const expiresAt = approval.result ? expiryOf(approval.result) : null;
     if (link) {
       parts.push(
         el('p', undefined, 'Hand the link to the employee yourself, or through a channel you trust. It is shown only now.'),

@@ -574,6 +574,7 @@ export class Gateway {
       credentialId: key.id,
       aal,
       amr,
+      sid: randomToken(16),
       createdAt: at.toISOString(),
       lastSeenAt: at.toISOString(),
       absoluteExpiresAt: addMinutes(at, this.config.sessionAbsoluteMinutes).toISOString(),
@@ -590,7 +591,11 @@ export class Gateway {
 
   /** Resolves a session cookie; ends sessions past their idle or absolute lifetime. */
   resolveSession(sessionId: string): SessionView | undefined {
-    const idHash = plainHash(sessionId);
+    return this.resolveSessionByHash(plainHash(sessionId));
+  }
+
+  /** The same, from the stored hash (for grants bound to a session, e.g. OIDC codes). */
+  resolveSessionByHash(idHash: string): SessionView | undefined {
     const session = this.store.getSession(idHash);
     if (!session || session.endedAt) return undefined;
     const now = this.clock.now();
@@ -607,6 +612,15 @@ export class Gateway {
     }
     if (now.getTime() - new Date(session.lastSeenAt).getTime() > 15_000) this.store.touchSession(idHash, now.toISOString());
     return { identity, session, credential };
+  }
+
+  /** Ends every live session of a person (single logout). */
+  endAllSessions(identityId: string, reason: string): number {
+    return this.store.transaction(() => {
+      const n = this.store.endSessionsOfIdentity(identityId, reason, this.now());
+      this.audit('session.ended', { identityId, role: 'holder' }, identityId, { reason, sessions: n, clause: 'NSIS 6 (Low) 5' });
+      return n;
+    });
   }
 
   signOut(sessionId: string): void {

@@ -9,7 +9,7 @@ import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ASSIGNED_ROLES, IDENTITY_ASSURANCE_LEVELS, type Actor, type AssignedRole, type AssuranceLevel, type Identity, type ReasonCode } from '../domain/types.js';
-import { ForbiddenError, GatewayError, NotFoundError, SegregationError, ValidationError } from '../errors.js';
+import { GatewayError, NotFoundError, SegregationError, ValidationError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 import type { Gateway } from './Gateway.js';
 import { parseCsv } from './csv.js';
@@ -81,7 +81,7 @@ export class StaffConsole {
       ...c,
       history: this.ports.store.listCredentialEvents(c.id).map((e) => ({ ...e, actorName: this.nameOf(e.actorId) })),
     }));
-    return { identity, credentials };
+    return { identity, proofedByName: this.nameOf(identity.proofedBy), credentials };
   }
 
   auditTrail(actor: Actor, identityId: string) {
@@ -180,17 +180,21 @@ export class StaffConsole {
 
   listApprovals(actor: Actor) {
     this.staff(actor);
-    return this.ports.store.approvals.list().map((a) => ({ ...a, requestedByName: this.nameOf(a.requestedBy), decidedByName: this.nameOf(a.decidedBy) }));
+    return this.ports.store.approvals.list().map(({ payload: _payload, ...a }) => ({
+      ...a,
+      requestedByName: this.nameOf(a.requestedBy),
+      decidedByName: this.nameOf(a.decidedBy),
+    }));
   }
 
   /** A second, different staff member approves; the action runs in the requester's name. */
-  approve(actor: Actor, id: string): ApprovalRecord {
+  approve(actor: Actor, id: string): { approval: ApprovalRecord; link?: string } {
     this.staff(actor);
     const approval = this.ports.store.approvals.get(id);
     if (!approval) throw new NotFoundError('Unknown approval.');
     if (approval.requestedBy === actor.identityId) {
       this.ports.store.transaction(() => this.audit('approval.refused', actor, id, { reason: 'same-person' }));
-      throw new ForbiddenError('FORBIDDEN', 'Four eyes: a different person must approve this request.');
+      throw new SegregationError('Four eyes: a different person must approve this request.');
     }
     const payload: unknown = JSON.parse(approval.payload);
     const requester = this.ports.store.getIdentity(approval.requestedBy);
@@ -201,13 +205,16 @@ export class StaffConsole {
       throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
     }
     let result: string;
+    let link: string | undefined;
     try {
       if (approval.kind === 'bulk' && isBulk(payload)) {
         const results = this.executeBulk(requesterActor, { ...payload, note: `${payload.note ?? ''} (approved by ${this.nameOf(actor.identityId)})`.trim() }, true);
         result = `${results.filter((r) => r.ok).length} of ${results.length} keys: ${payload.action} done` + (results.some((r) => !r.ok) ? `; refused: ${results.filter((r) => !r.ok).map((r) => `${r.credentialId} ${r.code ?? ''}`).join(', ')}` : '');
       } else if (approval.kind === 'replacement' && isReplacement(payload)) {
         const e = this.executeReplacement(requesterActor, payload, `second-approval by ${actor.identityId ?? ''}`, true);
-        result = `enrolment link (valid until ${e.expiresAt}): ${e.link}`;
+        // The one-time link goes to the approver's answer only, never into the shared list.
+        link = e.link;
+        result = `enrolment link issued, valid until ${e.expiresAt}`;
       } else {
         throw new Error(`approval ${id} has an unreadable payload`);
       }
@@ -221,11 +228,11 @@ export class StaffConsole {
     }
     this.ports.store.transaction(() => {
       this.ports.store.approvals.setResult(id, 'executed', result);
-      this.audit('approval.approved', actor, id, { kind: approval.kind, requestedBy: approval.requestedBy, result: approval.kind === 'replacement' ? 'enrolment issued' : result });
+      this.audit('approval.approved', actor, id, { kind: approval.kind, requestedBy: approval.requestedBy, result });
     });
     const done = this.ports.store.approvals.get(id);
     if (!done) throw new Error('approval vanished');
-    return done;
+    return { approval: done, ...(link ? { link } : {}) };
   }
 
   reject(actor: Actor, id: string): ApprovalRecord {

@@ -445,7 +445,14 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: ({ req, res }) => {
         const d = deps.staff.detail(staffActor(res, 'helpdesk'), param(req, 'id'));
         res.json({
-          identity: { ...identityView(d.identity), proofingMethod: d.identity.proofingMethod, proofedBy: d.identity.proofedBy, createdAt: d.identity.createdAt, bindingEndedAt: d.identity.bindingEndedAt },
+          identity: {
+            ...identityView(d.identity),
+            proofingMethod: d.identity.proofingMethod,
+            proofedBy: d.identity.proofedBy,
+            proofedByName: d.proofedByName,
+            createdAt: d.identity.createdAt,
+            bindingEndedAt: d.identity.bindingEndedAt,
+          },
           credentials: d.credentials.map((c) => ({ ...credentialView(c), history: c.history })),
         });
       },
@@ -521,7 +528,9 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         responses: { 200: 'Decided', 403: 'Same person, or role missing', 404: 'Unknown approval', 409: 'Already decided' },
         handler: ({ req, res }) => {
           const actor = staffActor(res, 'helpdesk');
-          res.json({ approval: decision === 'approve' ? deps.staff.approve(actor, param(req, 'id')) : deps.staff.reject(actor, param(req, 'id')) });
+          const outcome = decision === 'approve' ? deps.staff.approve(actor, param(req, 'id')) : { approval: deps.staff.reject(actor, param(req, 'id')) };
+          const { payload: _payload, ...approval } = outcome.approval;
+          res.json({ approval, ...('link' in outcome && outcome.link ? { link: outcome.link } : {}) });
         },
       }),
     ),

@@ -20,6 +20,7 @@ import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
 import { MIGRATIONS } from './migrations.js';
+import { OidcRepository } from './oidcRepository.js';
 import * as rows from './rows.js';
 
 export interface NewIdentity {
@@ -84,6 +85,8 @@ export interface SessionRecord {
   /** Authenticator assurance reached at this sign-in, and the RFC 8176 methods used. */
   aal: AssuranceLevel;
   amr: string[];
+  /** Public session id for OpenID Connect logout tokens (never the cookie value). */
+  sid: string | null;
   createdAt: string;
   lastSeenAt: string;
   absoluteExpiresAt: string;
@@ -129,9 +132,11 @@ export class Store {
   readonly keys: KeyRepository;
   readonly checkpoints: CheckpointRepository;
   readonly approvals: ApprovalRepository;
+  readonly oidc: OidcRepository;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.oidc = new OidcRepository(db);
     this.approvals = new ApprovalRepository(db);
     this.keys = new KeyRepository(db);
     this.checkpoints = new CheckpointRepository(db);
@@ -545,10 +550,10 @@ export class Store {
   insertSession(s: Omit<SessionRecord, 'endedAt' | 'endReason'>): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id_hash, identity_id, credential_id, aal, amr, created_at, last_seen_at, absolute_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id_hash, identity_id, credential_id, aal, amr, sid, created_at, last_seen_at, absolute_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(s.idHash, s.identityId, s.credentialId, s.aal, JSON.stringify(s.amr), s.createdAt, s.lastSeenAt, s.absoluteExpiresAt);
+      .run(s.idHash, s.identityId, s.credentialId, s.aal, JSON.stringify(s.amr), s.sid, s.createdAt, s.lastSeenAt, s.absoluteExpiresAt);
   }
 
   getSession(idHash: string): SessionRecord | undefined {
@@ -565,6 +570,21 @@ export class Store {
       this.db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id_hash = ? AND ended_at IS NULL').run(at, reason, idHash)
         .changes === 1
     );
+  }
+
+  /** Live sessions of an identity (for single logout). */
+  liveSessionsOfIdentity(identityId: string): SessionRecord[] {
+    return this.db
+      .prepare('SELECT * FROM sessions WHERE identity_id = ? AND ended_at IS NULL')
+      .all(identityId)
+      .map((r) => rows.session(r));
+  }
+
+  liveSessionsOfCredential(credentialId: string): SessionRecord[] {
+    return this.db
+      .prepare('SELECT * FROM sessions WHERE credential_id = ? AND ended_at IS NULL')
+      .all(credentialId)
+      .map((r) => rows.session(r));
   }
 
   endSessionsOfCredential(credentialId: string, reason: string, at: string): number {

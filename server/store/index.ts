@@ -6,3 +6,5 @@ export { CheckpointRepository } from './checkpointRepository.js';
 export type * from './checkpointRepository.js';
 export { ApprovalRepository } from './approvalRepository.js';
 export type * from './approvalRepository.js';
+export { OidcRepository } from './oidcRepository.js';
+export type * from './oidcRepository.js';

@@ -192,6 +192,7 @@ export function session(r: unknown): SessionRecord {
     credentialId: str(r, 'credential_id'),
     aal: oneOf(r, 'aal', IDENTITY_ASSURANCE_LEVELS),
     amr: stringArray(str(r, 'amr')),
+    sid: strOrNull(r, 'sid'),
     createdAt: str(r, 'created_at'),
     lastSeenAt: str(r, 'last_seen_at'),
     absoluteExpiresAt: str(r, 'absolute_expires_at'),

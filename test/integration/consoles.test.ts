@@ -188,7 +188,8 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const id = field<string>(res.body, 'approval', 'id');
     const ok = await admin.client.post(`/api/helpdesk/approvals/${id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.match(field<string>(ok.body, 'approval', 'result'), /enrol\.html#token=/);
+    assert.match(field<string>(ok.body, 'link'), /enrol\.html#token=/);
+    assert.doesNotMatch(field<string>(ok.body, 'approval', 'result'), /token=/, 'the shared list never holds the one-time link');
     assert.equal(state(emp.keyId), 'revoked', 'revoked at once as asked');
     const listed = await helper.client.get('/api/helpdesk/approvals');
     const row = field<{ id: string; decidedByName: string }[]>(listed.body, 'approvals').find((a) => a.id === id);
