@@ -12,6 +12,8 @@ import type { AuditCheckpointer } from './audit/Checkpointer.js';
 import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, StepUpRequiredError, UnauthenticatedError } from './errors.js';
 import type { KeyManager } from './keys/KeyManager.js';
 import type { StaffConsole } from './core/StaffConsole.js';
+import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
+import { oidcRouter } from './oidc/router.js';
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
@@ -29,6 +31,7 @@ export interface AppPorts {
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
   staff: StaffConsole;
+  oidc: OpenIdProvider | undefined;
   clock: Clock;
   outboxDescription: string;
   schemaVersion: () => number;
@@ -98,6 +101,7 @@ export function buildApp(ports: AppPorts): express.Express {
     checkpointer: ports.checkpointer,
     db: ports.db,
     staff: ports.staff,
+    oidc: ports.oidc,
     log,
     outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
@@ -133,6 +137,8 @@ export function buildApp(ports: AppPorts): express.Express {
   });
   api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
   app.use('/api', api);
+
+  if (ports.oidc) app.use(oidcRouter({ provider: ports.oidc, gateway, config }));
 
   // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).
   app.get('/.well-known/jwks.json', (_req, res, next) => {

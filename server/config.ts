@@ -64,6 +64,7 @@ export interface Config {
   stepUpMinutes: number;
   helpdeskActionsPerHour: number;
   bulkApprovalThreshold: number;
+  oidcClientsFile: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -211,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     stepUpMinutes: int(env, 'GATEWAY_STEP_UP_MINUTES', 5, 1, 60),
     helpdeskActionsPerHour: int(env, 'GATEWAY_HELPDESK_ACTIONS_PER_HOUR', 20, 1, 10_000),
     bulkApprovalThreshold: int(env, 'GATEWAY_BULK_APPROVAL_THRESHOLD', 5, 1, 1000),
+    oidcClientsFile: optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ?? '') : undefined,
   };
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');

@@ -11,6 +11,8 @@ import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
 import { KeyManager } from './keys/KeyManager.js';
 import { TokenIssuer } from './tokens/TokenIssuer.js';
+import { OpenIdProvider } from './oidc/OpenIdProvider.js';
+import { loadClientsFile } from './oidc/clientsFile.js';
 import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
 import type { Logger } from './logger.js';
 import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/index.js';
@@ -27,6 +29,7 @@ export interface Runtime {
   keys: KeyManager | undefined;
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
+  oidc: OpenIdProvider | undefined;
   app: express.Express;
   close(): Promise<void>;
 }
@@ -66,6 +69,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
   let checkpointer: AuditCheckpointer | undefined;
+  let oidc: OpenIdProvider | undefined;
   if (hsm) {
     keys = new KeyManager({ store, hsm, clock, config, log: opts.log });
     if (opts.initialKey ?? true) {
@@ -78,6 +82,13 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });
     checkpointer = new AuditCheckpointer({ store, keys, clock, config, log: opts.log });
+    oidc = new OpenIdProvider({ store, gateway, keys, clock, config, log: opts.log, secretKey });
+    const op = oidc;
+    // NSIS 6: suspending or revoking a key, or ending a binding, ends its sessions at every RP too.
+    gateway.onSessionsEnded = (sessions) => {
+      op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
+    };
+    if (config.oidcClientsFile) loadClientsFile(op, config.oidcClientsFile);
   }
   const app = buildApp({
     gateway,
@@ -87,6 +98,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     keys,
     tokens,
     checkpointer,
+    oidc,
     outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
@@ -103,6 +115,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     keys,
     tokens,
     checkpointer,
+    oidc,
     app,
     async close() {
       await checkpointer?.close();

@@ -15,8 +15,20 @@ if (!browserSupportsWebAuthn()) {
   button.disabled = true;
 }
 
-// Already signed in? Then say so instead of offering the form.
+// Sent here by a service (OpenID Connect): sign in, then continue to the service.
+const oidcRequest = new URLSearchParams(window.location.search).get('oidc');
+const validOidcRequest = oidcRequest !== null && /^[A-Za-z0-9_-]{16,64}$/.test(oidcRequest) ? oidcRequest : null;
+if (validOidcRequest) {
+  setStatus('A service asks you to sign in with your security key.');
+}
+if (new URLSearchParams(window.location.search).has('signed-out')) {
+  setStatus('You are signed out.');
+}
+
+// Already signed in? Then say so instead of offering the form (unless a service asks for a
+// fresh sign-in: then the form stays).
 void (async () => {
+  if (validOidcRequest) return;
   try {
     const me = await api<{ identity: Identity }>('GET', '/api/me');
     byId('signed-in-name').textContent = me.identity.name;
@@ -55,6 +67,11 @@ async function signIn(): Promise<void> {
       stage = 'verify';
       setStatus('Checking your security key…');
       await api<{ identity: Identity }>('POST', '/api/signin/verify', { response });
+      if (validOidcRequest) {
+        setStatus('You are signed in. Returning to the service…');
+        window.location.assign(`/oidc/authorize/continue?request=${encodeURIComponent(validOidcRequest)}`);
+        return;
+      }
       setStatus('You are signed in. Opening your keys…');
       window.location.assign('/keys.html');
     } catch (err) {

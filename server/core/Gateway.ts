@@ -89,6 +89,18 @@ export class Gateway {
   private readonly config: Readonly<Config>;
   private readonly log: Logger;
 
+  /** Told (after commit) about sessions a lifecycle change ended, e.g. for back-channel logout. */
+  onSessionsEnded: ((sessions: SessionRecord[]) => void) | undefined;
+  private endedInTransaction: SessionRecord[] = [];
+
+  /** Hands sessions ended by the last committed change to the listener (re-read: only real ends). */
+  private flushEndedSessions(): void {
+    const candidates = this.endedInTransaction;
+    this.endedInTransaction = [];
+    const ended = candidates.filter((s) => this.store.getSession(s.idHash)?.endedAt);
+    if (ended.length > 0) this.onSessionsEnded?.(ended);
+  }
+
   constructor(ports: GatewayPorts) {
     this.store = ports.store;
     this.clock = ports.clock;
@@ -542,6 +554,7 @@ export class Gateway {
       const sessionId = this.createSession(identity, updated, 'signin', assertion.userVerified);
       return { sessionId, identity, credential: updated };
     });
+    this.flushEndedSessions();
     if ('refused' in outcome) {
       this.refuse('signin.refused', key.id, { reason: outcome.refused });
       this.outbox.kick();
@@ -659,6 +672,7 @@ export class Gateway {
       if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
       return this.applyTransition(actor, credentialId, action, reason, note);
     });
+    this.flushEndedSessions();
     this.outbox.kick();
     return result;
   }
@@ -730,6 +744,7 @@ export class Gateway {
     this.recordTransition(actor, key, row, reason, note, at, `credential.${action}`);
     if (row.to === 'suspended' || row.to === 'revoked' || row.to === 'expired') {
       // NSIS 3.2.3 (Low) 1: effective at once, including sessions established with the key.
+      this.endedInTransaction.push(...this.store.liveSessionsOfCredential(key.id));
       this.store.endSessionsOfCredential(key.id, `key-${row.to}`, at);
       this.store.supersedeOpenCodes(key.id, at);
     }
@@ -795,12 +810,14 @@ export class Gateway {
         revoked++;
       }
       this.store.supersedeOpenEnrolments(identityId, at);
+      this.endedInTransaction.push(...this.store.liveSessionsOfIdentity(identityId));
       const ended = this.store.endSessionsOfIdentity(identityId, 'binding-ended', at);
       this.audit('binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended, clause: 'NSIS 5.2 (Low) 3' });
       const org = this.store.getOrganisation(identity.organisationId);
       this.queueMail(bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked));
       return { revokedKeys: revoked };
     });
+    this.flushEndedSessions();
     this.outbox.kick();
     return result;
   }

@@ -12,6 +12,8 @@ import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
 import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
+import type { OpenIdProvider } from '../oidc/OpenIdProvider.js';
+import { clientSchema } from '../oidc/clientsFile.js';
 import type { Logger } from '../logger.js';
 import type { TokenIssuer } from '../tokens/TokenIssuer.js';
 import type { LifecycleAction } from '../lifecycle/index.js';
@@ -33,6 +35,7 @@ export interface RouteDeps {
   checkpointer: AuditCheckpointer | undefined;
   db: Database.Database;
   staff: StaffConsole;
+  oidc: OpenIdProvider | undefined;
   log?: Logger;
   outboxDescription: string;
   schemaVersion: () => number;
@@ -238,14 +241,22 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'post',
       path: '/api/signout',
-      summary: 'End this session',
+      summary: 'End this session, or with everywhere=true every session (single logout); relying parties are told by back channel',
       tag: 'signin',
       access: { kind: 'public' },
-      body: schemas.empty,
+      body: schemas.signout,
+      clause: 'NSIS 6 (Low) 5',
       responses: { 204: 'Signed out' },
-      handler: ({ req, res }) => {
+      handler: async ({ req, res, body }) => {
         const sid = readCookie(req, names.session);
-        if (sid) gateway.signOut(sid);
+        const view = sid ? gateway.resolveSession(sid) : undefined;
+        if (view && body.everywhere) {
+          await deps.oidc?.logoutEverywhere(view.identity.id);
+          if (!deps.oidc) gateway.endAllSessions(view.identity.id, 'single-logout');
+        } else if (sid) {
+          gateway.signOut(sid);
+          if (view) await deps.oidc?.backchannelLogout([view.session]);
+        }
         clearCookie(res, names.session, config.secureCookies);
         res.status(204).end();
       },
@@ -578,6 +589,26 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: 'Created and skipped rows', 400: 'Invalid rows: nothing imported', 403: 'Role missing' },
       handler: ({ res, body }) => {
         res.json(deps.staff.importCsv(staffActor(res, 'org-admin'), body.csv));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/oidc-clients',
+      summary: 'Register or update a relying party (OpenID Connect client); a client secret is shown once',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: clientSchema,
+      clause: 'NSIS 6',
+      responses: { 201: 'Registered', 400: 'Invalid', 403: 'Role missing', 503: 'No HSM' },
+      handler: ({ res, body }) => {
+        if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
+        const { jwks, backchannelLogoutUri, ...rest } = body;
+        const out = deps.oidc.registerClient(
+          { identityId: sessionOf(res).identity.id, role: 'org-admin' },
+          { ...rest, ...(jwks ? { jwks: { keys: jwks.keys.map((k) => ({ ...k })) } } : {}), ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}) },
+        );
+        res.status(201).json(out);
       },
     }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),

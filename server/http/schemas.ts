@@ -64,6 +64,7 @@ export const schemas = {
     })
     .strict(),
   empty: z.object({}).strict(),
+  signout: z.object({ everywhere: z.boolean().optional() }).strict(),
   rename: z.object({ label: z.string().max(200) }).strict(),
   reportLost: z.object({ note }).strict(),
   staffAction: z.object({ reason: z.enum(REASON_CODES), note }).strict(),
