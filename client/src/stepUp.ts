@@ -118,12 +118,15 @@ function confirmWithKey(serverDetail: string | undefined): Promise<void> {
       if (err) reject(err);
       else resolve();
     };
+    let first = true;
     const attempt = async (): Promise<void> => {
       if (running || settled) return;
       running = true;
       p.retry.hidden = true;
       p.problem.hidden = true;
-      p.message.textContent = 'Touch your security key now, and enter its PIN if you are asked.';
+      // The first attempt keeps the server's reason on screen; a retry just asks for the touch.
+      if (!first) p.message.textContent = 'Touch your security key now, and enter its PIN if you are asked.';
+      first = false;
       try {
         await signInAgain();
         if (!settled) p.message.textContent = 'Confirmed. Carrying out the change…';

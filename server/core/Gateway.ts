@@ -636,13 +636,13 @@ export class Gateway {
     });
   }
 
-  signOut(sessionId: string): void {
+  signOut(sessionId: string, reason = 'signed-out'): void {
     const idHash = plainHash(sessionId);
     const session = this.store.getSession(idHash);
     if (!session) return;
     this.store.transaction(() => {
-      if (this.store.endSession(idHash, 'signed-out', this.now())) {
-        this.audit('session.ended', { identityId: session.identityId, role: 'holder' }, session.identityId, { reason: 'signed-out' });
+      if (this.store.endSession(idHash, reason, this.now())) {
+        this.audit('session.ended', { identityId: session.identityId, role: 'holder' }, session.identityId, { reason });
       }
     });
   }
@@ -795,6 +795,7 @@ export class Gateway {
    */
   endBinding(actor: Actor, identityId: string, reason: ReasonCode, note: string | null): { revokedKeys: number } {
     if (actor.identityId === null || actor.role !== 'org-admin') throw new TypeError('endBinding is an org-admin action');
+    if (actor.identityId === identityId) throw new SegregationError('You cannot end your own binding; ask another administrator.');
     const result = this.store.transaction(() => {
       this.requireRole(actor.identityId ?? '', 'org-admin');
       const identity = this.store.getIdentity(identityId);

@@ -100,7 +100,10 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
   };
   const existingFlow = (req: Request): string => readCookie(req, names.flow) ?? 'no-flow-cookie';
 
-  const startSession = (res: Response, sessionId: string): void => {
+  /** A new sign-in replaces the browser's previous session: the old one ends, not lingers. */
+  const startSession = (res: Response, sessionId: string, req?: Request): void => {
+    const previous = req ? readCookie(req, names.session) : undefined;
+    if (previous && previous !== sessionId) gateway.signOut(previous, 'replaced-by-new-sign-in');
     setCookie(res, names.session, sessionId, {
       secure: config.secureCookies,
       maxAgeSeconds: config.sessionAbsoluteMinutes * 60,
@@ -200,7 +203,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ req, res, body }) => {
         const browser = res.locals['session'] ? sessionOf(res).identity.id : null;
         const result = await gateway.completeActivation(body.code, existingFlow(req), body.response, browser);
-        startSession(res, result.sessionId);
+        startSession(res, result.sessionId, req);
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
     }),
@@ -228,7 +231,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: 'Signed in', 401: 'Sign-in failed' },
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeSignIn(existingFlow(req), body.response);
-        startSession(res, result.sessionId);
+        startSession(res, result.sessionId, req);
         let token: string | undefined;
         if (body.audience !== undefined) {
           const view = gateway.resolveSession(result.sessionId);

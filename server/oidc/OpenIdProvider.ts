@@ -299,8 +299,16 @@ export class OpenIdProvider {
     if (authorization?.startsWith('Basic ')) {
       const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      const id = decodeURIComponent(decoded.slice(0, colon));
-      const secret = decodeURIComponent(decoded.slice(colon + 1));
+      let id: string;
+      let secret: string;
+      try {
+        // RFC 6749 §2.3.1: both parts are form-urlencoded.
+        id = decodeURIComponent(decoded.slice(0, colon));
+        secret = decodeURIComponent(decoded.slice(colon + 1));
+      } catch {
+        throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
+      }
+      if (colon < 0) throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
       const client = this.ports.store.oidc.getClient(id);
       const presented = keyedHash(this.ports.secretKey, 'oidc-client-secret', secret);
       if (!client || client.authMethod !== 'client_secret_basic' || !client.secretHash || !hashesEqual(presented, client.secretHash)) {

@@ -76,6 +76,12 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.ok(types.includes('role.granted') && types.includes('role.revoked'));
   });
 
+  it('NSIS 6 (Low) 6: a new sign-in in the same browser ends the session it replaces', async () => {
+    await touch(admin);
+    await touch(admin);
+    assert.equal(gw.runtime.store.liveSessionsOfIdentity(gw.seed.admin.id).length, 1);
+  });
+
   it('NSIS 3.1.2 (Substantial) 8: console actions need a security-key sign-in within the step-up window', async () => {
     await touch(admin);
     const emp = await activeEmployee(gw, admin.client, email());
@@ -100,6 +106,9 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(enrolSelf.code, 'SEGREGATION_OF_DUTIES');
     const bulkSelf = await admin.client.post('/api/helpdesk/bulk', { action: 'suspend', credentialIds: [admin.keyId], reason: 'lost' });
     assert.equal(bulkSelf.code, 'SEGREGATION_OF_DUTIES');
+    const endSelf = await admin.client.post(`/api/admin/identities/${gw.seed.admin.id}/end-binding`, { reason: 'employment-ended' });
+    assert.equal(endSelf.code, 'SEGREGATION_OF_DUTIES');
+    assert.equal(gw.runtime.store.getIdentity(gw.seed.admin.id)?.bindingState, 'active');
     assert.equal(state(admin.keyId), 'active');
   });
 
