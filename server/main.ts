@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     try {
       runtime.gateway.expireDueKeys();
       runtime.store.pruneChallenges(new Date(Date.now() - 3600_000).toISOString());
+      runtime.store.oidc.pruneExpired(new Date(Date.now() - 3600_000).toISOString());
     } catch (err) {
       log.error({ err }, 'periodic sweep failed');
     }

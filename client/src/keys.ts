@@ -405,26 +405,38 @@ function hideNextSteps(): void {
 
 // ----------------------------------------------------------------- sign out
 
-signoutButton.addEventListener('click', () => {
+const signoutEverywhereButton = byId<HTMLButtonElement>('signout-everywhere-button');
+
+/** Sign out here, or everywhere (single logout: every session and every connected service). */
+function signOut(everywhere: boolean, button: HTMLButtonElement): void {
   void (async () => {
     clearMessages();
     hideNextSteps();
-    signoutButton.disabled = true;
+    button.disabled = true;
     try {
-      await api<void>('POST', '/api/signout', {});
+      await api<void>('POST', '/api/signout', everywhere ? { everywhere: true } : {});
       signedIn = false;
       credentials = [];
       tbody.replaceChildren();
       byId('keys').hidden = true;
-      setStatus('You have signed out.');
-      showSignedOut('You have signed out. You can close this window, or sign in again.', 'Signed out');
+      const text = everywhere
+        ? 'You have signed out everywhere: all your sessions ended and the connected services were told.'
+        : 'You have signed out. You can close this window, or sign in again.';
+      setStatus(text);
+      showSignedOut(text, 'Signed out');
     } catch (err) {
       if (!handleSessionEnd(err)) showError(err, { context: 'You could not be signed out.' });
     } finally {
-      signoutButton.disabled = false;
+      button.disabled = false;
     }
   })();
-});
+}
+
+signoutButton.addEventListener('click', () => signOut(false, signoutButton));
+signoutEverywhereButton.addEventListener('click', () => signOut(true, signoutEverywhereButton));
+if (new URLSearchParams(window.location.search).has('logout-requested')) {
+  setStatus('A service asked to sign you out. Use "Sign out" or "Sign out everywhere" below to do so.');
+}
 
 // ------------------------------------------------------------- session end
 

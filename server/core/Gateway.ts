@@ -485,6 +485,7 @@ export class Gateway {
       const sessionId = this.createSession(identity, updated, 'activation', assertion.userVerified);
       return { sessionId, identity, credential: updated };
     });
+    this.flushEndedSessions();
     this.outbox.kick();
     return result;
   }
@@ -836,6 +837,7 @@ export class Gateway {
     if (!key.expiresAt || key.expiresAt > this.now() || key.state === 'revoked' || key.state === 'expired') return false;
     try {
       this.store.transaction(() => this.applyTransition(SYSTEM_ACTOR, key.id, 'expire', 'expired', null));
+      this.flushEndedSessions();
       return true;
     } catch (err) {
       if (err instanceof LifecycleError && err.code === 'LIFECYCLE_CONFLICT') return false;

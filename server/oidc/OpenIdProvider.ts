@@ -34,6 +34,8 @@ export class OAuthError extends Error {
 export type AuthorizeOutcome = { kind: 'redirect'; location: string } | { kind: 'refuse'; status: number; error: string; description: string };
 
 interface AuthParams {
+  /** The session (hash) the browser had when the request came; a fresh sign-in must replace it. */
+  priorSession?: string | null;
   clientId: string;
   redirectUri: string;
   scope: string;
@@ -217,8 +219,9 @@ export class OpenIdProvider {
     // NSIS 6 (Substantial) 8: prompt=login and max_age let a service opt out of single sign-on.
     if (prompt === 'none') return back('login_required', 'A fresh security-key sign-in is needed.');
     const id = randomToken(24);
+    const stored: AuthParams = { ...params, priorSession: view?.session.idHash ?? null };
     this.ports.store.transaction(() =>
-      this.ports.store.oidc.insertRequest(id, clientId, JSON.stringify(params), requestedAt.toISOString(), new Date(requestedAt.getTime() + REQUEST_TTL_MS).toISOString()),
+      this.ports.store.oidc.insertRequest(id, clientId, JSON.stringify(stored), requestedAt.toISOString(), new Date(requestedAt.getTime() + REQUEST_TTL_MS).toISOString()),
     );
     this.audit('oidc.authorize', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId, { status: 'sign-in-needed', prompt, maxAge, requiredLoa });
     return { kind: 'redirect', location: `${this.issuer}/index.html?oidc=${id}` };
@@ -231,7 +234,7 @@ export class OpenIdProvider {
     const parsed: unknown = JSON.parse(pending.params);
     if (typeof parsed !== 'object' || parsed === null) throw new TypeError('stored authorization request is not an object');
     const params = parsed as AuthParams;
-    if (!view || view.session.createdAt < pending.createdAt) {
+    if (!view || view.session.createdAt < pending.createdAt || view.session.idHash === params.priorSession) {
       // The sign-in must have happened after the request (prompt=login, max_age, or no session).
       return { kind: 'redirect', location: this.redirectWith(params.redirectUri, { error: 'login_required', error_description: 'No fresh sign-in.', state: params.state, iss: this.issuer }) };
     }
@@ -303,8 +306,9 @@ export class OpenIdProvider {
       let secret: string;
       try {
         // RFC 6749 §2.3.1: both parts are form-urlencoded.
-        id = decodeURIComponent(decoded.slice(0, colon));
-        secret = decodeURIComponent(decoded.slice(colon + 1));
+        const formDecode = (v: string) => decodeURIComponent(v.replace(/\+/g, ' '));
+        id = formDecode(decoded.slice(0, colon));
+        secret = formDecode(decoded.slice(colon + 1));
       } catch {
         throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
       }
@@ -339,6 +343,8 @@ export class OpenIdProvider {
           audience: [this.issuer, `${this.issuer}/oidc/token`],
           currentDate: this.now(),
           maxTokenAge: '5m',
+          // Relying parties' clocks drift a little; the jti and a short lifetime still bound replay.
+          clockTolerance: 30,
         });
         if (!payload.jti || !payload.exp) throw new Error('jti and exp are required');
         const fresh = this.ports.store.transaction(() => this.ports.store.oidc.useAssertionJti(`${client.clientId}:${payload.jti}`, client.clientId, new Date((payload.exp ?? 0) * 1000).toISOString()));
@@ -363,7 +369,7 @@ export class OpenIdProvider {
       if (!record) throw new OAuthError('invalid_grant', 'Unknown authorization code.');
       if (record.consumedBefore) {
         // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
-        this.ports.store.transaction(() => this.ports.store.oidc.revokeAccessTokensOfSession(record.sessionHash));
+        this.ports.store.transaction(() => this.ports.store.oidc.revokeAccessTokensOfCode(plainHash(code)));
         throw new OAuthError('invalid_grant', 'The authorization code was already used.');
       }
       if (record.expiresAt <= now.toISOString()) throw new OAuthError('invalid_grant', 'The authorization code has expired.');
@@ -392,7 +398,7 @@ export class OpenIdProvider {
       const { jws } = await this.ports.keys.signJws(idClaims);
       const accessToken = randomToken(32);
       this.ports.store.transaction(() =>
-        this.ports.store.oidc.insertAccessToken(plainHash(accessToken), client?.clientId ?? '', record.sessionHash, record.scope, now.toISOString(), new Date(now.getTime() + ACCESS_TOKEN_TTL_S * 1000).toISOString()),
+        this.ports.store.oidc.insertAccessToken(plainHash(accessToken), client?.clientId ?? '', record.sessionHash, record.scope, now.toISOString(), new Date(now.getTime() + ACCESS_TOKEN_TTL_S * 1000).toISOString(), plainHash(code)),
       );
       this.audit('oidc.token', { identityId: view.identity.id, role: 'holder' }, client.clientId, {
         status: 200,
@@ -438,8 +444,15 @@ export class OpenIdProvider {
   /** RP-initiated logout: ends the browser's session, then tells every RP of it by back channel. */
   async endSession(query: Record<string, unknown>, view: SessionView | undefined, sessionId: string | undefined): Promise<AuthorizeOutcome> {
     const postLogout = str(query, 'post_logout_redirect_uri');
-    const clientId = str(query, 'client_id') ?? this.audienceOfHint(str(query, 'id_token_hint'));
+    const hint = await this.verifiedHint(str(query, 'id_token_hint'));
+    const clientId = hint?.aud ?? str(query, 'client_id');
     const client = clientId ? this.ports.store.oidc.getClient(clientId) : undefined;
+    if (view && (!hint || hint.sub !== view.identity.id)) {
+      // A logout link any page could embed must not end the session: without an ID token of this
+      // person, signed by us, the person signs out on the gateway's own page instead.
+      this.audit('oidc.logout', { identityId: view.identity.id, role: 'holder' }, clientId ?? null, { sessionEnded: false, reason: 'no-valid-id-token-hint' });
+      return { kind: 'redirect', location: `${this.issuer}/keys.html?logout-requested=1` };
+    }
     if (view && sessionId) {
       this.ports.gateway.signOut(sessionId);
       await this.backchannelLogout([view.session]);
@@ -451,15 +464,21 @@ export class OpenIdProvider {
     return { kind: 'redirect', location: `${this.issuer}/index.html?signed-out=1` };
   }
 
-  private audienceOfHint(hint: string | undefined): string | undefined {
+  /** An id_token_hint we signed (expiry ignored, as OIDC RP-Initiated Logout allows). */
+  private async verifiedHint(hint: string | undefined): Promise<{ sub: string; aud: string } | undefined> {
     if (!hint) return undefined;
     try {
-      const payload: unknown = JSON.parse(Buffer.from(hint.split('.')[1] ?? '', 'base64url').toString('utf8'));
-      if (typeof payload === 'object' && payload !== null && 'aud' in payload && typeof payload.aud === 'string') return payload.aud;
+      const { payload } = await jwtVerify(hint, createLocalJWKSet(this.ports.keys.jwks() as JSONWebKeySet), {
+        issuer: this.issuer,
+        algorithms: ['ES256'],
+        currentDate: new Date(0),
+        clockTolerance: Number.MAX_SAFE_INTEGER,
+      });
+      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
+      return payload.sub && aud ? { sub: payload.sub, aud } : undefined;
     } catch {
       return undefined;
     }
-    return undefined;
   }
 
   /**

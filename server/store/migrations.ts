@@ -312,4 +312,10 @@ CREATE TABLE oidc_assertion_jtis (
 ALTER TABLE sessions ADD COLUMN sid TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'access tokens remember their code',
+    sql: `ALTER TABLE oidc_access_tokens ADD COLUMN code_hash TEXT;
+CREATE INDEX oidc_access_tokens_code ON oidc_access_tokens(code_hash);`,
+  },
 ];

@@ -134,10 +134,22 @@ export class OidcRepository {
     };
   }
 
-  insertAccessToken(tokenHash: string, clientId: string, sessionHash: string, scope: string, createdAt: string, expiresAt: string): void {
+  insertAccessToken(tokenHash: string, clientId: string, sessionHash: string, scope: string, createdAt: string, expiresAt: string, codeHash: string): void {
     this.db
-      .prepare('INSERT INTO oidc_access_tokens (token_hash, client_id, session_hash, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(tokenHash, clientId, sessionHash, scope, createdAt, expiresAt);
+      .prepare('INSERT INTO oidc_access_tokens (token_hash, client_id, session_hash, scope, created_at, expires_at, code_hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(tokenHash, clientId, sessionHash, scope, createdAt, expiresAt, codeHash);
+  }
+
+  /** RFC 6749 §4.1.2: a code used twice loses what was issued from it. */
+  revokeAccessTokensOfCode(codeHash: string): void {
+    this.db.prepare('DELETE FROM oidc_access_tokens WHERE code_hash = ?').run(codeHash);
+  }
+
+  pruneExpired(at: string): void {
+    this.db.prepare('DELETE FROM oidc_assertion_jtis WHERE expires_at < ?').run(at);
+    this.db.prepare('DELETE FROM oidc_access_tokens WHERE expires_at < ?').run(at);
+    this.db.prepare('DELETE FROM oidc_requests WHERE expires_at < ?').run(at);
+    this.db.prepare('DELETE FROM oidc_codes WHERE expires_at < ?').run(at);
   }
 
   getAccessToken(tokenHash: string): { clientId: string; sessionHash: string; scope: string; expiresAt: string } | undefined {

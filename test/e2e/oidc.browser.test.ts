@@ -1,0 +1,469 @@
+/**
+ * Real-browser end-to-end proof of the OpenID Provider (NSIS 6): single sign-on into a relying
+ * party with a security key, and single logout with back-channel logout.
+ *
+ * A real gateway (SQLite, SoftHSM, file outbox) serves the built client; Debian's Chromium,
+ * driven by playwright-core, uses Chromium's virtual FIDO2 authenticator through the DevTools
+ * protocol. The relying party is a small web app served by this test on 127.0.0.1 (plain node
+ * http) built on openid-client: /login starts the code flow (PKCE, nonce, state kept in memory),
+ * /callback exchanges the code and opens an RP session, / greets the signed-in person, and
+ * /backchannel-logout verifies logout tokens (jose, against the gateway's JWKS) and ends the RP
+ * sessions they name.
+ *
+ * The steps are ordered subtests of one story; if a step fails, a screenshot is saved under /tmp
+ * and the later steps are skipped.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import * as client from 'openid-client';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
+import { field, type ApiClient } from '../support/apiClient.js';
+import { activeAdmin } from '../support/journeys.js';
+import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+
+const STEP_TIMEOUT = 60_000;
+/** How long to wait for one thing to appear in a page. */
+const UI_TIMEOUT = 20_000;
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const SUBSTANTIAL = 'https://data.gov.dk/concept/core/nsis/loa/Substantial';
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+const AUTHENTICATOR_OPTIONS = {
+  protocol: 'ctap2',
+  transport: 'usb',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+} as const;
+
+// -------------------------------------------------------------------------- the relying party
+
+interface RpSession {
+  sub: string;
+  loa: string;
+  sid: string;
+}
+
+interface RpPendingLogin {
+  verifier: string;
+  nonce: string;
+  state: string;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function page(res: http.ServerResponse, status: number, body: string): void {
+  res
+    .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+    .end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payroll (RP)</title></head><body><main>${body}</main></body></html>`);
+}
+
+/** A small web application that signs its users in with the gateway (OpenID Connect). */
+class RelyingParty {
+  readonly clientId = 'payroll-web';
+  /** Logout tokens that verified, in arrival order. */
+  readonly logoutTokens: JWTPayload[] = [];
+  /** What went wrong inside the RP (shown in assertion messages). */
+  readonly problems: string[] = [];
+  private readonly sessions = new Map<string, RpSession>();
+  private readonly pending = new Map<string, RpPendingLogin>();
+  private readonly server = http.createServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      this.problems.push(message);
+      if (!res.headersSent) page(res, 500, `<h1 id="rp-error">The sign-in did not work</h1><p>${escapeHtml(message)}</p>`);
+    });
+  });
+  private config: client.Configuration | undefined;
+  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  origin = '';
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  get redirectUri(): string {
+    return `${this.origin}/callback`;
+  }
+  get backchannelUri(): string {
+    return `${this.origin}/backchannel-logout`;
+  }
+
+  /** Discovery, once the gateway knows this client. */
+  async connect(issuer: string, secret: string): Promise<void> {
+    this.config = await client.discovery(new URL(issuer), this.clientId, { id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(secret), {
+      execute: [client.allowInsecureRequests],
+    });
+    this.jwks = createRemoteJWKSet(new URL(this.config.serverMetadata().jwks_uri ?? `${issuer}/.well-known/jwks.json`));
+  }
+
+  liveSessions(): RpSession[] {
+    return [...this.sessions.values()];
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const config = this.config;
+    const jwks = this.jwks;
+    if (!config || !jwks) throw new Error('the RP is not connected to its provider yet');
+    const url = new URL(req.url ?? '/', this.origin);
+
+    if (req.method === 'GET' && url.pathname === '/') {
+      const session = this.sessions.get(cookieOf(req, 'rp_session') ?? '');
+      if (session) {
+        page(res, 200, `<h1 id="greeting">Hello ${escapeHtml(session.sub)} at ${escapeHtml(session.loa)}</h1>`);
+      } else {
+        page(res, 200, `<h1 id="signed-out">Signed out</h1><p><a id="login" href="/login">Sign in with your security key</a></p>`);
+      }
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/login') {
+      const login: RpPendingLogin = { verifier: client.randomPKCECodeVerifier(), nonce: client.randomNonce(), state: client.randomState() };
+      const tx = randomBytes(16).toString('base64url');
+      this.pending.set(tx, login);
+      const target = client.buildAuthorizationUrl(config, {
+        redirect_uri: this.redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(login.verifier),
+        code_challenge_method: 'S256',
+        nonce: login.nonce,
+        state: login.state,
+      });
+      res.writeHead(303, { location: target.href, 'set-cookie': `rp_tx=${tx}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600`, 'cache-control': 'no-store' }).end();
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/callback') {
+      const tx = cookieOf(req, 'rp_tx') ?? '';
+      const login = this.pending.get(tx);
+      this.pending.delete(tx);
+      if (!login) throw new Error('no sign-in in progress in this browser');
+      const tokens = await client.authorizationCodeGrant(config, url, {
+        pkceCodeVerifier: login.verifier,
+        expectedNonce: login.nonce,
+        expectedState: login.state,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      if (!claims || typeof claims['sid'] !== 'string' || typeof claims['loa'] !== 'string') throw new Error('the ID token lacks sid or loa');
+      const id = randomBytes(24).toString('base64url');
+      this.sessions.set(id, { sub: claims.sub, loa: claims['loa'], sid: claims['sid'] });
+      res
+        .writeHead(303, {
+          location: '/',
+          'set-cookie': [`rp_session=${id}; Path=/; HttpOnly; SameSite=Lax`, 'rp_tx=; Path=/; Max-Age=0'],
+          'cache-control': 'no-store',
+        })
+        .end();
+      return;
+    }
+
+    if (req.method === 'POST' && url.pathname === '/backchannel-logout') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+      const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token') ?? '';
+      try {
+        // OpenID Connect Back-Channel Logout 1.0 §2.6: signature, iss, aud, iat, typ, events, sid, no nonce.
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: config.serverMetadata().issuer,
+          audience: this.clientId,
+          algorithms: ['ES256'],
+          typ: 'logout+jwt',
+          requiredClaims: ['iat', 'jti', 'events', 'sid'],
+        });
+        const events = payload['events'];
+        if (typeof events !== 'object' || events === null || !(BACKCHANNEL_EVENT in events)) throw new Error('no back-channel logout event');
+        if ('nonce' in payload) throw new Error('a logout token must not carry a nonce');
+        for (const [id, s] of this.sessions) if (s.sid === payload['sid']) this.sessions.delete(id);
+        this.logoutTokens.push(payload);
+        res.writeHead(200, { 'cache-control': 'no-store' }).end();
+      } catch (err) {
+        this.problems.push(`logout token refused: ${err instanceof Error ? err.message : String(err)}`);
+        res.writeHead(400, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'invalid_request' }));
+      }
+      return;
+    }
+
+    page(res, 404, '<h1>Not found</h1>');
+  }
+}
+
+// ------------------------------------------------------------------------------- browser helpers
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+}
+
+async function newPerson(browser: Browser, origin: string): Promise<Person> {
+  const context = await browser.newContext({ baseURL: origin });
+  context.setDefaultTimeout(UI_TIMEOUT);
+  const p = await context.newPage();
+  const cdp = await context.newCDPSession(p);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+  return { context, page: p, cdp };
+}
+
+const isApi = (p: string) => (r: Response) => new URL(r.url()).pathname === p;
+
+/** Opens a page and waits until its first API call (if any) has answered, so the page has settled. */
+async function open(p: Page, url: string, firstApiCall?: string): Promise<void> {
+  const settled = firstApiCall ? p.waitForResponse(isApi(firstApiCall)) : undefined;
+  await p.goto(url);
+  if (settled) await settled;
+}
+
+async function text(p: Page, selector: string): Promise<string> {
+  return ((await p.locator(selector).textContent()) ?? '').trim();
+}
+
+/** GET /api/me from inside a gateway page, with the browser's own cookies. */
+async function meStatus(p: Page): Promise<number> {
+  return p.evaluate(async () => (await fetch('/api/me', { credentials: 'same-origin' })).status);
+}
+
+async function screenshot(p: Page | undefined, name: string): Promise<void> {
+  if (!p || p.isClosed()) return;
+  const file = path.join(os.tmpdir(), `e2e-oidc-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}-${Date.now()}.png`);
+  try {
+    await p.screenshot({ path: file, fullPage: true });
+    console.error(`screenshot of the failed step: ${file}`);
+  } catch {
+    /* the page may be gone; the assertion error is what matters */
+  }
+}
+
+/** Waits (bounded) for a condition outside the page, e.g. the RP's back channel. */
+async function eventually(what: string, check: () => boolean, timeoutMs = UI_TIMEOUT): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// ---------------------------------------------------------------------------------- the story
+
+describe('OpenID Connect single sign-on and single logout in a real browser (NSIS 6)', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let admin: ApiClient;
+  const rp = new RelyingParty();
+  let person: Person | undefined;
+  let failed: string | undefined;
+  const emp = { name: 'Clara Christensen', email: 'clara.christensen@demo.example', identityId: '', keyId: '', link: '', sid: '' };
+
+  /** An ordered step: skipped when an earlier one failed; screenshots the page when it fails. */
+  const step = (name: string, fn: (t: TestContext) => Promise<void>) =>
+    it(name, { timeout: STEP_TIMEOUT }, async (t) => {
+      if (failed) {
+        t.skip(`an earlier step failed: ${failed}`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        failed = name;
+        await screenshot(person?.page, name);
+        if (rp.problems.length > 0) console.error(`relying party problems: ${rp.problems.join(' | ')}`);
+        throw err;
+      }
+    });
+
+  const thePerson = (): Person => {
+    assert.ok(person, 'the browser profile exists');
+    return person;
+  };
+
+  before(async () => {
+    const built = path.join(repoRoot, 'client', 'dist', 'index.html');
+    assert.ok(fs.existsSync(built), `${built} is missing: build the client first (npx vite build --config client/vite.config.ts)`);
+    const assets = path.join(repoRoot, 'client', 'dist', 'assets');
+    assert.ok(
+      fs.readdirSync(assets).some((f) => f.endsWith('.js') && fs.readFileSync(path.join(assets, f), 'utf8').includes('/oidc/authorize/continue')),
+      'the built sign-in page does not continue OpenID Connect requests: rebuild the client',
+    );
+    await rp.start();
+    gw = await startTestGateway({ withClient: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    admin = (await activeAdmin(gw)).client;
+  });
+
+  after(async () => {
+    await person?.context.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await gw?.close();
+    await rp.close();
+  });
+
+  step('NSIS 6: the administrator registers the relying party, with its back-channel logout endpoint', async () => {
+    const res = await admin.post('/api/admin/oidc-clients', {
+      clientId: rp.clientId,
+      name: 'Payroll (web)',
+      redirectUris: [rp.redirectUri],
+      postLogoutRedirectUris: [`${rp.origin}/`],
+      authMethod: 'client_secret_basic',
+      scopes: ['openid'],
+      minLoa: 'substantial',
+      backchannelLogoutUri: rp.backchannelUri,
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    await rp.connect(gw.origin, field<string>(res.body, 'clientSecret'));
+  });
+
+  step('NSIS 3.2.2: the employee enrols a key and activates it in the browser', async () => {
+    const created = await admin.post('/api/admin/identities', { name: emp.name, email: emp.email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    emp.identityId = field<string>(created.body, 'identity', 'id');
+    const issued = await admin.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    emp.link = field<string>(issued.body, 'link');
+
+    person = await newPerson(browser, gw.origin);
+    const { page: p } = person;
+    await open(p, emp.link, '/api/enrolment/options');
+    await p.locator('#register-button').waitFor({ state: 'visible' });
+    await p.locator('#label').fill('Clara’s key');
+    const enrolled = p.waitForResponse(isApi('/api/enrolment/verify'));
+    await p.locator('#register-button').click();
+    const enrolRes = await enrolled;
+    assert.equal(enrolRes.status(), 201, await enrolRes.text());
+    emp.keyId = field<string>(await enrolRes.json(), 'credential', 'id');
+    await p.locator('#enrol-done').waitFor({ state: 'visible' });
+
+    await open(p, '/activate.html');
+    await p.locator('#email').fill(emp.email);
+    await p.locator('#code').fill(await gw.latestCode(emp.email));
+    const activated = p.waitForResponse(isApi('/api/activation/verify'));
+    await p.locator('#activate-button').click();
+    assert.equal((await activated).status(), 200);
+    await p.locator('#activate-done').waitFor({ state: 'visible' });
+    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.state, 'active');
+
+    // Signed out again on the keys page, so the RP visit needs a key touch.
+    await open(p, '/keys.html', '/api/me');
+    await p.locator('#keys').waitFor({ state: 'visible' });
+    const signedOut = p.waitForResponse(isApi('/api/signout'));
+    await p.locator('#signout-button').click();
+    assert.equal((await signedOut).status(), 204);
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    assert.equal(await meStatus(p), 401);
+  });
+
+  step('NSIS 6 (Low) 1-3: visiting the RP sends the employee to the gateway’s sign-in page; one key touch brings them back signed in at Substantial', async () => {
+    const { page: p } = thePerson();
+    await p.goto(`${rp.origin}/`);
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    await p.locator('#login').click();
+
+    // The gateway's sign-in page, continuing the RP's request.
+    await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('oidc'));
+    await p.locator('#signin-button').waitFor({ state: 'visible' });
+    assert.match(await text(p, '#status'), /A service asks you to sign in with your security key/);
+    await p.locator('#email').fill(emp.email);
+    const verified = p.waitForResponse(isApi('/api/signin/verify'));
+    await p.locator('#signin-button').click();
+    assert.equal((await verified).status(), 200);
+
+    // Back at the RP, signed in.
+    await p.waitForURL(`${rp.origin}/`);
+    await p.locator('#greeting').waitFor({ state: 'visible' });
+    assert.equal(await text(p, '#greeting'), `Hello ${emp.identityId} at ${SUBSTANTIAL}`);
+    assert.deepEqual(rp.problems, []);
+    const sessions = rp.liveSessions();
+    assert.equal(sessions.length, 1);
+    emp.sid = sessions[0]?.sid ?? '';
+    assert.ok(emp.sid);
+    // The RP session is tied to the gateway session the key touch started.
+    const gwSessions = gw.runtime.store.liveSessionsOfIdentity(emp.identityId);
+    assert.deepEqual(
+      gwSessions.map((s) => s.sid),
+      [emp.sid],
+    );
+  });
+
+  step('NSIS 6: a second visit to the RP while the gateway session lives is single sign-on: no key touch', async () => {
+    const { page: p } = thePerson();
+    const touches: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/api/signin/verify') touches.push(r.url());
+    };
+    p.on('request', onRequest);
+    try {
+      await p.goto(`${rp.origin}/login`);
+      await p.waitForURL(`${rp.origin}/`);
+      await p.locator('#greeting').waitFor({ state: 'visible' });
+    } finally {
+      p.off('request', onRequest);
+    }
+    assert.deepEqual(touches, [], 'no sign-in ceremony for single sign-on');
+    const sessions = rp.liveSessions();
+    assert.equal(sessions.length, 2);
+    assert.deepEqual(
+      sessions.map((s) => s.sid),
+      [emp.sid, emp.sid],
+    );
+  });
+
+  step('NSIS 6 (Low) 5-6: signing out everywhere at the gateway ends the RP session through the back channel', async () => {
+    const { page: p } = thePerson();
+    await open(p, `${gw.origin}/keys.html`, '/api/me');
+    await p.locator('#keys').waitFor({ state: 'visible' });
+    const status = await p.evaluate(async () => {
+      const res = await fetch('/api/signout', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ everywhere: true }),
+      });
+      return res.status;
+    });
+    assert.equal(status, 204);
+    assert.equal(await meStatus(p), 401);
+
+    await eventually('the RP’s back channel to receive the logout token', () => rp.logoutTokens.length > 0);
+    assert.deepEqual(rp.problems, []);
+    const token = rp.logoutTokens[0];
+    assert.ok(token);
+    assert.equal(token.sub, emp.identityId);
+    assert.equal(token['sid'], emp.sid);
+    assert.equal(rp.logoutTokens.length, 1, 'one logout token per RP and gateway session');
+    assert.equal(rp.liveSessions().length, 0, 'the RP ended every session of the sid the logout token named');
+
+    await p.goto(`${rp.origin}/`);
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    assert.equal(await p.locator('#greeting').count(), 0);
+  });
+});
