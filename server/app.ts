@@ -148,6 +148,7 @@ export function buildApp(ports: AppPorts): express.Express {
     }
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.type('application/jwk-set+json').send(JSON.stringify(ports.keys.jwks()));
+    ports.oidc?.auditMetadataRequest('/.well-known/jwks.json');
   });
 
   if (ports.clientDir && fs.existsSync(ports.clientDir)) {

@@ -72,12 +72,6 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   let oidc: OpenIdProvider | undefined;
   if (hsm) {
     keys = new KeyManager({ store, hsm, clock, config, log: opts.log });
-    if (opts.initialKey ?? true) {
-      await keys.ensureInitialKey();
-      // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
-      // that is extractable or not sensitive stops the gateway here rather than sign anything.
-      await keys.activeSigner();
-    }
     const km = keys;
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });
@@ -88,7 +82,20 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     gateway.onSessionsEnded = (sessions) => {
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
-    if (config.oidcClientsFile) loadClientsFile(op, config.oidcClientsFile);
+    try {
+      if (config.oidcClientsFile) loadClientsFile(op, config.oidcClientsFile);
+      if (opts.initialKey ?? true) {
+        await keys.ensureInitialKey();
+        // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
+        // that is extractable or not sensitive stops the gateway here rather than sign anything.
+        await keys.activeSigner();
+      }
+    } catch (err) {
+      // Nothing half-started: release the HSM sessions and the database before failing.
+      await hsm.close();
+      store.close();
+      throw err;
+    }
   }
   const app = buildApp({
     gateway,

@@ -77,6 +77,11 @@ export class OpenIdProvider {
     );
   }
 
+  /** NSIS 6 (Low) 7: even requests for public metadata are in the integrity-protected log. */
+  auditMetadataRequest(path: string): void {
+    this.audit('oidc.metadata', { identityId: null, role: 'system' }, null, { path, status: 200 });
+  }
+
   discovery(): object {
     const o = this.issuer;
     return {

@@ -39,6 +39,7 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
   router.get('/.well-known/openid-configuration', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(provider.discovery());
+    provider.auditMetadataRequest('/.well-known/openid-configuration');
   });
   router.get('/oidc/authorize', (req, res) => {
     answer(res, provider.authorize(req.query, view(req).view));

@@ -49,13 +49,20 @@ export async function startTestGateway(
     repoRoot,
   );
   if (!process.env['SOFTHSM2_CONF']) process.env['SOFTHSM2_CONF'] = path.join(repoRoot, 'var', 'softhsm2.conf');
-  const runtime = await createRuntime(config, {
-    log: createLogger(config.logLevel),
-    withHsm: opts.withHsm ?? true,
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.sink ? { sink: opts.sink } : {}),
-    ...(opts.withClient ? { clientDir: path.join(repoRoot, 'client', 'dist') } : {}),
-  });
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config, {
+      log: createLogger(config.logLevel),
+      withHsm: opts.withHsm ?? true,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.sink ? { sink: opts.sink } : {}),
+      ...(opts.withClient ? { clientDir: path.join(repoRoot, 'client', 'dist') } : {}),
+    });
+  } catch (err) {
+    server.close();
+    fs.rmSync(varDir, { recursive: true, force: true });
+    throw err;
+  }
   server.on('request', runtime.app);
   const seed = seedDemo(runtime);
 
