@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
+import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -65,6 +66,8 @@ export interface Config {
   helpdeskActionsPerHour: number;
   bulkApprovalThreshold: number;
   oidcClientsFile: string | undefined;
+  attestation: AttestationPolicy & { conveyance: 'direct' | 'enterprise' };
+  mds: { blobFile: string | undefined; rootFile: string | undefined; url: string | undefined };
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +117,14 @@ function audiences(env: Env): string[] {
     if (!/^(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+|https:\/\/\S+)$/.test(a)) {
       throw new ConfigError('GATEWAY_TOKEN_AUDIENCES', `"${a}" is neither a URN nor an https URL`);
     }
+  }
+  return list;
+}
+
+function aaguids(env: Env, key: string): string[] {
+  const list = (env[key] ?? '').split(',').map((a) => a.trim().toLowerCase()).filter((a) => a.length > 0);
+  for (const a of list) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(a)) throw new ConfigError(key, `"${a}" is not an AAGUID`);
   }
   return list;
 }
@@ -213,7 +224,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     helpdeskActionsPerHour: int(env, 'GATEWAY_HELPDESK_ACTIONS_PER_HOUR', 20, 1, 10_000),
     bulkApprovalThreshold: int(env, 'GATEWAY_BULK_APPROVAL_THRESHOLD', 5, 1, 1000),
     oidcClientsFile: optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ?? '') : undefined,
+    attestation: {
+      conveyance: oneOf(env, 'GATEWAY_ATTESTATION_CONVEYANCE', 'direct', ['direct', 'enterprise'] as const),
+      highCertification: oneOf(env, 'GATEWAY_AAL_HIGH_CERTIFICATION', 'FIDO_CERTIFIED_L2', CERTIFICATION_ORDER),
+      requireDeviceBound: bool(env, 'GATEWAY_REQUIRE_DEVICE_BOUND', true),
+      allowAaguids: optional(env, 'GATEWAY_AAGUID_ALLOW') ? aaguids(env, 'GATEWAY_AAGUID_ALLOW') : null,
+      blockAaguids: aaguids(env, 'GATEWAY_AAGUID_BLOCK'),
+    },
+    mds: {
+      blobFile: optional(env, 'GATEWAY_MDS_BLOB_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_MDS_BLOB_FILE') ?? '') : undefined,
+      rootFile: optional(env, 'GATEWAY_MDS_ROOT_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_MDS_ROOT_FILE') ?? '') : undefined,
+      url: optional(env, 'GATEWAY_MDS_URL'),
+    },
   };
+  if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {
+    throw new ConfigError('GATEWAY_MDS_ROOT_FILE', 'name the FIDO MDS root certificate (DER) to verify the metadata BLOB against');
+  }
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');
   }

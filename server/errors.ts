@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'STEP_UP_REQUIRED'
   | 'SEGREGATION_OF_DUTIES'
   | 'RATE_LIMITED'
-  | 'IMPORT_INVALID';
+  | 'IMPORT_INVALID'
+  | 'AUTHENTICATOR_REFUSED';
 
 export interface FieldProblem {
   path: string;

@@ -6,6 +6,7 @@ import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../hsm/index.j
 import { buildApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
 import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   withHsm?: boolean;
   clientDir?: string;
   sink?: OutboxSink;
+  /** FIDO metadata for the attestation policy (none: no key reaches High). */
+  metadata?: MetadataLookup;
   /** Generate and activate a first signing key when there is none (default true; tools pass false). */
   initialKey?: boolean;
 }
@@ -65,7 +68,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       },
     );
   }
-  const gateway = new Gateway({ store, clock, outbox, secretKey, config, log: opts.log });
+  const assurance = new AssuranceService(config.attestation, opts.metadata, clock);
+  const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
   let checkpointer: AuditCheckpointer | undefined;

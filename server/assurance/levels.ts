@@ -23,11 +23,12 @@ export function loaUri(level: AssuranceLevel): string {
  * The authenticator assurance one sign-in reached, from the evidence of that sign-in:
  * NSIS 3.2.1 (Substantial) 1-2: two factors (possession + PIN/biometric, i.e. user verification)
  * on a device-bound key (not backup-eligible). Possession alone is Low. High needs attestation
- * evidence and certification, evaluated by the attestation policy (not yet: capped at Substantial).
+ * evidence and certification: the level the attestation policy granted the key (assurance/policy.ts).
  */
-export function authenticatorLevel(evidence: { userVerified: boolean; backupEligible: boolean }): AssuranceLevel {
-  if (evidence.userVerified && !evidence.backupEligible) return 'substantial';
-  return 'low';
+export function authenticatorLevel(evidence: { userVerified: boolean; backupEligible: boolean; keyLevel?: AssuranceLevel | null }): AssuranceLevel {
+  if (!evidence.userVerified || evidence.backupEligible) return 'low';
+  // The key's own ceiling, decided from its attestation evidence by the policy at registration.
+  return evidence.keyLevel ?? 'substantial';
 }
 
 /** RFC 8176 authentication method references for a security-key sign-in. */

@@ -17,6 +17,8 @@ export interface RegistrationOptionsInput {
   userName: string;
   userDisplayName: string;
   excludeCredentialIds: string[];
+  /** "enterprise" lets managed keys reveal their individual attestation (where the RP ID is allowed). */
+  attestation: 'direct' | 'enterprise';
 }
 
 export async function buildRegistrationOptions(input: RegistrationOptionsInput): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -28,7 +30,7 @@ export async function buildRegistrationOptions(input: RegistrationOptionsInput):
     userDisplayName: input.userDisplayName,
     timeout: 120_000,
     // Evidence for the key's assurance (NSIS 3.2.1); verified against FIDO metadata in a later step.
-    attestationType: 'direct',
+    attestationType: input.attestation,
     excludeCredentials: input.excludeCredentialIds.map((id) => ({ id })),
     authenticatorSelection: {
       // NSIS 3.2.1 (Substantial) 2: two factors, possession plus PIN or biometric.

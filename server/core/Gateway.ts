@@ -14,6 +14,7 @@ import {
   verifyAssertion,
   verifyRegistration,
 } from '../ceremonies/index.js';
+import type { AssuranceService } from '../assurance/AssuranceService.js';
 import { amrFor, authenticatorLevel } from '../assurance/levels.js';
 import { addMinutes, addSeconds, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -59,6 +60,8 @@ export const MAX_CODE_ATTEMPTS = 5;
 const LABEL_MAX = 64;
 
 export interface GatewayPorts {
+  /** Decides each new key's authenticator assurance (attestation policy, FIDO metadata). */
+  assurance: AssuranceService;
   store: Store;
   clock: Clock;
   outbox: OutboxDispatcher;
@@ -101,7 +104,10 @@ export class Gateway {
     if (ended.length > 0) this.onSessionsEnded?.(ended);
   }
 
+  private readonly assurance: AssuranceService;
+
   constructor(ports: GatewayPorts) {
+    this.assurance = ports.assurance;
     this.store = ports.store;
     this.clock = ports.clock;
     this.outbox = ports.outbox;
@@ -264,6 +270,7 @@ export class Gateway {
       userName: identity.email,
       userDisplayName: identity.name,
       excludeCredentialIds: existing.map((c) => c.credentialId),
+      attestation: this.config.attestation.conveyance,
     });
     this.storeChallenge(options.challenge, 'registration', flowId, identity.id, enrolmentId);
     return { options, holder: { name: identity.name, email: identity.email }, expiresAt };
@@ -291,6 +298,12 @@ export class Gateway {
     } catch (err) {
       this.refuse('enrolment.refused', identity.id, { reason: 'registration-not-verified', detail: detailOf(err) });
       throw err;
+    }
+    // NSIS 3.2.1: the level this key can reach, decided from its evidence before it is issued.
+    const assessment = this.assurance.assess(key);
+    if (assessment.decision.refused) {
+      this.refuse('enrolment.refused', identity.id, { reason: 'authenticator-refused', aaguid: key.aaguid, why: assessment.decision.reasons.join('; ') });
+      throw new GatewayError('AUTHENTICATOR_REFUSED', 400, `This security key is not accepted by the organisation: ${assessment.decision.reasons.join('; ')}.`);
     }
     const code = randomActivationCode();
     const at = this.clock.now();
@@ -324,14 +337,23 @@ export class Gateway {
         createdAt: at.toISOString(),
         expiresAt: null,
         enrolmentId,
+        aal: assessment.decision.level,
+        attestationVerified: assessment.evidence.attestationVerified,
+        model: assessment.model,
+        certification: assessment.evidence.certification,
+        aalReasons: assessment.decision.reasons,
       });
       const seq = this.audit('credential.issued', { identityId: identity.id, role: 'holder' }, id, {
         identityId: identity.id,
         enrolmentId,
         aaguid: key.aaguid,
         attestationFormat: key.attestationFormat,
+        attestationVerified: assessment.evidence.attestationVerified,
         backupEligible: key.backupEligible,
-        clause: 'NSIS 3.2.2',
+        aal: assessment.decision.level,
+        model: assessment.model,
+        certification: assessment.evidence.certification,
+        clause: 'NSIS 3.2.1, 3.2.2',
       });
       this.store.insertCredentialEvent({
         credentialId: id,
@@ -580,7 +602,7 @@ export class Gateway {
   private createSession(identity: Identity, key: Credential, via: string, userVerified: boolean): string {
     const sessionId = randomToken(32);
     const at = this.clock.now();
-    const aal = authenticatorLevel({ userVerified, backupEligible: key.backupEligible });
+    const aal = authenticatorLevel({ userVerified, backupEligible: key.backupEligible, keyLevel: key.aal });
     const amr = amrFor({ userVerified });
     this.store.insertSession({
       idHash: plainHash(sessionId),

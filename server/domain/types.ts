@@ -78,6 +78,13 @@ export interface Credential {
   lastUsedAt: string | null;
   expiresAt: string | null;
   enrolmentId: string | null;
+  /** Authenticator assurance the policy granted at registration (null: registered before the policy). */
+  aal: AssuranceLevel | null;
+  attestationVerified: boolean;
+  /** Vendor and model from the FIDO metadata, when known. */
+  model: string | null;
+  certification: string | null;
+  aalReasons: string[];
 }
 
 /** Who did something, as recorded with every transition and audit event. */

@@ -38,6 +38,13 @@ export type NewCredential = Omit<Credential, 'lastUsedAt' | 'activatedAt' | 'upd
   stateReason: ReasonCode | null;
 };
 
+export interface AssuranceUpdate {
+  aal: AssuranceLevel;
+  model: string | null;
+  certification: string | null;
+  reasons: string[];
+}
+
 export interface Enrolment {
   id: string;
   identityId: string;
@@ -365,8 +372,8 @@ export class Store {
       .prepare(
         `INSERT INTO credentials (id, identity_id, credential_id, public_key, aaguid, sign_count, transports, backup_eligible,
            backup_state, attestation_format, attestation_object, uv_at_registration, label, state, state_reason,
-           created_at, updated_at, expires_at, enrolment_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           created_at, updated_at, expires_at, enrolment_id, aal, attestation_verified, model, certification, aal_reasons)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         c.id,
@@ -388,7 +395,45 @@ export class Store {
         c.createdAt,
         c.expiresAt,
         c.enrolmentId,
+        c.aal,
+        c.attestationVerified ? 1 : 0,
+        c.model,
+        c.certification,
+        JSON.stringify(c.aalReasons),
       );
+  }
+
+  /** Keys of a model (by AAGUID) that are not yet terminal. */
+  listLiveCredentialsByAaguid(aaguid: string): Credential[] {
+    return this.db
+      .prepare("SELECT * FROM credentials WHERE aaguid = ? AND state IN ('issued', 'active', 'suspended') ORDER BY created_at")
+      .all(aaguid.toLowerCase())
+      .map((r) => rows.credential(r));
+  }
+
+  /** Re-rates a key's assurance (e.g. a certification downgrade in newer metadata). */
+  setAssurance(id: string, a: AssuranceUpdate, at: string): void {
+    this.db
+      .prepare('UPDATE credentials SET aal = ?, model = ?, certification = ?, aal_reasons = ?, updated_at = ? WHERE id = ?')
+      .run(a.aal, a.model, a.certification, JSON.stringify(a.reasons), at, id);
+  }
+
+  /** The fleet report: keys by model, certification, level and state. */
+  fleetReport(): { aaguid: string; model: string | null; certification: string | null; aal: string | null; state: string; count: number }[] {
+    return this.db
+      .prepare(
+        `SELECT aaguid, model, certification, aal, state, count(*) AS count FROM credentials
+         GROUP BY aaguid, model, certification, aal, state ORDER BY count DESC, aaguid`,
+      )
+      .all()
+      .map((r) => ({
+        aaguid: rows.str(r, 'aaguid'),
+        model: rows.strOrNull(r, 'model'),
+        certification: rows.strOrNull(r, 'certification'),
+        aal: rows.strOrNull(r, 'aal'),
+        state: rows.str(r, 'state'),
+        count: rows.num(r, 'count'),
+      }));
   }
 
   getCredential(id: string): Credential | undefined {

@@ -318,4 +318,14 @@ ALTER TABLE sessions ADD COLUMN sid TEXT;
     sql: `ALTER TABLE oidc_access_tokens ADD COLUMN code_hash TEXT;
 CREATE INDEX oidc_access_tokens_code ON oidc_access_tokens(code_hash);`,
   },
+  {
+    version: 6,
+    name: 'authenticator assurance evidence',
+    sql: `ALTER TABLE credentials ADD COLUMN aal TEXT CHECK (aal IN ('low', 'substantial', 'high'));
+ALTER TABLE credentials ADD COLUMN attestation_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credentials ADD COLUMN model TEXT;
+ALTER TABLE credentials ADD COLUMN certification TEXT;
+ALTER TABLE credentials ADD COLUMN aal_reasons TEXT;
+CREATE INDEX credentials_aaguid ON credentials(aaguid);`,
+  },
 ];

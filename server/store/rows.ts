@@ -121,6 +121,11 @@ export function credential(r: unknown): Credential {
     lastUsedAt: strOrNull(r, 'last_used_at'),
     expiresAt: strOrNull(r, 'expires_at'),
     enrolmentId: strOrNull(r, 'enrolment_id'),
+    aal: field(r, 'aal') === null ? null : oneOf(r, 'aal', IDENTITY_ASSURANCE_LEVELS),
+    attestationVerified: num(r, 'attestation_verified') === 1,
+    model: strOrNull(r, 'model'),
+    certification: strOrNull(r, 'certification'),
+    aalReasons: strOrNull(r, 'aal_reasons') === null ? [] : stringArray(str(r, 'aal_reasons')),
   };
 }
 

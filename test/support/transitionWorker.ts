@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
+import { AssuranceService } from '../../server/assurance/AssuranceService.js';
 import { Gateway } from '../../server/core/Gateway.js';
 import { GatewayError } from '../../server/errors.js';
 import { createLogger } from '../../server/logger.js';
@@ -28,7 +29,8 @@ const config = loadConfig(job.env, job.cwd);
 const log = createLogger('silent');
 const store = Store.open(config.dbFile);
 const outbox = new OutboxDispatcher(store, new FileSink(config.outboxDir, 'test@localhost'), systemClock, log);
-const gateway = new Gateway({ store, clock: systemClock, outbox, secretKey: loadOrCreateSecretKey(config.secretFile), config, log });
+const assurance = new AssuranceService(config.attestation, undefined, systemClock);
+const gateway = new Gateway({ assurance, store, clock: systemClock, outbox, secretKey: loadOrCreateSecretKey(config.secretFile), config, log });
 
 let state = job.seed;
 const rnd = (n: number) => {
