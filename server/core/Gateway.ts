@@ -53,7 +53,7 @@ import {
   randomToken,
 } from '../security/oneTimeSecrets.js';
 import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
-import { activationCodeMail, bindingEndedMail, cloneAlertMail, transitionMail, type Mail } from './notifications.js';
+import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, transitionMail, type Mail } from './notifications.js';
 
 /** NSIS 3.2.2: codes lock after this many wrong attempts. */
 export const MAX_CODE_ATTEMPTS = 5;
@@ -844,6 +844,37 @@ export class Gateway {
     this.flushEndedSessions();
     this.outbox.kick();
     return result;
+  }
+
+  /**
+   * NSIS 3.2.3 (Low) 4: the FIDO metadata reports a model compromised. Every live key of that
+   * model is taken out of use on the issuer's own initiative (active keys suspended, keys not yet
+   * activated revoked), owners are notified, and the helpdesk is alerted.
+   */
+  takeModelOutOfUse(aaguid: string, status: string): { suspended: string[]; revoked: string[] } {
+    const suspended: string[] = [];
+    const revoked: string[] = [];
+    this.store.transaction(() => {
+      for (const key of this.store.listLiveCredentialsByAaguid(aaguid)) {
+        const note = `FIDO metadata status ${status} for model ${aaguid}`;
+        if (key.state === 'active') {
+          this.applyTransition(SYSTEM_ACTOR, key.id, 'suspend', 'suspected-compromise', note);
+          suspended.push(key.id);
+        } else if (key.state === 'issued') {
+          this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-compromise', note);
+          revoked.push(key.id);
+        }
+      }
+      this.audit('metadata.model-compromised', SYSTEM_ACTOR, aaguid, { status, suspended, revoked, clause: 'NSIS 3.2.3 (Low) 4' });
+      if (suspended.length + revoked.length > 0) {
+        for (const helpdesk of this.store.listActiveIdentitiesWithRole('helpdesk')) {
+          this.queueMail(compromiseAlertMail(helpdesk, aaguid, status, suspended.length, revoked.length));
+        }
+      }
+    });
+    this.flushEndedSessions();
+    this.outbox.kick();
+    return { suspended, revoked };
   }
 
   /** Expires keys whose expiry date has passed (run at start and periodically). */

@@ -130,3 +130,16 @@ export function bindingEndedMail(holder: Identity, org: string, at: string, revo
     ].join('\n'),
   };
 }
+
+export function compromiseAlertMail(to: Identity, aaguid: string, status: string, suspended: number, revoked: number): Mail {
+  return {
+    to: to.email,
+    kind: 'compromise-alert',
+    subject: `Security keys taken out of use: model ${aaguid} reported ${status}`,
+    text: [
+      `The FIDO Metadata Service now reports the authenticator model ${aaguid} as ${status}.`,
+      `The gateway suspended ${suspended} active key(s) and revoked ${revoked} key(s) not yet activated, with reason suspected-compromise.`,
+      'Their holders were notified. They need replacement keys of another model. The security page lists the affected fleet.',
+    ].join('\n'),
+  };
+}

@@ -10,10 +10,10 @@ export interface Entry {
   readonly aaguid: string;
   /** The metadata statement's description ("Vendor Model"), trimmed; '' if the entry has no statement. */
   readonly description: string;
-  /** Base64 (standard alphabet) DER attestation roots of the model; whitespace removed. */
-  readonly attestationRootCertificates: readonly string[];
-  /** Ordered oldest first (see status.ts). */
-  readonly statusReports: readonly StatusReport[];
+  /** Base64 (standard alphabet) DER attestation roots of the model; whitespace removed. Frozen. */
+  readonly attestationRootCertificates: string[];
+  /** Ordered oldest first (see status.ts). Frozen. */
+  readonly statusReports: StatusReport[];
   readonly latestStatus: AuthenticatorStatus | null;
   /** The highest FIDO certification level reported; null when none, or when compromised. */
   readonly certificationStatus: CertificationLevel | null;
@@ -33,17 +33,23 @@ export function normalizeAaguid(input: string): string | null {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+function frozen<T>(items: T[]): T[] {
+  Object.freeze(items);
+  return items;
+}
+
 /** The Entry for a payload entry with an AAGUID (validated by the schema). */
 export function toEntry(raw: RawEntry & { aaguid: string }): Entry {
   const aaguid = normalizeAaguid(raw.aaguid);
   if (aaguid === null) throw new TypeError(`not an AAGUID: ${raw.aaguid}`);
   const ms = raw.metadataStatement;
   const s = summarizeStatus(raw.statusReports);
+  // Arrays are typed mutable (for structural use by callers) but frozen: entries are shared.
   return Object.freeze({
     aaguid,
     description: ms?.description.trim() ?? '',
-    attestationRootCertificates: Object.freeze([...(ms?.attestationRootCertificates ?? [])]),
-    statusReports: Object.freeze(s.reports.map((r) => Object.freeze(r))),
+    attestationRootCertificates: frozen([...(ms?.attestationRootCertificates ?? [])]),
+    statusReports: frozen(s.reports.map((r) => Object.freeze(r))),
     latestStatus: s.latestStatus,
     certificationStatus: s.certificationStatus,
     compromised: s.compromised,
