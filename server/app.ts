@@ -13,6 +13,8 @@ import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, S
 import type { KeyManager } from './keys/KeyManager.js';
 import type { StaffConsole } from './core/StaffConsole.js';
 import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
+import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
+import type { AssuranceService } from './assurance/AssuranceService.js';
 import { oidcRouter } from './oidc/router.js';
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
@@ -32,6 +34,8 @@ export interface AppPorts {
   checkpointer: AuditCheckpointer | undefined;
   staff: StaffConsole;
   oidc: OpenIdProvider | undefined;
+  metadata: MetadataMonitor | undefined;
+  assurance: AssuranceService;
   clock: Clock;
   outboxDescription: string;
   schemaVersion: () => number;
@@ -102,6 +106,8 @@ export function buildApp(ports: AppPorts): express.Express {
     db: ports.db,
     staff: ports.staff,
     oidc: ports.oidc,
+    metadata: ports.metadata,
+    assurance: ports.assurance,
     log,
     outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,

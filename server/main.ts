@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const runtime = await createRuntime(config, { log, clientDir: path.resolve('client', 'dist') });
   runtime.outbox.start();
   runtime.checkpointer?.start();
+  runtime.metadata?.start(runtime.gateway, runtime.assurance);
   runtime.gateway.expireDueKeys();
   const keyTicker = setInterval(() => {
     runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));

@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
+import { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
 import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
@@ -31,6 +32,8 @@ export interface Runtime {
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
   oidc: OpenIdProvider | undefined;
+  metadata: MetadataMonitor | undefined;
+  assurance: AssuranceService;
   app: express.Express;
   close(): Promise<void>;
 }
@@ -68,8 +71,11 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       },
     );
   }
-  const assurance = new AssuranceService(config.attestation, opts.metadata, clock);
+  const monitor = MetadataMonitor.fromConfig({ config, clock, log: opts.log, store });
+  await monitor?.reload();
+  const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
   const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
+  monitor?.apply(gateway, assurance);
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
   let checkpointer: AuditCheckpointer | undefined;
@@ -110,6 +116,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     tokens,
     checkpointer,
     oidc,
+    metadata: monitor,
+    assurance,
     outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
@@ -127,8 +135,11 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     tokens,
     checkpointer,
     oidc,
+    metadata: monitor,
+    assurance,
     app,
     async close() {
+      monitor?.close();
       await checkpointer?.close();
       await outbox.close();
       await hsm?.close();

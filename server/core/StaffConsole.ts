@@ -89,6 +89,10 @@ export class StaffConsole {
     return this.ports.store.listAuditForIdentity(identityId).map((e) => ({ ...e, actorName: this.nameOf(e.actorId) }));
   }
 
+  fleetReport() {
+    return this.ports.store.fleetReport();
+  }
+
   // --- replacement (NSIS 3.2.4, 5.1) ---------------------------------------------------------
 
   /**

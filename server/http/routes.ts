@@ -13,6 +13,8 @@ import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '..
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
 import type { OpenIdProvider } from '../oidc/OpenIdProvider.js';
+import type { MetadataMonitor } from '../assurance/MetadataMonitor.js';
+import type { AssuranceService } from '../assurance/AssuranceService.js';
 import { clientSchema } from '../oidc/clientsFile.js';
 import type { Logger } from '../logger.js';
 import type { TokenIssuer } from '../tokens/TokenIssuer.js';
@@ -36,6 +38,8 @@ export interface RouteDeps {
   db: Database.Database;
   staff: StaffConsole;
   oidc: OpenIdProvider | undefined;
+  metadata: MetadataMonitor | undefined;
+  assurance: AssuranceService;
   log?: Logger;
   outboxDescription: string;
   schemaVersion: () => number;
@@ -406,6 +410,39 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: 'Rejected', 403: 'Role missing', 404: 'Unknown request', 409: 'Already decided' },
       handler: ({ req, res }) => {
         res.json({ request: keyManager().reject(officer(res), param(req, 'id')) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/security/fleet',
+      summary: 'Keys by model, certification, level and state; the FIDO metadata in force',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      clause: 'NSIS 3.2.1',
+      responses: { 200: 'The report', 403: 'Role missing' },
+      handler: ({ res }) => {
+        const current = deps.metadata?.metadata.current();
+        res.json({
+          metadata: current ? { number: current.number, nextUpdate: current.nextUpdate.toISOString(), stale: current.stale } : null,
+          fleet: deps.staff.fleetReport(),
+        });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/security/metadata/reload',
+      summary: 'Load the FIDO metadata BLOB again from its file or URL and act on compromise and certification changes',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      body: schemas.empty,
+      clause: 'NSIS 3.2.3 (Low) 4',
+      responses: { 200: 'What was loaded and done', 403: 'Role missing', 503: 'No metadata configured' },
+      handler: async ({ res }) => {
+        const monitor = deps.metadata;
+        if (!monitor) throw new ServiceUnavailableError('No FIDO metadata is configured (GATEWAY_MDS_ROOT_FILE).', 3600);
+        const results = await monitor.reload();
+        const applied = monitor.apply(gateway, deps.assurance);
+        res.json({ results, ...applied });
       },
     }),
     route({

@@ -298,6 +298,12 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
 
     const stored = gw.runtime.store.getCredential(anna.keyId);
     assert.equal(stored?.state, 'issued');
+    // Issue 6 / NSIS 3.2.1: Chromium's virtual authenticator (packed attestation, a self-signed test
+    // batch certificate, AAGUID 01020304-…) is not trusted as High; with user verification it is Substantial.
+    assert.equal(stored?.aaguid, '01020304-0506-0708-0102-030405060708');
+    assert.equal(stored?.attestationFormat, 'packed');
+    assert.equal(stored?.attestationVerified, false);
+    assert.equal(stored?.aal, 'substantial');
     assert.equal(stored?.identityId, anna.identityId);
     assert.equal((await keyAsHelpdesk(admin, anna.identityId, anna.keyId)).state, 'issued');
     // The activation code went out through the second channel at once.

@@ -56,7 +56,14 @@ export async function activeAdmin(gw: TestGateway) {
 }
 
 /** An employee created by the admin, enrolled and activated, signed in on its own client. */
-export async function activeEmployee(gw: TestGateway, admin: ApiClient, email: string, name = 'Employee', ial: 'low' | 'substantial' | 'high' = 'substantial') {
+export async function activeEmployee(
+  gw: TestGateway,
+  admin: ApiClient,
+  email: string,
+  name = 'Employee',
+  ial: 'low' | 'substantial' | 'high' = 'substantial',
+  auth: SoftAuthenticator = new SoftAuthenticator(),
+) {
   const created = await admin.post('/api/admin/identities', {
     name,
     email,
@@ -68,7 +75,6 @@ export async function activeEmployee(gw: TestGateway, admin: ApiClient, email: s
   const issued = await admin.post(`/api/admin/identities/${identityId}/enrolments`, {});
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   const client = new ApiClient(gw.origin);
-  const auth = new SoftAuthenticator();
   const keyId = await enrol(gw, client, auth, field<string>(issued.body, 'link'));
   const act = await activate(gw, client, auth, email);
   assert.equal(act.status, 200, JSON.stringify(act.body));

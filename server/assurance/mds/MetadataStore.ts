@@ -129,6 +129,11 @@ export class MetadataStore {
     return d === undefined || d === '' ? null : d;
   }
 
+  /** Every model the current BLOB describes by AAGUID. */
+  entries(): Entry[] {
+    return this.blob ? [...this.blob.entries.values()] : [];
+  }
+
   current(): MdsCurrent | undefined {
     const b = this.blob;
     if (b === undefined) return undefined;

@@ -1,0 +1,113 @@
+/**
+ * Authenticator assurance afterwards (NSIS 3.2.1, 3.2.3 (Low) 4): the FIDO metadata in force, a
+ * newer BLOB reporting a model compromised, and what the gateway does about it. BLOBs are built
+ * in the test and signed by a test root configured as GATEWAY_MDS_ROOT_FILE.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { field } from '../support/apiClient.js';
+import { activeAdmin, activeEmployee } from '../support/journeys.js';
+import { signBlob, tamperSignature, createTestPki, type TestPki } from '../support/mdsFixtures.js';
+import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+
+const MODEL_A = '4b1e3a0c-1111-4c2b-9d6e-aaaaaaaaaaaa';
+const MODEL_B = '4b1e3a0c-2222-4c2b-9d6e-bbbbbbbbbbbb';
+
+function entry(aaguid: string, description: string, statusReports: { status: string; effectiveDate: string }[], roots: string[] = []) {
+  return {
+    aaguid,
+    metadataStatement: { description, aaguid, authenticatorVersion: 1, protocolFamily: 'fido2', attestationRootCertificates: roots },
+    statusReports,
+    timeOfLastStatusChange: statusReports[statusReports.length - 1]?.effectiveDate,
+  };
+}
+
+describe('FIDO metadata and model compromise', () => {
+  let gw: TestGateway;
+  let pki: TestPki;
+  let blobFile: string;
+  let admin: Awaited<ReturnType<typeof activeAdmin>>;
+  const certified = [{ status: 'FIDO_CERTIFIED_L2', effectiveDate: '2023-01-01' }];
+
+  before(async () => {
+    pki = await createTestPki();
+    const dir = fs.mkdtempSync(path.join(process.env['TMPDIR'] ?? '/tmp', 'gw-mds-'));
+    blobFile = path.join(dir, 'blob.jwt');
+    fs.writeFileSync(path.join(dir, 'root.der'), pki.rootDer);
+    fs.writeFileSync(blobFile, await signBlob(pki, { no: 1, nextUpdate: '2040-01-01', entries: [entry(MODEL_A, 'Acme Key A', certified), entry(MODEL_B, 'Acme Key B', certified)] }));
+    gw = await startTestGateway({ env: { GATEWAY_MDS_ROOT_FILE: path.join(dir, 'root.der'), GATEWAY_MDS_BLOB_FILE: blobFile } });
+    admin = await activeAdmin(gw);
+  });
+  after(async () => {
+    await gw.close();
+  });
+
+  it('the BLOB from the configured file is verified and in force at start', async () => {
+    const res = await admin.client.get('/api/security/fleet');
+    assert.equal(res.status, 200);
+    assert.equal(field(res.body, 'metadata', 'number'), 1);
+    assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.loaded'));
+  });
+
+  it('NSIS 3.2.1: a claimed certification without a verified attestation chain does not reach High', async () => {
+    const emp = await activeEmployee(gw, admin.client, 'selfattest@demo.example', 'Self Attested', 'high');
+    // activeEmployee used a "none" attestation; a packed self-attestation claiming model A:
+    const key = gw.runtime.store.getCredential(emp.keyId);
+    assert.equal(key?.aal, 'substantial');
+    assert.equal(key?.attestationVerified, false);
+    const auth = new SoftAuthenticator({ aaguid: MODEL_A, attestation: 'packed-self' });
+    const link = field<string>((await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {})).body, 'link');
+    const { enrol } = await import('../support/journeys.js');
+    const id = await enrol(gw, new (await import('../support/apiClient.js')).ApiClient(gw.origin), auth, link, 'Self-attested A');
+    assert.equal(gw.runtime.store.getCredential(id)?.aal, 'substantial', 'self attestation is not a verified chain');
+    assert.equal(gw.runtime.store.getCredential(id)?.model, null, 'no vendor name from an unverified AAGUID');
+  });
+
+  it('NSIS 3.2.3 (Low) 4: a newer BLOB reporting a model compromised suspends exactly that model’s keys; owners and helpdesk are told', async () => {
+    const a1 = await activeEmployee(gw, admin.client, 'a1@demo.example', 'A One', 'substantial', new SoftAuthenticator({ aaguid: MODEL_A }));
+    const a2 = await activeEmployee(gw, admin.client, 'a2@demo.example', 'A Two', 'substantial', new SoftAuthenticator({ aaguid: MODEL_A }));
+    const b1 = await activeEmployee(gw, admin.client, 'b1@demo.example', 'B One', 'substantial', new SoftAuthenticator({ aaguid: MODEL_B }));
+    const store = gw.runtime.store;
+    fs.writeFileSync(
+      blobFile,
+      await signBlob(pki, {
+        no: 2,
+        nextUpdate: '2040-01-01',
+        entries: [entry(MODEL_A, 'Acme Key A', [...certified, { status: 'USER_KEY_REMOTE_COMPROMISE', effectiveDate: '2024-06-01' }]), entry(MODEL_B, 'Acme Key B', certified)],
+      }),
+    );
+    const res = await admin.client.post('/api/security/metadata/reload', {});
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(field(res.body, 'compromisedModels'), [MODEL_A]);
+    for (const e of [a1, a2]) {
+      assert.equal(store.getCredential(e.keyId)?.state, 'suspended');
+      assert.equal(store.getCredential(e.keyId)?.stateReason, 'suspected-compromise');
+      assert.equal((await e.client.get('/api/me')).status, 401, 'their sessions ended');
+      const notice = (await gw.mailsTo(e.email)).find((m) => m.kind === 'suspend-notice');
+      assert.match(notice?.text ?? '', /can never be used again/);
+    }
+    assert.equal(store.getCredential(b1.keyId)?.state, 'active', 'other models untouched');
+    assert.ok((await gw.mailsTo(admin.email)).some((m) => m.kind === 'compromise-alert'));
+    const fleet = await admin.client.get('/api/security/fleet');
+    const rows = field<{ aaguid: string; state: string; count: number }[]>(fleet.body, 'fleet');
+    assert.equal(rows.find((r) => r.aaguid === MODEL_A && r.state === 'suspended')?.count, 2);
+    const react = await admin.client.post(`/api/helpdesk/credentials/${a1.keyId}/reactivate`, { reason: 'found' });
+    assert.equal(react.code, 'LIFECYCLE_REACTIVATION_FORBIDDEN');
+  });
+
+  it('a BLOB with a broken signature is refused and the previous one stays in force', async () => {
+    const good = fs.readFileSync(blobFile, 'utf8');
+    const newer = await signBlob(pki, { no: 3, nextUpdate: '2040-01-01', entries: [] });
+    fs.writeFileSync(blobFile, tamperSignature(newer));
+    const res = await admin.client.post('/api/security/metadata/reload', {});
+    assert.equal(res.status, 200);
+    assert.equal(field(res.body, 'results', '0', 'replaced'), false);
+    assert.equal(field(res.body, 'results', '0', 'code'), 'MDS_SIGNATURE_INVALID');
+    assert.equal(gw.runtime.metadata?.metadata.current()?.number, 2);
+    assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.refused'));
+    fs.writeFileSync(blobFile, good);
+  });
+});
