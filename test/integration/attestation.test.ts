@@ -11,6 +11,7 @@ import { field } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee } from '../support/journeys.js';
 import { signBlob, tamperSignature, createTestPki, type TestPki } from '../support/mdsFixtures.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { createAttestationCa } from '../support/attestationCa.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const MODEL_A = '4b1e3a0c-1111-4c2b-9d6e-aaaaaaaaaaaa';
@@ -109,5 +110,61 @@ describe('FIDO metadata and model compromise', () => {
     assert.equal(gw.runtime.metadata?.metadata.current()?.number, 2);
     assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.refused'));
     fs.writeFileSync(blobFile, good);
+  });
+});
+
+describe('a verified attestation of a certified model reaches High (NSIS 3.2.1 (High) 5-6)', () => {
+  const MODEL_H = '4b1e3a0c-3333-4c2b-9d6e-cccccccccccc';
+  let gw: TestGateway;
+  let pki: TestPki;
+  let blobFile: string;
+  let admin: Awaited<ReturnType<typeof activeAdmin>>;
+  const attCa = createAttestationCa();
+  const root = Buffer.from(attCa.rootDer).toString('base64');
+
+  before(async () => {
+    pki = await createTestPki();
+    const dir = fs.mkdtempSync(path.join(process.env['TMPDIR'] ?? '/tmp', 'gw-mds-high-'));
+    blobFile = path.join(dir, 'blob.jwt');
+    fs.writeFileSync(path.join(dir, 'root.der'), pki.rootDer);
+    fs.writeFileSync(blobFile, await signBlob(pki, { no: 1, nextUpdate: '2040-01-01', entries: [entry(MODEL_H, 'Acme High Key', [{ status: 'FIDO_CERTIFIED_L2', effectiveDate: '2023-01-01' }], [root])] }));
+    gw = await startTestGateway({ env: { GATEWAY_MDS_ROOT_FILE: path.join(dir, 'root.der'), GATEWAY_MDS_BLOB_FILE: blobFile, GATEWAY_FEDERATION_LOA: 'high' } });
+    admin = await activeAdmin(gw);
+  });
+  after(async () => {
+    await gw.close();
+  });
+
+  it('the key is rated High with its model name, and an identity proofed at High gets LoA High for acr_values High', async () => {
+    const emp = await activeEmployee(gw, admin.client, 'high@demo.example', 'High Person', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: attCa }));
+    const key = gw.runtime.store.getCredential(emp.keyId);
+    assert.equal(key?.attestationVerified, true);
+    assert.equal(key?.aal, 'high');
+    assert.equal(key?.model, 'Acme High Key');
+    assert.equal(key?.certification, 'FIDO_CERTIFIED_L2');
+    const keys = await emp.client.get('/api/me/credentials');
+    assert.equal(field(keys.body, 'credentials', '0', 'model'), 'Acme High Key', 'the model name is shown instead of the AAGUID');
+    const token = await emp.client.post('/api/tokens', { audience: 'urn:demo:intranet' });
+    const payload: unknown = JSON.parse(Buffer.from(field<string>(token.body, 'token').split('.')[1] ?? '', 'base64url').toString('utf8'));
+    assert.equal(field(payload, 'loa'), 'https://data.gov.dk/concept/core/nsis/loa/High');
+  });
+
+  it('an attestation chaining to another root is not verified and stays Substantial', async () => {
+    const other = createAttestationCa();
+    const emp = await activeEmployee(gw, admin.client, 'forged@demo.example', 'Forged Model', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: other }));
+    const key = gw.runtime.store.getCredential(emp.keyId);
+    assert.equal(key?.attestationVerified, false);
+    assert.equal(key?.aal, 'substantial');
+  });
+
+  it('a certification downgrade in newer metadata lowers the level of that model’s keys', async () => {
+    const emp = await activeEmployee(gw, admin.client, 'down@demo.example', 'Downgraded', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: attCa }));
+    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.aal, 'high');
+    fs.writeFileSync(blobFile, await signBlob(pki, { no: 2, nextUpdate: '2040-01-01', entries: [entry(MODEL_H, 'Acme High Key', [{ status: 'FIDO_CERTIFIED_L1', effectiveDate: '2024-01-01' }], [root])] }));
+    const res = await admin.client.post('/api/security/metadata/reload', {});
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(field<number>(res.body, 'reRated') >= 1);
+    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.aal, 'substantial');
+    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.state, 'active', 're-rated, not taken out of use');
   });
 });

@@ -40,7 +40,13 @@ export const AUTH_DATA_FLAGS = {
   ED: 0x80,
 } as const;
 
-export type SoftAttestation = 'none' | 'packed-self';
+export type SoftAttestation = 'none' | 'packed-self' | 'packed-x5c';
+
+/** A batch attestation certificate chain (leaf first, DER) and the leaf's private key (PEM). */
+export interface SoftAttestationCa {
+  chainDer: Uint8Array[];
+  privateKeyPem: string;
+}
 
 export interface SoftAuthenticatorOptions {
   /** AAGUID as a UUID string. Default: all zeros. */
@@ -49,6 +55,8 @@ export interface SoftAuthenticatorOptions {
   userVerification?: boolean;
   /** Attestation statement format. Default: 'none'. */
   attestation?: SoftAttestation;
+  /** For 'packed-x5c': the batch certificate chain and key that sign the attestation. */
+  attestationCa?: SoftAttestationCa;
   /** BE flag. Default: false. */
   backupEligible?: boolean;
   /** BS flag. Default: false. */
@@ -206,12 +214,14 @@ export class SoftAuthenticator {
 
   readonly #aaguidBytes: Buffer;
   readonly #credentials = new Map<string, StoredCredential>();
+  readonly #attestationCa: SoftAttestationCa | undefined;
 
   constructor(options: SoftAuthenticatorOptions = {}) {
     this.aaguid = options.aaguid ?? '00000000-0000-0000-0000-000000000000';
     this.#aaguidBytes = parseAaguid(this.aaguid);
     this.userVerification = options.userVerification ?? true;
     this.attestation = options.attestation ?? 'none';
+    this.#attestationCa = options.attestationCa;
     this.backupEligible = options.backupEligible ?? false;
     this.backupState = options.backupState ?? false;
     this.transports = options.transports ?? ['usb'];
@@ -277,9 +287,17 @@ export class SoftAuthenticator {
       'utf8',
     );
 
-    const attStmt = new Map<string, number | Uint8Array>();
+    const attStmt = new Map<string, number | Uint8Array | Uint8Array[]>();
     let fmt: string;
-    if (this.attestation === 'packed-self') {
+    if (this.attestation === 'packed-x5c') {
+      // WebAuthn §8.2 full attestation: signed by the batch key, certificate chain in x5c.
+      if (!this.#attestationCa) throw new TypeError('packed-x5c needs attestationCa');
+      fmt = 'packed';
+      const sig = cryptoSign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), createPrivateKey(this.#attestationCa.privateKeyPem));
+      attStmt.set('alg', COSE_ALG_ES256);
+      attStmt.set('sig', new Uint8Array(sig));
+      attStmt.set('x5c', this.#attestationCa.chainDer.map((d) => new Uint8Array(d)));
+    } else if (this.attestation === 'packed-self') {
       fmt = 'packed';
       const sig = cryptoSign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), privateKey);
       attStmt.set('alg', COSE_ALG_ES256);
@@ -290,7 +308,7 @@ export class SoftAuthenticator {
 
     // CTAP2 canonical order: fmt, attStmt, authData (shorter keys first).
     const attestationObject = isoCBOR.encode(
-      new Map<string, string | Uint8Array | Map<string, number | Uint8Array>>([
+      new Map<string, string | Uint8Array | Map<string, number | Uint8Array | Uint8Array[]>>([
         ['fmt', fmt],
         ['attStmt', attStmt],
         ['authData', new Uint8Array(authData)],
