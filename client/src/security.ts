@@ -645,3 +645,64 @@ function showNotOfficer(focus: boolean): void {
   byId('not-officer').hidden = false;
   if (focus) focusElement(byId('not-officer-heading'));
 }
+
+// ----------------------------------------------------------------- fleet (FIDO metadata)
+
+interface FleetRow {
+  aaguid: string;
+  model: string | null;
+  certification: string | null;
+  aal: string | null;
+  state: string;
+  count: number;
+}
+
+const fleetButton = byId<HTMLButtonElement>('fleet-refresh');
+const metadataButton = byId<HTMLButtonElement>('metadata-reload');
+
+async function showFleet(): Promise<void> {
+  const r = await api<{ metadata: { number: number; nextUpdate: string; stale: boolean } | null; fleet: FleetRow[] }>('GET', '/api/security/fleet');
+  byId('fleet-metadata').textContent = r.metadata
+    ? `FIDO metadata BLOB no. ${r.metadata.number}, next update ${formatDate(r.metadata.nextUpdate)}${r.metadata.stale ? ' (overdue: place a newer BLOB and reload)' : ''}.`
+    : 'No FIDO metadata is in force: no key can reach High.';
+  byId('fleet-body').replaceChildren(
+    ...r.fleet.map((f) => {
+      const row = el('tr', 'fleet-row');
+      row.dataset['aaguid'] = f.aaguid;
+      row.dataset['state'] = f.state;
+      row.append(el('td', undefined, f.model ?? `Unverified model ${f.aaguid}`), el('td', undefined, f.certification ?? '—'), el('td', undefined, f.aal ?? '—'), el('td', undefined, f.state), el('td', undefined, String(f.count)));
+      return row;
+    }),
+  );
+  byId('fleet-table').hidden = false;
+}
+
+fleetButton.addEventListener('click', () => {
+  void busy(fleetButton, byId('fleet-section'), async () => {
+    clearMessages();
+    try {
+      await showFleet();
+    } catch (err) {
+      if (handleAccessLost(err)) return;
+      showError(err, { context: 'The fleet report could not be loaded.' });
+    }
+  });
+});
+
+metadataButton.addEventListener('click', () => {
+  void busy(metadataButton, byId('fleet-section'), async () => {
+    clearMessages();
+    try {
+      const r = await api<{ results: { replaced: boolean; code?: string; message?: string }[]; compromisedModels: string[]; reRated: number }>('POST', '/api/security/metadata/reload', {});
+      const refused = r.results.filter((x) => !x.replaced);
+      setStatus(
+        `${r.results.length - refused.length} BLOB(s) loaded${refused.length ? `, ${refused.length} refused (${refused.map((x) => x.code ?? '').join(', ')}); the previous metadata stays in force` : ''}. ` +
+          `${r.compromisedModels.length} compromised model(s) taken out of use; ${r.reRated} key(s) re-rated.`,
+      );
+      await showFleet();
+    } catch (err) {
+      if (handleAccessLost(err)) return;
+      showError(err, { context: 'The FIDO metadata could not be reloaded.' });
+    }
+  });
+});
