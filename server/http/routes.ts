@@ -9,7 +9,7 @@ import type { Actor, Credential, Identity } from '../domain/types.js';
 import type Database from 'better-sqlite3';
 import type { AuditCheckpointer } from '../audit/Checkpointer.js';
 import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
-import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
+import { GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
 import type { OpenIdProvider } from '../oidc/OpenIdProvider.js';
@@ -436,10 +436,10 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'role', role: 'security-officer' },
       body: schemas.empty,
       clause: 'NSIS 3.2.3 (Low) 4',
-      responses: { 200: 'What was loaded and done', 403: 'Role missing', 503: 'No metadata configured' },
+      responses: { 200: 'What was loaded and done', 403: 'Role missing', 409: 'No metadata configured' },
       handler: async ({ res }) => {
         const monitor = deps.metadata;
-        if (!monitor) throw new ServiceUnavailableError('No FIDO metadata is configured (GATEWAY_MDS_ROOT_FILE).', 3600);
+        if (!monitor) throw new GatewayError('CONFLICT', 409, 'No FIDO metadata is configured: set GATEWAY_MDS_ROOT_FILE and GATEWAY_MDS_BLOB_FILE or GATEWAY_MDS_URL.');
         const results = await monitor.reload();
         const applied = monitor.apply(gateway, deps.assurance);
         res.json({ results, ...applied });
