@@ -1,7 +1,7 @@
 // Administration page (admin.html): add employees (bind them with their identity assurance), issue
 // enrolment links, correct contact and identifying data, grant and withdraw roles, end bindings,
 // and import employees from CSV.
-import { ApiError, api, busy, byId, clearMessages, focusElement, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { Identity } from './common.js';
 import {
   GRANTABLE_ROLES,
@@ -20,6 +20,7 @@ import {
   words,
 } from './console.js';
 import type { BindingState, IdentitySummary } from './console.js';
+import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 
 renderHeader('admin');
@@ -98,30 +99,17 @@ let created: AdminIdentity | null = null;
 
 // ------------------------------------------------------------------ loading
 
+// Declared before the first load: it runs at once.
+const gate = pageGate(() => hideTools(), 'not-allowed');
+const showSignedOut = gate.showSignedOut;
+const showNotAllowed = gate.showNotAllowed;
+
 void load();
 
 async function load(): Promise<void> {
-  setStatus('Loading…');
-  try {
-    ({ identity: me } = await loadMe());
-  } catch (err) {
-    setStatus('');
-    if (err instanceof ApiError && err.status === 401) {
-      showSignedOut('Sign in with your security key to administer employees.', 'Not signed in', false);
-    } else {
-      showError(err, { context: 'Your account could not be loaded.' });
-    }
-    return;
-  }
-  byId('identity-name').textContent = me.name;
-  byId('identity-email').textContent = me.email;
-  if (!me.roles.includes('org-admin')) {
-    setStatus('');
-    showNotAllowed(false);
-    return;
-  }
+  me = await openStaffPage('org-admin', 'Sign in with your security key to administer employees.', gate, 'Loading…');
+  if (!me) return;
   allowed = true;
-  byId('account').hidden = false;
   byId('console-content').hidden = false;
   setStatus('Add an employee, find one by name or email address, or import several from CSV.');
 }
@@ -638,20 +626,3 @@ function hideTools(): void {
   created = null;
 }
 
-function showSignedOut(message: string, heading: string, focus = true): void {
-  hideTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('signed-out-heading').textContent = heading;
-  byId('signed-out-message').textContent = message;
-  byId('signed-out').hidden = false;
-  if (focus) focusElement(byId('signed-out-heading'));
-}
-
-function showNotAllowed(focus: boolean): void {
-  hideTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('not-allowed').hidden = false;
-  if (focus) focusElement(byId('not-allowed-heading'));
-}

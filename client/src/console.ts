@@ -1,7 +1,7 @@
 // Shared code of the staff console pages (helpdesk.html, admin.html): element helpers, words for
 // codes, the identity search table, the confirm dialog, and a one-time link with a copy button.
-import { byId, timeElement } from './common.js';
-import type { CredentialState } from './common.js';
+import { ApiError, byId, focusElement, loadMe, setStatus, showError, timeElement } from './common.js';
+import type { CredentialState, Identity } from './common.js';
 
 // ---------------------------------------------------------------- API types
 
@@ -266,4 +266,59 @@ export function linkBox(link: string, expiresAt: string | null | undefined, test
     box.append(hint);
   }
   return box;
+}
+
+// ---------------------------------------------------------------- who may use a staff page
+
+export interface PageGate {
+  showSignedOut(message: string, heading: string, focus?: boolean): void;
+  showNotAllowed(focus: boolean): void;
+}
+
+/** The signed-out and not-allowed views every staff page shares (ids: account, signed-out, ...). */
+export function pageGate(hideTools: () => void, notAllowedId = 'not-allowed'): PageGate {
+  return {
+    showSignedOut(message, heading, focus = true) {
+      hideTools();
+      byId('account').hidden = true;
+      setStatus('');
+      byId('signed-out-heading').textContent = heading;
+      byId('signed-out-message').textContent = message;
+      byId('signed-out').hidden = false;
+      if (focus) focusElement(byId('signed-out-heading'));
+    },
+    showNotAllowed(focus) {
+      hideTools();
+      byId('account').hidden = true;
+      setStatus('');
+      byId(notAllowedId).hidden = false;
+      if (focus) focusElement(byId(`${notAllowedId}-heading`));
+    },
+  };
+}
+
+/**
+ * Loads who is signed in and checks the page's role (the server checks it again on every call).
+ * Returns the identity, or null after showing why the page cannot be used.
+ */
+export async function openStaffPage(role: string, signedOutMessage: string, gate: PageGate, loading = 'Loading…'): Promise<Identity | null> {
+  setStatus(loading);
+  let me: Identity;
+  try {
+    ({ identity: me } = await loadMe());
+  } catch (err) {
+    setStatus('');
+    if (err instanceof ApiError && err.status === 401) gate.showSignedOut(signedOutMessage, 'Not signed in', false);
+    else showError(err, { context: 'Your account could not be loaded.' });
+    return null;
+  }
+  byId('identity-name').textContent = me.name;
+  byId('identity-email').textContent = me.email;
+  if (!me.roles.includes(role)) {
+    setStatus('');
+    gate.showNotAllowed(false);
+    return null;
+  }
+  byId('account').hidden = false;
+  return me;
 }

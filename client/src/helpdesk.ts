@@ -1,7 +1,7 @@
 // Helpdesk page (helpdesk.html): find an employee, see their keys with the state history, suspend,
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, and approve or reject other helpdesk members' requests (two-person control).
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 import {
   ACTION_WORDS,
@@ -23,6 +23,7 @@ import {
   words,
 } from './console.js';
 import type { BindingState, IdentitySummary } from './console.js';
+import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 
 renderHeader('helpdesk');
@@ -181,30 +182,17 @@ const selectedForBulk = new Set<string>();
 
 // ------------------------------------------------------------------ loading
 
+// Declared before the first load: it runs at once.
+const gate = pageGate(() => hideTools(), 'not-allowed');
+const showSignedOut = gate.showSignedOut;
+const showNotAllowed = gate.showNotAllowed;
+
 void load();
 
 async function load(): Promise<void> {
-  setStatus('Loading…');
-  try {
-    ({ identity: me } = await loadMe());
-  } catch (err) {
-    setStatus('');
-    if (err instanceof ApiError && err.status === 401) {
-      showSignedOut('Sign in with your security key to use the helpdesk tools.', 'Not signed in', false);
-    } else {
-      showError(err, { context: 'Your account could not be loaded.' });
-    }
-    return;
-  }
-  byId('identity-name').textContent = me.name;
-  byId('identity-email').textContent = me.email;
-  if (!me.roles.includes('helpdesk')) {
-    setStatus('');
-    showNotAllowed(false);
-    return;
-  }
+  me = await openStaffPage('helpdesk', 'Sign in with your security key to use the helpdesk tools.', gate, 'Loading…');
+  if (!me) return;
   allowed = true;
-  byId('account').hidden = false;
   byId('console-content').hidden = false;
   updateBulkReasons();
   updateBulkCount();
@@ -1024,20 +1012,3 @@ function hideTools(): void {
   person = null;
 }
 
-function showSignedOut(message: string, heading: string, focus = true): void {
-  hideTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('signed-out-heading').textContent = heading;
-  byId('signed-out-message').textContent = message;
-  byId('signed-out').hidden = false;
-  if (focus) focusElement(byId('signed-out-heading'));
-}
-
-function showNotAllowed(focus: boolean): void {
-  hideTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('not-allowed').hidden = false;
-  if (focus) focusElement(byId('not-allowed-heading'));
-}

@@ -1,7 +1,8 @@
 // Security team page (security.html): the gateway's HSM signing keys and their attribute check,
 // the published JWKS, key management requests under two-person control, and audit verification.
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, loadMe, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { Identity } from './common.js';
+import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 
 renderHeader('security');
@@ -117,30 +118,17 @@ let allowed = false;
 
 // ------------------------------------------------------------------ loading
 
+// Declared before the first load: it runs at once.
+const gate = pageGate(() => hideOfficerTools(), 'not-officer');
+const showSignedOut = gate.showSignedOut;
+const showNotOfficer = gate.showNotAllowed;
+
 void load();
 
 async function load(): Promise<void> {
-  setStatus('Loading the signing keys…');
-  try {
-    ({ identity: me } = await loadMe());
-  } catch (err) {
-    setStatus('');
-    if (err instanceof ApiError && err.status === 401) {
-      showSignedOut('Sign in with your security key to manage the gateway’s signing keys.', 'Not signed in', false);
-    } else {
-      showError(err, { context: 'Your account could not be loaded.' });
-    }
-    return;
-  }
-  byId('identity-name').textContent = me.name;
-  byId('identity-email').textContent = me.email;
-  if (!me.roles.includes('security-officer')) {
-    setStatus('');
-    showNotOfficer(false);
-    return;
-  }
+  me = await openStaffPage('security-officer', 'Sign in with your security key to manage the gateway’s signing keys.', gate, 'Loading the signing keys…');
+  if (!me) return;
   allowed = true;
-  byId('account').hidden = false;
   updateRequestForm();
   if (await refresh()) setStatus(summary());
 }
@@ -628,23 +616,6 @@ function hideOfficerTools(): void {
   jwksPre.textContent = '';
 }
 
-function showSignedOut(message: string, heading: string, focus = true): void {
-  hideOfficerTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('signed-out-heading').textContent = heading;
-  byId('signed-out-message').textContent = message;
-  byId('signed-out').hidden = false;
-  if (focus) focusElement(byId('signed-out-heading'));
-}
-
-function showNotOfficer(focus: boolean): void {
-  hideOfficerTools();
-  byId('account').hidden = true;
-  setStatus('');
-  byId('not-officer').hidden = false;
-  if (focus) focusElement(byId('not-officer-heading'));
-}
 
 // ----------------------------------------------------------------- fleet (FIDO metadata)
 
