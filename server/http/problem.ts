@@ -57,9 +57,18 @@ function fromParserError(err: unknown): GatewayError | undefined {
   }
 }
 
+/** A database kept busy past its timeout (e.g. by a long writer) is a retryable 503, not a 500. */
+function fromDatabaseError(err: unknown): GatewayError | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return undefined;
+  if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED' || err.code.startsWith('SQLITE_BUSY_')) {
+    return new GatewayError('SERVICE_UNAVAILABLE', 503, 'The gateway is busy; nothing was changed. Try again in a moment.', { cause: err, headers: { 'Retry-After': '1' } });
+  }
+  return undefined;
+}
+
 export function errorBoundary(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = err instanceof GatewayError ? err : fromParserError(err);
+    const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromDatabaseError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
       sendProblem(res, known, req.path);
