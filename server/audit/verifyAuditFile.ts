@@ -127,8 +127,3 @@ export function verifyAuditDatabase(db: Database.Database): AuditReport {
     problems,
   };
 }
-
-/** The chain alone (kept for callers that need only the hash chain). */
-export function verifyAuditFile(db: Database.Database): ChainVerdict {
-  return verifyAuditDatabase(db).chain;
-}

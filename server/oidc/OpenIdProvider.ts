@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Gateway, SessionView } from '../core/Gateway.js';
 import { IDENTITY_ASSURANCE_LEVELS, type Actor, type AssuranceLevel } from '../domain/types.js';
-import { GatewayError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { Logger } from '../logger.js';
 import { hashesEqual, keyedHash, plainHash, randomToken } from '../security/oneTimeSecrets.js';
@@ -415,7 +415,6 @@ export class OpenIdProvider {
       return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, id_token: jws, scope: record.scope };
     } catch (err) {
       if (err instanceof OAuthError) this.audit('oidc.token', { identityId: null, role: 'system' }, client?.clientId ?? null, { status: err.status, error: err.error });
-      if (err instanceof GatewayError && err.code === 'SERVICE_UNAVAILABLE') throw err;
       throw err;
     }
   }

@@ -668,19 +668,7 @@ export class Store {
     for (const r of stmt.iterate(fromSeq)) yield rows.auditEntry(r);
   }
 
-  listAuditForSubject(subjectId: string, limit = 200): AuditEntry[] {
-    return this.db
-      .prepare('SELECT * FROM audit_events WHERE subject_id = ? ORDER BY seq DESC LIMIT ?')
-      .all(subjectId, limit)
-      .map((r) => rows.auditEntry(r));
-  }
 
-  auditTypesSince(seq: number): string[] {
-    return this.db
-      .prepare('SELECT type FROM audit_events WHERE seq > ? ORDER BY seq')
-      .all(seq)
-      .map((r) => rows.str(r, 'type'));
-  }
 
   auditHead(): { seq: number; hash: string } {
     const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();

@@ -395,7 +395,6 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
   let hanne: Person | undefined;
   let erik: Person | undefined;
   let gustav: Person | undefined;
-  let freja: Person | undefined;
   let erikKey = '';
   const gustavKeys: string[] = [];
   const frejaKeys: string[] = [];
@@ -729,7 +728,6 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     const a = must(admin);
     const h = must(hanne);
     const f = await addPerson('freja', 'Freja Frost', 'freja.frost@demo.example');
-    freja = f;
 
     // An employee with three active keys (more than the bulk approval threshold of 2).
     await openAdmin(a);
