@@ -109,3 +109,12 @@ describe('docs/lifecycle.md', () => {
     assert.equal(readFileSync(`${repoRoot}/docs/lifecycle.md`, 'utf8'), renderLifecycleMarkdown());
   });
 });
+
+describe('docs/nsis-traceability.md', () => {
+  it('lists every test that cites an NSIS clause (run `npm run docs:traceability` after changing tests)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderTraceability } = await import('../../scripts/render-traceability.js');
+    const { repoRoot } = await import('../support/testGateway.js');
+    assert.equal(readFileSync(`${repoRoot}/docs/nsis-traceability.md`, 'utf8'), renderTraceability());
+  });
+});
