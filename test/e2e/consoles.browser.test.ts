@@ -23,25 +23,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, type Locator, type Page, type Response } from 'playwright-core';
 import { FixedClock } from '../../server/clock.js';
 import { field } from '../support/apiClient.js';
+import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const STEP_TIMEOUT = 90_000;
 /** How long to wait for one thing to appear in the page. */
 const UI_TIMEOUT = 20_000;
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const PROOFING = 'ID document checked in person by HR';
-
-const AUTHENTICATOR_OPTIONS = {
-  protocol: 'ctap2',
-  transport: 'usb',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-} as const;
 
 /** One person: a browser profile (cookies) with one tab and a virtual authenticator in it. */
 interface Person {
@@ -456,11 +447,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
         GATEWAY_SESSION_ABSOLUTE_MINUTES: '6000',
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

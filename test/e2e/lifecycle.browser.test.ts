@@ -14,15 +14,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
 import { field, type ApiClient, type ApiResponse } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
+import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in the page. */
 const UI_TIMEOUT = 20_000;
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /** The fields of a WebAuthn.Credential (CDP) this test reads and writes. */
 interface VirtualCredential {
@@ -48,15 +48,6 @@ interface SignInOutcome {
   /** The text of p#error when refused, '' when signed in. */
   error: string;
 }
-
-const AUTHENTICATOR_OPTIONS = {
-  protocol: 'ctap2',
-  transport: 'usb',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-} as const;
 
 // ------------------------------------------------------------------------------- browser helpers
 
@@ -252,11 +243,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const built = path.join(repoRoot, 'client', 'dist', 'index.html');
     assert.ok(fs.existsSync(built), `${built} is missing: build the client first (npx vite build --config client/vite.config.ts)`);
     gw = await startTestGateway({ withClient: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const a = await activeAdmin(gw);
     admin = a.client;
     adminEmail = a.email;

@@ -23,26 +23,17 @@ import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, type Page, type Response } from 'playwright-core';
 import { field, type ApiClient } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
+import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in a page. */
 const UI_TIMEOUT = 20_000;
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SUBSTANTIAL = 'https://data.gov.dk/concept/core/nsis/loa/Substantial';
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-
-const AUTHENTICATOR_OPTIONS = {
-  protocol: 'ctap2',
-  transport: 'usb',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-} as const;
 
 // -------------------------------------------------------------------------- the relying party
 
@@ -313,11 +304,7 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     );
     await rp.start();
     gw = await startTestGateway({ withClient: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
     admin = (await activeAdmin(gw)).client;
   });
 

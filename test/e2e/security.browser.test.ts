@@ -17,23 +17,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { field } from '../support/apiClient.js';
+import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in the page. */
 const UI_TIMEOUT = 20_000;
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-const AUTHENTICATOR_OPTIONS = {
-  protocol: 'ctap2',
-  transport: 'usb',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-} as const;
 
 /** One browser profile (cookies) with one tab and Chromium's virtual authenticator in it. */
 interface Person {
@@ -183,11 +174,7 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     const built = path.join(repoRoot, 'client', 'dist', 'security.html');
     assert.ok(fs.existsSync(built), `${built} is missing: build the client first (npx vite build --config client/vite.config.ts)`);
     gw = await startTestGateway({ withClient: true, env: { GATEWAY_KEY_PROPAGATION_SECONDS: '0' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
