@@ -20,7 +20,11 @@ import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
 import { errorBoundary } from './http/problem.js';
+import { GatewayMetrics } from './http/metrics.js';
+import { operationsRoutes } from './http/operations.js';
+import { requestContext } from './http/requestLog.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
+import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes.js';
 import type { Logger } from './logger.js';
 
@@ -42,6 +46,8 @@ export interface AppPorts {
   db: Database.Database;
   /** Built client to serve at / (client/dist); omitted in API-only tests. */
   clientDir?: string;
+  /** Where request durations go (the runtime's, which the core and the HSM port also feed). */
+  metrics?: GatewayMetrics;
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -51,6 +57,9 @@ export function buildApp(ports: AppPorts): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  // First: every answer, even a refusal by a later middleware, carries its request id.
+  const metrics = ports.metrics ?? new GatewayMetrics();
+  app.use(requestContext(log, metrics));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -82,9 +91,13 @@ export function buildApp(ports: AppPorts): express.Express {
     }
     next();
   });
+  // Brute force (issue 7): per-IP limits before the body is even read, per-account after.
+  const limits = ceremonyRateLimits({ config, clock: ports.clock, log });
+  api.use(CEREMONY_API_PATHS, limits.apiPerIp);
   // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
   // small request expand past the body limit's intent (415 encoding.unsupported instead).
   api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
+  api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
 
   const names = cookieNames(config.secureCookies);
   api.use((req: Request, res: Response, next: NextFunction) => {
@@ -112,9 +125,14 @@ export function buildApp(ports: AppPorts): express.Express {
     outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
   });
+  routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));
+  // /api routes go through the API router (CSRF, JSON body, session); the operations routes
+  // (/health/live, /health/ready, /metrics) are served at the root, outside it.
+  const root = express.Router();
   for (const r of routes) {
-    const subPath = r.path.replace(/^\/api/, '');
-    api[r.method](subPath, async (req: Request, res: Response, next: NextFunction) => {
+    const [router, subPath] = r.path.startsWith('/api/') ? [api, r.path.replace(/^\/api/, '')] : [root, r.path];
+    router[r.method](subPath, async (req: Request, res: Response, next: NextFunction) => {
+      res.locals['route'] = r.path;
       try {
         if (r.access.kind !== 'public' && !res.locals['session']) throw new UnauthenticatedError();
         if (r.access.kind === 'role') {
@@ -142,9 +160,13 @@ export function buildApp(ports: AppPorts): express.Express {
     res.json(doc);
   });
   api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
+  app.use(root);
   app.use('/api', api);
 
-  if (ports.oidc) app.use(oidcRouter({ provider: ports.oidc, gateway, config }));
+  if (ports.oidc) {
+    app.use(OIDC_LIMITED_PATHS, limits.oidcPerIp);
+    app.use(oidcRouter({ provider: ports.oidc, gateway, config }));
+  }
 
   // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).
   app.get('/.well-known/jwks.json', (_req, res, next) => {

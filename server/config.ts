@@ -2,6 +2,7 @@
  * Configuration: process.env -> frozen, typed config. Fails fast naming the bad key.
  * Every key is documented in README.md ("Configuration").
  */
+import os from 'node:os';
 import path from 'node:path';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
@@ -51,6 +52,8 @@ export interface Config {
   outboxDir: string;
   smtp: SmtpConfig | undefined;
   seedDemo: boolean;
+  /** Worker processes serving HTTP (node:cluster); 1 runs in this process, no cluster. */
+  workers: number;
   demo: { orgName: string; orgCvr: string; adminName: string; adminEmail: string };
   hsm: { modulePath: string; tokenLabel: string; pinFile: string; pinFromEnv: string | undefined };
   /** Cookies get Secure and the __Host- prefix unless the origin is http://localhost. */
@@ -68,6 +71,13 @@ export interface Config {
   oidcClientsFile: string | undefined;
   attestation: AttestationPolicy & { conveyance: 'direct' | 'enterprise' };
   mds: { blobFile: string | undefined; rootFile: string | undefined; url: string | undefined };
+  /** Bearer token for GET /metrics; without one, /metrics answers loopback clients only. */
+  metricsToken: string | undefined;
+  /**
+   * Requests a minute on the ceremony endpoints (enrolment, activation, sign-in, OIDC authorize
+   * and token) per client IP and per account (email, enrolment link or credential id); 0 is off.
+   */
+  rateLimit: { ipPerMinute: number; accountPerMinute: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -106,6 +116,22 @@ function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: re
   const hit = allowed.find((a) => a === raw);
   if (!hit) throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${raw}"`);
   return hit;
+}
+
+/** GATEWAY_WORKERS: a count, or `auto` (the default) for one per CPU the process may use, at most 16. */
+function workers(env: Env): number {
+  const raw = env['GATEWAY_WORKERS'];
+  if (raw === undefined || raw === '' || raw === 'auto') return Math.max(1, Math.min(16, os.availableParallelism()));
+  return int(env, 'GATEWAY_WORKERS', 1, 1, 64);
+}
+
+/** A scrape token must be long and plain enough to be a real secret in an HTTP header. */
+function metricsToken(env: Env): string | undefined {
+  const token = optional(env, 'GATEWAY_METRICS_TOKEN');
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{32,512}$/.test(token)) {
+    throw new ConfigError('GATEWAY_METRICS_TOKEN', 'must be 32 to 512 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. openssl rand -hex 32)');
+  }
+  return token;
 }
 
 /** NSIS 6 (Substantial) 9: tokens are only ever issued for these named audiences. */
@@ -200,6 +226,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     outboxDir: path.resolve(cwd, str(env, 'GATEWAY_OUTBOX_DIR', path.join(varDir, 'outbox'))),
     smtp,
     seedDemo: bool(env, 'GATEWAY_SEED_DEMO', true),
+    workers: workers(env),
     demo: {
       orgName: str(env, 'GATEWAY_DEMO_ORG_NAME', 'Demo Organisation ApS'),
       orgCvr,
@@ -235,6 +262,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       blobFile: optional(env, 'GATEWAY_MDS_BLOB_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_MDS_BLOB_FILE') ?? '') : undefined,
       rootFile: optional(env, 'GATEWAY_MDS_ROOT_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_MDS_ROOT_FILE') ?? '') : undefined,
       url: optional(env, 'GATEWAY_MDS_URL'),
+    },
+    metricsToken: metricsToken(env),
+    rateLimit: {
+      // A workforce behind one NAT shares an IP: generous per IP, tight per account.
+      ipPerMinute: int(env, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE', 600, 0, 10_000_000),
+      accountPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE', 20, 0, 10_000_000),
     },
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {

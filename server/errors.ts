@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'LIFECYCLE_REACTIVATION_FORBIDDEN'
   | 'LIFECYCLE_CONFLICT'
   | 'ENROLMENT_INVALID'
+  | 'ENROLMENT_LOCKED'
   | 'CEREMONY_FAILED'
   | 'CHALLENGE_INVALID'
   | 'ACTIVATION_CODE_INVALID'
@@ -111,6 +112,13 @@ export class LifecycleError extends GatewayError {
 export class EnrolmentError extends GatewayError {
   constructor(detail = 'This enrolment link is not valid: it may have been used, replaced or expired. Ask for a new one.') {
     super('ENROLMENT_INVALID', 400, detail);
+  }
+}
+
+/** NSIS 3.2.2: a link whose registrations kept failing is locked, like an activation code. */
+export class EnrolmentLockedError extends GatewayError {
+  constructor() {
+    super('ENROLMENT_LOCKED', 403, 'Too many failed registrations with this enrolment link: it is locked. Ask your administrator for a new one.');
   }
 }
 

@@ -1,10 +1,22 @@
 /**
  * Reads config, opens store and HSM, seeds the demo organisation, listens, shuts down cleanly.
+ *
+ * With GATEWAY_WORKERS > 1 this process becomes the primary of a node:cluster: it prepares once
+ * (migrations, first signing key, audited metadata load, demo seed), then forks the workers that
+ * serve HTTP on the shared port. Worker 0 also runs the background singletons (audit
+ * checkpoints, key promotion, expiry sweep, metadata schedule); every worker delivers the outbox
+ * (rows are claimed with leases, so no mail goes twice).
  */
+import cluster from 'node:cluster';
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { createRuntime, seedDemo } from './runtime.js';
+import { superviseWorkers, workerIndex } from './cluster/index.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { installClusterMetricsPrimary } from './http/metrics.js';
+import { installRateLimitPrimary } from './http/rateLimit.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRuntime, seedDemo, type Runtime } from './runtime.js';
+
+const clientDir = path.resolve('client', 'dist');
 
 async function main(): Promise<void> {
   let config;
@@ -18,42 +30,88 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const runtime = await createRuntime(config, { log, clientDir: path.resolve('client', 'dist') });
-  runtime.outbox.start();
-  runtime.checkpointer?.start();
-  runtime.metadata?.start(runtime.gateway, runtime.assurance);
-  runtime.gateway.expireDueKeys();
-  const keyTicker = setInterval(() => {
-    runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));
-  }, 5_000);
-  keyTicker.unref();
-  const sweeper = setInterval(() => {
-    try {
-      runtime.gateway.expireDueKeys();
-      runtime.store.pruneChallenges(new Date(Date.now() - 3600_000).toISOString());
-      runtime.store.oidc.pruneExpired(new Date(Date.now() - 3600_000).toISOString());
-    } catch (err) {
-      log.error({ err }, 'periodic sweep failed');
-    }
-  }, 60_000);
-  sweeper.unref();
+  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, log);
+  else await serve(config, cluster.isWorker ? log.child({ worker: workerIndex() }) : log);
+}
 
-  if (config.seedDemo) {
-    const seed = seedDemo(runtime);
-    // Printed to the operator's terminal once, not to the structured log.
-    process.stdout.write(
-      [
-        '',
-        `Demo organisation: ${seed.organisation.name} (CVR ${seed.organisation.cvr})`,
-        seed.enrolmentLink
-          ? `First administrator ${seed.admin.name} <${seed.admin.email}>: one-time enrolment link (valid until ${seed.enrolmentExpiresAt}):\n  ${seed.enrolmentLink}\nThe activation code arrives through the outbox (${runtime.outbox.description}).`
-          : `First administrator ${seed.admin.name} <${seed.admin.email}> already has a security key; sign in at ${config.origin}/`,
-        '',
-      ].join('\n'),
-    );
+/** Prints the demo organisation and the first administrator's one-time link to the terminal. */
+function printDemo(runtime: Runtime): void {
+  const seed = seedDemo(runtime);
+  const { config } = runtime;
+  // Printed to the operator's terminal once, not to the structured log.
+  process.stdout.write(
+    [
+      '',
+      `Demo organisation: ${seed.organisation.name} (CVR ${seed.organisation.cvr})`,
+      seed.enrolmentLink
+        ? `First administrator ${seed.admin.name} <${seed.admin.email}>: one-time enrolment link (valid until ${seed.enrolmentExpiresAt}):\n  ${seed.enrolmentLink}\nThe activation code arrives through the outbox (${runtime.outbox.description}).`
+        : `First administrator ${seed.admin.name} <${seed.admin.email}> already has a security key; sign in at ${config.origin}/`,
+      '',
+    ].join('\n'),
+  );
+}
+
+async function runPrimary(config: Readonly<Config>, log: Logger): Promise<void> {
+  // Prepare once, then let go of the HSM and the database: the workers open their own.
+  const runtime = await createRuntime(config, { log, clientDir });
+  try {
+    runtime.gateway.expireDueKeys();
+    if (config.seedDemo) printDemo(runtime);
+  } finally {
+    await runtime.close();
   }
+  // /metrics on any worker answers for the whole gateway: the primary gathers every worker's.
+  installClusterMetricsPrimary();
+  // Rate-limit counters live in the primary, so a limit holds across workers (set before forking).
+  installRateLimitPrimary();
+  const supervisor = superviseWorkers({
+    workers: config.workers,
+    log,
+    onListening: () => {
+      log.info({ origin: config.origin, host: config.host, port: config.port, workers: config.workers }, 'gateway listening');
+      process.stdout.write(`Gateway listening on http://${config.host}:${config.port} (origin ${config.origin}) with ${config.workers} worker processes\n`);
+    },
+  });
+  process.on('SIGINT', () => supervisor.stop('SIGINT'));
+  process.on('SIGTERM', () => supervisor.stop('SIGTERM'));
+}
+
+async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
+  const inCluster = cluster.isWorker;
+  const singletons = workerIndex() === 0;
+  // A stop asked for while starting (HSM login, migrations) is honoured once the start is done.
+  let stopAsked: string | undefined;
+  const early = (signal: string) => () => (stopAsked ??= signal);
+  const earlyHandlers = { SIGINT: early('SIGINT'), SIGTERM: early('SIGTERM'), disconnect: early('primary-gone') };
+  for (const [event, handler] of Object.entries(earlyHandlers)) process.on(event, handler);
+  const runtime = await createRuntime(config, { log, clientDir, clusterWorker: inCluster });
+  for (const [event, handler] of Object.entries(earlyHandlers)) process.off(event, handler);
+  runtime.outbox.start();
+  let keyTicker: NodeJS.Timeout | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  if (singletons) {
+    runtime.checkpointer?.start();
+    runtime.metadata?.start(runtime.gateway, runtime.assurance);
+    runtime.gateway.expireDueKeys();
+    keyTicker = setInterval(() => {
+      runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));
+    }, 5_000);
+    keyTicker.unref();
+    sweeper = setInterval(() => {
+      try {
+        runtime.gateway.expireDueKeys();
+        runtime.store.pruneChallenges(new Date(Date.now() - 3600_000).toISOString());
+        runtime.store.oidc.pruneExpired(new Date(Date.now() - 3600_000).toISOString());
+      } catch (err) {
+        log.error({ err }, 'periodic sweep failed');
+      }
+    }, 60_000);
+    sweeper.unref();
+  }
+  if (!inCluster && config.seedDemo) printDemo(runtime);
 
   const server = runtime.app.listen(config.port, config.host, () => {
+    if (inCluster) return; // the primary announces once every worker listens
     log.info({ origin: config.origin, host: config.host, port: config.port }, 'gateway listening');
     process.stdout.write(`Gateway listening on http://${config.host}:${config.port} (origin ${config.origin})\n`);
   });
@@ -62,15 +120,20 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    clearInterval(sweeper);
-    clearInterval(keyTicker);
+    if (sweeper) clearInterval(sweeper);
+    if (keyTicker) clearInterval(keyTicker);
     server.close(() => {
       void runtime.close().then(() => process.exit(0));
     });
+    // Keep-alive connections would hold close() open: end the idle ones now.
+    server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A worker whose primary is gone (even by kill -9) stops rather than serve unsupervised.
+  if (inCluster) process.on('disconnect', () => stop('primary-gone'));
+  if (stopAsked !== undefined || (inCluster && !process.connected)) stop(stopAsked ?? 'primary-gone');
 }
 
 main().catch((err: unknown) => {

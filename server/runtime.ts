@@ -4,6 +4,7 @@
  */
 import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../hsm/index.js';
 import { buildApp } from './app.js';
+import { GatewayMetrics } from './http/metrics.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
@@ -19,6 +20,7 @@ import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
 import type { Logger } from './logger.js';
 import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/index.js';
 import { loadOrCreateSecretKey } from './security/secretKey.js';
+import { onPeer, tellPeers } from './cluster/index.js';
 import { Store } from './store/index.js';
 import type express from 'express';
 
@@ -35,6 +37,8 @@ export interface Runtime {
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   app: express.Express;
+  /** Prometheus figures of this runtime (GET /metrics). */
+  metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -49,10 +53,16 @@ export interface RuntimeOptions {
   metadata?: MetadataLookup;
   /** Generate and activate a first signing key when there is none (default true; tools pass false). */
   initialKey?: boolean;
+  /**
+   * A cluster worker: the primary already made the start-up's audited actions (FIDO metadata
+   * load, OIDC clients file), so the worker only loads the metadata into memory.
+   */
+  clusterWorker?: boolean;
 }
 
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
+  const closers: (() => void)[] = [];
   const store = Store.open(config.dbFile);
   const secretKey = loadOrCreateSecretKey(config.secretFile);
   const sink: OutboxSink =
@@ -72,16 +82,30 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     );
   }
   const monitor = MetadataMonitor.fromConfig({ config, clock, log: opts.log, store });
-  await monitor?.reload();
+  if (opts.clusterWorker) await monitor?.refresh();
+  else await monitor?.reload();
+  if (monitor) {
+    // Cluster: a reload in one worker (security page, or worker 0's schedule) reaches the others.
+    monitor.onReloaded = () => tellPeers('metadata-reloaded');
+    const stopListening = onPeer('metadata-reloaded', () => {
+      monitor.refresh().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'metadata refresh failed'));
+    });
+    closers.push(stopListening);
+  }
   const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
   const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
+  // Observers, not dependencies: the core and the HSM port report, the metrics count.
+  const metrics = new GatewayMetrics();
+  gateway.onEvent = metrics.onGatewayEvent;
+  const hsmForStatus = hsm;
+  if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status);
   monitor?.apply(gateway, assurance);
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
   let checkpointer: AuditCheckpointer | undefined;
   let oidc: OpenIdProvider | undefined;
   if (hsm) {
-    keys = new KeyManager({ store, hsm, clock, config, log: opts.log });
+    keys = new KeyManager({ store, hsm, clock, config, log: opts.log, onSign: metrics.onHsmSign });
     const km = keys;
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });
@@ -93,7 +117,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
     try {
-      if (config.oidcClientsFile) loadClientsFile(op, config.oidcClientsFile);
+      if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
         // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
@@ -124,6 +148,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     staff: new StaffConsole({ store, gateway, clock, config }),
     clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
+    metrics,
   });
   return {
     config,
@@ -138,7 +163,9 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metadata: monitor,
     assurance,
     app,
+    metrics,
     async close() {
+      for (const c of closers) c();
       monitor?.close();
       await checkpointer?.close();
       await outbox.close();

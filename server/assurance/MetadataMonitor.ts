@@ -17,6 +17,8 @@ import { MetadataStore, type MdsLoadResult } from './mds/index.js';
 export class MetadataMonitor {
   readonly metadata: MetadataStore;
   private timer: NodeJS.Timeout | undefined;
+  /** Called after a reload put a new BLOB in force (the runtime tells sibling workers). */
+  onReloaded: (() => void) | undefined;
 
   constructor(
     private readonly ports: { config: Readonly<Config>; clock: Clock; log: Logger; store: Store },
@@ -50,7 +52,20 @@ export class MetadataMonitor {
       );
       if (!r.replaced) log.warn({ source: r.source, code: r.code }, 'FIDO metadata refused; the previous BLOB stays in force');
     }
+    if (results.some((r) => r.replaced)) this.onReloaded?.();
     return results;
+  }
+
+  /**
+   * Loads the same sources into memory only: no audit event, no action on keys. For a worker
+   * whose sibling (or the primary at start) already made the audited reload and acted on it.
+   */
+  async refresh(): Promise<void> {
+    const { config, log } = this.ports;
+    const results: MdsLoadResult[] = [];
+    if (config.mds.blobFile) results.push(await this.metadata.loadFromFile(config.mds.blobFile));
+    if (config.mds.url) results.push(await this.metadata.loadFromUrl(config.mds.url));
+    for (const r of results) if (!r.replaced) log.warn({ source: r.source, code: r.code }, 'FIDO metadata refused on refresh; the previous BLOB stays in force');
   }
 
   /**

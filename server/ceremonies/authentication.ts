@@ -11,7 +11,9 @@ import {
   type AuthenticatorTransport,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
+import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import { CeremonyError } from '../errors.js';
+import { isStrictDerEcdsaSignature } from './derSignature.js';
 
 export async function buildAuthenticationOptions(input: {
   rpId: string;
@@ -39,11 +41,32 @@ export interface VerifiedAssertion {
   backedUp: boolean;
 }
 
+/** True when the stored COSE public key is an EC2 (ECDSA) key; undefined when it does not decode. */
+function isEc2Key(publicKey: Uint8Array): boolean | undefined {
+  try {
+    return decodeCredentialPublicKey(new Uint8Array(publicKey)).get(cose.COSEKEYS.kty) === cose.COSEKTY.EC2;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function verifyAssertion(
   response: AuthenticationResponseJSON,
   expected: { challenge: string; origin: string; rpId: string },
-  key: { credentialId: string; publicKey: Uint8Array; transports: string[] },
+  key: { credentialId: string; publicKey: Uint8Array; transports: string[]; identityId: string },
 ): Promise<VerifiedAssertion> {
+  const refuse = (why: string): CeremonyError => new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error(why));
+  // WebAuthn §7.2 step 6: a returned user handle must be that of the credential's owner (the user
+  // id given at registration: the identity id's bytes). The signature does not cover it.
+  const handle = response.response.userHandle;
+  if (handle !== undefined && !Buffer.from(handle, 'base64url').equals(Buffer.from(key.identityId, 'utf8'))) {
+    throw refuse("userHandle is not the credential owner's");
+  }
+  if (isCrossOrigin(response.response.clientDataJSON)) throw refuse('cross-origin response');
+  // WebAuthn §6.5.5: exactly the DER encoding of an ECDSA signature (the library is lenient).
+  const ec2 = isEc2Key(key.publicKey);
+  if (ec2 === undefined) throw refuse('stored public key does not decode');
+  if (ec2 && !isStrictDerEcdsaSignature(Buffer.from(response.response.signature, 'base64url'))) throw refuse('signature is not DER');
   let result;
   try {
     result = await verifyAuthenticationResponse({
@@ -76,6 +99,21 @@ export async function verifyAssertion(
  */
 export function counterWentBackwards(stored: number, presented: number): boolean {
   return (stored > 0 || presented > 0) && presented <= stored;
+}
+
+/**
+ * WebAuthn §7.1 step 10, §7.2 step 14 (L3): a ceremony inside a cross-origin iframe is accepted only
+ * where the RP expects one. The gateway never does (its pages send frame-ancestors 'none'), so a
+ * response saying crossOrigin: true is refused, with or without a topOrigin (the library lets one
+ * without topOrigin through, for Safari).
+ */
+export function isCrossOrigin(clientDataJSON: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && 'crossOrigin' in parsed && parsed.crossOrigin !== false;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads the challenge out of clientDataJSON without trusting anything else in it. */

@@ -8,7 +8,10 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import { CeremonyError } from '../errors.js';
+import { isCrossOrigin } from './authentication.js';
+import { COSE_ECDSA_ALGS, isStrictDerEcdsaSignature } from './derSignature.js';
 
 export interface RegistrationOptionsInput {
   rpName: string;
@@ -58,6 +61,12 @@ export async function verifyRegistration(
   response: RegistrationResponseJSON,
   expected: { challenge: string; origin: string; rpId: string },
 ): Promise<RegisteredKey> {
+  if (isCrossOrigin(response.response.clientDataJSON)) {
+    throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error('cross-origin response'));
+  }
+  if (!attestationSignatureIsDer(response)) {
+    throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error('attestation signature is not DER'));
+  }
   let result;
   try {
     result = await verifyRegistrationResponse({
@@ -85,4 +94,27 @@ export async function verifyRegistration(
     attestationObject: info.attestationObject,
     userVerified: info.userVerified,
   };
+}
+
+/**
+ * WebAuthn §8.2, §8.4, §8.6: an ECDSA attestation signature (packed and android-key with an ECDSA
+ * alg, fido-u2f always) is exactly DER; the library's parser is lenient (see derSignature.ts).
+ * Anything that does not decode is left to the library to refuse.
+ */
+function attestationSignatureIsDer(response: RegistrationResponseJSON): boolean {
+  let fmt: string;
+  let sig: Uint8Array | undefined;
+  let alg: number | undefined;
+  try {
+    const att = decodeAttestationObject(new Uint8Array(Buffer.from(response.response.attestationObject, 'base64url')));
+    fmt = att.get('fmt');
+    const stmt = att.get('attStmt');
+    sig = stmt.get('sig');
+    alg = stmt.get('alg');
+  } catch {
+    return true;
+  }
+  if (!(sig instanceof Uint8Array)) return true;
+  const ecdsa = fmt === 'fido-u2f' || ((fmt === 'packed' || fmt === 'android-key') && typeof alg === 'number' && COSE_ECDSA_ALGS.includes(alg));
+  return !ecdsa || isStrictDerEcdsaSignature(sig);
 }

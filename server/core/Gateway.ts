@@ -24,6 +24,7 @@ import {
   type AssignedRole,
   type AssuranceLevel,
   type Credential,
+  type CredentialState,
   type Identity,
   type Organisation,
   type ReasonCode,
@@ -32,6 +33,7 @@ import {
   ActivationError,
   CeremonyError,
   EnrolmentError,
+  EnrolmentLockedError,
   ForbiddenError,
   GatewayError,
   LifecycleError,
@@ -57,7 +59,10 @@ import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMa
 
 /** NSIS 3.2.2: codes lock after this many wrong attempts. */
 export const MAX_CODE_ATTEMPTS = 5;
+/** NSIS 3.2.2: an enrolment link locks after this many failed registrations through it. */
+export const MAX_ENROLMENT_FAILURES = 5;
 const LABEL_MAX = 64;
+const CHALLENGE_EXPIRED = 'The challenge has expired. Start again.';
 
 export interface GatewayPorts {
   /** Decides each new key's authenticator assurance (attestation policy, FIDO metadata). */
@@ -84,6 +89,21 @@ export interface IssuedSession {
 
 type ChallengeCheck = { ceremony: Ceremony; flowId: string };
 
+/**
+ * What the core tells an observer (metrics) after each commit: the same facts as the audit events
+ * it just committed, with bounded labels. The core knows nothing of the observer's technology.
+ */
+export type GatewayEvent =
+  | { kind: 'ceremony'; ceremony: 'enrolment' | 'activation' | 'signin'; outcome: 'succeeded' | 'refused' }
+  | { kind: 'refusal'; event: string; reason: string }
+  | { kind: 'transition'; action: LifecycleAction | 'issue'; from: CredentialState | 'none'; to: CredentialState };
+
+const CEREMONY_OF_EVENT: Readonly<Record<string, 'enrolment' | 'activation' | 'signin'>> = {
+  'enrolment.refused': 'enrolment',
+  'activation.refused': 'activation',
+  'signin.refused': 'signin',
+};
+
 export class Gateway {
   private readonly store: Store;
   private readonly clock: Clock;
@@ -95,6 +115,83 @@ export class Gateway {
   /** Told (after commit) about sessions a lifecycle change ended, e.g. for back-channel logout. */
   onSessionsEnded: ((sessions: SessionRecord[]) => void) | undefined;
   private endedInTransaction: SessionRecord[] = [];
+
+  /** Told (after commit) what each transaction recorded: ceremonies, refusals, transitions. */
+  onEvent: ((event: GatewayEvent) => void) | undefined;
+  private observedInTransaction: GatewayEvent[] = [];
+
+  /**
+   * Every transaction of the core: the store's IMMEDIATE transaction, after whose commit the
+   * observer hears what it recorded (nothing of a rolled-back one). A transaction nested in
+   * another of the core reports with the outermost one.
+   */
+  private tx<T>(fn: () => T): T {
+    const mark = this.observedInTransaction.length;
+    const outermost = this.txDepth === 0;
+    let result: T;
+    this.txDepth++;
+    try {
+      result = this.store.transaction(fn);
+    } catch (err) {
+      this.observedInTransaction.length = mark;
+      throw err;
+    } finally {
+      this.txDepth--;
+    }
+    if (outermost) this.report(this.observedInTransaction.splice(0));
+    return result;
+  }
+
+  /**
+   * The same on the hot paths of the ceremonies, through the store's group commit: callers in
+   * the same turn of the event loop share one durable COMMIT (one fsync), each in its own
+   * savepoint. Resolves after that commit; the observer hears only what was committed.
+   */
+  private async txAsync<T>(fn: () => T): Promise<T> {
+    let observed: GatewayEvent[] = [];
+    const result = await this.store.commit(() => {
+      this.txDepth++;
+      try {
+        const value = fn();
+        observed = this.observedInTransaction;
+        return value;
+      } finally {
+        this.txDepth--;
+        this.observedInTransaction = [];
+      }
+    });
+    this.report(observed);
+    return result;
+  }
+
+  private txDepth = 0;
+
+  private report(observed: GatewayEvent[]): void {
+    for (const event of observed) {
+      try {
+        this.onEvent?.(event);
+      } catch (err) {
+        // An observer's failure never turns a committed change into an error.
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'gateway event observer failed');
+      }
+    }
+  }
+
+  /** Inside a transaction: what an audit event means for the observer (bounded labels only). */
+  private observe(type: string, data: { [key: string]: JsonValue }): void {
+    if (!this.onEvent) return;
+    if (type.endsWith('.refused') || type === 'staff-action.rate-limited') {
+      const reason = data['reason'];
+      this.observedInTransaction.push({ kind: 'refusal', event: type, reason: typeof reason === 'string' ? reason : type });
+      const ceremony = CEREMONY_OF_EVENT[type];
+      if (ceremony) this.observedInTransaction.push({ kind: 'ceremony', ceremony, outcome: 'refused' });
+    } else if (type === 'credential.issued') {
+      this.observedInTransaction.push({ kind: 'ceremony', ceremony: 'enrolment', outcome: 'succeeded' });
+      this.observedInTransaction.push({ kind: 'transition', action: 'issue', from: 'none', to: 'issued' });
+    } else if (type === 'signin.succeeded') {
+      this.observedInTransaction.push({ kind: 'ceremony', ceremony: data['via'] === 'activation' ? 'activation' : 'signin', outcome: 'succeeded' });
+    }
+  }
 
   /** Hands sessions ended by the last committed change to the listener (re-read: only real ends). */
   private flushEndedSessions(): void {
@@ -124,7 +221,7 @@ export class Gateway {
 
   /** Creates the organisation if absent (idempotent by CVR). */
   ensureOrganisation(cvr: string, name: string): Organisation {
-    return this.store.transaction(() => {
+    return this.tx(() => {
       const existing = this.store.getOrganisationByCvr(cvr);
       if (existing) return existing;
       const org: Organisation = { id: randomUUID(), cvr, name, createdAt: this.now() };
@@ -142,7 +239,7 @@ export class Gateway {
     actor: Actor,
     input: { organisationId: string; name: string; email: string; ial: AssuranceLevel; proofingMethod: string; roles: AssignedRole[] },
   ): Identity {
-    return this.store.transaction(() => {
+    return this.tx(() => {
       if (!this.store.getOrganisation(input.organisationId)) throw new NotFoundError('Unknown organisation.');
       if (this.store.findActiveIdentityByEmail(input.email)) {
         throw new GatewayError('CONFLICT', 409, 'An employee with this email address is already bound to the organisation.');
@@ -205,7 +302,7 @@ export class Gateway {
     const at = this.clock.now();
     const expiresAt = addMinutes(at, this.config.enrolmentTtlMinutes).toISOString();
     const enrolmentId = randomUUID();
-    this.store.transaction(() => {
+    this.tx(() => {
       const identity = this.store.getIdentity(identityId);
       if (!identity) throw new NotFoundError('Unknown identity.');
       if (identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'The identity is no longer bound to the organisation.');
@@ -249,6 +346,10 @@ export class Gateway {
           : !identity || identity.bindingState !== 'active'
             ? 'binding-ended'
             : null;
+    if (why === null && enrolment.lockedAt !== null) {
+      this.refuse('enrolment.refused', enrolment.identityId, { enrolmentId: enrolment.id, reason: 'locked' });
+      throw new EnrolmentLockedError();
+    }
     if (why !== null || !identity) {
       // CONVENTIONS 4: a second use of a single-use link is refused and audited.
       this.refuse('enrolment.refused', enrolment.identityId, { enrolmentId: enrolment.id, reason: why ?? 'binding-ended' });
@@ -272,7 +373,7 @@ export class Gateway {
       excludeCredentialIds: existing.map((c) => c.credentialId),
       attestation: this.config.attestation.conveyance,
     });
-    this.storeChallenge(options.challenge, 'registration', flowId, identity.id, enrolmentId);
+    await this.storeChallenge(options.challenge, 'registration', flowId, identity.id, enrolmentId);
     return { options, holder: { name: identity.name, email: identity.email }, expiresAt };
   }
 
@@ -287,17 +388,31 @@ export class Gateway {
     response: RegistrationResponseJSON,
   ): Promise<{ credential: Credential; activation: { sentTo: string; expiresAt: string } }> {
     const { enrolmentId, identity } = this.liveEnrolment(token);
-    const challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'registration', flowId }, identity.id);
+    let challenge: ChallengeRecord;
+    try {
+      challenge = await this.takeChallenge(response.response.clientDataJSON, { ceremony: 'registration', flowId }, identity.id);
+    } catch (err) {
+      throw this.countEnrolmentFailure(enrolmentId, identity.id, err);
+    }
     if (challenge.enrolmentId !== enrolmentId) {
       this.refuse('enrolment.refused', identity.id, { reason: 'challenge-for-other-enrolment' });
-      throw new CeremonyError('CHALLENGE_INVALID', 'This registration was started for another enrolment. Start again.');
+      throw this.countEnrolmentFailure(
+        enrolmentId,
+        identity.id,
+        new CeremonyError('CHALLENGE_INVALID', 'This registration was started for another enrolment. Start again.'),
+      );
     }
     let key;
     try {
       key = await verifyRegistration(response, { challenge: challenge.challenge, origin: this.config.origin, rpId: this.config.rpId });
     } catch (err) {
       this.refuse('enrolment.refused', identity.id, { reason: 'registration-not-verified', detail: detailOf(err) });
-      throw err;
+      throw this.countEnrolmentFailure(enrolmentId, identity.id, err);
+    }
+    if (this.store.getCredentialByCredentialId(key.credentialId)) {
+      // WebAuthn §7.1: a credential id registered already (a real authenticator makes fresh ones).
+      this.refuse('enrolment.refused', identity.id, { reason: 'credential-already-registered' });
+      throw this.countEnrolmentFailure(enrolmentId, identity.id, new GatewayError('CONFLICT', 409, 'This security key is already registered.'));
     }
     // NSIS 3.2.1: the level this key can reach, decided from its evidence before it is issued.
     const assessment = this.assurance.assess(key);
@@ -308,15 +423,11 @@ export class Gateway {
     const code = randomActivationCode();
     const at = this.clock.now();
     const codeExpiresAt = addMinutes(at, this.config.activationCodeTtlMinutes).toISOString();
-    const credential = this.store.transaction(() => {
-      if (!this.store.consumeEnrolment(enrolmentId, at.toISOString())) {
-        // CONVENTIONS 4: single use; a second use is refused and audited.
-        this.audit('enrolment.refused', { identityId: identity.id, role: 'holder' }, identity.id, { enrolmentId, reason: 'already-used' });
-        throw new EnrolmentError();
-      }
-      if (this.store.getCredentialByCredentialId(key.credentialId)) {
-        throw new GatewayError('CONFLICT', 409, 'This security key is already registered.');
-      }
+    const outcome = await this.txAsync((): Credential | { refused: 'already-used' | 'credential-already-registered' } => {
+      // CONVENTIONS 4: single use. A refusal returns (not throws) so that its audit event, made
+      // below in a transaction of its own, is not rolled back with this one.
+      if (!this.store.consumeEnrolment(enrolmentId, at.toISOString())) return { refused: 'already-used' };
+      if (this.store.getCredentialByCredentialId(key.credentialId)) return { refused: 'credential-already-registered' };
       const id = randomUUID();
       this.store.insertCredential({
         id,
@@ -372,8 +483,34 @@ export class Gateway {
       this.issueCode(created, identity, code, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
       return created;
     });
+    if ('refused' in outcome) {
+      // A race lost to a concurrent use of the same link or key: refused and audited.
+      this.refuse('enrolment.refused', identity.id, { enrolmentId, reason: outcome.refused });
+      if (outcome.refused === 'already-used') throw new EnrolmentError();
+      throw new GatewayError('CONFLICT', 409, 'This security key is already registered.');
+    }
+    const credential = outcome;
     this.outbox.kick();
     return { credential, activation: { sentTo: maskEmail(identity.email), expiresAt: codeExpiresAt } };
+  }
+
+  /**
+   * NSIS 3.2.2: a failed registration through a live link (a challenge that is not this link's
+   * or this browser's, or a response that does not verify) is counted; at MAX_ENROLMENT_FAILURES
+   * the link locks, with its own audit event, and only a new link from an administrator helps.
+   * An expired challenge (a slow holder) and a key the policy refuses (a holder trying another
+   * model) are not tampering and are not counted. Returns the error to throw.
+   */
+  private countEnrolmentFailure(enrolmentId: string, identityId: string, err: unknown): unknown {
+    if (err instanceof CeremonyError && err.detail === CHALLENGE_EXPIRED) return err;
+    const locked = this.tx(() => {
+      const counted = this.store.recordFailedEnrolmentAttempt(enrolmentId, MAX_ENROLMENT_FAILURES, this.now());
+      if (!counted?.locked) return false;
+      this.audit('enrolment.locked', SYSTEM_ACTOR, identityId, { enrolmentId, attempts: counted.attempts, clause: 'NSIS 3.2.2' });
+      return true;
+    });
+    if (locked) this.log.warn({ event: 'enrolment.locked', subjectId: identityId }, 'enrolment link locked after failed registrations');
+    return locked ? new EnrolmentLockedError() : err;
   }
 
   /** Stores a new code (withdrawing older ones) and queues it to the holder. Inside a transaction. */
@@ -403,7 +540,7 @@ export class Gateway {
       : [];
     const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
-    this.storeChallenge(options.challenge, 'activation', flowId, identity?.id ?? null, null);
+    await this.storeChallenge(options.challenge, 'activation', flowId, identity?.id ?? null, null);
     return { options };
   }
 
@@ -418,7 +555,7 @@ export class Gateway {
     response: AuthenticationResponseJSON,
     browserIdentityId: string | null = null,
   ): Promise<IssuedSession> {
-    const challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'activation', flowId }, null);
+    const challenge = await this.takeChallenge(response.response.clientDataJSON, { ceremony: 'activation', flowId }, null);
     const key = this.store.getCredentialByCredentialId(response.id);
     if (!key || challenge.identityId === null || key.identityId !== challenge.identityId) {
       this.refuse('activation.refused', key?.id ?? null, { reason: key ? 'key-of-another-identity' : 'unknown-credential' });
@@ -462,7 +599,7 @@ export class Gateway {
     if (!hashesEqual(presented, codeRecord.codeHash)) {
       const attempts = codeRecord.failedAttempts + 1;
       const locked = attempts >= MAX_CODE_ATTEMPTS;
-      this.store.transaction(() => {
+      this.tx(() => {
         this.store.recordFailedCodeAttempt(codeRecord.id, locked ? this.now() : null);
         this.audit('activation.refused', { identityId: key.identityId, role: 'holder' }, key.id, {
           reason: 'wrong-code',
@@ -477,7 +614,7 @@ export class Gateway {
     if (counterWentBackwards(key.signCount, assertion.newCounter)) {
       // A copy of the key presented itself before activation: it was duplicated in transport
       // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
-      this.store.transaction(() => {
+      this.tx(() => {
         this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
         this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${key.signCount} during activation`);
         this.alertHelpdeskOfClone(key.id);
@@ -486,7 +623,7 @@ export class Gateway {
       throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
     }
     const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
-    const result = this.store.transaction(() => {
+    const result = await this.txAsync(() => {
       const at = this.now();
       if (!this.store.consumeActivationCode(codeRecord.id, at)) {
         this.audit('activation.refused', holderActor, key.id, { reason: 'code-already-used', codeId: codeRecord.id });
@@ -526,7 +663,7 @@ export class Gateway {
       allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
     }
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
-    this.storeChallenge(options.challenge, 'signin', flowId, identityId, null);
+    await this.storeChallenge(options.challenge, 'signin', flowId, identityId, null);
     return { options };
   }
 
@@ -537,7 +674,7 @@ export class Gateway {
   async completeSignIn(flowId: string, response: AuthenticationResponseJSON): Promise<IssuedSession> {
     let challenge: ChallengeRecord;
     try {
-      challenge = this.takeChallenge(response.response.clientDataJSON, { ceremony: 'signin', flowId }, null);
+      challenge = await this.takeChallenge(response.response.clientDataJSON, { ceremony: 'signin', flowId }, null);
     } catch {
       throw new SignInFailedError();
     }
@@ -558,7 +695,7 @@ export class Gateway {
       this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) });
       throw new SignInFailedError();
     }
-    const outcome = this.store.transaction((): IssuedSession | { refused: string } => {
+    const outcome = await this.txAsync((): IssuedSession | { refused: string } => {
       // Re-read inside the transaction: a suspension committed while we verified wins.
       const current = this.mustGetCredential(key.id);
       const identity = this.store.getIdentity(current.identityId);
@@ -652,18 +789,18 @@ export class Gateway {
 
   /** Ends every live session of a person (single logout). */
   endAllSessions(identityId: string, reason: string): number {
-    return this.store.transaction(() => {
+    return this.tx(() => {
       const n = this.store.endSessionsOfIdentity(identityId, reason, this.now());
       this.audit('session.ended', { identityId, role: 'holder' }, identityId, { reason, sessions: n, clause: 'NSIS 6 (Low) 5' });
       return n;
     });
   }
 
-  signOut(sessionId: string, reason = 'signed-out'): void {
+  async signOut(sessionId: string, reason = 'signed-out'): Promise<void> {
     const idHash = plainHash(sessionId);
     const session = this.store.getSession(idHash);
     if (!session) return;
-    this.store.transaction(() => {
+    await this.txAsync(() => {
       if (this.store.endSession(idHash, reason, this.now())) {
         this.audit('session.ended', { identityId: session.identityId, role: 'holder' }, session.identityId, { reason });
       }
@@ -689,7 +826,7 @@ export class Gateway {
     this.checkActorRole(actor, before);
     // An action a second person approved is authorised by that approval, not the hourly cap.
     if (!opts.approved) this.checkRateLimit(actor, action);
-    const result = this.store.transaction(() => {
+    const result = this.tx(() => {
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');
       if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
@@ -797,6 +934,7 @@ export class Gateway {
   /** Inside a transaction: the audit event and the state-history row of one table row taken. */
   private recordTransition(actor: Actor, key: Credential, row: TransitionRow, reason: ReasonCode, note: string | null, at: string, auditType: string): void {
     const seq = this.audit(auditType, actor, key.id, { identityId: key.identityId, from: key.state, to: row.to, reason, note, clause: row.clause });
+    if (this.onEvent) this.observedInTransaction.push({ kind: 'transition', action: row.action, from: key.state, to: row.to });
     this.store.insertCredentialEvent({
       credentialId: key.id,
       action: row.action,
@@ -819,7 +957,7 @@ export class Gateway {
   endBinding(actor: Actor, identityId: string, reason: ReasonCode, note: string | null): { revokedKeys: number } {
     if (actor.identityId === null || actor.role !== 'org-admin') throw new TypeError('endBinding is an org-admin action');
     if (actor.identityId === identityId) throw new SegregationError('You cannot end your own binding; ask another administrator.');
-    const result = this.store.transaction(() => {
+    const result = this.tx(() => {
       this.requireRole(actor.identityId ?? '', 'org-admin');
       const identity = this.store.getIdentity(identityId);
       if (!identity) throw new NotFoundError('Unknown identity.');
@@ -854,7 +992,7 @@ export class Gateway {
   takeModelOutOfUse(aaguid: string, status: string): { suspended: string[]; revoked: string[] } {
     const suspended: string[] = [];
     const revoked: string[] = [];
-    this.store.transaction(() => {
+    this.tx(() => {
       for (const key of this.store.listLiveCredentialsByAaguid(aaguid)) {
         const note = `FIDO metadata status ${status} for model ${aaguid}`;
         if (key.state === 'active') {
@@ -889,7 +1027,7 @@ export class Gateway {
   private expireIfDue(key: Credential): boolean {
     if (!key.expiresAt || key.expiresAt > this.now() || key.state === 'revoked' || key.state === 'expired') return false;
     try {
-      this.store.transaction(() => this.applyTransition(SYSTEM_ACTOR, key.id, 'expire', 'expired', null));
+      this.tx(() => this.applyTransition(SYSTEM_ACTOR, key.id, 'expire', 'expired', null));
       this.flushEndedSessions();
       return true;
     } catch (err) {
@@ -911,7 +1049,7 @@ export class Gateway {
   }
 
   renameKey(actor: Actor, credentialId: string, label: string): Credential {
-    return this.store.transaction(() => {
+    return this.tx(() => {
       const key = this.store.getCredential(credentialId);
       if (!key || key.identityId !== actor.identityId) throw new NotFoundError('Unknown security key.');
       const clean = cleanLabel(label);
@@ -929,9 +1067,9 @@ export class Gateway {
 
   // --- helpers -------------------------------------------------------------------------------
 
-  private storeChallenge(challenge: string, ceremony: Ceremony, flowId: string, identityId: string | null, enrolmentId: string | null): void {
+  private async storeChallenge(challenge: string, ceremony: Ceremony, flowId: string, identityId: string | null, enrolmentId: string | null): Promise<void> {
     const at = this.clock.now();
-    this.store.insertChallenge({
+    await this.txAsync(() => this.store.insertChallenge({
       challenge,
       flowHash: plainHash(flowId),
       ceremony,
@@ -940,21 +1078,22 @@ export class Gateway {
       createdAt: at.toISOString(),
       // NSIS 3.3.1 (Low) 3: challenges expire within 2 minutes.
       expiresAt: addSeconds(at, this.config.challengeTtlSeconds).toISOString(),
-    });
+    }));
   }
 
   /**
    * Consumes the challenge named in clientDataJSON exactly once and checks that it belongs to
    * this ceremony and this browser flow and has not expired (NSIS 3.3.1 (Low) 3).
    */
-  private takeChallenge(clientDataJSON: string, check: ChallengeCheck, subjectId: string | null): ChallengeRecord {
+  private async takeChallenge(clientDataJSON: string, check: ChallengeCheck, subjectId: string | null): Promise<ChallengeRecord> {
     const value = challengeOf(clientDataJSON);
     const refusal = `${check.ceremony === 'registration' ? 'enrolment' : check.ceremony}.refused`;
     if (!value) {
       this.refuse(refusal, subjectId, { reason: 'no-challenge' });
       throw new CeremonyError('CHALLENGE_INVALID', 'The response carries no challenge. Start again.');
     }
-    const record = this.store.consumeChallenge(value, this.now());
+    const now = this.now();
+    const record = await this.txAsync(() => this.store.consumeChallenge(value, now));
     if (!record) {
       this.refuse(refusal, subjectId, { reason: 'challenge-unknown-or-used' });
       throw new CeremonyError('CHALLENGE_INVALID', 'This challenge is unknown or was already used. Start again.');
@@ -965,7 +1104,7 @@ export class Gateway {
     }
     if (record.expiresAt <= this.now()) {
       this.refuse(refusal, subjectId, { reason: 'challenge-expired' });
-      throw new CeremonyError('CHALLENGE_INVALID', 'The challenge has expired. Start again.');
+      throw new CeremonyError('CHALLENGE_INVALID', CHALLENGE_EXPIRED);
     }
     return record;
   }
@@ -1002,12 +1141,13 @@ export class Gateway {
   }
 
   private audit(type: string, actor: Actor, subjectId: string | null, data: { [key: string]: JsonValue }): number {
+    this.observe(type, data);
     return this.store.appendAudit({ at: this.now(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data }).seq;
   }
 
   /** Records a refusal in its own transaction (the refused change itself never happened). */
   private refuse(type: string, subjectId: string | null, data: { [key: string]: JsonValue }): void {
-    this.store.transaction(() => this.audit(type, SYSTEM_ACTOR, subjectId, data));
+    this.tx(() => this.audit(type, SYSTEM_ACTOR, subjectId, data));
     this.log.info({ event: type, subjectId, reason: data['reason'] ?? null }, 'refused');
   }
 }

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { requestIdOf, requestLogger } from './requestLog.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -32,6 +33,8 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
         detail: err.detail,
         code: err.code,
         instance,
+        // The same id is in the X-Request-Id header and on every log line of this request.
+        ...(requestIdOf(res) ? { requestId: requestIdOf(res) } : {}),
         ...(err.errors && err.errors.length > 0 ? { errors: err.errors } : {}),
       }),
     );
@@ -66,8 +69,9 @@ function fromDatabaseError(err: unknown): GatewayError | undefined {
   return undefined;
 }
 
-export function errorBoundary(log: Logger): ErrorRequestHandler {
+export function errorBoundary(baseLog: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    const log = requestLogger(res, baseLog);
     const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromDatabaseError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');

@@ -19,6 +19,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType> {
   stepUp?: boolean;
   body?: B;
   responses: Record<number, string>;
+  /** Media type of a response whose body is not problem+json (e.g. a health report, metrics text). */
+  contentTypes?: Record<number, string>;
   clause?: string;
   handler: (ctx: { req: Request; res: Response; body: z.infer<B> }) => Promise<void> | void;
 }
@@ -52,8 +54,10 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
     }));
     const responses: Record<string, object> = {};
     for (const [status, description] of Object.entries(r.responses)) {
-      responses[status] =
-        Number(status) >= 400
+      const mediaType = r.contentTypes?.[Number(status)];
+      responses[status] = mediaType
+        ? { description, content: { [mediaType]: {} } }
+        : Number(status) >= 400
           ? { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
           : { description };
     }
@@ -91,6 +95,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
             detail: { type: 'string' },
             code: { type: 'string' },
             instance: { type: 'string' },
+            requestId: { type: 'string', description: 'The X-Request-Id of the request, as in the gateway log.' },
             errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
           },
         },

@@ -108,9 +108,9 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
   const existingFlow = (req: Request): string => readCookie(req, names.flow) ?? 'no-flow-cookie';
 
   /** A new sign-in replaces the browser's previous session: the old one ends, not lingers. */
-  const startSession = (res: Response, sessionId: string, req?: Request): void => {
+  const startSession = async (res: Response, sessionId: string, req?: Request): Promise<void> => {
     const previous = req ? readCookie(req, names.session) : undefined;
-    if (previous && previous !== sessionId) gateway.signOut(previous, 'replaced-by-new-sign-in');
+    if (previous && previous !== sessionId) await gateway.signOut(previous, 'replaced-by-new-sign-in');
     setCookie(res, names.session, sessionId, {
       secure: config.secureCookies,
       maxAgeSeconds: config.sessionAbsoluteMinutes * 60,
@@ -166,7 +166,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.enrolmentOptions,
       clause: 'NSIS 3.2.2',
-      responses: { 200: 'WebAuthn creation options', 400: 'Link invalid, used or expired' },
+      responses: { 200: 'WebAuthn creation options', 400: 'Link invalid, used or expired', 403: 'Link locked after failed registrations', 429: 'Rate limited (per IP or per link)' },
       handler: async ({ req, res, body }) => {
         res.json(await gateway.beginEnrolment(body.token, flowOf(req, res)));
       },
@@ -179,7 +179,13 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.enrolmentVerify,
       clause: 'NSIS 3.2.2',
-      responses: { 201: 'Key registered (issued)', 400: 'Ceremony or link refused', 409: 'Key already registered' },
+      responses: {
+        201: 'Key registered (issued)',
+        400: 'Ceremony or link refused',
+        403: 'Link locked after failed registrations',
+        409: 'Key already registered',
+        429: 'Rate limited (per IP or per link)',
+      },
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeEnrolment(body.token, existingFlow(req), body.label, body.response);
         res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
@@ -193,7 +199,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.activationOptions,
       clause: 'NSIS 3.2.2, 3.2.3 (Low) 3',
-      responses: { 200: 'WebAuthn request options' },
+      responses: { 200: 'WebAuthn request options', 429: 'Rate limited (per IP or per account)' },
       handler: async ({ req, res, body }) => {
         res.json(await gateway.beginActivation(body.email, flowOf(req, res)));
       },
@@ -206,11 +212,17 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.activationVerify,
       clause: 'NSIS 3.2.2, 3.2.3 (Low) 3',
-      responses: { 200: 'Key active, session started', 400: 'Wrong or expired code, or ceremony refused', 403: 'Code locked', 409: 'Refused by the lifecycle table' },
+      responses: {
+        200: 'Key active, session started',
+        400: 'Wrong or expired code, or ceremony refused',
+        403: 'Code locked',
+        409: 'Refused by the lifecycle table',
+        429: 'Rate limited (per IP or per key)',
+      },
       handler: async ({ req, res, body }) => {
         const browser = res.locals['session'] ? sessionOf(res).identity.id : null;
         const result = await gateway.completeActivation(body.code, existingFlow(req), body.response, browser);
-        startSession(res, result.sessionId, req);
+        await startSession(res, result.sessionId, req);
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
     }),
@@ -222,7 +234,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.signinOptions,
       clause: 'NSIS 3.3.1',
-      responses: { 200: 'WebAuthn request options' },
+      responses: { 200: 'WebAuthn request options', 429: 'Rate limited (per IP or per account)' },
       handler: async ({ req, res, body }) => {
         res.json(await gateway.beginSignIn(body.email, flowOf(req, res)));
       },
@@ -235,10 +247,10 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'public' },
       body: schemas.signinVerify,
       clause: 'NSIS 3.3.1, 3.2.3',
-      responses: { 200: 'Signed in', 401: 'Sign-in failed' },
+      responses: { 200: 'Signed in', 401: 'Sign-in failed', 429: 'Rate limited (per IP or per key)' },
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeSignIn(existingFlow(req), body.response);
-        startSession(res, result.sessionId, req);
+        await startSession(res, result.sessionId, req);
         let token: string | undefined;
         if (body.audience !== undefined) {
           const view = gateway.resolveSession(result.sessionId);
@@ -264,7 +276,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
           await deps.oidc?.logoutEverywhere(view.identity.id);
           if (!deps.oidc) gateway.endAllSessions(view.identity.id, 'single-logout');
         } else if (sid) {
-          gateway.signOut(sid);
+          await gateway.signOut(sid);
           if (view) await deps.oidc?.backchannelLogout([view.session]);
         }
         clearCookie(res, names.session, config.secureCookies);

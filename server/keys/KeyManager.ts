@@ -5,6 +5,7 @@
  * emergency rotation and destruction need two different security officers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import {
   HsmError,
   checkSigningKeyPolicy,
@@ -34,6 +35,15 @@ export interface KeyManagerPorts {
   clock: Clock;
   config: Readonly<Config>;
   log: Logger;
+  /** Told how long each signature took and, when it failed, the HSM's error code (metrics). */
+  onSign?: (event: { seconds: number; errorCode: string | undefined }) => void;
+}
+
+/** The stable code of a signing failure: the HSM's own (HSM_UNAVAILABLE, ...) where there is one. */
+function signErrorCode(err: unknown): string {
+  const inner = err instanceof ServiceUnavailableError && err.cause instanceof HsmError ? err.cause : err;
+  if (inner instanceof HsmError) return inner.code;
+  return err instanceof GatewayError ? err.code : 'UNEXPECTED';
 }
 
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
@@ -104,7 +114,17 @@ export class KeyManager {
       kid: port.kid,
       alg: port.alg,
       publicJwk: { ...port.publicJwk },
-      sign: (data) => this.hsmCall(() => port.sign(data)),
+      sign: async (data) => {
+        const started = performance.now();
+        try {
+          const signature = await this.hsmCall(() => port.sign(data));
+          this.ports.onSign?.({ seconds: (performance.now() - started) / 1000, errorCode: undefined });
+          return signature;
+        } catch (err) {
+          this.ports.onSign?.({ seconds: (performance.now() - started) / 1000, errorCode: signErrorCode(err) });
+          throw err;
+        }
+      },
     };
   }
 

@@ -458,7 +458,7 @@ export class OpenIdProvider {
       return { kind: 'redirect', location: `${this.issuer}/keys.html?logout-requested=1` };
     }
     if (view && sessionId) {
-      this.ports.gateway.signOut(sessionId);
+      await this.ports.gateway.signOut(sessionId);
       await this.backchannelLogout([view.session]);
     }
     this.audit('oidc.logout', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId ?? null, { sessionEnded: Boolean(view) });

@@ -328,4 +328,15 @@ ALTER TABLE credentials ADD COLUMN certification TEXT;
 ALTER TABLE credentials ADD COLUMN aal_reasons TEXT;
 CREATE INDEX credentials_aaguid ON credentials(aaguid);`,
   },
+  {
+    version: 7,
+    name: 'enrolment links count failed registrations and lock',
+    sql: `ALTER TABLE enrolments ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrolments ADD COLUMN locked_at TEXT;`,
+  },
+  {
+    version: 8,
+    name: 'audit events by actor: a person\'s own trail stays an index lookup at a million keys',
+    sql: `CREATE INDEX audit_events_actor ON audit_events(actor_id);`,
+  },
 ];

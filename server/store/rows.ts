@@ -158,7 +158,12 @@ export function enrolment(r: unknown): Enrolment {
     expiresAt: str(r, 'expires_at'),
     consumedAt: strOrNull(r, 'consumed_at'),
     supersededAt: strOrNull(r, 'superseded_at'),
+    ...enrolmentAttempts(r),
   };
+}
+
+export function enrolmentAttempts(r: unknown): { failedAttempts: number; lockedAt: string | null } {
+  return { failedAttempts: num(r, 'failed_attempts'), lockedAt: strOrNull(r, 'locked_at') };
 }
 
 export function activationCode(r: unknown): ActivationCodeRecord {

@@ -6,7 +6,21 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import assert from 'node:assert/strict';
 import { ApiClient, field } from './apiClient.js';
 import { SoftAuthenticator } from './softAuthenticator.js';
-import type { TestGateway } from './testGateway.js';
+
+/**
+ * What a journey needs of a gateway: its origin and the second channel. An in-process
+ * TestGateway and a ChildGateway (a real `server/main.ts` process) both provide it.
+ */
+export interface JourneyGateway {
+  origin: string;
+  /** The 8-digit code in the newest activation/reactivation mail to `to`. */
+  latestCode(to: string): Promise<string>;
+}
+
+/** A journey gateway that also knows the seeded first administrator's one-time link. */
+export interface SeededGateway extends JourneyGateway {
+  seed: { enrolmentLink: string | undefined; admin: { email: string } };
+}
 
 export function tokenOf(link: string): string {
   const m = /#token=([A-Za-z0-9_-]+)$/.exec(link);
@@ -15,7 +29,7 @@ export function tokenOf(link: string): string {
 }
 
 /** Registers a key from an enrolment link; returns the key's gateway id. */
-export async function enrol(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, link: string, label = 'Test key'): Promise<string> {
+export async function enrol(gw: JourneyGateway, client: ApiClient, auth: SoftAuthenticator, link: string, label = 'Test key'): Promise<string> {
   const token = tokenOf(link);
   const opt = await client.post('/api/enrolment/options', { token });
   assert.equal(opt.status, 200, JSON.stringify(opt.body));
@@ -27,7 +41,7 @@ export async function enrol(gw: TestGateway, client: ApiClient, auth: SoftAuthen
   return field<string>(ver.body, 'credential', 'id');
 }
 
-export async function activate(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, email: string, code?: string) {
+export async function activate(gw: JourneyGateway, client: ApiClient, auth: SoftAuthenticator, email: string, code?: string) {
   const opt = await client.post('/api/activation/options', { email });
   assert.equal(opt.status, 200, JSON.stringify(opt.body));
   const options = field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options');
@@ -35,7 +49,7 @@ export async function activate(gw: TestGateway, client: ApiClient, auth: SoftAut
   return client.post('/api/activation/verify', { code: code ?? (await gw.latestCode(email)), response });
 }
 
-export async function signIn(gw: TestGateway, client: ApiClient, auth: SoftAuthenticator, email?: string) {
+export async function signIn(gw: JourneyGateway, client: ApiClient, auth: SoftAuthenticator, email?: string) {
   const opt = await client.post('/api/signin/options', email === undefined ? {} : { email });
   assert.equal(opt.status, 200, JSON.stringify(opt.body));
   const options = field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options');
@@ -44,7 +58,7 @@ export async function signIn(gw: TestGateway, client: ApiClient, auth: SoftAuthe
 }
 
 /** The seeded administrator with an active key and a signed-in client. */
-export async function activeAdmin(gw: TestGateway) {
+export async function activeAdmin(gw: SeededGateway) {
   const client = new ApiClient(gw.origin);
   const auth = new SoftAuthenticator();
   const link = gw.seed.enrolmentLink;
@@ -57,7 +71,7 @@ export async function activeAdmin(gw: TestGateway) {
 
 /** An employee created by the admin, enrolled and activated, signed in on its own client. */
 export async function activeEmployee(
-  gw: TestGateway,
+  gw: JourneyGateway,
   admin: ApiClient,
   email: string,
   name = 'Employee',

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { destroyKeyPair } from '../../hsm/index.js';
 import type { Clock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
+import { createLogger, type Logger } from '../../server/logger.js';
 import type { OutboxSink } from '../../server/outbox/index.js';
 import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
 
@@ -31,7 +31,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  opts: { env?: Record<string, string>; clock?: Clock; sink?: OutboxSink; withClient?: boolean; withHsm?: boolean } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; sink?: OutboxSink; withClient?: boolean; withHsm?: boolean; log?: Logger } = {},
 ): Promise<TestGateway> {
   const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-test-'));
   const server = http.createServer();
@@ -44,6 +44,11 @@ export async function startTestGateway(
       GATEWAY_VAR_DIR: varDir,
       GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'),
       GATEWAY_LOG_LEVEL: 'silent',
+      // Tests run many ceremonies a second from 127.0.0.1 with a few accounts: limits high enough
+      // never to bite, but on, so every test goes through the limiters. The brute-force test sets
+      // real small limits.
+      GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '10000000',
+      GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '10000000',
       ...opts.env,
     },
     repoRoot,
@@ -52,7 +57,7 @@ export async function startTestGateway(
   let runtime: Runtime;
   try {
     runtime = await createRuntime(config, {
-      log: createLogger(config.logLevel),
+      log: opts.log ?? createLogger(config.logLevel),
       withHsm: opts.withHsm ?? true,
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.sink ? { sink: opts.sink } : {}),

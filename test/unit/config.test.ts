@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { isValidCvr } from '../../server/domain/cvr.js';
@@ -19,7 +20,20 @@ describe('configuration is validated at start and names the bad key', () => {
     assert.equal(c.secretFile, '/srv/gw/var/gateway-secret.key');
     assert.equal(c.challengeTtlSeconds, 120);
     assert.equal(c.secureCookies, false);
+    // No scrape token by default: /metrics then answers loopback clients only.
+    assert.equal(c.metricsToken, undefined);
     assert.ok(Object.isFrozen(c));
+  });
+
+  it('GATEWAY_WORKERS: one worker per CPU by default (at most 16), a count, or refused', () => {
+    const cpus = Math.max(1, Math.min(16, os.availableParallelism()));
+    assert.equal(loadConfig({}, '/srv/gw').workers, cpus);
+    assert.equal(loadConfig({ GATEWAY_WORKERS: 'auto' }, '/srv/gw').workers, cpus);
+    assert.equal(loadConfig({ GATEWAY_WORKERS: '1' }, '/srv/gw').workers, 1);
+    assert.equal(loadConfig({ GATEWAY_WORKERS: '3' }, '/srv/gw').workers, 3);
+    failsOn({ GATEWAY_WORKERS: '0' }, 'GATEWAY_WORKERS');
+    failsOn({ GATEWAY_WORKERS: 'many' }, 'GATEWAY_WORKERS');
+    failsOn({ GATEWAY_WORKERS: '65' }, 'GATEWAY_WORKERS');
   });
 
   it('each bad value is refused with its key', () => {
@@ -37,6 +51,18 @@ describe('configuration is validated at start and names the bad key', () => {
     failsOn({ GATEWAY_DEMO_ORG_CVR: '12345678' }, 'GATEWAY_DEMO_ORG_CVR');
     failsOn({ GATEWAY_SESSION_IDLE_MINUTES: '60', GATEWAY_SESSION_ABSOLUTE_MINUTES: '30' }, 'GATEWAY_SESSION_ABSOLUTE_MINUTES');
     failsOn({ GATEWAY_LOG_LEVEL: 'loud' }, 'GATEWAY_LOG_LEVEL');
+    failsOn({ GATEWAY_METRICS_TOKEN: 'too-short' }, 'GATEWAY_METRICS_TOKEN');
+    failsOn({ GATEWAY_METRICS_TOKEN: `${'a'.repeat(40)} spaces` }, 'GATEWAY_METRICS_TOKEN');
+  });
+
+  it('rate limits on the ceremony endpoints: generous per IP, tight per account, raisable, 0 turns one off', () => {
+    const d = loadConfig({}, '/srv/gw');
+    assert.deepEqual(d.rateLimit, { ipPerMinute: 600, accountPerMinute: 20 });
+    // The benchmark drives thousands of sign-ins a second from 127.0.0.1.
+    const bench = loadConfig({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '1000000', GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '0' }, '/srv/gw');
+    assert.deepEqual(bench.rateLimit, { ipPerMinute: 1_000_000, accountPerMinute: 0 });
+    failsOn({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: 'lots' }, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE');
+    failsOn({ GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '-1' }, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE');
   });
 
   it('an https origin turns on secure cookies and accepts a parent-domain RP ID', () => {

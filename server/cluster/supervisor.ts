@@ -1,0 +1,83 @@
+/**
+ * The primary process of a multi-worker gateway (GATEWAY_WORKERS > 1). It serves nothing
+ * itself: it forks the workers (which share the listening port through node:cluster and the
+ * SQLite file through WAL), restarts one that dies, relays peer messages, and stops them all on
+ * SIGTERM/SIGINT. Every guarantee stays with SQLite: each lifecycle change is a guarded UPDATE in
+ * an IMMEDIATE transaction with its audit event, whichever process makes it.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../logger.js';
+import { isPeerMessage } from './peers.js';
+
+export interface SupervisorOptions {
+  workers: number;
+  log: Logger;
+  /** A worker that dies this soon after starting counts as a failed start. */
+  minUptimeMs?: number;
+  /** Failed starts in a row after which the primary gives up (exit 1). */
+  maxFailedStarts?: number;
+  /** Called once every worker is listening. */
+  onListening?: () => void;
+}
+
+export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string): void } {
+  const { log } = opts;
+  const minUptime = opts.minUptimeMs ?? 5_000;
+  const maxFailed = opts.maxFailedStarts ?? 5;
+  const byIndex = new Map<number, { worker: Worker; startedAt: number }>();
+  const listening = new Set<number>();
+  let failedStarts = 0;
+  let stopping = false;
+
+  const fork = (index: number, replacement = false): void => {
+    const worker = cluster.fork({ GATEWAY_WORKER_INDEX: String(index) });
+    byIndex.set(index, { worker, startedAt: Date.now() });
+    worker.on('message', (m: unknown) => {
+      if (!isPeerMessage(m)) return;
+      for (const [i, w] of byIndex) if (i !== index && w.worker.isConnected()) w.worker.send(m);
+    });
+    worker.on('listening', () => {
+      listening.add(index);
+      if (replacement) log.warn({ worker: index, pid: worker.process.pid }, 'replacement gateway worker listening');
+      if (listening.size === opts.workers) {
+        failedStarts = 0;
+        opts.onListening?.();
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      listening.delete(index);
+      if (byIndex.get(index)?.worker === worker) byIndex.delete(index);
+      if (stopping) {
+        if (byIndex.size === 0) process.exit(0);
+        return;
+      }
+      const uptime = Date.now() - (byIndex.get(index)?.startedAt ?? Date.now());
+      log.error({ worker: index, pid: worker.process.pid, code, signal }, 'gateway worker exited; starting a new one');
+      failedStarts = uptime < minUptime ? failedStarts + 1 : 0;
+      if (failedStarts >= maxFailed) {
+        log.fatal({ failedStarts }, 'gateway workers keep failing at start; giving up');
+        process.stderr.write('Gateway workers keep failing at start; see the log above.\n');
+        process.exit(1);
+      }
+      // Back off a little on repeated failures so a broken start does not spin.
+      setTimeout(() => fork(index, true), Math.min(5_000, 200 * 2 ** failedStarts)).unref();
+    });
+  };
+
+  for (let i = 0; i < opts.workers; i++) fork(i);
+
+  return {
+    stop(signal: string) {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, workers: byIndex.size }, 'stopping gateway workers');
+      if (byIndex.size === 0) process.exit(0);
+      // Each worker closes its server, finishes in-flight requests and closes HSM and database.
+      for (const { worker } of byIndex.values()) worker.process.kill('SIGTERM');
+      setTimeout(() => {
+        for (const { worker } of byIndex.values()) worker.process.kill('SIGKILL');
+        process.exit(1);
+      }, 12_000).unref();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Child process for brute-force.test.ts: a node:cluster primary with two HTTP workers that mount
+ * the gateway's ceremony rate limiters exactly as server/app.ts does, on one shared port. With
+ * SCENARIO_SHARED=1 the primary calls installRateLimitPrimary() first (what server/main.ts does);
+ * with 0 it does not. The primary then sends requests, each on a new connection so the cluster
+ * spreads them over both workers, and prints one line `RESULT <json>`.
+ *
+ * The workers trust X-Forwarded-For here (as with GATEWAY_TRUST_PROXY=true) so that the account
+ * phase can come from many addresses and the IP phase from one, each limit tested on its own.
+ */
+import cluster from 'node:cluster';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import express from 'express';
+import { systemClock } from '../../server/clock.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import { errorBoundary } from '../../server/http/problem.js';
+import { CEREMONY_API_PATHS, ceremonyRateLimits, installRateLimitPrimary } from '../../server/http/rateLimit.js';
+
+export interface ClusterScenarioResult {
+  accountLimit: number;
+  ipLimit: number;
+  /** Worker ids that answered (from the x-worker header). */
+  servedBy: number[];
+  accountStatuses: number[];
+  ipStatuses: number[];
+  retryAfter: string[];
+  problemCodes: string[];
+  loggedUnshared: boolean;
+}
+
+const ACCOUNT_LIMIT = 3;
+const IP_LIMIT = 5;
+const WORKERS = 2;
+
+interface Listening {
+  kind: 'listening';
+  port: number;
+  loggedUnshared: boolean;
+}
+
+function isListening(m: unknown): m is Listening {
+  return typeof m === 'object' && m !== null && 'kind' in m && m.kind === 'listening' && 'port' in m && typeof m.port === 'number';
+}
+
+function post(port: number, body: unknown, forwardedFor: string): Promise<{ status: number; worker: number; retryAfter: string | undefined; code: string | undefined }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/signin/options',
+        // A new connection each time: the cluster hands connections to workers in turn.
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close', 'x-forwarded-for': forwardedFor },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let code: string | undefined;
+          try {
+            const parsed: unknown = JSON.parse(text);
+            if (typeof parsed === 'object' && parsed !== null && 'code' in parsed && typeof parsed.code === 'string') code = parsed.code;
+          } catch {
+            code = undefined;
+          }
+          const retry = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, worker: Number(res.headers['x-worker']), retryAfter: typeof retry === 'string' ? retry : undefined, code });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function primary(): Promise<void> {
+  if (process.env['SCENARIO_SHARED'] === '1') installRateLimitPrimary();
+  const listening: Listening[] = [];
+  const ready = new Promise<void>((resolve) => {
+    for (let i = 0; i < WORKERS; i++) {
+      const w = cluster.fork();
+      w.on('message', (m: unknown) => {
+        if (!isListening(m)) return;
+        listening.push(m);
+        if (listening.length === WORKERS) resolve();
+      });
+    }
+  });
+  await ready;
+  const port = listening[0]?.port ?? 0;
+  const servedBy = new Set<number>();
+  const retryAfter: string[] = [];
+  const problemCodes: string[] = [];
+  const record = (r: Awaited<ReturnType<typeof post>>): number => {
+    servedBy.add(r.worker);
+    if (r.status === 429) {
+      retryAfter.push(r.retryAfter ?? '');
+      problemCodes.push(r.code ?? '');
+    }
+    return r.status;
+  };
+  // Account phase: one address from many IPs. IP phase: many addresses from one IP.
+  const accountStatuses: number[] = [];
+  for (let i = 0; i < ACCOUNT_LIMIT * 2 + 2; i++) accountStatuses.push(record(await post(port, { email: 'target@demo.example' }, `10.0.0.${i + 1}`)));
+  const ipStatuses: number[] = [];
+  for (let i = 0; i < IP_LIMIT * 2 + 2; i++) ipStatuses.push(record(await post(port, { email: `user${i}@demo.example` }, '10.9.9.9')));
+  const result: ClusterScenarioResult = {
+    accountLimit: ACCOUNT_LIMIT,
+    ipLimit: IP_LIMIT,
+    servedBy: [...servedBy].sort(),
+    accountStatuses,
+    ipStatuses,
+    retryAfter,
+    problemCodes,
+    loggedUnshared: listening.some((l) => l.loggedUnshared),
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+  process.exit(0);
+}
+
+function worker(): void {
+  let logged = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged += chunk.toString('utf8');
+      done();
+    },
+  });
+  const log = createLogger('warn', sink);
+  const config = loadConfig({
+    GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: String(ACCOUNT_LIMIT),
+    GATEWAY_RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT),
+    GATEWAY_LOG_LEVEL: 'warn',
+  });
+  const limits = ceremonyRateLimits({ config, clock: systemClock, log });
+  const app = express();
+  app.set('trust proxy', true);
+  app.use((_req, res, next) => {
+    res.setHeader('x-worker', String(cluster.worker?.id ?? 0));
+    next();
+  });
+  // The same order as server/app.ts: per IP, body parser, per account.
+  const api = express.Router();
+  api.use(CEREMONY_API_PATHS, limits.apiPerIp);
+  api.use(express.json());
+  api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
+  api.post('/signin/options', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use('/api', api);
+  app.use(errorBoundary(log));
+  const server = app.listen(0, '127.0.0.1', () => {
+    const message: Listening = { kind: 'listening', port: (server.address() as AddressInfo).port, loggedUnshared: logged.includes('no shared counters') };
+    process.send?.(message);
+  });
+}
+
+if (cluster.isPrimary) await primary();
+else worker();
