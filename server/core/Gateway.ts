@@ -672,19 +672,23 @@ export class Gateway {
    * log. A counter that does not increase suspends the key on the issuer's own initiative.
    */
   async completeSignIn(flowId: string, response: AuthenticationResponseJSON): Promise<IssuedSession> {
+    // The challenge is read here and consumed in the transaction that completes the sign-in (one
+    // durable commit per sign-in, not two); every refusal on the way consumes it with its audit
+    // event, so it is single use whatever happens (NSIS 3.3.1 (Low) 3).
     let challenge: ChallengeRecord;
     try {
-      challenge = await this.takeChallenge(response.response.clientDataJSON, { ceremony: 'signin', flowId }, null);
+      challenge = this.openChallenge(response.response.clientDataJSON, { ceremony: 'signin', flowId });
     } catch {
       throw new SignInFailedError();
     }
+    const burn = challenge.challenge;
     const key = this.store.getCredentialByCredentialId(response.id);
     if (!key) {
-      this.refuse('signin.refused', null, { reason: 'unknown-credential' });
+      this.refuse('signin.refused', null, { reason: 'unknown-credential' }, burn);
       throw new SignInFailedError();
     }
     if (challenge.identityId !== null && challenge.identityId !== key.identityId) {
-      this.refuse('signin.refused', key.id, { reason: 'key-of-another-identity' });
+      this.refuse('signin.refused', key.id, { reason: 'key-of-another-identity' }, burn);
       throw new SignInFailedError();
     }
     this.expireIfDue(key);
@@ -692,10 +696,12 @@ export class Gateway {
     try {
       assertion = await verifyAssertion(response, this.expected(challenge), key);
     } catch (err) {
-      this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) });
+      this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) }, burn);
       throw new SignInFailedError();
     }
     const outcome = await this.txAsync((): IssuedSession | { refused: string } => {
+      // Single use: of two responses to one challenge, only the first to commit goes on.
+      if (!this.store.consumeChallenge(burn, this.now())) return { refused: 'challenge-unknown-or-used' };
       // Re-read inside the transaction: a suspension committed while we verified wins.
       const current = this.mustGetCredential(key.id);
       const identity = this.store.getIdentity(current.identityId);
@@ -1082,6 +1088,35 @@ export class Gateway {
   }
 
   /**
+   * Reads the challenge named in clientDataJSON and checks that it is outstanding, belongs to this
+   * ceremony and browser flow, and has not expired (NSIS 3.3.1 (Low) 3), without consuming it:
+   * the caller consumes it in the transaction that completes the ceremony. A refusal here
+   * consumes it with the refusal's audit event.
+   */
+  private openChallenge(clientDataJSON: string, check: ChallengeCheck): ChallengeRecord {
+    const value = challengeOf(clientDataJSON);
+    const refusal = `${check.ceremony === 'registration' ? 'enrolment' : check.ceremony}.refused`;
+    if (!value) {
+      this.refuse(refusal, null, { reason: 'no-challenge' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'The response carries no challenge. Start again.');
+    }
+    const record = this.store.getOpenChallenge(value);
+    if (!record) {
+      this.refuse(refusal, null, { reason: 'challenge-unknown-or-used' });
+      throw new CeremonyError('CHALLENGE_INVALID', 'This challenge is unknown or was already used. Start again.');
+    }
+    if (record.ceremony !== check.ceremony || !hashesEqual(record.flowHash, plainHash(check.flowId))) {
+      this.refuse(refusal, null, { reason: 'challenge-for-other-ceremony-or-browser' }, value);
+      throw new CeremonyError('CHALLENGE_INVALID', 'This challenge was issued for another ceremony or browser. Start again.');
+    }
+    if (record.expiresAt <= this.now()) {
+      this.refuse(refusal, null, { reason: 'challenge-expired' }, value);
+      throw new CeremonyError('CHALLENGE_INVALID', CHALLENGE_EXPIRED);
+    }
+    return record;
+  }
+
+  /**
    * Consumes the challenge named in clientDataJSON exactly once and checks that it belongs to
    * this ceremony and this browser flow and has not expired (NSIS 3.3.1 (Low) 3).
    */
@@ -1146,8 +1181,12 @@ export class Gateway {
   }
 
   /** Records a refusal in its own transaction (the refused change itself never happened). */
-  private refuse(type: string, subjectId: string | null, data: { [key: string]: JsonValue }): void {
-    this.tx(() => this.audit(type, SYSTEM_ACTOR, subjectId, data));
+  private refuse(type: string, subjectId: string | null, data: { [key: string]: JsonValue }, burnChallenge?: string): void {
+    this.tx(() => {
+      // A challenge read but not yet consumed is used up by the refusal (single use).
+      if (burnChallenge !== undefined) this.store.consumeChallenge(burnChallenge, this.now());
+      this.audit(type, SYSTEM_ACTOR, subjectId, data);
+    });
     this.log.info({ event: type, subjectId, reason: data['reason'] ?? null }, 'refused');
   }
 }

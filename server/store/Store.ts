@@ -155,6 +155,9 @@ function cacheStatements(db: Database.Database): void {
   db.prepare = cached as typeof db.prepare;
 }
 
+/** How long a write waits for another connection's write lock before SQLITE_BUSY (503). */
+const BUSY_TIMEOUT_MS = 5000;
+
 export class Store {
   readonly db: Database.Database;
   readonly keys: KeyRepository;
@@ -182,7 +185,7 @@ export class Store {
     // Durable commit: a transition acknowledged to a client survives a power cut.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const store = new Store(db);
     store.migrate();
     if (file !== ':memory:') {
@@ -249,27 +252,53 @@ export class Store {
 
   private commitGroup(): void {
     this.groupScheduled = false;
-    const batch = this.group;
-    this.group = [];
+    if (this.group.length === 0) return;
     if (!this.db.open) {
-      for (const job of batch) job.reject(new Error('the database is closed'));
+      for (const job of this.group.splice(0)) job.reject(new Error('the database is closed'));
       return;
     }
+    // Take the write lock without blocking the event loop: SQLite's busy handler would sleep in
+    // this thread while another worker commits. If the lock is taken, try again shortly; the
+    // requests that arrive meanwhile join the group. Past the bound, the group fails with
+    // SQLITE_BUSY (503 + Retry-After at the edge), like a blocking transaction would.
+    let began: boolean;
+    try {
+      began = this.tryBegin();
+    } catch (error) {
+      for (const job of this.group.splice(0)) job.reject(error);
+      return;
+    }
+    if (!began) {
+      this.groupWaitingSince ??= Date.now();
+      if (Date.now() - this.groupWaitingSince > BUSY_TIMEOUT_MS) {
+        this.groupWaitingSince = undefined;
+        const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        for (const job of this.group.splice(0)) job.reject(busy);
+        return;
+      }
+      this.groupScheduled = true;
+      this.groupRetries++;
+      if (this.groupRetries < 20) setImmediate(() => this.commitGroup());
+      else setTimeout(() => this.commitGroup(), 1);
+      return;
+    }
+    this.groupWaitingSince = undefined;
+    this.groupRetries = 0;
+    const batch = this.group.splice(0);
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const job of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(job.fn)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      for (const job of batch) {
+        try {
+          // Inside the open transaction, better-sqlite3 runs this as a SAVEPOINT.
+          outcomes.push({ ok: true, value: this.db.transaction(job.fn)() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.prepare('COMMIT').run();
     } catch (error) {
-      // BEGIN or COMMIT failed (busy past the timeout, disk full): nothing of the group is durable.
+      // COMMIT failed (disk full, I/O error): nothing of the group is durable.
+      if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
       for (const job of batch) job.reject(error);
       return;
     }
@@ -278,6 +307,23 @@ export class Store {
       if (outcome?.ok) job.resolve(outcome.value);
       else job.reject(outcome ? outcome.error : new Error('group commit lost a result'));
     });
+  }
+
+  private groupWaitingSince: number | undefined;
+  private groupRetries = 0;
+
+  /** BEGIN IMMEDIATE without waiting: false when another connection holds the write lock. */
+  private tryBegin(): boolean {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.prepare('BEGIN IMMEDIATE').run();
+      return true;
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('SQLITE_BUSY')) return false;
+      throw err;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   // --- organisations -------------------------------------------------------------------------
@@ -677,6 +723,12 @@ export class Store {
     const r = this.db
       .prepare('UPDATE challenges SET consumed_at = ? WHERE challenge = ? AND consumed_at IS NULL RETURNING *')
       .get(at, challenge);
+    return r === undefined ? undefined : rows.challenge(r);
+  }
+
+  /** An outstanding (unconsumed) challenge, read without consuming it. */
+  getOpenChallenge(challenge: string): ChallengeRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM challenges WHERE challenge = ? AND consumed_at IS NULL').get(challenge);
     return r === undefined ? undefined : rows.challenge(r);
   }
 

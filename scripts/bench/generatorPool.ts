@@ -1,0 +1,170 @@
+/**
+ * The parent's side of the load generators: forks 1-2 generator processes, gives each a disjoint
+ * slice of the population's keys, splits a phase's virtual clients over them, starts them on one
+ * shared time window and merges what they measured.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { track, stopChild } from './children.js';
+import { type BenchCredential, type PhaseResult, type PhaseWindow, type ToGenerator, parseFromGenerator } from './protocol.js';
+import { type LatencySummary, perSecond, summarise } from './stats.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface PhaseFigures {
+  label: string;
+  clients: number;
+  /** Generator processes that carried this phase. */
+  generators: number;
+  completed: number;
+  windowMs: number;
+  perSecond: number;
+  latency: LatencySummary;
+  /** Mean time the software authenticator took per ceremony (client-side, included in latency). */
+  authenticatorMeanMs: number;
+  errors: Record<string, number>;
+  errorCount: number;
+  warmupCompleted: number;
+  /** Enrolment only: the one-time links ran out before the window ended. */
+  exhausted: boolean;
+  /** CPU the load generators used over the phase (warm-up included), ms. */
+  generatorCpuMs: number;
+}
+
+interface Generator {
+  child: ChildProcess;
+  /** Keys held by this process. */
+  capacity: number;
+  pending: ((result: PhaseResult) => void) | undefined;
+  failed: ((err: Error) => void) | undefined;
+}
+
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+export class GeneratorPool {
+  private constructor(private readonly generators: Generator[]) {}
+
+  /** Forks `processes` generators and hands each its slice of `credentials`. */
+  static async start(processes: number, credentials: BenchCredential[]): Promise<GeneratorPool> {
+    const sizes = split(credentials.length, processes);
+    const generators: Generator[] = [];
+    let offset = 0;
+    for (const size of sizes) {
+      const slice = credentials.slice(offset, offset + size);
+      offset += size;
+      const child = track(fork(path.join(here, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+      const gen: Generator = { child, capacity: slice.length, pending: undefined, failed: undefined };
+      generators.push(gen);
+      const ready = new Promise<void>((resolve, reject) => {
+        child.on('message', (raw: unknown) => {
+          const msg = parseFromGenerator(raw);
+          if (!msg) return;
+          if (msg.type === 'ready') resolve();
+          else if (msg.type === 'fatal') {
+            const err = new Error(`load generator: ${msg.message}`);
+            reject(err);
+            gen.failed?.(err);
+          } else {
+            const { type: _type, ...result } = msg;
+            gen.pending?.(result);
+          }
+        });
+        child.once('exit', (code) => {
+          const err = new Error(`load generator ${child.pid} exited (${code})`);
+          reject(err);
+          gen.failed?.(err);
+        });
+      });
+      const init: ToGenerator = { type: 'init', credentials: slice };
+      child.send(init);
+      await ready;
+    }
+    return new GeneratorPool(generators);
+  }
+
+  get processes(): number {
+    return this.generators.length;
+  }
+
+  get capacity(): number {
+    return this.generators.reduce((s, g) => s + g.capacity, 0);
+  }
+
+  private window(warmupMs: number, durationMs: number): PhaseWindow {
+    // A short lead so that every process has the command before the window opens.
+    const startAt = Date.now() + 100;
+    return { startAt, measureFrom: startAt + warmupMs, measureUntil: startAt + warmupMs + durationMs };
+  }
+
+  private async run(label: string, clients: number, command: (gen: number, share: number) => ToGenerator): Promise<PhaseFigures> {
+    const shares = split(clients, this.generators.length);
+    const active = this.generators.map((g, i) => ({ g, i, share: shares[i] ?? 0 })).filter((x) => x.share > 0);
+    for (const { g, share } of active) {
+      if (share > g.capacity) throw new Error(`${label}: ${share} clients on a generator holding ${g.capacity} keys`);
+    }
+    const results = await Promise.all(
+      active.map(
+        ({ g, i, share }) =>
+          new Promise<PhaseResult>((resolve, reject) => {
+            g.pending = (r) => {
+              g.pending = undefined;
+              resolve(r);
+            };
+            g.failed = reject;
+            g.child.send(command(i, share));
+          }),
+      ),
+    );
+    const latencies = results.flatMap((r) => r.latenciesMs);
+    const errors: Record<string, number> = {};
+    for (const r of results) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
+    const windowMs = Math.max(...results.map((r) => r.windowMs));
+    const authenticatorMs = results.reduce((s, r) => s + r.authenticatorMs, 0);
+    return {
+      label,
+      clients,
+      generators: active.length,
+      completed: latencies.length,
+      windowMs,
+      perSecond: perSecond(latencies.length, windowMs),
+      latency: summarise(latencies),
+      authenticatorMeanMs: latencies.length > 0 ? authenticatorMs / latencies.length : Number.NaN,
+      errors,
+      errorCount: Object.values(errors).reduce((s, n) => s + n, 0),
+      warmupCompleted: results.reduce((s, r) => s + r.warmupCompleted, 0),
+      exhausted: results.some((r) => r.exhausted),
+      generatorCpuMs: results.reduce((s, r) => s + r.cpuMs, 0),
+    };
+  }
+
+  signIn(label: string, origin: string, audience: string, clients: number, warmupMs: number, durationMs: number): Promise<PhaseFigures> {
+    const window = this.window(warmupMs, durationMs);
+    return this.run(label, clients, (_gen, share) => ({ type: 'signin', phase: label, origin, audience, clients: share, window }));
+  }
+
+  /** Each generator gets a disjoint share of the one-time links, in proportion to its clients. */
+  enrol(label: string, origin: string, clients: number, tokens: string[], warmupMs: number, durationMs: number): Promise<PhaseFigures> {
+    const window = this.window(warmupMs, durationMs);
+    const shares = split(clients, this.generators.length);
+    const tokenShares = shares.map((s) => Math.floor((tokens.length * s) / clients));
+    const offsets = tokenShares.map((_, i) => tokenShares.slice(0, i).reduce((a, b) => a + b, 0));
+    return this.run(label, clients, (gen, share) => ({
+      type: 'enrol',
+      phase: label,
+      origin,
+      clients: share,
+      window,
+      tokens: tokens.slice(offsets[gen] ?? 0, (offsets[gen] ?? 0) + (tokenShares[gen] ?? 0)),
+    }));
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.generators) {
+      if (g.child.connected) g.child.send({ type: 'exit' } satisfies ToGenerator);
+    }
+    await Promise.all(this.generators.map((g) => stopChild(g.child, 'SIGTERM', 3000)));
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Growth: bulk-seeding active keys into the run's database with scripts/seed-keys.ts (its
+ * `seedKeys({ dbFile, keys, onProgress })`, with the gateway stopped), counting what the database
+ * then holds, and timing the audit chain's verification.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
+import { Store } from '../../server/store/index.js';
+import { repoRoot } from './serverProcess.js';
+
+export type SeedKeys = (opts: { dbFile: string; keys: number; onProgress?: (...args: unknown[]) => void }) => unknown;
+
+const seedModule = path.join(repoRoot, 'scripts', 'seed-keys.ts');
+
+/** scripts/seed-keys.ts's seedKeys, or why it cannot be used. */
+export async function loadSeedKeys(): Promise<SeedKeys | string> {
+  if (!fs.existsSync(seedModule)) return 'scripts/seed-keys.ts does not exist yet';
+  const mod: unknown = await import(pathToFileURL(seedModule).href);
+  if (typeof mod !== 'object' || mod === null || !('seedKeys' in mod) || typeof mod.seedKeys !== 'function') return 'scripts/seed-keys.ts exports no seedKeys function';
+  const fn = mod.seedKeys as (opts: unknown) => unknown;
+  return (opts) => fn(opts);
+}
+
+/** Adds `keys` active keys; resolves when seedKeys is done (sync or async). */
+export async function seed(seedKeys: SeedKeys, dbFile: string, keys: number, label: string): Promise<number> {
+  const started = performance.now();
+  let last = 0;
+  await seedKeys({
+    dbFile,
+    keys,
+    onProgress: (...args: unknown[]) => {
+      const now = performance.now();
+      if (now - last < 5000) return;
+      last = now;
+      const done = typeof args[0] === 'number' ? args[0] : typeof args[0] === 'object' && args[0] !== null && 'done' in args[0] ? Number(args[0].done) : Number.NaN;
+      process.stderr.write(`bench: ${label}: ${Number.isFinite(done) ? `${done.toLocaleString('en-US')} of ${keys.toLocaleString('en-US')} keys` : 'seeding'} (${((now - started) / 1000).toFixed(0)} s)\n`);
+    },
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/** Active keys and audit entries in the database (through the store, where the SQL lives). */
+export function countDatabase(dbFile: string): { activeKeys: number; auditEntries: number } {
+  const store = Store.open(dbFile);
+  try {
+    const activeKeys = store.fleetReport().filter((r) => r.state === 'active').reduce((s, r) => s + r.count, 0);
+    return { activeKeys, auditEntries: store.auditHead().seq };
+  } finally {
+    store.close();
+  }
+}
+
+export interface AuditVerification {
+  entries: number;
+  seconds: number;
+  perSecond: number;
+  ok: boolean;
+  checkpoints: number;
+  method: string;
+}
+
+/** Times the auditor's check (hash chain, signed checkpoints, truncation) on a read-only handle. */
+export function timeAuditVerification(dbFile: string): AuditVerification {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const started = performance.now();
+    const report = verifyAuditDatabase(db);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      entries: report.chain.entries,
+      seconds,
+      perSecond: report.chain.entries / seconds,
+      ok: report.ok,
+      checkpoints: report.checkpoints.length,
+      method: 'verifyAuditDatabase (server/audit/verifyAuditFile.ts)',
+    };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A load-generator process (forked by generatorPool.ts; never the gateway's process). It holds a
+ * slice of the population's keys, one software authenticator per key, and on command runs N
+ * virtual browsers, each with its OWN key (the gateway reads out-of-order counters from one key as
+ * a clone and suspends it), its own cookie jar, on one keep-alive agent per phase.
+ */
+import http from 'node:http';
+import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
+import { BrowserClient } from './browserClient.js';
+import { type CeremonyOutcome, enrolCeremony, signInCeremony } from './ceremonies.js';
+import { type BenchCredential, type FromGenerator, type PhaseResult, type PhaseWindow, parseToGenerator } from './protocol.js';
+
+const send = (m: FromGenerator): void => {
+  process.send?.(m);
+};
+
+interface Member {
+  email: string;
+  auth: SoftAuthenticator;
+}
+
+let members: Member[] = [];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+function errorKey(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return `socket: ${err.code}`;
+  return `exception: ${err instanceof Error ? err.message.slice(0, 80) : String(err).slice(0, 80)}`;
+}
+
+/**
+ * Runs `clients` loops of `ceremony` inside the window. A ceremony counts (throughput and
+ * latency) when it finishes inside [measureFrom, measureUntil]; every failure counts as an error.
+ */
+async function runPhase(
+  phase: string,
+  clients: number,
+  window: PhaseWindow,
+  ceremony: (client: number, agent: http.Agent) => Promise<CeremonyOutcome | 'exhausted'>,
+): Promise<PhaseResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, clients) });
+  const latenciesMs: number[] = [];
+  const errors: Record<string, number> = {};
+  let authenticatorMs = 0;
+  let warmupCompleted = 0;
+  let exhausted = false;
+  await sleep(window.startAt - Date.now());
+  const cpu = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, index) => {
+      while (Date.now() < window.measureUntil) {
+        const t0 = performance.now();
+        let outcome: CeremonyOutcome | 'exhausted';
+        try {
+          outcome = await ceremony(index, agent);
+        } catch (err) {
+          outcome = { ok: false, error: errorKey(err) };
+        }
+        if (outcome === 'exhausted') {
+          exhausted = true;
+          return;
+        }
+        const elapsed = performance.now() - t0;
+        const now = Date.now();
+        if (!outcome.ok) {
+          errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
+          // Do not spin on a failing server; the error is counted either way.
+          await sleep(5);
+          continue;
+        }
+        if (now < window.measureFrom) warmupCompleted += 1;
+        else if (now <= window.measureUntil) {
+          latenciesMs.push(elapsed);
+          authenticatorMs += outcome.authenticatorMs;
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  const used = process.cpuUsage(cpu);
+  return {
+    phase,
+    latenciesMs,
+    windowMs: window.measureUntil - window.measureFrom,
+    authenticatorMs,
+    errors,
+    warmupCompleted,
+    exhausted,
+    cpuMs: (used.user + used.system) / 1000,
+  };
+}
+
+function init(credentials: BenchCredential[]): void {
+  members = credentials.map(({ email, credential }) => {
+    const auth = new SoftAuthenticator();
+    auth.importCredential(credential);
+    return { email, auth };
+  });
+}
+
+process.on('message', (raw: unknown) => {
+  const msg = parseToGenerator(raw);
+  if (!msg) {
+    send({ type: 'fatal', message: 'unparseable message from the bench' });
+    return;
+  }
+  if (msg.type === 'exit') {
+    process.exit(0);
+  }
+  if (msg.type === 'init') {
+    init(msg.credentials);
+    send({ type: 'ready' });
+    return;
+  }
+  if (msg.type === 'signin') {
+    if (msg.clients > members.length) {
+      send({ type: 'fatal', message: `asked for ${msg.clients} clients but holds ${members.length} keys` });
+      return;
+    }
+    const browsers: BrowserClient[] = [];
+    void runPhase(msg.phase, msg.clients, msg.window, async (i, agent) => {
+      const member = members[i];
+      if (!member) throw new Error('no key for this client');
+      browsers[i] ??= new BrowserClient(msg.origin, agent);
+      return signInCeremony(browsers[i], member.auth, member.email, msg.audience);
+    }).then((result) => send({ type: 'result', ...result }));
+    return;
+  }
+  // Enrolment: every ceremony consumes one fresh one-time link; a fresh authenticator per person.
+  const tokens = [...msg.tokens];
+  const browsers: BrowserClient[] = [];
+  void runPhase(msg.phase, msg.clients, msg.window, async (i, agent) => {
+    const token = tokens.pop();
+    if (token === undefined) return 'exhausted';
+    browsers[i] ??= new BrowserClient(msg.origin, agent);
+    return enrolCeremony(browsers[i], new SoftAuthenticator(), token, 'Bench key');
+  }).then((result) => send({ type: 'result', ...result }));
+});
+
+process.on('disconnect', () => process.exit(0));

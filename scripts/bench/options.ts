@@ -1,0 +1,146 @@
+/** The benchmark's command line. */
+import path from 'node:path';
+
+export interface BenchOptions {
+  quick: boolean;
+  durationMs: number;
+  warmupMs: number;
+  workers: number;
+  generators: number;
+  write: boolean;
+  /** Also write the report here (the smoke test reads it). */
+  out: string | undefined;
+  growth: boolean;
+  maxKeys: number;
+  cpuProf: boolean;
+  /** Keep the CPU profiles here (default: summarised, then deleted with the run's temp dir). */
+  cpuProfDir: string | undefined;
+  ceilingMs: number;
+  stageIterations: number;
+  /** Enrolment links issued per level: this rate times (warm-up + duration). */
+  enrolLinksPerSecond: number;
+  logLevel: string;
+  /** Keep the run's temp dir (logs, database) instead of deleting it. */
+  keep: boolean;
+  signInLevels: number[];
+  enrolLevels: number[];
+  growthLevels: number[];
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick             short phases and small counts (smoke run); growth only up to 10,000 keys
+  --duration S        measured seconds per phase (default 10; --quick 1)
+  --warmup S          warm-up seconds before each phase (default 2; --quick 0.5)
+  --workers N         GATEWAY_WORKERS for the gateway under test (default 2)
+  --generators N      load-generator processes, 1 or 2 (default 2)
+  --growth            run the growth phases (default unless --quick)
+  --skip-growth       skip them
+  --max-keys N        largest database for the growth phases (default 1000000)
+  --cpu-prof          profile the gateway during an extra 16-client sign-in phase and summarise it
+  --cpu-prof-dir DIR  keep the .cpuprofile files in DIR
+  --log-level L       the gateway's GATEWAY_LOG_LEVEL (default info)
+  --keep              keep the run's temp dir (server logs, database) for inspection
+  --no-write          do not write docs/benchmarks.md
+  --out FILE          also write the report to FILE
+`;
+
+function num(name: string, raw: string | undefined, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${name} needs a number between ${min} and ${max}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const opts: BenchOptions = {
+    quick,
+    durationMs: quick ? 1000 : 10_000,
+    warmupMs: quick ? 500 : 2000,
+    workers: 2,
+    generators: 2,
+    write: true,
+    out: undefined,
+    growth: !quick,
+    maxKeys: 1_000_000,
+    cpuProf: false,
+    cpuProfDir: undefined,
+    ceilingMs: quick ? 500 : 3000,
+    stageIterations: quick ? 30 : 300,
+    enrolLinksPerSecond: quick ? 400 : 800,
+    logLevel: 'info',
+    keep: false,
+    signInLevels: [1, 16, 64],
+    enrolLevels: [1, 16, 64],
+    growthLevels: [10_000, 100_000, 1_000_000],
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = () => {
+      i += 1;
+      return argv[i];
+    };
+    switch (arg) {
+      case '--quick':
+        break;
+      case '--duration':
+        opts.durationMs = num('--duration', value(), 0.2, 3600) * 1000;
+        break;
+      case '--warmup':
+        opts.warmupMs = num('--warmup', value(), 0, 600) * 1000;
+        break;
+      case '--workers':
+        opts.workers = num('--workers', value(), 1, 64);
+        break;
+      case '--generators':
+        opts.generators = num('--generators', value(), 1, 2);
+        break;
+      case '--growth':
+        opts.growth = true;
+        break;
+      case '--skip-growth':
+        opts.growth = false;
+        break;
+      case '--max-keys':
+        opts.maxKeys = num('--max-keys', value(), 1, 100_000_000);
+        break;
+      case '--cpu-prof':
+        opts.cpuProf = true;
+        break;
+      case '--cpu-prof-dir': {
+        const dir = value();
+        if (!dir) throw new Error('--cpu-prof-dir needs a directory');
+        opts.cpuProf = true;
+        opts.cpuProfDir = path.resolve(dir);
+        break;
+      }
+      case '--log-level': {
+        const level = value();
+        if (!level) throw new Error('--log-level needs a level');
+        opts.logLevel = level;
+        break;
+      }
+      case '--keep':
+        opts.keep = true;
+        break;
+      case '--no-write':
+        opts.write = false;
+        break;
+      case '--out': {
+        const file = value();
+        if (!file) throw new Error('--out needs a file');
+        opts.out = path.resolve(file);
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${arg}\n\n${USAGE}`);
+    }
+  }
+  // The standard steps up to --max-keys (plus --max-keys itself when it falls between them);
+  // --quick stops below 100,000 keys.
+  const limit = quick ? Math.min(opts.maxKeys, 99_999) : opts.maxKeys;
+  const steps = opts.growthLevels.filter((n) => n <= limit);
+  if (!steps.includes(limit) && limit < 1_000_000 && (steps.length === 0 || limit > (steps[steps.length - 1] ?? 0)) && opts.maxKeys === limit) steps.push(limit);
+  opts.growthLevels = steps;
+  return opts;
+}

@@ -1,0 +1,322 @@
+/**
+ * The benchmark's results and their Markdown report (printed, and written to docs/benchmarks.md).
+ * Every verdict is computed from the measured figures here; none is written by hand.
+ */
+import type { ProfileSummary } from './cpuProfile.js';
+import type { CryptoCeiling } from './cryptoCeiling.js';
+import type { PhaseFigures } from './generatorPool.js';
+import type { AuditVerification } from './growth.js';
+import type { HsmCeiling } from './hsmCeiling.js';
+import type { Machine } from './machine.js';
+import type { HistogramDelta } from './metricsScraper.js';
+import type { LoopDelay } from './probeControl.js';
+import type { StageFigures } from './stageBreakdown.js';
+import { fmt, fmtInt } from './stats.js';
+
+export interface PhaseRow extends PhaseFigures {
+  loop: LoopDelay | undefined;
+  /** prom-client's nodejs_eventloop_lag_p99_seconds after the phase, ms (when /metrics answers). */
+  metricsLoopP99Ms: number | undefined;
+  /** CPU the server's processes used over the phase (warm-up included), ms, and the phase's length. */
+  serverCpuMs: number;
+  phaseWallMs: number;
+}
+
+export interface GrowthRow {
+  targetKeys: number;
+  activeKeys: number;
+  auditEntries: number;
+  seedSeconds: number;
+  phase: PhaseRow;
+}
+
+export interface BenchResults {
+  command: string;
+  date: string;
+  machine: Machine;
+  settings: {
+    workersRequested: number;
+    clusterSupported: boolean;
+    gatewayProcesses: number;
+    generators: number;
+    durationMs: number;
+    warmupMs: number;
+    populationKeys: number;
+    raisedLimits: Record<string, string>;
+    logLevel: string;
+    metricsEndpoint: string;
+  };
+  ceilings: { crypto: CryptoCeiling | string; hsm: HsmCeiling | string };
+  signIn: { clients: number; gateway: PhaseRow; reference: PhaseRow | undefined }[];
+  enrolment: PhaseRow[];
+  stages: StageFigures | string;
+  histograms: HistogramDelta[];
+  growth: { status: string; rows: GrowthRow[] };
+  audit: AuditVerification | string;
+  profile: ProfileSummary | undefined;
+  notes: string[];
+}
+
+export const TARGETS = {
+  referenceRatio: 1.5,
+  p99At16Ms: 25,
+  enrolmentPerSecond: 500,
+} as const;
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+function errorsOf(row: PhaseRow | undefined): string {
+  if (!row) return '–';
+  if (row.errorCount === 0) return '0';
+  return `**${row.errorCount}** (${Object.entries(row.errors)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join('; ')})`;
+}
+
+const loopOf = (row: PhaseRow | undefined): string => (row?.loop ? fmt(row.loop.p99Ms, 1) : '–');
+/** Server CPU per ceremony (warm-up ceremonies included, as is their CPU), and as a share of one core. */
+const cpuPerCeremony = (row: PhaseRow): string => fmt(row.serverCpuMs / (row.completed + row.warmupCompleted), 2);
+const cpuPercent = (ms: number, wallMs: number): string => `${fmt((100 * ms) / wallMs, 0)} %`;
+const cpuColumns = (row: PhaseRow): string =>
+  `${cpuPerCeremony(row)} | ${cpuPercent(row.serverCpuMs, row.phaseWallMs)} | ${cpuPercent(row.generatorCpuMs, row.phaseWallMs)}`;
+const metricsLoopOf = (row: PhaseRow | undefined): string => fmt(row?.metricsLoopP99Ms, 1);
+
+export function verdicts(r: BenchResults): Verdict[] {
+  const out: Verdict[] = [];
+  const gatewayPeak = r.signIn.reduce((best, s) => (s.gateway.perSecond > (best?.gateway.perSecond ?? -1) ? s : best), r.signIn[0]);
+  const referencePeak = r.signIn.reduce<{ clients: number; reference: PhaseRow | undefined } | undefined>(
+    (best, s) => (s.reference && s.reference.perSecond > (best?.reference?.perSecond ?? -1) ? s : best),
+    undefined,
+  );
+  if (gatewayPeak && referencePeak?.reference) {
+    const ratio = gatewayPeak.gateway.perSecond / referencePeak.reference.perSecond;
+    out.push({
+      target: `Sign-ins/s with everything on ≥ ${TARGETS.referenceRatio}× the in-memory reference (peak vs peak)`,
+      measured: `${fmtInt(gatewayPeak.gateway.perSecond)}/s (${gatewayPeak.clients} clients) vs ${fmtInt(referencePeak.reference.perSecond)}/s (${referencePeak.clients} clients): ${fmt(ratio, 2)}×`,
+      met: ratio >= TARGETS.referenceRatio,
+    });
+  }
+  const at16 = r.signIn.find((s) => s.clients === 16);
+  if (at16) {
+    out.push({
+      target: `Sign-in p99 < ${TARGETS.p99At16Ms} ms at 16 concurrent clients`,
+      measured: `${fmt(at16.gateway.latency.p99, 1)} ms`,
+      met: at16.gateway.latency.p99 < TARGETS.p99At16Ms,
+    });
+  }
+  const enrolPeak = r.enrolment.reduce<PhaseRow | undefined>((best, e) => (e.perSecond > (best?.perSecond ?? -1) ? e : best), undefined);
+  if (enrolPeak) {
+    out.push({
+      target: `Enrolment ceremonies ≥ ${TARGETS.enrolmentPerSecond}/s`,
+      measured: `${fmtInt(enrolPeak.perSecond)}/s (peak, ${enrolPeak.clients} clients)`,
+      met: enrolPeak.perSecond >= TARGETS.enrolmentPerSecond,
+    });
+  }
+  const phases = [...r.signIn.flatMap((s) => [s.gateway, ...(s.reference ? [s.reference] : [])]), ...r.enrolment, ...r.growth.rows.map((g) => g.phase)];
+  const errors = phases.reduce((s, p) => s + p.errorCount, 0);
+  out.push({ target: 'No failed ceremony in any phase', measured: `${errors} errors in ${phases.length} phases`, met: errors === 0 });
+  return out;
+}
+
+function stageTable(stages: StageFigures, ceremonyP50: number | undefined): string[] {
+  const rows: [string, keyof StageFigures, number][] = [
+    ['Options: challenge built and committed (`Gateway.beginSignIn`)', 'options', 1],
+    ['WebAuthn assertion verification (SimpleWebAuthn, pure)', 'verify', 1],
+    ['Completion: challenge consumed, counter, session, audit event, commit (`completeSignIn` − verification)', 'complete', 1],
+    ['Session read back by the route (`resolveSession`)', 'session', 1],
+    ['HSM signature of the identity token (`KeyManager.signJws`, SoftHSM)', 'hsm', 1],
+    ['Token audit event committed (`TokenIssuer.issue` − HSM)', 'token-audit', 1],
+    ['HTTP round trip through Express + helmet + JSON, no work (×2 per ceremony)', 'http', 2],
+    ['Software authenticator (client side, in the load generator)', 'authenticator', 1],
+  ];
+  // Medians, not means: on a shared machine a few preempted samples would dominate a mean.
+  const total = rows.reduce((s, [, k, times]) => s + stages[k].p50 * times, 0);
+  const lines = [
+    '| Stage | p50 ms | Mean ms | p99 ms | Per ceremony ms (p50 × times) | Share of the sum |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(([label, k, times]) => {
+      const s = stages[k];
+      return `| ${label} | ${fmt(s.p50, 3)} | ${fmt(s.mean, 3)} | ${fmt(s.p99, 3)} | ${fmt(s.p50 * times, 3)} | ${fmt((100 * s.p50 * times) / total, 0)} % |`;
+    }),
+    `| **Sum of the stages** | | | | **${fmt(total, 3)}** | 100 % |`,
+  ];
+  if (ceremonyP50 !== undefined) lines.push(`| Whole ceremony over HTTP, 1 client (p50, for comparison) | | | | ${fmt(ceremonyP50, 3)} | |`);
+  lines.push(
+    `| Floor: one raw 1-row SQLite commit, WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
+  );
+  return lines;
+}
+
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  const s = r.settings;
+  const v = verdicts(r);
+  const lines: string[] = [
+    '# Benchmark',
+    '',
+    'Generated by `npm run bench` (scripts/bench.ts). Figures, not tests: they depend on the machine and on what else',
+    'ran on it at the time.',
+    '',
+    `- Command: \`${r.command}\``,
+    `- Date: ${r.date}`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, ${m.kernel}; load average at start ${m.loadAverage}`,
+    `- Node ${m.node}; ${m.softhsm.startsWith('unknown') ? 'SoftHSM version unknown' : `SoftHSM ${m.softhsm}`}; SQLite ${m.sqlite} (better-sqlite3), journal_mode=${m.journalMode}, synchronous=${m.synchronous}; var dir on ${m.fileSystem}`,
+    `- Gateway under test: \`node --import tsx server/main.ts\`, its own process, fresh temp var dir, GATEWAY_WORKERS=${s.workersRequested} → ${
+      s.clusterSupported ? `${s.gatewayProcesses} processes (cluster primary + workers)` : `${s.gatewayProcesses} process (server/main.ts has no cluster support yet: single process)`
+    }; GATEWAY_LOG_LEVEL=${s.logLevel}; HSM signing (SoftHSM), durable commits and the audit chain all on`,
+    `- Raised limits: ${Object.keys(s.raisedLimits).length > 0 ? Object.entries(s.raisedLimits).map(([k, v2]) => `${k}=${v2}`).join(', ') : 'none found in server/config.ts'}`,
+    `- Load: ${s.generators} load-generator process(es) (the clients are split over them), sharing the cores with the server; ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per phase; every virtual client is one browser with its own cookie jar and its own key (${s.populationKeys} active keys enrolled and activated over HTTP)`,
+    `- Metrics endpoint: ${s.metricsEndpoint}`,
+    '',
+    '## Targets',
+    '',
+    '| Target | Measured | Verdict |',
+    '| --- | --- | --- |',
+    ...v.map((x) => `| ${x.target} | ${x.measured} | ${x.met ? 'met' : '**NOT met**'} |`),
+    '',
+    '## Ceilings (same run)',
+    '',
+    '| Ceiling | Per second |',
+    '| --- | ---: |',
+  ];
+  if (typeof r.ceilings.crypto === 'string') lines.push(`| node:crypto ECDSA P-256 verifications | not measured: ${r.ceilings.crypto} |`);
+  else {
+    lines.push(`| node:crypto ECDSA P-256 verifications, 1 core | ${fmtInt(r.ceilings.crypto.oneCorePerSecond)} |`);
+    lines.push(`| node:crypto ECDSA P-256 verifications, ${r.ceilings.crypto.threads} cores (worker_threads) | ${fmtInt(r.ceilings.crypto.allCoresPerSecond)} |`);
+  }
+  if (typeof r.ceilings.hsm === 'string') lines.push(`| SoftHSM CKM_ECDSA signatures | not measured: ${r.ceilings.hsm} |`);
+  else {
+    lines.push(`| SoftHSM CKM_ECDSA signatures, raw pkcs11js, 1 session, synchronous (1 core) | ${fmtInt(r.ceilings.hsm.syncOneSessionPerSecond)} |`);
+    lines.push(`| SoftHSM CKM_ECDSA signatures, raw pkcs11js, ${r.ceilings.hsm.sessions} sessions, libuv pool (all cores) | ${fmtInt(r.ceilings.hsm.asyncAllSessionsPerSecond)} |`);
+  }
+  const crypto2 = typeof r.ceilings.crypto === 'string' ? undefined : r.ceilings.crypto.allCoresPerSecond;
+  lines.push(
+    '',
+    '## Sign-in: gateway vs in-memory reference',
+    '',
+    'A sign-in is the whole browser ceremony over HTTP: POST /api/signin/options (email) → software authenticator',
+    '→ POST /api/signin/verify with an audience, answered with an HSM-signed identity token (gateway) or a jose-signed',
+    'JWT (reference). Latency is the whole ceremony as the client sees it. Event-loop delay p99 is the worst over the',
+    "server's processes, from perf_hooks in each process (10 ms sampling); the /metrics column is prom-client's",
+    '`nodejs_eventloop_lag_p99_seconds` when the gateway exposes it. CPU is user + system time from /proc over the',
+    "phase (warm-up included): the server's processes per ceremony, and server and load generators as a share of one",
+    'core (200 % = both cores).',
+    '',
+    '| Clients | Server | Sign-ins/s | p50 ms | p95 ms | p99 ms | Event-loop p99 ms | /metrics loop p99 ms | Ratio to reference | Share of the verify ceiling (all cores) | Server CPU ms per sign-in | Server CPU | Generators CPU | Errors |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const row of r.signIn) {
+    const g = row.gateway;
+    const ref = row.reference;
+    const ratio = ref ? g.perSecond / ref.perSecond : Number.NaN;
+    const share = crypto2 ? `${fmt((100 * g.perSecond) / crypto2, 1)} %` : '–';
+    lines.push(
+      `| ${row.clients} | gateway | ${fmtInt(g.perSecond)} | ${fmt(g.latency.p50, 2)} | ${fmt(g.latency.p95, 2)} | ${fmt(g.latency.p99, 2)} | ${loopOf(g)} | ${metricsLoopOf(g)} | ${fmt(ratio, 2)}× | ${share} | ${cpuColumns(g)} | ${errorsOf(g)} |`,
+    );
+    if (ref) {
+      const refShare = crypto2 ? `${fmt((100 * ref.perSecond) / crypto2, 1)} %` : '–';
+      lines.push(
+        `| ${row.clients} | reference | ${fmtInt(ref.perSecond)} | ${fmt(ref.latency.p50, 2)} | ${fmt(ref.latency.p95, 2)} | ${fmt(ref.latency.p99, 2)} | ${loopOf(ref)} | – | 1.00× | ${refShare} | ${cpuColumns(ref)} | ${errorsOf(ref)} |`,
+      );
+    }
+  }
+  const authMean = r.signIn.find((x) => x.clients === 1)?.gateway.authenticatorMeanMs;
+  if (authMean !== undefined) lines.push('', `The software authenticator's own time (in the load generator) is included in the latency: ${fmt(authMean, 3)} ms per ceremony at 1 client.`);
+
+  lines.push(
+    '',
+    '## Enrolment',
+    '',
+    'POST /api/enrolment/options with a fresh one-time link → the authenticator creates a P-256 credential → POST',
+    '/api/enrolment/verify (key issued, activation code queued to the outbox, audit events), one link per ceremony',
+    '(issued in bulk before the gateway started). A phase ends early if its links run out (marked).',
+    '',
+    '| Clients | Enrolments/s | p50 ms | p95 ms | p99 ms | Event-loop p99 ms | /metrics loop p99 ms | Server CPU ms per enrolment | Server CPU | Generators CPU | Errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.enrolment.map(
+      (e) =>
+        `| ${e.clients} | ${fmtInt(e.perSecond)}${e.exhausted ? ' (links ran out)' : ''} | ${fmt(e.latency.p50, 2)} | ${fmt(e.latency.p95, 2)} | ${fmt(e.latency.p99, 2)} | ${loopOf(e)} | ${metricsLoopOf(e)} | ${cpuColumns(e)} | ${errorsOf(e)} |`,
+    ),
+  );
+
+  lines.push('', '## Where the time of a sign-in goes', '');
+  if (typeof r.stages === 'string') lines.push(`Not measured: ${r.stages}`);
+  else {
+    lines.push(
+      "Each stage of the gateway's sign-in path timed on its own, one sign-in at a time, in a separate process against",
+      "the run's database and the real SoftHSM token (scripts/bench/stageBreakdown.ts), with the gateway stopped. The",
+      'sum is what one sign-in costs without contention; under load the cores are shared with the load generators',
+      'and the durable commits of all clients queue for SQLite\'s single writer.',
+      '',
+      ...stageTable(r.stages, r.signIn.find((x) => x.clients === 1)?.gateway.latency.p50),
+    );
+  }
+  if (r.histograms.length > 0) {
+    lines.push(
+      '',
+      "The gateway's own Prometheus histograms during the 16-client sign-in phase (mean per observation):",
+      '',
+      '| Series | Observations | Mean ms |',
+      '| --- | ---: | ---: |',
+      ...r.histograms.slice(0, 20).map((h) => `| \`${h.series}\` | ${fmtInt(h.count)} | ${fmt(h.series.includes('_seconds') ? h.mean * 1000 : h.mean, 3)} |`),
+    );
+  }
+  if (r.profile) {
+    const p = r.profile;
+    lines.push(
+      '',
+      `CPU profile of the gateway during a 16-client sign-in phase (${p.processes} process(es), ${fmtInt(p.busyMs)} ms of non-idle samples over ${fmt(p.wallMs / 1000, 1)} s).`,
+      "V8 samples the JavaScript thread whether or not it is on a core: a synchronous call that blocks (SQLite's fsync at",
+      'COMMIT, waiting for the write lock, C_Sign) counts as time in that native call — time the event loop was stopped.',
+      '',
+      '| Self time by area | ms | Share |',
+      '| --- | ---: | ---: |',
+      ...p.selfByArea.map((l) => `| ${l.name} | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+      '',
+      '| Self time by function | ms | Share |',
+      '| --- | ---: | ---: |',
+      ...p.selfByFunction.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+      '',
+      '| Native calls by the function of ours that made them | ms | Share |',
+      '| --- | ---: | ---: |',
+      ...p.nativeByCaller.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+      '',
+      '| Inclusive time, our own functions | ms | Share |',
+      '| --- | ---: | ---: |',
+      ...p.inclusiveOwnCode.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+    );
+  }
+
+  lines.push('', '## Growth', '');
+  if (r.growth.rows.length === 0) lines.push(`Not run: ${r.growth.status}`);
+  else {
+    const base = r.growth.rows[0]?.phase.latency.p99;
+    lines.push(
+      `Sign-ins at 16 concurrent clients with more active keys in the database (seeded by scripts/seed-keys.ts with the gateway stopped, then restarted).${r.growth.status ? ` ${r.growth.status}` : ''}`,
+      '',
+      '| Active keys | Audit entries | Seeding s | Sign-ins/s | p50 ms | p95 ms | p99 ms | p99 vs smallest | Event-loop p99 ms | Server CPU ms per sign-in | Errors |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...r.growth.rows.map(
+        (g) =>
+          `| ${fmtInt(g.activeKeys)} | ${fmtInt(g.auditEntries)} | ${fmt(g.seedSeconds, 0)} | ${fmtInt(g.phase.perSecond)} | ${fmt(g.phase.latency.p50, 2)} | ${fmt(g.phase.latency.p95, 2)} | ${fmt(g.phase.latency.p99, 2)} | ${base ? `${fmt(g.phase.latency.p99 / base, 2)}×` : '–'} | ${loopOf(g.phase)} | ${cpuPerCeremony(g.phase)} | ${errorsOf(g.phase)} |`,
+      ),
+    );
+  }
+
+  lines.push('', '## Audit chain verification', '');
+  if (typeof r.audit === 'string') lines.push(`Not measured: ${r.audit}`);
+  else {
+    lines.push(
+      '| Entries | Seconds | Entries/s | Signed checkpoints | Intact | Method |',
+      '| ---: | ---: | ---: | ---: | --- | --- |',
+      `| ${fmtInt(r.audit.entries)} | ${fmt(r.audit.seconds, 2)} | ${fmtInt(r.audit.perSecond)} | ${fmtInt(r.audit.checkpoints)} | ${r.audit.ok ? 'yes' : '**NO**'} | ${r.audit.method} |`,
+    );
+  }
+  if (r.notes.length > 0) lines.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
+  lines.push('');
+  return lines.join('\n');
+}

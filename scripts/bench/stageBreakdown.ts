@@ -1,0 +1,220 @@
+/**
+ * Where a sign-in's time goes: each stage of the gateway's sign-in path timed on its own, one
+ * sign-in at a time, against the run's real database (WAL, synchronous=FULL) and the real SoftHSM
+ * token, in a separate process while the gateway is stopped (same code path as the routes call):
+ *
+ *   options     Gateway.beginSignIn: options + challenge committed
+ *   verify      verifyAssertion: SimpleWebAuthn's assertion check (pure, no I/O)
+ *   complete    Gateway.completeSignIn minus verify: challenge consumed, counter, session, audit, commit
+ *   hsm         KeyManager.signJws: claims as JWS, signed by the HSM's active key
+ *   token-audit TokenIssuer.issue minus hsm: the token's audit event, committed
+ *   session     Gateway.resolveSession (the route reads the new session back)
+ *   http        an HTTP round trip through Express + helmet + express.json with a body of the
+ *               same size and no work (a ceremony makes two)
+ *   commit      one raw SQLite commit (1 row) in the same directory, WAL + synchronous=FULL: the
+ *               fsync floor each durable write pays
+ *
+ * Parent side: runStageBreakdown() forks this file and reads its result over IPC.
+ */
+import Database from 'better-sqlite3';
+import express from 'express';
+import helmet from 'helmet';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyAssertion } from '../../server/ceremonies/index.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import { createRuntime } from '../../server/runtime.js';
+import { identityTokenClaims } from '../../server/tokens/identityToken.js';
+import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
+import { BrowserClient } from './browserClient.js';
+import { requestOptionsOf } from './ceremonies.js';
+import { track } from './children.js';
+import { type BenchCredential, parseCredential } from './protocol.js';
+import { summarise, type LatencySummary } from './stats.js';
+
+export const STAGES = ['options', 'verify', 'complete', 'hsm', 'token-audit', 'session', 'http', 'commit', 'authenticator'] as const;
+export type Stage = (typeof STAGES)[number];
+export type StageFigures = Record<Stage, LatencySummary>;
+
+interface StageRequest {
+  varDir: string;
+  iterations: number;
+  audience: string;
+  credentials: BenchCredential[];
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function measure(req: StageRequest): Promise<StageFigures> {
+  const origin = 'http://localhost:3000';
+  const config = loadConfig(
+    {
+      GATEWAY_VAR_DIR: req.varDir,
+      GATEWAY_ORIGIN: origin,
+      GATEWAY_LOG_LEVEL: 'silent',
+      GATEWAY_SEED_DEMO: 'false',
+      ...(process.env['GATEWAY_HSM_PIN'] ? {} : { GATEWAY_HSM_PIN_FILE: process.env['GATEWAY_HSM_PIN_FILE'] ?? path.join(repoRoot, 'var', 'hsm-user.pin') }),
+    },
+    repoRoot,
+  );
+  const runtime = await createRuntime(config, { log: createLogger('silent'), withHsm: true, initialKey: false });
+  const times: Record<Stage, number[]> = Object.fromEntries(STAGES.map((s) => [s, [] as number[]])) as Record<Stage, number[]>;
+  const members = req.credentials.map(({ email, credential }) => {
+    const auth = new SoftAuthenticator();
+    auth.importCredential(credential);
+    return { email, auth };
+  });
+  const { gateway, store, keys, tokens } = runtime;
+  if (!keys || !tokens) throw new Error('stage breakdown: the runtime has no HSM');
+  const organisation = (id: string) => {
+    const org = store.getOrganisation(id);
+    if (!org) throw new Error('no organisation');
+    return org;
+  };
+  try {
+    for (let i = 0; i < req.iterations + 5; i += 1) {
+      const warm = i < 5;
+      const member = members[i % members.length];
+      if (!member) throw new Error('stage breakdown: no keys');
+      const flow = randomBytes(32).toString('base64url');
+      let t = performance.now();
+      const opts = await gateway.beginSignIn(member.email, flow);
+      const tOptions = performance.now() - t;
+      const options = requestOptionsOf(opts);
+      if (!options) throw new Error('stage breakdown: no options');
+      t = performance.now();
+      const response = await member.auth.getAssertion(options, origin);
+      const tAuthenticator = performance.now() - t;
+      const key = store.getCredentialByCredentialId(response.id);
+      if (!key) throw new Error('stage breakdown: unknown key');
+      t = performance.now();
+      await verifyAssertion(response, { challenge: options.challenge, origin: config.origin, rpId: config.rpId }, key);
+      const tVerify = performance.now() - t;
+      t = performance.now();
+      const issued = await gateway.completeSignIn(flow, response);
+      const tComplete = performance.now() - t;
+      t = performance.now();
+      const view = gateway.resolveSession(issued.sessionId);
+      const tSession = performance.now() - t;
+      if (!view) throw new Error('stage breakdown: no session');
+      const claims = identityTokenClaims({
+        issuer: config.origin,
+        audience: req.audience,
+        identity: view.identity,
+        organisation: organisation(view.identity.organisationId),
+        authTime: new Date(view.session.createdAt),
+        aal: view.session.aal,
+        amr: view.session.amr,
+        fal: config.federationLevel,
+        now: new Date(),
+        ttlSeconds: config.tokenTtlSeconds,
+      });
+      t = performance.now();
+      await keys.signJws(claims);
+      const tHsm = performance.now() - t;
+      t = performance.now();
+      await tokens.issue(view, req.audience);
+      const tIssue = performance.now() - t;
+      if (warm) continue;
+      times.options.push(tOptions);
+      times.authenticator.push(tAuthenticator);
+      times.verify.push(tVerify);
+      times.complete.push(Math.max(0, tComplete - tVerify));
+      times.session.push(tSession);
+      times.hsm.push(tHsm);
+      times['token-audit'].push(Math.max(0, tIssue - tHsm));
+    }
+  } finally {
+    await runtime.close();
+  }
+
+  // One-row commits on a scratch database next to the gateway's (same file system, same pragmas).
+  const scratch = path.join(req.varDir, `commit-floor-${process.pid}.db`);
+  const db = new Database(scratch);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const commit = db.transaction((v: Buffer) => insert.run(v));
+    for (let i = 0; i < req.iterations + 5; i += 1) {
+      const t = performance.now();
+      commit.immediate(randomBytes(200));
+      if (i >= 5) times.commit.push(performance.now() - t);
+    }
+  } finally {
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${scratch}${suffix}`, { force: true });
+  }
+
+  // A bare Express round trip with the gateway's body parser and security headers, no work.
+  const app = express();
+  app.use(helmet());
+  app.use(express.json({ limit: 65536 }));
+  app.post('/echo', (_req, res) => {
+    res.json({ ok: true, identity: { id: 'x'.repeat(36), name: 'Bench Employee', email: 'someone@bench.example' }, token: 'x'.repeat(600) });
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const client = new BrowserClient(`http://localhost:${(server.address() as AddressInfo).port}`, agent);
+  const body = { response: { id: 'x'.repeat(43), response: { clientDataJSON: 'x'.repeat(200), authenticatorData: 'x'.repeat(50), signature: 'x'.repeat(96) } }, audience: req.audience };
+  for (let i = 0; i < req.iterations + 5; i += 1) {
+    const t = performance.now();
+    await client.post('/echo', body);
+    if (i >= 5) times.http.push(performance.now() - t);
+  }
+  agent.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+
+  return Object.fromEntries(STAGES.map((s) => [s, summarise(times[s])])) as StageFigures;
+}
+
+function parseRequest(raw: unknown): StageRequest | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r['varDir'] !== 'string' || typeof r['iterations'] !== 'number' || typeof r['audience'] !== 'string' || !Array.isArray(r['credentials'])) return undefined;
+  const credentials = r['credentials'].map(parseCredential);
+  if (credentials.some((c) => c === undefined)) return undefined;
+  return { varDir: r['varDir'], iterations: r['iterations'], audience: r['audience'], credentials: credentials.filter((c): c is BenchCredential => c !== undefined) };
+}
+
+function isStageFigures(v: unknown): v is StageFigures {
+  return typeof v === 'object' && v !== null && STAGES.every((s) => s in v);
+}
+
+/** Parent side: runs the stage benchmark in its own process. */
+export function runStageBreakdown(request: StageRequest): Promise<StageFigures> {
+  return new Promise((resolve, reject) => {
+    const child = track(fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    child.once('message', (m: unknown) => {
+      if (typeof m === 'object' && m !== null && 'error' in m) reject(new Error(`stage breakdown: ${String(m.error)}`));
+      else if (typeof m === 'object' && m !== null && 'figures' in m && isStageFigures(m.figures)) resolve(m.figures);
+      else reject(new Error('stage breakdown: unexpected answer'));
+      child.disconnect();
+    });
+    child.once('exit', (code) => reject(new Error(`stage breakdown exited (${code})`)));
+    child.send(request);
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
+  process.once('message', (raw: unknown) => {
+    const request = parseRequest(raw);
+    if (!request) {
+      process.send?.({ error: 'bad request' });
+      return;
+    }
+    measure(request).then(
+      (figures) => process.send?.({ figures }),
+      (err: unknown) => process.send?.({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    );
+  });
+}

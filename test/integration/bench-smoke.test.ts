@@ -1,0 +1,63 @@
+/**
+ * Smoke run of the load benchmark (scripts/bench.ts, `npm run bench`) in its smallest mode: the
+ * gateway under test in its own process, the load generators, the reference server, the ceilings
+ * and the stage breakdown all run to the end, every ceremony succeeds, and the report has every
+ * table row. It asserts no speed: the figures are the benchmark's business, not a test's.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot } from '../support/testGateway.js';
+
+describe('load benchmark (issue 7), smoke run', () => {
+  it('runs every phase with zero failed ceremonies and reports every table row', { timeout: 600_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
+    const out = path.join(dir, 'report.md');
+    try {
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', path.join(repoRoot, 'scripts', 'bench.ts'), '--quick', '--skip-growth', '--no-write', '--duration', '1', '--warmup', '0.3', '--out', out],
+          { cwd: repoRoot, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const report = fs.readFileSync(out, 'utf8');
+
+      // Every target has a computed verdict, and no ceremony failed in any phase.
+      for (const target of ['Sign-ins/s with everything on', 'Sign-in p99 < 25 ms at 16 concurrent clients', 'Enrolment ceremonies ≥ 500/s']) {
+        assert.match(report, new RegExp(`\\| ${target}[^\\n]*\\| (met|\\*\\*NOT met\\*\\*) \\|`), target);
+      }
+      assert.match(report, /\| No failed ceremony in any phase \| 0 errors in 9 phases \| met \|/);
+
+      // Ceilings.
+      assert.match(report, /\| node:crypto ECDSA P-256 verifications, 1 core \| [\d,]+ \|/);
+      assert.match(report, /\| node:crypto ECDSA P-256 verifications, \d+ cores \(worker_threads\) \| [\d,]+ \|/);
+      assert.match(report, /\| SoftHSM CKM_ECDSA signatures, raw pkcs11js, 1 session, synchronous \(1 core\) \| [\d,]+ \|/);
+      assert.match(report, /\| SoftHSM CKM_ECDSA signatures, raw pkcs11js, \d+ sessions, libuv pool \(all cores\) \| [\d,]+ \|/);
+
+      // Gateway and reference at 1, 16 and 64 clients, each with zero errors; enrolment likewise.
+      for (const clients of [1, 16, 64]) {
+        assert.match(report, new RegExp(`\\| ${clients} \\| gateway \\| [\\d,]+ \\|[^\\n]*\\| 0 \\|`), `gateway ${clients}`);
+        assert.match(report, new RegExp(`\\| ${clients} \\| reference \\| [\\d,]+ \\|[^\\n]*\\| 0 \\|`), `reference ${clients}`);
+        assert.match(report, new RegExp(`\\| ${clients} \\| [\\d,]+( \\(links ran out\\))? \\|[^\\n]*\\| 0 \\|`), `enrolment ${clients}`);
+      }
+
+      // Where the time goes: every stage, and the audit chain's verification.
+      for (const stage of ['Options: challenge built', 'WebAuthn assertion verification', 'Completion: challenge consumed', 'HSM signature of the identity token', 'Token audit event committed', 'HTTP round trip', 'Sum of the stages', 'Floor: one raw 1-row SQLite commit']) {
+        assert.ok(report.includes(`| ${stage}`) || report.includes(`| **${stage}`), stage);
+      }
+      assert.match(report, /\| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ \| yes \| verifyAuditDatabase/);
+      assert.match(report, /## Growth\n\nNot run: skipped/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
