@@ -426,8 +426,9 @@ export class Gateway {
     const outcome = await this.txAsync((): Credential | { refused: 'already-used' | 'credential-already-registered' } => {
       // CONVENTIONS 4: single use. A refusal returns (not throws) so that its audit event, made
       // below in a transaction of its own, is not rolled back with this one.
-      if (!this.store.consumeEnrolment(enrolmentId, at.toISOString())) return { refused: 'already-used' };
+      // Both checks come before any write: a refusal must leave the link as it was.
       if (this.store.getCredentialByCredentialId(key.credentialId)) return { refused: 'credential-already-registered' };
+      if (!this.store.consumeEnrolment(enrolmentId, at.toISOString())) return { refused: 'already-used' };
       const id = randomUUID();
       this.store.insertCredential({
         id,
