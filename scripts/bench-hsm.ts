@@ -25,6 +25,7 @@ import path from 'node:path';
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pkcs11 from 'pkcs11js';
+import { rawSyncSigns } from './bench/hsmCeiling.js';
 import {
   DEFAULT_SESSIONS,
   HsmConnection,
@@ -87,18 +88,7 @@ async function main(): Promise<void> {
     const mechanism = { mechanism: pkcs11.CKM_ECDSA };
 
     // (a) raw synchronous C_Sign on one session: blocks the event loop for the whole run.
-    const syncCount = await connection.withSession('bench: raw sync C_Sign', (session) => {
-      const key = findKeyPair(session, keyId).privateKey.handle;
-      const output = Buffer.alloc(64);
-      let count = 0;
-      const end = performance.now() + durationMs;
-      while (performance.now() < end && !interrupted) {
-        session.lib.C_SignInit(session.handle, mechanism, key);
-        session.lib.C_Sign(session.handle, digest, output);
-        count += 1;
-      }
-      return count;
-    });
+    const syncCount = (await rawSyncSigns(connection, keyId, durationMs, () => interrupted)).count;
     rows.push({ measurement: '(a) raw pkcs11js C_Sign, sync', concurrency: '1 session', perSecond: rate(syncCount, durationMs) });
 
     // (b) raw C_Sign callback form on one session, one signature at a time.

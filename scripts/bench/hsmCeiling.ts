@@ -18,6 +18,29 @@ export interface HsmCeiling {
   module: string;
 }
 
+const digest = createHash('sha256').update('bench').digest();
+const mechanism = { mechanism: pkcs11.CKM_ECDSA };
+
+/**
+ * Raw synchronous C_SignInit + C_Sign on one session for `ms` (or until `stop()`): it blocks the
+ * event loop for the whole run. Signatures per second. Shared with scripts/bench-hsm.ts.
+ */
+export async function rawSyncSigns(connection: HsmConnection, keyId: string, ms: number, stop: () => boolean = () => false): Promise<{ count: number; perSecond: number }> {
+  return connection.withSession('bench: raw sync C_Sign', (session) => {
+    const key = findKeyPair(session, keyId).privateKey.handle;
+    const output = Buffer.alloc(64);
+    let count = 0;
+    const start = performance.now();
+    const end = start + ms;
+    while (performance.now() < end && !stop()) {
+      session.lib.C_SignInit(session.handle, mechanism, key);
+      session.lib.C_Sign(session.handle, digest, output);
+      count += 1;
+    }
+    return { count, perSecond: (count * 1000) / (performance.now() - start) };
+  });
+}
+
 export async function measureHsmCeiling(ms: number): Promise<HsmCeiling> {
   const varDir = path.join(repoRoot, 'var');
   applySoftHsm2ConfDefault(process.env, varDir);
@@ -28,22 +51,8 @@ export async function measureHsmCeiling(ms: number): Promise<HsmCeiling> {
     const ref = await generateSigningKeyPair(connection, { label: `bench-ceiling-${randomBytes(4).toString('hex')}` });
     ckaId = ref.ckaId;
     const keyId = ref.ckaId;
-    const digest = createHash('sha256').update('bench').digest();
-    const mechanism = { mechanism: pkcs11.CKM_ECDSA };
 
-    const sync = await connection.withSession('bench: raw sync C_Sign', (session) => {
-      const key = findKeyPair(session, keyId).privateKey.handle;
-      const output = Buffer.alloc(64);
-      let count = 0;
-      const start = performance.now();
-      const end = start + ms;
-      while (performance.now() < end) {
-        session.lib.C_SignInit(session.handle, mechanism, key);
-        session.lib.C_Sign(session.handle, digest, output);
-        count += 1;
-      }
-      return (count * 1000) / (performance.now() - start);
-    });
+    const sync = await rawSyncSigns(connection, keyId, ms);
 
     // Every pool session signs in a loop at the same time; C_Sign runs on the libuv pool.
     const sessions = connection.sessions;
@@ -68,7 +77,7 @@ export async function measureHsmCeiling(ms: number): Promise<HsmCeiling> {
     );
     const elapsed = performance.now() - start;
     return {
-      syncOneSessionPerSecond: sync,
+      syncOneSessionPerSecond: sync.perSecond,
       asyncAllSessionsPerSecond: (counts.reduce((s, n) => s + n, 0) * 1000) / elapsed,
       sessions,
       module: config.modulePath,

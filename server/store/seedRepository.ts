@@ -7,9 +7,9 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { GENESIS_HASH, entryHash } from '../audit/hashChain.js';
-import type { AssignedRole, AssuranceLevel, CredentialState, ReasonCode } from '../domain/types.js';
+import type { AssignedRole, AssuranceLevel, Credential } from '../domain/types.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AuditInput } from './Store.js';
+import type { AuditInput, CredentialEvent } from './Store.js';
 import { normaliseEmail } from './Store.js';
 import * as rows from './rows.js';
 
@@ -41,34 +41,8 @@ export interface SeedEnrolment {
   consumedAt: string | null;
 }
 
-export interface SeedCredential {
-  id: string;
-  identityId: string;
-  credentialId: string;
-  publicKey: Uint8Array;
-  aaguid: string;
-  signCount: number;
-  transports: string[];
-  backupEligible: boolean;
-  backupState: boolean;
-  attestationFormat: string;
-  attestationObject: Uint8Array;
-  userVerifiedAtRegistration: boolean;
-  label: string;
-  state: CredentialState;
-  stateReason: ReasonCode | null;
-  createdAt: string;
-  updatedAt: string;
-  activatedAt: string | null;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  enrolmentId: string | null;
-  aal: AssuranceLevel;
-  attestationVerified: boolean;
-  model: string | null;
-  certification: string | null;
-  aalReasons: string[];
-}
+/** A credential as the seed writes it: always rated (the policy ran at its registration). */
+export type SeedCredential = Omit<Credential, 'aal'> & { aal: AssuranceLevel };
 
 export interface SeedActivationCode {
   id: string;
@@ -104,19 +78,7 @@ export interface SeedDeliveredMail {
 }
 
 /** A state-history row; its audit event is named by its index in the batch's `audit` list. */
-export interface SeedCredentialEvent {
-  credentialId: string;
-  action: string;
-  fromState: CredentialState | null;
-  toState: CredentialState;
-  actorId: string | null;
-  actorRole: string;
-  reason: ReasonCode;
-  note: string | null;
-  clause: string;
-  at: string;
-  auditIndex: number;
-}
+export type SeedCredentialEvent = Omit<CredentialEvent, 'id' | 'auditSeq'> & { auditIndex: number };
 
 /** One transaction's worth of rows. `audit` is appended to the chain in this order. */
 export interface SeedBatch {
