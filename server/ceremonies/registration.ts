@@ -8,7 +8,7 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
+import { decodeAttestationObject, isoCBOR } from '@simplewebauthn/server/helpers';
 import { CeremonyError } from '../errors.js';
 import { isCrossOrigin } from './authentication.js';
 import { COSE_ECDSA_ALGS, isStrictDerEcdsaSignature } from './derSignature.js';
@@ -64,6 +64,9 @@ export async function verifyRegistration(
   if (isCrossOrigin(response.response.clientDataJSON)) {
     throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error('cross-origin response'));
   }
+  if (!attestationObjectIsExact(response)) {
+    throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error('attestation object is not exact CBOR'));
+  }
   if (!attestationSignatureIsDer(response)) {
     throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.', new Error('attestation signature is not DER'));
   }
@@ -94,6 +97,24 @@ export async function verifyRegistration(
     attestationObject: info.attestationObject,
     userVerified: info.userVerified,
   };
+}
+
+/**
+ * WebAuthn §6.5 (CTAP2 canonical CBOR): the attestation object is exactly the encoding of what it
+ * decodes to. The library's decoder clamps a byte string whose declared length runs past the end
+ * of the input, so a corrupted length of the last item (authData) would otherwise go unnoticed.
+ * Re-encoding what was decoded gives the same bytes for every well-formed authenticator output
+ * (the library itself relies on that to walk authData).
+ */
+function attestationObjectIsExact(response: RegistrationResponseJSON): boolean {
+  const raw = new Uint8Array(Buffer.from(response.response.attestationObject, 'base64url'));
+  let again: Uint8Array;
+  try {
+    again = isoCBOR.encode(isoCBOR.decodeFirst<Parameters<typeof isoCBOR.encode>[0]>(raw));
+  } catch {
+    return true; // does not decode: the library refuses it with its own reason
+  }
+  return Buffer.from(again).equals(Buffer.from(raw));
 }
 
 /**

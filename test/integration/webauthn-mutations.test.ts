@@ -635,6 +635,23 @@ const REGISTRATION_CASES: readonly RegistrationCase[] = [
     outcome: 'not-verified',
     mutate: (r) => editRegistration(r, { att: (a) => ({ ...a, attStmt: new Map<string, number | Uint8Array>([['alg', -7], ['sig', randomBytes(70)]]) }) }),
   },
+  {
+    // Found by the bit-flip property: the CBOR decoder clamps a byte string that claims to run
+    // past the end, so a larger length byte on authData (the last item) decoded to the same bytes.
+    name: '§6.5 (CTAP2 canonical CBOR): authData declared one byte longer than the attestation object holds, packed self attestation kept',
+    attestation: 'packed-self',
+    outcome: 'not-verified',
+    mutate: (r) => {
+      const raw = bytes(r.response.attestationObject);
+      // text(8) "authData", then a byte string with a one-byte length (authData < 256 bytes here)
+      const at = raw.indexOf(Buffer.from('686175746844617461', 'hex'));
+      assert.ok(at >= 0 && raw[at + 9] === 0x58, 'authData with a one-byte length');
+      const lengthAt = at + 10;
+      assert.ok((raw[lengthAt] ?? 255) < 255);
+      raw[lengthAt] = (raw[lengthAt] ?? 0) + 1;
+      return { ...r, response: { ...r.response, attestationObject: b64(raw) } };
+    },
+  },
   { name: '§8.2: "packed" format without a statement', outcome: 'not-verified', mutate: (r) => editRegistration(r, { att: (a) => ({ ...a, fmt: 'packed' }) }) },
   {
     name: "§7.1 step 22: another person's credential id (already registered)",
