@@ -34,7 +34,8 @@ export interface LogoutDeps {
   backchannelLogout: (sessions: SessionRecord[]) => Promise<void>;
 }
 
-export type LogoutOutcome = { kind: 'redirect'; location: string; sessionEnded: boolean } | { kind: 'confirm'; page: string };
+/** `formTarget`: where the confirmed form will be redirected, for the page's CSP form-action. */
+export type LogoutOutcome = { kind: 'redirect'; location: string; sessionEnded: boolean } | { kind: 'confirm'; page: string; formTarget?: string };
 
 /** A confirmation token for this session, issued now. */
 export function confirmationToken(key: Buffer, sessionHash: string, now: Date): string {
@@ -115,7 +116,8 @@ export async function endSession(deps: LogoutDeps, params: Record<string, unknow
 
   if (view && confirmation === undefined && (!hint || hint.sub !== view.identity.id)) {
     deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: hint ? 'id-token-hint-of-another-person' : 'no-valid-id-token-hint', confirmationAsked: true });
-    return { kind: 'confirm', page: confirmationPage({ view, client, token: confirmationToken(deps.secretKey, view.session.idHash, now), postLogout, state }) };
+    const page = confirmationPage({ view, client, token: confirmationToken(deps.secretKey, view.session.idHash, now), postLogout, state });
+    return { kind: 'confirm', page, ...(postLogout ? { formTarget: postLogout } : {}) };
   }
   if (view && confirmation !== undefined && !confirmationHolds(deps.secretKey, view.session.idHash, confirmation, now)) {
     deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: 'confirmation-invalid' });

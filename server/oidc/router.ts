@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Gateway } from '../core/Gateway.js';
 import { GatewayError } from '../errors.js';
 import { cookieNames, clearCookie, readCookie } from '../http/cookies.js';
+import { allowFormTarget } from '../http/views/csp.js';
 import { browserBinding, keepBinding } from './browserBinding.js';
 import { sendFormPost } from './formPost.js';
 import { OAuthError, type AuthorizeOutcome, type OpenIdProvider } from './OpenIdProvider.js';
@@ -111,6 +112,7 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     const outcome = await provider.endSession(params(req), v, sid);
     noStore(res);
     if (outcome.kind === 'confirm') {
+      if (outcome.formTarget) allowFormTarget(res, outcome.formTarget);
       res.status(200).type('text/html').send(outcome.page);
       return;
     }

@@ -1,6 +1,8 @@
 /**
- * The frame of every server-rendered page: the product header with its main links, one <main>,
- * the gateway's own stylesheet. No inline script or style, so the app's CSP applies unchanged.
+ * The frame of every server-rendered page: the product header, one <main>, the gateway's own
+ * stylesheet. No inline script or style, so the app's CSP applies unchanged. The header links
+ * only to the start page and to "My keys", which fit whether or not the person is signed in (the
+ * server renders these pages without looking at the session).
  */
 import { html, type SafeHtml } from './html.js';
 import { PAGE_STYLESHEET_PATH } from './pageStyles.js';
@@ -18,8 +20,8 @@ export function renderPage(p: { title: string; main: SafeHtml; afterMain?: SafeH
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>
 <header class="site-header">
-<p class="site-title">Security keys · Local IdP</p>
-<nav aria-label="Main"><ul><li><a href="/">Sign in</a></li><li><a href="/keys.html">My keys</a></li></ul></nav>
+<p class="site-title"><a href="/">Security keys · Local IdP</a></p>
+<nav aria-label="Main"><ul><li><a href="/keys.html">My keys</a></li></ul></nav>
 </header>
 <main id="main">
 ${p.main}
