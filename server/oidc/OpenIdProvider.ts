@@ -368,8 +368,7 @@ export class OpenIdProvider {
   }
 
   private refusePage(error: string, description: string, clientId: string, application: string | undefined): OidcRequestError {
-    // The client_id is audited only when it names a registered client (never free text from outside).
-    this.audit('oidc.authorize', { identityId: null, role: 'system' }, application ? clientId : null, { status: 'refused', error });
+    this.audit('oidc.authorize', { identityId: null, role: 'system' }, clientId.slice(0, 200) || null, { status: 'refused', error });
     return new OidcRequestError('OIDC_REQUEST_REFUSED', description, error, application);
   }
 

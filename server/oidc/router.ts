@@ -45,6 +45,22 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     const sid = readCookie(req, names.session);
     return sid ? { sid, view: gateway.resolveSession(sid) } : { sid: undefined, view: undefined };
   };
+  /**
+   * A cross-site POST (a relying party's form) does not carry our SameSite=Lax cookies, so the
+   * person's session would be invisible: without SSO at the authorization endpoint, and a logout
+   * that ends nothing. Such a POST is answered once with a redirect to the same endpoint by GET with
+   * the same parameters, a top-level GET navigation, which does carry them. Requests that say
+   * nothing about their site (non-browser clients) or already carry the session are served as
+   * they are.
+   */
+  const sameSiteAgain = (req: Request, res: Response, path: string): boolean => {
+    if (req.headers['sec-fetch-site'] !== 'cross-site' || readCookie(req, names.session)) return false;
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(formOf(req))) if (typeof v === 'string') query.append(k, v);
+    noStore(res);
+    res.redirect(303, `${path}?${query.toString()}`);
+    return true;
+  };
   const answer = (res: Response, outcome: AuthorizeOutcome, binding?: string) => {
     noStore(res);
     if (outcome.kind === 'form_post') {
@@ -67,7 +83,9 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     answer(res, provider.authorize(params(req), view(req).view, binding.value), binding.value);
   };
   router.get('/oidc/authorize', authorize((req) => req.query));
-  router.post('/oidc/authorize', form, authorize(formOf));
+  router.post('/oidc/authorize', form, (req, res) => {
+    if (!sameSiteAgain(req, res, '/oidc/authorize')) authorize(formOf)(req, res);
+  });
   router.get('/oidc/authorize/continue', (req, res) => {
     const id = typeof req.query['request'] === 'string' ? req.query['request'] : '';
     const binding = browserBinding(req, secure);
@@ -121,6 +139,8 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     res.redirect(303, outcome.location);
   };
   router.get('/oidc/logout', logout((req) => req.query));
-  router.post('/oidc/logout', form, logout(formOf));
+  router.post('/oidc/logout', form, async (req, res) => {
+    if (!sameSiteAgain(req, res, '/oidc/logout')) await logout(formOf)(req, res);
+  });
   return router;
 }

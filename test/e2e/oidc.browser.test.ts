@@ -44,6 +44,7 @@ interface RpSession {
   sub: string;
   loa: string;
   sid: string;
+  idToken: string;
 }
 
 interface RpPendingLogin {
@@ -68,6 +69,12 @@ function page(res: http.ServerResponse, status: number, body: string): void {
   res
     .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
     .end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payroll (RP)</title></head><body><main>${body}</main></body></html>`);
+}
+
+/** A form that posts `fields` to `action` when its button is pressed. */
+function postForm(action: string, fields: URLSearchParams, id: string, label: string): string {
+  const inputs = [...fields].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
+  return `<form method="post" action="${escapeHtml(action)}">${inputs}<button id="${id}" type="submit">${escapeHtml(label)}</button></form>`;
 }
 
 /** A small web application that signs its users in with the gateway (OpenID Connect). */
@@ -191,7 +198,7 @@ class RelyingParty {
       const claims = tokens.claims();
       if (!claims || typeof claims['sid'] !== 'string' || typeof claims['loa'] !== 'string') throw new Error('the ID token lacks sid or loa');
       const id = randomBytes(24).toString('base64url');
-      this.sessions.set(id, { sub: claims.sub, loa: claims['loa'], sid: claims['sid'] });
+      this.sessions.set(id, { sub: claims.sub, loa: claims['loa'], sid: claims['sid'], idToken: tokens.id_token ?? '' });
       res
         .writeHead(303, {
           location: '/',
@@ -199,6 +206,33 @@ class RelyingParty {
           'cache-control': 'no-store',
         })
         .end();
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/login-post') {
+      // OIDC Core §3.1.2.1: the authorization request as a form POST (a cross-site form to the gateway).
+      const login: RpPendingLogin = { verifier: client.randomPKCECodeVerifier(), nonce: client.randomNonce(), state: client.randomState() };
+      const tx = randomBytes(16).toString('base64url');
+      this.pending.set(tx, login);
+      const target = client.buildAuthorizationUrl(config, {
+        redirect_uri: this.redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(login.verifier),
+        code_challenge_method: 'S256',
+        nonce: login.nonce,
+        state: login.state,
+      });
+      res.setHeader('set-cookie', `rp_tx=${tx}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600`);
+      page(res, 200, postForm(target.origin + target.pathname, target.searchParams, 'post-login', 'Sign in with your security key'));
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/logout-post') {
+      // RP-Initiated Logout 1.0 §2: the logout request as a form POST, with the ID token as hint.
+      const session = this.sessions.get(cookieOf(req, 'rp_session') ?? '');
+      if (!session) throw new Error('not signed in at the RP');
+      const target = client.buildEndSessionUrl(config, { id_token_hint: session.idToken, post_logout_redirect_uri: `${this.origin}/`, state: 'rp-post-logout' });
+      page(res, 200, postForm(target.origin + target.pathname, target.searchParams, 'post-logout', 'Sign out'));
       return;
     }
 
@@ -580,6 +614,53 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
         [false, true, true],
       ],
     );
+  });
+
+  step('OIDC Core 3.1.2.1 and RP-Initiated Logout 1.0 §2: the RP’s cross-site form POSTs to /oidc/authorize (single sign-on, no key touch) and to /oidc/logout with id_token_hint (the session ends at once)', async () => {
+    const { page: p } = thePerson();
+    // Signed out by the previous step: one key touch through the usual GET flow.
+    await p.goto(`${rp.origin}/login`);
+    await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html');
+    await p.locator('#status', { hasText: 'Payroll (web) asks you' }).waitFor();
+    await p.locator('#email').fill(emp.email);
+    const verified = p.waitForResponse(isApi('/api/signin/verify'));
+    await p.locator('#signin-button').click();
+    assert.equal((await verified).status(), 200);
+    await p.waitForURL(`${rp.origin}/`);
+    await p.locator('#greeting').waitFor({ state: 'visible' });
+
+    // The authorization request as a form POST from the RP's page: single sign-on.
+    const touches: string[] = [];
+    const methods: string[] = [];
+    const onRequest = (r: { url(): string; method(): string }) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/signin/verify') touches.push(r.url());
+      if (u.origin === gw.origin && u.pathname === '/oidc/authorize') methods.push(r.method());
+    };
+    p.on('request', onRequest);
+    try {
+      await p.goto(`${rp.origin}/login-post`);
+      await p.locator('#post-login').click();
+      await p.waitForURL(`${rp.origin}/`);
+      await p.locator('#greeting').waitFor({ state: 'visible' });
+    } finally {
+      p.off('request', onRequest);
+    }
+    assert.deepEqual(touches, [], 'single sign-on: no key touch');
+    assert.equal(methods[0], 'POST', 'the RP posted the request');
+    assert.equal(rp.liveSessions().length, 2);
+    assert.deepEqual(rp.problems, []);
+
+    // Logout by form POST with the ID token: no question, the session ends, the RP is told.
+    const tokensBefore = rp.logoutTokens.length;
+    await p.goto(`${rp.origin}/logout-post`);
+    await p.locator('#post-logout').click();
+    await p.waitForURL((u) => u.origin === rp.origin && u.searchParams.get('state') === 'rp-post-logout');
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    assert.equal(rp.logoutTokens.length, tokensBefore + 1);
+    assert.equal(rp.liveSessions().length, 0);
+    await p.goto(`${gw.origin}/index.html`);
+    assert.equal(await meStatus(p), 401, 'the gateway session ended');
   });
 
   step('Issue 13 item 19: a refused sign-in request and an unknown page are styled pages that name the RP and say what to do next, at desktop and phone width', async () => {

@@ -209,6 +209,22 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     // A refusal that goes back to the client works for POST too.
     const refused = await person.client.post('/oidc/authorize', new URLSearchParams({ ...Object.fromEntries(pending.url.searchParams), scope: 'profile' }).toString(), FORM);
     assert.equal(locationOf(refused).searchParams.get('error'), 'invalid_scope');
+    // A relying party's cross-site form carries no SameSite=Lax cookie: the gateway re-issues it
+    // once as the equivalent GET (a top-level navigation, which carries the cookie).
+    const crossSite = await authorizationRequest(config, portal);
+    const bounced = await fetch(`${gw.origin}/oidc/authorize`, {
+      method: 'POST',
+      headers: { ...FORM, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+      body: crossSite.url.searchParams.toString(),
+      redirect: 'manual',
+    });
+    assert.equal(bounced.status, 303);
+    const again = new URL(bounced.headers.get('location') ?? '', gw.origin);
+    assert.equal(again.pathname, '/oidc/authorize');
+    assert.deepEqual([...again.searchParams].sort(), [...crossSite.url.searchParams].sort());
+    const served = locationOf(await browse(person.client, again));
+    assert.equal(served.searchParams.get('state'), crossSite.state);
+    assert.ok(served.searchParams.get('code'));
   });
 
   it('RP-Initiated Logout 1.0 §2 (NSIS 6 (Low) 5): POST /oidc/logout with a valid id_token_hint ends the session and follows the registered post_logout_redirect_uri with state', async () => {
