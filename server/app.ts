@@ -15,7 +15,9 @@ import type { StaffConsole } from './core/StaffConsole.js';
 import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import type { AssuranceService } from './assurance/AssuranceService.js';
-import { oidcRouter } from './oidc/router.js';
+import { oidcApiRoutes } from './oidc/apiRoutes.js';
+import { allowCrossOriginRead, oidcRouter } from './oidc/router.js';
+import { PAGE_STYLESHEET, PAGE_STYLESHEET_ETAG, PAGE_STYLESHEET_PATH } from './http/views/pageStyles.js';
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
@@ -126,6 +128,7 @@ export function buildApp(ports: AppPorts): express.Express {
     schemaVersion: ports.schemaVersion,
   });
   routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));
+  if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
   const root = express.Router();
@@ -162,6 +165,12 @@ export function buildApp(ports: AppPorts): express.Express {
   api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
   app.use(root);
   app.use('/api', api);
+  // The stylesheet of the pages the server renders (error pages, logout confirmation, form_post).
+  app.get(PAGE_STYLESHEET_PATH, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.setHeader('ETag', PAGE_STYLESHEET_ETAG);
+    res.type('text/css').send(PAGE_STYLESHEET);
+  });
 
   if (ports.oidc) {
     app.use(OIDC_LIMITED_PATHS, limits.oidcPerIp);
@@ -175,6 +184,7 @@ export function buildApp(ports: AppPorts): express.Express {
       return;
     }
     res.setHeader('Cache-Control', 'public, max-age=300');
+    allowCrossOriginRead(res);
     res.type('application/jwk-set+json').send(JSON.stringify(ports.keys.jwks()));
     ports.oidc?.auditMetadataRequest('/.well-known/jwks.json');
   });

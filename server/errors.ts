@@ -38,7 +38,11 @@ export type ErrorCode =
   | 'SEGREGATION_OF_DUTIES'
   | 'RATE_LIMITED'
   | 'IMPORT_INVALID'
-  | 'AUTHENTICATOR_REFUSED';
+  | 'AUTHENTICATOR_REFUSED'
+  | 'OIDC_REQUEST_REFUSED'
+  | 'OIDC_REQUEST_UNKNOWN'
+  | 'OIDC_BROWSER_MISMATCH'
+  | 'OIDC_LOGOUT_NOT_CONFIRMED';
 
 export interface FieldProblem {
   path: string;
@@ -163,5 +167,24 @@ export class RateLimitedError extends GatewayError {
 export class ServiceUnavailableError extends GatewayError {
   constructor(detail: string, retryAfterSeconds = 1, cause?: unknown) {
     super('SERVICE_UNAVAILABLE', 503, detail, { cause, headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}
+
+/**
+ * A request a browser brought to the OpenID Provider that cannot be answered at the relying party
+ * (RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI), or a continuation or logout
+ * confirmation that does not hold. Shown as a page naming the application that asked; API
+ * clients get problem+json with the OAuth `error` as well.
+ */
+export class OidcRequestError extends GatewayError {
+  constructor(
+    code: 'OIDC_REQUEST_REFUSED' | 'OIDC_REQUEST_UNKNOWN' | 'OIDC_BROWSER_MISMATCH' | 'OIDC_LOGOUT_NOT_CONFIRMED',
+    detail: string,
+    /** The OAuth 2.0 / OpenID Connect error code (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
+    readonly oauthError: string,
+    /** The registered name of the relying party that sent the person, when it is known. */
+    readonly application?: string,
+  ) {
+    super(code, code === 'OIDC_BROWSER_MISMATCH' ? 403 : 400, detail);
   }
 }

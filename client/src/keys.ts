@@ -434,9 +434,6 @@ function signOut(everywhere: boolean, button: HTMLButtonElement): void {
 
 signoutButton.addEventListener('click', () => signOut(false, signoutButton));
 signoutEverywhereButton.addEventListener('click', () => signOut(true, signoutEverywhereButton));
-if (new URLSearchParams(window.location.search).has('logout-requested')) {
-  setStatus('A service asked to sign you out. Use "Sign out" or "Sign out everywhere" below to do so.');
-}
 
 // ------------------------------------------------------------- session end
 

@@ -19,7 +19,24 @@ if (!browserSupportsWebAuthn()) {
 const oidcRequest = new URLSearchParams(window.location.search).get('oidc');
 const validOidcRequest = oidcRequest !== null && /^[A-Za-z0-9_-]{16,64}$/.test(oidcRequest) ? oidcRequest : null;
 if (validOidcRequest) {
-  setStatus('A service asks you to sign in with your security key.');
+  setStatus('An application asks you to sign in with your security key.');
+  void nameTheApplication(validOidcRequest);
+}
+
+/** Names the application that asked (the server answers only the browser that started the request). */
+async function nameTheApplication(requestId: string): Promise<void> {
+  try {
+    const { clientName } = await api<{ clientName: string }>('GET', `/api/oidc/authorization-request?id=${encodeURIComponent(requestId)}`);
+    setStatus(`${clientName} asks you to sign in with your security key.`);
+  } catch (err) {
+    // Unknown, used, expired, or started in another browser: signing in here cannot continue it.
+    form.hidden = true;
+    showError(err);
+    const next = document.createElement('p');
+    next.id = 'oidc-next-step';
+    next.textContent = 'Go back to the application in this browser and start the sign-in again.';
+    byId('error').after(next);
+  }
 }
 if (new URLSearchParams(window.location.search).has('signed-out')) {
   setStatus('You are signed out.');

@@ -2,8 +2,9 @@
  * The one error boundary (CONVENTIONS 5): typed errors become RFC 9457 problem+json with their
  * stable code; anything unexpected becomes a generic 500 with the detail only in the log.
  */
-import type { ErrorRequestHandler, Response } from 'express';
-import { GatewayError } from '../errors.js';
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { GatewayError, OidcRequestError } from '../errors.js';
+import { sendErrorPage, wantsErrorPage } from './errorPage.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf, requestLogger } from './requestLog.js';
 
@@ -36,6 +37,8 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
         // The same id is in the X-Request-Id header and on every log line of this request.
         ...(requestIdOf(res) ? { requestId: requestIdOf(res) } : {}),
         ...(err.errors && err.errors.length > 0 ? { errors: err.errors } : {}),
+        // RFC 6749 §4.1.2.1 error code of a refused OpenID Connect request, for OAuth libraries.
+        ...(err instanceof OidcRequestError ? { error: err.oauthError, error_description: err.detail } : {}),
       }),
     );
 }
@@ -69,16 +72,22 @@ function fromDatabaseError(err: unknown): GatewayError | undefined {
   return undefined;
 }
 
+/** A person's browser gets a page (issue 13 item 19), an API client problem+json. */
+function sendError(req: Request, res: Response, err: GatewayError): void {
+  if (wantsErrorPage(req, err)) sendErrorPage(res, err, requestIdOf(res));
+  else sendProblem(res, err, req.path);
+}
+
 export function errorBoundary(baseLog: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const log = requestLogger(res, baseLog);
     const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromDatabaseError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
-      sendProblem(res, known, req.path);
+      sendError(req, res, known);
       return;
     }
     log.error({ err, path: req.path, method: req.method }, 'unexpected error');
-    sendProblem(res, new GatewayError('INTERNAL_ERROR', 500, 'An unexpected error occurred; the request was not completed.'), req.path);
+    sendError(req, res, new GatewayError('INTERNAL_ERROR', 500, 'An unexpected error occurred; the request was not completed.'));
   };
 }

@@ -6,46 +6,55 @@
  * written to the audit chain without secrets (NSIS 6 (Low) 7).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
+import { z } from 'zod';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import { loaUri, minLevel } from '../assurance/levels.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Gateway, SessionView } from '../core/Gateway.js';
 import { IDENTITY_ASSURANCE_LEVELS, type Actor, type AssuranceLevel } from '../domain/types.js';
-import { ValidationError } from '../errors.js';
+import { OidcRequestError, ValidationError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { Logger } from '../logger.js';
 import { hashesEqual, keyedHash, plainHash, randomToken } from '../security/oneTimeSecrets.js';
 import type { OidcClient, SessionRecord, Store } from '../store/index.js';
 import { identityTokenClaims } from '../tokens/identityToken.js';
+import { PROMPT_VALUES, RESPONSE_MODES, parsePrompt, parseResponseMode, type ResponseMode } from './authorizationParameters.js';
+import { credentialsFor } from './authScheme.js';
+import { bindingHash } from './browserBinding.js';
+import { authenticateClient } from './clientAuthentication.js';
+import { endSession, type LogoutOutcome } from './logout.js';
+import { OAuthError } from './OAuthError.js';
 
-/** An OAuth/OIDC protocol error, answered in the protocol's own format (RFC 6749 §5.2). */
-export class OAuthError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status = 400,
-  ) {
-    super(`${error}: ${description}`);
-  }
-}
+export { OAuthError } from './OAuthError.js';
 
-export type AuthorizeOutcome = { kind: 'redirect'; location: string } | { kind: 'refuse'; status: number; error: string; description: string };
+/**
+ * Where the browser goes next: a redirect (to the client or to the sign-in page, which then binds
+ * the browser to the pending request), or the form_post page that posts the response to the client.
+ */
+export type AuthorizeOutcome =
+  | { kind: 'redirect'; location: string; bindsBrowser?: boolean }
+  | { kind: 'form_post'; action: string; params: Record<string, string | null>; application: string };
 
-interface AuthParams {
+/** A pending authorization request as stored (parsed back with this schema, never cast). */
+const authParamsSchema = z.object({
   /** The session (hash) the browser had when the request came; a fresh sign-in must replace it. */
-  priorSession?: string | null;
-  clientId: string;
-  redirectUri: string;
-  scope: string;
-  state: string | null;
-  nonce: string;
-  codeChallenge: string;
-  requiredLoa: AssuranceLevel;
-  prompt: string | null;
-  maxAge: number | null;
-}
+  priorSession: z.string().nullable().optional(),
+  clientId: z.string(),
+  redirectUri: z.string(),
+  responseMode: z.enum(RESPONSE_MODES),
+  scope: z.string(),
+  state: z.string().nullable(),
+  nonce: z.string(),
+  codeChallenge: z.string(),
+  requiredLoa: z.enum(IDENTITY_ASSURANCE_LEVELS),
+  prompt: z.string().nullable(),
+  maxAge: z.number().nullable(),
+  /** SHA-256 of the browser-binding cookie of the browser that brought the request. */
+  browserBinding: z.string().optional(),
+});
+type AuthParams = z.infer<typeof authParamsSchema>;
 
 const CODE_TTL_MS = 60_000;
 const REQUEST_TTL_MS = 10 * 60_000;
@@ -92,7 +101,7 @@ export class OpenIdProvider {
       jwks_uri: `${o}/.well-known/jwks.json`,
       end_session_endpoint: `${o}/oidc/logout`,
       response_types_supported: ['code'],
-      response_modes_supported: ['query'],
+      response_modes_supported: [...RESPONSE_MODES],
       grant_types_supported: ['authorization_code'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
@@ -102,11 +111,15 @@ export class OpenIdProvider {
       scopes_supported: ['openid', 'profile', 'email'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'loa', 'cvr', 'org_name', 'name', 'email'],
       acr_values_supported: IDENTITY_ASSURANCE_LEVELS.map(loaUri),
-      prompt_values_supported: ['none', 'login'],
+      prompt_values_supported: PROMPT_VALUES,
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
       claims_parameter_supported: false,
+      // OIDC Core §6: request objects are not supported, by value or by reference.
       request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      // RFC 9207: every authorization response carries iss.
+      authorization_response_iss_parameter_supported: true,
     };
   }
 
@@ -178,20 +191,33 @@ export class OpenIdProvider {
   // --- authorization endpoint ---------------------------------------------------------------
 
   /**
-   * Validates an authorization request. Errors about the client or redirect URI are shown to the
-   * user (never redirected to an unverified URI); the rest go back to the client (RFC 6749 §4.1.2.1).
+   * Validates an authorization request (GET query or POST form, OIDC Core §3.1.2.1). Errors about
+   * the client or redirect URI are shown to the person on a page naming the client (never
+   * redirected to an unverified URI); the rest go back to the client in the response mode it asked
+   * for (RFC 6749 §4.1.2.1). `browserBinding` is the value of the browser's binding cookie.
    */
-  authorize(query: Record<string, unknown>, view: SessionView | undefined): AuthorizeOutcome {
+  authorize(query: Record<string, unknown>, view: SessionView | undefined, browserBinding: string): AuthorizeOutcome {
     const clientId = str(query, 'client_id') ?? '';
     const client = this.ports.store.oidc.getClient(clientId);
-    const redirectUri = str(query, 'redirect_uri') ?? '';
-    if (!client) return this.refusePage('invalid_client', 'Unknown client.', clientId);
-    if (!client.redirectUris.includes(redirectUri)) return this.refusePage('invalid_request', 'The redirect_uri is not registered for this client.', clientId);
+    if (!client) throw this.refusePage('invalid_client', 'The application that sent you here is not registered at this gateway.', clientId, undefined);
+    // OIDC Core §6: a request object names its parameters inside it. Without redirect_uri in the
+    // query, the one registered URI (if there is exactly one) receives the refusal.
+    const requestObject = query['request'] !== undefined ? 'request' : query['request_uri'] !== undefined ? 'request_uri' : null;
+    const only = client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
+    const redirectUri = str(query, 'redirect_uri') ?? (requestObject ? only : undefined) ?? '';
+    if (!client.redirectUris.includes(redirectUri)) {
+      throw this.refusePage('invalid_request', `The redirect_uri is not registered for ${client.name}, so you cannot be sent back there.`, clientId, client.name);
+    }
     const state = str(query, 'state') ?? null;
+    const askedMode = parseResponseMode(str(query, 'response_mode'));
+    const responseMode = askedMode ?? 'query';
     const back = (error: string, description: string): AuthorizeOutcome => {
       this.audit('oidc.authorize', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId, { status: 'error', error });
-      return { kind: 'redirect', location: this.redirectWith(redirectUri, { error, error_description: description, state, iss: this.issuer }) };
+      return this.respond(redirectUri, responseMode, { error, error_description: description, state, iss: this.issuer }, client.name);
     };
+    if (!askedMode) return back('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}.`);
+    if (requestObject === 'request') return back('request_not_supported', 'Request objects (the request parameter) are not supported: send the parameters themselves.');
+    if (requestObject === 'request_uri') return back('request_uri_not_supported', 'request_uri is not supported: send the parameters themselves.');
     if (str(query, 'response_type') !== 'code') return back('unsupported_response_type', 'Only the authorization code flow is supported.');
     const scope = str(query, 'scope') ?? '';
     const scopes = scope.split(' ').filter((x) => x.length > 0);
@@ -203,8 +229,9 @@ export class OpenIdProvider {
     }
     const nonce = str(query, 'nonce');
     if (!nonce) return back('invalid_request', 'A nonce is required.');
-    const prompt = str(query, 'prompt') ?? null;
-    if (prompt !== null && prompt !== 'none' && prompt !== 'login') return back('invalid_request', 'prompt must be none or login.');
+    const promptRaw = str(query, 'prompt');
+    const prompt = parsePrompt(promptRaw);
+    if (!prompt.ok) return back('invalid_request', prompt.description);
     const maxAgeRaw = str(query, 'max_age');
     const maxAge = maxAgeRaw === undefined ? null : /^\d{1,9}$/.test(maxAgeRaw) ? Number(maxAgeRaw) : NaN;
     if (Number.isNaN(maxAge)) return back('invalid_request', 'max_age must be a number of seconds.');
@@ -218,30 +245,69 @@ export class OpenIdProvider {
       const asked = minLevel(...known);
       requiredLoa = minLevel(asked, requiredLoa) === requiredLoa ? asked : requiredLoa;
     }
-    const params: AuthParams = { clientId, redirectUri, scope: scopes.join(' '), state, nonce, codeChallenge, requiredLoa, prompt, maxAge };
+    const params: AuthParams = {
+      clientId,
+      redirectUri,
+      responseMode,
+      scope: scopes.join(' '),
+      state,
+      nonce,
+      codeChallenge,
+      requiredLoa,
+      prompt: prompt.prompts.length > 0 ? prompt.prompts.join(' ') : null,
+      maxAge,
+    };
     const requestedAt = this.now();
-    if (view && prompt !== 'login' && this.fresh(view, maxAge)) return this.finish(params, view);
-    // NSIS 6 (Substantial) 8: prompt=login and max_age let a service opt out of single sign-on.
-    if (prompt === 'none') return back('login_required', 'A fresh security-key sign-in is needed.');
+    // NSIS 6 (Substantial) 8: prompt=login (and select_account) and max_age let a service opt out
+    // of single sign-on; prompt=consent is implicit for these first-party clients.
+    if (view && !prompt.freshSignIn && this.fresh(view, maxAge)) return this.finish(params, view);
+    if (prompt.none) return back('login_required', 'A fresh security-key sign-in is needed.');
     const id = randomToken(24);
-    const stored: AuthParams = { ...params, priorSession: view?.session.idHash ?? null };
+    const stored: AuthParams = { ...params, priorSession: view?.session.idHash ?? null, browserBinding: bindingHash(browserBinding) };
     this.ports.store.transaction(() =>
       this.ports.store.oidc.insertRequest(id, clientId, JSON.stringify(stored), requestedAt.toISOString(), new Date(requestedAt.getTime() + REQUEST_TTL_MS).toISOString()),
     );
-    this.audit('oidc.authorize', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId, { status: 'sign-in-needed', prompt, maxAge, requiredLoa });
-    return { kind: 'redirect', location: `${this.issuer}/index.html?oidc=${id}` };
+    this.audit('oidc.authorize', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId, { status: 'sign-in-needed', prompt: params.prompt, maxAge, requiredLoa, responseMode });
+    return { kind: 'redirect', location: `${this.issuer}/index.html?oidc=${id}`, bindsBrowser: true };
   }
 
-  /** After the sign-in page: finishes a pending request with the fresh session. */
-  continueAuthorization(requestId: string, view: SessionView | undefined): AuthorizeOutcome {
+  /**
+   * A pending request, live and brought by this browser; refused (audited) otherwise. Read only:
+   * a wrong browser does not use up the person's request.
+   */
+  private pendingRequest(requestId: string, browserBinding: string | undefined, actor: Actor): { params: AuthParams; createdAt: string; clientName: string } {
+    const found = /^[A-Za-z0-9_-]{16,64}$/.test(requestId) ? this.ports.store.oidc.findRequest(requestId) : undefined;
+    const client = found ? this.ports.store.oidc.getClient(found.clientId) : undefined;
+    const parsed = found ? authParamsSchema.safeParse(JSON.parse(found.params)) : undefined;
+    if (!found || !client || !parsed?.success || found.consumed || found.expiresAt <= this.now().toISOString()) {
+      const why = !found ? 'unknown' : found.consumed ? 'used' : 'expired';
+      this.audit('oidc.authorize', actor, client?.clientId ?? null, { status: 'refused', error: 'invalid_request', reason: `request-${why}` });
+      throw new OidcRequestError('OIDC_REQUEST_UNKNOWN', 'This sign-in request is unknown, was already used or has expired.', 'invalid_request', client?.name);
+    }
+    const expected = parsed.data.browserBinding;
+    if (browserBinding === undefined || expected === undefined || !hashesEqual(bindingHash(browserBinding), expected)) {
+      this.audit('oidc.authorize', actor, client.clientId, { status: 'refused', error: 'access_denied', reason: 'other-browser' });
+      throw new OidcRequestError('OIDC_BROWSER_MISMATCH', `This sign-in request for ${client.name} was started in another browser.`, 'access_denied', client.name);
+    }
+    return { params: parsed.data, createdAt: found.createdAt, clientName: client.name };
+  }
+
+  /** For the sign-in page: which application asks (issue 13 item 20), for this browser only. */
+  describeRequest(requestId: string, browserBinding: string | undefined, view: SessionView | undefined): { clientName: string } {
+    const { clientName } = this.pendingRequest(requestId, browserBinding, { identityId: view?.identity.id ?? null, role: 'holder' });
+    return { clientName };
+  }
+
+  /** After the sign-in page: finishes a pending request with the fresh session, in this browser only. */
+  continueAuthorization(requestId: string, view: SessionView | undefined, browserBinding: string | undefined): AuthorizeOutcome {
+    const { params, createdAt } = this.pendingRequest(requestId, browserBinding, { identityId: view?.identity.id ?? null, role: 'holder' });
     const pending = this.ports.store.transaction(() => this.ports.store.oidc.consumeRequest(requestId, this.now().toISOString()));
-    if (!pending) return { kind: 'refuse', status: 400, error: 'invalid_request', description: 'This sign-in request is unknown, used or expired. Start again from the application.' };
-    const parsed: unknown = JSON.parse(pending.params);
-    if (typeof parsed !== 'object' || parsed === null) throw new TypeError('stored authorization request is not an object');
-    const params = parsed as AuthParams;
-    if (!view || view.session.createdAt < pending.createdAt || view.session.idHash === params.priorSession) {
+    const client = this.ports.store.oidc.getClient(params.clientId);
+    if (!pending || !client) throw new OidcRequestError('OIDC_REQUEST_UNKNOWN', 'This sign-in request was already used.', 'invalid_request', client?.name);
+    if (!view || view.session.createdAt < createdAt || view.session.idHash === params.priorSession) {
       // The sign-in must have happened after the request (prompt=login, max_age, or no session).
-      return { kind: 'redirect', location: this.redirectWith(params.redirectUri, { error: 'login_required', error_description: 'No fresh sign-in.', state: params.state, iss: this.issuer }) };
+      this.audit('oidc.authorize', { identityId: view?.identity.id ?? null, role: 'holder' }, params.clientId, { status: 'error', error: 'login_required' });
+      return this.respond(params.redirectUri, params.responseMode, { error: 'login_required', error_description: 'No fresh sign-in.', state: params.state, iss: this.issuer }, client.name);
     }
     return this.finish(params, view);
   }
@@ -260,15 +326,17 @@ export class OpenIdProvider {
     if (minLevel(loa, params.requiredLoa) !== params.requiredLoa) {
       // Never a lower level silently: the client asked for more than this sign-in reached.
       this.audit('oidc.authorize', { identityId: view.identity.id, role: 'holder' }, params.clientId, { status: 'error', error: 'unmet_authentication_requirements', reached: loa, required: params.requiredLoa });
-      return {
-        kind: 'redirect',
-        location: this.redirectWith(params.redirectUri, {
+      return this.respond(
+        params.redirectUri,
+        params.responseMode,
+        {
           error: 'unmet_authentication_requirements',
           error_description: `The sign-in reached NSIS ${loa}; the service requires ${params.requiredLoa}.`,
           state: params.state,
           iss: this.issuer,
-        }),
-      };
+        },
+        this.clientName(params.clientId),
+      );
     }
     const code = randomToken(32);
     const at = this.now();
@@ -286,12 +354,22 @@ export class OpenIdProvider {
       this.ports.store.oidc.recordSessionClient(view.session.idHash, params.clientId);
     });
     this.audit('oidc.authorize', { identityId: view.identity.id, role: 'holder' }, params.clientId, { status: 'code-issued', code: plainHash(code).slice(0, 16), loa });
-    return { kind: 'redirect', location: this.redirectWith(params.redirectUri, { code, state: params.state, iss: this.issuer }) };
+    return this.respond(params.redirectUri, params.responseMode, { code, state: params.state, iss: this.issuer }, this.clientName(params.clientId));
   }
 
-  private refusePage(error: string, description: string, clientId: string): AuthorizeOutcome {
+  private clientName(clientId: string): string {
+    return this.ports.store.oidc.getClient(clientId)?.name ?? clientId;
+  }
+
+  /** The authorization response in the client's response mode (query or form_post). */
+  private respond(redirectUri: string, mode: ResponseMode, params: Record<string, string | null>, application: string): AuthorizeOutcome {
+    if (mode === 'form_post') return { kind: 'form_post', action: redirectUri, params, application };
+    return { kind: 'redirect', location: this.redirectWith(redirectUri, params) };
+  }
+
+  private refusePage(error: string, description: string, clientId: string, application: string | undefined): OidcRequestError {
     this.audit('oidc.authorize', { identityId: null, role: 'system' }, clientId.slice(0, 200) || null, { status: 'refused', error });
-    return { kind: 'refuse', status: 400, error, description };
+    return new OidcRequestError('OIDC_REQUEST_REFUSED', description, error, application);
   }
 
   private redirectWith(uri: string, params: Record<string, string | null>): string {
@@ -302,71 +380,14 @@ export class OpenIdProvider {
 
   // --- token endpoint -----------------------------------------------------------------------
 
-  private async authenticateClient(form: Record<string, unknown>, authorization: string | undefined): Promise<OidcClient> {
-    const assertionType = str(form, 'client_assertion_type');
-    if (authorization?.startsWith('Basic ')) {
-      const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      let id: string;
-      let secret: string;
-      try {
-        // RFC 6749 §2.3.1: both parts are form-urlencoded.
-        const formDecode = (v: string) => decodeURIComponent(v.replace(/\+/g, ' '));
-        id = formDecode(decoded.slice(0, colon));
-        secret = formDecode(decoded.slice(colon + 1));
-      } catch {
-        throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
-      }
-      if (colon < 0) throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
-      const client = this.ports.store.oidc.getClient(id);
-      const presented = keyedHash(this.ports.secretKey, 'oidc-client-secret', secret);
-      if (!client || client.authMethod !== 'client_secret_basic' || !client.secretHash || !hashesEqual(presented, client.secretHash)) {
-        throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
-      }
-      return client;
-    }
-    if (assertionType === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
-      const assertion = str(form, 'client_assertion') ?? '';
-      const claimedId = str(form, 'client_id');
-      let sub: string | undefined;
-      try {
-        const payloadPart = assertion.split('.')[1] ?? '';
-        const payload: unknown = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
-        if (typeof payload === 'object' && payload !== null && 'sub' in payload && typeof payload.sub === 'string') sub = payload.sub;
-      } catch {
-        sub = undefined;
-      }
-      const client = sub ? this.ports.store.oidc.getClient(sub) : undefined;
-      if (!client || client.authMethod !== 'private_key_jwt' || !client.jwks || (claimedId && claimedId !== client.clientId)) {
-        throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
-      }
-      const parsedJwks: unknown = JSON.parse(client.jwks);
-      try {
-        const { payload } = await jwtVerify(assertion, createLocalJWKSet(parsedJwks as JSONWebKeySet), {
-          issuer: client.clientId,
-          subject: client.clientId,
-          audience: [this.issuer, `${this.issuer}/oidc/token`],
-          currentDate: this.now(),
-          maxTokenAge: '5m',
-          // Relying parties' clocks drift a little; the jti and a short lifetime still bound replay.
-          clockTolerance: 30,
-        });
-        if (!payload.jti || !payload.exp) throw new Error('jti and exp are required');
-        const fresh = this.ports.store.transaction(() => this.ports.store.oidc.useAssertionJti(`${client.clientId}:${payload.jti}`, client.clientId, new Date((payload.exp ?? 0) * 1000).toISOString()));
-        if (!fresh) throw new Error('client assertion replayed');
-      } catch (err) {
-        this.ports.log.info({ client: client.clientId, err: err instanceof Error ? err.message : String(err) }, 'oidc: client assertion refused');
-        throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
-      }
-      return client;
-    }
-    throw new OAuthError('invalid_client', 'Authenticate with private_key_jwt or client_secret_basic.', 401);
-  }
-
   async token(form: Record<string, unknown>, authorization: string | undefined): Promise<object> {
     let client: OidcClient | undefined;
     try {
-      client = await this.authenticateClient(form, authorization);
+      client = await authenticateClient(
+        { store: this.ports.store, secretKey: this.ports.secretKey, issuer: this.issuer, now: this.now(), log: this.ports.log },
+        form,
+        authorization,
+      );
       if (str(form, 'grant_type') !== 'authorization_code') throw new OAuthError('unsupported_grant_type', 'Only authorization_code is supported.');
       const code = str(form, 'code') ?? '';
       const now = this.now();
@@ -422,7 +443,8 @@ export class OpenIdProvider {
   // --- userinfo -----------------------------------------------------------------------------
 
   userinfo(authorization: string | undefined): object {
-    const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
+    // RFC 6750 §2.1 with RFC 7235 §2.1: the scheme is case-insensitive.
+    const token = credentialsFor(authorization, 'bearer') ?? '';
     const record = token ? this.ports.store.oidc.getAccessToken(plainHash(token)) : undefined;
     const view = record && record.expiresAt > this.now().toISOString() ? this.ports.gateway.resolveSessionByHash(record.sessionHash) : undefined;
     if (!record || !view) {
@@ -445,44 +467,23 @@ export class OpenIdProvider {
 
   // --- logout -------------------------------------------------------------------------------
 
-  /** RP-initiated logout: ends the browser's session, then tells every RP of it by back channel. */
-  async endSession(query: Record<string, unknown>, view: SessionView | undefined, sessionId: string | undefined): Promise<AuthorizeOutcome> {
-    const postLogout = str(query, 'post_logout_redirect_uri');
-    const hint = await this.verifiedHint(str(query, 'id_token_hint'));
-    const clientId = hint?.aud ?? str(query, 'client_id');
-    const client = clientId ? this.ports.store.oidc.getClient(clientId) : undefined;
-    if (view && (!hint || hint.sub !== view.identity.id)) {
-      // A logout link any page could embed must not end the session: without an ID token of this
-      // person, signed by us, the person signs out on the gateway's own page instead.
-      this.audit('oidc.logout', { identityId: view.identity.id, role: 'holder' }, clientId ?? null, { sessionEnded: false, reason: 'no-valid-id-token-hint' });
-      return { kind: 'redirect', location: `${this.issuer}/keys.html?logout-requested=1` };
-    }
-    if (view && sessionId) {
-      await this.ports.gateway.signOut(sessionId);
-      await this.backchannelLogout([view.session]);
-    }
-    this.audit('oidc.logout', { identityId: view?.identity.id ?? null, role: 'holder' }, clientId ?? null, { sessionEnded: Boolean(view) });
-    if (postLogout && client?.postLogoutRedirectUris.includes(postLogout)) {
-      return { kind: 'redirect', location: this.redirectWith(postLogout, { state: str(query, 'state') ?? null }) };
-    }
-    return { kind: 'redirect', location: `${this.issuer}/index.html?signed-out=1` };
-  }
-
-  /** An id_token_hint we signed (expiry ignored, as OIDC RP-Initiated Logout allows). */
-  private async verifiedHint(hint: string | undefined): Promise<{ sub: string; aud: string } | undefined> {
-    if (!hint) return undefined;
-    try {
-      const { payload } = await jwtVerify(hint, createLocalJWKSet(this.ports.keys.jwks() as JSONWebKeySet), {
+  /** RP-initiated logout (GET query or POST form), with a confirmation page when needed: see logout.ts. */
+  endSession(params: Record<string, unknown>, view: SessionView | undefined, sessionId: string | undefined): Promise<LogoutOutcome> {
+    return endSession(
+      {
+        store: this.ports.store,
+        gateway: this.ports.gateway,
+        keys: this.ports.keys,
+        secretKey: this.ports.secretKey,
         issuer: this.issuer,
-        algorithms: ['ES256'],
-        currentDate: new Date(0),
-        clockTolerance: Number.MAX_SAFE_INTEGER,
-      });
-      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      return payload.sub && aud ? { sub: payload.sub, aud } : undefined;
-    } catch {
-      return undefined;
-    }
+        now: () => this.now(),
+        audit: (type, actor, subjectId, data) => this.audit(type, actor, subjectId, data),
+        backchannelLogout: (sessions) => this.backchannelLogout(sessions),
+      },
+      params,
+      view,
+      sessionId,
+    );
   }
 
   /**

@@ -1,59 +1,100 @@
 /**
  * HTTP face of the OpenID Provider. Protocol errors use the protocols' own formats (RFC 6749
- * §5.2 JSON at the token endpoint, redirects with error parameters at the authorization
- * endpoint, RFC 6750 WWW-Authenticate at userinfo), as standard clients expect.
+ * §5.2 JSON at the token endpoint, redirects or form posts with error parameters at the
+ * authorization endpoint, RFC 6750 WWW-Authenticate at userinfo), as standard clients expect. What
+ * a browser cannot be sent back with goes to the one error boundary, which shows a page.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { Gateway } from '../core/Gateway.js';
 import { GatewayError } from '../errors.js';
 import { cookieNames, clearCookie, readCookie } from '../http/cookies.js';
+import { allowFormTarget } from '../http/views/csp.js';
+import { browserBinding, keepBinding } from './browserBinding.js';
+import { sendFormPost } from './formPost.js';
 import { OAuthError, type AuthorizeOutcome, type OpenIdProvider } from './OpenIdProvider.js';
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Discovery and the JWKS are public documents that browser-only relying parties (single-page
+ * apps) fetch from their own origin: allow any origin to read them (CORS), and let the resource
+ * be embedded cross-origin (helmet's default Cross-Origin-Resource-Policy is same-origin).
+ */
+export function allowCrossOriginRead(res: Response): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+}
+
+/** RFC 6749 §5.1: token responses (and userinfo, which carries personal data) are never cached. */
+function noStore(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+}
+
+function formOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  return typeof body === 'object' && body !== null ? { ...body } : {};
 }
 
 export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; config: Readonly<Config> }): express.Router {
   const { provider, gateway, config } = deps;
-  const names = cookieNames(config.secureCookies);
+  const secure = config.secureCookies;
+  const names = cookieNames(secure);
   const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: config.bodyLimitBytes });
   const view = (req: Request) => {
     const sid = readCookie(req, names.session);
     return sid ? { sid, view: gateway.resolveSession(sid) } : { sid: undefined, view: undefined };
   };
-  const answer = (res: Response, outcome: AuthorizeOutcome) => {
-    res.setHeader('Cache-Control', 'no-store');
-    if (outcome.kind === 'redirect') {
-      res.redirect(303, outcome.location);
+  /**
+   * A cross-site POST (a relying party's form) does not carry our SameSite=Lax cookies, so the
+   * person's session would be invisible: without SSO at the authorization endpoint, and a logout
+   * that ends nothing. Such a POST is answered once with a redirect to the same endpoint by GET with
+   * the same parameters, a top-level GET navigation, which does carry them. Requests that say
+   * nothing about their site (non-browser clients) or already carry the session are served as
+   * they are.
+   */
+  const sameSiteAgain = (req: Request, res: Response, path: string): boolean => {
+    if (req.headers['sec-fetch-site'] !== 'cross-site' || readCookie(req, names.session)) return false;
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(formOf(req))) if (typeof v === 'string') query.append(k, v);
+    noStore(res);
+    res.redirect(303, `${path}?${query.toString()}`);
+    return true;
+  };
+  const answer = (res: Response, outcome: AuthorizeOutcome, binding?: string) => {
+    noStore(res);
+    if (outcome.kind === 'form_post') {
+      sendFormPost(res, outcome);
       return;
     }
-    res
-      .status(outcome.status)
-      .type('text/html')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in request refused</title></head><body><main><h1>This sign-in request cannot be served</h1><p>${escapeHtml(outcome.description)}</p><p>Error: <code>${escapeHtml(outcome.error)}</code></p></main></body></html>`,
-      );
+    if (outcome.bindsBrowser && binding) keepBinding(res, secure, binding);
+    res.redirect(303, outcome.location);
   };
 
   router.get('/.well-known/openid-configuration', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
+    allowCrossOriginRead(res);
     res.json(provider.discovery());
     provider.auditMetadataRequest('/.well-known/openid-configuration');
   });
-  router.get('/oidc/authorize', (req, res) => {
-    answer(res, provider.authorize(req.query, view(req).view));
+  // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST (form-encoded).
+  const authorize = (params: (req: Request) => Record<string, unknown>) => (req: Request, res: Response) => {
+    const binding = browserBinding(req, secure);
+    answer(res, provider.authorize(params(req), view(req).view, binding.value), binding.value);
+  };
+  router.get('/oidc/authorize', authorize((req) => req.query));
+  router.post('/oidc/authorize', form, (req, res) => {
+    if (!sameSiteAgain(req, res, '/oidc/authorize')) authorize(formOf)(req, res);
   });
   router.get('/oidc/authorize/continue', (req, res) => {
     const id = typeof req.query['request'] === 'string' ? req.query['request'] : '';
-    answer(res, provider.continueAuthorization(id, view(req).view));
+    const binding = browserBinding(req, secure);
+    answer(res, provider.continueAuthorization(id, view(req).view, binding.isNew ? undefined : binding.value));
   });
-  router.post('/oidc/token', express.urlencoded({ extended: false, limit: config.bodyLimitBytes }), async (req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('Cache-Control', 'no-store');
+  router.post('/oidc/token', form, async (req: Request, res: Response, next: NextFunction) => {
+    noStore(res);
     try {
-      const body: unknown = req.body;
-      const form = typeof body === 'object' && body !== null ? { ...body } : {};
-      res.json(await provider.token(form, req.headers.authorization));
+      res.json(await provider.token(formOf(req), req.headers.authorization));
     } catch (err) {
       if (err instanceof OAuthError) {
         if (err.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="token"');
@@ -69,7 +110,7 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     }
   });
   const userinfo = (req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('Cache-Control', 'no-store');
+    noStore(res);
     try {
       res.json(provider.userinfo(req.headers.authorization));
     } catch (err) {
@@ -83,15 +124,23 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
   };
   router.get('/oidc/userinfo', userinfo);
   router.post('/oidc/userinfo', userinfo);
-  router.get('/oidc/logout', async (req, res, next) => {
-    try {
-      const { sid, view: v } = view(req);
-      const outcome = await provider.endSession(req.query, v, sid);
-      clearCookie(res, names.session, config.secureCookies);
-      answer(res, outcome);
-    } catch (err) {
-      next(err);
+  // RP-Initiated Logout 1.0 §2: GET and POST; the confirmation page posts back here.
+  const logout = (params: (req: Request) => Record<string, unknown>) => async (req: Request, res: Response) => {
+    const { sid, view: v } = view(req);
+    const outcome = await provider.endSession(params(req), v, sid);
+    noStore(res);
+    if (outcome.kind === 'confirm') {
+      if (outcome.formTarget) allowFormTarget(res, outcome.formTarget);
+      res.status(200).type('text/html').send(outcome.page);
+      return;
     }
+    // Only an ended (or already dead) session loses its cookie: never a half logout.
+    if (outcome.sessionEnded || (sid && !v)) clearCookie(res, names.session, secure);
+    res.redirect(303, outcome.location);
+  };
+  router.get('/oidc/logout', logout((req) => req.query));
+  router.post('/oidc/logout', form, async (req, res) => {
+    if (!sameSiteAgain(req, res, '/oidc/logout')) await logout(formOf)(req, res);
   });
   return router;
 }

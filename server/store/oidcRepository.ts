@@ -98,6 +98,20 @@ export class OidcRepository {
     this.db.prepare('INSERT INTO oidc_requests (id, client_id, params, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(id, clientId, params, createdAt, expiresAt);
   }
 
+  /** A pending authorization request as stored, whether live, used or expired (read only). */
+  findRequest(id: string): { clientId: string; params: string; createdAt: string; expiresAt: string; consumed: boolean } | undefined {
+    const r = this.db.prepare('SELECT client_id, params, created_at, expires_at, consumed_at FROM oidc_requests WHERE id = ?').get(id);
+    return r === undefined
+      ? undefined
+      : {
+          clientId: rows.str(r, 'client_id'),
+          params: rows.str(r, 'params'),
+          createdAt: rows.str(r, 'created_at'),
+          expiresAt: rows.str(r, 'expires_at'),
+          consumed: rows.strOrNull(r, 'consumed_at') !== null,
+        };
+  }
+
   /** Single use: returns the request's parameters once, while it is live. */
   consumeRequest(id: string, at: string): { clientId: string; params: string; createdAt: string } | undefined {
     const r = this.db

@@ -1,6 +1,8 @@
 /**
  * Real-browser end-to-end proof of the OpenID Provider (NSIS 6): single sign-on into a relying
- * party with a security key, and single logout with back-channel logout.
+ * party with a security key, and single logout with back-channel logout; the form_post response
+ * mode under the gateway's CSP, RP-initiated logout with the person's confirmation, and the styled
+ * error pages (issue 13).
  *
  * A real gateway (SQLite, SoftHSM, file outbox) serves the built client; Debian's Chromium,
  * driven by playwright-core, uses Chromium's virtual FIDO2 authenticator through the DevTools
@@ -11,7 +13,8 @@
  * sessions they name.
  *
  * The steps are ordered subtests of one story; if a step fails, a screenshot is saved under /tmp
- * and the later steps are skipped.
+ * and the later steps are skipped. With E2E_SCREENSHOT_DIR set, the pages of issue 13 are saved
+ * there too (desktop and 390 px wide), for a person to look at.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +44,7 @@ interface RpSession {
   sub: string;
   loa: string;
   sid: string;
+  idToken: string;
 }
 
 interface RpPendingLogin {
@@ -67,6 +71,12 @@ function page(res: http.ServerResponse, status: number, body: string): void {
     .end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payroll (RP)</title></head><body><main>${body}</main></body></html>`);
 }
 
+/** A form that posts `fields` to `action` when its button is pressed. */
+function postForm(action: string, fields: URLSearchParams, id: string, label: string): string {
+  const inputs = [...fields].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
+  return `<form method="post" action="${escapeHtml(action)}">${inputs}<button id="${id}" type="submit">${escapeHtml(label)}</button></form>`;
+}
+
 /** A small web application that signs its users in with the gateway (OpenID Connect). */
 class RelyingParty {
   readonly clientId = 'payroll-web';
@@ -76,6 +86,13 @@ class RelyingParty {
   readonly problems: string[] = [];
   private readonly sessions = new Map<string, RpSession>();
   private readonly pending = new Map<string, RpPendingLogin>();
+  /**
+   * form_post logins by their state: the gateway (localhost) posts to this RP (127.0.0.1), a
+   * cross-site POST that carries no SameSite=Lax cookie (and SameSite=None needs https).
+   */
+  private readonly pendingByState = new Map<string, RpPendingLogin>();
+  /** The HTTP methods the callback was reached with, in order. */
+  readonly callbackMethods: string[] = [];
   private readonly server = http.createServer((req, res) => {
     this.handle(req, res).catch((err: unknown) => {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -138,6 +155,8 @@ class RelyingParty {
       const login: RpPendingLogin = { verifier: client.randomPKCECodeVerifier(), nonce: client.randomNonce(), state: client.randomState() };
       const tx = randomBytes(16).toString('base64url');
       this.pending.set(tx, login);
+      const formPost = url.searchParams.get('mode') === 'form_post';
+      if (formPost) this.pendingByState.set(login.state, login);
       const target = client.buildAuthorizationUrl(config, {
         redirect_uri: this.redirectUri,
         scope: 'openid',
@@ -145,17 +164,32 @@ class RelyingParty {
         code_challenge_method: 'S256',
         nonce: login.nonce,
         state: login.state,
+        ...(formPost ? { response_mode: 'form_post' } : {}),
       });
       res.writeHead(303, { location: target.href, 'set-cookie': `rp_tx=${tx}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600`, 'cache-control': 'no-store' }).end();
       return;
     }
 
-    if (req.method === 'GET' && url.pathname === '/callback') {
-      const tx = cookieOf(req, 'rp_tx') ?? '';
-      const login = this.pending.get(tx);
-      this.pending.delete(tx);
+    if ((req.method === 'GET' || req.method === 'POST') && url.pathname === '/callback') {
+      this.callbackMethods.push(req.method);
+      let response: URL | Request = url;
+      let login: RpPendingLogin | undefined;
+      if (req.method === 'POST') {
+        // OAuth 2.0 Form Post Response Mode: the response is the form; openid-client reads it.
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+        const body = Buffer.concat(chunks).toString('utf8');
+        const state = new URLSearchParams(body).get('state') ?? '';
+        login = this.pendingByState.get(state);
+        this.pendingByState.delete(state);
+        response = new Request(url, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body });
+      } else {
+        const tx = cookieOf(req, 'rp_tx') ?? '';
+        login = this.pending.get(tx);
+        this.pending.delete(tx);
+      }
       if (!login) throw new Error('no sign-in in progress in this browser');
-      const tokens = await client.authorizationCodeGrant(config, url, {
+      const tokens = await client.authorizationCodeGrant(config, response, {
         pkceCodeVerifier: login.verifier,
         expectedNonce: login.nonce,
         expectedState: login.state,
@@ -164,7 +198,7 @@ class RelyingParty {
       const claims = tokens.claims();
       if (!claims || typeof claims['sid'] !== 'string' || typeof claims['loa'] !== 'string') throw new Error('the ID token lacks sid or loa');
       const id = randomBytes(24).toString('base64url');
-      this.sessions.set(id, { sub: claims.sub, loa: claims['loa'], sid: claims['sid'] });
+      this.sessions.set(id, { sub: claims.sub, loa: claims['loa'], sid: claims['sid'], idToken: tokens.id_token ?? '' });
       res
         .writeHead(303, {
           location: '/',
@@ -172,6 +206,40 @@ class RelyingParty {
           'cache-control': 'no-store',
         })
         .end();
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/login-post') {
+      // OIDC Core §3.1.2.1: the authorization request as a form POST (a cross-site form to the gateway).
+      const login: RpPendingLogin = { verifier: client.randomPKCECodeVerifier(), nonce: client.randomNonce(), state: client.randomState() };
+      const tx = randomBytes(16).toString('base64url');
+      this.pending.set(tx, login);
+      const target = client.buildAuthorizationUrl(config, {
+        redirect_uri: this.redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(login.verifier),
+        code_challenge_method: 'S256',
+        nonce: login.nonce,
+        state: login.state,
+      });
+      res.setHeader('set-cookie', `rp_tx=${tx}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600`);
+      page(res, 200, postForm(target.origin + target.pathname, target.searchParams, 'post-login', 'Sign in with your security key'));
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/logout-post') {
+      // RP-Initiated Logout 1.0 §2: the logout request as a form POST, with the ID token as hint.
+      const session = this.sessions.get(cookieOf(req, 'rp_session') ?? '');
+      if (!session) throw new Error('not signed in at the RP');
+      const target = client.buildEndSessionUrl(config, { id_token_hint: session.idToken, post_logout_redirect_uri: `${this.origin}/`, state: 'rp-post-logout' });
+      page(res, 200, postForm(target.origin + target.pathname, target.searchParams, 'post-logout', 'Sign out'));
+      return;
+    }
+
+    if (req.method === 'GET' && url.pathname === '/logout') {
+      // A logout link as many RPs send it: no id_token_hint, just who asks and where to return.
+      const target = client.buildEndSessionUrl(config, { post_logout_redirect_uri: `${this.origin}/`, state: 'rp-logout' });
+      res.writeHead(303, { location: target.href, 'cache-control': 'no-store' }).end();
       return;
     }
 
@@ -252,6 +320,41 @@ async function screenshot(p: Page | undefined, name: string): Promise<void> {
   }
 }
 
+/**
+ * With E2E_SCREENSHOT_DIR: the page at desktop width and at 390 px (a phone), for a person to look
+ * at. Either way, the page must not scroll sideways at 390 px.
+ */
+async function lookAt(p: Page, name: string): Promise<void> {
+  const dir = process.env['E2E_SCREENSHOT_DIR'];
+  const desktop = p.viewportSize() ?? { width: 1280, height: 720 };
+  if (dir) await p.screenshot({ path: path.join(dir, `oidc-${name}-desktop.png`), fullPage: true });
+  await p.setViewportSize({ width: 390, height: 844 });
+  try {
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px`);
+    if (dir) await p.screenshot({ path: path.join(dir, `oidc-${name}-390.png`), fullPage: true });
+  } finally {
+    await p.setViewportSize(desktop);
+  }
+}
+
+/** Records the Content-Security-Policy violations a page reports to its console. */
+function cspViolations(p: Page): string[] {
+  const seen: string[] = [];
+  p.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) seen.push(m.text());
+  });
+  return seen;
+}
+
+/** The stylesheet of the server-rendered pages is in force (the header has its colour). */
+async function styled(p: Page): Promise<boolean> {
+  return p.evaluate(() => {
+    const header = document.querySelector('.site-header');
+    return header !== null && getComputedStyle(header).backgroundColor === 'rgb(7, 66, 125)';
+  });
+}
+
 /** Waits (bounded) for a condition outside the page, e.g. the RP's back channel. */
 async function eventually(what: string, check: () => boolean, timeoutMs = UI_TIMEOUT): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -301,6 +404,10 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     assert.ok(
       fs.readdirSync(assets).some((f) => f.endsWith('.js') && fs.readFileSync(path.join(assets, f), 'utf8').includes('/oidc/authorize/continue')),
       'the built sign-in page does not continue OpenID Connect requests: rebuild the client',
+    );
+    assert.ok(
+      fs.readdirSync(assets).some((f) => f.endsWith('.js') && fs.readFileSync(path.join(assets, f), 'utf8').includes('/api/oidc/authorization-request')),
+      'the built sign-in page does not name the application that asks: rebuild the client',
     );
     await rp.start();
     gw = await startTestGateway({ withClient: true });
@@ -378,7 +485,8 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     // The gateway's sign-in page, continuing the RP's request.
     await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('oidc'));
     await p.locator('#signin-button').waitFor({ state: 'visible' });
-    assert.match(await text(p, '#status'), /A service asks you to sign in with your security key/);
+    // Issue 13 item 20: the page names the application that asks.
+    await p.locator('#status', { hasText: 'Payroll (web) asks you to sign in with your security key.' }).waitFor();
     await p.locator('#email').fill(emp.email);
     const verified = p.waitForResponse(isApi('/api/signin/verify'));
     await p.locator('#signin-button').click();
@@ -452,5 +560,130 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     await p.goto(`${rp.origin}/`);
     await p.locator('#signed-out').waitFor({ state: 'visible' });
     assert.equal(await p.locator('#greeting').count(), 0);
+  });
+
+  step('OAuth 2.0 Form Post Response Mode: the RP asks for form_post; after one key touch the gateway’s page posts the code to the RP by itself, within the CSP', async () => {
+    const { page: p } = thePerson();
+    const violations = cspViolations(p);
+    const before = rp.callbackMethods.length;
+    await p.goto(`${rp.origin}/login?mode=form_post`);
+    await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('oidc'));
+    await p.locator('#status', { hasText: 'Payroll (web) asks you to sign in with your security key.' }).waitFor();
+    if (process.env['E2E_SCREENSHOT_DIR']) await lookAt(p, 'signin-names-client');
+    await p.locator('#email').fill(emp.email);
+    const verified = p.waitForResponse(isApi('/api/signin/verify'));
+    await p.locator('#signin-button').click();
+    assert.equal((await verified).status(), 200);
+
+    await p.waitForURL(`${rp.origin}/`);
+    await p.locator('#greeting').waitFor({ state: 'visible' });
+    assert.equal(await text(p, '#greeting'), `Hello ${emp.identityId} at ${SUBSTANTIAL}`);
+    assert.deepEqual(rp.callbackMethods.slice(before), ['POST'], 'the code came by form post, not in a URL');
+    assert.deepEqual(rp.problems, []);
+    assert.deepEqual(violations, [], 'the self-submitting page stays within its Content-Security-Policy');
+    assert.equal(rp.liveSessions().length, 1);
+    emp.sid = rp.liveSessions()[0]?.sid ?? '';
+  });
+
+  step('RP-Initiated Logout 1.0 §2 (NSIS 6 (Low) 6): a logout link without id_token_hint asks the person on a styled page naming the RP; nothing ends until they confirm', async () => {
+    const { page: p } = thePerson();
+    await p.goto(`${rp.origin}/logout`);
+    await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/oidc/logout');
+    await p.locator('h1', { hasText: 'Sign out?' }).waitFor();
+    assert.equal(await text(p, '[data-testid="logout-asker"]'), 'Payroll (web) asks to sign you out.');
+    assert.match(await text(p, 'main'), new RegExp(`signed in as ${emp.name}`));
+    assert.ok(await styled(p), 'the page has the gateway’s look');
+    await lookAt(p, 'logout-confirmation');
+    assert.equal(await meStatus(p), 200, 'the question ends nothing');
+    assert.equal(rp.liveSessions().length, 1);
+
+    const tokensBefore = rp.logoutTokens.length;
+    await p.locator('#logout-confirm').click();
+    await p.waitForURL((u) => u.origin === rp.origin && u.pathname === '/' && u.searchParams.get('state') === 'rp-logout');
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    assert.equal(rp.logoutTokens.length, tokensBefore + 1, 'the RP was told by back channel');
+    assert.equal(rp.logoutTokens.at(-1)?.['sid'], emp.sid);
+    assert.equal(rp.liveSessions().length, 0);
+    await p.goto(`${gw.origin}/index.html`);
+    assert.equal(await meStatus(p), 401, 'the gateway session ended');
+    const audit = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'oidc.logout' && e.actorId === emp.identityId);
+    assert.deepEqual(
+      audit.slice(-2).map((e) => [e.data['confirmationAsked'] ?? false, e.data['sessionEnded'], e.data['confirmed'] ?? false]),
+      [
+        [true, false, false],
+        [false, true, true],
+      ],
+    );
+  });
+
+  step('OIDC Core 3.1.2.1 and RP-Initiated Logout 1.0 §2: the RP’s cross-site form POSTs to /oidc/authorize (single sign-on, no key touch) and to /oidc/logout with id_token_hint (the session ends at once)', async () => {
+    const { page: p } = thePerson();
+    // Signed out by the previous step: one key touch through the usual GET flow.
+    await p.goto(`${rp.origin}/login`);
+    await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html');
+    await p.locator('#status', { hasText: 'Payroll (web) asks you' }).waitFor();
+    await p.locator('#email').fill(emp.email);
+    const verified = p.waitForResponse(isApi('/api/signin/verify'));
+    await p.locator('#signin-button').click();
+    assert.equal((await verified).status(), 200);
+    await p.waitForURL(`${rp.origin}/`);
+    await p.locator('#greeting').waitFor({ state: 'visible' });
+
+    // The authorization request as a form POST from the RP's page: single sign-on.
+    const touches: string[] = [];
+    const methods: string[] = [];
+    const onRequest = (r: { url(): string; method(): string }) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/signin/verify') touches.push(r.url());
+      if (u.origin === gw.origin && u.pathname === '/oidc/authorize') methods.push(r.method());
+    };
+    p.on('request', onRequest);
+    try {
+      await p.goto(`${rp.origin}/login-post`);
+      await p.locator('#post-login').click();
+      await p.waitForURL(`${rp.origin}/`);
+      await p.locator('#greeting').waitFor({ state: 'visible' });
+    } finally {
+      p.off('request', onRequest);
+    }
+    assert.deepEqual(touches, [], 'single sign-on: no key touch');
+    assert.equal(methods[0], 'POST', 'the RP posted the request');
+    assert.equal(rp.liveSessions().length, 2);
+    assert.deepEqual(rp.problems, []);
+
+    // Logout by form POST with the ID token: no question, the session ends, the RP is told.
+    const tokensBefore = rp.logoutTokens.length;
+    await p.goto(`${rp.origin}/logout-post`);
+    await p.locator('#post-logout').click();
+    await p.waitForURL((u) => u.origin === rp.origin && u.searchParams.get('state') === 'rp-post-logout');
+    await p.locator('#signed-out').waitFor({ state: 'visible' });
+    assert.equal(rp.logoutTokens.length, tokensBefore + 1);
+    assert.equal(rp.liveSessions().length, 0);
+    await p.goto(`${gw.origin}/index.html`);
+    assert.equal(await meStatus(p), 401, 'the gateway session ended');
+  });
+
+  step('Issue 13 item 19: a refused sign-in request and an unknown page are styled pages that name the RP and say what to do next, at desktop and phone width', async () => {
+    const { page: p } = thePerson();
+    const violations = cspViolations(p);
+    const refused = new URL(`${gw.origin}/oidc/authorize`);
+    for (const [k, v] of Object.entries({ client_id: rp.clientId, redirect_uri: 'https://evil.example/cb', response_type: 'code', scope: 'openid', state: 's' })) refused.searchParams.set(k, v);
+    const res = await p.goto(refused.href);
+    assert.equal(res?.status(), 400);
+    assert.equal(new URL(p.url()).origin, gw.origin, 'never sent to an unregistered redirect_uri');
+    assert.equal(await text(p, 'h1'), 'The sign-in request from Payroll (web) was refused');
+    assert.equal(await text(p, '[data-testid="application"]'), 'Payroll (web) sent you here to sign in.');
+    await p.locator('.next-steps li', { hasText: 'Go back to Payroll (web) and start the sign-in again.' }).waitFor();
+    assert.ok(await styled(p));
+    await lookAt(p, 'error-refused-authorize');
+
+    const missing = await p.goto(`${gw.origin}/no/such/page`);
+    assert.equal(missing?.status(), 404);
+    assert.equal(await text(p, 'h1'), 'Page not found');
+    assert.ok(await styled(p));
+    await lookAt(p, 'error-not-found');
+    await p.locator('a', { hasText: 'Go to the sign-in page' }).click();
+    await p.locator('#signin-button').waitFor({ state: 'visible' });
+    assert.deepEqual(violations, []);
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * OAuth 2.0 Form Post Response Mode §2: the authorization response as an HTML form that the
+ * browser posts to the client's redirect URI. The page submits itself with one constant inline
+ * script allowed by its SHA-256 hash in this response's Content-Security-Policy (no
+ * 'unsafe-inline'); the form may post only to the redirect URI's origin (form-action); without
+ * JavaScript the person presses the button.
+ */
+import { createHash } from 'node:crypto';
+import type { Response } from 'express';
+import { SafeHtml, html } from '../http/views/html.js';
+import { renderPage } from '../http/views/layout.js';
+
+const SUBMIT_SCRIPT = 'document.getElementById("form-post").submit();';
+const SUBMIT_SCRIPT_HASH = `'sha256-${createHash('sha256').update(SUBMIT_SCRIPT).digest('base64')}'`;
+
+/** The policy of a form_post page: nothing but its own script, our stylesheet and one target. */
+export function formPostPolicy(action: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${SUBMIT_SCRIPT_HASH}`,
+    "style-src 'self'",
+    `form-action ${new URL(action).origin}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+export function sendFormPost(res: Response, p: { action: string; params: Record<string, string | null>; application: string }): void {
+  const fields = Object.entries(p.params).filter((e): e is [string, string] => e[1] !== null);
+  const main = html`<h1>Returning to ${p.application}…</h1>
+<form id="form-post" method="post" action="${p.action}">
+${fields.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+<p>If nothing happens, press the button.</p>
+<p class="actions"><button type="submit">Continue to ${p.application}</button></p>
+</form>`;
+  res.setHeader('Content-Security-Policy', formPostPolicy(p.action));
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  res
+    .status(200)
+    .type('text/html')
+    .send(renderPage({ title: `Returning to ${p.application}`, main, afterMain: new SafeHtml(`<script>${SUBMIT_SCRIPT}</script>`) }));
+}
