@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ApiClient, field } from '../support/apiClient.js';
-import { launchChromium } from '../support/browser.js';
+import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { activate, activeAdmin, activeEmployee, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
@@ -58,7 +58,9 @@ function measure(page: Page): Promise<Layout> {
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  // A modal dialog sits in the viewport: photograph what the person sees then.
+  const modal = (await page.locator('dialog[open]').count()) > 0;
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal });
 }
 
 /** Checks the page at phone width (and photographs it at both widths). */
@@ -133,11 +135,20 @@ describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
     await assertFitsPhone(signedIn, 'signin-signed-in');
   });
 
-  it('the activation page', async () => {
+  it('the activation page, also with the words shown when no key answered', async () => {
     const page = await phone();
     await page.goto('/activate.html');
     await page.locator('#activate-button').waitFor({ state: 'visible' });
     await assertFitsPhone(page, 'activate');
+    // A key that holds nothing for this address: the page explains, and the words fit too.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+    await page.locator('#email').fill('someone.with.a.long.address@demo.example');
+    await page.locator('#code').fill('1234 5678');
+    await page.locator('#activate-button').click();
+    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+    await assertFitsPhone(page, 'activate-refused');
   });
 
   it('the enrolment page', async () => {
@@ -155,6 +166,8 @@ describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
     await page.locator('[data-testid="credential-row"]').nth(4).waitFor({ state: 'visible' });
     await page.locator('[data-testid="report-lost-button"]').first().waitFor({ state: 'visible' });
     await page.locator('[data-testid="found-button"]').waitFor({ state: 'visible' });
+    // Revoked keys are listed for the record, not counted as keys the person has.
+    assert.equal((await page.locator('#status').textContent())?.trim(), 'You have 4 security keys. 1 revoked or expired key is listed for your records.');
     await assertFitsPhone(page, 'keys');
     await page.locator('[data-testid="report-lost-button"]').first().click();
     await page.locator('#report-lost-dialog').waitFor({ state: 'visible' });
@@ -168,11 +181,15 @@ describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
     await page.locator('#search-q').fill(employee.email);
     await page.locator('#search-button').click();
     await page.locator('[data-testid="identity-row"]').first().waitFor({ state: 'visible' });
+    assert.equal((await page.locator('[data-testid="identity-keys"]').first().textContent())?.trim(), '2 active of 4', 'the revoked key is not counted');
     await assertFitsPhone(page, 'helpdesk-search');
     await page.locator('[data-testid="open-identity-button"]').first().click();
     await page.locator('#person').waitFor({ state: 'visible' });
     await page.locator('[data-testid="hd-credential-row"]').nth(4).waitFor({ state: 'visible' });
     await assertFitsPhone(page, 'helpdesk-person');
+    await page.locator('[data-testid="hd-credential-row"][data-state="suspended"] [data-testid="revoke-button"]').click();
+    await page.locator('#action-dialog').waitFor({ state: 'visible' });
+    await assertFitsPhone(page, 'helpdesk-revoke-dialog');
   });
 
   it('the administration page with a person open', async () => {
