@@ -35,6 +35,14 @@ export function formatDateTime(iso: string | null | undefined, opts: DateOptions
   return opts.nameZone ? `${text} (${format.resolvedOptions().timeZone})` : text;
 }
 
+/** ISO 8601 instants inside a text (e.g. "pending until 2026-01-15T12:00:00.000Z"). */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** `text` (a server's result line, say) with every ISO instant in it in the language's format. */
+export function formatDatesIn(text: string, opts: DateOptions): string {
+  return text.replace(ISO_INSTANT, (iso) => formatDateTime(iso, opts, iso));
+}
+
 /** True when `zone` is an IANA time zone this runtime knows (for checking configuration). */
 export function isTimeZone(zone: string): boolean {
   try {

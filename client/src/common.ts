@@ -2,7 +2,7 @@
 // regions, page header/nav, WebAuthn error wording and small formatting helpers (dates and
 // reason words come from i18n/, shared with the mails).
 import { WebAuthnError } from '@simplewebauthn/browser';
-import { formatDateTime, languageOf, reasonLabel, type Language } from '../../i18n/index.js';
+import { formatDateTime, formatDatesIn, languageOf, reasonLabel, type Language } from '../../i18n/index.js';
 import { noKeyAnswered, problemWords, type Ceremony } from './messages.js';
 // Every page: table rows become labelled cards on a phone.
 import './tables.js';
@@ -379,6 +379,11 @@ export function pageLanguage(): Language {
 /** Date and time in the page language's one format (i18n/dates.ts), in the reader's time zone. */
 export function formatDate(iso: string | null | undefined, fallback = '—'): string {
   return formatDateTime(iso, { language: pageLanguage() }, fallback);
+}
+
+/** A server's text with every ISO instant in it written in the page language's date format. */
+export function withPageDates(text: string): string {
+  return formatDatesIn(text, { language: pageLanguage() });
 }
 
 /** A <time> element with the ISO value in datetime and the page language's text. */

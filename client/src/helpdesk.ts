@@ -1,7 +1,7 @@
 // Helpdesk page (helpdesk.html): find an employee, see their keys with the state history, suspend,
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, and approve or reject other helpdesk members' requests (two-person control).
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, reasonWords, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, reasonWords, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 import {
   ACTION_WORDS,
@@ -912,7 +912,7 @@ function decisionWords(a: Approval | undefined): Array<Node | string> {
   if (!a) return ['This request is no longer listed. Reload the page to see the keys as they are now.'];
   const by = personText(a.decidedBy, a.decidedByName);
   if (a.state === 'rejected') return [el('strong', undefined, `Rejected by ${by}. `), 'Nothing was changed.'];
-  if (a.state === 'failed') return [el('strong', undefined, `Approved by ${by}, but it could not be carried out. `), a.result ?? ''];
+  if (a.state === 'failed') return [el('strong', undefined, `Approved by ${by}, but it could not be carried out. `), withPageDates(a.result ?? '')];
   const done = a.kind === 'replacement' ? `The enrolment link was shown to ${by} to hand over.` : a.summary;
   return [el('strong', undefined, `Approved by ${by} and carried out. `), done];
 }
@@ -945,7 +945,7 @@ function approvalRow(a: Approval): HTMLTableRowElement {
   }
   if (a.result && a.state !== 'rejected') {
     // A replacement's result holds the one-time enrolment link: shown only to the approver, once.
-    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : a.result;
+    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : withPageDates(a.result);
     const result = el('span', 'approval-row-result', text);
     result.className = 'approval-result';
     decision.append(result);
@@ -1018,7 +1018,7 @@ function replacementResultWords(result: string): string {
 function showApprovalResult(approval: Approval, link?: string): void {
   const parts: Node[] = [];
   if (approval.state === 'failed') {
-    parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), approval.result ?? ''));
+    parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), withPageDates(approval.result ?? '')));
     setStatus('The request was approved but could not be carried out.');
   } else {
     parts.push(el('p', undefined, el('strong', undefined, 'Approved and carried out. '), approval.summary));
@@ -1029,7 +1029,7 @@ function showApprovalResult(approval: Approval, link?: string): void {
         linkBox(link, expiresAt, 'approval-link', 'Enrolment link for the new key'),
       );
     } else if (approval.result) {
-      parts.push(el('p', 'approval-result-text', approval.result));
+      parts.push(el('p', 'approval-result-text', withPageDates(approval.result)));
     }
     setStatus(approval.kind === 'replacement' ? 'Approved: the enrolment link for the replacement key is ready to hand over.' : 'Approved and carried out.');
   }

@@ -1,6 +1,6 @@
 // Security team page (security.html): the gateway's HSM signing keys and their attribute check,
 // the published JWKS, key management requests under two-person control, and audit verification.
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
 import type { Identity } from './common.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
@@ -323,7 +323,7 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
     decision.append('—');
   }
   if (r.result && r.state !== 'rejected') {
-    const result = el('span', 'request-result', r.result);
+    const result = el('span', 'request-result', withPageDates(r.result));
     result.className = 'request-result';
     decision.append(result);
   }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LANGUAGES, REASON_LABELS, formatDateTime, isTimeZone, languageOf, reasonLabel } from '../../i18n/index.js';
+import { LANGUAGES, REASON_LABELS, formatDateTime, formatDatesIn, isTimeZone, languageOf, reasonLabel } from '../../i18n/index.js';
 import { activationCodeMail, bindingEndedMail, transitionMail } from '../../server/core/notifications.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { REASON_CODES, type Credential, type Identity } from '../../server/domain/types.js';
@@ -48,6 +48,13 @@ describe('one date format per language; mails in local time with the zone named'
     assert.equal(formatDateTime(AT, { language: 'en', timeZone: 'Europe/Copenhagen' }), '15 Jan 2026, 13:00');
     assert.equal(formatDateTime(null, { language: 'en' }), '—');
     assert.equal(formatDateTime('not a date', { language: 'en' }), 'not a date');
+  });
+
+  it('pages: a server’s result line gets its ISO instants in the same format', () => {
+    const opts = { language: 'en', timeZone: 'Europe/Copenhagen' } as const;
+    assert.equal(formatDatesIn(`new key abc published, pending until ${AT}`, opts), 'new key abc published, pending until 15 Jan 2026, 13:00');
+    assert.equal(formatDatesIn('enrolment link issued, valid until 2026-07-01T10:05:00Z', opts), 'enrolment link issued, valid until 1 Jul 2026, 12:05');
+    assert.equal(formatDatesIn('no dates here, only 2026 and 12:00', opts), 'no dates here, only 2026 and 12:00');
   });
 
   it('mails: the organisation’s zone, named, summer time included', () => {
