@@ -129,6 +129,13 @@ describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
     await page.goto('/');
     await page.locator('#signin-button').waitFor({ state: 'visible' });
     await assertFitsPhone(page, 'signin');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+    await page.locator('#email').fill('someone.with.a.long.address@demo.example');
+    await page.locator('#signin-button').click();
+    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+    await assertFitsPhone(page, 'signin-refused');
     const signedIn = await phone(employee.client);
     await signedIn.goto('/');
     await signedIn.locator('#signed-in').waitFor({ state: 'visible' });
