@@ -18,7 +18,7 @@ export function labelTableCells(root: ParentNode = document): void {
         row.setAttribute('role', 'row');
         let column = 0;
         for (const cell of Array.from(row.cells)) {
-          cell.setAttribute('role', cell instanceof HTMLTableCellElement && cell.tagName === 'TH' ? 'rowheader' : 'cell');
+          cell.setAttribute('role', cell.tagName === 'TH' ? 'rowheader' : 'cell');
           const heading = heads[column];
           if (heading && cell.dataset['label'] !== heading) cell.dataset['label'] = heading;
           column += Math.max(1, cell.colSpan);
