@@ -1,11 +1,15 @@
 /**
- * Online backup of the gateway database while it serves (SQLite's backup API: a consistent copy,
- * page by page, without stopping writers), then verification of the copy's audit trail.
+ * Online backup of the gateway database while it serves, then verification of the copy's audit
+ * trail.
  *
  *   npm run backup -- var/backups/gateway-2026-11-22.db
  *
- * The copy is written with mode 0600. Back up var/gateway-secret.key and the HSM token with it:
- * the database alone cannot verify codes or sign.
+ * `VACUUM INTO` writes a consistent snapshot (one read transaction; writers go on in WAL mode)
+ * as ONE self-contained file in rollback-journal mode: no `-wal` or `-shm` beside it, nothing
+ * left in a write-ahead log that a copy of the single file would miss, and no free pages (deleted
+ * rows are not carried over). The file is created empty with mode 0600 before SQLite writes
+ * into it, flushed to disk, then opened read-only to verify. Back up var/gateway-secret.key and the
+ * HSM token with it: the database alone cannot verify codes or sign.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -13,7 +17,7 @@ import path from 'node:path';
 import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
 import { loadConfig } from '../server/config.js';
 
-async function main(): Promise<number> {
+function main(): number {
   const target = process.argv[2];
   if (!target) {
     process.stderr.write('backup: usage: npm run backup -- <target.db>\n');
@@ -25,14 +29,28 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, mode: 0o700 });
-  const source = new Database(config.dbFile, { fileMustExist: true });
-  source.pragma('busy_timeout = 5000');
+  // Created empty and private first, so the copy is never readable by others (VACUUM INTO accepts
+  // an empty file).
+  fs.writeFileSync(target, '', { mode: 0o600, flag: 'wx' });
   try {
-    await source.backup(target);
-  } finally {
-    source.close();
+    const source = new Database(config.dbFile, { fileMustExist: true });
+    source.pragma('busy_timeout = 5000');
+    try {
+      source.prepare('VACUUM INTO ?').run(path.resolve(target));
+    } finally {
+      source.close();
+    }
+  } catch (err) {
+    // No half-written copy left behind to be mistaken for a backup.
+    fs.rmSync(target, { force: true });
+    throw err;
   }
-  fs.chmodSync(target, 0o600);
+  const fd = fs.openSync(target, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   const copy = new Database(target, { readonly: true, fileMustExist: true });
   try {
     const report = verifyAuditDatabase(copy);
@@ -45,12 +63,9 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`backup: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+try {
+  process.exitCode = main();
+} catch (err) {
+  process.stderr.write(`backup: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -151,9 +151,10 @@ fi
 if [ -f client/vite.config.ts ]; then
   stamp="client/dist/.bootstrap-build-stamp"
   need_build=0
+  # The pages also bundle i18n/ (words and date formats shared with the mails).
   if [ ! -f "$stamp" ]; then
     need_build=1
-  elif [ -n "$(find client -path client/dist -prune -o -type f -newer "$stamp" -print -quit)" ]; then
+  elif [ -n "$(find client i18n -path client/dist -prune -o -type f -newer "$stamp" -print -quit)" ]; then
     need_build=1
   fi
   if [ "$need_build" = 1 ]; then

@@ -289,7 +289,7 @@ export async function seedKeys(opts: SeedKeysOptions): Promise<SeedKeysResult> {
           toState: 'issued',
           actorId: identityId,
           actorRole: 'holder',
-          reason: 'other',
+          reason: 'registered',
           note: null,
           clause: 'NSIS 3.2.2',
           at,

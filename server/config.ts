@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { isTimeZone } from '../i18n/index.js';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
@@ -78,6 +79,8 @@ export interface Config {
    * and token) per client IP and per account (email, enrolment link or credential id); 0 is off.
    */
   rateLimit: { ipPerMinute: number; accountPerMinute: number };
+  /** IANA time zone the mails write times in (with the zone named), e.g. Europe/Copenhagen. */
+  timeZone: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -132,6 +135,13 @@ function metricsToken(env: Env): string | undefined {
     throw new ConfigError('GATEWAY_METRICS_TOKEN', 'must be 32 to 512 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. openssl rand -hex 32)');
   }
   return token;
+}
+
+/** GATEWAY_TIME_ZONE: an IANA zone the runtime knows (mails name it next to every time). */
+function timeZone(env: Env): string {
+  const zone = str(env, 'GATEWAY_TIME_ZONE', 'Europe/Copenhagen');
+  if (!isTimeZone(zone)) throw new ConfigError('GATEWAY_TIME_ZONE', `"${zone}" is not an IANA time zone, e.g. Europe/Copenhagen`);
+  return zone;
 }
 
 /** NSIS 6 (Substantial) 9: tokens are only ever issued for these named audiences. */
@@ -269,6 +279,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       ipPerMinute: int(env, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE', 600, 0, 10_000_000),
       accountPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE', 20, 0, 10_000_000),
     },
+    timeZone: timeZone(env),
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {
     throw new ConfigError('GATEWAY_MDS_ROOT_FILE', 'name the FIDO MDS root certificate (DER) to verify the metadata BLOB against');

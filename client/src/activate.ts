@@ -1,7 +1,7 @@
 // Activation page: prove possession of the key and enter the activation code.
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, sessionChanged, setStatus, showError } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 
 interface ActivationResult {
@@ -38,6 +38,10 @@ async function activate(): Promise<void> {
     showError(new Error('Enter the activation code from the message we sent you.'), { invalid: code });
     return;
   }
+  if (!/^\d{8}$/.test(activationCode.replace(/-/g, ''))) {
+    showError(new Error('The activation code has 8 digits, for example 1234 5678. Copy it from the message we sent you.'), { invalid: code });
+    return;
+  }
   await busy(button, form, async () => {
     let stage: 'options' | 'key' | 'verify' = 'options';
     try {
@@ -54,7 +58,7 @@ async function activate(): Promise<void> {
       showDone(result);
     } catch (err) {
       if (stage === 'key' || !(err instanceof ApiError)) {
-        showError(err, { ceremony: 'authenticate' });
+        showError(err, { ceremony: 'activate' });
       } else if (err.code === 'ACTIVATION_CODE_INVALID') {
         showError(err, { form, invalid: code });
       } else {
@@ -65,6 +69,8 @@ async function activate(): Promise<void> {
 }
 
 function showDone(result: ActivationResult): void {
+  // Activation signs the holder in: the header now shows what a signed-in person sees.
+  sessionChanged();
   form.hidden = true;
   byId('activated-label').textContent = result.credential.label;
   byId('activated-name').textContent = result.identity.name;

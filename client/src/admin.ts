@@ -1,19 +1,20 @@
 // Administration page (admin.html): add employees (bind them with their identity assurance), issue
 // enrolment links, correct contact and identifying data, grant and withdraw roles, end bindings,
 // and import employees from CSV.
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, reasonWords, renderHeader, setStatus, showError, timeElement } from './common.js';
 import type { Identity } from './common.js';
 import {
   GRANTABLE_ROLES,
   IAL_WORDS,
-  REASON_WORDS,
   ROLE_WORDS,
   button,
   confirmAction,
   el,
+  fillSelect,
   hidden,
   keysText,
   linkBox,
+  reasonOptions,
   renderIdentityRows,
   rolesText,
   setUpConfirmDialog,
@@ -82,6 +83,9 @@ const rolesForm = byId<HTMLFormElement>('roles-form');
 const rolesSubmit = byId<HTMLButtonElement>('roles-submit');
 const endForm = byId<HTMLFormElement>('end-form');
 const endReason = byId<HTMLSelectElement>('end-reason');
+/** Why a binding ends (each revokes every key: the lifecycle table's staff revocation reasons). */
+const END_REASONS = ['employment-ended', 'agreement-ended', 'holder-ceased', 'data-error', 'other'] as const;
+fillSelect(endReason, reasonOptions(END_REASONS), 'Choose a reason');
 const endNote = byId<HTMLInputElement>('end-note');
 const endSubmit = byId<HTMLButtonElement>('end-submit');
 const importForm = byId<HTMLFormElement>('import-form');
@@ -354,7 +358,7 @@ async function correctName(): Promise<void> {
   const ok = await confirmAction({
     heading: `Correct the name to “${name}”?`,
     paragraphs: [
-      `${keys} issued to “${p.name}” were issued on wrong identity data, so they are revoked now (reason: wrong identity data). This cannot be undone.`,
+      `${keys} issued to “${p.name}” are revoked now, with the reason “${reasonWords('data-error')}”. This cannot be undone.`,
       `${name} must then enrol a new security key: issue an enrolment link afterwards.`,
     ],
     confirm: 'Correct name and revoke keys',
@@ -446,7 +450,7 @@ async function endBinding(): Promise<void> {
   const ok = await confirmAction({
     heading: `End the binding of ${p.name}?`,
     paragraphs: [
-      `Reason: ${words(REASON_WORDS, reason).toLowerCase()}.`,
+      `Reason: ${reasonWords(reason)}.`,
       `${p.name} is no longer bound to the organisation: ${keys} are revoked, every session ends, and ${p.name} is told by email.`,
       'This cannot be undone. A person who returns must be added again.',
     ],

@@ -1,6 +1,11 @@
 // Shared client code: API fetch with RFC 9457 problem+json errors, status/error
-// regions, page header/nav, WebAuthn error wording and small formatting helpers.
+// regions, page header/nav, WebAuthn error wording and small formatting helpers (dates and
+// reason words come from i18n/, shared with the mails).
 import { WebAuthnError } from '@simplewebauthn/browser';
+import { formatDateTime, formatDatesIn, languageOf, reasonLabel, type Language } from '../../i18n/index.js';
+import { noKeyAnswered, problemWords, type Ceremony } from './messages.js';
+// Every page: table rows become labelled cards on a phone.
+import './tables.js';
 
 // ---------------------------------------------------------------- API types
 
@@ -108,13 +113,14 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
       /* keep the generic message */
     }
   }
+  noteSessionAnswer(path, res.status, problem.code);
   throw new ApiError(res.status, problem, fallbackMessage(res.status));
 }
 
 // ------------------------------------------------------- WebAuthn error words
 
-/** Words for a failure of startRegistration / startAuthentication. */
-export function webAuthnMessage(err: unknown, ceremony: 'register' | 'authenticate'): string {
+/** Words for a failure of startRegistration / startAuthentication on the page of `ceremony`. */
+export function webAuthnMessage(err: unknown, ceremony: Ceremony): string {
   if (err instanceof WebAuthnError) {
     switch (err.code) {
       case 'ERROR_CEREMONY_ABORTED':
@@ -135,11 +141,7 @@ export function webAuthnMessage(err: unknown, ceremony: 'register' | 'authentica
     }
   }
   const name = err instanceof Error ? err.name : '';
-  if (name === 'NotAllowedError' || name === 'AbortError') {
-    return ceremony === 'register'
-      ? 'The security key was not registered: the request was cancelled or timed out. Try again, and touch your key when it blinks.'
-      : 'The security key was not used: the request was cancelled or timed out, or this key is not registered here. Try again, and touch your key when it blinks.';
-  }
+  if (name === 'NotAllowedError' || name === 'AbortError') return noKeyAnswered(ceremony);
   if (name === 'InvalidStateError') {
     return 'This security key is already registered. Use a different key.';
   }
@@ -182,15 +184,18 @@ export interface ShowErrorOptions {
   focus?: HTMLElement | null;
   /** Field to mark aria-invalid (and focus, unless `focus` is given). */
   invalid?: HTMLElement | null;
-  /** Context for WebAuthn failures. */
-  ceremony?: 'register' | 'authenticate';
+  /** The page's security-key request, for the words when the key did not answer. */
+  ceremony?: Ceremony;
   /** Sentence put before the message, e.g. "Your keys could not be loaded." */
   context?: string;
 }
 
-/** Text to show for any error: problem detail (or title), WebAuthn words, or a generic line. */
-export function errorText(err: unknown, ceremony?: 'register' | 'authenticate'): string {
-  if (err instanceof ApiError) return err.message;
+/**
+ * Text to show for any error: the page's words for the problem code (messages.ts), else the
+ * server's detail (or title); WebAuthn words; or a generic line.
+ */
+export function errorText(err: unknown, ceremony?: Ceremony): string {
+  if (err instanceof ApiError) return problemWords(err.code) ?? err.message;
   if (ceremony) return webAuthnMessage(err, ceremony);
   if (err instanceof Error && err.message) return err.message;
   return 'Something went wrong. Try again.';
@@ -248,37 +253,77 @@ export interface Me {
   session: { credentialId: string };
 }
 
+/** Who sees a header link: everyone, only someone not signed in, or a signed-in person with a role. */
+type Audience = 'anyone' | 'signed-out' | { role: string };
+
 interface NavItem {
   href: string;
   text: string;
   page: PageName;
-  /** Shown only to a signed-in identity with this role (the server checks the role again). */
-  role?: string;
+  /** Role links are only hints: the server checks the role again on every call. */
+  audience: Audience;
 }
 
 const NAV: ReadonlyArray<NavItem> = [
-  { href: '/', text: 'Sign in', page: 'signin' },
-  { href: '/activate.html', text: 'Activate key', page: 'activate' },
-  { href: '/keys.html', text: 'My keys', page: 'keys' },
-  { href: '/security.html', text: 'Security team', page: 'security', role: 'security-officer' },
-  { href: '/helpdesk.html', text: 'Helpdesk', page: 'helpdesk', role: 'helpdesk' },
-  { href: '/admin.html', text: 'Administration', page: 'admin', role: 'org-admin' },
+  { href: '/', text: 'Sign in', page: 'signin', audience: 'signed-out' },
+  { href: '/activate.html', text: 'Activate key', page: 'activate', audience: 'anyone' },
+  { href: '/keys.html', text: 'My keys', page: 'keys', audience: 'anyone' },
+  { href: '/security.html', text: 'Security team', page: 'security', audience: { role: 'security-officer' } },
+  { href: '/helpdesk.html', text: 'Helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
+  { href: '/admin.html', text: 'Administration', page: 'admin', audience: { role: 'org-admin' } },
 ];
 
+/** Whether a link is for `me` (null: nobody is signed in). */
+function isFor(audience: Audience, me: Me | null): boolean {
+  if (audience === 'anyone') return true;
+  if (audience === 'signed-out') return me === null;
+  return me !== null && me.identity.roles.includes(audience.role);
+}
+
 let mePromise: Promise<Me> | undefined;
+const sessionListeners: Array<(me: Me | null) => void> = [];
 
 /**
- * GET /api/me, asked once per page load and shared by the header and the page. Rejects with
- * ApiError (401 when not signed in).
+ * GET /api/me, asked once per page load (and again after the session changed) and shared by the
+ * header and the page. Rejects with ApiError (401 when not signed in).
  */
 export function loadMe(): Promise<Me> {
   mePromise ??= api<Me>('GET', '/api/me');
   return mePromise;
 }
 
+/** Calls `listener` whenever who is signed in changes: the person, or null once signed out. */
+export function onSessionChange(listener: (me: Me | null) => void): void {
+  sessionListeners.push(listener);
+}
+
+function tellSession(me: Me | null): void {
+  for (const listener of sessionListeners) listener(me);
+}
+
+/** The session ended (signed out here, elsewhere, or timed out): every listener redraws. */
+export function sessionEnded(): void {
+  mePromise = undefined;
+  tellSession(null);
+}
+
+/** Someone signed in, or their roles changed: asks /api/me again and tells every listener. */
+export function sessionChanged(): void {
+  mePromise = undefined;
+  loadMe().then(tellSession, () => tellSession(null));
+}
+
+/** What an API answer says about the session: the one place every page learns it ended. */
+function noteSessionAnswer(path: string, status: number, code: string | undefined): void {
+  if (status === 401 && code === 'UNAUTHENTICATED') sessionEnded();
+  else if (status === 403 && (code === 'ROLE_REQUIRED' || code === 'BINDING_ENDED') && path !== '/api/me') sessionChanged();
+}
+
 /**
- * Fills <header id="site-header"> with the site name and main navigation. Links that need a
- * role stay hidden until /api/me says the signed-in identity has it.
+ * Fills <header id="site-header"> with the site name and main navigation: one logic for every
+ * page. Until /api/me answers, only the links for anyone show; then "Sign in" shows only to
+ * someone not signed in, and each role's link only to a person with that role. The header
+ * follows the session: after a sign-out, or an answer saying the session ended, it redraws.
  */
 export function renderHeader(current: PageName): void {
   const header = byId('site-header');
@@ -288,7 +333,7 @@ export function renderHeader(current: PageName): void {
   const nav = document.createElement('nav');
   nav.setAttribute('aria-label', 'Main');
   const ul = document.createElement('ul');
-  const roleItems: { li: HTMLLIElement; role: string }[] = [];
+  const items: { li: HTMLLIElement; audience: Audience }[] = [];
   for (const item of NAV) {
     const li = document.createElement('li');
     const a = document.createElement('a');
@@ -297,24 +342,19 @@ export function renderHeader(current: PageName): void {
     a.dataset['testid'] = `nav-${item.page}`;
     if (item.page === current) a.setAttribute('aria-current', 'page');
     li.append(a);
-    if (item.role) {
-      li.hidden = true;
-      roleItems.push({ li, role: item.role });
-    }
+    li.hidden = item.audience !== 'anyone';
+    items.push({ li, audience: item.audience });
     ul.append(li);
   }
   nav.append(ul);
   header.replaceChildren(title, nav);
-  if (roleItems.length > 0) {
-    loadMe().then(
-      ({ identity }) => {
-        for (const { li, role } of roleItems) li.hidden = !identity.roles.includes(role);
-      },
-      () => {
-        /* not signed in (or the server is unreachable): the role links stay hidden */
-      },
-    );
-  }
+  const show = (me: Me | null): void => {
+    for (const { li, audience } of items) li.hidden = !isFor(audience, me);
+    header.dataset['session'] = me ? 'signed-in' : 'signed-out';
+  };
+  onSessionChange(show);
+  // Not signed in, or the server unreachable: the page is used as by someone signed out.
+  loadMe().then(show, () => show(null));
 }
 
 // ------------------------------------------------------------------ helpers
@@ -331,21 +371,33 @@ export async function busy<T>(button: HTMLButtonElement, form: HTMLElement | nul
   }
 }
 
-/** da-DK date and time, or the fallback text for null. */
-export function formatDate(iso: string | null | undefined, fallback = '—'): string {
-  if (!iso) return fallback;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString('da-DK', { dateStyle: 'medium', timeStyle: 'short' });
+/** The language of this page (`<html lang>`): dates and words follow it. */
+export function pageLanguage(): Language {
+  return languageOf(document.documentElement.lang);
 }
 
-/** A <time> element with the ISO value in datetime and da-DK text. */
+/** Date and time in the page language's one format (i18n/dates.ts), in the reader's time zone. */
+export function formatDate(iso: string | null | undefined, fallback = '—'): string {
+  return formatDateTime(iso, { language: pageLanguage() }, fallback);
+}
+
+/** A server's text with every ISO instant in it written in the page language's date format. */
+export function withPageDates(text: string): string {
+  return formatDatesIn(text, { language: pageLanguage() });
+}
+
+/** A <time> element with the ISO value in datetime and the page language's text. */
 export function timeElement(iso: string | null | undefined, fallback = '—'): HTMLElement | Text {
   if (!iso) return document.createTextNode(fallback);
   const t = document.createElement('time');
   t.dateTime = iso;
   t.textContent = formatDate(iso, fallback);
   return t;
+}
+
+/** The words for a reason code: the one table pages and mails share (i18n/reasons.ts). */
+export function reasonWords(code: string | null | undefined, fallback = '—'): string {
+  return reasonLabel(code, pageLanguage(), fallback);
 }
 
 /** Makes a heading (or other element) focusable and focuses it, for announcing a new view. */

@@ -1,6 +1,6 @@
 // Shared code of the staff console pages (helpdesk.html, admin.html): element helpers, words for
 // codes, the identity search table, the confirm dialog, and a one-time link with a copy button.
-import { ApiError, byId, focusElement, loadMe, setStatus, showError, timeElement } from './common.js';
+import { ApiError, byId, focusElement, loadMe, reasonWords, setStatus, showError, timeElement } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 
 // ---------------------------------------------------------------- API types
@@ -45,22 +45,6 @@ export const STATE_WORDS: Record<CredentialState, string> = {
   suspended: 'Suspended',
   revoked: 'Revoked',
   expired: 'Expired',
-};
-
-export const REASON_WORDS: Record<string, string> = {
-  activated: 'Activated',
-  lost: 'Lost',
-  found: 'Found again',
-  'suspected-compromise': 'Suspected compromise',
-  'suspected-clone': 'Suspected copy (clone) of the key',
-  'data-error': 'Wrong identity data',
-  'agreement-ended': 'Agreement ended',
-  'holder-ceased': 'The holder has ceased to exist',
-  'employment-ended': 'Employment ended',
-  replaced: 'Replaced by a new key',
-  'holder-request': 'The holder asked for it',
-  expired: 'Expired',
-  other: 'Other',
 };
 
 export const ACTION_WORDS: Record<string, string> = {
@@ -138,9 +122,9 @@ export function fillSelect(select: HTMLSelectElement, options: ReadonlyArray<rea
   select.replaceChildren(...list);
 }
 
-/** Options for a reason select; "other" asks for the note. */
+/** Options for a reason select, in the words every page and mail uses for each reason. */
 export function reasonOptions(codes: readonly string[]): Array<readonly [string, string]> {
-  return codes.map((c) => [c, c === 'other' ? 'Other (explain in the note)' : words(REASON_WORDS, c)] as const);
+  return codes.map((c) => [c, reasonWords(c)] as const);
 }
 
 // --------------------------------------------------------- identity search

@@ -1,13 +1,12 @@
 // Helpdesk page (helpdesk.html): find an employee, see their keys with the state history, suspend,
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, and approve or reject other helpdesk members' requests (two-person control).
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, reasonWords, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 import {
   ACTION_WORDS,
   ACTOR_ROLE_WORDS,
   IAL_WORDS,
-  REASON_WORDS,
   STATE_WORDS,
   button,
   confirmAction,
@@ -119,6 +118,7 @@ const REACTIVATE_REASONS = ['found', 'other'] as const;
 const RESEND_REASONS = ['holder-request', 'other'] as const;
 const REVOKE_REASONS = [
   'lost',
+  'damaged',
   'suspected-compromise',
   'suspected-clone',
   'data-error',
@@ -249,7 +249,13 @@ async function openPerson(id: string): Promise<void> {
   if (!(await loadPerson(id, true))) return;
   const p = person;
   if (!p) return;
-  setStatus(`${p.identity.name}: ${keysText(p.credentials.length)}, ${p.credentials.filter((c) => c.state === 'active').length} active.`);
+  // Revoked and expired keys are history: listed, not counted as keys the person has.
+  const live = p.credentials.filter((c) => c.state !== 'revoked' && c.state !== 'expired');
+  const gone = p.credentials.length - live.length;
+  setStatus(
+    `${p.identity.name}: ${keysText(live.length)}, ${live.filter((c) => c.state === 'active').length} active.` +
+      (gone === 0 ? '' : ` ${gone} revoked or expired ${gone === 1 ? 'key is' : 'keys are'} listed for the record.`),
+  );
   focusElement(byId('person-heading'));
 }
 
@@ -267,6 +273,7 @@ async function loadPerson(id: string, fresh: boolean): Promise<boolean> {
   const changedPerson = person?.identity.id !== view.identity.id;
   person = view;
   if (fresh || changedPerson) {
+    waitingBoxes.clear();
     selectedForBulk.clear();
     bulkForm.reset();
     updateBulkReasons();
@@ -361,9 +368,9 @@ function keyRow(c: HdCredential): HTMLTableRowElement {
   stateText.className = `state state-${c.state}`;
   const state = el('td', 'hd-credential-state', stateText);
   if (c.stateReason && c.state !== 'active' && c.state !== 'issued') {
-    const reason = el('span', 'hd-credential-reason', ` (${words(REASON_WORDS, c.stateReason).toLowerCase()})`);
+    const reason = el('span', 'hd-credential-reason', `Reason: ${reasonWords(c.stateReason)}`);
     reason.className = 'state-reason';
-    state.append(reason);
+    state.append(el('br'), reason);
   }
   if (c.state === 'issued' && c.expiresAt) state.append(el('br'), el('span', undefined, 'Activate by ', timeElement(c.expiresAt)));
 
@@ -418,7 +425,8 @@ function historyDetails(c: HdCredential): HTMLDetailsElement {
     li.dataset['action'] = h.action;
     if (h.fromState && h.fromState !== h.toState) li.append(` (${words(STATE_WORDS, h.fromState).toLowerCase()} → ${words(STATE_WORDS, h.toState).toLowerCase()})`);
     li.append(`, by ${actorText(h.actorId, h.actorName, h.actorRole)}.`);
-    li.append(` Reason: ${words(REASON_WORDS, h.reason).toLowerCase()}.`);
+    // A registration has no reason to give: "Registered, by … (the holder)." says it all.
+    if (h.action !== 'issue') li.append(` Reason: ${reasonWords(h.reason)}.`);
     if (h.note) li.append(' Note: “', h.note, '”.');
     if (h.clause) {
       const clause = el('span', undefined, ` ${h.clause}`);
@@ -449,6 +457,8 @@ interface ReasonQuestion {
   heading: string;
   paragraphs: string[];
   reasons: readonly string[];
+  /** The reason chosen when the dialog opens (still changeable), e.g. why the key was suspended. */
+  preselected?: string;
   confirm: string;
   danger: boolean;
 }
@@ -461,6 +471,7 @@ function askReason(q: ReasonQuestion): Promise<ReasonAnswer | null> {
   byId('action-heading').textContent = q.heading;
   byId('action-explanation').replaceChildren(...q.paragraphs.map((p) => el('p', undefined, p)));
   fillSelect(actionReason, reasonOptions(q.reasons), 'Choose a reason');
+  if (q.preselected && q.reasons.includes(q.preselected)) actionReason.value = q.preselected;
   actionReason.removeAttribute('aria-invalid');
   actionReasonError.hidden = true;
   actionNote.value = '';
@@ -542,10 +553,14 @@ function questionFor(c: HdCredential, action: KeyAction, holder: string): Reason
       danger: false,
     };
   }
+  // A suspended key is usually revoked for the reason it was suspended (a suspected clone, a key
+  // lost for good): that reason is chosen already.
+  const suspendedFor = c.state === 'suspended' ? c.stateReason : null;
   return {
     heading: `Revoke “${c.label}” for good?`,
     paragraphs: [`The key can never be used again. This cannot be undone. ${holder} receives a revocation receipt by email.`],
     reasons: REVOKE_REASONS,
+    ...(suspendedFor ? { preselected: suspendedFor } : {}),
     confirm: 'Revoke key',
     danger: true,
   };
@@ -632,7 +647,7 @@ async function submitBulk(): Promise<void> {
   const ok = await confirmAction({
     heading: `${verb} ${keysText(ids.length)} of ${p.identity.name}?`,
     paragraphs: [
-      `Keys: ${labels.join(', ')}. Reason: ${words(REASON_WORDS, reason).toLowerCase()}.`,
+      `Keys: ${labels.join(', ')}. Reason: ${reasonWords(reason)}.`,
       action === 'revoke' ? 'Revoked keys can never be used again. This cannot be undone.' : 'Suspended keys stop working at once.',
       'If many keys are chosen, a second helpdesk member must approve before anything happens.',
     ],
@@ -661,6 +676,7 @@ async function submitBulk(): Promise<void> {
         el('p', 'bulk-waiting', el('strong', undefined, 'Waiting for a second approver. '), `Another helpdesk member must approve the ${action} of ${keysText(ids.length)} before anything happens.`),
       );
       bulkResult.hidden = false;
+      watchApproval(answer.approval.id, bulkResult);
       await Promise.all([reloadPerson(), loadApprovals()]);
       setStatus(`Request sent: a second approver must approve the ${action} of ${keysText(ids.length)}.`);
       focusElement(bulkResult);
@@ -766,6 +782,7 @@ async function submitReplacement(): Promise<void> {
       replacementResult.replaceChildren(
         el('p', 'replacement-waiting', el('strong', undefined, 'Waiting for a second approver. '), 'When another person approves the request below, the enrolment link is shown to them to hand over.'),
       );
+      if (answer.approval) watchApproval(answer.approval.id, replacementResult);
       setStatus('Replacement requested: waiting for a second approver.');
     }
     replacementResult.hidden = false;
@@ -842,7 +859,62 @@ async function loadApprovals(): Promise<boolean> {
   if (!allowed) return false;
   approvalsBody.replaceChildren(...approvals.map(approvalRow));
   byId('no-approvals').hidden = approvals.length > 0;
+  await settleWaitingBoxes();
   return true;
+}
+
+// ------------------------------------------------- one's own waiting requests
+
+/** How often a requester's page asks whether the second approver has decided. */
+const APPROVAL_POLL_MS = 5_000;
+/** "Waiting for a second approver" boxes on this page: approval id -> the box to update. */
+const waitingBoxes = new Map<string, HTMLElement>();
+let pollTimer: number | undefined;
+
+/** Keeps `box` up to date with the decision on the approval: it is polled until decided. */
+function watchApproval(approvalId: string, box: HTMLElement): void {
+  for (const [id, b] of waitingBoxes) if (b === box) waitingBoxes.delete(id);
+  waitingBoxes.set(approvalId, box);
+  box.dataset['approvalId'] = approvalId;
+  box.dataset['approvalState'] = 'pending';
+  schedulePoll();
+}
+
+function schedulePoll(): void {
+  if (pollTimer !== undefined || waitingBoxes.size === 0 || !allowed) return;
+  pollTimer = window.setTimeout(() => {
+    pollTimer = undefined;
+    void loadApprovals();
+  }, APPROVAL_POLL_MS);
+}
+
+// Back on the page (another tab, another window): ask at once.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && waitingBoxes.size > 0 && allowed) void loadApprovals();
+});
+
+/** Replaces each decided request's waiting box with the decision; redraws the person's keys. */
+async function settleWaitingBoxes(): Promise<void> {
+  let decided = false;
+  for (const [id, box] of [...waitingBoxes]) {
+    const a = approvals.find((x) => x.id === id);
+    if (a?.state === 'pending') continue;
+    waitingBoxes.delete(id);
+    box.dataset['approvalState'] = a?.state ?? 'unknown';
+    box.replaceChildren(el('p', 'approval-decided', ...decisionWords(a)));
+    decided = true;
+  }
+  if (decided && person) await reloadPerson();
+  schedulePoll();
+}
+
+function decisionWords(a: Approval | undefined): Array<Node | string> {
+  if (!a) return ['This request is no longer listed. Reload the page to see the keys as they are now.'];
+  const by = personText(a.decidedBy, a.decidedByName);
+  if (a.state === 'rejected') return [el('strong', undefined, `Rejected by ${by}. `), 'Nothing was changed.'];
+  if (a.state === 'failed') return [el('strong', undefined, `Approved by ${by}, but it could not be carried out. `), withPageDates(a.result ?? '')];
+  const done = a.kind === 'replacement' ? `The enrolment link was shown to ${by} to hand over.` : a.summary;
+  return [el('strong', undefined, `Approved by ${by} and carried out. `), done];
 }
 
 function personText(id: string | null, name: string | null | undefined): string {
@@ -873,7 +945,7 @@ function approvalRow(a: Approval): HTMLTableRowElement {
   }
   if (a.result && a.state !== 'rejected') {
     // A replacement's result holds the one-time enrolment link: shown only to the approver, once.
-    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : a.result;
+    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : withPageDates(a.result);
     const result = el('span', 'approval-row-result', text);
     result.className = 'approval-result';
     decision.append(result);
@@ -946,7 +1018,7 @@ function replacementResultWords(result: string): string {
 function showApprovalResult(approval: Approval, link?: string): void {
   const parts: Node[] = [];
   if (approval.state === 'failed') {
-    parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), approval.result ?? ''));
+    parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), withPageDates(approval.result ?? '')));
     setStatus('The request was approved but could not be carried out.');
   } else {
     parts.push(el('p', undefined, el('strong', undefined, 'Approved and carried out. '), approval.summary));
@@ -957,7 +1029,7 @@ function showApprovalResult(approval: Approval, link?: string): void {
         linkBox(link, expiresAt, 'approval-link', 'Enrolment link for the new key'),
       );
     } else if (approval.result) {
-      parts.push(el('p', 'approval-result-text', approval.result));
+      parts.push(el('p', 'approval-result-text', withPageDates(approval.result)));
     }
     setStatus(approval.kind === 'replacement' ? 'Approved: the enrolment link for the replacement key is ready to hand over.' : 'Approved and carried out.');
   }

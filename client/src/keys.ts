@@ -1,6 +1,6 @@
 // "My keys" page: list the signed-in person's security keys; rename, report lost, "I found it"
 // (a new activation code for a key reported lost), sign out.
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, reasonWords, renderHeader, sessionEnded, setStatus, showError, timeElement } from './common.js';
 import type { Credential, CredentialState, Identity } from './common.js';
 import { stepUpApi } from './stepUp.js';
 
@@ -67,8 +67,20 @@ async function refresh(): Promise<boolean> {
   credentials = loaded;
   render();
   byId('keys').hidden = false;
-  setStatus(credentials.length === 1 ? 'You have 1 security key.' : `You have ${credentials.length} security keys.`);
+  setStatus(countText(credentials));
   return true;
+}
+
+/**
+ * How many keys the person has: revoked and expired keys are history, not keys they have, so
+ * they are not counted (they stay listed for the record).
+ */
+function countText(list: readonly Credential[]): string {
+  const live = list.filter((c) => c.state !== 'revoked' && c.state !== 'expired').length;
+  const gone = list.length - live;
+  const have = live === 0 ? 'You have no security key in use.' : live === 1 ? 'You have 1 security key.' : `You have ${live} security keys.`;
+  if (gone === 0) return have;
+  return `${have} ${gone === 1 ? '1 revoked or expired key is' : `${gone} revoked or expired keys are`} listed for your records.`;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -89,11 +101,6 @@ function hidden(text: string): HTMLSpanElement {
   const s = el('span', undefined, text);
   s.className = 'visually-hidden';
   return s;
-}
-
-/** "reported_lost" -> "reported lost"; free text is shown as is. */
-function reasonWords(reason: string): string {
-  return /^[a-z0-9]+([_-][a-z0-9]+)*$/i.test(reason) ? reason.replace(/[_-]+/g, ' ').toLowerCase() : reason;
 }
 
 function row(c: Credential): HTMLTableRowElement {
@@ -124,7 +131,9 @@ function row(c: Credential): HTMLTableRowElement {
   state.append(stateText);
   // The reason explains why a key is out of use; an active key's reason says nothing new.
   if (c.stateReason && (c.state === 'suspended' || c.state === 'revoked' || c.state === 'expired')) {
-    state.append(' ', el('span', 'credential-state-reason', `(${reasonWords(c.stateReason)})`));
+    const reason = el('span', 'credential-state-reason', `Reason: ${reasonWords(c.stateReason)}`);
+    reason.className = 'state-reason';
+    state.append(el('br'), reason);
   }
   if (c.state === 'issued' && c.expiresAt) {
     state.append(el('br'), el('span', 'credential-expires', 'Activate by ', timeElement(c.expiresAt)));
@@ -317,6 +326,7 @@ dialogForm.addEventListener('submit', (e) => {
       if (c.current) {
         // The session was tied to this key and has ended.
         signedIn = false;
+        sessionEnded();
         render();
         showNextSteps(
           otherActive === 0
@@ -416,6 +426,7 @@ function signOut(everywhere: boolean, button: HTMLButtonElement): void {
     try {
       await api<void>('POST', '/api/signout', everywhere ? { everywhere: true } : {});
       signedIn = false;
+      sessionEnded();
       credentials = [];
       tbody.replaceChildren();
       byId('keys').hidden = true;

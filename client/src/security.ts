@@ -1,6 +1,6 @@
 // Security team page (security.html): the gateway's HSM signing keys and their attribute check,
 // the published JWKS, key management requests under two-person control, and audit verification.
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
 import type { Identity } from './common.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
@@ -131,6 +131,10 @@ async function load(): Promise<void> {
   allowed = true;
   updateRequestForm();
   if (await refresh()) setStatus(summary());
+  // Says which FIDO metadata is in force, and whether there is any to reload.
+  await loadFleet(false).catch((err: unknown) => {
+    if (!handleAccessLost(err)) showError(err, { context: 'The FIDO metadata state could not be loaded.' });
+  });
 }
 
 /** Reloads keys (with the JWKS) and requests. Shows the first failure; false if anything failed. */
@@ -319,7 +323,7 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
     decision.append('—');
   }
   if (r.result && r.state !== 'rejected') {
-    const result = el('span', 'request-result', r.result);
+    const result = el('span', 'request-result', withPageDates(r.result));
     result.className = 'request-result';
     decision.append(result);
   }
@@ -631,11 +635,37 @@ interface FleetRow {
 const fleetButton = byId<HTMLButtonElement>('fleet-refresh');
 const metadataButton = byId<HTMLButtonElement>('metadata-reload');
 
-async function showFleet(): Promise<void> {
-  const r = await api<{ metadata: { number: number; nextUpdate: string; stale: boolean } | null; fleet: FleetRow[] }>('GET', '/api/security/fleet');
+interface FleetReport {
+  metadataConfigured: boolean;
+  metadata: { number: number; nextUpdate: string; stale: boolean } | null;
+  fleet: FleetRow[];
+}
+
+/** Draws the metadata state; "Reload" is offered only when a BLOB source is configured. */
+function showMetadataState(r: FleetReport): void {
   byId('fleet-metadata').textContent = r.metadata
     ? `FIDO metadata BLOB no. ${r.metadata.number}, next update ${formatDate(r.metadata.nextUpdate)}${r.metadata.stale ? ' (overdue: place a newer BLOB and reload)' : ''}.`
     : 'No FIDO metadata is in force: no key can reach High.';
+  const hint = byId('metadata-reload-hint');
+  metadataButton.disabled = !r.metadataConfigured;
+  hint.hidden = r.metadataConfigured;
+  if (r.metadataConfigured) metadataButton.removeAttribute('aria-describedby');
+  else metadataButton.setAttribute('aria-describedby', hint.id);
+}
+
+/** GET the fleet report; draws the metadata state, and the table when `withTable`. */
+async function loadFleet(withTable: boolean): Promise<void> {
+  const r = await api<FleetReport>('GET', '/api/security/fleet');
+  if (!allowed) return;
+  showMetadataState(r);
+  if (withTable) renderFleet(r);
+}
+
+async function showFleet(): Promise<void> {
+  await loadFleet(true);
+}
+
+function renderFleet(r: FleetReport): void {
   byId('fleet-body').replaceChildren(
     ...r.fleet.map((f) => {
       const row = el('tr', 'fleet-row');

@@ -93,7 +93,7 @@ async function signIn(): Promise<void> {
       window.location.assign('/keys.html');
     } catch (err) {
       if (stage === 'key' || !(err instanceof ApiError)) {
-        showError(err, { ceremony: 'authenticate' });
+        showError(err, { ceremony: address ? 'signin-email' : 'signin' });
       } else {
         showError(err, { form });
       }

@@ -3,7 +3,7 @@
 // sign-in as the same person), and the original request is sent again, once.
 import { startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, errorText, loadMe } from './common.js';
+import { ApiError, api, errorText, loadMe, sessionChanged } from './common.js';
 import type { Identity } from './common.js';
 
 /** The person closed the prompt, or the key could not be confirmed: nothing was changed. */
@@ -133,7 +133,7 @@ function confirmWithKey(serverDetail: string | undefined): Promise<void> {
         finish();
       } catch (err) {
         if (settled) return;
-        const words = err instanceof StepUpError ? err.message : errorText(err, err instanceof ApiError ? undefined : 'authenticate');
+        const words = err instanceof StepUpError ? err.message : errorText(err, err instanceof ApiError ? undefined : 'step-up');
         p.message.textContent = 'Your security key was not confirmed, so nothing was changed yet.';
         p.problem.textContent = words;
         p.problem.hidden = false;
@@ -177,6 +177,8 @@ async function signInAgain(): Promise<void> {
     throw new StepUpError(errorText(err), { cause: err });
   }
   if (answer?.identity && answer.identity.id !== me.id) {
+    // Another person's key signed in: the header follows the new session.
+    sessionChanged();
     throw new StepUpError(
       `That key belongs to ${answer.identity.name}, not to you. You are now signed in as ${answer.identity.name}: reload the page before you go on.`,
     );

@@ -474,7 +474,7 @@ export class Gateway {
         toState: 'issued',
         actorId: identity.id,
         actorRole: 'holder',
-        reason: 'other',
+        reason: 'registered',
         note: null,
         clause: 'NSIS 3.2.2',
         at: at.toISOString(),
@@ -528,7 +528,7 @@ export class Gateway {
       createdAt: at,
       expiresAt,
     });
-    this.queueMail(activationCodeMail(holder, key, code, expiresAt, purpose));
+    this.queueMail(activationCodeMail(holder, key, code, expiresAt, purpose, this.config.timeZone));
     this.audit('activation-code.issued', actor, key.id, { codeId, purpose, expiresAt, channel: 'email' });
   }
 
@@ -736,7 +736,7 @@ export class Gateway {
     const holder = this.store.getIdentity(key.identityId);
     if (!holder) return;
     for (const helpdesk of this.store.listActiveIdentitiesWithRole('helpdesk')) {
-      this.queueMail(cloneAlertMail(helpdesk, holder, key, this.now()));
+      this.queueMail(cloneAlertMail(helpdesk, holder, key, this.now(), this.config.timeZone));
     }
   }
 
@@ -931,7 +931,7 @@ export class Gateway {
             actorName: actorIdentity?.name ?? null,
             actorRole: actor.role,
             receipt: `audit #${head.seq} ${head.hash.slice(0, 16)}`,
-          }),
+          }, this.config.timeZone),
         );
       }
     }
@@ -983,7 +983,7 @@ export class Gateway {
       const ended = this.store.endSessionsOfIdentity(identityId, 'binding-ended', at);
       this.audit('binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended, clause: 'NSIS 5.2 (Low) 3' });
       const org = this.store.getOrganisation(identity.organisationId);
-      this.queueMail(bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked));
+      this.queueMail(bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked, this.config.timeZone));
       return { revokedKeys: revoked };
     });
     this.flushEndedSessions();

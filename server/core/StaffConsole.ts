@@ -68,7 +68,8 @@ export class StaffConsole {
   search(actor: Actor, query: string) {
     const me = this.staff(actor);
     return this.ports.store.searchIdentities(me.organisationId, query).map((i) => {
-      const keys = this.ports.store.listCredentialsOfIdentity(i.id);
+      // Revoked and expired keys are history, not keys the person has: they are not counted.
+      const keys = this.ports.store.listCredentialsOfIdentity(i.id).filter((k) => k.state !== 'revoked' && k.state !== 'expired');
       return { ...i, keyCount: keys.length, activeKeyCount: keys.filter((k) => k.state === 'active').length };
     });
   }

@@ -1,7 +1,10 @@
 /**
  * Texts of the messages the gateway sends to holders and the helpdesk. Kept in one place so
- * the wording an auditor reads is the wording people receive.
+ * the wording an auditor reads is the wording people receive. Times are written in the
+ * organisation's time zone (`zone`, GATEWAY_TIME_ZONE) with the zone named; machine-readable
+ * claims (the signed receipt) keep ISO 8601 UTC.
  */
+import { formatDateTime, reasonLabel } from '../../i18n/index.js';
 import type { Credential, Identity, ReasonCode } from '../domain/types.js';
 
 export interface Mail {
@@ -13,24 +16,16 @@ export interface Mail {
   receipt?: Record<string, string | number | null>;
 }
 
-const REASON_WORDS: Record<ReasonCode, string> = {
-  activated: 'activated by its holder',
-  lost: 'reported lost',
-  found: 'found again',
-  'suspected-compromise': 'suspected compromise',
-  'suspected-clone': 'suspected copy (its signature counter went backwards)',
-  'data-error': 'issued on incorrect data',
-  'agreement-ended': 'the agreement ended',
-  'holder-ceased': 'the holder ceased to exist',
-  'employment-ended': 'the employment or binding to the organisation ended',
-  replaced: 'replaced by a new key',
-  'holder-request': 'at the holder’s request',
-  expired: 'its validity ran out',
-  other: 'other reason',
-};
+const LANGUAGE = 'en' as const;
 
+/** The reason in the words every page uses too (one table: i18n/reasons.ts). */
 export function reasonInWords(reason: ReasonCode): string {
-  return REASON_WORDS[reason];
+  return reasonLabel(reason, LANGUAGE);
+}
+
+/** A time as a person reads it: local to the organisation, the zone named (i18n/dates.ts). */
+function when(iso: string, zone: string): string {
+  return formatDateTime(iso, { language: LANGUAGE, timeZone: zone, nameZone: true });
 }
 
 function actorWords(actorName: string | null, actorRole: string): string {
@@ -39,7 +34,7 @@ function actorWords(actorName: string | null, actorRole: string): string {
   return `${actorName ?? 'a staff member'} (${actorRole})`;
 }
 
-export function activationCodeMail(holder: Identity, key: Credential, code: string, expiresAt: string, purpose: 'activate' | 'reactivate'): Mail {
+export function activationCodeMail(holder: Identity, key: Credential, code: string, expiresAt: string, purpose: 'activate' | 'reactivate', zone: string): Mail {
   return {
     to: holder.email,
     kind: purpose === 'activate' ? 'activation-code' : 'reactivation-code',
@@ -53,7 +48,7 @@ export function activationCodeMail(holder: Identity, key: Credential, code: stri
       '',
       `    ${code.slice(0, 4)} ${code.slice(4)}`,
       '',
-      `The code can be used once and expires at ${expiresAt}. Nobody from the helpdesk will ever ask you for it.`,
+      `The code can be used once and expires on ${when(expiresAt, zone)}. Nobody from the helpdesk will ever ask you for it.`,
       'If you did not expect this message, contact the helpdesk at once.',
     ].join('\n'),
   };
@@ -63,6 +58,7 @@ export function transitionMail(
   holder: Identity,
   key: Credential,
   change: { action: string; to: string; reason: ReasonCode; note: string | null; at: string; actorName: string | null; actorRole: string; receipt: string },
+  zone: string,
 ): Mail {
   const revoked = change.to === 'revoked';
   const lines = [
@@ -72,7 +68,7 @@ export function transitionMail(
     '',
     `  Reason:   ${reasonInWords(change.reason)}`,
     `  By:       ${actorWords(change.actorName, change.actorRole)}`,
-    `  Time:     ${change.at}`,
+    `  Time:     ${when(change.at, zone)}`,
     `  Key id:   ${key.id}`,
   ];
   if (change.note) lines.push(`  Note:     ${change.note}`);
@@ -104,20 +100,20 @@ export function transitionMail(
   };
 }
 
-export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, at: string): Mail {
+export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, at: string, zone: string): Mail {
   return {
     to: to.email,
     kind: 'clone-alert',
     subject: `Security key ${key.state}: possible copy (${holder.name})`,
     text: [
       `The security key "${key.label}" (${key.id}) of ${holder.name} <${holder.email}> presented a signature counter`,
-      `that did not increase at ${at}. This suggests a copy of the key exists. The gateway took it out of use`,
-      `automatically (reason suspected-clone; it is now ${key.state}). It can only be revoked; the holder needs a new key.`,
+      `that did not increase on ${when(at, zone)}. This suggests a copy of the key exists. The gateway took it out of use`,
+      `automatically (reason: ${reasonInWords('suspected-clone')}; it is now ${key.state}). It can only be revoked; the holder needs a new key.`,
     ].join('\n'),
   };
 }
 
-export function bindingEndedMail(holder: Identity, org: string, at: string, revokedKeys: number): Mail {
+export function bindingEndedMail(holder: Identity, org: string, at: string, revokedKeys: number, zone: string): Mail {
   return {
     to: holder.email,
     kind: 'binding-ended',
@@ -125,7 +121,7 @@ export function bindingEndedMail(holder: Identity, org: string, at: string, revo
     text: [
       `Hello ${holder.name},`,
       '',
-      `Your binding to ${org} ended at ${at}. ${revokedKeys} security key(s) were revoked and all your sessions were ended.`,
+      `Your binding to ${org} ended on ${when(at, zone)}. ${revokedKeys} security key(s) were revoked and all your sessions were ended.`,
       'If you did not expect this, contact your organisation.',
     ].join('\n'),
   };
@@ -138,7 +134,7 @@ export function compromiseAlertMail(to: Identity, aaguid: string, status: string
     subject: `Security keys taken out of use: model ${aaguid} reported ${status}`,
     text: [
       `The FIDO Metadata Service now reports the authenticator model ${aaguid} as ${status}.`,
-      `The gateway suspended ${suspended} active key(s) and revoked ${revoked} key(s) not yet activated, with reason suspected-compromise.`,
+      `The gateway suspended ${suspended} active key(s) and revoked ${revoked} key(s) not yet activated (reason: ${reasonInWords('suspected-compromise')}).`,
       'Their holders were notified. They need replacement keys of another model. The security page lists the affected fleet.',
     ].join('\n'),
   };

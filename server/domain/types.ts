@@ -14,9 +14,13 @@ export type AssignedRole = (typeof ASSIGNED_ROLES)[number];
 export type ActorRole = 'holder' | 'helpdesk' | 'security-officer' | 'org-admin' | 'system';
 
 export const REASON_CODES = [
+  /** The state-history row of a key's registration (action `issue`): no lifecycle row accepts it. */
+  'registered',
   'activated',
   'lost',
   'found',
+  /** The key is broken or worn out: it is revoked and replaced. */
+  'damaged',
   'suspected-compromise',
   'suspected-clone',
   'data-error',

@@ -435,6 +435,8 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: ({ res }) => {
         const current = deps.metadata?.metadata.current();
         res.json({
+          // Whether a BLOB source is configured at all: without one, reloading has nothing to load.
+          metadataConfigured: deps.metadata !== undefined,
           metadata: current ? { number: current.number, nextUpdate: current.nextUpdate.toISOString(), stale: current.stale } : null,
           fleet: deps.staff.fleetReport(),
         });

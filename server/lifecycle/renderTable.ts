@@ -1,4 +1,6 @@
 /** Renders the lifecycle table as Markdown for auditors (docs/lifecycle.md). */
+import { REASON_LABELS } from '../../i18n/index.js';
+import { REASON_CODES } from '../domain/types.js';
 import { LIFECYCLE_TABLE } from './table.js';
 
 export function renderLifecycleMarkdown(): string {
@@ -20,6 +22,20 @@ export function renderLifecycleMarkdown(): string {
   }
   lines.push('', '## What each row means', '');
   for (const r of LIFECYCLE_TABLE) lines.push(`- **${r.from.join('/')} → ${r.to} (${r.action}, ${r.roles.join('/')})**: ${r.description}`);
+  lines.push(
+    '',
+    '## Reason codes',
+    '',
+    'Every page and every mail words a reason the same way (`i18n/reasons.ts`).',
+    '',
+    '| Code | Words | Accepted for |',
+    '| --- | --- | --- |',
+  );
+  for (const code of REASON_CODES) {
+    const actions = [...new Set(LIFECYCLE_TABLE.filter((r) => r.reasons.includes(code)).map((r) => r.action))];
+    const accepted = actions.length > 0 ? actions.join(', ') : code === 'registered' ? '- (the history row of a registration)' : '-';
+    lines.push(`| ${code} | ${REASON_LABELS.en[code]} | ${accepted} |`);
+  }
   lines.push('');
   return lines.join('\n');
 }

@@ -29,9 +29,10 @@ export interface TransitionRow {
   description: string;
 }
 
-const HOLDER_REVOKE_REASONS: readonly ReasonCode[] = ['lost', 'suspected-compromise', 'holder-request', 'replaced'];
+const HOLDER_REVOKE_REASONS: readonly ReasonCode[] = ['lost', 'damaged', 'suspected-compromise', 'holder-request', 'replaced'];
 const STAFF_REVOKE_REASONS: readonly ReasonCode[] = [
   'lost',
+  'damaged',
   'suspected-compromise',
   'suspected-clone',
   'data-error',
@@ -158,7 +159,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     guards: [],
     clause: 'NSIS 3.2.3 (Low) 4, (Substantial) 7; 5.2 (Low) 3',
     description:
-      'Staff revoke on compromise, loss, wrong data, ended agreement or employment, or the holder ceasing to exist; a receipt goes to the holder.',
+      'Staff revoke on compromise, loss, damage, wrong data, ended agreement or employment, or the holder ceasing to exist; a receipt goes to the holder.',
   },
   {
     from: ['issued', 'active', 'suspended'],

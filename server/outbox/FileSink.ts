@@ -8,6 +8,8 @@ import type { OutboxSink, OutgoingMail } from './types.js';
  */
 export class FileSink implements OutboxSink {
   readonly description: string;
+  /** Delivery order within one millisecond: file names sort in the order mails were delivered. */
+  private sequence = 0;
 
   constructor(
     private readonly dir: string,
@@ -18,7 +20,8 @@ export class FileSink implements OutboxSink {
 
   async deliver(mail: OutgoingMail): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.id}.eml`);
+    const order = String(++this.sequence).padStart(9, '0');
+    const file = path.join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${order}-${mail.id}.eml`);
     const content = [
       `From: ${this.from}`,
       `To: ${mail.to}`,

@@ -339,4 +339,12 @@ ALTER TABLE enrolments ADD COLUMN locked_at TEXT;`,
     name: 'audit events by actor: a person\'s own trail stays an index lookup at a million keys',
     sql: `CREATE INDEX audit_events_actor ON audit_events(actor_id);`,
   },
+  {
+    version: 9,
+    name: 'a key\'s registration in its state history says registered, not other',
+    // The history row of action `issue` carried the placeholder reason `other`, which pages showed
+    // as "Reason: other". Its audit event (credential.issued) names no reason, so the chain is
+    // untouched.
+    sql: `UPDATE credential_events SET reason = 'registered' WHERE action = 'issue' AND reason = 'other';`,
+  },
 ];

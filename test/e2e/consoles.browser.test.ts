@@ -511,7 +511,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
     const row = hdKeyRow(h.page, erikKey, 'suspended');
     await row.waitFor({ state: 'visible' });
-    assert.equal(await text(row, '[data-testid="hd-credential-reason"]'), '(lost)');
+    assert.equal(await text(row, '[data-testid="hd-credential-reason"]'), 'Reason: Lost');
     assert.match(await statusShown(h.page, /is suspended/), /“Erik’s key” is suspended\. Erik Eriksen has been told\./);
     assert.equal(state(erikKey), 'suspended');
     assert.equal(gw.runtime.store.getCredential(erikKey)?.stateReason, 'lost');
@@ -546,10 +546,14 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     const entries = active.getByTestId('hd-history-entry');
     await entries.first().waitFor({ state: 'visible' });
     assert.deepEqual(await entries.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-action'))), ['issue', 'activate', 'suspend', 'request-reactivation', 'reactivate']);
+    // The registration says what happened, not a placeholder reason ("Reason: other").
+    const issueEntry = (await active.locator('[data-testid="hd-history-entry"][data-action="issue"]').textContent()) ?? '';
+    assert.match(issueEntry, /— Registered, by Erik Eriksen \(the holder\)\./);
+    assert.doesNotMatch(issueEntry, /Reason|other/i);
     const suspendEntry = (await active.locator('[data-testid="hd-history-entry"][data-action="suspend"]').textContent()) ?? '';
-    assert.match(suspendEntry, /by you \(helpdesk\)\. Reason: lost\. Note: “Erik called: lost on the bus”/);
+    assert.match(suspendEntry, /by you \(helpdesk\)\. Reason: Lost\. Note: “Erik called: lost on the bus”/);
     const startEntry = (await active.locator('[data-testid="hd-history-entry"][data-action="request-reactivation"]').textContent()) ?? '';
-    assert.match(startEntry, /by you \(helpdesk\)\. Reason: found again\./);
+    assert.match(startEntry, /by you \(helpdesk\)\. Reason: Found again\./);
     const reactivated = (await active.locator('[data-testid="hd-history-entry"][data-action="reactivate"]').textContent()) ?? '';
     assert.match(reactivated, /suspended → active/);
     assert.match(reactivated, /Erik Eriksen \(the holder\)/);
@@ -781,6 +785,14 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     await a.page.getByTestId('approval-result').waitFor({ state: 'visible' });
     assert.match((await a.page.getByTestId('approval-result').textContent()) ?? '', /Approved and carried out\./);
 
+    // Hanne's page, left open, follows the decision by itself: the waiting box says who approved
+    // and the keys show suspended, without a reload.
+    const decided = h.page.locator(`[data-testid="bulk-result"][data-approval-id="${approvalId}"][data-approval-state="executed"]`);
+    await decided.waitFor({ state: 'visible' });
+    assert.match((await decided.textContent()) ?? '', new RegExp(`^Approved by ${a.name} and carried out\\. `));
+    assert.equal(await h.page.getByTestId('bulk-waiting').count(), 0, 'the waiting box is gone');
+    for (const keyId of frejaKeys) await hdKeyRow(h.page, keyId, 'suspended').waitFor({ state: 'visible' });
+
     // Carried out in the requester's name, past her hourly cap (the approval authorises it).
     assert.deepEqual(frejaKeys.map(state), ['suspended', 'suspended', 'suspended']);
     for (const keyId of frejaKeys) {
@@ -796,9 +808,9 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
 
     // Hanne sees it decided, and the keys suspended.
     await openHelpdesk(h);
-    const decided = h.page.locator(`tr[data-testid="approval-row"][data-approval-id="${approvalId}"][data-state="executed"]`);
-    await decided.waitFor({ state: 'visible' });
-    assert.match(await text(decided, '[data-testid="approval-decision"]'), new RegExp(`^Approved by ${a.name}`));
+    const decidedRow = h.page.locator(`tr[data-testid="approval-row"][data-approval-id="${approvalId}"][data-state="executed"]`);
+    await decidedRow.waitFor({ state: 'visible' });
+    assert.match(await text(decidedRow, '[data-testid="approval-decision"]'), new RegExp(`^Approved by ${a.name}`));
     await openPersonOnHelpdesk(h, f);
     for (const keyId of frejaKeys) await hdKeyRow(h.page, keyId, 'suspended').waitFor({ state: 'visible' });
   });
@@ -814,6 +826,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     await keyRowInBrowser(g, key, 'active');
 
     // The administrator ends the binding on admin.html, after confirming.
+    const mailedBefore = new Set((await gw.mailsTo(g.email)).map((m) => m.file));
     await openAdmin(a);
     await openPersonOnAdmin(a, g);
     assert.equal(await text(a.page, '[data-testid="person-keys"]'), '1 active of 4');
@@ -835,7 +848,10 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
 
     assert.equal(gw.runtime.store.getIdentity(g.identityId)?.bindingState, 'ended');
     assert.deepEqual(gustavKeys.map(state), ['revoked', 'revoked', 'revoked', 'revoked']);
-    assert.equal((await gw.mailsTo(g.email)).at(-1)?.kind, 'binding-ended');
+    // The mails the end of the binding caused, as a set: one receipt per revoked key and the
+    // notice (delivered in one batch, so their order says nothing).
+    const caused = (await gw.mailsTo(g.email)).filter((m) => !mailedBefore.has(m.file)).map((m) => m.kind).sort();
+    assert.deepEqual(caused, ['binding-ended', 'revocation-receipt', 'revocation-receipt', 'revocation-receipt', 'revocation-receipt']);
 
     // Gustav's session ended with the binding; his next sign-in is refused with the generic message.
     assert.equal(await meStatus(g.page), 401);

@@ -496,7 +496,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     assert.match(alerts[0]?.text ?? '', new RegExp(bo.keyId));
     const notice = (await gw.mailsTo(bo.email)).at(-1);
     assert.equal(notice?.kind, 'suspend-notice');
-    assert.match(notice?.text ?? '', /suspected copy/);
+    assert.match(notice?.text ?? '', /^  Reason:   Suspected copy \(clone\) of the key$/m);
     assert.match(notice?.text ?? '', /automatic protection/);
 
     // A key suspected cloned can only be revoked, never reactivated.

@@ -50,6 +50,7 @@ describe('FIDO metadata and model compromise', () => {
     const res = await admin.client.get('/api/security/fleet');
     assert.equal(res.status, 200);
     assert.equal(field(res.body, 'metadata', 'number'), 1);
+    assert.equal(field(res.body, 'metadataConfigured'), true, 'the security page offers "Reload FIDO metadata"');
     assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.loaded'));
   });
 

@@ -1,9 +1,12 @@
 /**
- * Online backup while serving: the copy made with SQLite's backup API during sign-ins opens, and
- * its audit chain and signed checkpoints verify (NSIS 4.1.4, 6 (Low) 7).
+ * Online backup while serving: the copy made during sign-ins is one self-contained file (no
+ * -wal/-shm beside it), private, opens, and its audit chain and signed checkpoints verify (NSIS
+ * 4.1.4, 6 (Low) 7).
  */
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { activeAdmin, signIn } from '../support/journeys.js';
@@ -18,7 +21,7 @@ describe('online backup (npm run backup)', () => {
     await gw.close();
   });
 
-  it('a backup taken while sign-ins run opens and its audit trail verifies', async () => {
+  it('NSIS 4.1.4: a backup taken while sign-ins run is one file (no -wal or -shm), mode 0600, opens, and its audit trail verifies', async () => {
     const admin = await activeAdmin(gw);
     await gw.runtime.checkpointer?.checkpoint(true);
     const target = path.join(gw.varDir, 'backups', 'copy.db');
@@ -47,5 +50,16 @@ describe('online backup (npm run backup)', () => {
     assert.equal(result.status, 0, result.out);
     assert.match(result.out, /audit chain intact \(\d+ entries\); [1-9]\d* signed checkpoints verify/);
     assert.ok(signIns > 0, 'sign-ins kept succeeding during the backup');
+    // One file: nothing beside it that a copy of the single file would miss, or leave behind.
+    assert.deepEqual(fs.readdirSync(path.dirname(target)), ['copy.db']);
+    assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+    const copy = new Database(target, { readonly: true, fileMustExist: true });
+    try {
+      assert.equal(copy.pragma('journal_mode', { simple: true }), 'delete', 'the copy is not in WAL mode');
+      assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      copy.close();
+    }
+    assert.deepEqual(fs.readdirSync(path.dirname(target)), ['copy.db'], 'opening the copy leaves nothing beside it');
   });
 });

@@ -84,7 +84,7 @@ describe('NSIS lifecycle over the API', () => {
     assert.equal(refused.status, 401);
     const notice = (await gw.mailsTo(emp.email)).find((m) => m.kind === 'suspend-notice');
     assert.ok(notice, 'suspension notice sent');
-    assert.match(notice.text, /reported lost/);
+    assert.match(notice.text, /^  Reason:   Lost$/m);
     assert.match(notice.text, /left on the train/);
   });
 

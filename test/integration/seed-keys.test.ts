@@ -201,7 +201,7 @@ await seedKeys({ dbFile: ${JSON.stringify(file)}, keys: 5000, batchKeys: 1000, o
     assert.deepEqual(
       key.history.map((h) => [h.action, h.fromState, h.toState, h.actorRole, h.reason]),
       [
-        ['issue', null, 'issued', 'holder', 'other'],
+        ['issue', null, 'issued', 'holder', 'registered'],
         ['activate', 'issued', 'active', 'holder', 'activated'],
       ],
     );
