@@ -11,7 +11,9 @@ import { type AssertionInput, buildAssertion, newSamlId } from './assertion.js';
 import { type PostForm, encodePost } from './bindings/post.js';
 import type { BrokerLogEntry } from './brokerLog.js';
 import { type EncryptionChoice, chooseEncryption, encryptAssertion } from './encryptAssertion.js';
-import type { AnswerableRequest, SamlError, SamlStatus } from './errors.js';
+import type { AssuranceLevel } from '../domain/types.js';
+import { type AnswerableRequest, type SamlStatus, SamlError } from './errors.js';
+import { atLeast } from './levels.js';
 import type { SamlSigningKey } from './ports.js';
 import { errorResponseXml, successResponseXml } from './response.js';
 import type { ServiceProvider } from './spMetadata.js';
@@ -46,11 +48,16 @@ export interface IssueResponseInput {
   /** Per-SP override of md:EncryptionMethod based selection. */
   encryption?: EncryptionChoice;
   authnContextClassRef?: string;
+  /** The request's minimum level: an assertion below it is never issued (SAML_NO_AUTHN_CONTEXT). */
+  minimumLevel?: AssuranceLevel;
 }
 
 /** The signed and encrypted success Response for a completed sign-in. */
 export async function issueAuthnResponse(key: SamlSigningKey, input: IssueResponseInput): Promise<IssuedResponse> {
   const { request, serviceProvider: sp, signIn, now } = input;
+  if (input.minimumLevel && !atLeast(signIn.level, input.minimumLevel)) {
+    throw new SamlError('SAML_NO_AUTHN_CONTEXT', `the sign-in reached ${signIn.level}, ${input.minimumLevel} was requested`, { answerTo: request });
+  }
   const assertion = buildAssertion({
     idpEntityId: input.idpEntityId,
     audience: sp.entityId,

@@ -21,7 +21,7 @@ export interface BrokerLogEntry {
   destination?: string;
   binding?: 'redirect' | 'post';
   /** Status URIs (top-level and second-level) of a Response/LogoutResponse. */
-  status?: SamlStatus;
+  status?: SamlStatus | { top: string; second?: string };
   /** Stable refusal code of a refused message (SamlError.code). */
   refusal?: string;
   /** SHA-256 of the SP certificate that verified an incoming signature. */

@@ -26,3 +26,15 @@ export { type EncryptionChoice, MODERN_ENCRYPTION, chooseEncryption, encryptAsse
 export { type IssuedResponse, type SignInResult, type IssueResponseInput, issueAuthnResponse, issueErrorResponse, answerRefusal } from './authnResponse.js';
 export { type BrokerLogEntry, type BrokerMessageKind, refusalLogEntry } from './brokerLog.js';
 export { type ParseLimits, DEFAULT_PARSE_LIMITS, parseXml } from './xml/parse.js';
+export { type IdpMetadataInput, DEFAULT_IDP_ATTRIBUTES, buildIdpMetadata, signIdpMetadata } from './idpMetadata.js';
+export {
+  type ReceiveLogoutDeps,
+  type VerifiedLogoutRequest,
+  type OutgoingLogoutRequestInput,
+  type OutgoingMessage,
+  receiveLogoutRequest,
+  buildLogoutRequest,
+  sloEndpointFor,
+} from './logoutRequest.js';
+export { type VerifiedLogoutResponse, type ReceivedStatus, buildLogoutResponse, receiveLogoutResponse } from './logoutResponse.js';
+export { type AuthenticationDecision, type AuthenticationQuestion, AUTHENTICATION_TABLE, decideAuthentication, checkAchievedLevel } from './decideAuthentication.js';

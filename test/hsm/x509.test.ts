@@ -46,7 +46,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('NSIS 6 (Low) 4: the SAML signing key is RSA 3072 on the token and signs RS256 (PKCS#1 v1.5, SHA-256) verifiable with its public key', async () => {
+test('NSIS 6 (Low) 4, (High) 13-14: the SAML signing key is RSA 3072 generated on the token and signs RS256 (PKCS#1 v1.5, SHA-256) verifiable with its public key', async () => {
   assert.equal(signer.modulusBytes, 384, 'RSA 3072 by default');
   const data = new TextEncoder().encode('<ds:SignedInfo>...</ds:SignedInfo>');
   const signature = await signer.sign(data);
