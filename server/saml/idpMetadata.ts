@@ -1,10 +1,16 @@
 /**
  * The IdP's metadata (saml-metadata 2.4.3), as OS2faktor's MetadataController
  * publishes it for MitID Erhverv: WantAuthnRequestsSigned, the ACTIVE and the
- * NEXT signing certificates (so a key rollover is: upload metadata with both,
- * switch, upload metadata without the old one), SSO over HTTP-Redirect (and
+ * NEXT signing certificates, SSO over HTTP-Redirect (and
  * HTTP-POST), SLO over Redirect and POST, NameIDFormat persistent, the
  * attributes the IdP releases, and organisation and technical contact.
+ *
+ * Key rollover (each step is a new metadata upload, MitID Erhverv has no
+ * metadata URL): (1) {active: A, next: B}; (2) after the IdP switched to
+ * signing with B: {active: B, previous: A}; (3) {active: B}. The active
+ * certificate is always listed first, because an SP built on OIOSAML.Java
+ * checks assertions against the first valid signing certificate only, while
+ * SPs that try every certificate accept A and B from step 1 on.
  *
  * MitID Erhverv takes the metadata as an uploaded file, and neither
  * OS2faktor nor the guidance signs it; signing with the HSM key is an option
@@ -22,8 +28,8 @@ export interface IdpMetadataInput {
   ssoUrls: { redirect: string; post?: string };
   /** SLO endpoint per binding, and where LogoutResponses are received when different. */
   sloUrls: { redirect: string; post: string; response?: string };
-  /** PEM certificates: the one the IdP signs with now, and the next one during a rollover. */
-  signingCertificates: { active: string; next?: string };
+  /** PEM certificates: the one the IdP signs with now, the next one before a switch, the previous one after it. */
+  signingCertificates: { active: string; next?: string; previous?: string };
   /** Attribute names the IdP releases (default: specVersion, loa, cvr, orgName). */
   attributes?: readonly string[];
   nameIdFormats?: readonly string[];
@@ -51,7 +57,8 @@ function descriptorId(entityId: string): string {
 
 /** The unsigned metadata document. */
 export function buildIdpMetadata(input: IdpMetadataInput): string {
-  const certificates = [input.signingCertificates.active, ...(input.signingCertificates.next ? [input.signingCertificates.next] : [])];
+  const { active, next, previous } = input.signingCertificates;
+  const certificates = [active, ...(next ? [next] : []), ...(previous ? [previous] : [])];
   const response = input.sloUrls.response ? ` ResponseLocation="${escapeXml(input.sloUrls.response)}"` : '';
   const sso = [`<md:SingleSignOnService Binding="${BINDING.redirect}" Location="${escapeXml(input.ssoUrls.redirect)}"/>`];
   if (input.ssoUrls.post) sso.push(`<md:SingleSignOnService Binding="${BINDING.post}" Location="${escapeXml(input.ssoUrls.post)}"/>`);

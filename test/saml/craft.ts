@@ -38,10 +38,11 @@ export function authnRequestXml(f: AuthnRequestFields = {}): string {
 }
 
 /** Enveloped signature (rsa-sha256, exc-c14n) on the root, after Issuer, with the given key. */
-export function signPost(xml: string, privateKeyPem: string, rootLocalName = 'AuthnRequest'): string {
+export function signPost(xml: string, privateKeyPem: string, rootLocalName = 'AuthnRequest', first = false): string {
   const sig = new SignedXml({ privateKey: privateKeyPem, signatureAlgorithm: ALG.rsaSha256, canonicalizationAlgorithm: ALG.excC14n });
   sig.addReference({ xpath: `/*[local-name(.)='${rootLocalName}']`, transforms: [ALG.enveloped, ALG.excC14n], digestAlgorithm: ALG.sha256 });
-  sig.computeSignature(xml, { prefix: 'ds', location: { reference: `/*[local-name(.)='${rootLocalName}']/*[local-name(.)='Issuer']`, action: 'after' } });
+  const root = `/*[local-name(.)='${rootLocalName}']`;
+  sig.computeSignature(xml, { prefix: 'ds', location: first ? { reference: root, action: 'prepend' } : { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
 
