@@ -12,6 +12,7 @@
 import type { AssuranceLevel } from '../domain/types.js';
 import { BINDING, NAMEID_FORMAT, NS, SAML_VERSION } from './constants.js';
 import { type AnswerableRequest, SamlError } from './errors.js';
+import type { BrokerLogEntry } from './brokerLog.js';
 import type { ReplayStore } from './ports.js';
 import { type RequestedContext, readRequestedContext } from './requestedAuthnContext.js';
 import type { IndexedEndpoint, ServiceProvider } from './spMetadata.js';
@@ -61,6 +62,8 @@ export interface VerifiedAuthnRequest {
   minimumLevel?: AssuranceLevel;
   signatureCertificateSha256: string;
   signatureAlgorithm: string;
+  /** The broker-log entry of the accepted request (NSIS 6 (Low) 7). */
+  log: BrokerLogEntry;
 }
 
 /** saml-core 1.3.4: xs:ID, an NCName; long IDs are refused. */
@@ -167,6 +170,15 @@ export async function receiveAuthnRequest(deps: ReceiveAuthnRequestDeps, message
       isPassive,
       signatureCertificateSha256: authentic.signatureCertificateSha256,
       signatureAlgorithm: authentic.signatureAlgorithm,
+      log: {
+        kind: 'AuthnRequest',
+        direction: 'in',
+        id,
+        issuer: sp.entityId,
+        destination,
+        binding: authentic.binding,
+        signatureCertificateSha256: authentic.signatureCertificateSha256,
+      },
     };
     if (authentic.relayState !== undefined) verified.relayState = authentic.relayState;
     if (nameIdFormat !== undefined) verified.nameIdFormat = nameIdFormat;
