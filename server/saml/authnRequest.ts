@@ -17,7 +17,7 @@ import type { ReplayStore } from './ports.js';
 import { type RequestedContext, readRequestedContext } from './requestedAuthnContext.js';
 import type { IndexedEndpoint, ServiceProvider } from './spMetadata.js';
 import { type IncomingMessage, type ReceiveLimits, type ServiceProviderLookup, DEFAULT_RECEIVE_LIMITS, receiveSigned } from './bindings/receive.js';
-import { attr, booleanAttr, instantAttr, optionalChild, requiredChild, textOf } from './xml/dom.js';
+import { attr, booleanAttr, instantAttr, optionalChild, requiredChild } from './xml/dom.js';
 
 export interface AuthnRequestPolicy {
   /** The IdP's entityID. */

@@ -8,12 +8,11 @@
  * Professional is offered by a Local IdP. A request that cannot be met is
  * refused with NoAuthnContext, never answered with a lower level.
  */
-import type { AssuranceLevel } from '../domain/types.js';
+import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from '../domain/types.js';
 import { NS, OIOSAML } from './constants.js';
 import { SamlError } from './errors.js';
 import { levelFromClassRef, rank } from './levels.js';
 import { attr, childrenNs, textOf } from './xml/dom.js';
-import { IDENTITY_ASSURANCE_LEVELS } from '../domain/types.js';
 
 export type Comparison = 'exact' | 'minimum' | 'maximum' | 'better';
 
@@ -24,6 +23,11 @@ export interface RequestedContext {
   minimumLevel?: AssuranceLevel;
   /** Whether the professional profile was asked for explicitly. */
   professional: boolean;
+}
+
+const COMPARISONS: readonly string[] = ['exact', 'minimum', 'maximum', 'better'];
+function isComparison(value: string): value is Comparison {
+  return COMPARISONS.includes(value);
 }
 
 const PROFILES = new Set<string>([OIOSAML.profileProfessional, OIOSAML.profilePerson]);
@@ -38,8 +42,9 @@ export function readRequestedContext(request: Element, idpLevel: AssuranceLevel)
   if (contexts.length === 0) return undefined;
   if (contexts.length > 1) throw new SamlError('SAML_MALFORMED', 'more than one RequestedAuthnContext');
   const el = contexts[0] as Element;
-  const comparison = (attr(el, 'Comparison') ?? 'exact') as Comparison;
-  if (!['exact', 'minimum', 'maximum', 'better'].includes(comparison)) throw new SamlError('SAML_MALFORMED', `Comparison "${comparison}"`);
+  const comparisonText = attr(el, 'Comparison') ?? 'exact';
+  if (!isComparison(comparisonText)) throw new SamlError('SAML_MALFORMED', `Comparison "${comparisonText}"`);
+  const comparison = comparisonText;
   if (childrenNs(el, NS.saml, 'AuthnContextDeclRef').length > 0) {
     throw new SamlError('SAML_NO_AUTHN_CONTEXT', 'AuthnContextDeclRef is not supported');
   }

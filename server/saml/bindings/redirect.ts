@@ -80,7 +80,7 @@ export function decodeRedirect(rawQuery: string, parameter: MessageParameter, li
   try {
     inflated = inflateRawSync(deflated, { maxOutputLength: limits.maxInflatedBytes });
   } catch (err) {
-    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    if (err instanceof RangeError || (err instanceof Error && 'code' in err && err.code === 'ERR_BUFFER_TOO_LARGE')) {
       throw new SamlError('SAML_MESSAGE_TOO_LARGE', `the inflated ${parameter} is larger than ${limits.maxInflatedBytes} bytes`, { cause: err });
     }
     throw new SamlError('SAML_MALFORMED', `${parameter} is not DEFLATE-compressed`, { cause: err });

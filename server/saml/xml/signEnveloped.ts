@@ -24,7 +24,8 @@ function algorithmFor(key: SamlSigningKey): new () => SignatureAlgorithm {
     getSignature(signedInfo: BinaryLike, privateKey: KeyLike, callback?: ErrorFirstCallback<string>): void;
     getSignature(signedInfo: BinaryLike, _privateKey: KeyLike, callback?: ErrorFirstCallback<string>): string | void {
       if (!callback) throw new TypeError('the HSM signs asynchronously only');
-      const data = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo as Uint8Array);
+      // xml-crypto passes the canonical SignedInfo as a string.
+      const data = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo.buffer, signedInfo.byteOffset, signedInfo.byteLength);
       key.sign(data).then(
         (signature) => callback(null, Buffer.from(signature).toString('base64')),
         (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
