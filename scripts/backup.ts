@@ -1,6 +1,7 @@
 /**
  * Online backup of the gateway database while it serves (SQLite's backup API: a consistent copy,
- * page by page, without stopping writers), then verification of the copy's audit trail.
+ * page by page, without stopping writers), then verification of the copy's audit trail against
+ * the keys on the HSM token and the witness directory (as `npm run audit:verify` does).
  *
  *   npm run backup -- var/backups/gateway-2026-11-22.db
  *
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
 import { loadConfig } from '../server/config.js';
+import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 
 async function main(): Promise<number> {
   const target = process.argv[2];
@@ -33,12 +35,21 @@ async function main(): Promise<number> {
     source.close();
   }
   fs.chmodSync(target, 0o600);
+  let anchor;
+  try {
+    anchor = await loadTrustAnchor(config, undefined);
+  } catch (err) {
+    process.stdout.write(`backup: ${target} written; its audit trail was NOT verified: the HSM cannot be read (${err instanceof Error ? err.message : String(err)})\n`);
+    return 1;
+  }
+  const witness = loadWitness(config, undefined, false);
   const copy = new Database(target, { readonly: true, fileMustExist: true });
   try {
-    const report = verifyAuditDatabase(copy);
+    const report = verifyAuditDatabase(copy, { anchor, ...(witness ? { witness } : {}) });
     process.stdout.write(
-      `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify\n`,
+      `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify against ${anchor.description}\n`,
     );
+    for (const p of report.problems) process.stdout.write(`backup: PROBLEM: ${p}\n`);
     return report.ok ? 0 : 1;
   } finally {
     copy.close();

@@ -472,7 +472,7 @@ export class OpenIdProvider {
   private async verifiedHint(hint: string | undefined): Promise<{ sub: string; aud: string } | undefined> {
     if (!hint) return undefined;
     try {
-      const { payload } = await jwtVerify(hint, createLocalJWKSet(this.ports.keys.jwks() as JSONWebKeySet), {
+      const { payload } = await jwtVerify(hint, createLocalJWKSet((await this.ports.keys.jwks()) as JSONWebKeySet), {
         issuer: this.issuer,
         algorithms: ['ES256'],
         currentDate: new Date(0),
