@@ -206,8 +206,10 @@ export interface DemoSeed {
 }
 
 /**
- * Seeds the demo organisation and its first administrator. While the administrator has no key,
- * every start issues a fresh one-time link (withdrawing the previous one).
+ * Seeds the demo organisation and its first administrator. Until the administrator has registered
+ * a key, every start issues a fresh one-time link (withdrawing the previous one). After that, a
+ * start never issues one: an administrator who lost every key gets back in with
+ * `npm run recover-admin` (HSM PIN, audited, every staff member told).
  */
 export function seedDemo(runtime: Runtime): DemoSeed {
   const { gateway, store, config } = runtime;
@@ -222,8 +224,8 @@ export function seedDemo(runtime: Runtime): DemoSeed {
       proofingMethod: 'Designated as first administrator by the operator who installed the gateway (bootstrap)',
       roles: ['org-admin', 'helpdesk', 'security-officer'],
     });
-  const hasKey = store.listCredentialsOfIdentity(admin.id).some((c) => c.state === 'issued' || c.state === 'active' || c.state === 'suspended');
-  if (hasKey) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
+  const enrolledOnce = store.listCredentialsOfIdentity(admin.id).length > 0;
+  if (enrolledOnce) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
   const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
   return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: enrolment.link, enrolmentExpiresAt: enrolment.expiresAt };
 }

@@ -203,7 +203,7 @@ export function resolveKeyTrust(input: { anchor: ReadonlyMap<string, Readonly<Re
   for (const d of decoded) {
     if (!verified.has(d.row.id)) continue;
     const compromisedAt = keys.get(d.row.signerKid)?.state?.compromisedAt;
-    if (compromisedAt && d.row.at >= compromisedAt) {
+    if (compromisedAt && d.row.at > compromisedAt) {
       problems.push(`signing-key record ${d.row.id} was signed by key ${d.row.signerKid} after that key was retired as compromised (${compromisedAt})`);
     }
   }
