@@ -109,8 +109,13 @@ export function ecdsaVerifierKey(name: string, jwk: Readonly<Record<string, stri
 
 /** Parses a verifier key string into its name, key ID and P-256 public key (JWK). */
 export function parseEcdsaVerifierKey(vkey: string): { name: string; keyId: number; jwk: Record<string, string> } {
-  const [name = '', hex = '', b64 = '', ...rest] = vkey.split('+');
-  if (rest.length > 0 || !isValidKeyName(name) || !/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError('not a verifier key');
+  // name+hash+key: the key is base64, which may itself hold '+', so split at the first two only.
+  const first = vkey.indexOf('+');
+  const second = first < 0 ? -1 : vkey.indexOf('+', first + 1);
+  const name = vkey.slice(0, Math.max(first, 0));
+  const hex = vkey.slice(first + 1, Math.max(second, first + 1));
+  const b64 = second < 0 ? '' : vkey.slice(second + 1);
+  if (second < 0 || !isValidKeyName(name) || !/^[0-9a-f]{8}$/.test(hex)) throw new NoteFormatError('not a verifier key');
   const bytes = Buffer.from(b64, 'base64');
   if (bytes[0] !== SIGNATURE_TYPE_ECDSA) throw new NoteFormatError('not an ECDSA (type 0x02) verifier key');
   const key = createPublicKey({ key: bytes.subarray(1), format: 'der', type: 'spki' });

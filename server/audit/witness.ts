@@ -96,7 +96,7 @@ export class DirectoryWitness {
 
   /** The newest checkpoint the directory holds (a full listing the first time, then probing upwards). */
   latest(): WitnessedCheckpoint | undefined {
-    if (this.known === undefined || this.read(this.known) === undefined) {
+    if (this.known === undefined || (this.known > 0 && this.read(this.known) === undefined)) {
       const all = listWitnessDirectory(this.dir);
       this.known = all.length > 0 ? (all[all.length - 1]?.n ?? 0) : 0;
     }
