@@ -585,7 +585,7 @@ function renderAudit(r: AuditReport): void {
     ),
   );
   if (r.witness) {
-    facts.append(el('li', 'audit-witness', `Witness outside the database: ${r.witness.checkpoints} checkpoints, ${r.witness.matched} of them in the database unchanged.`));
+    facts.append(el('li', 'audit-witness', `Witness outside the database: ${r.witness.checkpoints} ${r.witness.checkpoints === 1 ? 'checkpoint' : 'checkpoints'}, ${r.witness.matched} of them in the database unchanged.`));
   }
   if (r.truncated) facts.append(el('li', 'audit-truncated', 'Entries were removed after a signed checkpoint.'));
   for (const note of r.notes) facts.append(el('li', 'audit-note', note));
