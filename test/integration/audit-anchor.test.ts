@@ -17,10 +17,13 @@ import { calculateJwkThumbprint } from 'jose';
 import { pruneAudit } from '../../server/audit/prune.js';
 import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
 import { listWitnessDirectory, witnessFileName } from '../../server/audit/witness.js';
-import { FixedClock } from '../../server/clock.js';
+import { FixedClock, systemClock } from '../../server/clock.js';
+import { KeyManager } from '../../server/keys/KeyManager.js';
+import { Store } from '../../server/store/index.js';
+import { createEs256Signer, destroyKeyPair, generateSigningKeyPair } from '../../hsm/index.js';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
 import { createLogger } from '../../server/logger.js';
-import { dropTriggers, rechainFrom } from '../support/auditTamper.js';
+import { dropTriggers, forgeKey, rechainFrom } from '../support/auditTamper.js';
 import { activeAdmin, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
@@ -235,5 +238,51 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     // The running checkpointer accepts the pruned trail and goes on signing.
     assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
     assert.ok(await checkpointer(gw).checkpoint(true));
+  });
+
+  it('NSIS 4.1.6 (Substantial) 6: key rows made before signed key records existed get one at start: a key the HSM holds is proven, a destroyed one is adopted (and the verifier says so), a live row the HSM lacks is not registered and is reported', async () => {
+    const gw = await gateway();
+    const hsm = gw.runtime.hsm;
+    assert.ok(hsm);
+    const store = Store.open(path.join(gw.varDir, 'legacy.db'));
+    const ref = await generateSigningKeyPair(hsm, { label: 'legacy-test-key' });
+    try {
+      const signer = await createEs256Signer(hsm, ref.ckaId);
+      const destroyed = forgeKey();
+      const missing = forgeKey();
+      const long = '2020-01-01T00:00:00.000Z';
+      const now = new Date().toISOString();
+      // As an older gateway left them: rows only, no records.
+      store.transaction(() => {
+        for (const [k, cka] of [
+          [destroyed, 'aa'.repeat(16)],
+          [missing, 'bb'.repeat(16)],
+        ] as const) {
+          store.keys.insert({ kid: k.kid, ckaId: cka, label: 'legacy', alg: 'ES256', publicJwk: k.jwk, state: 'pending', createdAt: long, promoteAt: null, activatedAt: null });
+          store.keys.promote(k.kid, long);
+          store.keys.retire(k.kid, long, long, false);
+        }
+        store.keys.markDestroyed(destroyed.kid, long);
+        store.keys.insert({ kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, state: 'pending', createdAt: now, promoteAt: null, activatedAt: null });
+        store.keys.promote(signer.kid, now);
+      });
+      const keys = new KeyManager({ store, hsm, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
+      assert.equal(await keys.registerUnrecordedKeys(), 2);
+      assert.equal(await keys.registerUnrecordedKeys(), 0, 'once');
+      assert.deepEqual(
+        [...store.iterateAudit()].filter((e) => e.type === 'signing-key.registered').map((e) => e.subjectId).sort(),
+        [destroyed.kid, signer.kid].sort(),
+      );
+      const report = verifyAuditDatabase(store.db, { anchor: await keys.trustAnchor() });
+      assert.deepEqual(
+        Object.fromEntries(report.keys.map((k) => [k.kid, k.trust])),
+        { [destroyed.kid]: 'record', [missing.kid]: 'untrusted', [signer.kid]: 'anchor' },
+      );
+      assert.ok(report.notes.some((n) => n.includes(destroyed.kid) && n.includes('adopted')), report.notes.join('\n'));
+      assert.deepEqual(report.problems, [`key ${missing.kid} exists only in the database: the trust anchor does not hold it and no record signed by a trusted key vouches for it (a forged key row)`]);
+    } finally {
+      store.close();
+      await destroyKeyPair(hsm, ref.ckaId);
+    }
   });
 });
