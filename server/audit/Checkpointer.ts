@@ -102,13 +102,14 @@ export class AuditCheckpointer {
     // 3. Sign the next checkpoint of the chain.
     const signer = await keys.activeSigner();
     const at = now.toISOString();
-    const n = store.checkpoints.count() + 1;
+    // The next number in the checkpoint chain (checkpoints from before notes are counted once).
+    const n = (last?.n ?? store.checkpoints.count()) + 1;
     const prevHash = last ? checkpointTextHash(signedTextOf(last)) : null;
     const body = { origin: checkpointOrigin(config.origin), seq: head.seq, headHash: head.hash, n, prevHash, at, kid: signer.kid };
     const note = await signCheckpointNote(body, signer.publicJwk, (data) => signer.sign(data));
     const record = store.transaction((): CheckpointRecord | undefined => {
       // Another process checkpointed meanwhile: its checkpoint stands, this one is dropped.
-      if (store.checkpoints.latest()?.id !== last?.id || store.checkpoints.count() !== n - 1) return undefined;
+      if (store.checkpoints.latest()?.id !== last?.id) return undefined;
       const fields = { seq: head.seq, headHash: head.hash, at, kid: signer.kid, jws: '', n, prevHash, note };
       return { id: store.checkpoints.insert(fields), ...fields };
     });

@@ -23,7 +23,7 @@ import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError } 
 import type { Logger } from '../logger.js';
 import type { KeyRequestKind, KeyRequestRecord, SigningKeyRecord, Store } from '../store/index.js';
 import { signCompactJws, type SigningPort } from '../tokens/jws.js';
-import { readTokenSigningKey } from '../../hsm/publicKeys.js';
+import { HsmKeyDirectory } from './HsmKeyDirectory.js';
 import { KeyRecorder } from './KeyRecorder.js';
 import { anchorFromHsm, type TrustAnchor } from '../audit/trustAnchor.js';
 import { REGISTERED_ADOPTED, REGISTERED_ON_HSM, type KeySnapshot } from './keyRecords.js';
@@ -53,9 +53,6 @@ function signErrorCode(err: unknown): string {
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
 const CLOCK_SKEW_SECONDS = 60;
 
-/** How long "the HSM does not hold this key" is remembered before the token is asked again. */
-const NOT_HELD_RETRY_MS = 60_000;
-
 /** A key row's state with every field after `fields` applied (the snapshot a record signs). */
 function after(row: SigningKeyRecord, fields: Partial<KeySnapshot>): KeySnapshot {
   return { ...row, publicJwk: { ...row.publicJwk }, ...fields };
@@ -63,12 +60,16 @@ function after(row: SigningKeyRecord, fields: Partial<KeySnapshot>): KeySnapshot
 
 export class KeyManager {
   private readonly signers = new Map<string, Es256Signer>();
-  /** kid -> the public JWK the HSM proved it holds (null: not held, asked again after `retryAt`). */
-  private readonly held = new Map<string, { jwk: Record<string, string> | null; retryAt: number }>();
   private readonly recorder: KeyRecorder;
+  private readonly directory: HsmKeyDirectory;
 
   constructor(private readonly ports: KeyManagerPorts) {
     this.recorder = new KeyRecorder(ports.store, ports.config.origin);
+    const loaded = (kid: string) => {
+      const signer = this.signers.get(kid);
+      return signer ? { ...signer.publicJwk } : undefined;
+    };
+    this.directory = new HsmKeyDirectory({ hsm: ports.hsm, store: ports.store, log: ports.log, loaded });
   }
 
   private now(): Date {
@@ -115,7 +116,7 @@ export class KeyManager {
     for (const kid of kids) {
       const row = keys.get(kid);
       if (!row) continue;
-      const held = row.state !== 'destroyed' && (await this.hsmPublicJwk(row)) !== undefined;
+      const held = row.state !== 'destroyed' && (await this.directory.publicJwk(row)) !== undefined;
       if (!held && row.state !== 'destroyed') {
         this.ports.log.error({ kid, state: row.state }, 'signing key row without a key on the HSM: not registered; audit:verify reports it');
         continue;
@@ -202,50 +203,20 @@ export class KeyManager {
 
   /**
    * RFC 7517 JWK Set: pending, active, and retired keys still needed to verify tokens, each only
-   * if the HSM holds it, with the public key as the HSM gives it (NSIS 6 (Low) 4: tokens verify
-   * only with the broker's own HSM keys). A database row alone never publishes a key.
+   * if the HSM holds it, with the public key as the HSM gives it (HsmKeyDirectory).
    */
-  async jwks(): Promise<{ keys: Record<string, string>[] }> {
-    const keys: Record<string, string>[] = [];
-    for (const k of this.ports.store.keys.published(this.now().toISOString())) {
-      const jwk = await this.hsmPublicJwk(k);
-      if (jwk) keys.push({ ...jwk, kid: k.kid, alg: k.alg, use: 'sig' });
-      else this.ports.log.warn({ kid: k.kid }, 'signing key row whose key the HSM does not hold: not published');
-    }
-    return { keys };
+  jwks(): Promise<{ keys: Record<string, string>[] }> {
+    return this.directory.jwks(this.now().toISOString());
   }
 
-  /**
-   * The public JWK of a key row if the HSM holds that key pair (proven by a signature, with the
-   * row's kid); undefined if it does not, or the HSM cannot be asked now.
-   */
-  async hsmPublicJwk(row: SigningKeyRecord): Promise<Record<string, string> | undefined> {
-    const loaded = this.signers.get(row.kid);
-    if (loaded) return { ...loaded.publicJwk };
-    const known = this.held.get(row.kid);
-    if (known && (known.jwk !== null || known.retryAt > Date.now())) return known.jwk ?? undefined;
-    let jwk: Record<string, string> | null = null;
-    try {
-      const onToken = await readTokenSigningKey(this.ports.hsm, row.ckaId);
-      if (onToken && onToken.kid === row.kid) jwk = { ...onToken.publicJwk };
-    } catch (err) {
-      // The HSM cannot answer now: nothing is remembered, the next call asks again.
-      this.ports.log.warn({ kid: row.kid, err: err instanceof Error ? err.message : String(err) }, 'could not ask the HSM for a key');
-      return undefined;
-    }
-    this.held.set(row.kid, { jwk, retryAt: Date.now() + NOT_HELD_RETRY_MS });
-    return jwk ?? undefined;
+  /** The public JWK of `kid` if a key row names it and the HSM holds that key. */
+  hsmPublicJwkOf(kid: string): Promise<Record<string, string> | undefined> {
+    return this.directory.publicJwkOf(kid);
   }
 
   /** The trust anchor for audit verification: every key the HSM token holds and proves. */
   trustAnchor(): Promise<TrustAnchor> {
     return this.hsmCall(() => anchorFromHsm(this.ports.hsm));
-  }
-
-  /** The public JWK of `kid` if a key row names it and the HSM holds that key. */
-  async hsmPublicJwkOf(kid: string): Promise<Record<string, string> | undefined> {
-    const row = this.ports.store.keys.get(kid);
-    return row ? this.hsmPublicJwk(row) : undefined;
   }
 
   async list(): Promise<KeyView[]> {
@@ -413,7 +384,7 @@ export class KeyManager {
           this.recorder.commit(activated, this.audit('signing-key.activated', officer, created.kid, { requestId: req.id, emergency: true, record: activated.hash }));
         });
         this.signers.delete(old.kid);
-        this.held.delete(old.kid);
+        this.directory.forget(old.kid);
         await this.destroy(old, officer, req.id);
         return `key ${old.kid} retired as compromised and destroyed; ${created.kid} active`;
       }
@@ -434,7 +405,7 @@ export class KeyManager {
     const record = await this.recorder.sign('destroyed', at, after(current, { state: 'destroyed', destroyedAt: at, publishedUntil }), await this.activeSigner());
     const removed = await this.hsmCall(() => destroyKeyPair(this.ports.hsm, key.ckaId));
     this.signers.delete(key.kid);
-    this.held.delete(key.kid);
+    this.directory.forget(key.kid);
     this.ports.store.transaction(() => {
       this.ports.store.keys.markDestroyed(key.kid, at);
       this.recorder.commit(record, this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId, record: record.hash }));
