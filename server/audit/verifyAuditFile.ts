@@ -174,8 +174,10 @@ export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOpti
       truncated = true;
       problems.push(`the witness holds a checkpoint for entry ${cmp.witnessedSeq} but the chain ends at ${lastSeq}: entries were removed`);
     }
-    if (cmp.notYetWitnessed > 0) notes.push(`${cmp.notYetWitnessed} newest checkpoint(s) not in the witness yet (the gateway writes them at its next checkpoint)`);
-    witness = { source: opts.witness.source, checkpoints: cmp.checkpoints, matched: cmp.matched, notYetWitnessed: cmp.notYetWitnessed, witnessedSeq: cmp.witnessedSeq };
+    // Valid checkpoints newer than the witness: made just before a crash, written at the next checkpoint.
+    const notYet = verdicts.filter((v) => v.ok && v.n !== null && v.n > cmp.newestWitnessed).length;
+    if (notYet > 0) notes.push(`${notYet} newest checkpoint(s) not in the witness yet (the gateway writes them at its next checkpoint)`);
+    witness = { source: opts.witness.source, checkpoints: cmp.checkpoints, matched: cmp.matched, newestWitnessed: cmp.newestWitnessed, witnessedSeq: cmp.witnessedSeq };
   } else {
     notes.push('no witness compared: the removal of the newest checkpoints together with the entries after them cannot be ruled out');
   }

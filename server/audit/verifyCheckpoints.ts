@@ -78,8 +78,8 @@ export function pruneProblem(prune: PruneRecord, checkpoints: readonly Checkpoin
 export interface WitnessComparison {
   checkpoints: number;
   matched: number;
-  /** Checkpoints in the database newer than anything the witness holds. */
-  notYetWitnessed: number;
+  /** The newest checkpoint number the witness holds (0: none). */
+  newestWitnessed: number;
   /** Highest entry a witnessed checkpoint vouches for. */
   witnessedSeq: number;
   problems: string[];
@@ -124,5 +124,5 @@ export function compareWithWitness(witnessed: readonly WitnessedCheckpoint[], ch
   if (witnessed.length === 0 && notes.length > 0) {
     problems.push(`the witness ${source} holds none of the database's ${notes.length} signed checkpoints (a wrong directory, or the witness was erased)`);
   }
-  return { checkpoints: witnessed.length, matched, notYetWitnessed: notes.filter((c) => (c.n ?? 0) > maxN).length, witnessedSeq, problems };
+  return { checkpoints: witnessed.length, matched, newestWitnessed: maxN, witnessedSeq, problems };
 }
