@@ -17,7 +17,6 @@
  */
 import { z } from 'zod';
 import { jwkThumbprint } from '../../hsm/jwk.js';
-import type { JsonValue } from '../audit/canonicalJson.js';
 import { sha256Hex, verifyEs256Jws } from '../audit/compactJws.js';
 import type { KeyRecordEvent, KeyRecordRow, SigningKeyRecord } from '../store/index.js';
 
@@ -65,13 +64,6 @@ const claimsSchema = z.object({
 
 export function keyRecordClaims(iss: string, event: KeyRecordEvent, at: string, key: KeySnapshot, basis?: string): KeyRecordClaims {
   return { typ: 'signing-key-record', iss, event, at, key: { ...key, publicJwk: { ...key.publicJwk } }, ...(basis ? { basis } : {}) };
-}
-
-/** The claims as JSON (for the audit log and the JWS payload). */
-export function claimsJson(claims: KeyRecordClaims): { [k: string]: JsonValue } {
-  const parsed: unknown = JSON.parse(JSON.stringify(claims));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('claimsJson: not an object');
-  return parsed as { [k: string]: JsonValue };
 }
 
 const SNAPSHOT_FIELDS = ['kid', 'ckaId', 'label', 'alg', 'state', 'createdAt', 'promoteAt', 'activatedAt', 'retiredAt', 'publishedUntil', 'destroyedAt', 'compromisedAt'] as const;

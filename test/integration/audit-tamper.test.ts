@@ -17,7 +17,7 @@ import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../sup
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { repoRoot } from '../support/testGateway.js';
 import { CheckpointRepository } from '../../server/store/index.js';
-import { num } from '../../server/store/rows.js';
+import { auditEntry, num } from '../../server/store/rows.js';
 
 interface Case {
   name: string;
@@ -132,11 +132,11 @@ describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 
       {
         name: 'reorder two events',
         tamper: (db) => {
-          const a = db.prepare('SELECT at, type, actor_id, actor_role, subject_id, data FROM audit_events WHERE seq = ?');
-          const [x, y] = [a.get(mid), a.get(mid + 1)] as Record<string, unknown>[];
+          const read = db.prepare('SELECT * FROM audit_events WHERE seq = ?');
+          const [x, y] = [auditEntry(read.get(mid)), auditEntry(read.get(mid + 1))];
           const put = db.prepare('UPDATE audit_events SET at = ?, type = ?, actor_id = ?, actor_role = ?, subject_id = ?, data = ? WHERE seq = ?');
-          put.run(y?.['at'], y?.['type'], y?.['actor_id'], y?.['actor_role'], y?.['subject_id'], y?.['data'], mid);
-          put.run(x?.['at'], x?.['type'], x?.['actor_id'], x?.['actor_role'], x?.['subject_id'], x?.['data'], mid + 1);
+          put.run(y.at, y.type, y.actorId, y.actorRole, y.subjectId, JSON.stringify(y.data), mid);
+          put.run(x.at, x.type, x.actorId, x.actorRole, x.subjectId, JSON.stringify(x.data), mid + 1);
         },
         expect: new RegExp(`chain BROKEN at entry ${mid}`),
       },

@@ -11,8 +11,10 @@ import { checkpointOrigin, checkpointTextHash, signCheckpointNote } from '../../
 import { entryHash } from '../../server/audit/hashChain.js';
 import { ecThumbprint, KEY_RECORD_TYP } from '../../server/keys/keyRecords.js';
 import { PRUNE_TYP } from '../../server/audit/prune.js';
-import { CheckpointRepository } from '../../server/store/index.js';
-import { auditEntry, num } from '../../server/store/rows.js';
+import { CheckpointRepository, KeyRepository } from '../../server/store/index.js';
+import { auditEntry, num, str } from '../../server/store/rows.js';
+
+const keyRepository = (db: Database.Database) => new KeyRepository(db);
 
 const TRIGGERS = [
   'audit_events_no_update',
@@ -35,7 +37,7 @@ export function dropTriggers(db: Database.Database): void {
 /** Re-computes prev_hash and hash of every entry from `fromSeq` on (after edits or removals). */
 export function rechainFrom(db: Database.Database, fromSeq: number): void {
   const before = db.prepare('SELECT hash FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(fromSeq);
-  let prev = before === undefined ? '0'.repeat(64) : String((before as { hash: string }).hash);
+  let prev = before === undefined ? '0'.repeat(64) : str(before, 'hash');
   const rows = db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq').all(fromSeq).map(auditEntry);
   const update = db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?');
   for (const e of rows) {
@@ -100,7 +102,8 @@ export function insertKeyRow(db: Database.Database, key: ForgedKey, state: 'pend
 
 /** A self-signed 'registered' record for the forged key, filed under an existing audit entry. */
 export function insertKeyRecord(db: Database.Database, key: ForgedKey, auditSeq: number): void {
-  const row = db.prepare('SELECT * FROM signing_keys WHERE kid = ?').get(key.kid) as Record<string, unknown>;
+  const row = keyRepository(db).get(key.kid);
+  if (!row) throw new Error('insert the key row first');
   const at = '2000-01-01T00:00:00.000Z';
   const claims = {
     typ: 'signing-key-record',
@@ -108,21 +111,7 @@ export function insertKeyRecord(db: Database.Database, key: ForgedKey, auditSeq:
     event: 'registered',
     at,
     basis: 'held by the HSM when key records were introduced',
-    key: {
-      kid: key.kid,
-      ckaId: row['cka_id'],
-      label: row['label'],
-      alg: 'ES256',
-      publicJwk: key.jwk,
-      state: row['state'],
-      createdAt: row['created_at'],
-      promoteAt: row['promote_at'],
-      activatedAt: row['activated_at'],
-      retiredAt: row['retired_at'],
-      publishedUntil: row['published_until'],
-      destroyedAt: row['destroyed_at'],
-      compromisedAt: row['compromised_at'],
-    },
+    key: row,
   };
   const jws = key.jws(claims, KEY_RECORD_TYP);
   db.prepare('INSERT INTO signing_key_records (kid, event, at, signer_kid, jws, hash, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
@@ -149,7 +138,7 @@ export async function resignCheckpoints(db: Database.Database, key: ForgedKey, g
   let n = 0;
   for (let seq = Math.min(every, head); seq <= head; seq = seq === head ? head + 1 : Math.min(seq + every, head)) {
     n++;
-    const headHash = String((hashAt.get(seq) as { hash: string }).hash);
+    const headHash = str(hashAt.get(seq), 'hash');
     const at = new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
     const prevHash = prevNote === null ? null : checkpointTextHash(prevNote);
     const note = await signCheckpointNote({ origin: checkpointOrigin(gatewayOrigin), seq, headHash, n, prevHash, at, kid: key.kid }, key.jwk, (d) => key.signRaw(d));
