@@ -1,6 +1,6 @@
 /**
  * Online backup of the gateway database while it serves, then verification of the copy's audit
- * trail.
+ * trail against the keys on the HSM token and the witness directory (as `npm run audit:verify` does).
  *
  *   npm run backup -- var/backups/gateway-2026-11-22.db
  *
@@ -16,8 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
 import { loadConfig } from '../server/config.js';
+import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 
-function main(): number {
+async function main(): Promise<number> {
   const target = process.argv[2];
   if (!target) {
     process.stderr.write('backup: usage: npm run backup -- <target.db>\n');
@@ -51,21 +52,33 @@ function main(): number {
   } finally {
     fs.closeSync(fd);
   }
+  let anchor;
+  try {
+    anchor = await loadTrustAnchor(config, undefined);
+  } catch (err) {
+    process.stdout.write(`backup: ${target} written; its audit trail was NOT verified: the HSM cannot be read (${err instanceof Error ? err.message : String(err)})\n`);
+    return 1;
+  }
+  const witness = loadWitness(config, undefined, false);
   const copy = new Database(target, { readonly: true, fileMustExist: true });
   try {
-    const report = verifyAuditDatabase(copy);
+    const report = verifyAuditDatabase(copy, { anchor, ...(witness ? { witness } : {}) });
     process.stdout.write(
-      `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify\n`,
+      `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify against ${anchor.description}\n`,
     );
+    for (const p of report.problems) process.stdout.write(`backup: PROBLEM: ${p}\n`);
     return report.ok ? 0 : 1;
   } finally {
     copy.close();
   }
 }
 
-try {
-  process.exitCode = main();
-} catch (err) {
-  process.stderr.write(`backup: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-}
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`backup: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -41,7 +41,7 @@ async function local(): Promise<void> {
     const keys = runtime.keys;
     if (!keys) throw new Error('no HSM configured');
     if (command === 'jwks') {
-      process.stdout.write(`${JSON.stringify(keys.jwks(), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(await keys.jwks(), null, 2)}\n`);
     } else if (command === 'requests') {
       const rows = [['ID', 'KIND', 'STATE', 'TARGET', 'REQUESTED', 'BY', 'DECIDED BY', 'RESULT']];
       for (const r of keys.listRequests()) {

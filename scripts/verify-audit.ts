@@ -1,31 +1,88 @@
 /**
- * Verifies the audit trail of a gateway database: the hash chain, every HSM-signed checkpoint
- * against the key valid when it was made, and truncation after the last checkpoint.
+ * Verifies the audit trail of a gateway database against a trust anchor from outside it (NSIS
+ * 6 (Low) 7, 4.1.7 (Low) 3): the signing keys (each must be held by the anchor or vouched for by
+ * a signed record of a trusted key), the signed prune records, the hash chain, every checkpoint
+ * (signature, place in the checkpoint chain, the entry it vouches for) and the witness.
  *
- *   npm run audit:verify                      # the database named by the configuration (var/gateway.db)
- *   npm run audit:verify -- path/to/copy.db   # any copy, e.g. a backup
+ *   npm run audit:verify                                  # var/gateway.db, keys from the HSM, var/audit-witness
+ *   npm run audit:verify -- path/to/copy.db               # any copy, e.g. a backup
+ *   npm run audit:verify -- --anchor anchor.json copy.db  # keys from an exported anchor file (no HSM needed)
+ *   npm run audit:verify -- --witness DIR copy.db         # another witness directory (e.g. the remote sink's copy)
+ *   npm run audit:verify -- --no-witness copy.db          # no witness (said so in the report)
  *
- * Exit status: 0 intact, 1 broken (the first broken entry or checkpoint is named), 2 unreadable.
- * A chain of 10,000 entries or more shows progress and the time left on stderr.
+ * Exit status: 0 every check passed; 1 something is wrong (each finding is named); 2 usage error
+ * or the database cannot be read; 3 the trust anchor cannot be read (HSM unreachable, PIN
+ * refused, anchor file unreadable): nothing was verified. A chain of 10,000 entries or more shows
+ * progress and the time left on stderr.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { loadConfig } from '../server/config.js';
 import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
+import type { TrustAnchor } from '../server/audit/trustAnchor.js';
+import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
+import { formatAuditReport } from './lib/auditReport.js';
 import { createProgress, type Progress } from './lib/progress.js';
 
-function main(): number {
-  const file = process.argv[2] ?? loadConfig().dbFile;
+const USAGE = 'usage: npm run audit:verify -- [--anchor FILE] [--witness DIR | --no-witness] [database.db]\n';
+
+interface Args {
+  file: string | undefined;
+  anchor: string | undefined;
+  witness: string | undefined;
+  noWitness: boolean;
+}
+
+function parseArgs(argv: string[]): Args | undefined {
+  const args: Args = { file: undefined, anchor: undefined, witness: undefined, noWitness: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--anchor' || a === '--witness') {
+      const v = argv[++i];
+      if (!v) return undefined;
+      if (a === '--anchor') args.anchor = v;
+      else args.witness = v;
+    } else if (a === '--no-witness') args.noWitness = true;
+    else if (a?.startsWith('-') || args.file !== undefined) return undefined;
+    else args.file = a;
+  }
+  return args.witness && args.noWitness ? undefined : args;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  const file = args.file ?? config.dbFile;
   if (!fs.existsSync(file)) {
     process.stderr.write(`audit: no database at ${file}\n`);
     return 2;
   }
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let anchor: TrustAnchor;
+  try {
+    anchor = await loadTrustAnchor(config, args.anchor);
+  } catch (err) {
+    process.stderr.write(`audit: the trust anchor cannot be read, nothing was verified: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 3;
+  }
+  const witness = loadWitness(config, args.witness, args.noWitness);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    process.stderr.write(`audit: ${file} cannot be opened: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   try {
     // Progress and time left on stderr (issue 7: long-running commands show both); stdout stays the report.
     let progress: Progress | undefined;
     const started = process.hrtime.bigint();
     const report = verifyAuditDatabase(db, {
+      anchor,
+      ...(witness ? { witness } : {}),
       onProgress: (verified, expected) => {
         progress ??= createProgress({ label: 'audit', total: expected, unit: 'entries', quiet: expected < 10_000 });
         progress.update(verified);
@@ -33,20 +90,22 @@ function main(): number {
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     progress?.done();
-    const out = (line: string) => process.stdout.write(`${line}\n`);
-    const rate = seconds > 0 ? Math.round(report.chain.entries / seconds) : 0;
-    if (report.anchoredBy !== null) out(`audit: entries before ${report.firstSeq} were pruned; verification starts from signed checkpoint ${report.anchoredBy}`);
-    if (report.chain.ok) out(`audit: chain intact: ${report.chain.entries} entries, head ${report.chain.headHash} (${seconds.toFixed(2)} s, ${rate} entries/s)`);
-    else out(`audit: chain BROKEN at entry ${report.chain.firstBrokenSeq}: ${report.chain.problem} (${report.chain.entries} entries verified before it)`);
-    const good = report.checkpoints.filter((c) => c.ok).length;
-    out(`audit: ${good} of ${report.checkpoints.length} signed checkpoints verify`);
-    for (const c of report.checkpoints.filter((c) => !c.ok)) out(`audit: checkpoint ${c.id} (entry ${c.seq}, key ${c.kid}) INVALID: ${c.problem}`);
-    if (report.truncated) out('audit: TRUNCATED: a signed checkpoint vouches for entries that are gone');
-    out(`audit: ${report.unanchoredEntries} entries after the last valid checkpoint (not yet covered by a signature)`);
+    process.stdout.write(`audit: database ${file}\n${formatAuditReport(report, seconds)}`);
     return report.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`audit: ${file} cannot be read as a gateway database: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
   } finally {
     db.close();
   }
 }
 
-process.exitCode = main();
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`audit: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -178,14 +178,16 @@ export function buildApp(ports: AppPorts): express.Express {
   }
 
   // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).
-  app.get('/.well-known/jwks.json', (_req, res, next) => {
+  // Only keys the HSM holds are published (KeyManager.jwks): a database row alone never is.
+  app.get('/.well-known/jwks.json', async (_req, res, next) => {
     if (!ports.keys) {
       next(new ServiceUnavailableError('No signing keys: the HSM is not configured.', 30));
       return;
     }
+    const jwks = await ports.keys.jwks();
     res.setHeader('Cache-Control', 'public, max-age=300');
     allowCrossOriginRead(res);
-    res.type('application/jwk-set+json').send(JSON.stringify(ports.keys.jwks()));
+    res.type('application/jwk-set+json').send(JSON.stringify(jwks));
     ports.oidc?.auditMetadataRequest('/.well-known/jwks.json');
   });
 

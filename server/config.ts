@@ -66,6 +66,12 @@ export interface Config {
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
   auditRetentionDays: number;
+  /** The witness directory every checkpoint is also written to, outside the database. */
+  auditWitnessDir: string;
+  /** Optional remote witness: each checkpoint note is POSTed here. */
+  auditWitnessUrl: string | undefined;
+  /** Bearer token for the remote witness, if it wants one. */
+  auditWitnessToken: string | undefined;
   stepUpMinutes: number;
   helpdeskActionsPerHour: number;
   bulkApprovalThreshold: number;
@@ -142,6 +148,32 @@ function timeZone(env: Env): string {
   const zone = str(env, 'GATEWAY_TIME_ZONE', 'Europe/Copenhagen');
   if (!isTimeZone(zone)) throw new ConfigError('GATEWAY_TIME_ZONE', `"${zone}" is not an IANA time zone, e.g. Europe/Copenhagen`);
   return zone;
+}
+
+/** The remote audit witness: https, or http to a loopback address (a sink on the same host or a tunnel). */
+function witnessUrl(env: Env): string | undefined {
+  const raw = optional(env, 'GATEWAY_AUDIT_WITNESS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('GATEWAY_AUDIT_WITNESS_URL', `not a URL: "${raw}"`);
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('GATEWAY_AUDIT_WITNESS_URL', 'must use https:// (http:// only to a loopback address)');
+  }
+  if (url.username || url.password) throw new ConfigError('GATEWAY_AUDIT_WITNESS_URL', 'must not hold credentials; use GATEWAY_AUDIT_WITNESS_TOKEN');
+  return url.href;
+}
+
+function witnessToken(env: Env): string | undefined {
+  const token = optional(env, 'GATEWAY_AUDIT_WITNESS_TOKEN');
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token)) {
+    throw new ConfigError('GATEWAY_AUDIT_WITNESS_TOKEN', 'must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  }
+  return token;
 }
 
 /** NSIS 6 (Substantial) 9: tokens are only ever issued for these named audiences. */
@@ -257,6 +289,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auditCheckpointEvery: int(env, 'GATEWAY_AUDIT_CHECKPOINT_EVERY', 100, 1, 1_000_000),
     auditCheckpointSeconds: int(env, 'GATEWAY_AUDIT_CHECKPOINT_SECONDS', 300, 1, 24 * 3600),
     auditRetentionDays: int(env, 'GATEWAY_AUDIT_RETENTION_DAYS', 0, 0, 100 * 365),
+    auditWitnessDir: path.resolve(cwd, str(env, 'GATEWAY_AUDIT_WITNESS_DIR', path.join(varDir, 'audit-witness'))),
+    auditWitnessUrl: witnessUrl(env),
+    auditWitnessToken: witnessToken(env),
     stepUpMinutes: int(env, 'GATEWAY_STEP_UP_MINUTES', 5, 1, 60),
     helpdeskActionsPerHour: int(env, 'GATEWAY_HELPDESK_ACTIONS_PER_HOUR', 20, 1, 10_000),
     bulkApprovalThreshold: int(env, 'GATEWAY_BULK_APPROVAL_THRESHOLD', 5, 1, 1000),

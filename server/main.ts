@@ -15,6 +15,7 @@ import { installClusterMetricsPrimary } from './http/metrics.js';
 import { installRateLimitPrimary } from './http/rateLimit.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntime, seedDemo, type Runtime } from './runtime.js';
+import { FIRST_ADMIN_LINK_FILE, removeEnrolmentLinkFile, writeEnrolmentLinkFile } from './admin/enrolmentLinkFile.js';
 
 const clientDir = path.resolve('client', 'dist');
 
@@ -34,18 +35,32 @@ async function main(): Promise<void> {
   else await serve(config, cluster.isWorker ? log.child({ worker: workerIndex() }) : log);
 }
 
-/** Prints the demo organisation and the first administrator's one-time link to the terminal. */
+/**
+ * Prints the demo organisation and where the first administrator's one-time link is: a 0600 file
+ * under var/, never the link itself (stdout is also the JSON log stream, which log shippers keep).
+ */
 function printDemo(runtime: Runtime): void {
   const seed = seedDemo(runtime);
   const { config } = runtime;
-  // Printed to the operator's terminal once, not to the structured log.
+  const file = path.join(config.varDir, FIRST_ADMIN_LINK_FILE);
+  if (seed.enrolmentLink && seed.enrolmentExpiresAt) {
+    writeEnrolmentLinkFile(file, {
+      purpose: 'One-time enrolment link for the first administrator of the gateway.',
+      name: seed.admin.name,
+      email: seed.admin.email,
+      link: seed.enrolmentLink,
+      expiresAt: seed.enrolmentExpiresAt,
+    });
+  } else {
+    removeEnrolmentLinkFile(file);
+  }
   process.stdout.write(
     [
       '',
       `Demo organisation: ${seed.organisation.name} (CVR ${seed.organisation.cvr})`,
       seed.enrolmentLink
-        ? `First administrator ${seed.admin.name} <${seed.admin.email}>: one-time enrolment link (valid until ${seed.enrolmentExpiresAt}):\n  ${seed.enrolmentLink}\nThe activation code arrives through the outbox (${runtime.outbox.description}).`
-        : `First administrator ${seed.admin.name} <${seed.admin.email}> already has a security key; sign in at ${config.origin}/`,
+        ? `First administrator ${seed.admin.name} <${seed.admin.email}>: a one-time enrolment link (valid until ${seed.enrolmentExpiresAt}) is in\n  ${file}\n(readable by this user only). The activation code arrives through the outbox (${runtime.outbox.description}).`
+        : `First administrator ${seed.admin.name} <${seed.admin.email}> has registered a security key; sign in at ${config.origin}/ (lost it? npm run recover-admin)`,
       '',
     ].join('\n'),
   );

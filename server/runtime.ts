@@ -10,6 +10,8 @@ import type { Config } from './config.js';
 import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
 import { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
+import { AuditAlarms } from './audit/alarm.js';
+import { DirectoryWitness, HttpWitness } from './audit/witness.js';
 import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
 import { KeyManager } from './keys/KeyManager.js';
@@ -109,7 +111,25 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     const km = keys;
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });
-    checkpointer = new AuditCheckpointer({ store, keys, clock, config, log: opts.log });
+    const alarms = new AuditAlarms({
+      store,
+      clock,
+      log: opts.log,
+      onRefusal: metrics.onAuditRefusal,
+      onState: metrics.onAuditAlarmState,
+      kickOutbox: () => outbox.kick(),
+    });
+    checkpointer = new AuditCheckpointer({
+      store,
+      keys,
+      clock,
+      config,
+      log: opts.log,
+      alarms,
+      witness: new DirectoryWitness(config.auditWitnessDir),
+      remote: config.auditWitnessUrl ? new HttpWitness(config.auditWitnessUrl, config.auditWitnessToken) : undefined,
+      onWitnessFailure: metrics.onWitnessFailure,
+    });
     oidc = new OpenIdProvider({ store, gateway, keys, clock, config, log: opts.log, secretKey });
     const op = oidc;
     // NSIS 6: suspending or revoking a key, or ending a binding, ends its sessions at every RP too.
@@ -120,6 +140,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
+        // Key rows from before signed key records get theirs (once; audited).
+        await keys.registerUnrecordedKeys();
         // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
         // that is extractable or not sensitive stops the gateway here rather than sign anything.
         await keys.activeSigner();
@@ -184,8 +206,10 @@ export interface DemoSeed {
 }
 
 /**
- * Seeds the demo organisation and its first administrator. While the administrator has no key,
- * every start issues a fresh one-time link (withdrawing the previous one).
+ * Seeds the demo organisation and its first administrator. Until the administrator has registered
+ * a key, every start issues a fresh one-time link (withdrawing the previous one). After that, a
+ * start never issues one: an administrator who lost every key gets back in with
+ * `npm run recover-admin` (HSM PIN, audited, every staff member told).
  */
 export function seedDemo(runtime: Runtime): DemoSeed {
   const { gateway, store, config } = runtime;
@@ -200,8 +224,8 @@ export function seedDemo(runtime: Runtime): DemoSeed {
       proofingMethod: 'Designated as first administrator by the operator who installed the gateway (bootstrap)',
       roles: ['org-admin', 'helpdesk', 'security-officer'],
     });
-  const hasKey = store.listCredentialsOfIdentity(admin.id).some((c) => c.state === 'issued' || c.state === 'active' || c.state === 'suspended');
-  if (hasKey) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
+  const enrolledOnce = store.listCredentialsOfIdentity(admin.id).length > 0;
+  if (enrolledOnce) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
   const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
   return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: enrolment.link, enrolmentExpiresAt: enrolment.expiresAt };
 }

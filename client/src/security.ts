@@ -61,6 +61,9 @@ interface AuditReport {
   unanchoredEntries: number;
   truncated: boolean;
   problems: string[];
+  anchor: { source: 'hsm' | 'file' | 'none'; description: string };
+  witness: { source: string; checkpoints: number; matched: number } | null;
+  notes: string[];
 }
 
 // ------------------------------------------------------------------- words
@@ -563,6 +566,8 @@ function renderAudit(r: AuditReport): void {
   const verdict = el('p', 'audit-verdict', r.ok ? 'The audit trail is intact.' : 'The audit trail has problems.');
   verdict.className = 'audit-verdict';
   const facts = el('ul', 'audit-facts');
+  // The keys come from outside the database it checks (NSIS 6 (Low) 7).
+  facts.append(el('li', 'audit-anchor', `Checked against the keys of ${r.anchor.description}.`));
   if (r.chain.ok) {
     const head = r.chain.headHash ? [' Head: ', kidElement(r.chain.headHash)] : [];
     facts.append(el('li', 'audit-chain', `Hash chain: ${r.chain.entries} entries, unbroken.`, ...head));
@@ -583,7 +588,11 @@ function renderAudit(r: AuditReport): void {
         : `${r.unanchoredEntries} ${r.unanchoredEntries === 1 ? 'entry is' : 'entries are'} newer than the newest valid checkpoint.`,
     ),
   );
+  if (r.witness) {
+    facts.append(el('li', 'audit-witness', `Witness outside the database: ${r.witness.checkpoints} ${r.witness.checkpoints === 1 ? 'checkpoint' : 'checkpoints'}, ${r.witness.matched} of them in the database unchanged.`));
+  }
   if (r.truncated) facts.append(el('li', 'audit-truncated', 'Entries were removed after a signed checkpoint.'));
+  for (const note of r.notes) facts.append(el('li', 'audit-note', note));
   const parts: Node[] = [verdict, facts];
   if (r.problems.length > 0) {
     const problems = el('ul', 'audit-problems', ...r.problems.map((p) => el('li', 'audit-problem', p)));

@@ -1,17 +1,34 @@
 /**
- * Verifies an audit trail as an auditor would, from the database file alone: the hash chain
- * (from the start, or from the signed checkpoint a retention prune left as anchor), every signed
- * checkpoint against the public key that was valid when it was made, and truncation after the
- * last checkpoint. Reads only; never changes the database.
+ * Verifies an audit trail as an auditor would, against a trust anchor from outside the database
+ * (the HSM token's keys or an exported anchor file; trustAnchor.ts) and, when given, a witness
+ * (witness.ts):
+ *
+ * 1. the signing keys: each key row must be held by the anchor or vouched for by a signed key
+ *    record of a trusted key, and must match its newest signed record (keyRecords.ts);
+ * 2. the signed prune records, and from the newest the start of what remains;
+ * 3. the hash chain, entry by entry, from the start or the prune's anchor checkpoint;
+ * 4. every checkpoint: signed by a trusted key active at its time, linked to the previous
+ *    checkpoint, vouching for an entry whose hash it names (a checkpoint for entries that are
+ *    gone is truncation);
+ * 5. the witness: every witnessed checkpoint must be in the database, unchanged;
+ * 6. every key record named by an audit event exists, and the reverse.
+ *
+ * Without an anchor it checks the database against itself only (the report says so). Reads
+ * only; never changes the database.
  */
 import Database from 'better-sqlite3';
-import { createPublicKey, verify as verifySignature, type JsonWebKey } from 'node:crypto';
-import { CheckpointRepository, KeyRepository, type CheckpointRecord, type SigningKeyRecord } from '../store/index.js';
+import { resolveKeyTrust, type TrustedKey } from '../keys/keyRecords.js';
+import { CheckpointRepository, KeyRepository, type CheckpointRecord } from '../store/index.js';
 import { auditEntry, num } from '../store/rows.js';
 import { GENESIS_HASH, verifyChain, type AuditEntry, type ChainVerdict } from './hashChain.js';
+import type { TrustAnchor } from './trustAnchor.js';
+import { checkpointSignatureProblem, compareWithWitness, pruneProblem, type PruneVerdict, type WitnessComparison } from './verifyCheckpoints.js';
+import type { WitnessedCheckpoint } from './witness.js';
 
 export interface CheckpointVerdict {
   id: number;
+  /** Position in the checkpoint chain (null for a checkpoint from before signed notes). */
+  n: number | null;
   seq: number;
   at: string;
   kid: string;
@@ -19,51 +36,38 @@ export interface CheckpointVerdict {
   problem?: string;
 }
 
+export interface KeyVerdict {
+  kid: string;
+  state: string;
+  /** anchor: held by the trust anchor; record: vouched for by a trusted signed record; database: no anchor given; untrusted: neither. */
+  trust: 'anchor' | 'record' | 'database' | 'untrusted';
+}
+
 export interface AuditReport {
   ok: boolean;
+  anchor: { source: 'hsm' | 'file' | 'none'; description: string; keys: number };
+  keys: KeyVerdict[];
   chain: ChainVerdict;
   /** Where verification started: 1, or the entry after a pruned prefix. */
   firstSeq: number;
   anchoredBy: number | null;
   checkpoints: CheckpointVerdict[];
+  prunes: PruneVerdict[];
   /** Entries after the newest valid checkpoint: their removal could not be detected. */
   unanchoredEntries: number;
-  /** A checkpoint vouches for more entries than the chain holds: entries were cut off. */
+  /** A checkpoint (in the database or the witness) vouches for more entries than the chain holds. */
   truncated: boolean;
+  witness: (Omit<WitnessComparison, 'problems'> & { source: string }) | null;
   problems: string[];
-}
-
-function parseJws(jws: string): { header: Record<string, unknown>; payload: Record<string, unknown>; input: string; signature: Buffer } | undefined {
-  const parts = jws.split('.');
-  if (parts.length !== 3) return undefined;
-  const [h = '', p = '', s = ''] = parts;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-    const payload: unknown = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-    if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null) return undefined;
-    return { header: { ...header }, payload: { ...payload }, input: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Checks one checkpoint's ES256 signature with the key that was valid at its time. */
-export function checkCheckpoint(cp: CheckpointRecord, keys: Map<string, SigningKeyRecord>): string | undefined {
-  const key = keys.get(cp.kid);
-  if (!key) return `signed with unknown key ${cp.kid}`;
-  if (!key.activatedAt || key.activatedAt > cp.at) return `key ${cp.kid} was not active yet at ${cp.at}`;
-  if (key.retiredAt && key.retiredAt < cp.at) return `key ${cp.kid} was already retired at ${cp.at}`;
-  if (key.compromisedAt && key.compromisedAt <= cp.at) return `key ${cp.kid} was compromised at ${key.compromisedAt}`;
-  const jws = parseJws(cp.jws);
-  if (!jws) return 'not a JWS';
-  if (jws.header['alg'] !== 'ES256' || jws.header['kid'] !== cp.kid) return 'header does not name ES256 and the recorded kid';
-  const publicKey = createPublicKey({ key: key.publicJwk as JsonWebKey, format: 'jwk' });
-  if (!verifySignature('sha256', Buffer.from(jws.input), { key: publicKey, dsaEncoding: 'ieee-p1363' }, jws.signature)) return 'signature does not verify';
-  if (jws.payload['seq'] !== cp.seq || jws.payload['head'] !== cp.headHash || jws.payload['at'] !== cp.at) return 'signed content differs from the recorded checkpoint';
-  return undefined;
+  /** Facts an auditor should know that are not failures (no witness given, adopted keys, ...). */
+  notes: string[];
 }
 
 export interface VerifyAuditOptions {
+  /** The keys to trust, from outside the database. Without one, the database is checked against itself only. */
+  anchor?: TrustAnchor;
+  /** A witness to compare with (e.g. listWitnessDirectory(dir)). */
+  witness?: { source: string; checkpoints: readonly WitnessedCheckpoint[] };
   /**
    * Progress for long chains: called with the entries verified so far and the entries expected
    * (from the head's sequence number): once with 0 before the first entry, every `progressEvery`
@@ -74,30 +78,52 @@ export interface VerifyAuditOptions {
   progressEvery?: number;
 }
 
+interface Prefix {
+  firstSeq: number;
+  startHash: string;
+  anchoredBy: number | null;
+}
+
+/** The newest valid prune decides where the remaining chain starts. */
+function prunedPrefix(prunes: PruneVerdict[], checkpoints: readonly CheckpointRecord[]): Prefix {
+  let best: Prefix = { firstSeq: 1, startHash: GENESIS_HASH, anchoredBy: null };
+  for (const p of prunes) {
+    if (!p.ok || p.throughSeq + 1 <= best.firstSeq) continue;
+    const anchor = checkpoints.find((c) => c.seq === p.throughSeq);
+    if (anchor) best = { firstSeq: p.throughSeq + 1, startHash: anchor.headHash, anchoredBy: anchor.id };
+  }
+  return best;
+}
+
 export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOptions = {}): AuditReport {
   const keyRepo = new KeyRepository(db);
   const cpRepo = new CheckpointRepository(db);
-  const keys = new Map(keyRepo.list().map((k) => [k.kid, k]));
-  const checkpoints = cpRepo.list();
   const problems: string[] = [];
+  const notes: string[] = [];
 
-  let firstSeq = 1;
-  let startHash = GENESIS_HASH;
-  let anchoredBy: number | null = null;
-  const prune = cpRepo.latestPrune();
-  if (prune) {
-    const anchor = checkpoints.find((c) => c.id === prune.anchorCheckpointId);
-    const problem = anchor ? checkCheckpoint(anchor, keys) : 'the anchor checkpoint is missing';
-    if (!anchor || problem) problems.push(`prune anchor: ${problem ?? 'missing'}`);
-    if (anchor) {
-      firstSeq = anchor.seq + 1;
-      startHash = anchor.headHash;
-      anchoredBy = anchor.id;
-    }
-  }
+  // 1. Keys, trusted from the anchor outward.
+  const rows = keyRepo.list();
+  const anchorMap = opts.anchor ? new Map(opts.anchor.keys.map((k) => [k.kid, k.jwk])) : null;
+  const trust = resolveKeyTrust({ anchor: anchorMap, records: keyRepo.listRecords(), rows });
+  problems.push(...trust.problems);
+  notes.push(...trust.notes);
+  if (!opts.anchor) notes.push('no trust anchor given: the keys were taken from the database itself, so this shows internal consistency only');
+  const keys: ReadonlyMap<string, TrustedKey> = trust.keys;
+  const keyVerdicts: KeyVerdict[] = rows.map((r) => ({ kid: r.kid, state: r.state, trust: keys.get(r.kid)?.via ?? 'untrusted' }));
 
-  const wanted = new Map(checkpoints.map((c) => [c.seq, c]));
+  // 2. Prunes.
+  const checkpoints = cpRepo.list();
+  const prunes: PruneVerdict[] = cpRepo.listPrunes().map((p) => {
+    const problem = pruneProblem(p, checkpoints, keys);
+    if (problem) problems.push(`prune record ${p.id} (entries through ${p.throughSeq}): ${problem}`);
+    return { id: p.id, throughSeq: p.throughSeq, ok: problem === undefined, ...(problem ? { problem } : {}) };
+  });
+  const { firstSeq, startHash, anchoredBy } = prunedPrefix(prunes, checkpoints);
+
+  // 3. The chain, streamed one row at a time (iterate), so a chain of millions never sits in memory.
+  const wanted = new Set(checkpoints.map((c) => c.seq));
   const hashAt = new Map<number, string>();
+  const recordNamedAt = new Map<number, string>();
   let lastSeq = firstSeq - 1;
   const stmt = db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq');
   const { onProgress } = opts;
@@ -105,16 +131,15 @@ export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOpti
   if (!Number.isSafeInteger(every) || every < 1) throw new TypeError('verifyAuditDatabase: progressEvery must be a positive integer');
   const expected = onProgress ? Math.max(0, num(db.prepare('SELECT max(seq) AS s FROM audit_events').get(), 's') - firstSeq + 1) : 0;
   onProgress?.(0, expected);
-  // Streamed one row at a time (iterate), so a chain of millions never sits in memory.
   function* entries(): Generator<AuditEntry> {
     let read = 0;
     for (const row of stmt.iterate(firstSeq)) {
-      // verifyChain asks for the next entry only after it verified every earlier one, so `read`
-      // entries are verified at this point.
+      // verifyChain asks for the next entry only after it verified every earlier one.
       if (onProgress && read > 0 && read % every === 0) onProgress(read, expected);
       read++;
       const e = auditEntry(row);
       if (wanted.has(e.seq)) hashAt.set(e.seq, e.hash);
+      if (e.type.startsWith('signing-key.') && typeof e.data['record'] === 'string') recordNamedAt.set(e.seq, e.data['record']);
       lastSeq = e.seq;
       yield e;
     }
@@ -123,31 +148,67 @@ export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOpti
   onProgress?.(chain.entries, expected);
   if (!chain.ok) problems.push(`chain broken at entry ${chain.firstBrokenSeq}: ${chain.problem}`);
 
+  // 4. Checkpoints: signature, place in the checkpoint chain, and the entry they vouch for.
   const verdicts: CheckpointVerdict[] = [];
   let newestValid = firstSeq - 1;
   let truncated = false;
-  for (const cp of checkpoints) {
-    let problem = checkCheckpoint(cp, keys);
+  checkpoints.forEach((cp, i) => {
+    let problem = checkpointSignatureProblem(cp, i + 1, checkpoints[i - 1], keys);
     if (!problem && cp.seq >= firstSeq) {
-      const h = hashAt.get(cp.seq);
       if (cp.seq > lastSeq) {
         truncated = true;
         problem = `vouches for entry ${cp.seq} but the chain ends at ${lastSeq}: entries were removed`;
-      } else if (h !== cp.headHash) problem = `entry ${cp.seq} does not have the hash the checkpoint signed`;
+      } else if (hashAt.get(cp.seq) !== cp.headHash) problem = `entry ${cp.seq} does not have the hash the checkpoint signed`;
     }
-    if (problem) problems.push(`checkpoint ${cp.id} (entry ${cp.seq}): ${problem}`);
+    if (problem) problems.push(`checkpoint ${cp.n ?? `#${cp.id}`} (entry ${cp.seq}): ${problem}`);
     else newestValid = Math.max(newestValid, cp.seq);
-    verdicts.push({ id: cp.id, seq: cp.seq, at: cp.at, kid: cp.kid, ok: problem === undefined, ...(problem ? { problem } : {}) });
+    verdicts.push({ id: cp.id, n: cp.n, seq: cp.seq, at: cp.at, kid: cp.kid, ok: problem === undefined, ...(problem ? { problem } : {}) });
+  });
+
+  // 5. The witness.
+  let witness: AuditReport['witness'] = null;
+  if (opts.witness) {
+    const cmp = compareWithWitness(opts.witness.checkpoints, checkpoints, keys, opts.witness.source);
+    problems.push(...cmp.problems);
+    if (cmp.witnessedSeq > lastSeq) {
+      truncated = true;
+      problems.push(`the witness holds a checkpoint for entry ${cmp.witnessedSeq} but the chain ends at ${lastSeq}: entries were removed`);
+    }
+    // Valid checkpoints newer than the witness: made just before a crash, written at the next checkpoint.
+    const notYet = verdicts.filter((v) => v.ok && v.n !== null && v.n > cmp.newestWitnessed).length;
+    if (notYet > 0) notes.push(`${notYet} newest checkpoint(s) not in the witness yet (the gateway writes them at its next checkpoint)`);
+    witness = { source: opts.witness.source, checkpoints: cmp.checkpoints, matched: cmp.matched, newestWitnessed: cmp.newestWitnessed, witnessedSeq: cmp.witnessedSeq };
+  } else {
+    notes.push('no witness compared: the removal of the newest checkpoints together with the entries after them cannot be ruled out');
   }
+
+  // 6. Key records and the audit events that name them.
+  const recordsByHash = new Map(keyRepo.listRecords().map((r) => [r.hash, r]));
+  for (const [seq, hash] of recordNamedAt) {
+    const r = recordsByHash.get(hash);
+    if (!r) problems.push(`audit entry ${seq} names signing-key record ${hash.slice(0, 16)}…, which is missing`);
+    else if (r.auditSeq !== seq) problems.push(`signing-key record ${r.id} is filed under audit entry ${r.auditSeq}, but entry ${seq} names it`);
+  }
+  for (const r of recordsByHash.values()) {
+    if (r.auditSeq >= firstSeq && r.auditSeq <= lastSeq && recordNamedAt.get(r.auditSeq) !== r.hash) {
+      problems.push(`signing-key record ${r.id} (${r.event} of key ${r.kid}) is named by no audit entry: it was inserted into the database`);
+    }
+  }
+
   return {
     ok: problems.length === 0,
+    anchor: opts.anchor ? { source: opts.anchor.source, description: opts.anchor.description, keys: opts.anchor.keys.length } : { source: 'none', description: 'none (the database itself)', keys: 0 },
+    keys: keyVerdicts,
     chain,
     firstSeq,
     anchoredBy,
     checkpoints: verdicts,
+    prunes,
     unanchoredEntries: Math.max(0, lastSeq - newestValid),
     truncated,
+    witness,
     problems,
+    notes,
   };
 }
 

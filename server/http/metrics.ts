@@ -81,6 +81,24 @@ export class GatewayMetrics {
     buckets: HTTP_BUCKETS,
     registers: [this.registry],
   });
+  private readonly auditRefusals = new Counter({
+    name: 'gateway_audit_checkpoint_refusals_total',
+    help: 'Times the checkpointer refused to sign the audit chain head because it does not extend the last signed checkpoint, by finding.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly auditAlarm = new Gauge({
+    name: 'gateway_audit_integrity_alarm',
+    help: '1 while the checkpointer refuses to sign (the audit trail was changed); alert on any value above 0.',
+    aggregator: 'max',
+    registers: [this.registry],
+  });
+  private readonly witnessFailures = new Counter({
+    name: 'gateway_audit_witness_failures_total',
+    help: 'Checkpoints not (yet) written to a witness outside the database, by sink (directory, url); retried.',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+  });
   private hsmStatus: (() => 'ok' | 'unavailable') | undefined;
 
   constructor() {
@@ -122,6 +140,19 @@ export class GatewayMetrics {
   readonly onHsmSign = (event: { seconds: number; errorCode: string | undefined }): void => {
     this.hsmSign.observe({ outcome: event.errorCode ? 'error' : 'ok' }, event.seconds);
     if (event.errorCode) this.hsmErrors.inc({ code: event.errorCode });
+  };
+
+  /** Observers for the audit checkpointer (server/audit/alarm.ts, Checkpointer.ts). */
+  readonly onAuditRefusal = (reason: string): void => {
+    this.auditRefusals.inc({ reason });
+  };
+
+  readonly onAuditAlarmState = (raised: boolean): void => {
+    this.auditAlarm.set(raised ? 1 : 0);
+  };
+
+  readonly onWitnessFailure = (sink: 'directory' | 'url'): void => {
+    this.witnessFailures.inc({ sink });
   };
 
   /** Where gateway_hsm_up reads the connection's state (no HSM: always 0). */

@@ -9,6 +9,7 @@ import type { Actor, Credential, Identity } from '../domain/types.js';
 import type Database from 'better-sqlite3';
 import type { AuditCheckpointer } from '../audit/Checkpointer.js';
 import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
+import { listWitnessDirectory } from '../audit/witness.js';
 import { GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
@@ -372,7 +373,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       clause: 'NSIS 6 (Substantial) 11, 4.1.6 (Low) 3',
       responses: { 200: 'The keys', 403: 'Role missing', 503: 'HSM unavailable' },
       handler: async ({ res }) => {
-        res.json({ keys: await keyManager().list(), jwks: keyManager().jwks() });
+        res.json({ keys: await keyManager().list(), jwks: await keyManager().jwks() });
       },
     }),
     route({
@@ -462,14 +463,17 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'get',
       path: '/api/security/audit',
-      summary: 'Verify the audit trail now: hash chain, signed checkpoints, truncation',
+      summary: 'Verify the audit trail now against the HSM keys and the witness: keys, hash chain, chained checkpoints, prunes, truncation',
       tag: 'security',
       access: { kind: 'role', role: 'security-officer' },
-      clause: 'NSIS 6 (Low) 7',
+      clause: 'NSIS 6 (Low) 7, 4.1.7 (Low) 3',
       responses: { 200: 'The verification report', 403: 'Role missing' },
       handler: async ({ res }) => {
         await deps.checkpointer?.checkpoint(true).catch(() => undefined);
-        res.json(verifyAuditDatabase(deps.db));
+        // The trust anchor is the HSM token (unreachable: the report says it checked the database against itself only).
+        const anchor = await deps.keys?.trustAnchor().catch(() => undefined);
+        const witness = { source: deps.config.auditWitnessDir, checkpoints: listWitnessDirectory(deps.config.auditWitnessDir) };
+        res.json(verifyAuditDatabase(deps.db, { witness, ...(anchor ? { anchor } : {}) }));
       },
     }),
     route({

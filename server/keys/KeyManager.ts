@@ -23,6 +23,10 @@ import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError } 
 import type { Logger } from '../logger.js';
 import type { KeyRequestKind, KeyRequestRecord, SigningKeyRecord, Store } from '../store/index.js';
 import { signCompactJws, type SigningPort } from '../tokens/jws.js';
+import { HsmKeyDirectory } from './HsmKeyDirectory.js';
+import { KeyRecorder } from './KeyRecorder.js';
+import { anchorFromHsm, type TrustAnchor } from '../audit/trustAnchor.js';
+import { REGISTERED_ADOPTED, REGISTERED_ON_HSM, type KeySnapshot } from './keyRecords.js';
 
 export interface KeyView extends SigningKeyRecord {
   /** The HSM's attributes read back now: empty when the key honours the policy. */
@@ -49,17 +53,31 @@ function signErrorCode(err: unknown): string {
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
 const CLOCK_SKEW_SECONDS = 60;
 
+/** A key row's state with every field after `fields` applied (the snapshot a record signs). */
+function after(row: SigningKeyRecord, fields: Partial<KeySnapshot>): KeySnapshot {
+  return { ...row, publicJwk: { ...row.publicJwk }, ...fields };
+}
+
 export class KeyManager {
   private readonly signers = new Map<string, Es256Signer>();
+  private readonly recorder: KeyRecorder;
+  private readonly directory: HsmKeyDirectory;
 
-  constructor(private readonly ports: KeyManagerPorts) {}
+  constructor(private readonly ports: KeyManagerPorts) {
+    this.recorder = new KeyRecorder(ports.store, ports.config.origin);
+    const loaded = (kid: string) => {
+      const signer = this.signers.get(kid);
+      return signer ? { ...signer.publicJwk } : undefined;
+    };
+    this.directory = new HsmKeyDirectory({ hsm: ports.hsm, store: ports.store, log: ports.log, loaded });
+  }
 
   private now(): Date {
     return this.ports.clock.now();
   }
 
-  private audit(type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }): void {
-    this.ports.store.appendAudit({ at: this.now().toISOString(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data });
+  private audit(type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }): number {
+    return this.ports.store.appendAudit({ at: this.now().toISOString(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data }).seq;
   }
 
   /**
@@ -70,12 +88,50 @@ export class KeyManager {
     const keys = this.ports.store.keys;
     if (keys.active() || keys.inState('pending').length > 0) return;
     const created = await this.generate();
+    const at = this.now().toISOString();
+    const row: SigningKeyRecord = { ...created, state: 'pending', promoteAt: null, activatedAt: null, retiredAt: null, publishedUntil: null, destroyedAt: null, compromisedAt: null };
+    // The first key vouches for itself; the trust anchor (the HSM, an anchor file) vouches for it.
+    const record = await this.recorder.sign('activated', at, after(row, { state: 'active', activatedAt: at }), this.portOf(created.kid));
     this.ports.store.transaction(() => {
       keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
-      keys.promote(created.kid, this.now().toISOString());
+      keys.promote(created.kid, at);
       this.audit('signing-key.generated', { identityId: null, role: 'system' }, created.kid, { ckaId: created.ckaId, alg: created.alg, procedure: 'initial key at installation' });
-      this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure: 'initial key at installation' });
+      const seq = this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure: 'initial key at installation', record: record.hash });
+      this.recorder.commit(record, seq);
     });
+  }
+
+  /**
+   * Key rows made before signed key records existed get one now ('registered'), signed by the
+   * active key: a key the HSM still holds is proven by the token; a destroyed key is adopted from
+   * the database (said so in the record, and by the verifier). A live key the HSM does not hold
+   * is not registered: the verifier reports it.
+   */
+  async registerUnrecordedKeys(): Promise<number> {
+    const keys = this.ports.store.keys;
+    const kids = keys.kidsWithoutRecord();
+    if (kids.length === 0 || !keys.active()) return 0;
+    const signer = await this.activeSigner();
+    let registered = 0;
+    for (const kid of kids) {
+      const row = keys.get(kid);
+      if (!row) continue;
+      const held = row.state !== 'destroyed' && (await this.directory.publicJwk(row)) !== undefined;
+      if (!held && row.state !== 'destroyed') {
+        this.ports.log.error({ kid, state: row.state }, 'signing key row without a key on the HSM: not registered; audit:verify reports it');
+        continue;
+      }
+      const at = this.now().toISOString();
+      const basis = held ? REGISTERED_ON_HSM : REGISTERED_ADOPTED;
+      const record = await this.recorder.sign('registered', at, after(row, {}), signer, basis);
+      this.ports.store.transaction(() => {
+        if (!keys.kidsWithoutRecord().includes(kid)) return;
+        const seq = this.audit('signing-key.registered', { identityId: null, role: 'system' }, kid, { basis, record: record.hash, clause: 'NSIS 4.1.6 (Substantial) 6' });
+        this.recorder.commit(record, seq);
+        registered++;
+      });
+    }
+    return registered;
   }
 
   private async generate(): Promise<Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>> {
@@ -103,13 +159,24 @@ export class KeyManager {
   async activeSigner(): Promise<SigningPort> {
     const active = this.ports.store.keys.active();
     if (!active) throw new ServiceUnavailableError('No active signing key; nothing was signed.', 30);
-    let signer = this.signers.get(active.kid);
+    return this.signerOf(active);
+  }
+
+  /** The signer of a key row, loaded from the HSM by its CKA_ID; its public key must have the row's kid. */
+  private async signerOf(row: SigningKeyRecord): Promise<SigningPort> {
+    let signer = this.signers.get(row.kid);
     if (!signer) {
-      signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, active.ckaId));
-      if (signer.kid !== active.kid) throw new Error(`HSM key ${active.ckaId} does not match its recorded kid ${active.kid}`);
-      this.signers.set(active.kid, signer);
+      signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, row.ckaId));
+      if (signer.kid !== row.kid) throw new Error(`HSM key ${row.ckaId} does not match its recorded kid ${row.kid}`);
+      this.signers.set(row.kid, signer);
     }
-    const port = signer;
+    return this.portOf(row.kid);
+  }
+
+  /** The signing port of a signer already loaded (generated or looked up in this process). */
+  private portOf(kid: string): SigningPort {
+    const port = this.signers.get(kid);
+    if (!port) throw new Error(`signing key ${kid} is not loaded`);
     return {
       kid: port.kid,
       alg: port.alg,
@@ -134,11 +201,22 @@ export class KeyManager {
     return { jws: await signCompactJws(signer, payload, typ), kid: signer.kid };
   }
 
-  /** RFC 7517 JWK Set: pending, active, and retired keys still needed to verify tokens. */
-  jwks(): { keys: Record<string, string>[] } {
-    return {
-      keys: this.ports.store.keys.published(this.now().toISOString()).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })),
-    };
+  /**
+   * RFC 7517 JWK Set: pending, active, and retired keys still needed to verify tokens, each only
+   * if the HSM holds it, with the public key as the HSM gives it (HsmKeyDirectory).
+   */
+  jwks(): Promise<{ keys: Record<string, string>[] }> {
+    return this.directory.jwks(this.now().toISOString());
+  }
+
+  /** The public JWK of `kid` if a key row names it and the HSM holds that key. */
+  hsmPublicJwkOf(kid: string): Promise<Record<string, string> | undefined> {
+    return this.directory.publicJwkOf(kid);
+  }
+
+  /** The trust anchor for audit verification: every key the HSM token holds and proves. */
+  trustAnchor(): Promise<TrustAnchor> {
+    return this.hsmCall(() => anchorFromHsm(this.ports.hsm));
   }
 
   async list(): Promise<KeyView[]> {
@@ -271,10 +349,15 @@ export class KeyManager {
     switch (req.kind) {
       case 'rotation': {
         const created = await this.generate();
+        const at = this.now().toISOString();
         const promoteAt = new Date(this.now().getTime() + this.ports.config.keyPropagationSeconds * 1000).toISOString();
+        const row: SigningKeyRecord = { ...created, state: 'pending', promoteAt, activatedAt: null, retiredAt: null, publishedUntil: null, destroyedAt: null, compromisedAt: null };
+        // The key active now vouches for its successor.
+        const record = await this.recorder.sign('generated', at, row, await this.activeSigner());
         this.ports.store.transaction(() => {
           keys.insert({ ...created, state: 'pending', promoteAt, activatedAt: null });
-          this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id, promoteAt });
+          const seq = this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id, promoteAt, record: record.hash });
+          this.recorder.commit(record, seq);
         });
         await this.tick();
         return this.ports.store.keys.get(created.kid)?.state === 'active'
@@ -286,16 +369,22 @@ export class KeyManager {
         if (!old || old.state !== 'active') throw new GatewayError('CONFLICT', 409, 'The key named in the request is no longer active.');
         const created = await this.generate();
         const at = this.now().toISOString();
+        const row: SigningKeyRecord = { ...created, state: 'pending', promoteAt: null, activatedAt: null, retiredAt: null, publishedUntil: null, destroyedAt: null, compromisedAt: null };
+        // The new key signs both records: the compromised key vouches for nothing from now on.
+        const successor = this.portOf(created.kid);
+        const retired = await this.recorder.sign('retired', at, after(old, { state: 'retired', retiredAt: at, publishedUntil: at, compromisedAt: at }), successor);
+        const activated = await this.recorder.sign('activated', at, after(row, { state: 'active', activatedAt: at }), successor);
         this.ports.store.transaction(() => {
           keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
           // Compromised: unpublished at once, so every token it signed stops verifying.
           keys.retire(old.kid, at, at, true);
           keys.promote(created.kid, at);
           this.audit('signing-key.generated', officer, created.kid, { ckaId: created.ckaId, alg: created.alg, requestId: req.id });
-          this.audit('signing-key.retired', officer, old.kid, { compromised: true, requestId: req.id, reason: req.reason });
-          this.audit('signing-key.activated', officer, created.kid, { requestId: req.id, emergency: true });
+          this.recorder.commit(retired, this.audit('signing-key.retired', officer, old.kid, { compromised: true, requestId: req.id, reason: req.reason, record: retired.hash }));
+          this.recorder.commit(activated, this.audit('signing-key.activated', officer, created.kid, { requestId: req.id, emergency: true, record: activated.hash }));
         });
         this.signers.delete(old.kid);
+        this.directory.forget(old.kid);
         await this.destroy(old, officer, req.id);
         return `key ${old.kid} retired as compromised and destroyed; ${created.kid} active`;
       }
@@ -309,11 +398,17 @@ export class KeyManager {
   }
 
   private async destroy(key: SigningKeyRecord, officer: Actor, requestId: string): Promise<void> {
+    const current = this.ports.store.keys.get(key.kid) ?? key;
+    const at = this.now().toISOString();
+    // The record is signed (by the active key) before the key is gone; stored with the change.
+    const publishedUntil = current.publishedUntil === null || current.publishedUntil > at ? at : current.publishedUntil;
+    const record = await this.recorder.sign('destroyed', at, after(current, { state: 'destroyed', destroyedAt: at, publishedUntil }), await this.activeSigner());
     const removed = await this.hsmCall(() => destroyKeyPair(this.ports.hsm, key.ckaId));
     this.signers.delete(key.kid);
+    this.directory.forget(key.kid);
     this.ports.store.transaction(() => {
-      this.ports.store.keys.markDestroyed(key.kid, this.now().toISOString());
-      this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId });
+      this.ports.store.keys.markDestroyed(key.kid, at);
+      this.recorder.commit(record, this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId, record: record.hash }));
     });
   }
 
@@ -326,16 +421,27 @@ export class KeyManager {
     const now = this.now();
     const due = keys.inState('pending').find((k) => k.promoteAt !== null && k.promoteAt <= now.toISOString());
     if (!due) return;
-    this.ports.store.transaction(() => {
-      const old = keys.active();
-      const at = now.toISOString();
-      if (old) {
-        const until = new Date(now.getTime() + (this.ports.config.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
-        keys.retire(old.kid, at, until, false);
-        this.audit('signing-key.retired', { identityId: null, role: 'system' }, old.kid, { publishedUntil: until, successor: due.kid });
-      }
-      if (!keys.promote(due.kid, at)) return;
-      this.audit('signing-key.activated', { identityId: null, role: 'system' }, due.kid, { predecessor: old?.kid ?? null });
-    });
+    const old = keys.active();
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + (this.ports.config.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
+    // The successor signs both records: it vouches for its predecessor.
+    const successor = await this.signerOf(due);
+    const retired = old ? await this.recorder.sign('retired', at, after(old, { state: 'retired', retiredAt: at, publishedUntil: until }), successor) : undefined;
+    const activated = await this.recorder.sign('activated', at, after(due, { state: 'active', activatedAt: at }), successor);
+    const lostRace = new Error('another process promoted the key first');
+    try {
+      this.ports.store.transaction(() => {
+        // Another process (cluster worker) may have promoted it meanwhile: then nothing happens here.
+        if (keys.active()?.kid !== old?.kid || keys.get(due.kid)?.state !== 'pending') throw lostRace;
+        if (old && retired) {
+          keys.retire(old.kid, at, until, false);
+          this.recorder.commit(retired, this.audit('signing-key.retired', { identityId: null, role: 'system' }, old.kid, { publishedUntil: until, successor: due.kid, record: retired.hash }));
+        }
+        if (!keys.promote(due.kid, at)) throw lostRace;
+        this.recorder.commit(activated, this.audit('signing-key.activated', { identityId: null, role: 'system' }, due.kid, { predecessor: old?.kid ?? null, record: activated.hash }));
+      });
+    } catch (err) {
+      if (err !== lostRace) throw err;
+    }
   }
 }

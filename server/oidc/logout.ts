@@ -62,7 +62,7 @@ function str(q: Record<string, unknown>, k: string): string | undefined {
 async function verifiedHint(deps: LogoutDeps, hint: string | undefined): Promise<{ sub: string; aud: string } | undefined> {
   if (!hint) return undefined;
   try {
-    const { payload } = await jwtVerify(hint, createLocalJWKSet(deps.keys.jwks() as JSONWebKeySet), {
+    const { payload } = await jwtVerify(hint, createLocalJWKSet((await deps.keys.jwks()) as JSONWebKeySet), {
       issuer: deps.issuer,
       algorithms: ['ES256'],
       currentDate: new Date(0),

@@ -41,6 +41,25 @@ export interface KeyRequestRecord {
   result: string | null;
 }
 
+/** What a signed key record says happened (server/keys/keyRecords.ts). */
+export type KeyRecordEvent = 'generated' | 'activated' | 'retired' | 'destroyed' | 'registered';
+
+/** A signed, append-only record of one change of a signing key (migration 9). */
+export interface KeyRecordRow {
+  id: number;
+  kid: string;
+  event: KeyRecordEvent;
+  at: string;
+  signerKid: string;
+  /** Compact JWS by the HSM key `signerKid` over the key's state after the change. */
+  jws: string;
+  /** SHA-256 (hex) of the JWS; the audit event of the change names it. */
+  hash: string;
+  /** The audit event recorded with the change. */
+  auditSeq: number;
+}
+
+export const KEY_RECORD_EVENTS = ['generated', 'activated', 'retired', 'destroyed', 'registered'] as const;
 const KEY_STATES = ['pending', 'active', 'retired', 'destroyed'] as const;
 const KINDS = ['rotation', 'emergency-rotation', 'destroy'] as const;
 const REQ_STATES = ['pending', 'executed', 'rejected', 'failed'] as const;
@@ -68,6 +87,19 @@ function keyRow(r: unknown): SigningKeyRecord {
     publishedUntil: rows.strOrNull(r, 'published_until'),
     destroyedAt: rows.strOrNull(r, 'destroyed_at'),
     compromisedAt: rows.strOrNull(r, 'compromised_at'),
+  };
+}
+
+function recordRow(r: unknown): KeyRecordRow {
+  return {
+    id: rows.num(r, 'id'),
+    kid: rows.str(r, 'kid'),
+    event: rows.oneOf(r, 'event', KEY_RECORD_EVENTS),
+    at: rows.str(r, 'at'),
+    signerKid: rows.str(r, 'signer_kid'),
+    jws: rows.str(r, 'jws'),
+    hash: rows.str(r, 'hash'),
+    auditSeq: rows.num(r, 'audit_seq'),
   };
 }
 
@@ -150,6 +182,25 @@ export class KeyRepository {
         .prepare("UPDATE signing_keys SET state = 'destroyed', destroyed_at = ?, published_until = min(coalesce(published_until, ?), ?) WHERE kid = ? AND state = 'retired'")
         .run(at, at, at, kid).changes === 1
     );
+  }
+
+  insertRecord(r: Omit<KeyRecordRow, 'id'>): void {
+    this.db
+      .prepare('INSERT INTO signing_key_records (kid, event, at, signer_kid, jws, hash, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(r.kid, r.event, r.at, r.signerKid, r.jws, r.hash, r.auditSeq);
+  }
+
+  /** Every signed key record, in append order. */
+  listRecords(): KeyRecordRow[] {
+    return this.db.prepare('SELECT * FROM signing_key_records ORDER BY id').all().map(recordRow);
+  }
+
+  /** Kids of the key rows that have no signed record yet (rows from before migration 9). */
+  kidsWithoutRecord(): string[] {
+    return this.db
+      .prepare('SELECT kid FROM signing_keys k WHERE NOT EXISTS (SELECT 1 FROM signing_key_records r WHERE r.kid = k.kid) ORDER BY created_at, kid')
+      .all()
+      .map((r) => rows.str(r, 'kid'));
   }
 
   insertRequest(r: KeyRequestRecord): void {

@@ -327,6 +327,18 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     await result.waitFor({ state: 'visible' });
     assert.equal(await result.getAttribute('data-ok'), 'true', (await result.textContent()) ?? '');
     assert.match((await result.textContent()) ?? '', /The audit trail is intact\./);
+    // NSIS 6 (Low) 7: checked against keys from outside the database, and against the witness.
+    assert.match(((await page.getByTestId('audit-anchor').textContent()) ?? ''), /Checked against the keys of the HSM token "gateway"/);
+    assert.match(((await page.getByTestId('audit-witness').textContent()) ?? ''), /Witness outside the database: (\d+) checkpoints?, \1 of them in the database unchanged\./);
+    const dir = process.env['E2E_SCREENSHOT_DIR'];
+    if (dir) {
+      await result.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(dir, 'security-audit-desktop.png') });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await result.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(dir, 'security-audit-390.png') });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   step('an emergency rotation asks for confirmation first; a destruction request of the retired key waits for the other officer', async () => {

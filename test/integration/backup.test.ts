@@ -37,7 +37,7 @@ describe('online backup (npm run backup)', () => {
     const result = await new Promise<{ status: number | null; out: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'backup.ts'), target], {
         cwd: repoRoot,
-        env: { ...process.env, GATEWAY_VAR_DIR: gw.varDir, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port },
+        env: { ...process.env, GATEWAY_VAR_DIR: gw.varDir, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port, GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin') },
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -239,6 +239,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     const truncated = verifyAuditDatabase(db);
     assert.equal(truncated.truncated, true);
     assert.equal(truncated.ok, false);
+    db.exec('DROP TRIGGER audit_checkpoints_no_update');
     db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = ?').run('f'.repeat(64), cp.id);
     assert.ok(verifyAuditDatabase(db).problems.some((p) => p.includes(`checkpoint ${cp.id}`)));
     db.close();
@@ -250,7 +251,9 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.ok(cp);
     clock.advance(2 * 86_400_000);
     await signIn(gw, admin.client, admin.auth, admin.email);
-    const result = pruneAudit(gw.runtime.store, clock, 1, { identityId: null, role: 'system' });
+    const keys = gw.runtime.keys;
+    assert.ok(keys);
+    const result = await pruneAudit(gw.runtime.store, keys, clock, gw.origin, 1, { identityId: null, role: 'system' });
     assert.equal(result.throughSeq, cp.seq);
     assert.ok(result.pruned > 0);
     const first = [...gw.runtime.store.iterateAudit()][0];

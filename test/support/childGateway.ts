@@ -2,7 +2,7 @@
  * The real gateway as a separate process: `node --import tsx server/main.ts`, exactly what
  * `npm start` runs, in its own process group (so `kill -9` of the group takes every cluster worker
  * with it), with its own var/ directory, a free port of 127.0.0.1, the demo seed (its one-time
- * enrolment link is read from stdout) and the file outbox (activation codes are read from the mail
+ * enrolment link is read from the 0600 file the start-up line names) and the file outbox (activation codes are read from the mail
  * files). Used by the crash-safety test and the soak, where the gateway must really die.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,7 @@ import { HsmConnection, destroyKeyPair, readPin } from '../../hsm/index.js';
 import type Database from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import { str } from '../../server/store/rows.js';
+import { FIRST_ADMIN_LINK_FILE, readEnrolmentLinkFile } from '../../server/admin/enrolmentLinkFile.js';
 import type { SeededGateway } from './journeys.js';
 import { repoRoot } from './testGateway.js';
 
@@ -150,11 +151,8 @@ export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise
   const pid = child.pid;
   if (pid === undefined) throw new Error('the gateway process did not start');
   let out = '';
-  let link: string | undefined;
   const append = (d: Buffer) => {
     out += d.toString();
-    // The one-time link is printed once at start; remember it before the buffer is trimmed.
-    link ??= /(http:\/\/\S+\/enrol\.html#token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
     if (out.length > 256 * 1024) out = out.slice(-256 * 1024);
   };
   child.stdout?.on('data', append);
@@ -185,6 +183,8 @@ export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
+  // The seed writes the file before the gateway listens, and removes it when it issued no link.
+  const link = readEnrolmentLinkFile(path.join(varDir, FIRST_ADMIN_LINK_FILE));
   const dbFile = path.join(varDir, 'gateway.db');
   const outboxDir = path.join(varDir, 'outbox');
   const gateway: ChildGateway = {

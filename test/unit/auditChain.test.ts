@@ -60,7 +60,8 @@ describe('audit hash chain (NSIS 6 (Low) 7: integrity-protected log)', () => {
   it('the audit:verify command reports an intact chain (exit 0) and names the broken entry (exit 1)', () => {
     const { store, file } = storeWithEvents(20);
     store.close();
-    const cmd = [path.join(repoRoot, 'scripts', 'verify-audit.ts'), file];
+    // Its own (empty) witness directory: the repository's var/ may hold a development gateway's.
+    const cmd = [path.join(repoRoot, 'scripts', 'verify-audit.ts'), '--witness', path.join(path.dirname(file), 'audit-witness'), file];
     const ok = execFileSync(process.execPath, ['--import', 'tsx', ...cmd], { cwd: repoRoot, encoding: 'utf8' });
     assert.match(ok, /chain intact: 20 entries/);
     const s2 = Store.open(file);

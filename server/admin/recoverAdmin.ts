@@ -1,0 +1,193 @@
+/**
+ * The way back for a locked-out administrator (NSIS 4.1.5 (Substantial) 7: trusted, administrative
+ * access is secured and monitored; NSIS 3.2.2: an enrolment link is the one way to a new key).
+ *
+ * `npm run recover-admin` runs on the server (local access to the database, the secret key and
+ * the HSM) and proves the HSM user PIN by logging in to the token. It only issues a fresh one-time
+ * enrolment link for that administrator, written to a 0600 file; the activation code still goes
+ * to the administrator's own address. It is audited (`admin.recovered`, or
+ * `admin-recovery.refused` with the reason) and every staff member is mailed.
+ *
+ * Refused when the administrator still has an active key (they can sign in), and when another
+ * administrator has one (that administrator can issue a link in the console, under the usual
+ * controls): recovery is for when no administrator can act. A suspended, revoked or expired key
+ * is not usable; a registered but never activated key is not either (its activation code may be
+ * lost with it).
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Gateway } from '../core/Gateway.js';
+import { SYSTEM_ACTOR, type AssignedRole, type Identity } from '../domain/types.js';
+import type { Store } from '../store/index.js';
+
+export type RecoveryRefusal =
+  | 'no-pin'
+  | 'pin-refused'
+  | 'hsm-unavailable'
+  | 'wrong-token'
+  | 'unknown-administrator'
+  | 'choose-administrator'
+  | 'not-an-administrator'
+  | 'has-active-key'
+  | 'another-administrator-can-act';
+
+export class RecoveryRefused extends Error {
+  override readonly name = 'RecoveryRefused';
+  constructor(
+    readonly reason: RecoveryRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Who ran it, as far as the server can tell (for the audit event and the staff mail). */
+export interface Operator {
+  host: string;
+  osUser: string;
+  tokenLabel: string;
+}
+
+export function currentOperator(tokenLabel: string): Operator {
+  let osUser = 'unknown';
+  try {
+    osUser = os.userInfo().username;
+  } catch {
+    // no passwd entry (a container): stays unknown
+  }
+  return { host: os.hostname(), osUser, tokenLabel };
+}
+
+const STAFF_ROLES: readonly AssignedRole[] = ['org-admin', 'helpdesk', 'security-officer'];
+
+function activeKeys(store: Store, identityId: string) {
+  return store.listCredentialsOfIdentity(identityId).filter((c) => c.state === 'active');
+}
+
+/** The administrator to recover: the one named, or the only organisation administrator there is. */
+export function chooseAdministrator(store: Store, email: string | undefined): Identity {
+  if (email !== undefined) {
+    const found = store.findActiveIdentityByEmail(email);
+    if (!found) throw new RecoveryRefused('unknown-administrator', `No person with the address ${email} is bound to the organisation.`);
+    if (!found.roles.includes('org-admin')) throw new RecoveryRefused('not-an-administrator', `${found.name} <${found.email}> is not an organisation administrator; only an administrator is recovered this way.`);
+    return found;
+  }
+  const admins = store.listActiveIdentitiesWithRole('org-admin');
+  const [only, ...others] = admins;
+  if (!only) throw new RecoveryRefused('unknown-administrator', 'The organisation has no administrator bound to it.');
+  if (others.length > 0) {
+    throw new RecoveryRefused('choose-administrator', `There are ${admins.length} administrators; name one with --email (${admins.map((a) => a.email).join(', ')}).`);
+  }
+  return only;
+}
+
+/** Why `admin` may not be recovered now, if there is a reason. */
+export function recoveryBlocker(store: Store, admin: Identity): RecoveryRefused | undefined {
+  const own = activeKeys(store, admin.id);
+  if (own.length > 0) {
+    return new RecoveryRefused(
+      'has-active-key',
+      `${admin.name} still has an active security key (${own.map((k) => `"${k.label}"`).join(', ')}), so no recovery is needed: sign in with it. ` +
+        'If that key is lost, report it lost on the "My keys" page (or have the helpdesk suspend it) and run this again.',
+    );
+  }
+  const able = store.listActiveIdentitiesWithRole('org-admin').filter((a) => a.id !== admin.id && activeKeys(store, a.id).length > 0);
+  if (able.length > 0) {
+    return new RecoveryRefused(
+      'another-administrator-can-act',
+      `Another administrator can sign in (${able.map((a) => `${a.name} <${a.email}>`).join(', ')}): ask them to issue ${admin.name} a new enrolment link in the admin console. ` +
+        'Recovery is only for when no administrator can act.',
+    );
+  }
+  return undefined;
+}
+
+/** Records a refused recovery (its own transaction: nothing else changes). */
+export function auditRefusal(store: Store, clock: Clock, reason: RecoveryRefusal, operator: Operator, subjectId: string | null): void {
+  store.transaction(() =>
+    store.appendAudit({
+      at: clock.now().toISOString(),
+      type: 'admin-recovery.refused',
+      actorId: null,
+      actorRole: 'system',
+      subjectId,
+      data: { reason, host: operator.host, osUser: operator.osUser, clause: 'NSIS 4.1.5 (Substantial) 7' },
+    }),
+  );
+}
+
+export interface RecoveryResult {
+  admin: Identity;
+  link: string;
+  expiresAt: string;
+  enrolmentId: string;
+  notified: string[];
+}
+
+/**
+ * Issues the fresh link (withdrawing any open one), audits it and mails every staff member, in one
+ * transaction. Call after the PIN was proven and {@link recoveryBlocker} found nothing.
+ */
+export function recoverAdministrator(ports: { store: Store; gateway: Gateway; clock: Clock }, admin: Identity, operator: Operator): RecoveryResult {
+  const { store, gateway, clock } = ports;
+  return store.transaction(() => {
+    const blocker = recoveryBlocker(store, admin);
+    if (blocker) throw blocker;
+    const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
+    const at = clock.now().toISOString();
+    const staff = new Map<string, Identity>();
+    for (const role of STAFF_ROLES) for (const person of store.listActiveIdentitiesWithRole(role)) staff.set(person.id, person);
+    for (const person of staff.values()) {
+      store.enqueueOutbox({
+        id: randomUUID(),
+        channel: 'email',
+        recipient: person.email,
+        subject: `Administrator access recovered for ${admin.name}`,
+        body: recoveryMailText(person, admin, operator, at, enrolment.expiresAt),
+        kind: 'admin-recovered',
+        createdAt: at,
+        nextAttemptAt: at,
+        receiptClaims: null,
+      });
+    }
+    store.appendAudit({
+      at,
+      type: 'admin.recovered',
+      actorId: null,
+      actorRole: 'system',
+      subjectId: admin.id,
+      data: {
+        enrolmentId: enrolment.enrolmentId,
+        expiresAt: enrolment.expiresAt,
+        proof: 'HSM user PIN (token login) at the server',
+        token: operator.tokenLabel,
+        host: operator.host,
+        osUser: operator.osUser,
+        notified: staff.size,
+        clause: 'NSIS 4.1.5 (Substantial) 7, 3.2.2',
+      },
+    });
+    return { admin, link: enrolment.link, expiresAt: enrolment.expiresAt, enrolmentId: enrolment.enrolmentId, notified: [...staff.values()].map((p) => p.email) };
+  });
+}
+
+function recoveryMailText(to: Identity, admin: Identity, operator: Operator, at: string, expiresAt: string): string {
+  return [
+    `Hello ${to.name},`,
+    '',
+    `At ${at} the administrator access of ${admin.name} <${admin.email}> was recovered on the server itself:`,
+    'someone with local access to the gateway server and the HSM user PIN ran `npm run recover-admin`.',
+    '',
+    `  Server:       ${operator.host}`,
+    `  As user:      ${operator.osUser}`,
+    `  HSM token:    ${operator.tokenLabel}`,
+    `  Link valid:   until ${expiresAt} (one use)`,
+    '',
+    `A new one-time enrolment link was issued for ${admin.name}; no key was activated yet. The activation`,
+    `code will go to ${admin.email}.`,
+    '',
+    'If you did not expect this, act now: contact the security officers, and have the new key revoked',
+    'or the binding ended before it is used.',
+  ].join('\n');
+}

@@ -1,0 +1,119 @@
+/**
+ * The checkpointer's alarm (NSIS 4.1.6 (Low) 4: respond to security incidents; NSIS 6 (Low) 7):
+ * when the audit trail in the database no longer extends the last signed checkpoint, the
+ * gateway signs nothing further and tells people: an error in the log, the metrics
+ * (gateway_audit_checkpoint_refusals_total, gateway_audit_integrity_alarm) and a mail through the
+ * outbox to every security officer, with an audit event. The log line and the metric come with
+ * every refusal; the mail and the audit event once per distinct finding.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+
+export type AlarmReason =
+  /** The witness holds checkpoints the database lacks: removed, or an older copy restored. */
+  | 'checkpoints-removed'
+  /** The database's checkpoint differs from the one the witness holds. */
+  | 'checkpoint-replaced'
+  /** The entries after the last checkpoint do not lead from it to the head (edited, removed, re-chained). */
+  | 'chain-rewritten'
+  /** A checkpoint in the database that is not witnessed yet does not verify. */
+  | 'unverifiable-checkpoint'
+  /** The witness refused the new checkpoint: it holds another one with the same number. */
+  | 'witness-conflict';
+
+export const ALARM_REASONS: readonly AlarmReason[] = ['checkpoints-removed', 'checkpoint-replaced', 'chain-rewritten', 'unverifiable-checkpoint', 'witness-conflict'];
+
+export interface AuditAlarm {
+  reason: AlarmReason;
+  detail: string;
+}
+
+export interface AuditAlarmPorts {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** Every refusal, with its reason (metrics). */
+  onRefusal?: (reason: AlarmReason) => void;
+  /** Whether an alarm stands (metrics gauge). */
+  onState?: (raised: boolean) => void;
+  /** Asks the outbox to deliver now. */
+  kickOutbox?: () => void;
+}
+
+export class AuditAlarms {
+  private current: AuditAlarm | undefined;
+  private readonly told = new Set<string>();
+
+  constructor(private readonly ports: AuditAlarmPorts) {}
+
+  get active(): AuditAlarm | undefined {
+    return this.current;
+  }
+
+  raise(alarm: AuditAlarm): void {
+    const { store, clock, log } = this.ports;
+    this.current = alarm;
+    this.ports.onState?.(true);
+    this.ports.onRefusal?.(alarm.reason);
+    log.error({ alarm: alarm.reason, detail: alarm.detail }, 'AUDIT ALARM: the checkpointer refuses to sign the audit chain head');
+    const key = `${alarm.reason}\n${alarm.detail}`;
+    if (this.told.has(key)) return;
+    this.told.add(key);
+    const at = clock.now().toISOString();
+    try {
+      store.transaction(() => {
+        store.appendAudit({
+          at,
+          type: 'audit.checkpoint-refused',
+          actorId: null,
+          actorRole: 'system',
+          subjectId: null,
+          data: { reason: alarm.reason, detail: alarm.detail, clause: 'NSIS 6 (Low) 7, 4.1.6 (Low) 4' },
+        });
+        for (const officer of store.listActiveIdentitiesWithRole('security-officer')) {
+          store.enqueueOutbox({
+            id: randomUUID(),
+            channel: 'email',
+            recipient: officer.email,
+            subject: 'ALERT: the audit trail was changed; the gateway signs no further checkpoints',
+            body: alarmMailText(officer.name, alarm, at),
+            kind: 'audit-alarm',
+            createdAt: at,
+            nextAttemptAt: at,
+            receiptClaims: null,
+          });
+        }
+      });
+      this.ports.kickOutbox?.();
+    } catch (err) {
+      // The alarm still stands in the log and the metrics.
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'the audit alarm could not be recorded or mailed');
+    }
+  }
+
+  /** A checkpoint was signed: the chain extends the last one again. */
+  clear(): void {
+    if (!this.current) return;
+    this.current = undefined;
+    this.ports.onState?.(false);
+  }
+}
+
+function alarmMailText(name: string, alarm: AuditAlarm, at: string): string {
+  return [
+    `Hello ${name},`,
+    '',
+    `At ${at} the gateway refused to sign a checkpoint of its audit trail: the trail in the database no longer`,
+    'extends the last checkpoint the gateway signed and wrote to its witness.',
+    '',
+    `  Finding:  ${alarm.reason}`,
+    `  Detail:   ${alarm.detail}`,
+    '',
+    'Until this is resolved the gateway signs no further checkpoints. Someone with write access to the database',
+    'may have edited, removed or re-chained audit entries or checkpoints, or an older copy of the database was',
+    'restored. Run `npm run audit:verify` on the server (and on a copy kept elsewhere) to see what changed, keep',
+    'the database file, the witness directory and the logs as evidence, and follow the incident procedure.',
+  ].join('\n');
+}
