@@ -6,15 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  HsmError,
-  checkSigningKeyPolicy,
-  createEs256Signer,
-  destroyKeyPair,
-  generateSigningKeyPair,
-  type Es256Signer,
-  type HsmConnection,
-} from '../../hsm/index.js';
+import { HsmError, adoptKeyPair, generateSigningKeyPair, type CheckedKeyPair, type Es256Signer, type HsmGroup } from '../../hsm/index.js';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -23,15 +15,16 @@ import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError } 
 import type { Logger } from '../logger.js';
 import type { KeyRequestKind, KeyRequestRecord, SigningKeyRecord, Store } from '../store/index.js';
 import { signCompactJws, type SigningPort } from '../tokens/jws.js';
+import { checkKeyOnTokens, ecJwkOf, type KeyAttributeCheck } from './attributeCheck.js';
 
 export interface KeyView extends SigningKeyRecord {
-  /** The HSM's attributes read back now: empty when the key honours the policy. */
-  attributeCheck: { ok: boolean; violations: string[]; error?: string } | null;
+  /** The HSM's attributes read back now, on every token: `ok` when the key honours the policy everywhere it is. */
+  attributeCheck: KeyAttributeCheck | null;
 }
 
 export interface KeyManagerPorts {
   store: Store;
-  hsm: HsmConnection;
+  hsm: HsmGroup;
   clock: Clock;
   config: Readonly<Config>;
   log: Logger;
@@ -45,6 +38,8 @@ function signErrorCode(err: unknown): string {
   if (inner instanceof HsmError) return inner.code;
   return err instanceof GatewayError ? err.code : 'UNEXPECTED';
 }
+
+type NewKey = Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
 
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
 const CLOCK_SKEW_SECONDS = 60;
@@ -63,28 +58,72 @@ export class KeyManager {
   }
 
   /**
+   * Records, at every start, which HSM tokens the gateway signs with and which key policy
+   * profile it holds their keys to (GATEWAY_HSM_KEY_POLICY), so an auditor sees when either
+   * changed. NSIS 4.1.6 (Low) 3, 6 (Low) 4.
+   */
+  auditHsmConfiguration(): void {
+    const { hsm } = this.ports.config;
+    this.ports.store.transaction(() =>
+      this.audit('hsm.configuration', { identityId: null, role: 'system' }, null, {
+        keyPolicy: hsm.keyPolicy,
+        tokens: hsm.tokens.map((t) => ({ name: t.name, tokenLabel: t.tokenLabel, module: t.modulePath })),
+        clause: 'NSIS 4.1.6 (Low) 3, NSIS 6 (Low) 4',
+      }),
+    );
+  }
+
+  /**
    * The installation's key ceremony: with no active and no pending key, one key is generated in
-   * the HSM and activated at once (an operator action at install time, audited as such).
+   * the HSM, or the key pair named by GATEWAY_HSM_INITIAL_KEY_ID (made by the HSM's own key
+   * ceremony and replicated to every token) is adopted, and activated at once (an operator
+   * action at install time, audited as such).
    */
   async ensureInitialKey(): Promise<void> {
     const keys = this.ports.store.keys;
     if (keys.active() || keys.inState('pending').length > 0) return;
-    const created = await this.generate();
+    const initialKeyId = this.ports.config.hsm.initialKeyId;
+    const created = initialKeyId ? await this.adopt(initialKeyId) : await this.generate();
+    const procedure = initialKeyId ? 'initial key adopted from the HSM at installation' : 'initial key at installation';
     this.ports.store.transaction(() => {
       keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
       keys.promote(created.kid, this.now().toISOString());
-      this.audit('signing-key.generated', { identityId: null, role: 'system' }, created.kid, { ckaId: created.ckaId, alg: created.alg, procedure: 'initial key at installation' });
-      this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure: 'initial key at installation' });
+      this.audit(initialKeyId ? 'signing-key.adopted' : 'signing-key.generated', { identityId: null, role: 'system' }, created.kid, {
+        ckaId: created.ckaId,
+        alg: created.alg,
+        procedure,
+        keyPolicy: this.ports.config.hsm.keyPolicy,
+      });
+      this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure });
     });
   }
 
-  private async generate(): Promise<Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>> {
+  private async generate(): Promise<NewKey> {
     const label = `gateway-signing-${this.now().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
-    const ref = await this.hsmCall(() => generateSigningKeyPair(this.ports.hsm, { label }));
-    // Creating the signer reads the attributes back and refuses a key that violates the policy.
-    const signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, ref.ckaId));
+    const profile = this.ports.config.hsm.keyPolicy;
+    // Generated on the token that signs now; the pair is read back and checked against the policy.
+    const pair = await this.hsmCall(async () => generateSigningKeyPair(this.ports.hsm.current(), { label, profile }));
+    if (pair.publicUsage === 'token-default') {
+      this.ports.log.info({ ckaId: pair.ckaId }, 'the HSM refused the stated public-key usage; the public key usage was left to the token (the private key usage is stated and checked)');
+    }
+    if (pair.recoveredFromHandleMismatch) {
+      this.ports.log.warn({ ckaId: pair.ckaId, detail: pair.recoveredFromHandleMismatch }, 'the HSM returned object handles of another object; the connection was reset and the new key found by identity');
+    }
+    return this.recordOf(pair);
+  }
+
+  private async adopt(ckaId: string): Promise<NewKey> {
+    const profile = this.ports.config.hsm.keyPolicy;
+    return this.recordOf(await this.hsmCall(async () => adoptKeyPair(this.ports.hsm.current(), ckaId, { algorithm: 'ES256', profile })));
+  }
+
+  /** The key as recorded, once a signer over the tokens has loaded it (policy, public key, every token alike). */
+  private async recordOf(pair: CheckedKeyPair): Promise<NewKey> {
+    if (pair.publicJwk.kty !== 'EC') throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${pair.ckaId} is not an ES256 key`);
+    const expectedPublicJwk = pair.publicJwk;
+    const signer = await this.hsmCall(() => this.ports.hsm.signer(pair.ckaId, { expectedPublicJwk, profile: this.ports.config.hsm.keyPolicy }));
     this.signers.set(signer.kid, signer);
-    return { kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, createdAt: this.now().toISOString() };
+    return { kid: signer.kid, ckaId: pair.ckaId, label: pair.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, createdAt: this.now().toISOString() };
   }
 
   /** Maps HSM failures to a fail-closed 503: nothing is signed by anything else. */
@@ -105,8 +144,14 @@ export class KeyManager {
     if (!active) throw new ServiceUnavailableError('No active signing key; nothing was signed.', 30);
     let signer = this.signers.get(active.kid);
     if (!signer) {
-      signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, active.ckaId));
+      const expectedPublicJwk = ecJwkOf(active.publicJwk);
+      signer = await this.hsmCall(() =>
+        this.ports.hsm.signer(active.ckaId, { ...(expectedPublicJwk ? { expectedPublicJwk } : {}), profile: this.ports.config.hsm.keyPolicy }),
+      );
       if (signer.kid !== active.kid) throw new Error(`HSM key ${active.ckaId} does not match its recorded kid ${active.kid}`);
+      if (signer.publicKeySource === 'recorded') {
+        this.ports.log.warn({ kid: active.kid, ckaId: active.ckaId }, 'the token has no public key object for the active key; using the recorded public key, which a test signature of the private key verified');
+      }
       this.signers.set(active.kid, signer);
     }
     const port = signer;
@@ -148,12 +193,7 @@ export class KeyManager {
         out.push({ ...k, attributeCheck: null });
         continue;
       }
-      try {
-        const violations = await checkSigningKeyPolicy(this.ports.hsm, k.ckaId);
-        out.push({ ...k, attributeCheck: { ok: violations.length === 0, violations: violations.map((v) => `${v.attribute}: ${v.rule}`) } });
-      } catch (err) {
-        out.push({ ...k, attributeCheck: { ok: false, violations: [], error: err instanceof Error ? err.message : String(err) } });
-      }
+      out.push({ ...k, attributeCheck: await checkKeyOnTokens(this.ports.hsm, k.ckaId, this.ports.config.hsm.keyPolicy) });
     }
     return out;
   }
@@ -309,11 +349,13 @@ export class KeyManager {
   }
 
   private async destroy(key: SigningKeyRecord, officer: Actor, requestId: string): Promise<void> {
-    const removed = await this.hsmCall(() => destroyKeyPair(this.ports.hsm, key.ckaId));
+    // On every token, each object only after it read back as this key (hsm/objects.ts).
+    const perToken = await this.hsmCall(() => this.ports.hsm.destroyEverywhere(key.ckaId));
     this.signers.delete(key.kid);
+    const removed = perToken.reduce((sum, t) => sum + t.destroyed, 0);
     this.ports.store.transaction(() => {
       this.ports.store.keys.markDestroyed(key.kid, this.now().toISOString());
-      this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId });
+      this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, tokens: perToken.map((t) => ({ ...t })), requestId });
     });
   }
 
