@@ -8,7 +8,8 @@
  * Assertions on return codes accept every value PKCS#11 2.40 allows for the call.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'node:test';
 import { type HsmConfig, applySoftHsm2ConfDefault, loadHsmConfig, readPinFile } from '../../hsm/index.js';
@@ -60,7 +61,24 @@ export const TPM2_MODULE_ENV = ['TPM2_PKCS11_TCTI', 'TPM2_PKCS11_STORE', 'DBUS_S
 
 let tpm2: TestToken | undefined;
 
-/** The tpm2-pkcs11 token of var/tpm2 (simulator started if needed). */
+/** The token described by a simulator's env file; sets the module's variables for this process. */
+export function tpm2TokenFromEnv(env: Record<string, string>, name = 'tpm2-pkcs11 (swtpm)'): TestToken {
+  for (const key of TPM2_MODULE_ENV) {
+    const value = env[key];
+    if (value !== undefined) process.env[key] = value;
+  }
+  const modulePath = env['TPM2_TEST_MODULE'];
+  const tokenLabel = env['TPM2_TEST_TOKEN_LABEL'];
+  const pinFile = env['TPM2_TEST_PIN_FILE'];
+  if (!modulePath || !tokenLabel || !pinFile) throw new Error('the simulator env file lacks TPM2_TEST_MODULE, _TOKEN_LABEL or _PIN_FILE');
+  return { name, kind: 'tpm2', config: { name: 'tpm2', modulePath, tokenLabel, pin: readPinFile(pinFile, 'TPM2_TEST_PIN_FILE') } };
+}
+
+/**
+ * The tpm2-pkcs11 token of var/tpm2 (simulator started if needed). tpm2-pkcs11 reads its TCTI
+ * and store from the environment once per process, so a process uses either this token or a
+ * {@link freshTpm2TestToken}, not both.
+ */
 export function tpm2TestToken(): TestToken {
   if (tpm2) return tpm2;
   const startedHere = !simulatorRunning();
@@ -71,16 +89,21 @@ export function tpm2TestToken(): TestToken {
       spawnSync('bash', [simulatorScript, 'stop'], { timeout: 30_000 });
     });
   }
-  for (const key of TPM2_MODULE_ENV) {
-    const value = env[key];
-    if (value !== undefined) process.env[key] = value;
-  }
-  const modulePath = env['TPM2_TEST_MODULE'];
-  const tokenLabel = env['TPM2_TEST_TOKEN_LABEL'];
-  const pinFile = env['TPM2_TEST_PIN_FILE'];
-  if (!modulePath || !tokenLabel || !pinFile) throw new Error('the simulator env file lacks TPM2_TEST_MODULE, _TOKEN_LABEL or _PIN_FILE');
-  tpm2 = { name: 'tpm2-pkcs11 (swtpm)', kind: 'tpm2', config: { name: 'tpm2', modulePath, tokenLabel, pin: readPinFile(pinFile, 'TPM2_TEST_PIN_FILE') } };
+  tpm2 = tpm2TokenFromEnv(env);
   return tpm2;
+}
+
+/**
+ * A simulator and token of their own, made for this process in a temporary directory and
+ * removed when it exits: an empty token, whose first key gets the first object handles.
+ */
+export function freshTpm2TestToken(): TestToken & { dir: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-tpm2-'));
+  process.on('exit', () => {
+    spawnSync('bash', [simulatorScript, 'stop', '--dir', dir], { timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...tpm2TokenFromEnv(startTpm2Simulator(dir), 'tpm2-pkcs11 (swtpm, fresh token)'), dir };
 }
 
 /** The SoftHSM development token. */
@@ -91,12 +114,12 @@ export function softHsmTestToken(): TestToken {
   return { name: 'SoftHSM 2', kind: 'softhsm', config: { ...loadHsmConfig({ ...process.env, GATEWAY_HSM_MODULE: '' }, varDir), name: 'softhsm' } };
 }
 
-/** Both implementations. */
-export function testTokens(): TestToken[] {
-  return [softHsmTestToken(), tpm2TestToken()];
+/** Both implementations; `fresh`: the tpm2 token is an empty one of this process's own. */
+export function testTokens(options: { tpm2?: 'shared' | 'fresh' } = {}): TestToken[] {
+  return [softHsmTestToken(), options.tpm2 === 'fresh' ? freshTpm2TestToken() : tpm2TestToken()];
 }
 
 /** Registers `body`'s tests once per implementation, each inside a describe() named after it. */
-export function forEachTestToken(body: (token: TestToken) => void): void {
-  for (const token of testTokens()) describe(token.name, () => body(token));
+export function forEachTestToken(body: (token: TestToken) => void, options: { tpm2?: 'shared' | 'fresh' } = {}): void {
+  for (const token of testTokens(options)) describe(token.name, () => body(token));
 }
