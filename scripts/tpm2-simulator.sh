@@ -8,6 +8,7 @@
 #
 #   bash scripts/tpm2-simulator.sh start  [--dir DIR]  # idempotent; prints the env file
 #   bash scripts/tpm2-simulator.sh stop   [--dir DIR]  # stops what start started
+#   bash scripts/tpm2-simulator.sh stop-tpm [--dir DIR] # only swtpm and tpm2-abrmd (an outage)
 #   bash scripts/tpm2-simulator.sh status [--dir DIR]  # exit 0 when it answers
 #
 # DIR defaults to var/tpm2. It holds state/ (the simulator's NV state),
@@ -88,11 +89,19 @@ running() {
     && live_pid "$RUN/abrmd.pid" tpm2-abrmd >/dev/null && answers
 }
 
-stop_all() {
+# The TPM side: the simulator and the resource manager. The D-Bus daemon stays: a process that
+# used the token keeps its GLib connection to that bus, and only reaches a restarted tpm2-abrmd
+# over the same bus.
+stop_tpm() {
   stop_one "$RUN/abrmd.pid" tpm2-abrmd
   stop_one "$RUN/swtpm.pid" swtpm
+  rm -f "$RUN/tpm.sock" "$RUN/tpm.sock.ctrl"
+}
+
+stop_all() {
+  stop_tpm
   stop_one "$RUN/dbus.pid" dbus-daemon
-  rm -f "$RUN/tpm.sock" "$RUN/tpm.sock.ctrl" "$RUN/dbus.sock"
+  rm -f "$RUN/dbus.sock"
 }
 
 random_pin() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
@@ -128,11 +137,14 @@ start_all() {
     --log "file=$DIR/swtpm.log" \
     --daemon || die "swtpm did not start (see $DIR/swtpm.log)"
 
-  # Debian 12's dbus-daemon wants the file descriptors spelled out.
-  local out
-  out="$(dbus-daemon --session --address="$DBUS_ADDRESS" --fork --print-address=1 --print-pid=1)" \
-    || die "dbus-daemon did not start"
-  printf '%s\n' "$out" | sed -n 2p >"$RUN/dbus.pid"
+  if ! live_pid "$RUN/dbus.pid" dbus-daemon >/dev/null; then
+    rm -f "$RUN/dbus.sock"
+    # Debian 12's dbus-daemon wants the file descriptors spelled out.
+    local out
+    out="$(dbus-daemon --session --address="$DBUS_ADDRESS" --fork --print-address=1 --print-pid=1)" \
+      || die "dbus-daemon did not start"
+    printf '%s\n' "$out" | sed -n 2p >"$RUN/dbus.pid"
+  fi
 
   local root_flag=()
   [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)
@@ -193,7 +205,7 @@ case "$ACTION" in
     if running && [ -s "$DIR/env" ]; then
       log "running ($DIR)"
     else
-      stop_all
+      stop_tpm
       start_all
       log "started ($DIR)"
     fi
@@ -202,6 +214,10 @@ case "$ACTION" in
   stop)
     stop_all
     log "stopped ($DIR)"
+    ;;
+  stop-tpm)
+    stop_tpm
+    log "simulator and tpm2-abrmd stopped, D-Bus left running ($DIR)"
     ;;
   status)
     if running; then echo "running"; else echo "stopped"; exit 1; fi
