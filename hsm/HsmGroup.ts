@@ -67,7 +67,7 @@ export class HsmGroup {
   #closing: Promise<void> | undefined;
 
   private constructor(members: HsmConnection[], options: HsmGroupOptions) {
-    this.members = Object.freeze(members);
+    this.members = members;
     this.#options = options;
   }
 

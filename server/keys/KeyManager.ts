@@ -179,6 +179,18 @@ export class KeyManager {
     return { jws: await signCompactJws(signer, payload, typ), kid: signer.kid };
   }
 
+  /**
+   * The HSM as the security page shows it: the key policy profile in force and every token
+   * with its state and whether it signs now (the first available one).
+   */
+  hsmOverview(): { keyPolicy: 'strict' | 'replicated'; tokens: { name: string; tokenLabel: string; status: 'ok' | 'unavailable'; signing: boolean }[] } {
+    const states = this.ports.hsm.tokens();
+    return {
+      keyPolicy: this.ports.config.hsm.keyPolicy,
+      tokens: this.ports.hsm.members.map((m, i) => ({ name: m.name, tokenLabel: m.tokenLabel, status: m.status, signing: states[i]?.signing ?? false })),
+    };
+  }
+
   /** RFC 7517 JWK Set: pending, active, and retired keys still needed to verify tokens. */
   jwks(): { keys: Record<string, string>[] } {
     return {
