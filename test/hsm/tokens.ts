@@ -8,12 +8,15 @@
  * Assertions on return codes accept every value PKCS#11 2.40 allows for the call.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'node:test';
-import { type HsmConfig, applySoftHsm2ConfDefault, loadHsmConfig, readPinFile } from '../../hsm/index.js';
+import { type HsmConfig, applySoftHsm2ConfDefault, loadHsmConfig } from '../../hsm/index.js';
+import { startTpm2Simulator, stopTpm2Simulator, tpm2ConfigFromEnv, tpm2SimulatorRunning } from '../../scripts/lib/tpm2Simulator.js';
 import { repoRoot, varDir } from './helpers.js';
+
+export { startTpm2Simulator, stopTpm2Simulator };
 
 export type TokenKind = 'softhsm' | 'tpm2';
 
@@ -24,55 +27,7 @@ export interface TestToken {
   config: HsmConfig;
 }
 
-const simulatorScript = path.join(repoRoot, 'scripts', 'tpm2-simulator.sh');
-
-/** KEY=VALUE lines of the simulator's env file. */
-function parseEnvFile(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (match?.[1] && match[2] !== undefined) env[match[1]] = match[2];
-  }
-  return env;
-}
-
-/**
- * Starts (or finds running) the simulator in `dir` (default var/tpm2) and returns its env file's
- * variables. Throws with the script's output when it cannot start.
- */
-export function startTpm2Simulator(dir?: string): Record<string, string> {
-  const run = spawnSync('bash', [simulatorScript, 'start', ...(dir ? ['--dir', dir] : [])], { encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`scripts/tpm2-simulator.sh start failed (exit ${run.status}):\n${run.stderr}\n${run.stdout}`);
-  const envFile = run.stdout.trim().split('\n').pop() ?? '';
-  return parseEnvFile(envFile);
-}
-
-export function stopTpm2Simulator(dir?: string): void {
-  const run = spawnSync('bash', [simulatorScript, 'stop', ...(dir ? ['--dir', dir] : [])], { encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`scripts/tpm2-simulator.sh stop failed (exit ${run.status}):\n${run.stderr}`);
-}
-
-function simulatorRunning(): boolean {
-  return spawnSync('bash', [simulatorScript, 'status'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
-}
-
-/** The variables tpm2-pkcs11 reads at C_Initialize; set for this process. */
-export const TPM2_MODULE_ENV = ['TPM2_PKCS11_TCTI', 'TPM2_PKCS11_STORE', 'DBUS_SESSION_BUS_ADDRESS', 'TSS2_LOG', 'TPM2_PKCS11_LOG_LEVEL'] as const;
-
 let tpm2: TestToken | undefined;
-
-/** The token described by a simulator's env file; sets the module's variables for this process. */
-export function tpm2TokenFromEnv(env: Record<string, string>, name = 'tpm2-pkcs11 (swtpm)'): TestToken {
-  for (const key of TPM2_MODULE_ENV) {
-    const value = env[key];
-    if (value !== undefined) process.env[key] = value;
-  }
-  const modulePath = env['TPM2_TEST_MODULE'];
-  const tokenLabel = env['TPM2_TEST_TOKEN_LABEL'];
-  const pinFile = env['TPM2_TEST_PIN_FILE'];
-  if (!modulePath || !tokenLabel || !pinFile) throw new Error('the simulator env file lacks TPM2_TEST_MODULE, _TOKEN_LABEL or _PIN_FILE');
-  return { name, kind: 'tpm2', config: { name: 'tpm2', modulePath, tokenLabel, pin: readPinFile(pinFile, 'TPM2_TEST_PIN_FILE') } };
-}
 
 /**
  * The tpm2-pkcs11 token of var/tpm2 (simulator started if needed). tpm2-pkcs11 reads its TCTI
@@ -81,15 +36,15 @@ export function tpm2TokenFromEnv(env: Record<string, string>, name = 'tpm2-pkcs1
  */
 export function tpm2TestToken(): TestToken {
   if (tpm2) return tpm2;
-  const startedHere = !simulatorRunning();
+  const startedHere = !tpm2SimulatorRunning();
   const env = startTpm2Simulator();
   if (startedHere) {
     // Nobody else started it (scripts/run-tests.sh does for a whole run): stop it with this process.
     process.on('exit', () => {
-      spawnSync('bash', [simulatorScript, 'stop'], { timeout: 30_000 });
+      spawnSync('bash', [path.join(repoRoot, 'scripts', 'tpm2-simulator.sh'), 'stop'], { timeout: 30_000 });
     });
   }
-  tpm2 = tpm2TokenFromEnv(env);
+  tpm2 = { name: 'tpm2-pkcs11 (swtpm)', kind: 'tpm2', config: tpm2ConfigFromEnv(env) };
   return tpm2;
 }
 
@@ -100,10 +55,10 @@ export function tpm2TestToken(): TestToken {
 export function freshTpm2TestToken(): TestToken & { dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-tpm2-'));
   process.on('exit', () => {
-    spawnSync('bash', [simulatorScript, 'stop', '--dir', dir], { timeout: 30_000 });
+    spawnSync('bash', [path.join(repoRoot, 'scripts', 'tpm2-simulator.sh'), 'stop', '--dir', dir], { timeout: 30_000 });
     rmSync(dir, { recursive: true, force: true });
   });
-  return { ...tpm2TokenFromEnv(startTpm2Simulator(dir), 'tpm2-pkcs11 (swtpm, fresh token)'), dir };
+  return { name: 'tpm2-pkcs11 (swtpm, fresh token)', kind: 'tpm2', config: tpm2ConfigFromEnv(startTpm2Simulator(dir)), dir };
 }
 
 /** The SoftHSM development token. */
