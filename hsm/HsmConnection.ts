@@ -127,7 +127,7 @@ function releaseModule(entry: LoadedModule): void {
   }
 }
 
-function findSlotByTokenLabel(module: graphene.Module, label: string): graphene.Slot {
+function findSlotByTokenLabel(module: graphene.Module, label: string, serial?: string): graphene.Slot {
   let slots: graphene.SlotCollection;
   try {
     slots = module.getSlots(true);
@@ -138,15 +138,17 @@ function findSlotByTokenLabel(module: graphene.Module, label: string): graphene.
   for (let i = 0; i < slots.length; i++) {
     const slot = slots.items(i);
     try {
-      if (slot.getToken().label === label) matches.push(slot);
+      const token = slot.getToken();
+      if (token.label === label && (serial === undefined || token.serialNumber === serial)) matches.push(slot);
     } catch {
       // A token removed (or unreadable) between C_GetSlotList and C_GetTokenInfo: skip it.
     }
   }
   const [slot] = matches;
-  if (!slot) throw new HsmError('HSM_TOKEN_NOT_FOUND', `no token with label "${label}" is present`);
+  const which = serial === undefined ? `label "${label}"` : `label "${label}" and serial number "${serial}"`;
+  if (!slot) throw new HsmError('HSM_TOKEN_NOT_FOUND', `no token with ${which} is present`);
   if (matches.length > 1) {
-    throw new HsmError('HSM_TOKEN_NOT_FOUND', `${matches.length} tokens carry the label "${label}"; refusing to guess`);
+    throw new HsmError('HSM_TOKEN_NOT_FOUND', `${matches.length} tokens carry the ${which}; refusing to guess (name the token's serial number)`);
   }
   return slot;
 }
@@ -528,7 +530,7 @@ export class HsmConnection {
     const sessions: graphene.Session[] = [];
     let slot: graphene.Slot;
     try {
-      slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel);
+      slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel, this.#config.tokenSerial);
       for (let i = 0; i < this.sessions; i++) {
         let session: graphene.Session;
         try {

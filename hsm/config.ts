@@ -22,6 +22,11 @@ export interface HsmConfig {
   modulePath: string;
   /** CKA label of the token (slots are always found by token label, never by index). */
   tokenLabel: string;
+  /**
+   * CK_TOKEN_INFO serial number, when several tokens of one module carry the same label (two
+   * YubiHSM 2 devices behind one connector configuration are both "YubiHSM").
+   */
+  tokenSerial?: string;
   /** User PIN. Never log it. */
   pin: string;
 }
@@ -39,6 +44,8 @@ export interface HsmTokenSpec {
   name: string;
   modulePath: string;
   tokenLabel: string;
+  /** Also match the token's serial number (tokens file only). */
+  tokenSerial?: string;
   /** File holding the user PIN (absolute). */
   pinFile: string;
   /** The PIN itself, from GATEWAY_HSM_PIN (single-token configuration only). */
@@ -92,6 +99,7 @@ const tokenEntry = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32'),
     module: z.string().min(1),
     tokenLabel: z.string().min(1).max(32),
+    tokenSerial: z.string().min(1).max(16).optional(),
     pinFile: z.string().min(1),
   })
   .strict();
@@ -99,8 +107,9 @@ const tokensFile = z.array(tokenEntry).min(1).max(8);
 
 /**
  * A tokens file (GATEWAY_HSM_TOKENS_FILE): a JSON array, in order of preference, of
- * `{"name": "primary", "module": "/path/to/pkcs11.so", "tokenLabel": "gw", "pinFile": "primary.pin"}`.
- * `pinFile` is relative to the tokens file; names are unique. Throws an Error naming the entry.
+ * `{"name": "primary", "module": "/path/to/pkcs11.so", "tokenLabel": "gw", "pinFile": "primary.pin"}`,
+ * with `"tokenSerial"` when tokens of one module share a label. `pinFile` is relative to the
+ * tokens file; names are unique. Throws an Error naming the entry.
  */
 export function parseHsmTokensFile(file: string): HsmTokenSpec[] {
   let parsed: unknown;
@@ -123,6 +132,7 @@ export function parseHsmTokensFile(file: string): HsmTokenSpec[] {
       name: entry.name,
       modulePath: path.resolve(path.dirname(file), entry.module),
       tokenLabel: entry.tokenLabel,
+      ...(entry.tokenSerial === undefined ? {} : { tokenSerial: entry.tokenSerial }),
       pinFile: path.resolve(path.dirname(file), entry.pinFile),
       source: { module: `${where} (module)`, tokenLabel: `${where} (tokenLabel)`, pin: `${where} (pinFile)` },
     };

@@ -13,17 +13,18 @@ import pkcs11 from 'pkcs11js';
 import { readPinFile, toHsmError } from '../hsm/index.js';
 import { loadConfig } from '../server/config.js';
 
-function tokenLabels(module: graphene.Module): string[] {
+function tokens(module: graphene.Module): { label: string; serial: string }[] {
   const slots = module.getSlots(true);
-  const labels: string[] = [];
+  const found: { label: string; serial: string }[] = [];
   for (let i = 0; i < slots.length; i++) {
     try {
-      labels.push(slots.items(i).getToken().label);
+      const token = slots.items(i).getToken();
+      found.push({ label: token.label, serial: token.serialNumber });
     } catch {
       // A token that cannot be read is not the one configured.
     }
   }
-  return labels;
+  return found;
 }
 
 function main(): number {
@@ -54,10 +55,11 @@ function main(): number {
       continue;
     }
     try {
-      const labels = tokenLabels(module);
-      const matches = labels.filter((label) => label === token.tokenLabel).length;
-      if (matches === 0) fail(token.source.tokenLabel, `no token labelled "${token.tokenLabel}" in ${token.modulePath} (present: ${labels.map((l) => `"${l}"`).join(', ') || 'none'})`);
-      else if (matches > 1) fail(token.source.tokenLabel, `${matches} tokens are labelled "${token.tokenLabel}" in ${token.modulePath}; labels must be unique`);
+      const present = tokens(module);
+      const matches = present.filter((t) => t.label === token.tokenLabel && (token.tokenSerial === undefined || t.serial === token.tokenSerial)).length;
+      const labels = present.map((t) => `"${t.label}" (serial ${t.serial})`).join(', ') || 'none';
+      if (matches === 0) fail(token.source.tokenLabel, `no token labelled "${token.tokenLabel}"${token.tokenSerial ? ` with serial number ${token.tokenSerial}` : ''} in ${token.modulePath} (present: ${labels})`);
+      else if (matches > 1) fail(token.source.tokenLabel, `${matches} tokens are labelled "${token.tokenLabel}" in ${token.modulePath}; name the one to use by its serial number (tokenSerial in GATEWAY_HSM_TOKENS_FILE)`);
       else process.stdout.write(`hsm-preflight: token "${token.tokenLabel}" (${token.name}) present in ${token.modulePath}\n`);
     } catch (err) {
       fail(token.source.module, `cannot list the tokens of ${token.modulePath} (${toHsmError(err, 'C_GetSlotList').message})`);

@@ -29,6 +29,7 @@ export function tokenConfigs(settings: HsmSettings): HsmConfig[] {
     name: spec.name,
     modulePath: spec.modulePath,
     tokenLabel: spec.tokenLabel,
+    ...(spec.tokenSerial === undefined ? {} : { tokenSerial: spec.tokenSerial }),
     pin: spec.pinFromEnv ?? readPinFile(spec.pinFile, spec.source.pin),
   }));
 }

@@ -40,6 +40,22 @@ forEachTestToken((t) => {
     });
   });
 
+  test('a token is found by label and, when given, serial number (tokens of one module may share a label); another serial number is not found', async () => {
+    const probe = await HsmConnection.open(t.config, { sessions: 1 });
+    const serial = await probe.withSession('test: serial number', (session) => session.slot.getToken().serialNumber);
+    await probe.close();
+    assert.ok(serial.length > 0);
+    const bySerial = await HsmConnection.open({ ...t.config, tokenSerial: serial }, { sessions: 1 });
+    assert.equal(bySerial.status, 'ok');
+    await bySerial.close();
+    assert.notEqual(serial, 'no-such-serial');
+    await assert.rejects(HsmConnection.open({ ...t.config, tokenSerial: 'no-such-serial' }), (err: unknown) => {
+      assert.ok(isHsmError(err, 'HSM_TOKEN_NOT_FOUND'), String(err));
+      assert.match(err.message, /serial number/);
+      return true;
+    });
+  });
+
   test('a PKCS#11 module that cannot be loaded gives HSM_UNAVAILABLE', async () => {
     await assert.rejects(HsmConnection.open({ ...t.config, modulePath: '/nonexistent/libpkcs11.so' }), (err: unknown) => {
       assert.ok(isHsmError(err, 'HSM_UNAVAILABLE'), `got ${String(err)}`);
