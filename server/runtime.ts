@@ -120,7 +120,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
     try {
-      if (!opts.clusterWorker) keys.auditHsmConfiguration();
+      // The gateway's own start (not a tool, not each cluster worker) records the HSM tokens and the key policy.
+      if ((opts.initialKey ?? true) && !opts.clusterWorker) keys.auditHsmConfiguration();
       if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
