@@ -13,7 +13,15 @@ export SOFTHSM2_CONF
 
 # The second PKCS#11 implementation of the HSM suite (test/hsm): tpm2-pkcs11 over the swtpm
 # simulator, started for the run under var/tpm2 and stopped at the end, whatever happens.
-stop_simulator() { bash scripts/tpm2-simulator.sh stop >/dev/null 2>&1 || true; }
+stop_simulator() {
+  bash scripts/tpm2-simulator.sh stop >/dev/null 2>&1 || true
+  # Simulators of single tests (var/tpm2-fresh/*) a killed test process could not stop.
+  for dir in var/tpm2-fresh/*/; do
+    [ -d "$dir" ] || continue
+    bash scripts/tpm2-simulator.sh stop --dir "$PWD/${dir%/}" >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+}
 trap stop_simulator EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_LABEL } from '../../hsm/index.js';
 import type { OutageResult } from './outage-scenario.js';
 import { repoRoot, varDir } from './helpers.js';
-import { startTpm2Simulator, stopTpm2Simulator } from './tokens.js';
+import { freshSimulatorDir, startTpm2Simulator, stopTpm2Simulator } from './tokens.js';
 
 const scenario = path.join(path.dirname(fileURLToPath(import.meta.url)), 'outage-scenario.ts');
 
@@ -131,7 +131,7 @@ test('NSIS 6 (Low) 4: HSM outage (SoftHSM: the token directory goes away and com
 });
 
 test('NSIS 6 (Low) 4: HSM outage (tpm2-pkcs11: swtpm and tpm2-abrmd stop and start again): signing fails closed with HSM_UNAVAILABLE, health says unavailable, and signing resumes by itself when the service returns', async () => {
-  const temp = mkdtempSync(path.join(tmpdir(), 'gw-tpm2-outage-'));
+  const temp = freshSimulatorDir();
   try {
     const env = startTpm2Simulator(temp);
     const label = env['TPM2_TEST_TOKEN_LABEL'] ?? '';

@@ -8,8 +8,7 @@
  * Assertions on return codes accept every value PKCS#11 2.40 allows for the call.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
 import { type HsmConfig, applySoftHsm2ConfDefault, loadHsmConfig } from '../../hsm/index.js';
@@ -49,11 +48,22 @@ export function tpm2TestToken(): TestToken {
 }
 
 /**
+ * A directory of its own for another simulator, under var/tpm2-fresh/ (not /tmp): should a test
+ * process die before it stops its simulator, scripts/run-tests.sh stops what is left there, and
+ * only this worktree's.
+ */
+export function freshSimulatorDir(): string {
+  const parent = path.join(varDir, 'tpm2-fresh');
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  return mkdtempSync(path.join(parent, 'sim-'));
+}
+
+/**
  * A simulator and token of their own, made for this process in a temporary directory and
  * removed when it exits: an empty token, whose first key gets the first object handles.
  */
 export function freshTpm2TestToken(): TestToken & { dir: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gw-tpm2-'));
+  const dir = freshSimulatorDir();
   process.on('exit', () => {
     spawnSync('bash', [path.join(repoRoot, 'scripts', 'tpm2-simulator.sh'), 'stop', '--dir', dir], { timeout: 30_000 });
     rmSync(dir, { recursive: true, force: true });
