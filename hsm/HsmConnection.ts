@@ -72,6 +72,8 @@ export interface HsmConnectionOptions {
 }
 
 export const DEFAULT_SESSIONS = 4;
+/** How long reset() waits for running operations before it reconnects anyway. */
+const RESET_DRAIN_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS = 256;
 
 /** PKCS#11 2.40 session state "R/W user functions" (not exported by pkcs11js). */
@@ -382,7 +384,20 @@ export class HsmConnection {
     const state = this.#state;
     if (state.kind === 'closed' || this.#closing) throw new HsmError('HSM_UNAVAILABLE', `reset (${reason}): HSM connection is closed`);
     if (state.kind === 'connected') this.#markUnavailable(state.pool, `reset: ${reason}`);
-    await Promise.all([...this.#draining].map((pool) => pool.whenReleased));
+    // The reconnection is made here, once the old sessions are closed and the module let go of:
+    // a backoff timer firing first would reconnect to a module that was never finalised.
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.#draining].map((pool) => pool.whenReleased)),
+      // An operation that never returns must not keep the connection down for good.
+      new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, RESET_DRAIN_TIMEOUT_MS);
+        waited.unref();
+      }),
+    ]);
+    clearTimeout(waited);
     if (this.#state.kind === 'unavailable' && !this.#closing) {
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;

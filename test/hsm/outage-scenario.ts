@@ -119,13 +119,13 @@ interface Service {
   restore(): void;
 }
 
-/** Refuses anything under the real var/, whose tokens other tests use. */
-function notUnderVar(...paths: string[]): void {
-  const realVar = path.resolve(varDir);
+/** Refuses anything under `shared` (the real var/, or the shared simulator var/tpm2), whose tokens other tests use. */
+function notUnder(shared: string, ...paths: string[]): void {
+  const root = path.resolve(shared);
   for (const candidate of paths) {
     const resolved = path.resolve(candidate);
-    if (resolved === realVar || resolved.startsWith(`${realVar}${path.sep}`)) {
-      throw new Error(`refusing to run the outage against the real token (${resolved} is under ${realVar})`);
+    if (resolved === root || resolved.startsWith(`${root}${path.sep}`)) {
+      throw new Error(`refusing to run the outage against a shared token (${resolved} is under ${root})`);
     }
   }
 }
@@ -135,7 +135,7 @@ function softHsmService(): Service {
   const tokenDir = process.env.OUTAGE_TOKEN_DIR;
   const parkedDir = process.env.OUTAGE_PARKED_DIR;
   if (!conf || !tokenDir || !parkedDir) throw new Error('SOFTHSM2_CONF, OUTAGE_TOKEN_DIR and OUTAGE_PARKED_DIR are required');
-  notUnderVar(conf, tokenDir, parkedDir);
+  notUnder(varDir, conf, tokenDir, parkedDir);
   if (!existsSync(tokenDir) || existsSync(parkedDir)) throw new Error(`expected ${tokenDir} to exist and ${parkedDir} not to`);
   return {
     config: testHsmConfig(),
@@ -153,7 +153,7 @@ function tpm2Service(): Service {
   const tokenLabel = process.env.TPM2_TEST_TOKEN_LABEL;
   const pinFile = process.env.TPM2_TEST_PIN_FILE;
   if (!dir || !modulePath || !tokenLabel || !pinFile) throw new Error('OUTAGE_TPM2_DIR and the simulator env (TPM2_TEST_*) are required');
-  notUnderVar(dir);
+  notUnder(path.join(varDir, 'tpm2'), dir);
   const script = path.join(repoRoot, 'scripts', 'tpm2-simulator.sh');
   const run = (action: 'start' | 'stop-tpm'): void => {
     const result = spawnSync('bash', [script, action, '--dir', dir], { encoding: 'utf8', timeout: 60_000 });
