@@ -14,6 +14,7 @@ import type { HsmConnection } from './HsmConnection.js';
 import { HsmError, toHsmError } from './errors.js';
 import { type EcP256PublicJwk, type RsaPublicJwk, ecPointToJwk, rsaPublicJwk } from './jwk.js';
 import {
+  type DestroyReport,
   type KeyObjectType,
   type ObjectIdentity,
   assertIdentity,
@@ -369,25 +370,24 @@ export async function adoptKeyPair(
  */
 export async function destroyKeyPair(connection: HsmConnection, ckaId: string): Promise<number> {
   ckaIdBuffer(ckaId);
-  const attempt = (): Promise<number> =>
-    connection.withSession(`destroying key ${ckaId}`, (session) => {
-      const report = destroyAllWithId(session, ckaId);
-      if (report.refused.length > 0) {
-        throw new HsmError(
-          'HSM_OBJECT_MISMATCH',
-          `destroying key ${ckaId}: ${report.destroyed} objects destroyed; refused to destroy ${report.refused.length} whose attributes did not match: ${report.refused.join('; ')}`,
-        );
-      }
-      return report.destroyed;
-    });
-  try {
-    return await attempt();
-  } catch (err) {
-    if (!(err instanceof HsmError) || err.ckr !== 'CKR_FUNCTION_FAILED') throw err;
+  const attempt = (): Promise<DestroyReport> => connection.withSession(`destroying key ${ckaId}`, (session) => destroyAllWithId(session, ckaId));
+  let report = await attempt();
+  let destroyed = report.destroyed;
+  if (report.refused.length === 0 && report.failed.some((e) => e.ckr === 'CKR_FUNCTION_FAILED')) {
     await connection.reset(`C_DestroyObject refused for key ${ckaId} (CKR_FUNCTION_FAILED)`);
-    // Objects destroyed by the first attempt are gone; the rest are found and read back again.
-    return attempt();
+    // What the first attempt destroyed is gone; the rest is found and read back again.
+    report = await attempt();
+    destroyed += report.destroyed;
   }
+  if (report.refused.length > 0) {
+    throw new HsmError(
+      'HSM_OBJECT_MISMATCH',
+      `destroying key ${ckaId}: ${destroyed} objects destroyed; refused to destroy ${report.refused.length} whose attributes did not match: ${report.refused.join('; ')}`,
+    );
+  }
+  const [failure] = report.failed;
+  if (failure) throw failure;
+  return destroyed;
 }
 
 /** Reads the policy attributes of the private key with this CKA_ID. */

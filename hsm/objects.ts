@@ -178,17 +178,20 @@ export interface DestroyReport {
   destroyed: number;
   /** Handles found by CKA_ID that read back as something else and were left alone. */
   refused: string[];
+  /** Objects that matched but whose C_DestroyObject the token refused. */
+  failed: HsmError[];
 }
 
 /**
  * Destroys every object whose CKA_ID is `ckaId` (key objects and, say, a certificate that
  * carries the key's CKA_ID), each only after it read back with that CKA_ID through the handle
- * destroyed. Handles that read back otherwise are left alone and listed in `refused`.
+ * destroyed. Handles that read back otherwise are left alone and listed in `refused`; a
+ * C_DestroyObject the token refuses is listed in `failed` (a lost device is thrown).
  */
 export function destroyAllWithId(session: graphene.Session, ckaId: string): DestroyReport {
   const id = ckaIdBuffer(ckaId);
   const found = session.find({ id });
-  const report: DestroyReport = { destroyed: 0, refused: [] };
+  const report: DestroyReport = { destroyed: 0, refused: [], failed: [] };
   const seen = new Set<string>();
   for (let i = 0; i < found.length; i++) {
     const object = found.items(i);
@@ -205,10 +208,12 @@ export function destroyAllWithId(session: graphene.Session, ckaId: string): Dest
     }
     try {
       session.destroy(object);
+      report.destroyed += 1;
     } catch (err) {
-      throw toHsmError(err, `C_DestroyObject (${observed.class} object ${ckaId})`);
+      const error = toHsmError(err, `C_DestroyObject (${observed.class} object ${ckaId})`);
+      if (error.kind === 'device-lost') throw error;
+      report.failed.push(error);
     }
-    report.destroyed += 1;
   }
   return report;
 }

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import pkcs11 from 'pkcs11js';
 import {
   type EcP256PublicJwk,
   HsmConnection,
@@ -104,5 +105,26 @@ forEachTestToken((t) => {
       assert.ok(findKeyPair(session, b.ckaId, { algorithm: 'ES256' }));
     });
   });
+  test('a key left in use by a session closed in the middle of a signature is still destroyed completely (tpm2-pkcs11 refuses with CKR_FUNCTION_FAILED until a reset)', async (ctx) => {
+    const key = await generateSigningKeyPair(connection, { label: uniqueLabel('in-use') });
+    await assert.rejects(
+      connection.withSession('test: C_SignInit, then giving up', (session) => {
+        const [privateKey] = findByIdentity(session, { class: 'private', ckaId: key.ckaId });
+        assert.ok(privateKey);
+        session.lib.C_SignInit(session.handle, { mechanism: pkcs11.CKM_ECDSA }, privateKey.handle);
+        throw new Error('gave up between C_SignInit and C_Sign');
+      }),
+      /gave up/,
+    );
+    // The failed operation's session was closed and replaced by the pool.
+    const generation = connection.generation;
+    assert.equal(await destroyKeyPair(connection, key.ckaId), 2, 'private and public key object');
+    ctx.diagnostic(connection.generation === generation ? 'destroyed at the first attempt' : 'the token refused at first; destroyed after a reset');
+    await connection.withSession('test: nothing left', (session) => {
+      assert.deepEqual(findByIdentity(session, { class: 'private', ckaId: key.ckaId }), []);
+      assert.deepEqual(findByIdentity(session, { class: 'public', ckaId: key.ckaId }), []);
+    });
+  });
+
   // An empty tpm2 token: K1 gets the first object handles, the case tpm2-pkcs11 #931 gets wrong.
 }, { tpm2: 'fresh' });
