@@ -21,11 +21,16 @@
  *   state of the application survives) and C_CloseSession terminates whatever
  *   operation the failure may have left active (C_SignInit without a finishing
  *   C_Sign, C_FindObjectsInit without C_FindObjectsFinal...);
- * - when an operation fails with anything but HSM_UNAVAILABLE, the token is
+ * - failures are sorted by kind through the one CKR table of errors.ts: a
+ *   device or session lost retires the pool (below); an operation refused
+ *   fails that request only, and the pool stays. After a refusal the token is
  *   asked whether it is still there (C_GetSessionInfo: session alive and
- *   logged in; C_GetTokenInfo: token present, same label). If it is not, the
- *   failure is reported as HSM_UNAVAILABLE: a key handle that became invalid
- *   because the token went away is an outage, not a missing key;
+ *   logged in; C_GetTokenInfo: token present, same label; C_GenerateRandom
+ *   when the token has an RNG, the one portable call that reaches the device
+ *   itself: tpm2-pkcs11 answers the first two from memory when its TPM is gone
+ *   and reports the lost TPM as CKR_GENERAL_ERROR). If it is not, the failure
+ *   is reported as HSM_UNAVAILABLE: a key handle that became invalid because
+ *   the token went away is an outage, not a missing key;
  * - when anything reports HSM_UNAVAILABLE, the whole pool is retired (idle
  *   sessions closed at once, busy ones when their operation returns: a
  *   session is never closed under a running C_Sign), waiting callers fail
@@ -52,6 +57,9 @@ export interface HsmHealth {
   detail?: string;
 }
 
+/** CKF_RNG in CK_TOKEN_INFO.flags: the token has its own random number generator. */
+const CKF_RNG = 0x1;
+
 export interface HsmConnectionOptions {
   /** Number of logged-in sessions in the pool (1..256). Default 4. */
   sessions?: number;
@@ -64,6 +72,8 @@ export interface HsmConnectionOptions {
 }
 
 export const DEFAULT_SESSIONS = 4;
+/** How long reset() waits for running operations before it reconnects anyway. */
+const RESET_DRAIN_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS = 256;
 
 /** PKCS#11 2.40 session state "R/W user functions" (not exported by pkcs11js). */
@@ -99,7 +109,9 @@ function acquireModule(modulePath: string): LoadedModule {
       // graphene's initialize() ignores CKR_CRYPTOKI_ALREADY_INITIALIZED.
       entry.module.initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
     } catch (err) {
-      throw toHsmError(err, 'C_Initialize', 'HSM_UNAVAILABLE');
+      // Whatever C_Initialize answers (tpm2-pkcs11: CKR_GENERAL_ERROR when its TPM does not
+      // answer), a module that cannot initialise is unavailable.
+      throw asOutage(toHsmError(err, 'C_Initialize', 'HSM_UNAVAILABLE'));
     }
   }
   entry.refs += 1;
@@ -117,7 +129,7 @@ function releaseModule(entry: LoadedModule): void {
   }
 }
 
-function findSlotByTokenLabel(module: graphene.Module, label: string): graphene.Slot {
+function findSlotByTokenLabel(module: graphene.Module, label: string, serial?: string): graphene.Slot {
   let slots: graphene.SlotCollection;
   try {
     slots = module.getSlots(true);
@@ -128,17 +140,28 @@ function findSlotByTokenLabel(module: graphene.Module, label: string): graphene.
   for (let i = 0; i < slots.length; i++) {
     const slot = slots.items(i);
     try {
-      if (slot.getToken().label === label) matches.push(slot);
+      const token = slot.getToken();
+      if (token.label === label && (serial === undefined || token.serialNumber === serial)) matches.push(slot);
     } catch {
       // A token removed (or unreadable) between C_GetSlotList and C_GetTokenInfo: skip it.
     }
   }
   const [slot] = matches;
-  if (!slot) throw new HsmError('HSM_TOKEN_NOT_FOUND', `no token with label "${label}" is present`);
+  const which = serial === undefined ? `label "${label}"` : `label "${label}" and serial number "${serial}"`;
+  if (!slot) throw new HsmError('HSM_TOKEN_NOT_FOUND', `no token with ${which} is present`);
   if (matches.length > 1) {
-    throw new HsmError('HSM_TOKEN_NOT_FOUND', `${matches.length} tokens carry the label "${label}"; refusing to guess`);
+    throw new HsmError('HSM_TOKEN_NOT_FOUND', `${matches.length} tokens carry the ${which}; refusing to guess (name the token's serial number)`);
   }
   return slot;
+}
+
+/**
+ * While connecting, every failure but a refused PIN or a missing token means the HSM cannot be
+ * used now: it is an outage whatever CKR value the module chose.
+ */
+function asOutage(error: HsmError): HsmError {
+  if (error.code === 'HSM_UNAVAILABLE' || error.code === 'HSM_LOGIN_FAILED' || error.code === 'HSM_TOKEN_NOT_FOUND') return error;
+  return new HsmError('HSM_UNAVAILABLE', error.message, { cause: error, ...(error.ckr === undefined ? {} : { ckr: error.ckr }) });
 }
 
 function isCkr(err: unknown, name: string): boolean {
@@ -160,6 +183,8 @@ interface Pool {
   readonly generation: number;
   readonly entry: LoadedModule;
   readonly slot: graphene.Slot;
+  /** The token has an RNG (CKF_RNG): C_GenerateRandom is part of the liveness probe. */
+  readonly hasRng: boolean;
   /** Free sessions (FIFO). */
   readonly idle: graphene.Session[];
   /** Sessions lent to an operation. Never closed while lent. */
@@ -186,6 +211,8 @@ type State = { kind: 'connected'; pool: Pool } | { kind: 'unavailable'; detail: 
 
 export class HsmConnection {
   readonly tokenLabel: string;
+  /** The token's name in reports (config `name`, else its label). */
+  readonly name: string;
   /** Number of sessions in the pool. */
   readonly sessions: number;
   readonly #config: HsmConfig;
@@ -206,6 +233,7 @@ export class HsmConnection {
       throw new RangeError(`sessions must be an integer from 1 to ${MAX_SESSIONS}, got ${sessions}`);
     }
     this.tokenLabel = config.tokenLabel;
+    this.name = config.name ?? config.tokenLabel;
     this.sessions = sessions;
     this.#config = config;
     this.#options = options;
@@ -221,6 +249,27 @@ export class HsmConnection {
     const connection = new HsmConnection(config, options);
     connection.#state = { kind: 'connected', pool: connection.#connect() };
     return connection;
+  }
+
+  /**
+   * Like {@link open}, but a token that is absent or does not answer yet (HSM_UNAVAILABLE,
+   * HSM_TOKEN_NOT_FOUND) gives a connection that starts unavailable and connects in the
+   * background, with the error that kept it from connecting now: one token of a failover group
+   * may be down when the gateway starts. A refused PIN is still thrown (retrying would lock it).
+   */
+  static async openOrRetry(config: HsmConfig, options: HsmConnectionOptions = {}): Promise<{ connection: HsmConnection; error?: HsmError }> {
+    const connection = new HsmConnection(config, options);
+    try {
+      connection.#state = { kind: 'connected', pool: connection.#connect() };
+      return { connection };
+    } catch (err) {
+      const error = toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE');
+      if (error.code !== 'HSM_UNAVAILABLE' && error.code !== 'HSM_TOKEN_NOT_FOUND') throw error;
+      connection.#state = { kind: 'unavailable', detail: error.message };
+      connection.#emit('unavailable', error.message);
+      connection.#scheduleReconnect(0);
+      return { connection, error };
+    }
   }
 
   /** 'ok' while the pool is connected; 'unavailable' while reconnecting or after close(). */
@@ -283,7 +332,7 @@ export class HsmConnection {
       timer.unref();
     });
     const probe = this.withSession('health check', (session) => {
-      const problem = this.#tokenProblem(session);
+      const problem = this.#tokenProblem(session, this.#state.kind === 'connected' && this.#state.pool.hasRng);
       if (problem) throw new HsmError('HSM_UNAVAILABLE', problem);
     }).then(
       (): HsmHealth => ({ status: 'ok', tokenLabel: this.tokenLabel }),
@@ -317,6 +366,47 @@ export class HsmConnection {
       if (keyBits !== undefined && (keyBits < info.minKeySize || keyBits > info.maxKeySize)) return false;
       return true;
     });
+  }
+
+  /**
+   * Starts afresh: retires the pool, so that the module is finalised once its
+   * last user lets go of it (C_Finalize; the next C_Initialize rebuilds the
+   * module's object-handle table), and reconnects at once instead of after the
+   * backoff. For a module that handed out a handle which reads back as another
+   * object (tpm2-pkcs11 #931: fixed by C_Finalize + C_Initialize). Waits for
+   * every lent session to come back, so never call it inside
+   * {@link withSession}. Resolves when connected again; rejects with
+   * HSM_UNAVAILABLE otherwise (the background reconnection goes on). If
+   * another connection of this process uses the same module, the module stays
+   * initialised and the reset only renews the sessions.
+   */
+  async reset(reason: string): Promise<void> {
+    const state = this.#state;
+    if (state.kind === 'closed' || this.#closing) throw new HsmError('HSM_UNAVAILABLE', `reset (${reason}): HSM connection is closed`);
+    if (state.kind === 'connected') this.#markUnavailable(state.pool, `reset: ${reason}`);
+    // The reconnection is made here, once the old sessions are closed and the module let go of:
+    // a backoff timer firing first would reconnect to a module that was never finalised.
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.#draining].map((pool) => pool.whenReleased)),
+      // An operation that never returns must not keep the connection down for good.
+      new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, RESET_DRAIN_TIMEOUT_MS);
+        waited.unref();
+      }),
+    ]);
+    clearTimeout(waited);
+    if (this.#state.kind === 'unavailable' && !this.#closing) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#tryReconnect(0);
+    }
+    const after = this.#state;
+    if (after.kind !== 'connected') {
+      throw new HsmError('HSM_UNAVAILABLE', `reset (${reason}): ${after.kind === 'unavailable' ? after.detail : 'HSM connection is closed'}`);
+    }
   }
 
   /**
@@ -412,7 +502,7 @@ export class HsmConnection {
   #classifyFailure(pool: Pool, session: graphene.Session, err: unknown, operation: string): HsmError {
     let error = toHsmError(err, operation);
     if (error.code !== 'HSM_UNAVAILABLE') {
-      const problem = this.#tokenProblem(session);
+      const problem = this.#tokenProblem(session, pool.hasRng);
       if (problem) {
         const options = error.ckr === undefined ? { cause: error } : { cause: error, ckr: error.ckr };
         const failure = error.ckr ?? error.message;
@@ -424,7 +514,7 @@ export class HsmConnection {
   }
 
   /** Why the token is not usable through this session, or undefined if it is. Never throws. */
-  #tokenProblem(session: graphene.Session): string | undefined {
+  #tokenProblem(session: graphene.Session, hasRng: boolean): string | undefined {
     try {
       const info = session.lib.C_GetSessionInfo(session.handle);
       if (info.state !== CKS_RW_USER_FUNCTIONS) return `session is not logged in (state ${info.state})`;
@@ -437,6 +527,13 @@ export class HsmConnection {
     } catch (err) {
       return toHsmError(err, 'C_GetTokenInfo', 'HSM_UNAVAILABLE').message;
     }
+    if (hasRng) {
+      try {
+        session.lib.C_GenerateRandom(session.handle, Buffer.alloc(8));
+      } catch (err) {
+        return toHsmError(err, 'C_GenerateRandom', 'HSM_UNAVAILABLE').message;
+      }
+    }
     return undefined;
   }
 
@@ -448,7 +545,7 @@ export class HsmConnection {
     const sessions: graphene.Session[] = [];
     let slot: graphene.Slot;
     try {
-      slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel);
+      slot = findSlotByTokenLabel(entry.module, this.#config.tokenLabel, this.#config.tokenSerial);
       for (let i = 0; i < this.sessions; i++) {
         let session: graphene.Session;
         try {
@@ -463,7 +560,7 @@ export class HsmConnection {
       // Closing the last session logs the application out.
       for (const session of sessions) closeQuietly(session);
       releaseModule(entry);
-      throw toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE');
+      throw asOutage(toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE'));
     }
     const label = this.#config.tokenLabel;
     entry.tokenUsers.set(label, (entry.tokenUsers.get(label) ?? 0) + 1);
@@ -472,10 +569,17 @@ export class HsmConnection {
     const whenReleased = new Promise<void>((resolve) => {
       markReleased = resolve;
     });
+    let hasRng = false;
+    try {
+      hasRng = (slot.getToken().flags & CKF_RNG) !== 0;
+    } catch {
+      // Read again on the next connection; the probe then goes without C_GenerateRandom.
+    }
     return {
       generation: this.#generation,
       entry,
       slot,
+      hasRng,
       idle: sessions,
       busy: new Set(),
       retired: false,

@@ -1,36 +1,79 @@
-export { HsmError, type HsmErrorCode, type HsmErrorOptions, isHsmError, ckrName, codeForCkr, toHsmError } from './errors.js';
+export {
+  HsmError,
+  type HsmErrorCode,
+  type HsmErrorOptions,
+  type HsmFailureKind,
+  CKR_MEANINGS,
+  isHsmError,
+  ckrName,
+  codeForCkr,
+  failureKind,
+  toHsmError,
+} from './errors.js';
 export {
   type HsmConfig,
+  type HsmTokenSpec,
   DEFAULT_MODULE_PATH,
   DEFAULT_TOKEN_LABEL,
   DEFAULT_PIN_FILE_NAME,
   readPin,
+  readPinFile,
   loadHsmConfig,
+  parseHsmTokensFile,
+  isSoftHsmModule,
   applySoftHsm2ConfDefault,
 } from './config.js';
 export { HsmConnection, DEFAULT_SESSIONS, type HsmConnectionOptions, type HsmHealth, type HsmStatus } from './HsmConnection.js';
+export { HsmGroup, type HsmGroupOptions, type HsmGroupHealth, type HsmTokenStatus, type GroupSignerOptions } from './HsmGroup.js';
 export { type EcP256PublicJwk, type RsaPublicJwk, ecPointToJwk, uncompressedPointFromEcPoint, rsaPublicJwk, jwkThumbprint } from './jwk.js';
+export {
+  type ObjectIdentity,
+  type ObservedIdentity,
+  type DestroyReport,
+  readIdentity,
+  identityMismatch,
+  findByIdentity,
+  destroyVerified,
+  destroyAllWithId,
+} from './objects.js';
 export {
   P256_EC_PARAMS,
   RULE_NO_CLEAR_TEXT,
   RULE_BROKER_KEY_PROTECTED,
   RULE_ES256_KEY,
   RULE_PS256_KEY,
+  RULE_SIGN_ONLY,
+  RULE_PUBLIC_USAGE,
+  RULE_GENERATED_HERE,
   MIN_RSA_MODULUS_BITS,
+  KEY_POLICY_PROFILES,
+  USAGE,
+  type KeyPolicyProfile,
   type SigningAlgorithm,
+  type KeyPolicyViolation,
+  type KeyAttributeReading,
+  checkKeyPolicy,
+  assertKeyPolicy,
+  readKeyAttributes,
+  usageTemplate,
+} from './policy.js';
+export {
   type SigningKeyRef,
+  type CheckedKeyPair,
   type HsmKeyPair,
   type GenerateSigningKeyOptions,
   type GenerateRsaSigningKeyOptions,
-  type KeyPolicyViolation,
+  type KeyLookupOptions,
   findKeyPair,
-  checkKeyPolicy,
-  assertKeyPolicy,
+  findPrivateKey,
+  findPublicKey,
   exportPublicJwk,
   exportRsaPublicJwk,
   generateSigningKeyPair,
   generateRsaSigningKeyPair,
+  adoptKeyPair,
   destroyKeyPair,
   checkSigningKeyPolicy,
+  readSigningKeyAttributes,
 } from './keys.js';
-export { type Es256Signer, type Ps256Signer, type HsmSigner, createEs256Signer, createPs256Signer } from './signer.js';
+export { type Es256Signer, type Ps256Signer, type HsmSigner, type SignerOptions, createEs256Signer, createPs256Signer } from './signer.js';

@@ -1,27 +1,42 @@
 /**
- * Signing keys held on the token (EC P-256 for ES256, RSA >= 3072 bits for
- * PS256), and the key-protection policy.
+ * Signing keys held on the token (EC P-256 for ES256, RSA >= 3072 bits for PS256 and, later,
+ * SAML): generation, lookup, adoption and destruction, always by identity (hsm/objects.ts) and
+ * checked against the key policy (hsm/policy.ts).
  *
- * A key pair is identified by its CKA_ID (hex here, "ckaId"): the private and
- * the public key object carry the same CKA_ID and CKA_LABEL. Object handles
- * are never kept across sessions; keys are looked up by CKA_ID.
+ * A key pair is identified by its CKA_ID (hex here, "ckaId"): the private and the public key
+ * object carry the same CKA_ID and CKA_LABEL. Object handles are never kept across sessions and
+ * never trusted before they read back as the object wanted.
  */
 import { randomBytes } from 'node:crypto';
-import { endianness } from 'node:os';
 import * as graphene from 'graphene-pk11';
 import pkcs11 from 'pkcs11js';
 import type { HsmConnection } from './HsmConnection.js';
 import { HsmError, toHsmError } from './errors.js';
 import { type EcP256PublicJwk, type RsaPublicJwk, ecPointToJwk, rsaPublicJwk } from './jwk.js';
-
-/** DER of the named curve OID 1.2.840.10045.3.1.7 (P-256 / prime256v1), the CKA_EC_PARAMS value. */
-export const P256_EC_PARAMS: Buffer = Buffer.from('06082a8648ce3d030107', 'hex');
-
-/** JWS algorithms of the keys on the token. */
-export type SigningAlgorithm = 'ES256' | 'PS256';
-
-/** Smallest RSA modulus accepted for PS256 keys, and the size generated. */
-export const MIN_RSA_MODULUS_BITS = 3072;
+import {
+  type DestroyReport,
+  type KeyObjectType,
+  type ObjectIdentity,
+  assertIdentity,
+  ckaIdBuffer,
+  destroyAllWithId,
+  destroyVerified,
+  findByIdentity,
+  findOneByIdentity,
+} from './objects.js';
+import {
+  type KeyAttributeReading,
+  type KeyPolicyProfile,
+  type KeyPolicyViolation,
+  type SigningAlgorithm,
+  MIN_RSA_MODULUS_BITS,
+  P256_EC_PARAMS,
+  assertKeyPolicy,
+  bitLength,
+  checkKeyPolicy,
+  readKeyAttributes,
+  usageTemplate,
+} from './policy.js';
 
 /** Durable reference to a key pair on the token. */
 export interface SigningKeyRef {
@@ -29,6 +44,24 @@ export interface SigningKeyRef {
   ckaId: string;
   /** CKA_LABEL. */
   label: string;
+}
+
+/** A key pair generated (or adopted) and checked: its reference and public key. */
+export interface CheckedKeyPair<J extends EcP256PublicJwk | RsaPublicJwk = EcP256PublicJwk | RsaPublicJwk> extends SigningKeyRef {
+  algorithm: SigningAlgorithm;
+  publicJwk: J;
+  /**
+   * `stated`: the public template stated every usage attribute and the token honoured it;
+   * `token-default`: the token refused the stated public usage (tpm2-pkcs11) and the pair was
+   * generated with the public key's usage left to the token (the private key's usage is
+   * always stated and checked). `adopted` for a key found on the token.
+   */
+  publicUsage: 'stated' | 'token-default' | 'adopted';
+  /**
+   * Set when the token handed out object handles that read back as another object and the
+   * connection was reset (C_Finalize / C_Initialize) before the new key was found by identity.
+   */
+  recoveredFromHandleMismatch?: string;
 }
 
 export interface HsmKeyPair {
@@ -41,6 +74,8 @@ export interface GenerateSigningKeyOptions {
   label: string;
   /** CKA_ID (hex). Default: 16 random bytes. */
   ckaId?: string;
+  /** Key policy profile the new key is checked against. Default `strict`. */
+  profile?: KeyPolicyProfile;
 }
 
 export interface GenerateRsaSigningKeyOptions extends GenerateSigningKeyOptions {
@@ -48,137 +83,44 @@ export interface GenerateRsaSigningKeyOptions extends GenerateSigningKeyOptions 
   modulusBits?: number;
 }
 
-export const RULE_NO_CLEAR_TEXT = 'NSIS 4.1.6 (Low) 3: key material is never in clear text outside the HSM';
-export const RULE_BROKER_KEY_PROTECTED = "NSIS 6 (Low) 4: the broker's private signing key is protected by the HSM";
-export const RULE_ES256_KEY = 'ES256: the key is an EC P-256 private key allowed to sign';
-export const RULE_PS256_KEY = `PS256: the key is an RSA private key of at least ${MIN_RSA_MODULUS_BITS} bits allowed to sign`;
-
-export interface KeyPolicyViolation {
-  /** PKCS#11 attribute name, e.g. "CKA_EXTRACTABLE". */
-  attribute: string;
-  expected: string;
-  actual: string;
-  /** The requirement the attribute enforces. */
-  rule: string;
+export interface KeyLookupOptions {
+  /** Also match CKA_KEY_TYPE (EC for ES256, RSA for PS256). */
+  algorithm?: SigningAlgorithm;
+  /** Also match CKA_LABEL. */
+  label?: string;
 }
 
-// ------------------------------------------------------------------ helpers
+const KEY_TYPE: Readonly<Record<SigningAlgorithm, KeyObjectType>> = { ES256: 'EC', PS256: 'RSA' };
 
-function ckaIdBuffer(ckaId: string): Buffer {
-  if (!/^(?:[0-9a-f]{2})+$/i.test(ckaId)) throw new HsmError('HSM_OPERATION_FAILED', `CKA_ID must be non-empty hex, got "${ckaId}"`);
-  return Buffer.from(ckaId, 'hex');
-}
-
-function readUlong(value: Buffer): bigint {
-  if (value.length === 8) return endianness() === 'LE' ? value.readBigUInt64LE() : value.readBigUInt64BE();
-  if (value.length === 4) return BigInt(endianness() === 'LE' ? value.readUInt32LE() : value.readUInt32BE());
-  throw new Error(`unexpected CK_ULONG length ${value.length}`);
-}
-
-function readBool(value: Buffer): boolean {
-  if (value.length !== 1) throw new Error(`unexpected CK_BBOOL length ${value.length}`);
-  return value[0] !== 0;
-}
-
-function findOne(session: graphene.Session, template: graphene.ITemplate, what: string): graphene.SessionObject | undefined {
-  const found = session.find(template);
-  if (found.length > 1) throw new HsmError('HSM_OPERATION_FAILED', `${found.length} ${what} objects share this CKA_ID`);
-  return found.length === 1 ? found.items(0) : undefined;
+function identity(kind: 'private' | 'public', ckaId: string, options: KeyLookupOptions): ObjectIdentity {
+  return {
+    class: kind,
+    ckaId: ckaId.toLowerCase(),
+    ...(options.algorithm ? { keyType: KEY_TYPE[options.algorithm] } : {}),
+    ...(options.label !== undefined ? { label: options.label } : {}),
+  };
 }
 
 // ------------------------------------------------------------------ session-level operations
 
+/** The private key object with this identity, or undefined (HSM_OBJECT_MISMATCH if a handle reads back otherwise). */
+export function findPrivateKey(session: graphene.Session, ckaId: string, options: KeyLookupOptions = {}): graphene.PrivateKey | undefined {
+  return findOneByIdentity(session, identity('private', ckaId, options))?.toType<graphene.PrivateKey>();
+}
+
+/** The public key object with this identity, or undefined. */
+export function findPublicKey(session: graphene.Session, ckaId: string, options: KeyLookupOptions = {}): graphene.PublicKey | undefined {
+  return findOneByIdentity(session, identity('public', ckaId, options))?.toType<graphene.PublicKey>();
+}
+
 /** The private and public key objects with this CKA_ID. Throws HSM_KEY_NOT_FOUND if either is missing. */
-export function findKeyPair(session: graphene.Session, ckaId: string): HsmKeyPair {
-  const id = ckaIdBuffer(ckaId);
-  const privateObject = findOne(session, { class: graphene.ObjectClass.PRIVATE_KEY, id }, 'private key');
-  if (!privateObject) throw new HsmError('HSM_KEY_NOT_FOUND', `no private key with CKA_ID ${ckaId} on the token`);
-  const publicObject = findOne(session, { class: graphene.ObjectClass.PUBLIC_KEY, id }, 'public key');
-  if (!publicObject) throw new HsmError('HSM_KEY_NOT_FOUND', `no public key with CKA_ID ${ckaId} on the token`);
-  return { privateKey: privateObject.toType<graphene.PrivateKey>(), publicKey: publicObject.toType<graphene.PublicKey>() };
-}
-
-interface AttributeCheck {
-  attribute: string;
-  type: number;
-  expected: string;
-  rule: string;
-  decode: (value: Buffer) => string;
-  /** Whether the decoded value complies; default: equal to `expected`. */
-  accept?: (actual: string) => boolean;
-}
-
-const bool = (value: Buffer): string => String(readBool(value));
-const ulongHex = (value: Buffer): string => `0x${readUlong(value).toString(16)}`;
-const hex = (value: Buffer): string => value.toString('hex');
-/** Bit length of a big-endian unsigned integer (CKA_MODULUS). */
-const bitLength = (value: Buffer): string => (value.length === 0 ? '0' : String(BigInt(`0x${value.toString('hex')}`).toString(2).length));
-
-const TYPE_POLICY: Readonly<Record<SigningAlgorithm, readonly AttributeCheck[]>> = {
-  ES256: [
-    { attribute: 'CKA_CLASS', type: pkcs11.CKA_CLASS, expected: `0x${pkcs11.CKO_PRIVATE_KEY.toString(16)}`, rule: RULE_ES256_KEY, decode: ulongHex },
-    { attribute: 'CKA_KEY_TYPE', type: pkcs11.CKA_KEY_TYPE, expected: `0x${pkcs11.CKK_EC.toString(16)}`, rule: RULE_ES256_KEY, decode: ulongHex },
-    { attribute: 'CKA_EC_PARAMS', type: pkcs11.CKA_EC_PARAMS, expected: P256_EC_PARAMS.toString('hex'), rule: RULE_ES256_KEY, decode: hex },
-    { attribute: 'CKA_SIGN', type: pkcs11.CKA_SIGN, expected: 'true', rule: RULE_ES256_KEY, decode: bool },
-  ],
-  PS256: [
-    { attribute: 'CKA_CLASS', type: pkcs11.CKA_CLASS, expected: `0x${pkcs11.CKO_PRIVATE_KEY.toString(16)}`, rule: RULE_PS256_KEY, decode: ulongHex },
-    { attribute: 'CKA_KEY_TYPE', type: pkcs11.CKA_KEY_TYPE, expected: `0x${pkcs11.CKK_RSA.toString(16)}`, rule: RULE_PS256_KEY, decode: ulongHex },
-    {
-      attribute: 'CKA_MODULUS',
-      type: pkcs11.CKA_MODULUS,
-      expected: `>= ${MIN_RSA_MODULUS_BITS} bits`,
-      rule: RULE_PS256_KEY,
-      decode: (value) => `${bitLength(value)} bits`,
-      accept: (actual) => Number.parseInt(actual, 10) >= MIN_RSA_MODULUS_BITS,
-    },
-    { attribute: 'CKA_SIGN', type: pkcs11.CKA_SIGN, expected: 'true', rule: RULE_PS256_KEY, decode: bool },
-  ],
-};
-
-/** Protection of the private key, whatever its type. */
-const PROTECTION_POLICY: readonly AttributeCheck[] = [
-  { attribute: 'CKA_TOKEN', type: pkcs11.CKA_TOKEN, expected: 'true', rule: RULE_BROKER_KEY_PROTECTED, decode: bool },
-  { attribute: 'CKA_PRIVATE', type: pkcs11.CKA_PRIVATE, expected: 'true', rule: RULE_BROKER_KEY_PROTECTED, decode: bool },
-  { attribute: 'CKA_SENSITIVE', type: pkcs11.CKA_SENSITIVE, expected: 'true', rule: RULE_NO_CLEAR_TEXT, decode: bool },
-  { attribute: 'CKA_EXTRACTABLE', type: pkcs11.CKA_EXTRACTABLE, expected: 'false', rule: RULE_NO_CLEAR_TEXT, decode: bool },
-  { attribute: 'CKA_ALWAYS_SENSITIVE', type: pkcs11.CKA_ALWAYS_SENSITIVE, expected: 'true', rule: RULE_NO_CLEAR_TEXT, decode: bool },
-  { attribute: 'CKA_NEVER_EXTRACTABLE', type: pkcs11.CKA_NEVER_EXTRACTABLE, expected: 'true', rule: RULE_NO_CLEAR_TEXT, decode: bool },
-  // Generated on the token, not imported from outside.
-  { attribute: 'CKA_LOCAL', type: pkcs11.CKA_LOCAL, expected: 'true', rule: RULE_NO_CLEAR_TEXT, decode: bool },
-];
-
-/**
- * Reads the type and protection attributes of a private key back from the
- * token and lists every deviation from the policy for `algorithm` (empty list
- * = compliant). An attribute that cannot be read counts as a violation (fail
- * closed); a lost device or session is thrown as HsmError instead.
- */
-export function checkKeyPolicy(key: graphene.PrivateKey, algorithm: SigningAlgorithm = 'ES256'): KeyPolicyViolation[] {
-  const violations: KeyPolicyViolation[] = [];
-  for (const check of [...TYPE_POLICY[algorithm], ...PROTECTION_POLICY]) {
-    let actual: string;
-    try {
-      actual = check.decode(key.getAttribute(check.type));
-    } catch (err) {
-      const error = toHsmError(err, `reading ${check.attribute}`);
-      if (error.code === 'HSM_UNAVAILABLE' || error.code === 'HSM_KEY_NOT_FOUND') throw error;
-      actual = `unreadable (${error.ckr ?? error.message})`;
-    }
-    const complies = check.accept && !actual.startsWith('unreadable') ? check.accept(actual) : actual === check.expected;
-    if (!complies) {
-      violations.push({ attribute: check.attribute, expected: check.expected, actual, rule: check.rule });
-    }
-  }
-  return violations;
-}
-
-/** Throws HSM_KEY_POLICY_VIOLATION if {@link checkKeyPolicy} finds anything. */
-export function assertKeyPolicy(key: graphene.PrivateKey, ckaId: string, algorithm: SigningAlgorithm = 'ES256'): void {
-  const violations = checkKeyPolicy(key, algorithm);
-  if (violations.length === 0) return;
-  const list = violations.map((v) => `${v.attribute}=${v.actual} (expected ${v.expected}; ${v.rule})`).join('; ');
-  throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${ckaId} violates the key policy: ${list}`);
+export function findKeyPair(session: graphene.Session, ckaId: string, options: KeyLookupOptions = {}): HsmKeyPair {
+  const type = options.algorithm ? `${KEY_TYPE[options.algorithm]} ` : '';
+  const privateKey = findPrivateKey(session, ckaId, options);
+  if (!privateKey) throw new HsmError('HSM_KEY_NOT_FOUND', `no ${type}private key with CKA_ID ${ckaId} on the token`);
+  const publicKey = findPublicKey(session, ckaId, options);
+  if (!publicKey) throw new HsmError('HSM_KEY_NOT_FOUND', `no ${type}public key with CKA_ID ${ckaId} on the token`);
+  return { privateKey, publicKey };
 }
 
 /** The public key as a JWK, from CKA_EC_POINT. Refuses other curves than P-256. */
@@ -208,151 +150,244 @@ export function exportRsaPublicJwk(publicKey: graphene.PublicKey): RsaPublicJwk 
   }
 }
 
-// ------------------------------------------------------------------ connection-level operations
+const EXPORT: Readonly<Record<SigningAlgorithm, (publicKey: graphene.PublicKey) => EcP256PublicJwk | RsaPublicJwk>> = {
+  ES256: exportPublicJwk,
+  PS256: exportRsaPublicJwk,
+};
+
+// ------------------------------------------------------------------ generation
 
 interface GenerationSpec {
   what: string;
-  mechanism: graphene.KeyGenMechanism;
-  publicTemplate: graphene.ITemplate;
-  privateTemplate: graphene.ITemplate;
   algorithm: SigningAlgorithm;
-  exportPublic: (publicKey: graphene.PublicKey) => unknown;
+  mechanism: graphene.KeyGenMechanism;
+  /** Type and size part of the public template. */
+  publicBase: graphene.ITemplate;
+  profile: KeyPolicyProfile;
 }
 
-/**
- * C_GenerateKeyPair (async, on the libuv thread pool) with the given
- * templates, then reads the private key back and checks it against the
- * policy; a token that ignored the template gets the pair destroyed and an
- * HSM_KEY_POLICY_VIOLATION.
- */
-async function generateCheckedKeyPair(connection: HsmConnection, ckaId: string, label: string, spec: GenerationSpec): Promise<SigningKeyRef> {
+/** CKR values with which a module refuses a template it will not honour. */
+const TEMPLATE_REFUSALS = new Set(['CKR_GENERAL_ERROR', 'CKR_TEMPLATE_INCONSISTENT', 'CKR_ATTRIBUTE_TYPE_INVALID', 'CKR_ATTRIBUTE_VALUE_INVALID']);
+
+function templates(spec: GenerationSpec, ckaId: string, label: string, statePublicUsage: boolean): { publicTemplate: graphene.ITemplate; privateTemplate: graphene.ITemplate } {
   const id = ckaIdBuffer(ckaId);
+  const keyType = spec.algorithm === 'ES256' ? graphene.KeyType.EC : graphene.KeyType.RSA;
+  return {
+    publicTemplate: { token: true, private: false, keyType, id, label, ...spec.publicBase, ...(statePublicUsage ? usageTemplate('public') : {}) },
+    privateTemplate: { token: true, private: true, keyType, id, label, sensitive: true, extractable: false, ...usageTemplate('private') },
+  };
+}
+
+type Generated = { ok: true; pair: CheckedKeyPair } | { ok: false; mismatch: string };
+
+/**
+ * One C_GenerateKeyPair (async, on the libuv thread pool), then the returned handles are read
+ * back: only if both read back as the new key (class, type, CKA_ID, label) and are the only
+ * objects with that identity are they checked against the policy and used. A pair that violates
+ * the policy is destroyed through the handles just read back. A handle that reads back as
+ * anything else is never used for anything (`mismatch`).
+ */
+async function generateOnce(connection: HsmConnection, spec: GenerationSpec, ckaId: string, label: string, statePublicUsage: boolean): Promise<Generated> {
   return connection.withSession(`generating ${spec.what} "${label}"`, async (session) => {
-    if (session.find({ id }).length > 0) {
+    if (session.find({ id: ckaIdBuffer(ckaId) }).length > 0) {
       throw new HsmError('HSM_OPERATION_FAILED', `objects with CKA_ID ${ckaId} already exist on the token`);
     }
+    const { publicTemplate, privateTemplate } = templates(spec, ckaId, label, statePublicUsage);
     const keys = await new Promise<graphene.IKeyPair>((resolve, reject) => {
-      session.generateKeyPair(spec.mechanism, spec.publicTemplate, spec.privateTemplate, (err, pair) => {
+      session.generateKeyPair(spec.mechanism, publicTemplate, privateTemplate, (err, pair) => {
         if (err) reject(err);
         else if (!pair) reject(new Error('C_GenerateKeyPair returned no keys'));
         else resolve(pair);
       });
     });
+    const options = { algorithm: spec.algorithm, label };
+    const wanted = { private: identity('private', ckaId, options), public: identity('public', ckaId, options) };
     try {
-      assertKeyPolicy(keys.privateKey, ckaId, spec.algorithm);
-      spec.exportPublic(keys.publicKey);
-    } catch (err) {
-      try {
-        session.destroy(keys.privateKey);
-        session.destroy(keys.publicKey);
-      } catch {
-        // best effort
+      assertIdentity(keys.privateKey, wanted.private);
+      assertIdentity(keys.publicKey, wanted.public);
+      const [privateFound, publicFound] = [findByIdentity(session, wanted.private), findByIdentity(session, wanted.public)];
+      const same = (found: graphene.SessionObject[], handle: Buffer): boolean => found.length === 1 && found[0]?.handle.equals(handle) === true;
+      if (!same(privateFound, keys.privateKey.handle) || !same(publicFound, keys.publicKey.handle)) {
+        throw new HsmError('HSM_OBJECT_MISMATCH', `C_FindObjects does not find the new key ${ckaId} under the handles C_GenerateKeyPair returned`);
       }
+    } catch (err) {
+      if (err instanceof HsmError && err.code === 'HSM_OBJECT_MISMATCH') return { ok: false, mismatch: err.message };
       throw err;
     }
-    return { ckaId, label };
+    try {
+      assertKeyPolicy(keys.privateKey, ckaId, spec.algorithm, spec.profile);
+      const publicJwk = EXPORT[spec.algorithm](keys.publicKey);
+      return { ok: true, pair: { ckaId, label, algorithm: spec.algorithm, publicJwk, publicUsage: statePublicUsage ? 'stated' : 'token-default' } };
+    } catch (err) {
+      // The handles read back as the new key a moment ago and are read back again before each destroy.
+      destroyVerified(session, keys.privateKey, wanted.private);
+      destroyVerified(session, keys.publicKey, wanted.public);
+      throw err;
+    }
   });
 }
 
 /**
- * Generates an EC P-256 key pair on the token (C_GenerateKeyPair, async):
- * private key CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN = true,
- * CKA_EXTRACTABLE = false, CKA_DERIVE = false; public key CKA_TOKEN,
- * CKA_VERIFY = true. The result is read back and checked against the policy;
- * a token that ignored the template gets the pair destroyed and an
- * HSM_KEY_POLICY_VIOLATION.
+ * The pair with this identity, found on a fresh connection, checked against the policy; or,
+ * when it cannot be verified, destroyed where its objects read back as it, and refused.
  */
-export async function generateSigningKeyPair(
-  connection: HsmConnection,
-  options: GenerateSigningKeyOptions,
-): Promise<SigningKeyRef> {
+async function adoptAfterReset(connection: HsmConnection, spec: GenerationSpec, ckaId: string, label: string, mismatch: string, statePublicUsage: boolean): Promise<CheckedKeyPair> {
+  await connection.reset(`the token returned object handles that do not read back as the new key ${ckaId}`);
+  return connection.withSession(`finding the new key ${ckaId} by identity`, (session) => {
+    const options = { algorithm: spec.algorithm, label };
+    let pair: HsmKeyPair;
+    try {
+      pair = findKeyPair(session, ckaId, options);
+    } catch (err) {
+      const report = destroyAllWithId(session, ckaId);
+      throw new HsmError(
+        'HSM_OBJECT_MISMATCH',
+        `the new key ${ckaId} could not be found by identity after a reset (${err instanceof Error ? err.message : String(err)}); ` +
+          `${report.destroyed} of its objects destroyed after read-back, ${report.refused.length} left alone; first: ${mismatch}`,
+        { cause: err },
+      );
+    }
+    try {
+      assertKeyPolicy(pair.privateKey, ckaId, spec.algorithm, spec.profile);
+      const publicJwk = EXPORT[spec.algorithm](pair.publicKey);
+      return { ckaId, label, algorithm: spec.algorithm, publicJwk, publicUsage: statePublicUsage ? 'stated' : 'token-default', recoveredFromHandleMismatch: mismatch };
+    } catch (err) {
+      destroyVerified(session, pair.privateKey, identity('private', ckaId, options));
+      destroyVerified(session, pair.publicKey, identity('public', ckaId, options));
+      throw err;
+    }
+  });
+}
+
+/**
+ * Generates a key pair with every usage attribute stated (hsm/policy.ts), reads it back and
+ * checks it:
+ * 1. C_GenerateKeyPair with the full templates. A token that refuses the template (a refusal,
+ *    not a lost device: the pool stays) gets a second attempt with the public key's usage left
+ *    to it; the private template is the same.
+ * 2. The returned handles must read back as the new key and be what C_FindObjects finds for its
+ *    identity. If not, the token's handle table is not to be trusted: nothing is done through
+ *    those handles, the connection is reset and the key is looked up by identity.
+ * 3. The private key is checked against the policy profile; a violating pair is destroyed
+ *    through handles read back just before.
+ */
+async function generateCheckedKeyPair(connection: HsmConnection, spec: GenerationSpec, ckaId: string, label: string): Promise<CheckedKeyPair> {
+  let statePublicUsage = true;
+  let result: Generated;
+  try {
+    result = await generateOnce(connection, spec, ckaId, label, true);
+  } catch (err) {
+    const error = toHsmError(err, `generating ${spec.what}`);
+    if (error.kind !== 'refused' || error.ckr === undefined || !TEMPLATE_REFUSALS.has(error.ckr)) throw error;
+    statePublicUsage = false;
+    result = await generateOnce(connection, spec, ckaId, label, false);
+  }
+  if (result.ok) return result.pair;
+  return adoptAfterReset(connection, spec, ckaId, label, result.mismatch, statePublicUsage);
+}
+
+/**
+ * Generates an EC P-256 key pair on the token: private key CKA_TOKEN, CKA_PRIVATE,
+ * CKA_SENSITIVE true, CKA_EXTRACTABLE false and the usage of hsm/policy.ts (CKA_SIGN only);
+ * public key CKA_TOKEN, CKA_VERIFY only. Read back and checked (see generateCheckedKeyPair).
+ */
+export async function generateSigningKeyPair(connection: HsmConnection, options: GenerateSigningKeyOptions): Promise<CheckedKeyPair<EcP256PublicJwk>> {
   const ckaId = (options.ckaId ?? randomBytes(16).toString('hex')).toLowerCase();
-  const id = ckaIdBuffer(ckaId);
-  const { label } = options;
-  return generateCheckedKeyPair(connection, ckaId, label, {
-    what: 'EC P-256 key pair',
-    mechanism: graphene.KeyGenMechanism.EC,
-    publicTemplate: { token: true, private: false, keyType: graphene.KeyType.EC, paramsEC: P256_EC_PARAMS, id, label, verify: true },
-    privateTemplate: {
-      token: true,
-      private: true,
-      keyType: graphene.KeyType.EC,
-      id,
-      label,
-      sensitive: true,
-      extractable: false,
-      sign: true,
-      derive: false,
-    },
-    algorithm: 'ES256',
-    exportPublic: exportPublicJwk,
-  });
+  ckaIdBuffer(ckaId);
+  const pair = await generateCheckedKeyPair(
+    connection,
+    { what: 'EC P-256 key pair', algorithm: 'ES256', mechanism: graphene.KeyGenMechanism.EC, publicBase: { paramsEC: P256_EC_PARAMS }, profile: options.profile ?? 'strict' },
+    ckaId,
+    options.label,
+  );
+  if (pair.publicJwk.kty !== 'EC') throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${ckaId} is not an EC key`);
+  return { ...pair, publicJwk: pair.publicJwk };
 }
 
 /**
- * Generates an RSA key pair for PS256 on the token (CKM_RSA_PKCS_KEY_PAIR_GEN,
- * async), by default 3072 bits with public exponent 65537, with the same
- * protection as {@link generateSigningKeyPair}: private key CKA_TOKEN,
- * CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN = true, CKA_EXTRACTABLE,
- * CKA_DECRYPT, CKA_UNWRAP = false; public key CKA_TOKEN, CKA_VERIFY = true.
- * Checked against the policy like EC keys. Fails with HSM_OPERATION_FAILED
- * (ckr CKR_MECHANISM_INVALID) when the token does not offer the mechanism for
- * that key size.
+ * Generates an RSA key pair (CKM_RSA_PKCS_KEY_PAIR_GEN, public exponent 65537, by default 3072
+ * bits) with the same templates, read-back and policy as {@link generateSigningKeyPair}: for
+ * PS256 tokens and for the SAML signing key. Fails with HSM_OPERATION_FAILED (ckr
+ * CKR_MECHANISM_INVALID) when the token does not offer the mechanism for that key size.
  */
-export async function generateRsaSigningKeyPair(
-  connection: HsmConnection,
-  options: GenerateRsaSigningKeyOptions,
-): Promise<SigningKeyRef> {
+export async function generateRsaSigningKeyPair(connection: HsmConnection, options: GenerateRsaSigningKeyOptions): Promise<CheckedKeyPair<RsaPublicJwk>> {
   const modulusBits = options.modulusBits ?? MIN_RSA_MODULUS_BITS;
   if (!Number.isInteger(modulusBits) || modulusBits < MIN_RSA_MODULUS_BITS) {
     throw new HsmError('HSM_KEY_POLICY_VIOLATION', `RSA keys need at least ${MIN_RSA_MODULUS_BITS} bits, got ${modulusBits}`);
   }
-  const supported = await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, {
-    flags: pkcs11.CKF_GENERATE_KEY_PAIR,
-    keyBits: modulusBits,
-  });
+  const supported = await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, { flags: pkcs11.CKF_GENERATE_KEY_PAIR, keyBits: modulusBits });
   if (!supported) {
-    throw new HsmError('HSM_OPERATION_FAILED', `the token does not offer CKM_RSA_PKCS_KEY_PAIR_GEN for ${modulusBits}-bit keys`, {
-      ckr: 'CKR_MECHANISM_INVALID',
-    });
+    throw new HsmError('HSM_OPERATION_FAILED', `the token does not offer CKM_RSA_PKCS_KEY_PAIR_GEN for ${modulusBits}-bit keys`, { ckr: 'CKR_MECHANISM_INVALID' });
   }
   const ckaId = (options.ckaId ?? randomBytes(16).toString('hex')).toLowerCase();
-  const id = ckaIdBuffer(ckaId);
-  const { label } = options;
-  return generateCheckedKeyPair(connection, ckaId, label, {
-    what: `RSA-${modulusBits} key pair`,
-    mechanism: graphene.KeyGenMechanism.RSA,
-    publicTemplate: {
-      token: true,
-      private: false,
-      keyType: graphene.KeyType.RSA,
-      modulusBits,
-      publicExponent: Buffer.from([0x01, 0x00, 0x01]),
-      id,
-      label,
-      verify: true,
+  ckaIdBuffer(ckaId);
+  const pair = await generateCheckedKeyPair(
+    connection,
+    {
+      what: `RSA-${modulusBits} key pair`,
+      algorithm: 'PS256',
+      mechanism: graphene.KeyGenMechanism.RSA,
+      publicBase: { modulusBits, publicExponent: Buffer.from([0x01, 0x00, 0x01]) },
+      profile: options.profile ?? 'strict',
     },
-    privateTemplate: {
-      token: true,
-      private: true,
-      keyType: graphene.KeyType.RSA,
-      id,
-      label,
-      sensitive: true,
-      extractable: false,
-      sign: true,
-      decrypt: false,
-      unwrap: false,
-    },
-    algorithm: 'PS256',
-    exportPublic: exportRsaPublicJwk,
+    ckaId,
+    options.label,
+  );
+  if (pair.publicJwk.kty !== 'RSA') throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${ckaId} is not an RSA key`);
+  return { ...pair, publicJwk: pair.publicJwk };
+}
+
+// ------------------------------------------------------------------ existing keys
+
+/**
+ * Takes a key pair already on the token (generated by a key ceremony, cloned or restored onto
+ * an HA partner): found by identity, its private key checked against the policy profile, its
+ * public key exported. The public key object is required here.
+ */
+export async function adoptKeyPair(
+  connection: HsmConnection,
+  ckaId: string,
+  options: { algorithm?: SigningAlgorithm; profile?: KeyPolicyProfile } = {},
+): Promise<CheckedKeyPair> {
+  const algorithm = options.algorithm ?? 'ES256';
+  return connection.withSession(`adopting key ${ckaId}`, (session) => {
+    const pair = findKeyPair(session, ckaId, { algorithm });
+    assertKeyPolicy(pair.privateKey, ckaId, algorithm, options.profile ?? 'strict');
+    const label = pair.privateKey.getAttribute(pkcs11.CKA_LABEL).toString('utf8');
+    return { ckaId: ckaId.toLowerCase(), label, algorithm, publicJwk: EXPORT[algorithm](pair.publicKey), publicUsage: 'adopted' };
   });
 }
 
-/** Destroys every object with this CKA_ID (C_DestroyObject). Returns how many were destroyed. */
+/**
+ * Destroys every object with this CKA_ID, each only after reading it back through the handle
+ * destroyed (hsm/objects.ts). Returns how many were destroyed. Throws HSM_OBJECT_MISMATCH, after
+ * destroying the objects that matched, when the token returned a handle that reads back as
+ * another object: that one is left alone.
+ *
+ * A token that refuses C_DestroyObject with CKR_FUNCTION_FAILED may still count the key as in
+ * use by a session closed in the middle of an operation (tpm2-pkcs11 1.9 keeps such a count
+ * until C_Finalize); the connection is then reset once and the destruction asked again.
+ */
 export async function destroyKeyPair(connection: HsmConnection, ckaId: string): Promise<number> {
-  const id = ckaIdBuffer(ckaId);
-  return connection.withSession(`destroying key ${ckaId}`, (session) => session.destroy({ id }));
+  ckaIdBuffer(ckaId);
+  const attempt = (): Promise<DestroyReport> => connection.withSession(`destroying key ${ckaId}`, (session) => destroyAllWithId(session, ckaId));
+  let report = await attempt();
+  let destroyed = report.destroyed;
+  if (report.refused.length === 0 && report.failed.some((e) => e.ckr === 'CKR_FUNCTION_FAILED')) {
+    await connection.reset(`C_DestroyObject refused for key ${ckaId} (CKR_FUNCTION_FAILED)`);
+    // What the first attempt destroyed is gone; the rest is found and read back again.
+    report = await attempt();
+    destroyed += report.destroyed;
+  }
+  if (report.refused.length > 0) {
+    throw new HsmError(
+      'HSM_OBJECT_MISMATCH',
+      `destroying key ${ckaId}: ${destroyed} objects destroyed; refused to destroy ${report.refused.length} whose attributes did not match: ${report.refused.join('; ')}`,
+    );
+  }
+  const [failure] = report.failed;
+  if (failure) throw failure;
+  return destroyed;
 }
 
 /** Reads the policy attributes of the private key with this CKA_ID. */
@@ -360,6 +395,26 @@ export async function checkSigningKeyPolicy(
   connection: HsmConnection,
   ckaId: string,
   algorithm: SigningAlgorithm = 'ES256',
+  profile: KeyPolicyProfile = 'strict',
 ): Promise<KeyPolicyViolation[]> {
-  return connection.withSession(`checking key ${ckaId}`, (session) => checkKeyPolicy(findKeyPair(session, ckaId).privateKey, algorithm));
+  return connection.withSession(`checking key ${ckaId}`, (session) => {
+    const privateKey = findPrivateKey(session, ckaId, { algorithm });
+    if (!privateKey) throw new HsmError('HSM_KEY_NOT_FOUND', `no private key with CKA_ID ${ckaId} on the token`);
+    return checkKeyPolicy(privateKey, algorithm, profile);
+  });
+}
+
+/** Every policy attribute of the pair read back (the public key's too, when it is on the token). */
+export async function readSigningKeyAttributes(
+  connection: HsmConnection,
+  ckaId: string,
+  algorithm: SigningAlgorithm = 'ES256',
+  profile: KeyPolicyProfile = 'strict',
+): Promise<{ readings: KeyAttributeReading[]; publicKeyPresent: boolean }> {
+  return connection.withSession(`reading the attributes of key ${ckaId}`, (session) => {
+    const privateKey = findPrivateKey(session, ckaId, { algorithm });
+    if (!privateKey) throw new HsmError('HSM_KEY_NOT_FOUND', `no private key with CKA_ID ${ckaId} on the token`);
+    const publicKey = findPublicKey(session, ckaId, { algorithm });
+    return { readings: readKeyAttributes(privateKey, publicKey, algorithm, profile), publicKeyPresent: publicKey !== undefined };
+  });
 }

@@ -19,6 +19,7 @@ import pkcs11 from 'pkcs11js';
 import type { HsmConnection } from './HsmConnection.js';
 import { HsmError, toHsmError } from './errors.js';
 import type { EcP256PublicJwk } from './jwk.js';
+import type { KeyPolicyProfile } from './policy.js';
 import { createEs256Signer } from './signer.js';
 
 export interface TokenSigningKey {
@@ -56,8 +57,8 @@ async function ecPrivateKeyIds(connection: HsmConnection): Promise<{ ckaId: stri
 }
 
 /** Signs a random challenge with the key and verifies it with the exported public key. */
-async function provePossession(connection: HsmConnection, ckaId: string): Promise<{ kid: string; publicJwk: EcP256PublicJwk }> {
-  const signer = await createEs256Signer(connection, ckaId);
+async function provePossession(connection: HsmConnection, ckaId: string, profile: KeyPolicyProfile): Promise<{ kid: string; publicJwk: EcP256PublicJwk }> {
+  const signer = await createEs256Signer(connection, ckaId, { profile });
   const challenge = randomBytes(32);
   const signature = await signer.sign(challenge);
   const key = createPublicKey({ key: { ...signer.publicJwk } as JsonWebKey, format: 'jwk' });
@@ -71,11 +72,11 @@ async function provePossession(connection: HsmConnection, ckaId: string): Promis
  * Every ES256 signing key the token holds and proves. An unavailable token fails (HsmError
  * HSM_UNAVAILABLE); a single key that fails the policy or the proof is listed under `refused`.
  */
-export async function listTokenSigningKeys(connection: HsmConnection): Promise<TokenKeyListing> {
+export async function listTokenSigningKeys(connection: HsmConnection, profile: KeyPolicyProfile = 'strict'): Promise<TokenKeyListing> {
   const listing: TokenKeyListing = { keys: [], refused: [] };
   for (const { ckaId, label } of await ecPrivateKeyIds(connection)) {
     try {
-      const proven = await provePossession(connection, ckaId);
+      const proven = await provePossession(connection, ckaId, profile);
       listing.keys.push({ ckaId, label, ...proven });
     } catch (err) {
       if (err instanceof HsmError && err.code === 'HSM_UNAVAILABLE') throw err;
@@ -86,9 +87,9 @@ export async function listTokenSigningKeys(connection: HsmConnection): Promise<T
 }
 
 /** The key with this CKA_ID, proven as above; undefined when the token has no such usable key. */
-export async function readTokenSigningKey(connection: HsmConnection, ckaId: string): Promise<Omit<TokenSigningKey, 'label'> | undefined> {
+export async function readTokenSigningKey(connection: HsmConnection, ckaId: string, profile: KeyPolicyProfile = 'strict'): Promise<Omit<TokenSigningKey, 'label'> | undefined> {
   try {
-    const proven = await provePossession(connection, ckaId);
+    const proven = await provePossession(connection, ckaId, profile);
     return { ckaId, ...proven };
   } catch (err) {
     if (err instanceof HsmError && err.code === 'HSM_UNAVAILABLE') throw err;

@@ -23,7 +23,8 @@ import pkcs11 from 'pkcs11js';
 import type { HsmConnection } from './HsmConnection.js';
 import { HsmError } from './errors.js';
 import { type RsaPublicJwk, jwkThumbprint } from './jwk.js';
-import { assertKeyPolicy, exportRsaPublicJwk, findKeyPair } from './keys.js';
+import { exportRsaPublicJwk, findKeyPair } from './keys.js';
+import { assertKeyPolicy, type KeyPolicyProfile } from './policy.js';
 
 /** DER prefix of DigestInfo { sha256, NULL } before the 32-byte digest (RFC 8017 9.2, note 1). */
 export const SHA256_DIGEST_INFO_PREFIX: Buffer = Buffer.from('3031300d060960864801650304020105000420', 'hex');
@@ -70,14 +71,14 @@ function signDigestInfo(session: graphene.Session, key: graphene.PrivateKey, dig
  * offers CKM_RSA_PKCS for signing (HSM_OPERATION_FAILED, ckr
  * CKR_MECHANISM_INVALID, if not).
  */
-export async function createRsaPkcs1Sha256Signer(connection: HsmConnection, ckaId: string): Promise<RsaPkcs1Sha256Signer> {
+export async function createRsaPkcs1Sha256Signer(connection: HsmConnection, ckaId: string, options: { profile?: KeyPolicyProfile } = {}): Promise<RsaPkcs1Sha256Signer> {
   if (!(await connection.supportsMechanism(pkcs11.CKM_RSA_PKCS, { flags: pkcs11.CKF_SIGN }))) {
     throw new HsmError('HSM_OPERATION_FAILED', 'the token does not offer CKM_RSA_PKCS for signing', { ckr: 'CKR_MECHANISM_INVALID' });
   }
   const load = (session: graphene.Session): { privateKey: graphene.PrivateKey; jwk: RsaPublicJwk } => {
-    const pair = findKeyPair(session, ckaId);
-    // The RSA rows of the key policy (type, modulus >= 3072 bits, CKA_SIGN) plus its protection rows.
-    assertKeyPolicy(pair.privateKey, ckaId, 'PS256');
+    const pair = findKeyPair(session, ckaId, { algorithm: 'PS256' });
+    // The RSA rows of the key policy (type, modulus >= 3072 bits, every usage attribute) plus its protection rows.
+    assertKeyPolicy(pair.privateKey, ckaId, 'PS256', options.profile ?? 'strict');
     return { privateKey: pair.privateKey, jwk: exportRsaPublicJwk(pair.publicKey) };
   };
   const handles = new WeakMap<graphene.Session, graphene.PrivateKey>();

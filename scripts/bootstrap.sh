@@ -3,11 +3,22 @@
 # only checks and returns within a second or two.
 #
 #   bash scripts/bootstrap.sh              # before `npm start`
-#   bash scripts/bootstrap.sh --for-tests  # before `npm test` (also needs chromium)
+#   bash scripts/bootstrap.sh --for-tests  # before `npm test` (also chromium and the
+#                                          # tpm2-pkcs11 test stack)
 #
-# Reads: GATEWAY_HSM_TOKEN_LABEL (default "gateway").
-# Writes: var/ (0700), var/softhsm2.conf, var/softhsm/tokens/, var/hsm-user.pin,
-#         var/hsm-so.pin (all 0600), client/dist/ (client build).
+# The HSM: only when SoftHSM is the module (GATEWAY_HSM_MODULE unset or SoftHSM's
+# library, and no GATEWAY_HSM_TOKENS_FILE) does it install softhsm2, initialise
+# the token GATEWAY_HSM_TOKEN_LABEL (default "gateway") and generate its PINs.
+# With any other module it installs nothing for it, creates no token and never
+# writes a PIN file: it checks, without logging in, that the module loads, the
+# token is present and its PIN is set (scripts/hsm-preflight.ts), and stops with
+# an error naming the setting otherwise. An existing PIN file is never
+# overwritten, whatever the module.
+# --for-tests prepares the test tokens whatever GATEWAY_HSM_MODULE says: the
+# SoftHSM token in var/ and the Debian packages of the tpm2-pkcs11 test stack
+# (scripts/run-tests.sh starts the simulator, scripts/tpm2-simulator.sh).
+# Writes: var/ (0700); with SoftHSM var/softhsm2.conf, var/softhsm/tokens/,
+#         var/hsm-user.pin, var/hsm-so.pin (all 0600); client/dist/.
 # It never prints a PIN and does not migrate the database (the server does).
 set -euo pipefail
 
@@ -21,7 +32,7 @@ FOR_TESTS=0
 for arg in "$@"; do
   case "$arg" in
     --for-tests) FOR_TESTS=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bootstrap: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -32,17 +43,38 @@ die() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
 TOKEN_LABEL="${GATEWAY_HSM_TOKEN_LABEL:-gateway}"
 SOFTHSM_MODULE="/usr/lib/softhsm/libsofthsm2.so"
 
+# Is SoftHSM the gateway's module? Only then does this script manage an HSM token.
+is_softhsm_path() {
+  case "$1" in
+    "$SOFTHSM_MODULE" | */softhsm/libsofthsm2.so) return 0 ;;
+  esac
+  [ -e "$1" ] && [ -e "$SOFTHSM_MODULE" ] && [ "$(readlink -f "$1")" = "$(readlink -f "$SOFTHSM_MODULE")" ]
+}
+MANAGE_SOFTHSM=0
+if [ -z "${GATEWAY_HSM_TOKENS_FILE:-}" ] && { [ -z "${GATEWAY_HSM_MODULE:-}" ] || is_softhsm_path "$GATEWAY_HSM_MODULE"; }; then
+  MANAGE_SOFTHSM=1
+fi
+# The tests always run on their own SoftHSM token (and on tpm2-pkcs11).
+[ "$FOR_TESTS" = 1 ] && MANAGE_SOFTHSM=1
+
 # ---------------------------------------------------------------- Debian packages
 pkg_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
 }
 
 missing=()
-if ! pkg_installed softhsm2 || ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e "$SOFTHSM_MODULE" ]; then
+if [ "$MANAGE_SOFTHSM" = 1 ] && { ! pkg_installed softhsm2 || ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e "$SOFTHSM_MODULE" ]; }; then
   missing+=(softhsm2)
 fi
 if [ "$FOR_TESTS" = 1 ] && ! pkg_installed chromium && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+if [ "$FOR_TESTS" = 1 ]; then
+  # The second PKCS#11 implementation of the HSM suite: tpm2-pkcs11 over the swtpm simulator,
+  # behind tpm2-abrmd on a private D-Bus (libtss2-tcti-tabrmd0 is how tpm2-pkcs11 reaches it).
+  for pkg in swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus; do
+    pkg_installed "$pkg" || missing+=("$pkg")
+  done
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -55,9 +87,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
   fi
 fi
-[ -e "$SOFTHSM_MODULE" ] || die "softhsm2 is installed but $SOFTHSM_MODULE is missing"
-log "softhsm2 present"
-if [ "$FOR_TESTS" = 1 ]; then log "chromium present"; fi
+if [ "$MANAGE_SOFTHSM" = 1 ]; then
+  [ -e "$SOFTHSM_MODULE" ] || die "softhsm2 is installed but $SOFTHSM_MODULE is missing"
+  log "softhsm2 present"
+fi
+if [ "$FOR_TESTS" = 1 ]; then log "chromium and the tpm2-pkcs11 test stack present"; fi
+if [ "$FOR_TESTS" = 1 ] && [ -n "${GATEWAY_HSM_MODULE:-}${GATEWAY_HSM_TOKENS_FILE:-}" ]; then
+  log "note: the tests ignore GATEWAY_HSM_MODULE / GATEWAY_HSM_TOKENS_FILE; they use their own SoftHSM and tpm2-pkcs11 tokens"
+fi
 
 # ---------------------------------------------------------------- npm dependencies
 native_modules_load() {
@@ -81,7 +118,25 @@ fi
 mkdir -p var
 chmod 700 var
 
+# ---------------------------------------------------------------- another HSM
+if [ "$MANAGE_SOFTHSM" = 0 ]; then
+  # The operator's HSM: nothing is created or written for it; check that the gateway can use it.
+  if [ -n "${GATEWAY_HSM_TOKENS_FILE:-}" ]; then
+    [ -f "$GATEWAY_HSM_TOKENS_FILE" ] || die "GATEWAY_HSM_TOKENS_FILE: $GATEWAY_HSM_TOKENS_FILE does not exist"
+  else
+    [ -e "$GATEWAY_HSM_MODULE" ] || die "GATEWAY_HSM_MODULE: the PKCS#11 module $GATEWAY_HSM_MODULE does not exist (install the HSM vendor's client)"
+    if [ -z "${GATEWAY_HSM_PIN:-}" ]; then
+      pin_file="${GATEWAY_HSM_PIN_FILE:-var/hsm-user.pin}"
+      [ -s "$pin_file" ] || die "GATEWAY_HSM_PIN_FILE: no PIN for the HSM token '$TOKEN_LABEL' in $pin_file (write the user PIN there, mode 0600, or set GATEWAY_HSM_PIN_FILE)"
+    fi
+  fi
+  node --import tsx scripts/hsm-preflight.ts || die "the HSM is not ready (see above); nothing was created or changed for it"
+  log "HSM module ready (not SoftHSM: no token created, no PIN written)"
+fi
+
 # ---------------------------------------------------------------- SoftHSM
+# (the development module: everything up to the matching `fi` only runs for it)
+if [ "$MANAGE_SOFTHSM" = 1 ]; then
 [ -f softhsm.conf ] || die "softhsm.conf missing at the repository root"
 
 SOFTHSM2_CONF="$ROOT/var/softhsm2.conf"
@@ -128,6 +183,14 @@ if token_exists "$TOKEN_LABEL"; then
     log "WARNING: token '$TOKEN_LABEL' exists but var/hsm-user.pin is missing; set GATEWAY_HSM_PIN or GATEWAY_HSM_PIN_FILE"
   fi
 else
+  if [ -n "${GATEWAY_HSM_PIN:-}${GATEWAY_HSM_PIN_FILE:-}" ] && [ "$FOR_TESTS" = 0 ]; then
+    die "GATEWAY_HSM_PIN_FILE / GATEWAY_HSM_PIN: SoftHSM has no token '$TOKEN_LABEL'; the bootstrap only makes one with generated PINs in var/. Unset them, or initialise the token with that PIN yourself (softhsm2-util --init-token)"
+  fi
+  # A PIN file is never overwritten: it may hold another HSM's PIN, or the PIN of a token
+  # whose directory was moved away.
+  for pin_path in var/hsm-user.pin var/hsm-so.pin; do
+    [ ! -e "$pin_path" ] || die "GATEWAY_HSM_PIN_FILE: $pin_path exists but SoftHSM has no token '$TOKEN_LABEL'; it is not overwritten. Move it away to have a new token made, or point GATEWAY_HSM_TOKEN_LABEL at the token it belongs to"
+  done
   log "initialising SoftHSM token '$TOKEN_LABEL'"
   user_pin="$(random_pin)"
   so_pin="$(random_pin)"
@@ -145,6 +208,7 @@ else
   unset user_pin so_pin
   token_exists "$TOKEN_LABEL" || die "token '$TOKEN_LABEL' not visible after initialisation"
   log "SoftHSM token '$TOKEN_LABEL' initialised (PINs in var/hsm-user.pin, var/hsm-so.pin)"
+fi
 fi
 
 # ---------------------------------------------------------------- client build

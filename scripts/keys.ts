@@ -51,7 +51,14 @@ async function local(): Promise<void> {
     } else {
       const rows = [['STATE', 'ALG', 'KID', 'CREATED', 'ACTIVATED', 'RETIRED', 'HSM ATTRIBUTE CHECK']];
       for (const k of await keys.list()) {
-        const check = k.attributeCheck === null ? '(destroyed)' : k.attributeCheck.ok ? 'OK' : `FAILED ${k.attributeCheck.error ?? k.attributeCheck.violations.join('; ')}`;
+        const tokens = k.attributeCheck?.tokens ?? [];
+        const where = tokens.length > 1 ? ` [${tokens.map((t) => `${t.token}: ${t.status !== 'ok' ? 'unavailable' : !t.present ? 'missing' : t.ok ? 'ok' : 'FAILED'}`).join(', ')}]` : '';
+        const check =
+          k.attributeCheck === null
+            ? '(destroyed)'
+            : k.attributeCheck.ok
+              ? `OK (${k.attributeCheck.profile})${where}`
+              : `FAILED (${k.attributeCheck.profile}) ${k.attributeCheck.error ?? k.attributeCheck.violations.join('; ')}${where}`;
         rows.push([k.state, k.alg, k.kid, k.createdAt, k.activatedAt ?? '-', k.retiredAt ?? '-', check]);
       }
       process.stdout.write(`${table(rows)}\n`);

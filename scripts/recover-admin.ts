@@ -76,14 +76,20 @@ async function provePin(config: Readonly<Config>, store: Store, pin: string): Pr
   applySoftHsm2ConfDefault(process.env, config.varDir);
   let hsm: HsmConnection;
   try {
-    hsm = await HsmConnection.open({ modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin }, { sessions: 1 });
+    // The primary token of the configuration, with the PIN the operator typed (never the PIN file).
+    const primary = config.hsm.tokens[0];
+    if (!primary) throw new HsmError('HSM_TOKEN_NOT_FOUND', 'no HSM token is configured');
+    hsm = await HsmConnection.open(
+      { name: primary.name, modulePath: primary.modulePath, tokenLabel: primary.tokenLabel, ...(primary.tokenSerial === undefined ? {} : { tokenSerial: primary.tokenSerial }), pin },
+      { sessions: 1 },
+    );
   } catch (err) {
     if (err instanceof HsmError && err.code === 'HSM_LOGIN_FAILED') throw new RecoveryRefused('pin-refused', 'The HSM token did not accept the PIN.');
-    throw new RecoveryRefused('hsm-unavailable', `The HSM token "${config.hsm.tokenLabel}" cannot be reached: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RecoveryRefused('hsm-unavailable', `The HSM token "${config.hsm.tokens[0]?.tokenLabel ?? config.hsm.tokenLabel}" cannot be reached: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
     const active = store.keys.active();
-    const onToken = active ? await readTokenSigningKey(hsm, active.ckaId) : undefined;
+    const onToken = active ? await readTokenSigningKey(hsm, active.ckaId, config.hsm.keyPolicy) : undefined;
     if (!active || onToken?.kid !== active.kid) {
       throw new RecoveryRefused('wrong-token', `The token "${config.hsm.tokenLabel}" does not hold this gateway's active signing key; it is not this gateway's HSM.`);
     }

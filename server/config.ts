@@ -8,6 +8,7 @@ import { isTimeZone } from '../i18n/index.js';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
+import { KEY_POLICY_PROFILES, type HsmTokenSpec, type KeyPolicyProfile, parseHsmTokensFile } from '../hsm/index.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -56,7 +57,7 @@ export interface Config {
   /** Worker processes serving HTTP (node:cluster); 1 runs in this process, no cluster. */
   workers: number;
   demo: { orgName: string; orgCvr: string; adminName: string; adminEmail: string };
-  hsm: { modulePath: string; tokenLabel: string; pinFile: string; pinFromEnv: string | undefined };
+  hsm: HsmSettings;
   /** Cookies get Secure and the __Host- prefix unless the origin is http://localhost. */
   secureCookies: boolean;
   tokenTtlSeconds: number;
@@ -87,6 +88,23 @@ export interface Config {
   rateLimit: { ipPerMinute: number; accountPerMinute: number };
   /** IANA time zone the mails write times in (with the zone named), e.g. Europe/Copenhagen. */
   timeZone: string;
+}
+
+/** The HSM tokens and the key policy (README "Production HSM"). */
+export interface HsmSettings {
+  /** The single-token settings (GATEWAY_HSM_MODULE, _TOKEN_LABEL, _PIN_FILE, _PIN). */
+  modulePath: string;
+  tokenLabel: string;
+  pinFile: string;
+  pinFromEnv: string | undefined;
+  /** GATEWAY_HSM_TOKENS_FILE, when several tokens hold the keys (failover). */
+  tokensFile: string | undefined;
+  /** The tokens the gateway signs with, in order of preference (one without a tokens file). */
+  tokens: HsmTokenSpec[];
+  /** GATEWAY_HSM_KEY_POLICY: `strict` (default) or `replicated`. */
+  keyPolicy: KeyPolicyProfile;
+  /** GATEWAY_HSM_INITIAL_KEY_ID: adopt this key pair (CKA_ID, hex) at installation instead of generating one. */
+  initialKeyId: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -197,6 +215,52 @@ function aaguids(env: Env, key: string): string[] {
   return list;
 }
 
+const SINGLE_TOKEN_KEYS = ['GATEWAY_HSM_MODULE', 'GATEWAY_HSM_TOKEN_LABEL', 'GATEWAY_HSM_PIN', 'GATEWAY_HSM_PIN_FILE'] as const;
+
+function hsmSettings(env: Env, cwd: string, varDir: string): HsmSettings {
+  const modulePath = str(env, 'GATEWAY_HSM_MODULE', '/usr/lib/softhsm/libsofthsm2.so');
+  const tokenLabel = str(env, 'GATEWAY_HSM_TOKEN_LABEL', 'gateway');
+  const pinFile = path.resolve(cwd, str(env, 'GATEWAY_HSM_PIN_FILE', path.join(varDir, 'hsm-user.pin')));
+  const pinFromEnv = optional(env, 'GATEWAY_HSM_PIN');
+  const tokensFileRaw = optional(env, 'GATEWAY_HSM_TOKENS_FILE');
+  const tokensFile = tokensFileRaw ? path.resolve(cwd, tokensFileRaw) : undefined;
+  let tokens: HsmTokenSpec[];
+  if (tokensFile) {
+    const clash = SINGLE_TOKEN_KEYS.filter((key) => optional(env, key) !== undefined);
+    if (clash.length > 0) throw new ConfigError('GATEWAY_HSM_TOKENS_FILE', `is set together with ${clash.join(', ')}: configure the tokens in one place`);
+    try {
+      tokens = parseHsmTokensFile(tokensFile);
+    } catch (err) {
+      throw new ConfigError('GATEWAY_HSM_TOKENS_FILE', err instanceof Error ? err.message : String(err));
+    }
+  } else {
+    tokens = [
+      {
+        name: 'primary',
+        modulePath,
+        tokenLabel,
+        pinFile,
+        ...(pinFromEnv ? { pinFromEnv } : {}),
+        source: { module: 'GATEWAY_HSM_MODULE', tokenLabel: 'GATEWAY_HSM_TOKEN_LABEL', pin: pinFromEnv ? 'GATEWAY_HSM_PIN' : 'GATEWAY_HSM_PIN_FILE' },
+      },
+    ];
+  }
+  const initialKeyId = optional(env, 'GATEWAY_HSM_INITIAL_KEY_ID')?.toLowerCase();
+  if (initialKeyId !== undefined && !/^(?:[0-9a-f]{2}){1,64}$/.test(initialKeyId)) {
+    throw new ConfigError('GATEWAY_HSM_INITIAL_KEY_ID', 'must be the CKA_ID of a key pair on the token, in hex (2 to 128 digits)');
+  }
+  return {
+    modulePath,
+    tokenLabel,
+    pinFile,
+    pinFromEnv,
+    tokensFile,
+    tokens,
+    keyPolicy: oneOf<KeyPolicyProfile>(env, 'GATEWAY_HSM_KEY_POLICY', 'strict', KEY_POLICY_PROFILES),
+    initialKeyId,
+  };
+}
+
 /** Builds the configuration from an environment. `cwd` anchors relative paths. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
   const port = int(env, 'GATEWAY_PORT', 3000, 0, 65535);
@@ -275,12 +339,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       adminName: str(env, 'GATEWAY_DEMO_ADMIN_NAME', 'First Administrator'),
       adminEmail: str(env, 'GATEWAY_DEMO_ADMIN_EMAIL', 'admin@demo.example'),
     },
-    hsm: {
-      modulePath: str(env, 'GATEWAY_HSM_MODULE', '/usr/lib/softhsm/libsofthsm2.so'),
-      tokenLabel: str(env, 'GATEWAY_HSM_TOKEN_LABEL', 'gateway'),
-      pinFile: path.resolve(cwd, str(env, 'GATEWAY_HSM_PIN_FILE', path.join(varDir, 'hsm-user.pin'))),
-      pinFromEnv: optional(env, 'GATEWAY_HSM_PIN'),
-    },
+    hsm: hsmSettings(env, cwd, varDir),
     secureCookies: originUrl.protocol === 'https:',
     tokenTtlSeconds: int(env, 'GATEWAY_TOKEN_TTL_SECONDS', 300, 30, 3600),
     tokenAudiences: audiences(env),

@@ -2,7 +2,7 @@
  * Wires the ports together: store, secret key, outbox, HSM, core, HTTP app. Used by main.ts and
  * by the integration and browser tests, so the tests run exactly what production runs.
  */
-import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../hsm/index.js';
+import { type HsmGroup, applySoftHsm2ConfDefault } from '../hsm/index.js';
 import { buildApp } from './app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { systemClock, type Clock } from './clock.js';
@@ -15,6 +15,7 @@ import { DirectoryWitness, HttpWitness } from './audit/witness.js';
 import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
 import { KeyManager } from './keys/KeyManager.js';
+import { openHsm } from './keys/openHsm.js';
 import { TokenIssuer } from './tokens/TokenIssuer.js';
 import { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import { loadClientsFile } from './oidc/clientsFile.js';
@@ -31,7 +32,8 @@ export interface Runtime {
   store: Store;
   gateway: Gateway;
   outbox: OutboxDispatcher;
-  hsm: HsmConnection | undefined;
+  /** The HSM tokens, one or several holding the same keys (failover). */
+  hsm: HsmGroup | undefined;
   keys: KeyManager | undefined;
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
@@ -70,18 +72,21 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   const sink: OutboxSink =
     opts.sink ?? (config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`));
   const outbox = new OutboxDispatcher(store, sink, clock, opts.log);
-  let hsm: HsmConnection | undefined;
+  // Observers, not dependencies: the core and the HSM port report, the metrics count.
+  const metrics = new GatewayMetrics();
+  let hsm: HsmGroup | undefined;
   if (opts.withHsm ?? true) {
     applySoftHsm2ConfDefault(process.env, config.varDir);
-    const pin = readPin({ GATEWAY_HSM_PIN: config.hsm.pinFromEnv, GATEWAY_HSM_PIN_FILE: config.hsm.pinFile }, config.varDir);
-    hsm = await HsmConnection.open(
-      { modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin },
-      {
+    try {
+      hsm = await openHsm(config.hsm, opts.log, {
         // Reconnect within seconds of the HSM's return, in step with the 503's Retry-After.
-        reconnect: { maxDelayMs: 5000 },
-        onStateChange: (e) => opts.log.warn({ hsm: e.status, token: e.tokenLabel, detail: e.detail }, 'HSM state changed'),
-      },
-    );
+        connection: { reconnect: { maxDelayMs: 5000 } },
+        onFailover: metrics.onHsmFailover,
+      });
+    } catch (err) {
+      store.close();
+      throw err;
+    }
   }
   const monitor = MetadataMonitor.fromConfig({ config, clock, log: opts.log, store });
   if (opts.clusterWorker) await monitor?.refresh();
@@ -96,11 +101,9 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   }
   const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
   const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
-  // Observers, not dependencies: the core and the HSM port report, the metrics count.
-  const metrics = new GatewayMetrics();
   gateway.onEvent = metrics.onGatewayEvent;
   const hsmForStatus = hsm;
-  if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status);
+  if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status, () => hsmForStatus.tokens());
   monitor?.apply(gateway, assurance);
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
@@ -137,6 +140,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
     try {
+      // The gateway's own start (not a tool, not each cluster worker) records the HSM tokens and the key policy.
+      if ((opts.initialKey ?? true) && !opts.clusterWorker) keys.auditHsmConfiguration();
       if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();

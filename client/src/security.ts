@@ -13,10 +13,28 @@ type KeyState = 'pending' | 'active' | 'retired' | 'destroyed';
 type RequestKind = 'rotation' | 'emergency-rotation' | 'destroy';
 type RequestState = 'pending' | 'executed' | 'rejected' | 'failed';
 
+interface TokenAttributeCheck {
+  token: string;
+  status: 'ok' | 'unavailable';
+  present: boolean;
+  publicKeyPresent: boolean;
+  ok: boolean;
+  violations: string[];
+}
+
 interface AttributeCheck {
   ok: boolean;
   violations: string[];
   error?: string;
+  profile?: KeyPolicy;
+  tokens?: TokenAttributeCheck[];
+}
+
+type KeyPolicy = 'strict' | 'replicated';
+
+interface HsmOverview {
+  keyPolicy: KeyPolicy;
+  tokens: Array<{ name: string; tokenLabel: string; status: 'ok' | 'unavailable'; signing: boolean }>;
 }
 
 interface SigningKey {
@@ -73,6 +91,13 @@ const KEY_STATE_WORDS: Record<KeyState, string> = {
   active: 'Active (signing)',
   retired: 'Retired',
   destroyed: 'Destroyed',
+};
+
+const POLICY_WORDS: Record<KeyPolicy, string> = {
+  strict:
+    'every signing key was generated in this HSM and never left it (read back: sensitive, never extractable, always sensitive, generated on the token, for signing only).',
+  replicated:
+    'signing keys may be copies cloned or restored under wrap onto an HA partner, so “generated on this token” and “never extractable” are not required; they must still be sensitive, non-extractable and for signing only.',
 };
 
 const KIND_WORDS: Record<RequestKind, string> = {
@@ -143,7 +168,7 @@ async function load(): Promise<void> {
 /** Reloads keys (with the JWKS) and requests. Shows the first failure; false if anything failed. */
 async function refresh(): Promise<boolean> {
   const [keysAnswer, requestsAnswer] = await Promise.allSettled([
-    api<{ keys: SigningKey[]; jwks: JwkSet }>('GET', '/api/security/keys'),
+    api<{ keys: SigningKey[]; jwks: JwkSet; hsm?: HsmOverview }>('GET', '/api/security/keys'),
     api<{ requests: KeyRequest[] }>('GET', '/api/security/key-requests'),
   ]);
   if (!allowed) return false;
@@ -152,6 +177,7 @@ async function refresh(): Promise<boolean> {
   }
   if (keysAnswer.status === 'fulfilled') {
     keys = keysAnswer.value.keys;
+    renderHsm(keysAnswer.value.hsm);
     renderKeys();
     jwksPre.textContent = JSON.stringify(keysAnswer.value.jwks, null, 2);
   }
@@ -219,6 +245,27 @@ function officerText(id: string | null, name?: string | null): HTMLElement | str
   return span;
 }
 
+/** The key policy profile in force and the HSM tokens (several when they fail over to each other). */
+function renderHsm(hsm: HsmOverview | undefined): void {
+  const box = byId('hsm-overview');
+  box.hidden = !hsm;
+  if (!hsm) return;
+  const policy = byId('key-policy');
+  policy.replaceChildren(el('strong', undefined, 'Key policy: '), el('span', 'key-policy-profile', hsm.keyPolicy), ` — ${POLICY_WORDS[hsm.keyPolicy]}`);
+  policy.dataset['profile'] = hsm.keyPolicy;
+  const intro = hsm.tokens.length > 1 ? `${hsm.tokens.length} HSM tokens hold the keys; the first available one signs:` : 'HSM token:';
+  byId('hsm-tokens').setAttribute('aria-label', intro);
+  byId('hsm-tokens').replaceChildren(
+    ...hsm.tokens.map((t) => {
+      const state = el('span', undefined, t.status === 'ok' ? (t.signing ? 'available, signing' : 'available') : 'unavailable');
+      state.className = t.status === 'ok' ? 'token-ok' : 'token-down';
+      const li = el('li', 'hsm-token', el('strong', undefined, t.name), ` (token label “${t.tokenLabel}”): `, state);
+      li.dataset['status'] = t.status;
+      return li;
+    }),
+  );
+}
+
 function renderKeys(): void {
   keysBody.replaceChildren(...keys.map(keyRow));
   byId('no-keys').hidden = keys.length > 0;
@@ -274,10 +321,22 @@ function attributeCell(check: AttributeCheck | null): HTMLTableCellElement {
     return td;
   }
   td.dataset['ok'] = String(check.ok);
+  const tokens = check.tokens ?? [];
+  const missing = tokens.filter((t) => t.status === 'ok' && !t.present).map((t) => t.token);
+  const down = tokens.filter((t) => t.status !== 'ok').map((t) => t.token);
+  const onTokens = (): HTMLElement | string => {
+    if (tokens.length < 2 && down.length === 0) return '';
+    const parts = [`on ${tokens.filter((t) => t.present).map((t) => t.token).join(', ') || 'no token'}`];
+    if (missing.length > 0) parts.push(`not on ${missing.join(', ')}`);
+    if (down.length > 0) parts.push(`${down.join(', ')} unavailable`);
+    const span = el('span', 'key-check-tokens', parts.join('; '));
+    span.className = 'check-tokens';
+    return span;
+  };
   if (check.ok) {
-    const ok = el('span', undefined, 'OK: sensitive, non-extractable');
+    const ok = el('span', undefined, 'OK: sensitive, non-extractable, signing only');
     ok.className = 'check-ok';
-    td.append(ok);
+    td.append(ok, onTokens());
     return td;
   }
   const bad = el('div');
@@ -288,7 +347,7 @@ function attributeCell(check: AttributeCheck | null): HTMLTableCellElement {
   } else if (!check.error) {
     bad.append(el('span', undefined, 'Not OK'));
   }
-  td.append(bad);
+  td.append(bad, onTokens());
   return td;
 }
 

@@ -4,7 +4,8 @@
  * each proven by a signature); `--witness DIR`, by default the configured witness directory
  * (GATEWAY_AUDIT_WITNESS_DIR), or `--no-witness`.
  */
-import { HsmConnection, applySoftHsm2ConfDefault, readPin } from '../../hsm/index.js';
+import { HsmConnection, applySoftHsm2ConfDefault } from '../../hsm/index.js';
+import { tokenConfigs } from '../../server/keys/openHsm.js';
 import { anchorFromHsm, readAnchorFile, type TrustAnchor } from '../../server/audit/trustAnchor.js';
 import { listWitnessDirectory, type WitnessedCheckpoint } from '../../server/audit/witness.js';
 import type { Config } from '../../server/config.js';
@@ -12,10 +13,12 @@ import type { Config } from '../../server/config.js';
 export async function loadTrustAnchor(config: Readonly<Config>, anchorFile: string | undefined): Promise<TrustAnchor> {
   if (anchorFile) return readAnchorFile(anchorFile);
   applySoftHsm2ConfDefault(process.env, config.varDir);
-  const pin = readPin({ GATEWAY_HSM_PIN: config.hsm.pinFromEnv, GATEWAY_HSM_PIN_FILE: config.hsm.pinFile }, config.varDir);
-  const hsm = await HsmConnection.open({ modulePath: config.hsm.modulePath, tokenLabel: config.hsm.tokenLabel, pin }, { sessions: 1 });
+  // The first configured token (the primary of a failover group holds every key the others do).
+  const [primary] = tokenConfigs(config.hsm);
+  if (!primary) throw new Error('no HSM token is configured');
+  const hsm = await HsmConnection.open(primary, { sessions: 1 });
   try {
-    return await anchorFromHsm(hsm);
+    return await anchorFromHsm(hsm, config.hsm.keyPolicy);
   } finally {
     await hsm.close();
   }

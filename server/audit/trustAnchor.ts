@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
-import type { HsmConnection } from '../../hsm/index.js';
+import type { HsmConnection, KeyPolicyProfile } from '../../hsm/index.js';
 import { listTokenSigningKeys } from '../../hsm/publicKeys.js';
 import { ecThumbprint } from '../keys/keyRecords.js';
 import { ecdsaVerifierKey } from './signedNote.js';
@@ -38,8 +38,8 @@ export class AnchorFileError extends Error {
 }
 
 /** Every signing key the HSM token holds and proves. */
-export async function anchorFromHsm(hsm: HsmConnection): Promise<TrustAnchor> {
-  const listing = await listTokenSigningKeys(hsm);
+export async function anchorFromHsm(hsm: HsmConnection, profile: KeyPolicyProfile = 'strict'): Promise<TrustAnchor> {
+  const listing = await listTokenSigningKeys(hsm, profile);
   return {
     source: 'hsm',
     description: `the HSM token "${hsm.tokenLabel}" (${listing.keys.length} key${listing.keys.length === 1 ? '' : 's'}, each proven by a signature)`,

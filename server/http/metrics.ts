@@ -99,7 +99,14 @@ export class GatewayMetrics {
     labelNames: ['sink'] as const,
     registers: [this.registry],
   });
+  private readonly hsmFailovers = new Counter({
+    name: 'gateway_hsm_failovers_total',
+    help: 'Times signing moved from one HSM token to another, by the token it moved to.',
+    labelNames: ['token'] as const,
+    registers: [this.registry],
+  });
   private hsmStatus: (() => 'ok' | 'unavailable') | undefined;
+  private hsmTokens: (() => { name: string; status: 'ok' | 'unavailable'; signing: boolean }[]) | undefined;
 
   constructor() {
     const self = this;
@@ -110,6 +117,28 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(self.hsmStatus?.() === 'ok' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_hsm_token_up',
+      help: '1 when this HSM token is available (in a cluster: in every worker), else 0; one series per configured token.',
+      labelNames: ['token'] as const,
+      aggregator: 'min',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of self.hsmTokens?.() ?? []) this.set({ token: t.name }, t.status === 'ok' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_hsm_token_signing',
+      help: '1 for the HSM token signatures go to now (the first available one), else 0 (in a cluster: in any worker).',
+      labelNames: ['token'] as const,
+      aggregator: 'max',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of self.hsmTokens?.() ?? []) this.set({ token: t.name }, t.signing ? 1 : 0);
       },
     });
     if (cluster.isWorker) {
@@ -155,9 +184,15 @@ export class GatewayMetrics {
     this.witnessFailures.inc({ sink });
   };
 
-  /** Where gateway_hsm_up reads the connection's state (no HSM: always 0). */
-  watchHsm(status: () => 'ok' | 'unavailable'): void {
+  /** Observer for the HSM group: signing moved to another token. */
+  readonly onHsmFailover = (event: { from: string | undefined; to: string }): void => {
+    if (event.from !== undefined) this.hsmFailovers.inc({ token: event.to });
+  };
+
+  /** Where gateway_hsm_up and the per-token gauges read the HSM's state (no HSM: 0, no tokens). */
+  watchHsm(status: () => 'ok' | 'unavailable', tokens?: () => { name: string; status: 'ok' | 'unavailable'; signing: boolean }[]): void {
     this.hsmStatus = status;
+    this.hsmTokens = tokens;
   }
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {

@@ -49,7 +49,7 @@ export function operationsRoutes(deps: OperationsDeps): RouteSpec[] {
     route({
       method: 'get',
       path: '/health/ready',
-      summary: 'Readiness: the database answers a query and the HSM reports ok; each reported separately',
+      summary: 'Readiness: the database answers a query and an HSM token can sign; each reported separately, every HSM token on its own',
       tag: 'operations',
       access: { kind: 'public' },
       clause: 'NSIS 4.1.6: a gateway that cannot sign (HSM) or record (database) takes no traffic',
@@ -58,15 +58,21 @@ export function operationsRoutes(deps: OperationsDeps): RouteSpec[] {
       handler: async ({ res }) => {
         const database = databaseStatus();
         let hsm: DependencyStatus = 'unavailable';
+        let tokens: { name: string; status: DependencyStatus; signing: boolean }[] = [];
         if (deps.hsm) {
           const report = await deps.hsm.health();
           hsm = report.status;
-          // Public endpoint: the HSM's own error text (labels, CKR codes) goes to the log only.
-          if (report.status !== 'ok') requestLogger(res, deps.log).warn({ hsm: report.detail }, 'readiness: HSM unavailable');
+          // Public endpoint: token names (chosen in the configuration) and states only; the HSM's
+          // own error text (labels, CKR codes) goes to the log.
+          tokens = (report.tokens ?? []).map((t) => ({ name: t.name, status: t.status, signing: t.signing }));
+          const down = (report.tokens ?? []).filter((t) => t.status !== 'ok');
+          if (report.status !== 'ok' || down.length > 0) {
+            requestLogger(res, deps.log).warn({ hsm: report.detail, tokens: down.map((t) => ({ name: t.name, detail: t.detail })) }, 'readiness: HSM token unavailable');
+          }
         }
         const ready = database === 'ok' && hsm === 'ok';
         res.setHeader('Cache-Control', 'no-store');
-        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', database: { status: database }, hsm: { status: hsm } });
+        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', database: { status: database }, hsm: { status: hsm, tokens } });
       },
     }),
     route({

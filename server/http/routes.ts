@@ -26,7 +26,12 @@ import { schemas, idParam } from './schemas.js';
 import { route, type RouteSpec } from './registry.js';
 
 export interface HealthSource {
-  health(): Promise<{ status: 'ok' | 'unavailable'; detail?: string }>;
+  health(): Promise<{
+    status: 'ok' | 'unavailable';
+    detail?: string;
+    /** Each HSM token of a failover group (hsm/HsmGroup.ts). */
+    tokens?: { name: string; status: 'ok' | 'unavailable'; signing: boolean; detail?: string }[];
+  }>;
 }
 
 export interface RouteDeps {
@@ -367,13 +372,13 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'get',
       path: '/api/security/keys',
-      summary: 'Signing keys with state, algorithm, kid, times and the HSM attribute check',
+      summary: 'Signing keys with state, algorithm, kid, times and the HSM attribute check on every token; the key policy profile and the HSM tokens',
       tag: 'security',
       access: { kind: 'role', role: 'security-officer' },
       clause: 'NSIS 6 (Substantial) 11, 4.1.6 (Low) 3',
       responses: { 200: 'The keys', 403: 'Role missing', 503: 'HSM unavailable' },
       handler: async ({ res }) => {
-        res.json({ keys: await keyManager().list(), jwks: await keyManager().jwks() });
+        res.json({ keys: await keyManager().list(), jwks: await keyManager().jwks(), hsm: keyManager().hsmOverview() });
       },
     }),
     route({

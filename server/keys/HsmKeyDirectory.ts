@@ -4,7 +4,7 @@
  * kid). The JWKS is built from it (NSIS 6 (Low) 4: tokens verify only with the broker's own HSM
  * keys): a row in the database alone never publishes a key.
  */
-import type { HsmConnection } from '../../hsm/index.js';
+import type { HsmConnection, KeyPolicyProfile } from '../../hsm/index.js';
 import { readTokenSigningKey } from '../../hsm/publicKeys.js';
 import type { Logger } from '../logger.js';
 import type { SigningKeyRecord, Store } from '../store/index.js';
@@ -18,7 +18,9 @@ export class HsmKeyDirectory {
 
   constructor(
     private readonly deps: {
-      hsm: HsmConnection;
+      /** The token that signs now (the failover group's current member). */
+      hsm: () => HsmConnection;
+      profile: KeyPolicyProfile;
       store: Store;
       log: Logger;
       /** The public JWK of a key already loaded as a signer in this process (the HSM proved it then). */
@@ -34,7 +36,7 @@ export class HsmKeyDirectory {
     if (known && (known.jwk !== null || known.retryAt > Date.now())) return known.jwk ?? undefined;
     let jwk: Record<string, string> | null = null;
     try {
-      const onToken = await readTokenSigningKey(this.deps.hsm, row.ckaId);
+      const onToken = await readTokenSigningKey(this.deps.hsm(), row.ckaId, this.deps.profile);
       if (onToken && onToken.kid === row.kid) jwk = { ...onToken.publicJwk };
     } catch (err) {
       // The HSM cannot answer now: nothing is remembered, the next call asks again.

@@ -6,15 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  HsmError,
-  checkSigningKeyPolicy,
-  createEs256Signer,
-  destroyKeyPair,
-  generateSigningKeyPair,
-  type Es256Signer,
-  type HsmConnection,
-} from '../../hsm/index.js';
+import { HsmError, adoptKeyPair, generateSigningKeyPair, type CheckedKeyPair, type Es256Signer, type HsmGroup } from '../../hsm/index.js';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -27,15 +19,16 @@ import { HsmKeyDirectory } from './HsmKeyDirectory.js';
 import { KeyRecorder } from './KeyRecorder.js';
 import { anchorFromHsm, type TrustAnchor } from '../audit/trustAnchor.js';
 import { REGISTERED_ADOPTED, REGISTERED_ON_HSM, type KeySnapshot } from './keyRecords.js';
+import { checkKeyOnTokens, ecJwkOf, type KeyAttributeCheck } from './attributeCheck.js';
 
 export interface KeyView extends SigningKeyRecord {
-  /** The HSM's attributes read back now: empty when the key honours the policy. */
-  attributeCheck: { ok: boolean; violations: string[]; error?: string } | null;
+  /** The HSM's attributes read back now, on every token: `ok` when the key honours the policy everywhere it is. */
+  attributeCheck: KeyAttributeCheck | null;
 }
 
 export interface KeyManagerPorts {
   store: Store;
-  hsm: HsmConnection;
+  hsm: HsmGroup;
   clock: Clock;
   config: Readonly<Config>;
   log: Logger;
@@ -49,6 +42,8 @@ function signErrorCode(err: unknown): string {
   if (inner instanceof HsmError) return inner.code;
   return err instanceof GatewayError ? err.code : 'UNEXPECTED';
 }
+
+type NewKey = Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
 
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
 const CLOCK_SKEW_SECONDS = 60;
@@ -69,7 +64,7 @@ export class KeyManager {
       const signer = this.signers.get(kid);
       return signer ? { ...signer.publicJwk } : undefined;
     };
-    this.directory = new HsmKeyDirectory({ hsm: ports.hsm, store: ports.store, log: ports.log, loaded });
+    this.directory = new HsmKeyDirectory({ hsm: () => ports.hsm.current(), profile: ports.config.hsm.keyPolicy, store: ports.store, log: ports.log, loaded });
   }
 
   private now(): Date {
@@ -81,13 +76,33 @@ export class KeyManager {
   }
 
   /**
+   * Records, at every start, which HSM tokens the gateway signs with and which key policy
+   * profile it holds their keys to (GATEWAY_HSM_KEY_POLICY), so an auditor sees when either
+   * changed. NSIS 4.1.6 (Low) 3, 6 (Low) 4.
+   */
+  auditHsmConfiguration(): void {
+    const { hsm } = this.ports.config;
+    this.ports.store.transaction(() =>
+      this.audit('hsm.configuration', { identityId: null, role: 'system' }, null, {
+        keyPolicy: hsm.keyPolicy,
+        tokens: hsm.tokens.map((t) => ({ name: t.name, tokenLabel: t.tokenLabel, module: t.modulePath })),
+        clause: 'NSIS 4.1.6 (Low) 3, NSIS 6 (Low) 4',
+      }),
+    );
+  }
+
+  /**
    * The installation's key ceremony: with no active and no pending key, one key is generated in
-   * the HSM and activated at once (an operator action at install time, audited as such).
+   * the HSM, or the key pair named by GATEWAY_HSM_INITIAL_KEY_ID (made by the HSM's own key
+   * ceremony and replicated to every token) is adopted, and activated at once (an operator
+   * action at install time, audited as such).
    */
   async ensureInitialKey(): Promise<void> {
     const keys = this.ports.store.keys;
     if (keys.active() || keys.inState('pending').length > 0) return;
-    const created = await this.generate();
+    const initialKeyId = this.ports.config.hsm.initialKeyId;
+    const created = initialKeyId ? await this.adopt(initialKeyId) : await this.generate();
+    const procedure = initialKeyId ? 'initial key adopted from the HSM at installation' : 'initial key at installation';
     const at = this.now().toISOString();
     const row: SigningKeyRecord = { ...created, state: 'pending', promoteAt: null, activatedAt: null, retiredAt: null, publishedUntil: null, destroyedAt: null, compromisedAt: null };
     // The first key vouches for itself; the trust anchor (the HSM, an anchor file) vouches for it.
@@ -95,8 +110,13 @@ export class KeyManager {
     this.ports.store.transaction(() => {
       keys.insert({ ...created, state: 'pending', promoteAt: null, activatedAt: null });
       keys.promote(created.kid, at);
-      this.audit('signing-key.generated', { identityId: null, role: 'system' }, created.kid, { ckaId: created.ckaId, alg: created.alg, procedure: 'initial key at installation' });
-      const seq = this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure: 'initial key at installation', record: record.hash });
+      this.audit(initialKeyId ? 'signing-key.adopted' : 'signing-key.generated', { identityId: null, role: 'system' }, created.kid, {
+        ckaId: created.ckaId,
+        alg: created.alg,
+        procedure,
+        keyPolicy: this.ports.config.hsm.keyPolicy,
+      });
+      const seq = this.audit('signing-key.activated', { identityId: null, role: 'system' }, created.kid, { procedure, record: record.hash });
       this.recorder.commit(record, seq);
     });
   }
@@ -134,13 +154,32 @@ export class KeyManager {
     return registered;
   }
 
-  private async generate(): Promise<Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>> {
+  private async generate(): Promise<NewKey> {
     const label = `gateway-signing-${this.now().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
-    const ref = await this.hsmCall(() => generateSigningKeyPair(this.ports.hsm, { label }));
-    // Creating the signer reads the attributes back and refuses a key that violates the policy.
-    const signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, ref.ckaId));
+    const profile = this.ports.config.hsm.keyPolicy;
+    // Generated on the token that signs now; the pair is read back and checked against the policy.
+    const pair = await this.hsmCall(async () => generateSigningKeyPair(this.ports.hsm.current(), { label, profile }));
+    if (pair.publicUsage === 'token-default') {
+      this.ports.log.info({ ckaId: pair.ckaId }, 'the HSM refused the stated public-key usage; the public key usage was left to the token (the private key usage is stated and checked)');
+    }
+    if (pair.recoveredFromHandleMismatch) {
+      this.ports.log.warn({ ckaId: pair.ckaId, detail: pair.recoveredFromHandleMismatch }, 'the HSM returned object handles of another object; the connection was reset and the new key found by identity');
+    }
+    return this.recordOf(pair);
+  }
+
+  private async adopt(ckaId: string): Promise<NewKey> {
+    const profile = this.ports.config.hsm.keyPolicy;
+    return this.recordOf(await this.hsmCall(async () => adoptKeyPair(this.ports.hsm.current(), ckaId, { algorithm: 'ES256', profile })));
+  }
+
+  /** The key as recorded, once a signer over the tokens has loaded it (policy, public key, every token alike). */
+  private async recordOf(pair: CheckedKeyPair): Promise<NewKey> {
+    if (pair.publicJwk.kty !== 'EC') throw new HsmError('HSM_KEY_POLICY_VIOLATION', `key ${pair.ckaId} is not an ES256 key`);
+    const expectedPublicJwk = pair.publicJwk;
+    const signer = await this.hsmCall(() => this.ports.hsm.signer(pair.ckaId, { expectedPublicJwk, profile: this.ports.config.hsm.keyPolicy }));
     this.signers.set(signer.kid, signer);
-    return { kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, createdAt: this.now().toISOString() };
+    return { kid: signer.kid, ckaId: pair.ckaId, label: pair.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, createdAt: this.now().toISOString() };
   }
 
   /** Maps HSM failures to a fail-closed 503: nothing is signed by anything else. */
@@ -166,8 +205,14 @@ export class KeyManager {
   private async signerOf(row: SigningKeyRecord): Promise<SigningPort> {
     let signer = this.signers.get(row.kid);
     if (!signer) {
-      signer = await this.hsmCall(() => createEs256Signer(this.ports.hsm, row.ckaId));
+      const expectedPublicJwk = ecJwkOf(row.publicJwk);
+      signer = await this.hsmCall(() =>
+        this.ports.hsm.signer(row.ckaId, { ...(expectedPublicJwk ? { expectedPublicJwk } : {}), profile: this.ports.config.hsm.keyPolicy }),
+      );
       if (signer.kid !== row.kid) throw new Error(`HSM key ${row.ckaId} does not match its recorded kid ${row.kid}`);
+      if (signer.publicKeySource === 'recorded') {
+        this.ports.log.warn({ kid: row.kid, ckaId: row.ckaId }, 'the token has no public key object for this key; using the recorded public key, which a test signature of the private key verified');
+      }
       this.signers.set(row.kid, signer);
     }
     return this.portOf(row.kid);
@@ -216,7 +261,19 @@ export class KeyManager {
 
   /** The trust anchor for audit verification: every key the HSM token holds and proves. */
   trustAnchor(): Promise<TrustAnchor> {
-    return this.hsmCall(() => anchorFromHsm(this.ports.hsm));
+    return this.hsmCall(() => anchorFromHsm(this.ports.hsm.current(), this.ports.config.hsm.keyPolicy));
+  }
+
+  /**
+   * The HSM as the security page shows it: the key policy profile in force and every token
+   * with its state and whether it signs now (the first available one).
+   */
+  hsmOverview(): { keyPolicy: 'strict' | 'replicated'; tokens: { name: string; tokenLabel: string; status: 'ok' | 'unavailable'; signing: boolean }[] } {
+    const states = this.ports.hsm.tokens();
+    return {
+      keyPolicy: this.ports.config.hsm.keyPolicy,
+      tokens: this.ports.hsm.members.map((m, i) => ({ name: m.name, tokenLabel: m.tokenLabel, status: m.status, signing: states[i]?.signing ?? false })),
+    };
   }
 
   async list(): Promise<KeyView[]> {
@@ -226,12 +283,7 @@ export class KeyManager {
         out.push({ ...k, attributeCheck: null });
         continue;
       }
-      try {
-        const violations = await checkSigningKeyPolicy(this.ports.hsm, k.ckaId);
-        out.push({ ...k, attributeCheck: { ok: violations.length === 0, violations: violations.map((v) => `${v.attribute}: ${v.rule}`) } });
-      } catch (err) {
-        out.push({ ...k, attributeCheck: { ok: false, violations: [], error: err instanceof Error ? err.message : String(err) } });
-      }
+      out.push({ ...k, attributeCheck: await checkKeyOnTokens(this.ports.hsm, k.ckaId, this.ports.config.hsm.keyPolicy) });
     }
     return out;
   }
@@ -403,12 +455,17 @@ export class KeyManager {
     // The record is signed (by the active key) before the key is gone; stored with the change.
     const publishedUntil = current.publishedUntil === null || current.publishedUntil > at ? at : current.publishedUntil;
     const record = await this.recorder.sign('destroyed', at, after(current, { state: 'destroyed', destroyedAt: at, publishedUntil }), await this.activeSigner());
-    const removed = await this.hsmCall(() => destroyKeyPair(this.ports.hsm, key.ckaId));
+    // On every token, each object only after it read back as this key (hsm/objects.ts).
+    const perToken = await this.hsmCall(() => this.ports.hsm.destroyEverywhere(key.ckaId));
+    const removed = perToken.reduce((sum, t) => sum + t.destroyed, 0);
     this.signers.delete(key.kid);
     this.directory.forget(key.kid);
     this.ports.store.transaction(() => {
       this.ports.store.keys.markDestroyed(key.kid, at);
-      this.recorder.commit(record, this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, requestId, record: record.hash }));
+      this.recorder.commit(
+        record,
+        this.audit('signing-key.destroyed', officer, key.kid, { ckaId: key.ckaId, objectsDestroyed: removed, tokens: perToken.map((t) => ({ ...t })), requestId, record: record.hash }),
+      );
     });
   }
 

@@ -240,7 +240,10 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     const row = page.locator(`tr[data-testid="key-row"][data-kid="${oldKid}"]`);
     assert.equal(await row.getByTestId('key-alg').textContent(), 'ES256');
     assert.equal(await row.locator('code.kid').getAttribute('title'), oldKid);
-    assert.equal(((await row.getByTestId('key-attribute-check').textContent()) ?? '').trim(), 'OK: sensitive, non-extractable');
+    assert.equal(((await row.getByTestId('key-attribute-check').textContent()) ?? '').trim(), 'OK: sensitive, non-extractable, signing only');
+    // The key policy profile in force and the HSM token (NSIS 4.1.6 (Low) 3).
+    assert.equal(await page.getByTestId('key-policy-profile').textContent(), 'strict');
+    assert.deepEqual(await page.getByTestId('hsm-token').allTextContents(), ['primary (token label “gateway”): available, signing']);
     assert.deepEqual(await jwksKids(page), [oldKid]);
     assert.equal(await page.locator('#jwks-link').getAttribute('href'), '/.well-known/jwks.json');
 

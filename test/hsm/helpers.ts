@@ -4,10 +4,11 @@
  * scripts/run-tests.sh); when a file is run on its own without it, the
  * bootstrap's var/softhsm2.conf is used.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type HsmConfig, applySoftHsm2ConfDefault, loadHsmConfig } from '../../hsm/index.js';
+import * as graphene from 'graphene-pk11';
+import { type EcP256PublicJwk, type HsmConfig, P256_EC_PARAMS, applySoftHsm2ConfDefault, loadHsmConfig, usageTemplate } from '../../hsm/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const varDir = path.join(repoRoot, 'var');
@@ -30,4 +31,46 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Imports one EC P-256 key pair made on the host into a token (C_CreateObject): the way to put
+ * the same key on two tokens in a test, as HA partners get it by cloning or wrap backup. Such a
+ * key is not CKA_LOCAL (nor always sensitive, nor never extractable): the `replicated` profile.
+ * Returns the public JWK. Usage attributes as the gateway's templates state them.
+ */
+export function importEcKeyPair(
+  session: graphene.Session,
+  key: { privateKey: KeyObject; ckaId: string; label: string; sensitive?: boolean; extractable?: boolean },
+): EcP256PublicJwk {
+  const jwk = key.privateKey.export({ format: 'jwk' });
+  if (!jwk.d || !jwk.x || !jwk.y || jwk.crv !== 'P-256') throw new Error('expected a P-256 private key');
+  const id = Buffer.from(key.ckaId, 'hex');
+  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+  session.create({
+    class: graphene.ObjectClass.PRIVATE_KEY,
+    keyType: graphene.KeyType.EC,
+    token: true,
+    private: true,
+    id,
+    label: key.label,
+    sensitive: key.sensitive ?? true,
+    extractable: key.extractable ?? false,
+    ...usageTemplate('private'),
+    paramsEC: P256_EC_PARAMS,
+    value: Buffer.from(jwk.d, 'base64url'),
+  });
+  session.create({
+    class: graphene.ObjectClass.PUBLIC_KEY,
+    keyType: graphene.KeyType.EC,
+    token: true,
+    private: false,
+    id,
+    label: key.label,
+    ...usageTemplate('public'),
+    paramsEC: P256_EC_PARAMS,
+    // DER OCTET STRING around the uncompressed point, as PKCS#11 2.40 wants CKA_EC_POINT.
+    pointEC: Buffer.concat([Buffer.from([0x04, point.length]), point]),
+  });
+  return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
 }

@@ -1,7 +1,18 @@
 /**
  * Child process of test/hsm/outage.test.ts (not a test file itself): runs an
- * HSM outage against a COPY of the SoftHSM token and prints one line
- * `OUTAGE_RESULT <json>` for the parent test to check.
+ * HSM outage and prints one line `OUTAGE_RESULT <json>` for the parent test
+ * to check. OUTAGE_KIND says which module's service goes away:
+ * - `tpm2`: a tpm2-pkcs11 token on a simulator of its own (the parent starts
+ *   it with scripts/tpm2-simulator.sh --dir OUTAGE_TPM2_DIR and passes its
+ *   env); the outage stops the simulator and tpm2-abrmd, and starts them
+ *   again (the D-Bus stays, as a system bus does: a process keeps its GLib
+ *   connection to the bus it first used). tpm2-pkcs11 then answers C_GetSessionInfo and
+ *   C_GetTokenInfo from memory and reports the lost TPM as CKR_GENERAL_ERROR
+ *   (C_Sign, C_GenerateRandom): a refusal by the CKR table, which the
+ *   liveness probe's C_GenerateRandom turns into an outage. Coming back
+ *   takes a C_Finalize + C_Initialize (its TPM context is broken), which the
+ *   reconnection does.
+ * - `softhsm` (below): a COPY of the SoftHSM token.
  *
  * SoftHSM reads SOFTHSM2_CONF once, at C_Initialize, so the copy needs a
  * process of its own: the parent copies var/softhsm/tokens/* into a temporary
@@ -40,7 +51,8 @@
  * token directory), OUTAGE_PARKED_DIR (where it is moved during the outage).
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import { existsSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -53,7 +65,8 @@ import {
   generateSigningKeyPair,
   isHsmError,
 } from '../../hsm/index.js';
-import { testHsmConfig, varDir } from './helpers.js';
+import type { HsmConfig } from '../../hsm/index.js';
+import { repoRoot, testHsmConfig, varDir } from './helpers.js';
 
 type Phase = 'before' | 'outage' | 'after';
 
@@ -98,19 +111,73 @@ function verifies(jwk: EcP256PublicJwk, message: Uint8Array, signature: Uint8Arr
   return verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
-async function main(): Promise<OutageResult> {
+interface Service {
+  config: HsmConfig;
+  takeDown(): void;
+  bringBack(): void;
+  /** Puts things back if the run failed half-way. */
+  restore(): void;
+}
+
+/** Refuses anything under `shared` (the real var/, or the shared simulator var/tpm2), whose tokens other tests use. */
+function notUnder(shared: string, ...paths: string[]): void {
+  const root = path.resolve(shared);
+  for (const candidate of paths) {
+    const resolved = path.resolve(candidate);
+    if (resolved === root || resolved.startsWith(`${root}${path.sep}`)) {
+      throw new Error(`refusing to run the outage against a shared token (${resolved} is under ${root})`);
+    }
+  }
+}
+
+function softHsmService(): Service {
   const conf = process.env.SOFTHSM2_CONF;
   const tokenDir = process.env.OUTAGE_TOKEN_DIR;
   const parkedDir = process.env.OUTAGE_PARKED_DIR;
   if (!conf || !tokenDir || !parkedDir) throw new Error('SOFTHSM2_CONF, OUTAGE_TOKEN_DIR and OUTAGE_PARKED_DIR are required');
-  const realVar = path.resolve(varDir);
-  for (const candidate of [conf, tokenDir, parkedDir]) {
-    const resolved = path.resolve(candidate);
-    if (resolved === realVar || resolved.startsWith(`${realVar}${path.sep}`)) {
-      throw new Error(`refusing to run the outage against the real token (${resolved} is under ${realVar})`);
-    }
-  }
+  notUnder(varDir, conf, tokenDir, parkedDir);
   if (!existsSync(tokenDir) || existsSync(parkedDir)) throw new Error(`expected ${tokenDir} to exist and ${parkedDir} not to`);
+  return {
+    config: testHsmConfig(),
+    takeDown: () => renameSync(tokenDir, parkedDir),
+    bringBack: () => renameSync(parkedDir, tokenDir),
+    restore: () => {
+      if (existsSync(parkedDir) && !existsSync(tokenDir)) renameSync(parkedDir, tokenDir);
+    },
+  };
+}
+
+function tpm2Service(): Service {
+  const dir = process.env.OUTAGE_TPM2_DIR;
+  const modulePath = process.env.TPM2_TEST_MODULE;
+  const tokenLabel = process.env.TPM2_TEST_TOKEN_LABEL;
+  const pinFile = process.env.TPM2_TEST_PIN_FILE;
+  if (!dir || !modulePath || !tokenLabel || !pinFile) throw new Error('OUTAGE_TPM2_DIR and the simulator env (TPM2_TEST_*) are required');
+  notUnder(path.join(varDir, 'tpm2'), dir);
+  const script = path.join(repoRoot, 'scripts', 'tpm2-simulator.sh');
+  const run = (action: 'start' | 'stop-tpm'): void => {
+    const result = spawnSync('bash', [script, action, '--dir', dir], { encoding: 'utf8', timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`tpm2-simulator.sh ${action} failed: ${result.stderr}`);
+  };
+  let down = false;
+  return {
+    config: { name: 'tpm2', modulePath, tokenLabel, pin: readFileSync(pinFile, 'utf8').trim() },
+    takeDown: () => {
+      run('stop-tpm');
+      down = true;
+    },
+    bringBack: () => {
+      run('start');
+      down = false;
+    },
+    restore: () => {
+      if (down) run('start');
+    },
+  };
+}
+
+async function main(): Promise<OutageResult> {
+  const service = process.env.OUTAGE_KIND === 'tpm2' ? tpm2Service() : softHsmService();
 
   const start = performance.now();
   const now = (): number => Math.round(performance.now() - start);
@@ -119,7 +186,7 @@ async function main(): Promise<OutageResult> {
   /** When the connection said 'ok' again after the token came back. */
   let reconnectedAt: number | null = null;
   const sessions = 4;
-  const connection = await HsmConnection.open(testHsmConfig(), {
+  const connection = await HsmConnection.open(service.config, {
     sessions,
     reconnect: { initialDelayMs: 50, maxDelayMs: 250 },
     healthTimeoutMs: 2000,
@@ -183,8 +250,8 @@ async function main(): Promise<OutageResult> {
     const running = Array.from({ length: workers }, () => worker());
     await sleep(300);
 
-    // ---- the outage: the token's directory goes away while signing runs
-    renameSync(tokenDir, parkedDir);
+    // ---- the outage: the token (or the service behind it) goes away while signing runs
+    service.takeDown();
     phase = 'outage';
     const outageStart = now();
     const healthDuringOutage: HsmHealth[] = [];
@@ -196,7 +263,7 @@ async function main(): Promise<OutageResult> {
     }
 
     // ---- the token returns
-    renameSync(parkedDir, tokenDir);
+    service.bringBack();
     restoredAt = now();
     phase = 'after';
     const outageMs = restoredAt - outageStart;
@@ -208,9 +275,9 @@ async function main(): Promise<OutageResult> {
     const healthAfter = await connection.health();
 
     // ---- health() alone, without any signing, notices a missing token
-    renameSync(tokenDir, parkedDir);
+    service.takeDown();
     const during = await connection.health();
-    renameSync(parkedDir, tokenDir);
+    service.bringBack();
     const healthOnlyRestored = performance.now();
     let recoveredWithinMs: number | null = null;
     let after = await connection.health();
@@ -246,7 +313,7 @@ async function main(): Promise<OutageResult> {
     };
   } finally {
     // Best effort: the copy is thrown away by the parent anyway.
-    if (existsSync(parkedDir) && !existsSync(tokenDir)) renameSync(parkedDir, tokenDir);
+    service.restore();
     for (const ckaId of keys) {
       try {
         await destroyKeyPair(connection, ckaId);

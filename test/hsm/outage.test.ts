@@ -1,11 +1,12 @@
 /**
- * HSM outage, end to end, against a copy of the SoftHSM token.
+ * HSM outage, end to end, for both PKCS#11 implementations: the module's service stops and
+ * starts again while signatures run.
  *
- * The scenario runs in a child process (test/hsm/outage-scenario.ts; see its
- * header for how the outage is made and what SoftHSM does): SoftHSM reads
- * SOFTHSM2_CONF once per process, at C_Initialize, and the copy needs its own
- * softhsm2.conf so that the real var/ token is never renamed. The child
- * reports JSON; the assertions are made here.
+ * The scenario runs in a child process (test/hsm/outage-scenario.ts; see its header for how
+ * each outage is made and what the module does): SoftHSM reads SOFTHSM2_CONF once per process,
+ * at C_Initialize, and works on a copy of the token with its own softhsm2.conf so that the real
+ * var/ token is never renamed; tpm2-pkcs11 works on a simulator of its own, which the child
+ * stops and starts. The child reports JSON; the assertions are made here, the same for both.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_LABEL } from '../../hsm/index.js';
 import type { OutageResult } from './outage-scenario.js';
 import { repoRoot, varDir } from './helpers.js';
+import { freshSimulatorDir, startTpm2Simulator, stopTpm2Simulator } from './tokens.js';
 
 const scenario = path.join(path.dirname(fileURLToPath(import.meta.url)), 'outage-scenario.ts');
 
@@ -54,26 +56,8 @@ function runScenario(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code:
   });
 }
 
-test('HSM outage: the token becomes unavailable, signing fails closed with HSM_UNAVAILABLE, health says unavailable, and signing resumes by itself when the token returns', async () => {
-  const label = process.env.GATEWAY_HSM_TOKEN_LABEL?.trim() || DEFAULT_TOKEN_LABEL;
-  const temp = mkdtempSync(path.join(tmpdir(), 'hsm-outage-'));
-  try {
-    // A copy of the real token, with a softhsm2.conf of its own.
-    const tokens = path.join(temp, 'tokens');
-    cpSync(path.join(varDir, 'softhsm', 'tokens'), tokens, { recursive: true });
-    const conf = path.join(temp, 'softhsm2.conf');
-    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-    const tokenDir = findTokenDir(tokens, label);
-
-    const run = await runScenario(
-      {
-        ...process.env,
-        SOFTHSM2_CONF: conf,
-        OUTAGE_TOKEN_DIR: tokenDir,
-        OUTAGE_PARKED_DIR: path.join(temp, 'parked-token'),
-      },
-      60_000,
-    );
+/** What every outage must look like, whatever the module. */
+function assertOutage(run: { code: number | null; stdout: string; stderr: string }, label: string): void {
     const line = run.stdout.split('\n').find((l) => l.startsWith('OUTAGE_RESULT '));
     assert.ok(run.code === 0 && line, `the scenario failed (exit ${run.code}):\n${run.stderr}\n${run.stdout.slice(-2000)}`);
     const result = JSON.parse(line.slice('OUTAGE_RESULT '.length)) as OutageResult;
@@ -124,7 +108,37 @@ test('HSM outage: the token becomes unavailable, signing fails closed with HSM_U
     assert.match(result.healthOnly.during.detail ?? '', /C_GetTokenInfo|CKR_/);
     assert.equal(result.healthOnly.after.status, 'ok', summary);
     assert.ok(result.healthOnly.recoveredWithinMs !== null && result.healthOnly.recoveredWithinMs < 5000, summary);
+}
+
+test('NSIS 6 (Low) 4: HSM outage (SoftHSM: the token directory goes away and comes back): signing fails closed with HSM_UNAVAILABLE, health says unavailable, and signing resumes by itself when the token returns', async () => {
+  const label = process.env.GATEWAY_HSM_TOKEN_LABEL?.trim() || DEFAULT_TOKEN_LABEL;
+  const temp = mkdtempSync(path.join(tmpdir(), 'hsm-outage-'));
+  try {
+    // A copy of the real token, with a softhsm2.conf of its own.
+    const tokens = path.join(temp, 'tokens');
+    cpSync(path.join(varDir, 'softhsm', 'tokens'), tokens, { recursive: true });
+    const conf = path.join(temp, 'softhsm2.conf');
+    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+    const tokenDir = findTokenDir(tokens, label);
+    const run = await runScenario(
+      { ...process.env, OUTAGE_KIND: 'softhsm', SOFTHSM2_CONF: conf, OUTAGE_TOKEN_DIR: tokenDir, OUTAGE_PARKED_DIR: path.join(temp, 'parked-token') },
+      60_000,
+    );
+    assertOutage(run, label);
   } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+});
+
+test('NSIS 6 (Low) 4: HSM outage (tpm2-pkcs11: swtpm and tpm2-abrmd stop and start again): signing fails closed with HSM_UNAVAILABLE, health says unavailable, and signing resumes by itself when the service returns', async () => {
+  const temp = freshSimulatorDir();
+  try {
+    const env = startTpm2Simulator(temp);
+    const label = env['TPM2_TEST_TOKEN_LABEL'] ?? '';
+    const run = await runScenario({ ...process.env, ...env, OUTAGE_KIND: 'tpm2', OUTAGE_TPM2_DIR: temp }, 120_000);
+    assertOutage(run, label);
+  } finally {
+    stopTpm2Simulator(temp);
     rmSync(temp, { recursive: true, force: true });
   }
 });

@@ -242,8 +242,9 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
 
   it('NSIS 4.1.6 (Substantial) 6: key rows made before signed key records existed get one at start: a key the HSM holds is proven, a destroyed one is adopted (and the verifier says so), a live row the HSM lacks is not registered and is reported', async () => {
     const gw = await gateway();
-    const hsm = gw.runtime.hsm;
-    assert.ok(hsm);
+    const group = gw.runtime.hsm;
+    assert.ok(group);
+    const hsm = group.current();
     const store = Store.open(path.join(gw.varDir, 'legacy.db'));
     const ref = await generateSigningKeyPair(hsm, { label: 'legacy-test-key' });
     try {
@@ -266,7 +267,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
         store.keys.insert({ kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, state: 'pending', createdAt: now, promoteAt: null, activatedAt: null });
         store.keys.promote(signer.kid, now);
       });
-      const keys = new KeyManager({ store, hsm, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
+      const keys = new KeyManager({ store, hsm: group, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
       assert.equal(await keys.registerUnrecordedKeys(), 2);
       assert.equal(await keys.registerUnrecordedKeys(), 0, 'once');
       assert.deepEqual(

@@ -105,7 +105,7 @@ describe('operability: health probes and metrics', () => {
     const ready = await fetch(`${gw.origin}/health/ready`);
     assert.equal(ready.status, 200);
     assert.match(ready.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(await ready.json(), { status: 'ready', database: { status: 'ok' }, hsm: { status: 'ok' } });
+    assert.deepEqual(await ready.json(), { status: 'ready', database: { status: 'ok' }, hsm: { status: 'ok', tokens: [{ name: 'primary', status: 'ok', signing: true }] } });
 
     const legacy = await fetch(`${gw.origin}/api/health`);
     assert.equal(legacy.status, 200);
@@ -147,6 +147,8 @@ describe('operability: health probes and metrics', () => {
 
     assert.ok((sampleOf(m, 'gateway_hsm_sign_duration_seconds_count', { outcome: 'ok' }) ?? 0) >= 1, 'the token signature was timed');
     assert.equal(sampleOf(m, 'gateway_hsm_up'), 1);
+    assert.equal(sampleOf(m, 'gateway_hsm_token_up', { token: 'primary' }), 1);
+    assert.equal(sampleOf(m, 'gateway_hsm_token_signing', { token: 'primary' }), 1);
 
     // Route patterns, never raw paths: the key id is not in any label.
     assert.ok((sampleOf(m, 'gateway_http_request_duration_seconds_count', { method: 'POST', route: '/api/signin/verify', status: '200' }) ?? 0) >= 1);
@@ -279,7 +281,7 @@ describe('operability: request ids and logs', () => {
     // And readiness reports the HSM without its error text while the database is fine.
     const notReady = await fetch(`${gw.origin}/health/ready`);
     assert.equal(notReady.status, 503);
-    assert.deepEqual(await notReady.json(), { status: 'not-ready', database: { status: 'ok' }, hsm: { status: 'unavailable' } });
+    assert.deepEqual(await notReady.json(), { status: 'not-ready', database: { status: 'ok' }, hsm: { status: 'unavailable', tokens: [{ name: 'primary', status: 'unavailable', signing: false }] } });
 
     for (const [name, value] of Object.entries(secrets)) assert.ok(value.length >= 8, `${name} was captured`);
     const log = lines.join('');
@@ -339,7 +341,7 @@ describe('operability: the HSM gone and back', () => {
       assert.equal(r.readyDuring.status, 503);
       assert.match(r.readyDuring.contentType ?? '', /^application\/json/);
       // Exactly the two statuses: nothing of the HSM's own error (CKR codes, labels, paths).
-      assert.deepEqual(jsonOf(r.readyDuring), { status: 'not-ready', database: { status: 'ok' }, hsm: { status: 'unavailable' } });
+      assert.deepEqual(jsonOf(r.readyDuring), { status: 'not-ready', database: { status: 'ok' }, hsm: { status: 'unavailable', tokens: [{ name: 'primary', status: 'unavailable', signing: false }] } });
       assert.equal(r.liveDuring.status, 200);
       assert.equal(r.tokenDuring.status, 503, r.tokenDuring.body);
 
@@ -350,7 +352,7 @@ describe('operability: the HSM gone and back', () => {
       assert.equal(sampleOf(m, 'gateway_hsm_up'), 0);
 
       assert.ok(r.readyAfter, 'readiness did not return after the HSM came back');
-      assert.deepEqual(jsonOf(r.readyAfter), { status: 'ready', database: { status: 'ok' }, hsm: { status: 'ok' } });
+      assert.deepEqual(jsonOf(r.readyAfter), { status: 'ready', database: { status: 'ok' }, hsm: { status: 'ok', tokens: [{ name: 'primary', status: 'ok', signing: true }] } });
     } finally {
       rmSync(temp, { recursive: true, force: true });
     }

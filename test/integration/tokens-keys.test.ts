@@ -189,7 +189,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.equal(gw.runtime.store.keys.get(retired.kid)?.state, 'destroyed');
     const hsm = gw.runtime.hsm;
     assert.ok(hsm);
-    await assert.rejects(checkSigningKeyPolicy(hsm, retired.ckaId), (err: unknown) => err instanceof HsmError && err.code === 'HSM_KEY_NOT_FOUND');
+    await assert.rejects(checkSigningKeyPolicy(hsm.current(), retired.ckaId), (err: unknown) => err instanceof HsmError && err.code === 'HSM_KEY_NOT_FOUND');
   });
 
   it('emergency rotation: the compromised key is destroyed at once and every token it signed stops verifying', async () => {

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { destroyKeyPair } from '../../hsm/index.js';
 import type { Clock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger, type Logger } from '../../server/logger.js';
@@ -109,7 +108,7 @@ export async function startTestGateway(
       // test runs do not pile up key objects.
       if (runtime.hsm) {
         for (const k of runtime.store.keys.list()) {
-          if (k.state !== 'destroyed') await destroyKeyPair(runtime.hsm, k.ckaId).catch(() => 0);
+          if (k.state !== 'destroyed') await runtime.hsm.destroyEverywhere(k.ckaId).catch(() => []);
         }
       }
       await runtime.close();
