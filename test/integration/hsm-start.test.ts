@@ -56,6 +56,8 @@ test('NSIS 6 (Low) 4: the gateway starts when the token has lost the active key\
     assert.equal(view?.attributeCheck?.ok, true, 'the private key still honours the policy');
     // Another public key in the record: the test signature cannot verify.
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    // Someone with write access to the file drops the guard first (the trigger only stops mistakes).
+    second.store.db.exec('DROP TRIGGER signing_keys_identity_fixed');
     second.store.db.prepare('UPDATE signing_keys SET public_jwk = ? WHERE kid = ?').run(JSON.stringify({ kty: 'EC', crv: 'P-256', x: other.x, y: other.y }), active.kid);
   } finally {
     await second.close();
