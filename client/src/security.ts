@@ -117,6 +117,8 @@ let keys: SigningKey[] = [];
 let requests: KeyRequest[] = [];
 /** False once the session ended or the role was withdrawn: late answers are then ignored. */
 let allowed = false;
+/** True while there is one security officer: a request is carried out at once (two-person control off). */
+let alone = false;
 
 // ------------------------------------------------------------------ loading
 
@@ -152,7 +154,10 @@ async function refresh(): Promise<boolean> {
   }
   if (requestsAnswer.status === 'fulfilled') {
     requests = requestsAnswer.value.requests;
-    showTwoPersonBanner(byId('duties-banner'), requestsAnswer.value.status, 'security');
+    const status = requestsAnswer.value.status;
+    showTwoPersonBanner(byId('duties-banner'), status, 'security');
+    alone = status.controls.some((c) => c.action === 'hsm-key-rotation' && !c.on);
+    submitButton.textContent = alone ? 'Carry it out now (there is no second security officer yet)' : 'Send request for approval';
   }
   // Requests are drawn after the keys: a request names its key by the keys' list.
   renderRequests();
@@ -389,13 +394,13 @@ byId('confirm-cancel').addEventListener('click', () => dialog.close(''));
 
 function emergencyText(kid: string, approving: boolean): ConfirmText {
   return {
-    heading: approving ? 'Approve the emergency rotation now?' : 'Ask for an emergency rotation?',
+    heading: approving ? 'Approve the emergency rotation now?' : alone ? 'Carry out an emergency rotation now?' : 'Ask for an emergency rotation?',
     paragraphs: [
-      `${approving ? 'When you approve' : 'When a second security officer approves'}, a new key starts signing at once, and key ${shortKid(kid)} is unpublished and destroyed in the HSM.`,
+      `${approving ? 'When you approve' : alone ? 'At once (there is no second security officer yet)' : 'When a second security officer approves'}, a new key starts signing at once, and key ${shortKid(kid)} is unpublished and destroyed in the HSM.`,
       'Every token signed by this key stops verifying at once. Services that rely on those tokens will refuse them, and people may have to sign in again.',
       'Use this only if the key may be compromised. For a planned change, choose an ordinary rotation.',
     ],
-    confirm: approving ? 'Approve emergency rotation' : 'Ask for emergency rotation',
+    confirm: approving ? 'Approve emergency rotation' : alone ? 'Carry out emergency rotation' : 'Ask for emergency rotation',
   };
 }
 

@@ -139,6 +139,20 @@ describe('separation of duties: the table at work', () => {
     assert.ok(gw.runtime.store.getIdentity(ivan?.id ?? '')?.roles.includes('helpdesk'));
   });
 
+  it('NSIS 6 (Substantial) 11: with one security officer a key request is carried out at once, audited as bootstrap, and the other officers would be told', async () => {
+    await touch(gw, admin);
+    assert.equal((await control(admin.client, 'hsm-key-rotation'))?.on, false);
+    const before = gw.runtime.store.keys.active()?.kid;
+    const res = await admin.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'first rotation, one officer' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(field(res.body, 'request'), null);
+    assert.equal(field(res.body, 'bootstrap'), true);
+    assert.match(field<string>(res.body, 'result'), /new key .* (active|published)/);
+    assert.equal(gw.runtime.store.keys.inState('pending').length + (gw.runtime.store.keys.active()?.kid !== before ? 1 : 0), 1, 'a new key exists');
+    const bootstrap = gw.runtime.store.db.prepare("SELECT data FROM audit_events WHERE type = 'duty.bootstrap' ORDER BY seq DESC LIMIT 1").get() as { data: string } | undefined;
+    assert.equal(JSON.parse(bootstrap?.data ?? '{}').action, 'hsm-key-rotation');
+  });
+
   it('NSIS 5.2 (Low) 3: ending a binding withdraws the person’s pending requests and the requests about them', async () => {
     await touch(gw, admin);
     const emp = await activeEmployee(gw, admin.client, 'leaving@demo.example', 'Leo Leaving');
