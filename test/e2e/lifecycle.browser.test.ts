@@ -294,9 +294,9 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     assert.equal(stored?.aal, 'substantial');
     assert.equal(stored?.identityId, anna.identityId);
     assert.equal((await keyAsHelpdesk(admin, anna.identityId, anna.keyId)).state, 'issued');
-    // The activation code went out through the second channel at once.
+    // The link came by mail to her address, and the activation code followed it at once.
     const mails = await gw.mailsTo(anna.email);
-    assert.deepEqual(mails.map((m) => m.kind), ['activation-code']);
+    assert.deepEqual(mails.map((m) => m.kind), ['enrolment-link', 'activation-code']);
 
     // Only possession, no code: the issued key is refused at sign-in.
     await signInRefused(person, anna.email);
