@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Mail } from '../core/notifications.js';
 import type { Actor, Identity } from '../domain/types.js';
 import {
   APPROVAL_REFUSAL_TEXT,
@@ -19,8 +18,8 @@ import {
   dutyRow,
   isStaffRole,
   twoPersonControls,
-  APPROVAL_KINDS,
   STAFF_ROLES,
+  isApprovalKind,
   type ApprovalDecision,
   type ApprovalKind,
   type DutyAction,
@@ -29,8 +28,9 @@ import {
   type RequestFacts,
   type StaffRole,
 } from '../duties/index.js';
-import { dutyNoticeMail } from '../duties/mails.js';
-import { ForbiddenError, GatewayError, NotFoundError, SegregationError } from '../errors.js';
+import { queueDutyNotices, type Told } from './notify.js';
+import { refusalError } from './refusals.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { OutboxDispatcher } from '../outbox/index.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 
@@ -72,6 +72,11 @@ export interface RequestInput {
   /** The address a contact change replaces: it is told, with who asked and how to object. */
   oldAddress?: string;
   facts?: Pick<RequestFacts, 'bulkSize' | 'bulkThreshold' | 'hasOtherActiveKey'>;
+  /**
+   * Checked in the same transaction that records the request (throws to refuse it), so that a
+   * limit such as "one such request at a time" holds atomically.
+   */
+  precondition?: () => void;
 }
 
 export type RequestOutcome = { state: 'done'; outcome: Outcome; bootstrap: boolean } | { state: 'pending'; approval: ApprovalRecord };
@@ -95,16 +100,6 @@ export interface DutiesStatus {
   controls: ControlStatus[];
 }
 
-interface Told {
-  summary: string;
-  items: readonly string[];
-  subjects: readonly string[];
-  oldAddress: string | undefined;
-  requester: Actor;
-  approver: Actor | null;
-  reference: string | null;
-  bootstrap: boolean;
-}
 
 export class Approvals {
   private readonly executors = new Map<DutyAction, Executor>();
@@ -160,17 +155,17 @@ export class Approvals {
     const decision = decideRequest(input.kind, { role, approverPool: this.pool(row.approvers), ...input.facts });
     if (decision.kind === 'refused') throw new ForbiddenError('ROLE_REQUIRED', `Asking for this needs the ${row.requesters.join(' or ')} role.`);
     if (decision.kind === 'alone') {
-      if (decision.bootstrap) {
-        this.ports.store.transaction(() =>
-          this.audit('duty.bootstrap', input.actor, input.subjects[0] ?? null, {
-            action: input.kind,
-            approvers: [...row.approvers],
-            pool: this.pool(row.approvers),
-            summary: input.summary,
-            clause: row.clause,
-          }),
-        );
-      }
+      this.ports.store.transaction(() => {
+        input.precondition?.();
+        if (!decision.bootstrap) return;
+        this.audit('duty.bootstrap', input.actor, input.subjects[0] ?? null, {
+          action: input.kind,
+          approvers: [...row.approvers],
+          pool: this.pool(row.approvers),
+          summary: input.summary,
+          clause: row.clause,
+        });
+      });
       const told: Told = { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: null, bootstrap: decision.bootstrap };
       const outcome = await this.executor(input.kind)({
         kind: input.kind,
@@ -198,6 +193,7 @@ export class Approvals {
       requestedAt: this.now(),
     };
     this.ports.store.transaction(() => {
+      input.precondition?.();
       this.ports.store.approvals.insert(record);
       this.audit('approval.requested', input.actor, record.id, {
         kind: input.kind,
@@ -383,75 +379,6 @@ export class Approvals {
 
   /** Inside a transaction: mails the row's recipients (never the requester or approver themselves). */
   private tell(recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed' = 'executed'): void {
-    const store = this.ports.store;
-    const actors = new Set([t.requester.identityId, t.approver?.identityId].filter((x): x is string => typeof x === 'string'));
-    const mails = new Map<string, { name: string | null; aboutYou: boolean }>();
-    const add = (to: string | undefined, name: string | null, aboutYou: boolean) => {
-      if (to && !mails.has(to.toLowerCase())) mails.set(to.toLowerCase(), { name, aboutYou });
-    };
-    const subjects = t.subjects.map((id) => store.getIdentity(id)).filter((i): i is Identity => i !== undefined);
-    for (const r of recipients) {
-      if (r === 'subject') for (const s of subjects) add(s.email, s.name, true);
-      else if (r === 'subject-old-address') add(t.oldAddress, subjects[0]?.name ?? null, true);
-      else if (r === 'key-holders') continue; // the lifecycle mails each holder itself
-      else {
-        const role: StaffRole = r === 'org-admins' ? 'org-admin' : r === 'security-officers' ? 'security-officer' : 'helpdesk';
-        for (const i of store.listActiveIdentitiesWithRole(role)) if (!actors.has(i.id)) add(i.email, i.name, t.subjects.includes(i.id));
-      }
-    }
-    const requester = t.requester.identityId ? store.getIdentity(t.requester.identityId) : undefined;
-    const title = t.summary;
-    for (const [to, who] of mails) {
-      const mail: Mail = dutyNoticeMail({
-        to,
-        name: who.name,
-        phase,
-        title,
-        summary: t.summary,
-        items: t.items,
-        requesterName: requester?.name ?? 'A staff member',
-        requesterRole: t.requester.role,
-        approverName: t.approver?.identityId ? this.nameOf(t.approver.identityId) : null,
-        reference: t.reference,
-        aboutYou: who.aboutYou,
-        bootstrap: t.bootstrap,
-      });
-      const at = this.now();
-      store.enqueueOutbox({
-        id: randomUUID(),
-        channel: 'email',
-        recipient: mail.to,
-        subject: mail.subject,
-        body: mail.text,
-        kind: mail.kind,
-        createdAt: at,
-        nextAttemptAt: at,
-        receiptClaims: null,
-      });
-    }
+    queueDutyNotices(this.ports.store, this.now(), recipients, t, phase);
   }
 }
-
-function isApprovalKind(kind: DutyAction): kind is ApprovalKind {
-  return APPROVAL_KINDS.some((k) => k === kind);
-}
-
-function refusalError(refusal: string): GatewayError {
-  switch (refusal) {
-    case 'decided':
-      return new GatewayError('CONFLICT', 409, 'This request has already been decided.');
-    case 'withdrawn':
-      return new GatewayError('APPROVAL_WITHDRAWN', 409, 'This request was withdrawn: its requester lost the role it needed, or a binding ended. Nothing was done.');
-    case 'requester-lost-role':
-      return new GatewayError('APPROVAL_WITHDRAWN', 409, APPROVAL_REFUSAL_TEXT['requester-lost-role']);
-    case 'approver-lacks-role':
-      return new ForbiddenError('ROLE_REQUIRED', APPROVAL_REFUSAL_TEXT['approver-lacks-role']);
-    case 'same-person':
-    case 'approver-is-subject':
-    case 'approver-set-up-by-requester':
-      return new SegregationError(APPROVAL_REFUSAL_TEXT[refusal]);
-    default:
-      return new GatewayError('CONFLICT', 409, 'This request cannot be approved.');
-  }
-}
-

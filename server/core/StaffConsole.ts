@@ -205,6 +205,11 @@ export class StaffConsole {
     return { identity: this.boundIdentity(identity.id), roles };
   }
 
+  /** Inside the request's transaction: one waiting request of this kind per person. */
+  private noneWaiting(kind: 'contact-change' | 'role-grant', identityId: string, detail: string): void {
+    if (this.ports.store.approvals.pending().some((a) => a.kind === kind && a.subjects.includes(identityId))) throw new GatewayError('CONFLICT', 409, detail);
+  }
+
   /** Asks the duties table for staff roles; null when there are none to grant. */
   private async grantRoles(actor: Actor, identity: Identity, wanted: StaffRole[], via: 'grant' | 'creation' | 'import'): Promise<RoleOutcome | null> {
     const roles = Array.from(new Set(wanted)).filter((r) => !identity.roles.includes(r));
@@ -214,6 +219,7 @@ export class StaffConsole {
       actor,
       subjects: [identity.id],
       payload: { identityId: identity.id, roles, via },
+      precondition: () => this.noneWaiting('role-grant', identity.id, 'A staff-role grant for this person is already waiting for approval.'),
       summary: `Grant ${roles.map((r) => ROLE_WORDS[r]).join(' and ')} to ${who(identity)}`,
       items: roles.map((r) => `${identity.name} <${identity.email}> becomes ${ROLE_WORDS[r]}`),
     });
@@ -245,6 +251,7 @@ export class StaffConsole {
         subjects: [identityId],
         payload: { identityId, from: identity.email, to: input.email, note: input.note },
         oldAddress: identity.email,
+        precondition: () => this.noneWaiting('contact-change', identityId, 'A change of this person’s email address is already waiting for approval.'),
         summary: `Change the email address of ${identity.name} from ${identity.email} to ${input.email}`,
         items: [
           `Email of ${identity.name}: ${identity.email} → ${input.email}`,

@@ -4,7 +4,7 @@
  * the facts, asks, and records.
  */
 import type { AssignedRole } from '../domain/types.js';
-import { DUTY_TABLE, STAFF_ROLES, dutyRow, type DutyAction, type DutyRow, type StaffRole } from './table.js';
+import { APPROVAL_KINDS, DUTY_TABLE, STAFF_ROLES, dutyRow, type ApprovalKind, type DutyAction, type DutyRow, type StaffRole } from './table.js';
 
 export interface RequestFacts {
   /** The role the requester acts in. */
@@ -117,4 +117,9 @@ export function twoPersonControls(poolOf: (approvers: readonly StaffRole[]) => n
 
 export function isStaffRole(role: string): role is StaffRole {
   return STAFF_ROLES.some((r) => r === role);
+}
+
+/** The actions that can wait for a second person (the kinds of the approvals table). */
+export function isApprovalKind(action: DutyAction): action is ApprovalKind {
+  return APPROVAL_KINDS.some((k) => k === action);
 }

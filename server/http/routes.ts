@@ -14,7 +14,7 @@ import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
 import type { Approvals } from '../approvals/Approvals.js';
 import { toJsonObject } from '../approvals/json.js';
-import { DUTY_TABLE, STAFF_ROLES, type ApprovalKind } from '../duties/index.js';
+import { DUTY_TABLE, STAFF_ROLES, isApprovalKind, type ApprovalKind } from '../duties/index.js';
 import type { ApprovalRecord } from '../store/index.js';
 import { changeOidcClient } from '../oidc/clientChange.js';
 import type { OpenIdProvider } from '../oidc/OpenIdProvider.js';
@@ -91,7 +91,7 @@ function approvalJson(a: ApprovalRecord) {
 
 /** The kinds a staff page lists: those its role may approve. */
 const KINDS_APPROVED_BY = (role: 'helpdesk' | 'org-admin'): ApprovalKind[] =>
-  DUTY_TABLE.filter((r) => r.approvers.some((a) => a === role)).map((r) => r.action).filter((a): a is ApprovalKind => a !== 'role-revoke');
+  DUTY_TABLE.filter((r) => r.approvers.some((a) => a === role)).map((r) => r.action).filter(isApprovalKind);
 
 function param(req: Request, name: string): string {
   const parsed = idParam.safeParse(req.params[name]);

@@ -221,15 +221,20 @@ export class KeyManager {
     const keys = this.ports.store.keys;
     const approvalKind = APPROVAL_KIND_OF[kind];
     const target = kind === 'rotation' ? undefined : targetKid ? keys.get(targetKid) : undefined;
-    const waiting = this.ports.store.approvals
-      .pending()
-      .some((a) => a.kind === approvalKind && parseKeyPayload(a.payload).targetKid === (kind === 'rotation' ? null : targetKid));
-    if (waiting) throw new GatewayError('CONFLICT', 409, 'The same request is already waiting for approval.');
-    if (kind === 'rotation' && keys.inState('pending').length > 0) {
-      throw new GatewayError('CONFLICT', 409, 'A new key is already pending; it is promoted when its propagation delay has passed.');
-    }
-    if (kind === 'emergency-rotation' && target?.state !== 'active') throw new GatewayError('CONFLICT', 409, 'An emergency rotation names the active key.');
-    if (kind === 'destroy' && target?.state !== 'retired') throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
+    // Checked again in the transaction that records the request: one such request at a time.
+    const precondition = () => {
+      const current = kind === 'rotation' ? undefined : targetKid ? keys.get(targetKid) : undefined;
+      const waiting = this.ports.store.approvals
+        .pending()
+        .some((a) => a.kind === approvalKind && parseKeyPayload(a.payload).targetKid === (kind === 'rotation' ? null : targetKid));
+      if (waiting) throw new GatewayError('CONFLICT', 409, 'The same request is already waiting for approval.');
+      if (kind === 'rotation' && keys.inState('pending').length > 0) {
+        throw new GatewayError('CONFLICT', 409, 'A new key is already pending; it is promoted when its propagation delay has passed.');
+      }
+      if (kind === 'emergency-rotation' && current?.state !== 'active') throw new GatewayError('CONFLICT', 409, 'An emergency rotation names the active key.');
+      if (kind === 'destroy' && current?.state !== 'retired') throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
+    };
+    precondition();
     const active = keys.active();
     const items =
       kind === 'rotation'
@@ -252,6 +257,7 @@ export class KeyManager {
       payload: { targetKid: kind === 'rotation' ? null : targetKid, reason },
       summary: `${KIND_WORDS[kind]}: ${reason}`,
       items,
+      precondition,
     });
     if (asked.state === 'done') return { request: null, result: asked.outcome.result, bootstrap: asked.bootstrap };
     return { request: this.view(asked.approval.id, this.viewerOf(actor)), result: null, bootstrap: false };

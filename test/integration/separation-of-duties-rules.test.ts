@@ -133,6 +133,10 @@ describe('separation of duties: the table at work', () => {
     // Nobody the first admin set up can approve that import's roles; a grant the second admin asks
     // for, the first admin may approve (the first admin was not set up by the second).
     await touch(gw, second);
+    const twice = await second.client.post(`/api/admin/identities/${ivan?.id ?? ''}/roles`, { role: 'helpdesk', grant: true });
+    assert.equal(twice.status, 409, 'one waiting grant per person');
+    assert.equal(twice.code, 'CONFLICT');
+    assert.equal((await admin.client.post(`/api/approvals/${roles[0]?.approvalId ?? ''}/reject`, {})).status, 200, 'the first admin withdraws the import’s grant');
     const grant = await second.client.post(`/api/admin/identities/${ivan?.id ?? ''}/roles`, { role: 'helpdesk', grant: true });
     assert.equal(grant.status, 202);
     assert.equal((await admin.client.post(`/api/approvals/${field<string>(grant.body, 'approval', 'id')}/approve`, {})).status, 200);
