@@ -157,6 +157,25 @@ describe('separation of duties: the table at work', () => {
     assert.equal(JSON.parse(bootstrap?.data ?? '{}').action, 'hsm-key-rotation');
   });
 
+  it('NSIS 3.2.2 (High) 3: the approvals and the duties status are for staff only; an employee is refused with 403 ROLE_REQUIRED', async () => {
+    await touch(gw, admin);
+    const emp = await activeEmployee(gw, admin.client, 'nosy@demo.example', 'Nosy Employee');
+    const asked = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { email: 'nosy.new@demo.example' });
+    assert.equal(asked.status, 202);
+    const pending = gw.runtime.store.approvals.get(field<string>(asked.body, 'approval', 'id'));
+    assert.ok(pending);
+    for (const res of [
+      await emp.client.get('/api/approvals'),
+      await emp.client.get('/api/duties'),
+      await emp.client.post(`/api/approvals/${pending.id}/approve`, {}),
+      await emp.client.post(`/api/approvals/${pending.id}/reject`, {}),
+    ]) {
+      assert.equal(res.status, 403, JSON.stringify(res.body));
+      assert.equal(res.code, 'ROLE_REQUIRED');
+    }
+    assert.equal(gw.runtime.store.approvals.get(pending.id)?.state, 'pending');
+  });
+
   it('NSIS 5.2 (Low) 3: ending a binding withdraws the person’s pending requests and the requests about them', async () => {
     await touch(gw, admin);
     const emp = await activeEmployee(gw, admin.client, 'leaving@demo.example', 'Leo Leaving');
