@@ -263,6 +263,9 @@ export class Approvals {
         requestedBy: approval.requestedBy,
         requesterRole: approval.requestedRole,
         approverRole: decision.approverRole,
+        // Allowed (the rule is about the approver being set up by the requester), but recorded:
+        // a person set up by the approver is asking, which an auditor may want to look at.
+        approverSetUpRequester: this.ports.store.setups.setUpBy(approval.requestedBy, approverId),
         clause: dutyRow(approval.kind).clause,
       });
       return { approval, role: decision.approverRole };
