@@ -12,6 +12,7 @@ import type { AuditCheckpointer } from './audit/Checkpointer.js';
 import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, StepUpRequiredError, UnauthenticatedError } from './errors.js';
 import type { KeyManager } from './keys/KeyManager.js';
 import type { StaffConsole } from './core/StaffConsole.js';
+import type { Approvals } from './approvals/Approvals.js';
 import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import type { AssuranceService } from './assurance/AssuranceService.js';
@@ -39,6 +40,7 @@ export interface AppPorts {
   tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
   staff: StaffConsole;
+  approvals: Approvals;
   oidc: OpenIdProvider | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
@@ -120,6 +122,7 @@ export function buildApp(ports: AppPorts): express.Express {
     checkpointer: ports.checkpointer,
     db: ports.db,
     staff: ports.staff,
+    approvals: ports.approvals,
     oidc: ports.oidc,
     metadata: ports.metadata,
     assurance: ports.assurance,

@@ -14,6 +14,8 @@ import { AuditAlarms } from './audit/alarm.js';
 import { DirectoryWitness, HttpWitness } from './audit/witness.js';
 import { Gateway } from './core/Gateway.js';
 import { StaffConsole } from './core/StaffConsole.js';
+import { Approvals } from './approvals/Approvals.js';
+import { registerOidcClientExecutor } from './oidc/clientChange.js';
 import { KeyManager } from './keys/KeyManager.js';
 import { openHsm } from './keys/openHsm.js';
 import { TokenIssuer } from './tokens/TokenIssuer.js';
@@ -40,6 +42,9 @@ export interface Runtime {
   oidc: OpenIdProvider | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
+  /** The one approvals mechanism (separation of duties). */
+  approvals: Approvals;
+  staff: StaffConsole;
   app: express.Express;
   /** Prometheus figures of this runtime (GET /metrics). */
   metrics: GatewayMetrics;
@@ -105,12 +110,14 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   const hsmForStatus = hsm;
   if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status, () => hsmForStatus.tokens());
   monitor?.apply(gateway, assurance);
+  const approvals = new Approvals({ store, clock, config, outbox });
+  const staff = new StaffConsole({ store, gateway, clock, config, approvals });
   let keys: KeyManager | undefined;
   let tokens: TokenIssuer | undefined;
   let checkpointer: AuditCheckpointer | undefined;
   let oidc: OpenIdProvider | undefined;
   if (hsm) {
-    keys = new KeyManager({ store, hsm, clock, config, log: opts.log, onSign: metrics.onHsmSign });
+    keys = new KeyManager({ store, hsm, clock, config, log: opts.log, approvals, onSign: metrics.onHsmSign });
     const km = keys;
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
     tokens = new TokenIssuer({ store, keys, clock, config });
@@ -135,6 +142,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     });
     oidc = new OpenIdProvider({ store, gateway, keys, clock, config, log: opts.log, secretKey });
     const op = oidc;
+    registerOidcClientExecutor(approvals, op, store);
     // NSIS 6: suspending or revoking a key, or ending a binding, ends its sessions at every RP too.
     gateway.onSessionsEnded = (sessions) => {
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
@@ -172,7 +180,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
-    staff: new StaffConsole({ store, gateway, clock, config }),
+    staff,
+    approvals,
     clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     metrics,
@@ -189,6 +198,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     oidc,
     metadata: monitor,
     assurance,
+    approvals,
+    staff,
     app,
     metrics,
     async close() {

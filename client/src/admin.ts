@@ -23,6 +23,7 @@ import {
 import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
+import { approvalsList, loadDuties, showTwoPersonBanner } from './duties.js';
 
 renderHeader('admin');
 setUpConfirmDialog();
@@ -42,10 +43,16 @@ interface AdminIdentity {
   activeKeyCount?: number;
 }
 
-interface EnrolmentLink {
-  link: string;
+/** An enrolment issued: mailed to the person (the default), or shown once to hand over. */
+interface EnrolmentIssued {
+  delivery: 'mail' | 'handover';
+  link?: string;
+  sentTo?: string | null;
   expiresAt: string;
 }
+
+/** Staff roles asked for: granted (alone, in bootstrap) or waiting for a second administrator. */
+type RolesOutcome = { state: 'granted'; bootstrap: boolean } | { state: 'pending'; approval: { id: string } } | null;
 
 /** `revokedKeys` may be a count or a list of the revoked keys. */
 type RevokedKeys = number | unknown[] | null | undefined;
@@ -53,6 +60,7 @@ type RevokedKeys = number | unknown[] | null | undefined;
 interface ImportReport {
   created: Array<{ row: number; id: string; email: string }>;
   skipped: Array<{ row: number; email: string; reason: string }>;
+  roles?: Array<{ row: number; email: string; roles: string[]; state: 'granted' | 'pending' }>;
 }
 
 // ---------------------------------------------------------------- elements
@@ -65,6 +73,8 @@ const createProofing = byId<HTMLInputElement>('create-proofing');
 const createSubmit = byId<HTMLButtonElement>('create-submit');
 const createResult = byId('create-result');
 const issueButton = byId<HTMLButtonElement>('issue-enrolment-button');
+const handoverButton = byId<HTMLButtonElement>('handover-enrolment-button');
+const personHandoverButton = byId<HTMLButtonElement>('person-handover-button');
 const searchForm = byId<HTMLFormElement>('search-form');
 const searchInput = byId<HTMLInputElement>('search-q');
 const searchButton = byId<HTMLButtonElement>('search-button');
@@ -108,6 +118,17 @@ const gate = pageGate(() => hideTools(), 'not-allowed');
 const showSignedOut = gate.showSignedOut;
 const showNotAllowed = gate.showNotAllowed;
 
+const approvals = approvalsList({
+  body: byId<HTMLTableSectionElement>('approvals-body'),
+  empty: byId('no-approvals'),
+  result: byId('approval-result'),
+  kinds: ['contact-change', 'role-grant'],
+  kindWords: { 'contact-change': 'Email address change', 'role-grant': 'Staff role' },
+  meId: () => me?.id,
+  accessLost: (err) => handleAccessLost(err),
+  afterDecision: () => refreshDuties(),
+});
+
 void load();
 
 async function load(): Promise<void> {
@@ -115,7 +136,32 @@ async function load(): Promise<void> {
   if (!me) return;
   allowed = true;
   byId('console-content').hidden = false;
-  setStatus('Add an employee, find one by name or email address, or import several from CSV.');
+  await Promise.all([refreshDuties(), approvals.load()]);
+  const waiting = approvals.pendingForMe();
+  setStatus(
+    `Add an employee, find one by name or email address, or import several from CSV.${waiting === 0 ? '' : waiting === 1 ? ' 1 request waits for your approval.' : ` ${waiting} requests wait for your approval.`}`,
+  );
+}
+
+/** The banner that says when two-person control is off (too few administrators yet). */
+async function refreshDuties(): Promise<void> {
+  try {
+    showTwoPersonBanner(byId('duties-banner'), await loadDuties(), 'admin');
+  } catch (err) {
+    if (!handleAccessLost(err)) showError(err, { context: 'Whether two-person control is on could not be loaded.' });
+  }
+}
+
+byId('approvals-refresh').addEventListener('click', () => {
+  clearMessages();
+  void approvals.load();
+});
+
+/** Words for staff roles asked for at creation or in a grant. */
+function rolesOutcomeText(outcome: RolesOutcome): string {
+  if (!outcome) return '';
+  if (outcome.state === 'pending') return ` The staff roles wait until a second administrator approves them (see “Requests waiting for a second person”).`;
+  return outcome.bootstrap ? ` The staff roles are granted now: with only one administrator, two-person control for roles is off.` : ' The staff roles are granted.';
 }
 
 function countOf(revoked: RevokedKeys): number | null {
@@ -151,8 +197,9 @@ async function createIdentity(): Promise<void> {
   await busy(createSubmit, createForm, async () => {
     setStatus('Adding the employee…');
     let identity: AdminIdentity;
+    let rolesOutcome: RolesOutcome = null;
     try {
-      ({ identity } = await stepUpApi<{ identity: AdminIdentity }>('POST', '/api/admin/identities', { name, email, ial, proofingMethod, roles }));
+      ({ identity, roles: rolesOutcome } = await stepUpApi<{ identity: AdminIdentity; roles: RolesOutcome }>('POST', '/api/admin/identities', { name, email, ial, proofingMethod, roles }));
     } catch (err) {
       if (handleAccessLost(err)) return;
       showError(err, { form: createForm, context: 'The employee was not added.' });
@@ -162,11 +209,12 @@ async function createIdentity(): Promise<void> {
     createForm.reset();
     byId('create-result-text').replaceChildren(
       el('strong', 'created-name', identity.name),
-      ` (${identity.email}) is added as an employee, identity assurance ${words(IAL_WORDS, identity.ial).toLowerCase()}. `,
-      'Next, issue an enrolment link so they can register their first security key.',
+      ` (${identity.email}) is added as an employee, identity assurance ${words(IAL_WORDS, identity.ial).toLowerCase()}.${rolesOutcomeText(rolesOutcome)} `,
+      'Next, send an enrolment link so they can register their first security key.',
     );
     byId('create-link').replaceChildren();
-    issueButton.textContent = 'Issue enrolment link';
+    issueButton.textContent = 'Send enrolment link by email';
+    if (rolesOutcome) void Promise.all([approvals.load(), refreshDuties()]);
     createResult.dataset['identityId'] = identity.id;
     createResult.hidden = false;
     setStatus(`${identity.name} is added.`);
@@ -177,16 +225,38 @@ async function createIdentity(): Promise<void> {
 issueButton.addEventListener('click', () => {
   const target = created;
   if (!target) return;
-  void issueEnrolment(target, issueButton, byId('create-link'));
+  void issueEnrolment(target, issueButton, byId('create-link'), 'mail');
 });
 
-/** POST an enrolment link for `target` and show it in `into`, with a copy button. */
-async function issueEnrolment(target: { id: string; name: string }, trigger: HTMLButtonElement, into: HTMLElement): Promise<void> {
+handoverButton.addEventListener('click', () => {
+  const target = created;
+  if (!target) return;
+  void issueEnrolment(target, handoverButton, byId('create-link'), 'handover');
+});
+
+/**
+ * Issues an enrolment link for `target`: by default mailed to the person's bound address (NSIS
+ * 3.2.2 (Substantial) 2); handing it over in person is an explicit, recorded choice, and only
+ * then is the link shown here.
+ */
+async function issueEnrolment(target: { id: string; name: string }, trigger: HTMLButtonElement, into: HTMLElement, delivery: 'mail' | 'handover'): Promise<void> {
   clearMessages();
-  if (into.childElementCount > 0) {
+  if (delivery === 'handover') {
+    const ok = await confirmAction({
+      heading: `Hand the link to ${target.name} in person?`,
+      paragraphs: [
+        'The link is shown to you once. Give it only to the person, face to face or through a channel you trust.',
+        `Your choice is recorded in the audit trail, and ${target.name}’s email address is told that you handed a link over. The activation code still goes only to that address.`,
+        ...(into.childElementCount > 0 ? ['Any link issued before stops working.'] : []),
+      ],
+      confirm: 'Show the link to hand over',
+      kind: 'primary',
+    });
+    if (!ok) return;
+  } else if (into.childElementCount > 0) {
     const ok = await confirmAction({
       heading: 'Issue a new enrolment link?',
-      paragraphs: [`The link shown now stops working. Hand ${target.name} only the new one.`],
+      paragraphs: [`The link issued before stops working. ${target.name} gets the new one by email.`],
       confirm: 'Issue a new link',
       kind: 'primary',
     });
@@ -194,22 +264,30 @@ async function issueEnrolment(target: { id: string; name: string }, trigger: HTM
   }
   await busy(trigger, null, async () => {
     setStatus('Issuing the enrolment link…');
-    let answer: EnrolmentLink;
+    let answer: EnrolmentIssued;
     try {
-      answer = await stepUpApi<EnrolmentLink>('POST', `/api/admin/identities/${encodeURIComponent(target.id)}/enrolments`, {});
+      answer = await stepUpApi<EnrolmentIssued>('POST', `/api/admin/identities/${encodeURIComponent(target.id)}/enrolments`, { delivery });
     } catch (err) {
       if (handleAccessLost(err)) return;
       showError(err, { context: 'No enrolment link was issued.' });
       return;
     }
-    const box = linkBox(answer.link, answer.expiresAt, 'enrolment-link', `Enrolment link for ${target.name}`);
-    const hint = el('p', undefined, 'Hand the link to the person yourself, or through a channel you trust. It is shown only now.');
-    hint.className = 'hint';
-    box.append(hint);
-    into.replaceChildren(box);
-    trigger.textContent = 'Issue a new link (withdraws this one)';
-    setStatus(`An enrolment link for ${target.name} is ready to hand over.`);
-    box.querySelector<HTMLInputElement>('input')?.focus();
+    if (answer.link) {
+      const box = linkBox(answer.link, answer.expiresAt, 'enrolment-link', `Enrolment link for ${target.name}`);
+      const hint = el('p', undefined, 'Hand the link to the person yourself. It is shown only now.');
+      hint.className = 'hint';
+      box.append(hint);
+      into.replaceChildren(box);
+      setStatus(`An enrolment link for ${target.name} is ready to hand over.`);
+      box.querySelector<HTMLInputElement>('input')?.focus();
+    } else {
+      const sent = el('p', 'enrolment-sent', el('strong', undefined, 'Enrolment link sent. '), `It went by email to ${answer.sentTo ?? target.name}. It works once and expires `, timeElement(answer.expiresAt), '.');
+      sent.className = 'link-box';
+      into.replaceChildren(sent);
+      setStatus(`An enrolment link was sent to ${target.name} by email.`);
+      focusElement(sent);
+    }
+    trigger.textContent = delivery === 'mail' ? 'Send a new link by email (withdraws the earlier one)' : 'Hand over a new link (withdraws the earlier one)';
   });
 }
 
@@ -259,7 +337,8 @@ function openPerson(i: IdentitySummary): void {
   nameForm.reset();
   endForm.reset();
   byId('person-link').replaceChildren();
-  personEnrolButton.textContent = 'Issue enrolment link';
+  personEnrolButton.textContent = 'Send enrolment link by email';
+  personHandoverButton.textContent = 'Hand it over in person';
   renderPerson();
   renderResults();
   personSection.hidden = false;
@@ -303,7 +382,12 @@ function renderPerson(): void {
 
 personEnrolButton.addEventListener('click', () => {
   const p = person;
-  if (p) void issueEnrolment(p, personEnrolButton, byId('person-link'));
+  if (p) void issueEnrolment(p, personEnrolButton, byId('person-link'), 'mail');
+});
+
+personHandoverButton.addEventListener('click', () => {
+  const p = person;
+  if (p) void issueEnrolment(p, personHandoverButton, byId('person-link'), 'handover');
 });
 
 // ----------------------------------------------------------- contact data
@@ -323,9 +407,9 @@ async function saveContact(): Promise<void> {
   const note = contactNote.value.trim();
   await busy(contactSubmit, contactForm, async () => {
     setStatus('Saving…');
-    let answer: { identity: AdminIdentity; revokedKeys?: RevokedKeys };
+    let answer: { identity: AdminIdentity; revokedKeys?: RevokedKeys; approval?: { id: string } };
     try {
-      answer = await stepUpApi<{ identity: AdminIdentity; revokedKeys?: RevokedKeys }>('PATCH', `/api/admin/identities/${encodeURIComponent(p.id)}`, note ? { email, note } : { email });
+      answer = await stepUpApi<{ identity: AdminIdentity; revokedKeys?: RevokedKeys; approval?: { id: string } }>('PATCH', `/api/admin/identities/${encodeURIComponent(p.id)}`, note ? { email, note } : { email });
     } catch (err) {
       if (handleAccessLost(err)) return;
       showError(err, { form: contactForm, context: 'The email address was not changed.' });
@@ -333,8 +417,12 @@ async function saveContact(): Promise<void> {
     }
     updatePerson(answer.identity);
     contactNote.value = '';
-    const n = countOf(answer.revokedKeys);
-    setStatus(`${answer.identity.name}’s email address is now ${answer.identity.email}.${n ? ` ${revokedText(answer.revokedKeys)}` : ''}`);
+    if (answer.approval) {
+      await approvals.load();
+      setStatus(`Asked to change ${answer.identity.name}’s email address to ${email}. It changes when a second staff member approves; ${answer.identity.email} has been told.`);
+      return;
+    }
+    setStatus(`${answer.identity.name}’s email address is now ${answer.identity.email}.`);
   });
 }
 
@@ -417,9 +505,9 @@ async function saveRoles(): Promise<void> {
     const done: string[] = [];
     for (const change of changes) {
       try {
-        const { identity } = await stepUpApi<{ identity: AdminIdentity }>('POST', `/api/admin/identities/${encodeURIComponent(p.id)}/roles`, change);
+        const { identity, approval } = await stepUpApi<{ identity: AdminIdentity; approval?: { id: string } }>('POST', `/api/admin/identities/${encodeURIComponent(p.id)}/roles`, change);
         updatePerson(identity);
-        done.push(`${words(ROLE_WORDS, change.role)} ${change.grant ? 'granted' : 'withdrawn'}`);
+        done.push(`${words(ROLE_WORDS, change.role)} ${approval ? 'asked for: it waits for a second administrator' : change.grant ? 'granted' : 'withdrawn'}`);
       } catch (err) {
         if (handleAccessLost(err)) return;
         const what = `${words(ROLE_WORDS, change.role)} was not ${change.grant ? 'granted' : 'withdrawn'}.`;
@@ -429,6 +517,7 @@ async function saveRoles(): Promise<void> {
       }
     }
     setStatus(`${done.join(', ')}.`);
+    await Promise.all([approvals.load(), refreshDuties()]);
   });
 }
 
@@ -568,13 +657,18 @@ function renderImportReport(report: ImportReport): void {
       const tr = el('tr', 'import-created-row');
       tr.dataset['identityId'] = c.id;
       const into = el('div');
-      const issue = button('Issue enrolment link', 'import-enrolment-button', 'secondary', hidden(` for ${c.email}`));
-      issue.addEventListener('click', () => void issueEnrolment({ id: c.id, name: c.email }, issue, into));
+      const issue = button('Send enrolment link by email', 'import-enrolment-button', 'secondary', hidden(` to ${c.email}`));
+      issue.addEventListener('click', () => void issueEnrolment({ id: c.id, name: c.email }, issue, into, 'mail'));
       const linkCell = el('td', undefined, issue, into);
       tr.append(rowHeader(String(c.row)), el('td', undefined, c.email), linkCell);
       return tr;
     });
     parts.push(table('Added', ['Line', 'Email', 'Enrolment link'], rows, 'import-created'));
+  }
+  const pending = (report.roles ?? []).filter((r) => r.state === 'pending');
+  if (pending.length > 0) {
+    parts.push(el('p', 'import-roles-pending', `Staff roles for ${pending.map((r) => r.email).join(', ')} wait until a second administrator approves them.`));
+    void approvals.load();
   }
   if (report.skipped.length > 0) {
     const rows = report.skipped.map((s) => {

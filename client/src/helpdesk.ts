@@ -24,6 +24,7 @@ import {
 import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
+import { itemsList, notApprovableText, type ApprovalFields } from './duties.js';
 
 renderHeader('helpdesk');
 setUpConfirmDialog();
@@ -86,9 +87,9 @@ interface AuditEvent {
   data: Record<string, unknown> | null;
 }
 
-type ApprovalState = 'pending' | 'executed' | 'rejected' | 'failed';
+type ApprovalState = 'pending' | 'executed' | 'rejected' | 'failed' | 'withdrawn';
 
-interface Approval {
+interface Approval extends ApprovalFields {
   id: string;
   kind: 'bulk' | 'replacement' | string;
   summary: string;
@@ -133,12 +134,13 @@ const REVOKE_REASONS = [
 /** A key suspended for these reasons can only be revoked (the lifecycle table's guard). */
 const NO_REACTIVATION = new Set(['suspected-compromise', 'suspected-clone']);
 
-const APPROVAL_KIND_WORDS: Record<string, string> = { bulk: 'Bulk action', replacement: 'Replacement key' };
+const APPROVAL_KIND_WORDS: Record<string, string> = { bulk: 'Bulk action', replacement: 'Replacement key', 'contact-change': 'Email address change' };
 const APPROVAL_STATE_WORDS: Record<ApprovalState, string> = {
   pending: 'Waiting for approval',
   executed: 'Approved and carried out',
   rejected: 'Rejected',
   failed: 'Approved, but failed',
+  withdrawn: 'Withdrawn (the requester lost the role, or a binding ended)',
 };
 const WAITING_NOTE = 'Waiting for a second approver';
 
@@ -197,7 +199,7 @@ async function load(): Promise<void> {
   updateBulkReasons();
   updateBulkCount();
   if (await loadApprovals()) {
-    const waiting = approvals.filter((a) => a.state === 'pending' && a.requestedBy !== me?.id).length;
+    const waiting = approvals.filter((a) => a.state === 'pending' && a.canApprove === true).length;
     setStatus(
       waiting === 0
         ? 'Search for an employee by name or email address.'
@@ -752,11 +754,12 @@ async function submitReplacement(): Promise<void> {
     if (!ok) return;
   }
   const note = replacementNote.value.trim();
+  const delivery = replacementForm.querySelector<HTMLInputElement>('input[name="delivery"]:checked')?.value === 'handover' ? 'handover' : 'mail';
   await busy(replacementSubmit, replacementForm, async () => {
     setStatus('Sending…');
-    let answer: { link?: string; expiresAt?: string; approval?: Approval };
+    let answer: { link?: string; sentTo?: string | null; expiresAt?: string; approval?: Approval };
     try {
-      answer = await stepUpApi<{ link?: string; expiresAt?: string; approval?: Approval }>(
+      answer = await stepUpApi<{ link?: string; sentTo?: string | null; expiresAt?: string; approval?: Approval }>(
         'POST',
         `/api/helpdesk/identities/${encodeURIComponent(p.identity.id)}/replacement`,
         {
@@ -764,6 +767,7 @@ async function submitReplacement(): Promise<void> {
           ...(replaces ? { replacesCredentialId: replaces } : {}),
           ...(revoke ? { revokeNow: true } : {}),
           ...(note ? { note } : {}),
+          delivery,
         },
       );
     } catch (err) {
@@ -778,9 +782,21 @@ async function submitReplacement(): Promise<void> {
         linkBox(answer.link, answer.expiresAt, 'replacement-link', 'Enrolment link for the new key'),
       );
       setStatus(`A replacement key link for ${p.identity.name} is ready to hand over.`);
+    } else if (!answer.approval) {
+      replacementResult.replaceChildren(
+        el('p', 'replacement-mailed', el('strong', undefined, 'Replacement key link sent. '), `It went by email to ${answer.sentTo ?? p.identity.name}${answer.expiresAt ? ` and is valid until ${formatDate(answer.expiresAt)}` : ''}.`),
+      );
+      setStatus(`A replacement key link was mailed to ${p.identity.name}.`);
     } else {
       replacementResult.replaceChildren(
-        el('p', 'replacement-waiting', el('strong', undefined, 'Waiting for a second approver. '), 'When another person approves the request below, the enrolment link is shown to them to hand over.'),
+        el(
+          'p',
+          'replacement-waiting',
+          el('strong', undefined, 'Waiting for a second approver. '),
+          delivery === 'handover'
+            ? 'When another person approves the request below, the enrolment link is shown to them to hand over.'
+            : 'When another person approves the request below, the enrolment link is mailed to the person.',
+        ),
       );
       if (answer.approval) watchApproval(answer.approval.id, replacementResult);
       setStatus('Replacement requested: waiting for a second approver.');
@@ -930,7 +946,7 @@ function approvalRow(a: Approval): HTMLTableRowElement {
   tr.dataset['kind'] = a.kind;
   const kindWords = words(APPROVAL_KIND_WORDS, a.kind);
 
-  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), a.summary);
+  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), a.summary, itemsList(a.items));
   request.scope = 'row';
   const asked = el('td', 'approval-asked', 'By ', personText(a.requestedBy, a.requestedByName), el('br'), timeElement(a.requestedAt));
   const stateText = el('span', 'approval-state-text', APPROVAL_STATE_WORDS[a.state] ?? a.state);
@@ -953,20 +969,25 @@ function approvalRow(a: Approval): HTMLTableRowElement {
 
   const actions = el('td', 'approval-actions');
   if (a.state === 'pending' && me) {
-    if (a.requestedBy === me.id) {
-      const note = el('span', 'waiting-note', WAITING_NOTE);
-      note.className = 'waiting-note';
-      actions.append(note);
-    } else {
-      const wrap = el('div');
-      wrap.className = 'actions-cell';
+    // Whether this person may approve is the server's answer (approver, requester and subject
+    // differ by identity; nobody approves the person who set them up).
+    const wrap = el('div');
+    wrap.className = 'actions-cell';
+    if (a.canApprove) {
       const approveButton = button('Approve', 'approve-button', 'primary', hidden(` ${kindWords.toLowerCase()}: ${a.summary}`));
       approveButton.addEventListener('click', () => void approve(a, approveButton));
+      wrap.append(approveButton);
+    } else {
+      const note = el('span', a.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(a, me.id, WAITING_NOTE));
+      note.className = 'waiting-note';
+      actions.append(note);
+    }
+    if (a.requestedBy !== me.id) {
       const rejectButton = button('Reject', 'reject-button', 'secondary', hidden(` ${kindWords.toLowerCase()}: ${a.summary}`));
       rejectButton.addEventListener('click', () => void reject(a, rejectButton));
-      wrap.append(approveButton, rejectButton);
-      actions.append(wrap);
+      wrap.append(rejectButton);
     }
+    if (wrap.childElementCount > 0) actions.append(wrap);
   }
   tr.append(request, asked, state, decision, actions);
   return tr;
@@ -979,9 +1000,10 @@ async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
   const ok = await confirmAction({
     heading: `Approve this ${kindWords.toLowerCase()}?`,
     paragraphs: [
-      a.summary,
+      `${a.summary}. Exactly this happens:`,
+      ...(a.items ?? []).map((i) => `• ${i}`),
       `Asked by ${personText(a.requestedBy, a.requestedByName)}. It is carried out at once when you approve, and the audit trail names you as the second approver.`,
-      ...(a.kind === 'replacement' ? ['You will be shown the enrolment link for the new key, to hand over to the employee.'] : []),
+      ...(a.kind === 'replacement' && (a.items ?? []).some((i) => i.includes('hand over')) ? ['You will be shown the enrolment link for the new key, to hand over to the employee.'] : []),
     ],
     confirm: 'Approve and carry out',
   });
@@ -1011,6 +1033,7 @@ function expiryOf(result: string): string | null {
 
 function replacementResultWords(result: string): string {
   const expiresAt = expiryOf(result);
+  if (/enrolment link mailed/.test(result)) return `Enrolment link mailed to the person${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}.`;
   if (!/enrolment link issued/.test(result)) return result;
   return `Enrolment link issued${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}; it was shown to the approver.`;
 }
@@ -1031,7 +1054,7 @@ function showApprovalResult(approval: Approval, link?: string): void {
     } else if (approval.result) {
       parts.push(el('p', 'approval-result-text', withPageDates(approval.result)));
     }
-    setStatus(approval.kind === 'replacement' ? 'Approved: the enrolment link for the replacement key is ready to hand over.' : 'Approved and carried out.');
+    setStatus(approval.kind === 'replacement' && link ? 'Approved: the enrolment link for the replacement key is ready to hand over.' : 'Approved and carried out.');
   }
   approvalResult.replaceChildren(...parts);
   approvalResult.hidden = false;

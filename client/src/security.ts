@@ -4,6 +4,7 @@ import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, ren
 import type { Identity } from './common.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
+import { itemsList, notApprovableText, showTwoPersonBanner, type ApprovalFields, type DutiesStatus } from './duties.js';
 
 renderHeader('security');
 
@@ -11,7 +12,7 @@ renderHeader('security');
 
 type KeyState = 'pending' | 'active' | 'retired' | 'destroyed';
 type RequestKind = 'rotation' | 'emergency-rotation' | 'destroy';
-type RequestState = 'pending' | 'executed' | 'rejected' | 'failed';
+type RequestState = 'pending' | 'executed' | 'rejected' | 'failed' | 'withdrawn';
 
 interface TokenAttributeCheck {
   token: string;
@@ -57,7 +58,7 @@ interface JwkSet {
   keys: Array<Record<string, unknown>>;
 }
 
-interface KeyRequest {
+interface KeyRequest extends ApprovalFields {
   id: string;
   kind: RequestKind;
   targetKid: string | null;
@@ -119,6 +120,7 @@ const REQUEST_STATE_WORDS: Record<RequestState, string> = {
   executed: 'Approved and carried out',
   rejected: 'Rejected',
   failed: 'Approved, but failed',
+  withdrawn: 'Withdrawn (the requester is no longer a security officer)',
 };
 
 const WAITING_NOTE = 'Waiting for a second security officer';
@@ -143,6 +145,8 @@ let keys: SigningKey[] = [];
 let requests: KeyRequest[] = [];
 /** False once the session ended or the role was withdrawn: late answers are then ignored. */
 let allowed = false;
+/** True while there is one security officer: a request is carried out at once (two-person control off). */
+let alone = false;
 
 // ------------------------------------------------------------------ loading
 
@@ -169,7 +173,7 @@ async function load(): Promise<void> {
 async function refresh(): Promise<boolean> {
   const [keysAnswer, requestsAnswer] = await Promise.allSettled([
     api<{ keys: SigningKey[]; jwks: JwkSet; hsm?: HsmOverview }>('GET', '/api/security/keys'),
-    api<{ requests: KeyRequest[] }>('GET', '/api/security/key-requests'),
+    api<{ requests: KeyRequest[]; status: DutiesStatus }>('GET', '/api/security/key-requests'),
   ]);
   if (!allowed) return false;
   for (const answer of [keysAnswer, requestsAnswer]) {
@@ -183,6 +187,10 @@ async function refresh(): Promise<boolean> {
   }
   if (requestsAnswer.status === 'fulfilled') {
     requests = requestsAnswer.value.requests;
+    const status = requestsAnswer.value.status;
+    showTwoPersonBanner(byId('duties-banner'), status, 'security');
+    alone = status.controls.some((c) => c.action === 'hsm-key-rotation' && !c.on);
+    submitButton.textContent = alone ? 'Carry it out now (there is no second security officer yet)' : 'Send request for approval';
   }
   // Requests are drawn after the keys: a request names its key by the keys' list.
   renderRequests();
@@ -368,7 +376,7 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
 
   const target = el('td', 'request-target', r.targetKid ? kidElement(r.targetKid) : r.kind === 'rotation' ? 'The active key' : '—');
 
-  const reason = el('td', 'request-reason', r.reason);
+  const reason = el('td', 'request-reason', r.reason, itemsList(r.items, 'request-items'));
   reason.className = 'request-reason';
 
   const asked = el('td', 'request-asked', 'By ', officerText(r.requestedBy, r.requestedByName), el('br'), timeElement(r.requestedAt));
@@ -392,23 +400,27 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
 
   const actions = el('td', 'request-actions');
   if (r.state === 'pending' && me) {
-    if (r.requestedBy === me.id) {
-      const note = el('span', 'waiting-note', WAITING_NOTE);
-      note.className = 'waiting-note';
-      actions.append(note);
-    } else {
-      const wrap = el('div');
-      wrap.className = 'actions-cell';
+    // The server says whether this officer may approve (not the requester, not set up by them).
+    const wrap = el('div');
+    wrap.className = 'actions-cell';
+    if (r.canApprove) {
       const approveButton = el('button', 'approve-button', 'Approve', hidden(` ${kindWords.toLowerCase()} request`));
       approveButton.type = 'button';
       approveButton.addEventListener('click', () => void approve(r, approveButton));
+      wrap.append(approveButton);
+    } else {
+      const note = el('span', r.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(r, me.id, WAITING_NOTE));
+      note.className = 'waiting-note';
+      actions.append(note);
+    }
+    if (r.requestedBy !== me.id) {
       const rejectButton = el('button', 'reject-button', 'Reject', hidden(` ${kindWords.toLowerCase()} request`));
       rejectButton.type = 'button';
       rejectButton.className = 'secondary-button';
       rejectButton.addEventListener('click', () => void reject(r, rejectButton));
-      wrap.append(approveButton, rejectButton);
-      actions.append(wrap);
+      wrap.append(rejectButton);
     }
+    if (wrap.childElementCount > 0) actions.append(wrap);
   }
 
   tr.append(kind, target, reason, asked, state, decision, actions);
@@ -448,13 +460,13 @@ byId('confirm-cancel').addEventListener('click', () => dialog.close(''));
 
 function emergencyText(kid: string, approving: boolean): ConfirmText {
   return {
-    heading: approving ? 'Approve the emergency rotation now?' : 'Ask for an emergency rotation?',
+    heading: approving ? 'Approve the emergency rotation now?' : alone ? 'Carry out an emergency rotation now?' : 'Ask for an emergency rotation?',
     paragraphs: [
-      `${approving ? 'When you approve' : 'When a second security officer approves'}, a new key starts signing at once, and key ${shortKid(kid)} is unpublished and destroyed in the HSM.`,
+      `${approving ? 'When you approve' : alone ? 'At once (there is no second security officer yet)' : 'When a second security officer approves'}, a new key starts signing at once, and key ${shortKid(kid)} is unpublished and destroyed in the HSM.`,
       'Every token signed by this key stops verifying at once. Services that rely on those tokens will refuse them, and people may have to sign in again.',
       'Use this only if the key may be compromised. For a planned change, choose an ordinary rotation.',
     ],
-    confirm: approving ? 'Approve emergency rotation' : 'Ask for emergency rotation',
+    confirm: approving ? 'Approve emergency rotation' : alone ? 'Carry out emergency rotation' : 'Ask for emergency rotation',
   };
 }
 
@@ -589,10 +601,17 @@ async function submitRequest(): Promise<void> {
   await busy(submitButton, form, async () => {
     setStatus('Sending the request…');
     try {
-      await stepUpApi<{ request: KeyRequest }>('POST', '/api/security/key-requests', targetKid ? { kind, targetKid, reason } : { kind, reason });
+      const answer = await stepUpApi<{ request: KeyRequest | null; result: string | null }>('POST', '/api/security/key-requests', targetKid ? { kind, targetKid, reason } : { kind, reason });
       form.reset();
       updateRequestForm();
-      if (await refresh()) setStatus(`${KIND_WORDS[kind]} requested. A second security officer must approve it before anything happens.`);
+      const done = answer.request === null;
+      if (await refresh()) {
+        setStatus(
+          done
+            ? `${KIND_WORDS[kind]} carried out at once (you are the only security officer, so two-person control is off): ${answer.result ?? ''}`
+            : `${KIND_WORDS[kind]} requested. A second security officer must approve it before anything happens.`,
+        );
+      }
       focusElement(byId('requests-heading'));
     } catch (err) {
       if (handleAccessLost(err)) return;

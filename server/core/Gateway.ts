@@ -55,7 +55,17 @@ import {
   randomToken,
 } from '../security/oneTimeSecrets.js';
 import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
+import { withdrawPendingRequests } from '../approvals/withdraw.js';
+import { isStaffRole } from '../duties/decide.js';
+import { enrolmentHandoverMail, enrolmentLinkMail } from '../duties/mails.js';
 import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, transitionMail, type Mail } from './notifications.js';
+
+/**
+ * How an enrolment link reaches the person: by mail to the bound address (the default), handed
+ * over in person by the issuer (an explicit, audited choice), or printed for the operator who
+ * installs the gateway (the first administrator only).
+ */
+export type EnrolmentDelivery = 'mail' | 'handover' | 'operator';
 
 /** NSIS 3.2.2: codes lock after this many wrong attempts. */
 export const MAX_CODE_ATTEMPTS = 5;
@@ -239,6 +249,9 @@ export class Gateway {
     actor: Actor,
     input: { organisationId: string; name: string; email: string; ial: AssuranceLevel; proofingMethod: string; roles: AssignedRole[] },
   ): Identity {
+    // NSIS 5.2 (Substantial) 8: staff roles given by a person go through the duties table (a
+    // role grant, StaffConsole); only the operator's installation (system) binds with them.
+    if (actor.role !== 'system' && input.roles.some(isStaffRole)) throw new TypeError('staff roles are granted through the duties table, not at creation');
     return this.tx(() => {
       if (!this.store.getOrganisation(input.organisationId)) throw new NotFoundError('Unknown organisation.');
       if (this.store.findActiveIdentityByEmail(input.email)) {
@@ -258,6 +271,9 @@ export class Gateway {
       });
       const roles = Array.from(new Set<AssignedRole>(['employee', ...input.roles]));
       for (const role of roles) this.store.grantRole(id, role, actor.identityId, at);
+      // Who set this person up: such a person is never that requester's second person.
+      this.store.setups.record({ identityId: id, aspect: 'identity', detail: null, setBy: actor.identityId, approvedBy: null, at });
+      for (const role of roles.filter(isStaffRole)) this.store.setups.record({ identityId: id, aspect: 'role', detail: role, setBy: actor.identityId, approvedBy: null, at });
       this.audit('identity.created', actor, id, {
         organisationId: input.organisationId,
         ial: input.ial,
@@ -294,18 +310,37 @@ export class Gateway {
     actor: Actor,
     identityId: string,
     replacement?: { replacesCredentialId: string | null; basis: string },
-  ): { token: string; link: string; expiresAt: string; enrolmentId: string } {
+    delivery: EnrolmentDelivery = actor.role === 'system' ? 'operator' : 'mail',
+  ): { token: string; link: string; expiresAt: string; enrolmentId: string; delivery: EnrolmentDelivery; sentTo: string | null } {
     if (actor.role !== 'system' && actor.identityId === identityId) {
       throw new SegregationError('You cannot issue an enrolment for yourself; ask another administrator.');
+    }
+    if ((actor.role === 'system') !== (delivery === 'operator')) throw new TypeError('only the installation hands a link to the operator');
+    if (this.addressSetUpAloneBy(identityId, actor.identityId)) {
+      // NSIS 3.2.2 (High) 3: the possession factor and the second channel never both pass
+      // through one staff member: not to an address this issuer changed without a second person.
+      this.refuse('enrolment.refused', identityId, { reason: 'address-set-up-alone-by-issuer', by: actor.identityId });
+      throw new SegregationError('You changed this person’s email address without a second person’s approval, so you cannot issue their enrolment; ask a colleague.');
     }
     const token = randomToken(32);
     const at = this.clock.now();
     const expiresAt = addMinutes(at, this.config.enrolmentTtlMinutes).toISOString();
     const enrolmentId = randomUUID();
+    const link = `${this.config.origin}/enrol.html#token=${token}`;
+    let sentTo: string | null = null;
     this.tx(() => {
       const identity = this.store.getIdentity(identityId);
       if (!identity) throw new NotFoundError('Unknown identity.');
       if (identity.bindingState !== 'active') throw new ForbiddenError('BINDING_ENDED', 'The identity is no longer bound to the organisation.');
+      const issuerName = actor.identityId ? (this.store.getIdentity(actor.identityId)?.name ?? null) : null;
+      // NSIS 3.2.2 (Substantial) 2: by default the link goes to the person, at the bound address;
+      // handing it over in person is an explicit choice, audited, and told to that address.
+      if (delivery === 'mail') {
+        this.queueMail(enrolmentLinkMail(identity, link, expiresAt, issuerName));
+        sentTo = maskEmail(identity.email);
+      } else if (delivery === 'handover') {
+        this.queueMail(enrolmentHandoverMail(identity, issuerName, at.toISOString(), expiresAt));
+      }
       const superseded = this.store.supersedeOpenEnrolments(identityId, at.toISOString());
       this.store.insertEnrolment({
         id: enrolmentId,
@@ -322,11 +357,23 @@ export class Gateway {
       this.audit('enrolment.issued', actor, identityId, {
         enrolmentId,
         expiresAt,
+        delivery,
         supersededEarlier: superseded,
         ...(replacement ? { replacesCredentialId: replacement.replacesCredentialId, basis: replacement.basis, clause: 'NSIS 3.2.4, 5.1' } : {}),
       });
     });
-    return { token, link: `${this.config.origin}/enrol.html#token=${token}`, expiresAt, enrolmentId };
+    this.outbox.kick();
+    return { token, link, expiresAt, enrolmentId, delivery, sentTo };
+  }
+
+  /**
+   * NSIS 3.2.2 (High) 3: the person's current address came from a contact change `by` made with
+   * no second person's approval (a change from before approvals existed, or the operator's tools).
+   */
+  private addressSetUpAloneBy(identityId: string, by: string | null): boolean {
+    if (by === null) return false;
+    const change = this.store.setups.lastContactChange(identityId);
+    return change !== undefined && change.approvedBy === null && change.setBy === by;
   }
 
   private liveEnrolment(token: string): { enrolmentId: string; identity: Identity; expiresAt: string } {
@@ -388,6 +435,12 @@ export class Gateway {
     response: RegistrationResponseJSON,
   ): Promise<{ credential: Credential; activation: { sentTo: string; expiresAt: string } }> {
     const { enrolmentId, identity } = this.liveEnrolment(token);
+    const issuer = this.store.getEnrolment(enrolmentId)?.createdBy ?? null;
+    if (this.addressSetUpAloneBy(identity.id, issuer)) {
+      // NSIS 3.2.2 (High) 3: no activation code to an address the link's issuer set up alone.
+      this.refuse('enrolment.refused', identity.id, { enrolmentId, reason: 'address-set-up-alone-by-issuer', by: issuer });
+      throw new SegregationError('The person who issued this link changed the email address alone; no activation code is sent there. Ask another administrator for a new link.');
+    }
     let challenge: ChallengeRecord;
     try {
       challenge = await this.takeChallenge(response.response.clientDataJSON, { ceremony: 'registration', flowId }, identity.id);
@@ -833,6 +886,11 @@ export class Gateway {
     this.checkActorRole(actor, before);
     // An action a second person approved is authorised by that approval, not the hourly cap.
     if (!opts.approved) this.checkRateLimit(actor, action);
+    if (action === 'request-reactivation' && actor.role !== 'holder' && this.addressSetUpAloneBy(before.identityId, actor.identityId)) {
+      // NSIS 3.2.2 (High) 3: the code goes to the bound address, never one this staff member set alone.
+      this.refuse('staff-action.refused', before.id, { reason: 'address-set-up-alone-by-requester', by: actor.identityId });
+      throw new SegregationError('You changed this person’s email address without a second person’s approval, so you cannot send them a code; ask a colleague.');
+    }
     const result = this.tx(() => {
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');
@@ -979,6 +1037,8 @@ export class Gateway {
         revoked++;
       }
       this.store.supersedeOpenEnrolments(identityId, at);
+      // Duties table, binding-end: their pending requests, and requests about them, are withdrawn.
+      withdrawPendingRequests(this.store, at, actor, identityId, { binding: 'ended' });
       this.endedInTransaction.push(...this.store.liveSessionsOfIdentity(identityId));
       const ended = this.store.endSessionsOfIdentity(identityId, 'binding-ended', at);
       this.audit('binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended, clause: 'NSIS 5.2 (Low) 3' });

@@ -1,45 +1,54 @@
 /**
  * Use cases of the helpdesk and organisation-admin consoles: finding people, replacements, bulk
- * actions under four-eyes approval, contact and identifying data, roles, and CSV import. Every
- * change to a key goes through Gateway.transition (the lifecycle table, segregation of duties,
- * the rate limit); every other change is audited here in its own transaction.
+ * actions, contact and identifying data, roles, and CSV import. Every sensitive action asks the
+ * duties table through the one approvals mechanism (server/approvals), which carries it out at
+ * once or waits for a second person; staffDuties.ts says how each is carried out. Every change to
+ * a key goes through Gateway.transition (the lifecycle table, segregation of duties, rate limit).
  */
-import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../audit/canonicalJson.js';
+import type { Approvals, RequestOutcome } from '../approvals/Approvals.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { ASSIGNED_ROLES, IDENTITY_ASSURANCE_LEVELS, type Actor, type AssignedRole, type AssuranceLevel, type Identity, type ReasonCode } from '../domain/types.js';
+import {
+  ASSIGNED_ROLES,
+  IDENTITY_ASSURANCE_LEVELS,
+  type Actor,
+  type AssignedRole,
+  type AssuranceLevel,
+  type Credential,
+  type Identity,
+  type ReasonCode,
+} from '../domain/types.js';
+import { isStaffRole, type StaffRole } from '../duties/index.js';
 import { GatewayError, NotFoundError, SegregationError, ValidationError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 import type { Gateway } from './Gateway.js';
 import { parseCsv } from './csv.js';
+import { registerStaffExecutors, type BulkResult, type ReplacementPayload } from './staffDuties.js';
 
+export type { BulkResult } from './staffDuties.js';
 export type BulkAction = 'suspend' | 'revoke';
-
-export interface BulkResult {
-  credentialId: string;
-  ok: boolean;
-  code?: string;
-}
-
-interface BulkPayload {
-  action: BulkAction;
-  credentialIds: string[];
-  reason: ReasonCode;
-  note: string | null;
-}
-
-interface ReplacementPayload {
-  identityId: string;
-  replacesCredentialId: string | null;
-  revokeNow: boolean;
-  note: string | null;
-}
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+const ROLE_WORDS: Readonly<Record<StaffRole, string>> = { 'org-admin': 'administrator (org-admin)', helpdesk: 'helpdesk', 'security-officer': 'security officer' };
+
+/** A staff-role grant: carried out (alone, in bootstrap) or waiting for a second org-admin. */
+export type RoleOutcome = { state: 'granted'; bootstrap: boolean } | { state: 'pending'; approval: ApprovalRecord };
+
+/** "Name <email>": how a person is named in what an approver is shown. */
+function who(i: Identity): string {
+  return `${i.name} <${i.email}>`;
+}
+
+function keyWords(k: Credential): string {
+  return `“${k.label}”${k.model ? ` (${k.model})` : ''}, ${k.state}`;
+}
+
 export class StaffConsole {
-  constructor(private readonly ports: { store: Store; gateway: Gateway; clock: Clock; config: Readonly<Config> }) {}
+  constructor(private readonly ports: { store: Store; gateway: Gateway; clock: Clock; config: Readonly<Config>; approvals: Approvals }) {
+    registerStaffExecutors({ store: ports.store, gateway: ports.gateway, clock: ports.clock, approvals: ports.approvals });
+  }
 
   private now(): string {
     return this.ports.clock.now().toISOString();
@@ -61,6 +70,12 @@ export class StaffConsole {
 
   private notSelf(actor: Actor, identityId: string, what: string): void {
     if (actor.identityId === identityId) throw new SegregationError(`You cannot ${what} for yourself; ask a colleague.`);
+  }
+
+  private boundIdentity(identityId: string): Identity {
+    const identity = this.ports.store.getIdentity(identityId);
+    if (!identity || identity.bindingState !== 'active') throw new NotFoundError('Unknown identity.');
+    return identity;
   }
 
   // --- finding people -----------------------------------------------------------------------
@@ -98,187 +113,159 @@ export class StaffConsole {
 
   /**
    * A new key for someone who lost one, without new identity proofing: either the person still
-   * holds another active key (a valid means), or a second person approves (recorded).
+   * holds another active key (a valid means), or a second person approves (recorded). The link
+   * goes by mail to the bound address unless handing it over in person is chosen.
    */
-  requestReplacement(
+  async requestReplacement(
     actor: Actor,
     identityId: string,
-    input: { basis: 'active-key' | 'second-approval'; replacesCredentialId: string | null; revokeNow: boolean; note: string | null },
-  ): { link: string; expiresAt: string } | { approval: ApprovalRecord } {
+    input: { basis: 'active-key' | 'second-approval'; replacesCredentialId: string | null; revokeNow: boolean; note: string | null; delivery: 'mail' | 'handover' },
+  ): Promise<{ delivery: 'mail' | 'handover'; link?: string; sentTo: string | null; expiresAt: string } | { approval: ApprovalRecord }> {
     this.staff(actor);
     this.notSelf(actor, identityId, 'issue a replacement key');
-    const identity = this.ports.store.getIdentity(identityId);
-    if (!identity || identity.bindingState !== 'active') throw new NotFoundError('Unknown identity.');
+    const identity = this.boundIdentity(identityId);
     const keys = this.ports.store.listCredentialsOfIdentity(identityId);
-    if (input.replacesCredentialId !== null && !keys.some((k) => k.id === input.replacesCredentialId)) {
+    const replaced = input.replacesCredentialId === null ? undefined : keys.find((k) => k.id === input.replacesCredentialId);
+    if (input.replacesCredentialId !== null && !replaced) {
       throw new ValidationError('The key to replace does not belong to this person.', [{ path: 'replacesCredentialId', message: 'not this person’s key' }]);
     }
-    const payload: ReplacementPayload = { identityId, replacesCredentialId: input.replacesCredentialId, revokeNow: input.revokeNow, note: input.note };
-    if (input.basis === 'active-key') {
-      const valid = keys.some((k) => k.state === 'active' && k.id !== input.replacesCredentialId);
-      if (!valid) {
-        throw new GatewayError('CONFLICT', 409, 'The person holds no other active key; ask a second person to approve the replacement instead.');
-      }
-      return this.executeReplacement(actor, payload, 'active-key', false);
+    const valid = keys.some((k) => k.state === 'active' && k.id !== input.replacesCredentialId);
+    if (input.basis === 'active-key' && !valid) {
+      throw new GatewayError('CONFLICT', 409, 'The person holds no other active key; ask a second person to approve the replacement instead.');
     }
-    const approval = this.createApproval(actor, 'replacement', payload, `Replacement key for ${identity.name} <${identity.email}>`);
-    return { approval };
-  }
-
-  private executeReplacement(actor: Actor, p: ReplacementPayload, basis: string, approved: boolean): { link: string; expiresAt: string } {
-    if (p.revokeNow && p.replacesCredentialId) {
-      const old = this.ports.store.getCredential(p.replacesCredentialId);
-      if (old && old.state !== 'revoked' && old.state !== 'expired') this.ports.gateway.transition(actor, old.id, 'revoke', 'replaced', p.note, { approved });
-    }
-    const e = this.ports.gateway.issueEnrolment(actor, p.identityId, { replacesCredentialId: p.replacesCredentialId, basis });
-    return { link: e.link, expiresAt: e.expiresAt };
+    const payload: ReplacementPayload = { identityId, replacesCredentialId: input.replacesCredentialId, revokeNow: input.revokeNow, note: input.note, delivery: input.delivery };
+    const asked = await this.ports.approvals.request({
+      kind: 'replacement',
+      actor,
+      subjects: [identityId],
+      payload: { ...payload },
+      summary: `Replacement key for ${who(identity)}`,
+      items: [
+        input.delivery === 'mail'
+          ? `A one-time enrolment link for ${identity.name}, mailed to ${identity.email}`
+          : `A one-time enrolment link for ${identity.name}, shown once to the approver to hand over in person`,
+        ...(replaced ? [input.revokeNow ? `Revoke ${keyWords(replaced)} of ${identity.name} now (reason: replaced)` : `Revoke ${keyWords(replaced)} of ${identity.name} when the new key is active (reason: replaced)`] : []),
+      ],
+      facts: { hasOtherActiveKey: input.basis === 'active-key' },
+    });
+    if (asked.state === 'pending') return { approval: asked.approval };
+    const sentTo = asked.outcome.detail?.['sentTo'];
+    return {
+      delivery: input.delivery,
+      ...(asked.outcome.link ? { link: asked.outcome.link } : {}),
+      sentTo: typeof sentTo === 'string' ? sentTo : null,
+      expiresAt: asked.outcome.expiresAt ?? '',
+    };
   }
 
   // --- bulk actions (NSIS 3.2.3 (Low) 2) -----------------------------------------------------
 
-  bulk(actor: Actor, input: BulkPayload): { results: BulkResult[] } | { approval: ApprovalRecord } {
+  async bulk(actor: Actor, input: { action: BulkAction; credentialIds: string[]; reason: ReasonCode; note: string | null }): Promise<{ results: BulkResult[] } | { approval: ApprovalRecord }> {
     this.staff(actor);
     const ids = Array.from(new Set(input.credentialIds));
+    const items: string[] = [];
+    const holders = new Map<string, Identity>();
     for (const id of ids) {
       const key = this.ports.store.getCredential(id);
       if (!key) throw new NotFoundError(`Unknown security key ${id}.`);
       if (key.identityId === actor.identityId) throw new SegregationError('Staff powers do not apply to your own keys.');
+      const holder = this.ports.store.getIdentity(key.identityId);
+      if (!holder) throw new NotFoundError(`Unknown security key ${id}.`);
+      holders.set(holder.id, holder);
+      items.push(`${input.action === 'suspend' ? 'Suspend' : 'Revoke'} ${keyWords(key)} of ${who(holder)}`);
     }
-    const payload: BulkPayload = { ...input, credentialIds: ids };
-    if (ids.length > this.ports.config.bulkApprovalThreshold) {
-      return { approval: this.createApproval(actor, 'bulk', payload, `${input.action} ${ids.length} keys (reason ${input.reason})`) };
-    }
-    return { results: this.executeBulk(actor, payload, false) };
-  }
-
-  private executeBulk(actor: Actor, p: BulkPayload, approved: boolean): BulkResult[] {
-    return p.credentialIds.map((credentialId) => {
-      try {
-        this.ports.gateway.transition(actor, credentialId, p.action, p.reason, p.note, { approved });
-        return { credentialId, ok: true };
-      } catch (err) {
-        if (err instanceof GatewayError) return { credentialId, ok: false, code: err.code };
-        throw err;
-      }
+    const people = [...holders.values()];
+    const verb = input.action === 'suspend' ? 'Suspend' : 'Revoke';
+    const asked = await this.ports.approvals.request({
+      kind: 'bulk',
+      actor,
+      subjects: people.map((p) => p.id),
+      payload: { action: input.action, credentialIds: ids, reason: input.reason, note: input.note },
+      summary: `${verb} ${ids.length === 1 ? '1 key' : `${ids.length} keys`} of ${people.length === 1 ? people[0]?.name ?? '' : `${people.length} people (${people.map((p) => p.name).join(', ')})`} (reason ${input.reason})`,
+      items,
+      facts: { bulkSize: ids.length, bulkThreshold: this.ports.config.bulkApprovalThreshold },
     });
-  }
-
-  // --- four-eyes approvals -------------------------------------------------------------------
-
-  private createApproval(actor: Actor, kind: 'bulk' | 'replacement', payload: BulkPayload | ReplacementPayload, summary: string): ApprovalRecord {
-    const record = {
-      id: randomUUID(),
-      kind,
-      payload: JSON.stringify(payload),
-      summary,
-      requestedBy: actor.identityId ?? '',
-      requestedAt: this.now(),
-    };
-    this.ports.store.transaction(() => {
-      this.ports.store.approvals.insert(record);
-      this.audit('approval.requested', actor, record.id, { kind, summary });
-    });
-    const created = this.ports.store.approvals.get(record.id);
-    if (!created) throw new Error('approval vanished');
-    return created;
-  }
-
-  listApprovals(actor: Actor) {
-    this.staff(actor);
-    return this.ports.store.approvals.list().map(({ payload: _payload, ...a }) => ({
-      ...a,
-      requestedByName: this.nameOf(a.requestedBy),
-      decidedByName: this.nameOf(a.decidedBy),
-    }));
-  }
-
-  /** A second, different staff member approves; the action runs in the requester's name. */
-  approve(actor: Actor, id: string): { approval: ApprovalRecord; link?: string } {
-    this.staff(actor);
-    const approval = this.ports.store.approvals.get(id);
-    if (!approval) throw new NotFoundError('Unknown approval.');
-    if (approval.requestedBy === actor.identityId) {
-      this.ports.store.transaction(() => this.audit('approval.refused', actor, id, { reason: 'same-person' }));
-      throw new SegregationError('Four eyes: a different person must approve this request.');
-    }
-    const payload: unknown = JSON.parse(approval.payload);
-    const requester = this.ports.store.getIdentity(approval.requestedBy);
-    if (!requester || requester.bindingState !== 'active') throw new GatewayError('CONFLICT', 409, 'The requester is no longer bound to the organisation.');
-    const requesterRole: 'helpdesk' | 'org-admin' = requester.roles.includes('helpdesk') ? 'helpdesk' : 'org-admin';
-    const requesterActor: Actor = { identityId: requester.id, role: requesterRole };
-    if (!this.ports.store.transaction(() => this.ports.store.approvals.decide(id, 'executed', actor.identityId ?? '', this.now(), null))) {
-      throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
-    }
-    let result: string;
-    let link: string | undefined;
-    try {
-      if (approval.kind === 'bulk' && isBulk(payload)) {
-        const results = this.executeBulk(requesterActor, { ...payload, note: `${payload.note ?? ''} (approved by ${this.nameOf(actor.identityId)})`.trim() }, true);
-        result = `${results.filter((r) => r.ok).length} of ${results.length} keys: ${payload.action} done` + (results.some((r) => !r.ok) ? `; refused: ${results.filter((r) => !r.ok).map((r) => `${r.credentialId} ${r.code ?? ''}`).join(', ')}` : '');
-      } else if (approval.kind === 'replacement' && isReplacement(payload)) {
-        const e = this.executeReplacement(requesterActor, payload, `second-approval by ${actor.identityId ?? ''}`, true);
-        // The one-time link goes to the approver's answer only, never into the shared list.
-        link = e.link;
-        result = `enrolment link issued, valid until ${e.expiresAt}`;
-      } else {
-        throw new Error(`approval ${id} has an unreadable payload`);
-      }
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.ports.store.transaction(() => {
-        this.ports.store.approvals.setResult(id, 'failed', message.slice(0, 300));
-        this.audit('approval.failed', actor, id, { error: message.slice(0, 300) });
-      });
-      throw err;
-    }
-    this.ports.store.transaction(() => {
-      this.ports.store.approvals.setResult(id, 'executed', result);
-      this.audit('approval.approved', actor, id, { kind: approval.kind, requestedBy: approval.requestedBy, result });
-    });
-    const done = this.ports.store.approvals.get(id);
-    if (!done) throw new Error('approval vanished');
-    return { approval: done, ...(link ? { link } : {}) };
-  }
-
-  reject(actor: Actor, id: string): ApprovalRecord {
-    this.staff(actor);
-    const done = this.ports.store.transaction(() => {
-      if (!this.ports.store.approvals.get(id)) throw new NotFoundError('Unknown approval.');
-      if (!this.ports.store.approvals.decide(id, 'rejected', actor.identityId ?? '', this.now(), 'rejected')) {
-        throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
-      }
-      this.audit('approval.rejected', actor, id, {});
-      return this.ports.store.approvals.get(id);
-    });
-    if (!done) throw new Error('approval vanished');
-    return done;
+    if (asked.state === 'pending') return { approval: asked.approval };
+    const results = asked.outcome.detail?.['results'];
+    return { results: Array.isArray(results) ? results.map(bulkResultOf) : [] };
   }
 
   // --- organisation admin --------------------------------------------------------------------
 
   /**
-   * Contact data (email) is corrected and audited. Identifying data (the name) on which keys were
-   * issued is corrected, and those keys are revoked with reason data-error (NSIS 3.2.3 (Low) 4).
+   * Binds a person (NSIS 5.2) as an employee at once. Staff roles asked for at the same time are
+   * a role grant (duties table): carried out only with a second org-admin, or alone in bootstrap.
    */
-  updateIdentity(actor: Actor, identityId: string, input: { email?: string; name?: string; note: string | null }): { identity: Identity; revokedKeys: number } {
+  async createIdentity(
+    actor: Actor,
+    input: { name: string; email: string; ial: AssuranceLevel; proofingMethod: string; roles: AssignedRole[] },
+  ): Promise<{ identity: Identity; roles: RoleOutcome | null }> {
+    const me = this.staff(actor);
+    const identity = this.ports.gateway.createIdentity(actor, { ...input, organisationId: me.organisationId, roles: input.roles.filter((r) => !isStaffRole(r)) });
+    const roles = await this.grantRoles(actor, identity, input.roles.filter(isStaffRole), 'creation');
+    return { identity: this.boundIdentity(identity.id), roles };
+  }
+
+  /** Inside the request's transaction: one waiting request of this kind per person. */
+  private noneWaiting(kind: 'contact-change' | 'role-grant', identityId: string, detail: string): void {
+    if (this.ports.store.approvals.pending().some((a) => a.kind === kind && a.subjects.includes(identityId))) throw new GatewayError('CONFLICT', 409, detail);
+  }
+
+  /** Asks the duties table for staff roles; null when there are none to grant. */
+  private async grantRoles(actor: Actor, identity: Identity, wanted: StaffRole[], via: 'grant' | 'creation' | 'import'): Promise<RoleOutcome | null> {
+    const roles = Array.from(new Set(wanted)).filter((r) => !identity.roles.includes(r));
+    if (roles.length === 0) return null;
+    const asked: RequestOutcome = await this.ports.approvals.request({
+      kind: 'role-grant',
+      actor,
+      subjects: [identity.id],
+      payload: { identityId: identity.id, roles, via },
+      precondition: () => this.noneWaiting('role-grant', identity.id, 'A staff-role grant for this person is already waiting for approval.'),
+      summary: `Grant ${roles.map((r) => ROLE_WORDS[r]).join(' and ')} to ${who(identity)}`,
+      items: roles.map((r) => `${identity.name} <${identity.email}> becomes ${ROLE_WORDS[r]}`),
+    });
+    return asked.state === 'pending' ? { state: 'pending', approval: asked.approval } : { state: 'granted', bootstrap: asked.bootstrap };
+  }
+
+  /**
+   * Identifying data (the name) on which keys were issued is corrected, and those keys are revoked
+   * with reason data-error (NSIS 3.2.3 (Low) 4). Contact data (the email, the second channel)
+   * changes only when a different staff member approves (duties table, contact-change): the old
+   * address is told at once who asked and how to object.
+   */
+  async updateIdentity(
+    actor: Actor,
+    identityId: string,
+    input: { email?: string; name?: string; note: string | null },
+  ): Promise<{ identity: Identity; revokedKeys: number; approval: ApprovalRecord | null }> {
     this.staff(actor);
     this.notSelf(actor, identityId, 'change identity data');
-    const identity = this.ports.store.getIdentity(identityId);
-    if (!identity || identity.bindingState !== 'active') throw new NotFoundError('Unknown identity.');
+    const identity = this.boundIdentity(identityId);
     let revokedKeys = 0;
+    let approval: ApprovalRecord | null = null;
     if (input.email !== undefined && input.email !== identity.email) {
-      const email = input.email;
-      this.ports.store.transaction(() => {
-        const taken = this.ports.store.findActiveIdentityByEmail(email);
-        if (taken && taken.id !== identityId) throw new GatewayError('CONFLICT', 409, 'Another employee is bound with this email address.');
-        this.ports.store.setIdentityEmail(identityId, email);
-        this.audit('identity.contact-changed', actor, identityId, { field: 'email', from: identity.email, to: email, note: input.note });
+      const taken = this.ports.store.findActiveIdentityByEmail(input.email);
+      if (taken && taken.id !== identityId) throw new GatewayError('CONFLICT', 409, 'Another employee is bound with this email address.');
+      const asked = await this.ports.approvals.request({
+        kind: 'contact-change',
+        actor,
+        subjects: [identityId],
+        payload: { identityId, from: identity.email, to: input.email, note: input.note },
+        oldAddress: identity.email,
+        precondition: () => this.noneWaiting('contact-change', identityId, 'A change of this person’s email address is already waiting for approval.'),
+        summary: `Change the email address of ${identity.name} from ${identity.email} to ${input.email}`,
+        items: [
+          `Email of ${identity.name}: ${identity.email} → ${input.email}`,
+          `Open activation and reactivation codes and open enrolment links of ${identity.name} are withdrawn`,
+        ],
       });
+      if (asked.state === 'pending') approval = asked.approval;
     }
     if (input.name !== undefined && input.name !== identity.name) {
       const name = input.name;
       this.ports.store.transaction(() => {
         this.ports.store.setIdentityName(identityId, name);
+        this.ports.store.setups.record({ identityId, aspect: 'name', detail: name, setBy: actor.identityId, approvedBy: null, at: this.now() });
         this.audit('identity.identifying-data-corrected', actor, identityId, { field: 'name', from: identity.name, to: name, note: input.note, clause: 'NSIS 3.2.3 (Low) 4' });
       });
       for (const key of this.ports.store.listCredentialsOfIdentity(identityId)) {
@@ -288,32 +275,53 @@ export class StaffConsole {
         revokedKeys++;
       }
     }
-    const updated = this.ports.store.getIdentity(identityId);
-    if (!updated) throw new Error('identity vanished');
-    return { identity: updated, revokedKeys };
+    return { identity: this.boundIdentity(identityId), revokedKeys, approval };
   }
 
-  setRole(actor: Actor, identityId: string, role: AssignedRole, grant: boolean): Identity {
+  /** Grants (through the duties table) or withdraws (at once) a role. */
+  async setRole(actor: Actor, identityId: string, role: AssignedRole, grant: boolean): Promise<{ identity: Identity; approval: ApprovalRecord | null }> {
     this.staff(actor);
     this.notSelf(actor, identityId, 'change roles');
+    const identity = this.boundIdentity(identityId);
+    if (isStaffRole(role)) {
+      if (grant) {
+        const outcome = await this.grantRoles(actor, identity, [role], 'grant');
+        return { identity: this.boundIdentity(identityId), approval: outcome?.state === 'pending' ? outcome.approval : null };
+      }
+      if (identity.roles.includes(role)) {
+        await this.ports.approvals.request({
+          kind: 'role-revoke',
+          actor,
+          subjects: [identityId],
+          payload: { identityId, roles: [role], via: 'grant' },
+          summary: `Withdraw ${ROLE_WORDS[role]} from ${who(identity)}`,
+          items: [`${identity.name} is no longer ${ROLE_WORDS[role]}; their pending requests made as ${ROLE_WORDS[role]} are withdrawn`],
+        });
+      }
+      return { identity: this.boundIdentity(identityId), approval: null };
+    }
     this.ports.store.transaction(() => {
-      const identity = this.ports.store.getIdentity(identityId);
-      if (!identity || identity.bindingState !== 'active') throw new NotFoundError('Unknown identity.');
       if (grant) this.ports.store.grantRole(identityId, role, actor.identityId, this.now());
       else this.ports.store.revokeRole(identityId, role);
       this.audit(grant ? 'role.granted' : 'role.revoked', actor, identityId, { role });
     });
-    const updated = this.ports.store.getIdentity(identityId);
-    if (!updated) throw new Error('identity vanished');
-    return updated;
+    return { identity: this.boundIdentity(identityId), approval: null };
   }
 
   /**
    * Imports identities from CSV (name,email,ial,proofing_method[,roles]). Every row is checked
    * first; any invalid row refuses the whole import. Rows for people already bound are skipped
-   * with the reason. The rest are created in one transaction: nothing is ever half-imported.
+   * with the reason. The rest are bound in one transaction (never half-imported); staff roles in
+   * the file are then role grants, each through the duties table.
    */
-  importCsv(actor: Actor, csv: string): { created: { row: number; id: string; email: string }[]; skipped: { row: number; email: string; reason: string }[] } {
+  async importCsv(
+    actor: Actor,
+    csv: string,
+  ): Promise<{
+    created: { row: number; id: string; email: string }[];
+    skipped: { row: number; email: string; reason: string }[];
+    roles: { row: number; email: string; roles: StaffRole[]; state: 'granted' | 'pending'; approvalId: string | null }[];
+  }> {
     const me = this.staff(actor);
     const { rows, errors, headerOk } = parseImportCsv(csv);
     if (!headerOk) {
@@ -322,8 +330,8 @@ export class StaffConsole {
     if (errors.length > 0) {
       throw new GatewayError('IMPORT_INVALID', 400, `Nothing was imported: ${errors.length} problem(s) in the file.`, { errors: errors.slice(0, 100) });
     }
-    return this.ports.store.transaction(() => {
-      const created: { row: number; id: string; email: string }[] = [];
+    const done = this.ports.store.transaction(() => {
+      const created: { row: number; id: string; email: string; identity: Identity; staffRoles: StaffRole[] }[] = [];
       const skipped: { row: number; email: string; reason: string }[] = [];
       for (const r of rows) {
         if (this.ports.store.findActiveIdentityByEmail(r.email)) {
@@ -336,22 +344,27 @@ export class StaffConsole {
           email: r.email,
           ial: r.ial,
           proofingMethod: r.proofing,
-          roles: r.roles,
+          roles: r.roles.filter((role) => !isStaffRole(role)),
         });
-        created.push({ row: r.row, id: identity.id, email: r.email });
+        created.push({ row: r.row, id: identity.id, email: r.email, identity, staffRoles: r.roles.filter(isStaffRole) });
       }
       this.audit('identities.imported', actor, null, { created: created.length, skipped: skipped.length });
       return { created, skipped };
     });
+    const roles: { row: number; email: string; roles: StaffRole[]; state: 'granted' | 'pending'; approvalId: string | null }[] = [];
+    for (const c of done.created) {
+      const outcome = await this.grantRoles(actor, c.identity, c.staffRoles, 'import');
+      if (outcome) roles.push({ row: c.row, email: c.email, roles: c.staffRoles, state: outcome.state, approvalId: outcome.state === 'pending' ? outcome.approval.id : null });
+    }
+    return { created: done.created.map(({ row, id, email }) => ({ row, id, email })), skipped: done.skipped, roles };
   }
 }
 
-function isBulk(v: unknown): v is BulkPayload {
-  return typeof v === 'object' && v !== null && 'action' in v && 'credentialIds' in v && Array.isArray(v.credentialIds) && 'reason' in v;
-}
-
-function isReplacement(v: unknown): v is ReplacementPayload {
-  return typeof v === 'object' && v !== null && 'identityId' in v && typeof v.identityId === 'string';
+function bulkResultOf(v: unknown): BulkResult {
+  if (typeof v !== 'object' || v === null || !('credentialId' in v) || typeof v.credentialId !== 'string' || !('ok' in v) || typeof v.ok !== 'boolean') {
+    throw new TypeError('a bulk result has a credential id and an outcome');
+  }
+  return { credentialId: v.credentialId, ok: v.ok, ...('code' in v && typeof v.code === 'string' ? { code: v.code } : {}) };
 }
 
 /** The first columns of an import file, in this order; a fifth, `roles`, is optional. */

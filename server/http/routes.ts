@@ -10,9 +10,14 @@ import type Database from 'better-sqlite3';
 import type { AuditCheckpointer } from '../audit/Checkpointer.js';
 import { verifyAuditDatabase } from '../audit/verifyAuditFile.js';
 import { listWitnessDirectory } from '../audit/witness.js';
-import { GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { StaffConsole } from '../core/StaffConsole.js';
+import type { Approvals } from '../approvals/Approvals.js';
+import { toJsonObject } from '../approvals/json.js';
+import { DUTY_TABLE, STAFF_ROLES, isApprovalKind, type ApprovalKind } from '../duties/index.js';
+import type { ApprovalRecord } from '../store/index.js';
+import { changeOidcClient } from '../oidc/clientChange.js';
 import type { OpenIdProvider } from '../oidc/OpenIdProvider.js';
 import type { MetadataMonitor } from '../assurance/MetadataMonitor.js';
 import type { AssuranceService } from '../assurance/AssuranceService.js';
@@ -43,6 +48,7 @@ export interface RouteDeps {
   checkpointer: AuditCheckpointer | undefined;
   db: Database.Database;
   staff: StaffConsole;
+  approvals: Approvals;
   oidc: OpenIdProvider | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
@@ -83,6 +89,16 @@ export function sessionOf(res: Response): SessionView {
   return view as SessionView;
 }
 
+/** An approval as the API answers it: never its raw payload. */
+function approvalJson(a: ApprovalRecord) {
+  const { payload: _payload, ...rest } = a;
+  return rest;
+}
+
+/** The kinds a staff page lists: those its role may approve. */
+const KINDS_APPROVED_BY = (role: 'helpdesk' | 'org-admin'): ApprovalKind[] =>
+  DUTY_TABLE.filter((r) => r.approvers.some((a) => a === role)).map((r) => r.action).filter(isApprovalKind);
+
 function param(req: Request, name: string): string {
   const parsed = idParam.safeParse(req.params[name]);
   if (!parsed.success) throw new NotFoundError('Unknown resource.');
@@ -101,6 +117,14 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
   };
   const officer = (res: Response): Actor => ({ identityId: sessionOf(res).identity.id, role: 'security-officer' });
   const staffActor = (res: Response, role: 'helpdesk' | 'org-admin'): Actor => ({ identityId: sessionOf(res).identity.id, role });
+  /** Any staff member (approvals and the duties status are for staff only). */
+  const staffMember = (res: Response): Identity => {
+    const me = sessionOf(res).identity;
+    if (!me.roles.some((r) => STAFF_ROLES.some((s) => s === r))) throw new ForbiddenError('ROLE_REQUIRED', 'This needs a staff role (org-admin, helpdesk or security-officer).');
+    return me;
+  };
+  /** The actor for a decision: the approvals mechanism decides which of their roles counts. */
+  const decider = (res: Response): Actor => ({ identityId: staffMember(res).id, role: 'org-admin' });
   const names = cookieNames(config.secureCookies);
 
   /** The browser flow a challenge is bound to (NSIS 3.3.1: bound to the ceremony and browser). */
@@ -389,20 +413,22 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'role', role: 'security-officer' },
       responses: { 200: 'The requests, newest first', 403: 'Role missing' },
       handler: ({ res }) => {
-        res.json({ requests: deps.keys ? deps.keys.listRequests() : [] });
+        res.json({ requests: deps.keys ? deps.keys.listRequests(sessionOf(res).identity) : [], status: deps.approvals.status() });
       },
     }),
     route({
       method: 'post',
       path: '/api/security/key-requests',
-      summary: 'Request a rotation, an emergency rotation or a destruction (a second officer approves)',
+      summary: 'Request a rotation, an emergency rotation or a destruction (a second, independent officer approves; alone while there is one officer)',
       tag: 'security',
       access: { kind: 'role', role: 'security-officer' },
+      stepUp: true,
       body: schemas.keyRequest,
       clause: 'NSIS 6 (Substantial) 11',
-      responses: { 201: 'Requested', 403: 'Role missing', 409: 'Not possible in the keys\' current states' },
-      handler: ({ res, body }) => {
-        res.status(201).json({ request: keyManager().request(officer(res), body.kind, body.targetKid ?? null, body.reason) });
+      responses: { 200: 'Carried out at once (fewer than two security officers: two-person control is off)', 201: 'Requested', 401: 'Step-up required', 403: 'Role missing', 409: 'Not possible in the keys\' current states' },
+      handler: async ({ res, body }) => {
+        const r = await keyManager().request(officer(res), body.kind, body.targetKid ?? null, body.reason);
+        res.status(r.request ? 201 : 200).json(r);
       },
     }),
     route({
@@ -411,9 +437,17 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary: 'Approve (and carry out) a request made by another security officer',
       tag: 'security',
       access: { kind: 'role', role: 'security-officer' },
+      stepUp: true,
       body: schemas.empty,
       clause: 'NSIS 6 (Substantial) 11',
-      responses: { 200: 'Carried out', 403: 'Same officer, or role missing', 404: 'Unknown request', 409: 'Already decided', 503: 'HSM unavailable' },
+      responses: {
+        200: 'Carried out',
+        401: 'Step-up required',
+        403: 'Same officer, an officer set up by the requester, or role missing',
+        404: 'Unknown request',
+        409: 'Already decided, or withdrawn',
+        503: 'HSM unavailable',
+      },
       handler: async ({ req, res }) => {
         res.json({ request: await keyManager().approve(officer(res), param(req, 'id')) });
       },
@@ -424,6 +458,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       summary: 'Reject a pending request',
       tag: 'security',
       access: { kind: 'role', role: 'security-officer' },
+      stepUp: true,
       body: schemas.empty,
       responses: { 200: 'Rejected', 403: 'Role missing', 404: 'Unknown request', 409: 'Already decided' },
       handler: ({ req, res }) => {
@@ -554,15 +589,16 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       stepUp: true,
       body: schemas.replacement,
       clause: 'NSIS 3.2.4, 5.1',
-      responses: { 201: 'Enrolment link', 202: 'Waiting for a second approver', 403: 'Role, segregation of duties', 409: 'No basis' },
-      handler: ({ req, res, body }) => {
-        const r = deps.staff.requestReplacement(staffActor(res, 'helpdesk'), param(req, 'id'), {
+      responses: { 201: 'Enrolment link mailed to the person (or, for handover, shown once)', 202: 'Waiting for a second approver', 403: 'Role, segregation of duties', 409: 'No basis' },
+      handler: async ({ req, res, body }) => {
+        const r = await deps.staff.requestReplacement(staffActor(res, 'helpdesk'), param(req, 'id'), {
           basis: body.basis,
           replacesCredentialId: body.replacesCredentialId ?? null,
           revokeNow: body.revokeNow ?? false,
           note: body.note ?? null,
+          delivery: body.delivery ?? 'mail',
         });
-        if ('approval' in r) res.status(202).json(r);
+        if ('approval' in r) res.status(202).json({ approval: approvalJson(r.approval) });
         else res.status(201).json(r);
       },
     }),
@@ -576,9 +612,9 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       body: schemas.bulk,
       clause: 'NSIS 3.2.3 (Low) 2',
       responses: { 200: 'Per-key results', 202: 'Waiting for a second approver', 403: 'Role, segregation of duties' },
-      handler: ({ res, body }) => {
-        const r = deps.staff.bulk(staffActor(res, 'helpdesk'), { action: body.action, credentialIds: body.credentialIds, reason: body.reason, note: body.note ?? null });
-        if ('approval' in r) res.status(202).json(r);
+      handler: async ({ res, body }) => {
+        const r = await deps.staff.bulk(staffActor(res, 'helpdesk'), { action: body.action, credentialIds: body.credentialIds, reason: body.reason, note: body.note ?? null });
+        if ('approval' in r) res.status(202).json({ approval: approvalJson(r.approval) });
         else res.json(r);
       },
     }),
@@ -590,27 +626,67 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'role', role: 'helpdesk' },
       responses: { 200: 'Approvals, newest first', 403: 'Role missing' },
       handler: ({ res }) => {
-        res.json({ approvals: deps.staff.listApprovals(staffActor(res, 'helpdesk')) });
+        res.json({ approvals: deps.approvals.list(sessionOf(res).identity, KINDS_APPROVED_BY('helpdesk')) });
       },
     }),
-    ...(['approve', 'reject'] as const).map((decision) =>
-      route({
-        method: 'post',
-        path: `/api/helpdesk/approvals/:id/${decision}`,
-        summary: decision === 'approve' ? 'Approve and carry out a request made by someone else' : 'Reject a pending request',
-        tag: 'helpdesk',
-        access: { kind: 'role', role: 'helpdesk' },
-        stepUp: decision === 'approve',
-        body: schemas.empty,
-        responses: { 200: 'Decided', 403: 'Same person, or role missing', 404: 'Unknown approval', 409: 'Already decided' },
-        handler: ({ req, res }) => {
-          const actor = staffActor(res, 'helpdesk');
-          const outcome = decision === 'approve' ? deps.staff.approve(actor, param(req, 'id')) : { approval: deps.staff.reject(actor, param(req, 'id')) };
-          const { payload: _payload, ...approval } = outcome.approval;
-          res.json({ approval, ...('link' in outcome && outcome.link ? { link: outcome.link } : {}) });
-        },
-      }),
+    ...(['/api/helpdesk/approvals', '/api/approvals'] as const).flatMap((base) =>
+      (['approve', 'reject'] as const).map((decision) =>
+        route({
+          method: 'post',
+          path: `${base}/:id/${decision}`,
+          summary:
+            decision === 'approve'
+              ? 'Approve and carry out a request made by someone else (not about you, not by someone who set you up)'
+              : 'Reject a pending request (or withdraw your own)',
+          tag: base === '/api/approvals' ? 'approvals' : 'helpdesk',
+          access: base === '/api/approvals' ? { kind: 'session' } : { kind: 'role', role: 'helpdesk' },
+          stepUp: true,
+          body: schemas.empty,
+          clause: 'NSIS 3.2.2 (High) 3, 3.2.3 (Low) 2, 3.2.4',
+          responses: {
+            200: 'Decided',
+            401: 'Step-up required',
+            403: 'Same person, a person the request is about or set up by the requester, or role missing',
+            404: 'Unknown approval',
+            409: 'Already decided, or withdrawn',
+          },
+          handler: async ({ req, res }) => {
+            const actor = decider(res);
+            if (decision === 'reject') {
+              res.json({ approval: approvalJson(deps.approvals.reject(actor, param(req, 'id'))) });
+              return;
+            }
+            const { approval, outcome } = await deps.approvals.approve(actor, param(req, 'id'));
+            res.json({ approval: approvalJson(approval), ...(outcome.link ? { link: outcome.link } : {}), ...(outcome.detail ?? {}) });
+          },
+        }),
+      ),
     ),
+    route({
+      method: 'get',
+      path: '/api/approvals',
+      summary: 'Requests waiting for (or decided by) a second person that you asked for or may approve, each with what will happen and whether you may approve it',
+      tag: 'approvals',
+      access: { kind: 'session' },
+      clause: 'NSIS 3.2.2 (High) 3',
+      responses: { 200: 'Approvals, newest first', 403: 'No staff role' },
+      handler: ({ res }) => {
+        res.json({ approvals: deps.approvals.list(staffMember(res)) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/duties',
+      summary: 'The separation-of-duties table and which two-person controls are on now (off while too few people hold a role)',
+      tag: 'approvals',
+      access: { kind: 'session' },
+      clause: 'NSIS 3.2.2 (High) 3; 5.2',
+      responses: { 200: 'The table and the status', 403: 'No staff role' },
+      handler: ({ res }) => {
+        staffMember(res);
+        res.json({ status: deps.approvals.status(), table: DUTY_TABLE });
+      },
+    }),
     route({
       method: 'patch',
       path: '/api/admin/identities/:id',
@@ -620,27 +696,35 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       stepUp: true,
       body: schemas.updateIdentity,
       clause: 'NSIS 3.2.3 (Low) 4',
-      responses: { 200: 'Updated', 403: 'Role, segregation of duties', 404: 'Unknown identity', 409: 'Email taken' },
-      handler: ({ req, res, body }) => {
-        const r = deps.staff.updateIdentity(staffActor(res, 'org-admin'), param(req, 'id'), {
+      responses: {
+        200: 'Name corrected',
+        202: 'The email change waits for a second staff member; the old address is told',
+        403: 'Role, segregation of duties',
+        404: 'Unknown identity',
+        409: 'Email taken',
+      },
+      handler: async ({ req, res, body }) => {
+        const r = await deps.staff.updateIdentity(staffActor(res, 'org-admin'), param(req, 'id'), {
           ...(body.email !== undefined ? { email: body.email } : {}),
           ...(body.name !== undefined ? { name: body.name } : {}),
           note: body.note ?? null,
         });
-        res.json({ identity: identityView(r.identity), revokedKeys: r.revokedKeys });
+        res.status(r.approval ? 202 : 200).json({ identity: identityView(r.identity), revokedKeys: r.revokedKeys, ...(r.approval ? { approval: approvalJson(r.approval) } : {}) });
       },
     }),
     route({
       method: 'post',
       path: '/api/admin/identities/:id/roles',
-      summary: 'Grant or revoke a role',
+      summary: 'Grant a role (staff roles wait for a second org-admin, except in bootstrap) or withdraw one (at once)',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
       body: schemas.setRole,
-      responses: { 200: 'The identity with its roles', 403: 'Role, segregation of duties', 404: 'Unknown identity' },
-      handler: ({ req, res, body }) => {
-        res.json({ identity: identityView(deps.staff.setRole(staffActor(res, 'org-admin'), param(req, 'id'), body.role, body.grant)) });
+      clause: 'NSIS 5.2 (Substantial) 8',
+      responses: { 200: 'The identity with its roles', 202: 'The grant waits for a second org-admin', 403: 'Role, segregation of duties', 404: 'Unknown identity' },
+      handler: async ({ req, res, body }) => {
+        const r = await deps.staff.setRole(staffActor(res, 'org-admin'), param(req, 'id'), body.role, body.grant);
+        res.status(r.approval ? 202 : 200).json({ identity: identityView(r.identity), ...(r.approval ? { approval: approvalJson(r.approval) } : {}) });
       },
     }),
     route({
@@ -653,28 +737,23 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       body: schemas.importCsv,
       clause: 'NSIS 5.2 (Substantial) 8',
       responses: { 200: 'Created and skipped rows', 400: 'Invalid rows: nothing imported', 403: 'Role missing' },
-      handler: ({ res, body }) => {
-        res.json(deps.staff.importCsv(staffActor(res, 'org-admin'), body.csv));
+      handler: async ({ res, body }) => {
+        res.json(await deps.staff.importCsv(staffActor(res, 'org-admin'), body.csv));
       },
     }),
     route({
       method: 'post',
       path: '/api/admin/oidc-clients',
-      summary: 'Register or update a relying party (OpenID Connect client); a client secret is shown once',
+      summary: 'Register or update a relying party (OpenID Connect client); a client secret is shown once; other admins and the security officers are told',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
       body: clientSchema,
       clause: 'NSIS 6',
-      responses: { 201: 'Registered', 400: 'Invalid', 403: 'Role missing', 503: 'No HSM' },
-      handler: ({ res, body }) => {
+      responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 503: 'No HSM' },
+      handler: async ({ res, body }) => {
         if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
-        const { jwks, backchannelLogoutUri, ...rest } = body;
-        const out = deps.oidc.registerClient(
-          { identityId: sessionOf(res).identity.id, role: 'org-admin' },
-          { ...rest, ...(jwks ? { jwks: { keys: jwks.keys.map((k) => ({ ...k })) } } : {}), ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}) },
-        );
-        res.status(201).json(out);
+        res.status(201).json(await changeOidcClient(deps.approvals, { identityId: sessionOf(res).identity.id, role: 'org-admin' }, toJsonObject(body)));
       },
     }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),
@@ -704,30 +783,34 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       stepUp: true,
       body: schemas.createIdentity,
       clause: 'NSIS 3.1.2, 5.2',
-      responses: { 201: 'Created', 403: 'Role missing', 409: 'Email already bound' },
-      handler: ({ res, body }) => {
-        const s = sessionOf(res);
-        const identity = gateway.createIdentity(
-          { identityId: s.identity.id, role: 'org-admin' },
-          { organisationId: s.identity.organisationId, name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles },
-        );
-        res.status(201).json({ identity: identityView(identity) });
+      responses: { 201: 'Created (staff roles granted, or waiting for a second org-admin: see roles)', 403: 'Role missing', 409: 'Email already bound' },
+      handler: async ({ res, body }) => {
+        const r = await deps.staff.createIdentity(staffActor(res, 'org-admin'), {
+          name: body.name,
+          email: body.email,
+          ial: body.ial,
+          proofingMethod: body.proofingMethod,
+          roles: body.roles,
+        });
+        const roles = r.roles === null ? null : r.roles.state === 'granted' ? r.roles : { state: 'pending', approval: approvalJson(r.roles.approval) };
+        res.status(201).json({ identity: identityView(r.identity), roles });
       },
     }),
     route({
       method: 'post',
       path: '/api/admin/identities/:id/enrolments',
-      summary: 'Issue a one-time enrolment link (earlier open links are withdrawn)',
+      summary: 'Issue a one-time enrolment link, mailed to the person (default) or, by explicit choice, shown once to hand over in person; earlier open links are withdrawn',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
-      body: schemas.empty,
-      clause: 'NSIS 3.2.2',
-      responses: { 201: 'The link, shown once', 403: 'Role missing or binding ended', 404: 'Unknown identity' },
-      handler: ({ req, res }) => {
+      body: schemas.enrolmentIssue,
+      clause: 'NSIS 3.2.2 (Substantial) 2, (High) 3',
+      responses: { 201: 'Mailed (where to, masked), or the link shown once for handover', 403: 'Role missing, binding ended or segregation of duties', 404: 'Unknown identity' },
+      handler: ({ req, res, body }) => {
         const s = sessionOf(res);
-        const e = gateway.issueEnrolment({ identityId: s.identity.id, role: 'org-admin' }, param(req, 'id'));
-        res.status(201).json({ link: e.link, expiresAt: e.expiresAt });
+        const delivery = body.delivery ?? 'mail';
+        const e = gateway.issueEnrolment({ identityId: s.identity.id, role: 'org-admin' }, param(req, 'id'), undefined, delivery);
+        res.status(201).json(delivery === 'handover' ? { delivery, link: e.link, expiresAt: e.expiresAt } : { delivery, sentTo: e.sentTo, expiresAt: e.expiresAt });
       },
     }),
     route({

@@ -83,8 +83,11 @@ export const schemas = {
       replacesCredentialId: z.string().uuid().optional(),
       revokeNow: z.boolean().optional(),
       note,
+      /** NSIS 3.2.2 (High) 3: by mail to the bound address unless handing over in person is chosen. */
+      delivery: z.enum(['mail', 'handover']).optional(),
     })
     .strict(),
+  enrolmentIssue: z.object({ delivery: z.enum(['mail', 'handover']).optional() }).strict(),
   bulk: z
     .object({
       action: z.enum(['suspend', 'revoke']),

@@ -10,10 +10,13 @@ import { HsmError, adoptKeyPair, generateSigningKeyPair, type CheckedKeyPair, ty
 import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Actor } from '../domain/types.js';
-import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { Actor, Identity } from '../domain/types.js';
+import { GatewayError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { KeyRequestKind, KeyRequestRecord, SigningKeyRecord, Store } from '../store/index.js';
+import { z } from 'zod';
+import type { Approvals, ApprovalView, Execution, Outcome } from '../approvals/Approvals.js';
+import type { ApprovalKind, DutyAction } from '../duties/index.js';
+import type { SigningKeyRecord, Store } from '../store/index.js';
 import { signCompactJws, type SigningPort } from '../tokens/jws.js';
 import { HsmKeyDirectory } from './HsmKeyDirectory.js';
 import { KeyRecorder } from './KeyRecorder.js';
@@ -32,6 +35,8 @@ export interface KeyManagerPorts {
   clock: Clock;
   config: Readonly<Config>;
   log: Logger;
+  /** The one approvals mechanism: key requests wait there for a second security officer. */
+  approvals: Approvals;
   /** Told how long each signature took and, when it failed, the HSM's error code (metrics). */
   onSign?: (event: { seconds: number; errorCode: string | undefined }) => void;
 }
@@ -44,6 +49,41 @@ function signErrorCode(err: unknown): string {
 }
 
 type NewKey = Omit<SigningKeyRecord, 'state' | 'promoteAt' | 'activatedAt' | 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
+
+export type KeyRequestKind = 'rotation' | 'emergency-rotation' | 'destroy';
+
+const APPROVAL_KIND_OF: Readonly<Record<KeyRequestKind, ApprovalKind>> = {
+  rotation: 'hsm-key-rotation',
+  'emergency-rotation': 'hsm-key-emergency-rotation',
+  destroy: 'hsm-key-destroy',
+};
+const KEY_KIND_OF: Readonly<Partial<Record<DutyAction, KeyRequestKind>>> = {
+  'hsm-key-rotation': 'rotation',
+  'hsm-key-emergency-rotation': 'emergency-rotation',
+  'hsm-key-destroy': 'destroy',
+};
+const KEY_APPROVAL_KINDS = ['hsm-key-rotation', 'hsm-key-emergency-rotation', 'hsm-key-destroy'] as const satisfies readonly ApprovalKind[];
+const KIND_WORDS: Readonly<Record<KeyRequestKind, string>> = { rotation: 'Rotation', 'emergency-rotation': 'Emergency rotation', destroy: 'Destruction' };
+
+const keyPayloadSchema = z.object({ targetKid: z.string().nullable(), reason: z.string() });
+
+function parseKeyPayload(text: string): z.infer<typeof keyPayloadSchema> {
+  return keyPayloadSchema.parse(JSON.parse(text));
+}
+
+/** A key request as the security page and `npm run keys -- requests` show it. */
+export interface KeyRequestView extends Omit<ApprovalView, 'kind'> {
+  kind: KeyRequestKind;
+  targetKid: string | null;
+  reason: string;
+}
+
+function keyRequestView(a: ApprovalView, payload: string): KeyRequestView {
+  const kind = KEY_KIND_OF[a.kind];
+  if (!kind) throw new TypeError(`${a.kind} is not a key request`);
+  const p = parseKeyPayload(payload);
+  return { ...a, kind, targetKid: p.targetKid, reason: p.reason };
+}
 
 /** Tokens may be a few seconds older than their iat on a relying party's clock. */
 const CLOCK_SKEW_SECONDS = 60;
@@ -65,6 +105,7 @@ export class KeyManager {
       return signer ? { ...signer.publicJwk } : undefined;
     };
     this.directory = new HsmKeyDirectory({ hsm: () => ports.hsm.current(), profile: ports.config.hsm.keyPolicy, store: ports.store, log: ports.log, loaded });
+    for (const kind of KEY_APPROVAL_KINDS) ports.approvals.register(kind, (e) => this.executeApproved(e));
   }
 
   private now(): Date {
@@ -288,115 +329,122 @@ export class KeyManager {
     return out;
   }
 
-  /** Requests with the officers' names, so the security team sees who asked and who decided. */
-  listRequests(): (KeyRequestRecord & { requestedByName: string | null; decidedByName: string | null })[] {
-    const name = (id: string | null) => (id ? (this.ports.store.getIdentity(id)?.name ?? null) : null);
-    return this.ports.store.keys.listRequests().map((r) => ({ ...r, requestedByName: name(r.requestedBy), decidedByName: name(r.decidedBy) }));
+  /**
+   * Key-management requests (approvals of the hsm-key-* kinds) that `viewer` may see, with the
+   * officers' names and the server's answer to "may I approve this?" (every one, without a viewer).
+   */
+  listRequests(viewer?: Identity): KeyRequestView[] {
+    const records = viewer ? this.ports.approvals.list(viewer, KEY_APPROVAL_KINDS) : this.ports.store.approvals.list(KEY_APPROVAL_KINDS);
+    return records.map((a) => this.view(a.id, viewer));
   }
 
-  // --- two-person control -------------------------------------------------------------------
+  // --- two-person control (the duties table, hsm-key-* rows) ---------------------------------
 
-  private officer(identityId: string | null): string {
-    const identity = identityId ? this.ports.store.getIdentity(identityId) : undefined;
-    if (!identity || identity.bindingState !== 'active' || !identity.roles.includes('security-officer')) {
-      throw new ForbiddenError('ROLE_REQUIRED', 'Key management needs the security-officer role.');
-    }
-    return identity.id;
-  }
-
-  /** A security officer asks for a rotation, an emergency rotation or a destruction. */
-  request(actor: Actor, kind: KeyRequestKind, targetKid: string | null, reason: string): KeyRequestRecord {
-    const by = this.officer(actor.identityId);
+  /**
+   * A security officer asks for a rotation, an emergency rotation or a destruction. A second,
+   * independent officer approves it (NSIS 6 (Substantial) 11); while the organisation has fewer
+   * than two security officers, the one officer carries it out alone (duties table, bootstrap).
+   */
+  async request(actor: Actor, kind: KeyRequestKind, targetKid: string | null, reason: string): Promise<{ request: KeyRequestView | null; result: string | null; bootstrap: boolean }> {
+    if (actor.identityId === null) throw new TypeError('a key request is made by a person');
     const keys = this.ports.store.keys;
-    return this.ports.store.transaction(() => {
-      if (keys.pendingRequests().some((r) => r.kind === kind && r.targetKid === targetKid)) {
-        throw new GatewayError('CONFLICT', 409, 'The same request is already waiting for approval.');
-      }
+    const approvalKind = APPROVAL_KIND_OF[kind];
+    const target = kind === 'rotation' ? undefined : targetKid ? keys.get(targetKid) : undefined;
+    // Checked again in the transaction that records the request: one such request at a time.
+    const precondition = () => {
+      const current = kind === 'rotation' ? undefined : targetKid ? keys.get(targetKid) : undefined;
+      const waiting = this.ports.store.approvals
+        .pending()
+        .some((a) => a.kind === approvalKind && parseKeyPayload(a.payload).targetKid === (kind === 'rotation' ? null : targetKid));
+      if (waiting) throw new GatewayError('CONFLICT', 409, 'The same request is already waiting for approval.');
       if (kind === 'rotation' && keys.inState('pending').length > 0) {
         throw new GatewayError('CONFLICT', 409, 'A new key is already pending; it is promoted when its propagation delay has passed.');
       }
-      const target = targetKid ? keys.get(targetKid) : undefined;
-      if (kind === 'emergency-rotation' && target?.state !== 'active') {
-        throw new GatewayError('CONFLICT', 409, 'An emergency rotation names the active key.');
-      }
-      if (kind === 'destroy' && target?.state !== 'retired') {
-        throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
-      }
-      const record: KeyRequestRecord = {
-        id: randomUUID(),
-        kind,
-        targetKid: kind === 'rotation' ? null : targetKid,
-        reason,
-        requestedBy: by,
-        requestedAt: this.now().toISOString(),
-        state: 'pending',
-        decidedBy: null,
-        decidedAt: null,
-        result: null,
-      };
-      keys.insertRequest(record);
-      this.audit('key-request.created', { identityId: by, role: 'security-officer' }, record.id, { kind, targetKid: record.targetKid, reason, clause: 'NSIS 6 (Substantial) 11' });
-      return record;
+      if (kind === 'emergency-rotation' && current?.state !== 'active') throw new GatewayError('CONFLICT', 409, 'An emergency rotation names the active key.');
+      if (kind === 'destroy' && current?.state !== 'retired') throw new GatewayError('CONFLICT', 409, 'Only a retired key can be destroyed.');
+    };
+    precondition();
+    const active = keys.active();
+    const items =
+      kind === 'rotation'
+        ? [
+            `Generate a new ES256 key pair inside the HSM token ${this.ports.config.hsm.tokenLabel} and publish it at once`,
+            `Make it the active signing key after ${this.ports.config.keyPropagationSeconds} s`,
+            ...(active ? [`Retire the active key ${active.kid} (${active.label}); it stays published until the tokens it signed expire`] : []),
+          ]
+        : kind === 'emergency-rotation'
+          ? [
+              `Unpublish the active key ${target?.kid ?? ''} (${target?.label ?? ''}) at once: every token it signed stops verifying`,
+              `Destroy it in the HSM (C_DestroyObject)`,
+              'Generate a new key pair in the HSM and make it the active signing key at once',
+            ]
+          : [`Destroy the retired key ${target?.kid ?? ''} (${target?.label ?? ''}) in the HSM (C_DestroyObject); it is no longer published`];
+    const asked = await this.ports.approvals.request({
+      kind: approvalKind,
+      actor: { identityId: actor.identityId, role: 'security-officer' },
+      subjects: [],
+      payload: { targetKid: kind === 'rotation' ? null : targetKid, reason },
+      summary: `${KIND_WORDS[kind]}: ${reason}`,
+      items,
+      precondition,
     });
+    if (asked.state === 'done') return { request: null, result: asked.outcome.result, bootstrap: asked.bootstrap };
+    return { request: this.view(asked.approval.id, this.viewerOf(actor)), result: null, bootstrap: false };
   }
 
-  reject(actor: Actor, id: string): KeyRequestRecord {
-    const by = this.officer(actor.identityId);
-    return this.ports.store.transaction(() => {
-      const req = this.ports.store.keys.getRequest(id);
-      if (!req) throw new NotFoundError('Unknown key request.');
-      if (!this.ports.store.keys.decide(id, 'rejected', by, this.now().toISOString(), 'rejected')) {
-        throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
-      }
-      this.audit('key-request.rejected', { identityId: by, role: 'security-officer' }, id, { kind: req.kind });
-      return this.mustGetRequest(id);
-    });
+  private keyApproval(id: string): void {
+    const a = this.ports.store.approvals.get(id);
+    if (!a || !KEY_APPROVAL_KINDS.some((k) => k === a.kind)) throw new NotFoundError('Unknown key request.');
   }
 
-  /**
-   * A second, different security officer approves; the request is carried out at once.
-   * NSIS 6 (Substantial) 11: explicit key management procedures, here the four-eyes principle.
-   */
-  async approve(actor: Actor, id: string): Promise<KeyRequestRecord> {
-    const by = this.officer(actor.identityId);
-    const pending = this.ports.store.keys.getRequest(id);
-    if (!pending) throw new NotFoundError('Unknown key request.');
-    if (pending.requestedBy === by) {
-      // Recorded in its own transaction: the refused approval itself changes nothing.
-      this.ports.store.transaction(() => this.audit('key-request.refused', { identityId: by, role: 'security-officer' }, id, { reason: 'same-officer' }));
-      throw new ForbiddenError('FORBIDDEN', 'Two-person control: a different security officer must approve this request.');
-    }
-    const req = this.ports.store.transaction(() => {
-      const r = this.ports.store.keys.getRequest(id);
-      if (!r) throw new NotFoundError('Unknown key request.');
-      if (!this.ports.store.keys.decide(id, 'executed', by, this.now().toISOString(), null)) {
-        throw new GatewayError('CONFLICT', 409, 'This request has already been decided.');
-      }
-      this.audit('key-request.approved', { identityId: by, role: 'security-officer' }, id, { kind: r.kind, requestedBy: r.requestedBy });
-      return r;
-    });
-    const officer: Actor = { identityId: by, role: 'security-officer' };
-    try {
-      const result = await this.execute(req, officer);
-      this.ports.store.transaction(() => this.ports.store.keys.setResult(id, 'executed', result));
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.ports.store.transaction(() => {
-        this.ports.store.keys.setResult(id, 'failed', message.slice(0, 300));
-        this.audit('key-request.failed', officer, id, { kind: req.kind, error: message.slice(0, 300) });
-      });
-      throw err;
-    }
-    return this.mustGetRequest(id);
+  /** One request as `viewer` sees it. */
+  private view(id: string, viewer: Identity | undefined): KeyRequestView {
+    const record = this.ports.store.approvals.get(id);
+    if (!record) throw new NotFoundError('Unknown key request.');
+    const seen = viewer ? this.ports.approvals.list(viewer, KEY_APPROVAL_KINDS).find((a) => a.id === id) : undefined;
+    const { payload, ...rest } = record;
+    const base: ApprovalView = seen ?? {
+      ...rest,
+      title: '',
+      approverRoles: ['security-officer'],
+      requestedByName: this.ports.store.getIdentity(record.requestedBy)?.name ?? null,
+      decidedByName: record.decidedBy ? (this.ports.store.getIdentity(record.decidedBy)?.name ?? null) : null,
+      canApprove: false,
+      cannotApprove: null,
+      eligibleApprovers: null,
+    };
+    return keyRequestView(base, payload);
   }
 
-  private mustGetRequest(id: string): KeyRequestRecord {
-    const r = this.ports.store.keys.getRequest(id);
-    if (!r) throw new NotFoundError('Unknown key request.');
-    return r;
+  private viewerOf(actor: Actor): Identity | undefined {
+    return actor.identityId ? this.ports.store.getIdentity(actor.identityId) : undefined;
   }
 
-  private async execute(req: KeyRequestRecord, officer: Actor): Promise<string> {
+  /** A second, independent security officer approves; the request is carried out at once. */
+  async approve(actor: Actor, id: string): Promise<KeyRequestView> {
+    this.keyApproval(id);
+    await this.ports.approvals.approve(actor, id);
+    return this.view(id, this.viewerOf(actor));
+  }
+
+  reject(actor: Actor, id: string): KeyRequestView {
+    this.keyApproval(id);
+    this.ports.approvals.reject(actor, id);
+    return this.view(id, this.viewerOf(actor));
+  }
+
+  /** How the approvals mechanism carries out an hsm-key-* request (alone in bootstrap, or approved). */
+  private async executeApproved(e: Execution): Promise<Outcome> {
+    const kind = KEY_KIND_OF[e.kind];
+    if (!kind) throw new TypeError(`${e.kind} is not a key request`);
+    const p = keyPayloadSchema.parse(e.payload);
+    const officer = e.approver ?? e.requester;
+    const result = await this.execute({ id: e.approvalId, kind, targetKid: p.targetKid, reason: p.reason }, officer);
+    this.ports.store.transaction(() => e.tell());
+    return { result };
+  }
+
+  private async execute(req: { id: string | null; kind: KeyRequestKind; targetKid: string | null; reason: string }, officer: Actor): Promise<string> {
     const keys = this.ports.store.keys;
     switch (req.kind) {
       case 'rotation': {
@@ -449,7 +497,7 @@ export class KeyManager {
     }
   }
 
-  private async destroy(key: SigningKeyRecord, officer: Actor, requestId: string): Promise<void> {
+  private async destroy(key: SigningKeyRecord, officer: Actor, requestId: string | null): Promise<void> {
     const current = this.ports.store.keys.get(key.kid) ?? key;
     const at = this.now().toISOString();
     // The record is signed (by the active key) before the key is gone; stored with the change.

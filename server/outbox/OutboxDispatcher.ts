@@ -16,6 +16,7 @@ export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private closed = false;
 
   /** Signs receipt claims with the HSM key at delivery time (set once the key manager runs). */
   receiptSigner: ((claims: Record<string, unknown>) => Promise<string>) | undefined;
@@ -53,13 +54,15 @@ export class OutboxDispatcher {
 
   /** Delivers everything due; concurrent calls share one round (and trigger one more). */
   flush(): Promise<void> {
+    // Once closed, no new round starts: the store may already be closed.
+    if (this.closed) return this.running ?? Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;
     }
     this.running = this.round().finally(() => {
       this.running = undefined;
-      if (this.again) {
+      if (this.again && !this.closed) {
         this.again = false;
         void this.flush();
       }
@@ -92,6 +95,7 @@ export class OutboxDispatcher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;

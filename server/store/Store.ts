@@ -21,6 +21,7 @@ import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
 import { MIGRATIONS } from './migrations.js';
 import { OidcRepository } from './oidcRepository.js';
+import { SetupRepository } from './setupRepository.js';
 import * as rows from './rows.js';
 
 export interface NewIdentity {
@@ -164,12 +165,14 @@ export class Store {
   readonly checkpoints: CheckpointRepository;
   readonly approvals: ApprovalRepository;
   readonly oidc: OidcRepository;
+  readonly setups: SetupRepository;
 
   private constructor(db: Database.Database) {
     cacheStatements(db);
     this.db = db;
     this.oidc = new OidcRepository(db);
     this.approvals = new ApprovalRepository(db);
+    this.setups = new SetupRepository(db);
     this.keys = new KeyRepository(db);
     this.checkpoints = new CheckpointRepository(db);
   }
@@ -371,6 +374,17 @@ export class Store {
       )
       .all(role)
       .map((r) => rows.identity(r, this.rolesOf(rows.str(r, 'id'))));
+  }
+
+  /** Bound people holding any of `roles` (each person counted once). */
+  countActiveIdentitiesWithAnyRole(roles: readonly AssignedRole[]): number {
+    const r = this.db
+      .prepare(
+        `SELECT count(DISTINCT i.id) AS n FROM identities i JOIN identity_roles r ON r.identity_id = i.id
+         WHERE r.role IN (SELECT value FROM json_each(?)) AND i.binding_state = 'active'`,
+      )
+      .get(JSON.stringify(roles));
+    return rows.num(r, 'n');
   }
 
   private rolesOf(identityId: string): AssignedRole[] {

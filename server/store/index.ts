@@ -10,3 +10,5 @@ export { OidcRepository } from './oidcRepository.js';
 export type * from './oidcRepository.js';
 export { SeedRepository } from './seedRepository.js';
 export type * from './seedRepository.js';
+export { SetupRepository } from './setupRepository.js';
+export type * from './setupRepository.js';

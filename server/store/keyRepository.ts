@@ -1,6 +1,7 @@
 /**
- * Signing-key metadata and key-management requests (NSIS 6 (Substantial) 11). Key material
- * never touches the database: only the public JWK, the PKCS#11 CKA_ID and the key's life cycle.
+ * Signing-key metadata (NSIS 6 (Substantial) 11). Key material never touches the database: only
+ * the public JWK, the PKCS#11 CKA_ID and the key's life cycle. Key-management requests are
+ * approvals like every other four-eyes action (approvalRepository.ts).
  */
 import type Database from 'better-sqlite3';
 import * as rows from './rows.js';
@@ -25,22 +26,6 @@ export interface SigningKeyRecord {
 
 export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
 
-export type KeyRequestKind = 'rotation' | 'emergency-rotation' | 'destroy';
-export type KeyRequestState = 'pending' | 'executed' | 'rejected' | 'failed';
-
-export interface KeyRequestRecord {
-  id: string;
-  kind: KeyRequestKind;
-  targetKid: string | null;
-  reason: string;
-  requestedBy: string;
-  requestedAt: string;
-  state: KeyRequestState;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  result: string | null;
-}
-
 /** What a signed key record says happened (server/keys/keyRecords.ts). */
 export type KeyRecordEvent = 'generated' | 'activated' | 'retired' | 'destroyed' | 'registered';
 
@@ -61,8 +46,6 @@ export interface KeyRecordRow {
 
 export const KEY_RECORD_EVENTS = ['generated', 'activated', 'retired', 'destroyed', 'registered'] as const;
 const KEY_STATES = ['pending', 'active', 'retired', 'destroyed'] as const;
-const KINDS = ['rotation', 'emergency-rotation', 'destroy'] as const;
-const REQ_STATES = ['pending', 'executed', 'rejected', 'failed'] as const;
 
 function jwkOf(text: string): Record<string, string> {
   const parsed: unknown = JSON.parse(text);
@@ -100,21 +83,6 @@ function recordRow(r: unknown): KeyRecordRow {
     jws: rows.str(r, 'jws'),
     hash: rows.str(r, 'hash'),
     auditSeq: rows.num(r, 'audit_seq'),
-  };
-}
-
-function requestRow(r: unknown): KeyRequestRecord {
-  return {
-    id: rows.str(r, 'id'),
-    kind: rows.oneOf(r, 'kind', KINDS),
-    targetKid: rows.strOrNull(r, 'target_kid'),
-    reason: rows.str(r, 'reason'),
-    requestedBy: rows.str(r, 'requested_by'),
-    requestedAt: rows.str(r, 'requested_at'),
-    state: rows.oneOf(r, 'state', REQ_STATES),
-    decidedBy: rows.strOrNull(r, 'decided_by'),
-    decidedAt: rows.strOrNull(r, 'decided_at'),
-    result: rows.strOrNull(r, 'result'),
   };
 }
 
@@ -203,38 +171,4 @@ export class KeyRepository {
       .map((r) => rows.str(r, 'kid'));
   }
 
-  insertRequest(r: KeyRequestRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO key_requests (id, kind, target_kid, reason, requested_by, requested_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
-      )
-      .run(r.id, r.kind, r.targetKid, r.reason, r.requestedBy, r.requestedAt);
-  }
-
-  getRequest(id: string): KeyRequestRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM key_requests WHERE id = ?').get(id);
-    return r === undefined ? undefined : requestRow(r);
-  }
-
-  listRequests(limit = 100): KeyRequestRecord[] {
-    return this.db.prepare('SELECT * FROM key_requests ORDER BY requested_at DESC LIMIT ?').all(limit).map(requestRow);
-  }
-
-  pendingRequests(): KeyRequestRecord[] {
-    return this.db.prepare("SELECT * FROM key_requests WHERE state = 'pending' ORDER BY requested_at").all().map(requestRow);
-  }
-
-  /** Single use: only the first decision on a pending request counts. */
-  decide(id: string, state: Exclude<KeyRequestState, 'pending'>, by: string, at: string, result: string | null): boolean {
-    return (
-      this.db
-        .prepare("UPDATE key_requests SET state = ?, decided_by = ?, decided_at = ?, result = ? WHERE id = ? AND state = 'pending'")
-        .run(state, by, at, result, id).changes === 1
-    );
-  }
-
-  setResult(id: string, state: 'executed' | 'failed', result: string): void {
-    this.db.prepare('UPDATE key_requests SET state = ?, result = ? WHERE id = ?').run(state, result, id);
-  }
 }

@@ -289,20 +289,38 @@ async function createOnAdmin(admin: Person, who: { name: string; email: string }
 }
 
 /**
- * Presses an "Issue enrolment link" button (confirming the "withdraws the shown link" question
- * when a link is already shown) and returns the link the page shows.
+ * Presses a "Send enrolment link by email" button (confirming the "withdraws the earlier link"
+ * question when one was issued from this panel): the page says where it went, never shows the
+ * link, and the person opens it from the mail at their address (NSIS 3.2.2 (Substantial) 2).
  */
-async function issueLinkOnAdmin(admin: Person, identityId: string, trigger: string, into: string): Promise<string> {
+async function issueLinkOnAdmin(gw: TestGateway, admin: Person, who: { identityId: string; email: string }, trigger: string, into: string): Promise<string> {
   const { page } = admin;
-  const shown = page.locator(`${into} input[data-testid="enrolment-link"]`);
-  const hadLink = (await shown.count()) > 0;
-  const issued = finalAnswer(page, `/api/admin/identities/${identityId}/enrolments`);
+  const hadLink = (await page.locator(`${into} > *`).count()) > 0;
+  const issued = finalAnswer(page, `/api/admin/identities/${who.identityId}/enrolments`);
   await page.locator(trigger).click();
   if (hadLink) {
     await page.locator('#confirm-dialog').waitFor({ state: 'visible' });
     assert.match(await text(page, '#confirm-heading'), /Issue a new enrolment link\?/);
     await page.locator('#confirm-ok').click();
   }
+  const res = await answerOf(await issued);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  assert.equal(field(res.body, 'delivery'), 'mail');
+  assert.equal(field(res.body, 'link'), undefined, 'the link is not shown to the administrator');
+  await page.locator(`${into} [data-testid="enrolment-sent"]`).waitFor({ state: 'visible' });
+  assert.equal(await page.locator(`${into} input[data-testid="enrolment-link"]`).count(), 0);
+  return gw.latestEnrolmentLink(who.email);
+}
+
+/** Chooses "hand it over in person" (an explicit, recorded choice): the page shows the link once. */
+async function handOverLinkOnAdmin(admin: Person, identityId: string, trigger: string, into: string): Promise<string> {
+  const { page } = admin;
+  const issued = finalAnswer(page, `/api/admin/identities/${identityId}/enrolments`);
+  await page.locator(trigger).click();
+  await page.locator('#confirm-dialog').waitFor({ state: 'visible' });
+  assert.match(await text(page, '#confirm-heading'), /^Hand the link to .* in person\?$/);
+  assert.match(await text(page, '#confirm-explanation'), /recorded in the audit trail/);
+  await page.locator('#confirm-ok').click();
   const res = await answerOf(await issued);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const link = field<string>(res.body, 'link');
@@ -425,7 +443,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
   /** The administrator issues one more link for `who` from the open person panel; `who` enrols and activates it. */
   const enrolAnotherKey = async (who: Person, label: string): Promise<string> => {
     const a = must(admin);
-    const link = await issueLinkOnAdmin(a, who.identityId, '#person-enrolment-button', '#person-link');
+    const link = await issueLinkOnAdmin(gw, a, who, '#person-enrolment-button', '#person-link');
     await swapAuthenticator(who);
     const keyId = await enrolInBrowser(who, link, label);
     await activateInBrowser(who, await gw.latestCode(who.email));
@@ -473,8 +491,14 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     const h = await addPerson('hanne', 'Hanne Hjælpsom', 'hanne.hjaelpsom@demo.example');
     hanne = h;
     h.identityId = await createOnAdmin(a, h, ['helpdesk']);
-    const hLink = await issueLinkOnAdmin(a, h.identityId, '#issue-enrolment-button', '#create-link');
+    // The only administrator grants the helpdesk role alone, and the page says that two-person control is off.
+    const banner = a.page.getByTestId('duties-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match((await banner.textContent()) ?? '', /Two-person control is off for staff roles.*only one administrator/);
+    // He hands Hanne her link in person (the explicit choice); her address is told.
+    const hLink = await handOverLinkOnAdmin(a, h.identityId, '#handover-enrolment-button', '#create-link');
     assert.ok(hLink.startsWith(`${gw.origin}/enrol.html#token=`), hLink);
+    assert.equal((await gw.mailsTo(h.email)).at(-1)?.kind, 'enrolment-handover');
     await enrolInBrowser(h, hLink, 'Hanne’s key');
     await activateInBrowser(h, await gw.latestCode(h.email));
     assert.deepEqual(gw.runtime.store.getIdentity(h.identityId)?.roles.filter((r) => r !== 'employee'), ['helpdesk']);
@@ -493,8 +517,8 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     erik = e;
     await openAdmin(a);
     e.identityId = await createOnAdmin(a, e);
-    const link = await issueLinkOnAdmin(a, e.identityId, '#issue-enrolment-button', '#create-link');
-    assert.equal(await a.page.locator('#issue-enrolment-button').textContent(), 'Issue a new link (withdraws this one)');
+    const link = await issueLinkOnAdmin(gw, a, e, '#issue-enrolment-button', '#create-link');
+    assert.equal(await a.page.locator('#issue-enrolment-button').textContent(), 'Send a new link by email (withdraws the earlier one)');
 
     // The employee registers and activates the key in his own browser.
     erikKey = await enrolInBrowser(e, link, 'Erik’s key');
@@ -675,7 +699,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     // An employee with four active keys.
     await openAdmin(a);
     g.identityId = await createOnAdmin(a, g);
-    const link = await issueLinkOnAdmin(a, g.identityId, '#issue-enrolment-button', '#create-link');
+    const link = await issueLinkOnAdmin(gw, a, g, '#issue-enrolment-button', '#create-link');
     const first = await enrolInBrowser(g, link, 'Gustav key 1');
     await activateInBrowser(g, await gw.latestCode(g.email));
     gustavKeys.push(first);
@@ -723,7 +747,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     // An employee with three active keys (more than the bulk approval threshold of 2).
     await openAdmin(a);
     f.identityId = await createOnAdmin(a, f);
-    const link = await issueLinkOnAdmin(a, f.identityId, '#issue-enrolment-button', '#create-link');
+    const link = await issueLinkOnAdmin(gw, a, f, '#issue-enrolment-button', '#create-link');
     frejaKeys.push(await enrolInBrowser(f, link, 'Freja key 1'));
     await activateInBrowser(f, await gw.latestCode(f.email));
     await openPersonOnAdmin(a, f);
@@ -813,6 +837,45 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.match(await text(decidedRow, '[data-testid="approval-decision"]'), new RegExp(`^Approved by ${a.name}`));
     await openPersonOnHelpdesk(h, f);
     for (const keyId of frejaKeys) await hdKeyRow(h.page, keyId, 'suspended').waitFor({ state: 'visible' });
+  });
+
+  step('NSIS 3.2.2 (High) 3: an email change waits for a second staff member and the old address is told; a colleague the admin set up is shown why they cannot approve it', async () => {
+    const a = must(admin);
+    const h = must(hanne);
+    const e = must(erik);
+    await openAdmin(a);
+    await openPersonOnAdmin(a, e);
+    await a.page.locator('#contact-email').fill('erik.private@demo.example');
+    const sent = finalAnswer(a.page, `/api/admin/identities/${e.identityId}`, 'PATCH');
+    await a.page.locator('#contact-submit').click();
+    const res = await answerOf(await sent);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const id = field<string>(res.body, 'approval', 'id');
+    assert.match(await statusShown(a.page, /second staff member/), /erik\.eriksen@demo\.example has been told/);
+    assert.equal(gw.runtime.store.getIdentity(e.identityId)?.email, e.email, 'nothing changed yet');
+    assert.equal((await gw.mailsTo(e.email)).at(-1)?.kind, 'duty-requested');
+
+    // The administration page lists it with exactly what will happen, and no Approve for its requester.
+    const row = a.page.locator(`#approvals-body tr[data-approval-id="${id}"][data-state="pending"]`);
+    await row.waitFor({ state: 'visible' });
+    assert.match((await row.getByTestId('approval-items').textContent()) ?? '', /erik\.eriksen@demo\.example → erik\.private@demo\.example/);
+    assert.equal(await row.getByTestId('approve-button').count(), 0);
+
+    // Hanne (set up by the administrator) sees it on the helpdesk page, with the reason she cannot approve it.
+    await openHelpdesk(h);
+    const hers = h.page.locator(`tr[data-testid="approval-row"][data-approval-id="${id}"]`);
+    await hers.waitFor({ state: 'visible' });
+    assert.match((await hers.getByTestId('cannot-approve-note').textContent()) ?? '', /created or changed your identity, your roles or your contact data/);
+    assert.equal(await hers.getByTestId('approve-button').count(), 0);
+
+    // The administrator withdraws his request.
+    await openAdmin(a);
+    const withdrawn = finalAnswer(a.page, `/api/approvals/${id}/reject`);
+    await a.page.locator(`#approvals-body tr[data-approval-id="${id}"]`).getByTestId('reject-button').click();
+    assert.equal((await answerOf(await withdrawn)).status, 200);
+    await a.page.locator(`#approvals-body tr[data-approval-id="${id}"][data-state="rejected"]`).waitFor({ state: 'visible' });
+    const dir = process.env['E2E_SCREENSHOT_DIR'];
+    if (dir) await screenshot(a.page, path.join(dir, 'admin-approvals.png'));
   });
 
   step("NSIS 5.2 (Low) 3: an admin ends a binding and the employee's next sign-in is refused", async () => {

@@ -443,7 +443,7 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     emp.identityId = field<string>(created.body, 'identity', 'id');
     const issued = await admin.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
     assert.equal(issued.status, 201, JSON.stringify(issued.body));
-    emp.link = field<string>(issued.body, 'link');
+    emp.link = await gw.latestEnrolmentLink(emp.email);
 
     person = await newPerson(browser, gw.origin);
     const { page: p } = person;

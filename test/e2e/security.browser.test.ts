@@ -6,7 +6,9 @@
  * delay of 0 so that an approved rotation promotes the new key at once. Two security officers act
  * only through the real pages, each in their own browser profile with Chromium's own virtual
  * FIDO2 authenticator: officer 1 is the seeded administrator (who also holds the security-officer
- * role), officer 2 is created by him from inside his signed-in browser.
+ * role), officer 2 is created by him from inside his signed-in browser. Because officer 1 set
+ * officer 2 up, officer 2 can never be officer 1's second person (separation of duties by
+ * identity): officer 2 asks, and officer 1 approves.
  *
  * The steps are ordered subtests of one story: each builds on the state the previous one left.
  * If a step fails, a screenshot is saved under /tmp and the later steps are skipped. Set
@@ -134,7 +136,7 @@ async function screenshot(page: Page | undefined, file: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------- the story
 
-describe('NSIS 6 (Substantial) 11: a key rotation requested by one security officer and approved by another, in the browser', () => {
+describe('NSIS 6 (Substantial) 11: a key rotation requested by one security officer and approved by another, independent one, in the browser', () => {
   let gw: TestGateway;
   let browser: Browser;
   const people: Person[] = [];
@@ -173,7 +175,8 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
   before(async () => {
     const built = path.join(repoRoot, 'client', 'dist', 'security.html');
     assert.ok(fs.existsSync(built), `${built} is missing: build the client first (npx vite build --config client/vite.config.ts)`);
-    gw = await startTestGateway({ withClient: true, env: { GATEWAY_KEY_PROPAGATION_SECONDS: '0' } });
+    // A step-up window long enough for the whole story on a slow machine (the pages step up by themselves).
+    gw = await startTestGateway({ withClient: true, env: { GATEWAY_KEY_PROPAGATION_SECONDS: '0', GATEWAY_STEP_UP_MINUTES: '60' } });
     browser = await launchChromium();
   });
 
@@ -198,6 +201,11 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     const me = await apiInPage(person.page, 'GET', '/api/me');
     assert.equal(me.status, 200);
     assert.equal(field(me.body, 'identity', 'id'), officer1.identityId);
+    // Alone, the page says plainly that two-person control over the keys is off, and why.
+    await openSecurityPage(person.page);
+    const banner = person.page.getByTestId('duties-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match((await banner.textContent()) ?? '', /Two-person control is off for the signing keys.*only one security officer/);
   });
 
   step('officer 1 binds a second security officer, who registers and activates her key in her own browser', async () => {
@@ -219,15 +227,17 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     people.push(person);
     officer2.person = person;
     current = person;
-    await enrolInBrowser(person, field<string>(issued.body, 'link'), 'Officer 2 key');
+    // She opens the link from the mail sent to her address.
+    await enrolInBrowser(person, await gw.latestEnrolmentLink(officer2.email), 'Officer 2 key');
     await activateInBrowser(person, officer2.email, await gw.latestCode(officer2.email));
     const me = await apiInPage(person.page, 'GET', '/api/me');
     assert.equal(field(me.body, 'identity', 'id'), officer2.identityId);
   });
 
-  step('officer 1 sees one active key with a sound HSM attribute check, and asks for a rotation', async () => {
-    const { page } = personOf(officer1);
+  step('officer 2 sees one active key with a sound HSM attribute check, and asks for a rotation', async () => {
+    const { page } = personOf(officer2);
     await openSecurityPage(page);
+    assert.equal(await page.getByTestId('duties-banner').isHidden(), true, 'two officers: two-person control is on');
     assert.equal(await page.getByTestId('nav-security').getAttribute('aria-current'), 'page');
     assert.ok(await page.getByTestId('nav-security').isVisible(), 'the nav links the page for a security officer');
 
@@ -260,6 +270,8 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     const mine = page.locator(`tr[data-testid="request-row"][data-request-id="${rotationId}"][data-state="pending"]`);
     await mine.waitFor({ state: 'visible' });
     assert.equal(((await mine.getByTestId('waiting-note').textContent()) ?? '').trim(), 'Waiting for a second security officer');
+    // The request says exactly what will happen, naming the active key.
+    assert.match((await mine.getByTestId('request-items').textContent()) ?? '', new RegExp(`Retire the active key ${oldKid}`));
     assert.equal(await mine.getByTestId('approve-button').count(), 0, 'no approve button on one’s own request');
     assert.equal(await mine.getByTestId('reject-button').count(), 0);
     assert.match(await text(page, '#status'), /second security officer must approve/);
@@ -267,8 +279,8 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     assert.deepEqual([...(await keyStates(page))], [[oldKid, 'active']]);
   });
 
-  step('officer 2 approves in her browser; with no propagation delay the new key is active and the old one retired, both published', async () => {
-    const { page } = personOf(officer2);
+  step('officer 1 approves in his browser; with no propagation delay the new key is active and the old one retired, both published', async () => {
+    const { page } = personOf(officer1);
     await openSecurityPage(page);
     const theirs = page.locator(`tr[data-testid="request-row"][data-request-id="${rotationId}"][data-state="pending"]`);
     await theirs.waitFor({ state: 'visible' });
@@ -296,15 +308,16 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     // The server agrees, and so does the public JWKS.
     assert.equal(gw.runtime.store.keys.get(newKid)?.state, 'active');
     assert.equal(gw.runtime.store.keys.get(oldKid)?.state, 'retired');
-    const request = gw.runtime.store.keys.getRequest(rotationId);
-    assert.equal(request?.requestedBy, officer1.identityId);
-    assert.equal(request?.decidedBy, officer2.identityId);
+    const request = gw.runtime.store.approvals.get(rotationId);
+    assert.equal(request?.requestedBy, officer2.identityId);
+    assert.equal(request?.decidedBy, officer1.identityId);
+    assert.equal(request?.decidedRole, 'security-officer');
     const published = await apiInPage(page, 'GET', '/.well-known/jwks.json');
     assert.deepEqual(field<Array<{ kid: string }>>(published.body, 'keys').map((k) => k.kid).sort(), [oldKid, newKid].sort());
   });
 
-  step('officer 1 reloads and sees the same: one active and one retired key, both kids in the JWKS, his request carried out', async () => {
-    const { page } = personOf(officer1);
+  step('officer 2 reloads and sees the same: one active and one retired key, both kids in the JWKS, her request carried out', async () => {
+    const { page } = personOf(officer2);
     await openSecurityPage(page);
     const states = await keyStates(page);
     assert.deepEqual([...states.values()].sort(), ['active', 'retired']);
@@ -393,5 +406,32 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     assert.equal((await rejected).status(), 200);
     await other.locator(`tr[data-testid="request-row"][data-request-id="${destroyId}"][data-state="rejected"]`).waitFor({ state: 'visible' });
     assert.equal((await keyStates(other)).get(oldKid), 'retired');
+  });
+
+  step('NSIS 6 (Substantial) 11: officer 2, whom officer 1 set up, is never offered officer 1’s request to approve, and the server refuses it', async () => {
+    const { page } = personOf(officer1);
+    await openSecurityPage(page);
+    await page.locator('#request-kind').selectOption('rotation');
+    await page.locator('#request-reason').fill('Second rotation of the year');
+    const sent = page.waitForResponse(isApi('/api/security/key-requests', 'POST'));
+    await page.locator('#request-submit').click();
+    const res = await sent;
+    assert.equal(res.status(), 201, await res.text());
+    const id = field<string>(await res.json(), 'request', 'id');
+    const mine = page.locator(`tr[data-testid="request-row"][data-request-id="${id}"]`);
+    assert.match(await text(page, `tr[data-request-id="${id}"] [data-testid="waiting-note"]`), /Nobody can approve it yet/);
+    assert.equal(await mine.getByTestId('approve-button').count(), 0);
+
+    const theirs = personOf(officer2).page;
+    await openSecurityPage(theirs);
+    const row = theirs.locator(`tr[data-testid="request-row"][data-request-id="${id}"][data-state="pending"]`);
+    await row.waitFor({ state: 'visible' });
+    assert.equal(await row.getByTestId('approve-button').count(), 0);
+    assert.match(await text(theirs, `tr[data-request-id="${id}"] [data-testid="cannot-approve-note"]`), /created or changed your identity, your roles or your contact data/);
+    const refused = await apiInPage(theirs, 'POST', `/api/security/key-requests/${id}/approve`, {});
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(field(refused.body, 'code'), 'SEGREGATION_OF_DUTIES');
+    assert.equal(gw.runtime.store.approvals.get(id)?.state, 'pending');
+    assert.equal([...(await keyStates(theirs)).values()].filter((st) => st === 'active').length, 1);
   });
 });

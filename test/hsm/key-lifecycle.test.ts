@@ -58,7 +58,8 @@ forEachTestToken((t) => {
       const a: Actor = { identityId: admin.id, role: 'security-officer' };
       const b: Actor = { identityId: second.id, role: 'security-officer' };
       const twoOfficers = async (kind: 'rotation' | 'destroy', targetKid: string | null): Promise<void> => {
-        const request = keys.request(a, kind, targetKid, `test ${kind}`);
+        const { request } = await keys.request(a, kind, targetKid, `test ${kind}`);
+        assert.ok(request, 'two officers: the request waits for the second');
         const done = await keys.approve(b, request.id);
         assert.equal(done.state, 'executed', done.result ?? '');
       };

@@ -18,6 +18,7 @@ import { pruneAudit } from '../../server/audit/prune.js';
 import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
 import { listWitnessDirectory, witnessFileName } from '../../server/audit/witness.js';
 import { FixedClock, systemClock } from '../../server/clock.js';
+import { Approvals } from '../../server/approvals/Approvals.js';
 import { KeyManager } from '../../server/keys/KeyManager.js';
 import { Store } from '../../server/store/index.js';
 import { createEs256Signer, destroyKeyPair, generateSigningKeyPair } from '../../hsm/index.js';
@@ -81,7 +82,8 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
       proofingMethod: 'test',
       roles: ['security-officer'],
     });
-    const req = keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'emergency-rotation', first.kid, 'test: suspected compromise');
+    const { request: req } = await keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'emergency-rotation', first.kid, 'test: suspected compromise');
+    assert.ok(req, 'two officers: the request waits for the second');
     await keys.approve({ identityId: officer.id, role: 'security-officer' }, req.id);
     assert.equal(gw.runtime.store.keys.get(first.kid)?.state, 'destroyed');
     assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
@@ -267,7 +269,8 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
         store.keys.insert({ kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, state: 'pending', createdAt: now, promoteAt: null, activatedAt: null });
         store.keys.promote(signer.kid, now);
       });
-      const keys = new KeyManager({ store, hsm: group, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
+      const approvals = new Approvals({ store, clock: systemClock, config: gw.runtime.config, outbox: gw.runtime.outbox });
+      const keys = new KeyManager({ store, hsm: group, approvals, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
       assert.equal(await keys.registerUnrecordedKeys(), 2);
       assert.equal(await keys.registerUnrecordedKeys(), 0, 'once');
       assert.deepEqual(

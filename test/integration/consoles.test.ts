@@ -33,7 +33,8 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Second Helpdesk', email: 'hd2@demo.example', ial: 'substantial', proofingMethod: 'ID checked by HR', roles: ['helpdesk'] });
     assert.equal(created.status, 201);
     const id = field<string>(created.body, 'identity', 'id');
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    assert.equal((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).status, 201);
+    const link = await gw.latestEnrolmentLink('hd2@demo.example');
     const client = new ApiClient(gw.origin);
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, client, auth, link);
@@ -117,7 +118,8 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const addr = email();
     const created = await admin.client.post('/api/admin/identities', { name: 'Victim', email: addr, ial: 'substantial', proofingMethod: 'HR check' });
     const id = field<string>(created.body, 'identity', 'id');
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    // The explicit "hand over in person" choice is the only way the issuer sees the link.
+    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, { delivery: 'handover' })).body, 'link');
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, admin.client, auth, link);
     const res = await activate(gw, admin.client, auth, addr);
@@ -171,15 +173,17 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const noBasis = await helper.client.post(`/api/helpdesk/identities/${emp.identityId}/replacement`, { basis: 'active-key', replacesCredentialId: emp.keyId });
     assert.equal(noBasis.status, 409, 'the key being replaced is no basis for its own replacement');
     const spare = new SoftAuthenticator();
-    const link1 = field<string>((await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {})).body, 'link');
-    const spareKey = await enrol(gw, new ApiClient(gw.origin), spare, link1, 'Spare');
+    await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
+    const spareKey = await enrol(gw, new ApiClient(gw.origin), spare, await gw.latestEnrolmentLink(emp.email), 'Spare');
     assert.equal((await activate(gw, new ApiClient(gw.origin), spare, emp.email)).status, 200);
     await emp.client.post(`/api/me/credentials/${emp.keyId}/report-lost`, {});
     await touch(helper);
     const res = await helper.client.post(`/api/helpdesk/identities/${emp.identityId}/replacement`, { basis: 'active-key', replacesCredentialId: emp.keyId });
     assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(field(res.body, 'delivery'), 'mail');
+    assert.equal(field(res.body, 'link'), undefined, 'by default the link goes to the person, not to the helpdesk');
     const fresh = new SoftAuthenticator();
-    const newKey = await enrol(gw, new ApiClient(gw.origin), fresh, field<string>(res.body, 'link'), 'Replacement');
+    const newKey = await enrol(gw, new ApiClient(gw.origin), fresh, await gw.latestEnrolmentLink(emp.email), 'Replacement');
     assert.equal(state(emp.keyId), 'suspended', 'not revoked before the new key is active');
     assert.equal((await activate(gw, new ApiClient(gw.origin), fresh, emp.email)).status, 200);
     assert.equal(state(newKey), 'active');
@@ -192,7 +196,13 @@ describe('helpdesk and admin consoles: authority rules', () => {
     await touch(admin);
     const emp = await activeEmployee(gw, admin.client, email());
     await touch(helper);
-    const res = await helper.client.post(`/api/helpdesk/identities/${emp.identityId}/replacement`, { basis: 'second-approval', replacesCredentialId: emp.keyId, revokeNow: true, note: 'manager Mette approved by phone' });
+    const res = await helper.client.post(`/api/helpdesk/identities/${emp.identityId}/replacement`, {
+      basis: 'second-approval',
+      replacesCredentialId: emp.keyId,
+      revokeNow: true,
+      note: 'manager Mette approved by phone',
+      delivery: 'handover',
+    });
     assert.equal(res.status, 202);
     const id = field<string>(res.body, 'approval', 'id');
     const ok = await admin.client.post(`/api/helpdesk/approvals/${id}/approve`, {});
@@ -205,12 +215,14 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(row?.decidedByName, 'First Administrator');
   });
 
-  it('NSIS 3.2.3 (Low) 4: correcting identifying data revokes keys issued on it (data-error); contact data does not', async () => {
+  it('NSIS 3.2.3 (Low) 4: correcting identifying data revokes keys issued on it (data-error); a contact change only waits for a second person', async () => {
     await touch(admin);
     const emp = await activeEmployee(gw, admin.client, email());
     const contact = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { email: `new.${emp.email}` });
-    assert.equal(contact.status, 200);
+    assert.equal(contact.status, 202);
+    assert.equal(field(contact.body, 'approval', 'kind'), 'contact-change');
     assert.equal(field(contact.body, 'revokedKeys'), 0);
+    assert.equal(gw.runtime.store.getIdentity(emp.identityId)?.email, emp.email, 'nothing changes before a second person approves');
     assert.equal(state(emp.keyId), 'active');
     const named = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { name: 'Corrected Name', note: 'name misspelt at proofing' });
     assert.equal(named.status, 200);
@@ -260,8 +272,8 @@ describe('helpdesk and admin consoles: authority rules', () => {
     await touch(admin);
     const emp = await activeEmployee(gw, admin.client, email());
     const spare = new SoftAuthenticator();
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {})).body, 'link');
-    await enrol(gw, new ApiClient(gw.origin), spare, link, 'Spare');
+    await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
+    await enrol(gw, new ApiClient(gw.origin), spare, await gw.latestEnrolmentLink(emp.email), 'Spare');
     const spareClient = new ApiClient(gw.origin);
     assert.equal((await activate(gw, spareClient, spare, emp.email)).status, 200);
     assert.equal((await spareClient.post(`/api/me/credentials/${emp.keyId}/report-lost`, {})).status, 200);

@@ -205,7 +205,7 @@ async function issuedEmployee(gw: TestGateway, admin: ApiClient, email: string) 
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   const client = new ApiClient(gw.origin);
   const auth = new SoftAuthenticator();
-  const keyId = await enrol(gw, client, auth, field<string>(issued.body, 'link'));
+  const keyId = await enrol(gw, client, auth, await gw.latestEnrolmentLink(email));
   return { client, auth, keyId, identityId, email };
 }
 

@@ -42,7 +42,8 @@ describe('JWKS from the HSM, never from a database row (NSIS 6 (Low) 4; issue 11
       proofingMethod: 'test',
       roles: ['security-officer'],
     });
-    const req = keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'rotation', null, 'scheduled rotation');
+    const { request: req } = await keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'rotation', null, 'scheduled rotation');
+    assert.ok(req, 'two officers: the request waits for the second');
     await keys.approve({ identityId: officer.id, role: 'security-officer' }, req.id);
     const [pending] = gw.runtime.store.keys.inState('pending');
     assert.ok(pending);

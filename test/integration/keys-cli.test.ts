@@ -61,14 +61,16 @@ describe('keys CLI (NSIS 6 (Substantial) 11)', () => {
 
     const noSession = await cli('request', 'rotation', '--reason', 'yearly');
     assert.equal(noSession.status, 2);
-    const req = await cli('request', 'rotation', '--reason', 'yearly rotation', '--session-file', file1);
+    // Officer Two asks and the first officer approves: Officer Two was set up by the first, so
+    // could never be the first officer's second person (separation of duties by identity).
+    const req = await cli('request', 'rotation', '--reason', 'yearly rotation', '--session-file', file2);
     assert.equal(req.status, 0, req.stdout + req.stderr);
     const id = /"id":"([0-9a-f-]{36})"/.exec(req.stdout)?.[1];
     assert.ok(id);
-    const self = await cli('approve', id, '--session-file', file1);
+    const self = await cli('approve', id, '--session-file', file2);
     assert.equal(self.status, 1);
-    assert.match(self.stdout, /^403 .*FORBIDDEN/);
-    const ok = await cli('approve', id, '--session-file', file2);
+    assert.match(self.stdout, /^403 .*SEGREGATION_OF_DUTIES/);
+    const ok = await cli('approve', id, '--session-file', file1);
     assert.equal(ok.status, 0, ok.stdout);
     const list = await cli('list');
     assert.match(list.stdout, /retired\s+ES256/);

@@ -26,13 +26,14 @@ describe('NSIS lifecycle over the API', () => {
   it('NSIS 3.2.2: an enrolled key starts issued and cannot sign in until activated with the second-channel code', async () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Bo', email: 'bo@demo.example', ial: 'substantial', proofingMethod: 'MitID Substantial' });
     const id = field<string>(created.body, 'identity', 'id');
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    assert.equal((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).status, 201);
+    const link = await gw.latestEnrolmentLink('bo@demo.example');
     const client = new ApiClient(gw.origin);
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, client, auth, link);
     assert.equal(keyState(keyId)?.state, 'issued');
     const mails = await gw.mailsTo('bo@demo.example');
-    assert.deepEqual(mails.map((m) => m.kind), ['activation-code']);
+    assert.deepEqual(mails.map((m) => m.kind), ['enrolment-link', 'activation-code'], 'the link and then the code go to the person');
     const refused = await signIn(gw, client, auth, 'bo@demo.example');
     assert.equal(refused.status, 401);
     assert.equal(refused.code, 'SIGNIN_FAILED');
@@ -45,7 +46,8 @@ describe('NSIS lifecycle over the API', () => {
   it('NSIS 3.2.2: after 5 wrong codes the code is locked; only a fresh code sent by the helpdesk activates the key', async () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Kim', email: 'kim@demo.example', ial: 'substantial', proofingMethod: 'MitID Substantial' });
     const id = field<string>(created.body, 'identity', 'id');
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    await admin.client.post(`/api/admin/identities/${id}/enrolments`, {});
+    const link = await gw.latestEnrolmentLink('kim@demo.example');
     const client = new ApiClient(gw.origin);
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, client, auth, link);
@@ -66,7 +68,8 @@ describe('NSIS lifecycle over the API', () => {
   it('NSIS 3.2.2: the enrolment link is single use', async () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Cy', email: 'cy@demo.example', ial: 'low', proofingMethod: 'Known colleague' });
     const id = field<string>(created.body, 'identity', 'id');
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${id}/enrolments`, {})).body, 'link');
+    await admin.client.post(`/api/admin/identities/${id}/enrolments`, {});
+    const link = await gw.latestEnrolmentLink('cy@demo.example');
     await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator(), link);
     const again = await new ApiClient(gw.origin).post('/api/enrolment/options', { token: link.split('#token=')[1] });
     assert.equal(again.status, 400);
@@ -170,7 +173,8 @@ describe('NSIS lifecycle over the API', () => {
   it('NSIS 5.2 (Low) 3: ending a binding revokes every key and ends every session; the record is kept', async () => {
     const emp = await activeEmployee(gw, admin.client, 'hans@demo.example', 'Hans');
     const second = new SoftAuthenticator();
-    const link = field<string>((await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {})).body, 'link');
+    await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
+    const link = await gw.latestEnrolmentLink(emp.email);
     const secondKey = await enrol(gw, new ApiClient(gw.origin), second, link, 'Spare key');
     const res = await admin.client.post(`/api/admin/identities/${emp.identityId}/end-binding`, { reason: 'employment-ended' });
     assert.equal(res.status, 200);

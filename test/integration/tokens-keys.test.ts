@@ -17,6 +17,7 @@ import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
 import { FixedClock } from '../../server/clock.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
+import { touch } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const AUD = 'urn:demo:intranet';
@@ -141,18 +142,21 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
   });
 
   it('NSIS 6 (Substantial) 11: rotation needs two different officers; the pending key is published but never signs; after promotion old tokens verify until they expire', async () => {
+    await touch(gw, admin);
+    await touch(gw, second);
     const before = await token(admin.client);
     const oldKid = decodeProtectedHeader(before).kid;
-    const req = await admin.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'yearly rotation' });
+    // The second officer asks (the first set them up, so only the other way round is four eyes).
+    const req = await second.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'yearly rotation' });
     assert.equal(req.status, 201);
     const id = field<string>(req.body, 'request', 'id');
-    const self = await admin.client.post(`/api/security/key-requests/${id}/approve`, {});
+    const self = await second.client.post(`/api/security/key-requests/${id}/approve`, {});
     assert.equal(self.status, 403, 'the requester cannot approve');
-    assert.equal(self.code, 'FORBIDDEN');
-    const ok = await second.client.post(`/api/security/key-requests/${id}/approve`, {});
+    assert.equal(self.code, 'SEGREGATION_OF_DUTIES');
+    const ok = await admin.client.post(`/api/security/key-requests/${id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(field(ok.body, 'request', 'state'), 'executed');
-    const twice = await second.client.post(`/api/security/key-requests/${id}/approve`, {});
+    const twice = await admin.client.post(`/api/security/key-requests/${id}/approve`, {});
     assert.equal(twice.status, 409);
     const published = await jwks(gw);
     assert.equal(published.keys.length, 2, 'pending and active are published');
@@ -174,7 +178,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     clock.advance(400_000);
     assert.ok(!(await jwks(gw)).keys.some((k) => k.kid === oldKid), 'the retired key leaves the JWKS once its tokens have expired');
     const types = [...gw.runtime.store.iterateAudit()].map((e) => e.type);
-    for (const t of ['key-request.created', 'key-request.refused', 'key-request.approved', 'signing-key.generated', 'signing-key.retired', 'signing-key.activated']) {
+    for (const t of ['approval.requested', 'approval.refused', 'approval.approved', 'signing-key.generated', 'signing-key.retired', 'signing-key.activated']) {
       assert.ok(types.includes(t), `audited: ${t}`);
     }
   });
@@ -182,6 +186,8 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
   it('NSIS 6 (Substantial) 11: destroying a retired key takes two officers and removes it from the HSM', async () => {
     const retired = gw.runtime.store.keys.inState('retired')[0];
     assert.ok(retired);
+    await touch(gw, admin);
+    await touch(gw, second);
     const req = await second.client.post('/api/security/key-requests', { kind: 'destroy', targetKid: retired.kid, reason: 'tokens expired' });
     assert.equal(req.status, 201);
     const res = await admin.client.post(`/api/security/key-requests/${field<string>(req.body, 'request', 'id')}/approve`, {});
@@ -196,9 +202,11 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     const old = await token(admin.client);
     const oldKid = decodeProtectedHeader(old).kid;
     assert.ok(oldKid);
-    const req = await admin.client.post('/api/security/key-requests', { kind: 'emergency-rotation', targetKid: oldKid, reason: 'HSM operator reported key exposure' });
+    await touch(gw, admin);
+    await touch(gw, second);
+    const req = await second.client.post('/api/security/key-requests', { kind: 'emergency-rotation', targetKid: oldKid, reason: 'HSM operator reported key exposure' });
     assert.equal(req.status, 201, JSON.stringify(req.body));
-    const res = await second.client.post(`/api/security/key-requests/${field<string>(req.body, 'request', 'id')}/approve`, {});
+    const res = await admin.client.post(`/api/security/key-requests/${field<string>(req.body, 'request', 'id')}/approve`, {});
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(gw.runtime.store.keys.get(oldKid)?.state, 'destroyed');
     const set = createLocalJWKSet(await jwks(gw));

@@ -403,7 +403,7 @@ async function issuedEmployee(gw: TestGateway, admin: ApiClient, email: string):
   const issued = await admin.post(`/api/admin/identities/${field<string>(created.body, 'identity', 'id')}/enrolments`, {});
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   const auth = new SoftAuthenticator();
-  const keyId = await enrol(gw, new ApiClient(gw.origin), auth, field<string>(issued.body, 'link'));
+  const keyId = await enrol(gw, new ApiClient(gw.origin), auth, await gw.latestEnrolmentLink(email));
   return { ...party(gw, auth, email, keyId), code: await gw.latestCode(email) };
 }
 

@@ -15,7 +15,7 @@ import type Database from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import { str } from '../../server/store/rows.js';
 import { FIRST_ADMIN_LINK_FILE, readEnrolmentLinkFile } from '../../server/admin/enrolmentLinkFile.js';
-import type { SeededGateway } from './journeys.js';
+import { enrolmentLinkIn, type SeededGateway } from './journeys.js';
 import { repoRoot } from './testGateway.js';
 
 export interface OutboxMail {
@@ -76,6 +76,8 @@ export interface ChildGateway extends SeededGateway {
   mailsTo(to: string): OutboxMail[];
   /** Waits (up to 15 s) for a code mail to `to` and returns the newest code. */
   latestCode(to: string): Promise<string>;
+  /** Waits (up to 15 s) for an enrolment mail to `to` and returns the newest link. */
+  latestEnrolmentLink(to: string): Promise<string>;
   /** kill -9 of the whole process group (every cluster worker too); resolves once it is gone. */
   kill(): Promise<void>;
   /** SIGTERM and wait for a clean exit. */
@@ -211,6 +213,19 @@ export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise
         const last = codes[codes.length - 1];
         if (last) return last;
         if (Date.now() > until) throw new Error(`no activation code mailed to ${to}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async latestEnrolmentLink(to) {
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const links = readOutbox(outboxDir, to)
+          .filter((m) => m.kind === 'enrolment-link')
+          .map((m) => enrolmentLinkIn(m.text))
+          .filter((l): l is string => l !== undefined);
+        const last = links[links.length - 1];
+        if (last) return last;
+        if (Date.now() > until) throw new Error(`no enrolment link mailed to ${to}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

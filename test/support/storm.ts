@@ -199,7 +199,8 @@ export function startStorm(gw: StormTarget, pop: Population, opts: StormOptions)
       return false;
     }
     // Revoked (or expired): the admin issues a new enrolment link and the person enrols a new key.
-    const link = await pop.admin.client.post(`/api/admin/identities/${p.identityId}/enrolments`, {});
+    // Handed over in person (an explicit choice): the storm's admin gives the link to the person.
+    const link = await pop.admin.client.post(`/api/admin/identities/${p.identityId}/enrolments`, { delivery: 'handover' });
     if (link.status !== 201) {
       refused(link);
       return false;

@@ -14,6 +14,7 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger, type Logger } from '../../server/logger.js';
 import type { OutboxSink } from '../../server/outbox/index.js';
 import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
+import { enrolmentLinkIn } from './journeys.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,6 +27,8 @@ export interface TestGateway {
   mailsTo(to: string): Promise<{ subject: string; kind: string; text: string; file: string }[]>;
   /** The 8-digit code in the newest activation/reactivation mail to `to`. */
   latestCode(to: string): Promise<string>;
+  /** The link in the newest enrolment mail to `to`. */
+  latestEnrolmentLink(to: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -98,6 +101,12 @@ export async function startTestGateway(
       const match = last ? /^\s+(\d{4}) (\d{4})\s*$/m.exec(last.text) : null;
       if (!match) throw new Error(`no activation code mailed to ${to}`);
       return `${match[1]}${match[2]}`;
+    },
+    async latestEnrolmentLink(to: string) {
+      const mails = (await mailsTo(to)).filter((m) => m.kind === 'enrolment-link');
+      const link = enrolmentLinkIn(mails[mails.length - 1]?.text ?? '');
+      if (!link) throw new Error(`no enrolment link mailed to ${to}`);
+      return link;
     },
     async close() {
       await new Promise<void>((resolve) => {

@@ -1,0 +1,69 @@
+/**
+ * Tells the people a row of the duties table names (NSIS 4.1.7: those who can object learn what
+ * was asked for and done): queued in the outbox inside the caller's transaction, never to the
+ * requester or the approver themselves.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Actor, Identity } from '../domain/types.js';
+import type { Recipient, StaffRole } from '../duties/index.js';
+import { dutyNoticeMail } from '../duties/mails.js';
+import type { Store } from '../store/index.js';
+
+/** What the notices say: the request, its people, and who asked and approved. */
+export interface Told {
+  summary: string;
+  items: readonly string[];
+  subjects: readonly string[];
+  oldAddress: string | undefined;
+  requester: Actor;
+  approver: Actor | null;
+  reference: string | null;
+  bootstrap: boolean;
+}
+
+export function queueDutyNotices(store: Store, at: string, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed'): void {
+  const actors = new Set([t.requester.identityId, t.approver?.identityId].filter((x): x is string => typeof x === 'string'));
+  const mails = new Map<string, { name: string | null; aboutYou: boolean }>();
+  const add = (to: string | undefined, name: string | null, aboutYou: boolean) => {
+    if (to && !mails.has(to.toLowerCase())) mails.set(to.toLowerCase(), { name, aboutYou });
+  };
+  const subjects = t.subjects.map((id) => store.getIdentity(id)).filter((i): i is Identity => i !== undefined);
+  for (const r of recipients) {
+    if (r === 'subject') for (const s of subjects) add(s.email, s.name, true);
+    else if (r === 'subject-old-address') add(t.oldAddress, subjects[0]?.name ?? null, true);
+    else if (r === 'key-holders') continue; // the lifecycle mails each holder itself
+    else {
+      const role: StaffRole = r === 'org-admins' ? 'org-admin' : r === 'security-officers' ? 'security-officer' : 'helpdesk';
+      for (const i of store.listActiveIdentitiesWithRole(role)) if (!actors.has(i.id)) add(i.email, i.name, t.subjects.includes(i.id));
+    }
+  }
+  const requester = t.requester.identityId ? store.getIdentity(t.requester.identityId) : undefined;
+  const title = t.summary;
+  for (const [to, who] of mails) {
+    const mail = dutyNoticeMail({
+      to,
+      name: who.name,
+      phase,
+      title,
+      summary: t.summary,
+      items: t.items,
+      requesterName: requester?.name ?? 'A staff member',
+      requesterRole: t.requester.role,
+      approverName: t.approver?.identityId ? (store.getIdentity(t.approver.identityId)?.name ?? null) : null,
+      reference: t.reference,
+      aboutYou: who.aboutYou,
+      bootstrap: t.bootstrap,
+    });
+    store.enqueueOutbox({
+      id: randomUUID(),
+      channel: 'email',
+      recipient: mail.to,
+      subject: mail.subject,
+      body: mail.text,
+      kind: mail.kind,
+      createdAt: at,
+      nextAttemptAt: at,
+      receiptClaims: null,
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './table.js';
+export * from './decide.js';
+export { renderDutiesMarkdown } from './renderTable.js';
