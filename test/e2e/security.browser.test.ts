@@ -377,6 +377,9 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     assert.match((await dialog.textContent()) ?? '', /Every token signed by this key stops verifying at once/);
     await page.locator('#confirm-cancel').click();
     await dialog.waitFor({ state: 'hidden' });
+    // The dialog's close event (which settles the page's confirmation) fires in a later task than
+    // the dialog hiding: wait for the status line rather than read it at once.
+    await page.locator('#status', { hasText: 'Nothing was requested.' }).waitFor();
     assert.equal(await text(page, '#status'), 'Nothing was requested.');
     page.off('response', count);
     assert.equal(posted, 0);
