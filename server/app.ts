@@ -19,7 +19,7 @@ import { oidcRouter } from './oidc/router.js';
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
-import { errorBoundary } from './http/problem.js';
+import { errorBoundary, refuseMalformedPath } from './http/problem.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
@@ -60,6 +60,7 @@ export function buildApp(ports: AppPorts): express.Express {
   // First: every answer, even a refusal by a later middleware, carries its request id.
   const metrics = ports.metrics ?? new GatewayMetrics();
   app.use(requestContext(log, metrics));
+  app.use(refuseMalformedPath());
   app.use(
     helmet({
       contentSecurityPolicy: {
