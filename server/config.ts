@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
+import { PROXY_ADDRESS_NAMES, isIpOrCidr } from './net/addresses.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -41,7 +42,16 @@ export interface Config {
   dbFile: string;
   secretFile: string;
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /**
+   * Which reverse proxies' X-Forwarded-For Express believes: false (none), a hop count, or the
+   * proxies' addresses and CIDR blocks (or loopback, linklocal, uniquelocal). Never `true`.
+   */
+  trustProxy: false | number | string[];
+  /**
+   * Development mode: a gateway only this machine reaches (http://localhost). It lets relying
+   * parties register back-channel logout URIs on loopback or private addresses; off otherwise.
+   */
+  developmentMode: boolean;
   logLevel: LogLevel;
   enrolmentTtlMinutes: number;
   activationCodeTtlMinutes: number;
@@ -123,6 +133,37 @@ function workers(env: Env): number {
   const raw = env['GATEWAY_WORKERS'];
   if (raw === undefined || raw === '' || raw === 'auto') return Math.max(1, Math.min(16, os.availableParallelism()));
   return int(env, 'GATEWAY_WORKERS', 1, 1, 64);
+}
+
+/**
+ * GATEWAY_TRUST_PROXY (issue 13, 2): `true` would make Express believe the leftmost address of
+ * X-Forwarded-For, which any client writes itself (a forged 127.0.0.1 opened /metrics and a
+ * rotating one passed the per-IP limit). A hop count or the proxies' own addresses make Express
+ * take the address the nearest untrusted hop reported.
+ */
+function trustProxy(env: Env): false | number | string[] {
+  const key = 'GATEWAY_TRUST_PROXY';
+  const raw = optional(env, key)?.trim();
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') {
+    throw new ConfigError(
+      key,
+      'true would trust every hop, so any client could forge X-Forwarded-For (e.g. 127.0.0.1 to reach /metrics). Give the number of reverse proxies in front of the gateway (e.g. 1) or their addresses (e.g. 10.0.0.5,10.0.1.0/24 or loopback)',
+    );
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError(key, `a hop count must be between 1 and 10, got ${hops}`);
+    return hops;
+  }
+  const list = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  for (const entry of list) {
+    if (!(PROXY_ADDRESS_NAMES as readonly string[]).includes(entry) && !isIpOrCidr(entry)) {
+      throw new ConfigError(key, `"${entry}" is neither an IP address, a CIDR block (10.0.0.0/8) nor one of ${PROXY_ADDRESS_NAMES.join(', ')}`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError(key, 'name a hop count or at least one proxy address');
+  return list;
 }
 
 /** A scrape token must be long and plain enough to be a real secret in an HTTP header. */
@@ -215,7 +256,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
-    trustProxy: bool(env, 'GATEWAY_TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
+    developmentMode: bool(env, 'GATEWAY_DEVELOPMENT_MODE', originUrl.protocol === 'http:' && isLocalhost),
     logLevel: oneOf<LogLevel>(env, 'GATEWAY_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
     enrolmentTtlMinutes: int(env, 'GATEWAY_ENROLMENT_TTL_MINUTES', 24 * 60, 1, 30 * 24 * 60),
     activationCodeTtlMinutes: int(env, 'GATEWAY_ACTIVATION_CODE_TTL_MINUTES', 30, 1, 7 * 24 * 60),
@@ -272,6 +314,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {
     throw new ConfigError('GATEWAY_MDS_ROOT_FILE', 'name the FIDO MDS root certificate (DER) to verify the metadata BLOB against');
+  }
+  if (config.developmentMode && originUrl.protocol === 'https:') {
+    throw new ConfigError('GATEWAY_DEVELOPMENT_MODE', 'development mode is only for a gateway on http://localhost; an https origin is a real deployment');
   }
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');

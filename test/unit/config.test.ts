@@ -78,3 +78,28 @@ describe('configuration is validated at start and names the bad key', () => {
     assert.equal(isValidCvr('1234567'), false);
   });
 });
+
+describe('GATEWAY_TRUST_PROXY and GATEWAY_DEVELOPMENT_MODE (issue 13, 2 and 9)', () => {
+  it('GATEWAY_TRUST_PROXY: off by default, a hop count or the proxies\' addresses; `true` is refused with a message saying why and what to give instead', () => {
+    assert.equal(loadConfig({}, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: 'false' }, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '0' }, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '1' }, '/srv/gw').trustProxy, 1);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '2' }, '/srv/gw').trustProxy, 2);
+    assert.deepEqual(loadConfig({ GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.5,10.1.0.0/16 ,fd00::/8' }, '/srv/gw').trustProxy, ['loopback', '10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
+    assert.throws(
+      () => loadConfig({ GATEWAY_TRUST_PROXY: 'true' }, '/srv/gw'),
+      (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_TRUST_PROXY' && /forge X-Forwarded-For/.test(err.message) && /number of reverse proxies/.test(err.message),
+    );
+    for (const bad of ['yes', '11', '10.0.0.0/33', 'fd00::/129', '10.0.0/8', 'proxy.example', 'loopback,*', ',']) failsOn({ GATEWAY_TRUST_PROXY: bad }, 'GATEWAY_TRUST_PROXY');
+  });
+
+  it('GATEWAY_DEVELOPMENT_MODE: on by default only for an http://localhost origin, off for https; refused on with an https origin', () => {
+    assert.equal(loadConfig({}, '/srv/gw').developmentMode, true);
+    assert.equal(loadConfig({ GATEWAY_DEVELOPMENT_MODE: 'false' }, '/srv/gw').developmentMode, false);
+    assert.equal(loadConfig({ GATEWAY_ORIGIN: 'https://idp.example.dk' }, '/srv/gw').developmentMode, false);
+    assert.equal(loadConfig({ GATEWAY_ORIGIN: 'https://localhost:8443' }, '/srv/gw').developmentMode, false);
+    failsOn({ GATEWAY_ORIGIN: 'https://idp.example.dk', GATEWAY_DEVELOPMENT_MODE: 'true' }, 'GATEWAY_DEVELOPMENT_MODE');
+    failsOn({ GATEWAY_DEVELOPMENT_MODE: 'maybe' }, 'GATEWAY_DEVELOPMENT_MODE');
+  });
+});
