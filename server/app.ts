@@ -41,7 +41,6 @@ export interface AppPorts {
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   clock: Clock;
-  outboxDescription: string;
   schemaVersion: () => number;
   db: Database.Database;
   /** Built client to serve at / (client/dist); omitted in API-only tests. */
@@ -123,7 +122,6 @@ export function buildApp(ports: AppPorts): express.Express {
     metadata: ports.metadata,
     assurance: ports.assurance,
     log,
-    outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
   });
   routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));

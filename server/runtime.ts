@@ -117,7 +117,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
     try {
-      if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
+      if (config.oidcClientsFile && !opts.clusterWorker) await loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
         // NSIS 4.1.6 (Low) 3 at start-up: loading the active key reads its attributes back; a key
@@ -142,7 +142,6 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     oidc,
     metadata: monitor,
     assurance,
-    outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
     staff: new StaffConsole({ store, gateway, clock, config }),

@@ -41,7 +41,6 @@ export interface RouteDeps {
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   log?: Logger;
-  outboxDescription: string;
   schemaVersion: () => number;
 }
 
@@ -154,7 +153,8 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
           status: ok ? 'ok' : 'degraded',
           database: { status: 'ok', schemaVersion: deps.schemaVersion() },
           hsm: { status: hsm.status },
-          outbox: deps.outboxDescription,
+          // Issue 13, 9: public, so nothing about the host (no outbox path, SMTP server or labels).
+          outbox: { channel: config.outbox },
         });
       },
     }),
@@ -656,11 +656,13 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       body: clientSchema,
       clause: 'NSIS 6',
       responses: { 201: 'Registered', 400: 'Invalid', 403: 'Role missing', 503: 'No HSM' },
-      handler: ({ res, body }) => {
+      handler: async ({ res, body }) => {
         if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
         const { jwks, backchannelLogoutUri, ...rest } = body;
+        const actor: Actor = { identityId: sessionOf(res).identity.id, role: 'org-admin' };
+        if (backchannelLogoutUri) await deps.oidc.checkBackchannelLogoutUri(actor, rest.clientId, backchannelLogoutUri);
         const out = deps.oidc.registerClient(
-          { identityId: sessionOf(res).identity.id, role: 'org-admin' },
+          actor,
           { ...rest, ...(jwks ? { jwks: { keys: jwks.keys.map((k) => ({ ...k })) } } : {}), ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}) },
         );
         res.status(201).json(out);
