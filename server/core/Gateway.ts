@@ -597,38 +597,37 @@ export class Gateway {
       throw err;
     }
     const presented = keyedHash(this.key, `activation:${codeRecord.id}`, normaliseCode(codeInput));
-    if (!hashesEqual(presented, codeRecord.codeHash)) {
-      const attempts = codeRecord.failedAttempts + 1;
-      const locked = attempts >= MAX_CODE_ATTEMPTS;
-      this.tx(() => {
-        this.store.recordFailedCodeAttempt(codeRecord.id, locked ? this.now() : null);
-        this.audit('activation.refused', { identityId: key.identityId, role: 'holder' }, key.id, {
-          reason: 'wrong-code',
-          codeId: codeRecord.id,
-          attempts,
-          locked,
-        });
-      });
-      if (locked) throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is now locked. Ask the helpdesk for a new one.');
-      throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - attempts} attempt(s) left.`);
-    }
-    if (counterWentBackwards(key.signCount, assertion.newCounter)) {
-      // A copy of the key presented itself before activation: it was duplicated in transport
-      // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
-      this.tx(() => {
-        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
-        this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${key.signCount} during activation`);
-        this.alertHelpdeskOfClone(key.id);
-      });
-      this.outbox.kick();
-      throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
-    }
     const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
-    const result = await this.txAsync(() => {
+    type Refusal = { refused: 'wrong-code'; attempts: number; locked: boolean } | { refused: 'locked' | 'used' | 'expired' | 'counter-not-increasing' };
+    const outcome = await this.txAsync((): IssuedSession | Refusal => {
       const at = this.now();
+      // Issue 13, 3: the attempt is counted BEFORE the code is compared, in the transaction that
+      // decides it, so parallel guesses cannot all read "attempts left" (at most 5 are evaluated).
+      // A refusal returns (not throws) so that the count and its audit event commit.
+      const attempt = this.store.countCodeAttempt(codeRecord.id, MAX_CODE_ATTEMPTS, at);
+      if (!attempt.counted) {
+        const reason = attempt.why === 'locked' ? 'code-locked' : attempt.why === 'used' ? 'code-already-used' : 'code-expired';
+        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason, codeId: codeRecord.id });
+        return { refused: attempt.why };
+      }
+      if (!hashesEqual(presented, codeRecord.codeHash)) {
+        const locked = attempt.attempts >= MAX_CODE_ATTEMPTS;
+        if (locked) this.store.lockCode(codeRecord.id, at);
+        this.audit('activation.refused', holderActor, key.id, { reason: 'wrong-code', codeId: codeRecord.id, attempts: attempt.attempts, locked });
+        return { refused: 'wrong-code', attempts: attempt.attempts, locked };
+      }
+      const stored = this.mustGetCredential(key.id).signCount;
+      if (counterWentBackwards(stored, assertion.newCounter)) {
+        // A copy of the key presented itself before activation: it was duplicated in transport
+        // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
+        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored, presented: assertion.newCounter });
+        this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${stored} during activation`);
+        this.alertHelpdeskOfClone(key.id);
+        return { refused: 'counter-not-increasing' };
+      }
       if (!this.store.consumeActivationCode(codeRecord.id, at)) {
         this.audit('activation.refused', holderActor, key.id, { reason: 'code-already-used', codeId: codeRecord.id });
-        throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has already been used or replaced.');
+        return { refused: 'used' };
       }
       this.store.setSignCount(key.id, assertion.newCounter, at);
       const updated = this.applyTransition(holderActor, key.id, action, action === 'activate' ? 'activated' : 'found', null, [
@@ -647,7 +646,22 @@ export class Gateway {
     });
     this.flushEndedSessions();
     this.outbox.kick();
-    return result;
+    if ('refused' in outcome) {
+      switch (outcome.refused) {
+        case 'wrong-code':
+          if (outcome.locked) throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is now locked. Ask the helpdesk for a new one.');
+          throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - outcome.attempts} attempt(s) left.`);
+        case 'locked':
+          throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is locked. Ask the helpdesk for a new one.');
+        case 'expired':
+          throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has expired. Ask the helpdesk for a new one.');
+        case 'used':
+          throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has already been used or replaced.');
+        case 'counter-not-increasing':
+          throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
+      }
+    }
+    return outcome;
   }
 
   // --- sign-in (NSIS 3.3) -------------------------------------------------------------------

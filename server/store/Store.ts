@@ -685,11 +685,31 @@ export class Store {
     return r === undefined ? undefined : rows.activationCode(r);
   }
 
-  /** Counts a wrong code; locks it when `lockAt` is given. Returns the attempts so far. */
-  recordFailedCodeAttempt(codeId: string, lockAt: string | null): void {
-    this.db
-      .prepare('UPDATE activation_codes SET failed_attempts = failed_attempts + 1, locked_at = coalesce(locked_at, ?) WHERE id = ?')
-      .run(lockAt, codeId);
+  /**
+   * Counts one evaluation of a code BEFORE it is compared (issue 13, 3), in one statement: only
+   * while the code is open, unexpired and has attempts left, so however many requests race, at
+   * most `max` guesses are ever counted and evaluated. `failed_attempts` thus counts evaluated
+   * attempts (the right code, if it comes, is the last of them and consumes the code).
+   */
+  countCodeAttempt(codeId: string, max: number, at: string): { counted: true; attempts: number } | { counted: false; why: 'locked' | 'used' | 'expired' } {
+    const r = this.db
+      .prepare(
+        `UPDATE activation_codes SET failed_attempts = failed_attempts + 1
+         WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND failed_attempts < ? AND expires_at > ?
+         RETURNING failed_attempts`,
+      )
+      .get(codeId, max, at);
+    if (r !== undefined) return { counted: true, attempts: rows.num(r, 'failed_attempts') };
+    const row = this.db.prepare('SELECT * FROM activation_codes WHERE id = ?').get(codeId);
+    const code = row === undefined ? undefined : rows.activationCode(row);
+    if (!code || code.consumedAt !== null || code.supersededAt !== null) return { counted: false, why: 'used' };
+    if (code.lockedAt !== null || code.failedAttempts >= max) return { counted: false, why: 'locked' };
+    return { counted: false, why: 'expired' };
+  }
+
+  /** Locks a code whose last attempt was wrong. */
+  lockCode(codeId: string, at: string): void {
+    this.db.prepare('UPDATE activation_codes SET locked_at = coalesce(locked_at, ?) WHERE id = ?').run(at, codeId);
   }
 
   consumeActivationCode(codeId: string, at: string): boolean {
