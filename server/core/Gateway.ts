@@ -89,6 +89,9 @@ export interface IssuedSession {
 
 type ChallengeCheck = { ceremony: Ceremony; flowId: string };
 
+/** An operator's hourly cap of suspensions and revocations was reached (audited in the transaction). */
+type StaffCapReached = { capReached: true; inLastHour: number; retryAfterSeconds: number };
+
 /**
  * What the core tells an observer (metrics) after each commit: the same facts as the audit events
  * it just committed, with bounded labels. The core knows nothing of the observer's technology.
@@ -845,14 +848,24 @@ export class Gateway {
     const before = this.store.getCredential(credentialId);
     if (!before) throw new NotFoundError('Unknown security key.');
     this.checkActorRole(actor, before);
-    // An action a second person approved is authorised by that approval, not the hourly cap.
-    if (!opts.approved) this.checkRateLimit(actor, action);
-    const result = this.tx(() => {
+    const result = this.tx((): Credential | StaffCapReached => {
+      // An action a second person approved is authorised by that approval, not the hourly cap.
+      // Issue 13, 4: the cap is checked and counted in this transaction (BEGIN IMMEDIATE
+      // serialises every worker's writers), so parallel actions cannot all read "one left".
+      const capped = opts.approved ? undefined : this.staffCapReached(actor, action);
+      if (capped) return capped;
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');
       if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
       return this.applyTransition(actor, credentialId, action, reason, note);
     });
+    if ('capReached' in result) {
+      this.log.info({ event: 'staff-action.rate-limited', subjectId: actor.identityId, reason: null }, 'refused');
+      throw new RateLimitedError(
+        `You have taken ${result.inLastHour} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
+        result.retryAfterSeconds,
+      );
+    }
     this.flushEndedSessions();
     this.outbox.kick();
     return result;
@@ -874,21 +887,18 @@ export class Gateway {
 
   /**
    * NSIS 3.2.3 (Low) 2: protection against undue suspension or revocation: each operator may take
-   * a bounded number of such actions an hour (counted from the durable state history).
+   * a bounded number of such actions an hour, counted from the durable state history. Inside the
+   * transaction that would take the action: the refusal is audited there and returned.
    */
-  private checkRateLimit(actor: Actor, action: LifecycleAction): void {
-    if (actor.role === 'holder' || actor.role === 'system' || actor.identityId === null) return;
-    if (action !== 'suspend' && action !== 'revoke') return;
+  private staffCapReached(actor: Actor, action: LifecycleAction): StaffCapReached | undefined {
+    if (actor.role === 'holder' || actor.role === 'system' || actor.identityId === null) return undefined;
+    if (action !== 'suspend' && action !== 'revoke') return undefined;
     const now = this.clock.now();
     const times = this.store.staffActionTimesSince(actor.identityId, new Date(now.getTime() - 3600_000).toISOString());
-    if (times.length >= this.config.helpdeskActionsPerHour) {
-      const oldest = new Date(times[0] ?? now.toISOString());
-      this.refuse('staff-action.rate-limited', actor.identityId, { action, inLastHour: times.length });
-      throw new RateLimitedError(
-        `You have taken ${times.length} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
-        (oldest.getTime() + 3600_000 - now.getTime()) / 1000,
-      );
-    }
+    if (times.length < this.config.helpdeskActionsPerHour) return undefined;
+    const oldest = new Date(times[0] ?? now.toISOString());
+    this.audit('staff-action.rate-limited', SYSTEM_ACTOR, actor.identityId, { action, inLastHour: times.length });
+    return { capReached: true, inLastHour: times.length, retryAfterSeconds: (oldest.getTime() + 3600_000 - now.getTime()) / 1000 };
   }
 
   private requestReactivationInTx(actor: Actor, key: Credential, reason: ReasonCode, note: string | null): Credential {
