@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import {
+  backupEligibilityChange,
   buildAuthenticationOptions,
   buildRegistrationOptions,
   challengeOf,
@@ -599,6 +600,12 @@ export class Gateway {
       this.refuse('activation.refused', key.id, { reason: 'possession-not-proven', detail: detailOf(err) });
       throw err;
     }
+    const changed = backupEligibilityChange(key.backupEligible, assertion);
+    if (changed) {
+      // Issue 13, 6: not the key registered (or now synced); refused before a code attempt is spent.
+      this.refuse('activation.refused', key.id, changed);
+      throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
+    }
     const presented = keyedHash(this.key, `activation:${codeRecord.id}`, normaliseCode(codeInput));
     const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
     type Refusal = { refused: 'wrong-code'; attempts: number; locked: boolean } | { refused: 'locked' | 'used' | 'expired' | 'counter-not-increasing' };
@@ -632,7 +639,7 @@ export class Gateway {
         this.audit('activation.refused', holderActor, key.id, { reason: 'code-already-used', codeId: codeRecord.id });
         return { refused: 'used' };
       }
-      this.store.setSignCount(key.id, assertion.newCounter, at);
+      this.store.setSignCount(key.id, assertion.newCounter, assertion.backedUp, at);
       const updated = this.applyTransition(holderActor, key.id, action, action === 'activate' ? 'activated' : 'found', null, [
         'possession',
         'second-channel-code',
@@ -715,6 +722,12 @@ export class Gateway {
       assertion = await verifyAssertion(response, this.expected(challenge), key);
     } catch (err) {
       this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) }, burn);
+      throw new SignInFailedError();
+    }
+    const changed = backupEligibilityChange(key.backupEligible, assertion);
+    if (changed) {
+      // Issue 13, 6: a key registered device-bound (and rated for it) never signs in as a synced one.
+      this.refuse('signin.refused', key.id, changed, burn);
       throw new SignInFailedError();
     }
     const outcome = await this.txAsync((): IssuedSession | { refused: string } => {

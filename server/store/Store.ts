@@ -625,9 +625,9 @@ export class Store {
     );
   }
 
-  /** Records a sign counter seen during activation (the key is not yet active). */
-  setSignCount(id: string, newCount: number, at: string): void {
-    this.db.prepare('UPDATE credentials SET sign_count = ?, last_used_at = ?, updated_at = ? WHERE id = ?').run(newCount, at, at, id);
+  /** Records the sign counter and backup state seen during activation (the key is not yet active). */
+  setSignCount(id: string, newCount: number, backupState: boolean, at: string): void {
+    this.db.prepare('UPDATE credentials SET sign_count = ?, backup_state = ?, last_used_at = ?, updated_at = ? WHERE id = ?').run(newCount, backupState ? 1 : 0, at, at, id);
   }
 
   renameCredential(id: string, label: string, at: string): boolean {
