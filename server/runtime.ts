@@ -94,6 +94,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   }
   const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
   const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
+  // Issue 13, 5: activation codes are minted at delivery, never stored in clear.
+  outbox.secretMinter = (ref) => gateway.mintSecret(ref);
   // Observers, not dependencies: the core and the HSM port report, the metrics count.
   const metrics = new GatewayMetrics();
   gateway.onEvent = metrics.onGatewayEvent;

@@ -56,7 +56,10 @@ import {
   randomToken,
 } from '../security/oneTimeSecrets.js';
 import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
-import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, transitionMail, type Mail } from './notifications.js';
+import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, formatCode, transitionMail, type Mail } from './notifications.js';
+
+/** The stored hash of a code not minted yet (its mail not delivered): matches nothing. */
+const NOT_YET_MINTED = '';
 
 /** NSIS 3.2.2: codes lock after this many wrong attempts. */
 export const MAX_CODE_ATTEMPTS = 5;
@@ -424,7 +427,6 @@ export class Gateway {
       this.refuse('enrolment.refused', identity.id, { reason: 'authenticator-refused', aaguid: key.aaguid, why: assessment.decision.reasons.join('; ') });
       throw new GatewayError('AUTHENTICATOR_REFUSED', 400, `This security key is not accepted by the organisation: ${assessment.decision.reasons.join('; ')}.`);
     }
-    const code = randomActivationCode();
     const at = this.clock.now();
     const codeExpiresAt = addMinutes(at, this.config.activationCodeTtlMinutes).toISOString();
     const outcome = await this.txAsync((): Credential | { refused: 'already-used' | 'credential-already-registered' } => {
@@ -485,7 +487,7 @@ export class Gateway {
         auditSeq: seq,
       });
       const created = this.mustGetCredential(id);
-      this.issueCode(created, identity, code, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
+      this.issueCode(created, identity, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
       return created;
     });
     if ('refused' in outcome) {
@@ -518,8 +520,12 @@ export class Gateway {
     return locked ? new EnrolmentLockedError() : err;
   }
 
-  /** Stores a new code (withdrawing older ones) and queues it to the holder. Inside a transaction. */
-  private issueCode(key: Credential, holder: Identity, code: string, expiresAt: string, purpose: 'activate' | 'reactivate', actor: Actor): void {
+  /**
+   * Opens a new code (withdrawing older ones) and queues its mail to the holder. Inside a
+   * transaction. The code itself does not exist yet: it is minted when the mail is delivered
+   * ({@link mintSecret}), so it is never stored in clear (issue 13, 5); until then no code matches.
+   */
+  private issueCode(key: Credential, holder: Identity, expiresAt: string, purpose: 'activate' | 'reactivate', actor: Actor): void {
     const at = this.now();
     this.store.supersedeOpenCodes(key.id, at);
     const codeId = randomUUID();
@@ -527,13 +533,28 @@ export class Gateway {
       id: codeId,
       credentialId: key.id,
       purpose,
-      codeHash: keyedHash(this.key, `activation:${codeId}`, code),
+      codeHash: NOT_YET_MINTED,
       requestedBy: actor.identityId,
       createdAt: at,
       expiresAt,
     });
-    this.queueMail(activationCodeMail(holder, key, code, expiresAt, purpose));
+    this.queueMail(activationCodeMail(holder, key, codeId, expiresAt, purpose));
     this.audit('activation-code.issued', actor, key.id, { codeId, purpose, expiresAt, channel: 'email' });
+  }
+
+  /**
+   * The outbox's secret minter: called just before a code mail is delivered. Draws a fresh code,
+   * commits its keyed hash (durably, before the mail leaves) and returns the code for the mail
+   * text, in memory only. Undefined when the code was withdrawn, used, locked or expired meanwhile
+   * (the mail is then not sent). A mail delivered twice carries two codes; the newest works.
+   */
+  mintSecret(ref: string): string | undefined {
+    const m = /^activation-code:([0-9a-f-]{36})$/.exec(ref);
+    if (!m?.[1]) throw new TypeError(`unknown secret reference ${ref}`);
+    const codeId = m[1];
+    const code = randomActivationCode();
+    const minted = this.tx(() => this.store.mintActivationCode(codeId, keyedHash(this.key, `activation:${codeId}`, code), this.now()));
+    return minted ? formatCode(code) : undefined;
   }
 
   // --- activation (NSIS 3.2.2) and reactivation (NSIS 3.2.3 (Low) 3) ---------------------------
@@ -922,7 +943,7 @@ export class Gateway {
     this.recordTransition(actor, key, row, reason, note, at.toISOString(), 'credential.reactivation-requested');
     // The holder gets the code through the second channel; the staff member never sees it.
     const purpose = key.state === 'issued' ? 'activate' : 'reactivate';
-    this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
+    this.issueCode(key, holder, addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
     return this.mustGetCredential(key.id);
   }
 
@@ -1210,6 +1231,7 @@ export class Gateway {
       createdAt: at,
       nextAttemptAt: at,
       receiptClaims: mail.receipt ? JSON.stringify(mail.receipt) : null,
+      secretRef: mail.secretRef ?? null,
     });
   }
 

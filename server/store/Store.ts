@@ -135,6 +135,8 @@ export interface OutboxMessage {
   lastError: string | null;
   /** Claims of a receipt the dispatcher has the HSM sign just before delivery. */
   receiptClaims: string | null;
+  /** A one-time secret minted at delivery into the body's placeholder (never stored in clear). */
+  secretRef: string | null;
 }
 
 /**
@@ -185,6 +187,8 @@ export class Store {
     // Durable commit: a transition acknowledged to a client survives a power cut.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Issue 13, 5: deleted and overwritten content is zeroed in the file, not left in free pages.
+    db.pragma('secure_delete = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const store = new Store(db);
     store.migrate();
@@ -209,6 +213,7 @@ export class Store {
         .all()
         .map((r) => rows.num(r, 'version')),
     );
+    let rewrite = false;
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
@@ -217,6 +222,12 @@ export class Store {
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, new Date().toISOString());
       }).immediate();
+      // Only an existing database can hold what an earlier release left behind.
+      if (m.rewriteAfter && applied.size > 0) rewrite = true;
+    }
+    if (rewrite) {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
     }
   }
 
@@ -665,6 +676,22 @@ export class Store {
       .run(c.id, c.credentialId, c.purpose, c.codeHash, c.requestedBy, c.createdAt, c.expiresAt);
   }
 
+  /**
+   * Sets a code's keyed hash just before it is delivered (issue 13, 5: the clear code exists only
+   * in memory, on its way to the mail server). Only while the code is open and unexpired; a second
+   * delivery of the same mail replaces the hash, so only the newest code delivered works.
+   */
+  mintActivationCode(codeId: string, codeHash: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE activation_codes SET code_hash = ?, minted_at = ?
+           WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND expires_at > ?`,
+        )
+        .run(codeHash, at, codeId, at).changes === 1
+    );
+  }
+
   /** Withdraws every unused code of a key (a new code replaces them; revocation ends them). */
   supersedeOpenCodes(credentialId: string, at: string): number {
     return this.db
@@ -846,10 +873,10 @@ export class Store {
   enqueueOutbox(m: Omit<OutboxMessage, 'attempts' | 'sentAt' | 'lastError'>): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at, receipt_claims)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at, receipt_claims, secret_ref)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt, m.receiptClaims);
+      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt, m.receiptClaims, m.secretRef);
   }
 
   dueOutbox(at: string, limit: number): OutboxMessage[] {
@@ -876,6 +903,13 @@ export class Store {
     this.db
       .prepare('UPDATE outbox SET sent_at = ?, body = NULL, receipt_claims = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?')
       .run(at, id);
+  }
+
+  /** Not delivered and never will be: the secret it would carry was withdrawn or used meanwhile. */
+  markOutboxWithdrawn(id: string, at: string, why: string): void {
+    this.db
+      .prepare('UPDATE outbox SET sent_at = ?, body = NULL, receipt_claims = NULL, last_error = ? WHERE id = ? AND sent_at IS NULL')
+      .run(at, `withdrawn: ${why}`.slice(0, 500), id);
   }
 
   markOutboxFailed(id: string, error: string, nextAttemptAt: string): void {

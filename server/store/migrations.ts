@@ -6,6 +6,12 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Rewrite the whole file (VACUUM) and empty the WAL once this migration has been applied to an
+   * existing database: content that earlier releases left in free pages (clear activation codes,
+   * issue 13, 5) is gone from the file afterwards.
+   */
+  rewriteAfter?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -338,5 +344,12 @@ ALTER TABLE enrolments ADD COLUMN locked_at TEXT;`,
     version: 8,
     name: 'audit events by actor: a person\'s own trail stays an index lookup at a million keys',
     sql: `CREATE INDEX audit_events_actor ON audit_events(actor_id);`,
+  },
+  {
+    version: 9,
+    name: 'activation codes are minted at delivery: never stored in clear (outbox secret reference, mint time)',
+    sql: `ALTER TABLE outbox ADD COLUMN secret_ref TEXT;
+ALTER TABLE activation_codes ADD COLUMN minted_at TEXT;`,
+    rewriteAfter: true,
   },
 ];

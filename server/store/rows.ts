@@ -239,5 +239,6 @@ export function outbox(r: unknown): OutboxMessage {
     sentAt: strOrNull(r, 'sent_at'),
     lastError: strOrNull(r, 'last_error'),
     receiptClaims: strOrNull(r, 'receipt_claims'),
+    secretRef: strOrNull(r, 'secret_ref'),
   };
 }
