@@ -55,8 +55,12 @@ import {
   randomActivationCode,
   randomToken,
 } from '../security/oneTimeSecrets.js';
-import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
+import { normaliseEmail, type Ceremony, type ChallengeRecord, type SessionRecord, type Store } from '../store/index.js';
+import { decoyCredentials, type DecoyCredential, type KeyPopulation } from './decoys.js';
 import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, formatCode, transitionMail, type Mail } from './notifications.js';
+
+/** How often the key population behind the decoys is surveyed again (issue 13, 8). */
+const POPULATION_SURVEY_MS = 10 * 60_000;
 
 /** The stored hash of a code not minted yet (its mail not delivered): matches nothing. */
 const NOT_YET_MINTED = '';
@@ -275,6 +279,15 @@ export class Gateway {
       if (!identity) throw new Error('identity vanished inside its own transaction');
       return identity;
     });
+  }
+
+  /**
+   * The person an email address or credential id named in a ceremony request belongs to, if any
+   * (the rate limits count that person's own browser apart: issue 13, 1). Reads only.
+   */
+  holderOf(account: { email: string } | { credentialId: string }): string | undefined {
+    if ('email' in account) return this.store.findActiveIdentityByEmail(account.email)?.id;
+    return this.store.getCredentialByCredentialId(account.credentialId)?.identityId;
   }
 
   getIdentity(id: string): Identity {
@@ -561,10 +574,13 @@ export class Gateway {
 
   async beginActivation(email: string, flowId: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
     const identity = this.store.findActiveIdentityByEmail(email);
-    const pending = identity
-      ? this.store.listCredentialsOfIdentity(identity.id).filter((c) => (c.state === 'issued' || c.state === 'suspended') && this.store.latestOpenCode(c.id))
-      : [];
-    const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+    const keys = identity ? this.store.listCredentialsOfIdentity(identity.id) : [];
+    const pending = keys.filter((c) => (c.state === 'issued' || c.state === 'suspended') && this.store.latestOpenCode(c.id));
+    // Issue 13, 8: nothing pending still gets one id that is among the address's sign-in ids (a
+    // real person's newest key, else the first decoy), so the answer tells no one apart.
+    const newest = keys[keys.length - 1];
+    const fallback = newest ? { id: newest.credentialId, transports: newest.transports } : this.decoyCredentials(email)[0];
+    const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : fallback ? [fallback] : [];
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
     await this.storeChallenge(options.challenge, 'activation', flowId, identity?.id ?? null, null);
     return { options };
@@ -706,7 +722,7 @@ export class Gateway {
       // Every key, whatever its state: the options must not reveal which keys are usable, and an
       // attempt with a suspended or revoked key reaches us and is audited with its exact reason.
       const keys = identity ? this.store.listCredentialsOfIdentity(identity.id) : [];
-      allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+      allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : this.decoyCredentials(email);
     }
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
     await this.storeChallenge(options.challenge, 'signin', flowId, identityId, null);
@@ -1207,10 +1223,19 @@ export class Gateway {
     return { challenge: challenge.challenge, origin: this.config.origin, rpId: this.config.rpId };
   }
 
-  /** A stable fake credential for unknown addresses, so options do not reveal who exists. */
-  private decoyCredential(email: string): { id: string; transports: string[] } {
-    const id = Buffer.from(keyedHash(this.key, 'decoy', email.trim().toLowerCase()), 'hex').toString('base64url');
-    return { id, transports: ['usb'] };
+  private population: { surveyedAt: number; value: KeyPopulation } | undefined;
+
+  /**
+   * Decoy credentials for an address without keys (issue 13, 8), shaped like the organisation's
+   * real keys (count, id length, transports; decoys.ts). The key population is surveyed at most
+   * every POPULATION_SURVEY_MS, so a decoy stays the same while the population keeps its shape.
+   */
+  private decoyCredentials(email: string): DecoyCredential[] {
+    const now = this.clock.now().getTime();
+    if (!this.population || now - this.population.surveyedAt >= POPULATION_SURVEY_MS || now < this.population.surveyedAt) {
+      this.population = { surveyedAt: now, value: this.store.keyPopulation() };
+    }
+    return decoyCredentials(this.key, normaliseEmail(email), this.population.value);
   }
 
   private mustGetCredential(id: string): Credential {

@@ -16,6 +16,7 @@ import type {
   Organisation,
   ReasonCode,
 } from '../domain/types.js';
+import type { KeyPopulation } from '../core/decoys.js';
 import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
@@ -567,6 +568,29 @@ export class Store {
     this.db
       .prepare('UPDATE credentials SET aal = ?, model = ?, certification = ?, aal_reasons = ?, updated_at = ? WHERE id = ?')
       .run(a.aal, a.model, a.certification, JSON.stringify(a.reasons), at, id);
+  }
+
+  /**
+   * The shape of the registered keys, as counts only (issue 13, 8: decoys imitate it): how many
+   * keys each bound person has, and how many keys have each id length and transport list. A scan
+   * of the credentials; callers cache it.
+   */
+  keyPopulation(): KeyPopulation {
+    const keysPerPerson = this.db
+      .prepare(
+        `SELECT n, count(*) AS people FROM (
+           SELECT count(*) AS n FROM credentials c JOIN identities i ON i.id = c.identity_id
+           WHERE i.binding_state = 'active' GROUP BY c.identity_id)
+         GROUP BY n ORDER BY n`,
+      )
+      .all()
+      .map((r) => ({ keys: rows.num(r, 'n'), people: rows.num(r, 'people') }));
+    const shapes = this.db
+      .prepare('SELECT length(credential_id) AS chars, transports, count(*) AS n FROM credentials GROUP BY chars, transports ORDER BY chars, transports')
+      .all()
+      // Unpadded base64url: 4 characters carry 3 bytes.
+      .map((r) => ({ idBytes: Math.floor((rows.num(r, 'chars') * 3) / 4), transports: rows.stringArray(rows.str(r, 'transports')), keys: rows.num(r, 'n') }));
+    return { keysPerPerson, shapes };
   }
 
   /** The fleet report: keys by model, certification, level and state. */
