@@ -26,6 +26,7 @@ import { requestContext } from './http/requestLog.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
 import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes.js';
+import { DeviceCookies } from './http/deviceCookie.js';
 import type { Logger } from './logger.js';
 
 export interface AppPorts {
@@ -47,6 +48,8 @@ export interface AppPorts {
   clientDir?: string;
   /** Where request durations go (the runtime's, which the core and the HSM port also feed). */
   metrics?: GatewayMetrics;
+  /** Issues and checks the browsers' device cookies (issue 13, 1). */
+  devices: DeviceCookies;
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -91,15 +94,26 @@ export function buildApp(ports: AppPorts): express.Express {
     }
     next();
   });
-  // Brute force (issue 7): per-IP limits before the body is even read, per-account after.
-  const limits = ceremonyRateLimits({ config, clock: ports.clock, log });
+  // Brute force (issue 7): per-IP limits before the body is even read, per-account after; a
+  // holder's own browser (its device cookie) counts apart from strangers (issue 13, 1).
+  const names = cookieNames(config.secureCookies);
+  const limits = ceremonyRateLimits({
+    config,
+    clock: ports.clock,
+    log,
+    trustedDevice: (req, holder) => {
+      const cookie = readCookie(req, names.device);
+      if (cookie === undefined) return undefined;
+      const identityId = gateway.holderOf(holder);
+      return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
+    },
+  });
   api.use(CEREMONY_API_PATHS, limits.apiPerIp);
   // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
   // small request expand past the body limit's intent (415 encoding.unsupported instead).
   api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
   api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
 
-  const names = cookieNames(config.secureCookies);
   api.use((req: Request, res: Response, next: NextFunction) => {
     const sid = readCookie(req, names.session);
     if (sid) {
@@ -123,6 +137,7 @@ export function buildApp(ports: AppPorts): express.Express {
     assurance: ports.assurance,
     log,
     schemaVersion: ports.schemaVersion,
+    devices: ports.devices,
   });
   routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes

@@ -85,9 +85,10 @@ export interface Config {
   metricsToken: string | undefined;
   /**
    * Requests a minute on the ceremony endpoints (enrolment, activation, sign-in, OIDC authorize
-   * and token) per client IP and per account (email, enrolment link or credential id); 0 is off.
+   * and token) per client IP, per account (email, enrolment link or credential id) and client,
+   * and failed requests per account from untrusted clients before each is delayed; 0 is off.
    */
-  rateLimit: { ipPerMinute: number; accountPerMinute: number };
+  rateLimit: { ipPerMinute: number; accountPerMinute: number; accountSoftPerMinute: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -309,7 +310,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimit: {
       // A workforce behind one NAT shares an IP: generous per IP, tight per account.
       ipPerMinute: int(env, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE', 600, 0, 10_000_000),
+      // Per account AND client (the holder's trusted browser, else the IP): issue 13, 1.
       accountPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE', 20, 0, 10_000_000),
+      // Failed requests per account from untrusted clients before each further one is delayed.
+      accountSoftPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE', 10, 0, 10_000_000),
     },
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {

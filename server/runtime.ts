@@ -23,6 +23,8 @@ import { loadOrCreateSecretKey } from './security/secretKey.js';
 import { onPeer, tellPeers } from './cluster/index.js';
 import { Store } from './store/index.js';
 import type express from 'express';
+import { createHmac } from 'node:crypto';
+import { DeviceCookies } from './http/deviceCookie.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -150,6 +152,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     metrics,
+    devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
   return {
     config,

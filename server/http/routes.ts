@@ -21,6 +21,7 @@ import type { TokenIssuer } from '../tokens/TokenIssuer.js';
 import type { LifecycleAction } from '../lifecycle/index.js';
 import { randomToken } from '../security/oneTimeSecrets.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS, type DeviceCookies } from './deviceCookie.js';
 import { schemas, idParam } from './schemas.js';
 import { route, type RouteSpec } from './registry.js';
 
@@ -42,6 +43,8 @@ export interface RouteDeps {
   assurance: AssuranceService;
   log?: Logger;
   schemaVersion: () => number;
+  /** Device cookies: a browser that proved to be a person's counts apart in the rate limits. */
+  devices: DeviceCookies;
 }
 
 export function credentialView(c: Credential, currentCredentialId?: string) {
@@ -105,6 +108,18 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
     return flow;
   };
   const existingFlow = (req: Request): string => readCookie(req, names.flow) ?? 'no-flow-cookie';
+
+  /**
+   * Issue 13, 1: this browser proved to be `identityId`'s (a key touched, or a registration
+   * through their one-time link): its device cookie makes the rate limits count it apart.
+   */
+  const trustBrowser = (req: Request, res: Response, identityId: string): void => {
+    setCookie(res, names.device, deps.devices.issue(identityId, readCookie(req, names.device)), {
+      secure: config.secureCookies,
+      maxAgeSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS,
+      sameSite: 'Strict',
+    });
+  };
 
   /** A new sign-in replaces the browser's previous session: the old one ends, not lingers. */
   const startSession = async (res: Response, sessionId: string, req?: Request): Promise<void> => {
@@ -188,6 +203,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       },
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeEnrolment(body.token, existingFlow(req), body.label, body.response);
+        trustBrowser(req, res, result.credential.identityId);
         res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
       },
     }),
@@ -223,6 +239,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         const browser = res.locals['session'] ? sessionOf(res).identity.id : null;
         const result = await gateway.completeActivation(body.code, existingFlow(req), body.response, browser);
         await startSession(res, result.sessionId, req);
+        trustBrowser(req, res, result.identity.id);
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
     }),
@@ -251,6 +268,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeSignIn(existingFlow(req), body.response);
         await startSession(res, result.sessionId, req);
+        trustBrowser(req, res, result.identity.id);
         let token: string | undefined;
         if (body.audience !== undefined) {
           const view = gateway.resolveSession(result.sessionId);
