@@ -657,7 +657,7 @@ export class Gateway {
         this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason, codeId: codeRecord.id });
         return { refused: attempt.why };
       }
-      if (!hashesEqual(presented, codeRecord.codeHash)) {
+      if (!hashesEqual(presented, attempt.codeHash)) {
         const locked = attempt.attempts >= MAX_CODE_ATTEMPTS;
         if (locked) this.store.lockCode(codeRecord.id, at);
         this.audit('activation.refused', holderActor, key.id, { reason: 'wrong-code', codeId: codeRecord.id, attempts: attempt.attempts, locked });
@@ -910,7 +910,7 @@ export class Gateway {
       return this.applyTransition(actor, credentialId, action, reason, note);
     });
     if ('capReached' in result) {
-      this.log.info({ event: 'staff-action.rate-limited', subjectId: actor.identityId, reason: null }, 'refused');
+      this.log.info({ event: 'staff-action.rate-limited', subjectId: actor.identityId, reason: 'hourly-cap' }, 'refused');
       throw new RateLimitedError(
         `You have taken ${result.inLastHour} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
         result.retryAfterSeconds,

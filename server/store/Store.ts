@@ -742,15 +742,20 @@ export class Store {
    * most `max` guesses are ever counted and evaluated. `failed_attempts` thus counts evaluated
    * attempts (the right code, if it comes, is the last of them and consumes the code).
    */
-  countCodeAttempt(codeId: string, max: number, at: string): { counted: true; attempts: number } | { counted: false; why: 'locked' | 'used' | 'expired' } {
+  countCodeAttempt(
+    codeId: string,
+    max: number,
+    at: string,
+  ): { counted: true; attempts: number; codeHash: string } | { counted: false; why: 'locked' | 'used' | 'expired' } {
     const r = this.db
       .prepare(
         `UPDATE activation_codes SET failed_attempts = failed_attempts + 1
          WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND failed_attempts < ? AND expires_at > ?
-         RETURNING failed_attempts`,
+         RETURNING failed_attempts, code_hash`,
       )
       .get(codeId, max, at);
-    if (r !== undefined) return { counted: true, attempts: rows.num(r, 'failed_attempts') };
+    // The hash as it is now: a mail delivered again since the caller read the row minted a new code.
+    if (r !== undefined) return { counted: true, attempts: rows.num(r, 'failed_attempts'), codeHash: rows.str(r, 'code_hash') };
     const row = this.db.prepare('SELECT * FROM activation_codes WHERE id = ?').get(codeId);
     const code = row === undefined ? undefined : rows.activationCode(row);
     if (!code || code.consumedAt !== null || code.supersededAt !== null) return { counted: false, why: 'used' };
