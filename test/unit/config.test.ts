@@ -57,12 +57,13 @@ describe('configuration is validated at start and names the bad key', () => {
 
   it('rate limits on the ceremony endpoints: generous per IP, tight per account, raisable, 0 turns one off', () => {
     const d = loadConfig({}, '/srv/gw');
-    assert.deepEqual(d.rateLimit, { ipPerMinute: 600, accountPerMinute: 20 });
+    assert.deepEqual(d.rateLimit, { ipPerMinute: 600, accountPerMinute: 20, accountSoftPerMinute: 10 });
     // The benchmark drives thousands of sign-ins a second from 127.0.0.1.
-    const bench = loadConfig({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '1000000', GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '0' }, '/srv/gw');
-    assert.deepEqual(bench.rateLimit, { ipPerMinute: 1_000_000, accountPerMinute: 0 });
+    const bench = loadConfig({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '1000000', GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '0', GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: '0' }, '/srv/gw');
+    assert.deepEqual(bench.rateLimit, { ipPerMinute: 1_000_000, accountPerMinute: 0, accountSoftPerMinute: 0 });
     failsOn({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: 'lots' }, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE');
     failsOn({ GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '-1' }, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE');
+    failsOn({ GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: 'some' }, 'GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE');
   });
 
   it('an https origin turns on secure cookies and accepts a parent-domain RP ID', () => {
