@@ -22,13 +22,14 @@ import { PAGE_STYLESHEET, PAGE_STYLESHEET_ETAG, PAGE_STYLESHEET_PATH } from './h
 import type { TokenIssuer } from './tokens/TokenIssuer.js';
 import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
-import { errorBoundary } from './http/problem.js';
+import { errorBoundary, refuseMalformedPath } from './http/problem.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
 import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes.js';
+import { DeviceCookies } from './http/deviceCookie.js';
 import type { Logger } from './logger.js';
 
 export interface AppPorts {
@@ -45,13 +46,14 @@ export interface AppPorts {
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   clock: Clock;
-  outboxDescription: string;
   schemaVersion: () => number;
   db: Database.Database;
   /** Built client to serve at / (client/dist); omitted in API-only tests. */
   clientDir?: string;
   /** Where request durations go (the runtime's, which the core and the HSM port also feed). */
   metrics?: GatewayMetrics;
+  /** Issues and checks the browsers' device cookies (issue 13, 1). */
+  devices: DeviceCookies;
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -64,6 +66,7 @@ export function buildApp(ports: AppPorts): express.Express {
   // First: every answer, even a refusal by a later middleware, carries its request id.
   const metrics = ports.metrics ?? new GatewayMetrics();
   app.use(requestContext(log, metrics));
+  app.use(refuseMalformedPath());
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -95,15 +98,26 @@ export function buildApp(ports: AppPorts): express.Express {
     }
     next();
   });
-  // Brute force (issue 7): per-IP limits before the body is even read, per-account after.
-  const limits = ceremonyRateLimits({ config, clock: ports.clock, log });
+  // Brute force (issue 7): per-IP limits before the body is even read, per-account after; a
+  // holder's own browser (its device cookie) counts apart from strangers (issue 13, 1).
+  const names = cookieNames(config.secureCookies);
+  const limits = ceremonyRateLimits({
+    config,
+    clock: ports.clock,
+    log,
+    trustedDevice: (req, holder) => {
+      const cookie = readCookie(req, names.device);
+      if (cookie === undefined) return undefined;
+      const identityId = gateway.holderOf(holder);
+      return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
+    },
+  });
   api.use(CEREMONY_API_PATHS, limits.apiPerIp);
   // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
   // small request expand past the body limit's intent (415 encoding.unsupported instead).
   api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
   api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
 
-  const names = cookieNames(config.secureCookies);
   api.use((req: Request, res: Response, next: NextFunction) => {
     const sid = readCookie(req, names.session);
     if (sid) {
@@ -127,8 +141,8 @@ export function buildApp(ports: AppPorts): express.Express {
     metadata: ports.metadata,
     assurance: ports.assurance,
     log,
-    outboxDescription: ports.outboxDescription,
     schemaVersion: ports.schemaVersion,
+    devices: ports.devices,
   });
   routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));
   if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));

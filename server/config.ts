@@ -9,6 +9,7 @@ import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
 import { KEY_POLICY_PROFILES, type HsmTokenSpec, type KeyPolicyProfile, parseHsmTokensFile } from '../hsm/index.js';
+import { PROXY_ADDRESS_NAMES, isIpOrCidr } from './net/addresses.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -43,7 +44,16 @@ export interface Config {
   dbFile: string;
   secretFile: string;
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /**
+   * Which reverse proxies' X-Forwarded-For Express believes: false (none), a hop count, or the
+   * proxies' addresses and CIDR blocks (or loopback, linklocal, uniquelocal). Never `true`.
+   */
+  trustProxy: false | number | string[];
+  /**
+   * Development mode: a gateway only this machine reaches (http://localhost). It lets relying
+   * parties register back-channel logout URIs on loopback or private addresses; off otherwise.
+   */
+  developmentMode: boolean;
   logLevel: LogLevel;
   enrolmentTtlMinutes: number;
   activationCodeTtlMinutes: number;
@@ -83,9 +93,10 @@ export interface Config {
   metricsToken: string | undefined;
   /**
    * Requests a minute on the ceremony endpoints (enrolment, activation, sign-in, OIDC authorize
-   * and token) per client IP and per account (email, enrolment link or credential id); 0 is off.
+   * and token) per client IP, per account (email, enrolment link or credential id) and client,
+   * and failed requests per account from untrusted clients before each is delayed; 0 is off.
    */
-  rateLimit: { ipPerMinute: number; accountPerMinute: number };
+  rateLimit: { ipPerMinute: number; accountPerMinute: number; accountSoftPerMinute: number };
   /** IANA time zone the mails write times in (with the zone named), e.g. Europe/Copenhagen. */
   timeZone: string;
 }
@@ -150,6 +161,37 @@ function workers(env: Env): number {
   const raw = env['GATEWAY_WORKERS'];
   if (raw === undefined || raw === '' || raw === 'auto') return Math.max(1, Math.min(16, os.availableParallelism()));
   return int(env, 'GATEWAY_WORKERS', 1, 1, 64);
+}
+
+/**
+ * GATEWAY_TRUST_PROXY (issue 13, 2): `true` would make Express believe the leftmost address of
+ * X-Forwarded-For, which any client writes itself (a forged 127.0.0.1 opened /metrics and a
+ * rotating one passed the per-IP limit). A hop count or the proxies' own addresses make Express
+ * take the address the nearest untrusted hop reported.
+ */
+function trustProxy(env: Env): false | number | string[] {
+  const key = 'GATEWAY_TRUST_PROXY';
+  const raw = optional(env, key)?.trim();
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') {
+    throw new ConfigError(
+      key,
+      'true would trust every hop, so any client could forge X-Forwarded-For (e.g. 127.0.0.1 to reach /metrics). Give the number of reverse proxies in front of the gateway (e.g. 1) or their addresses (e.g. 10.0.0.5,10.0.1.0/24 or loopback)',
+    );
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError(key, `a hop count must be between 1 and 10, got ${hops}`);
+    return hops;
+  }
+  const list = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  for (const entry of list) {
+    if (!(PROXY_ADDRESS_NAMES as readonly string[]).includes(entry) && !isIpOrCidr(entry)) {
+      throw new ConfigError(key, `"${entry}" is neither an IP address, a CIDR block (10.0.0.0/8) nor one of ${PROXY_ADDRESS_NAMES.join(', ')}`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError(key, 'name a hop count or at least one proxy address');
+  return list;
 }
 
 /** A scrape token must be long and plain enough to be a real secret in an HTTP header. */
@@ -321,7 +363,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
-    trustProxy: bool(env, 'GATEWAY_TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
+    developmentMode: bool(env, 'GATEWAY_DEVELOPMENT_MODE', originUrl.protocol === 'http:' && isLocalhost),
     logLevel: oneOf<LogLevel>(env, 'GATEWAY_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
     enrolmentTtlMinutes: int(env, 'GATEWAY_ENROLMENT_TTL_MINUTES', 24 * 60, 1, 30 * 24 * 60),
     activationCodeTtlMinutes: int(env, 'GATEWAY_ACTIVATION_CODE_TTL_MINUTES', 30, 1, 7 * 24 * 60),
@@ -371,12 +414,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimit: {
       // A workforce behind one NAT shares an IP: generous per IP, tight per account.
       ipPerMinute: int(env, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE', 600, 0, 10_000_000),
+      // Per account AND client (the holder's trusted browser, else the IP): issue 13, 1.
       accountPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE', 20, 0, 10_000_000),
+      // Failed requests per account from untrusted clients before each further one is delayed.
+      accountSoftPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE', 10, 0, 10_000_000),
     },
     timeZone: timeZone(env),
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {
     throw new ConfigError('GATEWAY_MDS_ROOT_FILE', 'name the FIDO MDS root certificate (DER) to verify the metadata BLOB against');
+  }
+  if (config.developmentMode && originUrl.protocol === 'https:') {
+    throw new ConfigError('GATEWAY_DEVELOPMENT_MODE', 'development mode is only for a gateway on http://localhost; an https origin is a real deployment');
   }
   if (config.sessionAbsoluteMinutes < config.sessionIdleMinutes) {
     throw new ConfigError('GATEWAY_SESSION_ABSOLUTE_MINUTES', 'must not be shorter than GATEWAY_SESSION_IDLE_MINUTES');

@@ -28,6 +28,8 @@ import { loadOrCreateSecretKey } from './security/secretKey.js';
 import { onPeer, tellPeers } from './cluster/index.js';
 import { Store } from './store/index.js';
 import type express from 'express';
+import { createHmac } from 'node:crypto';
+import { DeviceCookies } from './http/deviceCookie.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -106,6 +108,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   }
   const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
   const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
+  // Issue 13, 5: activation codes are minted at delivery, never stored in clear.
+  outbox.secretMinter = (ref) => gateway.mintSecret(ref);
   gateway.onEvent = metrics.onGatewayEvent;
   const hsmForStatus = hsm;
   if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status, () => hsmForStatus.tokens());
@@ -150,7 +154,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     try {
       // The gateway's own start (not a tool, not each cluster worker) records the HSM tokens and the key policy.
       if ((opts.initialKey ?? true) && !opts.clusterWorker) keys.auditHsmConfiguration();
-      if (config.oidcClientsFile && !opts.clusterWorker) loadClientsFile(op, config.oidcClientsFile);
+      if (config.oidcClientsFile && !opts.clusterWorker) await loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
         // Key rows from before signed key records get theirs (once; audited).
@@ -177,7 +181,6 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     oidc,
     metadata: monitor,
     assurance,
-    outboxDescription: outbox.description,
     schemaVersion: () => store.schemaVersion(),
     db: store.db,
     staff,
@@ -185,6 +188,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     metrics,
+    devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
   return {
     config,

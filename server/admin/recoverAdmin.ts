@@ -15,11 +15,11 @@
  * lost with it).
  */
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Gateway } from '../core/Gateway.js';
 import { SYSTEM_ACTOR, type AssignedRole, type Identity } from '../domain/types.js';
 import type { Store } from '../store/index.js';
+import { queueMail } from '../outbox/queueMail.js';
 
 export type RecoveryRefusal =
   | 'no-pin'
@@ -139,17 +139,11 @@ export function recoverAdministrator(ports: { store: Store; gateway: Gateway; cl
     const staff = new Map<string, Identity>();
     for (const role of STAFF_ROLES) for (const person of store.listActiveIdentitiesWithRole(role)) staff.set(person.id, person);
     for (const person of staff.values()) {
-      store.enqueueOutbox({
-        id: randomUUID(),
-        channel: 'email',
-        recipient: person.email,
-        subject: `Administrator access recovered for ${admin.name}`,
-        body: recoveryMailText(person, admin, operator, at, enrolment.expiresAt),
-        kind: 'admin-recovered',
-        createdAt: at,
-        nextAttemptAt: at,
-        receiptClaims: null,
-      });
+      queueMail(
+        store,
+        { to: person.email, subject: `Administrator access recovered for ${admin.name}`, text: recoveryMailText(person, admin, operator, at, enrolment.expiresAt), kind: 'admin-recovered' },
+        at,
+      );
     }
     store.appendAudit({
       at,

@@ -3,11 +3,11 @@
  * was asked for and done): queued in the outbox inside the caller's transaction, never to the
  * requester or the approver themselves.
  */
-import { randomUUID } from 'node:crypto';
 import type { Actor, Identity } from '../domain/types.js';
 import type { Recipient, StaffRole } from '../duties/index.js';
 import { dutyNoticeMail } from '../duties/mails.js';
 import type { Store } from '../store/index.js';
+import { queueMail } from '../outbox/queueMail.js';
 
 /** What the notices say: the request, its people, and who asked and approved. */
 export interface Told {
@@ -54,16 +54,6 @@ export function queueDutyNotices(store: Store, at: string, recipients: readonly 
       aboutYou: who.aboutYou,
       bootstrap: t.bootstrap,
     });
-    store.enqueueOutbox({
-      id: randomUUID(),
-      channel: 'email',
-      recipient: mail.to,
-      subject: mail.subject,
-      body: mail.text,
-      kind: mail.kind,
-      createdAt: at,
-      nextAttemptAt: at,
-      receiptClaims: null,
-    });
+    queueMail(store, mail, at);
   }
 }

@@ -6,10 +6,10 @@
  * outbox to every security officer, with an audit event. The log line and the metric come with
  * every refusal; the mail and the audit event once per distinct finding.
  */
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
+import { queueMail } from '../outbox/queueMail.js';
 
 export type AlarmReason =
   /** The witness holds checkpoints the database lacks: removed, or an older copy restored. */
@@ -73,17 +73,11 @@ export class AuditAlarms {
           data: { reason: alarm.reason, detail: alarm.detail, clause: 'NSIS 6 (Low) 7, 4.1.6 (Low) 4' },
         });
         for (const officer of store.listActiveIdentitiesWithRole('security-officer')) {
-          store.enqueueOutbox({
-            id: randomUUID(),
-            channel: 'email',
-            recipient: officer.email,
-            subject: 'ALERT: the audit trail was changed; the gateway signs no further checkpoints',
-            body: alarmMailText(officer.name, alarm, at),
-            kind: 'audit-alarm',
-            createdAt: at,
-            nextAttemptAt: at,
-            receiptClaims: null,
-          });
+          queueMail(
+            store,
+            { to: officer.email, subject: 'ALERT: the audit trail was changed; the gateway signs no further checkpoints', text: alarmMailText(officer.name, alarm, at), kind: 'audit-alarm' },
+            at,
+          );
         }
       });
       this.ports.kickOutbox?.();

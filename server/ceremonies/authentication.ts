@@ -38,7 +38,20 @@ export function isTransport(t: string): t is AuthenticatorTransport {
 export interface VerifiedAssertion {
   newCounter: number;
   userVerified: boolean;
+  /** The BE flag of this assertion (the credential may be backed up: a synced key). */
+  backupEligible: boolean;
+  /** The BS flag of this assertion (the credential is backed up now). */
   backedUp: boolean;
+}
+
+/**
+ * WebAuthn L3 §7.2 (the step comparing the BE flag with the credential record): backup
+ * eligibility is fixed when the credential is created (§6.1.3), so an assertion whose BE differs
+ * from the registered value comes from another credential source or a key that became synced.
+ * Returns the refusal's audit data, or undefined when the flag matches.
+ */
+export function backupEligibilityChange(registered: boolean, presented: VerifiedAssertion): { reason: 'backup-eligibility-changed'; registered: boolean; presented: boolean } | undefined {
+  return registered === presented.backupEligible ? undefined : { reason: 'backup-eligibility-changed', registered, presented: presented.backupEligible };
 }
 
 /** True when the stored COSE public key is an EC2 (ECDSA) key; undefined when it does not decode. */
@@ -89,6 +102,8 @@ export async function verifyAssertion(
   return {
     newCounter: result.authenticationInfo.newCounter,
     userVerified: result.authenticationInfo.userVerified,
+    // The library has already refused BS without BE (§7.2: "if BE is not set, verify BS is not set").
+    backupEligible: result.authenticationInfo.credentialDeviceType === 'multiDevice',
     backedUp: result.authenticationInfo.credentialBackedUp,
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import {
+  backupEligibilityChange,
   buildAuthenticationOptions,
   buildRegistrationOptions,
   challengeOf,
@@ -46,6 +47,7 @@ import {
 import { decideTransition, type Evidence, type LifecycleAction, type TransitionRow } from '../lifecycle/index.js';
 import type { Logger } from '../logger.js';
 import type { OutboxDispatcher } from '../outbox/index.js';
+import { queueMail } from '../outbox/queueMail.js';
 import {
   hashesEqual,
   keyedHash,
@@ -54,11 +56,18 @@ import {
   randomActivationCode,
   randomToken,
 } from '../security/oneTimeSecrets.js';
-import type { Ceremony, ChallengeRecord, SessionRecord, Store } from '../store/index.js';
 import { withdrawPendingRequests } from '../approvals/withdraw.js';
 import { isStaffRole } from '../duties/decide.js';
 import { enrolmentHandoverMail, enrolmentLinkMail } from '../duties/mails.js';
-import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, transitionMail, type Mail } from './notifications.js';
+import { normaliseEmail, type Ceremony, type ChallengeRecord, type SessionRecord, type Store } from '../store/index.js';
+import { decoyCredentials, type DecoyCredential, type KeyPopulation } from './decoys.js';
+import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, formatCode, transitionMail, type Mail } from './notifications.js';
+
+/** How often the key population behind the decoys is surveyed again (issue 13, 8). */
+const POPULATION_SURVEY_MS = 10 * 60_000;
+
+/** The stored hash of a code not minted yet (its mail not delivered): matches nothing. */
+const NOT_YET_MINTED = '';
 
 /**
  * How an enrolment link reaches the person: by mail to the bound address (the default), handed
@@ -98,6 +107,9 @@ export interface IssuedSession {
 }
 
 type ChallengeCheck = { ceremony: Ceremony; flowId: string };
+
+/** An operator's hourly cap of suspensions and revocations was reached (audited in the transaction). */
+type StaffCapReached = { capReached: true; inLastHour: number; retryAfterSeconds: number };
 
 /**
  * What the core tells an observer (metrics) after each commit: the same facts as the audit events
@@ -284,6 +296,15 @@ export class Gateway {
       if (!identity) throw new Error('identity vanished inside its own transaction');
       return identity;
     });
+  }
+
+  /**
+   * The person an email address or credential id named in a ceremony request belongs to, if any
+   * (the rate limits count that person's own browser apart: issue 13, 1). Reads only.
+   */
+  holderOf(account: { email: string } | { credentialId: string }): string | undefined {
+    if ('email' in account) return this.store.findActiveIdentityByEmail(account.email)?.id;
+    return this.store.getCredentialByCredentialId(account.credentialId)?.identityId;
   }
 
   getIdentity(id: string): Identity {
@@ -473,7 +494,6 @@ export class Gateway {
       this.refuse('enrolment.refused', identity.id, { reason: 'authenticator-refused', aaguid: key.aaguid, why: assessment.decision.reasons.join('; ') });
       throw new GatewayError('AUTHENTICATOR_REFUSED', 400, `This security key is not accepted by the organisation: ${assessment.decision.reasons.join('; ')}.`);
     }
-    const code = randomActivationCode();
     const at = this.clock.now();
     const codeExpiresAt = addMinutes(at, this.config.activationCodeTtlMinutes).toISOString();
     const outcome = await this.txAsync((): Credential | { refused: 'already-used' | 'credential-already-registered' } => {
@@ -534,7 +554,7 @@ export class Gateway {
         auditSeq: seq,
       });
       const created = this.mustGetCredential(id);
-      this.issueCode(created, identity, code, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
+      this.issueCode(created, identity, codeExpiresAt, 'activate', { identityId: identity.id, role: 'holder' });
       return created;
     });
     if ('refused' in outcome) {
@@ -567,8 +587,12 @@ export class Gateway {
     return locked ? new EnrolmentLockedError() : err;
   }
 
-  /** Stores a new code (withdrawing older ones) and queues it to the holder. Inside a transaction. */
-  private issueCode(key: Credential, holder: Identity, code: string, expiresAt: string, purpose: 'activate' | 'reactivate', actor: Actor): void {
+  /**
+   * Opens a new code (withdrawing older ones) and queues its mail to the holder. Inside a
+   * transaction. The code itself does not exist yet: it is minted when the mail is delivered
+   * ({@link mintSecret}), so it is never stored in clear (issue 13, 5); until then no code matches.
+   */
+  private issueCode(key: Credential, holder: Identity, expiresAt: string, purpose: 'activate' | 'reactivate', actor: Actor): void {
     const at = this.now();
     this.store.supersedeOpenCodes(key.id, at);
     const codeId = randomUUID();
@@ -576,23 +600,41 @@ export class Gateway {
       id: codeId,
       credentialId: key.id,
       purpose,
-      codeHash: keyedHash(this.key, `activation:${codeId}`, code),
+      codeHash: NOT_YET_MINTED,
       requestedBy: actor.identityId,
       createdAt: at,
       expiresAt,
     });
-    this.queueMail(activationCodeMail(holder, key, code, expiresAt, purpose, this.config.timeZone));
+    this.queueMail(activationCodeMail(holder, key, codeId, expiresAt, purpose, this.config.timeZone));
     this.audit('activation-code.issued', actor, key.id, { codeId, purpose, expiresAt, channel: 'email' });
+  }
+
+  /**
+   * The outbox's secret minter: called just before a code mail is delivered. Draws a fresh code,
+   * commits its keyed hash (durably, before the mail leaves) and returns the code for the mail
+   * text, in memory only. Undefined when the code was withdrawn, used, locked or expired meanwhile
+   * (the mail is then not sent). A mail delivered twice carries two codes; the newest works.
+   */
+  mintSecret(ref: string): string | undefined {
+    const m = /^activation-code:([0-9a-f-]{36})$/.exec(ref);
+    if (!m?.[1]) throw new TypeError(`unknown secret reference ${ref}`);
+    const codeId = m[1];
+    const code = randomActivationCode();
+    const minted = this.tx(() => this.store.mintActivationCode(codeId, keyedHash(this.key, `activation:${codeId}`, code), this.now()));
+    return minted ? formatCode(code) : undefined;
   }
 
   // --- activation (NSIS 3.2.2) and reactivation (NSIS 3.2.3 (Low) 3) ---------------------------
 
   async beginActivation(email: string, flowId: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
     const identity = this.store.findActiveIdentityByEmail(email);
-    const pending = identity
-      ? this.store.listCredentialsOfIdentity(identity.id).filter((c) => (c.state === 'issued' || c.state === 'suspended') && this.store.latestOpenCode(c.id))
-      : [];
-    const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+    const keys = identity ? this.store.listCredentialsOfIdentity(identity.id) : [];
+    const pending = keys.filter((c) => (c.state === 'issued' || c.state === 'suspended') && this.store.latestOpenCode(c.id));
+    // Issue 13, 8: nothing pending still gets one id that is among the address's sign-in ids (a
+    // real person's newest key, else the first decoy), so the answer tells no one apart.
+    const newest = keys[keys.length - 1];
+    const fallback = newest ? { id: newest.credentialId, transports: newest.transports } : this.decoyCredentials(email)[0];
+    const allow = pending.length > 0 ? pending.map((c) => ({ id: c.credentialId, transports: c.transports })) : fallback ? [fallback] : [];
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
     await this.storeChallenge(options.challenge, 'activation', flowId, identity?.id ?? null, null);
     return { options };
@@ -649,41 +691,46 @@ export class Gateway {
       this.refuse('activation.refused', key.id, { reason: 'possession-not-proven', detail: detailOf(err) });
       throw err;
     }
-    const presented = keyedHash(this.key, `activation:${codeRecord.id}`, normaliseCode(codeInput));
-    if (!hashesEqual(presented, codeRecord.codeHash)) {
-      const attempts = codeRecord.failedAttempts + 1;
-      const locked = attempts >= MAX_CODE_ATTEMPTS;
-      this.tx(() => {
-        this.store.recordFailedCodeAttempt(codeRecord.id, locked ? this.now() : null);
-        this.audit('activation.refused', { identityId: key.identityId, role: 'holder' }, key.id, {
-          reason: 'wrong-code',
-          codeId: codeRecord.id,
-          attempts,
-          locked,
-        });
-      });
-      if (locked) throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is now locked. Ask the helpdesk for a new one.');
-      throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - attempts} attempt(s) left.`);
-    }
-    if (counterWentBackwards(key.signCount, assertion.newCounter)) {
-      // A copy of the key presented itself before activation: it was duplicated in transport
-      // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
-      this.tx(() => {
-        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored: key.signCount, presented: assertion.newCounter });
-        this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${key.signCount} during activation`);
-        this.alertHelpdeskOfClone(key.id);
-      });
-      this.outbox.kick();
+    const changed = backupEligibilityChange(key.backupEligible, assertion);
+    if (changed) {
+      // Issue 13, 6: not the key registered (or now synced); refused before a code attempt is spent.
+      this.refuse('activation.refused', key.id, changed);
       throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
     }
+    const presented = keyedHash(this.key, `activation:${codeRecord.id}`, normaliseCode(codeInput));
     const holderActor: Actor = { identityId: key.identityId, role: 'holder' };
-    const result = await this.txAsync(() => {
+    type Refusal = { refused: 'wrong-code'; attempts: number; locked: boolean } | { refused: 'locked' | 'used' | 'expired' | 'counter-not-increasing' };
+    const outcome = await this.txAsync((): IssuedSession | Refusal => {
       const at = this.now();
+      // Issue 13, 3: the attempt is counted BEFORE the code is compared, in the transaction that
+      // decides it, so parallel guesses cannot all read "attempts left" (at most 5 are evaluated).
+      // A refusal returns (not throws) so that the count and its audit event commit.
+      const attempt = this.store.countCodeAttempt(codeRecord.id, MAX_CODE_ATTEMPTS, at);
+      if (!attempt.counted) {
+        const reason = attempt.why === 'locked' ? 'code-locked' : attempt.why === 'used' ? 'code-already-used' : 'code-expired';
+        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason, codeId: codeRecord.id });
+        return { refused: attempt.why };
+      }
+      if (!hashesEqual(presented, attempt.codeHash)) {
+        const locked = attempt.attempts >= MAX_CODE_ATTEMPTS;
+        if (locked) this.store.lockCode(codeRecord.id, at);
+        this.audit('activation.refused', holderActor, key.id, { reason: 'wrong-code', codeId: codeRecord.id, attempts: attempt.attempts, locked });
+        return { refused: 'wrong-code', attempts: attempt.attempts, locked };
+      }
+      const stored = this.mustGetCredential(key.id).signCount;
+      if (counterWentBackwards(stored, assertion.newCounter)) {
+        // A copy of the key presented itself before activation: it was duplicated in transport
+        // (NSIS 3.2.2 (High) 3), so it is revoked on the issuer's own initiative (3.2.3 (Low) 4).
+        this.audit('activation.refused', SYSTEM_ACTOR, key.id, { reason: 'counter-not-increasing', stored, presented: assertion.newCounter });
+        this.applyTransition(SYSTEM_ACTOR, key.id, 'revoke', 'suspected-clone', `counter ${assertion.newCounter} <= ${stored} during activation`);
+        this.alertHelpdeskOfClone(key.id);
+        return { refused: 'counter-not-increasing' };
+      }
       if (!this.store.consumeActivationCode(codeRecord.id, at)) {
         this.audit('activation.refused', holderActor, key.id, { reason: 'code-already-used', codeId: codeRecord.id });
-        throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has already been used or replaced.');
+        return { refused: 'used' };
       }
-      this.store.setSignCount(key.id, assertion.newCounter, at);
+      this.store.setSignCount(key.id, assertion.newCounter, assertion.backedUp, at);
       const updated = this.applyTransition(holderActor, key.id, action, action === 'activate' ? 'activated' : 'found', null, [
         'possession',
         'second-channel-code',
@@ -700,7 +747,22 @@ export class Gateway {
     });
     this.flushEndedSessions();
     this.outbox.kick();
-    return result;
+    if ('refused' in outcome) {
+      switch (outcome.refused) {
+        case 'wrong-code':
+          if (outcome.locked) throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is now locked. Ask the helpdesk for a new one.');
+          throw new ActivationError('ACTIVATION_CODE_INVALID', `The activation code is not correct. ${MAX_CODE_ATTEMPTS - outcome.attempts} attempt(s) left.`);
+        case 'locked':
+          throw new ActivationError('ACTIVATION_CODE_LOCKED', 'Too many wrong codes: this code is locked. Ask the helpdesk for a new one.');
+        case 'expired':
+          throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has expired. Ask the helpdesk for a new one.');
+        case 'used':
+          throw new ActivationError('ACTIVATION_CODE_INVALID', 'This activation code has already been used or replaced.');
+        case 'counter-not-increasing':
+          throw new CeremonyError('CEREMONY_FAILED', 'The security key response could not be verified.');
+      }
+    }
+    return outcome;
   }
 
   // --- sign-in (NSIS 3.3) -------------------------------------------------------------------
@@ -714,7 +776,7 @@ export class Gateway {
       // Every key, whatever its state: the options must not reveal which keys are usable, and an
       // attempt with a suspended or revoked key reaches us and is audited with its exact reason.
       const keys = identity ? this.store.listCredentialsOfIdentity(identity.id) : [];
-      allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : [this.decoyCredential(email)];
+      allow = keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : this.decoyCredentials(email);
     }
     const options = await buildAuthenticationOptions({ rpId: this.config.rpId, allowCredentials: allow });
     await this.storeChallenge(options.challenge, 'signin', flowId, identityId, null);
@@ -751,6 +813,12 @@ export class Gateway {
       assertion = await verifyAssertion(response, this.expected(challenge), key);
     } catch (err) {
       this.refuse('signin.refused', key.id, { reason: 'assertion-not-verified', detail: detailOf(err) }, burn);
+      throw new SignInFailedError();
+    }
+    const changed = backupEligibilityChange(key.backupEligible, assertion);
+    if (changed) {
+      // Issue 13, 6: a key registered device-bound (and rated for it) never signs in as a synced one.
+      this.refuse('signin.refused', key.id, changed, burn);
       throw new SignInFailedError();
     }
     const outcome = await this.txAsync((): IssuedSession | { refused: string } => {
@@ -884,19 +952,29 @@ export class Gateway {
     const before = this.store.getCredential(credentialId);
     if (!before) throw new NotFoundError('Unknown security key.');
     this.checkActorRole(actor, before);
-    // An action a second person approved is authorised by that approval, not the hourly cap.
-    if (!opts.approved) this.checkRateLimit(actor, action);
     if (action === 'request-reactivation' && actor.role !== 'holder' && this.addressSetUpAloneBy(before.identityId, actor.identityId)) {
       // NSIS 3.2.2 (High) 3: the code goes to the bound address, never one this staff member set alone.
       this.refuse('staff-action.refused', before.id, { reason: 'address-set-up-alone-by-requester', by: actor.identityId });
       throw new SegregationError('You changed this person’s email address without a second person’s approval, so you cannot send them a code; ask a colleague.');
     }
-    const result = this.tx(() => {
+    const result = this.tx((): Credential | StaffCapReached => {
+      // An action a second person approved is authorised by that approval, not the hourly cap.
+      // Issue 13, 4: the cap is checked and counted in this transaction (BEGIN IMMEDIATE
+      // serialises every worker's writers), so parallel actions cannot all read "one left".
+      const capped = opts.approved ? undefined : this.staffCapReached(actor, action);
+      if (capped) return capped;
       const key = this.store.getCredential(credentialId);
       if (!key) throw new NotFoundError('Unknown security key.');
       if (action === 'request-reactivation') return this.requestReactivationInTx(actor, key, reason, note);
       return this.applyTransition(actor, credentialId, action, reason, note);
     });
+    if ('capReached' in result) {
+      this.log.info({ event: 'staff-action.rate-limited', subjectId: actor.identityId, reason: 'hourly-cap' }, 'refused');
+      throw new RateLimitedError(
+        `You have taken ${result.inLastHour} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
+        result.retryAfterSeconds,
+      );
+    }
     this.flushEndedSessions();
     this.outbox.kick();
     return result;
@@ -918,21 +996,18 @@ export class Gateway {
 
   /**
    * NSIS 3.2.3 (Low) 2: protection against undue suspension or revocation: each operator may take
-   * a bounded number of such actions an hour (counted from the durable state history).
+   * a bounded number of such actions an hour, counted from the durable state history. Inside the
+   * transaction that would take the action: the refusal is audited there and returned.
    */
-  private checkRateLimit(actor: Actor, action: LifecycleAction): void {
-    if (actor.role === 'holder' || actor.role === 'system' || actor.identityId === null) return;
-    if (action !== 'suspend' && action !== 'revoke') return;
+  private staffCapReached(actor: Actor, action: LifecycleAction): StaffCapReached | undefined {
+    if (actor.role === 'holder' || actor.role === 'system' || actor.identityId === null) return undefined;
+    if (action !== 'suspend' && action !== 'revoke') return undefined;
     const now = this.clock.now();
     const times = this.store.staffActionTimesSince(actor.identityId, new Date(now.getTime() - 3600_000).toISOString());
-    if (times.length >= this.config.helpdeskActionsPerHour) {
-      const oldest = new Date(times[0] ?? now.toISOString());
-      this.refuse('staff-action.rate-limited', actor.identityId, { action, inLastHour: times.length });
-      throw new RateLimitedError(
-        `You have taken ${times.length} suspensions or revocations in the last hour, the most allowed. For more, use a bulk action approved by a colleague.`,
-        (oldest.getTime() + 3600_000 - now.getTime()) / 1000,
-      );
-    }
+    if (times.length < this.config.helpdeskActionsPerHour) return undefined;
+    const oldest = new Date(times[0] ?? now.toISOString());
+    this.audit('staff-action.rate-limited', SYSTEM_ACTOR, actor.identityId, { action, inLastHour: times.length });
+    return { capReached: true, inLastHour: times.length, retryAfterSeconds: (oldest.getTime() + 3600_000 - now.getTime()) / 1000 };
   }
 
   private requestReactivationInTx(actor: Actor, key: Credential, reason: ReasonCode, note: string | null): Credential {
@@ -943,7 +1018,7 @@ export class Gateway {
     this.recordTransition(actor, key, row, reason, note, at.toISOString(), 'credential.reactivation-requested');
     // The holder gets the code through the second channel; the staff member never sees it.
     const purpose = key.state === 'issued' ? 'activate' : 'reactivate';
-    this.issueCode(key, holder, randomActivationCode(), addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
+    this.issueCode(key, holder, addMinutes(at, this.config.activationCodeTtlMinutes).toISOString(), purpose, actor);
     return this.mustGetCredential(key.id);
   }
 
@@ -1209,10 +1284,19 @@ export class Gateway {
     return { challenge: challenge.challenge, origin: this.config.origin, rpId: this.config.rpId };
   }
 
-  /** A stable fake credential for unknown addresses, so options do not reveal who exists. */
-  private decoyCredential(email: string): { id: string; transports: string[] } {
-    const id = Buffer.from(keyedHash(this.key, 'decoy', email.trim().toLowerCase()), 'hex').toString('base64url');
-    return { id, transports: ['usb'] };
+  private population: { surveyedAt: number; value: KeyPopulation } | undefined;
+
+  /**
+   * Decoy credentials for an address without keys (issue 13, 8), shaped like the organisation's
+   * real keys (count, id length, transports; decoys.ts). The key population is surveyed at most
+   * every POPULATION_SURVEY_MS, so a decoy stays the same while the population keeps its shape.
+   */
+  private decoyCredentials(email: string): DecoyCredential[] {
+    const now = this.clock.now().getTime();
+    if (!this.population || now - this.population.surveyedAt >= POPULATION_SURVEY_MS || now < this.population.surveyedAt) {
+      this.population = { surveyedAt: now, value: this.store.keyPopulation() };
+    }
+    return decoyCredentials(this.key, normaliseEmail(email), this.population.value);
   }
 
   private mustGetCredential(id: string): Credential {
@@ -1222,18 +1306,7 @@ export class Gateway {
   }
 
   private queueMail(mail: Mail): void {
-    const at = this.now();
-    this.store.enqueueOutbox({
-      id: randomUUID(),
-      channel: 'email',
-      recipient: mail.to,
-      subject: mail.subject,
-      body: mail.text,
-      kind: mail.kind,
-      createdAt: at,
-      nextAttemptAt: at,
-      receiptClaims: mail.receipt ? JSON.stringify(mail.receipt) : null,
-    });
+    queueMail(this.store, mail, this.now());
   }
 
   private audit(type: string, actor: Actor, subjectId: string | null, data: { [key: string]: JsonValue }): number {

@@ -6,6 +6,7 @@
  */
 import { formatDateTime, reasonLabel } from '../../i18n/index.js';
 import type { Credential, Identity, ReasonCode } from '../domain/types.js';
+import { SECRET_PLACEHOLDER } from '../outbox/types.js';
 
 export interface Mail {
   to: string;
@@ -14,6 +15,18 @@ export interface Mail {
   kind: string;
   /** Claims the HSM key signs into the mail at delivery (a verifiable receipt). */
   receipt?: Record<string, string | number | null>;
+  /** The one-time secret minted into the text's placeholder at delivery (never stored). */
+  secretRef?: string;
+}
+
+/** What names an activation code for the outbox: the code is minted from it at delivery. */
+export function activationCodeRef(codeId: string): string {
+  return `activation-code:${codeId}`;
+}
+
+/** The code as the mail shows it: two groups of four digits. */
+export function formatCode(code: string): string {
+  return `${code.slice(0, 4)} ${code.slice(4)}`;
 }
 
 const LANGUAGE = 'en' as const;
@@ -34,9 +47,14 @@ function actorWords(actorName: string | null, actorRole: string): string {
   return `${actorName ?? 'a staff member'} (${actorRole})`;
 }
 
-export function activationCodeMail(holder: Identity, key: Credential, code: string, expiresAt: string, purpose: 'activate' | 'reactivate', zone: string): Mail {
+/**
+ * The code mail. Its text holds a placeholder, not the code: the outbox has the code minted (and
+ * its keyed hash committed) at delivery, so the clear code is never stored (issue 13, 5).
+ */
+export function activationCodeMail(holder: Identity, key: Credential, codeId: string, expiresAt: string, purpose: 'activate' | 'reactivate', zone: string): Mail {
   return {
     to: holder.email,
+    secretRef: activationCodeRef(codeId),
     kind: purpose === 'activate' ? 'activation-code' : 'reactivation-code',
     subject: purpose === 'activate' ? 'Your security key activation code' : 'Your security key reactivation code',
     text: [
@@ -46,9 +64,9 @@ export function activationCodeMail(holder: Identity, key: Credential, code: stri
         ? `Your security key "${key.label}" has been registered. To activate it, open the activation page, touch the key and enter this code:`
         : `A reactivation of your security key "${key.label}" was started. To reactivate it, open the activation page, touch the key and enter this code:`,
       '',
-      `    ${code.slice(0, 4)} ${code.slice(4)}`,
+      `    ${SECRET_PLACEHOLDER}`,
       '',
-      `The code can be used once and expires on ${when(expiresAt, zone)}. Nobody from the helpdesk will ever ask you for it.`,
+      `The code can be used once and expires on ${when(expiresAt, zone)}. If this message reaches you more than once, only the newest code works. Nobody from the helpdesk will ever ask you for it.`,
       'If you did not expect this message, contact the helpdesk at once.',
     ].join('\n'),
   };

@@ -4,10 +4,14 @@ import type { Request, Response } from 'express';
 export interface CookieNames {
   session: string;
   flow: string;
+  /** The browser's device cookie (deviceCookie.ts): which holder's own browser this is. */
+  device: string;
 }
 
 export function cookieNames(secure: boolean): CookieNames {
-  return secure ? { session: '__Host-gw_session', flow: '__Host-gw_flow' } : { session: 'gw_session', flow: 'gw_flow' };
+  return secure
+    ? { session: '__Host-gw_session', flow: '__Host-gw_flow', device: '__Host-gw_device' }
+    : { session: 'gw_session', flow: 'gw_flow', device: 'gw_device' };
 }
 
 export function readCookie(req: Request, name: string): string | undefined {

@@ -2,7 +2,7 @@
  * The one error boundary (CONVENTIONS 5): typed errors become RFC 9457 problem+json with their
  * stable code; anything unexpected becomes a generic 500 with the detail only in the log.
  */
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { GatewayError, OidcRequestError } from '../errors.js';
 import { sendErrorPage, wantsErrorPage } from './errorPage.js';
 import type { Logger } from '../logger.js';
@@ -63,6 +63,19 @@ function fromParserError(err: unknown): GatewayError | undefined {
   }
 }
 
+/**
+ * A path whose percent-escapes do not decode (Express's router marks its URIError with status
+ * 400): bad input, answered 400, never a 500 with a stack trace in the log (issue 13, 7).
+ */
+function fromPathError(err: unknown): GatewayError | undefined {
+  if (err instanceof URIError && 'status' in err && err.status === 400) return malformedPath(err);
+  return undefined;
+}
+
+export function malformedPath(cause?: unknown): GatewayError {
+  return new GatewayError('MALFORMED_PATH', 400, 'The request path is not valid: it holds a percent-escape that does not decode.', { cause });
+}
+
 /** A database kept busy past its timeout (e.g. by a long writer) is a retryable 503, not a 500. */
 function fromDatabaseError(err: unknown): GatewayError | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return undefined;
@@ -78,10 +91,26 @@ function sendError(req: Request, res: Response, err: GatewayError): void {
   else sendProblem(res, err, req.path);
 }
 
+/**
+ * First in the chain: a path that does not percent-decode is refused before any router, static
+ * file server or limiter reads it, so each of them need not handle it (issue 13, 7).
+ */
+export function refuseMalformedPath(): RequestHandler {
+  return (req, _res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch (err) {
+      next(malformedPath(err));
+      return;
+    }
+    next();
+  };
+}
+
 export function errorBoundary(baseLog: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const log = requestLogger(res, baseLog);
-    const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromDatabaseError(err));
+    const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromPathError(err) ?? fromDatabaseError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
       sendError(req, res, known);

@@ -1,15 +1,23 @@
 /**
- * Rate limits on the ceremony endpoints (issue 7, brute force): enrolment, activation and sign-in
- * under /api, and the OpenID Connect authorize and token endpoints.
+ * Rate limits on the ceremony endpoints (issue 7, brute force; issue 13, 1, lockout by strangers):
+ * enrolment, activation and sign-in under /api, and the OpenID Connect authorize and token
+ * endpoints. Each counts in a fixed window of one minute.
  *
- * Two limits, each a fixed window of one minute:
- * - per client IP (req.ip, so GATEWAY_TRUST_PROXY decides whether X-Forwarded-For counts; IPv6
- *   grouped by /56), generous because a whole workforce may sit behind one NAT;
- * - per account, tight: keyed by what the request names — the enrolment link, the email address
- *   (normalised as the store does) or the credential id — always as a SHA-256, so no raw token or
- *   address is held as a key. It slows guessing spread over many IPs; the one-time secrets also
- *   lock for good (activation codes, enrolment links: see Gateway), which these limits do not
- *   replace.
+ * The account a request is about is what it names: the enrolment link, the email address
+ * (normalised as the store does) or the credential id, held only as a SHA-256. The client is the
+ * browser when it carries a device cookie the gateway issued to that account's holder
+ * (deviceCookie.ts), otherwise its IP (req.ip, so GATEWAY_TRUST_PROXY decides whether
+ * X-Forwarded-For counts; IPv6 grouped by /56). An email address and a credential id are public,
+ * so a limit per account alone let anyone lock a person out; hence (OWASP ASVS V2.2.1):
+ * - hard, per client IP: generous, a whole workforce may sit behind one NAT (429);
+ * - hard, per account AND client: a stranger's requests use up only their own budget for that
+ *   account; the holder's own browser, or a browser on another network, keeps its own (429);
+ * - soft, per account, over every client not trusted for it: after the soft limit of failed
+ *   requests in the window, each further request from such a client waits, progressively longer
+ *   (250 ms, doubling, at most 8 s), then goes on. Strangers are slowed, nobody is locked out,
+ *   and the holder's own browser is not even slowed.
+ * Guessing itself is stopped by the one-time secrets, which lock for good (activation codes,
+ * enrolment links: see Gateway); a WebAuthn assertion cannot be guessed.
  *
  * A refusal is 429 problem+json RATE_LIMITED with Retry-After, through the one error boundary.
  *
@@ -31,6 +39,9 @@ import type { Logger } from '../logger.js';
 import { normaliseEmail } from '../store/index.js';
 
 const WINDOW_MS = 60_000;
+/** The soft limit's first delay, doubled with each further failure, and its ceiling. */
+export const SOFT_DELAY_BASE_MS = 250;
+export const SOFT_DELAY_MAX_MS = 8_000;
 /** Set by installRateLimitPrimary() in the primary; forked workers inherit it (not a config key). */
 const PRIMARY_ENV = 'GATEWAY_RATE_LIMIT_PRIMARY_PID';
 
@@ -123,94 +134,204 @@ function stringField(v: unknown, name: string): string | undefined {
   return typeof f === 'string' && f.length > 0 ? f : undefined;
 }
 
+/** Whose account a request names, for finding the holder's trusted browser. */
+export type AccountHolder = { email: string } | { credentialId: string };
+
 /**
- * The account a ceremony request is about, hashed: the enrolment link (options and verify — in
- * verify the credential is the attacker's own choice, so the link is what counts), else the email
- * (activation and sign-in options), else the credential id (activation and sign-in verify).
- * Undefined when the body names none (a discoverable sign-in's options): only the IP limit applies.
+ * The account a ceremony request is about: its hashed key, and how to find its holder. The
+ * enrolment link (options and verify — in verify the credential is the attacker's own choice, so
+ * the link is what counts), else the email (activation and sign-in options), else the credential
+ * id (activation and sign-in verify). Undefined when the body names none (a discoverable
+ * sign-in's options): only the IP limit applies.
  */
-export function accountKeyOf(body: unknown): string | undefined {
+export function accountOf(body: unknown): { key: string; holder: AccountHolder | undefined } | undefined {
   const token = stringField(body, 'token');
-  if (token !== undefined) return `enrolment:${sha256('enrolment', token)}`;
+  if (token !== undefined) return { key: `enrolment:${sha256('enrolment', token)}`, holder: undefined };
   const email = stringField(body, 'email');
-  if (email !== undefined) return `email:${sha256('email', normaliseEmail(email))}`;
+  if (email !== undefined) return { key: `email:${sha256('email', normaliseEmail(email))}`, holder: { email } };
   const credentialId = stringField(fieldOf(body, 'response'), 'id');
-  if (credentialId !== undefined) return `credential:${sha256('credential', credentialId)}`;
+  if (credentialId !== undefined) return { key: `credential:${sha256('credential', credentialId)}`, holder: { credentialId } };
   return undefined;
+}
+
+/** The hashed account key alone (see {@link accountOf}). */
+export function accountKeyOf(body: unknown): string | undefined {
+  return accountOf(body)?.key;
 }
 
 function ipKey(req: Request): string {
   return `ip:${ipKeyGenerator(req.ip ?? 'unknown', 56)}`;
 }
 
+/** The delay before the `excess`-th failed request over the soft limit (1, 2, ...). */
+export function softDelayMs(excess: number): number {
+  if (excess < 1) return 0;
+  return Math.min(SOFT_DELAY_MAX_MS, SOFT_DELAY_BASE_MS * 2 ** Math.min(excess - 1, 16));
+}
+
+/** Who a ceremony request counts against: decided once per request, read by both account limits. */
+interface RequestParty {
+  account: string;
+  client: string;
+  /** The browser carries a device cookie issued to the account's holder. */
+  trusted: boolean;
+}
+
+const PARTY = 'rateLimitParty';
+
+function partyOf(res: Response): RequestParty | undefined {
+  const p: unknown = res.locals[PARTY];
+  return p !== null && typeof p === 'object' && 'account' in p && 'client' in p && 'trusted' in p
+    ? { account: String(p.account), client: String(p.client), trusted: p.trusted === true }
+    : undefined;
+}
+
+/** The device id of this browser when its device cookie was issued to the holder of `holder`. */
+export type TrustedDevice = (req: Request, holder: AccountHolder) => string | undefined;
+
 export interface CeremonyRateLimits {
   /** Per client IP on the /api ceremony paths; mount before the body parser. */
   apiPerIp: RequestHandler;
-  /** Per account on the /api ceremony paths; mount after the body parser. */
-  apiPerAccount: RequestHandler;
+  /** Per account and client (hard), and per account over untrusted clients (soft, delaying); mount after the body parser. */
+  apiPerAccount: RequestHandler[];
   /** Per client IP on OIDC authorize and token. */
   oidcPerIp: RequestHandler;
 }
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
-/** Builds the limiters from the configuration; a limit of 0 turns that limit off (with a warning). */
-export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Clock; log: Logger }): CeremonyRateLimits {
+/**
+ * Builds the limiters from the configuration; a limit of 0 turns that limit off (with a warning).
+ * `trustedDevice` finds the holder's trusted browser (none: every client counts by its IP).
+ */
+export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Clock; log: Logger; trustedDevice?: TrustedDevice }): CeremonyRateLimits {
   const { config, clock, log } = deps;
-  const { ipPerMinute, accountPerMinute } = config.rateLimit;
+  const { ipPerMinute, accountPerMinute, accountSoftPerMinute } = config.rateLimit;
   const shared = cluster.isWorker && process.env[PRIMARY_ENV] === String(process.ppid);
-  if (cluster.isWorker && !shared && (ipPerMinute > 0 || accountPerMinute > 0)) {
+  if (cluster.isWorker && !shared && (ipPerMinute > 0 || accountPerMinute > 0 || accountSoftPerMinute > 0)) {
     log.error('rate limits: this cluster worker has no shared counters (main.ts must call installRateLimitPrimary() in the primary); each worker counts alone');
   }
   if (ipPerMinute === 0) log.warn('rate limit per IP on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_IP_PER_MINUTE=0)');
   if (accountPerMinute === 0) log.warn('rate limit per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE=0)');
+  if (accountSoftPerMinute === 0) log.warn('progressive delay per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE=0)');
+
+  const store = (name: string): Store => (shared ? new ClusterMemoryStoreWorker({ prefix: `gateway-${name}` }) : new ClockMemoryStore(clock));
+  const logger = (name: string) => ({
+    error: (err: unknown, message?: string) => log.error({ err, limiter: name }, message ?? 'rate limiter error'),
+    warn: (err: unknown, message?: string) => log.warn({ err, limiter: name }, message ?? 'rate limiter warning'),
+  });
 
   const limiter = (
     name: string,
     limit: number,
-    keyOf: (req: Request) => string | undefined,
+    keyOf: (req: Request, res?: Response) => string | undefined,
     detail: string,
   ): RequestHandler => {
     if (limit === 0) return passThrough;
     const property = `rateLimit_${name}`;
-    const store: Store = shared ? new ClusterMemoryStoreWorker({ prefix: `gateway-${name}` }) : new ClockMemoryStore(clock);
     return rateLimit({
       windowMs: WINDOW_MS,
       limit,
-      store,
+      store: store(name),
       requestPropertyName: property,
       // Retry-After comes with the problem+json from the error boundary; no draft headers.
       standardHeaders: false,
       legacyHeaders: false,
       passOnStoreError: true,
-      logger: {
-        error: (err: unknown, message?: string) => log.error({ err, limiter: name }, message ?? 'rate limiter error'),
-        warn: (err: unknown, message?: string) => log.warn({ err, limiter: name }, message ?? 'rate limiter warning'),
-      },
+      logger: logger(name),
       // The IP limiter's key does go through ipKeyGenerator (IPv6 /56), in ipKey().
       validate: { keyGeneratorIpFallback: false },
-      skip: (req: Request) => keyOf(req) === undefined,
-      keyGenerator: (req: Request) => keyOf(req) ?? '',
-      handler: (req: Request, _res: Response, next: NextFunction) => {
-        const info: unknown = Reflect.get(req, property);
-        const resetAt = info && typeof info === 'object' && 'resetTime' in info && info.resetTime instanceof Date ? info.resetTime.getTime() : undefined;
-        const used = info && typeof info === 'object' && 'used' in info && typeof info.used === 'number' ? info.used : 0;
+      skip: (req: Request, res: Response) => keyOf(req, res) === undefined,
+      keyGenerator: (req: Request, res: Response) => keyOf(req, res) ?? '',
+      handler: (req: Request, res: Response, next: NextFunction) => {
+        const { used, resetAt } = usage(req, property);
         // Logged once per key and window (the first refusal), never the raw account value.
-        if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: keyOf(req)?.slice(0, 40) ?? null, limit }, 'rate limit reached');
+        if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: keyOf(req, res)?.slice(0, 40) ?? null, limit }, 'rate limit reached');
         const retryAfter = resetAt === undefined ? WINDOW_MS / 1000 : (resetAt - clock.now().getTime()) / 1000;
         next(new RateLimitedError(detail, retryAfter));
       },
     });
   };
 
+  /** Decides once who the request counts against: the account, and the client for that account. */
+  const identifyParty: RequestHandler = (req, res, next) => {
+    const account = accountOf(req.body);
+    if (account) {
+      let device: string | undefined;
+      try {
+        device = account.holder ? deps.trustedDevice?.(req, account.holder) : undefined;
+      } catch (err) {
+        // A brake, not a guarantee: if the holder cannot be looked up, the IP counts.
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits: trusted-device lookup failed');
+      }
+      const party: RequestParty = { account: account.key, client: device ? `device:${device}` : ipKey(req), trusted: device !== undefined };
+      res.locals[PARTY] = party;
+    }
+    next();
+  };
+
+  /**
+   * The soft limit: failed requests for one account from clients not trusted for it. Over it, the
+   * request waits (softDelayMs) and then goes on; successful requests are not counted.
+   */
+  const softLimiter = (): RequestHandler => {
+    if (accountSoftPerMinute === 0) return passThrough;
+    const name = 'api-account-soft';
+    const property = `rateLimit_${name}`;
+    return rateLimit({
+      windowMs: WINDOW_MS,
+      limit: accountSoftPerMinute,
+      store: store(name),
+      requestPropertyName: property,
+      standardHeaders: false,
+      legacyHeaders: false,
+      passOnStoreError: true,
+      logger: logger(name),
+      validate: { keyGeneratorIpFallback: false },
+      skipSuccessfulRequests: true,
+      skip: (_req: Request, res: Response) => partyOf(res)?.trusted !== false,
+      keyGenerator: (_req: Request, res: Response) => `soft|${partyOf(res)?.account ?? ''}`,
+      handler: (req: Request, res: Response, next: NextFunction) => {
+        const { used } = usage(req, property);
+        const delay = softDelayMs(used - accountSoftPerMinute);
+        if (used === accountSoftPerMinute + 1) {
+          log.warn({ event: 'rate-limit.delaying', limiter: name, key: partyOf(res)?.account.slice(0, 40) ?? null, limit: accountSoftPerMinute }, 'soft limit reached: delaying further attempts');
+        }
+        // The request log line carries the delay (requestLog.ts), and so does the answer, in the
+        // standard Server-Timing header: the client waited anyway, now it knows why.
+        res.locals['throttledMs'] = delay;
+        res.setHeader('Server-Timing', `rate-limit;dur=${delay};desc="failed attempts for this account"`);
+        setTimeout(() => {
+          // The client may have given up meanwhile: then there is nothing left to answer.
+          if (!req.socket.destroyed) next();
+        }, delay);
+      },
+    });
+  };
+
   return {
     apiPerIp: limiter('api-ip', ipPerMinute, ipKey, 'Too many sign-in, activation or enrolment requests from your network. Wait a moment and try again.'),
-    apiPerAccount: limiter(
-      'api-account',
-      accountPerMinute,
-      (req) => accountKeyOf(req.body),
-      'Too many attempts for this account or link. Wait a moment and try again.',
-    ),
+    apiPerAccount: [
+      identifyParty,
+      limiter(
+        'api-account',
+        accountPerMinute,
+        (_req, res) => {
+          const party = res ? partyOf(res) : undefined;
+          return party ? `${party.account}|${party.client}` : undefined;
+        },
+        'Too many attempts for this account or link from this browser or network. Wait a moment and try again.',
+      ),
+      softLimiter(),
+    ],
     oidcPerIp: limiter('oidc-ip', ipPerMinute, ipKey, 'Too many sign-in requests from your network. Wait a moment and try again.'),
   };
+}
+
+/** What express-rate-limit recorded for this request: hits in the window and when it resets. */
+function usage(req: Request, property: string): { used: number; resetAt: number | undefined } {
+  const info: unknown = Reflect.get(req, property);
+  const resetAt = info && typeof info === 'object' && 'resetTime' in info && info.resetTime instanceof Date ? info.resetTime.getTime() : undefined;
+  const used = info && typeof info === 'object' && 'used' in info && typeof info.used === 'number' ? info.used : 0;
+  return { used, resetAt };
 }

@@ -57,7 +57,16 @@ export function requestContext(log: Logger, metrics: GatewayMetrics): RequestHan
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req, res);
       metrics.observeHttp(req.method, route, res.statusCode, seconds);
-      const line = { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 10_000) / 10, ...(aborted ? { aborted: true } : {}) };
+      // A request the soft rate limit held back says by how much (rateLimit.ts, issue 13, 1).
+      const throttled: unknown = res.locals['throttledMs'];
+      const line = {
+        method: req.method,
+        route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 10_000) / 10,
+        ...(typeof throttled === 'number' ? { throttledMs: throttled } : {}),
+        ...(aborted ? { aborted: true } : {}),
+      };
       if (res.statusCode >= 500) child.warn(line, 'request');
       else child.info(line, 'request');
     };

@@ -27,6 +27,7 @@ import type { TokenIssuer } from '../tokens/TokenIssuer.js';
 import type { LifecycleAction } from '../lifecycle/index.js';
 import { randomToken } from '../security/oneTimeSecrets.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS, type DeviceCookies } from './deviceCookie.js';
 import { schemas, idParam } from './schemas.js';
 import { route, type RouteSpec } from './registry.js';
 
@@ -53,8 +54,9 @@ export interface RouteDeps {
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   log?: Logger;
-  outboxDescription: string;
   schemaVersion: () => number;
+  /** Device cookies: a browser that proved to be a person's counts apart in the rate limits. */
+  devices: DeviceCookies;
 }
 
 export function credentialView(c: Credential, currentCredentialId?: string) {
@@ -137,6 +139,18 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
   };
   const existingFlow = (req: Request): string => readCookie(req, names.flow) ?? 'no-flow-cookie';
 
+  /**
+   * Issue 13, 1: this browser proved to be `identityId`'s (a key touched, or a registration
+   * through their one-time link): its device cookie makes the rate limits count it apart.
+   */
+  const trustBrowser = (req: Request, res: Response, identityId: string): void => {
+    setCookie(res, names.device, deps.devices.issue(identityId, readCookie(req, names.device)), {
+      secure: config.secureCookies,
+      maxAgeSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS,
+      sameSite: 'Strict',
+    });
+  };
+
   /** A new sign-in replaces the browser's previous session: the old one ends, not lingers. */
   const startSession = async (res: Response, sessionId: string, req?: Request): Promise<void> => {
     const previous = req ? readCookie(req, names.session) : undefined;
@@ -184,7 +198,8 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
           status: ok ? 'ok' : 'degraded',
           database: { status: 'ok', schemaVersion: deps.schemaVersion() },
           hsm: { status: hsm.status },
-          outbox: deps.outboxDescription,
+          // Issue 13, 9: public, so nothing about the host (no outbox path, SMTP server or labels).
+          outbox: { channel: config.outbox },
         });
       },
     }),
@@ -218,6 +233,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       },
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeEnrolment(body.token, existingFlow(req), body.label, body.response);
+        trustBrowser(req, res, result.credential.identityId);
         res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
       },
     }),
@@ -253,6 +269,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         const browser = res.locals['session'] ? sessionOf(res).identity.id : null;
         const result = await gateway.completeActivation(body.code, existingFlow(req), body.response, browser);
         await startSession(res, result.sessionId, req);
+        trustBrowser(req, res, result.identity.id);
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
     }),
@@ -281,6 +298,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ req, res, body }) => {
         const result = await gateway.completeSignIn(existingFlow(req), body.response);
         await startSession(res, result.sessionId, req);
+        trustBrowser(req, res, result.identity.id);
         let token: string | undefined;
         if (body.audience !== undefined) {
           const view = gateway.resolveSession(result.sessionId);
@@ -753,7 +771,10 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 503: 'No HSM' },
       handler: async ({ res, body }) => {
         if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
-        res.status(201).json(await changeOidcClient(deps.approvals, { identityId: sessionOf(res).identity.id, role: 'org-admin' }, toJsonObject(body)));
+        const actor: Actor = { identityId: sessionOf(res).identity.id, role: 'org-admin' };
+        // Issue 13, 9: the back-channel logout target is resolved and checked before the change is recorded.
+        if (body.backchannelLogoutUri) await deps.oidc.checkBackchannelLogoutUri(actor, body.clientId, body.backchannelLogoutUri);
+        res.status(201).json(await changeOidcClient(deps.approvals, actor, toJsonObject(body)));
       },
     }),
     staffAction('suspend', 'helpdesk', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),

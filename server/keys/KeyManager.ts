@@ -4,7 +4,7 @@
  * destroyed, with metadata in the database and key material only in the HSM. Rotation,
  * emergency rotation and destruction need two different security officers.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { HsmError, adoptKeyPair, generateSigningKeyPair, type CheckedKeyPair, type Es256Signer, type HsmGroup } from '../../hsm/index.js';
 import type { JsonValue } from '../audit/canonicalJson.js';

@@ -26,6 +26,8 @@ import { bindingHash } from './browserBinding.js';
 import { authenticateClient } from './clientAuthentication.js';
 import { endSession, type LogoutOutcome } from './logout.js';
 import { OAuthError } from './OAuthError.js';
+import { postForm } from '../net/outboundTarget.js';
+import { checkBackchannelLogoutUri, checkBackchannelLogoutUriSync } from './backchannelUri.js';
 
 export { OAuthError } from './OAuthError.js';
 
@@ -156,6 +158,11 @@ export class OpenIdProvider {
         throw new ValidationError(`Redirect and logout URIs must be https (http only on localhost) and carry no fragment: ${uri}`);
       }
     }
+    // Issue 13, 9: no logout tokens to loopback or private addresses outside development mode.
+    if (input.backchannelLogoutUri) {
+      const uri = input.backchannelLogoutUri;
+      this.refusingAudited(actor, input.clientId, uri, () => checkBackchannelLogoutUriSync(uri, this.ports.config.developmentMode));
+    }
     if (input.authMethod === 'private_key_jwt' && (!input.jwks || !Array.isArray(input.jwks.keys) || input.jwks.keys.length === 0)) {
       throw new ValidationError('private_key_jwt needs the client’s public keys (jwks).');
     }
@@ -186,6 +193,32 @@ export class OpenIdProvider {
       });
     });
     return { clientId: input.clientId, ...(secret && !input.secret ? { clientSecret: secret } : {}) };
+  }
+
+  /**
+   * Issue 13, 9: checks a back-channel logout URI with its host resolved (registration through the
+   * admin console or the clients file); a refusal is audited with the address that caused it.
+   */
+  async checkBackchannelLogoutUri(actor: Actor, clientId: string, uri: string): Promise<void> {
+    try {
+      await checkBackchannelLogoutUri(uri, this.ports.config.developmentMode);
+    } catch (err) {
+      this.auditRefusedClient(actor, clientId, uri, err);
+      throw err;
+    }
+  }
+
+  private refusingAudited(actor: Actor, clientId: string, uri: string, check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      this.auditRefusedClient(actor, clientId, uri, err);
+      throw err;
+    }
+  }
+
+  private auditRefusedClient(actor: Actor, clientId: string, uri: string, err: unknown): void {
+    this.audit('oidc.client-refused', actor, clientId, { reason: 'backchannel-uri-not-public', uri, detail: err instanceof Error ? err.message.slice(0, 300) : String(err) });
   }
 
   // --- authorization endpoint ---------------------------------------------------------------
@@ -503,14 +536,8 @@ export class OpenIdProvider {
             { iss: this.issuer, aud: clientId, iat: now, exp: now + 120, jti: randomUUID(), sub: session.identityId, sid: session.sid, events: { [BACKCHANNEL_EVENT]: {} } },
             'logout+jwt',
           );
-          const res = await fetch(client.backchannelLogoutUri, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ logout_token: jws }).toString(),
-            signal: AbortSignal.timeout(5000),
-            redirect: 'manual',
-          });
-          status = res.status;
+          // Outside development mode only to public addresses, checked as the connection is made.
+          status = await postForm(client.backchannelLogoutUri, { logout_token: jws }, { developmentMode: this.ports.config.developmentMode, timeoutMs: 5000 });
         } catch (err) {
           status = err instanceof Error ? err.message.slice(0, 100) : 'failed';
         }

@@ -28,7 +28,7 @@ export const clientSchema = z
 
 const fileSchema = z.array(clientSchema.extend({ secretFile: z.string().optional() })).max(500);
 
-export function loadClientsFile(op: OpenIdProvider, file: string): void {
+export async function loadClientsFile(op: OpenIdProvider, file: string): Promise<void> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -43,6 +43,13 @@ export function loadClientsFile(op: OpenIdProvider, file: string): void {
   for (const { secretFile, jwks, backchannelLogoutUri, ...c } of result.data) {
     if (c.authMethod === 'client_secret_basic' && !secretFile) {
       throw new ConfigError('GATEWAY_OIDC_CLIENTS_FILE', `client ${c.clientId}: client_secret_basic needs secretFile`);
+    }
+    if (backchannelLogoutUri) {
+      try {
+        await op.checkBackchannelLogoutUri({ identityId: null, role: 'system' }, c.clientId, backchannelLogoutUri);
+      } catch (err) {
+        throw new ConfigError('GATEWAY_OIDC_CLIENTS_FILE', `client ${c.clientId}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     const secret = secretFile ? fs.readFileSync(path.resolve(path.dirname(file), secretFile), 'utf8').trim() : undefined;
     op.registerClient(

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import type { OutboxSink } from './types.js';
+import { SECRET_PLACEHOLDER, type OutboxSink, type SecretMinter } from './types.js';
 
 const BATCH = 50;
 const MAX_BACKOFF_SECONDS = 300;
@@ -17,6 +17,12 @@ export class OutboxDispatcher {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+
+  /**
+   * Mints the one-time secret a mail refers to, just before delivery (issue 13, 5: the stored mail
+   * holds a placeholder, never the secret). Set by the runtime to the core's minter.
+   */
+  secretMinter: SecretMinter | undefined;
 
   /** Signs receipt claims with the HSM key at delivery time (set once the key manager runs). */
   receiptSigner: ((claims: Record<string, unknown>) => Promise<string>) | undefined;
@@ -79,7 +85,18 @@ export class OutboxDispatcher {
         const now = this.clock.now();
         if (!this.store.claimOutbox(m.id, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString())) continue;
         try {
-          const text = await this.textOf(m.body, m.receiptClaims);
+          let text = await this.textOf(m.body, m.receiptClaims);
+          if (m.secretRef !== null) {
+            if (!this.secretMinter) throw new Error('no secret minter: the mail waits');
+            // Minted now, its hash committed before the mail leaves; the secret stays in memory.
+            const secret = this.secretMinter(m.secretRef);
+            if (secret === undefined) {
+              this.store.markOutboxWithdrawn(m.id, this.clock.now().toISOString(), 'the code was replaced, used or expired before delivery');
+              this.log.info({ messageId: m.id, kind: m.kind }, 'outbox: message withdrawn, its code is no longer open');
+              continue;
+            }
+            text = text.replace(SECRET_PLACEHOLDER, secret);
+          }
           await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text, kind: m.kind });
           this.store.markOutboxSent(m.id, this.clock.now().toISOString());
           this.log.info({ messageId: m.id, kind: m.kind, to: m.recipient, sink: this.sink.description }, 'outbox: message delivered');

@@ -12,6 +12,16 @@ export interface OutgoingMail {
   kind: string;
 }
 
+/**
+ * Where a one-time secret goes in a stored mail body. The secret itself is never stored: the
+ * dispatcher has it minted (its keyed hash committed) just before delivery and puts it here in
+ * memory (issue 13, 5).
+ */
+export const SECRET_PLACEHOLDER = '{{one-time-secret}}';
+
+/** Mints the secret a mail refers to; undefined when it was withdrawn, used or expired meanwhile. */
+export type SecretMinter = (ref: string) => string | undefined;
+
 export interface OutboxSink {
   /** Human description for logs and /api/health, e.g. "file var/outbox" or "smtp mail.example:587". */
   readonly description: string;

@@ -16,6 +16,7 @@ import type {
   Organisation,
   ReasonCode,
 } from '../domain/types.js';
+import type { KeyPopulation } from '../core/decoys.js';
 import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
@@ -136,6 +137,8 @@ export interface OutboxMessage {
   lastError: string | null;
   /** Claims of a receipt the dispatcher has the HSM sign just before delivery. */
   receiptClaims: string | null;
+  /** A one-time secret minted at delivery into the body's placeholder (never stored in clear). */
+  secretRef: string | null;
 }
 
 /**
@@ -188,6 +191,8 @@ export class Store {
     // Durable commit: a transition acknowledged to a client survives a power cut.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Issue 13, 5: deleted and overwritten content is zeroed in the file, not left in free pages.
+    db.pragma('secure_delete = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const store = new Store(db);
     store.migrate();
@@ -212,6 +217,7 @@ export class Store {
         .all()
         .map((r) => rows.num(r, 'version')),
     );
+    let rewrite = false;
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
@@ -220,6 +226,12 @@ export class Store {
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, new Date().toISOString());
       }).immediate();
+      // Only an existing database can hold what an earlier release left behind.
+      if (m.rewriteAfter && applied.size > 0) rewrite = true;
+    }
+    if (rewrite) {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
     }
   }
 
@@ -572,6 +584,29 @@ export class Store {
       .run(a.aal, a.model, a.certification, JSON.stringify(a.reasons), at, id);
   }
 
+  /**
+   * The shape of the registered keys, as counts only (issue 13, 8: decoys imitate it): how many
+   * keys each bound person has, and how many keys have each id length and transport list. A scan
+   * of the credentials; callers cache it.
+   */
+  keyPopulation(): KeyPopulation {
+    const keysPerPerson = this.db
+      .prepare(
+        `SELECT n, count(*) AS people FROM (
+           SELECT count(*) AS n FROM credentials c JOIN identities i ON i.id = c.identity_id
+           WHERE i.binding_state = 'active' GROUP BY c.identity_id)
+         GROUP BY n ORDER BY n`,
+      )
+      .all()
+      .map((r) => ({ keys: rows.num(r, 'n'), people: rows.num(r, 'people') }));
+    const shapes = this.db
+      .prepare('SELECT length(credential_id) AS chars, transports, count(*) AS n FROM credentials GROUP BY chars, transports ORDER BY chars, transports')
+      .all()
+      // Unpadded base64url: 4 characters carry 3 bytes.
+      .map((r) => ({ idBytes: Math.floor((rows.num(r, 'chars') * 3) / 4), transports: rows.stringArray(rows.str(r, 'transports')), keys: rows.num(r, 'n') }));
+    return { keysPerPerson, shapes };
+  }
+
   /** The fleet report: keys by model, certification, level and state. */
   fleetReport(): { aaguid: string; model: string | null; certification: string | null; aal: string | null; state: string; count: number }[] {
     return this.db
@@ -639,9 +674,9 @@ export class Store {
     );
   }
 
-  /** Records a sign counter seen during activation (the key is not yet active). */
-  setSignCount(id: string, newCount: number, at: string): void {
-    this.db.prepare('UPDATE credentials SET sign_count = ?, last_used_at = ?, updated_at = ? WHERE id = ?').run(newCount, at, at, id);
+  /** Records the sign counter and backup state seen during activation (the key is not yet active). */
+  setSignCount(id: string, newCount: number, backupState: boolean, at: string): void {
+    this.db.prepare('UPDATE credentials SET sign_count = ?, backup_state = ?, last_used_at = ?, updated_at = ? WHERE id = ?').run(newCount, backupState ? 1 : 0, at, at, id);
   }
 
   renameCredential(id: string, label: string, at: string): boolean {
@@ -679,6 +714,22 @@ export class Store {
       .run(c.id, c.credentialId, c.purpose, c.codeHash, c.requestedBy, c.createdAt, c.expiresAt);
   }
 
+  /**
+   * Sets a code's keyed hash just before it is delivered (issue 13, 5: the clear code exists only
+   * in memory, on its way to the mail server). Only while the code is open and unexpired; a second
+   * delivery of the same mail replaces the hash, so only the newest code delivered works.
+   */
+  mintActivationCode(codeId: string, codeHash: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE activation_codes SET code_hash = ?, minted_at = ?
+           WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND expires_at > ?`,
+        )
+        .run(codeHash, at, codeId, at).changes === 1
+    );
+  }
+
   /** Withdraws every unused code of a key (a new code replaces them; revocation ends them). */
   supersedeOpenCodes(credentialId: string, at: string): number {
     return this.db
@@ -699,11 +750,36 @@ export class Store {
     return r === undefined ? undefined : rows.activationCode(r);
   }
 
-  /** Counts a wrong code; locks it when `lockAt` is given. Returns the attempts so far. */
-  recordFailedCodeAttempt(codeId: string, lockAt: string | null): void {
-    this.db
-      .prepare('UPDATE activation_codes SET failed_attempts = failed_attempts + 1, locked_at = coalesce(locked_at, ?) WHERE id = ?')
-      .run(lockAt, codeId);
+  /**
+   * Counts one evaluation of a code BEFORE it is compared (issue 13, 3), in one statement: only
+   * while the code is open, unexpired and has attempts left, so however many requests race, at
+   * most `max` guesses are ever counted and evaluated. `failed_attempts` thus counts evaluated
+   * attempts (the right code, if it comes, is the last of them and consumes the code).
+   */
+  countCodeAttempt(
+    codeId: string,
+    max: number,
+    at: string,
+  ): { counted: true; attempts: number; codeHash: string } | { counted: false; why: 'locked' | 'used' | 'expired' } {
+    const r = this.db
+      .prepare(
+        `UPDATE activation_codes SET failed_attempts = failed_attempts + 1
+         WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND failed_attempts < ? AND expires_at > ?
+         RETURNING failed_attempts, code_hash`,
+      )
+      .get(codeId, max, at);
+    // The hash as it is now: a mail delivered again since the caller read the row minted a new code.
+    if (r !== undefined) return { counted: true, attempts: rows.num(r, 'failed_attempts'), codeHash: rows.str(r, 'code_hash') };
+    const row = this.db.prepare('SELECT * FROM activation_codes WHERE id = ?').get(codeId);
+    const code = row === undefined ? undefined : rows.activationCode(row);
+    if (!code || code.consumedAt !== null || code.supersededAt !== null) return { counted: false, why: 'used' };
+    if (code.lockedAt !== null || code.failedAttempts >= max) return { counted: false, why: 'locked' };
+    return { counted: false, why: 'expired' };
+  }
+
+  /** Locks a code whose last attempt was wrong. */
+  lockCode(codeId: string, at: string): void {
+    this.db.prepare('UPDATE activation_codes SET locked_at = coalesce(locked_at, ?) WHERE id = ?').run(at, codeId);
   }
 
   consumeActivationCode(codeId: string, at: string): boolean {
@@ -840,10 +916,10 @@ export class Store {
   enqueueOutbox(m: Omit<OutboxMessage, 'attempts' | 'sentAt' | 'lastError'>): void {
     this.db
       .prepare(
-        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at, receipt_claims)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO outbox (id, channel, recipient, subject, body, kind, created_at, next_attempt_at, receipt_claims, secret_ref)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt, m.receiptClaims);
+      .run(m.id, m.channel, m.recipient, m.subject, m.body, m.kind, m.createdAt, m.nextAttemptAt, m.receiptClaims, m.secretRef);
   }
 
   dueOutbox(at: string, limit: number): OutboxMessage[] {
@@ -870,6 +946,13 @@ export class Store {
     this.db
       .prepare('UPDATE outbox SET sent_at = ?, body = NULL, receipt_claims = NULL, attempts = attempts + 1, last_error = NULL WHERE id = ?')
       .run(at, id);
+  }
+
+  /** Not delivered and never will be: the secret it would carry was withdrawn or used meanwhile. */
+  markOutboxWithdrawn(id: string, at: string, why: string): void {
+    this.db
+      .prepare('UPDATE outbox SET sent_at = ?, body = NULL, receipt_claims = NULL, last_error = ? WHERE id = ? AND sent_at IS NULL')
+      .run(at, `withdrawn: ${why}`.slice(0, 500), id);
   }
 
   markOutboxFailed(id: string, error: string, nextAttemptAt: string): void {

@@ -6,6 +6,12 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Rewrite the whole file (VACUUM) and empty the WAL once this migration has been applied to an
+   * existing database: content that earlier releases left in free pages (clear activation codes,
+   * issue 13, 5) is gone from the file afterwards.
+   */
+  rewriteAfter?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -463,5 +469,12 @@ INSERT INTO identity_setups (identity_id, aspect, detail, set_by, at)
   SELECT subject_id, 'name', json_extract(data, '$.to'), actor_id, at FROM audit_events
   WHERE type = 'identity.identifying-data-corrected' AND subject_id IN (SELECT id FROM identities) ORDER BY seq;
 `,
+  },
+  {
+    version: 12,
+    name: 'activation codes are minted at delivery: never stored in clear (outbox secret reference, mint time)',
+    sql: `ALTER TABLE outbox ADD COLUMN secret_ref TEXT;
+ALTER TABLE activation_codes ADD COLUMN minted_at TEXT;`,
+    rewriteAfter: true,
   },
 ];

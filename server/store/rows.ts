@@ -60,7 +60,7 @@ function reasonOrNull(row: unknown, key: string): ReasonCode | null {
   return field(row, key) === null ? null : oneOf(row, key, REASON_CODES);
 }
 
-function stringArray(text: string): string[] {
+export function stringArray(text: string): string[] {
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed) || !parsed.every((x): x is string => typeof x === 'string')) {
     throw new TypeError('store: expected a JSON array of strings');
@@ -239,5 +239,6 @@ export function outbox(r: unknown): OutboxMessage {
     sentAt: strOrNull(r, 'sent_at'),
     lastError: strOrNull(r, 'last_error'),
     receiptClaims: strOrNull(r, 'receipt_claims'),
+    secretRef: strOrNull(r, 'secret_ref'),
   };
 }

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FixedClock } from '../../server/clock.js';
 import { MAX_CODE_ATTEMPTS, MAX_ENROLMENT_FAILURES } from '../../server/core/Gateway.js';
-import { accountKeyOf } from '../../server/http/rateLimit.js';
+import { accountKeyOf, softDelayMs } from '../../server/http/rateLimit.js';
 import { ApiClient, field, type ApiResponse } from '../support/apiClient.js';
 import { enrol } from '../support/journeys.js';
 import { SoftAuthenticator, type RegistrationOverrides } from '../support/softAuthenticator.js';
@@ -231,6 +231,8 @@ describe('rate limits hold across node:cluster workers (GATEWAY_WORKERS)', () =>
     assert.deepEqual(r.ipStatuses.filter((s) => s === 200).length, r.ipLimit, JSON.stringify(r));
     assert.ok(r.retryAfter.every((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 60), JSON.stringify(r.retryAfter));
     assert.ok(r.problemCodes.every((c) => c === 'RATE_LIMITED'), JSON.stringify(r.problemCodes));
+    // The soft limit counts the failures of every worker: past it, each waits longer (issue 13, 1).
+    assert.deepEqual(r.softDelays, [0, 0, softDelayMs(1), softDelayMs(2), softDelayMs(3)], JSON.stringify(r));
   });
 
   it('without it each worker counts alone (and says so in the log): the primary-side store is what makes the limit hold', async () => {

@@ -90,7 +90,7 @@ describe('operability: health probes and metrics', () => {
 
   before(async () => {
     // Trust proxy on: the forwarded client counts for the loopback-only scrape rule.
-    gw = await startTestGateway({ env: { GATEWAY_TRUST_PROXY: 'true', GATEWAY_TOKEN_AUDIENCES: AUDIENCE } });
+    gw = await startTestGateway({ env: { GATEWAY_TRUST_PROXY: 'loopback', GATEWAY_TOKEN_AUDIENCES: AUDIENCE } });
   });
   after(async () => {
     await gw?.close();

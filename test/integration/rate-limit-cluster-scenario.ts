@@ -5,8 +5,10 @@
  * with 0 it does not. The primary then sends requests, each on a new connection so the cluster
  * spreads them over both workers, and prints one line `RESULT <json>`.
  *
- * The workers trust X-Forwarded-For here (as with GATEWAY_TRUST_PROXY=true) so that the account
- * phase can come from many addresses and the IP phase from one, each limit tested on its own.
+ * The workers trust X-Forwarded-For from the loopback proxy (GATEWAY_TRUST_PROXY=loopback) so
+ * that each phase can come from the addresses it needs: the account phase from one address (the
+ * limit counts per account AND client), the IP phase from one address naming many accounts, the
+ * soft phase (failed sign-ins, delayed progressively over the soft limit) from many addresses.
  */
 import cluster from 'node:cluster';
 import http from 'node:http';
@@ -26,6 +28,9 @@ export interface ClusterScenarioResult {
   servedBy: number[];
   accountStatuses: number[];
   ipStatuses: number[];
+  softLimit: number;
+  /** The delay each failed request of the soft phase waited, in order. */
+  softDelays: number[];
   retryAfter: string[];
   problemCodes: string[];
   loggedUnshared: boolean;
@@ -33,6 +38,7 @@ export interface ClusterScenarioResult {
 
 const ACCOUNT_LIMIT = 3;
 const IP_LIMIT = 5;
+const SOFT_LIMIT = 2;
 const WORKERS = 2;
 
 interface Listening {
@@ -45,7 +51,12 @@ function isListening(m: unknown): m is Listening {
   return typeof m === 'object' && m !== null && 'kind' in m && m.kind === 'listening' && 'port' in m && typeof m.port === 'number';
 }
 
-function post(port: number, body: unknown, forwardedFor: string): Promise<{ status: number; worker: number; retryAfter: string | undefined; code: string | undefined }> {
+function post(
+  port: number,
+  body: unknown,
+  forwardedFor: string,
+  path = '/api/signin/options',
+): Promise<{ status: number; worker: number; retryAfter: string | undefined; code: string | undefined; throttledMs: number }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -53,7 +64,7 @@ function post(port: number, body: unknown, forwardedFor: string): Promise<{ stat
         host: '127.0.0.1',
         port,
         method: 'POST',
-        path: '/api/signin/options',
+        path,
         // A new connection each time: the cluster hands connections to workers in turn.
         agent: false,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close', 'x-forwarded-for': forwardedFor },
@@ -63,14 +74,16 @@ function post(port: number, body: unknown, forwardedFor: string): Promise<{ stat
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
         res.on('end', () => {
           let code: string | undefined;
+          let throttledMs = 0;
           try {
             const parsed: unknown = JSON.parse(text);
             if (typeof parsed === 'object' && parsed !== null && 'code' in parsed && typeof parsed.code === 'string') code = parsed.code;
+            if (typeof parsed === 'object' && parsed !== null && 'throttledMs' in parsed && typeof parsed.throttledMs === 'number') throttledMs = parsed.throttledMs;
           } catch {
             code = undefined;
           }
           const retry = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, worker: Number(res.headers['x-worker']), retryAfter: typeof retry === 'string' ? retry : undefined, code });
+          resolve({ status: res.statusCode ?? 0, worker: Number(res.headers['x-worker']), retryAfter: typeof retry === 'string' ? retry : undefined, code, throttledMs });
         });
       },
     );
@@ -105,17 +118,26 @@ async function primary(): Promise<void> {
     }
     return r.status;
   };
-  // Account phase: one address from many IPs. IP phase: many addresses from one IP.
+  // Account phase: one address from one IP. IP phase: many addresses from one IP. Soft phase:
+  // failed sign-ins naming one credential from many IPs.
   const accountStatuses: number[] = [];
-  for (let i = 0; i < ACCOUNT_LIMIT * 2 + 2; i++) accountStatuses.push(record(await post(port, { email: 'target@demo.example' }, `10.0.0.${i + 1}`)));
+  for (let i = 0; i < ACCOUNT_LIMIT + 3; i++) accountStatuses.push(record(await post(port, { email: 'target@demo.example' }, '10.0.0.1')));
   const ipStatuses: number[] = [];
   for (let i = 0; i < IP_LIMIT * 2 + 2; i++) ipStatuses.push(record(await post(port, { email: `user${i}@demo.example` }, '10.9.9.9')));
+  const softDelays: number[] = [];
+  for (let i = 0; i < SOFT_LIMIT + 3; i++) {
+    const r = await post(port, { response: { id: 'victim-credential' } }, `10.1.0.${i + 1}`, '/api/signin/verify');
+    record(r);
+    softDelays.push(r.throttledMs);
+  }
   const result: ClusterScenarioResult = {
     accountLimit: ACCOUNT_LIMIT,
     ipLimit: IP_LIMIT,
     servedBy: [...servedBy].sort(),
     accountStatuses,
     ipStatuses,
+    softLimit: SOFT_LIMIT,
+    softDelays,
     retryAfter,
     problemCodes,
     loggedUnshared: listening.some((l) => l.loggedUnshared),
@@ -137,11 +159,13 @@ function worker(): void {
   const config = loadConfig({
     GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: String(ACCOUNT_LIMIT),
     GATEWAY_RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT),
+    GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: String(SOFT_LIMIT),
     GATEWAY_LOG_LEVEL: 'warn',
+    GATEWAY_TRUST_PROXY: 'loopback',
   });
   const limits = ceremonyRateLimits({ config, clock: systemClock, log });
   const app = express();
-  app.set('trust proxy', true);
+  app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {
     res.setHeader('x-worker', String(cluster.worker?.id ?? 0));
     next();
@@ -153,6 +177,11 @@ function worker(): void {
   api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
   api.post('/signin/options', (_req, res) => {
     res.json({ ok: true });
+  });
+  // A failed sign-in (what an attacker's junk gets), saying how long the soft limit held it.
+  api.post('/signin/verify', (_req, res) => {
+    const throttled: unknown = res.locals['throttledMs'];
+    res.status(401).json({ code: 'SIGNIN_FAILED', throttledMs: typeof throttled === 'number' ? throttled : 0 });
   });
   app.use('/api', api);
   app.use(errorBoundary(log));

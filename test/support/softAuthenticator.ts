@@ -63,6 +63,8 @@ export interface SoftAuthenticatorOptions {
   backupState?: boolean;
   /** Transports reported in registration responses. Default: ['usb']. */
   transports?: string[];
+  /** Length in bytes of the credential ids it makes. Default: random, 16 to 32. */
+  credentialIdBytes?: number;
 }
 
 /** Minimal descriptor shape (compatible with PublicKeyCredentialDescriptorJSON). */
@@ -135,6 +137,10 @@ export interface AssertionOverrides {
   credentialId?: string;
   /** Corrupt the signature (still well-formed DER, but cryptographically invalid). */
   tamperSignature?: boolean;
+  /** BE flag in this assertion (default: the constructor's): a key whose eligibility changed. */
+  backupEligible?: boolean;
+  /** BS flag in this assertion (default: the constructor's). */
+  backupState?: boolean;
 }
 
 /** JSON-serialisable snapshot of a credential, including its private key. */
@@ -215,6 +221,7 @@ export class SoftAuthenticator {
   readonly #aaguidBytes: Buffer;
   readonly #credentials = new Map<string, StoredCredential>();
   readonly #attestationCa: SoftAttestationCa | undefined;
+  readonly #credentialIdBytes: number | undefined;
 
   constructor(options: SoftAuthenticatorOptions = {}) {
     this.aaguid = options.aaguid ?? '00000000-0000-0000-0000-000000000000';
@@ -225,6 +232,7 @@ export class SoftAuthenticator {
     this.backupEligible = options.backupEligible ?? false;
     this.backupState = options.backupState ?? false;
     this.transports = options.transports ?? ['usb'];
+    this.#credentialIdBytes = options.credentialIdBytes;
   }
 
   /** navigator.credentials.create() equivalent. Stores the new credential (sign counter 0). */
@@ -247,7 +255,7 @@ export class SoftAuthenticator {
     }
 
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const idBytes = randomBytes(randomInt(16, 33));
+    const idBytes = randomBytes(this.#credentialIdBytes ?? randomInt(16, 33));
     const sel = options.authenticatorSelection;
     const discoverable =
       sel?.requireResidentKey === true ||
@@ -356,6 +364,8 @@ export class SoftAuthenticator {
       userPresent: overrides.userPresent ?? true,
       userVerified: overrides.userVerified ?? this.userVerification,
       signCount: cred.signCount,
+      backupEligible: overrides.backupEligible ?? this.backupEligible,
+      backupState: overrides.backupState ?? this.backupState,
     });
 
     const clientDataJSON = Buffer.from(
@@ -489,12 +499,14 @@ export class SoftAuthenticator {
     userVerified: boolean;
     signCount: number;
     attestedCredentialData?: Buffer;
+    backupEligible?: boolean;
+    backupState?: boolean;
   }): Buffer {
     let flags = 0;
     if (args.userPresent) flags |= AUTH_DATA_FLAGS.UP;
     if (args.userVerified) flags |= AUTH_DATA_FLAGS.UV;
-    if (this.backupEligible) flags |= AUTH_DATA_FLAGS.BE;
-    if (this.backupState) flags |= AUTH_DATA_FLAGS.BS;
+    if (args.backupEligible ?? this.backupEligible) flags |= AUTH_DATA_FLAGS.BE;
+    if (args.backupState ?? this.backupState) flags |= AUTH_DATA_FLAGS.BS;
     if (args.attestedCredentialData) flags |= AUTH_DATA_FLAGS.AT;
 
     const header = Buffer.alloc(37);

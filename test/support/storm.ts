@@ -27,6 +27,7 @@ export const STORM_ENV: Readonly<Record<string, string>> = {
   // Every client of the storm is one IP, and each account signs in many times a minute.
   GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '10000000',
   GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '10000000',
+  GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: '10000000',
 };
 
 export interface Staff {

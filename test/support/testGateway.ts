@@ -39,22 +39,29 @@ export async function startTestGateway(
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const config = loadConfig(
-    {
-      GATEWAY_PORT: String(port),
-      GATEWAY_ORIGIN: `http://localhost:${port}`,
-      GATEWAY_VAR_DIR: varDir,
-      GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'),
-      GATEWAY_LOG_LEVEL: 'silent',
-      // Tests run many ceremonies a second from 127.0.0.1 with a few accounts: limits high enough
-      // never to bite, but on, so every test goes through the limiters. The brute-force test sets
-      // real small limits.
-      GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '10000000',
-      GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '10000000',
-      ...opts.env,
-    },
-    repoRoot,
-  );
+  const env = {
+    GATEWAY_PORT: String(port),
+    GATEWAY_ORIGIN: `http://localhost:${port}`,
+    GATEWAY_VAR_DIR: varDir,
+    GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'),
+    GATEWAY_LOG_LEVEL: 'silent',
+    // Tests run many ceremonies a second from 127.0.0.1 with a few accounts: limits high enough
+    // never to bite, but on, so every test goes through the limiters. The brute-force test sets
+    // real small limits.
+    GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '10000000',
+    GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '10000000',
+    GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: '10000000',
+    ...opts.env,
+  };
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env, repoRoot);
+  } catch (err) {
+    // A refused configuration must not leave the listening socket keeping the test process alive.
+    server.close();
+    fs.rmSync(varDir, { recursive: true, force: true });
+    throw err;
+  }
   if (!process.env['SOFTHSM2_CONF']) process.env['SOFTHSM2_CONF'] = path.join(repoRoot, 'var', 'softhsm2.conf');
   let runtime: Runtime;
   try {

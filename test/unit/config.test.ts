@@ -57,12 +57,13 @@ describe('configuration is validated at start and names the bad key', () => {
 
   it('rate limits on the ceremony endpoints: generous per IP, tight per account, raisable, 0 turns one off', () => {
     const d = loadConfig({}, '/srv/gw');
-    assert.deepEqual(d.rateLimit, { ipPerMinute: 600, accountPerMinute: 20 });
+    assert.deepEqual(d.rateLimit, { ipPerMinute: 600, accountPerMinute: 20, accountSoftPerMinute: 10 });
     // The benchmark drives thousands of sign-ins a second from 127.0.0.1.
-    const bench = loadConfig({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '1000000', GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '0' }, '/srv/gw');
-    assert.deepEqual(bench.rateLimit, { ipPerMinute: 1_000_000, accountPerMinute: 0 });
+    const bench = loadConfig({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '1000000', GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '0', GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: '0' }, '/srv/gw');
+    assert.deepEqual(bench.rateLimit, { ipPerMinute: 1_000_000, accountPerMinute: 0, accountSoftPerMinute: 0 });
     failsOn({ GATEWAY_RATE_LIMIT_IP_PER_MINUTE: 'lots' }, 'GATEWAY_RATE_LIMIT_IP_PER_MINUTE');
     failsOn({ GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '-1' }, 'GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE');
+    failsOn({ GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: 'some' }, 'GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE');
   });
 
   it('an https origin turns on secure cookies and accepts a parent-domain RP ID', () => {
@@ -76,5 +77,30 @@ describe('configuration is validated at start and names the bad key', () => {
     assert.equal(isValidCvr('12345678'), false);
     assert.equal(isValidCvr('01234567'), false);
     assert.equal(isValidCvr('1234567'), false);
+  });
+});
+
+describe('GATEWAY_TRUST_PROXY and GATEWAY_DEVELOPMENT_MODE (issue 13, 2 and 9)', () => {
+  it('GATEWAY_TRUST_PROXY: off by default, a hop count or the proxies\' addresses; `true` is refused with a message saying why and what to give instead', () => {
+    assert.equal(loadConfig({}, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: 'false' }, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '0' }, '/srv/gw').trustProxy, false);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '1' }, '/srv/gw').trustProxy, 1);
+    assert.equal(loadConfig({ GATEWAY_TRUST_PROXY: '2' }, '/srv/gw').trustProxy, 2);
+    assert.deepEqual(loadConfig({ GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.5,10.1.0.0/16 ,fd00::/8' }, '/srv/gw').trustProxy, ['loopback', '10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
+    assert.throws(
+      () => loadConfig({ GATEWAY_TRUST_PROXY: 'true' }, '/srv/gw'),
+      (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_TRUST_PROXY' && /forge X-Forwarded-For/.test(err.message) && /number of reverse proxies/.test(err.message),
+    );
+    for (const bad of ['yes', '11', '10.0.0.0/33', 'fd00::/129', '10.0.0/8', 'proxy.example', 'loopback,*', ',']) failsOn({ GATEWAY_TRUST_PROXY: bad }, 'GATEWAY_TRUST_PROXY');
+  });
+
+  it('GATEWAY_DEVELOPMENT_MODE: on by default only for an http://localhost origin, off for https; refused on with an https origin', () => {
+    assert.equal(loadConfig({}, '/srv/gw').developmentMode, true);
+    assert.equal(loadConfig({ GATEWAY_DEVELOPMENT_MODE: 'false' }, '/srv/gw').developmentMode, false);
+    assert.equal(loadConfig({ GATEWAY_ORIGIN: 'https://idp.example.dk' }, '/srv/gw').developmentMode, false);
+    assert.equal(loadConfig({ GATEWAY_ORIGIN: 'https://localhost:8443' }, '/srv/gw').developmentMode, false);
+    failsOn({ GATEWAY_ORIGIN: 'https://idp.example.dk', GATEWAY_DEVELOPMENT_MODE: 'true' }, 'GATEWAY_DEVELOPMENT_MODE');
+    failsOn({ GATEWAY_DEVELOPMENT_MODE: 'maybe' }, 'GATEWAY_DEVELOPMENT_MODE');
   });
 });

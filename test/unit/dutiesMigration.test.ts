@@ -1,5 +1,5 @@
 /**
- * Migration 9 on a database of the previous version: the console's approvals and the key
+ * Migration 11 on a database of the previous release (schema 8): the console's approvals and the key
  * requests become one approvals table, and who set up each identity is recorded, including the
  * contact changes made alone before approvals existed (NSIS 3.2.2 (High) 3).
  */
@@ -13,7 +13,7 @@ import { MIGRATIONS } from '../../server/store/migrations.js';
 import { Store } from '../../server/store/index.js';
 import { num } from '../../server/store/rows.js';
 
-describe('migration 9: separation of duties', () => {
+describe('migration 11: separation of duties', () => {
   it('NSIS 3.2.2 (High) 3: an upgraded database keeps its approvals and key requests in one table, and records past contact changes as made alone', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-migration-'));
     const file = path.join(dir, 'gateway.db');
