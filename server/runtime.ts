@@ -246,6 +246,6 @@ export function seedDemo(runtime: Runtime): DemoSeed {
     });
   const enrolledOnce = store.listCredentialsOfIdentity(admin.id).length > 0;
   if (enrolledOnce) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
-  const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
+  const enrolment = gateway.issueOperatorEnrolment(admin.id);
   return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: enrolment.link, enrolmentExpiresAt: enrolment.expiresAt };
 }

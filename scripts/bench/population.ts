@@ -59,7 +59,7 @@ export async function preparePeople(varDir: string, counts: { signIn: number; en
             proofingMethod: 'Benchmark population (scripts/bench)',
             roles: [],
           });
-          people.push({ email, token: gateway.issueEnrolment(SYSTEM_ACTOR, identity.id).token });
+          people.push({ email, token: gateway.issueOperatorEnrolment(identity.id).token });
         }
       });
       onProgress?.(Math.min(total, start + batch), total);

@@ -134,7 +134,7 @@ export function recoverAdministrator(ports: { store: Store; gateway: Gateway; cl
   return store.transaction(() => {
     const blocker = recoveryBlocker(store, admin);
     if (blocker) throw blocker;
-    const enrolment = gateway.issueEnrolment(SYSTEM_ACTOR, admin.id);
+    const enrolment = gateway.issueOperatorEnrolment(admin.id);
     const at = clock.now().toISOString();
     const staff = new Map<string, Identity>();
     for (const role of STAFF_ROLES) for (const person of store.listActiveIdentitiesWithRole(role)) staff.set(person.id, person);

@@ -68,6 +68,13 @@ const POPULATION_SURVEY_MS = 10 * 60_000;
 
 /** The stored hash of a code not minted yet (its mail not delivered): matches nothing. */
 const NOT_YET_MINTED = '';
+/** The stored token hash of a mailed link not minted yet (+ its id, the column is unique): matches nothing. */
+const NOT_YET_MINTED_LINK = 'unminted:';
+
+/** An enrolment link as issued: mailed (its token minted at delivery), or in this answer only. */
+export type IssuedEnrolment =
+  | { delivery: 'mail'; enrolmentId: string; expiresAt: string; sentTo: string | null }
+  | { delivery: 'handover' | 'operator'; enrolmentId: string; expiresAt: string; token: string; link: string };
 
 /**
  * How an enrolment link reaches the person: by mail to the bound address (the default), handed
@@ -332,7 +339,7 @@ export class Gateway {
     identityId: string,
     replacement?: { replacesCredentialId: string | null; basis: string },
     delivery: EnrolmentDelivery = actor.role === 'system' ? 'operator' : 'mail',
-  ): { token: string; link: string; expiresAt: string; enrolmentId: string; delivery: EnrolmentDelivery; sentTo: string | null } {
+  ): IssuedEnrolment {
     if (actor.role !== 'system' && actor.identityId === identityId) {
       throw new SegregationError('You cannot issue an enrolment for yourself; ask another administrator.');
     }
@@ -343,11 +350,13 @@ export class Gateway {
       this.refuse('enrolment.refused', identityId, { reason: 'address-set-up-alone-by-issuer', by: actor.identityId });
       throw new SegregationError('You changed this person’s email address without a second person’s approval, so you cannot issue their enrolment; ask a colleague.');
     }
-    const token = randomToken(32);
     const at = this.clock.now();
     const expiresAt = addMinutes(at, this.config.enrolmentTtlMinutes).toISOString();
     const enrolmentId = randomUUID();
-    const link = `${this.config.origin}/enrol.html#token=${token}`;
+    // Issue 13, 5: a mailed link's token is minted at delivery (mintSecret), never stored in clear;
+    // until then the row holds a value no keyed hash can equal. A link handed over (or printed for
+    // the installing operator) exists only in this answer.
+    const token = delivery === 'mail' ? undefined : randomToken(32);
     let sentTo: string | null = null;
     this.tx(() => {
       const identity = this.store.getIdentity(identityId);
@@ -357,16 +366,16 @@ export class Gateway {
       // NSIS 3.2.2 (Substantial) 2: by default the link goes to the person, at the bound address;
       // handing it over in person is an explicit choice, audited, and told to that address.
       if (delivery === 'mail') {
-        this.queueMail(enrolmentLinkMail(identity, link, expiresAt, issuerName));
+        this.queueMail(enrolmentLinkMail(identity, enrolmentId, expiresAt, issuerName, this.config.timeZone));
         sentTo = maskEmail(identity.email);
       } else if (delivery === 'handover') {
-        this.queueMail(enrolmentHandoverMail(identity, issuerName, at.toISOString(), expiresAt));
+        this.queueMail(enrolmentHandoverMail(identity, issuerName, at.toISOString(), expiresAt, this.config.timeZone));
       }
       const superseded = this.store.supersedeOpenEnrolments(identityId, at.toISOString());
       this.store.insertEnrolment({
         id: enrolmentId,
         identityId,
-        tokenHash: keyedHash(this.key, 'enrolment', token),
+        tokenHash: token === undefined ? `${NOT_YET_MINTED_LINK}${enrolmentId}` : keyedHash(this.key, 'enrolment', token),
         createdBy: actor.identityId,
         replacesCredentialId: replacement?.replacesCredentialId ?? null,
         basis: replacement?.basis ?? null,
@@ -384,7 +393,22 @@ export class Gateway {
       });
     });
     this.outbox.kick();
-    return { token, link, expiresAt, enrolmentId, delivery, sentTo };
+    if (token === undefined) return { delivery: 'mail', enrolmentId, expiresAt, sentTo };
+    return { delivery: delivery === 'operator' ? 'operator' : 'handover', enrolmentId, expiresAt, token, link: this.enrolmentLink(token) };
+  }
+
+  /**
+   * The installing operator's link (first administrator, recovery): printed to a 0600 file by the
+   * caller, never mailed and never logged.
+   */
+  issueOperatorEnrolment(identityId: string): { enrolmentId: string; expiresAt: string; token: string; link: string } {
+    const issued = this.issueEnrolment(SYSTEM_ACTOR, identityId, undefined, 'operator');
+    if (issued.delivery === 'mail') throw new TypeError('an operator enrolment is never mailed');
+    return issued;
+  }
+
+  private enrolmentLink(token: string): string {
+    return `${this.config.origin}/enrol.html#token=${token}`;
   }
 
   /**
@@ -616,6 +640,13 @@ export class Gateway {
    * (the mail is then not sent). A mail delivered twice carries two codes; the newest works.
    */
   mintSecret(ref: string): string | undefined {
+    const link = /^enrolment-link:([0-9a-f-]{36})$/.exec(ref);
+    if (link?.[1]) {
+      const enrolmentId = link[1];
+      const token = randomToken(32);
+      const minted = this.tx(() => this.store.mintEnrolmentToken(enrolmentId, keyedHash(this.key, 'enrolment', token), this.now()));
+      return minted ? this.enrolmentLink(token) : undefined;
+    }
     const m = /^activation-code:([0-9a-f-]{36})$/.exec(ref);
     if (!m?.[1]) throw new TypeError(`unknown secret reference ${ref}`);
     const codeId = m[1];

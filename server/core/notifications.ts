@@ -24,6 +24,11 @@ export function activationCodeRef(codeId: string): string {
   return `activation-code:${codeId}`;
 }
 
+/** What names a mailed enrolment link for the outbox: its token is minted from it at delivery. */
+export function enrolmentLinkRef(enrolmentId: string): string {
+  return `enrolment-link:${enrolmentId}`;
+}
+
 /** The code as the mail shows it: two groups of four digits. */
 export function formatCode(code: string): string {
   return `${code.slice(0, 4)} ${code.slice(4)}`;
@@ -37,7 +42,7 @@ export function reasonInWords(reason: ReasonCode): string {
 }
 
 /** A time as a person reads it: local to the organisation, the zone named (i18n/dates.ts). */
-function when(iso: string, zone: string): string {
+export function when(iso: string, zone: string): string {
   return formatDateTime(iso, { language: LANGUAGE, timeZone: zone, nameZone: true });
 }
 

@@ -97,11 +97,11 @@ export function registerStaffExecutors(ports: Ports): void {
     const issued = gateway.issueEnrolment(e.requester, p.identityId, { replacesCredentialId: p.replacesCredentialId, basis }, delivery);
     store.transaction(() => e.tell());
     return {
-      result: delivery === 'mail' ? `enrolment link mailed to ${issued.sentTo ?? 'the person'}, valid until ${issued.expiresAt}` : `enrolment link issued for handover in person, valid until ${issued.expiresAt}`,
+      result: issued.delivery === 'mail' ? `enrolment link mailed to ${issued.sentTo ?? 'the person'}, valid until ${issued.expiresAt}` : `enrolment link issued for handover in person, valid until ${issued.expiresAt}`,
       expiresAt: issued.expiresAt,
       // The one-time link goes only to whoever carried it out, and only when handover was chosen.
-      ...(delivery === 'handover' ? { link: issued.link } : {}),
-      detail: { delivery, sentTo: issued.sentTo },
+      ...(issued.delivery === 'mail' ? {} : { link: issued.link }),
+      detail: { delivery, sentTo: issued.delivery === 'mail' ? issued.sentTo : null },
     };
   });
 

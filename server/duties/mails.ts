@@ -3,7 +3,8 @@
  * (NSIS 4.1.7: what was done is told to those who can object), the enrolment link delivered to
  * the bound address, and the notice that a link was handed over in person (NSIS 3.2.2 (High) 3).
  */
-import type { Mail } from '../core/notifications.js';
+import { enrolmentLinkRef, when, type Mail } from '../core/notifications.js';
+import { SECRET_PLACEHOLDER } from '../outbox/types.js';
 import type { Identity } from '../domain/types.js';
 
 export interface DutyNotice {
@@ -59,9 +60,15 @@ export function dutyNoticeMail(n: DutyNotice): Mail {
 }
 
 /** NSIS 3.2.2 (Substantial) 2: the link goes to the person, at the address bound to them. */
-export function enrolmentLinkMail(holder: Identity, link: string, expiresAt: string, issuerName: string | null): Mail {
+/**
+ * The enrolment-link mail. Like an activation code, the link's token is minted when the mail is
+ * delivered (its keyed hash committed first), so the clear link is never stored (issue 13, 5):
+ * the text holds a placeholder. A mail delivered twice carries two links; the newest works.
+ */
+export function enrolmentLinkMail(holder: Identity, enrolmentId: string, expiresAt: string, issuerName: string | null, zone: string): Mail {
   return {
     to: holder.email,
+    secretRef: enrolmentLinkRef(enrolmentId),
     kind: 'enrolment-link',
     subject: 'Register your security key',
     text: [
@@ -69,9 +76,9 @@ export function enrolmentLinkMail(holder: Identity, link: string, expiresAt: str
       '',
       `${issuerName ?? 'Your organisation'} issued a one-time link for you to register a security key:`,
       '',
-      `    ${link}`,
+      `    ${SECRET_PLACEHOLDER}`,
       '',
-      `Open it in your browser and touch your key. It can be used once and expires at ${expiresAt}.`,
+      `Open it in your browser and touch your key. It can be used once and expires on ${when(expiresAt, zone)}. If this message reaches you more than once, only the newest link works.`,
       'After registering, an activation code comes to this address; with the key and the code you activate it.',
       'Nobody will ever ask you for this link or the code. If you did not expect this message, contact the helpdesk at once.',
     ].join('\n'),
@@ -79,7 +86,7 @@ export function enrolmentLinkMail(holder: Identity, link: string, expiresAt: str
 }
 
 /** NSIS 3.2.2 (High) 3: a link handed over in person is told to the bound address, so a wrong hand is noticed. */
-export function enrolmentHandoverMail(holder: Identity, issuerName: string | null, at: string, expiresAt: string): Mail {
+export function enrolmentHandoverMail(holder: Identity, issuerName: string | null, at: string, expiresAt: string, zone: string): Mail {
   return {
     to: holder.email,
     kind: 'enrolment-handover',
@@ -87,7 +94,7 @@ export function enrolmentHandoverMail(holder: Identity, issuerName: string | nul
     text: [
       `Hello ${holder.name},`,
       '',
-      `At ${at}, ${issuerName ?? 'an administrator'} issued a one-time link for you to register a security key, and chose to hand it to you in person. It expires at ${expiresAt}.`,
+      `On ${when(at, zone)}, ${issuerName ?? 'an administrator'} issued a one-time link for you to register a security key, and chose to hand it to you in person. It expires on ${when(expiresAt, zone)}.`,
       '',
       'If you did not receive that link in person from them, contact the helpdesk or another administrator at once: someone else may be trying to register a key in your name.',
       'The activation code for any key registered with it comes only to this address.',

@@ -831,7 +831,7 @@ export function buildRoutes(deps: RouteDeps): RouteSpec[] {
         const s = sessionOf(res);
         const delivery = body.delivery ?? 'mail';
         const e = gateway.issueEnrolment({ identityId: s.identity.id, role: 'org-admin' }, param(req, 'id'), undefined, delivery);
-        res.status(201).json(delivery === 'handover' ? { delivery, link: e.link, expiresAt: e.expiresAt } : { delivery, sentTo: e.sentTo, expiresAt: e.expiresAt });
+        res.status(201).json(e.delivery === 'mail' ? { delivery, sentTo: e.sentTo, expiresAt: e.expiresAt } : { delivery, link: e.link, expiresAt: e.expiresAt });
       },
     }),
     route({

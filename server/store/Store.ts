@@ -719,6 +719,18 @@ export class Store {
    * in memory, on its way to the mail server). Only while the code is open and unexpired; a second
    * delivery of the same mail replaces the hash, so only the newest code delivered works.
    */
+  /** A mailed link's token, minted at delivery: only while the link is still open (issue 13, 5). */
+  mintEnrolmentToken(enrolmentId: string, tokenHash: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE enrolments SET token_hash = ?
+           WHERE id = ? AND consumed_at IS NULL AND superseded_at IS NULL AND locked_at IS NULL AND expires_at > ?`,
+        )
+        .run(tokenHash, enrolmentId, at).changes === 1
+    );
+  }
+
   mintActivationCode(codeId: string, codeHash: string, at: string): boolean {
     return (
       this.db

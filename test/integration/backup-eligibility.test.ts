@@ -88,7 +88,8 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
     const created = await admin.post('/api/admin/identities', { name: 'Activating', email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR' });
     const issued = await admin.post(`/api/admin/identities/${field<string>(created.body, 'identity', 'id')}/enrolments`, {});
     const auth = new SoftAuthenticator();
-    const keyId = await enrol(gw, new ApiClient(gw.origin), auth, field<string>(issued.body, 'link'));
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    const keyId = await enrol(gw, new ApiClient(gw.origin), auth, await gw.latestEnrolmentLink(email));
     const code = await gw.latestCode(email);
     const head = gw.runtime.store.auditHead().seq;
     const c = new ApiClient(gw.origin);

@@ -17,7 +17,7 @@ import { FixedClock } from '../../server/clock.js';
 import { MAX_CODE_ATTEMPTS, MAX_ENROLMENT_FAILURES } from '../../server/core/Gateway.js';
 import { accountKeyOf, softDelayMs } from '../../server/http/rateLimit.js';
 import { ApiClient, field, type ApiResponse } from '../support/apiClient.js';
-import { enrol } from '../support/journeys.js';
+import { enrol, handedOver } from '../support/journeys.js';
 import { SoftAuthenticator, type RegistrationOverrides } from '../support/softAuthenticator.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 // Types only: importing the scenario's values would run it in this process.
@@ -254,7 +254,7 @@ function bindWithLink(gw: TestGateway, email: string): { identityId: string; tok
     { identityId: adminId, role: 'org-admin' },
     { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR', roles: [] },
   );
-  const e = gw.runtime.gateway.issueEnrolment({ identityId: adminId, role: 'org-admin' }, identity.id);
+  const e = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: adminId, role: 'org-admin' }, identity.id, undefined, 'handover'));
   return { identityId: identity.id, token: e.token };
 }
 
@@ -324,7 +324,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
     assert.equal(gw.runtime.store.listCredentialsOfIdentity(emp.identityId).length, 0);
 
     // The administrator issues a new link; it works.
-    const fresh = gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId);
+    const fresh = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
     await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator(), `${gw.origin}/enrol.html#token=${fresh.token}`);
     assert.equal(gw.runtime.store.listCredentialsOfIdentity(emp.identityId).length, 1);
   });

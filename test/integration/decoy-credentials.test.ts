@@ -47,7 +47,7 @@ describe('decoy credentials for unknown addresses (issue 13, 8)', () => {
         const issued = await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
         assert.equal(issued.status, 201, JSON.stringify(issued.body));
         // Another key of the same model (a real authenticator refuses to register twice).
-        await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator({ credentialIdBytes: p.bytes, transports: p.transports }), field<string>(issued.body, 'link'), `key ${k + 1}`);
+        await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator({ credentialIdBytes: p.bytes, transports: p.transports }), await gw.latestEnrolmentLink(p.email), `key ${k + 1}`);
       }
     }
     // The decoys follow the key population as the gateway last surveyed it (at most 10 minutes old).

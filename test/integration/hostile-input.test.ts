@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyChain, type AuditEntry } from '../../server/audit/index.js';
 import { FixedClock } from '../../server/clock.js';
 import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js';
-import { activate, activeAdmin, activeEmployee, enrol, signIn, tokenOf } from '../support/journeys.js';
+import { activate, activeAdmin, activeEmployee, enrol, signIn, tokenOf, handedOver } from '../support/journeys.js';
 import { SoftAuthenticator, type AssertionOverrides, type RegistrationOverrides } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
@@ -567,7 +567,7 @@ describe('enrolment links are one-time, unguessable and expire (NSIS 3.2.2)', ()
 
   it('NSIS 3.2.2: a link replaced by a newer one is refused with ENROLMENT_INVALID', async () => {
     const emp = await issueLinkViaCore(gw, 'bo@demo.example');
-    const newer = gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId);
+    const newer = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
     await refused(gw, () => new ApiClient(gw.origin).post('/api/enrolment/options', { token: emp.token }), { status: 400, code: 'ENROLMENT_INVALID' });
     const ok = await new ApiClient(gw.origin).post('/api/enrolment/options', { token: newer.token });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -594,7 +594,7 @@ async function issueLinkViaCore(gw: TestGateway, email: string): Promise<{ ident
     { identityId: gw.seed.admin.id, role: 'org-admin' },
     { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked', roles: [] },
   );
-  const e = gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identity.id);
+  const e = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identity.id, undefined, 'handover'));
   return { identityId: identity.id, token: e.token };
 }
 

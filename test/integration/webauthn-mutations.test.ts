@@ -31,7 +31,7 @@ import { challengeOf } from '../../server/ceremonies/index.js';
 import { FixedClock } from '../../server/clock.js';
 import { MAX_ENROLMENT_FAILURES } from '../../server/core/Gateway.js';
 import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js';
-import { activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
+import { activeAdmin, activeEmployee, enrol, signIn, handedOver } from '../support/journeys.js';
 import { AUTH_DATA_FLAGS, SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
@@ -910,7 +910,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR', roles: [] },
     ).id;
   };
-  const issue = (identityId: string) => gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identityId);
+  const issue = (identityId: string) => handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identityId, undefined, 'handover'));
 
   /** The holder's link; a new one (the old withdrawn) before it would lock, so every case meets a live link. */
   const currentLink = (): { identityId: string; token: string; enrolmentId: string } => {

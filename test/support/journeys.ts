@@ -6,6 +6,7 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import assert from 'node:assert/strict';
 import { ApiClient, field } from './apiClient.js';
 import { SoftAuthenticator } from './softAuthenticator.js';
+import type { IssuedEnrolment } from '../../server/core/Gateway.js';
 
 /**
  * What a journey needs of a gateway: its origin and the second channel. An in-process
@@ -27,6 +28,12 @@ export function enrolmentLinkIn(text: string): string | undefined {
 /** A journey gateway that also knows the seeded first administrator's one-time link. */
 export interface SeededGateway extends JourneyGateway {
   seed: { enrolmentLink: string | undefined; admin: { email: string } };
+}
+
+/** An enrolment issued in-process with the explicit hand-over choice: its link and token. */
+export function handedOver(e: IssuedEnrolment): { enrolmentId: string; token: string; link: string } {
+  if (e.delivery === 'mail') throw new Error('this enrolment was mailed; issue it with delivery "handover"');
+  return e;
 }
 
 export function tokenOf(link: string): string {
