@@ -59,7 +59,7 @@ export function simpleValue(def: AttributeDef, value: unknown, where: string, li
       if (/[\u0000-\u001f\u007f]/.test(value)) return invalid(`"${where}" contains control characters.`);
       return value;
     case 'complex':
-      return syntax(`"${where}" is complex: send an object.`);
+      return invalid(`"${where}" is complex: send an object.`);
   }
 }
 
@@ -78,7 +78,7 @@ function keysOf(obj: Json, where: string): [string, unknown][] {
 
 function complexValue(def: AttributeDef, value: unknown, where: string, limits: ResourceLimits): Json | null {
   if (value === null) return null;
-  if (!isJsonObject(value)) return syntax(`"${where}" must be an object.`);
+  if (!isJsonObject(value)) return invalid(`"${where}" must be an object.`);
   const out: Json = {};
   for (const [key, v] of keysOf(value, where)) {
     const sub = resolveSubAttribute(def, key);
@@ -128,7 +128,7 @@ export function canonicaliseResource(kind: ResourceKind, body: unknown, limits: 
     const ext = extensionSchema(kind, key);
     if (ext) {
       if (value === null) continue;
-      if (!isJsonObject(value)) return syntax(`"${ext.id}" must be an object.`);
+      if (!isJsonObject(value)) return invalid(`"${ext.id}" must be an object.`);
       const extOut: Json = {};
       for (const [k, v] of keysOf(value, ext.id)) {
         const hit = resolveAttribute(kind, ext.id, k);

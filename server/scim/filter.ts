@@ -141,7 +141,7 @@ class Parser {
     if (raw.subAttribute !== undefined) {
       target = this.resolveSub(def, raw.subAttribute);
       path = { ...ref, subAttribute: target.name };
-    } else if (def.type === 'complex') {
+    } else if (def.type === 'complex' && !this.keyword('pr')) {
       // RFC 7644 §3.4.2.2: a complex attribute without a sub-attribute compares its "value".
       const value = resolveSubAttribute(def, 'value');
       if (!value) this.fail(`"${def.name}" is complex: name a sub-attribute`);

@@ -74,9 +74,9 @@ function holderOf(json: Json, extension: string | undefined, create: boolean): J
   return made;
 }
 
-/** A filter `sub eq "v"`: the element to create when a replace/add by that filter finds none. */
+/** A filter `type eq "v"`: the element to create when a replace/add by that filter finds none. */
 function seedOf(filter: Filter): Json | undefined {
-  if (filter.kind === 'compare' && filter.op === 'eq' && typeof filter.value === 'string') return { [filter.path.attribute]: filter.value };
+  if (filter.kind === 'compare' && filter.op === 'eq' && filter.path.attribute === 'type' && typeof filter.value === 'string') return { type: filter.value };
   return undefined;
 }
 
