@@ -69,3 +69,4 @@ export {
   reconcile,
 } from './reconcile.js';
 export { IDM_CONFIG_KEYS, type IdmConfig, type IdmSetting, loadIdmConfig } from './config.js';
+export { connectIdm } from './connect.js';
