@@ -15,7 +15,7 @@ export const IDM_CONFIG_KEYS = [
   { name: 'GATEWAY_IDM_BASE_URL', default: '', doc: 'https URL of the MitID Erhverv IdM API (e.g. https://services.nemlog-in.dk); unset: outbound sync off' },
   { name: 'GATEWAY_IDM_PKCS12_FILE', default: '', doc: "PKCS#12 file with the organisation's OCES system certificate (right: IdM services); mode 0600" },
   { name: 'GATEWAY_IDM_PKCS12_PASSWORD_FILE', default: '', doc: 'file holding the PKCS#12 password; mode 0600' },
-  { name: 'GATEWAY_IDM_CA_FILE', default: '', doc: "extra PEM trust anchors for the API's server certificate (integration test environments)" },
+  { name: 'GATEWAY_IDM_CA_FILE', default: '', doc: "PEM trust anchors used INSTEAD of the public roots for the API's server certificate (integration test environments)" },
   { name: 'GATEWAY_IDM_INVOICE_METHOD_UUID', default: '', doc: "the organisation's invoice method uuid in MitID Erhverv, given to new employees" },
   { name: 'GATEWAY_IDM_CREATE_STATUS', default: 'Active', doc: 'status of new employees: Active (Local IdM with Local IdP, NSIS-notified identity proofing) or Pending' },
   { name: 'GATEWAY_IDM_TIMEOUT_MS', default: '30000', doc: 'deadline of one API call, connection included' },

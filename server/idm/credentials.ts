@@ -3,6 +3,12 @@
  * configuration, with its password in a second file. Both must be readable by the gateway's user
  * only (mode 0600 or stricter), as the gateway secret file is; the pair is opened once at start so
  * a wrong password or a damaged file stops the start with the key named, not the first job.
+ *
+ * Note: Node trusts the CA certificates inside a PKCS#12 for verifying the server too (they join
+ * the context's store). An OCES file carries the OCES chain, which issues no TLS server
+ * certificates for the API's host, so this widens nothing in practice. GATEWAY_IDM_CA_FILE, when
+ * set, REPLACES the public roots (Node's `ca` option) with the anchors it names: for integration
+ * test environments whose server certificate no public root issued.
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
@@ -12,7 +18,7 @@ export interface IdmCredentials {
   /** The PKCS#12 bytes (certificate, chain and private key). */
   pfx: Buffer;
   passphrase: string;
-  /** Extra trust anchors for the IdM API's server certificate (tests, integration environments). */
+  /** Trust anchors used instead of the public roots for the API's server certificate (test environments). */
   ca: Buffer[] | undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
  * HTTPS to the IdM API with mutual TLS: our system certificate from the PKCS#12 file, the server
- * verified against the system trust store (plus configured anchors), TLS 1.2 or newer. Every call
+ * verified against the public roots (or the configured anchors), TLS 1.2 or newer. Every call
  * has a deadline and a cap on the answer's size; failures without an HTTP answer become typed
  * IdmErrors (timeout, connection, TLS). Unlike some clients, the server certificate is always
  * verified: the bearer token and personal data go over this channel (NSIS 4.1.6).

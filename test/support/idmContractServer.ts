@@ -85,11 +85,14 @@ export class IdmContractServer {
   private server!: https.Server;
   url = '';
 
-  constructor(readonly pki: IdmPki) {}
+  constructor(
+    readonly pki: IdmPki,
+    private readonly serverCredentials: { keyPem: string; certPem: string } = { keyPem: pki.serverKeyPem, certPem: pki.serverCertPem },
+  ) {}
 
   async start(): Promise<this> {
     this.server = https.createServer(
-      { key: this.pki.serverKeyPem, cert: this.pki.serverCertPem, ca: this.pki.caPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+      { key: this.serverCredentials.keyPem, cert: this.serverCredentials.certPem, ca: this.pki.caPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
       (req, res) => void this.handle(req, res),
     );
     this.server.on('connection', (s: Socket) => {
@@ -280,6 +283,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export async function startIdmContractServer(pki: IdmPki): Promise<IdmContractServer> {
-  return new IdmContractServer(pki).start();
+/** `serverCredentials`: another server certificate (e.g. pki.strangerServer, one the client must refuse). */
+export async function startIdmContractServer(pki: IdmPki, serverCredentials?: { keyPem: string; certPem: string }): Promise<IdmContractServer> {
+  return new IdmContractServer(pki, serverCredentials).start();
 }
