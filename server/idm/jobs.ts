@@ -154,9 +154,14 @@ class JobRunner {
       case 'reactivate-person':
         return this.onEmployee(job, (uuid) => this.toState(uuid, (u) => this.client.reactivate(u), 'Active'));
       case 'end-binding': {
-        const outcome = await this.onEmployee(job, async (uuid) => ((await this.client.deleteEmployee(uuid)) === 'deleted' ? 'deleted' : 'already-gone'));
+        // A 404 on delete: gone at that uuid; onEmployee then looks for the subject name id elsewhere.
+        const outcome = await this.onEmployee(job, async (uuid) => {
+          if ((await this.client.deleteEmployee(uuid)) === 'deleted') return 'deleted';
+          throw new IdmError('IDM_NOT_FOUND', 'IdM delete employee: already gone');
+        });
         // NSIS 5.2 (Low) 3: the binding is removed there too; the person is gone from MitID Erhverv.
-        return outcome.status === 'done' ? { ...outcome, employeeUuid: null } : outcome;
+        if (outcome.status !== 'done') return outcome;
+        return { status: 'done', note: outcome.note === 'not-there' ? 'already-gone' : outcome.note, employeeUuid: null };
       }
     }
   }
