@@ -110,7 +110,9 @@ export function reconcile(ours: readonly OurPerson[], theirs: readonly TheirEmpl
     matched++;
     if (!linked) note('link-missing', p, match, `the account ${match.uuid} carries the subject name id`, [{ kind: 'link', personId: p.personId, employeeUuid: match.uuid }]);
     else if (!linked.subjectNameIds.some((id) => sameSubjectNameId(id, p.subjectNameId))) {
+      // Perhaps the wrong account is linked: nothing more is pushed to it until a person decides.
       note('subject-name-id-mismatch', p, linked, `ours ${p.subjectNameId}, theirs ${linked.subjectNameIds.join(', ') || '(no Local IdP authenticator)'}`);
+      continue;
     }
     if (p.state === 'suspended' && match.status === 'Active') note('suspended-here-only', p, match, 'suspended here, active there', [job(p, match.uuid, 'suspend-person')]);
     if (p.state === 'active' && match.status === 'Suspended') note('suspended-there-only', p, match, 'active here, suspended there');
