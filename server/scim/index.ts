@@ -63,3 +63,4 @@ export type {
 export { type IssuedScimToken, type StoredScimToken, SCIM_TOKEN_PREFIX, issueScimToken, parseScimToken, hashScimSecret, createTokenVerifier } from './tokens.js';
 export { type ScimHttpLimits, DEFAULT_SCIM_HTTP_LIMITS } from './scimHttp.js';
 export { type ScimRouterOptions, createScimRouter } from './router.js';
+export { SCIM_CONFIG_KEYS, type ScimConfig, loadScimConfig } from './config.js';

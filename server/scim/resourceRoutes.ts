@@ -68,9 +68,11 @@ export function resourceRouter<T>(spec: ResourceSpec<T>): Router {
   const body = scimBody(spec.http.bodyBytes);
   const same = (a: T, b: T) => JSON.stringify(spec.toJson(a)) === JSON.stringify(spec.toJson(b));
 
-  const answer = (res: Response, status: number, stored: Stored<T>, req: Request, extra: Record<string, string> = {}) => {
-    const json = project(spec.render(stored), attributeListParam(req, 'attributes'), attributeListParam(req, 'excludedAttributes'));
-    sendScim(res, status, json, { ...etagHeader(stored.version), ...extra });
+  /** attributes / excludedAttributes, read before anything is written (a bad one changes nothing). */
+  type View = { attributes: string[] | undefined; excluded: string[] | undefined };
+  const viewOf = (req: Request): View => ({ attributes: attributeListParam(req, 'attributes'), excluded: attributeListParam(req, 'excludedAttributes') });
+  const answer = (res: Response, status: number, stored: Stored<T>, view: View, extra: Record<string, string> = {}) => {
+    sendScim(res, status, project(spec.render(stored), view.attributes, view.excluded), { ...etagHeader(stored.version), ...extra });
   };
 
   /** Turns a non-ok write result into its SCIM error. */
@@ -92,24 +94,25 @@ export function resourceRouter<T>(spec: ResourceSpec<T>): Router {
     const filterText = queryParam(req, 'filter');
     const filter = filterText === undefined || filterText.trim() === '' ? null : parseFilter(kind, filterText, spec.filter);
     const paging = pagingOf(req, spec.http);
+    const view = viewOf(req);
     const result = await directory.list(principal, { filter, ...paging });
-    const attributes = attributeListParam(req, 'attributes');
-    const excluded = attributeListParam(req, 'excludedAttributes');
-    const resources = result.resources.slice(0, paging.count).map((s) => project(spec.render(s), attributes, excluded));
+    const resources = result.resources.slice(0, paging.count).map((s) => project(spec.render(s), view.attributes, view.excluded));
     sendScim(res, 200, listResponse(resources, result.totalResults, paging.startIndex));
   });
 
   router.post('/', ...body, async (req, res) => {
     const principal = spec.principalOf(req);
+    const view = viewOf(req);
     const resource = spec.fromJson(canonicaliseResource(kind, req.body, spec.resource));
     spec.check(resource);
     const result = await directory.create(principal, resource);
     if (result.kind !== 'ok') throw refuse(result, false);
-    answer(res, 201, result.stored, req, { Location: locationOf(spec.render(result.stored)) });
+    answer(res, 201, result.stored, view, { Location: locationOf(spec.render(result.stored)) });
   });
   router.all('/', methodNotAllowed('GET, POST'));
 
   router.get('/:id', async (req, res) => {
+    const view = viewOf(req);
     const stored = await directory.get(spec.principalOf(req), idOf(req, kind));
     if (!stored) throw notFound(kind);
     const noneMatch = parseEntityTags(req.header('if-none-match'));
@@ -117,12 +120,13 @@ export function resourceRouter<T>(spec: ResourceSpec<T>): Router {
       sendScim(res, 304, undefined, etagHeader(stored.version));
       return;
     }
-    answer(res, 200, stored, req);
+    answer(res, 200, stored, view);
   });
 
   router.put('/:id', ...body, async (req, res) => {
     const principal = spec.principalOf(req);
     const id = idOf(req, kind);
+    const view = viewOf(req);
     const resource = spec.fromJson(canonicaliseResource(kind, req.body, spec.resource));
     spec.check(resource);
     const ifMatch = parseEntityTags(req.header('if-match'));
@@ -131,12 +135,13 @@ export function resourceRouter<T>(spec: ResourceSpec<T>): Router {
     if (ifMatch !== undefined && !etagMatches(ifMatch, current.version)) throw preconditionFailed(kind);
     const result = await directory.replace(principal, id, resource, current.version);
     if (result.kind !== 'ok') throw refuse(result, ifMatch !== undefined);
-    answer(res, 200, result.stored, req);
+    answer(res, 200, result.stored, view);
   });
 
   router.patch('/:id', ...body, async (req, res) => {
     const principal = spec.principalOf(req);
     const id = idOf(req, kind);
+    const view = viewOf(req);
     const operations = parsePatchRequest(kind, req.body, { maxOperations: spec.http.maxOperations });
     const ifMatch = parseEntityTags(req.header('if-match'));
     for (let attempt = 1; ; attempt++) {
@@ -153,7 +158,7 @@ export function resourceRouter<T>(spec: ResourceSpec<T>): Router {
         stored = result.stored;
       }
       if (spec.patchAnswer === 'no-content') sendScim(res, 204, undefined, etagHeader(stored.version));
-      else answer(res, 200, stored, req);
+      else answer(res, 200, stored, view);
       return;
     }
   });

@@ -115,6 +115,9 @@ test('RFC 7643 §2.3: values of the wrong type or breaking a rule of the attribu
     [entraUser('t10', { displayName: 'bell\u0007' }), 'invalidValue'],
   ];
   for (const [body, type] of cases) await refused(() => h.request('POST', '/Users', { body }), 400, type);
+  // A bad query parameter on a write is refused before anything is written.
+  const many = Array.from({ length: 60 }, (_, i) => `a${i}`).join(',');
+  await refused(() => h.request('POST', `/Users?attributes=${many}`, { body: entraUser('attrs') }), 400, 'invalidValue');
 });
 
 test('RFC 7643 §3: unknown attributes, unknown schemas, a missing schemas list, two spellings of one name and a password are refused', async () => {

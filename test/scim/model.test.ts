@@ -5,7 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FixedClock } from '../../server/clock.js';
+import { ConfigError } from '../../server/config.js';
 import {
   type ScimUser,
   ScimError,
@@ -14,6 +18,7 @@ import {
   createTokenVerifier,
   identityChange,
   identityFieldsOf,
+  loadScimConfig,
   issueScimToken,
   lookupKeys,
   matchesFilter,
@@ -193,4 +198,27 @@ test('NSIS 5.2 (Low) 2: the group-to-role table maps displayNames case-insensiti
   assert.equal(roleForGroup(table, 'Everyone'), null);
   assert.throws(() => parseGroupRoleTable([{ displayName: 'Staff', role: 'employee' }]));
   assert.throws(() => parseGroupRoleTable([{ displayName: 'A', role: 'helpdesk' }, { displayName: 'a', role: 'org-admin' }]));
+});
+
+test('SCIM configuration: the group table file is read and checked at start; a bad one names the key; limits have bounds', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-scim-cfg-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'roles.json'), JSON.stringify([{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]));
+    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify([{ displayName: 'Staff', role: 'employee' }]));
+    assert.deepEqual(loadScimConfig({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'roles.json' }, dir).groupRoles, [{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]);
+    assert.deepEqual(loadScimConfig({}, dir), { groupRoles: [], limits: { bodyBytes: 256 * 1024, maxResults: 200 } });
+    const keyOf = (env: Record<string, string>) => {
+      try {
+        loadScimConfig(env, dir);
+        return 'no error';
+      } catch (err) {
+        return err instanceof ConfigError ? err.key : String(err);
+      }
+    };
+    assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'bad.json' }), 'GATEWAY_SCIM_GROUP_ROLES_FILE');
+    assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'missing.json' }), 'GATEWAY_SCIM_GROUP_ROLES_FILE');
+    assert.equal(keyOf({ GATEWAY_SCIM_MAX_RESULTS: '0' }), 'GATEWAY_SCIM_MAX_RESULTS');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
