@@ -20,7 +20,7 @@ import {
   matchesFilter,
   userToJson,
 } from '../../server/scim/index.js';
-import type { ResourceKind } from '../../server/scim/schemaTable.js';
+import type { ResourceKind } from '../../server/scim/index.js';
 
 export interface WriteRecord {
   op: 'create' | 'replace' | 'delete';
