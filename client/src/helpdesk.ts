@@ -426,9 +426,11 @@ function historyDetails(c: HdCredential): HTMLDetailsElement {
     if (h.action !== 'issue') li.append(' ', t('helpdesk.history.reason', { reason: reasonWords(h.reason) }));
     if (h.note) li.append(' ', t('helpdesk.history.note', { note: h.note }));
     if (h.clause) {
-      const clause = el('span', undefined, ` ${h.clause}`);
+      // The clause of the standard, as the standard numbers it: not words to translate.
+      const clause = el('span', undefined, h.clause);
       clause.className = 'muted';
-      li.append(clause);
+      clause.translate = false;
+      li.append(' ', clause);
     }
     list.append(li);
   }

@@ -88,8 +88,9 @@ export function wantsErrorPage(req: Request, err: GatewayError): boolean {
  * language, with the server's detail after them, marked as English.
  */
 function problemText(l: Language, err: GatewayError): SafeHtml {
-  if (l === 'en') return html`${err.detail}`;
-  return html`${plain(l, `problem.${err.code}`)} ${words(l, 'errorPage.serverSaid', { detail: html`<span lang="en">${err.detail}</span>` })}`;
+  const detail = html`<span class="server-text" lang="en">${err.detail}</span>`;
+  if (l === 'en') return detail;
+  return html`${plain(l, `problem.${err.code}`)} ${words(l, 'errorPage.serverSaid', { detail })}`;
 }
 
 export function sendErrorPage(res: Response, err: GatewayError, requestId: string | undefined): void {
