@@ -230,7 +230,7 @@ function renderHsm(hsm: HsmOverview | undefined): void {
   const policy = byId('key-policy');
   policy.replaceChildren(...tn('security.policyLine', { strong, profile: el('code', 'key-policy-profile', hsm.keyPolicy), words: t(`security.policy.${hsm.keyPolicy}`) }));
   policy.dataset['profile'] = hsm.keyPolicy;
-  const intro = hsm.tokens.length > 1 ? t('security.tokens.several', { count: hsm.tokens.length }) : t('security.tokens.one');
+  const intro = hsm.tokens.length > 1 ? t('security.tokens.several', { count: hsm.tokens.length }) : t('security.tokens.single');
   byId('hsm-tokens').setAttribute('aria-label', intro);
   byId('hsm-tokens').replaceChildren(
     ...hsm.tokens.map((token) => {

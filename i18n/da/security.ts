@@ -94,7 +94,7 @@ export const security: Translation<typeof en> = {
   'security.anotherOfficer': 'en anden sikkerhedsansvarlig ({id})',
   'security.policyLine': '<strong>Nøglepolitik:</strong> {profile} — {words}',
   'security.tokens.several': '{count} HSM-tokens har nøglerne; det første tilgængelige signerer:',
-  'security.tokens.one': 'HSM-token:',
+  'security.tokens.single': 'HSM-token:',
   'security.token.signing': 'tilgængeligt, signerer',
   'security.token.available': 'tilgængeligt',
   'security.token.unavailable': 'ikke tilgængeligt',

@@ -91,7 +91,7 @@ export const security = {
   'security.anotherOfficer': 'another officer ({id})',
   'security.policyLine': '<strong>Key policy:</strong> {profile} — {words}',
   'security.tokens.several': '{count} HSM tokens hold the keys; the first available one signs:',
-  'security.tokens.one': 'HSM token:',
+  'security.tokens.single': 'HSM token:',
   'security.token.signing': 'available, signing',
   'security.token.available': 'available',
   'security.token.unavailable': 'unavailable',
