@@ -94,7 +94,7 @@ function problemText(l: Language, err: GatewayError): SafeHtml {
 }
 
 export function sendErrorPage(res: Response, err: GatewayError, requestId: string | undefined): void {
-  const page = pageLanguageOf(res.req, res);
+  const page = pageLanguageOf(res.req, res, false);
   const l = page.language;
   const app = err instanceof OidcRequestError ? err.application : undefined;
   const text = BY_CODE[err.code] ?? byStatus(err.status);

@@ -23,8 +23,13 @@ export interface PageLanguage {
   switchTo: Array<{ language: Language; href: string }>;
 }
 
-/** The page language of `req`; a switch's choice is remembered on `res` (the gw_lang cookie). */
-export function pageLanguageOf(req: Request, res?: Response): PageLanguage {
+/**
+ * The page language of `req`; a switch's choice is remembered on `res` (the gw_lang cookie).
+ * `sameRequest`: the switch asks for this page again with its query (the sign-out confirmation,
+ * the form_post page); otherwise (an error page) it leads to the same path, and nothing of the
+ * failed request is echoed in the page.
+ */
+export function pageLanguageOf(req: Request, res?: Response, sameRequest = true): PageLanguage {
   const asked = req.query[LANGUAGE_PARAM];
   let language: Language;
   if (isLanguage(asked)) {
@@ -34,16 +39,19 @@ export function pageLanguageOf(req: Request, res?: Response): PageLanguage {
   } else {
     language = languageFromCookieHeader(req.headers.cookie) ?? negotiateLanguage(parseAcceptLanguage(req.headers['accept-language']));
   }
-  return { language, switchTo: LANGUAGES.filter((l) => l !== language).map((l) => ({ language: l, href: addressIn(req, l) })) };
+  return { language, switchTo: LANGUAGES.filter((l) => l !== language).map((l) => ({ language: l, href: addressIn(req, l, sameRequest) })) };
 }
 
 /**
- * This page's address with `lang` set: the same request again for a GET; for a form that was
- * posted, the page's path (a browser cannot be sent to repeat a POST by a link).
+ * This page's address with `lang` set, on this origin: the same request again for a GET when
+ * `sameRequest` (an id_token_hint left out: a token is not put in a page); else, and for a form
+ * that was posted (a link cannot repeat a POST), the page's path.
  */
-function addressIn(req: Request, language: Language): string {
+function addressIn(req: Request, language: Language, sameRequest: boolean): string {
   const url = new URL(req.originalUrl, 'http://page.invalid');
-  if (req.method !== 'GET' && req.method !== 'HEAD') url.search = '';
+  if (!sameRequest || (req.method !== 'GET' && req.method !== 'HEAD')) url.search = '';
+  url.searchParams.delete('id_token_hint');
   url.searchParams.set(LANGUAGE_PARAM, language);
-  return `${url.pathname}${url.search}`;
+  // One leading slash: never a scheme-relative address to another host.
+  return `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
 }
