@@ -87,6 +87,25 @@ describe('issue 16: every page in Danish and in English, every word from the cat
     await gw?.close();
   });
 
+  it('the checks fail when they should: a word not from the catalogue, an English word on a Danish page, an image without text, a nameless button', async () => {
+    const page = await open('da');
+    await page.goto('/activate.html');
+    await page.locator('#activate-button').waitFor({ state: 'visible' });
+    await page.evaluate(`(() => {
+      const main = document.querySelector('main');
+      const p = document.createElement('p');
+      p.textContent = 'Loading your keys… Vent venligst';
+      const img = document.createElement('img');
+      img.src = '/favicon.ico';
+      const button = document.createElement('button');
+      main.append(p, img, button);
+    })()`);
+    const words = wordsNotFromCatalogue(await textsOf(page), 'da', data).map((w) => w.split(' ')[0]);
+    assert.deepEqual(words.sort(), ['keys', 'loading', 'vent', 'venligst', 'your'].sort(), 'an English sentence, and Danish words the catalogue does not have');
+    const violations = (await seriousViolations(page)).map((v) => v.id);
+    assert.ok(violations.includes('image-alt') && violations.includes('button-name'), violations.join(', '));
+  });
+
   for (const language of ['da', 'en'] as const) {
     describe(`in ${language === 'da' ? 'Danish' : 'English'}`, () => {
       it('the sign-in page, signed out, after a refused key and signed in', async () => {

@@ -96,15 +96,28 @@ function piecesOf(language: Language): string[] {
   return [...pieces].sort((a, b) => b.length - a.length);
 }
 
-const PIECES: Record<Language, string[]> = { da: piecesOf('da'), en: piecesOf('en') };
+const PIECES: Record<Language, Part[]> = { da: piecesOf('da').map((p) => partOf(p.toLowerCase())), en: piecesOf('en').map((p) => partOf(p.toLowerCase())) };
 
 /** A date and time as Intl writes it in either language ("15. jan. 2026, 13.00", "15 Jan 2026, 13:00"). */
 const DATE = /\d{1,2}\.? \p{L}{3,5}\.? \d{4},? \d{1,2}[.:]\d{2}/gu;
 const GAP = '\u0001';
 
-function without(text: string, parts: readonly string[]): string {
+/** A piece to take out: only whole words at its ends ("our" is not taken out of "your"). */
+interface Part {
+  text: string;
+  re: RegExp;
+}
+
+function partOf(text: string): Part {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const start = /^\p{L}/u.test(text) ? '(?<!\\p{L})' : '';
+  const end = /\p{L}$/u.test(text) ? '(?!\\p{L})' : '';
+  return { text, re: new RegExp(`${start}${escaped}${end}`, 'gu') };
+}
+
+function without(text: string, parts: readonly Part[]): string {
   let out = text;
-  for (const p of parts) if (out.includes(p)) out = out.split(p).join(GAP);
+  for (const p of parts) if (out.includes(p.text)) out = out.replace(p.re, GAP);
   return out;
 }
 
@@ -122,8 +135,12 @@ function wordsIn(text: string): Set<string> {
  */
 export function wordsNotFromCatalogue(texts: readonly string[], language: Language, data: readonly string[]): string[] {
   const left = new Set<string>();
-  const lowerData = [...data].filter((d) => d.trim()).map((d) => d.toLowerCase()).sort((a, b) => b.length - a.length);
-  const pieces = PIECES[language].map((p) => p.toLowerCase());
+  const lowerData = [...data]
+    .filter((d) => d.trim())
+    .map((d) => d.toLowerCase())
+    .sort((a, b) => b.length - a.length)
+    .map(partOf);
+  const pieces = PIECES[language];
   for (const original of texts) {
     const text = ` ${original.replace(/\s+/g, ' ')} `.replace(DATE, GAP).toLowerCase();
     const dataFirst = wordsIn(without(without(text, lowerData), pieces));
