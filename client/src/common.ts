@@ -218,7 +218,10 @@ export function showError(err: unknown, opts: ShowErrorOptions = {}): void {
   setStatus('');
   const error = byId('error');
   const text = errorText(err, opts.ceremony);
-  const parts: Node[] = [document.createTextNode(opts.context ? t('common.error.withContext', { context: opts.context, text }) : text)];
+  // The server's own words (an English page shows its detail as the message): marked as the server's.
+  const fromTheServer = err instanceof ApiError && text === err.message && (err.detail !== undefined || err.title !== undefined);
+  const message: Node = fromTheServer ? fromServer(text) : document.createTextNode(text);
+  const parts: Node[] = opts.context ? tn('common.error.withContext', { context: opts.context, text: message }) : [message];
   const detail = serverDetail(err);
   if (detail) parts.push(document.createTextNode(' '), ...tn('common.error.serverSaid', { detail: fromServer(detail) }));
   let firstField: HTMLElement | null = opts.invalid ?? null;

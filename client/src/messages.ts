@@ -47,7 +47,13 @@ export function problemWords(code: string | undefined): string | undefined {
   return key ? tKey(key) : undefined;
 }
 
+/**
+ * Codes whose server text is always the same sentence the catalogue says for them (errors.ts
+ * defaults): the page's words say it all.
+ */
+const FIXED_DETAIL: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'SIGNIN_FAILED', 'ENROLMENT_INVALID', 'ENROLMENT_LOCKED', 'CSRF_CHECK_FAILED']);
+
 /** Whether the server's detail says more than the page's words for the code (then it is shown too). */
 export function serverDetailAdds(code: string | undefined): boolean {
-  return code === undefined || !DEVELOPER_DETAIL.has(code);
+  return code === undefined || !(DEVELOPER_DETAIL.has(code) || FIXED_DETAIL.has(code));
 }

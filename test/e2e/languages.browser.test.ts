@@ -150,6 +150,12 @@ describe('issue 16: every page in Danish and in English, every word from the cat
         assert.equal(await page.locator('#enrol-expires time').textContent(), formatDateTime(expiresAt, { language, timeZone: 'Europe/Copenhagen' }));
         assert.equal(await page.locator('#label').inputValue(), text(language, 'enrol.label.default'));
         await check(page, language, 'enrol');
+        // A link that is not valid: the page's words for the error code, in the page language.
+        const refused = await open(language);
+        await refused.goto('/enrol.html#token=this-link-was-never-issued');
+        await refused.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+        assert.equal(await refused.locator('#error').textContent(), `${text(language, 'enrol.linkRefused')} ${text(language, 'problem.ENROLMENT_INVALID')}`);
+        await check(refused, language, 'enrol-refused');
       });
 
       it('My keys, with the report-lost dialog', async () => {
@@ -196,6 +202,19 @@ describe('issue 16: every page in Danish and in English, every word from the cat
         await page.locator('[data-testid="open-identity-button"]').first().click();
         await page.locator('#person').waitFor({ state: 'visible' });
         await check(page, language, 'admin-person');
+        // Refused by the server (the address is bound already): the page's words for the code; on a
+        // Danish page the server's own (English) words follow, marked as English.
+        await page.locator('#create-name').fill('Karoline Anden');
+        await page.locator('#create-email').fill(EMPLOYEE.email);
+        await page.locator('#create-ial').selectOption('substantial');
+        await page.locator('#create-proofing').fill('ID document checked in person by HR');
+        await page.locator('#create-submit').click();
+        await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+        const error = (await page.locator('#error').textContent()) ?? '';
+        assert.ok(error.startsWith(text(language, 'admin.create.failed')), error);
+        assert.equal(await page.locator('#error .server-text[lang="en"]').count(), 1, 'the server’s words, marked as such');
+        if (language === 'da') assert.ok(error.includes(`${text('da', 'problem.CONFLICT')} Serverens egen besked (på engelsk): `), error);
+        await check(page, language, 'admin-refused');
       });
 
       it('the security team page with the fleet shown', async () => {
