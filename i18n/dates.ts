@@ -9,7 +9,7 @@
 import type { Language } from './languages.js';
 
 /** The BCP 47 locale whose conventions each language's dates follow. */
-const LOCALE: Readonly<Record<Language, string>> = { en: 'en-GB' };
+const LOCALE: Readonly<Record<Language, string>> = { da: 'da-DK', en: 'en-GB' };
 
 const PARTS: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' };
 

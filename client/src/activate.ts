@@ -1,7 +1,7 @@
 // Activation page: prove possession of the key and enter the activation code.
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, sessionChanged, setStatus, showError } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, sessionChanged, setStatus, showError, t } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 
 interface ActivationResult {
@@ -17,7 +17,7 @@ const code = byId<HTMLInputElement>('code');
 const button = byId<HTMLButtonElement>('activate-button');
 
 if (!browserSupportsWebAuthn()) {
-  showError(new Error('This browser cannot use security keys (WebAuthn is not available). Use a current browser, over a secure (https) connection.'));
+  showError(new Error(t('common.noWebAuthn')));
   button.disabled = true;
 }
 
@@ -31,29 +31,29 @@ async function activate(): Promise<void> {
   const address = email.value.trim();
   const activationCode = code.value.replace(/\s+/g, '');
   if (!address || !email.checkValidity()) {
-    showError(new Error('Enter the email address you registered the key with, for example name@example.dk.'), { invalid: email });
+    showError(new Error(t('activate.emailMissing')), { invalid: email });
     return;
   }
   if (!activationCode) {
-    showError(new Error('Enter the activation code from the message we sent you.'), { invalid: code });
+    showError(new Error(t('activate.codeMissing')), { invalid: code });
     return;
   }
   if (!/^\d{8}$/.test(activationCode.replace(/-/g, ''))) {
-    showError(new Error('The activation code has 8 digits, for example 1234 5678. Copy it from the message we sent you.'), { invalid: code });
+    showError(new Error(t('activate.codeShape')), { invalid: code });
     return;
   }
   await busy(button, form, async () => {
     let stage: 'options' | 'key' | 'verify' = 'options';
     try {
-      setStatus('Preparing activation…');
+      setStatus(t('activate.preparing'));
       const { options } = await api<{ options: PublicKeyCredentialRequestOptionsJSON }>('POST', '/api/activation/options', {
         email: address,
       });
       stage = 'key';
-      setStatus('Touch your security key now. Enter its PIN if you are asked.');
+      setStatus(t('signin.touchKey'));
       const response: AuthenticationResponseJSON = await startAuthentication({ optionsJSON: options });
       stage = 'verify';
-      setStatus('Checking your key and activation code…');
+      setStatus(t('activate.checking'));
       const result = await api<ActivationResult>('POST', '/api/activation/verify', { code: activationCode, response });
       showDone(result);
     } catch (err) {
@@ -75,6 +75,6 @@ function showDone(result: ActivationResult): void {
   byId('activated-label').textContent = result.credential.label;
   byId('activated-name').textContent = result.identity.name;
   byId('activate-done').hidden = false;
-  setStatus('Your security key is active and you are signed in.');
+  setStatus(t('activate.done.status'));
   focusElement(byId('activate-done-heading'));
 }

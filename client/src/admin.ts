@@ -1,25 +1,9 @@
 // Administration page (admin.html): add employees (bind them with their identity assurance), issue
 // enrolment links, correct contact and identifying data, grant and withdraw roles, end bindings,
 // and import employees from CSV.
-import { ApiError, api, busy, byId, clearMessages, focusElement, reasonWords, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, errorText, focusElement, fromServer, pageLanguage, reasonWords, renderHeader, setStatus, showError, t, timeElement, tn, tp, wrapIn } from './common.js';
 import type { Identity } from './common.js';
-import {
-  GRANTABLE_ROLES,
-  IAL_WORDS,
-  ROLE_WORDS,
-  button,
-  confirmAction,
-  el,
-  fillSelect,
-  hidden,
-  keysText,
-  linkBox,
-  reasonOptions,
-  renderIdentityRows,
-  rolesText,
-  setUpConfirmDialog,
-  words,
-} from './console.js';
+import { GRANTABLE_ROLES, button, confirmAction, el, fillSelect, hidden, ialWords, keysText, linkBox, reasonOptions, renderIdentityRows, roleWords, rolesText, setUpConfirmDialog } from './console.js';
 import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
@@ -95,7 +79,7 @@ const endForm = byId<HTMLFormElement>('end-form');
 const endReason = byId<HTMLSelectElement>('end-reason');
 /** Why a binding ends (each revokes every key: the lifecycle table's staff revocation reasons). */
 const END_REASONS = ['employment-ended', 'agreement-ended', 'holder-ceased', 'data-error', 'other'] as const;
-fillSelect(endReason, reasonOptions(END_REASONS), 'Choose a reason');
+fillSelect(endReason, reasonOptions(END_REASONS), t('admin.endReason.choose'));
 const endNote = byId<HTMLInputElement>('end-note');
 const endSubmit = byId<HTMLButtonElement>('end-submit');
 const importForm = byId<HTMLFormElement>('import-form');
@@ -123,7 +107,7 @@ const approvals = approvalsList({
   empty: byId('no-approvals'),
   result: byId('approval-result'),
   kinds: ['contact-change', 'role-grant'],
-  kindWords: { 'contact-change': 'Email address change', 'role-grant': 'Staff role' },
+  kindWords: { 'contact-change': t('admin.approvals.kind.contact-change'), 'role-grant': t('admin.approvals.kind.role-grant') },
   meId: () => me?.id,
   accessLost: (err) => handleAccessLost(err),
   afterDecision: () => refreshDuties(),
@@ -132,15 +116,13 @@ const approvals = approvalsList({
 void load();
 
 async function load(): Promise<void> {
-  me = await openStaffPage('org-admin', 'Sign in with your security key to administer employees.', gate, 'Loading…');
+  me = await openStaffPage('org-admin', t('admin.signedOut.message'), gate, t('common.loading'));
   if (!me) return;
   allowed = true;
   byId('console-content').hidden = false;
   await Promise.all([refreshDuties(), approvals.load()]);
   const waiting = approvals.pendingForMe();
-  setStatus(
-    `Add an employee, find one by name or email address, or import several from CSV.${waiting === 0 ? '' : waiting === 1 ? ' 1 request waits for your approval.' : ` ${waiting} requests wait for your approval.`}`,
-  );
+  setStatus(waiting === 0 ? t('admin.ready') : tp('admin.ready.waiting', waiting));
 }
 
 /** The banner that says when two-person control is off (too few administrators yet). */
@@ -148,7 +130,7 @@ async function refreshDuties(): Promise<void> {
   try {
     showTwoPersonBanner(byId('duties-banner'), await loadDuties(), 'admin');
   } catch (err) {
-    if (!handleAccessLost(err)) showError(err, { context: 'Whether two-person control is on could not be loaded.' });
+    if (!handleAccessLost(err)) showError(err, { context: t('admin.dutiesFailed') });
   }
 }
 
@@ -160,8 +142,8 @@ byId('approvals-refresh').addEventListener('click', () => {
 /** Words for staff roles asked for at creation or in a grant. */
 function rolesOutcomeText(outcome: RolesOutcome): string {
   if (!outcome) return '';
-  if (outcome.state === 'pending') return ` The staff roles wait until a second administrator approves them (see “Requests waiting for a second person”).`;
-  return outcome.bootstrap ? ` The staff roles are granted now: with only one administrator, two-person control for roles is off.` : ' The staff roles are granted.';
+  if (outcome.state === 'pending') return t('admin.rolesOutcome.pending');
+  return outcome.bootstrap ? t('admin.rolesOutcome.bootstrap') : t('admin.rolesOutcome.granted');
 }
 
 function countOf(revoked: RevokedKeys): number | null {
@@ -173,7 +155,7 @@ function countOf(revoked: RevokedKeys): number | null {
 function revokedText(revoked: RevokedKeys): string {
   const n = countOf(revoked);
   if (n === null) return '';
-  return n === 0 ? 'No keys were revoked.' : `${n === 1 ? '1 key was' : `${n} keys were`} revoked.`;
+  return n === 0 ? t('admin.revoked.none') : tp('admin.revoked', n);
 }
 
 // ------------------------------------------------------------------- create
@@ -190,34 +172,34 @@ async function createIdentity(): Promise<void> {
   const ial = createIal.value;
   const proofingMethod = createProofing.value.trim();
   const roles = Array.from(createForm.querySelectorAll<HTMLInputElement>('input[name="roles"]:checked')).map((i) => i.value);
-  if (!name) return showError(new Error('Enter the person’s full name.'), { invalid: createName });
-  if (!email || !createEmail.checkValidity()) return showError(new Error('Enter a valid email address, for example name@example.dk.'), { invalid: createEmail });
-  if (!ial) return showError(new Error('Choose the identity assurance level.'), { invalid: createIal });
-  if (proofingMethod.length < 3) return showError(new Error('Say how the identity was proofed (at least 3 characters).'), { invalid: createProofing });
+  if (!name) return showError(new Error(t('admin.create.nameMissing')), { invalid: createName });
+  if (!email || !createEmail.checkValidity()) return showError(new Error(t('common.invalidEmail')), { invalid: createEmail });
+  if (!ial) return showError(new Error(t('admin.create.ialMissing')), { invalid: createIal });
+  if (proofingMethod.length < 3) return showError(new Error(t('admin.create.proofingMissing')), { invalid: createProofing });
   await busy(createSubmit, createForm, async () => {
-    setStatus('Adding the employee…');
+    setStatus(t('admin.create.adding'));
     let identity: AdminIdentity;
     let rolesOutcome: RolesOutcome = null;
     try {
       ({ identity, roles: rolesOutcome } = await stepUpApi<{ identity: AdminIdentity; roles: RolesOutcome }>('POST', '/api/admin/identities', { name, email, ial, proofingMethod, roles }));
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: createForm, context: 'The employee was not added.' });
+      showError(err, { form: createForm, context: t('admin.create.failed') });
       return;
     }
     created = identity;
     createForm.reset();
+    const outcome = rolesOutcomeText(rolesOutcome);
     byId('create-result-text').replaceChildren(
-      el('strong', 'created-name', identity.name),
-      ` (${identity.email}) is added as an employee, identity assurance ${words(IAL_WORDS, identity.ial).toLowerCase()}.${rolesOutcomeText(rolesOutcome)} `,
-      'Next, send an enrolment link so they can register their first security key.',
+      ...tn('admin.create.done', { name: el('strong', 'created-name', identity.name), email: identity.email, ial: ialWords(identity.ial).toLowerCase() }),
+      ` ${outcome}${outcome ? ' ' : ''}${t('admin.create.next')}`,
     );
     byId('create-link').replaceChildren();
-    issueButton.textContent = 'Send enrolment link by email';
+    issueButton.textContent = t('admin.enrolment.sendByMail');
     if (rolesOutcome) void Promise.all([approvals.load(), refreshDuties()]);
     createResult.dataset['identityId'] = identity.id;
     createResult.hidden = false;
-    setStatus(`${identity.name} is added.`);
+    setStatus(t('admin.create.added', { name: identity.name }));
     focusElement(createResult);
   });
 }
@@ -243,51 +225,51 @@ async function issueEnrolment(target: { id: string; name: string }, trigger: HTM
   clearMessages();
   if (delivery === 'handover') {
     const ok = await confirmAction({
-      heading: `Hand the link to ${target.name} in person?`,
+      heading: t('admin.handover.heading', { name: target.name }),
       paragraphs: [
-        'The link is shown to you once. Give it only to the person, face to face or through a channel you trust.',
-        `Your choice is recorded in the audit trail, and ${target.name}’s email address is told that you handed a link over. The activation code still goes only to that address.`,
-        ...(into.childElementCount > 0 ? ['Any link issued before stops working.'] : []),
+        t('admin.handover.once'),
+        t('admin.handover.recorded', { name: target.name }),
+        ...(into.childElementCount > 0 ? [t('admin.handover.earlierStops')] : []),
       ],
-      confirm: 'Show the link to hand over',
+      confirm: t('admin.handover.confirm'),
       kind: 'primary',
     });
     if (!ok) return;
   } else if (into.childElementCount > 0) {
     const ok = await confirmAction({
-      heading: 'Issue a new enrolment link?',
-      paragraphs: [`The link issued before stops working. ${target.name} gets the new one by email.`],
-      confirm: 'Issue a new link',
+      heading: t('admin.newLink.heading'),
+      paragraphs: [t('admin.newLink.text', { name: target.name })],
+      confirm: t('admin.newLink.confirm'),
       kind: 'primary',
     });
     if (!ok) return;
   }
   await busy(trigger, null, async () => {
-    setStatus('Issuing the enrolment link…');
+    setStatus(t('admin.enrolment.issuing'));
     let answer: EnrolmentIssued;
     try {
       answer = await stepUpApi<EnrolmentIssued>('POST', `/api/admin/identities/${encodeURIComponent(target.id)}/enrolments`, { delivery });
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { context: 'No enrolment link was issued.' });
+      showError(err, { context: t('admin.enrolment.failed') });
       return;
     }
     if (answer.link) {
-      const box = linkBox(answer.link, answer.expiresAt, 'enrolment-link', `Enrolment link for ${target.name}`);
-      const hint = el('p', undefined, 'Hand the link to the person yourself. It is shown only now.');
+      const box = linkBox(answer.link, answer.expiresAt, 'enrolment-link', t('admin.enrolment.linkFor', { name: target.name }));
+      const hint = el('p', undefined, t('admin.enrolment.handYourself'));
       hint.className = 'hint';
       box.append(hint);
       into.replaceChildren(box);
-      setStatus(`An enrolment link for ${target.name} is ready to hand over.`);
+      setStatus(t('admin.enrolment.ready', { name: target.name }));
       box.querySelector<HTMLInputElement>('input')?.focus();
     } else {
-      const sent = el('p', 'enrolment-sent', el('strong', undefined, 'Enrolment link sent. '), `It went by email to ${answer.sentTo ?? target.name}. It works once and expires `, timeElement(answer.expiresAt), '.');
+      const sent = el('p', 'enrolment-sent', ...tn('admin.enrolment.sent', { strong: wrapIn('strong'), to: answer.sentTo ?? target.name, date: timeElement(answer.expiresAt) }));
       sent.className = 'link-box';
       into.replaceChildren(sent);
-      setStatus(`An enrolment link was sent to ${target.name} by email.`);
+      setStatus(t('admin.enrolment.sentStatus', { name: target.name }));
       focusElement(sent);
     }
-    trigger.textContent = delivery === 'mail' ? 'Send a new link by email (withdraws the earlier one)' : 'Hand over a new link (withdraws the earlier one)';
+    trigger.textContent = delivery === 'mail' ? t('admin.enrolment.newByMail') : t('admin.enrolment.newHandover');
   });
 }
 
@@ -301,11 +283,11 @@ searchForm.addEventListener('submit', (event) => {
 async function search(): Promise<void> {
   clearMessages(searchForm);
   const q = searchInput.value.trim();
-  if (!q) return showError(new Error('Enter part of a name or an email address.'), { invalid: searchInput });
+  if (!q) return showError(new Error(t('console.search.missing')), { invalid: searchInput });
   await busy(searchButton, searchForm, async () => {
-    setStatus('Searching…');
+    setStatus(t('common.searching'));
     if (!(await runSearch(q, true))) return;
-    setStatus(results.length === 0 ? `Nobody matches “${q}”.` : results.length === 1 ? '1 person found.' : `${results.length} people found.`);
+    setStatus(results.length === 0 ? t('console.search.noMatch', { query: q }) : tp('console.search.found', results.length));
   });
 }
 
@@ -314,7 +296,7 @@ async function runSearch(q: string, report: boolean): Promise<boolean> {
     ({ identities: results } = await api<{ identities: IdentitySummary[] }>('GET', `/api/admin/identities?q=${encodeURIComponent(q)}`));
   } catch (err) {
     if (handleAccessLost(err)) return false;
-    if (report) showError(err, { form: searchForm, context: 'The search failed.' });
+    if (report) showError(err, { form: searchForm, context: t('console.search.failed') });
     return false;
   }
   if (!allowed) return false;
@@ -337,12 +319,12 @@ function openPerson(i: IdentitySummary): void {
   nameForm.reset();
   endForm.reset();
   byId('person-link').replaceChildren();
-  personEnrolButton.textContent = 'Send enrolment link by email';
-  personHandoverButton.textContent = 'Hand it over in person';
+  personEnrolButton.textContent = t('admin.enrolment.sendByMail');
+  personHandoverButton.textContent = t('admin.enrol.handover');
   renderPerson();
   renderResults();
   personSection.hidden = false;
-  setStatus(`${i.name} is open.`);
+  setStatus(t('admin.person.open', { name: i.name }));
   focusElement(byId('person-heading'));
 }
 
@@ -362,13 +344,13 @@ function renderPerson(): void {
   personSection.dataset['bindingState'] = p.bindingState;
   byId('person-name').textContent = p.name;
   const facts: Array<[string, Node | string, string]> = [
-    ['Email', p.email, 'person-email'],
-    ['Roles', rolesText(p.roles), 'person-roles'],
-    ['Identity assurance', words(IAL_WORDS, p.ial), 'person-ial'],
-    ['Binding', p.bindingState === 'ended' ? 'Ended' : 'Active', 'person-binding'],
+    [t('console.fact.email'), p.email, 'person-email'],
+    [t('console.fact.roles'), rolesText(p.roles), 'person-roles'],
+    [t('console.fact.ial'), ialWords(p.ial), 'person-ial'],
+    [t('console.fact.binding'), p.bindingState === 'ended' ? t('console.binding.ended') : t('console.binding.active'), 'person-binding'],
   ];
-  if (p.keyCount !== undefined) facts.push(['Keys', `${p.activeKeyCount ?? 0} active of ${p.keyCount}`, 'person-keys']);
-  if (p.createdAt) facts.push(['Created', timeElement(p.createdAt), 'person-created']);
+  if (p.keyCount !== undefined) facts.push([t('console.fact.keys'), t('console.activeOf', { active: p.activeKeyCount ?? 0, total: p.keyCount }), 'person-keys']);
+  if (p.createdAt) facts.push([t('console.fact.created'), timeElement(p.createdAt), 'person-created']);
   byId('person-facts').replaceChildren(...facts.flatMap(([term, value, testid]) => [el('dt', undefined, term), el('dd', testid, value)]));
   const ended = p.bindingState === 'ended';
   byId('person-ended-note').hidden = !ended;
@@ -402,27 +384,27 @@ async function saveContact(): Promise<void> {
   const p = person;
   if (!p) return;
   const email = contactEmail.value.trim();
-  if (!email || !contactEmail.checkValidity()) return showError(new Error('Enter a valid email address, for example name@example.dk.'), { invalid: contactEmail });
-  if (email === p.email) return showError(new Error('The email address is unchanged.'), { invalid: contactEmail });
+  if (!email || !contactEmail.checkValidity()) return showError(new Error(t('common.invalidEmail')), { invalid: contactEmail });
+  if (email === p.email) return showError(new Error(t('admin.contact.unchanged')), { invalid: contactEmail });
   const note = contactNote.value.trim();
   await busy(contactSubmit, contactForm, async () => {
-    setStatus('Saving…');
+    setStatus(t('common.saving'));
     let answer: { identity: AdminIdentity; revokedKeys?: RevokedKeys; approval?: { id: string } };
     try {
       answer = await stepUpApi<{ identity: AdminIdentity; revokedKeys?: RevokedKeys; approval?: { id: string } }>('PATCH', `/api/admin/identities/${encodeURIComponent(p.id)}`, note ? { email, note } : { email });
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: contactForm, context: 'The email address was not changed.' });
+      showError(err, { form: contactForm, context: t('admin.contact.failed') });
       return;
     }
     updatePerson(answer.identity);
     contactNote.value = '';
     if (answer.approval) {
       await approvals.load();
-      setStatus(`Asked to change ${answer.identity.name}’s email address to ${email}. It changes when a second staff member approves; ${answer.identity.email} has been told.`);
+      setStatus(t('admin.contact.asked', { name: answer.identity.name, email, current: answer.identity.email }));
       return;
     }
-    setStatus(`${answer.identity.name}’s email address is now ${answer.identity.email}.`);
+    setStatus(t('admin.contact.done', { name: answer.identity.name, email: answer.identity.email }));
   });
 }
 
@@ -438,34 +420,31 @@ async function correctName(): Promise<void> {
   const p = person;
   if (!p) return;
   const name = nameInput.value.trim();
-  if (!name) return showError(new Error('Enter the correct full name.'), { invalid: nameInput });
-  if (name === p.name) return showError(new Error('The name is unchanged.'), { invalid: nameInput });
+  if (!name) return showError(new Error(t('admin.name.missing')), { invalid: nameInput });
+  if (name === p.name) return showError(new Error(t('admin.name.unchanged')), { invalid: nameInput });
   const note = nameNote.value.trim();
-  if (!note) return showError(new Error('Say what was wrong and how the correct name was checked.'), { invalid: nameNote });
-  const keys = p.keyCount === undefined ? 'Every key' : p.keyCount === 0 ? 'Any key' : `All ${keysText(p.keyCount)}`;
+  if (!note) return showError(new Error(t('admin.name.noteMissing')), { invalid: nameNote });
+  const keys = p.keyCount === undefined ? t('admin.name.keys.every') : p.keyCount === 0 ? t('admin.name.keys.any') : t('admin.name.keys.all', { keys: keysText(p.keyCount) });
   const ok = await confirmAction({
-    heading: `Correct the name to “${name}”?`,
-    paragraphs: [
-      `${keys} issued to “${p.name}” are revoked now, with the reason “${reasonWords('data-error')}”. This cannot be undone.`,
-      `${name} must then enrol a new security key: issue an enrolment link afterwards.`,
-    ],
-    confirm: 'Correct name and revoke keys',
+    heading: t('admin.name.confirm.heading', { name }),
+    paragraphs: [t('admin.name.confirm.revoked', { keys, old: p.name, reason: reasonWords('data-error') }), t('admin.name.confirm.enrol', { name })],
+    confirm: t('admin.name.confirm.button'),
   });
   if (!ok) return;
   await busy(nameSubmit, nameForm, async () => {
-    setStatus('Saving…');
+    setStatus(t('common.saving'));
     let answer: { identity: AdminIdentity; revokedKeys?: RevokedKeys };
     try {
       answer = await stepUpApi<{ identity: AdminIdentity; revokedKeys?: RevokedKeys }>('PATCH', `/api/admin/identities/${encodeURIComponent(p.id)}`, { name, note });
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: nameForm, context: 'The name was not changed.' });
+      showError(err, { form: nameForm, context: t('admin.name.failed') });
       return;
     }
     const n = countOf(answer.revokedKeys);
     updatePerson({ ...answer.identity, ...(n !== null ? { activeKeyCount: 0 } : {}) });
     nameNote.value = '';
-    setStatus(`The name is corrected to ${answer.identity.name}. ${revokedText(answer.revokedKeys)} Issue an enrolment link for a new key.`.trim());
+    setStatus(t('admin.name.done', { name: answer.identity.name, revoked: revokedText(answer.revokedKeys) }).replace(/\s+/g, ' ').trim());
     focusElement(byId('enrol-heading'));
   });
 }
@@ -484,39 +463,42 @@ async function saveRoles(): Promise<void> {
   const wanted = new Set(Array.from(rolesForm.querySelectorAll<HTMLInputElement>('input[name="role"]:checked')).map((b) => b.value));
   const changes = GRANTABLE_ROLES.filter((r) => wanted.has(r) !== p.roles.includes(r)).map((role) => ({ role, grant: wanted.has(role) }));
   if (changes.length === 0) {
-    setStatus('The roles are unchanged.');
+    setStatus(t('admin.roles.unchanged'));
     return;
   }
-  const removed = changes.filter((c) => !c.grant).map((c) => words(ROLE_WORDS, c.role));
-  if (removed.length > 0) {
+  const removedCodes = changes.filter((c) => !c.grant).map((c) => c.role);
+  if (removedCodes.length > 0) {
     const self = me && p.id === me.id;
+    const roles = removedCodes.map((r) => roleWords(r)).join(t('admin.roles.and'));
     const ok = await confirmAction({
-      heading: `Withdraw ${removed.join(' and ')} from ${self ? 'yourself' : p.name}?`,
+      heading: self ? t('admin.roles.withdraw.headingSelf', { roles }) : t('admin.roles.withdraw.heading', { roles, name: p.name }),
       paragraphs: [
-        `${self ? 'You' : p.name} can no longer use the ${removed.join(' and ')} tools.`,
-        ...(self && removed.includes(words(ROLE_WORDS, 'org-admin')) ? ['You withdraw your own administrator role: you lose access to this page.'] : []),
+        self ? t('admin.roles.withdraw.textSelf', { roles }) : t('admin.roles.withdraw.text', { roles, name: p.name }),
+        ...(self && removedCodes.includes('org-admin') ? [t('admin.roles.withdraw.ownAdmin')] : []),
       ],
-      confirm: 'Withdraw',
+      confirm: t('admin.roles.withdraw.confirm'),
     });
     if (!ok) return;
   }
   await busy(rolesSubmit, rolesForm, async () => {
-    setStatus('Saving the roles…');
+    setStatus(t('admin.roles.saving'));
     const done: string[] = [];
     for (const change of changes) {
       try {
         const { identity, approval } = await stepUpApi<{ identity: AdminIdentity; approval?: { id: string } }>('POST', `/api/admin/identities/${encodeURIComponent(p.id)}/roles`, change);
         updatePerson(identity);
-        done.push(`${words(ROLE_WORDS, change.role)} ${approval ? 'asked for: it waits for a second administrator' : change.grant ? 'granted' : 'withdrawn'}`);
+        const role = roleWords(change.role);
+        done.push(approval ? t('admin.roles.askedFor', { role }) : change.grant ? t('admin.roles.granted', { role }) : t('admin.roles.withdrawn', { role }));
       } catch (err) {
         if (handleAccessLost(err)) return;
-        const what = `${words(ROLE_WORDS, change.role)} was not ${change.grant ? 'granted' : 'withdrawn'}.`;
+        const role = roleWords(change.role);
+        const what = change.grant ? t('admin.roles.notGranted', { role }) : t('admin.roles.notWithdrawn', { role });
         renderPerson();
-        showError(err, { context: done.length > 0 ? `${done.join(', ')}; but ${what}` : what });
+        showError(err, { context: done.length > 0 ? t('admin.roles.partly', { done: done.join(t('console.listSeparator')), what }) : what });
         return;
       }
     }
-    setStatus(`${done.join(', ')}.`);
+    setStatus(t('admin.roles.done', { done: done.join(t('console.listSeparator')) }));
     await Promise.all([approvals.load(), refreshDuties()]);
   });
 }
@@ -533,21 +515,17 @@ async function endBinding(): Promise<void> {
   const p = person;
   if (!p) return;
   const reason = endReason.value;
-  if (!reason) return showError(new Error('Choose a reason.'), { invalid: endReason });
+  if (!reason) return showError(new Error(t('admin.end.reasonMissing')), { invalid: endReason });
   const note = endNote.value.trim();
-  const keys = p.keyCount === undefined ? 'every key' : p.keyCount === 0 ? 'any key' : `all ${keysText(p.keyCount)}`;
+  const keys = p.keyCount === undefined ? t('admin.end.keys.every') : p.keyCount === 0 ? t('admin.end.keys.any') : t('admin.end.keys.all', { keys: keysText(p.keyCount) });
   const ok = await confirmAction({
-    heading: `End the binding of ${p.name}?`,
-    paragraphs: [
-      `Reason: ${reasonWords(reason)}.`,
-      `${p.name} is no longer bound to the organisation: ${keys} are revoked, every session ends, and ${p.name} is told by email.`,
-      'This cannot be undone. A person who returns must be added again.',
-    ],
-    confirm: 'End binding and revoke keys',
+    heading: t('admin.end.confirm.heading', { name: p.name }),
+    paragraphs: [t('admin.end.confirm.reason', { reason: reasonWords(reason) }), t('admin.end.confirm.effect', { name: p.name, keys }), t('admin.end.confirm.final')],
+    confirm: t('admin.end.confirm.button'),
   });
   if (!ok) return;
   await busy(endSubmit, endForm, async () => {
-    setStatus('Ending the binding…');
+    setStatus(t('admin.end.ending'));
     let answer: { revokedKeys?: RevokedKeys };
     try {
       answer = await stepUpApi<{ revokedKeys?: RevokedKeys }>(
@@ -557,11 +535,11 @@ async function endBinding(): Promise<void> {
       );
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: endForm, context: 'The binding was not ended.' });
+      showError(err, { form: endForm, context: t('admin.end.failed') });
       return;
     }
     updatePerson({ bindingState: 'ended', activeKeyCount: 0 });
-    setStatus(`The binding of ${p.name} has ended. ${revokedText(answer.revokedKeys)}`.trim());
+    setStatus(t('admin.end.done', { name: p.name, revoked: revokedText(answer.revokedKeys) }).trim());
     focusElement(byId('person-heading'));
   });
 }
@@ -574,15 +552,15 @@ importFile.addEventListener('change', () => {
   clearMessages(importForm);
   void (async () => {
     if (file.size > 1_000_000) {
-      showError(new Error('The file is larger than 1 MB. Split it into smaller files.'), { invalid: importFile });
+      showError(new Error(t('admin.import.tooLarge')), { invalid: importFile });
       return;
     }
     try {
       importCsv.value = (await file.text()).replace(/^\uFEFF/, '');
       const lines = importCsv.value.split(/\r?\n/).filter((l) => l.trim()).length;
-      setStatus(`“${file.name}” is loaded: ${lines} ${lines === 1 ? 'line' : 'lines'}, including the header. Check it, then press Import.`);
+      setStatus(tp('admin.import.loaded', lines, { file: file.name }));
     } catch {
-      showError(new Error('The file could not be read.'), { invalid: importFile });
+      showError(new Error(t('admin.import.unreadable')), { invalid: importFile });
     }
   })();
 });
@@ -595,13 +573,13 @@ importForm.addEventListener('submit', (event) => {
 async function importIdentities(): Promise<void> {
   clearMessages(importForm);
   const csv = importCsv.value;
-  if (!csv.trim()) return showError(new Error('Paste the CSV text, or choose a CSV file.'), { invalid: importCsv });
+  if (!csv.trim()) return showError(new Error(t('admin.import.missing')), { invalid: importCsv });
   const header = csv.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]?.trim().toLowerCase() ?? '';
   if (!/^name,email,ial,proofing_method(,|$)/.test(header.replace(/\s+/g, ''))) {
-    return showError(new Error('The first line must be the header line: name,email,ial,proofing_method (and optionally ,roles).'), { invalid: importCsv });
+    return showError(new Error(t('admin.import.badHeader')), { invalid: importCsv });
   }
   await busy(importSubmit, importForm, async () => {
-    setStatus('Importing…');
+    setStatus(t('admin.import.importing'));
     let report: ImportReport;
     try {
       report = await stepUpApi<ImportReport>('POST', '/api/admin/identities/import', { csv });
@@ -609,17 +587,19 @@ async function importIdentities(): Promise<void> {
       if (handleAccessLost(err)) return;
       if (err instanceof ApiError && err.errors.length > 0) {
         renderImportErrors(err);
-        showError(new Error(err.message), { context: /nothing was imported/i.test(err.message) ? undefined : 'Nothing was imported.', invalid: importCsv });
+        // The problems are listed in the report: the error line says only that nothing was imported.
+        const saysSo = pageLanguage() === 'en' && /nothing was imported/i.test(err.message);
+        showError(new Error(errorText(err)), { context: saysSo ? undefined : t('admin.import.nothing'), invalid: importCsv });
       } else {
         importReport.hidden = true;
-        showError(err, { form: importForm, context: 'Nothing was imported.' });
+        showError(err, { form: importForm, context: t('admin.import.nothing') });
       }
       return;
     }
     renderImportReport(report);
     const c = report.created.length;
     const s = report.skipped.length;
-    setStatus(`${c === 1 ? '1 employee' : `${c} employees`} added${s > 0 ? `, ${s} skipped` : ''}.`);
+    setStatus(s > 0 ? tp('admin.import.addedSkipped', c, { skipped: s }) : tp('admin.import.added', c));
     if (c > 0) importCsv.value = '';
     importFile.value = '';
     focusElement(importReport);
@@ -649,7 +629,7 @@ function rowHeader(text: string): HTMLTableCellElement {
 function renderImportReport(report: ImportReport): void {
   importReport.dataset['ok'] = 'true';
   const parts: Node[] = [];
-  const summary = el('p', 'import-summary', `${report.created.length} added, ${report.skipped.length} skipped.`);
+  const summary = el('p', 'import-summary', t('admin.import.summary', { added: report.created.length, skipped: report.skipped.length }));
   summary.className = 'report-ok';
   parts.push(summary);
   if (report.created.length > 0) {
@@ -657,26 +637,26 @@ function renderImportReport(report: ImportReport): void {
       const tr = el('tr', 'import-created-row');
       tr.dataset['identityId'] = c.id;
       const into = el('div');
-      const issue = button('Send enrolment link by email', 'import-enrolment-button', 'secondary', hidden(` to ${c.email}`));
+      const issue = button(tn('admin.import.sendTo', { email: c.email, hidden }), 'import-enrolment-button', 'secondary');
       issue.addEventListener('click', () => void issueEnrolment({ id: c.id, name: c.email }, issue, into, 'mail'));
       const linkCell = el('td', undefined, issue, into);
       tr.append(rowHeader(String(c.row)), el('td', undefined, c.email), linkCell);
       return tr;
     });
-    parts.push(table('Added', ['Line', 'Email', 'Enrolment link'], rows, 'import-created'));
+    parts.push(table(t('admin.import.caption.added'), [t('admin.import.col.line'), t('admin.import.col.email'), t('admin.import.col.link')], rows, 'import-created'));
   }
   const pending = (report.roles ?? []).filter((r) => r.state === 'pending');
   if (pending.length > 0) {
-    parts.push(el('p', 'import-roles-pending', `Staff roles for ${pending.map((r) => r.email).join(', ')} wait until a second administrator approves them.`));
+    parts.push(el('p', 'import-roles-pending', t('admin.import.rolesPending', { emails: pending.map((r) => r.email).join(t('console.listSeparator')) })));
     void approvals.load();
   }
   if (report.skipped.length > 0) {
     const rows = report.skipped.map((s) => {
       const tr = el('tr', 'import-skipped-row');
-      tr.append(rowHeader(String(s.row)), el('td', undefined, s.email), el('td', undefined, s.reason));
+      tr.append(rowHeader(String(s.row)), el('td', undefined, s.email), el('td', undefined, fromServer(s.reason)));
       return tr;
     });
-    parts.push(table('Skipped', ['Line', 'Email', 'Why'], rows, 'import-skipped'));
+    parts.push(table(t('admin.import.caption.skipped'), [t('admin.import.col.line'), t('admin.import.col.email'), t('admin.import.col.why')], rows, 'import-skipped'));
   }
   importReport.replaceChildren(...parts);
   importReport.hidden = false;
@@ -684,14 +664,14 @@ function renderImportReport(report: ImportReport): void {
 
 function renderImportErrors(err: ApiError): void {
   importReport.dataset['ok'] = 'false';
-  const summary = el('p', 'import-summary', `Nothing was imported: ${err.errors.length === 1 ? '1 problem' : `${err.errors.length} problems`} in the CSV. Correct them and import again.`);
+  const summary = el('p', 'import-summary', tp('admin.import.problems', err.errors.length));
   summary.className = 'report-bad';
   const rows = err.errors.map((e) => {
     const tr = el('tr', 'import-error-row');
-    tr.append(rowHeader(e.path), el('td', undefined, e.message));
+    tr.append(rowHeader(e.path), el('td', undefined, fromServer(e.message)));
     return tr;
   });
-  importReport.replaceChildren(summary, table('Problems', ['Where', 'Problem'], rows, 'import-errors'));
+  importReport.replaceChildren(summary, table(t('admin.import.caption.problems'), [t('admin.import.col.where'), t('admin.import.col.problem')], rows, 'import-errors'));
   importReport.hidden = false;
 }
 
@@ -702,7 +682,7 @@ function handleAccessLost(err: unknown): boolean {
   if (!(err instanceof ApiError) || !allowed) return false;
   if (err.status === 401 && err.code !== 'STEP_UP_REQUIRED') {
     allowed = false;
-    showSignedOut('Your session has ended. Sign in again to administer employees.', 'Session ended');
+    showSignedOut(t('admin.sessionEnded'), t('common.sessionEnded.heading'));
     return true;
   }
   if (err.status === 403 && err.code === 'ROLE_REQUIRED') {

@@ -1,9 +1,11 @@
 // Shared client code: API fetch with RFC 9457 problem+json errors, status/error
-// regions, page header/nav, WebAuthn error wording and small formatting helpers (dates and
-// reason words come from i18n/, shared with the mails).
+// regions, page header/nav, WebAuthn error wording and small formatting helpers (every word comes
+// from the page language's catalogue in i18n/, dates and reason words too, shared with the mails).
 import { WebAuthnError } from '@simplewebauthn/browser';
-import { formatDateTime, formatDatesIn, languageOf, reasonLabel, type Language } from '../../i18n/index.js';
-import { noKeyAnswered, problemWords, type Ceremony } from './messages.js';
+import { CATALOGUES, formatDateTime, formatDatesIn, reasonLabel, type Language, type MessageKey } from '../../i18n/index.js';
+// First: it picks the page language and fills the page's words before anything else draws.
+import { addressIn, fromServer, otherLanguages, pageLanguage as i18nLanguage, switchLanguage, t, tKey, tn, wrapIn } from './i18n.js';
+import { noKeyAnswered, problemWords, serverDetailAdds, type Ceremony } from './messages.js';
 // Every page: table rows become labelled cards on a phone.
 import './tables.js';
 
@@ -53,9 +55,12 @@ export class ApiError extends Error {
   readonly title: string | undefined;
   readonly detail: string | undefined;
   readonly errors: ProblemFieldError[];
+  /** The page's own words for the status, for when the server's (English) detail is not shown. */
+  readonly fallback: string;
 
   constructor(status: number, problem: Problem, fallback: string) {
     super(problem.detail || problem.title || fallback);
+    this.fallback = fallback;
     this.name = 'ApiError';
     this.status = status;
     this.code = problem.code;
@@ -68,12 +73,12 @@ export class ApiError extends Error {
 const isJson = (res: Response): boolean => /[/+]json\b/i.test(res.headers.get('content-type') ?? '');
 
 function fallbackMessage(status: number): string {
-  if (status === 401) return 'You are not signed in, or your session has ended.';
-  if (status === 403) return 'You are not allowed to do this.';
-  if (status === 404) return 'The server could not find what was asked for (HTTP 404).';
-  if (status === 429) return 'Too many attempts. Wait a little and try again.';
-  if (status >= 500) return `The server had a problem (HTTP ${status}). Try again later.`;
-  return `The request failed (HTTP ${status}).`;
+  if (status === 401) return t('common.api.status401');
+  if (status === 403) return t('common.api.status403');
+  if (status === 404) return t('common.api.status404');
+  if (status === 429) return t('common.api.status429');
+  if (status >= 500) return t('common.api.status5xx', { status });
+  return t('common.api.statusOther', { status });
 }
 
 /**
@@ -91,17 +96,17 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
   try {
     res = await fetch(path, init);
   } catch {
-    throw new ApiError(0, {}, 'Could not reach the server. Check your network connection and try again.');
+    throw new ApiError(0, {}, t('common.api.unreachable'));
   }
   if (res.ok) {
     if (res.status === 204) return undefined as T;
     if (!isJson(res)) {
-      throw new ApiError(res.status, {}, 'The server sent an unexpected answer. Try again later.');
+      throw new ApiError(res.status, {}, t('common.api.unexpected'));
     }
     try {
       return (await res.json()) as T;
     } catch {
-      throw new ApiError(res.status, {}, 'The server sent an answer that could not be read. Try again later.');
+      throw new ApiError(res.status, {}, t('common.api.unreadable'));
     }
   }
   let problem: Problem = {};
@@ -124,35 +129,29 @@ export function webAuthnMessage(err: unknown, ceremony: Ceremony): string {
   if (err instanceof WebAuthnError) {
     switch (err.code) {
       case 'ERROR_CEREMONY_ABORTED':
-        return 'The security key request was cancelled.';
+        return t('webauthn.cancelled');
       case 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED':
-        return 'This security key is already registered. Use a different key, or use this key to sign in.';
+        return t('webauthn.alreadyRegistered');
       case 'ERROR_INVALID_DOMAIN':
       case 'ERROR_INVALID_RP_ID':
-        return 'Security keys cannot be used on this web address. Contact the helpdesk.';
+        return t('webauthn.wrongDomain');
       case 'ERROR_AUTHENTICATOR_MISSING_DISCOVERABLE_CREDENTIAL_SUPPORT':
-        return 'This security key cannot store a sign-in credential on the key itself. Use a FIDO2 security key that supports it.';
+        return t('webauthn.noDiscoverable');
       case 'ERROR_AUTHENTICATOR_MISSING_USER_VERIFICATION_SUPPORT':
-        return 'This security key cannot verify you with a PIN or fingerprint. Use a FIDO2 security key with a PIN.';
+        return t('webauthn.noUserVerification');
       case 'ERROR_AUTHENTICATOR_NO_SUPPORTED_PUBKEYCREDPARAMS_ALG':
-        return 'This security key does not support the required signature algorithm. Use a different key.';
+        return t('webauthn.noAlgorithm');
       default:
         break;
     }
   }
   const name = err instanceof Error ? err.name : '';
   if (name === 'NotAllowedError' || name === 'AbortError') return noKeyAnswered(ceremony);
-  if (name === 'InvalidStateError') {
-    return 'This security key is already registered. Use a different key.';
-  }
-  if (name === 'SecurityError') {
-    return 'Security keys cannot be used on this web address. Contact the helpdesk.';
-  }
-  if (err instanceof Error && /not supported/i.test(err.message)) {
-    return 'This browser cannot use security keys. Use a current version of Chrome, Edge, Firefox or Safari.';
-  }
-  const message = err instanceof Error && err.message ? ` (${err.message})` : '';
-  return `The security key could not be used${message}. Try again.`;
+  if (name === 'InvalidStateError') return t('webauthn.alreadyRegisteredShort');
+  if (name === 'SecurityError') return t('webauthn.wrongDomain');
+  if (err instanceof Error && /not supported/i.test(err.message)) return t('webauthn.notSupported');
+  // The browser's own message is in the browser's language: shown as it is, in brackets.
+  return err instanceof Error && err.message ? t('webauthn.failedWith', { message: err.message }) : t('webauthn.failed');
 }
 
 // ----------------------------------------------------- status / error regions
@@ -160,7 +159,7 @@ export function webAuthnMessage(err: unknown, ceremony: Ceremony): string {
 /** The element with this id; throws if the page does not have it. */
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`Missing element #${id}`);
+  if (!el) throw new TypeError(`Missing element #${id}`);
   return el as T;
 }
 
@@ -187,7 +186,7 @@ export interface ShowErrorOptions {
   /** The page's security-key request, for the words when the key did not answer. */
   ceremony?: Ceremony;
   /** Sentence put before the message, e.g. "Your keys could not be loaded." */
-  context?: string;
+  context?: string | undefined;
 }
 
 /**
@@ -195,10 +194,20 @@ export interface ShowErrorOptions {
  * server's detail (or title); WebAuthn words; or a generic line.
  */
 export function errorText(err: unknown, ceremony?: Ceremony): string {
-  if (err instanceof ApiError) return problemWords(err.code) ?? err.message;
+  if (err instanceof ApiError) return problemWords(err.code) ?? (i18nLanguage() === 'en' ? err.message : err.fallback);
   if (ceremony) return webAuthnMessage(err, ceremony);
   if (err instanceof Error && err.message) return err.message;
-  return 'Something went wrong. Try again.';
+  return t('common.error.generic');
+}
+
+/**
+ * The server's own detail when the page shows the catalogue's words for its code instead and the
+ * detail adds something (attempts left, which field): the server writes English, so on a page in
+ * another language it is given as the server's words, marked as English.
+ */
+function serverDetail(err: unknown): string | undefined {
+  if (!(err instanceof ApiError) || !err.detail || i18nLanguage() === 'en') return undefined;
+  return serverDetailAdds(err.code) ? err.detail : undefined;
 }
 
 /**
@@ -209,12 +218,17 @@ export function showError(err: unknown, opts: ShowErrorOptions = {}): void {
   setStatus('');
   const error = byId('error');
   const text = errorText(err, opts.ceremony);
-  const parts: Node[] = [document.createTextNode(opts.context ? `${opts.context} ${text}` : text)];
+  // The server's own words (an English page shows its detail as the message): marked as the server's.
+  const fromTheServer = err instanceof ApiError && text === err.message && (err.detail !== undefined || err.title !== undefined);
+  const message: Node = fromTheServer ? fromServer(text) : document.createTextNode(text);
+  const parts: Node[] = opts.context ? tn('common.error.withContext', { context: opts.context, text: message }) : [message];
+  const detail = serverDetail(err);
+  if (detail) parts.push(document.createTextNode(' '), ...tn('common.error.serverSaid', { detail: fromServer(detail) }));
   let firstField: HTMLElement | null = opts.invalid ?? null;
   firstField?.setAttribute('aria-invalid', 'true');
   if (err instanceof ApiError) {
     for (const fe of err.errors) {
-      parts.push(document.createElement('br'), document.createTextNode(fieldErrorText(fe, opts.form)));
+      parts.push(document.createElement('br'), ...fieldErrorText(fe, opts.form));
       const field = fieldFor(fe.path, opts.form);
       if (field) {
         field.setAttribute('aria-invalid', 'true');
@@ -237,10 +251,11 @@ function fieldFor(path: string, form: HTMLFormElement | null | undefined): HTMLE
   return el instanceof HTMLElement ? el : null;
 }
 
-function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | undefined): string {
+/** "Label: message": the field by its label on this page; the message is the server's (English). */
+function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | undefined): Node[] {
   const field = fieldFor(fe.path, form);
   const labelText = field?.id ? document.querySelector(`label[for="${CSS.escape(field.id)}"]`)?.textContent?.trim() : undefined;
-  return `${labelText || fe.path}: ${fe.message}`;
+  return tn('common.error.field', { field: labelText || fe.path, message: fromServer(fe.message) });
 }
 
 // -------------------------------------------------------------- header / nav
@@ -258,19 +273,19 @@ type Audience = 'anyone' | 'signed-out' | { role: string };
 
 interface NavItem {
   href: string;
-  text: string;
+  text: MessageKey;
   page: PageName;
   /** Role links are only hints: the server checks the role again on every call. */
   audience: Audience;
 }
 
 const NAV: ReadonlyArray<NavItem> = [
-  { href: '/', text: 'Sign in', page: 'signin', audience: 'signed-out' },
-  { href: '/activate.html', text: 'Activate key', page: 'activate', audience: 'anyone' },
-  { href: '/keys.html', text: 'My keys', page: 'keys', audience: 'anyone' },
-  { href: '/security.html', text: 'Security team', page: 'security', audience: { role: 'security-officer' } },
-  { href: '/helpdesk.html', text: 'Helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
-  { href: '/admin.html', text: 'Administration', page: 'admin', audience: { role: 'org-admin' } },
+  { href: '/', text: 'common.nav.signin', page: 'signin', audience: 'signed-out' },
+  { href: '/activate.html', text: 'common.nav.activate', page: 'activate', audience: 'anyone' },
+  { href: '/keys.html', text: 'common.nav.keys', page: 'keys', audience: 'anyone' },
+  { href: '/security.html', text: 'common.nav.security', page: 'security', audience: { role: 'security-officer' } },
+  { href: '/helpdesk.html', text: 'common.nav.helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
+  { href: '/admin.html', text: 'common.nav.admin', page: 'admin', audience: { role: 'org-admin' } },
 ];
 
 /** Whether a link is for `me` (null: nobody is signed in). */
@@ -320,41 +335,87 @@ function noteSessionAnswer(path: string, status: number, code: string | undefine
 }
 
 /**
- * Fills <header id="site-header"> with the site name and main navigation: one logic for every
- * page. Until /api/me answers, only the links for anyone show; then "Sign in" shows only to
- * someone not signed in, and each role's link only to a person with that role. The header
- * follows the session: after a sign-out, or an answer saying the session ended, it redraws.
+ * Fills <header id="site-header">, the same on every page: the site name, what this person may use
+ * (the main navigation), who is signed in with a "Sign out" button, and the language switch. One
+ * logic for every page. Until /api/me answers, only the links for anyone show; then "Sign in"
+ * shows only to someone not signed in, and each role's link only to a person with that role. The
+ * header follows the session: after a sign-out, or an answer saying the session ended, it redraws.
  */
 export function renderHeader(current: PageName): void {
   const header = byId('site-header');
-  const title = document.createElement('p');
-  title.className = 'site-title';
-  title.textContent = 'Security keys · Local IdP';
-  const nav = document.createElement('nav');
-  nav.setAttribute('aria-label', 'Main');
-  const ul = document.createElement('ul');
+  const title = el('p', 'site-title', wrapIn('a', (a) => (a.href = '/'))([document.createTextNode(t('common.siteTitle'))]));
+  const nav = el('nav');
+  nav.setAttribute('aria-label', t('common.nav.label'));
+  const ul = el('ul');
   const items: { li: HTMLLIElement; audience: Audience }[] = [];
   for (const item of NAV) {
-    const li = document.createElement('li');
-    const a = document.createElement('a');
+    const a = el('a', undefined, tKey(item.text));
     a.href = item.href;
-    a.textContent = item.text;
     a.dataset['testid'] = `nav-${item.page}`;
     if (item.page === current) a.setAttribute('aria-current', 'page');
-    li.append(a);
+    const li = el('li', undefined, a);
     li.hidden = item.audience !== 'anyone';
     items.push({ li, audience: item.audience });
     ul.append(li);
   }
   nav.append(ul);
-  header.replaceChildren(title, nav);
+
+  // Who is signed in, and "Sign out": the sign-in page then says so.
+  const user = el('p', 'site-user');
+  user.dataset['testid'] = 'header-user';
+  user.hidden = true;
+  const signOut = el('button', 'header-button', t('common.header.signOut'));
+  signOut.type = 'button';
+  signOut.dataset['testid'] = 'header-signout';
+  signOut.hidden = true;
+  signOut.addEventListener('click', () => {
+    void busy(signOut, null, async () => {
+      try {
+        await api<void>('POST', '/api/signout', {});
+      } catch (err) {
+        showError(err, { context: t('common.header.signOutFailed') });
+        return;
+      }
+      sessionEnded();
+      window.location.assign('/?signed-out=1');
+    });
+  });
+  const tools = el('div', 'site-tools', user, signOut, ...otherLanguages().map(languageLink));
+  header.replaceChildren(title, nav, tools);
+
   const show = (me: Me | null): void => {
     for (const { li, audience } of items) li.hidden = !isFor(audience, me);
     header.dataset['session'] = me ? 'signed-in' : 'signed-out';
+    user.replaceChildren(...(me ? tn('common.header.signedInAs', { name: me.identity.name, strong: wrapIn('strong') }) : []));
+    user.hidden = !me;
+    signOut.hidden = !me;
   };
   onSessionChange(show);
   // Not signed in, or the server unreachable: the page is used as by someone signed out.
   loadMe().then(show, () => show(null));
+}
+
+/** The switch to another language: its name in itself, remembered for every later page. */
+function languageLink(to: Language): HTMLAnchorElement {
+  const a = el('a', 'language-switch', CATALOGUES[to]['common.language.name']);
+  a.href = addressIn(to);
+  a.lang = to;
+  a.hreflang = to;
+  a.dataset['testid'] = 'language-switch';
+  a.addEventListener('click', (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    switchLanguage(to);
+  });
+  return a;
+}
+
+/** A small element maker for the header. */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  e.append(...children);
+  return e;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -373,11 +434,11 @@ export async function busy<T>(button: HTMLButtonElement, form: HTMLElement | nul
 
 /** The language of this page (`<html lang>`): dates and words follow it. */
 export function pageLanguage(): Language {
-  return languageOf(document.documentElement.lang);
+  return i18nLanguage();
 }
 
 /** Date and time in the page language's one format (i18n/dates.ts), in the reader's time zone. */
-export function formatDate(iso: string | null | undefined, fallback = '—'): string {
+export function formatDate(iso: string | null | undefined, fallback = t('common.none')): string {
   return formatDateTime(iso, { language: pageLanguage() }, fallback);
 }
 
@@ -387,16 +448,16 @@ export function withPageDates(text: string): string {
 }
 
 /** A <time> element with the ISO value in datetime and the page language's text. */
-export function timeElement(iso: string | null | undefined, fallback = '—'): HTMLElement | Text {
+export function timeElement(iso: string | null | undefined, fallback = t('common.none')): HTMLElement | Text {
   if (!iso) return document.createTextNode(fallback);
-  const t = document.createElement('time');
-  t.dateTime = iso;
-  t.textContent = formatDate(iso, fallback);
-  return t;
+  const time = document.createElement('time');
+  time.dateTime = iso;
+  time.textContent = formatDate(iso, fallback);
+  return time;
 }
 
 /** The words for a reason code: the one table pages and mails share (i18n/reasons.ts). */
-export function reasonWords(code: string | null | undefined, fallback = '—'): string {
+export function reasonWords(code: string | null | undefined, fallback = t('common.none')): string {
   return reasonLabel(code, pageLanguage(), fallback);
 }
 
@@ -405,3 +466,14 @@ export function focusElement(el: HTMLElement): void {
   if (!el.hasAttribute('tabindex')) el.tabIndex = -1;
   el.focus();
 }
+
+/** The state of a security key in the page language. */
+export function stateWords(state: CredentialState | string): string {
+  return isCredentialState(state) ? t(`common.state.${state}`) : state;
+}
+
+function isCredentialState(s: string): s is CredentialState {
+  return s === 'issued' || s === 'active' || s === 'suspended' || s === 'revoked' || s === 'expired';
+}
+
+export { fromServer, linkTo, t, tKey, tn, tp, wrapIn } from './i18n.js';

@@ -1,7 +1,8 @@
 // Shared code of the staff console pages (helpdesk.html, admin.html): element helpers, words for
 // codes, the identity search table, the confirm dialog, and a one-time link with a copy button.
-import { ApiError, byId, focusElement, loadMe, reasonWords, setStatus, showError, timeElement } from './common.js';
-import type { CredentialState, Identity } from './common.js';
+import { CATALOGUES, type MessageKey } from '../../i18n/index.js';
+import { ApiError, byId, focusElement, loadMe, reasonWords, setStatus, showError, t, tKey, timeElement, tn, tp, wrapIn } from './common.js';
+import type { Identity } from './common.js';
 
 // ---------------------------------------------------------------- API types
 
@@ -23,64 +24,29 @@ export interface IdentitySummary {
 
 // ------------------------------------------------------------------- words
 
-export const ROLE_WORDS: Record<string, string> = {
-  employee: 'Employee',
-  helpdesk: 'Helpdesk',
-  'security-officer': 'Security officer',
-  'org-admin': 'Administrator',
-};
-
 /** Roles an administrator can grant (every identity is an employee). */
 export const GRANTABLE_ROLES = ['helpdesk', 'security-officer', 'org-admin'] as const;
 
-export const IAL_WORDS: Record<string, string> = {
-  low: 'Low',
-  substantial: 'Substantial',
-  high: 'High',
-};
-
-export const STATE_WORDS: Record<CredentialState, string> = {
-  issued: 'Registered, not yet activated',
-  active: 'Active',
-  suspended: 'Suspended',
-  revoked: 'Revoked',
-  expired: 'Expired',
-};
-
-export const ACTION_WORDS: Record<string, string> = {
-  issue: 'Registered',
-  enrol: 'Registered',
-  register: 'Registered',
-  activate: 'Activated',
-  suspend: 'Suspended',
-  'request-reactivation': 'Reactivation started (new code sent)',
-  reactivate: 'Reactivated',
-  revoke: 'Revoked',
-  expire: 'Expired',
-};
-
-export const ACTOR_ROLE_WORDS: Record<string, string> = {
-  holder: 'the holder',
-  helpdesk: 'helpdesk',
-  'security-officer': 'security officer',
-  'org-admin': 'administrator',
-  system: 'the system',
-};
-
-/** Words for a code from one of the tables, or the code made readable. */
-export function words(table: Record<string, string>, code: string | null | undefined, fallback = '—'): string {
+/** A code's words from the catalogue (`role.helpdesk`), or the code made readable if it has none. */
+function codeWords(prefix: 'role' | 'ial' | 'action' | 'actor', code: string | null | undefined, fallback: string): string {
   if (!code) return fallback;
-  return table[code] ?? code.replace(/[_-]+/g, ' ');
+  const key = `${prefix}.${code}`;
+  return key in CATALOGUES.en ? tKey(key as MessageKey) : code.replace(/[_-]+/g, ' ');
 }
+
+export const roleWords = (code: string | null | undefined, fallback = t('common.none')): string => codeWords('role', code, fallback);
+export const ialWords = (code: string | null | undefined, fallback = t('common.none')): string => codeWords('ial', code, fallback);
+export const actionWords = (code: string | null | undefined, fallback = t('common.none')): string => codeWords('action', code, fallback);
+export const actorRoleWords = (code: string | null | undefined, fallback = t('common.none')): string => codeWords('actor', code, fallback);
 
 export function rolesText(roles: readonly string[]): string {
   const shown = roles.filter((r) => r !== 'employee');
-  return shown.length === 0 ? 'Employee' : shown.map((r) => words(ROLE_WORDS, r)).join(', ');
+  return shown.length === 0 ? t('role.employee') : shown.map((r) => roleWords(r)).join(t('console.listSeparator'));
 }
 
-/** "3 keys" / "1 key" / "No keys". */
+/** "3 keys" / "1 key" / "no keys". */
 export function keysText(n: number): string {
-  return n === 0 ? 'no keys' : n === 1 ? '1 key' : `${n} keys`;
+  return n === 0 ? t('console.keys.none') : tp('console.keys', n);
 }
 
 // ---------------------------------------------------------------- elements
@@ -92,15 +58,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, testid?: strin
   return e;
 }
 
-/** Text only screen readers read, e.g. the key name after a row's "Suspend" button. */
-export function hidden(text: string): HTMLSpanElement {
-  const s = el('span', undefined, text);
-  s.className = 'visually-hidden';
-  return s;
-}
+/** Words only screen readers read, e.g. the key name after a row's "Suspend" button (a <hidden> tag). */
+export const hidden = wrapIn('span', (s) => (s.className = 'visually-hidden'));
 
-export function button(text: string, testid: string, kind: 'primary' | 'secondary' | 'danger' = 'primary', ...extra: (Node | string)[]): HTMLButtonElement {
-  const b = el('button', testid, text, ...extra);
+export function button(text: string | Node[], testid: string, kind: 'primary' | 'secondary' | 'danger' = 'primary'): HTMLButtonElement {
+  const b = el('button', testid, ...(typeof text === 'string' ? [text] : text));
   b.type = 'button';
   if (kind === 'secondary') b.className = 'secondary-button';
   if (kind === 'danger') b.className = 'danger-button';
@@ -142,16 +104,16 @@ export function renderIdentityRows(tbody: HTMLTableSectionElement, identities: r
       if (i.id === selectedId) tr.setAttribute('aria-current', 'true');
       const name = el('th', 'identity-name', i.name);
       name.scope = 'row';
-      const binding = el('td', 'identity-binding', i.bindingState === 'ended' ? 'Ended' : 'Active');
+      const binding = el('td', 'identity-binding', i.bindingState === 'ended' ? t('console.binding.ended') : t('console.binding.active'));
       binding.className = i.bindingState === 'ended' ? 'state state-revoked' : '';
-      const keys = el('td', 'identity-keys', `${i.activeKeyCount} active of ${i.keyCount}`);
-      const open = button('Open', 'open-identity-button', 'secondary', hidden(` ${i.name}`));
+      const keys = el('td', 'identity-keys', t('console.activeOf', { active: i.activeKeyCount, total: i.keyCount }));
+      const open = button(tn('console.open', { name: i.name, hidden }), 'open-identity-button', 'secondary');
       open.addEventListener('click', () => onOpen(i));
       tr.append(
         name,
         el('td', 'identity-email', i.email),
         el('td', 'identity-roles', rolesText(i.roles)),
-        el('td', 'identity-ial', words(IAL_WORDS, i.ial)),
+        el('td', 'identity-ial', ialWords(i.ial)),
         binding,
         keys,
         el('td', 'identity-created', timeElement(i.createdAt)),
@@ -210,7 +172,7 @@ export function setUpConfirmDialog(): void {
  * A one-time link to hand over: a read-only field with the link, a copy button and the expiry.
  * `testid` goes on the field (e.g. enrolment-link).
  */
-export function linkBox(link: string, expiresAt: string | null | undefined, testid: string, labelText = 'Link to hand over'): HTMLDivElement {
+export function linkBox(link: string, expiresAt: string | null | undefined, testid: string, labelText = t('console.linkBox.label')): HTMLDivElement {
   const box = el('div', `${testid}-box`);
   box.className = 'link-box';
   const id = `${testid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -228,16 +190,16 @@ export function linkBox(link: string, expiresAt: string | null | undefined, test
   copied.className = 'copied-note';
   copied.setAttribute('role', 'status');
   copied.setAttribute('aria-live', 'polite');
-  const copy = button('Copy link', 'copy-link-button', 'secondary');
+  const copy = button(t('console.linkBox.copy'), 'copy-link-button', 'secondary');
   copy.addEventListener('click', () => {
     void (async () => {
       try {
         await navigator.clipboard.writeText(link);
-        copied.textContent = 'Copied.';
+        copied.textContent = t('console.linkBox.copied');
       } catch {
         input.focus();
         input.select();
-        copied.textContent = 'Could not copy automatically: the link is selected, press Ctrl+C (⌘C on a Mac).';
+        copied.textContent = t('console.linkBox.copyFailed');
       }
     })();
   });
@@ -245,7 +207,7 @@ export function linkBox(link: string, expiresAt: string | null | undefined, test
   row.className = 'link-row';
   box.append(label, row, copied);
   if (expiresAt) {
-    const hint = el('p', `${testid}-expires`, 'The link works once and expires ', timeElement(expiresAt), '.');
+    const hint = el('p', `${testid}-expires`, ...tn('console.linkBox.expires', { date: timeElement(expiresAt) }));
     hint.className = 'hint';
     box.append(hint);
   }
@@ -285,15 +247,15 @@ export function pageGate(hideTools: () => void, notAllowedId = 'not-allowed'): P
  * Loads who is signed in and checks the page's role (the server checks it again on every call).
  * Returns the identity, or null after showing why the page cannot be used.
  */
-export async function openStaffPage(role: string, signedOutMessage: string, gate: PageGate, loading = 'Loading…'): Promise<Identity | null> {
+export async function openStaffPage(role: string, signedOutMessage: string, gate: PageGate, loading = t('common.loading')): Promise<Identity | null> {
   setStatus(loading);
   let me: Identity;
   try {
     ({ identity: me } = await loadMe());
   } catch (err) {
     setStatus('');
-    if (err instanceof ApiError && err.status === 401) gate.showSignedOut(signedOutMessage, 'Not signed in', false);
-    else showError(err, { context: 'Your account could not be loaded.' });
+    if (err instanceof ApiError && err.status === 401) gate.showSignedOut(signedOutMessage, t('common.signedOut.heading'), false);
+    else showError(err, { context: t('common.accountLoadFailed') });
     return null;
   }
   byId('identity-name').textContent = me.name;

@@ -2,8 +2,8 @@
 // is off (too few people hold a role yet), and the pieces every approval list shows: exactly what
 // will happen (each person and key by name) and the server's answer to "may I approve this?".
 // The rules themselves live on the server (server/duties); the pages only show its answers.
-import { api, busy, clearMessages, focusElement, setStatus, showError, timeElement } from './common.js';
-import { button, confirmAction, el, hidden } from './console.js';
+import { api, busy, clearMessages, focusElement, fromServer, pageLanguage, setStatus, showError, t, timeElement, tn, wrapIn } from './common.js';
+import { button, confirmAction, el } from './console.js';
 import { stepUpApi } from './stepUp.js';
 
 export interface ControlStatus {
@@ -46,32 +46,24 @@ export function showTwoPersonBanner(banner: HTMLElement, status: DutiesStatus, p
   const parts: Node[] = [];
   if (page === 'admin' && off('role-grant')) {
     parts.push(
-      el('h2', 'duties-banner-heading', 'Two-person control is off for staff roles'),
-      el(
-        'p',
-        undefined,
-        `This organisation has ${status.orgAdmins === 1 ? 'only one administrator' : 'no second administrator'}. Until there are two, an administrator grants the helpdesk, security officer and administrator roles alone. Each such grant is recorded, and a person you set up can never approve your own requests.`,
-      ),
-      el('p', undefined, 'Contact-data changes still need a second staff member: there is no exception for them.'),
+      el('h2', 'duties-banner-heading', t('duties.banner.roles.heading')),
+      el('p', undefined, status.orgAdmins === 1 ? t('duties.banner.roles.onlyOne') : t('duties.banner.roles.none')),
+      el('p', undefined, t('duties.banner.roles.contact')),
     );
   }
   if (page === 'security' && off('hsm-key-rotation')) {
     parts.push(
-      el('h2', 'duties-banner-heading', 'Two-person control is off for the signing keys'),
-      el(
-        'p',
-        undefined,
-        `This organisation has ${status.securityOfficers === 1 ? 'only one security officer' : 'no second security officer'}. Until there are two, a rotation, an emergency rotation or a destruction is carried out at once by the officer who asks. Each is recorded in the audit trail.`,
-      ),
+      el('h2', 'duties-banner-heading', t('duties.banner.keys.heading')),
+      el('p', undefined, status.securityOfficers === 1 ? t('duties.banner.keys.onlyOne') : t('duties.banner.keys.none')),
     );
   }
   banner.replaceChildren(...parts);
   banner.hidden = parts.length === 0;
 }
 
-/** The list of exactly what an approval does, one line per person or key. */
+/** The list of exactly what an approval does, one line per person or key (the server's words). */
 export function itemsList(items: readonly string[] | undefined, testid = 'approval-items'): HTMLUListElement {
-  const ul = el('ul', testid, ...(items ?? []).map((i) => el('li', 'approval-item', i)));
+  const ul = el('ul', testid, ...(items ?? []).map((i) => el('li', 'approval-item', fromServer(i))));
   ul.className = 'approval-items';
   return ul;
 }
@@ -82,9 +74,10 @@ export function itemsList(items: readonly string[] | undefined, testid = 'approv
  */
 export function notApprovableText(a: ApprovalFields, meId: string | undefined, waiting: string): string {
   if (a.requestedBy === meId) {
-    return a.eligibleApprovers === 0 ? `${waiting}. Nobody can approve it yet: everyone who holds the approving role was set up by you, or the request is about them.` : waiting;
+    return a.eligibleApprovers === 0 ? t('duties.nobodyCanApprove', { waiting }) : waiting;
   }
-  return a.cannotApprove ?? 'You cannot approve this request.';
+  // The server's reason is English; a page in another language says it in its own words.
+  return a.cannotApprove && pageLanguage() === 'en' ? a.cannotApprove : t('duties.cannotApprove');
 }
 
 // ------------------------------------------------------------ an approvals list
@@ -101,13 +94,9 @@ export interface ApprovalRow extends ApprovalFields {
   result: string | null;
 }
 
-const STATE_WORDS: Record<ApprovalRow['state'], string> = {
-  pending: 'Waiting for approval',
-  executed: 'Approved and carried out',
-  rejected: 'Rejected',
-  failed: 'Approved, but failed',
-  withdrawn: 'Withdrawn',
-};
+/** Words only screen readers read (a <hidden> tag). */
+const hidden = wrapIn('span', (s) => (s.className = 'visually-hidden'));
+const strong = wrapIn('strong');
 
 export interface ApprovalsList {
   /** Reloads the list; false if it could not be loaded (the error is shown). */
@@ -130,7 +119,7 @@ export function approvalsList(opts: {
   afterDecision: () => Promise<void>;
 }): ApprovalsList {
   let rows: ApprovalRow[] = [];
-  const who = (id: string | null, name: string | null | undefined) => (!id ? '—' : id === opts.meId() ? 'you' : (name ?? `someone else (${id.slice(0, 8)})`));
+  const who = (id: string | null, name: string | null | undefined) => (!id ? t('common.none') : id === opts.meId() ? t('common.you') : (name ?? t('duties.someoneElse', { id: id.slice(0, 8) })));
   const kindText = (a: ApprovalRow) => opts.kindWords[a.kind] ?? a.title ?? a.kind;
 
   const decide = async (a: ApprovalRow, decision: 'approve' | 'reject', trigger: HTMLButtonElement) => {
@@ -138,9 +127,13 @@ export function approvalsList(opts: {
     opts.result.hidden = true;
     if (decision === 'approve') {
       const ok = await confirmAction({
-        heading: `Approve this ${kindText(a).toLowerCase()}?`,
-        paragraphs: [`${a.summary}. Exactly this happens:`, ...(a.items ?? []).map((i) => `• ${i}`), `Asked by ${who(a.requestedBy, a.requestedByName)}. It is carried out at once, in their name, and the audit trail names you as the second person.`],
-        confirm: 'Approve and carry out',
+        heading: t('duties.approve.heading', { kind: kindText(a).toLowerCase() }),
+        paragraphs: [
+          t('duties.approve.exactly', { summary: a.summary }),
+          ...(a.items ?? []).map((item) => t('duties.approve.item', { item })),
+          t('duties.approve.askedBy', { who: who(a.requestedBy, a.requestedByName) }),
+        ],
+        confirm: t('duties.approve.confirm'),
         kind: 'primary',
       });
       if (!ok) return;
@@ -151,14 +144,15 @@ export function approvalsList(opts: {
       } catch (err) {
         if (opts.accessLost(err)) return;
         await list.load();
-        showError(err, { context: decision === 'approve' ? 'The request was not approved.' : 'The request was not rejected.' });
+        showError(err, { context: decision === 'approve' ? t('duties.approve.failed') : t('duties.reject.failed') });
         return;
       }
       await list.load();
       await opts.afterDecision();
-      opts.result.replaceChildren(el('p', undefined, el('strong', undefined, decision === 'approve' ? 'Approved and carried out. ' : 'Rejected. Nothing was changed. '), a.summary));
+      const summary = fromServer(a.summary);
+      opts.result.replaceChildren(el('p', undefined, ...(decision === 'approve' ? tn('duties.approvedLead', { strong, summary }) : tn('duties.rejectedLead', { strong, summary }))));
       opts.result.hidden = false;
-      setStatus(decision === 'approve' ? 'Approved and carried out.' : 'Rejected. Nothing was changed.');
+      setStatus(decision === 'approve' ? t('duties.approved') : t('duties.rejected'));
       focusElement(opts.result);
     });
   };
@@ -168,33 +162,36 @@ export function approvalsList(opts: {
     tr.dataset['approvalId'] = a.id;
     tr.dataset['state'] = a.state;
     tr.dataset['kind'] = a.kind;
-    const request = el('th', 'approval-summary', el('strong', undefined, kindText(a)), el('br'), a.summary, itemsList(a.items));
+    const request = el('th', 'approval-summary', el('strong', undefined, kindText(a)), el('br'), fromServer(a.summary), itemsList(a.items));
     request.scope = 'row';
-    const asked = el('td', 'approval-asked', 'By ', who(a.requestedBy, a.requestedByName), el('br'), timeElement(a.requestedAt));
+    const asked = el('td', 'approval-asked', t('duties.by', { who: who(a.requestedBy, a.requestedByName) }), el('br'), timeElement(a.requestedAt));
     const decision = el('td', 'approval-decision');
-    if (a.decidedBy) decision.append(a.state === 'rejected' ? 'Rejected by ' : 'Approved by ', who(a.decidedBy, a.decidedByName), el('br'), timeElement(a.decidedAt));
-    else decision.append('—');
-    if (a.result && a.state !== 'rejected') decision.append(el('span', 'approval-result-text', a.result));
+    if (a.decidedBy) {
+      const by = who(a.decidedBy, a.decidedByName);
+      decision.append(a.state === 'rejected' ? t('duties.rejectedBy', { who: by }) : t('duties.approvedBy', { who: by }), el('br'), timeElement(a.decidedAt));
+    } else decision.append(t('common.none'));
+    if (a.result && a.state !== 'rejected') decision.append(el('span', 'approval-result-text', fromServer(a.result)));
     const actions = el('td', 'approval-actions');
     const me = opts.meId();
     if (a.state === 'pending') {
       const wrap = el('div');
       wrap.className = 'actions-cell';
       if (a.canApprove) {
-        const approve = button('Approve', 'approve-button', 'primary', hidden(` ${kindText(a).toLowerCase()}: ${a.summary}`));
+        const approve = button(tn('duties.approve', { kind: kindText(a).toLowerCase(), summary: a.summary, hidden }), 'approve-button', 'primary');
         approve.addEventListener('click', () => void decide(a, 'approve', approve));
         wrap.append(approve);
       } else {
-        const note = el('span', a.requestedBy === me ? 'waiting-note' : 'cannot-approve-note', notApprovableText(a, me, 'Waiting for a second person'));
+        const note = el('span', a.requestedBy === me ? 'waiting-note' : 'cannot-approve-note', notApprovableText(a, me, t('duties.waitingForSecond')));
         note.className = 'waiting-note';
         actions.append(note);
       }
-      const reject = button(a.requestedBy === me ? 'Withdraw' : 'Reject', 'reject-button', 'secondary', hidden(` ${kindText(a).toLowerCase()}: ${a.summary}`));
+      const what = { kind: kindText(a).toLowerCase(), summary: a.summary, hidden };
+      const reject = button(a.requestedBy === me ? tn('duties.withdraw', what) : tn('duties.reject', what), 'reject-button', 'secondary');
       reject.addEventListener('click', () => void decide(a, 'reject', reject));
       wrap.append(reject);
       actions.append(wrap);
     }
-    const state = el('span', 'approval-state-text', STATE_WORDS[a.state]);
+    const state = el('span', 'approval-state-text', t(`duties.state.${a.state}`));
     state.className = `state approval-${a.state}`;
     tr.append(request, asked, el('td', 'approval-state', state), decision, actions);
     return tr;
@@ -206,7 +203,7 @@ export function approvalsList(opts: {
         ({ approvals: rows } = await api<{ approvals: ApprovalRow[] }>('GET', '/api/approvals'));
       } catch (err) {
         if (opts.accessLost(err)) return false;
-        showError(err, { context: 'The requests waiting for approval could not be loaded.' });
+        showError(err, { context: t('duties.loadFailed') });
         return false;
       }
       rows = rows.filter((a) => opts.kinds.includes(a.kind));

@@ -1,7 +1,8 @@
 // Enrolment page (enrol.html#token=…): register a security key from a one-time link.
 import { browserSupportsWebAuthn, startRegistration } from '@simplewebauthn/browser';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, t, timeElement } from './common.js';
+import { beforeLanguageSwitch } from './i18n.js';
 import type { CredentialState } from './common.js';
 
 interface EnrolmentOptions {
@@ -27,6 +28,11 @@ const token = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('t
 if (window.location.hash) {
   history.replaceState(history.state, '', window.location.pathname + window.location.search);
 }
+// Switching the language reloads the page: the token goes back into the fragment for that load,
+// which removes it again.
+beforeLanguageSwitch((url) => {
+  if (token) url.hash = new URLSearchParams({ token }).toString();
+});
 
 /** Options from the server, reused until sent to /verify or close to timing out. */
 let cached: { options: PublicKeyCredentialCreationOptionsJSON; fetchedAt: number } | null = null;
@@ -48,12 +54,12 @@ async function loadOptions(): Promise<EnrolmentOptions> {
 }
 
 if (!token) {
-  showError(new Error('This page must be opened from the registration link you received. The link is missing its code: open the link from your message again.'));
+  showError(new Error(t('enrol.noToken')));
 } else if (!browserSupportsWebAuthn()) {
-  showError(new Error('This browser cannot use security keys (WebAuthn is not available). Use a current browser, over a secure (https) connection.'));
+  showError(new Error(t('common.noWebAuthn')));
 } else {
   void (async () => {
-    setStatus('Checking your registration link…');
+    setStatus(t('enrol.checkingLink'));
     try {
       await loadOptions();
       setStatus('');
@@ -63,7 +69,7 @@ if (!token) {
       // Network or server trouble: offer the form so the user can try again.
       const transient = err instanceof ApiError && (err.status === 0 || err.status >= 500);
       form.hidden = !transient;
-      showError(err, { context: 'Your registration link could not be used.' });
+      showError(err, { context: t('enrol.linkRefused') });
     }
   })();
 }
@@ -77,7 +83,7 @@ async function register(): Promise<void> {
   clearMessages(form);
   const label = labelInput.value.trim();
   if (!label) {
-    showError(new Error('Enter a name for the key, for example “Security key”.'), { invalid: labelInput });
+    showError(new Error(t('enrol.labelMissing')), { invalid: labelInput });
     return;
   }
   await busy(button, form, async () => {
@@ -85,15 +91,15 @@ async function register(): Promise<void> {
     try {
       let options = fresh();
       if (!options) {
-        setStatus('Preparing registration…');
+        setStatus(t('enrol.preparing'));
         options = (await loadOptions()).options;
       }
       stage = 'key';
-      setStatus('Insert and touch your security key now. Set or enter its PIN if you are asked.');
+      setStatus(t('enrol.touchKey'));
       const response: RegistrationResponseJSON = await startRegistration({ optionsJSON: options });
       stage = 'verify';
       cached = null; // the challenge is spent once sent to the server
-      setStatus('Saving your security key…');
+      setStatus(t('enrol.saving'));
       const result = await api<EnrolmentResult>('POST', '/api/enrolment/verify', { token, label, response });
       showDone(result);
     } catch (err) {
@@ -112,6 +118,6 @@ function showDone(result: EnrolmentResult): void {
   byId('activation-sent-to').textContent = result.activation.sentTo;
   byId('activation-expires').replaceChildren(timeElement(result.activation.expiresAt));
   byId('enrol-done').hidden = false;
-  setStatus('Your security key is registered. It is not active yet.');
+  setStatus(t('enrol.done.status'));
   focusElement(byId('enrol-done-heading'));
 }

@@ -1,25 +1,23 @@
 // Helpdesk page (helpdesk.html): find an employee, see their keys with the state history, suspend,
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, and approve or reject other helpdesk members' requests (two-person control).
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, reasonWords, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, fromServer, reasonWords, renderHeader, setStatus, showError, stateWords, t, timeElement, tn, tp, withPageDates, wrapIn } from './common.js';
 import type { CredentialState, Identity } from './common.js';
 import {
-  ACTION_WORDS,
-  ACTOR_ROLE_WORDS,
-  IAL_WORDS,
-  STATE_WORDS,
+  actionWords,
+  actorRoleWords,
   button,
   confirmAction,
   el,
   fillSelect,
   hidden,
+  ialWords,
   keysText,
   linkBox,
   reasonOptions,
   renderIdentityRows,
   rolesText,
   setUpConfirmDialog,
-  words,
 } from './console.js';
 import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
@@ -134,15 +132,12 @@ const REVOKE_REASONS = [
 /** A key suspended for these reasons can only be revoked (the lifecycle table's guard). */
 const NO_REACTIVATION = new Set(['suspected-compromise', 'suspected-clone']);
 
-const APPROVAL_KIND_WORDS: Record<string, string> = { bulk: 'Bulk action', replacement: 'Replacement key', 'contact-change': 'Email address change' };
-const APPROVAL_STATE_WORDS: Record<ApprovalState, string> = {
-  pending: 'Waiting for approval',
-  executed: 'Approved and carried out',
-  rejected: 'Rejected',
-  failed: 'Approved, but failed',
-  withdrawn: 'Withdrawn (the requester lost the role, or a binding ended)',
-};
-const WAITING_NOTE = 'Waiting for a second approver';
+/** A request's kind in words; a kind the page does not know is shown as its code. */
+function kindWordsOf(kind: string): string {
+  if (kind === 'bulk' || kind === 'replacement' || kind === 'contact-change') return t(`helpdesk.kind.${kind}`);
+  return kind.replace(/[_-]+/g, ' ');
+}
+const strong = wrapIn('strong');
 
 // ---------------------------------------------------------------- elements
 
@@ -192,7 +187,7 @@ const showNotAllowed = gate.showNotAllowed;
 void load();
 
 async function load(): Promise<void> {
-  me = await openStaffPage('helpdesk', 'Sign in with your security key to use the helpdesk tools.', gate, 'Loading…');
+  me = await openStaffPage('helpdesk', t('helpdesk.signedOut.message'), gate, t('common.loading'));
   if (!me) return;
   allowed = true;
   byId('console-content').hidden = false;
@@ -200,11 +195,7 @@ async function load(): Promise<void> {
   updateBulkCount();
   if (await loadApprovals()) {
     const waiting = approvals.filter((a) => a.state === 'pending' && a.canApprove === true).length;
-    setStatus(
-      waiting === 0
-        ? 'Search for an employee by name or email address.'
-        : `Search for an employee by name or email address. ${waiting === 1 ? '1 request waits' : `${waiting} requests wait`} for your approval.`,
-    );
+    setStatus(waiting === 0 ? t('helpdesk.ready') : tp('helpdesk.ready.waiting', waiting));
   }
 }
 
@@ -219,22 +210,22 @@ async function search(): Promise<void> {
   clearMessages(searchForm);
   const q = searchInput.value.trim();
   if (!q) {
-    showError(new Error('Enter part of a name or an email address.'), { invalid: searchInput });
+    showError(new Error(t('console.search.missing')), { invalid: searchInput });
     return;
   }
   await busy(searchButton, searchForm, async () => {
-    setStatus('Searching…');
+    setStatus(t('common.searching'));
     try {
       ({ identities: results } = await api<{ identities: IdentitySummary[] }>('GET', `/api/helpdesk/identities?q=${encodeURIComponent(q)}`));
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: searchForm, context: 'The search failed.' });
+      showError(err, { form: searchForm, context: t('console.search.failed') });
       return;
     }
     if (!allowed) return;
     renderResults();
     byId('results').hidden = false;
-    setStatus(results.length === 0 ? `Nobody matches “${q}”.` : results.length === 1 ? '1 person found.' : `${results.length} people found.`);
+    setStatus(results.length === 0 ? t('console.search.noMatch', { query: q }) : tp('console.search.found', results.length));
   });
 }
 
@@ -247,17 +238,15 @@ function renderResults(): void {
 
 async function openPerson(id: string): Promise<void> {
   clearMessages();
-  setStatus('Loading the person’s keys…');
+  setStatus(t('helpdesk.person.loading'));
   if (!(await loadPerson(id, true))) return;
   const p = person;
   if (!p) return;
   // Revoked and expired keys are history: listed, not counted as keys the person has.
   const live = p.credentials.filter((c) => c.state !== 'revoked' && c.state !== 'expired');
   const gone = p.credentials.length - live.length;
-  setStatus(
-    `${p.identity.name}: ${keysText(live.length)}, ${live.filter((c) => c.state === 'active').length} active.` +
-      (gone === 0 ? '' : ` ${gone} revoked or expired ${gone === 1 ? 'key is' : 'keys are'} listed for the record.`),
-  );
+  const summary = t('helpdesk.person.summary', { name: p.identity.name, keys: keysText(live.length), active: live.filter((c) => c.state === 'active').length });
+  setStatus(gone === 0 ? summary : `${summary} ${tp('helpdesk.person.gone', gone)}`);
   focusElement(byId('person-heading'));
 }
 
@@ -268,7 +257,7 @@ async function loadPerson(id: string, fresh: boolean): Promise<boolean> {
     view = await api<PersonView>('GET', `/api/helpdesk/identities/${encodeURIComponent(id)}`);
   } catch (err) {
     if (handleAccessLost(err)) return false;
-    showError(err, { context: 'The person could not be loaded.' });
+    showError(err, { context: t('helpdesk.person.loadFailed') });
     return false;
   }
   if (!allowed) return false;
@@ -306,16 +295,20 @@ function renderPerson(): void {
   personSection.dataset['bindingState'] = i.bindingState;
   byId('person-name').textContent = i.name;
   const facts: Array<[string, Node | string, string]> = [
-    ['Email', i.email, 'person-email'],
-    ['Roles', rolesText(i.roles), 'person-roles'],
-    ['Identity assurance', words(IAL_WORDS, i.ial), 'person-ial'],
-    ['Identity proofing', proofingText(i), 'person-proofing'],
-    ['Created', timeElement(i.createdAt), 'person-created'],
-    ['Binding', i.bindingState === 'ended' ? el('span', undefined, 'Ended ', timeElement(i.bindingEndedAt, '')) : 'Active', 'person-binding'],
+    [t('console.fact.email'), i.email, 'person-email'],
+    [t('console.fact.roles'), rolesText(i.roles), 'person-roles'],
+    [t('console.fact.ial'), ialWords(i.ial), 'person-ial'],
+    [t('helpdesk.fact.proofing'), proofingText(i), 'person-proofing'],
+    [t('console.fact.created'), timeElement(i.createdAt), 'person-created'],
+    [
+      t('console.fact.binding'),
+      i.bindingState === 'ended' ? el('span', undefined, ...tn('helpdesk.binding.endedAt', { date: timeElement(i.bindingEndedAt, '') })) : t('console.binding.active'),
+      'person-binding',
+    ],
   ];
   byId('person-facts').replaceChildren(...facts.flatMap(([term, value, testid]) => [el('dt', undefined, term), el('dd', testid, value)]));
   if (me && i.id === me.id) {
-    byId('person-facts').append(el('dt', undefined, 'Note'), el('dd', 'person-self-note', 'This is you. The helpdesk does not act on its own keys: ask a colleague.'));
+    byId('person-facts').append(el('dt', undefined, t('helpdesk.fact.note')), el('dd', 'person-self-note', t('helpdesk.self')));
   }
   keysBody.replaceChildren(...person.credentials.map(keyRow));
   byId('hd-no-credentials').hidden = person.credentials.length > 0;
@@ -325,9 +318,9 @@ function renderPerson(): void {
 
 /** How the identity was proofed, and by whom (the API gives the staff member's id). */
 function proofingText(i: PersonIdentity): Node | string {
-  const span = el('span', undefined, i.proofingMethod || '—');
+  const span = el('span', undefined, i.proofingMethod || t('common.none'));
   if (i.proofedBy) {
-    const by = el('span', undefined, me && i.proofedBy === me.id ? ' (recorded by you)' : ` (recorded by staff member ${i.proofedBy.slice(0, 8)})`);
+    const by = el('span', undefined, ' ', me && i.proofedBy === me.id ? t('helpdesk.proofedByYou') : t('helpdesk.proofedBy', { id: i.proofedBy.slice(0, 8) }));
     by.className = 'muted';
     by.title = i.proofedBy;
     span.append(by);
@@ -351,7 +344,7 @@ function keyRow(c: HdCredential): HTMLTableRowElement {
     box.type = 'checkbox';
     box.id = `bulk-select-${c.id}`;
     box.checked = selectedForBulk.has(c.id);
-    const label = el('label', undefined, `Select “${c.label}” for a bulk action`);
+    const label = el('label', undefined, t('helpdesk.select', { label: c.label }));
     label.htmlFor = box.id;
     label.className = 'visually-hidden';
     box.addEventListener('change', () => {
@@ -366,19 +359,19 @@ function keyRow(c: HdCredential): HTMLTableRowElement {
   name.scope = 'row';
   name.append(historyDetails(c));
 
-  const stateText = el('span', 'hd-credential-state-text', words(STATE_WORDS, c.state));
+  const stateText = el('span', 'hd-credential-state-text', stateWords(c.state));
   stateText.className = `state state-${c.state}`;
   const state = el('td', 'hd-credential-state', stateText);
   if (c.stateReason && c.state !== 'active' && c.state !== 'issued') {
-    const reason = el('span', 'hd-credential-reason', `Reason: ${reasonWords(c.stateReason)}`);
+    const reason = el('span', 'hd-credential-reason', t('common.reasonLine', { reason: reasonWords(c.stateReason) }));
     reason.className = 'state-reason';
     state.append(el('br'), reason);
   }
-  if (c.state === 'issued' && c.expiresAt) state.append(el('br'), el('span', undefined, 'Activate by ', timeElement(c.expiresAt)));
+  if (c.state === 'issued' && c.expiresAt) state.append(el('br'), el('span', undefined, ...tn('helpdesk.activateBy', { date: timeElement(c.expiresAt) })));
 
   const dates = el('td', 'hd-credential-dates', timeElement(c.createdAt));
   if (c.activatedAt) {
-    const activated = el('span', 'hd-credential-activated', 'Activated ', timeElement(c.activatedAt));
+    const activated = el('span', 'hd-credential-activated', ...tn('helpdesk.activatedAt', { date: timeElement(c.activatedAt) }));
     activated.className = 'muted';
     dates.append(el('br'), activated);
   }
@@ -387,28 +380,28 @@ function keyRow(c: HdCredential): HTMLTableRowElement {
   const wrap = el('div');
   wrap.className = 'actions-cell';
   if (c.state === 'active') {
-    const b = button('Suspend', 'suspend-button', 'danger', hidden(` ${c.label}`));
+    const b = button(tn('helpdesk.suspend', { label: c.label, hidden }), 'suspend-button', 'danger');
     b.addEventListener('click', () => void keyAction(c, 'suspend', b));
     wrap.append(b);
   }
   if (c.state === 'issued' || (c.state === 'suspended' && !NO_REACTIVATION.has(c.stateReason ?? ''))) {
-    const b = button(c.state === 'issued' ? 'Send a new activation code' : 'Start reactivation', 'reactivate-button', 'secondary', hidden(` for ${c.label}`));
+    const b = button(tn(c.state === 'issued' ? 'helpdesk.sendNewCode' : 'helpdesk.startReactivation', { label: c.label, hidden }), 'reactivate-button', 'secondary');
     b.addEventListener('click', () => void keyAction(c, 'reactivate', b));
     wrap.append(b);
   }
   if (bulkEligible(c)) {
-    const b = button('Revoke', 'revoke-button', 'danger', hidden(` ${c.label}`));
+    const b = button(tn('helpdesk.revoke', { label: c.label, hidden }), 'revoke-button', 'danger');
     b.addEventListener('click', () => void keyAction(c, 'revoke', b));
     wrap.append(b);
   }
   if (c.state === 'suspended' && NO_REACTIVATION.has(c.stateReason ?? '')) {
-    const note = el('span', 'no-reactivation-note', 'Cannot be reactivated: revoke it and issue a new key.');
+    const note = el('span', 'no-reactivation-note', t('helpdesk.noReactivation'));
     note.className = 'muted';
     wrap.append(note);
   }
   actions.append(wrap);
 
-  tr.append(selectCell, name, el('td', 'hd-credential-model', c.model ?? 'Unknown model'), state, dates, el('td', 'hd-credential-last-used', timeElement(c.lastUsedAt, 'Never')), actions);
+  tr.append(selectCell, name, el('td', 'hd-credential-model', c.model ?? t('common.unknownModel')), state, dates, el('td', 'hd-credential-last-used', timeElement(c.lastUsedAt, t('common.never'))), actions);
   return tr;
 }
 
@@ -416,24 +409,28 @@ function historyDetails(c: HdCredential): HTMLDetailsElement {
   const details = el('details', 'hd-history');
   details.className = 'history';
   const history = c.history ?? [];
-  details.append(el('summary', undefined, `State history (${history.length})`, hidden(` of ${c.label}`)));
+  details.append(el('summary', undefined, ...tn('helpdesk.history.summary', { count: history.length, label: c.label, hidden })));
   if (history.length === 0) {
-    details.append(el('p', undefined, 'No changes recorded.'));
+    details.append(el('p', undefined, t('helpdesk.history.none')));
     return details;
   }
   const list = el('ol', 'hd-history-list');
   for (const h of history) {
-    const li = el('li', 'hd-history-entry', timeElement(h.at), ' — ', el('strong', undefined, words(ACTION_WORDS, h.action)));
+    const li = el('li', 'hd-history-entry', timeElement(h.at), ' — ', el('strong', undefined, actionWords(h.action)));
     li.dataset['action'] = h.action;
-    if (h.fromState && h.fromState !== h.toState) li.append(` (${words(STATE_WORDS, h.fromState).toLowerCase()} → ${words(STATE_WORDS, h.toState).toLowerCase()})`);
-    li.append(`, by ${actorText(h.actorId, h.actorName, h.actorRole)}.`);
+    if (h.fromState && h.fromState !== h.toState) {
+      li.append(' ', t('helpdesk.history.transition', { from: stateWords(h.fromState).toLowerCase(), to: stateWords(h.toState).toLowerCase() }));
+    }
+    li.append(t('helpdesk.history.by', { actor: actorText(h.actorId, h.actorName, h.actorRole) }));
     // A registration has no reason to give: "Registered, by … (the holder)." says it all.
-    if (h.action !== 'issue') li.append(` Reason: ${reasonWords(h.reason)}.`);
-    if (h.note) li.append(' Note: “', h.note, '”.');
+    if (h.action !== 'issue') li.append(' ', t('helpdesk.history.reason', { reason: reasonWords(h.reason) }));
+    if (h.note) li.append(' ', t('helpdesk.history.note', { note: h.note }));
     if (h.clause) {
-      const clause = el('span', undefined, ` ${h.clause}`);
+      // The clause of the standard, as the standard numbers it: not words to translate.
+      const clause = el('span', undefined, h.clause);
       clause.className = 'muted';
-      li.append(clause);
+      clause.translate = false;
+      li.append(' ', clause);
     }
     list.append(li);
   }
@@ -442,9 +439,9 @@ function historyDetails(c: HdCredential): HTMLDetailsElement {
 }
 
 function actorText(id: string | null, name: string | null | undefined, role: string): string {
-  const roleWords = words(ACTOR_ROLE_WORDS, role);
-  if (me && id === me.id) return `you (${roleWords})`;
-  if (name) return role === 'holder' ? `${name} (the holder)` : `${name} (${roleWords})`;
+  const roleWords = actorRoleWords(role);
+  if (me && id === me.id) return t('helpdesk.actor.you', { role: roleWords });
+  if (name) return role === 'holder' ? t('helpdesk.actor.holder', { name }) : t('helpdesk.actor.named', { name, role: roleWords });
   return roleWords;
 }
 
@@ -472,7 +469,7 @@ function askReason(q: ReasonQuestion): Promise<ReasonAnswer | null> {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   byId('action-heading').textContent = q.heading;
   byId('action-explanation').replaceChildren(...q.paragraphs.map((p) => el('p', undefined, p)));
-  fillSelect(actionReason, reasonOptions(q.reasons), 'Choose a reason');
+  fillSelect(actionReason, reasonOptions(q.reasons), t('common.chooseReason'));
   if (q.preselected && q.reasons.includes(q.preselected)) actionReason.value = q.preselected;
   actionReason.removeAttribute('aria-invalid');
   actionReasonError.hidden = true;
@@ -521,37 +518,28 @@ byId('action-cancel').addEventListener('click', () => actionDialog.close());
 function questionFor(c: HdCredential, action: KeyAction, holder: string): ReasonQuestion {
   if (action === 'suspend') {
     return {
-      heading: `Suspend “${c.label}”?`,
-      paragraphs: [
-        `The key stops working at once: nobody can sign in with it until it is reactivated. ${holder} is told by email.`,
-        'Reactivation later needs the key itself and a new activation code sent to the holder.',
-      ],
+      heading: t('helpdesk.suspend.heading', { label: c.label }),
+      paragraphs: [t('helpdesk.suspend.stops', { holder }), t('helpdesk.suspend.later')],
       reasons: SUSPEND_REASONS,
-      confirm: 'Suspend key',
+      confirm: t('helpdesk.suspend.confirm'),
       danger: true,
     };
   }
   if (action === 'reactivate' && c.state === 'issued') {
     return {
-      heading: `Send a new activation code for “${c.label}”?`,
-      paragraphs: [
-        `A new activation code goes to ${holder} by email; earlier codes stop working. You never see the code.`,
-        'The key becomes active when the holder uses it with the new code on the activation page.',
-      ],
+      heading: t('helpdesk.resend.heading', { label: c.label }),
+      paragraphs: [t('helpdesk.resend.goes', { holder }), t('helpdesk.resend.active')],
       reasons: RESEND_REASONS,
-      confirm: 'Send a new activation code',
+      confirm: t('helpdesk.resend.confirm'),
       danger: false,
     };
   }
   if (action === 'reactivate') {
     return {
-      heading: `Start reactivation of “${c.label}”?`,
-      paragraphs: [
-        `A new activation code goes to ${holder} by email. You never see the code.`,
-        'The key stays suspended until the holder uses the key itself with the new code on the activation page.',
-      ],
+      heading: t('helpdesk.reactivate.heading', { label: c.label }),
+      paragraphs: [t('helpdesk.reactivate.goes', { holder }), t('helpdesk.reactivate.stays')],
       reasons: REACTIVATE_REASONS,
-      confirm: 'Send activation code',
+      confirm: t('helpdesk.reactivate.confirm'),
       danger: false,
     };
   }
@@ -559,11 +547,11 @@ function questionFor(c: HdCredential, action: KeyAction, holder: string): Reason
   // lost for good): that reason is chosen already.
   const suspendedFor = c.state === 'suspended' ? c.stateReason : null;
   return {
-    heading: `Revoke “${c.label}” for good?`,
-    paragraphs: [`The key can never be used again. This cannot be undone. ${holder} receives a revocation receipt by email.`],
+    heading: t('helpdesk.revoke.heading', { label: c.label }),
+    paragraphs: [t('helpdesk.revoke.never', { holder })],
     reasons: REVOKE_REASONS,
     ...(suspendedFor ? { preselected: suspendedFor } : {}),
-    confirm: 'Revoke key',
+    confirm: t('helpdesk.revoke.confirm'),
     danger: true,
   };
 }
@@ -575,7 +563,7 @@ async function keyAction(c: HdCredential, action: KeyAction, trigger: HTMLButton
   const answer = await askReason(questionFor(c, action, holder));
   if (!answer) return;
   await busy(trigger, null, async () => {
-    setStatus('Sending…');
+    setStatus(t('common.sending'));
     try {
       await stepUpApi<{ credential: HdCredential }>(
         'POST',
@@ -584,16 +572,16 @@ async function keyAction(c: HdCredential, action: KeyAction, trigger: HTMLButton
       );
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { context: `Nothing was changed for “${c.label}”.` });
+      showError(err, { context: t('helpdesk.action.failed', { label: c.label }) });
       return;
     }
     await reloadPerson();
     const done =
       action === 'suspend'
-        ? `“${c.label}” is suspended. ${holder} has been told.`
+        ? t('helpdesk.suspend.done', { label: c.label, holder })
         : action === 'revoke'
-          ? `“${c.label}” is revoked. ${holder} receives a receipt.`
-          : `A new activation code was sent to ${holder}. The key becomes active when they use it with the code.`;
+          ? t('helpdesk.revoke.done', { label: c.label, holder })
+          : t('helpdesk.reactivate.done', { holder });
     setStatus(done);
     focusElement(byId('hd-keys-heading'));
   });
@@ -608,13 +596,13 @@ function isBulkAction(v: string): v is 'suspend' | 'revoke' {
 function updateBulkReasons(): void {
   const previous = bulkReason.value;
   const reasons = bulkAction.value === 'revoke' ? REVOKE_REASONS : SUSPEND_REASONS;
-  fillSelect(bulkReason, reasonOptions(reasons), 'Choose a reason');
+  fillSelect(bulkReason, reasonOptions(reasons), t('common.chooseReason'));
   if ((reasons as readonly string[]).includes(previous)) bulkReason.value = previous;
 }
 
 function updateBulkCount(): void {
   const n = selectedForBulk.size;
-  byId('bulk-count').textContent = n === 0 ? 'no keys selected' : n === 1 ? '1 key selected' : `${n} keys selected`;
+  byId('bulk-count').textContent = n === 0 ? t('helpdesk.bulk.count.none') : tp('helpdesk.bulk.count', n);
 }
 
 bulkAction.addEventListener('change', updateBulkReasons);
@@ -630,35 +618,35 @@ async function submitBulk(): Promise<void> {
   if (!p) return;
   const action = bulkAction.value;
   if (!isBulkAction(action)) {
-    showError(new Error('Choose an action.'), { invalid: bulkAction });
+    showError(new Error(t('helpdesk.bulk.chooseAction')), { invalid: bulkAction });
     return;
   }
   const ids = p.credentials.filter((c) => selectedForBulk.has(c.id)).map((c) => c.id);
   if (ids.length === 0) {
     const first = keysBody.querySelector<HTMLInputElement>('[data-testid="bulk-select"]');
-    showError(new Error('Select the keys first: tick the box in front of each key.'), { focus: first });
+    showError(new Error(t('helpdesk.bulk.selectFirst')), { focus: first });
     return;
   }
   const reason = bulkReason.value;
   if (!reason) {
-    showError(new Error('Choose a reason.'), { invalid: bulkReason });
+    showError(new Error(t('common.chooseReason')), { invalid: bulkReason });
     return;
   }
-  const labels = p.credentials.filter((c) => selectedForBulk.has(c.id)).map((c) => `“${c.label}”`);
-  const verb = action === 'revoke' ? 'Revoke' : 'Suspend';
+  const labels = p.credentials.filter((c) => selectedForBulk.has(c.id)).map((c) => t('helpdesk.bulk.quoted', { label: c.label }));
+  const keys = keysText(ids.length);
   const ok = await confirmAction({
-    heading: `${verb} ${keysText(ids.length)} of ${p.identity.name}?`,
+    heading: t(action === 'revoke' ? 'helpdesk.bulk.revoke.heading' : 'helpdesk.bulk.suspend.heading', { keys, name: p.identity.name }),
     paragraphs: [
-      `Keys: ${labels.join(', ')}. Reason: ${reasonWords(reason)}.`,
-      action === 'revoke' ? 'Revoked keys can never be used again. This cannot be undone.' : 'Suspended keys stop working at once.',
-      'If many keys are chosen, a second helpdesk member must approve before anything happens.',
+      t('helpdesk.bulk.keysReason', { labels: labels.join(t('console.listSeparator')), reason: reasonWords(reason) }),
+      action === 'revoke' ? t('helpdesk.bulk.revoke.never') : t('helpdesk.bulk.suspend.stops'),
+      t('helpdesk.bulk.many'),
     ],
-    confirm: `${verb} ${keysText(ids.length)}`,
+    confirm: t(action === 'revoke' ? 'helpdesk.bulk.revoke.confirm' : 'helpdesk.bulk.suspend.confirm', { keys }),
   });
   if (!ok) return;
   const note = bulkNote.value.trim();
   await busy(bulkSubmit, bulkForm, async () => {
-    setStatus('Sending…');
+    setStatus(t('common.sending'));
     let answer: { results?: BulkResult[]; approval?: Approval };
     try {
       answer = await stepUpApi<{ results?: BulkResult[]; approval?: Approval }>('POST', '/api/helpdesk/bulk', {
@@ -669,18 +657,16 @@ async function submitBulk(): Promise<void> {
       });
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: bulkForm, context: 'Nothing was changed.' });
+      showError(err, { form: bulkForm, context: t('helpdesk.bulk.failed') });
       return;
     }
     if (answer.approval) {
       selectedForBulk.clear();
-      bulkResult.replaceChildren(
-        el('p', 'bulk-waiting', el('strong', undefined, 'Waiting for a second approver. '), `Another helpdesk member must approve the ${action} of ${keysText(ids.length)} before anything happens.`),
-      );
+      bulkResult.replaceChildren(el('p', 'bulk-waiting', ...tn(action === 'revoke' ? 'helpdesk.bulk.waiting.revoke' : 'helpdesk.bulk.waiting.suspend', { strong, keys })));
       bulkResult.hidden = false;
       watchApproval(answer.approval.id, bulkResult);
       await Promise.all([reloadPerson(), loadApprovals()]);
-      setStatus(`Request sent: a second approver must approve the ${action} of ${keysText(ids.length)}.`);
+      setStatus(t(action === 'revoke' ? 'helpdesk.bulk.sent.revoke' : 'helpdesk.bulk.sent.suspend', { keys }));
       focusElement(bulkResult);
       return;
     }
@@ -688,18 +674,19 @@ async function submitBulk(): Promise<void> {
     const labelOf = (id: string): string => p.credentials.find((c) => c.id === id)?.label ?? id;
     const done = list.filter((r) => r.ok).length;
     const items = list.map((r) => {
-      const li = el('li', 'bulk-result-item', `“${labelOf(r.credentialId)}”: `, r.ok ? 'done.' : `not done (${r.detail ?? r.code ?? 'refused'}).`);
+      const label = labelOf(r.credentialId);
+      const li = el('li', 'bulk-result-item', ...(r.ok ? tn('helpdesk.bulk.itemDone', { label }) : tn('helpdesk.bulk.itemNotDone', { label, why: r.detail ? fromServer(r.detail) : (r.code ?? t('helpdesk.bulk.refused')) })));
       li.dataset['credentialId'] = r.credentialId;
       li.dataset['ok'] = String(r.ok);
       return li;
     });
-    const past = action === 'revoke' ? 'revoked' : 'suspended';
-    bulkResult.replaceChildren(el('p', 'bulk-summary', `${done} of ${list.length} ${list.length === 1 ? 'key' : 'keys'} ${past}.`), el('ul', undefined, ...items));
+    const summary = tp(action === 'revoke' ? 'helpdesk.bulk.revoked' : 'helpdesk.bulk.suspended', list.length, { done });
+    bulkResult.replaceChildren(el('p', 'bulk-summary', summary), el('ul', undefined, ...items));
     bulkResult.hidden = false;
     selectedForBulk.clear();
     bulkNote.value = '';
     await reloadPerson();
-    setStatus(`${done} of ${list.length} ${list.length === 1 ? 'key' : 'keys'} ${past}.`);
+    setStatus(summary);
     focusElement(bulkResult);
   });
 }
@@ -711,8 +698,8 @@ function fillReplacesSelect(): void {
   const candidates = (person?.credentials ?? []).filter(bulkEligible);
   fillSelect(
     replacesSelect,
-    candidates.map((c) => [c.id, `${c.label} (${words(STATE_WORDS, c.state).toLowerCase()})`] as const),
-    'No key to replace',
+    candidates.map((c) => [c.id, t('helpdesk.replacement.option', { label: c.label, state: stateWords(c.state).toLowerCase() })] as const),
+    t('helpdesk.replacement.none'),
   );
   if (candidates.some((c) => c.id === previous)) replacesSelect.value = previous;
   updateRevokeNow();
@@ -739,7 +726,7 @@ async function submitReplacement(): Promise<void> {
   if (basis !== 'active-key' && basis !== 'second-approval') {
     const fieldset = byId('replacement-basis');
     fieldset.setAttribute('aria-invalid', 'true');
-    showError(new Error('Choose why a new key may be issued.'), { focus: byId('basis-active-key') });
+    showError(new Error(t('helpdesk.replacement.basisMissing')), { focus: byId('basis-active-key') });
     return;
   }
   const replaces = replacesSelect.value;
@@ -747,16 +734,16 @@ async function submitReplacement(): Promise<void> {
   const revoke = Boolean(replaces) && revokeNow.checked;
   if (revoke && old) {
     const ok = await confirmAction({
-      heading: `Revoke “${old.label}” now?`,
-      paragraphs: [`“${old.label}” is revoked at once and for good when the replacement is issued. This cannot be undone.`],
-      confirm: 'Revoke and issue replacement',
+      heading: t('helpdesk.replacement.revoke.heading', { label: old.label }),
+      paragraphs: [t('helpdesk.replacement.revoke.text', { label: old.label })],
+      confirm: t('helpdesk.replacement.revoke.confirm'),
     });
     if (!ok) return;
   }
   const note = replacementNote.value.trim();
   const delivery = replacementForm.querySelector<HTMLInputElement>('input[name="delivery"]:checked')?.value === 'handover' ? 'handover' : 'mail';
   await busy(replacementSubmit, replacementForm, async () => {
-    setStatus('Sending…');
+    setStatus(t('common.sending'));
     let answer: { link?: string; sentTo?: string | null; expiresAt?: string; approval?: Approval };
     try {
       answer = await stepUpApi<{ link?: string; sentTo?: string | null; expiresAt?: string; approval?: Approval }>(
@@ -772,34 +759,32 @@ async function submitReplacement(): Promise<void> {
       );
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form: replacementForm, context: 'No replacement key link was issued.' });
+      showError(err, { form: replacementForm, context: t('helpdesk.replacement.failed') });
       return;
     }
     replacementForm.reset();
     if (answer.link) {
       replacementResult.replaceChildren(
-        el('p', undefined, el('strong', undefined, `Replacement key link for ${p.identity.name}. `), 'Hand it over in person or through a channel you trust; it is shown only now.'),
-        linkBox(answer.link, answer.expiresAt, 'replacement-link', 'Enrolment link for the new key'),
+        el('p', undefined, ...tn('helpdesk.replacement.linkFor', { strong, name: p.identity.name })),
+        linkBox(answer.link, answer.expiresAt, 'replacement-link', t('helpdesk.replacement.linkLabel')),
       );
-      setStatus(`A replacement key link for ${p.identity.name} is ready to hand over.`);
+      setStatus(t('helpdesk.replacement.ready', { name: p.identity.name }));
     } else if (!answer.approval) {
-      replacementResult.replaceChildren(
-        el('p', 'replacement-mailed', el('strong', undefined, 'Replacement key link sent. '), `It went by email to ${answer.sentTo ?? p.identity.name}${answer.expiresAt ? ` and is valid until ${formatDate(answer.expiresAt)}` : ''}.`),
-      );
-      setStatus(`A replacement key link was mailed to ${p.identity.name}.`);
-    } else {
+      const to = answer.sentTo ?? p.identity.name;
       replacementResult.replaceChildren(
         el(
           'p',
-          'replacement-waiting',
-          el('strong', undefined, 'Waiting for a second approver. '),
-          delivery === 'handover'
-            ? 'When another person approves the request below, the enrolment link is shown to them to hand over.'
-            : 'When another person approves the request below, the enrolment link is mailed to the person.',
+          'replacement-mailed',
+          ...(answer.expiresAt ? tn('helpdesk.replacement.mailedUntil', { strong, to, date: formatDate(answer.expiresAt) }) : tn('helpdesk.replacement.mailed', { strong, to })),
         ),
       );
+      setStatus(t('helpdesk.replacement.mailedStatus', { name: p.identity.name }));
+    } else {
+      replacementResult.replaceChildren(
+        el('p', 'replacement-waiting', ...tn(delivery === 'handover' ? 'helpdesk.replacement.waiting.handover' : 'helpdesk.replacement.waiting.mail', { strong })),
+      );
       if (answer.approval) watchApproval(answer.approval.id, replacementResult);
-      setStatus('Replacement requested: waiting for a second approver.');
+      setStatus(t('helpdesk.replacement.waitingStatus'));
     }
     replacementResult.hidden = false;
     await Promise.all([reloadPerson(), loadApprovals()]);
@@ -814,20 +799,20 @@ auditButton.addEventListener('click', () => {
   if (!p) return;
   void busy(auditButton, byId('audit'), async () => {
     clearMessages();
-    setStatus('Loading the audit trail…');
+    setStatus(t('helpdesk.audit.loading'));
     let events: AuditEvent[];
     try {
       ({ events } = await api<{ events: AuditEvent[] }>('GET', `/api/helpdesk/identities/${encodeURIComponent(p.identity.id)}/audit`));
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { context: 'The audit trail could not be loaded.' });
+      showError(err, { context: t('helpdesk.audit.failed') });
       return;
     }
     if (!allowed || person?.identity.id !== p.identity.id) return;
     auditBody.replaceChildren(...events.map(auditRow));
     byId('no-audit').hidden = events.length > 0;
     byId('audit').hidden = false;
-    setStatus(events.length === 1 ? '1 audit entry.' : `${events.length} audit entries.`);
+    setStatus(tp('helpdesk.audit.count', events.length));
   });
 });
 
@@ -841,7 +826,7 @@ function auditRow(e: AuditEvent): HTMLTableRowElement {
   data.className = 'audit-data';
   for (const [key, value] of Object.entries(e.data ?? {})) {
     if (value === null || value === undefined || value === '') continue;
-    data.append(el('li', undefined, `${key}: `, el('code', undefined, typeof value === 'string' ? value : JSON.stringify(value))));
+    data.append(el('li', undefined, ...tn('helpdesk.audit.entry', { key, value: el('code', undefined, typeof value === 'string' ? value : JSON.stringify(value)) })));
   }
   tr.append(seq, el('td', undefined, timeElement(e.at)), el('td', 'audit-type', el('code', undefined, e.type)), el('td', undefined, actorText(e.actorId, e.actorName, e.actorRole)), el('td', undefined, data));
   return tr;
@@ -860,8 +845,8 @@ function approvalsSummary(): string {
   const pending = approvals.filter((a) => a.state === 'pending');
   const mine = pending.filter((a) => a.requestedBy === me?.id).length;
   const theirs = pending.length - mine;
-  if (pending.length === 0) return 'No request is waiting for approval.';
-  return `${theirs} ${theirs === 1 ? 'request waits' : 'requests wait'} for your approval; ${mine} of yours ${mine === 1 ? 'waits' : 'wait'} for someone else.`;
+  if (pending.length === 0) return t('helpdesk.approvals.noneWaiting');
+  return t('helpdesk.approvals.summary', { theirs: tp('helpdesk.approvals.theirs', theirs), mine: tp('helpdesk.approvals.mine', mine) });
 }
 
 async function loadApprovals(): Promise<boolean> {
@@ -869,7 +854,7 @@ async function loadApprovals(): Promise<boolean> {
     ({ approvals } = await api<{ approvals: Approval[] }>('GET', '/api/helpdesk/approvals'));
   } catch (err) {
     if (handleAccessLost(err)) return false;
-    showError(err, { context: 'The requests waiting for approval could not be loaded.' });
+    showError(err, { context: t('duties.loadFailed') });
     return false;
   }
   if (!allowed) return false;
@@ -925,18 +910,18 @@ async function settleWaitingBoxes(): Promise<void> {
 }
 
 function decisionWords(a: Approval | undefined): Array<Node | string> {
-  if (!a) return ['This request is no longer listed. Reload the page to see the keys as they are now.'];
+  if (!a) return [t('helpdesk.decision.gone')];
   const by = personText(a.decidedBy, a.decidedByName);
-  if (a.state === 'rejected') return [el('strong', undefined, `Rejected by ${by}. `), 'Nothing was changed.'];
-  if (a.state === 'failed') return [el('strong', undefined, `Approved by ${by}, but it could not be carried out. `), withPageDates(a.result ?? '')];
-  const done = a.kind === 'replacement' ? `The enrolment link was shown to ${by} to hand over.` : a.summary;
-  return [el('strong', undefined, `Approved by ${by} and carried out. `), done];
+  if (a.state === 'rejected') return tn('helpdesk.decision.rejected', { strong, by });
+  if (a.state === 'failed') return tn('helpdesk.decision.failed', { strong, by, result: fromServer(withPageDates(a.result ?? '')) });
+  const done = a.kind === 'replacement' ? t('helpdesk.decision.linkShown', { by }) : fromServer(a.summary);
+  return tn('helpdesk.decision.done', { strong, by, done });
 }
 
 function personText(id: string | null, name: string | null | undefined): string {
-  if (!id) return '—';
-  if (me && id === me.id) return 'you';
-  return name ?? `someone else (${id.slice(0, 8)})`;
+  if (!id) return t('common.none');
+  if (me && id === me.id) return t('common.you');
+  return name ?? t('duties.someoneElse', { id: id.slice(0, 8) });
 }
 
 function approvalRow(a: Approval): HTMLTableRowElement {
@@ -944,24 +929,25 @@ function approvalRow(a: Approval): HTMLTableRowElement {
   tr.dataset['approvalId'] = a.id;
   tr.dataset['state'] = a.state;
   tr.dataset['kind'] = a.kind;
-  const kindWords = words(APPROVAL_KIND_WORDS, a.kind);
+  const kindWords = kindWordsOf(a.kind);
 
-  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), a.summary, itemsList(a.items));
+  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), fromServer(a.summary), itemsList(a.items));
   request.scope = 'row';
-  const asked = el('td', 'approval-asked', 'By ', personText(a.requestedBy, a.requestedByName), el('br'), timeElement(a.requestedAt));
-  const stateText = el('span', 'approval-state-text', APPROVAL_STATE_WORDS[a.state] ?? a.state);
+  const asked = el('td', 'approval-asked', t('duties.by', { who: personText(a.requestedBy, a.requestedByName) }), el('br'), timeElement(a.requestedAt));
+  const stateText = el('span', 'approval-state-text', t(`helpdesk.state.${a.state}`));
   stateText.className = `state approval-${a.state}`;
   const state = el('td', 'approval-state', stateText);
 
   const decision = el('td', 'approval-decision');
   if (a.decidedBy || a.decidedAt) {
-    decision.append(a.state === 'rejected' ? 'Rejected by ' : 'Approved by ', personText(a.decidedBy, a.decidedByName), el('br'), timeElement(a.decidedAt));
+    const who = personText(a.decidedBy, a.decidedByName);
+    decision.append(a.state === 'rejected' ? t('duties.rejectedBy', { who }) : t('duties.approvedBy', { who }), el('br'), timeElement(a.decidedAt));
   } else {
-    decision.append('—');
+    decision.append(t('common.none'));
   }
   if (a.result && a.state !== 'rejected') {
     // A replacement's result holds the one-time enrolment link: shown only to the approver, once.
-    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : withPageDates(a.result);
+    const text = a.kind === 'replacement' && a.state === 'executed' ? replacementResultWords(a.result) : fromServer(withPageDates(a.result));
     const result = el('span', 'approval-row-result', text);
     result.className = 'approval-result';
     decision.append(result);
@@ -974,16 +960,16 @@ function approvalRow(a: Approval): HTMLTableRowElement {
     const wrap = el('div');
     wrap.className = 'actions-cell';
     if (a.canApprove) {
-      const approveButton = button('Approve', 'approve-button', 'primary', hidden(` ${kindWords.toLowerCase()}: ${a.summary}`));
+      const approveButton = button(tn('helpdesk.approve', { kind: kindWords.toLowerCase(), summary: a.summary, hidden }), 'approve-button', 'primary');
       approveButton.addEventListener('click', () => void approve(a, approveButton));
       wrap.append(approveButton);
     } else {
-      const note = el('span', a.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(a, me.id, WAITING_NOTE));
+      const note = el('span', a.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(a, me.id, t('helpdesk.waitingNote')));
       note.className = 'waiting-note';
       actions.append(note);
     }
     if (a.requestedBy !== me.id) {
-      const rejectButton = button('Reject', 'reject-button', 'secondary', hidden(` ${kindWords.toLowerCase()}: ${a.summary}`));
+      const rejectButton = button(tn('helpdesk.reject', { kind: kindWords.toLowerCase(), summary: a.summary, hidden }), 'reject-button', 'secondary');
       rejectButton.addEventListener('click', () => void reject(a, rejectButton));
       wrap.append(rejectButton);
     }
@@ -996,20 +982,21 @@ function approvalRow(a: Approval): HTMLTableRowElement {
 async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
   clearMessages();
   approvalResult.hidden = true;
-  const kindWords = words(APPROVAL_KIND_WORDS, a.kind);
+  const kindWords = kindWordsOf(a.kind);
   const ok = await confirmAction({
-    heading: `Approve this ${kindWords.toLowerCase()}?`,
+    heading: t('helpdesk.approve.heading', { kind: kindWords.toLowerCase() }),
     paragraphs: [
-      `${a.summary}. Exactly this happens:`,
-      ...(a.items ?? []).map((i) => `• ${i}`),
-      `Asked by ${personText(a.requestedBy, a.requestedByName)}. It is carried out at once when you approve, and the audit trail names you as the second approver.`,
-      ...(a.kind === 'replacement' && (a.items ?? []).some((i) => i.includes('hand over')) ? ['You will be shown the enrolment link for the new key, to hand over to the employee.'] : []),
+      t('duties.approve.exactly', { summary: a.summary }),
+      ...(a.items ?? []).map((item) => t('duties.approve.item', { item })),
+      t('helpdesk.approve.askedBy', { who: personText(a.requestedBy, a.requestedByName) }),
+      // The server's item line for a handover says "hand over" (English, whatever the page language).
+      ...(a.kind === 'replacement' && (a.items ?? []).some((i) => i.includes('hand over')) ? [t('helpdesk.approve.linkShown')] : []),
     ],
-    confirm: 'Approve and carry out',
+    confirm: t('duties.approve.confirm'),
   });
   if (!ok) return;
   await busy(trigger, null, async () => {
-    setStatus('Carrying out the request…');
+    setStatus(t('helpdesk.approve.carrying'));
     let approval: Approval;
     let link: string | undefined;
     try {
@@ -1017,7 +1004,7 @@ async function approve(a: Approval, trigger: HTMLButtonElement): Promise<void> {
     } catch (err) {
       if (handleAccessLost(err)) return;
       await loadApprovals();
-      showError(err, { context: 'The request was not approved.' });
+      showError(err, { context: t('duties.approve.failed') });
       return;
     }
     await loadApprovals();
@@ -1031,30 +1018,32 @@ function expiryOf(result: string): string | null {
   return /valid until ([0-9TZ:.+-]+)/.exec(result)?.[1] ?? null;
 }
 
-function replacementResultWords(result: string): string {
+/** The server's result line of a replacement (English, with an ISO expiry) in the page's words. */
+function replacementResultWords(result: string): Node | string {
   const expiresAt = expiryOf(result);
-  if (/enrolment link mailed/.test(result)) return `Enrolment link mailed to the person${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}.`;
-  if (!/enrolment link issued/.test(result)) return result;
-  return `Enrolment link issued${expiresAt ? ` (valid until ${formatDate(expiresAt)})` : ''}; it was shown to the approver.`;
+  const date = expiresAt ? formatDate(expiresAt) : undefined;
+  if (/enrolment link mailed/.test(result)) return date ? t('helpdesk.replacementResult.mailedUntil', { date }) : t('helpdesk.replacementResult.mailed');
+  if (!/enrolment link issued/.test(result)) return fromServer(result);
+  return date ? t('helpdesk.replacementResult.issuedUntil', { date }) : t('helpdesk.replacementResult.issued');
 }
 
 function showApprovalResult(approval: Approval, link?: string): void {
   const parts: Node[] = [];
   if (approval.state === 'failed') {
-    parts.push(el('p', undefined, el('strong', undefined, 'Approved, but it failed. '), withPageDates(approval.result ?? '')));
-    setStatus('The request was approved but could not be carried out.');
+    parts.push(el('p', undefined, ...tn('helpdesk.approvedFailed', { strong, result: fromServer(withPageDates(approval.result ?? '')) })));
+    setStatus(t('helpdesk.approvedFailed.status'));
   } else {
-    parts.push(el('p', undefined, el('strong', undefined, 'Approved and carried out. '), approval.summary));
+    parts.push(el('p', undefined, ...tn('helpdesk.approvedDone', { strong, summary: fromServer(approval.summary) })));
     const expiresAt = approval.result ? expiryOf(approval.result) : null;
     if (link) {
       parts.push(
-        el('p', undefined, 'Hand the link to the employee yourself, or through a channel you trust. It is shown only now.'),
-        linkBox(link, expiresAt, 'approval-link', 'Enrolment link for the new key'),
+        el('p', undefined, t('helpdesk.approved.handYourself')),
+        linkBox(link, expiresAt, 'approval-link', t('helpdesk.replacement.linkLabel')),
       );
     } else if (approval.result) {
-      parts.push(el('p', 'approval-result-text', withPageDates(approval.result)));
+      parts.push(el('p', 'approval-result-text', fromServer(withPageDates(approval.result))));
     }
-    setStatus(approval.kind === 'replacement' && link ? 'Approved: the enrolment link for the replacement key is ready to hand over.' : 'Approved and carried out.');
+    setStatus(approval.kind === 'replacement' && link ? t('helpdesk.approved.linkReady') : t('duties.approved'));
   }
   approvalResult.replaceChildren(...parts);
   approvalResult.hidden = false;
@@ -1070,11 +1059,11 @@ async function reject(a: Approval, trigger: HTMLButtonElement): Promise<void> {
     } catch (err) {
       if (handleAccessLost(err)) return;
       await loadApprovals();
-      showError(err, { context: 'The request was not rejected.' });
+      showError(err, { context: t('duties.reject.failed') });
       return;
     }
     await loadApprovals();
-    setStatus(`${words(APPROVAL_KIND_WORDS, a.kind)} rejected. Nothing was changed.`);
+    setStatus(t('helpdesk.reject.done', { kind: kindWordsOf(a.kind) }));
     focusElement(byId('approvals-heading'));
   });
 }
@@ -1086,7 +1075,7 @@ function handleAccessLost(err: unknown): boolean {
   if (!(err instanceof ApiError) || !allowed) return false;
   if (err.status === 401 && err.code !== 'STEP_UP_REQUIRED') {
     allowed = false;
-    showSignedOut('Your session has ended. Sign in again to use the helpdesk tools.', 'Session ended');
+    showSignedOut(t('helpdesk.sessionEnded'), t('common.sessionEnded.heading'));
     return true;
   }
   if (err.status === 403 && err.code === 'ROLE_REQUIRED') {

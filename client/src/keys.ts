@@ -1,18 +1,10 @@
 // "My keys" page: list the signed-in person's security keys; rename, report lost, "I found it"
 // (a new activation code for a key reported lost), sign out.
-import { ApiError, api, busy, byId, clearMessages, focusElement, reasonWords, renderHeader, sessionEnded, setStatus, showError, timeElement } from './common.js';
-import type { Credential, CredentialState, Identity } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, renderHeader, sessionEnded, setStatus, showError, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
+import type { Credential, Identity } from './common.js';
 import { stepUpApi } from './stepUp.js';
 
 renderHeader('keys');
-
-const STATE_WORDS: Record<CredentialState, string> = {
-  issued: 'Registered, not yet activated',
-  active: 'Active',
-  suspended: 'Suspended',
-  revoked: 'Revoked',
-  expired: 'Expired',
-};
 
 const tbody = byId<HTMLTableSectionElement>('credentials-body');
 const dialog = byId<HTMLDialogElement>('report-lost-dialog');
@@ -32,16 +24,16 @@ let myEmail = '';
 void load();
 
 async function load(): Promise<void> {
-  setStatus('Loading your keys…');
+  setStatus(t('keys.loading'));
   let identity: Identity;
   try {
     ({ identity } = await api<{ identity: Identity; session: { credentialId: string } }>('GET', '/api/me'));
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       setStatus('');
-      showSignedOut('Sign in with your security key to see and manage your keys.', 'Not signed in', false);
+      showSignedOut(t('keys.signedOut.message'), t('common.signedOut.heading'), false);
     } else {
-      showError(err, { context: 'Your account could not be loaded.' });
+      showError(err, { context: t('common.accountLoadFailed') });
     }
     return;
   }
@@ -60,7 +52,7 @@ async function refresh(): Promise<boolean> {
   } catch (err) {
     // Signed out while the list was loading: the answer no longer matters.
     if (!signedIn) return false;
-    if (!handleSessionEnd(err)) showError(err, { context: 'Your keys could not be loaded.' });
+    if (!handleSessionEnd(err)) showError(err, { context: t('keys.loadFailed') });
     return false;
   }
   if (!signedIn) return false;
@@ -78,9 +70,9 @@ async function refresh(): Promise<boolean> {
 function countText(list: readonly Credential[]): string {
   const live = list.filter((c) => c.state !== 'revoked' && c.state !== 'expired').length;
   const gone = list.length - live;
-  const have = live === 0 ? 'You have no security key in use.' : live === 1 ? 'You have 1 security key.' : `You have ${live} security keys.`;
+  const have = live === 0 ? t('keys.count.none') : tp('keys.count', live);
   if (gone === 0) return have;
-  return `${have} ${gone === 1 ? '1 revoked or expired key is' : `${gone} revoked or expired keys are`} listed for your records.`;
+  return t('keys.countAndGone', { have, gone: tp('keys.gone', gone) });
 }
 
 // ---------------------------------------------------------------- rendering
@@ -97,11 +89,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, testid?: string, ...c
   return e;
 }
 
-function hidden(text: string): HTMLSpanElement {
-  const s = el('span', undefined, text);
-  s.className = 'visually-hidden';
-  return s;
-}
+/** Words only screen readers read (the key's name after a row's button). */
+const hidden = wrapIn('span', (s) => (s.className = 'visually-hidden'));
 
 function row(c: Credential): HTMLTableRowElement {
   const tr = el('tr', 'credential-row');
@@ -117,54 +106,54 @@ function row(c: Credential): HTMLTableRowElement {
   } else {
     name.append(el('span', 'credential-label', c.label));
     if (c.current && signedIn) {
-      const tag = el('span', 'credential-current', 'Used for this sign-in');
+      const tag = el('span', 'credential-current', t('keys.currentTag'));
       tag.className = 'tag';
       name.append(' ', tag);
     }
   }
 
-  const model = el('td', 'credential-model', c.model ?? 'Unknown model');
+  const model = el('td', 'credential-model', c.model ?? t('common.unknownModel'));
 
   const state = el('td', 'credential-state');
-  const stateText = el('span', 'credential-state-text', STATE_WORDS[c.state] ?? c.state);
+  const stateText = el('span', 'credential-state-text', stateWords(c.state));
   stateText.className = `state state-${c.state}`;
   state.append(stateText);
   // The reason explains why a key is out of use; an active key's reason says nothing new.
   if (c.stateReason && (c.state === 'suspended' || c.state === 'revoked' || c.state === 'expired')) {
-    const reason = el('span', 'credential-state-reason', `Reason: ${reasonWords(c.stateReason)}`);
+    const reason = el('span', 'credential-state-reason', t('common.reasonLine', { reason: reasonWords(c.stateReason) }));
     reason.className = 'state-reason';
     state.append(el('br'), reason);
   }
   if (c.state === 'issued' && c.expiresAt) {
-    state.append(el('br'), el('span', 'credential-expires', 'Activate by ', timeElement(c.expiresAt)));
+    state.append(el('br'), el('span', 'credential-expires', ...tn('keys.activateBy', { date: timeElement(c.expiresAt) })));
   }
 
   const created = el('td', 'credential-created', timeElement(c.createdAt));
-  const lastUsed = el('td', 'credential-last-used', timeElement(c.lastUsedAt, 'Never'));
+  const lastUsed = el('td', 'credential-last-used', timeElement(c.lastUsedAt, t('common.never')));
 
   const actions = el('td', 'credential-actions');
   if (signedIn && editingId !== c.id) {
     if (c.state !== 'revoked') {
-      const rename = el('button', 'rename-button', 'Rename', hidden(` ${c.label}`));
+      const rename = el('button', 'rename-button', ...tn('keys.rename', { label: c.label, hidden }));
       rename.type = 'button';
       rename.addEventListener('click', () => startRename(c.id));
       actions.append(rename);
     }
     if (c.state === 'active') {
-      const lost = el('button', 'report-lost-button', 'Report lost', hidden(` ${c.label}`));
+      const lost = el('button', 'report-lost-button', ...tn('keys.reportLost', { label: c.label, hidden }));
       lost.type = 'button';
       lost.className = 'danger-button';
       lost.addEventListener('click', () => openReportLost(c.id));
       actions.append(' ', lost);
     }
     if (c.state === 'suspended' && c.stateReason === 'lost') {
-      const found = el('button', 'found-button', 'I found it', hidden(` (${c.label})`));
+      const found = el('button', 'found-button', ...tn('keys.found', { label: c.label, hidden }));
       found.type = 'button';
       found.addEventListener('click', () => void foundKey(c.id, found));
       actions.append(' ', found);
     }
     if (c.state === 'issued') {
-      const link = el('a', 'activate-link', 'Activate', hidden(` ${c.label}`));
+      const link = el('a', 'activate-link', ...tn('keys.activate', { label: c.label, hidden }));
       link.href = '/activate.html';
       actions.append(' ', link);
     }
@@ -186,7 +175,7 @@ function renameForm(c: Credential): HTMLFormElement {
   form.noValidate = true;
   form.className = 'rename-form';
   const inputId = `rename-input-${c.id}`;
-  const label = el('label', undefined, `New name for “${c.label}”`);
+  const label = el('label', undefined, t('keys.rename.label', { label: c.label }));
   label.htmlFor = inputId;
   label.className = 'visually-hidden';
   const input = el('input', 'rename-input');
@@ -196,9 +185,9 @@ function renameForm(c: Credential): HTMLFormElement {
   input.required = true;
   input.autocomplete = 'off';
   input.value = c.label;
-  const save = el('button', 'rename-save', 'Save');
+  const save = el('button', 'rename-save', t('common.save'));
   save.type = 'submit';
-  const cancel = el('button', 'rename-cancel', 'Cancel');
+  const cancel = el('button', 'rename-cancel', t('common.cancel'));
   cancel.type = 'button';
   cancel.className = 'secondary-button';
 
@@ -224,7 +213,7 @@ function renameForm(c: Credential): HTMLFormElement {
       clearMessages(form);
       const newLabel = input.value.trim();
       if (!newLabel) {
-        showError(new Error('Enter a name for the key.'), { invalid: input });
+        showError(new Error(t('keys.rename.missing')), { invalid: input });
         return;
       }
       save.disabled = true;
@@ -239,7 +228,7 @@ function renameForm(c: Credential): HTMLFormElement {
         replace(c.id, credential);
         editingId = null;
         render();
-        setStatus(`The key is now called “${credential.label ?? newLabel}”.`);
+        setStatus(t('keys.rename.done', { label: credential.label ?? newLabel }));
         rowButton(c.id, 'rename-button')?.focus();
       } catch (err) {
         save.disabled = false;
@@ -322,7 +311,7 @@ dialogForm.addEventListener('submit', (e) => {
       reportingId = null;
       dialog.close();
       replace(id, { state: 'suspended', ...credential });
-      const message = `“${c.label}” is reported lost and suspended. It can no longer be used to sign in.`;
+      const message = t('keys.lost.done', { label: c.label });
       if (c.current) {
         // The session was tied to this key and has ended.
         signedIn = false;
@@ -330,27 +319,17 @@ dialogForm.addEventListener('submit', (e) => {
         render();
         showNextSteps(
           otherActive === 0
-            ? [
-                'It was your only active key, so you cannot sign in now: contact the helpdesk. They can send you a new key, or start a reactivation if you find this one.',
-              ]
-            : [
-                'Sign in again with one of your other active keys.',
-                'If you find this key again, sign in and press “I found it” next to it: we send a new activation code to your email.',
-              ],
+            ? [t('keys.lost.onlyKeySignedOut')]
+            : [t('keys.lost.signInWithOther'), t('keys.lost.ifFoundSignIn')],
         );
-        showSignedOut(
-          `${message} Because it was the key you signed in with, you have been signed out. Sign in with another active key, or contact the helpdesk.`,
-          'You have been signed out',
-        );
+        showSignedOut(t('keys.lost.signedOut', { message }), t('keys.lost.signedOut.heading'));
         return;
       }
       render();
       setStatus(message);
       showNextSteps([
-        'If you find it again, use “I found it” next to the key: we send a new activation code to your email, and you activate the key again with it.',
-        otherActive === 0
-          ? 'It was your only active key: contact the helpdesk to get a new key.'
-          : 'You can go on signing in with your other active key.',
+        t('keys.lost.ifFoundAgain'),
+        otherActive === 0 ? t('keys.lost.onlyKey') : t('keys.lost.goOn'),
       ]);
       focusElement(byId('next-steps-heading'));
       // Pick up anything else the server changed; a 401 here means the session ended.
@@ -359,7 +338,7 @@ dialogForm.addEventListener('submit', (e) => {
     } catch (err) {
       reportingId = null;
       dialog.close();
-      if (!handleSessionEnd(err)) showError(err, { context: `“${c.label}” was not reported lost.` });
+      if (!handleSessionEnd(err)) showError(err, { context: t('keys.lost.failed', { label: c.label }) });
     } finally {
       confirmButton.disabled = false;
     }
@@ -374,24 +353,18 @@ async function foundKey(id: string, trigger: HTMLButtonElement): Promise<void> {
   clearMessages();
   hideNextSteps();
   await busy(trigger, null, async () => {
-    setStatus('Sending a new activation code…');
+    setStatus(t('keys.found.sending'));
     try {
       const { credential } = await stepUpApi<{ credential: Partial<Credential> }>('POST', `/api/me/credentials/${encodeURIComponent(id)}/found`, {});
       replace(id, credential);
     } catch (err) {
-      if (!handleSessionEnd(err)) showError(err, { context: `No activation code was sent for “${c.label}”.` });
+      if (!handleSessionEnd(err)) showError(err, { context: t('keys.found.failed', { label: c.label }) });
       return;
     }
     render();
-    const message = `A new activation code for “${c.label}” was sent to your email.`;
-    setStatus(message);
-    const link = el('a', 'found-activate-link', 'the activation page');
-    link.href = '/activate.html';
+    setStatus(t('keys.found.done', { label: c.label }));
     showNextSteps(
-      [
-        `We sent a new activation code to ${myEmail || 'your email address'}. Earlier codes no longer work.`,
-        ['Go to ', link, ' and use the key with the code. The key stays suspended until then.'],
-      ],
+      [t('keys.found.sentTo', { email: myEmail || t('keys.found.yourEmail') }), tn('keys.found.goActivate', { link: linkTo('/activate.html', 'found-activate-link') })],
       'found-next-steps',
     );
     focusElement(byId('next-steps-heading'));
@@ -431,12 +404,12 @@ function signOut(everywhere: boolean, button: HTMLButtonElement): void {
       tbody.replaceChildren();
       byId('keys').hidden = true;
       const text = everywhere
-        ? 'You have signed out everywhere: all your sessions ended and the connected services were told.'
-        : 'You have signed out. You can close this window, or sign in again.';
+        ? t('keys.signedOutEverywhere')
+        : t('keys.signedOutHere');
       setStatus(text);
-      showSignedOut(text, 'Signed out');
+      showSignedOut(text, t('keys.signedOut.heading'));
     } catch (err) {
-      if (!handleSessionEnd(err)) showError(err, { context: 'You could not be signed out.' });
+      if (!handleSessionEnd(err)) showError(err, { context: t('keys.signOutFailed') });
     } finally {
       button.disabled = false;
     }
@@ -454,7 +427,7 @@ function handleSessionEnd(err: unknown): boolean {
   signedIn = false;
   editingId = null;
   render();
-  showSignedOut('Your session has ended. Sign in again to manage your keys.', 'Session ended');
+  showSignedOut(t('keys.sessionEnded'), t('common.sessionEnded.heading'));
   return true;
 }
 

@@ -1,8 +1,8 @@
 // Security team page (security.html): the gateway's HSM signing keys and their attribute check,
 // the published JWKS, key management requests under two-person control, and audit verification.
-import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, renderHeader, setStatus, showError, timeElement, withPageDates } from './common.js';
-import type { Identity } from './common.js';
-import { openStaffPage, pageGate } from './console.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, formatDate, fromServer, renderHeader, setStatus, showError, t, timeElement, tn, tp, withPageDates, wrapIn } from './common.js';
+import { stateWords, type Identity } from './common.js';
+import { ialWords, openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 import { itemsList, notApprovableText, showTwoPersonBanner, type ApprovalFields, type DutiesStatus } from './duties.js';
 
@@ -87,43 +87,9 @@ interface AuditReport {
 
 // ------------------------------------------------------------------- words
 
-const KEY_STATE_WORDS: Record<KeyState, string> = {
-  pending: 'Pending (published, not signing yet)',
-  active: 'Active (signing)',
-  retired: 'Retired',
-  destroyed: 'Destroyed',
-};
-
-const POLICY_WORDS: Record<KeyPolicy, string> = {
-  strict:
-    'every signing key was generated in this HSM and never left it (read back: sensitive, never extractable, always sensitive, generated on the token, for signing only).',
-  replicated:
-    'signing keys may be copies cloned or restored under wrap onto an HA partner, so “generated on this token” and “never extractable” are not required; they must still be sensitive, non-extractable and for signing only.',
-};
-
-const KIND_WORDS: Record<RequestKind, string> = {
-  rotation: 'Rotation',
-  'emergency-rotation': 'Emergency rotation',
-  destroy: 'Destruction',
-};
-
-const KIND_HINTS: Record<RequestKind, string> = {
-  rotation:
-    'A new key is made in the HSM and published at once. It starts signing after the propagation delay; the active key then retires and stays published until the tokens it signed have expired.',
-  'emergency-rotation':
-    'Only if the active key may be compromised. A new key starts signing at once; the old key is unpublished and destroyed, so every token it signed stops verifying at once.',
-  destroy: 'Removes a retired key from the HSM for good. Do this only after its published-until time, when no valid token can depend on it.',
-};
-
-const REQUEST_STATE_WORDS: Record<RequestState, string> = {
-  pending: 'Waiting for approval',
-  executed: 'Approved and carried out',
-  rejected: 'Rejected',
-  failed: 'Approved, but failed',
-  withdrawn: 'Withdrawn (the requester is no longer a security officer)',
-};
-
-const WAITING_NOTE = 'Waiting for a second security officer';
+const keyStateWords = (state: KeyState): string => t(`security.keyState.${state}`);
+const kindWords = (kind: RequestKind): string => t(`security.kind.${kind}`);
+const strong = wrapIn('strong');
 
 // ---------------------------------------------------------------- elements
 
@@ -158,14 +124,14 @@ const showNotOfficer = gate.showNotAllowed;
 void load();
 
 async function load(): Promise<void> {
-  me = await openStaffPage('security-officer', 'Sign in with your security key to manage the gateway’s signing keys.', gate, 'Loading the signing keys…');
+  me = await openStaffPage('security-officer', t('security.signedOut.message'), gate, t('security.loading'));
   if (!me) return;
   allowed = true;
   updateRequestForm();
   if (await refresh()) setStatus(summary());
   // Says which FIDO metadata is in force, and whether there is any to reload.
   await loadFleet(false).catch((err: unknown) => {
-    if (!handleAccessLost(err)) showError(err, { context: 'The FIDO metadata state could not be loaded.' });
+    if (!handleAccessLost(err)) showError(err, { context: t('security.metadataStateFailed') });
   });
 }
 
@@ -190,18 +156,18 @@ async function refresh(): Promise<boolean> {
     const status = requestsAnswer.value.status;
     showTwoPersonBanner(byId('duties-banner'), status, 'security');
     alone = status.controls.some((c) => c.action === 'hsm-key-rotation' && !c.on);
-    submitButton.textContent = alone ? 'Carry it out now (there is no second security officer yet)' : 'Send request for approval';
+    submitButton.textContent = alone ? t('security.new.submitAlone') : t('security.new.submit');
   }
   // Requests are drawn after the keys: a request names its key by the keys' list.
   renderRequests();
   updateRequestForm();
   byId('officer-content').hidden = false;
   if (keysAnswer.status === 'rejected') {
-    showError(keysAnswer.reason, { context: 'The signing keys could not be loaded.' });
+    showError(keysAnswer.reason, { context: t('security.keysFailed') });
     return false;
   }
   if (requestsAnswer.status === 'rejected') {
-    showError(requestsAnswer.reason, { context: 'The key requests could not be loaded.' });
+    showError(requestsAnswer.reason, { context: t('security.requestsFailed') });
     return false;
   }
   return true;
@@ -210,9 +176,9 @@ async function refresh(): Promise<boolean> {
 function summary(): string {
   const active = keys.filter((k) => k.state === 'active').length;
   const waiting = requests.filter((r) => r.state === 'pending').length;
-  const keyWords = keys.length === 1 ? '1 signing key' : `${keys.length} signing keys`;
-  const waitingWords = waiting === 0 ? 'No request is waiting for approval.' : waiting === 1 ? '1 request is waiting for approval.' : `${waiting} requests are waiting for approval.`;
-  return `${keyWords}, ${active} active. ${waitingWords}`;
+  const keyWords = tp('security.summary.keys', keys.length);
+  const waitingWords = waiting === 0 ? t('security.summary.waiting.none') : tp('security.summary.waiting', waiting);
+  return t('security.summary', { keys: keyWords, active, waiting: waitingWords });
 }
 
 // ---------------------------------------------------------------- rendering
@@ -224,11 +190,14 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, testid?: string, ...c
   return e;
 }
 
-function hidden(text: string): HTMLSpanElement {
+function hiddenText(text: string): HTMLSpanElement {
   const s = el('span', undefined, text);
   s.className = 'visually-hidden';
   return s;
 }
+
+/** Words only screen readers read (a <hidden> tag). */
+const hidden = wrapIn('span', (s) => (s.className = 'visually-hidden'));
 
 function shortKid(kid: string): string {
   return kid.length > 14 ? `${kid.slice(0, 8)}…${kid.slice(-4)}` : kid;
@@ -241,14 +210,14 @@ function kidElement(kid: string, testid?: string): HTMLElement {
   code.title = kid;
   const visible = el('span', undefined, shortKid(kid));
   visible.setAttribute('aria-hidden', 'true');
-  code.append(visible, hidden(kid));
+  code.append(visible, hiddenText(kid));
   return code;
 }
 
 function officerText(id: string | null, name?: string | null): HTMLElement | string {
-  if (!id) return '—';
-  if (me && id === me.id) return 'you';
-  const span = el('span', undefined, name ?? `another officer (${id.slice(0, 8)})`);
+  if (!id) return t('common.none');
+  if (me && id === me.id) return t('common.you');
+  const span = el('span', undefined, name ?? t('security.anotherOfficer', { id: id.slice(0, 8) }));
   span.title = id;
   return span;
 }
@@ -259,16 +228,16 @@ function renderHsm(hsm: HsmOverview | undefined): void {
   box.hidden = !hsm;
   if (!hsm) return;
   const policy = byId('key-policy');
-  policy.replaceChildren(el('strong', undefined, 'Key policy: '), el('span', 'key-policy-profile', hsm.keyPolicy), ` — ${POLICY_WORDS[hsm.keyPolicy]}`);
+  policy.replaceChildren(...tn('security.policyLine', { strong, profile: el('code', 'key-policy-profile', hsm.keyPolicy), words: t(`security.policy.${hsm.keyPolicy}`) }));
   policy.dataset['profile'] = hsm.keyPolicy;
-  const intro = hsm.tokens.length > 1 ? `${hsm.tokens.length} HSM tokens hold the keys; the first available one signs:` : 'HSM token:';
+  const intro = hsm.tokens.length > 1 ? t('security.tokens.several', { count: hsm.tokens.length }) : t('security.tokens.single');
   byId('hsm-tokens').setAttribute('aria-label', intro);
   byId('hsm-tokens').replaceChildren(
-    ...hsm.tokens.map((t) => {
-      const state = el('span', undefined, t.status === 'ok' ? (t.signing ? 'available, signing' : 'available') : 'unavailable');
-      state.className = t.status === 'ok' ? 'token-ok' : 'token-down';
-      const li = el('li', 'hsm-token', el('strong', undefined, t.name), ` (token label “${t.tokenLabel}”): `, state);
-      li.dataset['status'] = t.status;
+    ...hsm.tokens.map((token) => {
+      const state = el('span', undefined, token.status === 'ok' ? (token.signing ? t('security.token.signing') : t('security.token.available')) : t('security.token.unavailable'));
+      state.className = token.status === 'ok' ? 'token-ok' : 'token-down';
+      const li = el('li', 'hsm-token', ...tn('security.token.line', { strong, name: token.name, label: token.tokenLabel, state }));
+      li.dataset['status'] = token.status;
       return li;
     }),
   );
@@ -284,28 +253,28 @@ function keyRow(k: SigningKey): HTMLTableRowElement {
   tr.dataset['kid'] = k.kid;
   tr.dataset['state'] = k.state;
 
-  const stateText = el('span', 'key-state-text', KEY_STATE_WORDS[k.state] ?? k.state);
+  const stateText = el('span', 'key-state-text', keyStateWords(k.state));
   stateText.className = `state state-${k.state}`;
   const state = el('td', 'key-state', stateText);
-  if (k.compromisedAt) state.append(el('br'), el('span', 'key-compromised', 'Compromised ', timeElement(k.compromisedAt)));
+  if (k.compromisedAt) state.append(el('br'), el('span', 'key-compromised', ...tn('security.key.compromised', { date: timeElement(k.compromisedAt) })));
 
   const kid = el('th', 'key-kid', kidElement(k.kid));
   kid.scope = 'row';
 
   const activated = el('td', 'key-activated');
   if (k.activatedAt) activated.append(timeElement(k.activatedAt));
-  else if (k.state === 'pending' && k.promoteAt) activated.append('Starts signing ', timeElement(k.promoteAt));
-  else activated.append('—');
+  else if (k.state === 'pending' && k.promoteAt) activated.append(...tn('security.key.startsSigning', { date: timeElement(k.promoteAt) }));
+  else activated.append(t('common.none'));
 
   const retired = el('td', 'key-retired');
   if (k.retiredAt) {
-    retired.append('Retired ', timeElement(k.retiredAt));
-    if (k.destroyedAt) retired.append(el('br'), 'Destroyed ', timeElement(k.destroyedAt));
-    else if (k.publishedUntil) retired.append(el('br'), 'Published until ', timeElement(k.publishedUntil));
+    retired.append(...tn('security.key.retired', { date: timeElement(k.retiredAt) }));
+    if (k.destroyedAt) retired.append(el('br'), ...tn('security.key.destroyed', { date: timeElement(k.destroyedAt) }));
+    else if (k.publishedUntil) retired.append(el('br'), ...tn('security.key.publishedUntil', { date: timeElement(k.publishedUntil) }));
   } else if (k.destroyedAt) {
-    retired.append('Destroyed ', timeElement(k.destroyedAt));
+    retired.append(...tn('security.key.destroyed', { date: timeElement(k.destroyedAt) }));
   } else {
-    retired.append('—');
+    retired.append(t('common.none'));
   }
 
   tr.append(
@@ -323,7 +292,7 @@ function keyRow(k: SigningKey): HTMLTableRowElement {
 function attributeCell(check: AttributeCheck | null): HTMLTableCellElement {
   const td = el('td', 'key-attribute-check');
   if (!check) {
-    const none = el('span', undefined, 'Not checked: the key is no longer in the HSM');
+    const none = el('span', undefined, t('security.check.notInHsm'));
     none.className = 'check-none';
     td.append(none);
     return td;
@@ -334,26 +303,28 @@ function attributeCell(check: AttributeCheck | null): HTMLTableCellElement {
   const down = tokens.filter((t) => t.status !== 'ok').map((t) => t.token);
   const onTokens = (): HTMLElement | string => {
     if (tokens.length < 2 && down.length === 0) return '';
-    const parts = [`on ${tokens.filter((t) => t.present).map((t) => t.token).join(', ') || 'no token'}`];
-    if (missing.length > 0) parts.push(`not on ${missing.join(', ')}`);
-    if (down.length > 0) parts.push(`${down.join(', ')} unavailable`);
-    const span = el('span', 'key-check-tokens', parts.join('; '));
+    const list = (names: string[]): string => names.join(t('console.listSeparator'));
+    const present = list(tokens.filter((x) => x.present).map((x) => x.token));
+    const parts = [t('security.check.on', { tokens: present || t('security.check.noToken') })];
+    if (missing.length > 0) parts.push(t('security.check.notOn', { tokens: list(missing) }));
+    if (down.length > 0) parts.push(t('security.check.unavailable', { tokens: list(down) }));
+    const span = el('span', 'key-check-tokens', parts.join(t('security.check.partsSeparator')));
     span.className = 'check-tokens';
     return span;
   };
   if (check.ok) {
-    const ok = el('span', undefined, 'OK: sensitive, non-extractable, signing only');
+    const ok = el('span', undefined, t('security.check.ok'));
     ok.className = 'check-ok';
     td.append(ok, onTokens());
     return td;
   }
   const bad = el('div');
   bad.className = 'check-bad';
-  if (check.error) bad.append(el('span', undefined, `Could not be checked: ${check.error}`));
+  if (check.error) bad.append(el('span', undefined, ...tn('security.check.failed', { error: fromServer(check.error) })));
   if (check.violations.length > 0) {
-    bad.append(el('span', undefined, 'Violates the key policy:'), el('ul', undefined, ...check.violations.map((v) => el('li', 'key-violation', v))));
+    bad.append(el('span', undefined, t('security.check.violates')), el('ul', undefined, ...check.violations.map((v) => el('li', 'key-violation', fromServer(v)))));
   } else if (!check.error) {
-    bad.append(el('span', undefined, 'Not OK'));
+    bad.append(el('span', undefined, t('security.check.notOk')));
   }
   td.append(bad, onTokens());
   return td;
@@ -369,31 +340,31 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
   tr.dataset['requestId'] = r.id;
   tr.dataset['state'] = r.state;
   tr.dataset['kind'] = r.kind;
-  const kindWords = KIND_WORDS[r.kind] ?? r.kind;
+  const kindText = kindWords(r.kind);
 
-  const kind = el('th', 'request-kind', kindWords);
+  const kind = el('th', 'request-kind', kindText);
   kind.scope = 'row';
 
-  const target = el('td', 'request-target', r.targetKid ? kidElement(r.targetKid) : r.kind === 'rotation' ? 'The active key' : '—');
+  const target = el('td', 'request-target', r.targetKid ? kidElement(r.targetKid) : r.kind === 'rotation' ? t('security.target.activeKey') : t('common.none'));
 
   const reason = el('td', 'request-reason', r.reason, itemsList(r.items, 'request-items'));
   reason.className = 'request-reason';
 
-  const asked = el('td', 'request-asked', 'By ', officerText(r.requestedBy, r.requestedByName), el('br'), timeElement(r.requestedAt));
+  const asked = el('td', 'request-asked', ...tn('duties.by', { who: officerText(r.requestedBy, r.requestedByName) }), el('br'), timeElement(r.requestedAt));
 
-  const stateText = el('span', 'request-state-text', REQUEST_STATE_WORDS[r.state] ?? r.state);
+  const stateText = el('span', 'request-state-text', t(`security.requestState.${r.state}`));
   stateText.className = `state request-${r.state}`;
   const state = el('td', 'request-state', stateText);
 
   const decision = el('td', 'request-decision');
   if (r.decidedBy || r.decidedAt) {
-    const verb = r.state === 'rejected' ? 'Rejected by ' : 'Approved by ';
-    decision.append(verb, officerText(r.decidedBy, r.decidedByName), el('br'), timeElement(r.decidedAt));
+    const who = officerText(r.decidedBy, r.decidedByName);
+    decision.append(...tn(r.state === 'rejected' ? 'duties.rejectedBy' : 'duties.approvedBy', { who }), el('br'), timeElement(r.decidedAt));
   } else {
-    decision.append('—');
+    decision.append(t('common.none'));
   }
   if (r.result && r.state !== 'rejected') {
-    const result = el('span', 'request-result', withPageDates(r.result));
+    const result = el('span', 'request-result', fromServer(withPageDates(r.result)));
     result.className = 'request-result';
     decision.append(result);
   }
@@ -404,17 +375,17 @@ function requestRow(r: KeyRequest): HTMLTableRowElement {
     const wrap = el('div');
     wrap.className = 'actions-cell';
     if (r.canApprove) {
-      const approveButton = el('button', 'approve-button', 'Approve', hidden(` ${kindWords.toLowerCase()} request`));
+      const approveButton = el('button', 'approve-button', ...tn('security.approve', { kind: kindText.toLowerCase(), hidden }));
       approveButton.type = 'button';
       approveButton.addEventListener('click', () => void approve(r, approveButton));
       wrap.append(approveButton);
     } else {
-      const note = el('span', r.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(r, me.id, WAITING_NOTE));
+      const note = el('span', r.requestedBy === me.id ? 'waiting-note' : 'cannot-approve-note', notApprovableText(r, me.id, t('security.waitingNote')));
       note.className = 'waiting-note';
       actions.append(note);
     }
     if (r.requestedBy !== me.id) {
-      const rejectButton = el('button', 'reject-button', 'Reject', hidden(` ${kindWords.toLowerCase()} request`));
+      const rejectButton = el('button', 'reject-button', ...tn('security.reject', { kind: kindText.toLowerCase(), hidden }));
       rejectButton.type = 'button';
       rejectButton.className = 'secondary-button';
       rejectButton.addEventListener('click', () => void reject(r, rejectButton));
@@ -460,13 +431,13 @@ byId('confirm-cancel').addEventListener('click', () => dialog.close(''));
 
 function emergencyText(kid: string, approving: boolean): ConfirmText {
   return {
-    heading: approving ? 'Approve the emergency rotation now?' : alone ? 'Carry out an emergency rotation now?' : 'Ask for an emergency rotation?',
+    heading: approving ? t('security.emergency.approve.heading') : alone ? t('security.emergency.alone.heading') : t('security.emergency.ask.heading'),
     paragraphs: [
-      `${approving ? 'When you approve' : alone ? 'At once (there is no second security officer yet)' : 'When a second security officer approves'}, a new key starts signing at once, and key ${shortKid(kid)} is unpublished and destroyed in the HSM.`,
-      'Every token signed by this key stops verifying at once. Services that rely on those tokens will refuse them, and people may have to sign in again.',
-      'Use this only if the key may be compromised. For a planned change, choose an ordinary rotation.',
+      t(approving ? 'security.emergency.approve.when' : alone ? 'security.emergency.alone.when' : 'security.emergency.ask.when', { kid: shortKid(kid) }),
+      t('security.emergency.tokens'),
+      t('security.emergency.only'),
     ],
-    confirm: approving ? 'Approve emergency rotation' : alone ? 'Carry out emergency rotation' : 'Ask for emergency rotation',
+    confirm: approving ? t('security.emergency.approve.confirm') : alone ? t('security.emergency.alone.confirm') : t('security.emergency.ask.confirm'),
   };
 }
 
@@ -478,14 +449,14 @@ async function approve(r: KeyRequest, button: HTMLButtonElement): Promise<void> 
     if (!(await confirmAction(emergencyText(r.targetKid, true)))) return;
   } else if (r.kind === 'destroy' && r.targetKid) {
     const ok = await confirmAction({
-      heading: 'Approve the destruction now?',
-      paragraphs: [`Key ${shortKid(r.targetKid)} is removed from the HSM for good. This cannot be undone.`],
-      confirm: 'Approve destruction',
+      heading: t('security.destroy.heading'),
+      paragraphs: [t('security.destroy.text', { kid: shortKid(r.targetKid) })],
+      confirm: t('security.destroy.confirm'),
     });
     if (!ok) return;
   }
   await busy(button, null, async () => {
-    setStatus('Carrying out the request…');
+    setStatus(t('security.carrying'));
     try {
       await stepUpApi<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/approve`, {});
       if (await refresh()) setStatus(approvedMessage(r.kind));
@@ -493,7 +464,7 @@ async function approve(r: KeyRequest, button: HTMLButtonElement): Promise<void> 
     } catch (err) {
       if (handleAccessLost(err)) return;
       await refresh();
-      showError(err, { context: `The ${KIND_WORDS[r.kind].toLowerCase()} request was not approved.` });
+      showError(err, { context: t('security.approve.failed', { kind: kindWords(r.kind).toLowerCase() }) });
     }
   });
 }
@@ -503,11 +474,11 @@ function approvedMessage(kind: RequestKind): string {
   if (kind === 'rotation') {
     const pending = keys.find((k) => k.state === 'pending');
     return pending
-      ? `Rotation approved: a new key is published and starts signing ${formatDate(pending.promoteAt, 'after its propagation delay')}.`
-      : 'Rotation approved: the new key is active and signing. The previous key is retired and stays published until the tokens it signed have expired.';
+      ? t('security.rotation.pendingApproved', { date: formatDate(pending.promoteAt, t('security.rotation.afterDelay')) })
+      : t('security.rotation.approved');
   }
-  if (kind === 'emergency-rotation') return 'Emergency rotation approved: the new key is active and signing; the compromised key is unpublished and destroyed.';
-  return 'Destruction approved: the key is removed from the HSM.';
+  if (kind === 'emergency-rotation') return t('security.emergency.approved');
+  return t('security.destroy.approved');
 }
 
 async function reject(r: KeyRequest, button: HTMLButtonElement): Promise<void> {
@@ -515,12 +486,12 @@ async function reject(r: KeyRequest, button: HTMLButtonElement): Promise<void> {
   await busy(button, null, async () => {
     try {
       await stepUpApi<{ request: KeyRequest }>('POST', `/api/security/key-requests/${encodeURIComponent(r.id)}/reject`, {});
-      if (await refresh()) setStatus(`${KIND_WORDS[r.kind]} request rejected. Nothing was changed.`);
+      if (await refresh()) setStatus(t('security.reject.done', { kind: kindWords(r.kind) }));
       focusElement(byId('requests-heading'));
     } catch (err) {
       if (handleAccessLost(err)) return;
       await refresh();
-      showError(err, { context: `The ${KIND_WORDS[r.kind].toLowerCase()} request was not rejected.` });
+      showError(err, { context: t('security.reject.failed', { kind: kindWords(r.kind).toLowerCase() }) });
     }
   });
 }
@@ -534,7 +505,7 @@ function isKind(v: string): v is RequestKind {
 /** Shows the target key field for the chosen kind, filled with the keys it may name. */
 function updateRequestForm(): void {
   const kind = isKind(kindSelect.value) ? kindSelect.value : 'rotation';
-  byId('request-kind-hint').textContent = KIND_HINTS[kind];
+  byId('request-kind-hint').textContent = t(`security.kindHint.${kind}`);
   if (kind === 'rotation') {
     targetField.hidden = true;
     targetSelect.replaceChildren();
@@ -544,21 +515,20 @@ function updateRequestForm(): void {
   const candidates = keys.filter((k) => k.state === wanted);
   const previous = targetSelect.value;
   const options = candidates.map((k) => {
-    const o = el('option', undefined, `${shortKid(k.kid)} · ${k.alg} · ${KEY_STATE_WORDS[k.state]}`);
+    const o = el('option', undefined, t('security.target.option', { kid: shortKid(k.kid), alg: k.alg, state: keyStateWords(k.state) }));
     o.value = k.kid;
     o.title = k.kid;
     return o;
   });
   if (options.length === 0) {
-    const none = el('option', undefined, wanted === 'active' ? 'There is no active key' : 'There is no retired key');
+    const none = el('option', undefined, wanted === 'active' ? t('security.target.noActive') : t('security.target.noRetired'));
     none.value = '';
     options.push(none);
   }
   targetSelect.replaceChildren(...options);
   if (candidates.some((k) => k.kid === previous)) targetSelect.value = previous;
-  byId('request-target-label').textContent = wanted === 'active' ? 'Active key to replace' : 'Retired key to destroy';
-  byId('request-target-hint').textContent =
-    wanted === 'active' ? 'The key that may be compromised.' : 'Only retired keys can be destroyed.';
+  byId('request-target-label').textContent = wanted === 'active' ? t('security.target.activeLabel') : t('security.target.retiredLabel');
+  byId('request-target-hint').textContent = wanted === 'active' ? t('security.target.activeHint') : t('security.target.retiredHint');
   targetField.hidden = false;
 }
 
@@ -576,30 +546,30 @@ async function submitRequest(): Promise<void> {
   clearMessages(form);
   const kind = kindSelect.value;
   if (!isKind(kind)) {
-    showError(new Error('Choose what should happen.'), { invalid: kindSelect });
+    showError(new Error(t('security.new.kindMissing')), { invalid: kindSelect });
     return;
   }
   const targetKid = kind === 'rotation' ? undefined : targetSelect.value;
   if (kind !== 'rotation' && !targetKid) {
     showError(
-      new Error(kind === 'emergency-rotation' ? 'There is no active key to replace.' : 'There is no retired key to destroy.'),
+      new Error(kind === 'emergency-rotation' ? t('security.new.noActiveKey') : t('security.new.noRetiredKey')),
       { invalid: targetSelect },
     );
     return;
   }
   const reason = reasonInput.value.trim();
   if (reason.length < 3) {
-    showError(new Error('Enter a reason of at least 3 characters.'), { invalid: reasonInput });
+    showError(new Error(t('security.new.reasonShort')), { invalid: reasonInput });
     return;
   }
   if (kind === 'emergency-rotation' && targetKid) {
     if (!(await confirmAction(emergencyText(targetKid, false)))) {
-      setStatus('Nothing was requested.');
+      setStatus(t('security.new.nothing'));
       return;
     }
   }
   await busy(submitButton, form, async () => {
-    setStatus('Sending the request…');
+    setStatus(t('security.new.sending'));
     try {
       const answer = await stepUpApi<{ request: KeyRequest | null; result: string | null }>('POST', '/api/security/key-requests', targetKid ? { kind, targetKid, reason } : { kind, reason });
       form.reset();
@@ -608,15 +578,15 @@ async function submitRequest(): Promise<void> {
       if (await refresh()) {
         setStatus(
           done
-            ? `${KIND_WORDS[kind]} carried out at once (you are the only security officer, so two-person control is off): ${answer.result ?? ''}`
-            : `${KIND_WORDS[kind]} requested. A second security officer must approve it before anything happens.`,
+            ? t('security.new.doneAlone', { kind: kindWords(kind), result: withPageDates(answer.result ?? '') })
+            : t('security.new.requested', { kind: kindWords(kind) }),
         );
       }
       focusElement(byId('requests-heading'));
     } catch (err) {
       if (handleAccessLost(err)) return;
       await refresh();
-      showError(err, { form, context: 'The request was not sent.' });
+      showError(err, { form, context: t('security.new.failed') });
     }
   });
 }
@@ -626,56 +596,55 @@ async function submitRequest(): Promise<void> {
 auditButton.addEventListener('click', () => {
   void busy(auditButton, byId('audit-section'), async () => {
     clearMessages();
-    setStatus('Verifying the audit trail…');
+    setStatus(t('security.audit.verifying'));
     try {
       const report = await api<AuditReport>('GET', '/api/security/audit');
       renderAudit(report);
-      setStatus(report.ok ? 'The audit trail verified.' : 'The audit trail has problems. See the audit result.');
+      setStatus(report.ok ? t('security.audit.verified') : t('security.audit.problemsStatus'));
     } catch (err) {
       if (handleAccessLost(err)) return;
       auditResult.hidden = true;
-      showError(err, { context: 'The audit trail could not be verified.' });
+      showError(err, { context: t('security.audit.failed') });
     }
   });
 });
 
 function renderAudit(r: AuditReport): void {
   auditResult.dataset['ok'] = String(r.ok);
-  const verdict = el('p', 'audit-verdict', r.ok ? 'The audit trail is intact.' : 'The audit trail has problems.');
+  const verdict = el('p', 'audit-verdict', r.ok ? t('security.audit.intact') : t('security.audit.hasProblems'));
   verdict.className = 'audit-verdict';
   const facts = el('ul', 'audit-facts');
   // The keys come from outside the database it checks (NSIS 6 (Low) 7).
-  facts.append(el('li', 'audit-anchor', `Checked against the keys of ${r.anchor.description}.`));
+  facts.append(el('li', 'audit-anchor', ...tn('security.audit.anchor', { anchor: fromServer(r.anchor.description) })));
   if (r.chain.ok) {
-    const head = r.chain.headHash ? [' Head: ', kidElement(r.chain.headHash)] : [];
-    facts.append(el('li', 'audit-chain', `Hash chain: ${r.chain.entries} entries, unbroken.`, ...head));
+    const head = r.chain.headHash ? [' ', ...tn('security.audit.head', { hash: kidElement(r.chain.headHash) })] : [];
+    facts.append(el('li', 'audit-chain', t('security.audit.chainOk', { count: r.chain.entries }), ...head));
   } else {
-    facts.append(el('li', 'audit-chain', `Hash chain broken at entry ${r.chain.firstBrokenSeq ?? '?'}${r.chain.problem ? `: ${r.chain.problem}` : ''}.`));
+    const seq = r.chain.firstBrokenSeq ?? '?';
+    facts.append(el('li', 'audit-chain', ...(r.chain.problem ? tn('security.audit.chainBrokenWhy', { seq, problem: fromServer(r.chain.problem) }) : tn('security.audit.chainBroken', { seq }))));
   }
   const valid = r.checkpoints.filter((c) => c.ok).length;
   const newest = r.checkpoints.filter((c) => c.ok).at(-1);
-  const checkpointItem = el('li', 'audit-checkpoints', `Signed checkpoints: ${valid} of ${r.checkpoints.length} verify.`);
-  if (newest) checkpointItem.append(` Newest covers entry ${newest.seq}, signed `, timeElement(newest.at), ' by key ', kidElement(newest.kid), '.');
+  const checkpointItem = el('li', 'audit-checkpoints', t('security.audit.checkpoints', { valid, total: r.checkpoints.length }));
+  if (newest) checkpointItem.append(' ', ...tn('security.audit.newest', { seq: newest.seq, date: timeElement(newest.at), kid: kidElement(newest.kid) }));
   facts.append(checkpointItem);
   facts.append(
     el(
       'li',
       'audit-unanchored',
-      r.unanchoredEntries === 0
-        ? 'Every entry is covered by a signed checkpoint.'
-        : `${r.unanchoredEntries} ${r.unanchoredEntries === 1 ? 'entry is' : 'entries are'} newer than the newest valid checkpoint.`,
+      r.unanchoredEntries === 0 ? t('security.audit.allCovered') : tp('security.audit.unanchored', r.unanchoredEntries),
     ),
   );
   if (r.witness) {
-    facts.append(el('li', 'audit-witness', `Witness outside the database: ${r.witness.checkpoints} ${r.witness.checkpoints === 1 ? 'checkpoint' : 'checkpoints'}, ${r.witness.matched} of them in the database unchanged.`));
+    facts.append(el('li', 'audit-witness', tp('security.audit.witness', r.witness.checkpoints, { matched: r.witness.matched })));
   }
-  if (r.truncated) facts.append(el('li', 'audit-truncated', 'Entries were removed after a signed checkpoint.'));
-  for (const note of r.notes) facts.append(el('li', 'audit-note', note));
+  if (r.truncated) facts.append(el('li', 'audit-truncated', t('security.audit.truncated')));
+  for (const note of r.notes) facts.append(el('li', 'audit-note', fromServer(note)));
   const parts: Node[] = [verdict, facts];
   if (r.problems.length > 0) {
-    const problems = el('ul', 'audit-problems', ...r.problems.map((p) => el('li', 'audit-problem', p)));
+    const problems = el('ul', 'audit-problems', ...r.problems.map((p) => el('li', 'audit-problem', fromServer(p))));
     problems.className = 'audit-problems';
-    parts.push(el('p', undefined, 'Problems:'), problems);
+    parts.push(el('p', undefined, t('security.audit.problems')), problems);
   }
   auditResult.replaceChildren(...parts);
   auditResult.hidden = false;
@@ -688,7 +657,7 @@ function handleAccessLost(err: unknown): boolean {
   if (!(err instanceof ApiError) || !allowed) return false;
   if (err.status === 401 && err.code !== 'STEP_UP_REQUIRED') {
     allowed = false;
-    showSignedOut('Your session has ended. Sign in again to manage the signing keys.', 'Session ended');
+    showSignedOut(t('security.sessionEnded'), t('common.sessionEnded.heading'));
     return true;
   }
   if (err.status === 403 && err.code === 'ROLE_REQUIRED') {
@@ -731,8 +700,8 @@ interface FleetReport {
 /** Draws the metadata state; "Reload" is offered only when a BLOB source is configured. */
 function showMetadataState(r: FleetReport): void {
   byId('fleet-metadata').textContent = r.metadata
-    ? `FIDO metadata BLOB no. ${r.metadata.number}, next update ${formatDate(r.metadata.nextUpdate)}${r.metadata.stale ? ' (overdue: place a newer BLOB and reload)' : ''}.`
-    : 'No FIDO metadata is in force: no key can reach High.';
+    ? t(r.metadata.stale ? 'security.fleet.metadataStale' : 'security.fleet.metadata', { number: r.metadata.number, date: formatDate(r.metadata.nextUpdate) })
+    : t('security.fleet.noMetadata');
   const hint = byId('metadata-reload-hint');
   metadataButton.disabled = !r.metadataConfigured;
   hint.hidden = r.metadataConfigured;
@@ -758,7 +727,7 @@ function renderFleet(r: FleetReport): void {
       const row = el('tr', 'fleet-row');
       row.dataset['aaguid'] = f.aaguid;
       row.dataset['state'] = f.state;
-      row.append(el('td', undefined, f.model ?? `Unverified model ${f.aaguid}`), el('td', undefined, f.certification ?? '—'), el('td', undefined, f.aal ?? '—'), el('td', undefined, f.state), el('td', undefined, String(f.count)));
+      row.append(el('td', undefined, f.model ?? t('security.fleet.unverifiedModel', { aaguid: f.aaguid })), el('td', undefined, f.certification ?? t('common.none')), el('td', undefined, f.aal ? ialWords(f.aal) : t('common.none')), el('td', undefined, stateWords(f.state)), el('td', undefined, String(f.count)));
       return row;
     }),
   );
@@ -772,7 +741,7 @@ fleetButton.addEventListener('click', () => {
       await showFleet();
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { context: 'The fleet report could not be loaded.' });
+      showError(err, { context: t('security.fleet.failed') });
     }
   });
 });
@@ -783,14 +752,16 @@ metadataButton.addEventListener('click', () => {
     try {
       const r = await api<{ results: { replaced: boolean; code?: string; message?: string }[]; compromisedModels: string[]; reRated: number }>('POST', '/api/security/metadata/reload', {});
       const refused = r.results.filter((x) => !x.replaced);
+      const counts = { loaded: r.results.length - refused.length, compromised: r.compromisedModels.length, reRated: r.reRated };
       setStatus(
-        `${r.results.length - refused.length} BLOB(s) loaded${refused.length ? `, ${refused.length} refused (${refused.map((x) => x.code ?? '').join(', ')}); the previous metadata stays in force` : ''}. ` +
-          `${r.compromisedModels.length} compromised model(s) taken out of use; ${r.reRated} key(s) re-rated.`,
+        refused.length
+          ? t('security.fleet.reloadedRefused', { ...counts, refused: refused.length, codes: refused.map((x) => x.code ?? '').join(t('console.listSeparator')) })
+          : t('security.fleet.reloaded', counts),
       );
       await showFleet();
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { context: 'The FIDO metadata could not be reloaded.' });
+      showError(err, { context: t('security.fleet.reloadFailed') });
     }
   });
 });

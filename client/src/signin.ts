@@ -1,7 +1,7 @@
 // Sign-in page (index.html): sign in with a security key, or show who is signed in.
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, renderHeader, setStatus, showError } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, renderHeader, setStatus, showError, t } from './common.js';
 import type { Identity } from './common.js';
 
 renderHeader('signin');
@@ -11,7 +11,7 @@ const email = byId<HTMLInputElement>('email');
 const button = byId<HTMLButtonElement>('signin-button');
 
 if (!browserSupportsWebAuthn()) {
-  showError(new Error('This browser cannot use security keys (WebAuthn is not available). Use a current browser, over a secure (https) connection.'));
+  showError(new Error(t('common.noWebAuthn')));
   button.disabled = true;
 }
 
@@ -19,7 +19,7 @@ if (!browserSupportsWebAuthn()) {
 const oidcRequest = new URLSearchParams(window.location.search).get('oidc');
 const validOidcRequest = oidcRequest !== null && /^[A-Za-z0-9_-]{16,64}$/.test(oidcRequest) ? oidcRequest : null;
 if (validOidcRequest) {
-  setStatus('An application asks you to sign in with your security key.');
+  setStatus(t('signin.oidc.asks'));
   void nameTheApplication(validOidcRequest);
 }
 
@@ -27,19 +27,19 @@ if (validOidcRequest) {
 async function nameTheApplication(requestId: string): Promise<void> {
   try {
     const { clientName } = await api<{ clientName: string }>('GET', `/api/oidc/authorization-request?id=${encodeURIComponent(requestId)}`);
-    setStatus(`${clientName} asks you to sign in with your security key.`);
+    setStatus(t('signin.oidc.asksNamed', { application: clientName }));
   } catch (err) {
     // Unknown, used, expired, or started in another browser: signing in here cannot continue it.
     form.hidden = true;
     showError(err);
     const next = document.createElement('p');
     next.id = 'oidc-next-step';
-    next.textContent = 'Go back to the application in this browser and start the sign-in again.';
+    next.textContent = t('signin.oidc.nextStep');
     byId('error').after(next);
   }
 }
 if (new URLSearchParams(window.location.search).has('signed-out')) {
-  setStatus('You are signed out.');
+  setStatus(t('signin.signedOut'));
 }
 
 // Already signed in? Then say so instead of offering the form (unless a service asks for a
@@ -66,30 +66,30 @@ async function signIn(): Promise<void> {
   clearMessages(form);
   const address = email.value.trim();
   if (address && !email.checkValidity()) {
-    showError(new Error('Enter a valid email address, for example name@example.dk, or leave the field empty.'), { invalid: email });
+    showError(new Error(t('signin.invalidEmail')), { invalid: email });
     return;
   }
   await busy(button, form, async () => {
     let stage: 'options' | 'key' | 'verify' = 'options';
     try {
-      setStatus('Preparing sign-in…');
+      setStatus(t('signin.preparing'));
       const { options } = await api<{ options: PublicKeyCredentialRequestOptionsJSON }>(
         'POST',
         '/api/signin/options',
         address ? { email: address } : {},
       );
       stage = 'key';
-      setStatus('Touch your security key now. Enter its PIN if you are asked.');
+      setStatus(t('signin.touchKey'));
       const response: AuthenticationResponseJSON = await startAuthentication({ optionsJSON: options });
       stage = 'verify';
-      setStatus('Checking your security key…');
+      setStatus(t('signin.checking'));
       await api<{ identity: Identity }>('POST', '/api/signin/verify', { response });
       if (validOidcRequest) {
-        setStatus('You are signed in. Returning to the service…');
+        setStatus(t('signin.returning'));
         window.location.assign(`/oidc/authorize/continue?request=${encodeURIComponent(validOidcRequest)}`);
         return;
       }
-      setStatus('You are signed in. Opening your keys…');
+      setStatus(t('signin.opening'));
       window.location.assign('/keys.html');
     } catch (err) {
       if (stage === 'key' || !(err instanceof ApiError)) {

@@ -3,7 +3,7 @@
 // sign-in as the same person), and the original request is sent again, once.
 import { startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, errorText, loadMe, sessionChanged } from './common.js';
+import { ApiError, api, errorText, loadMe, pageLanguage, sessionChanged, t } from './common.js';
 import type { Identity } from './common.js';
 
 /** The person closed the prompt, or the key could not be confirmed: nothing was changed. */
@@ -58,7 +58,7 @@ function getPrompt(): Prompt {
   dialog.setAttribute('aria-describedby', 'step-up-message');
   const heading = document.createElement('h2');
   heading.id = 'step-up-heading';
-  heading.textContent = 'Confirm with your security key';
+  heading.textContent = t('stepUp.heading');
   const message = document.createElement('p');
   message.id = 'step-up-message';
   message.dataset['testid'] = 'step-up-message';
@@ -75,13 +75,13 @@ function getPrompt(): Prompt {
   retry.type = 'button';
   retry.id = 'step-up-retry';
   retry.dataset['testid'] = 'step-up-retry';
-  retry.textContent = 'Use my security key';
+  retry.textContent = t('stepUp.useKey');
   const cancel = document.createElement('button');
   cancel.type = 'button';
   cancel.id = 'step-up-cancel';
   cancel.dataset['testid'] = 'step-up-cancel';
   cancel.className = 'secondary-button';
-  cancel.textContent = 'Cancel';
+  cancel.textContent = t('common.cancel');
   actions.append(retry, cancel);
   dialog.append(heading, message, problem, actions);
   (document.querySelector('main') ?? document.body).append(dialog);
@@ -96,8 +96,9 @@ function getPrompt(): Prompt {
 function confirmWithKey(serverDetail: string | undefined): Promise<void> {
   const p = getPrompt();
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-  const intro = serverDetail || 'This change needs a fresh confirmation with your security key.';
-  p.message.textContent = `${intro} Touch your security key now, and enter its PIN if you are asked.`;
+  // The server says how recent the key touch must be, in English: other languages say it generally.
+  const intro = (pageLanguage() === 'en' ? serverDetail : undefined) || t('stepUp.intro');
+  p.message.textContent = t('stepUp.touch', { intro });
   p.problem.textContent = '';
   p.problem.hidden = true;
   p.retry.hidden = true;
@@ -125,19 +126,19 @@ function confirmWithKey(serverDetail: string | undefined): Promise<void> {
       p.retry.hidden = true;
       p.problem.hidden = true;
       // The first attempt keeps the server's reason on screen; a retry just asks for the touch.
-      if (!first) p.message.textContent = 'Touch your security key now, and enter its PIN if you are asked.';
+      if (!first) p.message.textContent = t('stepUp.touchAgain');
       first = false;
       try {
         await signInAgain();
-        if (!settled) p.message.textContent = 'Confirmed. Carrying out the change…';
+        if (!settled) p.message.textContent = t('stepUp.confirmed');
         finish();
       } catch (err) {
         if (settled) return;
         const words = err instanceof StepUpError ? err.message : errorText(err, err instanceof ApiError ? undefined : 'step-up');
-        p.message.textContent = 'Your security key was not confirmed, so nothing was changed yet.';
+        p.message.textContent = t('stepUp.notConfirmed');
         p.problem.textContent = words;
         p.problem.hidden = false;
-        p.retry.textContent = 'Try again with my security key';
+        p.retry.textContent = t('stepUp.tryAgain');
         p.retry.hidden = false;
         p.retry.focus();
       } finally {
@@ -145,7 +146,7 @@ function confirmWithKey(serverDetail: string | undefined): Promise<void> {
       }
     };
     const onRetry = (): void => void attempt();
-    const onCancel = (): void => finish(new StepUpError('You did not confirm with your security key.'));
+    const onCancel = (): void => finish(new StepUpError(t('stepUp.cancelled')));
     const onEscape = (e: Event): void => {
       e.preventDefault();
       onCancel();
@@ -165,7 +166,7 @@ async function signInAgain(): Promise<void> {
   try {
     ({ identity: me } = await loadMe());
   } catch (err) {
-    throw new StepUpError(`Your account could not be loaded: ${errorText(err)}`, { cause: err });
+    throw new StepUpError(t('stepUp.accountFailed', { reason: errorText(err) }), { cause: err });
   }
   const { options } = await api<{ options: PublicKeyCredentialRequestOptionsJSON }>('POST', '/api/signin/options', { email: me.email });
   const response: AuthenticationResponseJSON = await startAuthentication({ optionsJSON: options });
@@ -179,8 +180,6 @@ async function signInAgain(): Promise<void> {
   if (answer?.identity && answer.identity.id !== me.id) {
     // Another person's key signed in: the header follows the new session.
     sessionChanged();
-    throw new StepUpError(
-      `That key belongs to ${answer.identity.name}, not to you. You are now signed in as ${answer.identity.name}: reload the page before you go on.`,
-    );
+    throw new StepUpError(t('stepUp.otherPerson', { name: answer.identity.name }));
   }
 }

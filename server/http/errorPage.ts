@@ -2,61 +2,68 @@
  * Error pages for people: the error boundary answers a browser (Accept prefers text/html) with a
  * styled page that says what happened, what to do next and, for a sign-in an application asked
  * for, names that application. API clients keep problem+json. The texts are one table by code,
- * with a fallback by status, so every error has a page.
+ * with a fallback by status, so every error has a page; their words are in the catalogues
+ * (i18n/<language>/server.ts), in the page language of the request (views/language.ts).
  */
 import type { Request, Response } from 'express';
+import type { Language } from '../../i18n/index.js';
 import { GatewayError, OidcRequestError, type ErrorCode } from '../errors.js';
 import { html, type SafeHtml } from './views/html.js';
+import { pageLanguageOf } from './views/language.js';
 import { renderPage } from './views/layout.js';
+import { linkTo, plain, sentence, words } from './views/words.js';
 
 interface PageText {
-  heading: (app: string | undefined) => string;
+  heading: (l: Language, app: string | undefined) => string;
   /** What to do next, one item each; may hold links. */
-  steps: (app: string | undefined) => SafeHtml[];
+  steps: (l: Language, app: string | undefined) => SafeHtml[];
 }
 
-const signInLink = html`<a href="/">Sign in with your security key</a>`;
-const theApp = (app: string | undefined) => app ?? 'the application';
-const helpdesk = html`If it keeps happening, contact your IT helpdesk and give them the reference at the bottom of this page.`;
+const signInLink = (l: Language) => words(l, 'errorPage.signInLink', { link: linkTo('/') });
+const theApp = (l: Language, app: string | undefined) => app ?? plain(l, 'errorPage.theApplication');
+const helpdesk = (l: Language) => sentence(l, 'errorPage.helpdesk');
+const say = sentence;
 
 /** Page texts by stable error code; codes not listed fall back to BY_STATUS. */
 const BY_CODE: Partial<Record<ErrorCode, PageText>> = {
   NOT_FOUND: {
-    heading: () => 'Page not found',
-    steps: () => [html`Check the address: it may be mistyped or out of date.`, html`<a href="/">Go to the sign-in page</a> or <a href="/keys.html">open your security keys</a>.`],
+    heading: (l) => plain(l, 'errorPage.notFound.heading'),
+    steps: (l) => [say(l, 'errorPage.notFound.check'), words(l, 'errorPage.notFound.go', { signin: linkTo('/'), keys: linkTo('/keys.html') })],
   },
-  UNAUTHENTICATED: { heading: () => 'Sign in first', steps: () => [signInLink, html`Then open this page again.`] },
-  STEP_UP_REQUIRED: { heading: () => 'Touch your security key again', steps: () => [signInLink, html`Then repeat what you were doing.`] },
-  RATE_LIMITED: { heading: () => 'Too many attempts', steps: () => [html`Wait a minute, then try again.`, helpdesk] },
-  SERVICE_UNAVAILABLE: { heading: () => 'The service is busy', steps: () => [html`Nothing was changed. Try again in a moment.`, helpdesk] },
+  UNAUTHENTICATED: { heading: (l) => plain(l, 'errorPage.unauthenticated.heading'), steps: (l) => [signInLink(l), say(l, 'errorPage.unauthenticated.then')] },
+  STEP_UP_REQUIRED: { heading: (l) => plain(l, 'errorPage.stepUp.heading'), steps: (l) => [signInLink(l), say(l, 'errorPage.stepUp.then')] },
+  RATE_LIMITED: { heading: (l) => plain(l, 'errorPage.rateLimited.heading'), steps: (l) => [say(l, 'errorPage.rateLimited.wait'), helpdesk(l)] },
+  SERVICE_UNAVAILABLE: { heading: (l) => plain(l, 'errorPage.unavailable.heading'), steps: (l) => [say(l, 'errorPage.unavailable.nothing'), helpdesk(l)] },
   OIDC_REQUEST_REFUSED: {
-    heading: (app) => (app ? `The sign-in request from ${app} was refused` : 'This sign-in request was refused'),
-    steps: (app) => [
-      html`Go back to ${theApp(app)} and start the sign-in again.`,
-      html`If it happens again, tell ${app ? `the administrator of ${app}` : 'your IT helpdesk'}: the application's request does not match how it is registered at this gateway. The reference at the bottom of this page helps them.`,
+    heading: (l, app) => (app ? plain(l, 'errorPage.refused.headingNamed', { app }) : plain(l, 'errorPage.refused.heading')),
+    steps: (l, app) => [
+      words(l, 'errorPage.refused.goBack', { app: theApp(l, app) }),
+      app ? words(l, 'errorPage.refused.tellNamed', { app }) : say(l, 'errorPage.refused.tell'),
     ],
   },
   OIDC_REQUEST_UNKNOWN: {
-    heading: () => 'This sign-in link has expired or was already used',
-    steps: (app) => [html`Go back to ${theApp(app)} and sign in again.`, html`A sign-in link works once, for 10 minutes.`],
+    heading: (l) => plain(l, 'errorPage.unknown.heading'),
+    steps: (l, app) => [words(l, 'errorPage.unknown.goBack', { app: theApp(l, app) }), say(l, 'errorPage.unknown.once')],
   },
   OIDC_BROWSER_MISMATCH: {
-    heading: () => 'This sign-in was started in another browser',
-    steps: (app) => [
-      html`Open ${theApp(app)} in this browser and sign in from there.`,
-      html`A sign-in link only works in the browser that started it, so that nobody can use a link they send you to sign you in to their session.`,
-    ],
+    heading: (l) => plain(l, 'errorPage.mismatch.heading'),
+    steps: (l, app) => [words(l, 'errorPage.mismatch.open', { app: theApp(l, app) }), say(l, 'errorPage.mismatch.why')],
   },
   OIDC_LOGOUT_NOT_CONFIRMED: {
-    heading: () => 'You were not signed out',
-    steps: () => [html`The confirmation has expired or did not come from this gateway's own page.`, html`<a href="/keys.html">Open your security keys</a> and use “Sign out” there.`],
+    heading: (l) => plain(l, 'errorPage.logout.heading'),
+    steps: (l) => [say(l, 'errorPage.logout.expired'), words(l, 'errorPage.logout.use', { link: linkTo('/keys.html') })],
   },
 };
 
 function byStatus(status: number): PageText {
-  if (status === 403) return { heading: () => 'Not allowed', steps: () => [html`If you think you should have access, contact your IT helpdesk.`, html`<a href="/">Go to the sign-in page</a>.`] };
-  if (status >= 500) return { heading: () => 'Something went wrong', steps: () => [html`Nothing you did caused this. Try again in a moment.`, helpdesk] };
-  return { heading: () => 'The request could not be served', steps: () => [html`Go back and try again.`, helpdesk] };
+  if (status === 403) {
+    return {
+      heading: (l) => plain(l, 'errorPage.forbidden.heading'),
+      steps: (l) => [say(l, 'errorPage.forbidden.contact'), words(l, 'errorPage.forbidden.go', { link: linkTo('/') })],
+    };
+  }
+  if (status >= 500) return { heading: (l) => plain(l, 'errorPage.server.heading'), steps: (l) => [say(l, 'errorPage.server.notYou'), helpdesk(l)] };
+  return { heading: (l) => plain(l, 'errorPage.other.heading'), steps: (l) => [say(l, 'errorPage.other.back'), helpdesk(l)] };
 }
 
 /**
@@ -75,19 +82,35 @@ export function wantsErrorPage(req: Request, err: GatewayError): boolean {
   return prefersHtml(req, err instanceof OidcRequestError && !req.originalUrl.startsWith('/api/'));
 }
 
+/**
+ * What happened, in the page language: the server's own detail on an English page (it is written
+ * for people and may carry specifics), the catalogue's words for the code on a page in another
+ * language, with the server's detail after them, marked as English.
+ */
+function problemText(l: Language, err: GatewayError): SafeHtml {
+  const detail = html`<span class="server-text" lang="en">${err.detail}</span>`;
+  if (l === 'en') return detail;
+  return html`${plain(l, `problem.${err.code}`)} ${words(l, 'errorPage.serverSaid', { detail })}`;
+}
+
 export function sendErrorPage(res: Response, err: GatewayError, requestId: string | undefined): void {
+  const page = pageLanguageOf(res.req, res, false);
+  const l = page.language;
   const app = err instanceof OidcRequestError ? err.application : undefined;
   const text = BY_CODE[err.code] ?? byStatus(err.status);
-  const heading = text.heading(app);
+  const heading = text.heading(l, app);
+  const code = html`<code>${err.code}</code>`;
+  const reference =
+    err instanceof OidcRequestError ? words(l, 'errorPage.referenceOauth', { code, oauth: html`<code>${err.oauthError}</code>` }) : words(l, 'errorPage.reference', { code });
   const main = html`<h1>${heading}</h1>
-${app ? html`<p class="lead" data-testid="application">${app} sent you here to sign in.</p>` : ''}
-<p class="problem" role="alert">${err.detail}</p>
+${app ? html`<p class="lead" data-testid="application">${plain(l, 'errorPage.sentBy', { app })}</p>` : ''}
+<p class="problem" role="alert">${problemText(l, err)}</p>
 <section class="next-steps" aria-labelledby="next-steps-heading">
-<h2 id="next-steps-heading">What you can do</h2>
-<ul>${text.steps(app).map((s) => html`<li>${s}</li>`)}</ul>
+<h2 id="next-steps-heading">${plain(l, 'errorPage.whatYouCanDo')}</h2>
+<ul>${text.steps(l, app).map((s) => html`<li>${s}</li>`)}</ul>
 </section>
-<p class="reference">Error code <code>${err.code}</code>${err instanceof OidcRequestError ? html` (<code>${err.oauthError}</code>)` : ''}${requestId ? html` · reference <code data-testid="request-id">${requestId}</code>` : ''}</p>`;
+<p class="reference">${reference}${requestId ? words(l, 'errorPage.requestId', { id: html`<code data-testid="request-id">${requestId}</code>` }) : ''}</p>`;
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.setHeader('Cache-Control', 'no-store');
-  res.status(err.status).type('text/html').send(renderPage({ title: heading, main }));
+  res.status(err.status).type('text/html').send(renderPage({ title: heading, main, page }));
 }

@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Response } from 'express';
-import { SafeHtml, html } from '../http/views/html.js';
-import { renderPage } from '../http/views/layout.js';
+import { renderFormPostPage } from '../http/views/formPostPage.js';
+import { SafeHtml } from '../http/views/html.js';
+import { pageLanguageOf } from '../http/views/language.js';
 
 const SUBMIT_SCRIPT = 'document.getElementById("form-post").submit();';
 const SUBMIT_SCRIPT_HASH = `'sha256-${createHash('sha256').update(SUBMIT_SCRIPT).digest('base64')}'`;
@@ -27,17 +28,13 @@ export function formPostPolicy(action: string): string {
 
 export function sendFormPost(res: Response, p: { action: string; params: Record<string, string | null>; application: string }): void {
   const fields = Object.entries(p.params).filter((e): e is [string, string] => e[1] !== null);
-  const main = html`<h1>Returning to ${p.application}…</h1>
-<form id="form-post" method="post" action="${p.action}">
-${fields.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
-<p>If nothing happens, press the button.</p>
-<p class="actions"><button type="submit">Continue to ${p.application}</button></p>
-</form>`;
+  const afterMain = new SafeHtml(`<script>${SUBMIT_SCRIPT}</script>`);
+  const page = renderFormPostPage({ action: p.action, fields, application: p.application, afterMain, page: pageLanguageOf(res.req, res) });
   res.setHeader('Content-Security-Policy', formPostPolicy(p.action));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Pragma', 'no-cache');
   res
     .status(200)
     .type('text/html')
-    .send(renderPage({ title: `Returning to ${p.application}`, main, afterMain: new SafeHtml(`<script>${SUBMIT_SCRIPT}</script>`) }));
+    .send(page);
 }

@@ -14,8 +14,7 @@ import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Gateway, SessionView } from '../core/Gateway.js';
 import type { Actor } from '../domain/types.js';
 import { OidcRequestError } from '../errors.js';
-import { html } from '../http/views/html.js';
-import { renderPage } from '../http/views/layout.js';
+import type { LogoutConfirmation } from '../http/views/logoutPage.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import { hashesEqual, keyedHash } from '../security/oneTimeSecrets.js';
 import type { OidcClient, SessionRecord, Store } from '../store/index.js';
@@ -34,8 +33,12 @@ export interface LogoutDeps {
   backchannelLogout: (sessions: SessionRecord[]) => Promise<void>;
 }
 
-/** `formTarget`: where the confirmed form will be redirected, for the page's CSP form-action. */
-export type LogoutOutcome = { kind: 'redirect'; location: string; sessionEnded: boolean } | { kind: 'confirm'; page: string; formTarget?: string };
+/**
+ * `confirmation`: what the confirmation page (http/views/logoutPage.ts) shows, rendered in the
+ * request's language; `formTarget`: where the confirmed form will be redirected, for the page's
+ * CSP form-action.
+ */
+export type LogoutOutcome = { kind: 'redirect'; location: string; sessionEnded: boolean } | { kind: 'confirm'; confirmation: LogoutConfirmation; formTarget?: string };
 
 /** A confirmation token for this session, issued now. */
 export function confirmationToken(key: Buffer, sessionHash: string, now: Date): string {
@@ -75,20 +78,16 @@ async function verifiedHint(deps: LogoutDeps, hint: string | undefined): Promise
   }
 }
 
-function confirmationPage(p: { view: SessionView; client: OidcClient | undefined; token: string; postLogout: string | undefined; state: string | undefined }): string {
-  const asker = p.client?.name;
-  const main = html`<h1>Sign out?</h1>
-<p class="lead" data-testid="logout-asker">${asker ? html`<strong>${asker}</strong> asks to sign you out.` : 'An application asks to sign you out.'}</p>
-<p>You are signed in as <strong>${p.view.identity.name}</strong> (${p.view.identity.email}). Signing out ends your session at this gateway, and the applications you signed in to with it are told.</p>
-<p>If you did not ask to sign out, choose “Stay signed in”.</p>
-<form id="logout-form" method="post" action="/oidc/logout">
-<input type="hidden" name="logout_confirmation" value="${p.token}">
-${p.client ? html`<input type="hidden" name="client_id" value="${p.client.clientId}">` : ''}
-${p.postLogout ? html`<input type="hidden" name="post_logout_redirect_uri" value="${p.postLogout}">` : ''}
-${p.state !== undefined ? html`<input type="hidden" name="state" value="${p.state}">` : ''}
-<p class="actions"><button type="submit" id="logout-confirm">Sign out</button> <a id="logout-cancel" href="/keys.html">Stay signed in</a></p>
-</form>`;
-  return renderPage({ title: 'Sign out?', main });
+function confirmationOf(p: { view: SessionView; client: OidcClient | undefined; token: string; postLogout: string | undefined; state: string | undefined }): LogoutConfirmation {
+  return {
+    asker: p.client?.name,
+    name: p.view.identity.name,
+    email: p.view.identity.email,
+    token: p.token,
+    clientId: p.client?.clientId,
+    postLogout: p.postLogout,
+    state: p.state,
+  };
 }
 
 function redirectWith(uri: string, params: Record<string, string | undefined>): string {
@@ -116,8 +115,8 @@ export async function endSession(deps: LogoutDeps, params: Record<string, unknow
 
   if (view && confirmation === undefined && (!hint || hint.sub !== view.identity.id)) {
     deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: hint ? 'id-token-hint-of-another-person' : 'no-valid-id-token-hint', confirmationAsked: true });
-    const page = confirmationPage({ view, client, token: confirmationToken(deps.secretKey, view.session.idHash, now), postLogout, state });
-    return { kind: 'confirm', page, ...(postLogout ? { formTarget: postLogout } : {}) };
+    const confirmation = confirmationOf({ view, client, token: confirmationToken(deps.secretKey, view.session.idHash, now), postLogout, state });
+    return { kind: 'confirm', confirmation, ...(postLogout ? { formTarget: postLogout } : {}) };
   }
   if (view && confirmation !== undefined && !confirmationHolds(deps.secretKey, view.session.idHash, confirmation, now)) {
     deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: 'confirmation-invalid' });

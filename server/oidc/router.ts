@@ -10,6 +10,8 @@ import type { Gateway } from '../core/Gateway.js';
 import { GatewayError } from '../errors.js';
 import { cookieNames, clearCookie, readCookie } from '../http/cookies.js';
 import { allowFormTarget } from '../http/views/csp.js';
+import { pageLanguageOf } from '../http/views/language.js';
+import { renderLogoutConfirmation } from '../http/views/logoutPage.js';
 import { browserBinding, keepBinding } from './browserBinding.js';
 import { sendFormPost } from './formPost.js';
 import { OAuthError, type AuthorizeOutcome, type OpenIdProvider } from './OpenIdProvider.js';
@@ -131,7 +133,7 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     noStore(res);
     if (outcome.kind === 'confirm') {
       if (outcome.formTarget) allowFormTarget(res, outcome.formTarget);
-      res.status(200).type('text/html').send(outcome.page);
+      res.status(200).type('text/html').send(renderLogoutConfirmation(outcome.confirmation, pageLanguageOf(req, res)));
       return;
     }
     // Only an ended (or already dead) session loses its cookie: never a half logout.

@@ -774,7 +774,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     // Waiting: nothing happened to the keys, and the requester cannot approve it herself.
     const waiting = h.page.getByTestId('bulk-waiting');
     await waiting.waitFor({ state: 'visible' });
-    assert.match((await waiting.textContent()) ?? '', /^Waiting for a second approver\. Another helpdesk member must approve the suspend of 3 keys/);
+    assert.match((await waiting.textContent()) ?? '', /^Waiting for a second approver\. Another helpdesk member must approve the suspension of 3 keys/);
     const mine = h.page.locator(`tr[data-testid="approval-row"][data-approval-id="${approvalId}"][data-state="pending"]`);
     await mine.waitFor({ state: 'visible' });
     assert.equal(await text(mine, '[data-testid="waiting-note"]'), 'Waiting for a second approver');

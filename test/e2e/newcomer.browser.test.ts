@@ -47,10 +47,10 @@ async function errorShown(page: Page): Promise<string> {
   return text(page, '#error');
 }
 
-/** Which header links show: the data-testid of each visible one, in order. */
+/** Which navigation links the header shows: the data-testid of each visible one, in order. */
 async function headerLinks(page: Page): Promise<string[]> {
   await page.locator('#site-header[data-session]').waitFor({ state: 'attached' });
-  return page.locator('#site-header a:visible').evaluateAll((as) => as.map((a) => a.getAttribute('data-testid') ?? ''));
+  return page.locator('#site-header nav a:visible').evaluateAll((as) => as.map((a) => a.getAttribute('data-testid') ?? ''));
 }
 
 async function waitForHeader(page: Page, session: 'signed-in' | 'signed-out'): Promise<string[]> {

@@ -1,29 +1,34 @@
 /**
- * Every page is usable on a phone: at 390 CSS pixels wide (an iPhone 12-15 in portrait) no page
- * scrolls sideways, and every button, link, field and table cell lies inside the viewport, so
- * nothing ("Report lost" on My keys, "Suspend" on the helpdesk) hides off-screen.
+ * Every page is usable on a phone, in Danish and in English: at 390 CSS pixels wide (an iPhone
+ * 12-15 in portrait) no page scrolls sideways, and every button, link, field and table cell lies
+ * inside the viewport, so nothing ("Report lost" on My keys, "Suspend" on the helpdesk) hides
+ * off-screen, also with the longer Danish words.
  *
  * A real gateway (SQLite, SoftHSM, file outbox) serves the built client to Debian's Chromium. The
  * people and keys are made through the API with the software authenticator; the browser carries
  * their session cookies. A screenshot of every page at phone and desktop width is written to
- * $PHONE_SCREENSHOTS (or a temporary directory) for a person to look at.
+ * $PHONE_SCREENSHOTS (or test-results/phone/<language>/) for a person to look at.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { text, type Language } from '../../i18n/index.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { activate, activeAdmin, activeEmployee, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
-import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 const UI_TIMEOUT = 20_000;
-const SHOTS = process.env['PHONE_SCREENSHOTS'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'phone-screens-'));
+const SHOTS = process.env['PHONE_SCREENSHOTS'] ?? path.join(repoRoot, 'test-results', 'phone');
+const LANGUAGES: ReadonlyArray<{ language: Language; locale: string }> = [
+  { language: 'en', locale: 'en-GB' },
+  { language: 'da', locale: 'da-DK' },
+];
 
 interface Layout {
   /** How many CSS pixels the page is wider than the viewport (0 when it fits). */
@@ -60,7 +65,9 @@ function measure(page: Page): Promise<Layout> {
 async function shoot(page: Page, name: string): Promise<void> {
   // A modal dialog sits in the viewport: photograph what the person sees then.
   const modal = (await page.locator('dialog[open]').count()) > 0;
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal });
+  const file = path.join(SHOTS, await page.evaluate('document.documentElement.lang'), `${name}.png`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file, fullPage: !modal });
 }
 
 /** Checks the page at phone width (and photographs it at both widths). */
@@ -75,16 +82,16 @@ async function assertFitsPhone(page: Page, name: string): Promise<void> {
   assert.deepEqual(layout.outside, [], `${name}: controls or cells outside a 390px phone screen`);
 }
 
-describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
+describe('every page usable on a 390px phone, in Danish and in English', { timeout: 600_000 }, () => {
   let gw: TestGateway;
   let browser: Browser;
   let admin: Awaited<ReturnType<typeof activeAdmin>>;
   let employee: Awaited<ReturnType<typeof activeEmployee>>;
   const contexts: BrowserContext[] = [];
 
-  /** A phone-sized browser profile, signed in with `client`'s session when given. */
-  async function phone(client?: ApiClient): Promise<Page> {
-    const context = await browser.newContext({ baseURL: gw.origin, viewport: PHONE });
+  /** A phone-sized browser profile preferring `locale`, signed in with `client`'s session when given. */
+  async function phone(locale: string, client?: ApiClient): Promise<Page> {
+    const context = await browser.newContext({ baseURL: gw.origin, viewport: PHONE, locale });
     context.setDefaultTimeout(UI_TIMEOUT);
     contexts.push(context);
     const session = client?.cookie('gw_session');
@@ -124,100 +131,106 @@ describe('every page usable on a 390px phone', { timeout: 300_000 }, () => {
     await gw?.close();
   });
 
-  it('the sign-in page, signed out and signed in', async () => {
-    const page = await phone();
-    await page.goto('/');
-    await page.locator('#signin-button').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'signin');
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
-    await page.locator('#email').fill('someone.with.a.long.address@demo.example');
-    await page.locator('#signin-button').click();
-    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
-    await assertFitsPhone(page, 'signin-refused');
-    const signedIn = await phone(employee.client);
-    await signedIn.goto('/');
-    await signedIn.locator('#signed-in').waitFor({ state: 'visible' });
-    await assertFitsPhone(signedIn, 'signin-signed-in');
-  });
+  for (const { language, locale } of LANGUAGES) {
+    describe(language === 'da' ? 'in Danish' : 'in English', () => {
+      it('the sign-in page, signed out and signed in', async () => {
+        const page = await phone(locale);
+        await page.goto('/');
+        await page.locator('#signin-button').waitFor({ state: 'visible' });
+        assert.equal(await page.getAttribute('html', 'lang'), language, 'the page in the language the phone prefers');
+        await assertFitsPhone(page, 'signin');
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('WebAuthn.enable');
+        await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+        await page.locator('#email').fill('someone.with.a.long.address@demo.example');
+        await page.locator('#signin-button').click();
+        await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+        await assertFitsPhone(page, 'signin-refused');
+        const signedIn = await phone(locale, employee.client);
+        await signedIn.goto('/');
+        await signedIn.locator('#signed-in').waitFor({ state: 'visible' });
+        await assertFitsPhone(signedIn, 'signin-signed-in');
+      });
 
-  it('the activation page, also with the words shown when no key answered', async () => {
-    const page = await phone();
-    await page.goto('/activate.html');
-    await page.locator('#activate-button').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'activate');
-    // A key that holds nothing for this address: the page explains, and the words fit too.
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
-    await page.locator('#email').fill('someone.with.a.long.address@demo.example');
-    await page.locator('#code').fill('1234 5678');
-    await page.locator('#activate-button').click();
-    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
-    await assertFitsPhone(page, 'activate-refused');
-  });
+      it('the activation page, also with the words shown when no key answered', async () => {
+        const page = await phone(locale);
+        await page.goto('/activate.html');
+        await page.locator('#activate-button').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'activate');
+        // A key that holds nothing for this address: the page explains, and the words fit too.
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('WebAuthn.enable');
+        await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+        await page.locator('#email').fill('someone.with.a.long.address@demo.example');
+        await page.locator('#code').fill('1234 5678');
+        await page.locator('#activate-button').click();
+        await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '') !== '');
+        await assertFitsPhone(page, 'activate-refused');
+      });
 
-  it('the enrolment page', async () => {
-    const issued = await admin.client.post(`/api/admin/identities/${employee.identityId}/enrolments`, {});
-    assert.equal(issued.status, 201);
-    const page = await phone();
-    await page.goto(await gw.latestEnrolmentLink(employee.email));
-    await page.locator('#register-button').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'enrol');
-  });
+      it('the enrolment page', async () => {
+        const issued = await admin.client.post(`/api/admin/identities/${employee.identityId}/enrolments`, {});
+        assert.equal(issued.status, 201);
+        const page = await phone(locale);
+        await page.goto(await gw.latestEnrolmentLink(employee.email));
+        await page.locator('#register-button').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'enrol');
+      });
 
-  it('My keys: every key row, with "Report lost" and "I found it" on screen', async () => {
-    const page = await phone(employee.client);
-    await page.goto('/keys.html');
-    await page.locator('[data-testid="credential-row"]').nth(4).waitFor({ state: 'visible' });
-    await page.locator('[data-testid="report-lost-button"]').first().waitFor({ state: 'visible' });
-    await page.locator('[data-testid="found-button"]').waitFor({ state: 'visible' });
-    // Revoked keys are listed for the record, not counted as keys the person has.
-    assert.equal((await page.locator('#status').textContent())?.trim(), 'You have 4 security keys. 1 revoked or expired key is listed for your records.');
-    await assertFitsPhone(page, 'keys');
-    await page.locator('[data-testid="report-lost-button"]').first().click();
-    await page.locator('#report-lost-dialog').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'keys-report-lost-dialog');
-  });
+      it('My keys: every key row, with "Report lost" and "I found it" on screen', async () => {
+        const page = await phone(locale, employee.client);
+        await page.goto('/keys.html');
+        await page.locator('[data-testid="credential-row"]').nth(4).waitFor({ state: 'visible' });
+        await page.locator('[data-testid="report-lost-button"]').first().waitFor({ state: 'visible' });
+        await page.locator('[data-testid="found-button"]').waitFor({ state: 'visible' });
+        // Revoked keys are listed for the record, not counted as keys the person has.
+        const counted = text(language, 'keys.countAndGone', { have: text(language, 'keys.count.other', { count: 4 }), gone: text(language, 'keys.gone.one') });
+        assert.equal((await page.locator('#status').textContent())?.trim(), counted);
+        await assertFitsPhone(page, 'keys');
+        await page.locator('[data-testid="report-lost-button"]').first().click();
+        await page.locator('#report-lost-dialog').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'keys-report-lost-dialog');
+      });
 
-  it('the helpdesk page with a person open', async () => {
-    const page = await phone(admin.client);
-    await page.goto('/helpdesk.html');
-    await page.locator('#console-content').waitFor({ state: 'visible' });
-    await page.locator('#search-q').fill(employee.email);
-    await page.locator('#search-button').click();
-    await page.locator('[data-testid="identity-row"]').first().waitFor({ state: 'visible' });
-    assert.equal((await page.locator('[data-testid="identity-keys"]').first().textContent())?.trim(), '2 active of 4', 'the revoked key is not counted');
-    await assertFitsPhone(page, 'helpdesk-search');
-    await page.locator('[data-testid="open-identity-button"]').first().click();
-    await page.locator('#person').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="hd-credential-row"]').nth(4).waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'helpdesk-person');
-    await page.locator('[data-testid="hd-credential-row"][data-state="suspended"] [data-testid="revoke-button"]').click();
-    await page.locator('#action-dialog').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'helpdesk-revoke-dialog');
-  });
+      it('the helpdesk page with a person open', async () => {
+        const page = await phone(locale, admin.client);
+        await page.goto('/helpdesk.html');
+        await page.locator('#console-content').waitFor({ state: 'visible' });
+        await page.locator('#search-q').fill(employee.email);
+        await page.locator('#search-button').click();
+        await page.locator('[data-testid="identity-row"]').first().waitFor({ state: 'visible' });
+        assert.equal((await page.locator('[data-testid="identity-keys"]').first().textContent())?.trim(), text(language, 'console.activeOf', { active: 2, total: 4 }), 'the revoked key is not counted');
+        await assertFitsPhone(page, 'helpdesk-search');
+        await page.locator('[data-testid="open-identity-button"]').first().click();
+        await page.locator('#person').waitFor({ state: 'visible' });
+        await page.locator('[data-testid="hd-credential-row"]').nth(4).waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'helpdesk-person');
+        await page.locator('[data-testid="hd-credential-row"][data-state="suspended"] [data-testid="revoke-button"]').click();
+        await page.locator('#action-dialog').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'helpdesk-revoke-dialog');
+      });
 
-  it('the administration page with a person open', async () => {
-    const page = await phone(admin.client);
-    await page.goto('/admin.html');
-    await page.locator('#console-content').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'admin');
-    await page.locator('#search-q').fill(employee.email);
-    await page.locator('#search-button').click();
-    await page.locator('[data-testid="open-identity-button"]').first().click();
-    await page.locator('#person').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'admin-person');
-  });
+      it('the administration page with a person open', async () => {
+        const page = await phone(locale, admin.client);
+        await page.goto('/admin.html');
+        await page.locator('#console-content').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'admin');
+        await page.locator('#search-q').fill(employee.email);
+        await page.locator('#search-button').click();
+        await page.locator('[data-testid="open-identity-button"]').first().click();
+        await page.locator('#person').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'admin-person');
+      });
 
-  it('the security team page with the fleet shown', async () => {
-    const page = await phone(admin.client);
-    await page.goto('/security.html');
-    await page.locator('#officer-content').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="signing-key-row"], #keys-body tr').first().waitFor({ state: 'visible' });
-    await page.locator('#fleet-refresh').click();
-    await page.locator('#fleet-table').waitFor({ state: 'visible' });
-    await assertFitsPhone(page, 'security');
-  });
+      it('the security team page with the fleet shown', async () => {
+        const page = await phone(locale, admin.client);
+        await page.goto('/security.html');
+        await page.locator('#officer-content').waitFor({ state: 'visible' });
+        await page.locator('[data-testid="signing-key-row"], #keys-body tr').first().waitFor({ state: 'visible' });
+        await page.locator('#fleet-refresh').click();
+        await page.locator('#fleet-table').waitFor({ state: 'visible' });
+        await assertFitsPhone(page, 'security');
+      });
+    });
+  }
 });

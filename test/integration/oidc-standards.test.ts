@@ -636,6 +636,49 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     assert.match(await css.text(), /\.site-header/);
   });
 
+  it('Issue 16: the server’s own pages speak the person’s language: the switch’s choice (?lang=, kept in gw_lang), else Accept-Language; error pages, the form_post page and the sign-out confirmation', async () => {
+    const danishBrowser = { accept: BROWSER_ACCEPT, 'accept-language': 'da-DK,da;q=0.9,en-US;q=0.8' };
+    const browser = new ApiClient(gw.origin);
+    const missing = await browser.request('GET', '/no/such/page', undefined, danishBrowser);
+    assert.equal(missing.status, 404);
+    const page = assertStyledPage(missing);
+    assert.match(page, /<html lang="da">/);
+    assert.match(page, /<h1>Siden findes ikke<\/h1>/);
+    assert.match(page, /<h2 id="next-steps-heading">Det kan du gøre<\/h2>/);
+    // The server's own detail is English until the server speaks Danish: said as such, marked as English.
+    assert.match(page, /Serverens egen besked \(på engelsk\): <span class="server-text" lang="en">Nothing at \/no\/such\/page\.<\/span>/);
+    assert.match(page, /<a class="language-switch" data-testid="language-switch" href="\/no\/such\/page\?lang=en" lang="en" hreflang="en">English<\/a>/);
+    assert.equal(browser.cookie('gw_lang'), undefined, 'the browser’s preference is not a choice: nothing is remembered');
+    assert.match(htmlOf(await browser.request('GET', '/no/such/page', undefined, { accept: BROWSER_ACCEPT, 'accept-language': 'sv-SE,de' })), /<html lang="en">/, 'neither language: English');
+
+    // The switch on that page: English now, and remembered over the browser's preference.
+    const switched = await browser.request('GET', '/no/such/page?lang=en', undefined, danishBrowser);
+    assert.match(htmlOf(switched), /<html lang="en">[\s\S]*<h1>Page not found<\/h1>/);
+    assert.match(switched.headers.get('set-cookie') ?? '', /^gw_lang=en; Path=\/; Max-Age=31536000; SameSite=Lax$/);
+    assert.match(htmlOf(await browser.request('GET', '/no/such/page', undefined, danishBrowser)), /<html lang="en">/, 'the cookie beats Accept-Language');
+    const bogus = await browser.request('GET', '/no/such/page?lang=%3Cscript%3E', undefined, danishBrowser);
+    assert.match(htmlOf(bogus), /<html lang="en">/, 'an unknown lang is ignored');
+    assert.equal(bogus.headers.get('set-cookie'), null);
+
+    // The form_post page and the sign-out confirmation of a person whose browser prefers Danish.
+    const person = await newPerson();
+    const config = await configOf(portal);
+    const pending = await authorizationRequest(config, portal, { response_mode: 'form_post' });
+    const formPost = htmlOf(await person.client.request('GET', pending.url.pathname + pending.url.search, undefined, danishBrowser));
+    assert.match(formPost, /<html lang="da">/);
+    assert.match(formPost, /<h1>Vender tilbage til Staff Portal …<\/h1>/);
+    assert.match(formPost, /<button type="submit">Fortsæt til Staff Portal<\/button>/);
+    assert.deepEqual(Object.keys(formOf(formPost).fields).sort(), ['code', 'iss', 'state'], 'the same form, in Danish');
+    const confirmation = await person.client.request('GET', '/oidc/logout?client_id=portal', undefined, danishBrowser);
+    assert.equal(confirmation.status, 200);
+    const logoutPage = htmlOf(confirmation);
+    assert.match(logoutPage, /<html lang="da">/);
+    assert.match(logoutPage, /<h1>Vil du logge ud\?<\/h1>/);
+    assert.match(logoutPage, /<strong>Staff Portal<\/strong> beder om at logge dig ud\./);
+    assert.match(logoutPage, /<button type="submit" id="logout-confirm">Log ud<\/button> <a id="logout-cancel" href="\/keys.html">Forbliv logget ind<\/a>/);
+    assert.equal(await me(person), 200, 'asking changed nothing');
+  });
+
   it('Issue 13 item 20: the sign-in page learns the name of the client that asks, only in the browser that started the request', async () => {
     const person = await newPerson();
     const config = await configOf(ledger);

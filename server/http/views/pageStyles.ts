@@ -25,6 +25,8 @@ body { margin: 0; }
 .site-header ul { display: flex; flex-wrap: wrap; gap: 1.25rem; margin: 0; padding: 0; list-style: none; }
 .site-header a { color: #fff; }
 .site-title a { text-decoration: none; }
+.site-tools { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; }
+.language-switch { font-weight: 600; }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; overflow-wrap: anywhere; }
 h1 { font-size: 1.75rem; margin: 1rem 0; }
 h2 { font-size: 1.1rem; margin: 0.5rem 0; }

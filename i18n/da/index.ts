@@ -1,0 +1,16 @@
+/**
+ * Dansk: hver ordgruppe oversat fra den engelske (en/), som den er typet efter, så compileren
+ * melder enhver manglende eller overskydende nøgle.
+ */
+import { admin } from './admin.js';
+import { common } from './common.js';
+import { consoleWords } from './console.js';
+import { helpdesk } from './helpdesk.js';
+import { keys } from './keys.js';
+import { problems } from './problems.js';
+import { reasons } from './reasons.js';
+import { security } from './security.js';
+import { server } from './server.js';
+import { signin } from './signin.js';
+
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server };

@@ -1,0 +1,73 @@
+/** ”Mine nøgler”: den indloggede persons sikkerhedsnøgler. */
+import type { Translation } from '../catalogue.js';
+import type { keys as en } from '../en/keys.js';
+
+export const keys: Translation<typeof en> = {
+  'keys.title': 'Mine sikkerhedsnøgler – Sikkerhedsnøgler',
+  'keys.heading': 'Mine sikkerhedsnøgler',
+  'keys.signedOut.message': 'Log ind med din sikkerhedsnøgle for at se og administrere dine nøgler.',
+  'keys.account': 'Konto',
+  'keys.signOut': 'Log ud',
+  'keys.signOutEverywhere': 'Log ud alle steder',
+  'keys.nextSteps.heading': 'Det skal du gøre nu',
+  'keys.list.heading': 'Dine nøgler',
+  'keys.col.name': 'Navn',
+  'keys.col.model': 'Model',
+  'keys.col.state': 'Status',
+  'keys.col.created': 'Oprettet',
+  'keys.col.lastUsed': 'Sidst brugt',
+  'keys.col.actions': 'Handlinger',
+  'keys.none': 'Du har ingen sikkerhedsnøgler.',
+  'keys.activateHint': 'Har du registreret en ny nøgle? <link>Aktivér den her</link>.',
+
+  'keys.lost.heading': 'Meld ”{label}” bortkommet?',
+  'keys.lost.suspendedAtOnce': 'Nøglen bliver spærret med det samme: ingen kan længere logge ind med den.',
+  'keys.lost.ifFound':
+    'Finder du nøglen igen, så tryk på ”Jeg har fundet den” ud for nøglen på denne side: vi sender en ny aktiveringskode til din e-mail, og med den aktiverer du nøglen igen.',
+  'keys.lost.currentWarning': 'Det er den nøgle, du er logget ind med, så du bliver logget ud.',
+  'keys.lost.note': 'Bemærkning til helpdesken <optional>(valgfrit)</optional>',
+  'keys.lost.confirm': 'Meld bortkommet og spær nøglen',
+
+  'keys.loading': 'Henter dine nøgler …',
+  'keys.loadFailed': 'Dine nøgler kunne ikke hentes.',
+  'keys.count.none': 'Du har ingen sikkerhedsnøgle i brug.',
+  'keys.count.one': 'Du har 1 sikkerhedsnøgle.',
+  'keys.count.other': 'Du har {count} sikkerhedsnøgler.',
+  'keys.gone.one': '1 tilbagekaldt eller udløbet nøgle står på listen til orientering.',
+  'keys.gone.other': '{count} tilbagekaldte eller udløbne nøgler står på listen til orientering.',
+  'keys.countAndGone': '{have} {gone}',
+  'keys.currentTag': 'Brugt til dette login',
+  'keys.activateBy': 'Aktivér senest {date}',
+  'keys.rename': 'Omdøb <hidden>{label}</hidden>',
+  'keys.reportLost': 'Meld bortkommet <hidden>{label}</hidden>',
+  'keys.found': 'Jeg har fundet den <hidden>({label})</hidden>',
+  'keys.activate': 'Aktivér <hidden>{label}</hidden>',
+  'keys.rename.label': 'Nyt navn til ”{label}”',
+  'keys.rename.missing': 'Giv nøglen et navn.',
+  'keys.rename.done': 'Nøglen hedder nu ”{label}”.',
+
+  'keys.lost.done': '”{label}” er meldt bortkommet og spærret. Den kan ikke længere bruges til at logge ind.',
+  'keys.lost.onlyKeySignedOut':
+    'Det var din eneste aktive nøgle, så du kan ikke logge ind nu: kontakt helpdesken. De kan sende dig en ny nøgle eller starte en genaktivering, hvis du finder denne.',
+  'keys.lost.signInWithOther': 'Log ind igen med en af dine andre aktive nøgler.',
+  'keys.lost.ifFoundSignIn': 'Finder du nøglen igen, så log ind og tryk på ”Jeg har fundet den” ud for den: vi sender en ny aktiveringskode til din e-mail.',
+  'keys.lost.signedOut': '{message} Fordi det var den nøgle, du var logget ind med, er du blevet logget ud. Log ind med en anden aktiv nøgle, eller kontakt helpdesken.',
+  'keys.lost.signedOut.heading': 'Du er blevet logget ud',
+  'keys.lost.ifFoundAgain': 'Finder du den igen, så brug ”Jeg har fundet den” ud for nøglen: vi sender en ny aktiveringskode til din e-mail, og med den aktiverer du nøglen igen.',
+  'keys.lost.onlyKey': 'Det var din eneste aktive nøgle: kontakt helpdesken for at få en ny.',
+  'keys.lost.goOn': 'Du kan fortsat logge ind med din anden aktive nøgle.',
+  'keys.lost.failed': '”{label}” blev ikke meldt bortkommet.',
+
+  'keys.found.sending': 'Sender en ny aktiveringskode …',
+  'keys.found.failed': 'Der blev ikke sendt nogen aktiveringskode til ”{label}”.',
+  'keys.found.done': 'En ny aktiveringskode til ”{label}” er sendt til din e-mail.',
+  'keys.found.sentTo': 'Vi har sendt en ny aktiveringskode til {email}. Tidligere koder virker ikke længere.',
+  'keys.found.yourEmail': 'din e-mailadresse',
+  'keys.found.goActivate': 'Gå til <link>aktiveringssiden</link>, og brug nøglen med koden. Indtil da forbliver nøglen spærret.',
+
+  'keys.signedOutEverywhere': 'Du er logget ud alle steder: alle dine sessioner er afsluttet, og de tilsluttede tjenester har fået besked.',
+  'keys.signedOutHere': 'Du er logget ud. Du kan lukke vinduet eller logge ind igen.',
+  'keys.signedOut.heading': 'Logget ud',
+  'keys.signOutFailed': 'Du kunne ikke logges ud.',
+  'keys.sessionEnded': 'Din session er slut. Log ind igen for at administrere dine nøgler.',
+};

@@ -1,0 +1,67 @@
+/** Siderne, serveren selv viser: fejlsider, bekræftelse af log ud, form_post-siden. */
+import type { Translation } from '../catalogue.js';
+import type { server as en } from '../en/server.js';
+
+export const server: Translation<typeof en> = {
+  'page.titleSuffix': '{title} – Sikkerhedsnøgler',
+  'page.nav.keys': 'Mine nøgler',
+
+  'errorPage.signInLink': '<link>Log ind med din sikkerhedsnøgle</link>',
+  'errorPage.theApplication': 'tjenesten',
+  'errorPage.helpdesk': 'Sker det igen og igen, så kontakt din IT-helpdesk, og giv dem referencen nederst på denne side.',
+  'errorPage.notFound.heading': 'Siden findes ikke',
+  'errorPage.notFound.check': 'Kontrollér adressen: den kan være skrevet forkert eller være forældet.',
+  'errorPage.notFound.go': '<signin>Gå til login-siden</signin>, eller <keys>åbn dine sikkerhedsnøgler</keys>.',
+  'errorPage.unauthenticated.heading': 'Log ind først',
+  'errorPage.unauthenticated.then': 'Åbn derefter denne side igen.',
+  'errorPage.stepUp.heading': 'Rør ved din sikkerhedsnøgle igen',
+  'errorPage.stepUp.then': 'Gentag derefter det, du var i gang med.',
+  'errorPage.rateLimited.heading': 'For mange forsøg',
+  'errorPage.rateLimited.wait': 'Vent et minut, og prøv så igen.',
+  'errorPage.unavailable.heading': 'Tjenesten er optaget',
+  'errorPage.unavailable.nothing': 'Intet blev ændret. Prøv igen om lidt.',
+  'errorPage.refused.heading': 'Loginanmodningen blev afvist',
+  'errorPage.refused.headingNamed': 'Loginanmodningen fra {app} blev afvist',
+  'errorPage.refused.goBack': 'Gå tilbage til {app}, og start login forfra.',
+  'errorPage.refused.tell':
+    'Sker det igen, så fortæl det til din IT-helpdesk: tjenestens anmodning passer ikke til, hvordan den er registreret i denne gateway. Referencen nederst på siden hjælper dem.',
+  'errorPage.refused.tellNamed':
+    'Sker det igen, så fortæl det til administratoren af {app}: tjenestens anmodning passer ikke til, hvordan den er registreret i denne gateway. Referencen nederst på siden hjælper dem.',
+  'errorPage.unknown.heading': 'Dette loginlink er udløbet eller allerede brugt',
+  'errorPage.unknown.goBack': 'Gå tilbage til {app}, og log ind igen.',
+  'errorPage.unknown.once': 'Et loginlink virker én gang i 10 minutter.',
+  'errorPage.mismatch.heading': 'Dette login blev startet i en anden browser',
+  'errorPage.mismatch.open': 'Åbn {app} i denne browser, og log ind derfra.',
+  'errorPage.mismatch.why': 'Et loginlink virker kun i den browser, der startede det, så ingen kan sende dig et link, der logger dig ind i deres session.',
+  'errorPage.logout.heading': 'Du blev ikke logget ud',
+  'errorPage.logout.expired': 'Bekræftelsen er udløbet eller kom ikke fra gatewayens egen side.',
+  'errorPage.logout.use': '<link>Åbn dine sikkerhedsnøgler</link>, og brug ”Log ud” der.',
+  'errorPage.forbidden.heading': 'Ingen adgang',
+  'errorPage.forbidden.contact': 'Mener du, at du burde have adgang, så kontakt din IT-helpdesk.',
+  'errorPage.forbidden.go': '<link>Gå til login-siden</link>.',
+  'errorPage.server.heading': 'Noget gik galt',
+  'errorPage.server.notYou': 'Det skyldes ikke noget, du har gjort. Prøv igen om lidt.',
+  'errorPage.other.heading': 'Forespørgslen kunne ikke gennemføres',
+  'errorPage.other.back': 'Gå tilbage, og prøv igen.',
+  'errorPage.sentBy': '{app} har sendt dig hertil for at logge ind.',
+  'errorPage.whatYouCanDo': 'Det kan du gøre',
+  'errorPage.serverSaid': 'Serverens egen besked (på engelsk): {detail}',
+  'errorPage.reference': 'Fejlkode {code}',
+  'errorPage.referenceOauth': 'Fejlkode {code} ({oauth})',
+  'errorPage.requestId': ' · reference {id}',
+
+  'logout.title': 'Log ud?',
+  'logout.heading': 'Vil du logge ud?',
+  'logout.askerNamed': '<strong>{app}</strong> beder om at logge dig ud.',
+  'logout.asker': 'En tjeneste beder om at logge dig ud.',
+  'logout.signedInAs':
+    'Du er logget ind som <strong>{name}</strong> ({email}). Når du logger ud, slutter din session i denne gateway, og de tjenester, du har logget ind på med den, får besked.',
+  'logout.ifNot': 'Har du ikke bedt om at logge ud, så vælg ”Forbliv logget ind”.',
+  'logout.confirm': 'Log ud',
+  'logout.stay': 'Forbliv logget ind',
+
+  'formPost.title': 'Vender tilbage til {app}',
+  'formPost.heading': 'Vender tilbage til {app} …',
+  'formPost.ifNothing': 'Sker der ikke noget, så tryk på knappen.',
+  'formPost.continue': 'Fortsæt til {app}',
+};
