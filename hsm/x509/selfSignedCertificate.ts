@@ -56,8 +56,13 @@ function positiveSerial(bytes: Uint8Array | undefined): Uint8Array {
   if (serial.length === 0 || serial.length > 20 || serial.every((b) => b === 0)) {
     throw new X509Error('X509_BAD_REQUEST', 'serialNumber must be 1 to 20 octets and not zero');
   }
-  // A DER INTEGER is signed: a leading 1 bit would make it negative.
-  return (serial[0] ?? 0) & 0x80 ? Uint8Array.from([0, ...serial]) : serial;
+  // DER INTEGERs are minimal (X.690 8.3.2): no leading zero octets (a random serial starts with
+  // one in 1 of 256 cases, and strict parsers refuse the certificate), and signed: a leading 1 bit
+  // would make it negative, so it gets exactly one zero octet.
+  let first = 0;
+  while (first < serial.length - 1 && serial[first] === 0) first++;
+  const minimal = serial.subarray(first);
+  return (minimal[0] ?? 0) & 0x80 ? Uint8Array.from([0, ...minimal]) : minimal;
 }
 
 /**

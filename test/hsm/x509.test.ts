@@ -92,6 +92,19 @@ test('OIOSAML 3 signing certificate: a self-signed X.509 certificate signed by t
   assert.equal(imported.notAfter.toISOString(), '2028-06-01T10:00:00.000Z');
 });
 
+test('RFC 5280 4.1.2.2, X.690 8.3.2: serial numbers are minimal positive DER integers, whatever octets they are drawn from', async () => {
+  for (const [octets, hex] of [
+    [[0x00, 0x01, 0x02], '0102'],
+    [[0x00, 0x00, 0x9f], '9F'],
+    [[0x80, 0x01], '8001'],
+    [[0x7f], '7F'],
+  ] as const) {
+    const cert = await createSelfSignedCertificate(signer, { subject, notBefore: NOW, notAfter: new Date('2027-06-01T10:00:00Z'), serialNumber: Uint8Array.from(octets) });
+    // Node's parser (OpenSSL) refuses a non-minimal INTEGER: parsing is the check.
+    assert.equal(new X509Certificate(cert.der).serialNumber, hex);
+  }
+});
+
 test('OIOSAML 3 signing certificate: the PKCS#10 request for the CA (OCES3) is signed by the token key and verifies with OpenSSL', async () => {
   const csr = await createCertificationRequest(signer, subject);
   const file = path.join(dir, 'req.pem');
