@@ -10,13 +10,9 @@
  */
 import { createHmac } from 'node:crypto';
 
-/** What the registered keys look like, as counts (no ids, no people). */
-export interface KeyPopulation {
-  /** How many people (with an active binding) have `keys` keys, for each `keys` >= 1. */
-  keysPerPerson: { keys: number; people: number }[];
-  /** How many registered keys have an id of `idBytes` bytes and exactly these `transports`. */
-  shapes: { idBytes: number; transports: string[]; keys: number }[];
-}
+import type { KeyPopulation } from '../domain/keys.js';
+
+export type { KeyPopulation } from '../domain/keys.js';
 
 export interface DecoyCredential {
   id: string;

@@ -7,139 +7,26 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, entryHash, type AuditEntry, type AuditEntryBody } from '../audit/hashChain.js';
-import type {
-  AssignedRole,
-  AssuranceLevel,
-  Credential,
-  CredentialState,
-  Identity,
-  Organisation,
-  ReasonCode,
-} from '../domain/types.js';
-import type { KeyPopulation } from '../core/decoys.js';
+import type { AssignedRole, Credential, CredentialState, Identity, Organisation, ReasonCode } from '../domain/types.js';
+import type { NewIdentity } from '../domain/identities.js';
+import type { NewCredential, AssuranceUpdate, Enrolment, ActivationCodeRecord, ChallengeRecord, CredentialEvent, KeyPopulation } from '../domain/keys.js';
+import type { SessionRecord } from '../domain/sessions.js';
+import type { AuditInput } from '../domain/audit.js';
+import type { OutboxMessage } from '../domain/outbox.js';
 import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
 import { MIGRATIONS } from './migrations.js';
+import { normaliseEmail } from '../domain/identities.js';
 import { OidcRepository } from './oidcRepository.js';
 import { SetupRepository } from './setupRepository.js';
 import * as rows from './rows.js';
 
-export interface NewIdentity {
-  id: string;
-  organisationId: string;
-  name: string;
-  email: string;
-  ial: AssuranceLevel;
-  proofingMethod: string;
-  proofedBy: string | null;
-  createdAt: string;
-}
-
-export type NewCredential = Omit<Credential, 'lastUsedAt' | 'activatedAt' | 'updatedAt' | 'stateReason'> & {
-  stateReason: ReasonCode | null;
-};
-
-export interface AssuranceUpdate {
-  aal: AssuranceLevel;
-  model: string | null;
-  certification: string | null;
-  reasons: string[];
-}
-
-export interface Enrolment {
-  id: string;
-  identityId: string;
-  createdBy: string | null;
-  /** A replacement enrolment (NSIS 3.2.4): the key it replaces and on what basis. */
-  replacesCredentialId: string | null;
-  basis: string | null;
-  createdAt: string;
-  expiresAt: string;
-  consumedAt: string | null;
-  supersededAt: string | null;
-  /** Failed registrations through this link; it locks at the limit (NSIS 3.2.2). */
-  failedAttempts: number;
-  lockedAt: string | null;
-}
-
-export interface ActivationCodeRecord {
-  id: string;
-  credentialId: string;
-  purpose: 'activate' | 'reactivate';
-  codeHash: string;
-  requestedBy: string | null;
-  createdAt: string;
-  expiresAt: string;
-  failedAttempts: number;
-  consumedAt: string | null;
-  supersededAt: string | null;
-  lockedAt: string | null;
-}
-
-export type Ceremony = 'registration' | 'activation' | 'signin';
-
-export interface ChallengeRecord {
-  challenge: string;
-  flowHash: string;
-  ceremony: Ceremony;
-  identityId: string | null;
-  enrolmentId: string | null;
-  createdAt: string;
-  expiresAt: string;
-  consumedAt: string | null;
-}
-
-export interface SessionRecord {
-  idHash: string;
-  identityId: string;
-  credentialId: string;
-  /** Authenticator assurance reached at this sign-in, and the RFC 8176 methods used. */
-  aal: AssuranceLevel;
-  amr: string[];
-  /** Public session id for OpenID Connect logout tokens (never the cookie value). */
-  sid: string | null;
-  createdAt: string;
-  lastSeenAt: string;
-  absoluteExpiresAt: string;
-  endedAt: string | null;
-  endReason: string | null;
-}
-
-export interface CredentialEvent {
-  id: number;
-  credentialId: string;
-  action: string;
-  fromState: CredentialState | null;
-  toState: CredentialState;
-  actorId: string | null;
-  actorRole: string;
-  reason: ReasonCode;
-  note: string | null;
-  clause: string;
-  at: string;
-  auditSeq: number;
-}
-
-export type AuditInput = Omit<AuditEntryBody, 'seq'>;
-
-export interface OutboxMessage {
-  id: string;
-  channel: 'email';
-  recipient: string;
-  subject: string;
-  body: string | null;
-  kind: string;
-  createdAt: string;
-  attempts: number;
-  nextAttemptAt: string;
-  sentAt: string | null;
-  lastError: string | null;
-  /** Claims of a receipt the dispatcher has the HSM sign just before delivery. */
-  receiptClaims: string | null;
-  /** A one-time secret minted at delivery into the body's placeholder (never stored in clear). */
-  secretRef: string | null;
-}
+export type { NewIdentity } from '../domain/identities.js';
+export type { NewCredential, AssuranceUpdate, Enrolment, ActivationCodeRecord, Ceremony, ChallengeRecord, CredentialEvent } from '../domain/keys.js';
+export type { SessionRecord } from '../domain/sessions.js';
+export type { AuditInput } from '../domain/audit.js';
+export type { OutboxMessage } from '../domain/outbox.js';
 
 /**
  * Compiling SQL costs tens of microseconds, more than running a keyed lookup; a sign-in runs a few
@@ -978,6 +865,4 @@ export class Store {
   }
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normaliseEmail } from '../domain/identities.js';

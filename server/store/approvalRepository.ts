@@ -8,28 +8,9 @@ import type Database from 'better-sqlite3';
 import { APPROVAL_KINDS, STAFF_ROLES, type ApprovalKind, type StaffRole } from '../duties/table.js';
 import * as rows from './rows.js';
 
-export type { ApprovalKind } from '../duties/table.js';
-export type ApprovalState = 'pending' | 'executed' | 'rejected' | 'failed' | 'withdrawn';
+import type { ApprovalRecord, NewApproval } from '../domain/approvals.js';
 
-export interface ApprovalRecord {
-  id: string;
-  kind: ApprovalKind;
-  /** The flow's own parameters, as JSON (parsed with the flow's schema when carried out). */
-  payload: string;
-  summary: string;
-  /** Exactly what will happen, one line per person or key, by name. */
-  items: string[];
-  /** The identities the request is about. */
-  subjects: string[];
-  requestedBy: string;
-  requestedRole: StaffRole;
-  requestedAt: string;
-  state: ApprovalState;
-  decidedBy: string | null;
-  decidedRole: StaffRole | null;
-  decidedAt: string | null;
-  result: string | null;
-}
+export type { ApprovalKind, ApprovalRecord, ApprovalState, NewApproval } from '../domain/approvals.js';
 
 const STATES = ['pending', 'executed', 'rejected', 'failed', 'withdrawn'] as const;
 
@@ -58,8 +39,6 @@ function approvalRow(r: unknown): ApprovalRecord {
     result: rows.strOrNull(r, 'result'),
   };
 }
-
-export type NewApproval = Omit<ApprovalRecord, 'state' | 'decidedBy' | 'decidedRole' | 'decidedAt' | 'result'>;
 
 export class ApprovalRepository {
   constructor(private readonly db: Database.Database) {}

@@ -8,32 +8,9 @@ import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../audit/hashChain.js';
 import * as rows from './rows.js';
 
-export interface CheckpointRecord {
-  id: number;
-  seq: number;
-  headHash: string;
-  at: string;
-  kid: string;
-  /** The compact JWS of a checkpoint made before migration 9; '' for a signed-note checkpoint. */
-  jws: string;
-  /** Position in the checkpoint chain (1, 2, ...); null for a checkpoint made before migration 9. */
-  n: number | null;
-  /** SHA-256 (hex) of the previous checkpoint's signed text; null before migration 9. */
-  prevHash: string | null;
-  /** The C2SP signed note (server/audit/checkpointNote.ts); null before migration 9. */
-  note: string | null;
-}
+import type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
 
-export type NewCheckpoint = Omit<CheckpointRecord, 'id'>;
-
-export interface PruneRecord {
-  id: number;
-  throughSeq: number;
-  anchorCheckpointId: number;
-  at: string;
-  /** The HSM-signed prune statement (server/audit/prune.ts); null only for a forged or pre-migration-9 row. */
-  jws: string | null;
-}
+export type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
 
 function numOrNull(r: unknown, key: string): number | null {
   const v: unknown = typeof r === 'object' && r !== null ? Reflect.get(r, key) : undefined;

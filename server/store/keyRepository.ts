@@ -6,45 +6,10 @@
 import type Database from 'better-sqlite3';
 import * as rows from './rows.js';
 
-export type SigningKeyState = 'pending' | 'active' | 'retired' | 'destroyed';
+import { KEY_RECORD_EVENTS, type KeyRecordRow, type NewSigningKey, type SigningKeyRecord, type SigningKeyState } from '../domain/signingKeys.js';
 
-export interface SigningKeyRecord {
-  kid: string;
-  ckaId: string;
-  label: string;
-  alg: string;
-  publicJwk: Record<string, string>;
-  state: SigningKeyState;
-  createdAt: string;
-  promoteAt: string | null;
-  activatedAt: string | null;
-  retiredAt: string | null;
-  publishedUntil: string | null;
-  destroyedAt: string | null;
-  compromisedAt: string | null;
-}
-
-export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt' | 'publishedUntil' | 'destroyedAt' | 'compromisedAt'>;
-
-/** What a signed key record says happened (server/keys/keyRecords.ts). */
-export type KeyRecordEvent = 'generated' | 'activated' | 'retired' | 'destroyed' | 'registered';
-
-/** A signed, append-only record of one change of a signing key (migration 9). */
-export interface KeyRecordRow {
-  id: number;
-  kid: string;
-  event: KeyRecordEvent;
-  at: string;
-  signerKid: string;
-  /** Compact JWS by the HSM key `signerKid` over the key's state after the change. */
-  jws: string;
-  /** SHA-256 (hex) of the JWS; the audit event of the change names it. */
-  hash: string;
-  /** The audit event recorded with the change. */
-  auditSeq: number;
-}
-
-export const KEY_RECORD_EVENTS = ['generated', 'activated', 'retired', 'destroyed', 'registered'] as const;
+export { KEY_RECORD_EVENTS } from '../domain/signingKeys.js';
+export type { KeyRecordEvent, KeyRecordRow, NewSigningKey, SigningKeyRecord, SigningKeyState } from '../domain/signingKeys.js';
 const KEY_STATES = ['pending', 'active', 'retired', 'destroyed'] as const;
 
 function jwkOf(text: string): Record<string, string> {

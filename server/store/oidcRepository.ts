@@ -6,31 +6,9 @@ import type Database from 'better-sqlite3';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from '../domain/types.js';
 import * as rows from './rows.js';
 
-export interface OidcClient {
-  clientId: string;
-  name: string;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  authMethod: 'client_secret_basic' | 'private_key_jwt';
-  secretHash: string | null;
-  jwks: string | null;
-  scopes: string[];
-  minLoa: AssuranceLevel;
-  backchannelLogoutUri: string | null;
-  createdBy: string | null;
-  createdAt: string;
-}
+import type { OidcClient, OidcCode } from '../domain/oidc.js';
 
-export interface OidcCode {
-  clientId: string;
-  redirectUri: string;
-  sessionHash: string;
-  nonce: string | null;
-  codeChallenge: string;
-  scope: string;
-  createdAt: string;
-  expiresAt: string;
-}
+export type { OidcClient, OidcCode } from '../domain/oidc.js';
 
 function list(text: string): string[] {
   const v: unknown = JSON.parse(text);

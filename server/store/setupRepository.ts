@@ -7,19 +7,9 @@
 import type Database from 'better-sqlite3';
 import * as rows from './rows.js';
 
-export type SetupAspect = 'identity' | 'role' | 'contact' | 'name';
+import type { SetupRecord } from '../domain/identities.js';
 
-export interface SetupRecord {
-  identityId: string;
-  aspect: SetupAspect;
-  detail: string | null;
-  /** Who asked for it (null: the operator at installation, or the gateway itself). */
-  setBy: string | null;
-  /** The second person who approved it (null: done alone). */
-  approvedBy: string | null;
-  at: string;
-}
-
+export type { SetupAspect, SetupRecord } from '../domain/identities.js';
 const ASPECTS = ['identity', 'role', 'contact', 'name'] as const;
 
 function setupRow(r: unknown): SetupRecord {
