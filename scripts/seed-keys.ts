@@ -29,7 +29,8 @@ import { addMinutes } from '../server/clock.js';
 import { loadConfig } from '../server/config.js';
 import { SYSTEM_ACTOR, type Actor } from '../server/domain/types.js';
 import { LIFECYCLE_TABLE } from '../server/lifecycle/index.js';
-import { SeedRepository, type AuditInput, type SeedBatch } from '../server/store/index.js';
+import type { AuditInput } from '../server/domain/audit.js';
+import { SeedRepository, type SeedBatch } from '../server/store/sqlite/index.js';
 import { createProgress } from './lib/progress.js';
 
 export interface SeedKeysOptions {

@@ -19,7 +19,7 @@
 import Database from 'better-sqlite3';
 import { resolveKeyTrust, type TrustedKey } from '../keys/keyRecords.js';
 import { CheckpointRepository, KeyRepository, type CheckpointRecord } from '../store/index.js';
-import { auditEntry, num } from '../store/rows.js';
+import { auditEntry, num } from '../store/sqlite/rows.js';
 import { GENESIS_HASH, verifyChain, type AuditEntry, type ChainVerdict } from './hashChain.js';
 import type { TrustAnchor } from './trustAnchor.js';
 import { checkpointSignatureProblem, compareWithWitness, pruneProblem, type PruneVerdict, type WitnessComparison } from './verifyCheckpoints.js';

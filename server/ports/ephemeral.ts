@@ -10,7 +10,7 @@ import type { ChallengeRecord, NewChallenge } from '../domain/keys.js';
 export interface ChallengeStore {
   put(c: NewChallenge): Promise<void>;
   /**
-   * Consumes a challenge exactly once across every process: the record as it was for the one
+   * Consumes a challenge exactly once across every process: the record (consumed at `at`) for the one
    * caller that consumed it, undefined for every other (unknown or used). Expiry and binding are
    * the caller's to check, so the refusal can say which.
    */

@@ -16,11 +16,11 @@ import type { OutboxMessage } from '../domain/outbox.js';
 import { ApprovalRepository } from './approvalRepository.js';
 import { CheckpointRepository } from './checkpointRepository.js';
 import { KeyRepository } from './keyRepository.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from './sqlite/migrations.js';
 import { normaliseEmail } from '../domain/identities.js';
 import { OidcRepository } from './oidcRepository.js';
 import { SetupRepository } from './setupRepository.js';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 export type { NewIdentity } from '../domain/identities.js';
 export type { NewCredential, AssuranceUpdate, Enrolment, ActivationCodeRecord, Ceremony, ChallengeRecord, CredentialEvent } from '../domain/keys.js';
@@ -105,7 +105,8 @@ export class Store {
         .map((r) => rows.num(r, 'version')),
     );
     let rewrite = false;
-    for (const m of MIGRATIONS) {
+    // Until the runtime moves onto the port (server/store/sqlite/), the challenges stay here.
+    for (const m of MIGRATIONS.filter((x) => x.version <= 12)) {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { APPROVAL_KINDS, STAFF_ROLES, type ApprovalKind, type StaffRole } from '../duties/table.js';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 import type { ApprovalRecord, NewApproval } from '../domain/approvals.js';
 

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../audit/hashChain.js';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 import type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
 

@@ -8,7 +8,5 @@ export { ApprovalRepository } from './approvalRepository.js';
 export type * from './approvalRepository.js';
 export { OidcRepository } from './oidcRepository.js';
 export type * from './oidcRepository.js';
-export { SeedRepository } from './seedRepository.js';
-export type * from './seedRepository.js';
 export { SetupRepository } from './setupRepository.js';
 export type * from './setupRepository.js';

@@ -4,7 +4,7 @@
  * approvals like every other four-eyes action (approvalRepository.ts).
  */
 import type Database from 'better-sqlite3';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 import { KEY_RECORD_EVENTS, type KeyRecordRow, type NewSigningKey, type SigningKeyRecord, type SigningKeyState } from '../domain/signingKeys.js';
 

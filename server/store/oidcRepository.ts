@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from '../domain/types.js';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 import type { OidcClient, OidcCode } from '../domain/oidc.js';
 

@@ -5,7 +5,7 @@
  * an enrolment's issuer alone (NSIS 3.2.2 (High) 3).
  */
 import type Database from 'better-sqlite3';
-import * as rows from './rows.js';
+import * as rows from './sqlite/rows.js';
 
 import type { SetupRecord } from '../domain/identities.js';
 

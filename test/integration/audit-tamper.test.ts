@@ -17,7 +17,7 @@ import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../sup
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { repoRoot } from '../support/testGateway.js';
 import { CheckpointRepository } from '../../server/store/index.js';
-import { auditEntry, num } from '../../server/store/rows.js';
+import { auditEntry, num } from '../../server/store/sqlite/rows.js';
 
 interface Case {
   name: string;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { num } from '../../server/store/rows.js';
+import { num } from '../../server/store/sqlite/rows.js';
 import { activeAdmin } from '../support/journeys.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REASON_LABELS } from '../../i18n/index.js';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { Store } from '../../server/store/Store.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { Store } from '../../server/store/index.js';
 import { FileSink, type OutboxSink, type OutgoingMail } from '../../server/outbox/index.js';
 import { ApiClient, field } from '../support/apiClient.js';

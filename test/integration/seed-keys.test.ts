@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import { seedKeys } from '../../scripts/seed-keys.js';
 import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
 import { Store } from '../../server/store/index.js';
-import { num, str } from '../../server/store/rows.js';
+import { num, str } from '../../server/store/sqlite/rows.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { checkInvariants } from '../support/invariants.js';

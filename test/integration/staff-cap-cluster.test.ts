@@ -10,7 +10,7 @@ import http from 'node:http';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { seedKeys } from '../../scripts/seed-keys.js';
-import { num, str } from '../../server/store/rows.js';
+import { num, str } from '../../server/store/sqlite/rows.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { activeAdmin } from '../support/journeys.js';
 

@@ -12,7 +12,7 @@ import { entryHash } from '../../server/audit/hashChain.js';
 import { ecThumbprint, KEY_RECORD_TYP } from '../../server/keys/keyRecords.js';
 import { PRUNE_TYP } from '../../server/audit/prune.js';
 import { CheckpointRepository, KeyRepository } from '../../server/store/index.js';
-import { auditEntry, num, str } from '../../server/store/rows.js';
+import { auditEntry, num, str } from '../../server/store/sqlite/rows.js';
 
 const keyRepository = (db: Database.Database) => new KeyRepository(db);
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { HsmConnection, destroyKeyPair, readPin } from '../../hsm/index.js';
 import type Database from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
-import { str } from '../../server/store/rows.js';
+import { str } from '../../server/store/sqlite/rows.js';
 import { FIRST_ADMIN_LINK_FILE, readEnrolmentLinkFile } from '../../server/admin/enrolmentLinkFile.js';
 import { enrolmentLinkIn, type SeededGateway } from './journeys.js';
 import { repoRoot } from './testGateway.js';

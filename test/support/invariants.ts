@@ -23,7 +23,7 @@
 import Database from 'better-sqlite3';
 import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
 import { LIFECYCLE_TABLE } from '../../server/lifecycle/index.js';
-import { auditEntry, credential, credentialEvent, num, str } from '../../server/store/rows.js';
+import { auditEntry, credential, credentialEvent, num, str } from '../../server/store/sqlite/rows.js';
 import type { AuditEntry } from '../../server/audit/index.js';
 import type { CredentialEvent } from '../../server/store/index.js';
 import type { CredentialState } from '../../server/domain/types.js';

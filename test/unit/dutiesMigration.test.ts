@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from '../../server/store/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { Store } from '../../server/store/index.js';
-import { num } from '../../server/store/rows.js';
+import { num } from '../../server/store/sqlite/rows.js';
 
 describe('migration 11: separation of duties', () => {
   it('NSIS 3.2.2 (High) 3: an upgraded database keeps its approvals and key requests in one table, and records past contact changes as made alone', () => {

@@ -1,16 +1,17 @@
 /**
  * Bulk loading of a benchmark database (scripts/seed-keys.ts): many identities, keys, their state
  * history and audit events, written as the gateway writes them, in one transaction. The audit
- * events are chained exactly as Store.appendAudit chains them (the same entryHash over the same
+ * events are chained exactly as the store's audit.append chains them (the same entryHash over the same
  * body, the same columns, continuing from the head read inside the write transaction).
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
-import { GENESIS_HASH, entryHash } from '../audit/hashChain.js';
-import type { AssignedRole, AssuranceLevel, Credential } from '../domain/types.js';
+import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
+import type { AssignedRole, AssuranceLevel, Credential } from '../../domain/types.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AuditInput, CredentialEvent } from './Store.js';
-import { normaliseEmail } from './Store.js';
+import type { AuditInput } from '../../domain/audit.js';
+import type { CredentialEvent } from '../../domain/keys.js';
+import { normaliseEmail } from '../../domain/identities.js';
 import * as rows from './rows.js';
 
 export interface SeedIdentity {
@@ -136,7 +137,7 @@ export class SeedRepository {
       if (mode !== 'truncate') throw new Error(`${file} is in use by another process: stop the gateway before seeding (journal mode stayed ${String(mode)})`);
       // A bulk load into a benchmark database, not a live one: without fsync a power cut during
       // the load could damage the file (then seed a fresh copy); a killed load rolls back from the
-      // journal. The gateway's own connections keep synchronous=FULL (Store.open); this setting
+      // journal. The gateway's own connections keep synchronous=FULL (SqliteStore.open); this setting
       // lives only on this connection.
       db.pragma('synchronous = OFF');
       // The rows of a load are generated together and consistent by construction
@@ -209,7 +210,7 @@ export class SeedRepository {
         `INSERT INTO credential_events (credential_id, action, from_state, to_state, actor_id, actor_role, reason, note, clause, at, audit_seq)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // The same statements as Store.appendAudit / Store.auditHead.
+      // The same statements as the store's audit.append and audit.head.
       audit: this.db.prepare(
         `INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -239,7 +240,7 @@ export class SeedRepository {
         .all(...LOADED_TABLES)
         .map((r) => ({ name: rows.str(r, 'name'), sql: rows.str(r, 'sql') }));
       for (const i of indexes) this.db.exec(`DROP INDEX "${i.name.replace(/"/g, '""')}"`);
-      // The chain continues from the head as it is inside this transaction, as in Store.appendAudit.
+      // The chain continues from the head as it is inside this transaction, as in the store's audit.append.
       const head = this.prepared().head.get();
       this.load = {
         indexes,
@@ -283,7 +284,7 @@ export class SeedRepository {
 
   /**
    * Writes one batch inside the open load. Audit entries are chained in the batch's order, each
-   * hashed with entryHash exactly as Store.appendAudit does. Returns the last sequence number.
+   * hashed with entryHash exactly as the store's audit.append does. Returns the last sequence number.
    */
   insertBatch(batch: SeedBatch): number {
     const load = this.openLoad();

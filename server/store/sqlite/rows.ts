@@ -12,10 +12,12 @@ import {
   type Identity,
   type Organisation,
   type ReasonCode,
-} from '../domain/types.js';
-import type { AuditEntry } from '../audit/hashChain.js';
-import type { JsonValue } from '../audit/canonicalJson.js';
-import type { ActivationCodeRecord, ChallengeRecord, CredentialEvent, Enrolment, OutboxMessage, SessionRecord } from './Store.js';
+} from '../../domain/types.js';
+import type { AuditEntry } from '../../audit/hashChain.js';
+import type { JsonValue } from '../../audit/canonicalJson.js';
+import { CEREMONIES, type ActivationCodeRecord, type ChallengeRecord, type CredentialEvent, type Enrolment } from '../../domain/keys.js';
+import type { OutboxMessage } from '../../domain/outbox.js';
+import type { SessionRecord } from '../../domain/sessions.js';
 
 function field(row: unknown, key: string): unknown {
   if (typeof row !== 'object' || row === null) throw new TypeError(`store: row is not an object (reading ${key})`);
@@ -41,6 +43,10 @@ export function num(row: unknown, key: string): number {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v !== 'number') throw new TypeError(`store: column ${key} is not a number`);
   return v;
+}
+
+export function numOrNull(row: unknown, key: string): number | null {
+  return field(row, key) === null || field(row, key) === undefined ? null : num(row, key);
 }
 
 function bytes(row: unknown, key: string): Uint8Array {
@@ -186,7 +192,7 @@ export function challenge(r: unknown): ChallengeRecord {
   return {
     challenge: str(r, 'challenge'),
     flowHash: str(r, 'flow_hash'),
-    ceremony: oneOf(r, 'ceremony', ['registration', 'activation', 'signin'] as const),
+    ceremony: oneOf(r, 'ceremony', CEREMONIES),
     identityId: strOrNull(r, 'identity_id'),
     enrolmentId: strOrNull(r, 'enrolment_id'),
     createdAt: str(r, 'created_at'),
