@@ -60,8 +60,8 @@ import { withdrawPendingRequests } from '../approvals/withdraw.js';
 import { isStaffRole } from '../duties/decide.js';
 import { enrolmentHandoverMail, enrolmentLinkMail } from '../duties/mails.js';
 import { normaliseEmail, type Ceremony, type ChallengeRecord, type SessionRecord, type Store } from '../store/index.js';
-import { decoyCredentials, type DecoyCredential, type KeyPopulation } from './decoys.js';
-import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, formatCode, transitionMail, type Mail } from './notifications.js';
+import { decoyCredentials, type DecoyCredential, type KeyPopulation } from '../ceremonies/decoys.js';
+import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, formatCode, transitionMail, type Mail } from '../lifecycle/mails.js';
 
 /** How often the key population behind the decoys is surveyed again (issue 13, 8). */
 const POPULATION_SURVEY_MS = 10 * 60_000;

@@ -3,7 +3,7 @@
  * tells about: it is delivered only if that change commits (and then at least once).
  */
 import { randomUUID } from 'node:crypto';
-import type { Mail } from '../core/notifications.js';
+import type { Mail } from '../lifecycle/mails.js';
 import type { Store } from '../store/index.js';
 
 export function queueMail(store: Store, mail: Mail, at: string): void {
