@@ -28,7 +28,7 @@ export interface TransitionRequest {
 }
 
 /** The audit type a row is recorded under (test/support/invariants.ts reads it back). */
-export function auditTypeOf(action: LifecycleAction | 'issue'): string {
+export function auditTypeOf(action: LifecycleAction | 'issue' | (string & {})): string {
   if (action === 'issue') return 'credential.issued';
   if (action === 'request-reactivation') return 'credential.reactivation-requested';
   return `credential.${action}`;

@@ -24,7 +24,7 @@ for (const adapter of ADAPTERS) {
       await dispose();
     });
 
-    it('NSIS 3.3.1 (Low) 3: 100 parallel consumers of one challenge, from four processes: exactly one gets it', async () => {
+    it('NSIS 3.3.1 (Low) 3: 100 parallel consumers of one challenge, from four worker threads: exactly one gets it', async () => {
       const challenge = randomUUID();
       await store.ephemeral.challenges.put({ challenge, flowHash: 'f', ceremony: 'signin', identityId: null, enrolmentId: null, createdAt: T0, expiresAt: later(120) });
       const results = await race(spec, { op: 'consume-challenge', challenge, at: later(1) });
@@ -122,7 +122,7 @@ for (const adapter of ADAPTERS) {
       assert.equal((await store.read((tx) => tx.staffActions.timesSince(holder.id, T0))).length, 7);
     });
 
-    it('the outbox: four processes claiming 60 due mails claim each exactly once', async () => {
+    it('the outbox: four worker threads claiming 60 due mails claim each exactly once', async () => {
       const ids: string[] = [];
       await store.write(async (tx) => {
         for (let i = 0; i < 60; i++) {
@@ -139,7 +139,7 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual([...claimed].sort(), [...ids].sort());
     });
 
-    it('NSIS 6 (Low) 7: 100 parallel appends from four processes keep ONE hash chain, in order, without gaps', async () => {
+    it('NSIS 6 (Low) 7: 100 parallel appends from four worker threads keep ONE hash chain, in order, without gaps', async () => {
       const before = await store.read((tx) => tx.audit.head());
       const results = await race(spec, { op: 'append-audit', tag: 'race', at: later(1) });
       assert.deepEqual(errorsOf(results), []);
@@ -149,7 +149,7 @@ for (const adapter of ADAPTERS) {
       assert.equal(verifyChain(entries).ok, true);
     });
 
-    it('issue 13, 1: 100 parallel hits on one rate-limit counter from four processes are all counted', async () => {
+    it('issue 13, 1: 100 parallel hits on one rate-limit counter from four worker threads are all counted', async () => {
       const results = await race(spec, { op: 'limit-hit', key: `k-${randomUUID()}`, windowMs: 60_000, at: Date.parse(T0) });
       assert.deepEqual(errorsOf(results), []);
       assert.deepEqual(results.map((r) => Number(r.value)).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));

@@ -152,9 +152,10 @@ async function signedToken(
   return { jws, kid, claims };
 }
 
+/** Refused before anything is consumed: no HSM to sign with, or an audience not configured. */
 function checkAudience(deps: CoreDeps, audience: string): void {
+  if (!deps.signToken) throw new ServiceUnavailableError('Token issuance needs the HSM, which is not configured.', 30);
   if (!deps.config.tokenAudiences.includes(audience)) {
     throw new GatewayError('AUDIENCE_NOT_ALLOWED', 400, `Tokens are not issued for the audience "${audience.slice(0, 200)}".`);
   }
-  if (!deps.signToken) throw new ServiceUnavailableError('Token issuance needs the HSM, which is not configured.', 30);
 }

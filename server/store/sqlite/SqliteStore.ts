@@ -13,7 +13,7 @@ import { SqliteEphemeral } from './ephemeral.js';
 import { storeErrorOf } from './errors.js';
 import { migrate, schemaVersionOf } from './migrate.js';
 import { ReaderPool } from './readers.js';
-import { num } from './rows.js';
+import { num, str as rowText } from './rows.js';
 import { repositoriesOf } from './transactions.js';
 import { GroupWriter } from './writer.js';
 
@@ -52,8 +52,11 @@ export class SqliteStore implements Store {
         location: this.file,
         // Read on a connection opened as the writer's is (the same pragmas).
         settings: await this.readers.raw((db) => ({
+          version: rowText(db.prepare('SELECT sqlite_version() AS v').get(), 'v'),
           journal_mode: String(db.pragma('journal_mode', { simple: true })),
           synchronous: Number(db.pragma('synchronous', { simple: true })),
+          // Issue 13, 5: deleted content is zeroed in the file (set on every connection that writes).
+          secure_delete: Number(this.db.pragma('secure_delete', { simple: true })),
         })),
       }),
     };

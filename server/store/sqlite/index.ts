@@ -4,3 +4,4 @@ export { SeedRepository } from './seed.js';
 export type * from './seed.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { LATEST_SCHEMA_VERSION } from './migrate.js';
+export { openSqliteFileReader, withSqliteFile, type FileReader } from './fileReader.js';

@@ -14,13 +14,13 @@
  * 6. every key record named by an audit event exists, and the reverse.
  *
  * Without an anchor it checks the database against itself only (the report says so). Reads
- * only; never changes the database.
+ * only, in ONE read transaction of the store port (a consistent snapshot, whatever the engine,
+ * even while the gateway goes on writing); never changes anything.
  */
-import Database from 'better-sqlite3';
+import type { CheckpointRecord } from '../domain/checkpoints.js';
 import { resolveKeyTrust, type TrustedKey } from '../keys/keyRecords.js';
-import { CheckpointRepository, KeyRepository, type CheckpointRecord } from '../store/index.js';
-import { auditEntry, num } from '../store/sqlite/rows.js';
-import { GENESIS_HASH, verifyChain, type AuditEntry, type ChainVerdict } from './hashChain.js';
+import type { ReadTx, Store } from '../ports/store.js';
+import { ChainFold, GENESIS_HASH, type ChainVerdict } from './hashChain.js';
 import type { TrustAnchor } from './trustAnchor.js';
 import { checkpointSignatureProblem, compareWithWitness, pruneProblem, type PruneVerdict, type WitnessComparison } from './verifyCheckpoints.js';
 import type { WitnessedCheckpoint } from './witness.js';
@@ -95,16 +95,24 @@ function prunedPrefix(prunes: PruneVerdict[], checkpoints: readonly CheckpointRe
   return best;
 }
 
-export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOptions = {}): AuditReport {
-  const keyRepo = new KeyRepository(db);
-  const cpRepo = new CheckpointRepository(db);
+/** Verifies the audit trail of a store, in one read transaction. */
+export function verifyStoreAudit(store: Store, opts: VerifyAuditOptions = {}): Promise<AuditReport> {
+  return store.read((tx) => verifyAudit(tx, opts));
+}
+
+/** Entries read per page while streaming the chain. */
+const PAGE = 5000;
+
+/** Verifies the audit trail as `tx` sees it (a read transaction: a snapshot). */
+export async function verifyAudit(tx: ReadTx, opts: VerifyAuditOptions = {}): Promise<AuditReport> {
   const problems: string[] = [];
   const notes: string[] = [];
 
   // 1. Keys, trusted from the anchor outward.
-  const rows = keyRepo.list();
+  const rows = await tx.signingKeys.list();
+  const records = await tx.signingKeys.records();
   const anchorMap = opts.anchor ? new Map(opts.anchor.keys.map((k) => [k.kid, k.jwk])) : null;
-  const trust = resolveKeyTrust({ anchor: anchorMap, records: keyRepo.listRecords(), rows });
+  const trust = resolveKeyTrust({ anchor: anchorMap, records, rows });
   problems.push(...trust.problems);
   notes.push(...trust.notes);
   if (!opts.anchor) notes.push('no trust anchor given: the keys were taken from the database itself, so this shows internal consistency only');
@@ -112,39 +120,43 @@ export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOpti
   const keyVerdicts: KeyVerdict[] = rows.map((r) => ({ kid: r.kid, state: r.state, trust: keys.get(r.kid)?.via ?? 'untrusted' }));
 
   // 2. Prunes.
-  const checkpoints = cpRepo.list();
-  const prunes: PruneVerdict[] = cpRepo.listPrunes().map((p) => {
+  const checkpoints = await tx.checkpoints.list();
+  const prunes: PruneVerdict[] = (await tx.checkpoints.prunes()).map((p) => {
     const problem = pruneProblem(p, checkpoints, keys);
     if (problem) problems.push(`prune record ${p.id} (entries through ${p.throughSeq}): ${problem}`);
     return { id: p.id, throughSeq: p.throughSeq, ok: problem === undefined, ...(problem ? { problem } : {}) };
   });
   const { firstSeq, startHash, anchoredBy } = prunedPrefix(prunes, checkpoints);
 
-  // 3. The chain, streamed one row at a time (iterate), so a chain of millions never sits in memory.
+  // 3. The chain, streamed a page at a time, so a chain of millions never sits in memory.
   const wanted = new Set(checkpoints.map((c) => c.seq));
   const hashAt = new Map<number, string>();
   const recordNamedAt = new Map<number, string>();
   let lastSeq = firstSeq - 1;
-  const stmt = db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq');
   const { onProgress } = opts;
   const every = opts.progressEvery ?? 10_000;
-  if (!Number.isSafeInteger(every) || every < 1) throw new TypeError('verifyAuditDatabase: progressEvery must be a positive integer');
-  const expected = onProgress ? Math.max(0, num(db.prepare('SELECT max(seq) AS s FROM audit_events').get(), 's') - firstSeq + 1) : 0;
+  if (!Number.isSafeInteger(every) || every < 1) throw new TypeError('verifyAudit: progressEvery must be a positive integer');
+  const expected = onProgress ? Math.max(0, (await tx.audit.head()).seq - firstSeq + 1) : 0;
   onProgress?.(0, expected);
-  function* entries(): Generator<AuditEntry> {
-    let read = 0;
-    for (const row of stmt.iterate(firstSeq)) {
-      // verifyChain asks for the next entry only after it verified every earlier one.
+  const fold = new ChainFold(startHash, firstSeq);
+  let chain: ChainVerdict | undefined;
+  let read = 0;
+  for (let from = firstSeq; chain === undefined; ) {
+    const page = await tx.audit.page(from, PAGE);
+    if (page.length === 0) break;
+    for (const e of page) {
+      // The fold takes the next entry only after it verified every earlier one.
       if (onProgress && read > 0 && read % every === 0) onProgress(read, expected);
       read++;
-      const e = auditEntry(row);
       if (wanted.has(e.seq)) hashAt.set(e.seq, e.hash);
       if (e.type.startsWith('signing-key.') && typeof e.data['record'] === 'string') recordNamedAt.set(e.seq, e.data['record']);
       lastSeq = e.seq;
-      yield e;
+      chain = fold.next(e);
+      if (chain) break;
     }
+    from = (page[page.length - 1]?.seq ?? from) + 1;
   }
-  const chain = verifyChain(entries(), startHash, firstSeq);
+  chain ??= fold.done();
   onProgress?.(chain.entries, expected);
   if (!chain.ok) problems.push(`chain broken at entry ${chain.firstBrokenSeq}: ${chain.problem}`);
 
@@ -183,7 +195,7 @@ export function verifyAuditDatabase(db: Database.Database, opts: VerifyAuditOpti
   }
 
   // 6. Key records and the audit events that name them.
-  const recordsByHash = new Map(keyRepo.listRecords().map((r) => [r.hash, r]));
+  const recordsByHash = new Map(records.map((r) => [r.hash, r]));
   for (const [seq, hash] of recordNamedAt) {
     const r = recordsByHash.get(hash);
     if (!r) problems.push(`audit entry ${seq} names signing-key record ${hash.slice(0, 16)}…, which is missing`);
@@ -222,19 +234,13 @@ export interface AuditVerificationFigures {
 }
 
 /**
- * Verifies the audit trail of a database file, read-only, and times it: the benchmark's
- * "audit chain verification speed" figure (issue 7), measured exactly as `npm run audit:verify`
- * verifies (the same function, one thread).
+ * Verifies an audit trail and times it: the benchmark's "audit chain verification speed" figure
+ * (issue 7), measured exactly as `npm run audit:verify` verifies (the same function, one thread).
  */
-export function measureAuditVerification(dbFile: string, opts: VerifyAuditOptions = {}): AuditVerificationFigures {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const started = process.hrtime.bigint();
-    const report = verifyAuditDatabase(db, opts);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const entries = report.chain.entries;
-    return { ok: report.ok, entries, seconds, entriesPerSecond: seconds > 0 ? entries / seconds : 0, report };
-  } finally {
-    db.close();
-  }
+export async function measureAuditVerification(tx: ReadTx, opts: VerifyAuditOptions = {}): Promise<AuditVerificationFigures> {
+  const started = process.hrtime.bigint();
+  const report = await verifyAudit(tx, opts);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const entries = report.chain.entries;
+  return { ok: report.ok, entries, seconds, entriesPerSecond: seconds > 0 ? entries / seconds : 0, report };
 }
