@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REASON_LABELS } from '../../i18n/index.js';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { openSqlFile, sql } from '../support/sqliteInspection.js';
 import { FileSink, type OutboxSink, type OutgoingMail } from '../../server/outbox/index.js';

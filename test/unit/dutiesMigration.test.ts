@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { MIGRATIONS } from '../../server/store/sqlite/migrations.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { num } from '../../server/store/sqlite/rows.js';
 import { closeInspection, openSqlFile, sql } from '../support/sqliteInspection.js';

@@ -2,6 +2,6 @@
 export { SqliteStore, ephemeralFileOf, type SqliteStoreOptions } from './SqliteStore.js';
 export { SeedRepository } from './seed.js';
 export type * from './seed.js';
-export { MIGRATIONS, type Migration } from './migrations.js';
+export { MIGRATIONS, type Migration } from './migrations/index.js';
 export { LATEST_SCHEMA_VERSION } from './migrate.js';
 export { openSqliteFileReader, withSqliteFile, type FileReader } from './fileReader.js';

@@ -1,6 +1,6 @@
-/** Applies the migrations (migrations.ts) in order, each in one transaction. */
+/** Applies the migrations (migrations/index.ts) in order, each in one transaction. */
 import type { Connection } from './connection.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { num } from './rows.js';
 
 export function migrate(db: Connection): void {

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
 import type { AssignedRole, AssuranceLevel, Credential } from '../../domain/types.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from './migrations/index.js';
 import type { AuditInput } from '../../domain/audit.js';
 import type { CredentialEvent } from '../../domain/keys.js';
 import { normaliseEmail } from '../../domain/identities.js';
