@@ -4,18 +4,20 @@
  *
  *   npm run backup -- var/backups/gateway-2026-11-22.db
  *
- * `VACUUM INTO` writes a consistent snapshot (one read transaction; writers go on in WAL mode)
- * as ONE self-contained file in rollback-journal mode: no `-wal` or `-shm` beside it, nothing
- * left in a write-ahead log that a copy of the single file would miss, and no free pages (deleted
- * rows are not carried over). The file is created empty with mode 0600 before SQLite writes
- * into it, flushed to disk, then opened read-only to verify. Back up var/gateway-secret.key and the
- * HSM token with it: the database alone cannot verify codes or sign.
+ * The store's backup tool (SQLite: `VACUUM INTO`) writes a consistent snapshot (one read
+ * transaction; writers go on in WAL mode) as ONE self-contained file in rollback-journal mode: no
+ * `-wal` or `-shm` beside it, nothing left in a write-ahead log that a copy of the single file
+ * would miss, and no free pages (deleted rows are not carried over). The file is created empty
+ * with mode 0600 before SQLite writes into it, flushed to disk, then opened read-only to verify.
+ * Back up var/gateway-secret.key and the HSM token with it: the database alone cannot verify codes
+ * or sign. (On PostgreSQL, back up with pg_dump or point-in-time recovery: docs/architecture.md.)
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
+import { verifyAudit } from '../server/audit/verifyAudit.js';
 import { loadConfig } from '../server/config.js';
+import { openStore } from '../server/store/open.js';
+import { withSqliteFile } from '../server/store/sqlite/index.js';
 import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 
 async function main(): Promise<number> {
@@ -34,23 +36,17 @@ async function main(): Promise<number> {
   // an empty file).
   fs.writeFileSync(target, '', { mode: 0o600, flag: 'wx' });
   try {
-    const source = new Database(config.dbFile, { fileMustExist: true });
-    source.pragma('busy_timeout = 5000');
+    if (!fs.existsSync(config.dbFile)) throw new Error(`no database at ${config.dbFile}`);
+    const store = openStore(config);
     try {
-      source.prepare('VACUUM INTO ?').run(path.resolve(target));
+      await store.tools.backup(target);
     } finally {
-      source.close();
+      await store.close();
     }
   } catch (err) {
     // No half-written copy left behind to be mistaken for a backup.
     fs.rmSync(target, { force: true });
     throw err;
-  }
-  const fd = fs.openSync(target, 'r+');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
   let anchor;
   try {
@@ -60,17 +56,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const witness = loadWitness(config, undefined, false);
-  const copy = new Database(target, { readonly: true, fileMustExist: true });
-  try {
-    const report = verifyAuditDatabase(copy, { anchor, ...(witness ? { witness } : {}) });
-    process.stdout.write(
-      `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify against ${anchor.description}\n`,
-    );
-    for (const p of report.problems) process.stdout.write(`backup: PROBLEM: ${p}\n`);
-    return report.ok ? 0 : 1;
-  } finally {
-    copy.close();
-  }
+  const report = await withSqliteFile(target, (tx) => verifyAudit(tx, { anchor, ...(witness ? { witness } : {}) }));
+  process.stdout.write(
+    `backup: ${target} written; audit chain ${report.chain.ok ? `intact (${report.chain.entries} entries)` : 'BROKEN'}; ${report.checkpoints.filter((c) => c.ok).length} signed checkpoints verify against ${anchor.description}\n`,
+  );
+  for (const p of report.problems) process.stdout.write(`backup: PROBLEM: ${p}\n`);
+  return report.ok ? 0 : 1;
 }
 
 main().then(

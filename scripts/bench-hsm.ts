@@ -168,7 +168,7 @@ async function measure(name: string, config: HsmConfig): Promise<Measured> {
     const data = randomBytes(200);
     const runPool = (concurrency: number) => runLoad(concurrency, () => signer.sign(data));
     // (e) What a sign-in pays for its token: claims built and a compact JWS assembled over the
-    // gateway's signing port (the same code path as TokenIssuer, without the audit append).
+    // gateway's signing port (the same code path as flows/tokens/issueToken, without the audit append).
     const port: SigningPort = { kid: signer.kid, alg: 'ES256', publicJwk: { ...signer.publicJwk }, sign: (d) => signer.sign(d) };
     const identity: Identity = {
       id: randomUUID(), organisationId: randomUUID(), name: 'Bench', email: 'bench@example.dk', ial: 'substantial', proofingMethod: 'bench',

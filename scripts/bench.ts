@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HsmConnection, applySoftHsm2ConfDefault, destroyKeyPair, loadHsmConfig } from '../hsm/index.js';
-import { Store } from '../server/store/index.js';
+import { withSqliteFile } from '../server/store/sqlite/index.js';
 import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from './bench/children.js';
 import { summariseProfiles } from './bench/cpuProfile.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
@@ -76,12 +76,7 @@ async function measured(server: ServerProcess, label: string, run: () => Promise
 /** Destroys the signing keys the run's gateway generated on the shared token. */
 async function destroyRunKeys(dbFile: string): Promise<void> {
   if (!fs.existsSync(dbFile)) return;
-  const store = Store.open(dbFile);
-  const ckaIds = store.keys
-    .list()
-    .filter((k) => k.state !== 'destroyed')
-    .map((k) => k.ckaId);
-  store.close();
+  const ckaIds = (await withSqliteFile(dbFile, (tx) => tx.signingKeys.list())).filter((k) => k.state !== 'destroyed').map((k) => k.ckaId);
   if (ckaIds.length === 0) return;
   applySoftHsm2ConfDefault(process.env, path.join(repoRoot, 'var'));
   const connection = await HsmConnection.open(loadHsmConfig(process.env, path.join(repoRoot, 'var')));
@@ -101,7 +96,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
   const dbFile = benchConfig(varDir).dbFile;
   onCleanup(() => destroyRunKeys(dbFile));
   const notes: string[] = [];
-  const machine = describeMachine(varDir);
+  const machine = await describeMachine(varDir);
 
   say(`ceilings (${opts.ceilingMs / 1000} s each)`);
   const crypto = await measureCryptoCeiling(opts.ceilingMs).catch(errorText);
@@ -198,11 +193,11 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       else {
         growthStatus = '';
         for (const target of opts.growthLevels) {
-          const before = countDatabase(dbFile);
+          const before = await countDatabase(dbFile);
           const add = Math.max(0, target - before.activeKeys);
           say(`growth: seeding ${add} keys (to ${target})`);
           const seedSeconds = add > 0 ? await seed(seedKeys, dbFile, add, `seeding to ${target}`) : 0;
-          const counts = countDatabase(dbFile);
+          const counts = await countDatabase(dbFile);
           gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel });
           try {
             const gw = gateway;
@@ -216,9 +211,9 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     } else if (opts.growth) growthStatus = 'no growth step within --max-keys';
 
     say('audit chain verification');
-    let audit: ReturnType<typeof timeAuditVerification> | string;
+    let audit: Awaited<ReturnType<typeof timeAuditVerification>> | string;
     try {
-      audit = timeAuditVerification(dbFile);
+      audit = await timeAuditVerification(dbFile);
       if (growthRows.length === 0) notes.push(`Audit verification ran on this run's own chain (${audit.entries} entries), not on a 1,000,000-entry chain: growth did not run.`);
     } catch (err) {
       audit = errorText(err);

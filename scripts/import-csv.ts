@@ -27,7 +27,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { loadConfig } from '../server/config.js';
-import { IMPORT_HEADER, parseImportCsv, type ImportRow } from '../server/core/StaffConsole.js';
+import { IMPORT_HEADER, parseImportCsv, type ImportRow } from '../server/flows/identities/importCsv.js';
 import { createProgress } from './lib/progress.js';
 
 const USAGE = 'usage: npm run import -- <file.csv> (--session-file <file> | --dry-run) [--chunk-rows N]\n';

@@ -44,7 +44,7 @@ async function local(): Promise<void> {
       process.stdout.write(`${JSON.stringify(await keys.jwks(), null, 2)}\n`);
     } else if (command === 'requests') {
       const rows = [['ID', 'KIND', 'STATE', 'TARGET', 'REQUESTED', 'BY', 'DECIDED BY', 'RESULT']];
-      for (const r of keys.listRequests()) {
+      for (const r of await keys.listRequests()) {
         rows.push([r.id, r.kind, r.state, r.targetKid ?? '-', r.requestedAt, r.requestedBy, r.decidedBy ?? '-', r.result ?? '-']);
       }
       process.stdout.write(`${table(rows)}\n`);

@@ -21,14 +21,11 @@ import { HsmConnection, HsmError, applySoftHsm2ConfDefault } from '../hsm/index.
 import { readTokenSigningKey } from '../hsm/publicKeys.js';
 import { RECOVERY_LINK_FILE, writeEnrolmentLinkFile } from '../server/admin/enrolmentLinkFile.js';
 import { RecoveryRefused, auditRefusal, chooseAdministrator, currentOperator, recoverAdministrator, recoveryBlocker, type Operator } from '../server/admin/recoverAdmin.js';
-import { AssuranceService } from '../server/assurance/AssuranceService.js';
 import { systemClock } from '../server/clock.js';
 import { loadConfig, type Config } from '../server/config.js';
-import { Gateway } from '../server/core/Gateway.js';
 import { createLogger } from '../server/logger.js';
-import { FileSink, OutboxDispatcher, SmtpSink } from '../server/outbox/index.js';
-import { loadOrCreateSecretKey } from '../server/security/secretKey.js';
-import { Store } from '../server/store/index.js';
+import type { Store } from '../server/ports/store.js';
+import { createToolCore } from '../server/toolCore.js';
 
 const USAGE = 'usage: npm run recover-admin -- [--email ADMIN_EMAIL]   (the HSM user PIN is asked for, or read from stdin)\n';
 
@@ -88,7 +85,7 @@ async function provePin(config: Readonly<Config>, store: Store, pin: string): Pr
     throw new RecoveryRefused('hsm-unavailable', `The HSM token "${config.hsm.tokens[0]?.tokenLabel ?? config.hsm.tokenLabel}" cannot be reached: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
-    const active = store.keys.active();
+    const active = await store.read((tx) => tx.signingKeys.active());
     const onToken = active ? await readTokenSigningKey(hsm, active.ckaId, config.hsm.keyPolicy) : undefined;
     if (!active || onToken?.kid !== active.kid) {
       throw new RecoveryRefused('wrong-token', `The token "${config.hsm.tokenLabel}" does not hold this gateway's active signing key; it is not this gateway's HSM.`);
@@ -115,30 +112,20 @@ async function main(): Promise<number> {
   }
   const clock = systemClock;
   const log = createLogger('silent');
-  const store = Store.open(config.dbFile);
+  const core = createToolCore(config, { log, clock });
+  const { store, outbox } = core;
   const operator: Operator = currentOperator(config.hsm.tokenLabel);
   try {
-    const sink = config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`);
-    const outbox = new OutboxDispatcher(store, sink, clock, log);
-    const gateway = new Gateway({
-      assurance: new AssuranceService(config.attestation, undefined, clock),
-      store,
-      clock,
-      outbox,
-      secretKey: loadOrCreateSecretKey(config.secretFile),
-      config,
-      log,
-    });
     let subject: string | null = null;
     try {
       const pin = process.stdin.isTTY ? await pinFromTerminal() : await pinFromPipe();
       if (!pin) throw new RecoveryRefused('no-pin', 'No HSM user PIN was given: recovery needs it.');
       await provePin(config, store, pin);
-      const admin = chooseAdministrator(store, email);
+      const admin = await chooseAdministrator(store, email);
       subject = admin.id;
-      const blocker = recoveryBlocker(store, admin);
+      const blocker = await recoveryBlocker(store, admin);
       if (blocker) throw blocker;
-      const result = recoverAdministrator({ store, gateway, clock }, admin, operator);
+      const result = await recoverAdministrator(core.flows, admin, operator);
       const file = path.join(config.varDir, RECOVERY_LINK_FILE);
       writeEnrolmentLinkFile(file, {
         purpose: 'One-time enrolment link issued by npm run recover-admin (administrator recovery).',
@@ -160,12 +147,12 @@ async function main(): Promise<number> {
       return 0;
     } catch (err) {
       if (!(err instanceof RecoveryRefused)) throw err;
-      auditRefusal(store, clock, err.reason, operator, subject);
+      await auditRefusal(store, clock, err.reason, operator, subject);
       process.stderr.write(`recover-admin: refused (${err.reason}): ${err.message}\n`);
       return 1;
     }
   } finally {
-    store.close();
+    await core.close();
   }
 }
 

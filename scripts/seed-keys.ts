@@ -29,7 +29,8 @@ import { addMinutes } from '../server/clock.js';
 import { loadConfig } from '../server/config.js';
 import { SYSTEM_ACTOR, type Actor } from '../server/domain/types.js';
 import { LIFECYCLE_TABLE } from '../server/lifecycle/index.js';
-import { SeedRepository, type AuditInput, type SeedBatch } from '../server/store/index.js';
+import type { AuditInput } from '../server/domain/audit.js';
+import { SeedRepository, type SeedBatch } from '../server/store/sqlite/index.js';
 import { createProgress } from './lib/progress.js';
 
 export interface SeedKeysOptions {
@@ -73,7 +74,7 @@ const LABEL = 'Security key (seeded)';
  */
 const AAGUIDS = ['2fc0579f-8113-47ea-b116-bb5a8db9202a', 'ee041bce-25e5-4cdb-8f86-897fd6418464', '42b4fb4a-2866-43b2-9bf7-6c6669c2e5d3'];
 const POOL_SIZE = 8;
-/** The two mails an enrolment and activation send, as server/core/notifications.ts words them. */
+/** The two mails an enrolment and activation send, as server/lifecycle/mails.ts words them. */
 const CODE_MAIL = { kind: 'activation-code', subject: 'Your security key activation code' };
 const NOTICE_MAIL = { kind: 'activate-notice', subject: `Your security key "${LABEL}" is now active` };
 

@@ -185,8 +185,8 @@ async function main(): Promise<number> {
         fatal = `cycle ${cycle}: the gateway did not come back after kill -9: ${err instanceof Error ? err.message : String(err)}`;
         break;
       }
-      const report = checkInvariants(gw.dbFile);
-      const lost = checkAcknowledged(gw.dbFile, acked);
+      const report = await checkInvariants(gw.dbFile);
+      const lost = await checkAcknowledged(gw.dbFile, acked);
       record(totals, `cycle ${cycle}`, report, lost);
       // The restarted gateway serves: the administrator signs in (staff need a fresh key touch anyway).
       for (const staff of [pop.admin, ...pop.operators]) {
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
         add(totals, stats);
         round++;
         await suspension(`e${round}`);
-        record(totals, `endurance ${round}`, checkInvariants(gw.dbFile), checkAcknowledged(gw.dbFile, acked));
+        record(totals, `endurance ${round}`, await checkInvariants(gw.dbFile), await checkAcknowledged(gw.dbFile, acked));
         rss.max = Math.max(rss.max, gw.rssBytes());
         storm = startStorm(gw, pop, stormOpts(opts.seed + 1000 + round));
       }
@@ -239,7 +239,7 @@ async function main(): Promise<number> {
       const stats = await storm.stop();
       merge(storm.acked);
       add(totals, stats);
-      record(totals, 'end', checkInvariants(gw.dbFile), checkAcknowledged(gw.dbFile, acked));
+      record(totals, 'end', await checkInvariants(gw.dbFile), await checkAcknowledged(gw.dbFile, acked));
     }
     clearInterval(ticker);
     progress.done();
@@ -260,7 +260,7 @@ async function main(): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 
-  const db = fs.existsSync(gw.dbFile) ? checkInvariants(gw.dbFile).counts : undefined;
+  const db = fs.existsSync(gw.dbFile) ? (await checkInvariants(gw.dbFile)).counts : undefined;
   await gw.stop();
   await disposeChildVarDir(varDir);
 

@@ -15,10 +15,10 @@
  * refused, anchor file unreadable): nothing was verified. A chain of 10,000 entries or more shows
  * progress and the time left on stderr.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { loadConfig } from '../server/config.js';
-import { verifyAuditDatabase } from '../server/audit/verifyAuditFile.js';
+import { verifyAudit } from '../server/audit/verifyAudit.js';
+import { openSqliteFileReader, type FileReader } from '../server/store/sqlite/index.js';
 import type { TrustAnchor } from '../server/audit/trustAnchor.js';
 import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 import { formatAuditReport } from './lib/auditReport.js';
@@ -69,9 +69,10 @@ async function main(): Promise<number> {
     return 3;
   }
   const witness = loadWitness(config, args.witness, args.noWitness);
-  let db: Database.Database;
+  // A copy or the live file, read-only, in one snapshot (the SQLite adapter's tool entry point).
+  let reader: FileReader;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    reader = openSqliteFileReader(file);
   } catch (err) {
     process.stderr.write(`audit: ${file} cannot be opened: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
     // Progress and time left on stderr (issue 7: long-running commands show both); stdout stays the report.
     let progress: Progress | undefined;
     const started = process.hrtime.bigint();
-    const report = verifyAuditDatabase(db, {
+    const report = await verifyAudit(reader.tx, {
       anchor,
       ...(witness ? { witness } : {}),
       onProgress: (verified, expected) => {
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
     process.stderr.write(`audit: ${file} cannot be read as a gateway database: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   } finally {
-    db.close();
+    reader.close();
   }
 }
 

@@ -7,20 +7,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import type { Gateway } from './core/Gateway.js';
 import type { AuditCheckpointer } from './audit/Checkpointer.js';
 import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, StepUpRequiredError, UnauthenticatedError } from './errors.js';
+import type { ConsoleDeps } from './flows/consoleDeps.js';
+import { holderOf } from './flows/identities/holderOf.js';
+import { resolveSession, type SessionView } from './flows/sessions/resolveSession.js';
+import { requireRoleOf } from './flows/shared/segregation.js';
 import type { KeyManager } from './keys/KeyManager.js';
-import type { StaffConsole } from './core/StaffConsole.js';
-import type { Approvals } from './approvals/Approvals.js';
 import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import type { AssuranceService } from './assurance/AssuranceService.js';
 import { oidcApiRoutes } from './oidc/apiRoutes.js';
 import { allowCrossOriginRead, oidcRouter } from './oidc/router.js';
 import { PAGE_STYLESHEET, PAGE_STYLESHEET_ETAG, PAGE_STYLESHEET_PATH } from './http/views/pageStyles.js';
-import type { TokenIssuer } from './tokens/TokenIssuer.js';
-import type Database from 'better-sqlite3';
 import { cookieNames, readCookie } from './http/cookies.js';
 import { errorBoundary, refuseMalformedPath } from './http/problem.js';
 import { GatewayMetrics } from './http/metrics.js';
@@ -28,26 +27,22 @@ import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
 import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
-import { buildRoutes, sessionOf, type HealthSource } from './http/routes.js';
+import { buildRoutes, sessionOf, type HealthSource } from './http/routes/index.js';
 import { DeviceCookies } from './http/deviceCookie.js';
 import type { Logger } from './logger.js';
 
 export interface AppPorts {
-  gateway: Gateway;
+  /** The flows' ports (the store among them) and the approvals mechanism. */
+  flows: ConsoleDeps;
   config: Readonly<Config>;
   log: Logger;
   hsm: HealthSource | undefined;
   keys: KeyManager | undefined;
-  tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
-  staff: StaffConsole;
-  approvals: Approvals;
   oidc: OpenIdProvider | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   clock: Clock;
-  schemaVersion: () => number;
-  db: Database.Database;
   /** Built client to serve at / (client/dist); omitted in API-only tests. */
   clientDir?: string;
   /** Where request durations go (the runtime's, which the core and the HSM port also feed). */
@@ -57,9 +52,11 @@ export interface AppPorts {
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Under /api: the sign-in's own requests, which use no session of the browser's (see below). */
+const SIGN_IN_PATHS = new Set(['/signin/options', '/signin/verify']);
 
 export function buildApp(ports: AppPorts): express.Express {
-  const { gateway, config, log } = ports;
+  const { flows, config, log } = ports;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -105,10 +102,12 @@ export function buildApp(ports: AppPorts): express.Express {
     config,
     clock: ports.clock,
     log,
-    trustedDevice: (req, holder) => {
+    // Counted in the store, shared by every worker and instance (issue 14: no cluster IPC).
+    counters: flows.store.ephemeral.limits,
+    trustedDevice: async (req, holder) => {
       const cookie = readCookie(req, names.device);
       if (cookie === undefined) return undefined;
-      const identityId = gateway.holderOf(holder);
+      const identityId = await holderOf(flows, holder);
       return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
     },
   });
@@ -118,33 +117,36 @@ export function buildApp(ports: AppPorts): express.Express {
   api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
   api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
 
-  api.use((req: Request, res: Response, next: NextFunction) => {
-    const sid = readCookie(req, names.session);
-    if (sid) {
-      const view = gateway.resolveSession(sid);
-      if (view) res.locals['session'] = view;
+  // The session of this request, resolved once (nothing cached across requests: a suspension
+  // committed anywhere ends it on its very next request). A sign-in reads none of the browser's
+  // previous session but its id, which it ends in its own one commit (issue 14: nothing is read
+  // twice in a sign-in).
+  api.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const sid = SIGN_IN_PATHS.has(req.path) ? undefined : readCookie(req, names.session);
+      if (sid) {
+        const view = await resolveSession(flows, sid);
+        if (view) res.locals['session'] = view;
+      }
+      next();
+    } catch (err) {
+      next(err);
     }
-    next();
   });
 
   const routes: RouteSpec[] = buildRoutes({
-    gateway,
+    flows,
     config,
     hsm: ports.hsm,
     keys: ports.keys,
-    tokens: ports.tokens,
     checkpointer: ports.checkpointer,
-    db: ports.db,
-    staff: ports.staff,
-    approvals: ports.approvals,
     oidc: ports.oidc,
     metadata: ports.metadata,
     assurance: ports.assurance,
     log,
-    schemaVersion: ports.schemaVersion,
     devices: ports.devices,
   });
-  routes.unshift(...operationsRoutes({ config, db: ports.db, hsm: ports.hsm, metrics, log }));
+  routes.unshift(...operationsRoutes({ config, store: flows.store, hsm: ports.hsm, metrics, log }));
   if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
@@ -156,10 +158,9 @@ export function buildApp(ports: AppPorts): express.Express {
       try {
         if (r.access.kind !== 'public' && !res.locals['session']) throw new UnauthenticatedError();
         if (r.access.kind === 'role') {
-          const view = res.locals['session'];
-          if (!view || typeof view !== 'object' || !('identity' in view)) throw new UnauthenticatedError();
-          // A role is checked on the server for every action (and again in the core for keys).
-          gateway.requireRole((view.identity as { id: string }).id, r.access.role);
+          // A role is checked on the server for every action (and again in the flows for keys),
+          // on the identity read for this request.
+          requireRoleOf(sessionOf(res).identity, r.access.role);
         }
         if (r.stepUp) {
           // NSIS 3.1.2 (Substantial) 8: whoever acts on another's means is authenticated at
@@ -191,7 +192,7 @@ export function buildApp(ports: AppPorts): express.Express {
 
   if (ports.oidc) {
     app.use(OIDC_LIMITED_PATHS, limits.oidcPerIp);
-    app.use(oidcRouter({ provider: ports.oidc, gateway, config }));
+    app.use(oidcRouter({ provider: ports.oidc, resolveSession: (sid: string): Promise<SessionView | undefined> => resolveSession(flows, sid), config }));
   }
 
   // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).
@@ -205,7 +206,7 @@ export function buildApp(ports: AppPorts): express.Express {
     res.setHeader('Cache-Control', 'public, max-age=300');
     allowCrossOriginRead(res);
     res.type('application/jwk-set+json').send(JSON.stringify(jwks));
-    ports.oidc?.auditMetadataRequest('/.well-known/jwks.json');
+    await ports.oidc?.auditMetadataRequest('/.well-known/jwks.json');
   });
 
   if (ports.clientDir && fs.existsSync(ports.clientDir)) {

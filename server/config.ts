@@ -8,18 +8,12 @@ import { isTimeZone } from '../i18n/index.js';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
-import { KEY_POLICY_PROFILES, type HsmTokenSpec, type KeyPolicyProfile, parseHsmTokensFile } from '../hsm/index.js';
 import { PROXY_ADDRESS_NAMES, isIpOrCidr } from './net/addresses.js';
+import { ConfigError, type Env, bool, int, oneOf, optional, str } from './configValues.js';
+import { hsmSettings, type HsmSettings } from './hsmConfig.js';
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`Configuration error in ${key}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
+export type { HsmSettings };
 
 export type OutboxKind = 'file' | 'smtp';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -99,61 +93,6 @@ export interface Config {
   rateLimit: { ipPerMinute: number; accountPerMinute: number; accountSoftPerMinute: number };
   /** IANA time zone the mails write times in (with the zone named), e.g. Europe/Copenhagen. */
   timeZone: string;
-}
-
-/** The HSM tokens and the key policy (README "Production HSM"). */
-export interface HsmSettings {
-  /** The single-token settings (GATEWAY_HSM_MODULE, _TOKEN_LABEL, _PIN_FILE, _PIN). */
-  modulePath: string;
-  tokenLabel: string;
-  pinFile: string;
-  pinFromEnv: string | undefined;
-  /** GATEWAY_HSM_TOKENS_FILE, when several tokens hold the keys (failover). */
-  tokensFile: string | undefined;
-  /** The tokens the gateway signs with, in order of preference (one without a tokens file). */
-  tokens: HsmTokenSpec[];
-  /** GATEWAY_HSM_KEY_POLICY: `strict` (default) or `replicated`. */
-  keyPolicy: KeyPolicyProfile;
-  /** GATEWAY_HSM_INITIAL_KEY_ID: adopt this key pair (CKA_ID, hex) at installation instead of generating one. */
-  initialKeyId: string | undefined;
-}
-
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, key: string, fallback: string): string {
-  const v = env[key];
-  if (v === undefined || v === '') return fallback;
-  return v;
-}
-
-function optional(env: Env, key: string): string | undefined {
-  const v = env[key];
-  return v === undefined || v === '' ? undefined : v;
-}
-
-function int(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(key, `expected a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, key: string, fallback: boolean): boolean {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(key, `expected true or false, got "${raw}"`);
-}
-
-function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: readonly T[]): T {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const hit = allowed.find((a) => a === raw);
-  if (!hit) throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${raw}"`);
-  return hit;
 }
 
 /** GATEWAY_WORKERS: a count, or `auto` (the default) for one per CPU the process may use, at most 16. */
@@ -255,52 +194,6 @@ function aaguids(env: Env, key: string): string[] {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(a)) throw new ConfigError(key, `"${a}" is not an AAGUID`);
   }
   return list;
-}
-
-const SINGLE_TOKEN_KEYS = ['GATEWAY_HSM_MODULE', 'GATEWAY_HSM_TOKEN_LABEL', 'GATEWAY_HSM_PIN', 'GATEWAY_HSM_PIN_FILE'] as const;
-
-function hsmSettings(env: Env, cwd: string, varDir: string): HsmSettings {
-  const modulePath = str(env, 'GATEWAY_HSM_MODULE', '/usr/lib/softhsm/libsofthsm2.so');
-  const tokenLabel = str(env, 'GATEWAY_HSM_TOKEN_LABEL', 'gateway');
-  const pinFile = path.resolve(cwd, str(env, 'GATEWAY_HSM_PIN_FILE', path.join(varDir, 'hsm-user.pin')));
-  const pinFromEnv = optional(env, 'GATEWAY_HSM_PIN');
-  const tokensFileRaw = optional(env, 'GATEWAY_HSM_TOKENS_FILE');
-  const tokensFile = tokensFileRaw ? path.resolve(cwd, tokensFileRaw) : undefined;
-  let tokens: HsmTokenSpec[];
-  if (tokensFile) {
-    const clash = SINGLE_TOKEN_KEYS.filter((key) => optional(env, key) !== undefined);
-    if (clash.length > 0) throw new ConfigError('GATEWAY_HSM_TOKENS_FILE', `is set together with ${clash.join(', ')}: configure the tokens in one place`);
-    try {
-      tokens = parseHsmTokensFile(tokensFile);
-    } catch (err) {
-      throw new ConfigError('GATEWAY_HSM_TOKENS_FILE', err instanceof Error ? err.message : String(err));
-    }
-  } else {
-    tokens = [
-      {
-        name: 'primary',
-        modulePath,
-        tokenLabel,
-        pinFile,
-        ...(pinFromEnv ? { pinFromEnv } : {}),
-        source: { module: 'GATEWAY_HSM_MODULE', tokenLabel: 'GATEWAY_HSM_TOKEN_LABEL', pin: pinFromEnv ? 'GATEWAY_HSM_PIN' : 'GATEWAY_HSM_PIN_FILE' },
-      },
-    ];
-  }
-  const initialKeyId = optional(env, 'GATEWAY_HSM_INITIAL_KEY_ID')?.toLowerCase();
-  if (initialKeyId !== undefined && !/^(?:[0-9a-f]{2}){1,64}$/.test(initialKeyId)) {
-    throw new ConfigError('GATEWAY_HSM_INITIAL_KEY_ID', 'must be the CKA_ID of a key pair on the token, in hex (2 to 128 digits)');
-  }
-  return {
-    modulePath,
-    tokenLabel,
-    pinFile,
-    pinFromEnv,
-    tokensFile,
-    tokens,
-    keyPolicy: oneOf<KeyPolicyProfile>(env, 'GATEWAY_HSM_KEY_POLICY', 'strict', KEY_POLICY_PROFILES),
-    initialKeyId,
-  };
 }
 
 /** Builds the configuration from an environment. `cwd` anchors relative paths. */

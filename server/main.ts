@@ -5,14 +5,15 @@
  * (migrations, first signing key, audited metadata load, demo seed), then forks the workers that
  * serve HTTP on the shared port. Worker 0 also runs the background singletons (audit
  * checkpoints, key promotion, expiry sweep, metadata schedule); every worker delivers the outbox
- * (rows are claimed with leases, so no mail goes twice).
+ * (rows are claimed with leases, so no mail goes twice). Everything the workers share (rate-limit
+ * counters among it) lives in the store.
  */
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { superviseWorkers, workerIndex } from './cluster/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { installClusterMetricsPrimary } from './http/metrics.js';
-import { installRateLimitPrimary } from './http/rateLimit.js';
+import { expireDueKeys } from './flows/keys/expireKeys.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntime, seedDemo, type Runtime } from './runtime.js';
 import { FIRST_ADMIN_LINK_FILE, removeEnrolmentLinkFile, writeEnrolmentLinkFile } from './admin/enrolmentLinkFile.js';
@@ -39,8 +40,8 @@ async function main(): Promise<void> {
  * Prints the demo organisation and where the first administrator's one-time link is: a 0600 file
  * under var/, never the link itself (stdout is also the JSON log stream, which log shippers keep).
  */
-function printDemo(runtime: Runtime): void {
-  const seed = seedDemo(runtime);
+async function printDemo(runtime: Runtime): Promise<void> {
+  const seed = await seedDemo(runtime);
   const { config } = runtime;
   const file = path.join(config.varDir, FIRST_ADMIN_LINK_FILE);
   if (seed.enrolmentLink && seed.enrolmentExpiresAt) {
@@ -70,15 +71,13 @@ async function runPrimary(config: Readonly<Config>, log: Logger): Promise<void> 
   // Prepare once, then let go of the HSM and the database: the workers open their own.
   const runtime = await createRuntime(config, { log, clientDir });
   try {
-    runtime.gateway.expireDueKeys();
-    if (config.seedDemo) printDemo(runtime);
+    await expireDueKeys(runtime.flows);
+    if (config.seedDemo) await printDemo(runtime);
   } finally {
     await runtime.close();
   }
   // /metrics on any worker answers for the whole gateway: the primary gathers every worker's.
   installClusterMetricsPrimary();
-  // Rate-limit counters live in the primary, so a limit holds across workers (set before forking).
-  installRateLimitPrimary();
   const supervisor = superviseWorkers({
     workers: config.workers,
     log,
@@ -106,24 +105,24 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
   let sweeper: NodeJS.Timeout | undefined;
   if (singletons) {
     runtime.checkpointer?.start();
-    runtime.metadata?.start(runtime.gateway, runtime.assurance);
-    runtime.gateway.expireDueKeys();
+    runtime.metadata?.start(runtime.flows, runtime.assurance);
+    await expireDueKeys(runtime.flows);
     keyTicker = setInterval(() => {
       runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));
     }, 5_000);
     keyTicker.unref();
     sweeper = setInterval(() => {
-      try {
-        runtime.gateway.expireDueKeys();
-        runtime.store.pruneChallenges(new Date(Date.now() - 3600_000).toISOString());
-        runtime.store.oidc.pruneExpired(new Date(Date.now() - 3600_000).toISOString());
-      } catch (err) {
-        log.error({ err }, 'periodic sweep failed');
-      }
+      const hourAgo = Date.now() - 3600_000;
+      Promise.all([
+        expireDueKeys(runtime.flows),
+        runtime.store.ephemeral.challenges.prune(new Date(hourAgo).toISOString()),
+        runtime.store.ephemeral.limits.prune(Date.now()),
+        runtime.store.write((tx) => tx.oidc.pruneExpired(new Date(hourAgo).toISOString())),
+      ]).catch((err: unknown) => log.error({ err }, 'periodic sweep failed'));
     }, 60_000);
     sweeper.unref();
   }
-  if (!inCluster && config.seedDemo) printDemo(runtime);
+  if (!inCluster && config.seedDemo) await printDemo(runtime);
 
   const server = runtime.app.listen(config.port, config.host, () => {
     if (inCluster) return; // the primary announces once every worker listens

@@ -12,13 +12,17 @@ import { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
 import { AuditAlarms } from './audit/alarm.js';
 import { DirectoryWitness, HttpWitness } from './audit/witness.js';
-import { Gateway } from './core/Gateway.js';
-import { StaffConsole } from './core/StaffConsole.js';
 import { Approvals } from './approvals/Approvals.js';
+import type { ConsoleDeps } from './flows/consoleDeps.js';
+import type { SessionRecord } from './domain/sessions.js';
+import { mintSecret } from './flows/delivery/mintSecret.js';
+import { createIdentity } from './flows/identities/createIdentity.js';
+import { ensureOrganisation } from './flows/identities/ensureOrganisation.js';
+import { issueOperatorEnrolment } from './flows/enrolment/issueEnrolment.js';
+import { registerStaffExecutors } from './flows/staff/executors.js';
 import { registerOidcClientExecutor } from './oidc/clientChange.js';
 import { KeyManager } from './keys/KeyManager.js';
 import { openHsm } from './keys/openHsm.js';
-import { TokenIssuer } from './tokens/TokenIssuer.js';
 import { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import { loadClientsFile } from './oidc/clientsFile.js';
 import { SYSTEM_ACTOR, type Identity } from './domain/types.js';
@@ -26,27 +30,28 @@ import type { Logger } from './logger.js';
 import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/index.js';
 import { loadOrCreateSecretKey } from './security/secretKey.js';
 import { onPeer, tellPeers } from './cluster/index.js';
-import { Store } from './store/index.js';
+import type { Store } from './ports/store.js';
+import { openStore } from './store/open.js';
 import type express from 'express';
 import { createHmac } from 'node:crypto';
 import { DeviceCookies } from './http/deviceCookie.js';
 
 export interface Runtime {
   config: Readonly<Config>;
+  /** The store port (server/ports/store.ts) over the configured adapter. */
   store: Store;
-  gateway: Gateway;
+  /** What every flow (server/flows/) is given: the ports, and the approvals mechanism. */
+  flows: ConsoleDeps;
   outbox: OutboxDispatcher;
   /** The HSM tokens, one or several holding the same keys (failover). */
   hsm: HsmGroup | undefined;
   keys: KeyManager | undefined;
-  tokens: TokenIssuer | undefined;
   checkpointer: AuditCheckpointer | undefined;
   oidc: OpenIdProvider | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   /** The one approvals mechanism (separation of duties). */
   approvals: Approvals;
-  staff: StaffConsole;
   app: express.Express;
   /** Prometheus figures of this runtime (GET /metrics). */
   metrics: GatewayMetrics;
@@ -74,7 +79,9 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const closers: (() => void)[] = [];
-  const store = Store.open(config.dbFile);
+  const store = openStore(config, {
+    onHookError: (err) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'an after-commit observer failed'),
+  });
   const secretKey = loadOrCreateSecretKey(config.secretFile);
   const sink: OutboxSink =
     opts.sink ?? (config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`));
@@ -91,7 +98,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
         onFailover: metrics.onHsmFailover,
       });
     } catch (err) {
-      store.close();
+      await store.close();
       throw err;
     }
   }
@@ -107,24 +114,37 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     closers.push(stopListening);
   }
   const assurance = new AssuranceService(config.attestation, opts.metadata ?? monitor?.metadata, clock);
-  const gateway = new Gateway({ assurance, store, clock, outbox, secretKey, config, log: opts.log });
-  // Issue 13, 5: activation codes are minted at delivery, never stored in clear.
-  outbox.secretMinter = (ref) => gateway.mintSecret(ref);
-  gateway.onEvent = metrics.onGatewayEvent;
+  // Told after a commit that ended sessions: the OpenID Provider (made below) logs them out at every RP.
+  let onSessionsEnded: (sessions: SessionRecord[]) => void = () => undefined;
+  let keys: KeyManager | undefined;
+  const approvals = new Approvals({ store, clock, config, kickOutbox: () => outbox.kick() });
+  const flows: ConsoleDeps = {
+    store,
+    clock,
+    config,
+    secretKey,
+    log: opts.log,
+    assurance,
+    approvals,
+    kickOutbox: () => outbox.kick(),
+    observe: metrics.onGatewayEvent,
+    sessionsEnded: (sessions) => onSessionsEnded(sessions),
+    signToken: undefined,
+    population: undefined,
+  };
+  // Issue 13, 5: activation codes and mailed links are minted at delivery, never stored in clear.
+  outbox.secretMinter = (ref) => mintSecret(flows, ref);
+  registerStaffExecutors(flows);
   const hsmForStatus = hsm;
   if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status, () => hsmForStatus.tokens());
-  monitor?.apply(gateway, assurance);
-  const approvals = new Approvals({ store, clock, config, outbox });
-  const staff = new StaffConsole({ store, gateway, clock, config, approvals });
-  let keys: KeyManager | undefined;
-  let tokens: TokenIssuer | undefined;
+  if (monitor) await monitor.apply(flows, assurance);
   let checkpointer: AuditCheckpointer | undefined;
   let oidc: OpenIdProvider | undefined;
   if (hsm) {
     keys = new KeyManager({ store, hsm, clock, config, log: opts.log, approvals, onSign: metrics.onHsmSign });
     const km = keys;
+    flows.signToken = (claims) => km.signJws(claims);
     outbox.receiptSigner = async (claims) => (await km.signJws({ ...claims, iss: config.origin, iat: Math.floor(clock.now().getTime() / 1000) }, 'receipt+jwt')).jws;
-    tokens = new TokenIssuer({ store, keys, clock, config });
     const alarms = new AuditAlarms({
       store,
       clock,
@@ -144,16 +164,16 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       remote: config.auditWitnessUrl ? new HttpWitness(config.auditWitnessUrl, config.auditWitnessToken) : undefined,
       onWitnessFailure: metrics.onWitnessFailure,
     });
-    oidc = new OpenIdProvider({ store, gateway, keys, clock, config, log: opts.log, secretKey });
+    oidc = new OpenIdProvider({ store, clock, config, log: opts.log, secretKey, keys, core: flows });
     const op = oidc;
     registerOidcClientExecutor(approvals, op, store);
     // NSIS 6: suspending or revoking a key, or ending a binding, ends its sessions at every RP too.
-    gateway.onSessionsEnded = (sessions) => {
+    onSessionsEnded = (sessions) => {
       op.backchannelLogout(sessions).catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'back-channel logout failed'));
     };
     try {
       // The gateway's own start (not a tool, not each cluster worker) records the HSM tokens and the key policy.
-      if ((opts.initialKey ?? true) && !opts.clusterWorker) keys.auditHsmConfiguration();
+      if ((opts.initialKey ?? true) && !opts.clusterWorker) await keys.auditHsmConfiguration();
       if (config.oidcClientsFile && !opts.clusterWorker) await loadClientsFile(op, config.oidcClientsFile);
       if (opts.initialKey ?? true) {
         await keys.ensureInitialKey();
@@ -166,25 +186,20 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     } catch (err) {
       // Nothing half-started: release the HSM sessions and the database before failing.
       await hsm.close();
-      store.close();
+      await store.close();
       throw err;
     }
   }
   const app = buildApp({
-    gateway,
+    flows,
     config,
     log: opts.log,
     hsm,
     keys,
-    tokens,
     checkpointer,
     oidc,
     metadata: monitor,
     assurance,
-    schemaVersion: () => store.schemaVersion(),
-    db: store.db,
-    staff,
-    approvals,
     clock,
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     metrics,
@@ -193,17 +208,15 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   return {
     config,
     store,
-    gateway,
+    flows,
     outbox,
     hsm,
     keys,
-    tokens,
     checkpointer,
     oidc,
     metadata: monitor,
     assurance,
     approvals,
-    staff,
     app,
     metrics,
     async close() {
@@ -212,7 +225,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       await checkpointer?.close();
       await outbox.close();
       await hsm?.close();
-      store.close();
+      await store.close();
     },
   };
 }
@@ -231,21 +244,21 @@ export interface DemoSeed {
  * start never issues one: an administrator who lost every key gets back in with
  * `npm run recover-admin` (HSM PIN, audited, every staff member told).
  */
-export function seedDemo(runtime: Runtime): DemoSeed {
-  const { gateway, store, config } = runtime;
-  const org = gateway.ensureOrganisation(config.demo.orgCvr, config.demo.orgName);
+export async function seedDemo(runtime: Runtime): Promise<DemoSeed> {
+  const { flows, store, config } = runtime;
+  const org = await ensureOrganisation(flows, config.demo.orgCvr, config.demo.orgName);
   const admin =
-    store.findActiveIdentityByEmail(config.demo.adminEmail) ??
-    gateway.createIdentity(SYSTEM_ACTOR, {
+    (await store.read((tx) => tx.identities.findActiveByEmail(config.demo.adminEmail))) ??
+    (await createIdentity(flows, SYSTEM_ACTOR, {
       organisationId: org.id,
       name: config.demo.adminName,
       email: config.demo.adminEmail,
       ial: 'substantial',
       proofingMethod: 'Designated as first administrator by the operator who installed the gateway (bootstrap)',
       roles: ['org-admin', 'helpdesk', 'security-officer'],
-    });
-  const enrolledOnce = store.listCredentialsOfIdentity(admin.id).length > 0;
+    }));
+  const enrolledOnce = (await store.read((tx) => tx.credentials.listOfIdentity(admin.id))).length > 0;
   if (enrolledOnce) return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: undefined, enrolmentExpiresAt: undefined };
-  const enrolment = gateway.issueOperatorEnrolment(admin.id);
+  const enrolment = await issueOperatorEnrolment(flows, admin.id);
   return { organisation: { cvr: org.cvr, name: org.name }, admin, enrolmentLink: enrolment.link, enrolmentExpiresAt: enrolment.expiresAt };
 }

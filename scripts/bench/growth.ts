@@ -3,12 +3,11 @@
  * `seedKeys({ dbFile, keys, onProgress })`, with the gateway stopped), counting what the database
  * then holds, and timing the audit chain's verification.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
-import { Store } from '../../server/store/index.js';
+import { verifyAudit } from '../../server/audit/verifyAudit.js';
+import { withSqliteFile } from '../../server/store/sqlite/index.js';
 import { repoRoot } from './serverProcess.js';
 
 export type SeedKeys = (opts: { dbFile: string; keys: number; onProgress?: (...args: unknown[]) => void }) => unknown;
@@ -42,15 +41,12 @@ export async function seed(seedKeys: SeedKeys, dbFile: string, keys: number, lab
   return (performance.now() - started) / 1000;
 }
 
-/** Active keys and audit entries in the database (through the store, where the SQL lives). */
-export function countDatabase(dbFile: string): { activeKeys: number; auditEntries: number } {
-  const store = Store.open(dbFile);
-  try {
-    const activeKeys = store.fleetReport().filter((r) => r.state === 'active').reduce((s, r) => s + r.count, 0);
-    return { activeKeys, auditEntries: store.auditHead().seq };
-  } finally {
-    store.close();
-  }
+/** Active keys and audit entries in the database (through the store port, read-only). */
+export function countDatabase(dbFile: string): Promise<{ activeKeys: number; auditEntries: number }> {
+  return withSqliteFile(dbFile, async (tx) => ({
+    activeKeys: (await tx.credentials.fleet()).filter((r) => r.state === 'active').reduce((s, r) => s + r.count, 0),
+    auditEntries: (await tx.audit.head()).seq,
+  }));
 }
 
 export interface AuditVerification {
@@ -62,12 +58,11 @@ export interface AuditVerification {
   method: string;
 }
 
-/** Times the auditor's check (hash chain, signed checkpoints, truncation) on a read-only handle. */
-export function timeAuditVerification(dbFile: string): AuditVerification {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
+/** Times the auditor's check (hash chain, signed checkpoints, truncation) on a read-only snapshot. */
+export function timeAuditVerification(dbFile: string): Promise<AuditVerification> {
+  return withSqliteFile(dbFile, async (tx) => {
     const started = performance.now();
-    const report = verifyAuditDatabase(db);
+    const report = await verifyAudit(tx);
     const seconds = (performance.now() - started) / 1000;
     return {
       entries: report.chain.entries,
@@ -75,9 +70,7 @@ export function timeAuditVerification(dbFile: string): AuditVerification {
       perSecond: report.chain.entries / seconds,
       ok: report.ok,
       checkpoints: report.checkpoints.length,
-      method: 'verifyAuditDatabase (server/audit/verifyAuditFile.ts)',
+      method: 'verifyAudit (server/audit/verifyAudit.ts), one read transaction of the store port',
     };
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,9 +1,8 @@
 /** What the figures were measured on: CPU, memory, versions, the database's durability settings. */
-import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { Store } from '../../server/store/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
 
 export interface Machine {
   cpu: string;
@@ -36,23 +35,22 @@ function fileSystemOf(dir: string): string {
   }
 }
 
-export function describeMachine(varDir: string): Machine {
+export async function describeMachine(varDir: string): Promise<Machine> {
   let softhsm = 'unknown';
   try {
     softhsm = execFileSync('softhsm2-util', ['--version'], { encoding: 'utf8' }).trim();
   } catch {
     // not installed where the bench runs; the HSM ceiling then fails on its own
   }
-  const memory = new Database(':memory:');
-  const sqlite = String(memory.prepare('SELECT sqlite_version() AS v').pluck().get());
-  memory.close();
-  // The store's own pragmas, read back from a scratch database it opens.
+  // The store's own settings, read back from a scratch database it opens.
   const scratch = `${varDir}/pragma-probe-${process.pid}.db`;
-  const store = Store.open(scratch);
-  const journalMode = String(store.db.pragma('journal_mode', { simple: true }));
-  const synchronous = Number(store.db.pragma('synchronous', { simple: true }));
-  store.close();
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${scratch}${suffix}`, { force: true });
+  const store = SqliteStore.open(scratch);
+  const { settings } = await store.tools.describe();
+  await store.close();
+  const sqlite = String(settings['version']);
+  const journalMode = String(settings['journal_mode']);
+  const synchronous = Number(settings['synchronous']);
+  for (const f of [scratch, `${varDir}/pragma-probe-${process.pid}-ephemeral.db`]) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${f}${suffix}`, { force: true });
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.availableParallelism(),

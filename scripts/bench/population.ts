@@ -14,6 +14,9 @@ import { loadConfig, type Config } from '../../server/config.js';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime } from '../../server/runtime.js';
+import { issueEnrolmentIn, operatorLink } from '../../server/flows/enrolment/issueEnrolment.js';
+import { createIdentityIn } from '../../server/flows/identities/createIdentity.js';
+import { ensureOrganisation } from '../../server/flows/identities/ensureOrganisation.js';
 import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
 import http from 'node:http';
 import { BrowserClient } from './browserClient.js';
@@ -36,22 +39,22 @@ export function benchConfig(varDir: string): Readonly<Config> {
 
 /**
  * Binds `signIn` employees and `enrolment` more, each with a fresh one-time link, in batches of
- * one transaction each (nested transactions become savepoints), with their audit events.
+ * one transaction each, with their audit events (the flows' own in-transaction functions).
  */
 export async function preparePeople(varDir: string, counts: { signIn: number; enrolment: number }, onProgress?: (done: number, total: number) => void): Promise<PreparedPeople> {
   const config = benchConfig(varDir);
   const runtime = await createRuntime(config, { log: createLogger('silent'), withHsm: false });
   try {
-    const { gateway, store } = runtime;
-    const org = gateway.ensureOrganisation(config.demo.orgCvr, config.demo.orgName);
+    const { flows, store } = runtime;
+    const org = await ensureOrganisation(flows, config.demo.orgCvr, config.demo.orgName);
     const total = counts.signIn + counts.enrolment;
     const people: { email: string; token: string }[] = [];
     const batch = 500;
     for (let start = 0; start < total; start += batch) {
-      store.transaction(() => {
+      await store.write(async (tx) => {
         for (let i = start; i < Math.min(total, start + batch); i += 1) {
           const email = i < counts.signIn ? `signin-${i}@bench.example` : `enrol-${i - counts.signIn}@bench.example`;
-          const identity = gateway.createIdentity(SYSTEM_ACTOR, {
+          const identity = await createIdentityIn(flows, tx, SYSTEM_ACTOR, {
             organisationId: org.id,
             name: `Bench Employee ${i}`,
             email,
@@ -59,7 +62,7 @@ export async function preparePeople(varDir: string, counts: { signIn: number; en
             proofingMethod: 'Benchmark population (scripts/bench)',
             roles: [],
           });
-          people.push({ email, token: gateway.issueOperatorEnrolment(identity.id).token });
+          people.push({ email, token: operatorLink(await issueEnrolmentIn(flows, tx, SYSTEM_ACTOR, identity.id, undefined, 'operator')).token });
         }
       });
       onProgress?.(Math.min(total, start + batch), total);

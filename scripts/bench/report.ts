@@ -124,12 +124,12 @@ export function verdicts(r: BenchResults): Verdict[] {
 
 function stageTable(stages: StageFigures, ceremonyP50: number | undefined): string[] {
   const rows: [string, keyof StageFigures, number][] = [
-    ['Options: challenge built and committed (`Gateway.beginSignIn`)', 'options', 1],
+    ['Options: challenge built and put in the ephemeral store (`beginSignIn`)', 'options', 1],
     ['WebAuthn assertion verification (SimpleWebAuthn, pure)', 'verify', 1],
-    ['Completion: challenge consumed, counter, session, audit event, commit (`completeSignIn` − verification)', 'complete', 1],
-    ['Session read back by the route (`resolveSession`)', 'session', 1],
+    ['Completion: challenge consumed (ephemeral), key read once, ONE commit of counter, session and audit events (`completeSignIn` − verification − HSM)', 'complete', 1],
+    ['Session read by a later request (`resolveSession`)', 'session', 1],
     ['HSM signature of the identity token (`KeyManager.signJws`, SoftHSM)', 'hsm', 1],
-    ['Token audit event committed (`TokenIssuer.issue` − HSM)', 'token-audit', 1],
+    ['Token audit event committed for a later audience (`issueToken` − HSM; not part of a sign-in, whose one commit holds its token\'s event)', 'token-audit', 0],
     ['HTTP round trip through Express + helmet + JSON, no work (×2 per ceremony)', 'http', 2],
     ['Software authenticator (client side, in the load generator)', 'authenticator', 1],
   ];
@@ -146,7 +146,7 @@ function stageTable(stages: StageFigures, ceremonyP50: number | undefined): stri
   ];
   if (ceremonyP50 !== undefined) lines.push(`| Whole ceremony over HTTP, 1 client (p50, for comparison) | | | | ${fmt(ceremonyP50, 3)} | |`);
   lines.push(
-    `| Floor: one raw 1-row SQLite commit, WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
+    `| Floor: one raw 1-row SQLite commit (the adapter's writer), WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
   );
   return lines;
 }

@@ -3,20 +3,20 @@
  * sign-in at a time, against the run's real database (WAL, synchronous=FULL) and the real SoftHSM
  * token, in a separate process while the gateway is stopped (same code path as the routes call):
  *
- *   options     Gateway.beginSignIn: options + challenge committed
+ *   options     flows/signin/beginSignIn: options + the challenge into the ephemeral store (no fsync)
  *   verify      verifyAssertion: SimpleWebAuthn's assertion check (pure, no I/O)
- *   complete    Gateway.completeSignIn minus verify: challenge consumed, counter, session, audit, commit
+ *   complete    flows/signin/completeSignIn with an audience, minus verify and hsm: the challenge
+ *               consumed, the key read once, then ONE commit (counter, session, both audit events)
  *   hsm         KeyManager.signJws: claims as JWS, signed by the HSM's active key
- *   token-audit TokenIssuer.issue minus hsm: the token's audit event, committed
- *   session     Gateway.resolveSession (the route reads the new session back)
+ *   token-audit flows/tokens/issueToken (POST /api/tokens) minus hsm: the token's audit event, committed
+ *   session     flows/sessions/resolveSession (what every later request of the session reads)
  *   http        an HTTP round trip through Express + helmet + express.json with a body of the
  *               same size and no work (a ceremony makes two)
- *   commit      one raw SQLite commit (1 row) in the same directory, WAL + synchronous=FULL: the
- *               fsync floor each durable write pays
+ *   commit      one durable write through the store port (1 row) on a scratch database in the same
+ *               directory, opened as the gateway opens its own: the fsync floor each commit pays
  *
  * Parent side: runStageBreakdown() forks this file and reads its result over IPC.
  */
-import Database from 'better-sqlite3';
 import express from 'express';
 import helmet from 'helmet';
 import { fork } from 'node:child_process';
@@ -30,6 +30,11 @@ import { verifyAssertion } from '../../server/ceremonies/index.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime } from '../../server/runtime.js';
+import { resolveSession } from '../../server/flows/sessions/resolveSession.js';
+import { beginSignIn } from '../../server/flows/signin/beginSignIn.js';
+import { completeSignIn } from '../../server/flows/signin/completeSignIn.js';
+import { issueToken } from '../../server/flows/tokens/issueToken.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { identityTokenClaims } from '../../server/tokens/identityToken.js';
 import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
 import { BrowserClient } from './browserClient.js';
@@ -70,10 +75,10 @@ async function measure(req: StageRequest): Promise<StageFigures> {
     auth.importCredential(credential);
     return { email, auth };
   });
-  const { gateway, store, keys, tokens } = runtime;
-  if (!keys || !tokens) throw new Error('stage breakdown: the runtime has no HSM');
-  const organisation = (id: string) => {
-    const org = store.getOrganisation(id);
+  const { flows, store, keys } = runtime;
+  if (!keys) throw new Error('stage breakdown: the runtime has no HSM');
+  const organisation = async (id: string) => {
+    const org = await store.read((tx) => tx.organisations.get(id));
     if (!org) throw new Error('no organisation');
     return org;
   };
@@ -84,30 +89,30 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       if (!member) throw new Error('stage breakdown: no keys');
       const flow = randomBytes(32).toString('base64url');
       let t = performance.now();
-      const opts = await gateway.beginSignIn(member.email, flow);
+      const opts = await beginSignIn(flows, { email: member.email, flowId: flow });
       const tOptions = performance.now() - t;
       const options = requestOptionsOf(opts);
       if (!options) throw new Error('stage breakdown: no options');
       t = performance.now();
       const response = await member.auth.getAssertion(options, origin);
       const tAuthenticator = performance.now() - t;
-      const key = store.getCredentialByCredentialId(response.id);
+      const key = await store.read((tx) => tx.credentials.byCredentialId(response.id));
       if (!key) throw new Error('stage breakdown: unknown key');
       t = performance.now();
       await verifyAssertion(response, { challenge: options.challenge, origin: config.origin, rpId: config.rpId }, key);
       const tVerify = performance.now() - t;
       t = performance.now();
-      const issued = await gateway.completeSignIn(flow, response);
+      const issued = await completeSignIn(flows, { flowId: flow, response, audience: req.audience });
       const tComplete = performance.now() - t;
       t = performance.now();
-      const view = gateway.resolveSession(issued.sessionId);
+      const view = await resolveSession(flows, issued.sessionId);
       const tSession = performance.now() - t;
       if (!view) throw new Error('stage breakdown: no session');
       const claims = identityTokenClaims({
         issuer: config.origin,
         audience: req.audience,
         identity: view.identity,
-        organisation: organisation(view.identity.organisationId),
+        organisation: await organisation(view.identity.organisationId),
         authTime: new Date(view.session.createdAt),
         aal: view.session.aal,
         amr: view.session.amr,
@@ -119,13 +124,13 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       await keys.signJws(claims);
       const tHsm = performance.now() - t;
       t = performance.now();
-      await tokens.issue(view, req.audience);
+      await issueToken(flows, view, req.audience);
       const tIssue = performance.now() - t;
       if (warm) continue;
       times.options.push(tOptions);
       times.authenticator.push(tAuthenticator);
       times.verify.push(tVerify);
-      times.complete.push(Math.max(0, tComplete - tVerify));
+      times.complete.push(Math.max(0, tComplete - tVerify - tHsm));
       times.session.push(tSession);
       times.hsm.push(tHsm);
       times['token-audit'].push(Math.max(0, tIssue - tHsm));
@@ -134,23 +139,19 @@ async function measure(req: StageRequest): Promise<StageFigures> {
     await runtime.close();
   }
 
-  // One-row commits on a scratch database next to the gateway's (same file system, same pragmas).
+  // One-row commits through the port on a scratch database next to the gateway's (same file
+  // system, opened as the gateway opens its own), one at a time.
   const scratch = path.join(req.varDir, `commit-floor-${process.pid}.db`);
-  const db = new Database(scratch);
+  const floor = SqliteStore.open(scratch);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
-    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const commit = db.transaction((v: Buffer) => insert.run(v));
     for (let i = 0; i < req.iterations + 5; i += 1) {
       const t = performance.now();
-      commit.immediate(randomBytes(200));
+      await floor.write((tx) => tx.leases.acquire(`floor-${i}`, randomBytes(8).toString('hex'), '9999-01-01T00:00:00.000Z', new Date().toISOString()));
       if (i >= 5) times.commit.push(performance.now() - t);
     }
   } finally {
-    db.close();
-    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${scratch}${suffix}`, { force: true });
+    await floor.close();
+    for (const f of [scratch, scratch.replace(/\.db$/, '-ephemeral.db')]) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${f}${suffix}`, { force: true });
   }
 
   // A bare Express round trip with the gateway's body parser and security headers, no work.

@@ -1,5 +1,5 @@
 /** The audit verification report as the commands print it: one line per fact, findings spelled out. */
-import type { AuditReport } from '../../server/audit/verifyAuditFile.js';
+import type { AuditReport } from '../../server/audit/verifyAudit.js';
 
 export function formatAuditReport(report: AuditReport, seconds: number): string {
   const lines: string[] = [];

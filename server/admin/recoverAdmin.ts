@@ -16,10 +16,11 @@
  */
 import os from 'node:os';
 import type { Clock } from '../clock.js';
-import type { Gateway } from '../core/Gateway.js';
 import { SYSTEM_ACTOR, type AssignedRole, type Identity } from '../domain/types.js';
-import type { Store } from '../store/index.js';
-import { queueMail } from '../outbox/queueMail.js';
+import type { CoreDeps } from '../flows/deps.js';
+import { issueEnrolmentIn, operatorLink } from '../flows/enrolment/issueEnrolment.js';
+import { queueMail } from '../flows/shared/mail.js';
+import type { ReadTx, Store } from '../ports/store.js';
 
 export type RecoveryRefusal =
   | 'no-pin'
@@ -61,19 +62,23 @@ export function currentOperator(tokenLabel: string): Operator {
 
 const STAFF_ROLES: readonly AssignedRole[] = ['org-admin', 'helpdesk', 'security-officer'];
 
-function activeKeys(store: Store, identityId: string) {
-  return store.listCredentialsOfIdentity(identityId).filter((c) => c.state === 'active');
+async function activeKeys(tx: ReadTx, identityId: string) {
+  return (await tx.credentials.listOfIdentity(identityId)).filter((c) => c.state === 'active');
 }
 
 /** The administrator to recover: the one named, or the only organisation administrator there is. */
-export function chooseAdministrator(store: Store, email: string | undefined): Identity {
+export function chooseAdministrator(store: Store, email: string | undefined): Promise<Identity> {
+  return store.read((tx) => chooseIn(tx, email));
+}
+
+async function chooseIn(tx: ReadTx, email: string | undefined): Promise<Identity> {
   if (email !== undefined) {
-    const found = store.findActiveIdentityByEmail(email);
+    const found = await tx.identities.findActiveByEmail(email);
     if (!found) throw new RecoveryRefused('unknown-administrator', `No person with the address ${email} is bound to the organisation.`);
     if (!found.roles.includes('org-admin')) throw new RecoveryRefused('not-an-administrator', `${found.name} <${found.email}> is not an organisation administrator; only an administrator is recovered this way.`);
     return found;
   }
-  const admins = store.listActiveIdentitiesWithRole('org-admin');
+  const admins = await tx.identities.listActiveWithRole('org-admin');
   const [only, ...others] = admins;
   if (!only) throw new RecoveryRefused('unknown-administrator', 'The organisation has no administrator bound to it.');
   if (others.length > 0) {
@@ -83,8 +88,12 @@ export function chooseAdministrator(store: Store, email: string | undefined): Id
 }
 
 /** Why `admin` may not be recovered now, if there is a reason. */
-export function recoveryBlocker(store: Store, admin: Identity): RecoveryRefused | undefined {
-  const own = activeKeys(store, admin.id);
+export function recoveryBlocker(store: Store, admin: Identity): Promise<RecoveryRefused | undefined> {
+  return store.read((tx) => blockerIn(tx, admin));
+}
+
+async function blockerIn(tx: ReadTx, admin: Identity): Promise<RecoveryRefused | undefined> {
+  const own = await activeKeys(tx, admin.id);
   if (own.length > 0) {
     return new RecoveryRefused(
       'has-active-key',
@@ -92,7 +101,8 @@ export function recoveryBlocker(store: Store, admin: Identity): RecoveryRefused 
         'If that key is lost, report it lost on the "My keys" page (or have the helpdesk suspend it) and run this again.',
     );
   }
-  const able = store.listActiveIdentitiesWithRole('org-admin').filter((a) => a.id !== admin.id && activeKeys(store, a.id).length > 0);
+  const able = [];
+  for (const a of await tx.identities.listActiveWithRole('org-admin')) if (a.id !== admin.id && (await activeKeys(tx, a.id)).length > 0) able.push(a);
   if (able.length > 0) {
     return new RecoveryRefused(
       'another-administrator-can-act',
@@ -104,9 +114,9 @@ export function recoveryBlocker(store: Store, admin: Identity): RecoveryRefused 
 }
 
 /** Records a refused recovery (its own transaction: nothing else changes). */
-export function auditRefusal(store: Store, clock: Clock, reason: RecoveryRefusal, operator: Operator, subjectId: string | null): void {
-  store.transaction(() =>
-    store.appendAudit({
+export async function auditRefusal(store: Store, clock: Clock, reason: RecoveryRefusal, operator: Operator, subjectId: string | null): Promise<void> {
+  await store.write((tx) =>
+    tx.audit.append({
       at: clock.now().toISOString(),
       type: 'admin-recovery.refused',
       actorId: null,
@@ -129,23 +139,23 @@ export interface RecoveryResult {
  * Issues the fresh link (withdrawing any open one), audits it and mails every staff member, in one
  * transaction. Call after the PIN was proven and {@link recoveryBlocker} found nothing.
  */
-export function recoverAdministrator(ports: { store: Store; gateway: Gateway; clock: Clock }, admin: Identity, operator: Operator): RecoveryResult {
-  const { store, gateway, clock } = ports;
-  return store.transaction(() => {
-    const blocker = recoveryBlocker(store, admin);
+export async function recoverAdministrator(core: CoreDeps, admin: Identity, operator: Operator): Promise<RecoveryResult> {
+  const { store, clock } = core;
+  const result = await store.write(async (tx) => {
+    const blocker = await blockerIn(tx, admin);
     if (blocker) throw blocker;
-    const enrolment = gateway.issueOperatorEnrolment(admin.id);
+    const enrolment = operatorLink(await issueEnrolmentIn(core, tx, SYSTEM_ACTOR, admin.id, undefined, 'operator'));
     const at = clock.now().toISOString();
     const staff = new Map<string, Identity>();
-    for (const role of STAFF_ROLES) for (const person of store.listActiveIdentitiesWithRole(role)) staff.set(person.id, person);
+    for (const role of STAFF_ROLES) for (const person of await tx.identities.listActiveWithRole(role)) staff.set(person.id, person);
     for (const person of staff.values()) {
-      queueMail(
-        store,
+      await queueMail(
+        tx,
         { to: person.email, subject: `Administrator access recovered for ${admin.name}`, text: recoveryMailText(person, admin, operator, at, enrolment.expiresAt), kind: 'admin-recovered' },
         at,
       );
     }
-    store.appendAudit({
+    await tx.audit.append({
       at,
       type: 'admin.recovered',
       actorId: null,
@@ -164,6 +174,8 @@ export function recoverAdministrator(ports: { store: Store; gateway: Gateway; cl
     });
     return { admin, link: enrolment.link, expiresAt: enrolment.expiresAt, enrolmentId: enrolment.enrolmentId, notified: [...staff.values()].map((p) => p.email) };
   });
+  core.kickOutbox();
+  return result;
 }
 
 function recoveryMailText(to: Identity, admin: Identity, operator: Operator, at: string, expiresAt: string): string {

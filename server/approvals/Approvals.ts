@@ -12,27 +12,23 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Actor, Identity } from '../domain/types.js';
 import {
-  APPROVAL_REFUSAL_TEXT,
-  decideApproval,
   decideRequest,
   dutyRow,
   isStaffRole,
-  twoPersonControls,
-  STAFF_ROLES,
   isApprovalKind,
-  type ApprovalDecision,
   type ApprovalKind,
   type DutyAction,
-  type ControlStatus,
   type Recipient,
   type RequestFacts,
   type StaffRole,
 } from '../duties/index.js';
+import { dutiesStatus, decideFor, listApprovals, roleOf, type ApprovalView, type DutiesStatus } from './views.js';
 import { queueDutyNotices, type Told } from './notify.js';
 import { refusalError } from './refusals.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { OutboxDispatcher } from '../outbox/index.js';
-import type { ApprovalRecord, Store } from '../store/index.js';
+import type { ApprovalRecord } from '../domain/approvals.js';
+import { appendAudit } from '../flows/shared/audit.js';
+import type { ReadTx, Store, WriteTx } from '../ports/store.js';
 
 export interface Outcome {
   /** What was done, in words (kept with the approval; never a secret such as a link). */
@@ -55,10 +51,10 @@ export interface Execution {
   approver: Actor | null;
   bootstrap: boolean;
   /** Queues the row's "told when done" mails; call it inside the transaction that does the change. */
-  tell: () => void;
+  tell: (tx: WriteTx) => Promise<void>;
 }
 
-export type Executor = (e: Execution) => Outcome | Promise<Outcome>;
+export type Executor = (e: Execution) => Promise<Outcome>;
 
 export interface RequestInput {
   kind: DutyAction;
@@ -76,35 +72,24 @@ export interface RequestInput {
    * Checked in the same transaction that records the request (throws to refuse it), so that a
    * limit such as "one such request at a time" holds atomically.
    */
-  precondition?: () => void;
+  precondition?: (tx: ReadTx) => Promise<void>;
 }
 
 export type RequestOutcome = { state: 'done'; outcome: Outcome; bootstrap: boolean } | { state: 'pending'; approval: ApprovalRecord };
 
-export interface ApprovalView extends Omit<ApprovalRecord, 'payload'> {
-  title: string;
-  approverRoles: readonly StaffRole[];
-  requestedByName: string | null;
-  decidedByName: string | null;
-  /** Whether the person asking may approve it now, and if not, why (the server decides). */
-  canApprove: boolean;
-  cannotApprove: string | null;
-  /** Pending only: how many people could approve it now. */
-  eligibleApprovers: number | null;
-}
+export type { ApprovalView, DutiesStatus } from './views.js';
 
-export interface DutiesStatus {
-  orgAdmins: number;
-  securityOfficers: number;
-  helpdesk: number;
-  controls: ControlStatus[];
+export interface ApprovalPorts {
+  store: Store;
+  clock: Clock;
+  config: Readonly<Config>;
+  kickOutbox: () => void;
 }
-
 
 export class Approvals {
   private readonly executors = new Map<DutyAction, Executor>();
 
-  constructor(private readonly ports: { store: Store; clock: Clock; config: Readonly<Config>; outbox: OutboxDispatcher }) {}
+  constructor(private readonly ports: ApprovalPorts) {}
 
   /** A flow says how a kind is carried out; one executor per kind. */
   register(kind: DutyAction, executor: Executor): void {
@@ -122,22 +107,8 @@ export class Approvals {
     return e;
   }
 
-  private audit(type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }): void {
-    this.ports.store.appendAudit({ at: this.now(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data });
-  }
-
-  private nameOf(id: string | null): string | null {
-    return id ? (this.ports.store.getIdentity(id)?.name ?? null) : null;
-  }
-
-  /** The role a person acts in on a request of this kind: an approver role they hold, else any staff role. */
-  private roleOf(kind: ApprovalKind, person: Identity | undefined): Actor['role'] {
-    const held = (r: StaffRole) => person?.bindingState === 'active' && person.roles.includes(r);
-    return dutyRow(kind).approvers.find(held) ?? STAFF_ROLES.find(held) ?? 'holder';
-  }
-
-  private pool(roles: readonly StaffRole[]): number {
-    return this.ports.store.countActiveIdentitiesWithAnyRole(roles);
+  private audit(tx: WriteTx, type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }): Promise<unknown> {
+    return appendAudit(tx, this.now(), type, actor, subjectId, data);
   }
 
   // --- asking ----------------------------------------------------------------------------------
@@ -152,16 +123,17 @@ export class Approvals {
     const role = input.actor.role;
     const requesterId = input.actor.identityId;
     if (requesterId === null || !isStaffRole(role)) throw new TypeError('a request is made by a staff member in a staff role');
-    const decision = decideRequest(input.kind, { role, approverPool: this.pool(row.approvers), ...input.facts });
+    const pool = await this.ports.store.read((tx) => tx.identities.countActiveWithAnyRole(row.approvers));
+    const decision = decideRequest(input.kind, { role, approverPool: pool, ...input.facts });
     if (decision.kind === 'refused') throw new ForbiddenError('ROLE_REQUIRED', `Asking for this needs the ${row.requesters.join(' or ')} role.`);
     if (decision.kind === 'alone') {
-      this.ports.store.transaction(() => {
-        input.precondition?.();
+      await this.ports.store.write(async (tx) => {
+        await input.precondition?.(tx);
         if (!decision.bootstrap) return;
-        this.audit('duty.bootstrap', input.actor, input.subjects[0] ?? null, {
+        await this.audit(tx, 'duty.bootstrap', input.actor, input.subjects[0] ?? null, {
           action: input.kind,
           approvers: [...row.approvers],
-          pool: this.pool(row.approvers),
+          pool: await tx.identities.countActiveWithAnyRole(row.approvers),
           summary: input.summary,
           clause: row.clause,
         });
@@ -174,9 +146,9 @@ export class Approvals {
         requester: input.actor,
         approver: null,
         bootstrap: decision.bootstrap,
-        tell: () => this.tell(row.notify.onExecution, told),
+        tell: (tx) => this.tell(tx, row.notify.onExecution, told),
       });
-      this.ports.outbox.kick();
+      this.ports.kickOutbox();
       return { state: 'done', outcome, bootstrap: decision.bootstrap };
     }
     const kind = input.kind;
@@ -192,10 +164,10 @@ export class Approvals {
       requestedRole: role,
       requestedAt: this.now(),
     };
-    this.ports.store.transaction(() => {
-      input.precondition?.();
-      this.ports.store.approvals.insert(record);
-      this.audit('approval.requested', input.actor, record.id, {
+    const created = await this.ports.store.write(async (tx) => {
+      await input.precondition?.(tx);
+      await tx.approvals.insert(record);
+      await this.audit(tx, 'approval.requested', input.actor, record.id, {
         kind: input.kind,
         summary: input.summary,
         items: input.items,
@@ -204,30 +176,15 @@ export class Approvals {
         approvers: [...row.approvers],
         clause: row.clause,
       });
-      this.tell(row.notify.onRequest, { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: record.id, bootstrap: false }, 'requested');
+      await this.tell(tx, row.notify.onRequest, { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: record.id, bootstrap: false }, 'requested');
+      return tx.approvals.get(record.id);
     });
-    this.ports.outbox.kick();
-    const created = this.ports.store.approvals.get(record.id);
+    this.ports.kickOutbox();
     if (!created) throw new Error('approval vanished');
     return { state: 'pending', approval: created };
   }
 
   // --- deciding --------------------------------------------------------------------------------
-
-  /** What decideApproval needs, read now. */
-  private decideFor(approval: ApprovalRecord, approver: Identity | undefined, approverId: string): ApprovalDecision {
-    const requester = this.ports.store.getIdentity(approval.requestedBy);
-    return decideApproval(approval.kind, {
-      requesterId: approval.requestedBy,
-      requesterBound: requester?.bindingState === 'active',
-      requesterHoldsRole: requester?.roles.includes(approval.requestedRole) ?? false,
-      approverId,
-      approverBound: approver?.bindingState === 'active',
-      approverRoles: approver?.roles ?? [],
-      subjectIds: approval.subjects,
-      approverSetUpByRequester: this.ports.store.setups.setUpBy(approverId, approval.requestedBy),
-    });
-  }
 
   /**
    * A second person approves; the request is carried out at once in the requester's name (and
@@ -236,27 +193,26 @@ export class Approvals {
   async approve(actor: Actor, id: string): Promise<{ approval: ApprovalRecord; outcome: Outcome }> {
     const approverId = actor.identityId;
     if (approverId === null) throw new TypeError('an approval is made by a person');
-    if (!this.ports.store.approvals.get(id)) throw new NotFoundError('Unknown request.');
-    const verdict = this.ports.store.transaction((): { approval: ApprovalRecord; role: StaffRole } | { refused: string } => {
-      const approval = this.ports.store.approvals.get(id);
+    const verdict = await this.ports.store.write(async (tx): Promise<{ approval: ApprovalRecord; role: StaffRole } | { refused: string }> => {
+      const approval = await tx.approvals.get(id);
       if (!approval) throw new NotFoundError('Unknown request.');
       if (approval.state !== 'pending') return { refused: approval.state === 'withdrawn' ? 'withdrawn' : 'decided' };
-      const person = this.ports.store.getIdentity(approverId);
-      const decision = this.decideFor(approval, person, approverId);
+      const person = await tx.identities.get(approverId);
+      const decision = await decideFor(tx, approval, person, approverId);
       if (!decision.ok) {
         // Recorded with the role the person actually holds, never one they were assumed to have.
-        const who: Actor = { identityId: approverId, role: this.roleOf(approval.kind, person) };
+        const who: Actor = { identityId: approverId, role: roleOf(approval.kind, person) };
         if (decision.refusal === 'requester-lost-role') {
           // Losing the role withdraws the request (normally when the role goes; here as a second line).
-          this.ports.store.approvals.withdraw(id, this.now(), 'requester-lost-role');
-          this.audit('approval.withdrawn', who, id, { kind: approval.kind, reason: 'requester-lost-role', requestedBy: approval.requestedBy, requestedRole: approval.requestedRole });
+          await tx.approvals.withdraw(id, this.now(), 'requester-lost-role');
+          await this.audit(tx, 'approval.withdrawn', who, id, { kind: approval.kind, reason: 'requester-lost-role', requestedBy: approval.requestedBy, requestedRole: approval.requestedRole });
         } else {
-          this.audit('approval.refused', who, id, { kind: approval.kind, reason: decision.refusal, requestedBy: approval.requestedBy });
+          await this.audit(tx, 'approval.refused', who, id, { kind: approval.kind, reason: decision.refusal, requestedBy: approval.requestedBy });
         }
         return { refused: decision.refusal };
       }
-      if (!this.ports.store.approvals.decide(id, 'executed', approverId, decision.approverRole, this.now(), null)) return { refused: 'decided' };
-      this.audit('approval.approved', { identityId: approverId, role: decision.approverRole }, id, {
+      if (!(await tx.approvals.decide(id, 'executed', approverId, decision.approverRole, this.now(), null))) return { refused: 'decided' };
+      await this.audit(tx, 'approval.approved', { identityId: approverId, role: decision.approverRole }, id, {
         kind: approval.kind,
         summary: approval.summary,
         items: approval.items,
@@ -265,7 +221,7 @@ export class Approvals {
         approverRole: decision.approverRole,
         // Allowed (the rule is about the approver being set up by the requester), but recorded:
         // a person set up by the approver is asking, which an auditor may want to look at.
-        approverSetUpRequester: this.ports.store.setups.setUpBy(approval.requestedBy, approverId),
+        approverSetUpRequester: await tx.setups.setUpBy(approval.requestedBy, approverId),
         clause: dutyRow(approval.kind).clause,
       });
       return { approval, role: decision.approverRole };
@@ -276,6 +232,7 @@ export class Approvals {
     const requester: Actor = { identityId: approval.requestedBy, role: approval.requestedRole };
     const payload: unknown = JSON.parse(approval.payload);
     const oldAddress = typeof payload === 'object' && payload !== null && 'oldAddress' in payload && typeof payload.oldAddress === 'string' ? payload.oldAddress : undefined;
+    const told: Told = { summary: approval.summary, items: approval.items, subjects: approval.subjects, oldAddress, requester, approver, reference: id, bootstrap: false };
     let outcome: Outcome;
     try {
       outcome = await this.executor(approval.kind)({
@@ -285,29 +242,21 @@ export class Approvals {
         requester,
         approver,
         bootstrap: false,
-        tell: () =>
-          this.tell(dutyRow(approval.kind).notify.onExecution, {
-            summary: approval.summary,
-            items: approval.items,
-            subjects: approval.subjects,
-            oldAddress,
-            requester,
-            approver,
-            reference: id,
-            bootstrap: false,
-          }),
+        tell: (tx) => this.tell(tx, dutyRow(approval.kind).notify.onExecution, told),
       });
     } catch (err) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 300);
-      this.ports.store.transaction(() => {
-        this.ports.store.approvals.setResult(id, 'failed', message);
-        this.audit('approval.failed', approver, id, { kind: approval.kind, error: message });
+      await this.ports.store.write(async (tx) => {
+        await tx.approvals.setResult(id, 'failed', message);
+        await this.audit(tx, 'approval.failed', approver, id, { kind: approval.kind, error: message });
       });
       throw err;
     }
-    this.ports.store.transaction(() => this.ports.store.approvals.setResult(id, 'executed', outcome.result));
-    this.ports.outbox.kick();
-    const done = this.ports.store.approvals.get(id);
+    const done = await this.ports.store.write(async (tx) => {
+      await tx.approvals.setResult(id, 'executed', outcome.result);
+      return tx.approvals.get(id);
+    });
+    this.ports.kickOutbox();
     if (!done) throw new Error('approval vanished');
     return { approval: done, outcome };
   }
@@ -316,21 +265,21 @@ export class Approvals {
    * Rejects a pending request: its requester (who changed their mind) or anyone who may approve
    * that kind. Nothing is carried out.
    */
-  reject(actor: Actor, id: string): ApprovalRecord {
+  reject(actor: Actor, id: string): Promise<ApprovalRecord> {
     const by = actor.identityId;
     if (by === null) throw new TypeError('a rejection is made by a person');
-    return this.ports.store.transaction(() => {
-      const approval = this.ports.store.approvals.get(id);
+    return this.ports.store.write(async (tx) => {
+      const approval = await tx.approvals.get(id);
       if (!approval) throw new NotFoundError('Unknown request.');
-      const person = this.ports.store.getIdentity(by);
+      const person = await tx.identities.get(by);
       const own = approval.requestedBy === by;
       const role = own ? approval.requestedRole : dutyRow(approval.kind).approvers.find((r) => person?.bindingState === 'active' && person.roles.includes(r));
       if (!role) throw new ForbiddenError('ROLE_REQUIRED', `Rejecting this request needs the ${dutyRow(approval.kind).approvers.join(' or ')} role.`);
-      if (!this.ports.store.approvals.decide(id, 'rejected', by, role, this.now(), own ? 'withdrawn by the requester' : 'rejected')) {
+      if (!(await tx.approvals.decide(id, 'rejected', by, role, this.now(), own ? 'withdrawn by the requester' : 'rejected'))) {
         throw approval.state === 'withdrawn' ? refusalError('withdrawn') : refusalError('decided');
       }
-      this.audit('approval.rejected', { identityId: by, role }, id, { kind: approval.kind, requestedBy: approval.requestedBy, byRequester: own });
-      const done = this.ports.store.approvals.get(id);
+      await this.audit(tx, 'approval.rejected', { identityId: by, role }, id, { kind: approval.kind, requestedBy: approval.requestedBy, byRequester: own });
+      const done = await tx.approvals.get(id);
       if (!done) throw new Error('approval vanished');
       return done;
     });
@@ -338,50 +287,20 @@ export class Approvals {
 
   // --- reading ---------------------------------------------------------------------------------
 
-  /**
-   * The requests a staff member may see (their own, and those they could approve), newest first,
-   * with the server's answer to "may I approve this?".
-   */
-  list(viewer: Identity, kinds?: readonly ApprovalKind[]): ApprovalView[] {
-    const staff = this.ports.store.approvals.list(kinds);
-    const candidates = (roles: readonly StaffRole[]) => {
-      const seen = new Map<string, Identity>();
-      for (const r of roles) for (const i of this.ports.store.listActiveIdentitiesWithRole(r)) seen.set(i.id, i);
-      return [...seen.values()];
-    };
-    return staff
-      .filter((a) => a.requestedBy === viewer.id || dutyRow(a.kind).approvers.some((r) => viewer.roles.includes(r)))
-      .map(({ payload: _payload, ...a }) => {
-        const row = dutyRow(a.kind);
-        const pending = a.state === 'pending';
-        const mine = pending ? this.decideFor({ ...a, payload: '' }, viewer, viewer.id) : undefined;
-        return {
-          ...a,
-          title: row.title,
-          approverRoles: row.approvers,
-          requestedByName: this.nameOf(a.requestedBy),
-          decidedByName: this.nameOf(a.decidedBy),
-          canApprove: mine?.ok === true,
-          cannotApprove: mine && !mine.ok ? APPROVAL_REFUSAL_TEXT[mine.refusal] : null,
-          eligibleApprovers: pending ? candidates(row.approvers).filter((c) => this.decideFor({ ...a, payload: '' }, c, c.id).ok).length : null,
-        };
-      });
+  /** The requests `viewer` may see, with the server's answer to "may I approve this?" (views.ts). */
+  list(viewer: Identity, kinds?: readonly ApprovalKind[]): Promise<ApprovalView[]> {
+    return this.ports.store.read((tx) => listApprovals(tx, viewer, kinds));
   }
 
   /** How many people hold each staff role, and which two-person controls are on (the banners). */
-  status(): DutiesStatus {
-    return {
-      orgAdmins: this.pool(['org-admin']),
-      securityOfficers: this.pool(['security-officer']),
-      helpdesk: this.pool(['helpdesk']),
-      controls: twoPersonControls((roles) => this.pool(roles)),
-    };
+  status(): Promise<DutiesStatus> {
+    return this.ports.store.read((tx) => dutiesStatus(tx));
   }
 
   // --- telling ---------------------------------------------------------------------------------
 
   /** Inside a transaction: mails the row's recipients (never the requester or approver themselves). */
-  private tell(recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed' = 'executed'): void {
-    queueDutyNotices(this.ports.store, this.now(), recipients, t, phase);
+  private tell(tx: WriteTx, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed' = 'executed'): Promise<void> {
+    return queueDutyNotices(tx, this.now(), recipients, t, phase);
   }
 }

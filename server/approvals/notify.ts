@@ -6,8 +6,8 @@
 import type { Actor, Identity } from '../domain/types.js';
 import type { Recipient, StaffRole } from '../duties/index.js';
 import { dutyNoticeMail } from '../duties/mails.js';
-import type { Store } from '../store/index.js';
-import { queueMail } from '../outbox/queueMail.js';
+import { queueMail } from '../flows/shared/mail.js';
+import type { WriteTx } from '../ports/store.js';
 
 /** What the notices say: the request, its people, and who asked and approved. */
 export interface Told {
@@ -21,23 +21,28 @@ export interface Told {
   bootstrap: boolean;
 }
 
-export function queueDutyNotices(store: Store, at: string, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed'): void {
+export async function queueDutyNotices(tx: WriteTx, at: string, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed'): Promise<void> {
   const actors = new Set([t.requester.identityId, t.approver?.identityId].filter((x): x is string => typeof x === 'string'));
   const mails = new Map<string, { name: string | null; aboutYou: boolean }>();
   const add = (to: string | undefined, name: string | null, aboutYou: boolean) => {
     if (to && !mails.has(to.toLowerCase())) mails.set(to.toLowerCase(), { name, aboutYou });
   };
-  const subjects = t.subjects.map((id) => store.getIdentity(id)).filter((i): i is Identity => i !== undefined);
+  const subjects: Identity[] = [];
+  for (const id of t.subjects) {
+    const s = await tx.identities.get(id);
+    if (s) subjects.push(s);
+  }
   for (const r of recipients) {
     if (r === 'subject') for (const s of subjects) add(s.email, s.name, true);
     else if (r === 'subject-old-address') add(t.oldAddress, subjects[0]?.name ?? null, true);
     else if (r === 'key-holders') continue; // the lifecycle mails each holder itself
     else {
       const role: StaffRole = r === 'org-admins' ? 'org-admin' : r === 'security-officers' ? 'security-officer' : 'helpdesk';
-      for (const i of store.listActiveIdentitiesWithRole(role)) if (!actors.has(i.id)) add(i.email, i.name, t.subjects.includes(i.id));
+      for (const i of await tx.identities.listActiveWithRole(role)) if (!actors.has(i.id)) add(i.email, i.name, t.subjects.includes(i.id));
     }
   }
-  const requester = t.requester.identityId ? store.getIdentity(t.requester.identityId) : undefined;
+  const requester = t.requester.identityId ? await tx.identities.get(t.requester.identityId) : undefined;
+  const approver = t.approver?.identityId ? await tx.identities.get(t.approver.identityId) : undefined;
   const title = t.summary;
   for (const [to, who] of mails) {
     const mail = dutyNoticeMail({
@@ -49,11 +54,11 @@ export function queueDutyNotices(store: Store, at: string, recipients: readonly 
       items: t.items,
       requesterName: requester?.name ?? 'A staff member',
       requesterRole: t.requester.role,
-      approverName: t.approver?.identityId ? (store.getIdentity(t.approver.identityId)?.name ?? null) : null,
+      approverName: approver?.name ?? null,
       reference: t.reference,
       aboutYou: who.aboutYou,
       bootstrap: t.bootstrap,
     });
-    queueMail(store, mail, at);
+    await queueMail(tx, mail, at);
   }
 }

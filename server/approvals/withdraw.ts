@@ -5,30 +5,24 @@
  */
 import type { Actor } from '../domain/types.js';
 import type { StaffRole } from '../duties/table.js';
-import type { Store } from '../store/index.js';
+import { appendAudit } from '../flows/shared/audit.js';
+import type { WriteTx } from '../ports/store.js';
 
-export function withdrawPendingRequests(
-  store: Store,
+export async function withdrawPendingRequests(
+  tx: WriteTx,
   at: string,
   actor: Actor,
   identityId: string,
   lost: { role: StaffRole } | { binding: 'ended' },
-): string[] {
+): Promise<string[]> {
   const withdrawn: string[] = [];
-  for (const a of store.approvals.pending()) {
+  for (const a of await tx.approvals.pending()) {
     const own = a.requestedBy === identityId && ('binding' in lost || a.requestedRole === lost.role);
     const about = 'binding' in lost && a.subjects.includes(identityId);
     if (!own && !about) continue;
     const reason = own ? ('binding' in lost ? 'requester-binding-ended' : 'requester-lost-role') : 'subject-binding-ended';
-    if (!store.approvals.withdraw(a.id, at, reason)) continue;
-    store.appendAudit({
-      at,
-      type: 'approval.withdrawn',
-      actorId: actor.identityId,
-      actorRole: actor.role,
-      subjectId: a.id,
-      data: { kind: a.kind, reason, requestedBy: a.requestedBy, requestedRole: a.requestedRole, summary: a.summary },
-    });
+    if (!(await tx.approvals.withdraw(a.id, at, reason))) continue;
+    await appendAudit(tx, at, 'approval.withdrawn', actor, a.id, { kind: a.kind, reason, requestedBy: a.requestedBy, requestedRole: a.requestedRole, summary: a.summary });
     withdrawn.push(a.id);
   }
   return withdrawn;

@@ -7,9 +7,10 @@
 import fs from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Gateway } from '../core/Gateway.js';
+import type { CoreDeps } from '../flows/deps.js';
+import { takeModelOutOfUse } from '../flows/keys/takeModelOutOfUse.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../ports/store.js';
 import type { AssuranceService } from './AssuranceService.js';
 import { minLevel } from './levels.js';
 import { MetadataStore, type MdsLoadResult } from './mds/index.js';
@@ -40,8 +41,8 @@ export class MetadataMonitor {
     if (config.mds.blobFile) results.push(await this.metadata.loadFromFile(config.mds.blobFile));
     if (config.mds.url) results.push(await this.metadata.loadFromUrl(config.mds.url));
     for (const r of results) {
-      store.transaction(() =>
-        store.appendAudit({
+      await store.write((tx) =>
+        tx.audit.append({
           at: clock.now().toISOString(),
           type: r.replaced ? 'metadata.loaded' : 'metadata.refused',
           actorId: null,
@@ -72,16 +73,16 @@ export class MetadataMonitor {
    * Acts on the current metadata: compromised models out of use; keys re-rated when their model's
    * certification no longer supports their level. Idempotent: only live keys are touched.
    */
-  apply(gateway: Gateway, assurance: AssuranceService): { compromisedModels: string[]; reRated: number } {
+  async apply(core: CoreDeps, assurance: AssuranceService): Promise<{ compromisedModels: string[]; reRated: number }> {
     const { store, clock } = this.ports;
     const compromisedModels: string[] = [];
     let reRated = 0;
     for (const entry of this.metadata.entries()) {
-      const live = store.listLiveCredentialsByAaguid(entry.aaguid);
+      const live = await store.read((tx) => tx.credentials.listLiveByAaguid(entry.aaguid));
       if (live.length === 0) continue;
       if (entry.compromised) {
         if (live.some((k) => k.state === 'active' || k.state === 'issued')) {
-          gateway.takeModelOutOfUse(entry.aaguid, entry.latestStatus ?? 'compromised');
+          await takeModelOutOfUse(core, entry.aaguid, entry.latestStatus ?? 'compromised');
           compromisedModels.push(entry.aaguid);
         }
         continue;
@@ -91,9 +92,9 @@ export class MetadataMonitor {
         if (assessment.decision.refused || key.aal === null) continue;
         const level = assessment.decision.level;
         if (minLevel(level, key.aal) === level && level !== key.aal) {
-          store.transaction(() => {
-            store.setAssurance(key.id, { aal: level, model: assessment.model ?? key.model, certification: assessment.evidence.certification, reasons: assessment.decision.reasons }, clock.now().toISOString());
-            store.appendAudit({
+          await store.write(async (tx) => {
+            await tx.credentials.setAssurance(key.id, { aal: level, model: assessment.model ?? key.model, certification: assessment.evidence.certification, reasons: assessment.decision.reasons }, clock.now().toISOString());
+            await tx.audit.append({
               at: clock.now().toISOString(),
               type: 'credential.re-rated',
               actorId: null,
@@ -109,10 +110,10 @@ export class MetadataMonitor {
     return { compromisedModels, reRated };
   }
 
-  start(gateway: Gateway, assurance: AssuranceService, intervalMs = 6 * 3600_000): void {
+  start(core: CoreDeps, assurance: AssuranceService, intervalMs = 6 * 3600_000): void {
     this.timer ??= setInterval(() => {
       this.reload()
-        .then(() => this.apply(gateway, assurance))
+        .then(() => this.apply(core, assurance))
         .catch((err: unknown) => this.ports.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'metadata refresh failed'));
     }, intervalMs);
     this.timer.unref();

@@ -14,7 +14,9 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { KeyManager } from '../keys/KeyManager.js';
 import type { Logger } from '../logger.js';
-import type { CheckpointRecord, Store } from '../store/index.js';
+import { randomUUID } from 'node:crypto';
+import type { CheckpointRecord } from '../domain/checkpoints.js';
+import type { Store } from '../ports/store.js';
 import type { AuditAlarm, AuditAlarms } from './alarm.js';
 import { checkpointOrigin, checkpointTextHash, signCheckpointNote, verifyCheckpointNote } from './checkpointNote.js';
 import { GENESIS_HASH, entryHash } from './hashChain.js';
@@ -27,6 +29,9 @@ export const CHECKPOINT_TYP = 'audit-checkpoint+jwt';
 const CHUNK = 2000;
 /** While an alarm stands, the (costly) check is repeated at most this often unless forced. */
 const ALARM_RECHECK_MS = 30_000;
+/** The one process (or instance) that signs the next checkpoint holds this lease while it does. */
+const LEASE = 'audit-checkpoint';
+const LEASE_MS = 30_000;
 
 export interface CheckpointerPorts {
   store: Store;
@@ -54,8 +59,15 @@ export class AuditCheckpointer {
   private started = false;
   private remotePending = true;
   private lastAlarmCheck = 0;
+  /** This checkpointer's name in the lease table. */
+  private readonly holder = `checkpointer-${randomUUID()}`;
 
   constructor(private readonly ports: CheckpointerPorts) {}
+
+  /** The chain head and the newest checkpoint, in one snapshot. */
+  private headAndLast(): Promise<{ head: { seq: number; hash: string }; last: CheckpointRecord | undefined }> {
+    return this.ports.store.read(async (tx) => ({ head: await tx.audit.head(), last: await tx.checkpoints.latest() }));
+  }
 
   /** Writes a checkpoint when due (or when forced and the head moved). */
   checkpoint(force = false): Promise<CheckpointRecord | undefined> {
@@ -67,17 +79,15 @@ export class AuditCheckpointer {
 
   /** Checks, without signing, that the chain extends the last checkpoint; raises the alarm if not. */
   async verifyNow(): Promise<AuditAlarm | undefined> {
-    const head = this.ports.store.auditHead();
-    const last = this.ports.store.checkpoints.latest();
+    const { head, last } = await this.headAndLast();
     const alarm = (await this.checkBase(last)) ?? (await this.checkChain(last, head));
-    if (alarm) this.ports.alarms.raise(alarm);
+    if (alarm) await this.ports.alarms.raise(alarm);
     return alarm;
   }
 
   private async run(force: boolean): Promise<CheckpointRecord | undefined> {
     const { store, keys, clock, config } = this.ports;
-    const head = store.auditHead();
-    const last = store.checkpoints.latest();
+    const { head, last } = await this.headAndLast();
     if (head.seq === 0 || (last && last.seq === head.seq)) {
       await this.deliverRemote();
       return undefined;
@@ -95,23 +105,27 @@ export class AuditCheckpointer {
     // 1. The last checkpoint is the one the gateway signed; 2. the head extends it.
     const alarm = (await this.checkBase(last)) ?? (await this.checkChain(last, head));
     if (alarm) {
-      this.ports.alarms.raise(alarm);
+      await this.ports.alarms.raise(alarm);
       return undefined;
     }
 
-    // 3. Sign the next checkpoint of the chain.
+    // 3. Sign the next checkpoint of the chain, holding the lease: one signer at a time, whichever
+    // process or instance it is.
+    const until = new Date(now.getTime() + LEASE_MS).toISOString();
+    if (!(await store.write((tx) => tx.leases.acquire(LEASE, this.holder, until, now.toISOString())))) return undefined;
     const signer = await keys.activeSigner();
     const at = now.toISOString();
     // The next number in the checkpoint chain (checkpoints from before notes are counted once).
-    const n = (last?.n ?? store.checkpoints.count()) + 1;
+    const n = (last?.n ?? (await store.read((tx) => tx.checkpoints.count()))) + 1;
     const prevHash = last ? checkpointTextHash(signedTextOf(last)) : null;
     const body = { origin: checkpointOrigin(config.origin), seq: head.seq, headHash: head.hash, n, prevHash, at, kid: signer.kid };
     const note = await signCheckpointNote(body, signer.publicJwk, (data) => signer.sign(data));
-    const record = store.transaction((): CheckpointRecord | undefined => {
+    const record = await store.write(async (tx): Promise<CheckpointRecord | undefined> => {
+      await tx.leases.release(LEASE, this.holder);
       // Another process checkpointed meanwhile: its checkpoint stands, this one is dropped.
-      if (store.checkpoints.latest()?.id !== last?.id) return undefined;
+      if ((await tx.checkpoints.latest())?.id !== last?.id) return undefined;
       const fields = { seq: head.seq, headHash: head.hash, at, kid: signer.kid, jws: '', n, prevHash, note };
-      return { id: store.checkpoints.insert(fields), ...fields };
+      return { id: await tx.checkpoints.insert(fields), ...fields };
     });
     if (!record) return undefined;
     this.ports.alarms.clear();
@@ -128,7 +142,7 @@ export class AuditCheckpointer {
       this.ports.witness.write(n, note);
     } catch (err) {
       if (err instanceof WitnessConflictError) {
-        this.ports.alarms.raise({ reason: 'witness-conflict', detail: err.message });
+        void this.ports.alarms.raise({ reason: 'witness-conflict', detail: err.message });
         return;
       }
       this.ports.onWitnessFailure?.('directory');
@@ -167,7 +181,7 @@ export class AuditCheckpointer {
       return witnessed.note === last.note ? undefined : { reason: 'checkpoint-replaced', detail: `checkpoint ${last.n} in the database differs from the one the witness holds (${witnessed.file})` };
     }
     // The database is ahead of the witness.
-    const all = store.checkpoints.list();
+    const all = await store.read((tx) => tx.checkpoints.list());
     let prevText = witnessed?.note;
     for (const cp of all) {
       if (cp.n === null || cp.n <= (witnessed?.n ?? 0)) {
@@ -190,19 +204,19 @@ export class AuditCheckpointer {
 
   /** Re-hashes the entries from the last checkpoint to the head (in chunks, yielding between them). */
   private async checkChain(last: CheckpointRecord | undefined, head: { seq: number; hash: string }): Promise<AuditAlarm | undefined> {
-    const cps = this.ports.store.checkpoints;
+    const { store } = this.ports;
     let seq = last?.seq ?? 0;
     let prev = last?.headHash ?? GENESIS_HASH;
     if (last) {
-      const at = cps.auditHashAt(last.seq);
-      const prune = cps.latestPrune();
+      const { at, prune } = await store.read(async (tx) => ({ at: await tx.audit.hashAt(last.seq), prune: await tx.checkpoints.latestPrune() }));
       const prunedAway = at === undefined && prune !== undefined && prune.anchorCheckpointId === last.id && prune.throughSeq === last.seq;
       if (!prunedAway && at !== last.headHash) {
         return { reason: 'chain-rewritten', detail: `entry ${last.seq} ${at === undefined ? 'is missing' : 'no longer has the hash'} the last checkpoint (${last.n ?? last.id}) signed` };
       }
     }
     while (seq < head.seq) {
-      const chunk = cps.auditRange(seq, head.seq, CHUNK);
+      const from = seq + 1;
+      const chunk = await store.read((tx) => tx.audit.page(from, CHUNK, head.seq));
       if (chunk.length === 0) break;
       for (const e of chunk) {
         if (e.seq !== seq + 1) return { reason: 'chain-rewritten', detail: `entry ${seq + 1} is missing after the last checkpoint` };
@@ -223,7 +237,7 @@ export class AuditCheckpointer {
     const { remote, store, clock, log } = this.ports;
     if (!remote || !this.remotePending) return;
     for (;;) {
-      const pending = store.checkpoints.undelivered(remote.sink, 20);
+      const pending = await store.read((tx) => tx.checkpoints.undelivered(remote.sink, 20));
       if (pending.length === 0) {
         this.remotePending = false;
         return;
@@ -236,7 +250,7 @@ export class AuditCheckpointer {
           log.warn({ url: remote.url, checkpoint: cp.n, err: err instanceof Error ? err.message : String(err) }, 'audit witness URL not reached; retried later');
           return;
         }
-        store.transaction(() => store.checkpoints.markDelivered(cp.id, remote.sink, clock.now().toISOString()));
+        await store.write((tx) => tx.checkpoints.markDelivered(cp.id, remote.sink, clock.now().toISOString()));
       }
     }
   }

@@ -8,8 +8,8 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/index.js';
-import { queueMail } from '../outbox/queueMail.js';
+import { queueMail } from '../flows/shared/mail.js';
+import type { Store } from '../ports/store.js';
 
 export type AlarmReason =
   /** The witness holds checkpoints the database lacks: removed, or an older copy restored. */
@@ -52,7 +52,7 @@ export class AuditAlarms {
     return this.current;
   }
 
-  raise(alarm: AuditAlarm): void {
+  async raise(alarm: AuditAlarm): Promise<void> {
     const { store, clock, log } = this.ports;
     this.current = alarm;
     this.ports.onState?.(true);
@@ -63,8 +63,8 @@ export class AuditAlarms {
     this.told.add(key);
     const at = clock.now().toISOString();
     try {
-      store.transaction(() => {
-        store.appendAudit({
+      await store.write(async (tx) => {
+        await tx.audit.append({
           at,
           type: 'audit.checkpoint-refused',
           actorId: null,
@@ -72,9 +72,9 @@ export class AuditAlarms {
           subjectId: null,
           data: { reason: alarm.reason, detail: alarm.detail, clause: 'NSIS 6 (Low) 7, 4.1.6 (Low) 4' },
         });
-        for (const officer of store.listActiveIdentitiesWithRole('security-officer')) {
-          queueMail(
-            store,
+        for (const officer of await tx.identities.listActiveWithRole('security-officer')) {
+          await queueMail(
+            tx,
             { to: officer.email, subject: 'ALERT: the audit trail was changed; the gateway signs no further checkpoints', text: alarmMailText(officer.name, alarm, at), kind: 'audit-alarm' },
             at,
           );

@@ -41,27 +41,46 @@ export type ChainVerdict =
   | { ok: false; entries: number; firstBrokenSeq: number; problem: string };
 
 /**
- * Verifies entries in order (a streaming fold: pass an iterator for big chains). Names the first
- * entry whose sequence, link or hash does not hold.
+ * A streaming fold over the chain in order: `next(e)` answers the verdict as soon as an entry's
+ * sequence, link or hash does not hold, `done()` the verdict of the whole when none failed.
  */
-export function verifyChain(entries: Iterable<AuditEntry>, startPrevHash = GENESIS_HASH, startSeq = 1): ChainVerdict {
-  let prev = startPrevHash;
-  let expectedSeq = startSeq;
-  let count = 0;
-  for (const e of entries) {
-    if (e.seq !== expectedSeq) {
-      return { ok: false, entries: count, firstBrokenSeq: expectedSeq, problem: `entry ${expectedSeq} is missing (found ${e.seq})` };
-    }
-    if (e.prevHash !== prev) {
-      return { ok: false, entries: count, firstBrokenSeq: e.seq, problem: `entry ${e.seq} does not link to the previous entry` };
-    }
-    const h = entryHash(prev, e);
-    if (h !== e.hash) {
-      return { ok: false, entries: count, firstBrokenSeq: e.seq, problem: `entry ${e.seq} was altered (hash mismatch)` };
-    }
-    prev = e.hash;
-    expectedSeq++;
-    count++;
+export class ChainFold {
+  private prev: string;
+  private expectedSeq: number;
+  private count = 0;
+
+  constructor(startPrevHash = GENESIS_HASH, startSeq = 1) {
+    this.prev = startPrevHash;
+    this.expectedSeq = startSeq;
   }
-  return { ok: true, entries: count, headHash: prev };
+
+  next(e: AuditEntry): ChainVerdict | undefined {
+    if (e.seq !== this.expectedSeq) {
+      return { ok: false, entries: this.count, firstBrokenSeq: this.expectedSeq, problem: `entry ${this.expectedSeq} is missing (found ${e.seq})` };
+    }
+    if (e.prevHash !== this.prev) {
+      return { ok: false, entries: this.count, firstBrokenSeq: e.seq, problem: `entry ${e.seq} does not link to the previous entry` };
+    }
+    if (entryHash(this.prev, e) !== e.hash) {
+      return { ok: false, entries: this.count, firstBrokenSeq: e.seq, problem: `entry ${e.seq} was altered (hash mismatch)` };
+    }
+    this.prev = e.hash;
+    this.expectedSeq++;
+    this.count++;
+    return undefined;
+  }
+
+  done(): ChainVerdict {
+    return { ok: true, entries: this.count, headHash: this.prev };
+  }
+}
+
+/** Verifies entries in order (pass an iterator for big chains). Names the first entry that does not hold. */
+export function verifyChain(entries: Iterable<AuditEntry>, startPrevHash = GENESIS_HASH, startSeq = 1): ChainVerdict {
+  const fold = new ChainFold(startPrevHash, startSeq);
+  for (const e of entries) {
+    const broken = fold.next(e);
+    if (broken) return broken;
+  }
+  return fold.done();
 }

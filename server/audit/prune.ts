@@ -8,7 +8,7 @@
 import type { Clock } from '../clock.js';
 import type { Actor } from '../domain/types.js';
 import type { KeyManager } from '../keys/KeyManager.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../ports/store.js';
 import { checkpointTextHash } from './checkpointNote.js';
 import { signedTextOf } from './Checkpointer.js';
 
@@ -38,8 +38,7 @@ export interface PruneResult {
 export async function pruneAudit(store: Store, keys: KeyManager, clock: Clock, iss: string, retentionDays: number, actor: Actor): Promise<PruneResult> {
   if (retentionDays <= 0) throw new TypeError('pruneAudit needs a positive retention period');
   const cutoff = new Date(clock.now().getTime() - retentionDays * 86_400_000).toISOString();
-  const anchor = store.checkpoints.latestAtOrBefore(cutoff);
-  const previous = store.checkpoints.latestPrune();
+  const { anchor, previous } = await store.read(async (tx) => ({ anchor: await tx.checkpoints.latestAtOrBefore(cutoff), previous: await tx.checkpoints.latestPrune() }));
   if (!anchor || (previous && anchor.seq <= previous.throughSeq)) {
     return { pruned: 0, throughSeq: null, anchorCheckpointId: null, cutoff };
   }
@@ -51,18 +50,18 @@ export async function pruneAudit(store: Store, keys: KeyManager, clock: Clock, i
     anchorCheckpointId: anchor.id,
     anchorHash: checkpointTextHash(signedTextOf(anchor)),
     anchorHeadHash: anchor.headHash,
-    entries: store.checkpoints.countThrough(anchor.seq),
+    entries: await store.read((tx) => tx.audit.countThrough(anchor.seq)),
     at,
   };
   const { jws } = await keys.signJws(claims, PRUNE_TYP);
-  return store.transaction(() => {
+  return store.write(async (tx) => {
     // Nothing changed while the HSM signed: the same anchor, the same entries, no other prune.
-    const now = store.checkpoints.latestPrune();
-    if (now?.id !== previous?.id || store.checkpoints.countThrough(anchor.seq) !== claims.entries) {
+    const now = await tx.checkpoints.latestPrune();
+    if (now?.id !== previous?.id || (await tx.audit.countThrough(anchor.seq)) !== claims.entries) {
       return { pruned: 0, throughSeq: null, anchorCheckpointId: null, cutoff };
     }
-    const pruned = store.checkpoints.pruneThrough(anchor.seq, anchor.id, at, jws);
-    store.appendAudit({
+    const pruned = await tx.audit.pruneThrough(anchor.seq, anchor.id, at, jws);
+    await tx.audit.append({
       at,
       type: 'audit.pruned',
       actorId: actor.identityId,

@@ -4,7 +4,7 @@
  * made before notes), the chain of checkpoints (each links to the previous one's signed text and
  * has the next number), each signed prune record, and the witness against the database. Pure.
  */
-import type { CheckpointRecord, PruneRecord } from '../store/index.js';
+import type { CheckpointRecord, PruneRecord } from '../domain/checkpoints.js';
 import { validAt, type TrustedKey } from '../keys/keyRecords.js';
 import { checkpointTextHash, verifyCheckpointNote } from './checkpointNote.js';
 import { signedTextOf, CHECKPOINT_TYP } from './Checkpointer.js';

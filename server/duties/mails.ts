@@ -3,7 +3,7 @@
  * (NSIS 4.1.7: what was done is told to those who can object), the enrolment link delivered to
  * the bound address, and the notice that a link was handed over in person (NSIS 3.2.2 (High) 3).
  */
-import { enrolmentLinkRef, when, type Mail } from '../core/notifications.js';
+import { enrolmentLinkRef, when, type Mail } from '../lifecycle/mails.js';
 import { SECRET_PLACEHOLDER } from '../outbox/types.js';
 import type { Identity } from '../domain/types.js';
 

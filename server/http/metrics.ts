@@ -13,7 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { GatewayEvent } from '../core/Gateway.js';
+import type { GatewayEvent } from '../flows/events.js';
 import { ForbiddenError, GatewayError, ServiceUnavailableError } from '../errors.js';
 
 /** The Prometheus text exposition format 0.0.4 (what prom-client's Registry renders). */
@@ -150,7 +150,7 @@ export class GatewayMetrics {
     }
   }
 
-  /** Observer for the core (Gateway.onEvent): called after each commit. */
+  /** Observer for the core (CoreDeps.observe): called after each commit. */
   readonly onGatewayEvent = (event: GatewayEvent): void => {
     switch (event.kind) {
       case 'ceremony':

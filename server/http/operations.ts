@@ -3,17 +3,17 @@
  * are in the OpenAPI document): liveness and readiness probes for an orchestrator or load
  * balancer, and the Prometheus scrape. /api/health (routes.ts) stays as the detailed report.
  */
-import type Database from 'better-sqlite3';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Store } from '../ports/store.js';
 import { authorizeScrape, METRICS_CONTENT_TYPE, type GatewayMetrics } from './metrics.js';
 import { route, type RouteSpec } from './registry.js';
 import { requestLogger } from './requestLog.js';
-import type { HealthSource } from './routes.js';
+import type { HealthSource } from './routes/index.js';
 
 export interface OperationsDeps {
   config: Readonly<Config>;
-  db: Database.Database;
+  store: Store;
   hsm: HealthSource | undefined;
   metrics: GatewayMetrics;
   log: Logger;
@@ -24,10 +24,11 @@ type DependencyStatus = 'ok' | 'unavailable';
 export function operationsRoutes(deps: OperationsDeps): RouteSpec[] {
   const { config, metrics } = deps;
 
-  /** A trivial query: the database file is open and answers (WAL readers never wait on a writer). */
-  const databaseStatus = (): DependencyStatus => {
+  /** The store answers a query now (the adapter's health check: it never waits on a writer). */
+  const databaseStatus = async (): Promise<DependencyStatus> => {
     try {
-      return deps.db.prepare('SELECT 1 AS ok').pluck().get() === 1 ? 'ok' : 'unavailable';
+      await deps.store.health();
+      return 'ok';
     } catch {
       return 'unavailable';
     }
@@ -56,7 +57,7 @@ export function operationsRoutes(deps: OperationsDeps): RouteSpec[] {
       responses: { 200: 'Ready', 503: 'The database or the HSM does not answer' },
       contentTypes: { 200: 'application/json', 503: 'application/json' },
       handler: async ({ res }) => {
-        const database = databaseStatus();
+        const database = await databaseStatus();
         let hsm: DependencyStatus = 'unavailable';
         let tokens: { name: string; status: DependencyStatus; signing: boolean }[] = [];
         if (deps.hsm) {

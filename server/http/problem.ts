@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { GatewayError, OidcRequestError } from '../errors.js';
+import { StoreBusy, StoreConflict, StoreUnavailable } from '../ports/storeErrors.js';
 import { sendErrorPage, wantsErrorPage } from './errorPage.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf, requestLogger } from './requestLog.js';
@@ -76,12 +77,19 @@ export function malformedPath(cause?: unknown): GatewayError {
   return new GatewayError('MALFORMED_PATH', 400, 'The request path is not valid: it holds a percent-escape that does not decode.', { cause });
 }
 
-/** A database kept busy past its timeout (e.g. by a long writer) is a retryable 503, not a 500. */
-function fromDatabaseError(err: unknown): GatewayError | undefined {
-  if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return undefined;
-  if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED' || err.code.startsWith('SQLITE_BUSY_')) {
-    return new GatewayError('SERVICE_UNAVAILABLE', 503, 'The gateway is busy; nothing was changed. Try again in a moment.', { cause: err, headers: { 'Retry-After': '1' } });
+/**
+ * The store port's typed failures (server/ports/storeErrors.ts): a database kept busy past the
+ * adapter's bound (e.g. by a long writer) is a retryable 503, an unreachable one a 503 too, a
+ * uniqueness raced by a concurrent change a 409; never a 500, whatever the engine.
+ */
+function fromStoreError(err: unknown): GatewayError | undefined {
+  if (err instanceof StoreBusy) {
+    return new GatewayError('SERVICE_UNAVAILABLE', 503, 'The gateway is busy; nothing was changed. Try again in a moment.', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
   }
+  if (err instanceof StoreUnavailable) {
+    return new GatewayError('SERVICE_UNAVAILABLE', 503, 'The gateway cannot reach its database; nothing was changed. Try again shortly.', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+  }
+  if (err instanceof StoreConflict) return new GatewayError('CONFLICT', 409, 'Something changed at the same moment; nothing was changed. Reload and try again.', { cause: err });
   return undefined;
 }
 
@@ -110,7 +118,7 @@ export function refuseMalformedPath(): RequestHandler {
 export function errorBoundary(baseLog: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const log = requestLogger(res, baseLog);
-    const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromPathError(err) ?? fromDatabaseError(err));
+    const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromPathError(err) ?? fromStoreError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
       sendError(req, res, known);

@@ -21,49 +21,69 @@
  *
  * A refusal is 429 problem+json RATE_LIMITED with Retry-After, through the one error boundary.
  *
- * Counters: in this process (MemoryStore-like, driven by the Clock port so tests can advance time)
- * or, in a node:cluster worker whose primary called `installRateLimitPrimary()`, in the primary
- * (@express-rate-limit/cluster-memory-store), so the limits hold across all workers. A store
- * failure lets the request through and logs an error: these limits are a brake, the single-use
- * and lockout guarantees live in the database.
+ * Counters: in the store's ephemeral part (server/ports/ephemeral.ts), shared by every worker and
+ * instance of the gateway, so a limit holds across all of them, timed by the Clock port (tests
+ * advance it). Without a store (a test of the limiters alone) they are kept in this process,
+ * and a cluster worker says in the log that it counts alone. A store failure lets the request
+ * through and logs an error: these limits are a brake, the single-use and lockout guarantees
+ * live in the database.
  */
-import { ClusterMemoryStorePrimary, ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-store';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { normaliseEmail } from '../domain/identities.js';
 import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { normaliseEmail } from '../store/index.js';
+import type { LimitCounterStore } from '../ports/ephemeral.js';
 
 const WINDOW_MS = 60_000;
 /** The soft limit's first delay, doubled with each further failure, and its ceiling. */
 export const SOFT_DELAY_BASE_MS = 250;
 export const SOFT_DELAY_MAX_MS = 8_000;
-/** Set by installRateLimitPrimary() in the primary; forked workers inherit it (not a config key). */
-const PRIMARY_ENV = 'GATEWAY_RATE_LIMIT_PRIMARY_PID';
 
 /** Mount points under /api of the ceremony endpoints the limits apply to. */
 export const CEREMONY_API_PATHS = ['/enrolment', '/activation', '/signin'];
 /** The OpenID Connect endpoints the per-IP limit applies to. */
 export const OIDC_LIMITED_PATHS = ['/oidc/authorize', '/oidc/token'];
 
-let primaryInstalled = false;
-
 /**
- * Call once in the cluster primary, before forking the workers: the primary keeps the counters
- * for every worker, so a limit holds across the cluster. Idempotent. Workers forked afterwards
- * see it in their environment and use the shared store; without it each worker would count on
- * its own (and logs an error saying so).
+ * Fixed-window counters in the store's ephemeral part, shared by every process and instance
+ * (one atomic statement per hit), timed by the Clock port. Each limiter names its own keys.
  */
-export function installRateLimitPrimary(): void {
-  if (!cluster.isPrimary) throw new TypeError('installRateLimitPrimary() belongs in the cluster primary');
-  if (primaryInstalled) return;
-  new ClusterMemoryStorePrimary().init();
-  process.env[PRIMARY_ENV] = String(process.pid);
-  primaryInstalled = true;
+export class SharedCounterStore implements Store {
+  readonly localKeys = false;
+  private windowMs = WINDOW_MS;
+
+  constructor(
+    private readonly counters: LimitCounterStore,
+    private readonly clock: Clock,
+    readonly prefix: string,
+  ) {}
+
+  init(options: Options): void {
+    this.windowMs = options.windowMs;
+  }
+
+  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
+    const w = await this.counters.get(`${this.prefix}|${key}`, this.clock.now().getTime());
+    return w === undefined ? undefined : { totalHits: w.hits, resetTime: new Date(w.resetAt) };
+  }
+
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    const w = await this.counters.hit(`${this.prefix}|${key}`, this.windowMs, this.clock.now().getTime());
+    return { totalHits: w.hits, resetTime: new Date(w.resetAt) };
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.counters.undo(`${this.prefix}|${key}`, this.clock.now().getTime());
+  }
+
+  async resetKey(key: string): Promise<void> {
+    await this.counters.reset(`${this.prefix}|${key}`);
+  }
 }
 
 /**
@@ -187,7 +207,7 @@ function partyOf(res: Response): RequestParty | undefined {
 }
 
 /** The device id of this browser when its device cookie was issued to the holder of `holder`. */
-export type TrustedDevice = (req: Request, holder: AccountHolder) => string | undefined;
+export type TrustedDevice = (req: Request, holder: AccountHolder) => Promise<string | undefined>;
 
 export interface CeremonyRateLimits {
   /** Per client IP on the /api ceremony paths; mount before the body parser. */
@@ -202,20 +222,20 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 
 /**
  * Builds the limiters from the configuration; a limit of 0 turns that limit off (with a warning).
- * `trustedDevice` finds the holder's trusted browser (none: every client counts by its IP).
+ * `counters` are the store's shared counters (none: this process counts alone). `trustedDevice`
+ * finds the holder's trusted browser (none: every client counts by its IP).
  */
-export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Clock; log: Logger; trustedDevice?: TrustedDevice }): CeremonyRateLimits {
-  const { config, clock, log } = deps;
+export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Clock; log: Logger; counters?: LimitCounterStore; trustedDevice?: TrustedDevice }): CeremonyRateLimits {
+  const { config, clock, log, counters } = deps;
   const { ipPerMinute, accountPerMinute, accountSoftPerMinute } = config.rateLimit;
-  const shared = cluster.isWorker && process.env[PRIMARY_ENV] === String(process.ppid);
-  if (cluster.isWorker && !shared && (ipPerMinute > 0 || accountPerMinute > 0 || accountSoftPerMinute > 0)) {
-    log.error('rate limits: this cluster worker has no shared counters (main.ts must call installRateLimitPrimary() in the primary); each worker counts alone');
+  if (cluster.isWorker && !counters && (ipPerMinute > 0 || accountPerMinute > 0 || accountSoftPerMinute > 0)) {
+    log.error('rate limits: this cluster worker has no shared counters (the store keeps them for every worker); each worker counts alone');
   }
   if (ipPerMinute === 0) log.warn('rate limit per IP on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_IP_PER_MINUTE=0)');
   if (accountPerMinute === 0) log.warn('rate limit per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE=0)');
   if (accountSoftPerMinute === 0) log.warn('progressive delay per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE=0)');
 
-  const store = (name: string): Store => (shared ? new ClusterMemoryStoreWorker({ prefix: `gateway-${name}` }) : new ClockMemoryStore(clock));
+  const store = (name: string): Store => (counters ? new SharedCounterStore(counters, clock, `gateway-${name}`) : new ClockMemoryStore(clock));
   const logger = (name: string) => ({
     error: (err: unknown, message?: string) => log.error({ err, limiter: name }, message ?? 'rate limiter error'),
     warn: (err: unknown, message?: string) => log.warn({ err, limiter: name }, message ?? 'rate limiter warning'),
@@ -254,12 +274,12 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
   };
 
   /** Decides once who the request counts against: the account, and the client for that account. */
-  const identifyParty: RequestHandler = (req, res, next) => {
+  const identifyParty: RequestHandler = async (req, res, next) => {
     const account = accountOf(req.body);
     if (account) {
       let device: string | undefined;
       try {
-        device = account.holder ? deps.trustedDevice?.(req, account.holder) : undefined;
+        device = account.holder ? await deps.trustedDevice?.(req, account.holder) : undefined;
       } catch (err) {
         // A brake, not a guarantee: if the holder cannot be looked up, the IP counts.
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits: trusted-device lookup failed');

@@ -7,7 +7,8 @@
 import type { HsmConnection, KeyPolicyProfile } from '../../hsm/index.js';
 import { readTokenSigningKey } from '../../hsm/publicKeys.js';
 import type { Logger } from '../logger.js';
-import type { SigningKeyRecord, Store } from '../store/index.js';
+import type { SigningKeyRecord } from '../domain/signingKeys.js';
+import type { Store } from '../ports/store.js';
 
 /** How long "the HSM does not hold this key" is remembered before the token is asked again. */
 const NOT_HELD_RETRY_MS = 60_000;
@@ -49,7 +50,7 @@ export class HsmKeyDirectory {
 
   /** The public JWK of `kid` if a key row names it and the HSM holds that key. */
   async publicJwkOf(kid: string): Promise<Record<string, string> | undefined> {
-    const row = this.deps.store.keys.get(kid);
+    const row = await this.deps.store.read((tx) => tx.signingKeys.get(kid));
     return row ? this.publicJwk(row) : undefined;
   }
 
@@ -61,7 +62,7 @@ export class HsmKeyDirectory {
   /** RFC 7517 JWK Set of the keys published at `at` that the HSM holds, with the HSM's public keys. */
   async jwks(at: string): Promise<{ keys: Record<string, string>[] }> {
     const keys: Record<string, string>[] = [];
-    for (const k of this.deps.store.keys.published(at)) {
+    for (const k of await this.deps.store.read((tx) => tx.signingKeys.published(at))) {
       const jwk = await this.publicJwk(k);
       if (jwk) keys.push({ ...jwk, kid: k.kid, alg: k.alg, use: 'sig' });
       else this.deps.log.warn({ kid: k.kid }, 'signing key row whose key the HSM does not hold: not published');

@@ -3,7 +3,8 @@
  * HSM before the change's transaction, stored inside it, after a read-back check that the row
  * the transaction left is exactly the state the record signs.
  */
-import type { KeyRecordEvent, Store } from '../store/index.js';
+import type { KeyRecordEvent } from '../domain/signingKeys.js';
+import type { WriteTx } from '../ports/store.js';
 import { sha256Hex } from '../audit/compactJws.js';
 import { signCompactJws, type SigningPort } from '../tokens/jws.js';
 import { KEY_RECORD_TYP, keyRecordClaims, snapshotDifferences, type KeySnapshot } from './keyRecords.js';
@@ -20,10 +21,7 @@ export interface PendingKeyRecord {
 }
 
 export class KeyRecorder {
-  constructor(
-    private readonly store: Store,
-    private readonly iss: string,
-  ) {}
+  constructor(private readonly iss: string) {}
 
   /** Signs the key's state after `event` with `signer` (the key active after the change). */
   async sign(event: KeyRecordEvent, at: string, snapshot: KeySnapshot, signer: SigningPort, basis?: string): Promise<PendingKeyRecord> {
@@ -35,12 +33,12 @@ export class KeyRecorder {
    * Inside the change's transaction, after the row was changed and the audit event appended:
    * refuses (throws, so the transaction rolls back) if the row is not what the record signs.
    */
-  commit(record: PendingKeyRecord, auditSeq: number): void {
-    const row = this.store.keys.get(record.kid);
+  async commit(tx: WriteTx, record: PendingKeyRecord, auditSeq: number): Promise<void> {
+    const row = await tx.signingKeys.get(record.kid);
     if (!row) throw new Error(`signing key ${record.kid} vanished inside its own transaction`);
     const diff = snapshotDifferences(row, record.snapshot);
     if (diff.length > 0) throw new Error(`signing key ${record.kid}: the change does not match its signed record (${diff.join(', ')})`);
-    this.store.keys.insertRecord({
+    await tx.signingKeys.addRecord({
       kid: record.kid,
       event: record.event,
       at: record.at,

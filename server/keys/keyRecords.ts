@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { jwkThumbprint } from '../../hsm/jwk.js';
 import { sha256Hex, verifyEs256Jws } from '../audit/compactJws.js';
-import type { KeyRecordEvent, KeyRecordRow, SigningKeyRecord } from '../store/index.js';
+import type { KeyRecordEvent, KeyRecordRow, SigningKeyRecord } from '../domain/signingKeys.js';
 
 export const KEY_RECORD_TYP = 'signing-key-record+jwt';
 

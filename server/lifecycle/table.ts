@@ -17,6 +17,27 @@ export type Evidence = 'possession' | 'second-channel-code';
 /** Named guards over the key's current record. */
 export type Guard = 'not-suspected-compromise';
 
+/**
+ * What taking a row does besides the guarded state change, its history row and its audit event,
+ * all in the same transaction (applyTransition.ts carries them out; no flow re-implements one).
+ */
+export type Effect =
+  /** NSIS 3.2.3 (Low) 1: the sessions established with the key end at once; every relying party of them is told. */
+  | 'end-sessions'
+  /** The key's open activation and reactivation codes are withdrawn. */
+  | 'withdraw-codes'
+  /** NSIS 3.2.3: the holder is mailed what happened, by whom and why; a revocation mail carries a signed receipt. */
+  | 'notify-holder'
+  /** NSIS 3.2.2, 3.2.3 (Low) 3: a fresh code goes to the holder through the second channel (older ones withdrawn). */
+  | 'send-code'
+  /** NSIS 3.2.3 (Low) 4: for a suspected clone, every helpdesk member is alerted. */
+  | 'alert-helpdesk-on-clone';
+
+export const EFFECTS: readonly Effect[] = ['end-sessions', 'withdraw-codes', 'notify-holder', 'send-code', 'alert-helpdesk-on-clone'];
+
+/** The effects of every row that takes a key out of use (suspension, revocation). */
+const OUT_OF_USE: readonly Effect[] = ['end-sessions', 'withdraw-codes', 'notify-holder'];
+
 export interface TransitionRow {
   from: readonly CredentialState[];
   action: LifecycleAction;
@@ -25,6 +46,7 @@ export interface TransitionRow {
   reasons: readonly ReasonCode[];
   evidence: readonly Evidence[];
   guards: readonly Guard[];
+  effects: readonly Effect[];
   clause: string;
   description: string;
 }
@@ -53,6 +75,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['activated'],
     evidence: ['possession', 'second-channel-code'],
     guards: [],
+    effects: ['notify-holder'],
     clause: 'NSIS 3.2.2 (Substantial) 2, (High) 3',
     description:
       'The holder proves possession with a user-verified assertion AND presents the activation code sent through an independent second channel.',
@@ -65,6 +88,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['lost', 'suspected-compromise', 'holder-request'],
     evidence: [],
     guards: [],
+    effects: OUT_OF_USE,
     clause: 'NSIS 3.2.3 (Low) 1',
     description: 'The holder reports the key lost or compromised; effective at once.',
   },
@@ -76,6 +100,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['lost', 'suspected-compromise', 'suspected-clone', 'holder-request', 'other'],
     evidence: [],
     guards: [],
+    effects: OUT_OF_USE,
     clause: 'NSIS 3.2.3 (Low) 1, (Substantial) 6',
     description: 'Staff suspend a key in a timely and effective manner, around the clock.',
   },
@@ -87,6 +112,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['suspected-clone', 'suspected-compromise'],
     evidence: [],
     guards: [],
+    effects: [...OUT_OF_USE, 'alert-helpdesk-on-clone'],
     clause: 'NSIS 3.2.3 (Low) 4',
     description: 'The issuer acts on its own initiative on suspicion of compromise (e.g. a sign counter that went backwards).',
   },
@@ -98,6 +124,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['holder-request', 'other'],
     evidence: [],
     guards: [],
+    effects: ['send-code'],
     clause: 'NSIS 3.2.2',
     description:
       'Staff send a fresh activation code for a key not yet activated (the first expired or was locked after wrong attempts); earlier codes are withdrawn.',
@@ -110,6 +137,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['found', 'other'],
     evidence: [],
     guards: ['not-suspected-compromise'],
+    effects: ['send-code'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
       'Staff start a reactivation: a fresh activation code goes to the holder through the second channel; staff never see it.',
@@ -122,6 +150,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['found'],
     evidence: [],
     guards: ['not-suspected-compromise'],
+    effects: ['send-code'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
       'The holder, signed in with another key, reports a lost key found: a fresh code goes through the second channel; possession and the code then reactivate it.',
@@ -134,6 +163,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['found', 'other'],
     evidence: ['possession', 'second-channel-code'],
     guards: ['not-suspected-compromise'],
+    effects: ['notify-holder'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
       'Reactivation only at the assurance of the first activation: possession plus a fresh second-channel code. A key suspected compromised or cloned can only be revoked.',
@@ -146,6 +176,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: HOLDER_REVOKE_REASONS,
     evidence: [],
     guards: [],
+    effects: OUT_OF_USE,
     clause: 'NSIS 3.2.3 (Low) 1, 4',
     description: 'The holder revokes their own key for good; a revocation receipt is sent.',
   },
@@ -157,6 +188,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: STAFF_REVOKE_REASONS,
     evidence: [],
     guards: [],
+    effects: OUT_OF_USE,
     clause: 'NSIS 3.2.3 (Low) 4, (Substantial) 7; 5.2 (Low) 3',
     description:
       'Staff revoke on compromise, loss, damage, wrong data, ended agreement or employment, or the holder ceasing to exist; a receipt goes to the holder.',
@@ -169,6 +201,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['employment-ended', 'suspected-compromise', 'suspected-clone', 'replaced'],
     evidence: [],
     guards: [],
+    effects: [...OUT_OF_USE, 'alert-helpdesk-on-clone'],
     clause: 'NSIS 3.2.3 (Low) 4; 5.2 (Low) 3',
     description: 'The issuer revokes on its own initiative, e.g. every key of a binding that ended.',
   },
@@ -180,6 +213,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     reasons: ['expired'],
     evidence: [],
     guards: [],
+    effects: ['end-sessions', 'withdraw-codes'],
     clause: 'NSIS 2 (Expiry)',
     description: 'A key with an expiry date can no longer be used once it has passed.',
   },

@@ -4,7 +4,7 @@
  * browser that brought the request (its binding cookie), like the continuation itself.
  */
 import type { Config } from '../config.js';
-import type { SessionView } from '../core/Gateway.js';
+import type { SessionView } from '../flows/sessions/resolveSession.js';
 import { route, type RouteSpec } from '../http/registry.js';
 import { browserBinding } from './browserBinding.js';
 import type { OpenIdProvider } from './OpenIdProvider.js';
@@ -19,11 +19,11 @@ export function oidcApiRoutes(deps: { oidc: OpenIdProvider; config: Readonly<Con
       access: { kind: 'public' },
       clause: 'OpenID Connect Core 1.0 §3.1.2.4',
       responses: { 200: '{ clientName }', 400: 'Unknown, used or expired request (OIDC_REQUEST_UNKNOWN)', 403: 'Started in another browser (OIDC_BROWSER_MISMATCH)' },
-      handler: ({ req, res }) => {
+      handler: async ({ req, res }) => {
         const id = typeof req.query['id'] === 'string' ? req.query['id'] : '';
         const binding = browserBinding(req, deps.config.secureCookies);
         const session: unknown = res.locals['session'];
-        res.json(deps.oidc.describeRequest(id, binding.isNew ? undefined : binding.value, session ? (session as SessionView) : undefined));
+        res.json(await deps.oidc.describeRequest(id, binding.isNew ? undefined : binding.value, session ? (session as SessionView) : undefined));
       },
     }),
   ];

@@ -7,7 +7,8 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Logger } from '../logger.js';
 import { hashesEqual, keyedHash } from '../security/oneTimeSecrets.js';
-import type { OidcClient, Store } from '../store/index.js';
+import type { OidcClient } from '../domain/oidc.js';
+import type { Store } from '../ports/store.js';
 import { credentialsFor } from './authScheme.js';
 import { OAuthError } from './OAuthError.js';
 
@@ -50,7 +51,7 @@ export async function authenticateClient(
     } catch {
       throw refused();
     }
-    const client = deps.store.oidc.getClient(id);
+    const client = await deps.store.read((tx) => tx.oidc.client(id));
     const presented = keyedHash(deps.secretKey, 'oidc-client-secret', secret);
     if (!client || client.authMethod !== 'client_secret_basic' || !client.secretHash || !hashesEqual(presented, client.secretHash)) throw refused();
     return client;
@@ -65,7 +66,8 @@ export async function authenticateClient(
     } catch {
       sub = undefined;
     }
-    const client = sub ? deps.store.oidc.getClient(sub) : undefined;
+    const subject = sub;
+    const client = subject ? await deps.store.read((tx) => tx.oidc.client(subject)) : undefined;
     if (!client || client.authMethod !== 'private_key_jwt' || !client.jwks || (claimedId && claimedId !== client.clientId)) throw refused();
     const parsedJwks: unknown = JSON.parse(client.jwks);
     try {
@@ -79,7 +81,8 @@ export async function authenticateClient(
       });
       if (!assertionAudienceAccepted(payload.aud, deps.issuer)) throw new Error('aud must be one string: the issuer (or the token endpoint)');
       if (!payload.jti || !payload.exp) throw new Error('jti and exp are required');
-      const fresh = deps.store.transaction(() => deps.store.oidc.useAssertionJti(`${client.clientId}:${payload.jti}`, client.clientId, new Date((payload.exp ?? 0) * 1000).toISOString()));
+      const jti = `${client.clientId}:${payload.jti}`;
+      const fresh = await deps.store.write((tx) => tx.oidc.useAssertionJti(jti, client.clientId, new Date((payload.exp ?? 0) * 1000).toISOString()));
       if (!fresh) throw new Error('client assertion replayed');
     } catch (err) {
       deps.log.info({ client: client.clientId, err: err instanceof Error ? err.message : String(err) }, 'oidc: client assertion refused');

@@ -6,19 +6,19 @@
 import type { Approvals, Outcome } from '../approvals/Approvals.js';
 import type { JsonValue } from '../audit/canonicalJson.js';
 import type { Actor } from '../domain/types.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../ports/store.js';
 import { clientSchema } from './clientsFile.js';
 import type { OpenIdProvider } from './OpenIdProvider.js';
 
 export function registerOidcClientExecutor(approvals: Approvals, oidc: OpenIdProvider, store: Store): void {
-  approvals.register('oidc-client-change', (e): Outcome => {
+  approvals.register('oidc-client-change', async (e): Promise<Outcome> => {
     const { jwks, backchannelLogoutUri, ...rest } = clientSchema.parse(e.payload);
-    const out = oidc.registerClient(e.requester, {
+    const out = await oidc.registerClient(e.requester, {
       ...rest,
       ...(jwks ? { jwks: { keys: jwks.keys.map((k) => ({ ...k })) } } : {}),
       ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}),
     });
-    store.transaction(() => e.tell());
+    await store.write((tx) => e.tell(tx));
     // The secret is answered once to the admin, never kept with the request.
     return { result: `client ${out.clientId} registered`, detail: { clientId: out.clientId, ...(out.clientSecret ? { clientSecret: out.clientSecret } : {}) } };
   });

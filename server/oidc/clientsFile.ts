@@ -52,7 +52,7 @@ export async function loadClientsFile(op: OpenIdProvider, file: string): Promise
       }
     }
     const secret = secretFile ? fs.readFileSync(path.resolve(path.dirname(file), secretFile), 'utf8').trim() : undefined;
-    op.registerClient(
+    await op.registerClient(
       { identityId: null, role: 'system' },
       {
         ...c,

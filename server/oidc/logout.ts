@@ -11,25 +11,28 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { JsonValue } from '../audit/canonicalJson.js';
-import type { Gateway, SessionView } from '../core/Gateway.js';
+import type { SessionView } from '../flows/sessions/resolveSession.js';
 import type { Actor } from '../domain/types.js';
 import { OidcRequestError } from '../errors.js';
 import type { LogoutConfirmation } from '../http/views/logoutPage.js';
-import type { KeyManager } from '../keys/KeyManager.js';
 import { hashesEqual, keyedHash } from '../security/oneTimeSecrets.js';
-import type { OidcClient, SessionRecord, Store } from '../store/index.js';
+import type { OidcClient } from '../domain/oidc.js';
+import type { SessionRecord } from '../domain/sessions.js';
+import type { Store } from '../ports/store.js';
 
 const PURPOSE = 'oidc-logout-confirmation';
 const CONFIRMATION_TTL_S = 600;
 
 export interface LogoutDeps {
   store: Store;
-  gateway: Gateway;
-  keys: KeyManager;
+  /** Ends this browser's session (audited). */
+  signOut: (sessionId: string) => Promise<void>;
+  /** The published keys an id_token_hint must verify with. */
+  jwks: () => Promise<{ keys: Record<string, string>[] }>;
   secretKey: Buffer;
   issuer: string;
   now: () => Date;
-  audit: (type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }) => void;
+  audit: (type: string, actor: Actor, subjectId: string | null, data: { [k: string]: JsonValue }) => Promise<void>;
   backchannelLogout: (sessions: SessionRecord[]) => Promise<void>;
 }
 
@@ -65,7 +68,7 @@ function str(q: Record<string, unknown>, k: string): string | undefined {
 async function verifiedHint(deps: LogoutDeps, hint: string | undefined): Promise<{ sub: string; aud: string } | undefined> {
   if (!hint) return undefined;
   try {
-    const { payload } = await jwtVerify(hint, createLocalJWKSet((await deps.keys.jwks()) as JSONWebKeySet), {
+    const { payload } = await jwtVerify(hint, createLocalJWKSet((await deps.jwks()) as JSONWebKeySet), {
       issuer: deps.issuer,
       algorithms: ['ES256'],
       currentDate: new Date(0),
@@ -103,7 +106,7 @@ function redirectWith(uri: string, params: Record<string, string | undefined>): 
 export async function endSession(deps: LogoutDeps, params: Record<string, unknown>, view: SessionView | undefined, sessionId: string | undefined): Promise<LogoutOutcome> {
   const hint = await verifiedHint(deps, str(params, 'id_token_hint'));
   const clientId = hint?.aud ?? str(params, 'client_id');
-  const client = clientId ? deps.store.oidc.getClient(clientId) : undefined;
+  const client = clientId ? await deps.store.read((tx) => tx.oidc.client(clientId)) : undefined;
   const requested = str(params, 'post_logout_redirect_uri');
   // §3: only a URI registered for this client is followed.
   const postLogout = requested !== undefined && client?.postLogoutRedirectUris.includes(requested) ? requested : undefined;
@@ -114,19 +117,19 @@ export async function endSession(deps: LogoutDeps, params: Record<string, unknow
   const now = deps.now();
 
   if (view && confirmation === undefined && (!hint || hint.sub !== view.identity.id)) {
-    deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: hint ? 'id-token-hint-of-another-person' : 'no-valid-id-token-hint', confirmationAsked: true });
+    await deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: hint ? 'id-token-hint-of-another-person' : 'no-valid-id-token-hint', confirmationAsked: true });
     const confirmation = confirmationOf({ view, client, token: confirmationToken(deps.secretKey, view.session.idHash, now), postLogout, state });
     return { kind: 'confirm', confirmation, ...(postLogout ? { formTarget: postLogout } : {}) };
   }
   if (view && confirmation !== undefined && !confirmationHolds(deps.secretKey, view.session.idHash, confirmation, now)) {
-    deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: 'confirmation-invalid' });
+    await deps.audit('oidc.logout', person, subject, { sessionEnded: false, reason: 'confirmation-invalid' });
     throw new OidcRequestError('OIDC_LOGOUT_NOT_CONFIRMED', 'The sign-out was not confirmed: the confirmation is not valid for this session. You are still signed in.', 'invalid_request');
   }
   if (view && sessionId) {
-    await deps.gateway.signOut(sessionId);
+    await deps.signOut(sessionId);
     await deps.backchannelLogout([view.session]);
   }
-  deps.audit('oidc.logout', person, subject, { sessionEnded: Boolean(view), ...(confirmation !== undefined ? { confirmed: true } : {}) });
+  await deps.audit('oidc.logout', person, subject, { sessionEnded: Boolean(view), ...(confirmation !== undefined ? { confirmed: true } : {}) });
   if (postLogout) return { kind: 'redirect', location: redirectWith(postLogout, { state }), sessionEnded: Boolean(view) };
   return { kind: 'redirect', location: `${deps.issuer}/index.html?signed-out=1`, sessionEnded: Boolean(view) };
 }

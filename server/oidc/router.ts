@@ -6,7 +6,6 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
-import type { Gateway } from '../core/Gateway.js';
 import { GatewayError } from '../errors.js';
 import { cookieNames, clearCookie, readCookie } from '../http/cookies.js';
 import { allowFormTarget } from '../http/views/csp.js';
@@ -15,6 +14,7 @@ import { renderLogoutConfirmation } from '../http/views/logoutPage.js';
 import { browserBinding, keepBinding } from './browserBinding.js';
 import { sendFormPost } from './formPost.js';
 import { OAuthError, type AuthorizeOutcome, type OpenIdProvider } from './OpenIdProvider.js';
+import type { SessionView } from '../flows/sessions/resolveSession.js';
 
 /**
  * Discovery and the JWKS are public documents that browser-only relying parties (single-page
@@ -37,15 +37,15 @@ function formOf(req: Request): Record<string, unknown> {
   return typeof body === 'object' && body !== null ? { ...body } : {};
 }
 
-export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; config: Readonly<Config> }): express.Router {
-  const { provider, gateway, config } = deps;
+export function oidcRouter(deps: { provider: OpenIdProvider; resolveSession: (sessionId: string) => Promise<SessionView | undefined>; config: Readonly<Config> }): express.Router {
+  const { provider, config } = deps;
   const secure = config.secureCookies;
   const names = cookieNames(secure);
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: config.bodyLimitBytes });
-  const view = (req: Request) => {
+  const view = async (req: Request): Promise<{ sid: string | undefined; view: SessionView | undefined }> => {
     const sid = readCookie(req, names.session);
-    return sid ? { sid, view: gateway.resolveSession(sid) } : { sid: undefined, view: undefined };
+    return sid ? { sid, view: await deps.resolveSession(sid) } : { sid: undefined, view: undefined };
   };
   /**
    * A cross-site POST (a relying party's form) does not carry our SameSite=Lax cookies, so the
@@ -73,25 +73,25 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
     res.redirect(303, outcome.location);
   };
 
-  router.get('/.well-known/openid-configuration', (_req, res) => {
+  router.get('/.well-known/openid-configuration', async (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     allowCrossOriginRead(res);
     res.json(provider.discovery());
-    provider.auditMetadataRequest('/.well-known/openid-configuration');
+    await provider.auditMetadataRequest('/.well-known/openid-configuration');
   });
   // OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST (form-encoded).
-  const authorize = (params: (req: Request) => Record<string, unknown>) => (req: Request, res: Response) => {
+  const authorize = (params: (req: Request) => Record<string, unknown>) => async (req: Request, res: Response) => {
     const binding = browserBinding(req, secure);
-    answer(res, provider.authorize(params(req), view(req).view, binding.value), binding.value);
+    answer(res, await provider.authorize(params(req), (await view(req)).view, binding.value), binding.value);
   };
   router.get('/oidc/authorize', authorize((req) => req.query));
-  router.post('/oidc/authorize', form, (req, res) => {
-    if (!sameSiteAgain(req, res, '/oidc/authorize')) authorize(formOf)(req, res);
+  router.post('/oidc/authorize', form, async (req, res) => {
+    if (!sameSiteAgain(req, res, '/oidc/authorize')) await authorize(formOf)(req, res);
   });
-  router.get('/oidc/authorize/continue', (req, res) => {
+  router.get('/oidc/authorize/continue', async (req, res) => {
     const id = typeof req.query['request'] === 'string' ? req.query['request'] : '';
     const binding = browserBinding(req, secure);
-    answer(res, provider.continueAuthorization(id, view(req).view, binding.isNew ? undefined : binding.value));
+    answer(res, await provider.continueAuthorization(id, (await view(req)).view, binding.isNew ? undefined : binding.value));
   });
   router.post('/oidc/token', form, async (req: Request, res: Response, next: NextFunction) => {
     noStore(res);
@@ -111,10 +111,10 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
       next(err);
     }
   });
-  const userinfo = (req: Request, res: Response, next: NextFunction) => {
+  const userinfo = async (req: Request, res: Response, next: NextFunction) => {
     noStore(res);
     try {
-      res.json(provider.userinfo(req.headers.authorization));
+      res.json(await provider.userinfo(req.headers.authorization));
     } catch (err) {
       if (err instanceof OAuthError) {
         res.setHeader('WWW-Authenticate', `Bearer error="${err.error}"`);
@@ -128,7 +128,7 @@ export function oidcRouter(deps: { provider: OpenIdProvider; gateway: Gateway; c
   router.post('/oidc/userinfo', userinfo);
   // RP-Initiated Logout 1.0 §2: GET and POST; the confirmation page posts back here.
   const logout = (params: (req: Request) => Record<string, unknown>) => async (req: Request, res: Response) => {
-    const { sid, view: v } = view(req);
+    const { sid, view: v } = await view(req);
     const outcome = await provider.endSession(params(req), v, sid);
     noStore(res);
     if (outcome.kind === 'confirm') {

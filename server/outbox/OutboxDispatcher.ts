@@ -1,9 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../ports/store.js';
 import { SECRET_PLACEHOLDER, type OutboxSink, type SecretMinter } from './types.js';
 
-const BATCH = 50;
 const MAX_BACKOFF_SECONDS = 300;
 /** A claimed message is retried by anyone after this long if its deliverer died. */
 const LEASE_MS = 60_000;
@@ -15,7 +14,7 @@ const LEASE_MS = 60_000;
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private again = false;
+  private queued: Promise<void> | undefined;
   private closed = false;
 
   /**
@@ -58,55 +57,62 @@ export class OutboxDispatcher {
     void this.flush();
   }
 
-  /** Delivers everything due; concurrent calls share one round (and trigger one more). */
+  /**
+   * Delivers everything due. A call during a round waits for one more round that starts after
+   * it (concurrent calls share that one), so whatever was due when it was called is tried.
+   */
   flush(): Promise<void> {
     // Once closed, no new round starts: the store may already be closed.
     if (this.closed) return this.running ?? Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.round().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.closed) {
-        this.again = false;
-        void this.flush();
-      }
+    if (!this.running) return this.startRound();
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.closed ? undefined : (this.running ?? this.startRound());
     });
-    return this.running;
+    return this.queued;
   }
 
+  private startRound(): Promise<void> {
+    const round: Promise<void> = this.round()
+      .catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox: delivery round failed; will retry'))
+      .finally(() => {
+        if (this.running === round) this.running = undefined;
+      });
+    this.running = round;
+    return round;
+  }
+
+  /**
+   * Claims one due message at a time (with a lease, so that no other process or instance
+   * delivers it meanwhile), delivers it, records the outcome; until none is due or one fails.
+   */
   private async round(): Promise<void> {
     for (;;) {
-      const due = this.store.dueOutbox(this.clock.now().toISOString(), BATCH);
-      if (due.length === 0) return;
-      for (const m of due) {
-        if (m.body === null) continue;
-        const now = this.clock.now();
-        if (!this.store.claimOutbox(m.id, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString())) continue;
-        try {
-          let text = await this.textOf(m.body, m.receiptClaims);
-          if (m.secretRef !== null) {
-            if (!this.secretMinter) throw new Error('no secret minter: the mail waits');
-            // Minted now, its hash committed before the mail leaves; the secret stays in memory.
-            const secret = this.secretMinter(m.secretRef);
-            if (secret === undefined) {
-              this.store.markOutboxWithdrawn(m.id, this.clock.now().toISOString(), 'the code was replaced, used or expired before delivery');
-              this.log.info({ messageId: m.id, kind: m.kind }, 'outbox: message withdrawn, its code is no longer open');
-              continue;
-            }
-            text = text.replace(SECRET_PLACEHOLDER, secret);
+      const now = this.clock.now();
+      const [m] = await this.store.write((tx) => tx.outbox.claimDue(now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), 1));
+      if (!m || m.body === null) return;
+      try {
+        let text = await this.textOf(m.body, m.receiptClaims);
+        if (m.secretRef !== null) {
+          if (!this.secretMinter) throw new Error('no secret minter: the mail waits');
+          // Minted now, its hash committed before the mail leaves; the secret stays in memory.
+          const secret = await this.secretMinter(m.secretRef);
+          if (secret === undefined) {
+            await this.store.write((tx) => tx.outbox.markWithdrawn(m.id, this.clock.now().toISOString(), 'the code was replaced, used or expired before delivery'));
+            this.log.info({ messageId: m.id, kind: m.kind }, 'outbox: message withdrawn, its code is no longer open');
+            continue;
           }
-          await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text, kind: m.kind });
-          this.store.markOutboxSent(m.id, this.clock.now().toISOString());
-          this.log.info({ messageId: m.id, kind: m.kind, to: m.recipient, sink: this.sink.description }, 'outbox: message delivered');
-        } catch (err) {
-          const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(m.attempts, 8));
-          const next = new Date(this.clock.now().getTime() + backoff * 1000).toISOString();
-          this.store.markOutboxFailed(m.id, err instanceof Error ? err.message : String(err), next);
-          this.log.warn({ messageId: m.id, kind: m.kind, err: err instanceof Error ? err.message : String(err) }, 'outbox: delivery failed, will retry');
-          return;
+          text = text.replace(SECRET_PLACEHOLDER, secret);
         }
+        await this.sink.deliver({ id: m.id, to: m.recipient, subject: m.subject, text, kind: m.kind });
+        await this.store.write((tx) => tx.outbox.markSent(m.id, this.clock.now().toISOString()));
+        this.log.info({ messageId: m.id, kind: m.kind, to: m.recipient, sink: this.sink.description }, 'outbox: message delivered');
+      } catch (err) {
+        const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(m.attempts, 8));
+        const next = new Date(this.clock.now().getTime() + backoff * 1000).toISOString();
+        await this.store.write((tx) => tx.outbox.markFailed(m.id, err instanceof Error ? err.message : String(err), next));
+        this.log.warn({ messageId: m.id, kind: m.kind, err: err instanceof Error ? err.message : String(err) }, 'outbox: delivery failed, will retry');
+        return;
       }
     }
   }

@@ -20,7 +20,7 @@ export interface OutgoingMail {
 export const SECRET_PLACEHOLDER = '{{one-time-secret}}';
 
 /** Mints the secret a mail refers to; undefined when it was withdrawn, used or expired meanwhile. */
-export type SecretMinter = (ref: string) => string | undefined;
+export type SecretMinter = (ref: string) => Promise<string | undefined>;
 
 export interface OutboxSink {
   /** Human description for logs and /api/health, e.g. "file var/outbox" or "smtp mail.example:587". */

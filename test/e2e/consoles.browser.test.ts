@@ -28,6 +28,7 @@ import { FixedClock } from '../../server/clock.js';
 import { field } from '../support/apiClient.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 const STEP_TIMEOUT = 90_000;
 /** How long to wait for one thing to appear in the page. */
@@ -438,7 +439,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     return p;
   };
 
-  const state = (keyId: string) => gw.runtime.store.getCredential(keyId)?.state;
+  const state = async (keyId: string) => (await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state;
 
   /** The administrator issues one more link for `who` from the open person panel; `who` enrols and activates it. */
   const enrolAnotherKey = async (who: Person, label: string): Promise<string> => {
@@ -447,7 +448,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     await swapAuthenticator(who);
     const keyId = await enrolInBrowser(who, link, label);
     await activateInBrowser(who, await gw.latestCode(who.email));
-    assert.equal(state(keyId), 'active');
+    assert.equal((await state(keyId)), 'active');
     return keyId;
   };
 
@@ -501,7 +502,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal((await gw.mailsTo(h.email)).at(-1)?.kind, 'enrolment-handover');
     await enrolInBrowser(h, hLink, 'Hanne’s key');
     await activateInBrowser(h, await gw.latestCode(h.email));
-    assert.deepEqual(gw.runtime.store.getIdentity(h.identityId)?.roles.filter((r) => r !== 'employee'), ['helpdesk']);
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.identities.get(h.identityId)))?.roles.filter((r) => r !== 'employee'), ['helpdesk']);
 
     await openHelpdesk(h);
     await h.page.getByTestId('nav-helpdesk').waitFor({ state: 'visible' });
@@ -537,8 +538,8 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     await row.waitFor({ state: 'visible' });
     assert.equal(await text(row, '[data-testid="hd-credential-reason"]'), 'Reason: Lost');
     assert.match(await statusShown(h.page, /is suspended/), /“Erik’s key” is suspended\. Erik Eriksen has been told\./);
-    assert.equal(state(erikKey), 'suspended');
-    assert.equal(gw.runtime.store.getCredential(erikKey)?.stateReason, 'lost');
+    assert.equal((await state(erikKey)), 'suspended');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(erikKey)))?.stateReason, 'lost');
     assert.equal((await gw.mailsTo(e.email)).at(-1)?.kind, 'suspend-notice');
     // The suspension ended the session the employee had with that key.
     assert.equal(await meStatus(e.page), 401);
@@ -549,7 +550,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal(started.status, 200, JSON.stringify(started.body));
     assert.match(await statusShown(h.page, /new activation code was sent/), /A new activation code was sent to Erik Eriksen\./);
     await hdKeyRow(h.page, erikKey, 'suspended').waitFor({ state: 'visible' });
-    assert.equal(state(erikKey), 'suspended', 'still suspended until the holder uses the key with the new code');
+    assert.equal((await state(erikKey)), 'suspended', 'still suspended until the holder uses the key with the new code');
     assert.equal((await gw.mailsTo(e.email)).at(-1)?.kind, 'reactivation-code');
     const code = await gw.latestCode(e.email);
     assert.notEqual(code, oldCode);
@@ -558,7 +559,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
 
     // The employee activates with the new code on activate.html.
     await activateInBrowser(e, code);
-    assert.equal(state(erikKey), 'active');
+    assert.equal((await state(erikKey)), 'active');
     await keyRowInBrowser(e, erikKey, 'active');
 
     // The helpdesk page shows the key active again, with the whole history.
@@ -642,11 +643,11 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
       assert.equal(field(res.body, 'code'), 'ROLE_REQUIRED', `${method} ${url}`);
     }
     // Nothing happened.
-    assert.equal(state(erikKey), 'active');
-    assert.equal(gw.runtime.store.findActiveIdentityByEmail('eve@demo.example'), undefined);
-    assert.deepEqual(gw.runtime.store.getIdentity(e.identityId)?.roles.filter((r) => r !== 'employee'), []);
-    assert.equal(gw.runtime.store.getIdentity(h.identityId)?.email, h.email);
-    assert.equal(gw.runtime.store.getIdentity(h.identityId)?.bindingState, 'active');
+    assert.equal((await state(erikKey)), 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('eve@demo.example'))), undefined);
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.identities.get(e.identityId)))?.roles.filter((r) => r !== 'employee'), []);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(h.identityId)))?.email, h.email);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(h.identityId)))?.bindingState, 'active');
   });
 
   step('NSIS 3.1.2 (Substantial) 8: step-up is demanded after the window passes', async () => {
@@ -679,9 +680,9 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
       a.apiLog.slice(from).filter((l) => /^POST /.test(l)),
       [`POST ${suspendPath} 401`, 'POST /api/signin/options 200', 'POST /api/signin/verify 200', `POST ${suspendPath} 200`],
     );
-    assert.equal(state(erikKey), 'suspended');
-    assert.equal(gw.runtime.store.getCredential(erikKey)?.stateReason, 'suspected-compromise');
-    const last = gw.runtime.store.listCredentialEvents(erikKey).at(-1);
+    assert.equal((await state(erikKey)), 'suspended');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(erikKey)))?.stateReason, 'suspected-compromise');
+    const last = (await read(gw.runtime.store, (tx) => tx.credentials.events(erikKey))).at(-1);
     assert.equal(last?.action, 'suspend');
     assert.equal(last?.actorId, a.identityId);
     // A key suspended for suspected compromise can only be revoked: the console offers no reactivation.
@@ -731,11 +732,11 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.match(error, /You have taken 3 suspensions or revocations in the last hour, the most allowed\./);
     assert.match(error, /use a bulk action approved by a colleague/);
     await hdKeyRow(h.page, fourth, 'active').getByTestId('suspend-button').waitFor({ state: 'visible' });
-    assert.equal(state(fourth), 'active');
-    assert.deepEqual(gustavKeys.map(state), ['suspended', 'suspended', 'suspended', 'active']);
+    assert.equal((await state(fourth)), 'active');
+    assert.deepEqual(await Promise.all(gustavKeys.map(state)), ['suspended', 'suspended', 'suspended', 'active']);
     // The holder can still use the key that was not suspended.
     assert.equal(await meStatus(g.page), 200);
-    const refusals = gw.runtime.store.listAuditForIdentity(h.identityId).filter((ev) => ev.type === 'staff-action.rate-limited');
+    const refusals = (await read(gw.runtime.store, (tx) => tx.audit.forPerson(h.identityId))).filter((ev) => ev.type === 'staff-action.rate-limited');
     assert.equal(refusals.length, 1, 'the refusal is audited');
   });
 
@@ -752,7 +753,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     await activateInBrowser(f, await gw.latestCode(f.email));
     await openPersonOnAdmin(a, f);
     for (let i = 2; i <= 3; i++) frejaKeys.push(await enrolAnotherKey(f, `Freja key ${i}`));
-    assert.deepEqual(frejaKeys.map(state), ['active', 'active', 'active']);
+    assert.deepEqual(await Promise.all(frejaKeys.map(state)), ['active', 'active', 'active']);
 
     // Hanne (who has used up her hourly cap in the previous step) selects the three keys.
     await openHelpdesk(h);
@@ -781,15 +782,15 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal(await mine.getByTestId('approve-button').count(), 0, 'no approve button on one’s own request');
     assert.equal(await mine.getByTestId('reject-button').count(), 0);
     for (const keyId of frejaKeys) await hdKeyRow(h.page, keyId, 'active').waitFor({ state: 'visible' });
-    assert.deepEqual(frejaKeys.map(state), ['active', 'active', 'active']);
+    assert.deepEqual(await Promise.all(frejaKeys.map(state)), ['active', 'active', 'active']);
     const self = await apiInPage(h.page, 'POST', `/api/helpdesk/approvals/${approvalId}/approve`, {});
     assert.equal(self.status, 403, JSON.stringify(self.body));
     assert.equal(field(self.body, 'code'), 'SEGREGATION_OF_DUTIES');
-    assert.deepEqual(frejaKeys.map(state), ['active', 'active', 'active']);
+    assert.deepEqual(await Promise.all(frejaKeys.map(state)), ['active', 'active', 'active']);
 
     // Hanne's own hourly cap is used up (test above); the approval is what authorises the bulk.
     const hourAgo = new Date(clock.now().getTime() - 3600_000).toISOString();
-    assert.equal(gw.runtime.store.staffActionTimesSince(h.identityId, hourAgo).length, 3);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.staffActions.timesSince(h.identityId, hourAgo))).length, 3);
 
     // The administrator (also helpdesk) approves in his own browser.
     await openHelpdesk(a);
@@ -818,15 +819,15 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     for (const keyId of frejaKeys) await hdKeyRow(h.page, keyId, 'suspended').waitFor({ state: 'visible' });
 
     // Carried out in the requester's name, past her hourly cap (the approval authorises it).
-    assert.deepEqual(frejaKeys.map(state), ['suspended', 'suspended', 'suspended']);
+    assert.deepEqual(await Promise.all(frejaKeys.map(state)), ['suspended', 'suspended', 'suspended']);
     for (const keyId of frejaKeys) {
-      assert.equal(gw.runtime.store.getCredential(keyId)?.stateReason, 'suspected-compromise');
-      const ev = gw.runtime.store.listCredentialEvents(keyId).at(-1);
+      assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.stateReason, 'suspected-compromise');
+      const ev = (await read(gw.runtime.store, (tx) => tx.credentials.events(keyId))).at(-1);
       assert.equal(ev?.actorId, h.identityId);
       assert.equal(ev?.note, `Bag with three keys stolen (approved by ${a.name})`);
       assert.equal(ev?.reason, 'suspected-compromise');
     }
-    const record = gw.runtime.store.approvals.get(approvalId);
+    const record = (await read(gw.runtime.store, (tx) => tx.approvals.get(approvalId)));
     assert.equal(record?.requestedBy, h.identityId);
     assert.equal(record?.decidedBy, a.identityId);
 
@@ -852,7 +853,7 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id = field<string>(res.body, 'approval', 'id');
     assert.match(await statusShown(a.page, /second staff member/), /erik\.eriksen@demo\.example has been told/);
-    assert.equal(gw.runtime.store.getIdentity(e.identityId)?.email, e.email, 'nothing changed yet');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(e.identityId)))?.email, e.email, 'nothing changed yet');
     assert.equal((await gw.mailsTo(e.email)).at(-1)?.kind, 'duty-requested');
 
     // The administration page lists it with exactly what will happen, and no Approve for its requester.
@@ -909,8 +910,8 @@ describe('helpdesk and administration consoles, per role, in real browsers', () 
     assert.equal(await a.page.locator('#person-tools').isHidden(), true);
     assert.match(await statusShown(a.page, /has ended/), /The binding of Gustav Gram has ended\. 4 keys were revoked\./);
 
-    assert.equal(gw.runtime.store.getIdentity(g.identityId)?.bindingState, 'ended');
-    assert.deepEqual(gustavKeys.map(state), ['revoked', 'revoked', 'revoked', 'revoked']);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(g.identityId)))?.bindingState, 'ended');
+    assert.deepEqual(await Promise.all(gustavKeys.map(state)), ['revoked', 'revoked', 'revoked', 'revoked']);
     // The mails the end of the binding caused, as a set: one receipt per revoked key and the
     // notice (delivered in one batch, so their order says nothing).
     const caused = (await gw.mailsTo(g.email)).filter((m) => !mailedBefore.has(m.file)).map((m) => m.kind).sort();

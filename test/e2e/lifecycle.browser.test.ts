@@ -19,6 +19,7 @@ import { field, type ApiClient, type ApiResponse } from '../support/apiClient.js
 import { activeAdmin } from '../support/journeys.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in the page. */
@@ -284,7 +285,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     // The token is gone from the address bar once read (one-time link).
     assert.equal(new URL(page.url()).hash, '');
 
-    const stored = gw.runtime.store.getCredential(anna.keyId);
+    const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)));
     assert.equal(stored?.state, 'issued');
     // Issue 6 / NSIS 3.2.1: Chromium's virtual authenticator (packed attestation, a self-signed test
     // batch certificate, AAGUID 01020304-…) is not trusted as High; with user verification it is Substantial.
@@ -300,7 +301,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
 
     // Only possession, no code: the issued key is refused at sign-in.
     await signInRefused(person, anna.email);
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'issued');
   });
 
   step('NSIS 3.2.2: the key becomes active only with possession plus the second-channel code', async () => {
@@ -316,14 +317,14 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     assert.equal(refused.code, 'ACTIVATION_CODE_INVALID');
     assert.match(await errorShown(page), /activation code is not correct/i);
     assert.equal(await page.locator('#code').getAttribute('aria-invalid'), 'true');
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'issued');
 
     // Possession plus the code from the mail activates and signs in.
     const ok = await activateInBrowser(person, anna.email, code);
     assert.equal(ok.status, 200);
     assert.equal(await text(page, '#status'), 'Your security key is active and you are signed in.');
     assert.equal(await text(page, '#activated-name'), anna.name);
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'active');
 
     const row = await keyRowInBrowser(person, anna.keyId, 'active');
     assert.equal(await row.getAttribute('data-current'), 'true');
@@ -349,7 +350,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     await page.locator('#signed-out').waitFor({ state: 'visible' });
     assert.match(await text(page, '#signed-out-message'), /reported lost and suspended.*you have been signed out/s);
 
-    const stored = gw.runtime.store.getCredential(anna.keyId);
+    const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)));
     assert.equal(stored?.state, 'suspended');
     assert.equal(stored?.stateReason, 'lost');
     // The session tied to the key ended with it.
@@ -367,7 +368,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     assert.ok(person);
     await signInRefused(person, anna.email);
     await signInRefused(person, undefined);
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'suspended');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'suspended');
   });
 
   step('NSIS 3.2.3 (Low) 3: the helpdesk starts a reactivation; possession plus a fresh code makes the key active again', async () => {
@@ -389,7 +390,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const ok = await activateInBrowser(person, anna.email, code);
     assert.equal(ok.status, 200);
     assert.equal(await text(page, '#status'), 'Your security key is active and you are signed in.');
-    const stored = gw.runtime.store.getCredential(anna.keyId);
+    const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)));
     assert.equal(stored?.state, 'active');
     assert.equal((await keyAsHelpdesk(admin, anna.identityId, anna.keyId)).state, 'active');
     await keyRowInBrowser(person, anna.keyId, 'active');
@@ -408,7 +409,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const res = await admin.post(`/api/helpdesk/credentials/${anna.keyId}/revoke`, { reason: 'lost' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(field(res.body, 'credential', 'state'), 'revoked');
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'revoked');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'revoked');
 
     const receipt = (await gw.mailsTo(anna.email)).find((m) => m.kind === 'revocation-receipt');
     assert.ok(receipt, 'the holder must receive a revocation receipt');
@@ -423,7 +424,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
 
     const again = await admin.post(`/api/helpdesk/credentials/${anna.keyId}/reactivate`, { reason: 'found' });
     assertProblem(again, 409, 'LIFECYCLE_TRANSITION_REFUSED');
-    assert.equal(gw.runtime.store.getCredential(anna.keyId)?.state, 'revoked');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(anna.keyId)))?.state, 'revoked');
   });
 
   step('NSIS 3.2.3 (Low) 4: a cloned key (counter went backwards) is suspended on the issuer’s initiative and can never be reactivated', async () => {
@@ -454,7 +455,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     const original: VirtualCredential | undefined = exported.credentials[0];
     assert.ok(original);
     // CDP speaks base64, WebAuthn JSON (and the gateway) base64url.
-    assert.equal(Buffer.from(original.credentialId, 'base64').toString('base64url'), gw.runtime.store.getCredential(bo.keyId)?.credentialId);
+    assert.equal(Buffer.from(original.credentialId, 'base64').toString('base64url'), (await read(gw.runtime.store, (tx) => tx.credentials.get(bo.keyId)))?.credentialId);
 
     // The genuine key keeps being used, so the gateway's stored counter rises past the copy's.
     for (let i = 0; i < 3; i++) {
@@ -463,7 +464,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
       assert.equal(out.status, 200, `genuine sign-in ${i + 1}`);
     }
     await signOutInBrowser(person);
-    const storedCount = gw.runtime.store.getCredential(bo.keyId)?.signCount ?? 0;
+    const storedCount = (await read(gw.runtime.store, (tx) => tx.credentials.get(bo.keyId)))?.signCount ?? 0;
     assert.ok(storedCount > original.signCount, `stored counter ${storedCount} must exceed the copy's ${original.signCount}`);
 
     // The copy on another authenticator, with the lower counter.
@@ -482,7 +483,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
 
     await signInRefused(person, bo.email);
 
-    const stored = gw.runtime.store.getCredential(bo.keyId);
+    const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(bo.keyId)));
     assert.equal(stored?.state, 'suspended');
     assert.equal(stored?.stateReason, 'suspected-clone');
     assert.equal(stored?.signCount, storedCount, 'the copy’s counter must not be recorded');
@@ -503,7 +504,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     // A key suspected cloned can only be revoked, never reactivated.
     const reactivate = await admin.post(`/api/helpdesk/credentials/${bo.keyId}/reactivate`, { reason: 'found' });
     assertProblem(reactivate, 409, 'LIFECYCLE_REACTIVATION_FORBIDDEN');
-    assert.equal(gw.runtime.store.latestOpenCode(bo.keyId), undefined, 'no reactivation code may be issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.codes.latestOpen(bo.keyId))), undefined, 'no reactivation code may be issued');
     assert.equal((await gw.mailsTo(bo.email)).at(-1)?.kind, 'suspend-notice');
   });
 

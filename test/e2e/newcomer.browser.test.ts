@@ -21,6 +21,7 @@ import { field } from '../support/apiClient.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { activeAdmin } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 const STEP_TIMEOUT = 90_000;
 const UI_TIMEOUT = 20_000;
@@ -216,7 +217,7 @@ describe('what a new user meets', { timeout: 600_000 }, () => {
 
   step('the header follows the session: no "Sign in" while signed in, no staff links after signing out', async () => {
     // The administrator's key moves into his browser (and stays there).
-    const stored = gw.runtime.store.getCredential(admin.keyId);
+    const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(admin.keyId)));
     assert.ok(stored);
     const soft = admin.auth.exportCredential(stored.credentialId);
     const b64 = (v: string) => Buffer.from(v, 'base64url').toString('base64');
@@ -285,7 +286,7 @@ describe('what a new user meets', { timeout: 600_000 }, () => {
     await page.locator('#action-confirm').click();
     assert.equal((await revoked).status(), 200);
     await row('revoked').waitFor({ state: 'visible' });
-    assert.equal(gw.runtime.store.getCredential(ninaKey)?.stateReason, 'suspected-clone');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(ninaKey)))?.stateReason, 'suspected-clone');
 
     // The receipt uses the page's words, and the time in Copenhagen with the zone named.
     const receipt = (await gw.mailsTo(NINA)).filter((m) => m.kind === 'revocation-receipt').at(-1);

@@ -31,6 +31,7 @@ import { field, type ApiClient } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in a page. */
@@ -464,7 +465,7 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     await p.locator('#activate-button').click();
     assert.equal((await activated).status(), 200);
     await p.locator('#activate-done').waitFor({ state: 'visible' });
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.state, 'active');
 
     // Signed out again on the keys page, so the RP visit needs a key touch.
     await open(p, '/keys.html', '/api/me');
@@ -502,7 +503,7 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     emp.sid = sessions[0]?.sid ?? '';
     assert.ok(emp.sid);
     // The RP session is tied to the gateway session the key touch started.
-    const gwSessions = gw.runtime.store.liveSessionsOfIdentity(emp.identityId);
+    const gwSessions = (await read(gw.runtime.store, (tx) => tx.sessions.liveOfIdentity(emp.identityId)));
     assert.deepEqual(
       gwSessions.map((s) => s.sid),
       [emp.sid],
@@ -606,7 +607,7 @@ describe('OpenID Connect single sign-on and single logout in a real browser (NSI
     assert.equal(rp.liveSessions().length, 0);
     await p.goto(`${gw.origin}/index.html`);
     assert.equal(await meStatus(p), 401, 'the gateway session ended');
-    const audit = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'oidc.logout' && e.actorId === emp.identityId);
+    const audit = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'oidc.logout' && e.actorId === emp.identityId);
     assert.deepEqual(
       audit.slice(-2).map((e) => [e.data['confirmationAsked'] ?? false, e.data['sessionEnded'], e.data['confirmed'] ?? false]),
       [

@@ -23,6 +23,7 @@ import { type Browser, type BrowserContext, type Page, type Response } from 'pla
 import { field } from '../support/apiClient.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 const STEP_TIMEOUT = 60_000;
 /** How long to wait for one thing to appear in the page. */
@@ -306,9 +307,9 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     assert.match(await text(page, '#status'), /new key is active/);
 
     // The server agrees, and so does the public JWKS.
-    assert.equal(gw.runtime.store.keys.get(newKid)?.state, 'active');
-    assert.equal(gw.runtime.store.keys.get(oldKid)?.state, 'retired');
-    const request = gw.runtime.store.approvals.get(rotationId);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.get(newKid)))?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.get(oldKid)))?.state, 'retired');
+    const request = (await read(gw.runtime.store, (tx) => tx.approvals.get(rotationId)));
     assert.equal(request?.requestedBy, officer2.identityId);
     assert.equal(request?.decidedBy, officer1.identityId);
     assert.equal(request?.decidedRole, 'security-officer');
@@ -434,7 +435,7 @@ describe('NSIS 6 (Substantial) 11: a key rotation requested by one security offi
     const refused = await apiInPage(theirs, 'POST', `/api/security/key-requests/${id}/approve`, {});
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
     assert.equal(field(refused.body, 'code'), 'SEGREGATION_OF_DUTIES');
-    assert.equal(gw.runtime.store.approvals.get(id)?.state, 'pending');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(id)))?.state, 'pending');
     assert.equal([...(await keyStates(theirs)).values()].filter((st) => st === 'active').length, 1);
   });
 });

@@ -18,6 +18,8 @@ import { createLogger } from '../../server/logger.js';
 import { createRuntime, seedDemo, type Runtime } from '../../server/runtime.js';
 import { repoRoot } from './helpers.js';
 import { forEachTestToken } from './tokens.js';
+import { read } from '../support/storeReads.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
 
 forEachTestToken((t) => {
   test('NSIS 6 (Substantial) 11: generate, rotate, destroy the retired key, generate again in one process, then restart: the active key keeps its objects and signs, before and after the restart', async () => {
@@ -38,16 +40,16 @@ forEachTestToken((t) => {
     const open = (): Promise<Runtime> => createRuntime(config, { log: createLogger('silent'), clock });
     const verifies = async (runtime: Runtime, kid: string): Promise<void> => {
       const { jws } = await (runtime.keys ?? assert.fail('no key manager')).signJws({ sub: 'lifecycle', iat: 1 });
-      const record = runtime.store.keys.get(kid) ?? assert.fail(`no key ${kid}`);
+      const record = (await read(runtime.store, (tx) => tx.signingKeys.get(kid))) ?? assert.fail(`no key ${kid}`);
       const result = await compactVerify(jws, await importJWK({ ...record.publicJwk }, 'ES256'));
       assert.equal(result.protectedHeader.kid, kid, 'signed by the active key');
     };
     let runtime = await open();
     try {
       const keys = runtime.keys ?? assert.fail('no key manager');
-      const admin = seedDemo(runtime).admin;
-      const org = runtime.store.getOrganisation(admin.organisationId) ?? assert.fail('no organisation');
-      const second = runtime.gateway.createIdentity(SYSTEM_ACTOR, {
+      const admin = (await seedDemo(runtime)).admin;
+      const org = (await read(runtime.store, (tx) => tx.organisations.get(admin.organisationId))) ?? assert.fail('no organisation');
+      const second = await createIdentity(runtime.flows, SYSTEM_ACTOR, {
         organisationId: org.id,
         name: 'Second Officer',
         email: 'second.officer@demo.example',
@@ -64,22 +66,22 @@ forEachTestToken((t) => {
         assert.equal(done.state, 'executed', done.result ?? '');
       };
 
-      const k1 = runtime.store.keys.active() ?? assert.fail('no initial key');
+      const k1 = (await read(runtime.store, (tx) => tx.signingKeys.active())) ?? assert.fail('no initial key');
       await twoOfficers('rotation', null);
       clock.advance((config.keyPropagationSeconds + 1) * 1000);
       await keys.tick();
-      const k2 = runtime.store.keys.active() ?? assert.fail('no active key after the rotation');
+      const k2 = (await read(runtime.store, (tx) => tx.signingKeys.active())) ?? assert.fail('no active key after the rotation');
       assert.notEqual(k2.kid, k1.kid);
-      assert.equal(runtime.store.keys.get(k1.kid)?.state, 'retired');
+      assert.equal((await read(runtime.store, (tx) => tx.signingKeys.get(k1.kid)))?.state, 'retired');
 
       clock.advance((config.tokenTtlSeconds + 120) * 1000);
       await twoOfficers('destroy', k1.kid);
-      assert.equal(runtime.store.keys.get(k1.kid)?.state, 'destroyed');
+      assert.equal((await read(runtime.store, (tx) => tx.signingKeys.get(k1.kid)))?.state, 'destroyed');
 
       // The generation after a destroy, in the same process.
       await twoOfficers('rotation', null);
-      const k3 = runtime.store.keys.inState('pending')[0] ?? assert.fail('no pending key');
-      assert.equal(runtime.store.keys.active()?.kid, k2.kid, 'K2 is still the active key');
+      const k3 = (await read(runtime.store, (tx) => tx.signingKeys.inState('pending')))[0] ?? assert.fail('no pending key');
+      assert.equal((await read(runtime.store, (tx) => tx.signingKeys.active()))?.kid, k2.kid, 'K2 is still the active key');
       await verifies(runtime, k2.kid);
       const listed = await keys.list();
       for (const kid of [k2.kid, k3.kid]) {
@@ -94,13 +96,13 @@ forEachTestToken((t) => {
     // Restart: a new C_Initialize, a new handle table.
     runtime = await open();
     try {
-      assert.equal(runtime.store.keys.active()?.state, 'active');
-      const active = runtime.store.keys.active() ?? assert.fail('no active key after the restart');
+      assert.equal((await read(runtime.store, (tx) => tx.signingKeys.active()))?.state, 'active');
+      const active = (await read(runtime.store, (tx) => tx.signingKeys.active())) ?? assert.fail('no active key after the restart');
       await verifies(runtime, active.kid);
       const view = (await (runtime.keys ?? assert.fail('no key manager')).list()).find((k) => k.kid === active.kid);
       assert.equal(view?.attributeCheck?.ok, true, JSON.stringify(view?.attributeCheck));
       // Clean up the token: every key this gateway made.
-      for (const k of runtime.store.keys.list()) if (k.state !== 'destroyed') await runtime.hsm?.destroyEverywhere(k.ckaId);
+      for (const k of (await read(runtime.store, (tx) => tx.signingKeys.list()))) if (k.state !== 'destroyed') await runtime.hsm?.destroyEverywhere(k.ckaId);
     } finally {
       await runtime.close();
       rmSync(varDir, { recursive: true, force: true });

@@ -9,11 +9,13 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_CODE_ATTEMPTS } from '../../server/core/Gateway.js';
+import { MAX_CODE_ATTEMPTS } from '../../server/flows/activation/completeActivation.js';
+import { sql } from '../support/sqliteInspection.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const PARALLEL = 40;
 
@@ -49,7 +51,7 @@ describe('activation code attempts under a parallel storm (issue 13, 3)', () => 
     const last = prepared.pop();
     assert.ok(last);
 
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const answers = await Promise.all(prepared.map((response, i) => attacker.post('/api/activation/verify', { code: wrong(i), response })));
     for (const a of answers) {
       assert.ok(
@@ -59,13 +61,13 @@ describe('activation code attempts under a parallel storm (issue 13, 3)', () => 
     }
     assert.equal(answers.filter((a) => a.status === 400).length, MAX_CODE_ATTEMPTS - 1, 'answers saying "attempt(s) left"');
 
-    const refusals = [...gw.runtime.store.iterateAudit(head + 1)].filter((e) => e.type === 'activation.refused');
+    const refusals = (await auditEntries(gw.runtime.store, head + 1)).filter((e) => e.type === 'activation.refused');
     const evaluated = refusals.filter((e) => e.data['reason'] === 'wrong-code');
     assert.equal(evaluated.length, MAX_CODE_ATTEMPTS, `guesses evaluated: ${evaluated.length}`);
     assert.deepEqual(evaluated.map((e) => e.data['attempts']).sort(), Array.from({ length: MAX_CODE_ATTEMPTS }, (_, i) => i + 1));
     assert.equal(evaluated.filter((e) => e.data['locked'] === true).length, 1, 'locked exactly once');
     assert.equal(refusals.filter((e) => e.data['reason'] === 'code-locked').length, PARALLEL - MAX_CODE_ATTEMPTS, 'every other attempt refused as locked, audited');
-    const row = gw.runtime.store.db.prepare('SELECT failed_attempts, locked_at FROM activation_codes WHERE credential_id = ?').get(keyId);
+    const row = sql(gw).prepare('SELECT failed_attempts, locked_at FROM activation_codes WHERE credential_id = ?').get(keyId);
     assert.equal(field(row, 'failed_attempts'), MAX_CODE_ATTEMPTS);
     assert.notEqual(field(row, 'locked_at'), null);
 
@@ -73,7 +75,7 @@ describe('activation code attempts under a parallel storm (issue 13, 3)', () => 
     const right = await attacker.post('/api/activation/verify', { code, response: last });
     assert.equal(right.status, 403, JSON.stringify(right.body));
     assert.equal(right.code, 'ACTIVATION_CODE_LOCKED');
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'issued');
     assert.equal(attacker.cookie('gw_session'), undefined, 'a session was started');
   });
 });

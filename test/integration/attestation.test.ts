@@ -13,6 +13,7 @@ import { signBlob, tamperSignature, createTestPki, type TestPki } from '../suppo
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { createAttestationCa } from '../support/attestationCa.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const MODEL_A = '4b1e3a0c-1111-4c2b-9d6e-aaaaaaaaaaaa';
 const MODEL_B = '4b1e3a0c-2222-4c2b-9d6e-bbbbbbbbbbbb';
@@ -51,13 +52,13 @@ describe('FIDO metadata and model compromise', () => {
     assert.equal(res.status, 200);
     assert.equal(field(res.body, 'metadata', 'number'), 1);
     assert.equal(field(res.body, 'metadataConfigured'), true, 'the security page offers "Reload FIDO metadata"');
-    assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.loaded'));
+    assert.ok((await auditEntries(gw.runtime.store)).some((e) => e.type === 'metadata.loaded'));
   });
 
   it('NSIS 3.2.1: a claimed certification without a verified attestation chain does not reach High', async () => {
     const emp = await activeEmployee(gw, admin.client, 'selfattest@demo.example', 'Self Attested', 'high');
     // activeEmployee used a "none" attestation; a packed self-attestation claiming model A:
-    const key = gw.runtime.store.getCredential(emp.keyId);
+    const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
     assert.equal(key?.aal, 'substantial');
     assert.equal(key?.attestationVerified, false);
     const auth = new SoftAuthenticator({ aaguid: MODEL_A, attestation: 'packed-self' });
@@ -65,8 +66,8 @@ describe('FIDO metadata and model compromise', () => {
     const link = await gw.latestEnrolmentLink(emp.email);
     const { enrol } = await import('../support/journeys.js');
     const id = await enrol(gw, new (await import('../support/apiClient.js')).ApiClient(gw.origin), auth, link, 'Self-attested A');
-    assert.equal(gw.runtime.store.getCredential(id)?.aal, 'substantial', 'self attestation is not a verified chain');
-    assert.equal(gw.runtime.store.getCredential(id)?.model, null, 'no vendor name from an unverified AAGUID');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(id)))?.aal, 'substantial', 'self attestation is not a verified chain');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(id)))?.model, null, 'no vendor name from an unverified AAGUID');
   });
 
   it('NSIS 3.2.3 (Low) 4: a newer BLOB reporting a model compromised suspends exactly that model’s keys; owners and helpdesk are told', async () => {
@@ -86,13 +87,13 @@ describe('FIDO metadata and model compromise', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(field(res.body, 'compromisedModels'), [MODEL_A]);
     for (const e of [a1, a2]) {
-      assert.equal(store.getCredential(e.keyId)?.state, 'suspended');
-      assert.equal(store.getCredential(e.keyId)?.stateReason, 'suspected-compromise');
+      assert.equal((await read(store, (tx) => tx.credentials.get(e.keyId)))?.state, 'suspended');
+      assert.equal((await read(store, (tx) => tx.credentials.get(e.keyId)))?.stateReason, 'suspected-compromise');
       assert.equal((await e.client.get('/api/me')).status, 401, 'their sessions ended');
       const notice = (await gw.mailsTo(e.email)).find((m) => m.kind === 'suspend-notice');
       assert.match(notice?.text ?? '', /can never be used again/);
     }
-    assert.equal(store.getCredential(b1.keyId)?.state, 'active', 'other models untouched');
+    assert.equal((await read(store, (tx) => tx.credentials.get(b1.keyId)))?.state, 'active', 'other models untouched');
     assert.ok((await gw.mailsTo(admin.email)).some((m) => m.kind === 'compromise-alert'));
     const fleet = await admin.client.get('/api/security/fleet');
     const rows = field<{ aaguid: string; state: string; count: number }[]>(fleet.body, 'fleet');
@@ -110,7 +111,7 @@ describe('FIDO metadata and model compromise', () => {
     assert.equal(field(res.body, 'results', '0', 'replaced'), false);
     assert.equal(field(res.body, 'results', '0', 'code'), 'MDS_SIGNATURE_INVALID');
     assert.equal(gw.runtime.metadata?.metadata.current()?.number, 2);
-    assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'metadata.refused'));
+    assert.ok((await auditEntries(gw.runtime.store)).some((e) => e.type === 'metadata.refused'));
     fs.writeFileSync(blobFile, good);
   });
 });
@@ -139,7 +140,7 @@ describe('a verified attestation of a certified model reaches High (NSIS 3.2.1 (
 
   it('the key is rated High with its model name, and an identity proofed at High gets LoA High for acr_values High', async () => {
     const emp = await activeEmployee(gw, admin.client, 'high@demo.example', 'High Person', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: attCa }));
-    const key = gw.runtime.store.getCredential(emp.keyId);
+    const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
     assert.equal(key?.attestationVerified, true);
     assert.equal(key?.aal, 'high');
     assert.equal(key?.model, 'Acme High Key');
@@ -154,19 +155,19 @@ describe('a verified attestation of a certified model reaches High (NSIS 3.2.1 (
   it('an attestation chaining to another root is not verified and stays Substantial', async () => {
     const other = createAttestationCa();
     const emp = await activeEmployee(gw, admin.client, 'forged@demo.example', 'Forged Model', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: other }));
-    const key = gw.runtime.store.getCredential(emp.keyId);
+    const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
     assert.equal(key?.attestationVerified, false);
     assert.equal(key?.aal, 'substantial');
   });
 
   it('a certification downgrade in newer metadata lowers the level of that model’s keys', async () => {
     const emp = await activeEmployee(gw, admin.client, 'down@demo.example', 'Downgraded', 'high', new SoftAuthenticator({ aaguid: MODEL_H, attestation: 'packed-x5c', attestationCa: attCa }));
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.aal, 'high');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.aal, 'high');
     fs.writeFileSync(blobFile, await signBlob(pki, { no: 2, nextUpdate: '2040-01-01', entries: [entry(MODEL_H, 'Acme High Key', [{ status: 'FIDO_CERTIFIED_L1', effectiveDate: '2024-01-01' }], [root])] }));
     const res = await admin.client.post('/api/security/metadata/reload', {});
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.ok(field<number>(res.body, 'reRated') >= 1);
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.aal, 'substantial');
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.state, 'active', 're-rated, not taken out of use');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.aal, 'substantial');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.state, 'active', 're-rated, not taken out of use');
   });
 });

@@ -12,21 +12,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { calculateJwkThumbprint } from 'jose';
 import { pruneAudit } from '../../server/audit/prune.js';
-import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
+import { verifyAudit, verifyStoreAudit } from '../../server/audit/verifyAudit.js';
 import { listWitnessDirectory, witnessFileName } from '../../server/audit/witness.js';
 import { FixedClock, systemClock } from '../../server/clock.js';
 import { Approvals } from '../../server/approvals/Approvals.js';
 import { KeyManager } from '../../server/keys/KeyManager.js';
-import { Store } from '../../server/store/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 import { createEs256Signer, destroyKeyPair, generateSigningKeyPair } from '../../hsm/index.js';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
 import { createLogger } from '../../server/logger.js';
 import { dropTriggers, forgeKey, rechainFrom } from '../support/auditTamper.js';
 import { activeAdmin, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const gateways: TestGateway[] = [];
 after(async () => {
@@ -63,18 +65,18 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     await checkpointer(gw).checkpoint(true);
     const keys = gw.runtime.keys;
     assert.ok(keys);
-    const [first] = gw.runtime.store.keys.list();
+    const [first] = (await read(gw.runtime.store, (tx) => tx.signingKeys.list()));
     assert.ok(first);
     assert.equal(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: first.publicJwk['x'] ?? '', y: first.publicJwk['y'] ?? '' }), first.kid);
     const anchor = await keys.trustAnchor();
     assert.equal(anchor.source, 'hsm');
     assert.ok(anchor.keys.some((k) => k.kid === first.kid), 'the HSM proves the active key');
-    let report = verifyAuditDatabase(gw.runtime.store.db, { anchor, witness: witnessOf(gw) });
+    let report = await verifyStoreAudit(gw.runtime.store, { anchor, witness: witnessOf(gw) });
     assert.equal(report.ok, true, report.problems.join('\n'));
     assert.deepEqual(report.keys.map((k) => k.trust), ['anchor']);
 
     // An emergency rotation by two officers destroys the first key: the HSM no longer holds it.
-    const officer = gw.runtime.gateway.createIdentity(SYSTEM_ACTOR, {
+    const officer = await createIdentity(gw.runtime.flows, SYSTEM_ACTOR, {
       organisationId: gw.seed.admin.organisationId,
       name: 'Second Officer',
       email: 'officer2@demo.example',
@@ -85,12 +87,12 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     const { request: req } = await keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'emergency-rotation', first.kid, 'test: suspected compromise');
     assert.ok(req, 'two officers: the request waits for the second');
     await keys.approve({ identityId: officer.id, role: 'security-officer' }, req.id);
-    assert.equal(gw.runtime.store.keys.get(first.kid)?.state, 'destroyed');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.get(first.kid)))?.state, 'destroyed');
     assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
     await checkpointer(gw).checkpoint(true);
     const after = await keys.trustAnchor();
     assert.ok(!after.keys.some((k) => k.kid === first.kid), 'the destroyed key is gone from the token');
-    report = verifyAuditDatabase(gw.runtime.store.db, { anchor: after, witness: witnessOf(gw) });
+    report = await verifyStoreAudit(gw.runtime.store, { anchor: after, witness: witnessOf(gw) });
     assert.equal(report.ok, true, report.problems.join('\n'));
     assert.deepEqual(
       report.keys.map((k) => [k.state, k.trust]),
@@ -127,11 +129,11 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     const cp = await checkpointer(gw).checkpoint(true);
     assert.ok(cp);
     for (let i = 0; i < 3; i++) assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
-    const before = gw.runtime.store.checkpoints.count();
+    const before = (await read(gw.runtime.store, (tx) => tx.checkpoints.count()));
 
     // Someone with write access to the file edits an entry the checkpoint covers and re-chains
     // everything after it, so the chain itself is consistent again.
-    const db = new Database(gw.runtime.config.dbFile);
+    const db = openSqlFile(gw.runtime.config.dbFile);
     dropTriggers(db);
     db.prepare(`UPDATE audit_events SET data = json_set(data, '$.forged', 1) WHERE seq = ?`).run(cp.seq - 1);
     rechainFrom(db, cp.seq - 1);
@@ -139,7 +141,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
 
     assert.equal(await checkpointer(gw).checkpoint(true), undefined, 'nothing is signed');
     assert.equal(await checkpointer(gw).checkpoint(true), undefined, 'still nothing');
-    assert.equal(gw.runtime.store.checkpoints.count(), before);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.checkpoints.count())), before);
     assert.ok(lines.some((l) => l.includes('AUDIT ALARM') && l.includes('chain-rewritten')), 'an error in the log');
     const metrics = await fetch(`${gw.origin}/metrics`);
     assert.equal(metrics.status, 200);
@@ -149,7 +151,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     const mails = (await gw.mailsTo(admin.email)).filter((m) => m.kind === 'audit-alarm');
     assert.equal(mails.length, 1, 'one mail per finding, to the security officer');
     assert.match(mails[0]?.text ?? '', /chain-rewritten[\s\S]*npm run audit:verify/);
-    const refused = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'audit.checkpoint-refused');
+    const refused = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'audit.checkpoint-refused');
     assert.equal(refused.length, 1);
     assert.equal(refused[0]?.data['reason'], 'chain-rewritten');
   });
@@ -161,7 +163,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     assert.equal((await signIn(gw, admin.client, admin.auth, admin.email)).status, 200);
     const last = await checkpointer(gw).checkpoint(true);
     assert.ok(last);
-    const db = new Database(gw.runtime.config.dbFile);
+    const db = openSqlFile(gw.runtime.config.dbFile);
     dropTriggers(db);
     db.prepare('DELETE FROM audit_checkpoints WHERE id = ?').run(last.id);
     db.prepare('DELETE FROM audit_events WHERE seq > ?').run(last.seq - 2);
@@ -210,7 +212,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
       const remoteDir = path.join(gw.varDir, 'remote-copy');
       fs.mkdirSync(remoteDir);
       for (const r of received) fs.writeFileSync(path.join(remoteDir, witnessFileName(Number(r.n))), r.body);
-      const report = verifyAuditDatabase(gw.runtime.store.db, { anchor: await anchorOf(gw), witness: { source: remoteDir, checkpoints: listWitnessDirectory(remoteDir) } });
+      const report = await verifyStoreAudit(gw.runtime.store, { anchor: await anchorOf(gw), witness: { source: remoteDir, checkpoints: listWitnessDirectory(remoteDir) } });
       assert.equal(report.ok, true, report.problems.join('\n'));
       assert.equal(report.witness?.matched, 2);
     } finally {
@@ -231,9 +233,9 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     assert.ok(keys);
     const result = await pruneAudit(gw.runtime.store, keys, clock, gw.origin, 1, { identityId: null, role: 'system' });
     assert.equal(result.throughSeq, cp.seq);
-    const [prune] = gw.runtime.store.checkpoints.listPrunes();
+    const [prune] = (await read(gw.runtime.store, (tx) => tx.checkpoints.prunes()));
     assert.ok(prune?.jws, 'the prune record is signed');
-    const report = verifyAuditDatabase(gw.runtime.store.db, { anchor: await anchorOf(gw), witness: witnessOf(gw) });
+    const report = await verifyStoreAudit(gw.runtime.store, { anchor: await anchorOf(gw), witness: witnessOf(gw) });
     assert.equal(report.ok, true, report.problems.join('\n'));
     assert.deepEqual(report.prunes.map((p) => p.ok), [true]);
     assert.equal(report.firstSeq, cp.seq + 1);
@@ -247,7 +249,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     const group = gw.runtime.hsm;
     assert.ok(group);
     const hsm = group.current();
-    const store = Store.open(path.join(gw.varDir, 'legacy.db'));
+    const store = SqliteStore.open(path.join(gw.varDir, 'legacy.db'));
     const ref = await generateSigningKeyPair(hsm, { label: 'legacy-test-key' });
     try {
       const signer = await createEs256Signer(hsm, ref.ckaId);
@@ -256,28 +258,29 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
       const long = '2020-01-01T00:00:00.000Z';
       const now = new Date().toISOString();
       // As an older gateway left them: rows only, no records.
-      store.transaction(() => {
+      await store.write(async (tx) => {
         for (const [k, cka] of [
           [destroyed, 'aa'.repeat(16)],
           [missing, 'bb'.repeat(16)],
         ] as const) {
-          store.keys.insert({ kid: k.kid, ckaId: cka, label: 'legacy', alg: 'ES256', publicJwk: k.jwk, state: 'pending', createdAt: long, promoteAt: null, activatedAt: null });
-          store.keys.promote(k.kid, long);
-          store.keys.retire(k.kid, long, long, false);
+          await tx.signingKeys.insert({ kid: k.kid, ckaId: cka, label: 'legacy', alg: 'ES256', publicJwk: k.jwk, state: 'pending', createdAt: long, promoteAt: null, activatedAt: null });
+          await tx.signingKeys.promote(k.kid, long);
+          await tx.signingKeys.retire(k.kid, long, long, false);
         }
-        store.keys.markDestroyed(destroyed.kid, long);
-        store.keys.insert({ kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, state: 'pending', createdAt: now, promoteAt: null, activatedAt: null });
-        store.keys.promote(signer.kid, now);
+        await tx.signingKeys.markDestroyed(destroyed.kid, long);
+        await tx.signingKeys.insert({ kid: signer.kid, ckaId: ref.ckaId, label: ref.label, alg: 'ES256', publicJwk: { ...signer.publicJwk }, state: 'pending', createdAt: now, promoteAt: null, activatedAt: null });
+        await tx.signingKeys.promote(signer.kid, now);
       });
-      const approvals = new Approvals({ store, clock: systemClock, config: gw.runtime.config, outbox: gw.runtime.outbox });
+      const approvals = new Approvals({ store, clock: systemClock, config: gw.runtime.config, kickOutbox: () => gw.runtime.outbox.kick() });
       const keys = new KeyManager({ store, hsm: group, approvals, clock: systemClock, config: gw.runtime.config, log: createLogger('silent') });
       assert.equal(await keys.registerUnrecordedKeys(), 2);
       assert.equal(await keys.registerUnrecordedKeys(), 0, 'once');
       assert.deepEqual(
-        [...store.iterateAudit()].filter((e) => e.type === 'signing-key.registered').map((e) => e.subjectId).sort(),
+        (await auditEntries(store)).filter((e) => e.type === 'signing-key.registered').map((e) => e.subjectId).sort(),
         [destroyed.kid, signer.kid].sort(),
       );
-      const report = verifyAuditDatabase(store.db, { anchor: await keys.trustAnchor() });
+      const anchor = await keys.trustAnchor();
+      const report = await store.read((tx) => verifyAudit(tx, { anchor }));
       assert.deepEqual(
         Object.fromEntries(report.keys.map((k) => [k.kid, k.trust])),
         { [destroyed.kid]: 'record', [missing.kid]: 'untrusted', [signer.kid]: 'anchor' },
@@ -285,7 +288,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
       assert.ok(report.notes.some((n) => n.includes(destroyed.kid) && n.includes('adopted')), report.notes.join('\n'));
       assert.deepEqual(report.problems, [`key ${missing.kid} exists only in the database: the trust anchor does not hold it and no record signed by a trusted key vouches for it (a forged key row)`]);
     } finally {
-      store.close();
+      await store.close();
       await destroyKeyPair(hsm, ref.ckaId);
     }
   });

@@ -11,17 +11,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { dropTriggers, eraseAndRenumber, fakePrune, forgeKey, insertKeyRecord, insertKeyRow, maxSeq, rechainFrom, resignCheckpoints } from '../support/auditTamper.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { repoRoot } from '../support/testGateway.js';
-import { CheckpointRepository } from '../../server/store/index.js';
-import { auditEntry, num } from '../../server/store/rows.js';
+import { withSqliteFile } from '../../server/store/sqlite/fileReader.js';
+import { openSqlFile, type SqlConnection } from '../support/sqliteInspection.js';
+import { auditEntry, num } from '../../server/store/sqlite/rows.js';
 
 interface Case {
   name: string;
-  tamper: (db: Database.Database) => void | Promise<void>;
+  tamper: (db: SqlConnection) => void | Promise<void>;
   /** What audit:verify must say about it. */
   expect: RegExp;
 }
@@ -40,7 +40,7 @@ describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 
   before(async () => {
     gw = await startChildGateway({ env: { GATEWAY_AUDIT_CHECKPOINT_EVERY: '4', GATEWAY_AUDIT_CHECKPOINT_SECONDS: '1' } });
     const checkpointCount = () => {
-      const db = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
+      const db = openSqlFile(gw.dbFile, { readonly: true });
       try {
         return num(db.prepare('SELECT count(*) AS n FROM audit_checkpoints').get(), 'n');
       } finally {
@@ -111,8 +111,8 @@ describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 
   });
 
   it('NSIS 6 (Low) 7, 4.1.7 (Low) 3: every tampering with the database is detected: edit, delete, reorder, truncate, delete checkpoints, forged key row, re-chain with a forged key, erase + re-chain + drop later checkpoints, fake prune (exit 1, named)', async (t) => {
-    const db0 = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
-    const checkpoints = new CheckpointRepository(db0).list();
+    const checkpoints = await withSqliteFile(gw.dbFile, (tx) => tx.checkpoints.list());
+    const db0 = openSqlFile(gw.dbFile, { readonly: true });
     const head = maxSeq(db0);
     db0.close();
     const [first, second] = checkpoints;
@@ -191,7 +191,7 @@ describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 
     let detected = 0;
     for (const c of cases) {
       const target = copy(c.name);
-      const db = new Database(target.db);
+      const db = openSqlFile(target.db);
       dropTriggers(db);
       await c.tamper(db);
       db.close();
@@ -207,7 +207,7 @@ describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 
 
   it('NSIS 6 (Low) 7: a re-chain with a forged key is found with the HSM token as the anchor too, and the witness alone finds removed checkpoints without the anchor file', async () => {
     const c = copy('forged-hsm');
-    const db = new Database(c.db);
+    const db = openSqlFile(c.db);
     dropTriggers(db);
     const forged = forgeKey();
     rechainFrom(db, 1);

@@ -16,6 +16,7 @@ import { embeddedIpv4, isPublicAddress } from '../../server/net/addresses.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 /** Counts every request that reaches it: none may, outside development mode. */
 class Receiver {
@@ -47,8 +48,8 @@ const client = (clientId: string, backchannelLogoutUri: string) => ({
   backchannelLogoutUri,
 });
 
-function auditOf(gw: TestGateway, type: string, subjectId: string) {
-  return [...gw.runtime.store.iterateAudit()].filter((e) => e.type === type && e.subjectId === subjectId);
+async function auditOf(gw: TestGateway, type: string, subjectId: string) {
+  return (await auditEntries(gw.runtime.store)).filter((e) => e.type === type && e.subjectId === subjectId);
 }
 
 describe('back-channel logout URIs outside development mode (issue 13, 9)', () => {
@@ -95,8 +96,8 @@ describe('back-channel logout URIs outside development mode (issue 13, 9)', () =
       assert.equal(res.status, 400, `${uri}: ${res.status} ${JSON.stringify(res.body)}`);
       assert.equal(res.code, 'VALIDATION_FAILED', uri);
       assert.equal(field(res.body, 'errors', '0', 'path'), 'backchannelLogoutUri', uri);
-      assert.equal(gw.runtime.store.oidc.getClient(clientId), undefined, `${uri} was registered`);
-      const audited = auditOf(gw, 'oidc.client-refused', clientId);
+      assert.equal((await read(gw.runtime.store, (tx) => tx.oidc.client(clientId))), undefined, `${uri} was registered`);
+      const audited = (await auditOf(gw, 'oidc.client-refused', clientId));
       assert.equal(audited.length, 1, `${uri}: refusal not audited`);
       assert.equal(audited[0]?.data['reason'], 'backchannel-uri-not-public');
     }
@@ -114,7 +115,7 @@ describe('back-channel logout URIs outside development mode (issue 13, 9)', () =
       ['legacy-literal', '127.0.0.1'],
       ['legacy-name', 'localhost'],
     ] as const) {
-      store.oidc.upsertClient({
+      await store.write((tx) => tx.oidc.upsertClient({
         clientId,
         name: clientId,
         redirectUris: ['https://rp.example.dk/cb'],
@@ -127,18 +128,18 @@ describe('back-channel logout URIs outside development mode (issue 13, 9)', () =
         backchannelLogoutUri: `http://${host}:${receiver.port}/bc`,
         createdBy: null,
         createdAt: new Date().toISOString(),
-      });
+      }));
     }
-    const session = store.liveSessionsOfIdentity(gw.seed.admin.id)[0];
+    const session = (await read(store, (tx) => tx.sessions.liveOfIdentity(gw.seed.admin.id)))[0];
     assert.ok(session);
-    store.transaction(() => {
-      store.oidc.recordSessionClient(session.idHash, 'legacy-literal');
-      store.oidc.recordSessionClient(session.idHash, 'legacy-name');
+    await store.write(async (tx) => {
+      await tx.oidc.recordSessionClient(session.idHash, 'legacy-literal');
+      await tx.oidc.recordSessionClient(session.idHash, 'legacy-name');
     });
     await oidc.backchannelLogout([session]);
     assert.equal(receiver.hits, 0, 'a logout token reached a loopback listener');
     for (const clientId of ['legacy-literal', 'legacy-name']) {
-      const [delivery] = auditOf(gw, 'oidc.backchannel-logout', clientId);
+      const [delivery] = (await auditOf(gw, 'oidc.backchannel-logout', clientId));
       assert.match(String(delivery?.data['status']), /^refused: /, `${clientId}: ${JSON.stringify(delivery?.data)}`);
     }
   });

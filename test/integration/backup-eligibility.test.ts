@@ -13,9 +13,11 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator, type AssertionOverrides } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
-function refusalsSince(gw: TestGateway, seq: number, type: string) {
-  return [...gw.runtime.store.iterateAudit(seq + 1)].filter((e) => e.type === type);
+async function refusalsSince(gw: TestGateway, seq: number, type: string) {
+  return (await auditEntries(gw.runtime.store, seq + 1)).filter((e) => e.type === type);
 }
 
 async function signInWith(gw: TestGateway, auth: SoftAuthenticator, email: string, overrides: AssertionOverrides) {
@@ -39,17 +41,17 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
 
   it('NSIS 3.3.1 (Low) 1, WebAuthn L3 §7.2: a key registered device-bound that signs in with BE|BS set is refused (401 SIGNIN_FAILED), audited as backup-eligibility-changed; the device-bound key itself still signs in', async () => {
     const emp = await activeEmployee(gw, admin, 'bound@demo.example', 'Bound');
-    const key = gw.runtime.store.getCredential(emp.keyId);
+    const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
     assert.equal(key?.backupEligible, false);
     assert.equal(key?.aal, 'substantial');
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     for (const flags of [{ backupEligible: true, backupState: true }, { backupEligible: true, backupState: false }]) {
       const { c, res } = await signInWith(gw, emp.auth, emp.email, flags);
       assert.equal(res.status, 401, JSON.stringify(res.body));
       assert.equal(res.code, 'SIGNIN_FAILED');
       assert.equal(c.cookie('gw_session'), undefined);
     }
-    const refused = refusalsSince(gw, head, 'signin.refused');
+    const refused = (await refusalsSince(gw, head, 'signin.refused'));
     assert.deepEqual(
       refused.map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
       [
@@ -57,8 +59,8 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
         ['backup-eligibility-changed', false, true],
       ],
     );
-    assert.equal(refusalsSince(gw, head, 'signin.succeeded').length, 0);
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.backupState, false);
+    assert.equal((await refusalsSince(gw, head, 'signin.succeeded')).length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.backupState, false);
     const ok = await signIn(gw, new ApiClient(gw.origin), emp.auth, emp.email);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
@@ -66,21 +68,21 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
   it('NSIS 3.3.1 (Low) 1, WebAuthn L3 §7.2: a key registered backup-eligible that presents BE unset is refused too; its backup state (BS) is recorded at each sign-in', async () => {
     const synced = new SoftAuthenticator({ backupEligible: true, backupState: false });
     const emp = await activeEmployee(gw, admin, 'synced@demo.example', 'Synced', 'substantial', synced);
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.backupEligible, true);
-    const head = gw.runtime.store.auditHead().seq;
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.backupEligible, true);
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const { res } = await signInWith(gw, synced, emp.email, { backupEligible: false, backupState: false });
     assert.equal(res.status, 401);
     assert.equal(res.code, 'SIGNIN_FAILED');
     assert.deepEqual(
-      refusalsSince(gw, head, 'signin.refused').map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
+      (await refusalsSince(gw, head, 'signin.refused')).map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
       [['backup-eligibility-changed', true, false]],
     );
     const backedUp = await signInWith(gw, synced, emp.email, { backupState: true });
     assert.equal(backedUp.res.status, 200, JSON.stringify(backedUp.res.body));
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.backupState, true);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.backupState, true);
     const notYet = await signInWith(gw, synced, emp.email, { backupState: false });
     assert.equal(notYet.res.status, 200);
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.backupState, false);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.backupState, false);
   });
 
   it('NSIS 3.2.2, WebAuthn L3 §7.2: an activation whose assertion changes backup eligibility is refused (400 CEREMONY_FAILED) without spending a code attempt, audited; the registered key then activates and its backup state is recorded', async () => {
@@ -91,7 +93,7 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
     assert.equal(issued.status, 201, JSON.stringify(issued.body));
     const keyId = await enrol(gw, new ApiClient(gw.origin), auth, await gw.latestEnrolmentLink(email));
     const code = await gw.latestCode(email);
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const c = new ApiClient(gw.origin);
     const opt = await c.post('/api/activation/options', { email });
     const response = await auth.getAssertion(field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options'), gw.origin, { backupEligible: true, backupState: true });
@@ -99,14 +101,14 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.code, 'CEREMONY_FAILED');
     assert.deepEqual(
-      refusalsSince(gw, head, 'activation.refused').map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
+      (await refusalsSince(gw, head, 'activation.refused')).map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
       [['backup-eligibility-changed', false, true]],
     );
-    const row = gw.runtime.store.db.prepare('SELECT failed_attempts FROM activation_codes WHERE credential_id = ?').get(keyId);
+    const row = sql(gw).prepare('SELECT failed_attempts FROM activation_codes WHERE credential_id = ?').get(keyId);
     assert.equal(field(row, 'failed_attempts'), 0, 'a code attempt was spent');
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'issued');
     const ok = await activate(gw, new ApiClient(gw.origin), auth, email, code);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal(gw.runtime.store.getCredential(keyId)?.backupState, false);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.backupState, false);
   });
 });

@@ -3,7 +3,6 @@
  * -wal/-shm beside it), private, opens, and its audit chain and signed checkpoints verify (NSIS
  * 4.1.4, 6 (Low) 7).
  */
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { activeAdmin, signIn } from '../support/journeys.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 
 describe('online backup (npm run backup)', () => {
   let gw: TestGateway;
@@ -53,7 +53,7 @@ describe('online backup (npm run backup)', () => {
     // One file: nothing beside it that a copy of the single file would miss, or leave behind.
     assert.deepEqual(fs.readdirSync(path.dirname(target)), ['copy.db']);
     assert.equal(fs.statSync(target).mode & 0o777, 0o600);
-    const copy = new Database(target, { readonly: true, fileMustExist: true });
+    const copy = openSqlFile(target, { readonly: true });
     try {
       assert.equal(copy.pragma('journal_mode', { simple: true }), 'delete', 'the copy is not in WAL mode');
       assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');

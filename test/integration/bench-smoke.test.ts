@@ -54,7 +54,7 @@ describe('load benchmark (issue 7), smoke run', () => {
       for (const stage of ['Options: challenge built', 'WebAuthn assertion verification', 'Completion: challenge consumed', 'HSM signature of the identity token', 'Token audit event committed', 'HTTP round trip', 'Sum of the stages', 'Floor: one raw 1-row SQLite commit']) {
         assert.ok(report.includes(`| ${stage}`) || report.includes(`| **${stage}`), stage);
       }
-      assert.match(report, /\| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ \| yes \| verifyAuditDatabase/);
+      assert.match(report, /\| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ \| yes \| verifyAudit \(server\/audit\/verifyAudit\.ts\)/);
       assert.match(report, /## Growth\n\nNot run: skipped/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

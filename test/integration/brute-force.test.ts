@@ -14,7 +14,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FixedClock } from '../../server/clock.js';
-import { MAX_CODE_ATTEMPTS, MAX_ENROLMENT_FAILURES } from '../../server/core/Gateway.js';
+import { MAX_CODE_ATTEMPTS } from '../../server/flows/activation/completeActivation.js';
+import { MAX_ENROLMENT_FAILURES } from '../../server/flows/enrolment/completeEnrolment.js';
+import { issueEnrolment } from '../../server/flows/enrolment/issueEnrolment.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
 import { accountKeyOf, softDelayMs } from '../../server/http/rateLimit.js';
 import { ApiClient, field, type ApiResponse } from '../support/apiClient.js';
 import { enrol, handedOver } from '../support/journeys.js';
@@ -22,6 +25,8 @@ import { SoftAuthenticator, type RegistrationOverrides } from '../support/softAu
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 // Types only: importing the scenario's values would run it in this process.
 import type { ClusterScenarioResult } from './rate-limit-cluster-scenario.js';
+import { ephemeralSql, sql } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const b64 = (n: number): string => randomBytes(n).toString('base64url');
 const EVIL_ORIGIN = 'https://evil.example';
@@ -43,8 +48,9 @@ function notRateLimited(res: ApiResponse, what: string): void {
   assert.ok(res.status < 500, `${what}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-function count(gw: TestGateway, table: string): number {
-  return field<number>(gw.runtime.store.db.prepare(`SELECT count(*) AS n FROM "${table}"`).get(), 'n');
+/** Challenges live in the ephemeral store (docs/architecture.md). */
+function countChallenges(gw: TestGateway): number {
+  return field<number>(ephemeralSql(gw).prepare('SELECT count(*) AS n FROM challenges').get(), 'n');
 }
 
 /** A well-formed assertion for a credential id the gateway does not know. */
@@ -86,13 +92,13 @@ describe('rate limits on the ceremony endpoints: per IP and per account, 429 wit
       const res = await c.post(i === 1 ? '/api/activation/options' : '/api/signin/options', { email });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
-    const challenges = count(gw, 'challenges');
-    const head = gw.runtime.store.auditHead();
+    const challenges = countChallenges(gw);
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
     const over = await c.post('/api/signin/options', { email: 'victim@DEMO.example' });
     assertRateLimited(over);
     assertRateLimited(await new ApiClient(gw.origin).post('/api/activation/options', { email: 'victim@demo.example' }));
-    assert.equal(count(gw, 'challenges'), challenges, 'a refused request created a challenge');
-    assert.deepEqual(gw.runtime.store.auditHead(), head, 'a refused request reached the audit trail');
+    assert.equal(countChallenges(gw), challenges, 'a refused request created a challenge');
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.audit.head())), head, 'a refused request reached the audit trail');
     // Another account from the same IP is not affected.
     assert.equal((await c.post('/api/signin/options', { email: 'colleague@demo.example' })).status, 200);
   });
@@ -131,9 +137,9 @@ describe('rate limits on the ceremony endpoints: per IP and per account, 429 wit
       const res = await c.post(i === 0 ? '/api/activation/verify' : '/api/signin/verify', i === 0 ? { code: '12345678', response: fakeAssertion(id) } : { response: fakeAssertion(id) });
       assert.ok(res.status === 400 || res.status === 401, JSON.stringify(res.body));
     }
-    const head = gw.runtime.store.auditHead();
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
     assertRateLimited(await c.post('/api/signin/verify', { response: fakeAssertion(id) }));
-    assert.deepEqual(gw.runtime.store.auditHead(), head, 'a refused request reached the audit trail');
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.audit.head())), head, 'a refused request reached the audit trail');
     assert.equal((await c.post('/api/signin/verify', { response: fakeAssertion(b64(32)) })).status, 401, 'another credential is not affected');
   });
 
@@ -223,7 +229,7 @@ function runClusterScenario(shared: boolean): Promise<ClusterScenarioResult> {
 }
 
 describe('rate limits hold across node:cluster workers (GATEWAY_WORKERS)', () => {
-  it('with installRateLimitPrimary() in the primary, two workers share one count per account and per IP', async () => {
+  it('with the counters in the store, two workers share one count per account and per IP', async () => {
     const r = await runClusterScenario(true);
     assert.equal(r.servedBy.length, 2, `requests were not spread over both workers: ${JSON.stringify(r)}`);
     assert.deepEqual(r.accountStatuses.filter((s) => s === 200).length, r.accountLimit, JSON.stringify(r));
@@ -235,7 +241,7 @@ describe('rate limits hold across node:cluster workers (GATEWAY_WORKERS)', () =>
     assert.deepEqual(r.softDelays, [0, 0, softDelayMs(1), softDelayMs(2), softDelayMs(3)], JSON.stringify(r));
   });
 
-  it('without it each worker counts alone (and says so in the log): the primary-side store is what makes the limit hold', async () => {
+  it('without them each worker counts alone (and says so in the log): the shared store is what makes the limit hold', async () => {
     const r = await runClusterScenario(false);
     assert.equal(r.servedBy.length, 2, JSON.stringify(r));
     assert.ok(r.accountStatuses.filter((s) => s === 200).length > r.accountLimit, JSON.stringify(r));
@@ -246,15 +252,16 @@ describe('rate limits hold across node:cluster workers (GATEWAY_WORKERS)', () =>
 // =================================================================================================
 
 /** Binds an employee and issues a link through the core (the admin console is tested elsewhere). */
-function bindWithLink(gw: TestGateway, email: string): { identityId: string; token: string } {
+async function bindWithLink(gw: TestGateway, email: string): Promise<{ identityId: string; token: string }> {
   const adminId = gw.seed.admin.id;
-  const org = gw.runtime.store.getIdentity(adminId)?.organisationId;
+  const org = (await read(gw.runtime.store, (tx) => tx.identities.get(adminId)))?.organisationId;
   assert.ok(org);
-  const identity = gw.runtime.gateway.createIdentity(
+  const identity = await createIdentity(
+    gw.runtime.flows,
     { identityId: adminId, role: 'org-admin' },
     { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR', roles: [] },
   );
-  const e = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: adminId, role: 'org-admin' }, identity.id, undefined, 'handover'));
+  const e = handedOver(await issueEnrolment(gw.runtime.flows, { identityId: adminId, role: 'org-admin' }, identity.id, undefined, 'handover'));
   return { identityId: identity.id, token: e.token };
 }
 
@@ -266,12 +273,12 @@ async function registration(gw: TestGateway, c: ApiClient, token: string, overri
 }
 
 function enrolmentRow(gw: TestGateway, identityId: string): { failed: number; locked: boolean } {
-  const r = gw.runtime.store.db.prepare('SELECT failed_attempts, locked_at FROM enrolments WHERE identity_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(identityId);
+  const r = sql(gw).prepare('SELECT failed_attempts, locked_at FROM enrolments WHERE identity_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(identityId);
   return { failed: field<number>(r, 'failed_attempts'), locked: field(r, 'locked_at') !== null };
 }
 
-function auditTypesSince(gw: TestGateway, seq: number): { type: string; data: Record<string, unknown> }[] {
-  return [...gw.runtime.store.iterateAudit(seq + 1)].map((e) => ({ type: e.type, data: e.data }));
+async function auditTypesSince(gw: TestGateway, seq: number): Promise<{ type: string; data: Record<string, unknown> }[]> {
+  return (await auditEntries(gw.runtime.store, seq + 1)).map((e) => ({ type: e.type, data: e.data }));
 }
 
 describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', () => {
@@ -285,13 +292,13 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
   });
 
   it(`NSIS 3.2.2: an enrolment link locks after ${MAX_ENROLMENT_FAILURES} failed registrations (403 ENROLMENT_LOCKED, audited enrolment.locked); a new link works`, async () => {
-    const emp = bindWithLink(gw, 'lock@demo.example');
+    const emp = (await bindWithLink(gw, 'lock@demo.example'));
     const failures: RegistrationOverrides[] = [{ origin: EVIL_ORIGIN }, { rpId: 'evil.example' }, { userVerified: false }, { type: 'webauthn.get' }, { userPresent: false }];
     assert.equal(failures.length, MAX_ENROLMENT_FAILURES);
     // A registration started while the link was live, kept for after the lock.
     const waiting = new ApiClient(gw.origin);
     const valid = await registration(gw, waiting, emp.token);
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     for (const [i, overrides] of failures.entries()) {
       const c = new ApiClient(gw.origin);
       const response = await registration(gw, c, emp.token, overrides);
@@ -301,36 +308,36 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
       assert.equal(res.code, last ? 'ENROLMENT_LOCKED' : 'CEREMONY_FAILED');
       assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: i + 1, locked: last });
     }
-    const events = auditTypesSince(gw, head);
+    const events = (await auditTypesSince(gw, head));
     const locked = events.filter((e) => e.type === 'enrolment.locked');
     assert.equal(locked.length, 1);
     assert.equal(locked[0]?.data['attempts'], MAX_ENROLMENT_FAILURES);
     assert.equal(events.filter((e) => e.type === 'enrolment.refused' && e.data['reason'] === 'registration-not-verified').length, MAX_ENROLMENT_FAILURES);
 
     // Locked for good: options, and even the valid registration started earlier.
-    const mark = gw.runtime.store.auditHead().seq;
+    const mark = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const opt = await new ApiClient(gw.origin).post('/api/enrolment/options', { token: emp.token });
     assert.equal(opt.status, 403);
     assert.equal(opt.code, 'ENROLMENT_LOCKED');
     const late = await waiting.post('/api/enrolment/verify', { token: emp.token, label: 'k', response: valid });
     assert.equal(late.code, 'ENROLMENT_LOCKED');
     assert.deepEqual(
-      auditTypesSince(gw, mark).map((e) => [e.type, e.data['reason']]),
+      (await auditTypesSince(gw, mark)).map((e) => [e.type, e.data['reason']]),
       [
         ['enrolment.refused', 'locked'],
         ['enrolment.refused', 'locked'],
       ],
     );
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(emp.identityId).length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(emp.identityId))).length, 0);
 
     // The administrator issues a new link; it works.
-    const fresh = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
+    const fresh = handedOver(await issueEnrolment(gw.runtime.flows, { identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
     await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator(), `${gw.origin}/enrol.html#token=${fresh.token}`);
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(emp.identityId).length, 1);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(emp.identityId))).length, 1);
   });
 
   it('NSIS 3.2.2: challenge tampering counts (another browser, a replayed challenge); a challenge that merely expired does not', async () => {
-    const emp = bindWithLink(gw, 'slow@demo.example');
+    const emp = (await bindWithLink(gw, 'slow@demo.example'));
     // Expired: the holder was slow. Refused, not counted.
     const slow = new ApiClient(gw.origin);
     const late = await registration(gw, slow, emp.token);
@@ -352,7 +359,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
   });
 
   it('NSIS 3.2.2: concurrent failed registrations are all counted and lock the link exactly once', async () => {
-    const emp = bindWithLink(gw, 'storm@demo.example');
+    const emp = (await bindWithLink(gw, 'storm@demo.example'));
     const n = MAX_ENROLMENT_FAILURES + 4;
     const prepared = await Promise.all(
       Array.from({ length: n }, async () => {
@@ -360,16 +367,16 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
         return { c, response: await registration(gw, c, emp.token, { origin: EVIL_ORIGIN }) };
       }),
     );
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const results = await Promise.all(prepared.map(({ c, response }) => c.post('/api/enrolment/verify', { token: emp.token, label: 'k', response })));
     for (const r of results) assert.ok(r.code === 'CEREMONY_FAILED' || r.code === 'ENROLMENT_LOCKED', JSON.stringify(r.body));
     assert.ok(results.some((r) => r.code === 'ENROLMENT_LOCKED'));
     assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: MAX_ENROLMENT_FAILURES, locked: true });
-    assert.equal(auditTypesSince(gw, head).filter((e) => e.type === 'enrolment.locked').length, 1);
+    assert.equal((await auditTypesSince(gw, head)).filter((e) => e.type === 'enrolment.locked').length, 1);
   });
 
   it(`NSIS 3.2.2: an activation code locks after ${MAX_CODE_ATTEMPTS} wrong codes (403 ACTIVATION_CODE_LOCKED), audited with the attempt count; the right code no longer works`, async () => {
-    const emp = bindWithLink(gw, 'guess@demo.example');
+    const emp = (await bindWithLink(gw, 'guess@demo.example'));
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, new ApiClient(gw.origin), auth, `${gw.origin}/enrol.html#token=${emp.token}`);
     const code = await gw.latestCode('guess@demo.example');
@@ -380,12 +387,12 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
       const response = await auth.getAssertion(field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options'), gw.origin);
       return c.post('/api/activation/verify', { code: presented, response });
     };
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     for (let i = 1; i <= MAX_CODE_ATTEMPTS; i++) {
       const res = await attempt(wrong(i));
       assert.equal(res.code, i === MAX_CODE_ATTEMPTS ? 'ACTIVATION_CODE_LOCKED' : 'ACTIVATION_CODE_INVALID', JSON.stringify(res.body));
     }
-    const refusals = auditTypesSince(gw, head).filter((e) => e.type === 'activation.refused');
+    const refusals = (await auditTypesSince(gw, head)).filter((e) => e.type === 'activation.refused');
     assert.deepEqual(
       refusals.map((e) => [e.data['attempts'], e.data['locked']]),
       Array.from({ length: MAX_CODE_ATTEMPTS }, (_, i) => [i + 1, i + 1 === MAX_CODE_ATTEMPTS]),
@@ -394,6 +401,6 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
     assert.equal(right.status, 403);
     assert.equal(right.code, 'ACTIVATION_CODE_LOCKED');
     assert.equal(c.cookie('gw_session'), undefined, 'a session cookie was set');
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'issued');
   });
 });

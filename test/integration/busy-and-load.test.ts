@@ -4,11 +4,13 @@
  * database held by a long writer answers 503 with Retry-After, never a 500.
  */
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries } from '../support/storeReads.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
+import { ephemeralFileOf } from '../../server/store/sqlite/index.js';
 
 describe('contention', () => {
   let gw: TestGateway;
@@ -45,7 +47,7 @@ describe('contention', () => {
     running = false;
     const successes = (await Promise.all(loops)).reduce((a, b) => a + b, 0);
     assert.ok(successes > 0, 'sign-ins succeeded before the suspension');
-    const events = [...gw.runtime.store.iterateAudit()].filter((e) => e.subjectId === emp.keyId);
+    const events = (await auditEntries(gw.runtime.store)).filter((e) => e.subjectId === emp.keyId);
     const suspendedAt = events.find((e) => e.type === 'credential.suspend')?.seq;
     assert.ok(suspendedAt);
     const after = events.filter((e) => e.seq > suspendedAt && e.type === 'signin.succeeded');
@@ -54,10 +56,12 @@ describe('contention', () => {
   });
 
   it('a database locked by a long writer answers 503 problem+json with Retry-After, not a 500', async () => {
-    const blocker = new Database(gw.runtime.config.dbFile);
-    blocker.pragma('busy_timeout = 0');
-    gw.runtime.store.db.pragma('busy_timeout = 200');
-    blocker.prepare('BEGIN EXCLUSIVE').run();
+    // The long writer holds both of the gateway's files (the options' challenge goes to the ephemeral one).
+    const blockers = [gw.runtime.config.dbFile, ephemeralFileOf(gw.runtime.config.dbFile)].map((f) => openSqlFile(f));
+    for (const blocker of blockers) {
+      blocker.pragma('busy_timeout = 0');
+      blocker.prepare('BEGIN EXCLUSIVE').run();
+    }
     try {
       const res = await new ApiClient(gw.origin).post('/api/signin/options', { email: 'busy@demo.example' });
       assert.equal(res.status, 503);
@@ -65,9 +69,10 @@ describe('contention', () => {
       assert.equal(res.headers.get('retry-after'), '1');
       assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
     } finally {
-      blocker.prepare('ROLLBACK').run();
-      blocker.close();
-      gw.runtime.store.db.pragma('busy_timeout = 5000');
+      for (const blocker of blockers) {
+        blocker.prepare('ROLLBACK').run();
+        blocker.close();
+      }
     }
     assert.equal((await new ApiClient(gw.origin).post('/api/signin/options', { email: 'busy@demo.example' })).status, 200, 'served again once the writer is done');
   });

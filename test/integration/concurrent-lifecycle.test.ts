@@ -12,6 +12,7 @@ import { verifyChain } from '../../server/audit/index.js';
 import { LIFECYCLE_TABLE } from '../../server/lifecycle/index.js';
 import { activate, activeAdmin, activeEmployee } from '../support/journeys.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 describe('concurrent lifecycle transitions (WHERE state = ? guards)', () => {
   let gw: TestGateway;
@@ -50,8 +51,8 @@ describe('concurrent lifecycle transitions (WHERE state = ? guards)', () => {
       let activations = 0;
       while (racing) {
         for (const e of employees) {
-          const key = gw.runtime.store.getCredential(e.keyId);
-          if (key?.state !== 'suspended' || !gw.runtime.store.latestOpenCode(e.keyId)) continue;
+          const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(e.keyId)));
+          if (key?.state !== 'suspended' || !(await read(gw.runtime.store, (tx) => tx.codes.latestOpen(e.keyId)))) continue;
           try {
             const res = await activate(gw, e.client, e.auth, e.email);
             if (res.status === 200) activations++;
@@ -77,7 +78,7 @@ describe('concurrent lifecycle transitions (WHERE state = ? guards)', () => {
     const allowed = new Set(LIFECYCLE_TABLE.flatMap((r) => r.from.map((f) => `${f}|${r.action}|${r.to}`)));
     let transitions = 0;
     for (const { id } of keys) {
-      const events = store.listCredentialEvents(id);
+      const events = (await read(store, (tx) => tx.credentials.events(id)));
       assert.equal(events[0]?.action, 'issue');
       let state = events[0]?.toState;
       for (const e of events.slice(1)) {
@@ -86,12 +87,12 @@ describe('concurrent lifecycle transitions (WHERE state = ? guards)', () => {
         state = e.toState;
         transitions++;
       }
-      assert.equal(store.getCredential(id)?.state, state, `key ${id}: current state is explained by its history`);
+      assert.equal((await read(store, (tx) => tx.credentials.get(id)))?.state, state, `key ${id}: current state is explained by its history`);
     }
-    const audited = [...store.iterateAudit()].filter((e) => /^credential\.(activate|suspend|reactivate|revoke|expire|reactivation-requested)$/.test(e.type));
+    const audited = (await auditEntries(store)).filter((e) => /^credential\.(activate|suspend|reactivate|revoke|expire|reactivation-requested)$/.test(e.type));
     const keyIds = new Set(keys.map((k) => k.id));
     assert.equal(audited.filter((e) => e.subjectId !== null && keyIds.has(e.subjectId)).length, transitions);
-    assert.equal(verifyChain(store.iterateAudit()).ok, true);
+    assert.equal(verifyChain((await auditEntries(store))).ok, true);
     t.diagnostic(`outcomes ${JSON.stringify(all)}; holder reactivations over HTTP ${activations}; transitions ${transitions}`);
   });
 });

@@ -10,6 +10,7 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 describe('helpdesk and admin consoles: authority rules', () => {
   let gw: TestGateway;
@@ -18,7 +19,7 @@ describe('helpdesk and admin consoles: authority rules', () => {
   let helper: Awaited<ReturnType<typeof activeEmployee>>;
   let n = 0;
   const email = () => `person${++n}@demo.example`;
-  const state = (id: string) => gw.runtime.store.getCredential(id)?.state;
+  const state = async (id: string) => (await read(gw.runtime.store, (tx) => tx.credentials.get(id)))?.state;
   /** A fresh key touch, as the console does when asked to step up. */
   const touch = async (who: { client: ApiClient; auth: SoftAuthenticator; email: string }) =>
     assert.equal((await signIn(gw, who.client, who.auth, who.email)).status, 200);
@@ -73,14 +74,14 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal((await emp.client.get('/api/helpdesk/approvals')).status, 200);
     await admin.client.post(`/api/admin/identities/${emp.identityId}/roles`, { role: 'helpdesk', grant: false });
     assert.equal((await emp.client.get('/api/helpdesk/approvals')).status, 403);
-    const types = gw.runtime.store.listAuditForIdentity(emp.identityId).map((e) => e.type);
+    const types = (await read(gw.runtime.store, (tx) => tx.audit.forPerson(emp.identityId))).map((e) => e.type);
     assert.ok(types.includes('role.granted') && types.includes('role.revoked'));
   });
 
   it('NSIS 6 (Low) 6: a new sign-in in the same browser ends the session it replaces', async () => {
     await touch(admin);
     await touch(admin);
-    assert.equal(gw.runtime.store.liveSessionsOfIdentity(gw.seed.admin.id).length, 1);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.sessions.liveOfIdentity(gw.seed.admin.id))).length, 1);
   });
 
   it('NSIS 3.1.2 (Substantial) 8: console actions need a security-key sign-in within the step-up window', async () => {
@@ -90,7 +91,7 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const stale = await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/suspend`, { reason: 'lost' });
     assert.equal(stale.status, 401);
     assert.equal(stale.code, 'STEP_UP_REQUIRED');
-    assert.equal(state(emp.keyId), 'active');
+    assert.equal((await state(emp.keyId)), 'active');
     assert.equal((await admin.client.get('/api/helpdesk/approvals')).status, 200, 'reading needs no step-up');
     await touch(admin);
     assert.equal((await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/suspend`, { reason: 'lost' })).status, 200);
@@ -109,8 +110,8 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(bulkSelf.code, 'SEGREGATION_OF_DUTIES');
     const endSelf = await admin.client.post(`/api/admin/identities/${gw.seed.admin.id}/end-binding`, { reason: 'employment-ended' });
     assert.equal(endSelf.code, 'SEGREGATION_OF_DUTIES');
-    assert.equal(gw.runtime.store.getIdentity(gw.seed.admin.id)?.bindingState, 'active');
-    assert.equal(state(admin.keyId), 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(gw.seed.admin.id)))?.bindingState, 'active');
+    assert.equal((await state(admin.keyId)), 'active');
   });
 
   it('segregation of duties: the person who issued an enrolment cannot activate it on the holder’s behalf', async () => {
@@ -125,7 +126,7 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const res = await activate(gw, admin.client, auth, addr);
     assert.equal(res.status, 403);
     assert.equal(res.code, 'SEGREGATION_OF_DUTIES');
-    assert.equal(state(keyId), 'issued');
+    assert.equal((await state(keyId)), 'issued');
   });
 
   it('NSIS 3.2.3 (Low) 2: each operator is rate-limited; the holder’s own report is not', async () => {
@@ -153,12 +154,12 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const res = await helper.client.post('/api/helpdesk/bulk', { action: 'suspend', credentialIds: ids, reason: 'suspected-compromise', note: 'stolen laptops bag' });
     assert.equal(res.status, 202);
     const approvalId = field<string>(res.body, 'approval', 'id');
-    assert.ok(ids.every((id) => state(id) === 'active'), 'nothing happens before approval');
+    assert.ok((await Promise.all(ids.map(state))).every((s) => s === 'active'), 'nothing happens before approval');
     const self = await helper.client.post(`/api/helpdesk/approvals/${approvalId}/approve`, {});
     assert.equal(self.status, 403);
     const ok = await admin.client.post(`/api/helpdesk/approvals/${approvalId}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.ok(ids.every((id) => state(id) === 'suspended'));
+    assert.ok((await Promise.all(ids.map(state))).every((s) => s === 'suspended'));
     assert.equal((await admin.client.post(`/api/helpdesk/approvals/${approvalId}/approve`, {})).status, 409);
     // Not above the threshold: runs at once, and (unlike the approved bulk) counts against the
     // operator's hourly limit, so it is done by an operator with actions to spare.
@@ -184,12 +185,12 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(field(res.body, 'link'), undefined, 'by default the link goes to the person, not to the helpdesk');
     const fresh = new SoftAuthenticator();
     const newKey = await enrol(gw, new ApiClient(gw.origin), fresh, await gw.latestEnrolmentLink(emp.email), 'Replacement');
-    assert.equal(state(emp.keyId), 'suspended', 'not revoked before the new key is active');
+    assert.equal((await state(emp.keyId)), 'suspended', 'not revoked before the new key is active');
     assert.equal((await activate(gw, new ApiClient(gw.origin), fresh, emp.email)).status, 200);
-    assert.equal(state(newKey), 'active');
-    assert.equal(state(emp.keyId), 'revoked');
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.stateReason, 'replaced');
-    assert.equal(state(spareKey), 'active');
+    assert.equal((await state(newKey)), 'active');
+    assert.equal((await state(emp.keyId)), 'revoked');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.stateReason, 'replaced');
+    assert.equal((await state(spareKey)), 'active');
   });
 
   it('NSIS 5.1: a replacement approved by a second person, recorded, without new identity proofing', async () => {
@@ -209,7 +210,7 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.match(field<string>(ok.body, 'link'), /enrol\.html#token=/);
     assert.doesNotMatch(field<string>(ok.body, 'approval', 'result'), /token=/, 'the shared list never holds the one-time link');
-    assert.equal(state(emp.keyId), 'revoked', 'revoked at once as asked');
+    assert.equal((await state(emp.keyId)), 'revoked', 'revoked at once as asked');
     const listed = await helper.client.get('/api/helpdesk/approvals');
     const row = field<{ id: string; decidedByName: string }[]>(listed.body, 'approvals').find((a) => a.id === id);
     assert.equal(row?.decidedByName, 'First Administrator');
@@ -222,12 +223,12 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(contact.status, 202);
     assert.equal(field(contact.body, 'approval', 'kind'), 'contact-change');
     assert.equal(field(contact.body, 'revokedKeys'), 0);
-    assert.equal(gw.runtime.store.getIdentity(emp.identityId)?.email, emp.email, 'nothing changes before a second person approves');
-    assert.equal(state(emp.keyId), 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(emp.identityId)))?.email, emp.email, 'nothing changes before a second person approves');
+    assert.equal((await state(emp.keyId)), 'active');
     const named = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { name: 'Corrected Name', note: 'name misspelt at proofing' });
     assert.equal(named.status, 200);
     assert.equal(field(named.body, 'revokedKeys'), 1);
-    assert.equal(gw.runtime.store.getCredential(emp.keyId)?.stateReason, 'data-error');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.stateReason, 'data-error');
   });
 
   it('CSV import is validated row by row and all-or-nothing; people already bound are skipped with the reason', async () => {
@@ -239,14 +240,14 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(bad.code, 'IMPORT_INVALID');
     const paths = field<{ path: string }[]>(bad.body, 'errors').map((e) => e.path);
     assert.deepEqual(paths, ['row 3 email', 'row 4 ial']);
-    assert.equal(gw.runtime.store.findActiveIdentityByEmail('ann@demo.example'), undefined, 'nothing half-imported');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('ann@demo.example'))), undefined, 'nothing half-imported');
     const ok = await admin.client.post('/api/admin/identities/import', {
       csv: 'name,email,ial,proofing_method,roles\n"Hansen, Ann",ann@demo.example,substantial,"ID checked, in person",helpdesk\nAdmin Again,admin@demo.example,substantial,HR check\n',
     });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(field<unknown[]>(ok.body, 'created').length, 1);
     assert.deepEqual(field(ok.body, 'skipped', '0', 'reason'), 'already bound to the organisation');
-    const ann = gw.runtime.store.findActiveIdentityByEmail('ann@demo.example');
+    const ann = (await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('ann@demo.example')));
     assert.equal(ann?.name, 'Hansen, Ann');
     assert.ok(ann?.roles.includes('helpdesk'));
   });
@@ -280,6 +281,6 @@ describe('helpdesk and admin consoles: authority rules', () => {
     const res = await spareClient.post(`/api/me/credentials/${emp.keyId}/found`, {});
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal((await activate(gw, new ApiClient(gw.origin), emp.auth, emp.email)).status, 200);
-    assert.equal(state(emp.keyId), 'active');
+    assert.equal((await state(emp.keyId)), 'active');
   });
 });

@@ -11,6 +11,7 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin, tokenOf } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 describe('enrolment link used twice at once', () => {
   let gw: TestGateway;
@@ -40,16 +41,16 @@ describe('enrolment link used twice at once', () => {
         return { client, response: await new SoftAuthenticator().createCredential({ ...options, origin: gw.origin }) };
       }),
     );
-    const head = gw.runtime.store.auditHead().seq;
+    const head = (await read(gw.runtime.store, (tx) => tx.audit.head())).seq;
     const results = await Promise.all(browsers.map((b) => b.client.post('/api/enrolment/verify', { token, label: 'Race', response: b.response })));
     const statuses = results.map((r) => r.status).sort();
     assert.deepEqual(statuses, [201, 400], JSON.stringify(results.map((r) => r.body)));
     const loser = results.find((r) => r.status === 400);
     assert.equal(loser?.code, 'ENROLMENT_INVALID');
 
-    const keys = gw.runtime.store.listCredentialsOfIdentity(identityId);
+    const keys = (await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(identityId)));
     assert.equal(keys.length, 1);
-    const events = [...gw.runtime.store.iterateAudit(head + 1)];
+    const events = (await auditEntries(gw.runtime.store, head + 1));
     assert.equal(events.filter((e) => e.type === 'credential.issued').length, 1);
     const refused = events.filter((e) => e.type === 'enrolment.refused');
     assert.equal(refused.length, 1, JSON.stringify(events.map((e) => [e.type, e.data])));

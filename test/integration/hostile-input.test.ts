@@ -23,6 +23,10 @@ import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js
 import { activate, activeAdmin, activeEmployee, enrol, signIn, tokenOf, handedOver } from '../support/journeys.js';
 import { SoftAuthenticator, type AssertionOverrides, type RegistrationOverrides } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { ephemeralSql, sql } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
+import { issueEnrolment } from '../../server/flows/enrolment/issueEnrolment.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
 
 // --- database snapshots ------------------------------------------------------------------------
 
@@ -38,16 +42,21 @@ function blobAsHex(this: unknown, key: string, value: unknown): unknown {
   return Buffer.isBuffer(raw) ? `hex:${raw.toString('hex')}` : value;
 }
 
-/** Digest of every table except audit_events. */
+/**
+ * Digest of every table of the durable file except audit_events, and of the challenges in the
+ * ephemeral file (test/support/sqliteInspection.ts; the rate-limit counters there change with
+ * every request).
+ */
 function dbState(gw: TestGateway): DbState {
-  const db = gw.runtime.store.db;
-  const names = db
+  const durable = sql(gw);
+  const names = durable
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
     .all()
-    .map((r) => field<string>(r, 'name'));
+    .map((r) => ({ db: durable, name: field<string>(r, 'name') }));
+  names.push({ db: ephemeralSql(gw), name: 'challenges' });
   const tables = new Map<string, string[]>();
   const hash = createHash('sha256');
-  for (const name of names) {
+  for (const { db, name } of names) {
     const rows = db
       .prepare(`SELECT * FROM "${name}"`)
       .all()
@@ -101,15 +110,15 @@ async function settle(gw: TestGateway): Promise<void> {
 }
 
 /** The audit entries after `head`, having checked the chain verifies and the prefix is untouched. */
-function auditSince(gw: TestGateway, head: { seq: number; hash: string }): AuditEntry[] {
+async function auditSince(gw: TestGateway, head: { seq: number; hash: string }): Promise<AuditEntry[]> {
   const store = gw.runtime.store;
-  const verdict = verifyChain(store.iterateAudit());
+  const verdict = verifyChain(await auditEntries(store));
   assert.ok(verdict.ok, `audit chain broken: ${JSON.stringify(verdict)}`);
   if (head.seq > 0) {
-    const row = store.db.prepare('SELECT hash FROM audit_events WHERE seq = ?').get(head.seq);
-    assert.equal(field<string>(row, 'hash'), head.hash, 'an audit entry written before the request changed');
+    const hash = await read(store, (tx) => tx.audit.hashAt(head.seq));
+    assert.equal(hash, head.hash, 'an audit entry written before the request changed');
   }
-  return [...store.iterateAudit(head.seq + 1)];
+  return (await auditEntries(store, head.seq + 1));
 }
 
 function assertProblem(res: ApiResponse, status: number, code: string): void {
@@ -134,12 +143,12 @@ interface Refusal {
 async function refused(gw: TestGateway, act: () => Promise<ApiResponse>, expected: Refusal): Promise<{ res: ApiResponse; audit: AuditEntry[] }> {
   await settle(gw);
   const before = dbState(gw);
-  const head = gw.runtime.store.auditHead();
+  const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
   const res = await act();
   assertProblem(res, expected.status, expected.code);
   await settle(gw);
   assertDbUnchanged(before, dbState(gw), expected.allow);
-  return { res, audit: auditSince(gw, head) };
+  return { res, audit: (await auditSince(gw, head)) };
 }
 
 function reasons(audit: readonly AuditEntry[], type: string): unknown[] {
@@ -147,12 +156,12 @@ function reasons(audit: readonly AuditEntry[], type: string): unknown[] {
 }
 
 function challengeConsumed(gw: TestGateway, challenge: string): boolean {
-  const row = gw.runtime.store.db.prepare('SELECT consumed_at FROM challenges WHERE challenge = ?').get(challenge);
+  const row = ephemeralSql(gw).prepare('SELECT consumed_at FROM challenges WHERE challenge = ?').get(challenge);
   return row !== undefined && field(row, 'consumed_at') !== null;
 }
 
-function credentialState(gw: TestGateway, keyId: string): string | undefined {
-  return gw.runtime.store.getCredential(keyId)?.state;
+async function credentialState(gw: TestGateway, keyId: string): Promise<string | undefined> {
+  return (await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state;
 }
 
 // --- ceremony helpers --------------------------------------------------------------------------
@@ -391,7 +400,7 @@ describe('the HTTP edge refuses malformed requests (RFC 9457, stable codes)', ()
       code: 'CSRF_CHECK_FAILED',
     });
     await refused(gw, () => admin.client.post('/api/signout', {}, { origin: EVIL_ORIGIN }), { status: 403, code: 'CSRF_CHECK_FAILED' });
-    assert.equal(credentialState(gw, admin.keyId), 'active');
+    assert.equal((await credentialState(gw, admin.keyId)), 'active');
     assert.equal((await admin.client.get('/api/me')).status, 200, 'the session survived');
   });
 
@@ -480,7 +489,7 @@ describe('the HTTP edge refuses malformed requests (RFC 9457, stable codes)', ()
             const path = target.template.replace(/\{[A-Za-z]+\}/g, id);
             await settle(gw);
             const before = dbState(gw);
-            const head = gw.runtime.store.auditHead();
+            const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
             const res = await client.request(target.method, path, payload);
             const where = `${name} ${target.method} ${path} ${payload.slice(0, 300)} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
             assert.ok(res.status < 500, where);
@@ -490,7 +499,7 @@ describe('the HTTP edge refuses malformed requests (RFC 9457, stable codes)', ()
               assert.equal(field(res.body, 'status'), res.status, where);
               await settle(gw);
               assertDbUnchanged(before, dbState(gw));
-              auditSince(gw, head);
+              (await auditSince(gw, head));
             }
           }),
           { numRuns: 40 },
@@ -542,7 +551,7 @@ describe('enrolment links are one-time, unguessable and expire (NSIS 3.2.2)', ()
       assert.ok(challengeConsumed(gw, challenge), a.name);
       assert.deepEqual(reasons(audit, 'enrolment.refused'), ['registration-not-verified'], a.name);
     }
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(gw.seed.admin.id).length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(gw.seed.admin.id))).length, 0);
     // The refusals spent only their challenges and four of the link's five failures: it still works.
     const opt = await new ApiClient(gw.origin).post('/api/enrolment/options', { token });
     assert.equal(opt.status, 200);
@@ -562,12 +571,12 @@ describe('enrolment links are one-time, unguessable and expire (NSIS 3.2.2)', ()
     await refused(gw, () => second.post('/api/enrolment/verify', { token, label: 'Second key', response: r2.response }), { status: 400, code: 'ENROLMENT_INVALID' });
     await refused(gw, () => second.post('/api/enrolment/options', { token }), { status: 400, code: 'ENROLMENT_INVALID' });
     await refused(gw, () => first.post('/api/enrolment/verify', { token, label: 'Again', response: r1.response }), { status: 400, code: 'ENROLMENT_INVALID' });
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(gw.seed.admin.id).length, 1);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(gw.seed.admin.id))).length, 1);
   });
 
   it('NSIS 3.2.2: a link replaced by a newer one is refused with ENROLMENT_INVALID', async () => {
     const emp = await issueLinkViaCore(gw, 'bo@demo.example');
-    const newer = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
+    const newer = handedOver(await issueEnrolment(gw.runtime.flows, { identityId: gw.seed.admin.id, role: 'org-admin' }, emp.identityId, undefined, 'handover'));
     await refused(gw, () => new ApiClient(gw.origin).post('/api/enrolment/options', { token: emp.token }), { status: 400, code: 'ENROLMENT_INVALID' });
     const ok = await new ApiClient(gw.origin).post('/api/enrolment/options', { token: newer.token });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -582,19 +591,20 @@ describe('enrolment links are one-time, unguessable and expire (NSIS 3.2.2)', ()
     clock.advance(60 * 60_000 + 1000);
     await refused(gw, () => c.post('/api/enrolment/verify', { token: emp.token, label: 'Late key', response: r.response }), { status: 400, code: 'ENROLMENT_INVALID' });
     await refused(gw, () => c.post('/api/enrolment/options', { token: emp.token }), { status: 400, code: 'ENROLMENT_INVALID' });
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(emp.identityId).length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(emp.identityId))).length, 0);
   });
 });
 
 /** Binds an employee and issues a link through the core (the HTTP path is covered elsewhere). */
 async function issueLinkViaCore(gw: TestGateway, email: string): Promise<{ identityId: string; token: string }> {
-  const org = gw.runtime.store.getIdentity(gw.seed.admin.id)?.organisationId;
+  const org = (await read(gw.runtime.store, (tx) => tx.identities.get(gw.seed.admin.id)))?.organisationId;
   assert.ok(org);
-  const identity = gw.runtime.gateway.createIdentity(
+  const identity = await createIdentity(
+    gw.runtime.flows,
     { identityId: gw.seed.admin.id, role: 'org-admin' },
     { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked', roles: [] },
   );
-  const e = handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identity.id, undefined, 'handover'));
+  const e = handedOver(await issueEnrolment(gw.runtime.flows, { identityId: gw.seed.admin.id, role: 'org-admin' }, identity.id, undefined, 'handover'));
   return { identityId: identity.id, token: e.token };
 }
 
@@ -731,7 +741,7 @@ describe('activation codes resist guessing and are single use (NSIS 3.2.2, 3.2.3
       const { audit } = await refused(gw, () => c.post('/api/activation/verify', { code, response }), { status: 400, code: 'CEREMONY_FAILED', allow: [CHALLENGE_BURNT] });
       assert.deepEqual(reasons(audit, 'activation.refused'), ['possession-not-proven'], JSON.stringify(overrides));
     }
-    assert.equal(credentialState(gw, emp.keyId), 'issued');
+    assert.equal((await credentialState(gw, emp.keyId)), 'issued');
     const ok = await activate(gw, new ApiClient(gw.origin), emp.auth, emp.email, code);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
@@ -752,13 +762,13 @@ describe('activation codes resist guessing and are single use (NSIS 3.2.2, 3.2.3
       assert.equal(refusal?.data['reason'], 'wrong-code');
       assert.equal(refusal?.data['attempts'], attempt);
       assert.equal(refusal?.data['locked'], last);
-      assert.equal(credentialState(gw, emp.keyId), 'issued');
+      assert.equal((await credentialState(gw, emp.keyId)), 'issued');
     }
     // Now even the right code is refused, and nothing but the challenge is spent.
     const { response } = await activationAssertion(gw, c, emp.auth, emp.email);
     const { audit } = await refused(gw, () => c.post('/api/activation/verify', { code, response }), { status: 403, code: 'ACTIVATION_CODE_LOCKED', allow: [CHALLENGE_BURNT] });
     assert.deepEqual(reasons(audit, 'activation.refused'), ['code-locked']);
-    assert.equal(credentialState(gw, emp.keyId), 'issued');
+    assert.equal((await credentialState(gw, emp.keyId)), 'issued');
     assert.equal(c.cookie('gw_session'), undefined, 'no session was started');
   });
 
@@ -795,7 +805,7 @@ describe('activation codes resist guessing and are single use (NSIS 3.2.2, 3.2.3
       allow: [CHALLENGE_BURNT, CODE_ATTEMPT_COUNTED],
     });
     assert.deepEqual(reasons(r2.audit, 'activation.refused'), ['wrong-code']);
-    assert.equal(credentialState(gw, emp.keyId), 'suspended');
+    assert.equal((await credentialState(gw, emp.keyId)), 'suspended');
     const back = await activate(gw, new ApiClient(gw.origin), emp.auth, emp.email, second);
     assert.equal(back.status, 200, JSON.stringify(back.body));
     // And the reactivation code, once used, is spent too.
@@ -805,7 +815,7 @@ describe('activation codes resist guessing and are single use (NSIS 3.2.2, 3.2.3
       code: 'ACTIVATION_NOT_PENDING',
       allow: [CHALLENGE_BURNT],
     });
-    assert.equal(credentialState(gw, emp.keyId), 'active');
+    assert.equal((await credentialState(gw, emp.keyId)), 'active');
   });
 
   it('NSIS 3.2.2: an expired activation code is refused (GATEWAY_ACTIVATION_CODE_TTL_MINUTES)', async () => {
@@ -816,7 +826,7 @@ describe('activation codes resist guessing and are single use (NSIS 3.2.2, 3.2.3
     const { response } = await activationAssertion(gw, c, emp.auth, emp.email);
     const { audit } = await refused(gw, () => c.post('/api/activation/verify', { code, response }), { status: 400, code: 'ACTIVATION_CODE_INVALID', allow: [CHALLENGE_BURNT] });
     assert.deepEqual(reasons(audit, 'activation.refused'), ['code-expired']);
-    assert.equal(credentialState(gw, emp.keyId), 'issued');
+    assert.equal((await credentialState(gw, emp.keyId)), 'issued');
   });
 });
 
@@ -918,8 +928,8 @@ describe('roles are checked on the server for every action (NSIS 3.2.3, 5.2)', (
       const { res } = await refused(gw, () => emp.client.request(call.method, call.path, call.body), { status: 403, code: 'ROLE_REQUIRED' });
       assert.equal(res.code, 'ROLE_REQUIRED', call.path);
     }
-    assert.equal(credentialState(gw, admin.keyId), 'active');
-    assert.equal(gw.runtime.store.findActiveIdentityByEmail('mallory@demo.example'), undefined);
+    assert.equal((await credentialState(gw, admin.keyId)), 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('mallory@demo.example'))), undefined);
   });
 
   it('NSIS 3.3.1: an unauthenticated caller is refused with 401 UNAUTHENTICATED', async () => {
@@ -952,7 +962,7 @@ describe('roles are checked on the server for every action (NSIS 3.2.3, 5.2)', (
       const none = await refused(gw, () => emp.client.request(call.method, call.path.replace(admin.keyId, unknown), call.body), { status: 404, code: 'NOT_FOUND' });
       assert.equal(field(theirs.res.body, 'detail'), field(none.res.body, 'detail'), 'another person\'s key is indistinguishable from no key');
     }
-    const adminKey = gw.runtime.store.getCredential(admin.keyId);
+    const adminKey = (await read(gw.runtime.store, (tx) => tx.credentials.get(admin.keyId)));
     assert.equal(adminKey?.state, 'active');
     assert.equal(adminKey?.label, 'Admin key');
   });

@@ -27,6 +27,7 @@ import { importEcKeyPair } from '../hsm/helpers.js';
 import { ApiClient } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee } from '../support/journeys.js';
 import { repoRoot, startTestGateway } from '../support/testGateway.js';
+import { auditEntries } from '../support/storeReads.js';
 
 const AUDIENCE = 'urn:demo:intranet';
 
@@ -176,7 +177,7 @@ async function main(): Promise<FailoverResult> {
     const metricsAfter = typeof metricsRes.body === 'string' ? metricsRes.body : '';
     const auditTypes: string[] = [];
     let hsmConfiguration: unknown = null;
-    for (const event of gw.runtime.store.iterateAudit()) {
+    for (const event of (await auditEntries(gw.runtime.store))) {
       auditTypes.push(event.type);
       if (event.type === 'hsm.configuration') hsmConfiguration = event.data;
     }

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { ApiClient } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee } from '../support/journeys.js';
 import { repoRoot, startTestGateway } from '../support/testGateway.js';
+import { auditEntries } from '../support/storeReads.js';
 
 const AUDIENCE = 'urn:demo:intranet';
 
@@ -192,7 +193,7 @@ async function main(): Promise<HttpOutageResult> {
     const healthAfter = await checkHealth();
 
     const auditedJtis: string[] = [];
-    for (const event of gw.runtime.store.iterateAudit()) {
+    for (const event of (await auditEntries(gw.runtime.store))) {
       if (event.type !== 'token.issued') continue;
       const jti = event.data['jti'];
       auditedJtis.push(typeof jti === 'string' ? jti : `<not a string: ${JSON.stringify(jti)}>`);

@@ -15,6 +15,7 @@ import { HsmConnection, destroyKeyPair, destroyVerified, findByIdentity, isHsmEr
 import { loadConfig, type Config } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime } from '../../server/runtime.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 import { repoRoot } from '../support/testGateway.js';
 
 const realVar = path.join(repoRoot, 'var');
@@ -36,7 +37,7 @@ after(async () => {
 test('NSIS 6 (Low) 4: the gateway starts when the token has lost the active key\'s public key object, after a test signature verifies against the public key recorded at generation; a record that does not match refuses the start', async () => {
   const config = configWith();
   const first = await createRuntime(config, { log: createLogger('silent') });
-  const active = first.store.keys.active() ?? assert.fail('no initial key');
+  const active = (await first.store.read((tx) => tx.signingKeys.active())) ?? assert.fail('no initial key');
   made.push(active.ckaId);
   const hsm = first.hsm ?? assert.fail('no HSM');
   await hsm.current().withSession('test: losing the public key object', (session) => {
@@ -57,8 +58,10 @@ test('NSIS 6 (Low) 4: the gateway starts when the token has lost the active key\
     // Another public key in the record: the test signature cannot verify.
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
     // Someone with write access to the file drops the guard first (the trigger only stops mistakes).
-    second.store.db.exec('DROP TRIGGER signing_keys_identity_fixed');
-    second.store.db.prepare('UPDATE signing_keys SET public_jwk = ? WHERE kid = ?').run(JSON.stringify({ kty: 'EC', crv: 'P-256', x: other.x, y: other.y }), active.kid);
+    const db = openSqlFile(config.dbFile);
+    db.exec('DROP TRIGGER signing_keys_identity_fixed');
+    db.prepare('UPDATE signing_keys SET public_jwk = ? WHERE kid = ?').run(JSON.stringify({ kty: 'EC', crv: 'P-256', x: other.x, y: other.y }), active.kid);
+    db.close();
   } finally {
     await second.close();
   }

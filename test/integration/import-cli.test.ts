@@ -9,9 +9,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { num } from '../../server/store/rows.js';
+import { num } from '../../server/store/sqlite/rows.js';
 import { activeAdmin } from '../support/journeys.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 describe('CSV import command (npm run import)', () => {
   let gw: TestGateway;
@@ -51,20 +53,20 @@ describe('CSV import command (npm run import)', () => {
     return file;
   };
   const person = (tag: string, i: number, proofing = 'ID document checked in person by HR') => `"Person ${i}, ${tag}",${tag}${i}@import.example,substantial,${proofing},`;
-  const bound = (tag: string) => ({ n: num(gw.runtime.store.db.prepare("SELECT COUNT(*) AS n FROM identities WHERE email LIKE ? AND binding_state = 'active'").get(`${tag}%`), 'n') });
-  const imports = () => [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'identities.imported').length;
+  const bound = (tag: string) => ({ n: num(sql(gw).prepare("SELECT COUNT(*) AS n FROM identities WHERE email LIKE ? AND binding_state = 'active'").get(`${tag}%`), 'n') });
+  const imports = async () => (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'identities.imported').length;
 
   it('NSIS 5.2 (Substantial) 8: a file with a bad row anywhere imports nothing and names the row; a dry run sends nothing', async () => {
     const lines = Array.from({ length: 300 }, (_, i) => person('bad', i));
     lines[250] = '"Person 250",not-an-email,substantial,ID document checked,';
     const file = writeCsv('bad.csv', lines);
-    const before = imports();
+    const before = (await imports());
     const res = await cli([file, '--session-file', sessionFile]);
     assert.equal(res.status, 1, res.stderr);
     assert.match(res.stderr, /1 problem\(s\) in .*bad\.csv; nothing was imported/);
     assert.match(res.stderr, /row 252 email: not an email address/);
     assert.equal(bound('bad').n, 0);
-    assert.equal(imports(), before, 'nothing reached the gateway');
+    assert.equal((await imports()), before, 'nothing reached the gateway');
 
     const good = writeCsv('dry.csv', Array.from({ length: 40 }, (_, i) => person('dry', i)));
     const dry = await cli([good, '--dry-run']);
@@ -77,15 +79,15 @@ describe('CSV import command (npm run import)', () => {
 
   it('NSIS 5.2 (Substantial) 8: a large file goes in all-or-nothing chunks with progress; a second run skips everyone', async () => {
     const file = writeCsv('staff.csv', Array.from({ length: 1200 }, (_, i) => person('big', i)));
-    const before = imports();
+    const before = (await imports());
     const res = await cli([file, '--session-file', sessionFile, '--chunk-rows', '250']);
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stderr, /1200 rows checked .*sending in 5 chunk\(s\) of at most 250 rows, each all or nothing/);
     assert.match(res.stderr, /^import: 1,200 rows in [\d.]+ s \(/m, 'the final progress line');
     assert.match(res.stdout, /^1200 created, 0 skipped/);
     assert.equal(bound('big').n, 1200);
-    assert.equal(imports() - before, 5, 'one import transaction per chunk');
-    const identity = gw.runtime.store.findActiveIdentityByEmail('big7@import.example');
+    assert.equal((await imports()) - before, 5, 'one import transaction per chunk');
+    const identity = (await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('big7@import.example')));
     assert.equal(identity?.name, 'Person 7, big', 'quoted fields survive the chunking');
 
     const again = await cli([file, '--session-file', sessionFile, '--chunk-rows', '250']);

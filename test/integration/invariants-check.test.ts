@@ -4,10 +4,10 @@
  * leave it, and the check must name the damage. The undamaged copy passes.
  */
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Store } from '../../server/store/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { openSqlFile, type SqlConnection } from '../support/sqliteInspection.js';
 import { checkAcknowledged, checkInvariants } from '../support/invariants.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
@@ -31,11 +31,11 @@ describe('crash-safety invariants detect damage', () => {
     await gw.close();
   });
 
-  /** A consistent copy of the live database (SQLite's online backup), damaged by `damage`. */
-  const damagedCopy = async (damage: (db: Database.Database) => void): Promise<string> => {
+  /** A consistent copy of the live database (the store's backup tool), damaged by `damage`. */
+  const damagedCopy = async (damage: (db: SqlConnection) => void): Promise<string> => {
     const file = path.join(gw.varDir, `copy-${++n}.db`);
-    await gw.runtime.store.db.backup(file);
-    const db = new Database(file);
+    await gw.runtime.store.tools.backup(file);
+    const db = openSqlFile(file);
     try {
       damage(db);
     } finally {
@@ -45,21 +45,21 @@ describe('crash-safety invariants detect damage', () => {
   };
 
   it('an undamaged database passes, with its counts', async () => {
-    const report = checkInvariants(await damagedCopy(() => undefined));
+    const report = await checkInvariants(await damagedCopy(() => undefined));
     assert.deepEqual(report.violations, []);
     assert.ok(report.counts.transitions >= 4 && report.counts.signIns >= 4, JSON.stringify(report.counts));
   });
 
   it('NSIS 3.2.3: a key state its history does not explain is found', async () => {
-    const report = checkInvariants(await damagedCopy((db) => db.prepare("UPDATE credentials SET state = 'active' WHERE id = ?").run(suspendedKey)));
+    const report = await checkInvariants(await damagedCopy((db) => db.prepare("UPDATE credentials SET state = 'active' WHERE id = ?").run(suspendedKey)));
     assert.ok(report.violations.some((v) => v.includes(`key ${suspendedKey}: is active but its history ends in suspended`)), report.violations.join('\n'));
   });
 
   it('NSIS 6 (Low) 7: a transition without its history row, or a history row without its audit event, is found', async () => {
-    const lostHistory = checkInvariants(await damagedCopy((db) => db.prepare("DELETE FROM credential_events WHERE credential_id = ? AND action = 'suspend'").run(suspendedKey)));
+    const lostHistory = await checkInvariants(await damagedCopy((db) => db.prepare("DELETE FROM credential_events WHERE credential_id = ? AND action = 'suspend'").run(suspendedKey)));
     assert.ok(lostHistory.violations.some((v) => /credential\.suspend of .* has no state-history row/.test(v)), lostHistory.violations.join('\n'));
     assert.ok(lostHistory.violations.some((v) => v.includes('is suspended but its history ends in active')));
-    const unaudited = checkInvariants(
+    const unaudited = await checkInvariants(
       await damagedCopy((db) =>
         db
           .prepare(
@@ -76,38 +76,38 @@ describe('crash-safety invariants detect damage', () => {
     // Straight from suspended back to active without the holder's possession and code: the
     // history says "reactivate by helpdesk", which no row allows.
     const file = await damagedCopy(() => undefined);
-    const store = Store.open(file);
+    const store = SqliteStore.open(file);
     try {
-      store.transaction(() => {
-        const seq = store.appendAudit({
-          at: new Date().toISOString(),
-          type: 'credential.reactivate',
-          actorId: null,
-          actorRole: 'helpdesk',
-          subjectId: suspendedKey,
-          data: { from: 'suspended', to: 'active' },
-        }).seq;
-        store.db
-          .prepare("INSERT INTO credential_events (credential_id, action, from_state, to_state, actor_id, actor_role, reason, note, clause, at, audit_seq) VALUES (?, 'reactivate', 'suspended', 'active', NULL, 'helpdesk', 'found', NULL, 'x', ?, ?)")
-          .run(suspendedKey, new Date().toISOString(), seq);
-        store.db.prepare("UPDATE credentials SET state = 'active' WHERE id = ?").run(suspendedKey);
+      await store.write(async (tx) => {
+        const seq = (
+          await tx.audit.append({
+            at: new Date().toISOString(),
+            type: 'credential.reactivate',
+            actorId: null,
+            actorRole: 'helpdesk',
+            subjectId: suspendedKey,
+            data: { from: 'suspended', to: 'active' },
+          })
+        ).seq;
+        await tx.credentials.addEvent({ credentialId: suspendedKey, action: 'reactivate', fromState: 'suspended', toState: 'active', actorId: null, actorRole: 'helpdesk', reason: 'found', note: null, clause: 'x', at: new Date().toISOString(), auditSeq: seq });
+        await tx.credentials.setState(suspendedKey, 'suspended', 'active', 'found', new Date().toISOString());
       });
     } finally {
-      store.close();
+      await store.close();
     }
-    const report = checkInvariants(file);
+    const report = await checkInvariants(file);
     assert.ok(report.violations.some((v) => v.includes('suspended -reactivate-> active by helpdesk for found is not in the lifecycle table')), report.violations.join('\n'));
   });
 
   it('NSIS 3.2.3 (Low) 1: a sign-in recorded after the suspension, and a session without its sign-in, are found', async () => {
     const file = await damagedCopy(() => undefined);
-    const store = Store.open(file);
+    const store = SqliteStore.open(file);
     try {
-      store.appendAudit({ at: new Date().toISOString(), type: 'signin.succeeded', actorId: null, actorRole: 'holder', subjectId: suspendedKey, data: { session: 'ffffffffffffffff' } });
+      await store.write((tx) => tx.audit.append({ at: new Date().toISOString(), type: 'signin.succeeded', actorId: null, actorRole: 'holder', subjectId: suspendedKey, data: { session: 'ffffffffffffffff' } }));
     } finally {
-      store.close();
+      await store.close();
     }
-    const report = checkInvariants(file);
+    const report = await checkInvariants(file);
     assert.ok(report.violations.some((v) => v.includes(`a sign-in succeeded with key ${suspendedKey} while it was suspended`)), report.violations.join('\n'));
     assert.ok(report.violations.some((v) => v.includes('sign-in with 0 matching sessions')));
   });
@@ -117,9 +117,9 @@ describe('crash-safety invariants detect damage', () => {
       db.exec('DROP TRIGGER audit_events_no_update');
       db.prepare("UPDATE audit_events SET data = '{}' WHERE seq = 3").run();
     });
-    const report = checkInvariants(file);
+    const report = await checkInvariants(file);
     assert.ok(report.violations.some((v) => v.startsWith('audit: chain broken at entry 3')), report.violations.join('\n'));
-    const lost = checkAcknowledged(file, new Map([[`${activeKey}|credential.suspend`, 1]]));
+    const lost = await checkAcknowledged(file, new Map([[`${activeKey}|credential.suspend`, 1]]));
     assert.deepEqual(lost, [`credential.suspend of ${activeKey}: 1 acknowledged, 0 stored`]);
   });
 });

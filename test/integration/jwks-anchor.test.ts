@@ -6,12 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JSONWebKeySet } from 'jose';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
 import { dropTriggers, forgeKey, insertKeyRow } from '../support/auditTamper.js';
 import { activeAdmin } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 
 async function jwks(gw: TestGateway): Promise<JSONWebKeySet> {
   const res = await fetch(`${gw.origin}/.well-known/jwks.json`);
@@ -34,7 +36,7 @@ describe('JWKS from the HSM, never from a database row (NSIS 6 (Low) 4; issue 11
   it('NSIS 6 (Substantial) 11: a pending key the HSM holds (a rotation under two-person control) is published next to the active one', async () => {
     const keys = gw.runtime.keys;
     assert.ok(keys);
-    const officer = gw.runtime.gateway.createIdentity(SYSTEM_ACTOR, {
+    const officer = await createIdentity(gw.runtime.flows, SYSTEM_ACTOR, {
       organisationId: gw.seed.admin.organisationId,
       name: 'Second Officer',
       email: 'officer2@demo.example',
@@ -45,24 +47,24 @@ describe('JWKS from the HSM, never from a database row (NSIS 6 (Low) 4; issue 11
     const { request: req } = await keys.request({ identityId: gw.seed.admin.id, role: 'security-officer' }, 'rotation', null, 'scheduled rotation');
     assert.ok(req, 'two officers: the request waits for the second');
     await keys.approve({ identityId: officer.id, role: 'security-officer' }, req.id);
-    const [pending] = gw.runtime.store.keys.inState('pending');
+    const [pending] = (await read(gw.runtime.store, (tx) => tx.signingKeys.inState('pending')));
     assert.ok(pending);
     const kids = (await jwks(gw)).keys.map((k) => k.kid);
-    assert.deepEqual(kids.sort(), [gw.runtime.store.keys.active()?.kid, pending.kid].sort(), 'the active and the pending key are published');
+    assert.deepEqual(kids.sort(), [(await read(gw.runtime.store, (tx) => tx.signingKeys.active()))?.kid, pending.kid].sort(), 'the active and the pending key are published');
   });
 
   it('NSIS 6 (Low) 4 (attack 6): a signing_keys row inserted into the database is not published at /.well-known/jwks.json, and an ID token forged with its key (loa High) does not verify', async () => {
-    const active = gw.runtime.store.keys.active();
+    const active = (await read(gw.runtime.store, (tx) => tx.signingKeys.active()));
     assert.ok(active);
-    const genuine = gw.runtime.store.keys.published(new Date().toISOString()).map((k) => k.kid);
+    const genuine = (await read(gw.runtime.store, (tx) => tx.signingKeys.published(new Date().toISOString()))).map((k) => k.kid);
     const forged = forgeKey();
     const other = forgeKey();
-    const db = new Database(gw.runtime.config.dbFile);
+    const db = openSqlFile(gw.runtime.config.dbFile);
     dropTriggers(db);
     insertKeyRow(db, forged, 'pending');
     insertKeyRow(db, other, 'retired'); // "still published" until 2999
     db.close();
-    assert.equal(gw.runtime.store.keys.published(new Date().toISOString()).length, genuine.length + 2, 'the database alone would publish both');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.published(new Date().toISOString()))).length, genuine.length + 2, 'the database alone would publish both');
 
     const set = await jwks(gw);
     assert.deepEqual(

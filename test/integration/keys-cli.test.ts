@@ -53,7 +53,7 @@ describe('keys CLI (NSIS 6 (Substantial) 11)', () => {
   it('a rotation requested and approved from the CLI needs two officers signed in with their keys', async () => {
     const admin = await activeAdmin(gw);
     const other = await activeEmployee(gw, admin.client, 'so2@demo.example', 'Officer Two');
-    gw.runtime.store.grantRole(other.identityId, 'security-officer', gw.seed.admin.id, new Date().toISOString());
+    await gw.runtime.store.write((tx) => tx.identities.grantRole(other.identityId, 'security-officer', gw.seed.admin.id, new Date().toISOString()));
     const file1 = path.join(gw.varDir, 'so1.session');
     const file2 = path.join(gw.varDir, 'so2.session');
     fs.writeFileSync(file1, admin.client.cookie('gw_session') ?? '', { mode: 0o600 });

@@ -9,6 +9,8 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 describe('NSIS lifecycle over the API', () => {
   let gw: TestGateway;
@@ -21,7 +23,7 @@ describe('NSIS lifecycle over the API', () => {
     await gw.close();
   });
 
-  const keyState = (id: string) => gw.runtime.store.getCredential(id);
+  const keyState = async (id: string) => (await read(gw.runtime.store, (tx) => tx.credentials.get(id)));
 
   it('NSIS 3.2.2: an enrolled key starts issued and cannot sign in until activated with the second-channel code', async () => {
     const created = await admin.client.post('/api/admin/identities', { name: 'Bo', email: 'bo@demo.example', ial: 'substantial', proofingMethod: 'MitID Substantial' });
@@ -31,7 +33,7 @@ describe('NSIS lifecycle over the API', () => {
     const client = new ApiClient(gw.origin);
     const auth = new SoftAuthenticator();
     const keyId = await enrol(gw, client, auth, link);
-    assert.equal(keyState(keyId)?.state, 'issued');
+    assert.equal((await keyState(keyId))?.state, 'issued');
     const mails = await gw.mailsTo('bo@demo.example');
     assert.deepEqual(mails.map((m) => m.kind), ['enrolment-link', 'activation-code'], 'the link and then the code go to the person');
     const refused = await signIn(gw, client, auth, 'bo@demo.example');
@@ -39,8 +41,8 @@ describe('NSIS lifecycle over the API', () => {
     assert.equal(refused.code, 'SIGNIN_FAILED');
     const ok = await activate(gw, client, auth, 'bo@demo.example');
     assert.equal(ok.status, 200);
-    assert.equal(keyState(keyId)?.state, 'active');
-    assert.ok(keyState(keyId)?.activatedAt);
+    assert.equal((await keyState(keyId))?.state, 'active');
+    assert.ok((await keyState(keyId))?.activatedAt);
   });
 
   it('NSIS 3.2.2: after 5 wrong codes the code is locked; only a fresh code sent by the helpdesk activates the key', async () => {
@@ -59,10 +61,10 @@ describe('NSIS lifecycle over the API', () => {
     assert.equal((await activate(gw, client, auth, 'kim@demo.example', right)).code, 'ACTIVATION_CODE_LOCKED');
     const resend = await admin.client.post(`/api/helpdesk/credentials/${keyId}/reactivate`, { reason: 'holder-request' });
     assert.equal(resend.status, 200, JSON.stringify(resend.body));
-    assert.equal(keyState(keyId)?.state, 'issued');
+    assert.equal((await keyState(keyId))?.state, 'issued');
     const fresh = await gw.latestCode('kim@demo.example');
     assert.equal((await activate(gw, client, auth, 'kim@demo.example', fresh)).status, 200);
-    assert.equal(keyState(keyId)?.state, 'active');
+    assert.equal((await keyState(keyId))?.state, 'active');
   });
 
   it('NSIS 3.2.2: the enrolment link is single use', async () => {
@@ -105,13 +107,13 @@ describe('NSIS lifecycle over the API', () => {
     const newCode = await gw.latestCode(emp.email);
     assert.notEqual(newCode, oldCode);
     assert.ok(!JSON.stringify(req.body).includes(newCode), 'the code is not in the helpdesk answer');
-    assert.equal(keyState(emp.keyId)?.state, 'suspended');
+    assert.equal((await keyState(emp.keyId))?.state, 'suspended');
     const stale = await activate(gw, emp.client, emp.auth, emp.email, oldCode);
     assert.equal(stale.status, 400);
     assert.equal(stale.code, 'ACTIVATION_CODE_INVALID');
     const ok = await activate(gw, emp.client, emp.auth, emp.email);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal(keyState(emp.keyId)?.state, 'active');
+    assert.equal((await keyState(emp.keyId))?.state, 'active');
     assert.equal((await signIn(gw, emp.client, emp.auth, emp.email)).status, 200);
   });
 
@@ -140,7 +142,7 @@ describe('NSIS lifecycle over the API', () => {
     const res = await signIn(gw, new ApiClient(gw.origin), clone, emp.email);
     assert.equal(res.status, 401);
     assert.equal(res.code, 'SIGNIN_FAILED');
-    const key = keyState(emp.keyId);
+    const key = (await keyState(emp.keyId));
     assert.equal(key?.state, 'suspended');
     assert.equal(key?.stateReason, 'suspected-clone');
     assert.ok((await gw.mailsTo(admin.email)).some((m) => m.kind === 'clone-alert'));
@@ -166,8 +168,8 @@ describe('NSIS lifecycle over the API', () => {
     const res = await activate(gw, new ApiClient(gw.origin), clone, emp.email);
     assert.equal(res.status, 400);
     assert.equal(res.code, 'CEREMONY_FAILED');
-    assert.equal(keyState(emp.keyId)?.state, 'revoked');
-    assert.equal(keyState(emp.keyId)?.stateReason, 'suspected-clone');
+    assert.equal((await keyState(emp.keyId))?.state, 'revoked');
+    assert.equal((await keyState(emp.keyId))?.stateReason, 'suspected-clone');
     const alert = (await gw.mailsTo(admin.email)).filter((m) => m.kind === 'clone-alert').pop();
     assert.ok(alert?.text.includes('Jens'));
   });
@@ -181,12 +183,12 @@ describe('NSIS lifecycle over the API', () => {
     const res = await admin.client.post(`/api/admin/identities/${emp.identityId}/end-binding`, { reason: 'employment-ended' });
     assert.equal(res.status, 200);
     assert.equal(field(res.body, 'revokedKeys'), 2);
-    assert.equal(keyState(emp.keyId)?.state, 'revoked');
-    assert.equal(keyState(secondKey)?.state, 'revoked');
-    assert.equal(keyState(secondKey)?.stateReason, 'employment-ended');
+    assert.equal((await keyState(emp.keyId))?.state, 'revoked');
+    assert.equal((await keyState(secondKey))?.state, 'revoked');
+    assert.equal((await keyState(secondKey))?.stateReason, 'employment-ended');
     assert.equal((await emp.client.get('/api/me')).status, 401);
     assert.equal((await signIn(gw, emp.client, emp.auth)).status, 401, 'a discoverable sign-in with a revoked key is refused');
-    assert.equal(gw.runtime.store.getIdentity(emp.identityId)?.bindingState, 'ended');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(emp.identityId)))?.bindingState, 'ended');
     assert.ok((await gw.mailsTo(emp.email)).some((m) => m.kind === 'binding-ended'));
     const twice = await admin.client.post(`/api/admin/identities/${emp.identityId}/end-binding`, { reason: 'employment-ended' });
     assert.equal(twice.status, 409);
@@ -194,16 +196,16 @@ describe('NSIS lifecycle over the API', () => {
 
   it('NSIS 2 (Expiry): a key past its expiry date is expired at its next use and refused', async () => {
     const emp = await activeEmployee(gw, admin.client, 'ida@demo.example', 'Ida');
-    gw.runtime.store.db.prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', emp.keyId);
+    sql(gw).prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', emp.keyId);
     assert.equal((await signIn(gw, emp.client, emp.auth, emp.email)).status, 401);
-    assert.equal(keyState(emp.keyId)?.state, 'expired');
+    assert.equal((await keyState(emp.keyId))?.state, 'expired');
   });
 
-  it('every transition is recorded with actor, role, reason and clause, and committed with its audit event', () => {
+  it('every transition is recorded with actor, role, reason and clause, and committed with its audit event', async () => {
     const store = gw.runtime.store;
-    const rows = store.db.prepare('SELECT credential_id, action, to_state, actor_role, reason, clause, audit_seq FROM credential_events').all();
+    const rows = sql(gw).prepare('SELECT credential_id, action, to_state, actor_role, reason, clause, audit_seq FROM credential_events').all();
     assert.ok(rows.length > 10);
-    const audit = new Map([...store.iterateAudit()].map((e) => [e.seq, e]));
+    const audit = new Map((await auditEntries(store)).map((e) => [e.seq, e]));
     for (const r of rows) {
       const row = r as { credential_id: string; action: string; to_state: string; audit_seq: number; clause: string };
       const event = audit.get(row.audit_seq);
@@ -212,11 +214,11 @@ describe('NSIS lifecycle over the API', () => {
       assert.equal(event.type, row.action === 'issue' ? 'credential.issued' : row.action === 'request-reactivation' ? 'credential.reactivation-requested' : `credential.${row.action}`);
       assert.match(row.clause, /^NSIS /);
     }
-    assert.equal(verifyChain(store.iterateAudit()).ok, true);
+    assert.equal(verifyChain((await auditEntries(store))).ok, true);
   });
 
-  it('NSIS 3.3: the sign-in refusal names its reason in the audit log only', () => {
-    const reasons = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'signin.refused').map((e) => e.data['reason']);
+  it('NSIS 3.3: the sign-in refusal names its reason in the audit log only', async () => {
+    const reasons = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'signin.refused').map((e) => e.data['reason']);
     for (const r of ['key-issued', 'key-suspended', 'key-revoked', 'key-expired', 'counter-not-increasing', 'binding-ended']) {
       assert.ok(reasons.includes(r) || (r === 'binding-ended' && reasons.includes('key-revoked')), `audit has ${r}`);
     }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../server/config.js';
 import { startTestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 function clientsFile(content: unknown, secret?: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-clients-'));
@@ -39,7 +40,7 @@ describe('OpenID Connect clients from a configuration file (NSIS 6)', () => {
     );
     const gw = await startTestGateway({ env: { GATEWAY_OIDC_CLIENTS_FILE: file } });
     try {
-      const client = gw.runtime.store.oidc.getClient('intranet');
+      const client = (await read(gw.runtime.store, (tx) => tx.oidc.client('intranet')));
       assert.equal(client?.authMethod, 'client_secret_basic');
       assert.deepEqual(client?.redirectUris, ['https://intranet.demo.example/callback']);
       assert.ok(client?.secretHash && !client.secretHash.includes('a-long-shared-secret'));
@@ -52,7 +53,7 @@ describe('OpenID Connect clients from a configuration file (NSIS 6)', () => {
       const body: unknown = await res.json();
       assert.equal(res.status, 400);
       assert.deepEqual(typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined, 'invalid_grant', 'the secret from the file authenticates the client');
-      assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'oidc.client-registered' && e.subjectId === 'intranet'));
+      assert.ok((await auditEntries(gw.runtime.store)).some((e) => e.type === 'oidc.client-registered' && e.subjectId === 'intranet'));
     } finally {
       await gw.close();
     }

@@ -15,6 +15,8 @@ import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import type { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { auditEntries } from '../support/storeReads.js';
 
 /** What Chromium sends when it navigates. */
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
@@ -83,12 +85,12 @@ function assertStyledPage(res: ApiResponse): string {
   return page;
 }
 
-function auditOf(gw: TestGateway, fromSeq: number, type: string) {
-  return [...gw.runtime.store.iterateAudit(fromSeq)].filter((e) => e.type === type);
+async function auditOf(gw: TestGateway, fromSeq: number, type: string) {
+  return (await auditEntries(gw.runtime.store, fromSeq)).filter((e) => e.type === type);
 }
 
 function nextSeq(gw: TestGateway): number {
-  const row = gw.runtime.store.db.prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
+  const row = sql(gw).prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
   return row.next;
 }
 
@@ -298,7 +300,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     assert.deepEqual(asked.headers.getSetCookie(), [], 'no cookie is touched by the question');
     assert.equal(person.client.cookie(SESSION), cookie);
     assert.equal(await me(person), 200, 'the session is alive');
-    const asking = auditOf(gw, fromSeq, 'oidc.logout');
+    const asking = (await auditOf(gw, fromSeq, 'oidc.logout'));
     assert.deepEqual(
       asking.map((e) => [e.subjectId, e.actorId, e.data['sessionEnded'], e.data['confirmationAsked']]),
       [[portal.clientId, person.identityId, false, true]],
@@ -320,7 +322,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     assert.equal(back.searchParams.get('state'), 'confirm-state');
     assert.equal(await me(person), 401, 'the session ended');
     assert.equal(person.client.cookie(SESSION), undefined);
-    const ended = auditOf(gw, fromSeq, 'oidc.logout').at(-1);
+    const ended = (await auditOf(gw, fromSeq, 'oidc.logout')).at(-1);
     assert.equal(ended?.data['sessionEnded'], true);
     assert.equal(ended?.data['confirmed'], true);
   });
@@ -346,7 +348,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     }
     assert.equal(await me(victim), 200, 'the victim is still signed in');
     assert.equal(await me(attacker), 200);
-    const refusals = auditOf(gw, fromSeq, 'oidc.logout');
+    const refusals = (await auditOf(gw, fromSeq, 'oidc.logout'));
     assert.equal(refusals.length, 6);
     assert.ok(refusals.every((e) => e.data['reason'] === 'confirmation-invalid' && e.data['sessionEnded'] === false && e.actorId === victim.identityId));
   });
@@ -555,7 +557,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     await browse(other.client, (await authorizationRequest(config, portal, { prompt: 'login' })).url);
     assert.ok(other.client.cookie(BINDING));
     assert.equal((await browse(other.client, `/oidc/authorize/continue?request=${requestId}`)).status, 403);
-    const audited = auditOf(gw, fromSeq, 'oidc.authorize').filter((e) => e.data['reason'] === 'other-browser');
+    const audited = (await auditOf(gw, fromSeq, 'oidc.authorize')).filter((e) => e.data['reason'] === 'other-browser');
     assert.equal(audited.length, 3);
     assert.ok(audited.every((e) => e.subjectId === portal.clientId && e.actorId === other.identityId && e.data['status'] === 'refused'));
 

@@ -22,6 +22,8 @@ import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import type { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
+import { sql } from '../support/sqliteInspection.js';
 
 const LOA = {
   low: 'https://data.gov.dk/concept/core/nsis/loa/Low',
@@ -350,7 +352,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
 
   it('full code flow with PKCE and client_secret_basic: the ID token validates against the JWKS and carries the NSIS claims; userinfo releases name/email only for profile/email', async () => {
     const person = await newPerson();
-    const session = gw.runtime.store.getSession(plainHash(sessionCookie(person)));
+    const session = (await read(gw.runtime.store, (tx) => tx.sessions.get(plainHash(sessionCookie(person)))));
     assert.ok(session?.sid);
 
     const config = await configOf(basic);
@@ -547,7 +549,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
 
   it('NSIS 6 (Substantial) 8: prompt=login forces a new key touch even with a live session', async () => {
     const person = await newPerson();
-    const before = gw.runtime.store.getSession(plainHash(sessionCookie(person)));
+    const before = (await read(gw.runtime.store, (tx) => tx.sessions.get(plainHash(sessionCookie(person)))));
     assert.ok(before);
     clock.advance(5_000);
     const config = await configOf(basic);
@@ -667,7 +669,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
     assert.deepEqual(await protocolError(client.fetchUserInfo(a.config, a.tokens.access_token, person.identityId)), { status: 401, error: 'invalid_token' });
     assert.deepEqual(await protocolError(client.fetchUserInfo(b.config, b.tokens.access_token, person.identityId)), { status: 401, error: 'invalid_token' });
     // Delivery is audited per RP.
-    const delivered = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'oidc.backchannel-logout' && (e.data['sid'] === a.claims['sid'] || e.data['sid'] === b.claims['sid']));
+    const delivered = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'oidc.backchannel-logout' && (e.data['sid'] === a.claims['sid'] || e.data['sid'] === b.claims['sid']));
     assert.deepEqual(delivered.map((e) => [e.subjectId, e.data['status']]).sort(), [
       [basic.clientId, 200],
       [pkjwt.clientId, 200],
@@ -698,7 +700,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
 
   it('NSIS 6 (Low) 7: the audit chain records authorize, token and userinfo with the jti and the released claim names, and no code, token or secret in clear', async () => {
     const person = await newPerson();
-    const fromSeq = gw.runtime.store.db.prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
+    const fromSeq = sql(gw).prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
     let sentAssertion = '';
     const config = await configOf(pkjwt);
     config[client.customFetch] = capturingFetch((form) => {
@@ -714,7 +716,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
     const other = await codeFlow(basic, person, { scope: 'openid profile email' });
     await client.fetchUserInfo(other.config, other.tokens.access_token, person.identityId);
 
-    const entries = [...gw.runtime.store.iterateAudit(fromSeq.next)];
+    const entries = (await auditEntries(gw.runtime.store, fromSeq.next));
     const ofPayroll = entries.filter((e) => e.subjectId === pkjwt.clientId);
     const authorize = ofPayroll.find((e) => e.type === 'oidc.authorize' && e.data['status'] === 'code-issued');
     assert.ok(authorize, 'the authorization is audited');
@@ -744,9 +746,9 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
       'session cookie': sessionCookie(person),
     };
     for (const [what, value] of Object.entries(secrets)) assert.ok(value.length >= 20, `${what} was captured`);
-    const auditText = [...gw.runtime.store.iterateAudit()].map((e) => JSON.stringify(e)).join('\n');
-    const tables = gw.runtime.store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    const dbText = tables.map((t) => JSON.stringify(gw.runtime.store.db.prepare(`SELECT * FROM "${t.name}"`).all())).join('\n');
+    const auditText = (await auditEntries(gw.runtime.store)).map((e) => JSON.stringify(e)).join('\n');
+    const tables = sql(gw).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    const dbText = tables.map((t) => JSON.stringify(sql(gw).prepare(`SELECT * FROM "${t.name}"`).all())).join('\n');
     for (const [what, value] of Object.entries(secrets)) {
       assert.equal(auditText.includes(value), false, `the audit data holds the ${what} in clear`);
       assert.equal(dbText.includes(value), false, `the database holds the ${what} in clear`);

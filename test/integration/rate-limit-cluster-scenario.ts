@@ -1,9 +1,10 @@
 /**
  * Child process for brute-force.test.ts: a node:cluster primary with two HTTP workers that mount
  * the gateway's ceremony rate limiters exactly as server/app.ts does, on one shared port. With
- * SCENARIO_SHARED=1 the primary calls installRateLimitPrimary() first (what server/main.ts does);
- * with 0 it does not. The primary then sends requests, each on a new connection so the cluster
- * spreads them over both workers, and prints one line `RESULT <json>`.
+ * SCENARIO_SHARED=1 each worker counts in the store both open (one database, as the gateway's
+ * workers share it); with 0 each worker counts in its own memory. The primary then sends
+ * requests, each on a new connection so the cluster spreads them over both workers, and prints
+ * one line `RESULT <json>`.
  *
  * The workers trust X-Forwarded-For from the loopback proxy (GATEWAY_TRUST_PROXY=loopback) so
  * that each phase can come from the addresses it needs: the account phase from one address (the
@@ -11,7 +12,10 @@
  * soft phase (failed sign-ins, delayed progressively over the soft limit) from many addresses.
  */
 import cluster from 'node:cluster';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
@@ -19,7 +23,8 @@ import { systemClock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { errorBoundary } from '../../server/http/problem.js';
-import { CEREMONY_API_PATHS, ceremonyRateLimits, installRateLimitPrimary } from '../../server/http/rateLimit.js';
+import { CEREMONY_API_PATHS, ceremonyRateLimits } from '../../server/http/rateLimit.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
 
 export interface ClusterScenarioResult {
   accountLimit: number;
@@ -93,11 +98,12 @@ function post(
 }
 
 async function primary(): Promise<void> {
-  if (process.env['SCENARIO_SHARED'] === '1') installRateLimitPrimary();
+  // The database the workers share (only with SCENARIO_SHARED=1 do they open it).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-limits-'));
   const listening: Listening[] = [];
   const ready = new Promise<void>((resolve) => {
     for (let i = 0; i < WORKERS; i++) {
-      const w = cluster.fork();
+      const w = cluster.fork({ SCENARIO_DB: path.join(dir, 'gateway.db') });
       w.on('message', (m: unknown) => {
         if (!isListening(m)) return;
         listening.push(m);
@@ -144,6 +150,7 @@ async function primary(): Promise<void> {
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+  fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 
@@ -163,7 +170,8 @@ function worker(): void {
     GATEWAY_LOG_LEVEL: 'warn',
     GATEWAY_TRUST_PROXY: 'loopback',
   });
-  const limits = ceremonyRateLimits({ config, clock: systemClock, log });
+  const shared = process.env['SCENARIO_SHARED'] === '1' ? SqliteStore.open(process.env['SCENARIO_DB'] ?? '') : undefined;
+  const limits = ceremonyRateLimits({ config, clock: systemClock, log, ...(shared ? { counters: shared.ephemeral.limits } : {}) });
   const app = express();
   app.set('trust proxy', config.trustProxy);
   app.use((_req, res, next) => {

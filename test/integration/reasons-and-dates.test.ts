@@ -4,7 +4,6 @@
  * the pages use, mails give times in the organisation's zone with the zone named, and counts of
  * someone's keys leave revoked keys out.
  */
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,11 +11,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REASON_LABELS } from '../../i18n/index.js';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/migrations.js';
-import { Store } from '../../server/store/Store.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 describe('reasons and dates in the words people read', () => {
@@ -81,14 +81,14 @@ describe('reasons and dates in the words people read', () => {
 });
 
 describe('migration: registrations recorded as "other" read "registered"', () => {
-  it('an older database has its registration rows corrected, and nothing else', () => {
+  it('an older database has its registration rows corrected, and nothing else', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-migrate-'));
     const file = path.join(dir, 'gateway.db');
     try {
       const migration = MIGRATIONS.find((m) => m.sql.includes("SET reason = 'registered'"));
       assert.ok(migration, 'the migration exists');
-      Store.open(file).close();
-      const db = new Database(file);
+      await SqliteStore.open(file).close();
+      const db = openSqlFile(file);
       db.pragma('foreign_keys = OFF');
       const row = db.prepare(
         `INSERT INTO credential_events (credential_id, action, from_state, to_state, actor_id, actor_role, reason, note, clause, at, audit_seq)
@@ -98,8 +98,8 @@ describe('migration: registrations recorded as "other" read "registered"', () =>
       row.run('suspend', 'active', 'suspended');
       db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(migration.version);
       db.close();
-      Store.open(file).close();
-      const check = new Database(file, { readonly: true });
+      await SqliteStore.open(file).close();
+      const check = openSqlFile(file, { readonly: true });
       const reasons = check.prepare("SELECT action, reason FROM credential_events WHERE credential_id = 'k' ORDER BY id").all();
       check.close();
       assert.deepEqual(reasons, [

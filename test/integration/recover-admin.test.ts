@@ -17,6 +17,8 @@ import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../sup
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries } from '../support/storeReads.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
 
 const PIN = fs.readFileSync(path.join(repoRoot, 'var', 'hsm-user.pin'), 'utf8').trim();
 
@@ -32,8 +34,8 @@ function recoverAdmin(gw: TestGateway, stdin: string, args: string[] = []) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-function auditOf(gw: TestGateway, type: string) {
-  return [...gw.runtime.store.iterateAudit()].filter((e) => e.type === type);
+async function auditOf(gw: TestGateway, type: string) {
+  return (await auditEntries(gw.runtime.store)).filter((e) => e.type === type);
 }
 
 describe('first administrator link and administrator recovery (NSIS 4.1.5 (Substantial) 7, 4.1.6 (Low) 3, 3.2.2; issue 11 attack 7)', () => {
@@ -69,7 +71,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
     before(async () => {
       gw = await startTestGateway();
       admin = await activeAdmin(gw);
-      const helpdesk = gw.runtime.gateway.createIdentity(SYSTEM_ACTOR, {
+      const helpdesk = await createIdentity(gw.runtime.flows, SYSTEM_ACTOR, {
         organisationId: gw.seed.admin.organisationId,
         name: 'Help Desk',
         email: 'helpdesk@demo.example',
@@ -83,18 +85,18 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
       await gw.close();
     });
 
-    it('NSIS 4.1.5 (Substantial) 7 (attack 7): refused while the administrator still has an active key, with the reason, and audited', () => {
+    it('NSIS 4.1.5 (Substantial) 7 (attack 7): refused while the administrator still has an active key, with the reason, and audited', async () => {
       const run = recoverAdmin(gw, `${PIN}\n`);
       assert.equal(run.status, 1, run.stdout + run.stderr);
       assert.match(run.stderr, /refused \(has-active-key\): .*still has an active security key .*sign in with it/);
-      assert.equal(auditOf(gw, 'admin-recovery.refused').at(-1)?.data['reason'], 'has-active-key');
+      assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], 'has-active-key');
       assert.equal(fs.existsSync(path.join(gw.varDir, RECOVERY_LINK_FILE)), false);
     });
 
     it('NSIS 4.1.5 (Substantial) 7 (attack 7): a sole administrator whose only key is suspended is refused without the HSM user PIN or with a wrong one; nothing is issued; each refusal is audited', async () => {
       const lost = await admin.client.post(`/api/me/credentials/${admin.keyId}/report-lost`, {});
       assert.equal(lost.status, 200, JSON.stringify(lost.body));
-      const issued = auditOf(gw, 'enrolment.issued').length;
+      const issued = (await auditOf(gw, 'enrolment.issued')).length;
       for (const [stdin, reason] of [
         ['', 'no-pin'],
         ['not-the-pin\n', 'pin-refused'],
@@ -102,9 +104,9 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
         const run = recoverAdmin(gw, stdin);
         assert.equal(run.status, 1, run.stdout + run.stderr);
         assert.match(run.stderr, new RegExp(`refused \\(${reason}\\)`));
-        assert.equal(auditOf(gw, 'admin-recovery.refused').at(-1)?.data['reason'], reason);
+        assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], reason);
       }
-      assert.equal(auditOf(gw, 'enrolment.issued').length, issued, 'no enrolment link was issued');
+      assert.equal((await auditOf(gw, 'enrolment.issued')).length, issued, 'no enrolment link was issued');
       assert.equal(fs.existsSync(path.join(gw.varDir, RECOVERY_LINK_FILE)), false);
     });
 
@@ -117,7 +119,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
       assert.equal(fs.statSync(file).mode & 0o777, 0o600);
       const link = readEnrolmentLinkFile(file);
       assert.ok(link);
-      const [recovered] = auditOf(gw, 'admin.recovered');
+      const [recovered] = (await auditOf(gw, 'admin.recovered'));
       assert.equal(recovered?.subjectId, gw.seed.admin.id);
       assert.match(String(recovered?.data['proof']), /HSM user PIN/);
       for (const to of [admin.email, helpdeskEmail]) {
@@ -128,7 +130,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
       }
       // Only an enrolment for the administrator: no key, role or session changed hands.
       assert.deepEqual(
-        auditOf(gw, 'enrolment.issued').slice(-1).map((e) => e.subjectId),
+        (await auditOf(gw, 'enrolment.issued')).slice(-1).map((e) => e.subjectId),
         [gw.seed.admin.id],
       );
       const client = new ApiClient(gw.origin);
@@ -145,12 +147,12 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
     try {
       const admin = await activeAdmin(gw);
       const second = await activeEmployee(gw, admin.client, 'admin2@demo.example', 'Second Admin');
-      gw.runtime.store.grantRole(second.identityId, 'org-admin', gw.seed.admin.id, new Date().toISOString());
+      await gw.runtime.store.write((tx) => tx.identities.grantRole(second.identityId, 'org-admin', gw.seed.admin.id, new Date().toISOString()));
       assert.equal((await admin.client.post(`/api/me/credentials/${admin.keyId}/report-lost`, {})).status, 200);
       const run = recoverAdmin(gw, `${PIN}\n`, ['--email', admin.email]);
       assert.equal(run.status, 1, run.stdout + run.stderr);
       assert.match(run.stderr, /refused \(another-administrator-can-act\): Another administrator can sign in \(Second Admin/);
-      assert.equal(auditOf(gw, 'admin-recovery.refused').at(-1)?.data['reason'], 'another-administrator-can-act');
+      assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], 'another-administrator-can-act');
     } finally {
       await gw.close();
     }

@@ -11,15 +11,16 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { FixedClock } from '../../server/clock.js';
-import { MIGRATIONS } from '../../server/store/migrations.js';
-import { Store } from '../../server/store/index.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { openSqlFile, sql } from '../support/sqliteInspection.js';
 import { FileSink, type OutboxSink, type OutgoingMail } from '../../server/outbox/index.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
 
 /** Every file the database lives in right now: the main file, its -wal and -shm. */
 function databaseFiles(dbFile: string): string[] {
@@ -70,7 +71,7 @@ describe('one-time secrets never rest on disk in clear (issue 13, 5)', () => {
   });
 
   it('NSIS 3.3.1 (Low) 2: after delivery no activation or reactivation code, and no enrolment token, is in the database file, its WAL or a backup copy; secure_delete is on', async () => {
-    assert.equal(gw.runtime.store.db.pragma('secure_delete', { simple: true }), 1, 'PRAGMA secure_delete is off');
+    assert.equal((await gw.runtime.store.tools.describe()).settings['secure_delete'], 1, 'PRAGMA secure_delete is off');
     const admin = await activeAdmin(gw);
     const email = 'atrest@demo.example';
     const created = await admin.client.post('/api/admin/identities', { name: 'At Rest', email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR' });
@@ -151,32 +152,32 @@ describe('a code mail not yet delivered is not lost, and is not stored in clear 
     const keyId = await enrol(gw, client, auth, field<string>(issued.body, 'link'));
     await gw.runtime.outbox.flush();
     assert.ok(sink.failures > 0, 'the delivery was attempted');
-    const waitingCodes = gw.runtime.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE recipient = ? AND kind = 'activation-code' AND sent_at IS NULL").get(email);
+    const waitingCodes = sql(gw).prepare("SELECT count(*) AS n FROM outbox WHERE recipient = ? AND kind = 'activation-code' AND sent_at IS NULL").get(email);
     assert.equal(field(waitingCodes, 'n'), 1, 'the code mail waits in the outbox');
     assert.equal((await gw.mailsTo(email)).length, 0);
-    const waiting = gw.runtime.store.db.prepare("SELECT body FROM outbox WHERE recipient = ? AND kind = 'activation-code'").get(email);
+    const waiting = sql(gw).prepare("SELECT body FROM outbox WHERE recipient = ? AND kind = 'activation-code'").get(email);
     assert.doesNotMatch(String(field(waiting, 'body')), /\b\d{4} \d{4}\b/, 'the waiting mail holds a code in clear');
 
     // The mail server is back; the retry is due after the backoff.
     sink.up = true;
     clock.advance(10 * 60_000);
     const code = await gw.latestCode(email);
-    assert.equal(gw.runtime.store.pendingOutboxCount(), 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())), 0);
     const act = await activate(gw, client, auth, email, code);
     assert.equal(act.status, 200, JSON.stringify(act.body));
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'active');
     assert.deepEqual(holding(databaseFiles(gw.runtime.config.dbFile), [code]), []);
   });
 });
 
 describe('an existing database is scrubbed when it is upgraded (issue 13, 5)', () => {
-  it('NSIS 3.3.1 (Low) 2: codes an earlier release left in free pages of the file are gone after the upgrade (the file is rewritten once)', () => {
+  it('NSIS 3.3.1 (Low) 2: codes an earlier release left in free pages of the file are gone after the upgrade (the file is rewritten once)', async () => {
     const dir = fs.mkdtempSync(path.join(repoRoot, 'var', 'upgrade-'));
     try {
       const file = path.join(dir, 'gateway.db');
       // The database as the previous release left it: migrated to before this change, a code mail
       // delivered (its body set to NULL, without secure_delete).
-      const old = new Database(file);
+      const old = openSqlFile(file, { create: true });
       old.pragma('journal_mode = WAL');
       old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
       for (const m of MIGRATIONS.filter((x) => !x.rewriteAfter && x.version < 9)) {
@@ -191,7 +192,7 @@ describe('an existing database is scrubbed when it is upgraded (issue 13, 5)', (
       old.close();
       assert.notDeepEqual(holding(databaseFiles(file), ['47110815']), [], 'precondition: the old file still holds the code');
 
-      Store.open(file).close();
+      await SqliteStore.open(file).close();
       assert.deepEqual(holding(databaseFiles(file), ['47110815']), []);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -10,16 +10,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
 import { seedKeys } from '../../scripts/seed-keys.js';
-import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
-import { Store } from '../../server/store/index.js';
-import { num, str } from '../../server/store/rows.js';
+import { verifyAudit } from '../../server/audit/verifyAudit.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { withSqliteFile } from '../../server/store/sqlite/fileReader.js';
+import { num, str } from '../../server/store/sqlite/rows.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { checkInvariants } from '../support/invariants.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 import { repoRoot } from '../support/testGateway.js';
 
 const SEEDED = 2000;
@@ -41,7 +42,7 @@ interface KeyDetail {
 
 /** Index names and definitions, and a few counts, read-only from the file. */
 function snapshot(dbFile: string): { indexes: string[]; identities: number; credentials: number; audit: number; journal: string } {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  const db = openSqlFile(dbFile, { readonly: true });
   try {
     const count = (table: string) => num(db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), 'n');
     return {
@@ -73,19 +74,19 @@ describe('seeding keys for the growth benchmark (issue 7)', () => {
     await assert.rejects(seedKeys({ dbFile: path.join(tmp, 'missing.db'), keys: 1 }), /no database at/);
 
     const other = path.join(tmp, 'other.db');
-    const db = new Database(other);
+    const db = openSqlFile(other, { create: true });
     db.exec('CREATE TABLE notes (body TEXT)');
     db.close();
     await assert.rejects(seedKeys({ dbFile: other, keys: 1 }), /not a gateway database/);
 
     const old = path.join(tmp, 'old.db');
-    const o = new Database(old);
+    const o = openSqlFile(old, { create: true });
     o.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'lifecycle core', '2026-01-01')");
     o.close();
     await assert.rejects(seedKeys({ dbFile: old, keys: 1 }), /schema version 1/);
 
     const empty = path.join(tmp, 'empty.db');
-    Store.open(empty).close();
+    await SqliteStore.open(empty).close();
     await assert.rejects(seedKeys({ dbFile: empty, keys: 1 }), /no organisation with CVR 12345674/);
     const after = snapshot(empty);
     assert.equal(after.identities + after.credentials + after.audit, 0);
@@ -96,10 +97,12 @@ describe('seeding keys for the growth benchmark (issue 7)', () => {
 
   it('a seed killed midway (kill -9) leaves nothing behind: the next open rolls it back, and seeding again works', async () => {
     const file = path.join(tmp, 'killed.db');
-    const store = Store.open(file);
-    store.insertOrganisation({ id: 'org-1', cvr: '12345674', name: 'Demo Organisation ApS', createdAt: '2026-01-01T00:00:00.000Z' });
-    store.appendAudit({ at: '2026-01-01T00:00:00.000Z', type: 'organisation.created', actorId: null, actorRole: 'system', subjectId: 'org-1', data: { cvr: '12345674' } });
-    store.close();
+    const store = SqliteStore.open(file);
+    await store.write(async (tx) => {
+      await tx.organisations.insert({ id: 'org-1', cvr: '12345674', name: 'Demo Organisation ApS', createdAt: '2026-01-01T00:00:00.000Z' });
+      await tx.audit.append({ at: '2026-01-01T00:00:00.000Z', type: 'organisation.created', actorId: null, actorRole: 'system', subjectId: 'org-1', data: { cvr: '12345674' } });
+    });
+    await store.close();
     const before = snapshot(file);
     // The child kills itself with SIGKILL after its second batch: mid-load, deterministically.
     const script = path.join(tmp, 'seed-and-die.mts');
@@ -111,19 +114,14 @@ await seedKeys({ dbFile: ${JSON.stringify(file)}, keys: 5000, batchKeys: 1000, o
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
 
-    const reopened = Store.open(file);
-    reopened.close();
+    const reopened = SqliteStore.open(file);
+    await reopened.close();
     const after = snapshot(file);
     assert.deepEqual(after, before, 'no seeded row, every index back, WAL again');
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      assert.equal(verifyAuditDatabase(db).ok, true);
-    } finally {
-      db.close();
-    }
+    assert.equal((await withSqliteFile(file, (tx) => verifyAudit(tx))).ok, true);
     const again = await seedKeys({ dbFile: file, keys: 300 });
     assert.equal(again.keys, 300);
-    assert.equal(checkInvariants(file).violations.length, 0);
+    assert.equal((await checkInvariants(file)).violations.length, 0);
   });
 
   it('NSIS 3.2.2, 3.2.3, 6 (Low) 7: seeded keys look enrolled and activated, every invariant holds, and the restarted gateway serves on', async (t) => {
@@ -155,18 +153,18 @@ await seedKeys({ dbFile: ${JSON.stringify(file)}, keys: 5000, batchKeys: 1000, o
     assert.equal(seeded.audit, before.audit + result.auditEntries);
     assert.deepEqual(seeded.indexes, before.indexes, 'the same indexes, defined as the migrations define them');
     assert.equal(seeded.journal, 'wal');
-    const db = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
+    const db = openSqlFile(gw.dbFile, { readonly: true });
     try {
       assert.deepEqual(db.pragma('foreign_key_check'), [], 'every reference of every seeded row resolves');
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-      const report = verifyAuditDatabase(db);
-      assert.equal(report.chain.ok && report.chain.entries, seeded.audit, 'the audit chain verifies across the seeded entries');
     } finally {
       db.close();
     }
+    const report = await withSqliteFile(gw.dbFile, (tx) => verifyAudit(tx));
+    assert.equal(report.chain.ok && report.chain.entries, seeded.audit, 'the audit chain verifies across the seeded entries');
     // Histories explain every key's state, each history row has its audit event and the reverse,
     // mails and codes match their events, sessions match their sign-ins (test/support/invariants.ts).
-    const invariants = checkInvariants(gw.dbFile);
+    const invariants = await checkInvariants(gw.dbFile);
     assert.deepEqual(invariants.violations, []);
     assert.equal(invariants.counts.keys, seeded.credentials);
 
@@ -221,7 +219,7 @@ await seedKeys({ dbFile: ${JSON.stringify(file)}, keys: 5000, batchKeys: 1000, o
     assert.equal(field(suspended.body, 'credential', 'state'), 'suspended');
     const audit = await admin.client.get('/api/security/audit');
     assert.equal(field(audit.body, 'ok'), true, JSON.stringify(field(audit.body, 'problems')));
-    const after = checkInvariants(gw.dbFile);
+    const after = await checkInvariants(gw.dbFile);
     assert.deepEqual(after.violations, []);
   });
 });

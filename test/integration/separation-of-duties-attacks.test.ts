@@ -11,6 +11,8 @@ import { activate, activeAdmin, activeEmployee, enrol } from '../support/journey
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { read } from '../support/storeReads.js';
+import { sql } from '../support/sqliteInspection.js';
 
 const ATTACKER = 'mallory@attacker.example';
 const PUPPET = 'puppet@attacker.example';
@@ -22,7 +24,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
   let victim: Awaited<ReturnType<typeof activeEmployee>>;
   let puppet: Person;
   let contactChangeId = '';
-  const audit = (type: string) => gw.runtime.store.db.prepare('SELECT data, actor_role FROM audit_events WHERE type = ? ORDER BY seq').all(type) as { data: string; actor_role: string }[];
+  const audit = (type: string) => sql(gw).prepare('SELECT data, actor_role FROM audit_events WHERE type = ? ORDER BY seq').all(type) as { data: string; actor_role: string }[];
 
   before(async () => {
     clock = new FixedClock(new Date());
@@ -40,7 +42,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const patch = await admin.client.patch(`/api/admin/identities/${victim.identityId}`, { email: ATTACKER });
     assert.equal(patch.status, 202, JSON.stringify(patch.body));
     contactChangeId = field<string>(patch.body, 'approval', 'id');
-    assert.equal(gw.runtime.store.getIdentity(victim.identityId)?.email, victim.email, 'the address is unchanged');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(victim.identityId)))?.email, victim.email, 'the address is unchanged');
     const told = (await gw.mailsTo(victim.email)).filter((m) => m.kind === 'duty-requested');
     assert.equal(told.length, 1, 'the old address is told at once');
     assert.match(told[0]?.text ?? '', /First Administrator \(org-admin\) asked/);
@@ -81,8 +83,8 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const fromAdmin = await activate(gw, admin.client, mallory, victim.email, await gw.latestCode(victim.email));
     assert.equal(fromAdmin.status, 403);
     assert.equal(fromAdmin.code, 'SEGREGATION_OF_DUTIES');
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'issued');
-    assert.equal(gw.runtime.store.liveSessionsOfIdentity(victim.identityId).filter((s) => s.credentialId === keyId).length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.sessions.liveOfIdentity(victim.identityId))).filter((s) => s.credentialId === keyId).length, 0);
   });
 
   it('NSIS 6 (Substantial) 11, 3.2.2 (High) 3: a fake second person the admin set up cannot approve the admin’s key rotation or contact change', async () => {
@@ -93,7 +95,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     assert.equal(field(puppet.created.body, 'roles', 'state'), 'granted');
     assert.equal(field(puppet.created.body, 'roles', 'bootstrap'), true);
     assert.ok(audit('duty.bootstrap').length > 0, 'acting alone in bootstrap is audited');
-    const before = gw.runtime.store.keys.list().map((k) => `${k.kid}:${k.state}`);
+    const before = (await read(gw.runtime.store, (tx) => tx.signingKeys.list())).map((k) => `${k.kid}:${k.state}`);
 
     // Two security officers now: the rotation waits for the second one...
     const asked = await admin.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'yearly' });
@@ -103,13 +105,13 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const approve = await puppet.client.post(`/api/security/key-requests/${requestId}/approve`, {});
     assert.equal(approve.status, 403, JSON.stringify(approve.body));
     assert.equal(approve.code, 'SEGREGATION_OF_DUTIES');
-    assert.deepEqual(gw.runtime.store.keys.list().map((k) => `${k.kid}:${k.state}`), before, 'no key was generated, retired or destroyed');
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.signingKeys.list())).map((k) => `${k.kid}:${k.state}`), before, 'no key was generated, retired or destroyed');
     const refused = audit('approval.refused').map((e) => JSON.parse(e.data) as { reason: string });
     assert.equal(refused.at(-1)?.reason, 'approver-set-up-by-requester');
     const contact = await puppet.client.post(`/api/approvals/${contactChangeId}/approve`, {});
     assert.equal(contact.status, 403);
     assert.equal(contact.code, 'SEGREGATION_OF_DUTIES');
-    assert.equal(gw.runtime.store.getIdentity(victim.identityId)?.email, victim.email);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(victim.identityId)))?.email, victim.email);
     // The admin sees why it waits: nobody can approve it yet.
     const mine = field<{ id: string; eligibleApprovers: number }[]>((await admin.client.get('/api/approvals')).body, 'approvals').find((a) => a.id === requestId);
     assert.equal(mine?.eligibleApprovers, 0);
@@ -125,7 +127,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     assert.equal(own.status, 403);
     assert.equal(own.code, 'SEGREGATION_OF_DUTIES');
     assert.equal(JSON.parse(audit('approval.refused').at(-1)?.data ?? '{}').reason, 'approver-is-subject');
-    assert.equal(gw.runtime.store.approvals.get(id)?.state, 'pending');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(id)))?.state, 'pending');
   });
 
   it('NSIS 3.2.3 (Low) 2: a request whose requester lost the role is withdrawn and cannot be approved; roles are checked again when it is carried out', async () => {
@@ -138,7 +140,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const first = field<string>(asked.body, 'approval', 'id');
     // Losing the role withdraws the pending request at once (audited).
     assert.equal((await admin.client.post(`/api/admin/identities/${hd.identityId}/roles`, { role: 'helpdesk', grant: false })).status, 200);
-    assert.equal(gw.runtime.store.approvals.get(first)?.state, 'withdrawn');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(first)))?.state, 'withdrawn');
     assert.equal(JSON.parse(audit('approval.withdrawn').at(-1)?.data ?? '{}').reason, 'requester-lost-role');
     const late = await admin.client.post(`/api/helpdesk/approvals/${first}/approve`, {});
     assert.equal(late.status, 409);
@@ -149,11 +151,11 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     await touch(gw, hd);
     const again = await hd.client.post('/api/helpdesk/bulk', { action: 'suspend', credentialIds: [a.keyId, b.keyId], reason: 'lost' });
     const second = field<string>(again.body, 'approval', 'id');
-    gw.runtime.store.revokeRole(hd.identityId, 'helpdesk');
+    await gw.runtime.store.write((tx) => tx.identities.revokeRole(hd.identityId, 'helpdesk'));
     const stale = await admin.client.post(`/api/helpdesk/approvals/${second}/approve`, {});
     assert.equal(stale.status, 409);
     assert.equal(stale.code, 'APPROVAL_WITHDRAWN');
-    assert.deepEqual([a.keyId, b.keyId].map((k) => gw.runtime.store.getCredential(k)?.state), ['active', 'active']);
+    assert.deepEqual(await Promise.all([a.keyId, b.keyId].map(async (k) => (await read(gw.runtime.store, (tx) => tx.credentials.get(k)))?.state)), ['active', 'active']);
   });
 
   it('NSIS 3.2.3 (Low) 2: the approver sees each key and its holder by name, and the audit records the roles both people held', async () => {
@@ -171,7 +173,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const approved = JSON.parse(audit('approval.approved').at(-1)?.data ?? '{}') as { requesterRole: string; approverRole: string };
     assert.deepEqual([approved.requesterRole, approved.approverRole], ['helpdesk', 'helpdesk']);
-    const event = gw.runtime.store.listCredentialEvents(a.keyId).at(-1);
+    const event = (await read(gw.runtime.store, (tx) => tx.credentials.events(a.keyId))).at(-1);
     assert.deepEqual([event?.action, event?.actorId, event?.actorRole], ['revoke', hd.identityId, 'helpdesk']);
   });
 
@@ -179,11 +181,11 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     await touch(gw, admin);
     const asked = await admin.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'step-up probe' });
     assert.equal(asked.status, 409, 'the rotation of the earlier test is still waiting');
-    const pending = gw.runtime.store.approvals.pending().find((x) => x.kind === 'hsm-key-rotation');
+    const pending = (await read(gw.runtime.store, (tx) => tx.approvals.pending())).find((x) => x.kind === 'hsm-key-rotation');
     assert.ok(pending);
     clock.advance(2 * 60 * 60_000);
     const stale = [
-      await admin.client.post('/api/security/key-requests', { kind: 'emergency-rotation', targetKid: gw.runtime.store.keys.active()?.kid ?? '', reason: 'compromise' }),
+      await admin.client.post('/api/security/key-requests', { kind: 'emergency-rotation', targetKid: (await read(gw.runtime.store, (tx) => tx.signingKeys.active()))?.kid ?? '', reason: 'compromise' }),
       await puppet.client.post(`/api/security/key-requests/${pending.id}/approve`, {}),
       await puppet.client.post(`/api/security/key-requests/${pending.id}/reject`, {}),
       await admin.client.post('/api/admin/oidc-clients', { clientId: 'evil-rp', name: 'Evil', redirectUris: ['https://evil.example/cb'], authMethod: 'client_secret_basic' }),
@@ -192,8 +194,8 @@ describe('separation of duties: one org-admin alone cannot take over an identity
       assert.equal(res.status, 401, JSON.stringify(res.body));
       assert.equal(res.code, 'STEP_UP_REQUIRED');
     }
-    assert.equal(gw.runtime.store.approvals.pending().filter((x) => x.kind === 'hsm-key-emergency-rotation').length, 0);
-    assert.equal(gw.runtime.store.oidc.getClient('evil-rp'), undefined);
-    assert.equal(gw.runtime.store.approvals.get(pending.id)?.state, 'pending');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.pending())).filter((x) => x.kind === 'hsm-key-emergency-rotation').length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.oidc.client('evil-rp'))), undefined);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(pending.id)))?.state, 'pending');
   });
 });

@@ -11,6 +11,8 @@ import { activeAdmin, activeEmployee, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { read } from '../support/storeReads.js';
 
 interface Control {
   action: string;
@@ -45,12 +47,12 @@ describe('separation of duties: the table at work', () => {
     // The second admin binds a helpdesk colleague: the role waits, and the first admin approves.
     colleague = await bindAndEnrol(gw, second.client, { name: 'Carla Colleague', email: 'carla@demo.example', roles: ['helpdesk'] });
     assert.equal(field(colleague.created.body, 'roles', 'state'), 'pending');
-    assert.deepEqual(gw.runtime.store.getIdentity(colleague.identityId)?.roles, ['employee'], 'bound at once as an employee only');
+    assert.deepEqual((await read(gw.runtime.store, (tx) => tx.identities.get(colleague.identityId)))?.roles, ['employee'], 'bound at once as an employee only');
     const id = field<string>(colleague.created.body, 'roles', 'approval', 'id');
     assert.equal((await second.client.post(`/api/approvals/${id}/approve`, {})).code, 'SEGREGATION_OF_DUTIES');
     const ok = await admin.client.post(`/api/approvals/${id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.ok(gw.runtime.store.getIdentity(colleague.identityId)?.roles.includes('helpdesk'));
+    assert.ok((await read(gw.runtime.store, (tx) => tx.identities.get(colleague.identityId)))?.roles.includes('helpdesk'));
     assert.equal((await gw.mailsTo(colleague.email)).at(-1)?.kind, 'duty-executed', 'the person is told');
   });
 
@@ -82,14 +84,14 @@ describe('separation of duties: the table at work', () => {
     await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
     const spareKey = await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator(), await gw.latestEnrolmentLink(emp.email), 'Spare');
     await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, {});
-    assert.ok(gw.runtime.store.latestOpenCode(spareKey));
+    assert.ok((await read(gw.runtime.store, (tx) => tx.codes.latestOpen(spareKey))));
     const asked = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { email: 'mona.new@demo.example', note: 'married' });
     assert.equal(asked.status, 202);
     const id = field<string>(asked.body, 'approval', 'id');
     const ok = await colleague.client.post(`/api/approvals/${id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal(gw.runtime.store.getIdentity(emp.identityId)?.email, 'mona.new@demo.example');
-    assert.equal(gw.runtime.store.latestOpenCode(spareKey), undefined, 'the open code is withdrawn');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.identities.get(emp.identityId)))?.email, 'mona.new@demo.example');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.codes.latestOpen(spareKey))), undefined, 'the open code is withdrawn');
     const link = (await gw.mailsTo(emp.email)).filter((m) => m.kind === 'enrolment-link').at(-1);
     const token = /#token=([A-Za-z0-9_-]+)/.exec(link?.text ?? '')?.[1] ?? '';
     const dead = await new ApiClient(gw.origin).post('/api/enrolment/options', { token });
@@ -98,7 +100,7 @@ describe('separation of duties: the table at work', () => {
     assert.equal((await gw.mailsTo(emp.email)).at(-1)?.kind, 'duty-executed', 'the old address is told again');
     assert.match((await gw.mailsTo(emp.email)).at(-1)?.text ?? '', /approved by Carla Colleague/);
     assert.equal((await gw.mailsTo('mona.new@demo.example')).at(-1)?.kind, 'duty-executed');
-    const setup = gw.runtime.store.setups.lastContactChange(emp.identityId);
+    const setup = (await read(gw.runtime.store, (tx) => tx.setups.lastContactChange(emp.identityId)));
     assert.deepEqual([setup?.setBy, setup?.approvedBy], [gw.seed.admin.id, colleague.identityId]);
   });
 
@@ -106,8 +108,8 @@ describe('separation of duties: the table at work', () => {
     await touch(gw, admin);
     const emp = await activeEmployee(gw, admin.client, 'legacy@demo.example', 'Lars Legacy');
     // A change the admin made alone, as before approvals existed (the migration records those).
-    gw.runtime.store.db.prepare("UPDATE identities SET email = 'legacy.new@demo.example', email_norm = 'legacy.new@demo.example' WHERE id = ?").run(emp.identityId);
-    gw.runtime.store.setups.record({ identityId: emp.identityId, aspect: 'contact', detail: 'legacy.new@demo.example', setBy: gw.seed.admin.id, approvedBy: null, at: new Date().toISOString() });
+    sql(gw).prepare("UPDATE identities SET email = 'legacy.new@demo.example', email_norm = 'legacy.new@demo.example' WHERE id = ?").run(emp.identityId);
+    await gw.runtime.store.write((tx) => tx.setups.record({ identityId: emp.identityId, aspect: 'contact', detail: 'legacy.new@demo.example', setBy: gw.seed.admin.id, approvedBy: null, at: new Date().toISOString() }));
     const link = await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, { delivery: 'handover' });
     assert.equal(link.status, 403);
     assert.equal(link.code, 'SEGREGATION_OF_DUTIES');
@@ -128,7 +130,7 @@ describe('separation of duties: the table at work', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const roles = field<{ state: string; approvalId: string }[]>(res.body, 'roles');
     assert.equal(roles[0]?.state, 'pending');
-    const ivan = gw.runtime.store.findActiveIdentityByEmail('ivan@demo.example');
+    const ivan = (await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('ivan@demo.example')));
     assert.deepEqual(ivan?.roles, ['employee']);
     // Nobody the first admin set up can approve that import's roles; a grant the second admin asks
     // for, the first admin may approve (the first admin was not set up by the second).
@@ -140,20 +142,20 @@ describe('separation of duties: the table at work', () => {
     const grant = await second.client.post(`/api/admin/identities/${ivan?.id ?? ''}/roles`, { role: 'helpdesk', grant: true });
     assert.equal(grant.status, 202);
     assert.equal((await admin.client.post(`/api/approvals/${field<string>(grant.body, 'approval', 'id')}/approve`, {})).status, 200);
-    assert.ok(gw.runtime.store.getIdentity(ivan?.id ?? '')?.roles.includes('helpdesk'));
+    assert.ok((await read(gw.runtime.store, (tx) => tx.identities.get(ivan?.id ?? '')))?.roles.includes('helpdesk'));
   });
 
   it('NSIS 6 (Substantial) 11: with one security officer a key request is carried out at once, audited as bootstrap, and the other officers would be told', async () => {
     await touch(gw, admin);
     assert.equal((await control(admin.client, 'hsm-key-rotation'))?.on, false);
-    const before = gw.runtime.store.keys.active()?.kid;
+    const before = (await read(gw.runtime.store, (tx) => tx.signingKeys.active()))?.kid;
     const res = await admin.client.post('/api/security/key-requests', { kind: 'rotation', reason: 'first rotation, one officer' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(field(res.body, 'request'), null);
     assert.equal(field(res.body, 'bootstrap'), true);
     assert.match(field<string>(res.body, 'result'), /new key .* (active|published)/);
-    assert.equal(gw.runtime.store.keys.inState('pending').length + (gw.runtime.store.keys.active()?.kid !== before ? 1 : 0), 1, 'a new key exists');
-    const bootstrap = gw.runtime.store.db.prepare("SELECT data FROM audit_events WHERE type = 'duty.bootstrap' ORDER BY seq DESC LIMIT 1").get() as { data: string } | undefined;
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.inState('pending'))).length + ((await read(gw.runtime.store, (tx) => tx.signingKeys.active()))?.kid !== before ? 1 : 0), 1, 'a new key exists');
+    const bootstrap = sql(gw).prepare("SELECT data FROM audit_events WHERE type = 'duty.bootstrap' ORDER BY seq DESC LIMIT 1").get() as { data: string } | undefined;
     assert.equal(JSON.parse(bootstrap?.data ?? '{}').action, 'hsm-key-rotation');
   });
 
@@ -162,7 +164,7 @@ describe('separation of duties: the table at work', () => {
     const emp = await activeEmployee(gw, admin.client, 'nosy@demo.example', 'Nosy Employee');
     const asked = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { email: 'nosy.new@demo.example' });
     assert.equal(asked.status, 202);
-    const pending = gw.runtime.store.approvals.get(field<string>(asked.body, 'approval', 'id'));
+    const pending = (await read(gw.runtime.store, (tx) => tx.approvals.get(field<string>(asked.body, 'approval', 'id'))));
     assert.ok(pending);
     for (const res of [
       await emp.client.get('/api/approvals'),
@@ -173,7 +175,7 @@ describe('separation of duties: the table at work', () => {
       assert.equal(res.status, 403, JSON.stringify(res.body));
       assert.equal(res.code, 'ROLE_REQUIRED');
     }
-    assert.equal(gw.runtime.store.approvals.get(pending.id)?.state, 'pending');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(pending.id)))?.state, 'pending');
   });
 
   it('NSIS 5.2 (Low) 3: ending a binding withdraws the person’s pending requests and the requests about them', async () => {
@@ -182,7 +184,7 @@ describe('separation of duties: the table at work', () => {
     const about = await admin.client.patch(`/api/admin/identities/${emp.identityId}`, { email: 'leo.private@demo.example' });
     const id = field<string>(about.body, 'approval', 'id');
     assert.equal((await admin.client.post(`/api/admin/identities/${emp.identityId}/end-binding`, { reason: 'employment-ended' })).status, 200);
-    assert.equal(gw.runtime.store.approvals.get(id)?.state, 'withdrawn');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(id)))?.state, 'withdrawn');
     const late = await colleague.client.post(`/api/approvals/${id}/approve`, {});
     assert.equal(late.status, 409);
     assert.equal(late.code, 'APPROVAL_WITHDRAWN');

@@ -13,6 +13,8 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sql } from '../support/sqliteInspection.js';
+import { read } from '../support/storeReads.js';
 
 interface ReceivedMail {
   envelopeFrom: string;
@@ -87,7 +89,7 @@ function mailsTo(host: Mailhost, to: string, kind: string): ReceivedMail[] {
 }
 
 function outboxRows(gw: TestGateway, recipient: string) {
-  return gw.runtime.store.db
+  return sql(gw)
     .prepare('SELECT kind, body, sent_at, attempts, last_error, next_attempt_at FROM outbox WHERE recipient = ? ORDER BY created_at, rowid')
     .all(recipient)
     .map((r) => ({
@@ -102,7 +104,7 @@ function outboxRows(gw: TestGateway, recipient: string) {
 
 /** Every value in every table (the audit trail included), as one string. */
 function wholeDatabase(gw: TestGateway): string {
-  const db = gw.runtime.store.db;
+  const db = sql(gw);
   const names = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
     .all()
@@ -161,13 +163,13 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
       rows.map((r) => [r.kind, r.body, r.sentAt !== null]),
       [['activation-code', null, true]],
     );
-    assert.equal(gw.runtime.store.pendingOutboxCount(), 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())), 0);
     assert.ok(!wholeDatabase(gw).includes(code), 'the activation code is stored in clear somewhere');
 
     const act = await activate(gw, admin, auth, email, code);
     assert.equal(act.status, 200, JSON.stringify(act.body));
     assert.equal(field(act.body, 'credential', 'state'), 'active');
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'active');
     assert.equal((await admin.get('/api/me')).status, 200);
 
     // The activation notice goes the same way.
@@ -202,27 +204,27 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
     assert.ok(queued.attempts >= 1, 'a delivery was attempted');
     assert.ok(queued.lastError, 'the failure is recorded');
     assert.ok(queued.body, 'the message is kept for the retry');
-    assert.ok(gw.runtime.store.pendingOutboxCount() > 0);
+    assert.ok((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())) > 0);
     assert.ok(queued.nextAttemptAt > clock.now().toISOString(), 'the retry is backed off');
 
     host = await startMailhost(port, host.messages);
     // Back up, but the retry is not due yet: nothing is sent early.
     await gw.runtime.outbox.flush();
     assert.equal(mailsTo(host, email, 'activation-code').length, 0);
-    assert.ok(gw.runtime.store.pendingOutboxCount() > 0);
+    assert.ok((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())) > 0);
 
     // Once the backoff has passed, the dispatcher's next round delivers it.
     clock.set(new Date(new Date(queued.nextAttemptAt).getTime() + 1000));
     await gw.runtime.outbox.flush();
     const [mail] = mailsTo(host, email, 'activation-code');
     assert.ok(mail, 'the queued code was delivered after the outage');
-    assert.equal(gw.runtime.store.pendingOutboxCount(), 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())), 0);
     const [sent] = outboxRows(gw, email).filter((r) => r.kind === 'activation-code');
     assert.equal(sent?.body, null);
     assert.ok(sent?.sentAt);
 
     const act = await activate(gw, client, auth, email, codeIn(mail));
     assert.equal(act.status, 200, JSON.stringify(act.body));
-    assert.equal(gw.runtime.store.getCredential(keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'active');
   });
 });

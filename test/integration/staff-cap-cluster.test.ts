@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { seedKeys } from '../../scripts/seed-keys.js';
-import { num, str } from '../../server/store/rows.js';
+import { num, str } from '../../server/store/sqlite/rows.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { activeAdmin } from '../support/journeys.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 
 const CAP = 20;
 const PARALLEL = 50;
@@ -73,7 +73,7 @@ describe('the hourly staff-action cap under a two-worker cluster (issue 13, 4)',
     const admin = await activeAdmin(gw);
     const cookie = `gw_session=${admin.client.cookie('gw_session') ?? ''}`;
 
-    const ro = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
+    const ro = openSqlFile(gw.dbFile, { readonly: true });
     let keys: string[];
     try {
       keys = ro
@@ -91,7 +91,7 @@ describe('the hourly staff-action cap under a two-worker cluster (issue 13, 4)',
     assert.equal(ok, CAP, `succeeded: ${ok}; answers ${JSON.stringify(answers)}`);
     assert.equal(limited, PARALLEL - CAP, JSON.stringify(answers));
 
-    const db = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
+    const db = openSqlFile(gw.dbFile, { readonly: true });
     try {
       const suspended = num(db.prepare("SELECT count(*) AS n FROM credentials WHERE state = 'suspended'").get(), 'n');
       assert.equal(suspended, CAP);

@@ -13,12 +13,15 @@ import { after, before, describe, it } from 'node:test';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { checkSigningKeyPolicy, HsmError } from '../../hsm/index.js';
 import { pruneAudit } from '../../server/audit/prune.js';
-import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
+import { verifyAudit, verifyStoreAudit } from '../../server/audit/verifyAudit.js';
+import { withSqliteFile } from '../../server/store/sqlite/index.js';
+import { openSqlFile } from '../support/sqliteInspection.js';
 import { FixedClock } from '../../server/clock.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { touch } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const AUD = 'urn:demo:intranet';
 const OTHER_AUD = 'https://payroll.demo.example';
@@ -50,7 +53,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     });
     admin = await activeAdmin(gw);
     second = await activeEmployee(gw, admin.client, 'officer2@demo.example', 'Second Officer');
-    gw.runtime.store.grantRole(second.identityId, 'security-officer', gw.seed.admin.id, clock.now().toISOString());
+    await gw.runtime.store.write((tx) => tx.identities.grantRole(second.identityId, 'security-officer', gw.seed.admin.id, clock.now().toISOString()));
   });
   after(async () => {
     await gw.close();
@@ -80,7 +83,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.equal(payload['org_name'], 'Demo Organisation ApS');
     assert.equal(payload['loa'], 'https://data.gov.dk/concept/core/nsis/loa/Substantial');
     assert.match(String(payload.jti), /^[0-9a-f-]{36}$/);
-    const audit = [...gw.runtime.store.iterateAudit()].find((e) => e.type === 'token.issued' && e.data['jti'] === payload.jti);
+    const audit = (await auditEntries(gw.runtime.store)).find((e) => e.type === 'token.issued' && e.data['jti'] === payload.jti);
     assert.ok(audit, 'token issuance is audited by jti');
   });
 
@@ -177,14 +180,14 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     );
     clock.advance(400_000);
     assert.ok(!(await jwks(gw)).keys.some((k) => k.kid === oldKid), 'the retired key leaves the JWKS once its tokens have expired');
-    const types = [...gw.runtime.store.iterateAudit()].map((e) => e.type);
+    const types = (await auditEntries(gw.runtime.store)).map((e) => e.type);
     for (const t of ['approval.requested', 'approval.refused', 'approval.approved', 'signing-key.generated', 'signing-key.retired', 'signing-key.activated']) {
       assert.ok(types.includes(t), `audited: ${t}`);
     }
   });
 
   it('NSIS 6 (Substantial) 11: destroying a retired key takes two officers and removes it from the HSM', async () => {
-    const retired = gw.runtime.store.keys.inState('retired')[0];
+    const retired = (await read(gw.runtime.store, (tx) => tx.signingKeys.inState('retired')))[0];
     assert.ok(retired);
     await touch(gw, admin);
     await touch(gw, second);
@@ -192,7 +195,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.equal(req.status, 201);
     const res = await admin.client.post(`/api/security/key-requests/${field<string>(req.body, 'request', 'id')}/approve`, {});
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(gw.runtime.store.keys.get(retired.kid)?.state, 'destroyed');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.get(retired.kid)))?.state, 'destroyed');
     const hsm = gw.runtime.hsm;
     assert.ok(hsm);
     await assert.rejects(checkSigningKeyPolicy(hsm.current(), retired.ckaId), (err: unknown) => err instanceof HsmError && err.code === 'HSM_KEY_NOT_FOUND');
@@ -208,7 +211,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.equal(req.status, 201, JSON.stringify(req.body));
     const res = await admin.client.post(`/api/security/key-requests/${field<string>(req.body, 'request', 'id')}/approve`, {});
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(gw.runtime.store.keys.get(oldKid)?.state, 'destroyed');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.get(oldKid)))?.state, 'destroyed');
     const set = createLocalJWKSet(await jwks(gw));
     await assert.rejects(jwtVerify(old, set, { audience: AUD, currentDate: clock.now() }), /no applicable key|JWKSNoMatchingKey/i);
     const fresh = await token(admin.client);
@@ -234,22 +237,21 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
   it('NSIS 6 (Low) 7: signed checkpoints verify; truncation after a checkpoint and forged checkpoints are reported', async () => {
     const cp = await gw.runtime.checkpointer?.checkpoint(true);
     assert.ok(cp);
-    const report = verifyAuditDatabase(gw.runtime.store.db);
+    const report = await verifyStoreAudit(gw.runtime.store);
     assert.equal(report.ok, true, report.problems.join('; '));
     assert.ok(report.checkpoints.length >= 1);
     // A copy of the database, truncated by an attacker who also dropped the triggers.
     const copy = path.join(gw.varDir, 'copy.db');
-    await gw.runtime.store.db.backup(copy);
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(copy);
+    await gw.runtime.store.tools.backup(copy);
+    const db = openSqlFile(copy);
     db.exec('DROP TRIGGER audit_events_no_delete');
     db.prepare('DELETE FROM audit_events WHERE seq > ?').run(cp.seq - 3);
-    const truncated = verifyAuditDatabase(db);
+    const truncated = await withSqliteFile(copy, (tx) => verifyAudit(tx));
     assert.equal(truncated.truncated, true);
     assert.equal(truncated.ok, false);
     db.exec('DROP TRIGGER audit_checkpoints_no_update');
     db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = ?').run('f'.repeat(64), cp.id);
-    assert.ok(verifyAuditDatabase(db).problems.some((p) => p.includes(`checkpoint ${cp.id}`)));
+    assert.ok((await withSqliteFile(copy, (tx) => verifyAudit(tx))).problems.some((p) => p.includes(`checkpoint ${cp.id}`)));
     db.close();
   });
 
@@ -264,16 +266,16 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     const result = await pruneAudit(gw.runtime.store, keys, clock, gw.origin, 1, { identityId: null, role: 'system' });
     assert.equal(result.throughSeq, cp.seq);
     assert.ok(result.pruned > 0);
-    const first = [...gw.runtime.store.iterateAudit()][0];
+    const first = (await auditEntries(gw.runtime.store))[0];
     assert.equal(first?.seq, cp.seq + 1);
-    const report = verifyAuditDatabase(gw.runtime.store.db);
+    const report = await verifyStoreAudit(gw.runtime.store);
     assert.equal(report.ok, true, report.problems.join('; '));
     assert.equal(report.anchoredBy, cp.id);
-    assert.ok([...gw.runtime.store.iterateAudit()].some((e) => e.type === 'audit.pruned'));
+    assert.ok((await auditEntries(gw.runtime.store)).some((e) => e.type === 'audit.pruned'));
   });
 
   it('HSM unavailable: token requests fail closed with 503 problem+json and Retry-After; nothing is issued', async () => {
-    const before = [...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'token.issued').length;
+    const before = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'token.issued').length;
     await gw.runtime.hsm?.close();
     const res = await admin.client.post('/api/tokens', { audience: AUD });
     assert.equal(res.status, 503);
@@ -281,7 +283,7 @@ describe('HSM-signed identity tokens and key management (NSIS 6, 4.1.6)', () => 
     assert.ok(res.headers.get('retry-after'));
     assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
     assert.ok(!JSON.stringify(res.body).includes('ey'), 'no token in the answer');
-    assert.equal([...gw.runtime.store.iterateAudit()].filter((e) => e.type === 'token.issued').length, before);
+    assert.equal((await auditEntries(gw.runtime.store)).filter((e) => e.type === 'token.issued').length, before);
     const health = await fetch(`${gw.origin}/api/health`);
     assert.equal(health.status, 503);
   });

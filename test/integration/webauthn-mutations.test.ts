@@ -29,11 +29,15 @@ import { after, before, describe, it } from 'node:test';
 import { GENESIS_HASH, verifyChain, type AuditEntry } from '../../server/audit/index.js';
 import { challengeOf } from '../../server/ceremonies/index.js';
 import { FixedClock } from '../../server/clock.js';
-import { MAX_ENROLMENT_FAILURES } from '../../server/core/Gateway.js';
+import { MAX_ENROLMENT_FAILURES } from '../../server/flows/enrolment/completeEnrolment.js';
+import { issueEnrolment } from '../../server/flows/enrolment/issueEnrolment.js';
+import { createIdentity } from '../../server/flows/identities/createIdentity.js';
 import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee, enrol, signIn, handedOver } from '../support/journeys.js';
 import { AUTH_DATA_FLAGS, SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { ephemeralSql, sql, type SqlConnection } from '../support/sqliteInspection.js';
+import { auditEntries, read } from '../support/storeReads.js';
 
 const SEED = 0x7e57_0007;
 /** Random bit-flip runs per ceremony and target. */
@@ -214,20 +218,21 @@ const CHALLENGE_BURNT: Allowance = { table: 'challenges', columns: ['consumed_at
 const LINK_FAILURE_COUNTED: Allowance = { table: 'enrolments', columns: ['failed_attempts'], rows: 1 };
 
 /**
- * A snapshot of every table except audit_events (checked separately: it may only grow), built by
- * SQLite itself (quote() of every column, rows in rowid order) so that hundreds of cases stay
- * fast. For a table with an allowance: the other columns as one string, and the allowed columns
- * row by row, so the test can tell exactly how many rows changed there.
+ * A snapshot of every table of the durable file except audit_events (checked separately: it may
+ * only grow), and of the challenges in the ephemeral file, built by SQLite itself (quote() of
+ * every column, rows in rowid order; test/support/sqliteInspection.ts) so that hundreds of cases
+ * stay fast. For a table with an allowance: the other columns as one string, and the allowed
+ * columns row by row, so the test can tell exactly how many rows changed there.
  */
 interface DbState {
   tables: Map<string, { rest: string; allowed: string[] }>;
 }
 
 const columnCache = new Map<string, string[]>();
-function columnsOf(gw: TestGateway, table: string): string[] {
+function columnsOf(db: SqlConnection, table: string): string[] {
   const cached = columnCache.get(table);
   if (cached) return cached;
-  const cols = gw.runtime.store.db
+  const cols = db
     .prepare(`PRAGMA table_info("${table}")`)
     .all()
     .map((r) => field<string>(r, 'name'));
@@ -236,16 +241,18 @@ function columnsOf(gw: TestGateway, table: string): string[] {
 }
 
 function dbState(gw: TestGateway, allow: readonly Allowance[]): DbState {
-  const db = gw.runtime.store.db;
-  const names = db
+  const durable = sql(gw);
+  const names = durable
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
     .all()
-    .map((r) => field<string>(r, 'name'));
+    .map((r) => ({ db: durable, name: field<string>(r, 'name') }));
+  // The challenges live in the ephemeral file (the rate-limit counters there change with every request).
+  names.push({ db: ephemeralSql(gw), name: 'challenges' });
   const tables = new Map<string, { rest: string; allowed: string[] }>();
   const row = (cols: readonly string[]): string => (cols.length === 0 ? "''" : cols.map((c) => `quote("${c}")`).join(" || ',' || "));
-  for (const name of names) {
+  for (const { db, name } of names) {
     const allowed = allow.find((a) => a.table === name)?.columns ?? [];
-    const rest = columnsOf(gw, name).filter((c) => !allowed.includes(c));
+    const rest = columnsOf(db, name).filter((c) => !allowed.includes(c));
     const restText = field<string | null>(db.prepare(`SELECT count(*) || ':' || coalesce(group_concat(r, char(10)), '') AS t FROM (SELECT ${row(rest)} AS r FROM "${name}" ORDER BY rowid)`).get(), 't');
     const allowedRows =
       allowed.length === 0
@@ -277,13 +284,13 @@ async function settle(gw: TestGateway): Promise<void> {
 }
 
 /** The entries appended after `head`, checked to extend the chain from it (the whole chain is verified at the end). */
-function auditSince(gw: TestGateway, head: { seq: number; hash: string }): AuditEntry[] {
+async function auditSince(gw: TestGateway, head: { seq: number; hash: string }): Promise<AuditEntry[]> {
   const store = gw.runtime.store;
   if (head.seq > 0) {
-    const row = store.db.prepare('SELECT hash FROM audit_events WHERE seq = ?').get(head.seq);
-    assert.equal(field<string>(row, 'hash'), head.hash, 'an earlier audit entry changed');
+    const hash = await read(store, (tx) => tx.audit.hashAt(head.seq));
+    assert.equal(hash, head.hash, 'an earlier audit entry changed');
   }
-  const appended = [...store.iterateAudit(head.seq + 1)];
+  const appended = (await auditEntries(store, head.seq + 1));
   const verdict = verifyChain(appended, head.seq > 0 ? head.hash : GENESIS_HASH, head.seq + 1);
   assert.ok(verdict.ok, `audit chain broken: ${JSON.stringify(verdict)}`);
   return appended;
@@ -356,7 +363,7 @@ async function mustRefuse(gw: TestGateway, ceremony: Ceremony, client: ApiClient
   await settle(gw);
   const allow = [...(e.burnt ? [CHALLENGE_BURNT] : []), ...(e.counted ? [LINK_FAILURE_COUNTED] : [])];
   const before = dbState(gw, allow);
-  const head = gw.runtime.store.auditHead();
+  const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
   const sessionBefore = client.cookie(SESSION);
   const res = await client.post(path, body);
   const where = `${ceremony} [${label}] -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
@@ -368,7 +375,7 @@ async function mustRefuse(gw: TestGateway, ceremony: Ceremony, client: ApiClient
   assert.equal(field(res.body, 'token'), undefined, `${where}: a token was issued`);
   await settle(gw);
   assertDbUnchanged(before, dbState(gw, allow), allow, where);
-  const audit = auditSince(gw, head);
+  const audit = await auditSince(gw, head);
   const reasons = audit.filter((x) => x.type === e.refusal.type).map((x) => x.data['reason']);
   assert.ok(reasons.includes(e.refusal.reason), `${where}: expected audit reason ${e.refusal.reason}, got ${JSON.stringify(reasons)}`);
   const wrong = audit.filter((x) => x.type === 'signin.succeeded' || x.type === 'token.issued' || x.type.startsWith('credential.'));
@@ -389,10 +396,10 @@ interface Party {
   userHandle: string;
 }
 
-function party(gw: TestGateway, auth: SoftAuthenticator, email: string, keyId: string): Party {
+async function party(gw: TestGateway, auth: SoftAuthenticator, email: string, keyId: string): Promise<Party> {
   const [credentialId] = auth.credentialIds();
   assert.ok(credentialId);
-  const key = gw.runtime.store.getCredential(keyId);
+  const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)));
   assert.ok(key);
   return { auth, email, credentialId, identityId: key.identityId, keyId, userHandle: b64(Buffer.from(key.identityId, 'utf8')) };
 }
@@ -404,7 +411,7 @@ async function issuedEmployee(gw: TestGateway, admin: ApiClient, email: string):
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   const auth = new SoftAuthenticator();
   const keyId = await enrol(gw, new ApiClient(gw.origin), auth, await gw.latestEnrolmentLink(email));
-  return { ...party(gw, auth, email, keyId), code: await gw.latestCode(email) };
+  return { ...(await party(gw, auth, email, keyId)), code: await gw.latestCode(email) };
 }
 
 /** An authenticator holding a credential the gateway has never seen. */
@@ -420,7 +427,7 @@ async function stranger(gw: TestGateway): Promise<{ auth: SoftAuthenticator; cre
 }
 
 function consumedChallenge(gw: TestGateway, ceremony: 'signin' | 'activation' | 'registration'): string {
-  const row = gw.runtime.store.db.prepare('SELECT challenge FROM challenges WHERE ceremony = ? AND consumed_at IS NOT NULL LIMIT 1').get(ceremony);
+  const row = ephemeralSql(gw).prepare('SELECT challenge FROM challenges WHERE ceremony = ? AND consumed_at IS NOT NULL LIMIT 1').get(ceremony);
   return field<string>(row, 'challenge');
 }
 
@@ -682,9 +689,9 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
     gw = await startTestGateway({ clock });
     admin = await activeAdmin(gw);
     const a = await activeEmployee(gw, admin.client, 'ann@demo.example', 'Ann');
-    ann = party(gw, a.auth, a.email, a.keyId);
+    ann = await party(gw, a.auth, a.email, a.keyId);
     const b = await activeEmployee(gw, admin.client, 'ben@demo.example', 'Ben');
-    ben = party(gw, b.auth, b.email, b.keyId);
+    ben = await party(gw, b.auth, b.email, b.keyId);
     eva = await issuedEmployee(gw, admin.client, 'eva@demo.example');
     eli = await issuedEmployee(gw, admin.client, 'eli@demo.example');
     strange = await stranger(gw);
@@ -769,7 +776,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
 
   it('NSIS 3.3.1, WebAuthn §7.2 steps 5-20: each listed sign-in mutation is refused with 401 SIGNIN_FAILED, no session, no token, nothing changed', async () => {
     await runAssertionCases('signin');
-    assert.equal(gw.runtime.store.getCredential(ann.keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(ann.keyId)))?.state, 'active');
   });
 
   it('NSIS 3.3.1, WebAuthn §7.2 step 20 (property): a sign-in signature with one flipped bit is refused', async () => {
@@ -785,7 +792,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
     // After every refusal the holder's key still signs in.
     const ok = await signIn(gw, new ApiClient(gw.origin), ann.auth, ann.email);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    const key = gw.runtime.store.getCredential(ann.keyId);
+    const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(ann.keyId)));
     assert.equal(key?.state, 'active');
   });
 
@@ -800,27 +807,27 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       const emp = await activeEmployee(gw, admin.client, `clone-${name}@demo.example`, `Clone ${name}`);
       const holderSession = new ApiClient(gw.origin);
       assert.equal((await signIn(gw, holderSession, emp.auth, emp.email)).status, 200);
-      const stored = gw.runtime.store.getCredential(emp.keyId)?.signCount ?? -1;
+      const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.signCount ?? -1;
       assert.ok(stored >= 2);
       tally.signin.tried++;
       const c = new ApiClient(gw.origin);
       const opt = await c.post('/api/signin/options', { email: emp.email });
       const response = await emp.auth.getAssertion(field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options'), gw.origin, { counter: counterFor(stored) });
       await settle(gw);
-      const sessions = field<number>(gw.runtime.store.db.prepare('SELECT count(*) AS n FROM sessions').get(), 'n');
-      const head = gw.runtime.store.auditHead();
+      const sessions = field<number>(sql(gw).prepare('SELECT count(*) AS n FROM sessions').get(), 'n');
+      const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
       const res = await c.post('/api/signin/verify', { response, audience: AUDIENCE });
       assert.equal(res.status, 401, `${name}: ${JSON.stringify(res.body)}`);
       assert.equal(res.code, 'SIGNIN_FAILED');
       assert.equal(hasSessionCookie(res), false);
       assert.equal(field(res.body, 'token'), undefined);
-      const key = gw.runtime.store.getCredential(emp.keyId);
+      const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
       assert.equal(key?.state, 'suspended', name);
       assert.equal(key?.stateReason, 'suspected-clone', name);
       assert.equal(key?.signCount, stored, `${name}: the stored counter moved`);
-      assert.equal(field<number>(gw.runtime.store.db.prepare('SELECT count(*) AS n FROM sessions').get(), 'n'), sessions, `${name}: a session was created`);
+      assert.equal(field<number>(sql(gw).prepare('SELECT count(*) AS n FROM sessions').get(), 'n'), sessions, `${name}: a session was created`);
       assert.equal((await holderSession.get('/api/me')).status, 401, `${name}: the key's earlier session survived`);
-      const audit = auditSince(gw, head);
+      const audit = await auditSince(gw, head);
       assert.ok(audit.some((e) => e.type === 'credential.suspend' && e.data['reason'] === 'suspected-clone' && e.actorRole === 'system'), name);
       assert.ok(audit.some((e) => e.type === 'signin.refused' && e.data['reason'] === 'counter-not-increasing'), name);
       assert.ok(!audit.some((e) => e.type === 'signin.succeeded' || e.type === 'token.issued'), name);
@@ -838,8 +845,8 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
 
   it('NSIS 3.2.2, WebAuthn §7.2 steps 5-20: each listed activation mutation is refused (possession not proven), the code is not spent and the key stays issued', async () => {
     await runAssertionCases('activation');
-    assert.equal(gw.runtime.store.getCredential(eva.keyId)?.state, 'issued');
-    assert.equal(gw.runtime.store.getCredential(eli.keyId)?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(eva.keyId)))?.state, 'issued');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(eli.keyId)))?.state, 'issued');
   });
 
   it('NSIS 3.2.2, WebAuthn §7.2 step 20 (property): an activation signature with one flipped bit is refused', async () => {
@@ -858,7 +865,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
     const { client, response } = await freshAssertion('activation');
     const ok = await client.post('/api/activation/verify', { code: eva.code, response });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal(gw.runtime.store.getCredential(eva.keyId)?.state, 'active');
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(eva.keyId)))?.state, 'active');
     await mustRefuse(gw, 'activation', new ApiClient(gw.origin), '/api/activation/verify', { code: eva.code, response }, expectFor('activation', 'challenge-unknown'), 'replay');
   });
 
@@ -874,22 +881,22 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       const started = await admin.client.post(`/api/helpdesk/credentials/${emp.keyId}/reactivate`, { reason: 'found' });
       assert.equal(started.status, 200, JSON.stringify(started.body));
       const code = await gw.latestCode(emp.email);
-      const stored = gw.runtime.store.getCredential(emp.keyId)?.signCount ?? -1;
+      const stored = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.signCount ?? -1;
       assert.ok(stored >= 3);
       tally.activation.tried++;
       const c = new ApiClient(gw.origin);
       const opt = await c.post('/api/activation/options', { email: emp.email });
       const response = await emp.auth.getAssertion(field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options'), gw.origin, { counter: counterFor(stored) });
-      const head = gw.runtime.store.auditHead();
+      const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
       const res = await c.post('/api/activation/verify', { code, response });
       assert.equal(res.status, 400, `${name}: ${JSON.stringify(res.body)}`);
       assert.equal(res.code, 'CEREMONY_FAILED');
       assert.equal(hasSessionCookie(res), false);
-      const key = gw.runtime.store.getCredential(emp.keyId);
+      const key = (await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)));
       assert.equal(key?.state, 'revoked', name);
       assert.equal(key?.stateReason, 'suspected-clone', name);
       assert.equal(key?.signCount, stored, name);
-      const audit = auditSince(gw, head);
+      const audit = await auditSince(gw, head);
       assert.ok(audit.some((e) => e.type === 'activation.refused' && e.data['reason'] === 'counter-not-increasing'), name);
       assert.ok(audit.some((e) => e.type === 'credential.revoke' && e.data['reason'] === 'suspected-clone'), name);
       assert.ok(!audit.some((e) => e.type === 'signin.succeeded'), name);
@@ -902,39 +909,43 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
   let cat: { identityId: string; token: string; enrolmentId: string } | undefined; // the enrolment holder
   let dan: { identityId: string; token: string } | undefined; // another person with an open link
 
-  const bind = (email: string): string => {
-    const org = gw.runtime.store.getIdentity(gw.seed.admin.id)?.organisationId;
+  const bind = async (email: string): Promise<string> => {
+    const org = (await read(gw.runtime.store, (tx) => tx.identities.get(gw.seed.admin.id)))?.organisationId;
     assert.ok(org);
-    return gw.runtime.gateway.createIdentity(
-      { identityId: gw.seed.admin.id, role: 'org-admin' },
-      { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR', roles: [] },
+    return (
+      await createIdentity(
+        gw.runtime.flows,
+        { identityId: gw.seed.admin.id, role: 'org-admin' },
+        { organisationId: org, name: email, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR', roles: [] },
+      )
     ).id;
   };
-  const issue = (identityId: string) => handedOver(gw.runtime.gateway.issueEnrolment({ identityId: gw.seed.admin.id, role: 'org-admin' }, identityId, undefined, 'handover'));
+  const issue = async (identityId: string) => handedOver(await issueEnrolment(gw.runtime.flows, { identityId: gw.seed.admin.id, role: 'org-admin' }, identityId, undefined, 'handover'));
 
   /** The holder's link; a new one (the old withdrawn) before it would lock, so every case meets a live link. */
-  const currentLink = (): { identityId: string; token: string; enrolmentId: string } => {
+  const currentLink = async (): Promise<{ identityId: string; token: string; enrolmentId: string }> => {
     if (!cat) {
-      const identityId = bind('cat@demo.example');
-      const e = issue(identityId);
+      const identityId = await bind('cat@demo.example');
+      const e = await issue(identityId);
       cat = { identityId, token: e.token, enrolmentId: e.enrolmentId };
     }
-    if ((gw.runtime.store.getEnrolment(cat.enrolmentId)?.failedAttempts ?? 0) >= MAX_ENROLMENT_FAILURES - 1) {
-      const e = issue(cat.identityId);
-      cat = { ...cat, token: e.token, enrolmentId: e.enrolmentId };
+    const held = cat;
+    if (((await read(gw.runtime.store, (tx) => tx.enrolments.get(held.enrolmentId)))?.failedAttempts ?? 0) >= MAX_ENROLMENT_FAILURES - 1) {
+      const e = await issue(held.identityId);
+      cat = { ...held, token: e.token, enrolmentId: e.enrolmentId };
     }
     return cat;
   };
-  const otherLink = (): { identityId: string; token: string } => {
+  const otherLink = async (): Promise<{ identityId: string; token: string }> => {
     if (!dan) {
-      const identityId = bind('dan@demo.example');
-      dan = { identityId, token: issue(identityId).token };
+      const identityId = await bind('dan@demo.example');
+      dan = { identityId, token: (await issue(identityId)).token };
     }
     return dan;
   };
 
   const freshRegistration = async (attestation: 'none' | 'packed-self') => {
-    const link = currentLink();
+    const link = await currentLink();
     const client = new ApiClient(gw.origin);
     const opt = await client.post('/api/enrolment/options', { token: link.token });
     assert.equal(opt.status, 200, JSON.stringify(opt.body));
@@ -956,7 +967,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       auth,
       other: ben,
       otherBrowser: () => challengeFrom(new ApiClient(gw.origin), '/api/enrolment/options', { token }),
-      otherLink: () => challengeFrom(client, '/api/enrolment/options', { token: otherLink().token }),
+      otherLink: async () => challengeFrom(client, '/api/enrolment/options', { token: (await otherLink()).token }),
       otherCeremony: () => challengeFrom(client, '/api/signin/options', {}),
       outstanding: () => challengeFrom(client, '/api/enrolment/options', { token }),
       used: () => consumedChallenge(gw, 'registration'),
@@ -971,7 +982,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       const mutated = await k.mutate(response, registrationCtx(client, auth, token));
       await mustRefuse(gw, 'enrolment', client, '/api/enrolment/verify', enrolmentBody(token, mutated), expectFor('enrolment', k.outcome), k.name);
     }
-    assert.equal(gw.runtime.store.listCredentialsOfIdentity(cat?.identityId ?? '').length, 0);
+    assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(cat?.identityId ?? ''))).length, 0);
   });
 
   it('NSIS 3.2.2, WebAuthn §7.1 step 19 (property): a packed-attested registration with one flipped bit in attestationObject, authenticatorData or clientDataJSON is refused', async () => {
@@ -1008,10 +1019,10 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
     await mustRefuse(gw, 'enrolment', client, '/api/enrolment/verify', enrolmentBody(token, response), expectFor('enrolment', 'link-used'), 'replay, same link');
     // The same response through another live link: its challenge is spent.
-    await mustRefuse(gw, 'enrolment', client, '/api/enrolment/verify', enrolmentBody(otherLink().token, response), expectFor('enrolment', 'challenge-unknown'), 'replay, other link');
+    await mustRefuse(gw, 'enrolment', client, '/api/enrolment/verify', enrolmentBody((await otherLink()).token, response), expectFor('enrolment', 'challenge-unknown'), 'replay, other link');
   });
 
-  it('every WebAuthn mutation tried was refused (case count)', (t) => {
+  it('every WebAuthn mutation tried was refused (case count)', async (t) => {
     const tried = tally.signin.tried + tally.activation.tried + tally.enrolment.tried;
     const refused = tally.signin.refused + tally.activation.refused + tally.enrolment.refused;
     t.diagnostic(
@@ -1023,7 +1034,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       'not every planned case ran',
     );
     assert.equal(refused, tried);
-    const chain = verifyChain(gw.runtime.store.iterateAudit());
+    const chain = verifyChain((await auditEntries(gw.runtime.store)));
     assert.ok(chain.ok, `audit chain broken: ${JSON.stringify(chain)}`);
   });
 });

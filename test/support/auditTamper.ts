@@ -1,6 +1,7 @@
 /**
  * What an attacker with write access to the database file (and nothing else) can do to the audit
- * trail, as functions on a better-sqlite3 handle: drop the append-only triggers, edit entries and
+ * trail of a SQLite file, as functions on a better-sqlite3 handle (sqliteInspection.ts opens one):
+ * drop the append-only triggers, edit entries and
  * re-compute every hash after them, remove or renumber entries, and sign checkpoints, key records
  * and prune records with a P-256 key of their own. Used by the tampering tests on copies of real
  * gateway databases.
@@ -11,10 +12,8 @@ import { checkpointOrigin, checkpointTextHash, signCheckpointNote } from '../../
 import { entryHash } from '../../server/audit/hashChain.js';
 import { ecThumbprint, KEY_RECORD_TYP } from '../../server/keys/keyRecords.js';
 import { PRUNE_TYP } from '../../server/audit/prune.js';
-import { CheckpointRepository, KeyRepository } from '../../server/store/index.js';
-import { auditEntry, num, str } from '../../server/store/rows.js';
-
-const keyRepository = (db: Database.Database) => new KeyRepository(db);
+import { signingKey } from '../../server/store/sqlite/recordRows.js';
+import { auditEntry, num, str } from '../../server/store/sqlite/rows.js';
 
 const TRIGGERS = [
   'audit_events_no_update',
@@ -102,8 +101,9 @@ export function insertKeyRow(db: Database.Database, key: ForgedKey, state: 'pend
 
 /** A self-signed 'registered' record for the forged key, filed under an existing audit entry. */
 export function insertKeyRecord(db: Database.Database, key: ForgedKey, auditSeq: number): void {
-  const row = keyRepository(db).get(key.kid);
-  if (!row) throw new Error('insert the key row first');
+  const found = db.prepare('SELECT * FROM signing_keys WHERE kid = ?').get(key.kid);
+  if (found === undefined) throw new Error('insert the key row first');
+  const row = signingKey(found);
   const at = '2000-01-01T00:00:00.000Z';
   const claims = {
     typ: 'signing-key-record',
@@ -133,7 +133,7 @@ export async function resignCheckpoints(db: Database.Database, key: ForgedKey, g
   db.exec('DELETE FROM audit_checkpoints');
   const head = maxSeq(db);
   const hashAt = db.prepare('SELECT hash FROM audit_events WHERE seq = ?');
-  const repo = new CheckpointRepository(db);
+  const insert = db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, kid, jws, n, prev_hash, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   let prevNote: string | null = null;
   let n = 0;
   for (let seq = Math.min(every, head); seq <= head; seq = seq === head ? head + 1 : Math.min(seq + every, head)) {
@@ -142,7 +142,7 @@ export async function resignCheckpoints(db: Database.Database, key: ForgedKey, g
     const at = new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
     const prevHash = prevNote === null ? null : checkpointTextHash(prevNote);
     const note = await signCheckpointNote({ origin: checkpointOrigin(gatewayOrigin), seq, headHash, n, prevHash, at, kid: key.kid }, key.jwk, (d) => key.signRaw(d));
-    repo.insert({ seq, headHash, at, kid: key.kid, jws: '', n, prevHash, note });
+    insert.run(seq, headHash, at, key.kid, '', n, prevHash, note);
     prevNote = note;
   }
 }

@@ -11,12 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { HsmConnection, destroyKeyPair, readPin } from '../../hsm/index.js';
-import type Database from 'better-sqlite3';
-import BetterSqlite3 from 'better-sqlite3';
-import { str } from '../../server/store/rows.js';
+import { str } from '../../server/store/sqlite/rows.js';
 import { FIRST_ADMIN_LINK_FILE, readEnrolmentLinkFile } from '../../server/admin/enrolmentLinkFile.js';
 import { enrolmentLinkIn, type SeededGateway } from './journeys.js';
 import { repoRoot } from './testGateway.js';
+import { openSqlFile } from './sqliteInspection.js';
 
 export interface OutboxMail {
   file: string;
@@ -285,7 +284,7 @@ export async function disposeChildVarDir(varDir: string): Promise<void> {
   const dbFile = path.join(varDir, 'gateway.db');
   if (fs.existsSync(dbFile)) {
     let ckaIds: string[] = [];
-    const db: Database.Database = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
+    const db = openSqlFile(dbFile, { readonly: true });
     try {
       ckaIds = db
         .prepare("SELECT cka_id FROM signing_keys WHERE state != 'destroyed'")

@@ -1,8 +1,9 @@
 /**
  * What must hold in a gateway database whatever happened to the process (kill -9 in the middle of
  * a storm of sign-ins and lifecycle transitions, NSIS 3.2.3 and 6 (Low) 7), checked from the
- * SQLite file alone, read-only, in one read transaction (a consistent snapshot even while the
- * gateway serves):
+ * database alone, read-only, in one snapshot (consistent even while the gateway serves), through
+ * an InvariantSource (invariantSources.ts: the store port's ReadTx and a few bulk listings, which
+ * each engine's source implements):
  *
  * 1. The audit trail verifies: hash chain, signed checkpoints, no truncation.
  * 2. Every state-history row has its audit event (same key, type, actor, from/to) and every
@@ -20,13 +21,16 @@
  *
  * Shared by test/integration/crash-safety.test.ts and scripts/soak.ts.
  */
-import Database from 'better-sqlite3';
-import { verifyAuditDatabase } from '../../server/audit/verifyAuditFile.js';
-import { LIFECYCLE_TABLE } from '../../server/lifecycle/index.js';
-import { auditEntry, credential, credentialEvent, num, str } from '../../server/store/rows.js';
-import type { AuditEntry } from '../../server/audit/index.js';
-import type { CredentialEvent } from '../../server/store/index.js';
+import { verifyAudit } from '../../server/audit/verifyAudit.js';
+import type { AuditEntry } from '../../server/domain/audit.js';
+import type { CredentialEvent } from '../../server/domain/keys.js';
 import type { CredentialState } from '../../server/domain/types.js';
+import { auditTypeOf } from '../../server/lifecycle/applyTransition.js';
+import { LIFECYCLE_TABLE } from '../../server/lifecycle/index.js';
+import type { ReadTx } from '../../server/ports/store.js';
+import { sqliteInvariantSource, type InvariantSource } from './invariantSources.js';
+
+export type { InvariantSource } from './invariantSources.js';
 
 export interface InvariantCounts {
   keys: number;
@@ -45,13 +49,6 @@ export interface InvariantReport {
   violations: string[];
   violationCount: number;
   counts: InvariantCounts;
-}
-
-/** The audit type each history action is recorded under (Gateway.recordTransition). */
-export function auditTypeOf(action: string): string {
-  if (action === 'issue') return 'credential.issued';
-  if (action === 'request-reactivation') return 'credential.reactivation-requested';
-  return `credential.${action}`;
 }
 
 const TRANSITION_TYPES = new Set(['issue', ...LIFECYCLE_TABLE.map((r) => r.action)].map(auditTypeOf));
@@ -77,19 +74,28 @@ function allowedStep(e: CredentialEvent): boolean {
   );
 }
 
-/** Opens `dbFile` read-only and checks every invariant above. */
-export function checkInvariants(dbFile: string): InvariantReport {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 10000');
-    // One read transaction: a snapshot, even while the gateway goes on writing.
-    return db.transaction(() => checkInvariantsOf(db))();
-  } finally {
-    db.close();
+/** Every audit entry the transaction sees, in order. */
+async function allEntries(tx: ReadTx): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for (let from = 1; ; ) {
+    const page = await tx.audit.page(from, 5000);
+    if (page.length === 0) return out;
+    out.push(...page);
+    from = (page[page.length - 1]?.seq ?? from) + 1;
   }
 }
 
-export function checkInvariantsOf(db: Database.Database): InvariantReport {
+/** Opens a SQLite gateway database file read-only and checks every invariant above. */
+export async function checkInvariants(dbFile: string): Promise<InvariantReport> {
+  const source = sqliteInvariantSource(dbFile);
+  try {
+    return await checkInvariantsOf(source);
+  } finally {
+    source.close();
+  }
+}
+
+export async function checkInvariantsOf(source: InvariantSource): Promise<InvariantReport> {
   const violations: string[] = [];
   let violationCount = 0;
   const fail = (message: string) => {
@@ -98,13 +104,13 @@ export function checkInvariantsOf(db: Database.Database): InvariantReport {
   };
 
   // 1. The audit trail as an auditor verifies it.
-  const audit = verifyAuditDatabase(db);
+  const audit = await verifyAudit(source.tx);
   for (const p of audit.problems) fail(`audit: ${p}`);
 
-  const events: AuditEntry[] = db.prepare('SELECT * FROM audit_events ORDER BY seq').all().map(auditEntry);
+  const events = await allEntries(source.tx);
   const bySeq = new Map(events.map((e) => [e.seq, e]));
-  const history: CredentialEvent[] = db.prepare('SELECT * FROM credential_events ORDER BY credential_id, id').all().map(credentialEvent);
-  const keys = db.prepare('SELECT * FROM credentials').all().map(credential);
+  const history = await source.credentialEvents();
+  const keys = await source.credentials();
 
   // 2. History row <-> audit event, one to one.
   const historyBySeq = new Map<number, CredentialEvent>();
@@ -158,21 +164,21 @@ export function checkInvariantsOf(db: Database.Database): InvariantReport {
   // 4. Mails and codes that commit with their event.
   const typeCount = new Map<string, number>();
   for (const e of events) typeCount.set(e.type, (typeCount.get(e.type) ?? 0) + 1);
-  const kindCount = new Map<string, number>();
-  for (const r of db.prepare('SELECT kind, COUNT(*) AS n FROM outbox GROUP BY kind').all()) kindCount.set(str(r, 'kind'), num(r, 'n'));
+  const kindCount = await source.outboxKinds();
   for (const m of MAIL_FOR) {
     const mails = m.kinds.reduce((a, k) => a + (kindCount.get(k) ?? 0), 0);
     const audited = typeCount.get(m.auditType) ?? 0;
     if (mails !== audited) fail(`${audited} ${m.auditType} events but ${mails} ${m.kinds.join('/')} mails in the outbox`);
   }
-  const codes = num(db.prepare('SELECT COUNT(*) AS n FROM activation_codes').get(), 'n');
+  const codes = await source.activationCodeCount();
   const codeEvents = typeCount.get('activation-code.issued') ?? 0;
   if (codes !== codeEvents) fail(`${codeEvents} activation-code.issued events but ${codes} stored codes`);
 
   // 5. Sessions <-> sign-ins, and no sign-in with a key that was not active at that point.
+  const sessionHashes = await source.sessionHashes();
   const sessionPrefixes = new Map<string, number>();
-  for (const r of db.prepare('SELECT id_hash FROM sessions').all()) {
-    const p = str(r, 'id_hash').slice(0, 16);
+  for (const hash of sessionHashes) {
+    const p = hash.slice(0, 16);
     sessionPrefixes.set(p, (sessionPrefixes.get(p) ?? 0) + 1);
   }
   const stateAt = new Map<string, string>();
@@ -201,7 +207,7 @@ export function checkInvariantsOf(db: Database.Database): InvariantReport {
       keys: keys.length,
       transitions,
       signIns,
-      sessions: num(db.prepare('SELECT COUNT(*) AS n FROM sessions').get(), 'n'),
+      sessions: sessionHashes.length,
       auditEvents: events.length,
       checkpoints: audit.checkpoints.length,
       mails: [...kindCount.values()].reduce((a, b) => a + b, 0),
@@ -215,19 +221,26 @@ export function checkInvariantsOf(db: Database.Database): InvariantReport {
  * at least as many such audit events (more is fine: the gateway may have committed a change whose
  * answer never reached the client). Returns the shortfalls.
  */
-export function checkAcknowledged(dbFile: string, acked: ReadonlyMap<string, number>): string[] {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+export async function checkAcknowledged(dbFile: string, acked: ReadonlyMap<string, number>): Promise<string[]> {
+  const source = sqliteInvariantSource(dbFile);
   try {
-    db.pragma('busy_timeout = 10000');
-    const count = db.prepare('SELECT COUNT(*) AS n FROM audit_events WHERE subject_id = ? AND type = ?');
-    const lost: string[] = [];
-    for (const [key, n] of acked) {
-      const [subject = '', type = ''] = key.split('|');
-      const stored = num(count.get(subject, type), 'n');
-      if (stored < n) lost.push(`${type} of ${subject}: ${n} acknowledged, ${stored} stored`);
-    }
-    return lost;
+    return await checkAcknowledgedOf(source.tx, acked);
   } finally {
-    db.close();
+    source.close();
   }
+}
+
+export async function checkAcknowledgedOf(tx: ReadTx, acked: ReadonlyMap<string, number>): Promise<string[]> {
+  const stored = new Map<string, number>();
+  for (const e of await allEntries(tx)) {
+    const key = `${e.subjectId ?? ''}|${e.type}`;
+    if (acked.has(key)) stored.set(key, (stored.get(key) ?? 0) + 1);
+  }
+  const lost: string[] = [];
+  for (const [key, n] of acked) {
+    const [subject = '', type = ''] = key.split('|');
+    const count = stored.get(key) ?? 0;
+    if (count < n) lost.push(`${type} of ${subject}: ${n} acknowledged, ${count} stored`);
+  }
+  return lost;
 }

@@ -6,7 +6,7 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import assert from 'node:assert/strict';
 import { ApiClient, field } from './apiClient.js';
 import { SoftAuthenticator } from './softAuthenticator.js';
-import type { IssuedEnrolment } from '../../server/core/Gateway.js';
+import type { IssuedEnrolment } from '../../server/flows/enrolment/issueEnrolment.js';
 
 /**
  * What a journey needs of a gateway: its origin and the second channel. An in-process

@@ -1,7 +1,8 @@
 /**
  * A real gateway for integration and browser tests: the same runtime as production (real SQLite
  * file, real SoftHSM token, real outbox sink writing files), in-process, on an ephemeral port of
- * 127.0.0.1, with its own temporary var/ directory.
+ * 127.0.0.1, with its own temporary var/ directory. Tests read its state through the store port
+ * (storeReads.ts) and, where they assert what only SQLite has, sqliteInspection.ts.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,8 @@ import { createLogger, type Logger } from '../../server/logger.js';
 import type { OutboxSink } from '../../server/outbox/index.js';
 import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
 import { enrolmentLinkIn } from './journeys.js';
+import { closeInspection } from './sqliteInspection.js';
+import { read } from './storeReads.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -78,7 +81,7 @@ export async function startTestGateway(
     throw err;
   }
   server.on('request', runtime.app);
-  const seed = seedDemo(runtime);
+  const seed = await seedDemo(runtime);
 
   const mailsTo = async (to: string) => {
     await runtime.outbox.flush();
@@ -123,11 +126,12 @@ export async function startTestGateway(
       // This gateway's signing keys live on the shared development token: destroy them so that
       // test runs do not pile up key objects.
       if (runtime.hsm) {
-        for (const k of runtime.store.keys.list()) {
+        for (const k of await read(runtime.store, (tx) => tx.signingKeys.list())) {
           if (k.state !== 'destroyed') await runtime.hsm.destroyEverywhere(k.ckaId).catch(() => []);
         }
       }
       await runtime.close();
+      closeInspection(config.dbFile);
       fs.rmSync(varDir, { recursive: true, force: true });
     },
   };

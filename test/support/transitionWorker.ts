@@ -1,17 +1,14 @@
 /**
- * A second (third, ...) gateway process in miniature: a worker thread that opens the same SQLite
- * file with its own connection and core, and fires random lifecycle actions at shared keys.
+ * A second (third, ...) gateway process in miniature: a worker thread that opens the same store
+ * with its own connections and core (server/toolCore.ts), and fires random lifecycle actions at
+ * shared keys.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { systemClock } from '../../server/clock.js';
 import { loadConfig } from '../../server/config.js';
-import { AssuranceService } from '../../server/assurance/AssuranceService.js';
-import { Gateway } from '../../server/core/Gateway.js';
 import { GatewayError } from '../../server/errors.js';
+import { transition } from '../../server/flows/keys/transition.js';
 import { createLogger } from '../../server/logger.js';
-import { FileSink, OutboxDispatcher } from '../../server/outbox/index.js';
-import { loadOrCreateSecretKey } from '../../server/security/secretKey.js';
-import { Store } from '../../server/store/index.js';
+import { createToolCore } from '../../server/toolCore.js';
 import type { LifecycleAction } from '../../server/lifecycle/index.js';
 import type { ReasonCode } from '../../server/domain/types.js';
 
@@ -27,10 +24,8 @@ interface Job {
 const job = workerData as Job;
 const config = loadConfig(job.env, job.cwd);
 const log = createLogger('silent');
-const store = Store.open(config.dbFile);
-const outbox = new OutboxDispatcher(store, new FileSink(config.outboxDir, 'test@localhost'), systemClock, log);
-const assurance = new AssuranceService(config.attestation, undefined, systemClock);
-const gateway = new Gateway({ assurance, store, clock: systemClock, outbox, secretKey: loadOrCreateSecretKey(config.secretFile), config, log });
+// Its own store connections, secret key, outbox and flows: as another gateway process has.
+const core = createToolCore(config, { log });
 
 let state = job.seed;
 const rnd = (n: number) => {
@@ -55,7 +50,7 @@ for (let i = 0; i < job.actions; i++) {
   const actor = { identityId: choice.role === 'holder' ? key.holderId : job.staffId, role: choice.role };
   let outcome: string;
   try {
-    gateway.transition(actor, key.id, choice.action, choice.reason, `worker ${job.seed} step ${i}`);
+    await transition(core.flows, actor, { credentialId: key.id, action: choice.action, reason: choice.reason, note: `worker ${job.seed} step ${i}` });
     outcome = `ok:${choice.action}`;
   } catch (err) {
     outcome = err instanceof GatewayError ? `refused:${err.code}` : `crash:${err instanceof Error ? err.message : String(err)}`;
@@ -63,7 +58,6 @@ for (let i = 0; i < job.actions; i++) {
   outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   await new Promise((resolve) => setTimeout(resolve, 1 + rnd(3)));
 }
-await outbox.flush();
-await outbox.close();
-store.close();
+await core.outbox.flush();
+await core.close();
 parentPort?.postMessage(outcomes);

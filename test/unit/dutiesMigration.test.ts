@@ -8,17 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
-import { MIGRATIONS } from '../../server/store/migrations.js';
-import { Store } from '../../server/store/index.js';
-import { num } from '../../server/store/rows.js';
+import { MIGRATIONS } from '../../server/store/sqlite/migrations/index.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { num } from '../../server/store/sqlite/rows.js';
+import { closeInspection, openSqlFile, sql } from '../support/sqliteInspection.js';
 
 describe('migration 11: separation of duties', () => {
-  it('NSIS 3.2.2 (High) 3: an upgraded database keeps its approvals and key requests in one table, and records past contact changes as made alone', () => {
+  it('NSIS 3.2.2 (High) 3: an upgraded database keeps its approvals and key requests in one table, and records past contact changes as made alone', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-migration-'));
     const file = path.join(dir, 'gateway.db');
     try {
-      const db = new Database(file);
+      const db = openSqlFile(file, { create: true });
       db.pragma('foreign_keys = ON');
       db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
       for (const m of MIGRATIONS.filter((x) => x.version < 9)) {
@@ -39,22 +39,23 @@ describe('migration 11: separation of duties', () => {
       ).run(at);
       db.close();
 
-      const store = Store.open(file);
+      const store = SqliteStore.open(file);
       try {
-        assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)?.version);
-        const bulk = store.approvals.get('a1');
+        assert.equal(await store.schemaVersion(), MIGRATIONS.at(-1)?.version);
+        const bulk = await store.read((tx) => tx.approvals.get('a1'));
         assert.deepEqual([bulk?.kind, bulk?.state, bulk?.requestedRole, bulk?.items], ['bulk', 'pending', 'helpdesk', []]);
-        const key = store.approvals.get('k1');
+        const key = await store.read((tx) => tx.approvals.get('k1'));
         assert.deepEqual([key?.kind, key?.state, key?.requestedBy, key?.decidedBy, key?.decidedRole], ['hsm-key-destroy', 'executed', 'officer', 'admin', 'security-officer']);
         assert.deepEqual(JSON.parse(key?.payload ?? '{}'), { targetKid: 'kid-1', reason: 'old' });
-        assert.equal(num(store.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'key_requests'").get(), 'n'), 0, 'one approvals table: the old one is gone');
-        assert.equal(store.setups.setUpBy('officer', 'admin'), true, 'created and given a role by the admin');
-        assert.equal(store.setups.setUpBy('admin', 'officer'), false);
-        const change = store.setups.lastContactChange('officer');
+        assert.equal(num(sql(file).prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'key_requests'").get(), 'n'), 0, 'one approvals table: the old one is gone');
+        assert.equal(await store.read((tx) => tx.setups.setUpBy('officer', 'admin')), true, 'created and given a role by the admin');
+        assert.equal(await store.read((tx) => tx.setups.setUpBy('admin', 'officer')), false);
+        const change = await store.read((tx) => tx.setups.lastContactChange('officer'));
         assert.deepEqual([change?.setBy, change?.approvedBy, change?.detail], ['admin', null, 'mine@x.example']);
-        assert.throws(() => store.db.prepare('DELETE FROM identity_setups').run(), /append-only/);
+        assert.throws(() => sql(file).prepare('DELETE FROM identity_setups').run(), /append-only/);
       } finally {
-        store.close();
+        closeInspection(file);
+        await store.close();
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

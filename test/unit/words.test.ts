@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LANGUAGES, REASON_LABELS, formatDateTime, formatDatesIn, isTimeZone, languageOf, reasonLabel } from '../../i18n/index.js';
-import { activationCodeMail, bindingEndedMail, transitionMail } from '../../server/core/notifications.js';
+import { activationCodeMail, bindingEndedMail, transitionMail } from '../../server/lifecycle/mails.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { REASON_CODES, type Credential, type Identity } from '../../server/domain/types.js';
 import { LIFECYCLE_TABLE } from '../../server/lifecycle/table.js';

@@ -1,0 +1,7 @@
+/** What the staff consoles' flows are given: the core's ports and the one approvals mechanism. */
+import type { Approvals } from '../approvals/Approvals.js';
+import type { CoreDeps } from './deps.js';
+
+export interface ConsoleDeps extends CoreDeps {
+  approvals: Approvals;
+}

@@ -1,0 +1,30 @@
+/** The userinfo endpoint (OIDC Core §5.3): the claims a live access token's scopes allow. */
+import { loaUri } from '../../assurance/levels.js';
+import { credentialsFor } from '../../oidc/authScheme.js';
+import { OAuthError } from '../../oidc/OAuthError.js';
+import { plainHash } from '../../security/oneTimeSecrets.js';
+import { resolveSessionByHash } from '../sessions/resolveSession.js';
+import { auditOidc, sessionLoa, type OidcDeps } from './oidcDeps.js';
+
+export async function userinfo(deps: OidcDeps, authorization: string | undefined): Promise<object> {
+  // RFC 6750 §2.1 with RFC 7235 §2.1: the scheme is case-insensitive.
+  const bearer = credentialsFor(authorization, 'bearer') ?? '';
+  const record = bearer ? await deps.store.read((tx) => tx.oidc.accessToken(plainHash(bearer))) : undefined;
+  const view = record && record.expiresAt > deps.clock.now().toISOString() ? await resolveSessionByHash(deps.core, record.sessionHash) : undefined;
+  if (!record || !view) {
+    await auditOidc(deps, 'oidc.userinfo', { identityId: null, role: 'system' }, record?.clientId ?? null, { status: 401 });
+    throw new OAuthError('invalid_token', 'The access token is unknown, expired, or its session has ended.', 401);
+  }
+  const org = await deps.store.read((tx) => tx.organisations.get(view.identity.organisationId));
+  const scopes = record.scope.split(' ');
+  const claims = {
+    sub: view.identity.id,
+    cvr: org?.cvr ?? null,
+    org_name: org?.name ?? null,
+    loa: loaUri(sessionLoa(deps, view)),
+    ...(scopes.includes('profile') ? { name: view.identity.name } : {}),
+    ...(scopes.includes('email') ? { email: view.identity.email } : {}),
+  };
+  await auditOidc(deps, 'oidc.userinfo', { identityId: view.identity.id, role: 'holder' }, record.clientId, { status: 200, claims: Object.keys(claims).sort() });
+  return claims;
+}

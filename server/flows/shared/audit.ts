@@ -1,0 +1,36 @@
+/**
+ * Audit events inside a flow's transaction (NSIS 6 (Low) 7): appended to the one chain with the
+ * change they record. `recordEvent` also tells the observer after the commit; `refuse` records
+ * a refusal in a transaction of its own (the refused change itself never happened).
+ */
+import type { JsonValue } from '../../audit/canonicalJson.js';
+import type { AuditEntry } from '../../domain/audit.js';
+import { SYSTEM_ACTOR, type Actor } from '../../domain/types.js';
+import type { WriteTx } from '../../ports/store.js';
+import type { CoreDeps } from '../deps.js';
+import { eventsOf } from '../events.js';
+
+export type AuditData = { [key: string]: JsonValue };
+
+/** Appends one event in `tx`, stamped `at`. */
+export function appendAudit(tx: WriteTx, at: string, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<AuditEntry> {
+  return tx.audit.append({ at, type, actorId: actor.identityId, actorRole: actor.role, subjectId, data });
+}
+
+/** Appends one event of the core in `tx`; the observer hears of it once `tx` has committed. */
+export function recordEvent(deps: CoreDeps, tx: WriteTx, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<AuditEntry> {
+  const events = eventsOf(type, data);
+  if (events.length > 0) tx.afterCommit(() => events.forEach((e) => deps.observe(e)));
+  return appendAudit(tx, deps.clock.now().toISOString(), type, actor, subjectId, data);
+}
+
+/** Records a refusal in a transaction of its own, and logs it (never a secret: the data is audit data). */
+export async function refuse(deps: CoreDeps, type: string, subjectId: string | null, data: AuditData): Promise<void> {
+  await deps.store.write((tx) => recordEvent(deps, tx, type, SYSTEM_ACTOR, subjectId, data));
+  deps.log.info({ event: type, subjectId, reason: data['reason'] ?? null }, 'refused');
+}
+
+/** After `tx` commits: ask the outbox to deliver what it queued. */
+export function kickAfterCommit(deps: CoreDeps, tx: WriteTx): void {
+  tx.afterCommit(() => deps.kickOutbox());
+}

@@ -1,0 +1,28 @@
+/**
+ * The options of a security-key sign-in (NSIS 3.3.1): every key of the address, whatever its
+ * state (the options must not reveal which keys are usable; an attempt with a suspended key
+ * reaches us and is audited with its exact reason), or decoys shaped like real keys for an
+ * address nobody holds (issue 13, 8). The challenge goes to the ephemeral store: no fsync.
+ */
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { buildAuthenticationOptions } from '../../ceremonies/index.js';
+import type { CoreDeps } from '../deps.js';
+import { putChallenge } from '../shared/challenges.js';
+import { decoysFor } from '../shared/decoys.js';
+
+export async function beginSignIn(deps: CoreDeps, input: { email: string | undefined; flowId: string }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
+  const { email } = input;
+  const found = email === undefined
+    ? { identityId: null, allow: [] }
+    : await deps.store.read(async (tx) => {
+        const identity = await tx.identities.findActiveByEmail(email);
+        const keys = identity ? await tx.credentials.listOfIdentity(identity.id) : [];
+        return {
+          identityId: identity?.id ?? null,
+          allow: keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : await decoysFor(deps, tx, email),
+        };
+      });
+  const options = await buildAuthenticationOptions({ rpId: deps.config.rpId, allowCredentials: found.allow });
+  await putChallenge(deps, options.challenge, 'signin', input.flowId, found.identityId, null);
+  return { options };
+}

@@ -1,0 +1,106 @@
+/** The signed-in person's own session, keys and tokens (NSIS 3.2.3 (Low) 1, 3; NSIS 6). */
+import { listKeys, ownKeyHistory, renameKey } from '../../flows/keys/ownKeys.js';
+import { transition } from '../../flows/keys/transition.js';
+import { issueToken } from '../../flows/tokens/issueToken.js';
+import { route, type RouteSpec } from '../registry.js';
+import { schemas } from '../schemas.js';
+import { credentialView, identityView, param, sessionOf, type RouteDeps } from './shared.js';
+
+export function meRoutes(deps: RouteDeps): RouteSpec[] {
+  const { flows } = deps;
+  return [
+    route({
+      method: 'get',
+      path: '/api/me',
+      summary: 'Who is signed in',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'The identity and session', 401: 'Not signed in' },
+      handler: ({ res }) => {
+        const s = sessionOf(res);
+        res.json({ identity: identityView(s.identity), session: { credentialId: s.credential.id, createdAt: s.session.createdAt } });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me/credentials',
+      summary: 'My security keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'The keys', 401: 'Not signed in' },
+      handler: async ({ res }) => {
+        const s = sessionOf(res);
+        res.json({ credentials: (await listKeys(flows, s.identity.id)).map((c) => credentialView(c, s.credential.id)) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me/credentials/:id/history',
+      summary: 'The state history of one of my keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      responses: { 200: 'Transitions, oldest first', 404: 'Unknown key' },
+      handler: async ({ req, res }) => {
+        res.json({ events: await ownKeyHistory(flows, sessionOf(res).identity.id, param(req, 'id')) });
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/me/credentials/:id',
+      summary: 'Rename one of my keys',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.rename,
+      responses: { 200: 'Renamed', 404: 'Unknown key', 409: 'Key revoked or expired' },
+      handler: async ({ req, res, body }) => {
+        const s = sessionOf(res);
+        const key = await renameKey(flows, { identityId: s.identity.id, role: 'holder' }, param(req, 'id'), body.label);
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/me/credentials/:id/report-lost',
+      summary: 'Report one of my keys lost: suspended at once',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.reportLost,
+      clause: 'NSIS 3.2.3 (Low) 1',
+      responses: { 200: 'Suspended', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
+      handler: async ({ req, res, body }) => {
+        const s = sessionOf(res);
+        const key = await transition(flows, { identityId: s.identity.id, role: 'holder' }, { credentialId: param(req, 'id'), action: 'suspend', reason: 'lost', note: body.note ?? null });
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/me/credentials/:id/found',
+      summary: 'I found my lost key: a fresh activation code goes to me; the key plus the code reactivate it',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.empty,
+      clause: 'NSIS 3.2.3 (Low) 3',
+      responses: { 200: 'Code sent', 404: 'Unknown key', 409: 'Refused by the lifecycle table' },
+      handler: async ({ req, res }) => {
+        const s = sessionOf(res);
+        const key = await transition(flows, { identityId: s.identity.id, role: 'holder' }, { credentialId: param(req, 'id'), action: 'request-reactivation', reason: 'found', note: null });
+        res.json({ credential: credentialView(key, s.credential.id) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/tokens',
+      summary: 'An identity token for a named audience, signed by the HSM key, from the current security-key session',
+      tag: 'tokens',
+      access: { kind: 'session' },
+      body: schemas.tokenRequest,
+      clause: 'NSIS 6 (Low) 1-3, (Substantial) 9',
+      responses: { 200: 'The token (compact JWS)', 400: 'Audience not allowed', 401: 'Not signed in', 503: 'HSM unavailable: no token issued' },
+      handler: async ({ res, body }) => {
+        const issued = await issueToken(flows, sessionOf(res), body.audience);
+        res.json({ token: issued.token, expiresAt: new Date(issued.claims.exp * 1000).toISOString(), kid: issued.kid });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,121 @@
+/**
+ * The store port: what the gateway needs of its database, and nothing of any driver. Two
+ * adapters implement it (server/store/sqlite/, server/store/postgres/); one conformance suite
+ * (test/store/) holds them to it. docs/architecture.md says how a flow uses it.
+ *
+ * - `write(fn)` runs fn in ONE durable transaction: all of it commits, or none of it. Other
+ *   callers never see its changes before the commit, and fn never sees theirs half-made. The
+ *   adapter may commit several callers' transactions together (group commit); each still
+ *   succeeds or fails on its own. Rule: no I/O but the store inside fn (sign with the HSM,
+ *   verify WebAuthn, resolve DNS, send mail BEFORE or after the write; the write only records).
+ * - `read(fn)` runs fn on a consistent snapshot of committed data. The same rule holds.
+ * - `tx.afterCommit(cb)` runs cb once the transaction is durable, never after a rollback.
+ * - Single use and compare-and-set are methods that say so, and are atomic across processes and
+ *   instances: exactly one caller gets `true` (or the record).
+ * - Failures the caller cannot cause are typed: StoreBusy (retry shortly: 503 + Retry-After),
+ *   StoreUnavailable (the database is gone: 503), StoreConflict (a uniqueness the caller raced).
+ */
+import type { EphemeralStore } from './ephemeral.js';
+import type {
+  ApprovalReader,
+  ApprovalRepo,
+  AuditReader,
+  AuditRepo,
+  CheckpointReader,
+  CheckpointRepo,
+  CodeReader,
+  CodeRepo,
+  CredentialReader,
+  CredentialRepo,
+  EnrolmentReader,
+  EnrolmentRepo,
+  IdentityReader,
+  IdentityRepo,
+  LeaseRepo,
+  OidcReader,
+  OidcRepo,
+  OrganisationReader,
+  OrganisationRepo,
+  OutboxReader,
+  OutboxRepo,
+  SessionReader,
+  SessionRepo,
+  SetupReader,
+  SetupRepo,
+  SigningKeyReader,
+  SigningKeyRepo,
+  StaffActionReader,
+} from './repositories.js';
+
+export type * from './repositories.js';
+export type * from './ephemeral.js';
+export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
+
+export type StoreEngine = 'sqlite' | 'postgres';
+
+/** Everything a transaction may read: one repository per aggregate. */
+export interface ReadTx {
+  organisations: OrganisationReader;
+  identities: IdentityReader;
+  setups: SetupReader;
+  enrolments: EnrolmentReader;
+  credentials: CredentialReader;
+  codes: CodeReader;
+  sessions: SessionReader;
+  staffActions: StaffActionReader;
+  audit: AuditReader;
+  outbox: OutboxReader;
+  signingKeys: SigningKeyReader;
+  checkpoints: CheckpointReader;
+  approvals: ApprovalReader;
+  oidc: OidcReader;
+}
+
+/** A durable transaction: the readers, their writers, and what to do once it has committed. */
+export interface WriteTx extends ReadTx {
+  organisations: OrganisationRepo;
+  identities: IdentityRepo;
+  setups: SetupRepo;
+  enrolments: EnrolmentRepo;
+  credentials: CredentialRepo;
+  codes: CodeRepo;
+  sessions: SessionRepo;
+  audit: AuditRepo;
+  outbox: OutboxRepo;
+  signingKeys: SigningKeyRepo;
+  checkpoints: CheckpointRepo;
+  approvals: ApprovalRepo;
+  oidc: OidcRepo;
+  leases: LeaseRepo;
+  /**
+   * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox
+   * kick); never if it rolls back. A throwing `fn` is logged by the adapter, never turned into a
+   * failure of the committed transaction.
+   */
+  afterCommit(fn: () => void): void;
+}
+
+/** Adapter-specific operations for the operator's tools (scripts/), never for a request. */
+export interface StoreTools {
+  /**
+   * Writes a consistent, self-contained copy of the durable state to the file `target` while the
+   * gateway serves (SQLite: VACUUM INTO). An engine whose backups are its own tools' business
+   * (PostgreSQL: pg_dump, PITR) refuses with a message saying so.
+   */
+  backup(target: string): Promise<void>;
+  /** Where the data lives and how durably it is written (for the benchmark report and the logs). */
+  describe(): Promise<{ engine: StoreEngine; location: string; settings: Record<string, string | number> }>;
+}
+
+export interface Store {
+  readonly engine: StoreEngine;
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  /** Shared by every process and instance, single use where it says so, but NOT durable. */
+  readonly ephemeral: EphemeralStore;
+  readonly tools: StoreTools;
+  /** Resolves when the database answers a query now; throws StoreUnavailable otherwise. */
+  health(): Promise<void>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+/**
+ * The audit trail: one hash chain, appended inside the transaction of the change it records.
+ * Appends are serialised by the write lock (BEGIN IMMEDIATE), so the chain stays one across
+ * every process. The table refuses UPDATE and DELETE (triggers); only a prune lifts the delete
+ * trigger, inside its own transaction.
+ */
+import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
+import type { AuditEntry, AuditHead, AuditInput } from '../../domain/audit.js';
+import type { AuditRepo } from '../../ports/repositories.js';
+import type { Connection } from './connection.js';
+import * as rows from './rows.js';
+
+export class SqliteAudit implements AuditRepo {
+  constructor(private readonly db: Connection) {}
+
+  private headNow(): AuditHead {
+    const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();
+    return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: rows.num(head, 'seq'), hash: rows.str(head, 'hash') };
+  }
+
+  async append(input: AuditInput): Promise<AuditEntry> {
+    const head = this.headNow();
+    const body = { seq: head.seq + 1, ...input };
+    const hash = entryHash(head.hash, body);
+    this.db
+      .prepare(
+        `INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(body.seq, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), head.hash, hash);
+    return { ...body, prevHash: head.hash, hash };
+  }
+
+  async head(): Promise<AuditHead> {
+    return this.headNow();
+  }
+
+  async page(fromSeq: number, limit: number, throughSeq = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
+    return this.db.prepare('SELECT * FROM audit_events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').all(fromSeq, throughSeq, limit).map(rows.auditEntry);
+  }
+
+  async hashAt(seq: number): Promise<string | undefined> {
+    const r = this.db.prepare('SELECT hash FROM audit_events WHERE seq = ?').get(seq);
+    return r === undefined ? undefined : rows.str(r, 'hash');
+  }
+
+  async countThrough(seq: number): Promise<number> {
+    return rows.num(this.db.prepare('SELECT count(*) AS n FROM audit_events WHERE seq <= ?').get(seq), 'n');
+  }
+
+  async forPerson(identityId: string, limit = 500): Promise<AuditEntry[]> {
+    return this.db
+      .prepare(
+        `SELECT * FROM audit_events WHERE subject_id = ? OR actor_id = ?
+           OR subject_id IN (SELECT id FROM credentials WHERE identity_id = ?)
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(identityId, identityId, identityId, limit)
+      .map((r) => rows.auditEntry(r));
+  }
+
+  async pruneThrough(throughSeq: number, anchorCheckpointId: number, at: string, jws: string): Promise<number> {
+    this.db.exec('DROP TRIGGER audit_events_no_delete');
+    const n = this.db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(throughSeq).changes;
+    this.db.exec(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+      BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;`);
+    this.db.prepare('INSERT INTO audit_prunes (through_seq, anchor_checkpoint_id, at, jws) VALUES (?, ?, ?, ?)').run(throughSeq, anchorCheckpointId, at, jws);
+    return n;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The ephemeral store on SQLite: a file of its own next to the durable one, shared by every
+ * process of the gateway (WAL), written with synchronous=OFF: a power cut may lose what it
+ * holds, which costs a retry (a new challenge), never a guarantee. Each method is one statement,
+ * atomic across processes. Its schema is not migrated: a file of another version is emptied.
+ */
+import { CEREMONIES, type ChallengeRecord, type NewChallenge } from '../../domain/keys.js';
+import type { ChallengeStore, EphemeralStore, LimitCounterStore, LimitWindow } from '../../ports/ephemeral.js';
+import { StoreBusy } from '../../ports/storeErrors.js';
+import { createPrivateFile, isBusy, keepPrivate, openConnection, type Connection } from './connection.js';
+import { storeErrorOf } from './errors.js';
+import * as rows from './rows.js';
+
+/** Bump when the tables below change: the file is then emptied and made again. */
+const EPHEMERAL_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE challenges (
+  challenge TEXT PRIMARY KEY,
+  flow_hash TEXT NOT NULL,
+  ceremony TEXT NOT NULL,
+  identity_id TEXT,
+  enrolment_id TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  consumed_at TEXT
+);
+CREATE INDEX challenges_expiry ON challenges(expires_at);
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  hits INTEGER NOT NULL,
+  reset_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX rate_limits_reset ON rate_limits(reset_at);
+`;
+
+function prepareSchema(db: Connection): void {
+  db.transaction(() => {
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version === EPHEMERAL_VERSION) return;
+    for (const t of ['challenges', 'rate_limits']) db.exec(`DROP TABLE IF EXISTS ${t}`);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${EPHEMERAL_VERSION}`);
+  }).immediate();
+}
+
+function challengeRow(r: unknown): ChallengeRecord {
+  return {
+    challenge: rows.str(r, 'challenge'),
+    flowHash: rows.str(r, 'flow_hash'),
+    ceremony: rows.oneOf(r, 'ceremony', CEREMONIES),
+    identityId: rows.strOrNull(r, 'identity_id'),
+    enrolmentId: rows.strOrNull(r, 'enrolment_id'),
+    createdAt: rows.str(r, 'created_at'),
+    expiresAt: rows.str(r, 'expires_at'),
+    consumedAt: rows.strOrNull(r, 'consumed_at'),
+  };
+}
+
+/** How long a statement keeps trying while another process holds the file's write lock. */
+const BUSY_BOUND_MS = 1000;
+
+/**
+ * Runs one statement, its driver errors as the port's. The lock is never waited for in this
+ * thread (busy_timeout 0): a busy file is tried again shortly, and past BUSY_BOUND_MS the caller
+ * gets StoreBusy.
+ */
+function run<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    if (!isBusy(err)) return Promise.reject(storeErrorOf(err));
+    return retry(fn, Date.now(), 1);
+  }
+}
+
+function retry<T>(fn: () => T, since: number, attempt: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const again = () => {
+      try {
+        resolve(fn());
+      } catch (err) {
+        if (!isBusy(err)) reject(storeErrorOf(err));
+        else if (Date.now() - since > BUSY_BOUND_MS) reject(new StoreBusy('The ephemeral store is busy; nothing was changed.', 1, { cause: err }));
+        else resolve(retry(fn, since, attempt + 1));
+      }
+    };
+    if (attempt < 10) setImmediate(again);
+    else setTimeout(again, 1);
+  });
+}
+
+class SqliteChallenges implements ChallengeStore {
+  constructor(private readonly db: Connection) {}
+
+  put(c: NewChallenge): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO challenges (challenge, flow_hash, ceremony, identity_id, enrolment_id, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(c.challenge, c.flowHash, c.ceremony, c.identityId, c.enrolmentId, c.createdAt, c.expiresAt);
+    });
+  }
+
+  consume(challenge: string, at: string): Promise<ChallengeRecord | undefined> {
+    return run(() => {
+      // One statement: of any number of processes, exactly one sees the row unconsumed.
+      const r = this.db.prepare('UPDATE challenges SET consumed_at = ? WHERE challenge = ? AND consumed_at IS NULL RETURNING *').get(at, challenge);
+      return r === undefined ? undefined : challengeRow(r);
+    });
+  }
+
+  prune(before: string): Promise<number> {
+    return run(() => this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
+  }
+}
+
+class SqliteLimits implements LimitCounterStore {
+  constructor(private readonly db: Connection) {}
+
+  hit(key: string, windowMs: number, at: number): Promise<LimitWindow> {
+    return run(() => {
+      const r = this.db
+        .prepare(
+          `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
+           ON CONFLICT (key) DO UPDATE SET
+             hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
+             reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
+           RETURNING hits, reset_at`,
+        )
+        .get(key, at + windowMs, at, at);
+      return { hits: rows.num(r, 'hits'), resetAt: rows.num(r, 'reset_at') };
+    });
+  }
+
+  get(key: string, at: number): Promise<LimitWindow | undefined> {
+    return run(() => {
+      const r = this.db.prepare('SELECT hits, reset_at FROM rate_limits WHERE key = ? AND reset_at > ?').get(key, at);
+      return r === undefined ? undefined : { hits: rows.num(r, 'hits'), resetAt: rows.num(r, 'reset_at') };
+    });
+  }
+
+  undo(key: string, at: number): Promise<void> {
+    return run(() => {
+      this.db.prepare('UPDATE rate_limits SET hits = hits - 1 WHERE key = ? AND hits > 0 AND reset_at > ?').run(key, at);
+    });
+  }
+
+  reset(key: string): Promise<void> {
+    return run(() => {
+      this.db.prepare('DELETE FROM rate_limits WHERE key = ?').run(key);
+    });
+  }
+
+  prune(at: number): Promise<number> {
+    return run(() => this.db.prepare('DELETE FROM rate_limits WHERE reset_at <= ?').run(at).changes);
+  }
+}
+
+export class SqliteEphemeral implements EphemeralStore {
+  readonly challenges: ChallengeStore;
+  readonly limits: LimitCounterStore;
+  private readonly db: Connection;
+
+  constructor(readonly file: string) {
+    createPrivateFile(file);
+    // Every statement here holds the lock for microseconds; waits are retried off the event loop.
+    this.db = openConnection(file, { synchronous: 'OFF', busyTimeoutMs: 2000 });
+    try {
+      prepareSchema(this.db);
+      this.db.pragma('busy_timeout = 0');
+      keepPrivate(file);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.challenges = new SqliteChallenges(this.db);
+    this.limits = new SqliteLimits(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

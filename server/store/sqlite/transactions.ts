@@ -1,0 +1,46 @@
+/** The repositories of one connection, as the port's ReadTx and WriteTx. */
+import type { ReadTx, WriteTx } from '../../ports/store.js';
+import { SqliteApprovals } from './approvals.js';
+import { SqliteAudit } from './audit.js';
+import { SqliteCheckpoints } from './checkpoints.js';
+import type { Connection } from './connection.js';
+import { SqliteCredentials, SqliteStaffActions } from './credentials.js';
+import { SqliteCodes, SqliteEnrolments } from './enrolments.js';
+import { SqliteIdentities, SqliteOrganisations, SqliteSetups } from './identities.js';
+import { SqliteLeases } from './leases.js';
+import { SqliteOidc } from './oidc.js';
+import { SqliteOutbox } from './outbox.js';
+import { SqliteSessions } from './sessions.js';
+import { SqliteSigningKeys } from './signingKeys.js';
+
+/** Every repository over one connection (they prepare nothing until used). */
+export type Repositories = Omit<WriteTx, 'afterCommit'>;
+
+export function repositoriesOf(db: Connection): Repositories {
+  return {
+    organisations: new SqliteOrganisations(db),
+    identities: new SqliteIdentities(db),
+    setups: new SqliteSetups(db),
+    enrolments: new SqliteEnrolments(db),
+    credentials: new SqliteCredentials(db),
+    codes: new SqliteCodes(db),
+    sessions: new SqliteSessions(db),
+    staffActions: new SqliteStaffActions(db),
+    audit: new SqliteAudit(db),
+    outbox: new SqliteOutbox(db),
+    signingKeys: new SqliteSigningKeys(db),
+    checkpoints: new SqliteCheckpoints(db),
+    approvals: new SqliteApprovals(db),
+    oidc: new SqliteOidc(db),
+    leases: new SqliteLeases(db),
+  };
+}
+
+export function readTxOf(repos: Repositories): ReadTx {
+  return repos;
+}
+
+/** A write transaction whose after-commit callbacks go to `hooks`. */
+export function writeTxOf(repos: Repositories, hooks: (() => void)[]): WriteTx {
+  return { ...repos, afterCommit: (fn) => void hooks.push(fn) };
+}

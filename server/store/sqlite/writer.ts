@@ -1,0 +1,168 @@
+/**
+ * The one writer of this process (private to the adapter). better-sqlite3 is synchronous but a
+ * flow's transaction is an async function, so the write connection is lent to one transaction
+ * at a time: callers queue here, and nothing but the current transaction ever runs a statement
+ * on the connection, across all its awaits.
+ *
+ * Group commit: the transactions queued together run one after another inside ONE
+ * `BEGIN IMMEDIATE ... COMMIT`, each in its own SAVEPOINT (one failing rolls back only its own
+ * changes), and share one fsync. Each caller's promise settles once the COMMIT is on disk; its
+ * after-commit callbacks run then, never after a rollback.
+ *
+ * The write lock is taken without blocking the event loop (SQLite's busy handler would sleep in
+ * this thread while another process commits): if another process holds it, the group tries again
+ * shortly; past BUSY_TIMEOUT_MS it fails with StoreBusy (503 + Retry-After at the edge).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { WriteTx } from '../../ports/store.js';
+import { StoreBusy } from '../../ports/storeErrors.js';
+import { BUSY_TIMEOUT_MS, tryBeginImmediate, type Connection } from './connection.js';
+import { storeErrorOf } from './errors.js';
+import { writeTxOf, type Repositories } from './transactions.js';
+
+interface Job {
+  fn: (tx: WriteTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown; hooks: (() => void)[] } | { ok: false; error: unknown };
+
+/** At most this many transactions share one commit (a bound on the wait of the first). */
+const MAX_GROUP = 256;
+
+export class GroupWriter {
+  private readonly queue: Job[] = [];
+  private scheduled = false;
+  private running = false;
+  private waitingSince: number | undefined;
+  private retries = 0;
+  private closed = false;
+  /** Marks the async context of a running transaction: a write() from inside it would wait for itself. */
+  private readonly inside = new AsyncLocalStorage<true>();
+
+  constructor(
+    private readonly db: Connection,
+    private readonly repos: Repositories,
+    private readonly onHookError: (err: unknown) => void,
+  ) {}
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    if (this.inside.getStore()) return Promise.reject(new TypeError('store.write() inside a write transaction: use the transaction you were given'));
+    if (this.closed) return Promise.reject(storeErrorOf(new TypeError('The database connection is not open')));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Waits for the queued transactions, then refuses new ones. */
+  async close(): Promise<void> {
+    while (this.queue.length > 0 || this.running || this.scheduled) await new Promise((r) => setTimeout(r, 5));
+    this.closed = true;
+  }
+
+  private schedule(delayMs = 0): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    const go = () => {
+      this.scheduled = false;
+      void this.runGroup();
+    };
+    if (delayMs > 0) setTimeout(go, delayMs);
+    else setImmediate(go);
+  }
+
+  private rejectQueued(error: unknown): void {
+    for (const job of this.queue.splice(0)) job.reject(error);
+  }
+
+  private async runGroup(): Promise<void> {
+    if (this.queue.length === 0 || this.running) return;
+    if (!this.db.open) {
+      this.rejectQueued(storeErrorOf(new TypeError('The database connection is not open')));
+      return;
+    }
+    let began: boolean;
+    try {
+      began = tryBeginImmediate(this.db);
+    } catch (err) {
+      this.rejectQueued(storeErrorOf(err));
+      return;
+    }
+    if (!began) {
+      // Another process commits: the requests arriving meanwhile join this group.
+      this.waitingSince ??= Date.now();
+      if (Date.now() - this.waitingSince > BUSY_TIMEOUT_MS) {
+        this.waitingSince = undefined;
+        this.retries = 0;
+        this.rejectQueued(new StoreBusy('The database is busy (another process held the write lock); nothing was changed.'));
+        return;
+      }
+      this.retries++;
+      this.schedule(this.retries < 20 ? 0 : 1);
+      return;
+    }
+    this.waitingSince = undefined;
+    this.retries = 0;
+    this.running = true;
+    const batch: Job[] = [];
+    const outcomes: Outcome[] = [];
+    let groupError: unknown;
+    try {
+      // Transactions queued while earlier ones of the group ran join it too, up to MAX_GROUP.
+      while (this.queue.length > 0 && batch.length < MAX_GROUP) {
+        const job = this.queue.shift();
+        if (!job) break;
+        batch.push(job);
+        outcomes.push(await this.runOne(job));
+        // An error that ended the whole transaction (disk full, I/O) takes the group with it.
+        if (!this.db.inTransaction) throw (outcomes[outcomes.length - 1] as { error?: unknown }).error ?? new Error('the transaction ended early');
+      }
+      this.db.prepare('COMMIT').run();
+    } catch (err) {
+      groupError = storeErrorOf(err);
+      if (this.db.open && this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+    } finally {
+      this.running = false;
+    }
+    if (groupError !== undefined) {
+      // Nothing of the group is durable.
+      for (const job of batch) job.reject(groupError);
+    } else {
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i];
+        if (!outcome) job.reject(new Error('group commit lost a result'));
+        else if (!outcome.ok) job.reject(outcome.error);
+        else {
+          job.resolve(outcome.value);
+          for (const hook of outcome.hooks) {
+            try {
+              hook();
+            } catch (err) {
+              this.onHookError(err);
+            }
+          }
+        }
+      });
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  /** One transaction of the group, in its own savepoint. */
+  private async runOne(job: Job): Promise<Outcome> {
+    const hooks: (() => void)[] = [];
+    this.db.prepare('SAVEPOINT tx').run();
+    try {
+      const value = await this.inside.run(true, () => job.fn(writeTxOf(this.repos, hooks)));
+      this.db.prepare('RELEASE tx').run();
+      return { ok: true, value, hooks };
+    } catch (err) {
+      if (this.db.open && this.db.inTransaction) {
+        this.db.prepare('ROLLBACK TO tx').run();
+        this.db.prepare('RELEASE tx').run();
+      }
+      return { ok: false, error: storeErrorOf(err) };
+    }
+  }
+}

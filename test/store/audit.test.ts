@@ -1,0 +1,134 @@
+/** Store conformance: the audit chain, checkpoints and prunes, signing keys and their records, approvals. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
+import type { Store } from '../../server/ports/store.js';
+import { ADAPTERS, T0, holderWithKey, later } from './adapters.js';
+
+for (const adapter of ADAPTERS) {
+  describe(`store conformance (${adapter.name}): audit trail, signing keys, approvals`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await adapter.fresh());
+    });
+    after(async () => {
+      await dispose();
+    });
+
+    it('NSIS 6 (Low) 7: appends chain in order from the genesis hash; head, page, hash and count agree', async () => {
+      assert.deepEqual(await store.read((tx) => tx.audit.head()), { seq: 0, hash: GENESIS_HASH });
+      const appended = await store.write(async (tx) => {
+        const out = [];
+        for (let i = 0; i < 5; i++) out.push(await tx.audit.append({ at: later(i), type: 'test.event', actorId: null, actorRole: 'system', subjectId: `s${i}`, data: { i, nested: { å: 'ø' } } }));
+        return out;
+      });
+      assert.deepEqual(appended.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.equal(appended[0]?.prevHash, GENESIS_HASH);
+      const page = await store.read((tx) => tx.audit.page(1, 100));
+      assert.deepEqual(page, appended, 'stored exactly as appended');
+      assert.equal(verifyChain(page).ok, true);
+      assert.deepEqual((await store.read((tx) => tx.audit.page(2, 2))).map((e) => e.seq), [2, 3]);
+      assert.deepEqual((await store.read((tx) => tx.audit.page(2, 10, 3))).map((e) => e.seq), [2, 3]);
+      assert.deepEqual(await store.read((tx) => tx.audit.head()), { seq: 5, hash: appended[4]?.hash });
+      assert.equal(await store.read((tx) => tx.audit.hashAt(3)), appended[2]?.hash);
+      assert.equal(await store.read((tx) => tx.audit.hashAt(99)), undefined);
+      assert.equal(await store.read((tx) => tx.audit.countThrough(4)), 4);
+    });
+
+    it("a person's trail: events about them, by them and about their keys, newest first", async () => {
+      const { holder, key } = await holderWithKey(store);
+      await store.write(async (tx) => {
+        await tx.audit.append({ at: T0, type: 'about.person', actorId: null, actorRole: 'system', subjectId: holder.id, data: {} });
+        await tx.audit.append({ at: T0, type: 'by.person', actorId: holder.id, actorRole: 'holder', subjectId: null, data: {} });
+        await tx.audit.append({ at: T0, type: 'about.key', actorId: null, actorRole: 'system', subjectId: key.id, data: {} });
+        await tx.audit.append({ at: T0, type: 'unrelated', actorId: null, actorRole: 'system', subjectId: randomUUID(), data: {} });
+      });
+      assert.deepEqual((await store.read((tx) => tx.audit.forPerson(holder.id))).map((e) => e.type), ['about.key', 'by.person', 'about.person']);
+      assert.equal((await store.read((tx) => tx.audit.forPerson(holder.id, 1))).length, 1);
+    });
+
+    it('NSIS 4.1.4: checkpoints are kept in order; a prune removes entries only through its anchor and is recorded', async () => {
+      const head = await store.read((tx) => tx.audit.head());
+      const cp = (n: number, seq: number, at: string) => ({ seq, headHash: `h${seq}`, at, kid: 'k1', jws: '', n, prevHash: n === 1 ? null : `p${n}`, note: `note ${n}` });
+      const [id1, id2] = await store.write(async (tx) => [await tx.checkpoints.insert(cp(1, 2, later(10))), await tx.checkpoints.insert(cp(2, head.seq, later(20)))]);
+      assert.equal((await store.read((tx) => tx.checkpoints.latest()))?.id, id2);
+      assert.deepEqual((await store.read((tx) => tx.checkpoints.list())).map((c) => c.n), [1, 2]);
+      assert.equal(await store.read((tx) => tx.checkpoints.count()), 2);
+      assert.equal((await store.read((tx) => tx.checkpoints.get(id1 ?? 0)))?.note, 'note 1');
+      assert.equal((await store.read((tx) => tx.checkpoints.latestAtOrBefore(later(15))))?.id, id1);
+      assert.equal(await store.read((tx) => tx.checkpoints.latestAtOrBefore(later(5))), undefined);
+      assert.deepEqual((await store.read((tx) => tx.checkpoints.undelivered('url', 10))).map((c) => c.id), [id1, id2]);
+      await store.write(async (tx) => {
+        await tx.checkpoints.markDelivered(id1 ?? 0, 'url', later(30));
+        await tx.checkpoints.markDelivered(id1 ?? 0, 'url', later(31));
+      });
+      assert.deepEqual((await store.read((tx) => tx.checkpoints.undelivered('url', 10))).map((c) => c.id), [id2]);
+      assert.deepEqual((await store.read((tx) => tx.checkpoints.undelivered('dir', 1))).map((c) => c.id), [id1]);
+      const removed = await store.write((tx) => tx.audit.pruneThrough(2, id1 ?? 0, later(40), 'signed-prune'));
+      assert.equal(removed, 2);
+      assert.equal((await store.read((tx) => tx.audit.page(1, 1)))[0]?.seq, 3);
+      const prune = await store.read((tx) => tx.checkpoints.latestPrune());
+      assert.deepEqual([prune?.throughSeq, prune?.anchorCheckpointId, prune?.jws], [2, id1, 'signed-prune']);
+      assert.equal((await store.read((tx) => tx.checkpoints.prunes())).length, 1);
+      const next = await store.write((tx) => tx.audit.append({ at: later(50), type: 'after.prune', actorId: null, actorRole: 'system', subjectId: null, data: {} }));
+      assert.equal(next.seq, head.seq + 1, 'the chain goes on after a prune');
+    });
+
+    it('NSIS 6 (Substantial) 11: signing keys go pending -> active (one at a time) -> retired -> destroyed, guarded', async () => {
+      const k = (kid: string, state: 'pending' | 'active') => ({ kid, ckaId: `cka-${kid}`, label: `l-${kid}`, alg: 'ES256', publicJwk: { kty: 'EC', crv: 'P-256', x: kid, y: kid }, state, createdAt: later(kid === 'a' ? 1 : 2), promoteAt: null, activatedAt: null });
+      await store.write(async (tx) => {
+        await tx.signingKeys.insert(k('a', 'pending'));
+        await tx.signingKeys.insert(k('b', 'pending'));
+      });
+      assert.equal(await store.write((tx) => tx.signingKeys.promote('a', later(3))), true);
+      assert.equal(await store.write((tx) => tx.signingKeys.promote('a', later(3))), false);
+      assert.equal((await store.read((tx) => tx.signingKeys.active()))?.kid, 'a');
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.inState('pending'))).map((x) => x.kid), ['b']);
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.published(later(4)))).map((x) => x.kid), ['a', 'b']);
+      assert.equal(await store.write((tx) => tx.signingKeys.markDestroyed('a', later(4))), false, 'only a retired key is destroyed');
+      await store.write(async (tx) => {
+        assert.equal(await tx.signingKeys.retire('a', later(5), later(100), false), true);
+        assert.equal(await tx.signingKeys.promote('b', later(5)), true);
+      });
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.published(later(50)))).map((x) => x.kid), ['a', 'b']);
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.published(later(100)))).map((x) => x.kid), ['b']);
+      assert.equal(await store.write((tx) => tx.signingKeys.markDestroyed('a', later(60))), true);
+      const a = await store.read((tx) => tx.signingKeys.get('a'));
+      assert.deepEqual([a?.state, a?.destroyedAt, a?.publishedUntil, a?.publicJwk['x']], ['destroyed', later(60), later(60), 'a']);
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.list())).map((x) => x.kid), ['a', 'b']);
+      assert.deepEqual(await store.read((tx) => tx.signingKeys.kidsWithoutRecord()), ['a', 'b']);
+      await store.write((tx) => tx.signingKeys.addRecord({ kid: 'a', event: 'generated', at: later(1), signerKid: 'a', jws: 'j', hash: randomUUID(), auditSeq: 1 }));
+      assert.deepEqual(await store.read((tx) => tx.signingKeys.kidsWithoutRecord()), ['b']);
+      assert.deepEqual((await store.read((tx) => tx.signingKeys.records())).map((r) => [r.kid, r.event]), [['a', 'generated']]);
+      await store.write((tx) => tx.signingKeys.retire('b', later(70), later(70), true));
+      assert.equal((await store.read((tx) => tx.signingKeys.get('b')))?.compromisedAt, later(70));
+    });
+
+    it('NSIS 3.2.2 (High) 3: approvals are listed newest first by kind, decided once, withdrawn only while pending', async () => {
+      const { holder } = await holderWithKey(store);
+      const a = (id: string, kind: 'bulk' | 'role-grant', at: string) => ({ id, kind, payload: '{"x":1}', summary: `s ${id}`, items: ['one', 'two'], subjects: [holder.id], requestedBy: holder.id, requestedRole: 'helpdesk' as const, requestedAt: at });
+      const [x, y, z] = [randomUUID(), randomUUID(), randomUUID()];
+      await store.write(async (tx) => {
+        await tx.approvals.insert(a(x, 'bulk', later(1)));
+        await tx.approvals.insert(a(y, 'role-grant', later(2)));
+        await tx.approvals.insert(a(z, 'bulk', later(3)));
+      });
+      const got = await store.read((tx) => tx.approvals.get(x));
+      assert.deepEqual([got?.state, got?.items, got?.subjects, got?.decidedBy], ['pending', ['one', 'two'], [holder.id], null]);
+      assert.deepEqual((await store.read((tx) => tx.approvals.list(['bulk']))).map((r) => r.id), [z, x]);
+      assert.deepEqual((await store.read((tx) => tx.approvals.list(undefined, 1))).map((r) => r.id), [z]);
+      assert.deepEqual((await store.read((tx) => tx.approvals.pending())).map((r) => r.id), [x, y, z]);
+      assert.equal(await store.write((tx) => tx.approvals.decide(x, 'executed', holder.id, 'org-admin', later(4), null)), true);
+      assert.equal(await store.write((tx) => tx.approvals.decide(x, 'rejected', holder.id, 'org-admin', later(5), null)), false);
+      assert.equal(await store.write((tx) => tx.approvals.withdraw(x, later(5), 'late')), false);
+      assert.equal(await store.write((tx) => tx.approvals.withdraw(y, later(5), 'requester-lost-role')), true);
+      await store.write((tx) => tx.approvals.setResult(x, 'executed', 'done'));
+      const decided = await store.read((tx) => tx.approvals.get(x));
+      assert.deepEqual([decided?.state, decided?.decidedRole, decided?.decidedAt, decided?.result], ['executed', 'org-admin', later(4), 'done']);
+      assert.deepEqual([(await store.read((tx) => tx.approvals.get(y)))?.state, (await store.read((tx) => tx.approvals.get(y)))?.result], ['withdrawn', 'requester-lost-role']);
+      assert.deepEqual((await store.read((tx) => tx.approvals.pending())).map((r) => r.id), [z]);
+    });
+  });
+}
