@@ -1,0 +1,51 @@
+/**
+ * The throw-away PostgreSQL cluster of scripts/postgres-cluster.sh, from TypeScript: start (or
+ * find running), stop, and the variables of its env file. Shared by the PostgreSQL store tests
+ * and, later, the benchmark's PostgreSQL runs.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnvFile } from './tpm2Simulator.js';
+
+const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'postgres-cluster.sh');
+
+export interface PostgresClusterEnv {
+  /** The cluster's superuser on the maintenance database `postgres`, over the private socket. */
+  adminUrl: string;
+  /** The cluster's directory (var/postgres unless given). */
+  dir: string;
+  /** The PostgreSQL binaries it runs (pg_dump, psql ... live there too). */
+  binDir: string;
+}
+
+function run(args: string[], timeout: number): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('bash', [script, ...args], { encoding: 'utf8', timeout });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function envOf(file: string): PostgresClusterEnv {
+  const env = parseEnvFile(file);
+  const adminUrl = env['GATEWAY_TEST_DATABASE_URL'];
+  const dir = env['GATEWAY_TEST_POSTGRES_DIR'];
+  const binDir = env['GATEWAY_TEST_POSTGRES_BIN'];
+  if (!adminUrl || !dir || !binDir) throw new Error(`${file} lacks GATEWAY_TEST_DATABASE_URL, _POSTGRES_DIR or _POSTGRES_BIN`);
+  return { adminUrl, dir, binDir };
+}
+
+/** Starts (or finds running) the cluster in `dir` (default var/postgres). */
+export function startPostgresCluster(dir?: string): PostgresClusterEnv {
+  const result = run(['start', ...(dir ? ['--dir', dir] : [])], 180_000);
+  if (result.status !== 0) throw new Error(`scripts/postgres-cluster.sh start failed (exit ${result.status}):\n${result.stderr}\n${result.stdout}`);
+  return envOf(result.stdout.trim().split('\n').pop() ?? '');
+}
+
+/** Fast shutdown: clients are disconnected, open transactions rolled back. */
+export function stopPostgresCluster(dir?: string): void {
+  const result = run(['stop', ...(dir ? ['--dir', dir] : [])], 120_000);
+  if (result.status !== 0) throw new Error(`scripts/postgres-cluster.sh stop failed (exit ${result.status}):\n${result.stderr}`);
+}
+
+export function postgresClusterRunning(dir?: string): boolean {
+  return run(['status', ...(dir ? ['--dir', dir] : [])], 30_000).status === 0;
+}
