@@ -3,7 +3,10 @@
 # unprivileged user and reachable only through a private Unix socket (no TCP listener).
 #
 #   bash scripts/postgres-cluster.sh start  [--dir DIR]  # idempotent; prints the env file
-#   bash scripts/postgres-cluster.sh stop   [--dir DIR]  # stops what start started (fast shutdown)
+#   bash scripts/postgres-cluster.sh stop   [--dir DIR] [--immediate]
+#                                   # stops what start started: fast shutdown, or with
+#                                   # --immediate as a crash (recovery at the next start;
+#                                   # UNLOGGED tables come back empty)
 #   bash scripts/postgres-cluster.sh status [--dir DIR]  # exit 0 when it accepts connections
 #
 # DIR defaults to var/postgres. It holds:
@@ -28,9 +31,9 @@
 # The socket lives in DIR/cluster/run, or under /tmp when that path is too long for a Unix
 # socket. Authentication is scram-sha-256 even on the socket, so the tests connect the way a
 # deployment does, with a password in the URL (which the gateway must never log).
-# A fresh start (the server was not running) drops the databases and roles a killed test process
-# left behind (gw_test_*). Needs Debian's postgresql (and acl when run as root):
-# scripts/bootstrap.sh --for-tests installs them.
+# A fresh start (the server was not running) drops the databases a killed test process left
+# behind (gw_test_<pid>_*, whose process is gone). Needs Debian's postgresql (and acl when run
+# as root): scripts/bootstrap.sh --for-tests installs them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,9 +42,11 @@ umask 077
 ACTION="${1:-}"
 [ "$#" -gt 0 ] && shift
 DIR="$ROOT/var/postgres"
+IMMEDIATE=0
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
+    --immediate) IMMEDIATE=1; shift ;;
     *) echo "postgres-cluster: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -95,7 +100,7 @@ running() { postmaster_pid >/dev/null && answers; }
 stop_server() {
   local pid i
   pid="$(postmaster_pid)" || return 0
-  kill -INT "$pid" 2>/dev/null || true
+  if [ "$IMMEDIATE" = 1 ]; then kill -QUIT "$pid" 2>/dev/null || true; else kill -INT "$pid" 2>/dev/null || true; fi
   for i in $(seq 1 300); do
     [ -e "/proc/$pid" ] || return 0
     [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ] || return 0
@@ -200,14 +205,14 @@ write_env() {
   mv -f "$tmp" "$DIR/env"
 }
 
-# Databases and roles of test processes that died before dropping them.
+# Databases of test processes that died before dropping them: test/support/postgres.ts names
+# each gw_test_<pid>_<random>; those whose process is gone are dropped.
 drop_leftovers() {
-  local name
-  for name in $(psql_admin -At -c "SELECT datname FROM pg_database WHERE datname LIKE 'gw\\_test\\_%'"); do
+  local name pid
+  for name in $(psql_admin -At -c "SELECT datname FROM pg_database WHERE datname ~ '^gw_test_[0-9]+_'"); do
+    pid="$(printf '%s' "$name" | cut -d_ -f3)"
+    [ -e "/proc/$pid" ] && continue
     psql_admin -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" || log "could not drop $name"
-  done
-  for name in $(psql_admin -At -c "SELECT rolname FROM pg_roles WHERE rolname LIKE 'gw\\_test\\_%'"); do
-    psql_admin -c "DROP ROLE IF EXISTS \"$name\"" || log "could not drop role $name"
   done
 }
 
@@ -243,7 +248,7 @@ case "$ACTION" in
     if running; then echo "running"; else echo "stopped"; exit 1; fi
     ;;
   *)
-    sed -n '2,33p' "$0" >&2
+    sed -n '2,36p' "$0" >&2
     exit 2
     ;;
 esac

@@ -40,9 +40,12 @@ export function startPostgresCluster(dir?: string): PostgresClusterEnv {
   return envOf(result.stdout.trim().split('\n').pop() ?? '');
 }
 
-/** Fast shutdown: clients are disconnected, open transactions rolled back. */
-export function stopPostgresCluster(dir?: string): void {
-  const result = run(['stop', ...(dir ? ['--dir', dir] : [])], 120_000);
+/**
+ * Fast shutdown: clients are disconnected, open transactions rolled back. `immediate` stops it
+ * as a crash would: recovery runs at the next start, and UNLOGGED tables come back empty.
+ */
+export function stopPostgresCluster(dir?: string, options: { immediate?: boolean } = {}): void {
+  const result = run(['stop', ...(dir ? ['--dir', dir] : []), ...(options.immediate ? ['--immediate'] : [])], 120_000);
   if (result.status !== 0) throw new Error(`scripts/postgres-cluster.sh stop failed (exit ${result.status}):\n${result.stderr}`);
 }
 

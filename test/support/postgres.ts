@@ -9,7 +9,7 @@
  * A migrated database is copied from a template (CREATE DATABASE ... TEMPLATE), which is built
  * once per schema (named after the migrations' checksums) and then reused: copying a template is
  * much faster than migrating each time. `drop()` removes the database again; databases of killed
- * test processes are dropped by the next fresh start of the cluster (gw_test_*).
+ * test processes are dropped by the next fresh start of the cluster (gw_test_<pid>_*).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -60,7 +60,7 @@ export function testCluster(): TestCluster {
  * first, scripts/run-tests.sh stops what is left there), for tests that stop and start PostgreSQL.
  * Stopped and removed when the process exits.
  */
-export function privateCluster(): TestCluster & { stop(): void; start(): void } {
+export function privateCluster(): TestCluster & { stop(options?: { immediate?: boolean }): void; start(): void } {
   const parent = path.join(repoRoot, 'var', 'postgres-fresh');
   mkdirSync(parent, { recursive: true, mode: 0o700 });
   const dir = mkdtempSync(path.join(parent, 'pg-'));
@@ -72,7 +72,7 @@ export function privateCluster(): TestCluster & { stop(): void; start(): void } 
     }
   });
   const env = startPostgresCluster(dir);
-  return { ...env, stop: () => stopPostgresCluster(dir), start: () => void startPostgresCluster(dir) };
+  return { ...env, stop: (options = {}) => stopPostgresCluster(dir, options), start: () => void startPostgresCluster(dir) };
 }
 
 function clientConfig(url: DatabaseUrl, database = url.database): pg.ClientConfig {

@@ -111,8 +111,9 @@ const BUSY_STATES = new Set(['55P03', '53300', '57014', '53200', '40001', '40P01
 /** True when `err` is a socket or driver error saying the server cannot be reached or dropped the connection. */
 export function isConnectionFailure(err: unknown): boolean {
   if (err instanceof DatabaseError) return err.code !== undefined && isServerGoneState(err.code);
-  // Only the driver's and the socket's own errors: plain Error instances, never our typed errors.
-  if (!(err instanceof Error) || Object.getPrototypeOf(err) !== Error.prototype) return false;
+  // Only the driver's and the socket's own errors, which are plain Errors (name 'Error'); never
+  // our typed errors or a TypeError, which name themselves.
+  if (!(err instanceof Error) || err.name !== 'Error') return false;
   const code = errorCode(err);
   if (code !== undefined) return UNREACHABLE_CODES.has(code);
   return UNREACHABLE_MESSAGES.some((m) => err.message.includes(m));

@@ -91,6 +91,22 @@ const types: pg.CustomTypesConfig = {
 
 const statementNames = new Map<string, string>();
 
+/**
+ * Connections that have the listener below. node-postgres emits 'error' on a connection that
+ * breaks (the server shut down, the socket reset); pg-pool listens only while the connection is
+ * idle. Without a listener while it is checked out, the process would crash; with this one the
+ * error reaches the caller through its pending or next statement instead (StoreUnavailable).
+ */
+const guarded = new WeakSet<pg.PoolClient>();
+
+function guard(client: pg.PoolClient): pg.PoolClient {
+  if (!guarded.has(client)) {
+    client.on('error', () => {});
+    guarded.add(client);
+  }
+  return client;
+}
+
 /** A stable name per SQL text, so each connection prepares a statement once. */
 function statementName(text: string): string {
   let name = statementNames.get(text);
@@ -141,7 +157,7 @@ function connectionConfig(options: PostgresPoolOptions): pg.PoolConfig {
   };
 }
 
-export class PostgresPool {
+export class PostgresPool implements Sql {
   readonly url: DatabaseUrl;
   private readonly pool: pg.Pool;
   private readonly max: number;
@@ -186,7 +202,7 @@ export class PostgresPool {
     if (this.ended) throw new StoreUnavailable('The database pool is closed.');
     const saturatedBefore = this.pool.totalCount >= this.max;
     try {
-      return await this.pool.connect();
+      return guard(await this.pool.connect());
     } catch (err) {
       if (err instanceof StoreError) throw err;
       const message = err instanceof Error ? err.message : '';
@@ -207,18 +223,33 @@ export class PostgresPool {
     }
   }
 
-  /** One statement in its own transaction (autocommit), on any connection. */
-  async rows(text: string, params?: readonly unknown[]): Promise<Row[]> {
+  /** Runs `fn` on a connection of its own, handed back afterwards (closed if it broke). */
+  private async onConnection<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await this.acquire();
     let broken = false;
     try {
-      return await sqlOn(client).rows(text, params);
+      return await fn(sqlOn(client));
     } catch (err) {
       broken = err instanceof StoreUnavailable;
       throw err;
     } finally {
       client.release(broken);
     }
+  }
+
+  /** One statement in its own transaction (autocommit), on any connection. */
+  rows(text: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.onConnection((sql) => sql.rows(text, params));
+  }
+
+  /** One statement in its own transaction (autocommit): the rows it changed. */
+  count(text: string, params?: readonly unknown[]): Promise<number> {
+    return this.onConnection((sql) => sql.count(text, params));
+  }
+
+  /** Statements without parameters, each in its own transaction unless the text says otherwise. */
+  script(text: string): Promise<void> {
+    return this.onConnection((sql) => sql.script(text));
   }
 
   /** Closes every connection; acquire fails with StoreUnavailable afterwards. Idempotent. */
