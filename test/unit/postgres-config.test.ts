@@ -3,7 +3,7 @@
  * the password never printed.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
+import { createRuntime } from '../../server/runtime.js';
 import { DatabaseUrl, DatabaseUrlError } from '../../server/store/postgres/databaseUrl.js';
 
 const SECRET = 'S3cr3t-p%40ss';
@@ -141,5 +142,21 @@ describe('configuration keys of the PostgreSQL backend', () => {
       () => loadConfig({ GATEWAY_DATABASE_URL: 'postgres://gw@127.0.0.1/idp', GATEWAY_DATABASE_PASSWORD_FILE: pw }, dir),
       (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_DATABASE_PASSWORD_FILE' && /chmod 600/.test(err.message),
     );
+  });
+});
+
+describe('a gateway asked for PostgreSQL', () => {
+  test('refuses to start (ConfigError naming GATEWAY_DATABASE_URL) rather than fall back to SQLite while the PostgreSQL repositories are missing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-pgstart-'));
+    try {
+      const config = loadConfig({ GATEWAY_DATABASE_URL: 'postgres://gw:pw@127.0.0.1/idp' }, dir);
+      await assert.rejects(
+        createRuntime(config, { withHsm: false, log: createLogger('silent') }),
+        (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_DATABASE_URL',
+      );
+      assert.ok(!existsSync(config.dbFile), 'no SQLite file was made');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
