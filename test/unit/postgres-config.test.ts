@@ -3,6 +3,7 @@
  * the password never printed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +156,33 @@ describe('a gateway asked for PostgreSQL', () => {
         (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_DATABASE_URL',
       );
       assert.ok(!existsSync(config.dbFile), 'no SQLite file was made');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('operator tools asked for PostgreSQL', () => {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const run = (script: string, args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', script), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, GATEWAY_DATABASE_URL: `postgres://gw:${SECRET}@127.0.0.1/idp`, GATEWAY_LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+
+  test('npm run backup refuses (exit 2) and points to pg_dump and point-in-time recovery; npm run audit:verify refuses to verify the SQLite file instead', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-pgtools-'));
+    try {
+      const backup = run('backup.ts', [path.join(dir, 'copy.db')]);
+      assert.equal(backup.status, 2, backup.stderr);
+      assert.match(backup.stderr, /pg_dump or point-in-time recovery/);
+      assert.ok(!existsSync(path.join(dir, 'copy.db')));
+      const verify = run('verify-audit.ts', []);
+      assert.equal(verify.status, 2, verify.stderr);
+      assert.match(verify.stderr, /selects PostgreSQL \(postgres:\/\/gw:\*\*\*@127\.0\.0\.1:5432\/idp/);
+      for (const out of [backup.stderr, backup.stdout, verify.stderr, verify.stdout]) assert.ok(!out.includes('S3cr3t'), 'no password printed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

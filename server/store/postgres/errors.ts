@@ -97,8 +97,12 @@ const UNREACHABLE_MESSAGES = [
 /** A SQLSTATE the server reports about itself: it is going away, or cannot take connections. */
 function isServerGoneState(code: string): boolean {
   // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now
-  // (starting up, shutting down, in recovery); 53100 disk full and 58 system errors.
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53100' || code.startsWith('58');
+  // (starting up, shutting down, in recovery); 25006: a read-only transaction, i.e. we reached a
+  // standby (a failover the address in front has not followed yet); 53100 disk full and 58
+  // system errors.
+  return (
+    code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '25006' || code === '53100' || code.startsWith('58')
+  );
 }
 
 /**
