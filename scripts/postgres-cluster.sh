@@ -2,7 +2,10 @@
 # Test fixture: a throw-away PostgreSQL cluster for the PostgreSQL store tests, run by an
 # unprivileged user and reachable only through a private Unix socket (no TCP listener).
 #
-#   bash scripts/postgres-cluster.sh start  [--dir DIR]  # idempotent; prints the env file
+#   bash scripts/postgres-cluster.sh start  [--dir DIR] [--tls-port PORT --tls-dir CERTS]
+#                                   # idempotent; prints the env file. With --tls-port it also
+#                                   # listens on 127.0.0.1:PORT with TLS (CERTS/server.crt and
+#                                   # server.key), for the tests of sslmode=verify-full
 #   bash scripts/postgres-cluster.sh stop   [--dir DIR] [--immediate]
 #                                   # stops what start started: fast shutdown, or with
 #                                   # --immediate as a crash (recovery at the next start;
@@ -13,6 +16,7 @@
 #   cluster/             owned by the server's user, 0700: data/ (initdb), run/ (the socket),
 #                        server.log
 #   superuser.password   0600, the password of the cluster's superuser gateway_admin
+#   port                 the port it was started with (the socket's name; TCP with --tls-port)
 #   env                  0600, KEY=VALUE lines for the tests: GATEWAY_TEST_DATABASE_URL (the
 #                        superuser on the maintenance database `postgres`, over the socket),
 #                        GATEWAY_TEST_POSTGRES_DIR, GATEWAY_TEST_POSTGRES_BIN
@@ -43,10 +47,14 @@ ACTION="${1:-}"
 [ "$#" -gt 0 ] && shift
 DIR="$ROOT/var/postgres"
 IMMEDIATE=0
+TLS_PORT=""
+TLS_DIR=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
     --immediate) IMMEDIATE=1; shift ;;
+    --tls-port) TLS_PORT="$2"; shift 2 ;;
+    --tls-dir) TLS_DIR="$2"; shift 2 ;;
     *) echo "postgres-cluster: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +65,15 @@ die() { printf 'postgres-cluster: ERROR: %s\n' "$*" >&2; exit 1; }
 
 SUPERUSER="gateway_admin"
 PORT=5432
+if [ -n "$TLS_PORT" ]; then
+  [ -n "$TLS_DIR" ] && [ -s "$TLS_DIR/server.crt" ] && [ -s "$TLS_DIR/server.key" ] || die "--tls-port needs --tls-dir with server.crt and server.key"
+  case "$TLS_PORT" in *[!0-9]* | '') die "--tls-port must be a port number" ;; esac
+  # One port number for the TCP listener and the socket's name.
+  PORT="$TLS_PORT"
+elif [ -s "$DIR/port" ]; then
+  # The port the cluster was last started with (status and stop find its socket by it).
+  PORT="$(tr -dc '0-9' <"$DIR/port")"
+fi
 CLUSTER="$DIR/cluster"
 DATA="$CLUSTER/data"
 HASH="$(printf '%s' "$DIR" | sha256sum | cut -c1-12)"
@@ -182,7 +199,18 @@ start_server() {
   # Settings on the command line, so that a change here needs no new cluster. No TCP listener;
   # the socket only for its owner (root reaches it anyway). Enough connections for the
   # 100-clients tests and several gateway instances at once.
-  local opts="-c listen_addresses='' -c unix_socket_directories='$SOCK' -c unix_socket_permissions=0700"
+  local opts="-c unix_socket_directories='$SOCK' -c unix_socket_permissions=0700"
+  if [ -n "$TLS_PORT" ]; then
+    # Loopback only, TLS on; the key is copied where only the server's user can read it.
+    mkdir -p "$CLUSTER/tls"
+    cp "$TLS_DIR/server.crt" "$TLS_DIR/server.key" "$CLUSTER/tls/"
+    chown -R "$PGUSER_OS:" "$CLUSTER/tls" 2>/dev/null || [ "$(id -u)" -ne 0 ] || die "chown $CLUSTER/tls failed"
+    chmod 700 "$CLUSTER/tls"
+    chmod 600 "$CLUSTER/tls/server.key" "$CLUSTER/tls/server.crt"
+    opts+=" -c listen_addresses='127.0.0.1' -c ssl=on -c ssl_cert_file='$CLUSTER/tls/server.crt' -c ssl_key_file='$CLUSTER/tls/server.key'"
+  else
+    opts+=" -c listen_addresses=''"
+  fi
   opts+=" -c port=$PORT -c max_connections=300 -c shared_buffers=64MB -c log_min_messages=warning"
   opts+=" -c log_connections=off -c log_disconnections=off -c log_line_prefix='%m [%p] '"
   if ! as_pg "$BIN/pg_ctl" -D "$DATA" -l "$CLUSTER/server.log" -w -t 120 -o "$opts" start >/dev/null; then
@@ -232,6 +260,7 @@ case "$ACTION" in
         create_cluster
       fi
       rm -f "$DATA/postmaster.pid"
+      printf '%s\n' "$PORT" >"$DIR/port"
       start_server
       drop_leftovers
       write_env
@@ -248,7 +277,7 @@ case "$ACTION" in
     if running; then echo "running"; else echo "stopped"; exit 1; fi
     ;;
   *)
-    sed -n '2,36p' "$0" >&2
+    sed -n '2,40p' "$0" >&2
     exit 2
     ;;
 esac

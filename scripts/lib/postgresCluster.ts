@@ -33,9 +33,16 @@ function envOf(file: string): PostgresClusterEnv {
   return { adminUrl, dir, binDir };
 }
 
+/** TLS on 127.0.0.1:port besides the socket, with certDir/server.crt and server.key. */
+export interface PostgresClusterTls {
+  port: number;
+  certDir: string;
+}
+
 /** Starts (or finds running) the cluster in `dir` (default var/postgres). */
-export function startPostgresCluster(dir?: string): PostgresClusterEnv {
-  const result = run(['start', ...(dir ? ['--dir', dir] : [])], 180_000);
+export function startPostgresCluster(dir?: string, options: { tls?: PostgresClusterTls } = {}): PostgresClusterEnv {
+  const tls = options.tls ? ['--tls-port', String(options.tls.port), '--tls-dir', options.tls.certDir] : [];
+  const result = run(['start', ...(dir ? ['--dir', dir] : []), ...tls], 180_000);
   if (result.status !== 0) throw new Error(`scripts/postgres-cluster.sh start failed (exit ${result.status}):\n${result.stderr}\n${result.stdout}`);
   return envOf(result.stdout.trim().split('\n').pop() ?? '');
 }

@@ -67,7 +67,7 @@ describe('append-only tables', () => {
     assert.equal(verifyChain(entries).ok, true);
   });
 
-  test('NSIS 6 (Low) 7: the guards hold for a superuser session too (only dropping the trigger, which needs the owner, would lift them)', async () => {
+  test('NSIS 6 (Low) 7: the guards hold for a superuser session too (lifting them takes a deliberate DROP or DISABLE TRIGGER)', async () => {
     await db.admin(async (c) => {
       await assert.rejects(c.query("UPDATE audit_events SET type = 'forged'"), (err: unknown) => err instanceof Error && 'code' in err && err.code === 'GW001');
       await assert.rejects(c.query('DELETE FROM signing_key_records'), (err: unknown) => err instanceof Error && 'code' in err && err.code === 'GW001');

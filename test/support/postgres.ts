@@ -17,7 +17,13 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { postgresClusterRunning, startPostgresCluster, stopPostgresCluster, type PostgresClusterEnv } from '../../scripts/lib/postgresCluster.js';
+import {
+  postgresClusterRunning,
+  startPostgresCluster,
+  stopPostgresCluster,
+  type PostgresClusterEnv,
+  type PostgresClusterTls,
+} from '../../scripts/lib/postgresCluster.js';
 import { DatabaseUrl } from '../../server/store/postgres/databaseUrl.js';
 import { loadMigrations, migrate } from '../../server/store/postgres/migrate.js';
 import { PostgresPool, type PostgresPoolOptions } from '../../server/store/postgres/pool.js';
@@ -60,7 +66,7 @@ export function testCluster(): TestCluster {
  * first, scripts/run-tests.sh stops what is left there), for tests that stop and start PostgreSQL.
  * Stopped and removed when the process exits.
  */
-export function privateCluster(): TestCluster & { stop(options?: { immediate?: boolean }): void; start(): void } {
+export function privateCluster(options: { tls?: PostgresClusterTls } = {}): TestCluster & { stop(options?: { immediate?: boolean }): void; start(): void } {
   const parent = path.join(repoRoot, 'var', 'postgres-fresh');
   mkdirSync(parent, { recursive: true, mode: 0o700 });
   const dir = mkdtempSync(path.join(parent, 'pg-'));
@@ -71,8 +77,8 @@ export function privateCluster(): TestCluster & { stop(options?: { immediate?: b
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  const env = startPostgresCluster(dir);
-  return { ...env, stop: (options = {}) => stopPostgresCluster(dir, options), start: () => void startPostgresCluster(dir) };
+  const env = startPostgresCluster(dir, options);
+  return { ...env, stop: (stopOptions = {}) => stopPostgresCluster(dir, stopOptions), start: () => void startPostgresCluster(dir, options) };
 }
 
 function clientConfig(url: DatabaseUrl, database = url.database): pg.ClientConfig {
@@ -93,6 +99,11 @@ async function withAdmin<T>(cluster: TestCluster, fn: (client: pg.Client) => Pro
 function appPassword(cluster: TestCluster): string {
   const admin = DatabaseUrl.parse(cluster.adminUrl).revealPassword() ?? '';
   return createHmac('sha256', admin).update(APP_ROLE).digest('hex').slice(0, 32);
+}
+
+/** The ordinary role test databases belong to, and its password (for URLs a test builds itself). */
+export function appRole(cluster: TestCluster): { user: string; password: string } {
+  return { user: APP_ROLE, password: appPassword(cluster) };
 }
 
 /** The URL of `database` for the app role, in the form GATEWAY_DATABASE_URL takes. */

@@ -144,8 +144,9 @@ function connectionConfig(options: PostgresPoolOptions): pg.PoolConfig {
   const { url } = options;
   let ssl: pg.PoolConfig['ssl'] = false;
   if (url.sslMode === 'verify-full') {
-    // NSIS 4.1.6 (Low) 2: the server proves its name with a certificate we trust.
-    ssl = { rejectUnauthorized: true, servername: url.host, ...(url.sslRootCert ? { ca: readFileSync(url.sslRootCert, 'utf8') } : {}) };
+    // NSIS 4.1.6 (Low) 2: the server proves its name with a certificate we trust. Node checks the
+    // certificate against the host (pg sends it as SNI unless it is an IP address).
+    ssl = { rejectUnauthorized: true, ...(url.sslRootCert ? { ca: readFileSync(url.sslRootCert, 'utf8') } : {}) };
   }
   return {
     host: url.host,
