@@ -29,6 +29,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.database) {
+    process.stderr.write(
+      'backup: GATEWAY_DATABASE_URL selects PostgreSQL, whose backups are pg_dump or point-in-time recovery (docs/architecture-postgres.md, "Backup, restore and verification")\n',
+    );
+    return 2;
+  }
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, mode: 0o700 });
   // Created empty and private first, so the copy is never readable by others (VACUUM INTO accepts
   // an empty file).

@@ -56,6 +56,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.database && !args.file) {
+    // Never verify the SQLite file when the operator pointed the gateway at PostgreSQL.
+    process.stderr.write(
+      `audit: GATEWAY_DATABASE_URL selects PostgreSQL (${String(config.database.url)}); this build verifies SQLite files only (give one as an argument)\n`,
+    );
+    return 2;
+  }
   const file = args.file ?? config.dbFile;
   if (!fs.existsSync(file)) {
     process.stderr.write(`audit: no database at ${file}\n`);

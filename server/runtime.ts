@@ -6,7 +6,7 @@ import { type HsmGroup, applySoftHsm2ConfDefault } from '../hsm/index.js';
 import { buildApp } from './app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
 import { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
@@ -74,6 +74,11 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const closers: (() => void)[] = [];
+  if (config.database) {
+    // Issue 14: the PostgreSQL engine plumbing is in (server/store/postgres/), its repositories
+    // over the store port are not; never fall back to SQLite silently when PostgreSQL was asked for.
+    throw new ConfigError('GATEWAY_DATABASE_URL', 'selects PostgreSQL, whose store repositories this build does not have yet; unset it to run on SQLite');
+  }
   const store = Store.open(config.dbFile);
   const secretKey = loadOrCreateSecretKey(config.secretFile);
   const sink: OutboxSink =
