@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/migrations.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { StoreConflict, StoreError } from '../../server/store/postgres/errors.js';
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion } from '../../server/store/postgres/migrate.js';
 import { inTransaction } from '../../server/store/postgres/transaction.js';
