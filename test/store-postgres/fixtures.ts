@@ -71,7 +71,8 @@ export async function claimOutbox(sql: TxSql, at: string, leaseUntil: string, li
 }
 
 function entryOf(r: Record<string, unknown>): AuditEntry {
-  const data = r['data'];
+  // json columns come back as the text stored (server/store/postgres/pool.ts).
+  const data: unknown = JSON.parse(String(r['data']));
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new TypeError('audit data is not an object');
   return {
     seq: Number(r['seq']),

@@ -1,10 +1,15 @@
 /**
- * The PostgreSQL schema: the first migration is SQLite's migrations 1-12 in PostgreSQL's types,
- * applied by the gateway's own (non-superuser) role, once, however many instances start together.
+ * The PostgreSQL schema: the first migration is SQLite's migrations 1-12 in PostgreSQL's types, the
+ * second the twin of SQLite 13 (the store port); applied by the gateway's own (non-superuser) role,
+ * once, however many instances start together.
  */
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SqliteEphemeral } from '../../server/store/sqlite/ephemeral.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations.js';
 import { StoreConflict, StoreError } from '../../server/store/postgres/errors.js';
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion } from '../../server/store/postgres/migrate.js';
@@ -12,15 +17,35 @@ import { inTransaction } from '../../server/store/postgres/transaction.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { insertCredential, insertIdentity, insertOrganisation } from './fixtures.js';
 
-/** The tables and columns SQLite has after all its migrations. */
+function columnsOf(db: Database.Database): Map<string, string[]> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+  return new Map(tables.map(({ name }) => [name, (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY name`).all(name) as { name: string }[]).map((c) => c.name)]));
+}
+
+/** The tables and columns SQLite has after all its migrations (the durable file). */
 function sqliteSchema(): Map<string, string[]> {
   const db = new Database(':memory:');
   try {
     for (const m of SQLITE_MIGRATIONS) db.exec(m.sql);
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-    return new Map(tables.map(({ name }) => [name, (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY name`).all(name) as { name: string }[]).map((c) => c.name)]));
+    return columnsOf(db);
   } finally {
     db.close();
+  }
+}
+
+/** The tables and columns of SQLite's ephemeral file (server/store/sqlite/ephemeral.ts). */
+function sqliteEphemeralSchema(): Map<string, string[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-eph-'));
+  try {
+    new SqliteEphemeral(path.join(dir, 'e.db')).close();
+    const db = new Database(path.join(dir, 'e.db'), { readonly: true });
+    try {
+      return columnsOf(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -48,30 +73,37 @@ describe('PostgreSQL migrations', () => {
     await empty.drop();
   });
 
-  test('the first migration applies to an empty database as the gateway role (no superuser), and running again applies nothing', async () => {
+  test('the migrations apply to an empty database as the gateway role (no superuser), and running again applies nothing', async () => {
     const pool = empty.pool();
     const superuser = await pool.rows('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
     assert.equal(superuser[0]?.['rolsuper'], false, 'the test role is an ordinary role');
     assert.equal(await schemaVersion(pool), 0);
     const first = await migrate(pool);
-    assert.deepEqual(first, { applied: [1], version: 1 });
-    assert.equal(await schemaVersion(pool), 1);
+    assert.deepEqual(first, { applied: [1, 2], version: 2 });
+    assert.equal(await schemaVersion(pool), 2);
     const again = await migrate(pool);
-    assert.deepEqual(again, { applied: [], version: 1 });
-    const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations');
-    assert.deepEqual(recorded, [{ version: 1, name: 'schema', checksum: loadMigrations()[0]?.checksum }]);
+    assert.deepEqual(again, { applied: [], version: 2 });
+    const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+    assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port']);
   });
 
-  test('the PostgreSQL schema has every table and column of SQLite migrations 1-12, and besides them only leases, rate-limit windows and schema_migrations', async () => {
+  test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {
     const sqlite = sqliteSchema();
+    const ephemeral = sqliteEphemeralSchema();
     const pg = await postgresColumns(empty);
-    for (const [table, columns] of sqlite) {
-      const pgTable = pg.get(table);
-      assert.ok(pgTable, `table ${table} exists in PostgreSQL`);
-      assert.deepEqual([...pgTable.keys()].sort(), [...columns].sort(), `columns of ${table}`);
+    const columns = (table: string) => [...(pg.get(table)?.keys() ?? [])].sort();
+    // PostgreSQL's leases carry a fencing number and the time they changed hands; SQLite's
+    // `until` is `expires_at` (docs/architecture-postgres.md, "Locks and leases").
+    const renamed = new Map([['leases', ['acquired_at', 'expires_at', 'fencing', 'holder', 'name']]]);
+    for (const [table, cols] of sqlite) {
+      assert.ok(pg.has(table), `table ${table} exists in PostgreSQL`);
+      assert.deepEqual(columns(table), renamed.get(table) ?? [...cols].sort(), `columns of ${table}`);
     }
+    assert.deepEqual(columns('challenges'), [...(ephemeral.get('challenges') ?? [])].sort(), 'challenges as in the ephemeral file');
+    assert.deepEqual(columns('rate_limit_windows'), [...(ephemeral.get('rate_limits') ?? [])].sort(), 'rate_limit_windows as rate_limits in the ephemeral file');
     const extra = [...pg.keys()].filter((t) => !sqlite.has(t)).sort();
-    assert.deepEqual(extra, ['leases', 'rate_limit_windows', 'schema_migrations']);
+    assert.deepEqual(extra, ['challenges', 'rate_limit_windows', 'schema_migrations']);
   });
 
   test('types: every time is timestamptz, blobs bytea, flags boolean, the counter bigint, JSON jsonb or json (exact text where it is hashed or passed on), ids identity columns but the chain\'s own numbers', async () => {
@@ -105,6 +137,14 @@ describe('PostgreSQL migrations', () => {
     const unlogged = rows.filter((r) => r.relpersistence === 'u').map((r) => r.relname);
     assert.deepEqual(unlogged, ['challenges', 'rate_limit_windows']);
     assert.ok(rows.length > 20);
+    const comments = await empty.admin(async (c) =>
+      (await c.query<{ relname: string; comment: string | null }>("SELECT relname, obj_description(oid, 'pg_class') AS comment FROM pg_class WHERE relname IN ('challenges', 'rate_limit_windows', 'leases') ORDER BY relname")).rows,
+    );
+    assert.deepEqual(
+      comments.map((c) => [c.relname, c.comment?.split(':')[0]]),
+      [['challenges', 'Ephemeral (UNLOGGED)'], ['leases', 'Durable'], ['rate_limit_windows', 'Ephemeral (UNLOGGED)']],
+      'the catalogue says which state is which',
+    );
   });
 });
 
@@ -120,8 +160,8 @@ describe('PostgreSQL migrations across instances and releases', () => {
   test('five instances starting together on an empty database: the schema is applied exactly once', async () => {
     const pools = Array.from({ length: 5 }, () => db.pool({ max: 1 }));
     const results = await Promise.all(pools.map((p) => migrate(p)));
-    assert.deepEqual(results.flatMap((r) => r.applied), [1]);
-    assert.ok(results.every((r) => r.version === 1));
+    assert.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2]);
+    assert.ok(results.every((r) => r.version === 2));
   });
 
   test('a shipped migration changed afterwards, and a database a newer release migrated, are refused (SchemaMismatch)', async () => {

@@ -35,7 +35,7 @@ describe('transactions', () => {
     await db.drop();
   });
 
-  test('rows carry the domain types: times as Date.toISOString() text, bigint as a number, bytea as bytes, json as written, jsonb as values', async () => {
+  test('rows carry the domain types: times as Date.toISOString() text, bigint as a number, bytea as bytes, json as the text written, jsonb as values', async () => {
     const [row] = await pool.rows(
       `SELECT $1::timestamptz AS at, '2026-01-05 09:00:00.123456+01'::timestamptz AS micro, 4294967295::bigint AS big, count(*) AS n,
               '\\x0102ff'::bytea AS bytes, '{"b":1, "a":[2]}'::json AS exact, '{"b":1, "a":[2]}'::jsonb AS parsed`,
@@ -46,7 +46,7 @@ describe('transactions', () => {
     assert.equal(row?.['big'], 4294967295);
     assert.equal(row?.['n'], 1);
     assert.deepEqual(row?.['bytes'], Buffer.from([1, 2, 255]));
-    assert.deepEqual(row?.['exact'], { b: 1, a: [2] });
+    assert.equal(row?.['exact'], '{"b":1, "a":[2]}', 'json keeps its text, unparsed');
     assert.deepEqual(row?.['parsed'], { a: [2], b: 1 });
     await assert.rejects(pool.rows("SELECT (2^60)::bigint AS huge"), RangeError, 'a bigint past 2^53 is refused, never rounded');
   });

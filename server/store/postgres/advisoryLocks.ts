@@ -27,6 +27,22 @@ export const ADVISORY_LOCKS = {
 
 export type AdvisoryLockName = keyof typeof ADVISORY_LOCKS;
 
+/**
+ * Locks on one thing among many (a key such as a person's id), each class its own first key; the
+ * second is hashtext(key). Two keys with the same hash share a lock: harmless, they only wait for
+ * each other. The classes are "GWA" + a letter, apart from GATEWAY_LOCK_CLASS's named locks.
+ */
+export const KEYED_ADVISORY_LOCKS = {
+  /**
+   * NSIS 3.2.3 (Low) 2: a staff member's suspensions and revocations are counted against the
+   * hourly cap and taken in one transaction; the count is serialised per actor, so parallel
+   * actions on several instances cannot all read "one left".
+   */
+  staffActor: { classId: 0x47574141, why: "serialises the count of one staff member's actions against the hourly cap" },
+} as const;
+
+export type KeyedAdvisoryLockName = keyof typeof KEYED_ADVISORY_LOCKS;
+
 /** Waits for the lock (bounded by the session's lock_timeout: StoreBusy past it) and holds it until the transaction ends. */
 export async function lockForTransaction(sql: TxSql, name: AdvisoryLockName): Promise<void> {
   await sql.rows('SELECT pg_advisory_xact_lock($1::int, $2::int)', [GATEWAY_LOCK_CLASS, ADVISORY_LOCKS[name].objectId]);
@@ -36,6 +52,11 @@ export async function lockForTransaction(sql: TxSql, name: AdvisoryLockName): Pr
 export async function tryLockForTransaction(sql: TxSql, name: AdvisoryLockName): Promise<boolean> {
   const rows = await sql.rows('SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked', [GATEWAY_LOCK_CLASS, ADVISORY_LOCKS[name].objectId]);
   return rows[0]?.['locked'] === true;
+}
+
+/** Waits for the lock on `key` of the class `name` and holds it until the transaction ends. */
+export async function lockKeyForTransaction(sql: TxSql, name: KeyedAdvisoryLockName, key: string): Promise<void> {
+  await sql.rows('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [KEYED_ADVISORY_LOCKS[name].classId, key]);
 }
 
 /** The audit-chain lock: call right before reading the head and appending (the last statements of the write). */

@@ -1,50 +1,18 @@
 /**
- * The store's typed failures, and the one place that reads a PostgreSQL driver error.
- *
- * StoreError, StoreBusy, StoreUnavailable and StoreConflict have the shape of the store port's
- * (server/ports/storeErrors.ts on the port's branch): when the port is merged, this module
- * re-exports those classes instead of declaring them. Nothing outside server/store/postgres/
- * sees a pg error, a SQLSTATE or a socket error code.
+ * The one place that reads a PostgreSQL driver error: it maps them to the store port's typed
+ * failures (server/ports/storeErrors.ts), which are re-exported here for the adapter's modules.
+ * Nothing outside server/store/postgres/ sees a pg error, a SQLSTATE or a socket error code.
  *
  * A driver error is never chained as it is: its message and `detail` can carry row values
  * (`Key (email_norm)=(...) already exists`), which are personal data and must not reach a log.
  * The mapped error carries a {@link PostgresFailure} instead: SQLSTATE, constraint, table.
  */
 import pg from 'pg';
+import { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from '../../ports/storeErrors.js';
+
+export { StoreBusy, StoreConflict, StoreError, StoreUnavailable };
 
 const { DatabaseError } = pg;
-
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** The database is busy (a lock or the connection pool was held past the adapter's bound): retry shortly. */
-export class StoreBusy extends StoreError {
-  constructor(
-    message = 'The database is busy; nothing was changed.',
-    readonly retryAfterSeconds = 1,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** The database cannot be reached or has stopped answering. */
-export class StoreUnavailable extends StoreError {
-  constructor(
-    message = 'The database is unavailable; nothing was changed.',
-    readonly retryAfterSeconds = 5,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** A uniqueness the caller checked was taken meanwhile by a concurrent transaction (it rolled back). */
-export class StoreConflict extends StoreError {}
 
 /** What of a driver error may be logged: no message text, no row values. */
 export class PostgresFailure extends Error {

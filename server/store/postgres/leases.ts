@@ -11,6 +11,7 @@
  * work, {@link holdLease} checks the lease is still this holder's and keeps it locked (FOR SHARE)
  * until the commit, so a takeover waits for that commit or the work fails.
  */
+import type { LeaseRepo } from '../../ports/repositories.js';
 import type { Sql, TxSql } from './pool.js';
 
 export interface Lease {
@@ -67,4 +68,20 @@ export async function holdLease(sql: TxSql, lease: Lease, at: string): Promise<b
     [lease.name, lease.holder, lease.fencing, at],
   );
   return rows.length === 1;
+}
+
+/**
+ * The port's leases (LeaseRepo) over the functions above. Giving a lease up makes it run out at
+ * the moment it was last taken (so any later `at` finds it free) and keeps its fencing number.
+ */
+export class PgLeases implements LeaseRepo {
+  constructor(private readonly sql: Sql) {}
+
+  async acquire(name: string, holder: string, until: string, at: string): Promise<boolean> {
+    return (await acquireLease(this.sql, name, holder, until, at)) !== undefined;
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    await this.sql.count('UPDATE leases SET expires_at = LEAST(expires_at, acquired_at) WHERE name = $1 AND holder = $2', [name, holder]);
+  }
 }

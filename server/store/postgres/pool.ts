@@ -4,6 +4,10 @@
  * statements, the gateway's application name; timestamptz is read back as Date.toISOString()
  * text and bigint as a number, so rows carry the domain's own types.
  *
+ * json (not jsonb) comes back as the text stored, unparsed: it is the type of the columns whose
+ * exact text matters (the audit data the hash chain covers, payloads callers read back as strings);
+ * jsonb comes back parsed.
+ *
  * Statements run as named prepared statements (parsed and planned once per connection, then only
  * bound and executed). The pool never throws a driver error: acquiring a connection fails with
  * StoreBusy (every connection in use past the wait bound, or too many connections at the server)
@@ -60,6 +64,7 @@ export interface PostgresPoolOptions {
 
 const INT8_OID = 20;
 const TIMESTAMPTZ_OID = 1184;
+const JSON_OID = 114;
 
 /** int8 (bigint, count(*)) as a number; a value past 2^53 would lose digits, so it is refused. */
 function parseInt8(text: string): number {
@@ -85,6 +90,7 @@ const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (format !== 'binary' && oid === INT8_OID) return parseInt8;
     if (format !== 'binary' && oid === TIMESTAMPTZ_OID) return parseTimestamptz;
+    if (format !== 'binary' && oid === JSON_OID) return (text: string) => text;
     return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
@@ -161,7 +167,8 @@ function connectionConfig(options: PostgresPoolOptions): pg.PoolConfig {
 export class PostgresPool implements Sql {
   readonly url: DatabaseUrl;
   private readonly pool: pg.Pool;
-  private readonly max: number;
+  /** Connections this pool may open. */
+  readonly max: number;
   private ended = false;
 
   constructor(options: PostgresPoolOptions) {
