@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StoreUnavailable } from '../../server/store/postgres/errors.js';
 import { checkHealth } from '../../server/store/postgres/health.js';
+import { loadMigrations } from '../../server/store/postgres/migrate.js';
 import type { PostgresPool } from '../../server/store/postgres/pool.js';
+import { PostgresStore } from '../../server/store/postgres/PostgresStore.js';
 import { inTransaction } from '../../server/store/postgres/transaction.js';
 import { freshDatabase, privateCluster, type TestDatabase } from '../support/postgres.js';
 import { insertChallenge } from './fixtures.js';
@@ -20,6 +22,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } 
   });
   return { promise, resolve };
 }
+
+const SCHEMA = loadMigrations().length;
 
 function isUnavailable(err: unknown): boolean {
   return err instanceof StoreUnavailable && err.retryAfterSeconds > 0;
@@ -64,13 +68,13 @@ describe('PostgreSQL stopped and started under a running pool', () => {
     assert.ok(isUnavailable(await open), 'the open transaction fails as StoreUnavailable');
     await assert.rejects(inTransaction(pool, (sql) => sql.rows('SELECT 1')), isUnavailable);
     await assert.rejects(pool.rows('SELECT 1'), isUnavailable);
-    await assert.rejects(checkHealth(pool, 1), isUnavailable);
+    await assert.rejects(checkHealth(pool, SCHEMA), isUnavailable);
 
     cluster.start();
     // No new pool, no retry by the caller: the first call after the restart succeeds.
     const names = await inTransaction(pool, async (sql) => (await sql.rows('SELECT name FROM leases ORDER BY name')).map((r) => r['name']), { readOnly: true });
     assert.deepEqual(names, ['before'], 'committed row kept, the half-written transaction gone whole');
-    assert.equal((await checkHealth(pool, 1)).schemaVersion, 1);
+    assert.equal((await checkHealth(pool, SCHEMA)).schemaVersion, SCHEMA);
     for (const line of logged) assert.ok(!line.includes(db.url.revealPassword() ?? '\0'), 'no password in the log');
   });
 
@@ -93,5 +97,43 @@ describe('PostgreSQL stopped and started under a running pool', () => {
       { readOnly: true },
     );
     assert.deepEqual(counts, { challenges: 0, windows: 0, durable: 1 });
+  });
+
+  test('NSIS 3.2.3 (Substantial) 6, through the store port: while PostgreSQL is down write, read, the ephemeral store and health are StoreUnavailable, a write under way is lost whole and runs no after-commit callback; started again, the same store serves', async () => {
+    const store = await PostgresStore.open({ url: db.url, poolSize: 4 });
+    try {
+      const org = { id: 'org-outage', cvr: '12345674', name: 'Outage ApS', createdAt: '2030-01-01T00:00:00.000Z' };
+      await store.write((tx) => tx.organisations.insert(org));
+      let hookRan = false;
+      const wrote = deferred();
+      const proceed = deferred();
+      const underWay = store
+        .write(async (tx) => {
+          await tx.identities.insert({ id: 'half', organisationId: org.id, name: 'Half', email: 'half@example.test', ial: 'low', proofingMethod: 'x', proofedBy: null, createdAt: org.createdAt });
+          tx.afterCommit(() => {
+            hookRan = true;
+          });
+          wrote.resolve();
+          await proceed.promise;
+          await tx.identities.grantRole('half', 'employee', null, org.createdAt);
+        })
+        .catch((err: unknown) => err);
+      await wrote.promise;
+      cluster.stop();
+      proceed.resolve();
+      assert.ok(isUnavailable(await underWay), 'the write under way fails as StoreUnavailable');
+      assert.equal(hookRan, false);
+      await assert.rejects(store.write((tx) => tx.organisations.get(org.id)), isUnavailable);
+      await assert.rejects(store.read((tx) => tx.organisations.get(org.id)), isUnavailable);
+      await assert.rejects(store.ephemeral.challenges.consume('none', org.createdAt), isUnavailable);
+      await assert.rejects(store.ephemeral.limits.hit('ip:1', 60_000, 0), isUnavailable);
+      await assert.rejects(store.health(), isUnavailable);
+      cluster.start();
+      await store.health();
+      assert.deepEqual(await store.read((tx) => tx.organisations.get(org.id)), org, 'committed: kept');
+      assert.equal(await store.read((tx) => tx.identities.get('half')), undefined, 'under way: gone whole');
+    } finally {
+      await store.close();
+    }
   });
 });
