@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   const config = loadConfig();
   if (config.database) {
     process.stderr.write(
-      'backup: GATEWAY_DATABASE_URL selects PostgreSQL, whose backups are pg_dump or point-in-time recovery (docs/architecture-postgres.md, "Backup, restore and verification")\n',
+      'backup: GATEWAY_DATABASE_URL selects PostgreSQL, whose backups are pg_dump or point-in-time recovery (docs/architecture-postgres.md, "Backup, restore and verification"); verify a restored copy with GATEWAY_DATABASE_URL=<its URL> npm run audit:verify\n',
     );
     return 2;
   }

@@ -172,7 +172,7 @@ describe('operator tools asked for PostgreSQL', () => {
       timeout: 60_000,
     });
 
-  test('npm run backup refuses (exit 2) and points to pg_dump and point-in-time recovery; npm run audit:verify refuses to verify the SQLite file instead', () => {
+  test('npm run backup refuses (exit 2) and points to pg_dump and point-in-time recovery; npm run audit:verify reads PostgreSQL, never the SQLite file (an unreachable database: exit 2)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-pgtools-'));
     try {
       const backup = run('backup.ts', [path.join(dir, 'copy.db')]);
@@ -181,7 +181,8 @@ describe('operator tools asked for PostgreSQL', () => {
       assert.ok(!existsSync(path.join(dir, 'copy.db')));
       const verify = run('verify-audit.ts', []);
       assert.equal(verify.status, 2, verify.stderr);
-      assert.match(verify.stderr, /selects PostgreSQL \(postgres:\/\/gw:\*\*\*@127\.0\.0\.1:5432\/idp/);
+      assert.match(verify.stderr, /^audit: postgres:\/\/gw:\*\*\*@127\.0\.0\.1:5432\/idp\?sslmode=disable cannot be opened: The database/);
+      assert.equal(verify.stdout, '', 'no report: nothing (and no SQLite file) was verified');
       for (const out of [backup.stderr, backup.stdout, verify.stderr, verify.stdout]) assert.ok(!out.includes('S3cr3t'), 'no password printed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
