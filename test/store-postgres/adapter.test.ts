@@ -80,7 +80,7 @@ describe('PostgreSQL adapter', () => {
     assert.deepEqual(calls.sort(), ['x', 'y']);
   });
 
-  it('StoreConflict leaves the PostgreSQL transaction usable, as a failed statement does on SQLite: the rest of the write commits', async () => {
+  it('StoreConflict (an address bound already, a second active signing key, a key id taken) leaves the PostgreSQL transaction usable, as a failed statement does on SQLite: the rest of the write commits', async () => {
     const { holder } = await holderWithKey(store);
     const other = await store.write(async (tx) => person(tx, await organisation(tx)));
     const cvr = '62626262';
@@ -89,7 +89,14 @@ describe('PostgreSQL adapter', () => {
       await assert.rejects(person(tx, org, { email: holder.email }), StoreConflict);
       await assert.rejects(tx.identities.setEmail(other.id, holder.email.toUpperCase()), StoreConflict);
       assert.equal(await tx.identities.setName(other.id, 'Still Here'), true);
+      const key = (kid: string) => ({ kid, ckaId: `cka-${kid}`, label: kid, alg: 'ES256', publicJwk: { kty: 'EC' }, state: 'pending' as const, createdAt: T0, promoteAt: null, activatedAt: null });
+      await tx.signingKeys.insert(key('one'));
+      await tx.signingKeys.insert(key('two'));
+      assert.equal(await tx.signingKeys.promote('one', T0), true);
+      await assert.rejects(tx.signingKeys.promote('two', T0), StoreConflict, 'one active signing key at most');
+      await assert.rejects(tx.signingKeys.insert(key('one')), StoreConflict);
     });
+    assert.equal((await store.read((tx) => tx.signingKeys.active()))?.kid, 'one');
     assert.ok(await store.read((tx) => tx.organisations.byCvr(cvr)));
     const after = await store.read((tx) => tx.identities.get(other.id));
     assert.deepEqual([after?.name, after?.email], ['Still Here', other.email]);

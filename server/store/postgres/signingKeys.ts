@@ -4,7 +4,7 @@
  */
 import type { KeyRecordRow, NewKeyRecord, NewSigningKey, SigningKeyRecord, SigningKeyState } from '../../domain/signingKeys.js';
 import type { SigningKeyRepo } from '../../ports/repositories.js';
-import { insertOrConflict } from './conflict.js';
+import { inSavepoint, insertOrConflict } from './conflict.js';
 import type { Sql } from './pool.js';
 import * as records from './records.js';
 import { str } from './rows.js';
@@ -50,7 +50,10 @@ export class PgSigningKeys implements SigningKeyRepo {
   }
 
   async promote(kid: string, at: string): Promise<boolean> {
-    return (await this.sql.count("UPDATE signing_keys SET state = 'active', activated_at = $1 WHERE kid = $2 AND state = 'pending'", [at, kid])) === 1;
+    // A second active key is a StoreConflict (signing_keys_one_active); the savepoint keeps the
+    // transaction usable after it, as on SQLite (conflict.ts).
+    const n = await inSavepoint(this.sql, () => this.sql.count("UPDATE signing_keys SET state = 'active', activated_at = $1 WHERE kid = $2 AND state = 'pending'", [at, kid]));
+    return n === 1;
   }
 
   async retire(kid: string, at: string, publishedUntil: string, compromised: boolean): Promise<boolean> {
