@@ -6,10 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { entryHash, verifyChain } from '../../server/audit/hashChain.js';
+import { loadConfig } from '../../server/config.js';
 import { StoreConflict, StoreError, type Store } from '../../server/ports/store.js';
 import { SchemaMismatch, schemaVersion } from '../../server/store/postgres/migrate.js';
+import { openStore } from '../../server/store/openStore.js';
 import { PostgresStore } from '../../server/store/postgres/PostgresStore.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { holderWithKey, later, newKey, organisation, person, T0 } from '../store/adapters.js';
@@ -162,6 +167,29 @@ describe('PostgreSQL adapter', () => {
       await opened.close();
     } finally {
       await empty.drop();
+    }
+  });
+
+  it('issue 14: GATEWAY_DATABASE_URL selects the PostgreSQL adapter (its pool size from GATEWAY_DATABASE_POOL_SIZE); unset, SQLite under the data directory', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-open-'));
+    try {
+      const onPostgres = await openStore(loadConfig({ GATEWAY_DATABASE_URL: db.urlText, GATEWAY_DATABASE_POOL_SIZE: '3' }, dir));
+      try {
+        const d = await onPostgres.tools.describe();
+        assert.deepEqual([onPostgres.engine, d.settings['pool_size']], ['postgres', 3]);
+        await onPostgres.health();
+      } finally {
+        await onPostgres.close();
+      }
+      const config = loadConfig({}, dir);
+      const onSqlite = await openStore(config);
+      try {
+        assert.deepEqual([onSqlite.engine, (await onSqlite.tools.describe()).location], ['sqlite', config.dbFile]);
+      } finally {
+        await onSqlite.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
