@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyAudit } from '../server/audit/verifyAudit.js';
 import { loadConfig } from '../server/config.js';
-import { openStore } from '../server/store/open.js';
+import { openStore } from '../server/store/openStore.js';
 import { withSqliteFile } from '../server/store/sqlite/index.js';
 import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 
@@ -31,13 +31,19 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.database) {
+    process.stderr.write(
+      'backup: GATEWAY_DATABASE_URL selects PostgreSQL, whose backups are pg_dump or point-in-time recovery (docs/architecture-postgres.md, "Backup, restore and verification"); verify a restored copy with GATEWAY_DATABASE_URL=<its URL> npm run audit:verify\n',
+    );
+    return 2;
+  }
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, mode: 0o700 });
   // Created empty and private first, so the copy is never readable by others (VACUUM INTO accepts
   // an empty file).
   fs.writeFileSync(target, '', { mode: 0o600, flag: 'wx' });
   try {
     if (!fs.existsSync(config.dbFile)) throw new Error(`no database at ${config.dbFile}`);
-    const store = openStore(config);
+    const store = await openStore(config);
     try {
       await store.tools.backup(target);
     } finally {

@@ -3,8 +3,8 @@
 # only checks and returns within a second or two.
 #
 #   bash scripts/bootstrap.sh              # before `npm start`
-#   bash scripts/bootstrap.sh --for-tests  # before `npm test` (also chromium and the
-#                                          # tpm2-pkcs11 test stack)
+#   bash scripts/bootstrap.sh --for-tests  # before `npm test` (also chromium, openssl,
+#                                          # PostgreSQL and the tpm2-pkcs11 test stack)
 #
 # The HSM: only when SoftHSM is the module (GATEWAY_HSM_MODULE unset or SoftHSM's
 # library, and no GATEWAY_HSM_TOKENS_FILE) does it install softhsm2, initialise
@@ -16,7 +16,8 @@
 # overwritten, whatever the module.
 # --for-tests prepares the test tokens whatever GATEWAY_HSM_MODULE says: the
 # SoftHSM token in var/ and the Debian packages of the tpm2-pkcs11 test stack
-# (scripts/run-tests.sh starts the simulator, scripts/tpm2-simulator.sh).
+# (scripts/run-tests.sh starts the simulator, scripts/tpm2-simulator.sh) and Debian's
+# PostgreSQL server (run-tests.sh starts a throw-away cluster, scripts/postgres-cluster.sh).
 # Writes: var/ (0700); with SoftHSM var/softhsm2.conf, var/softhsm/tokens/,
 #         var/hsm-user.pin, var/hsm-so.pin (all 0600); client/dist/.
 # It never prints a PIN and does not migrate the database (the server does).
@@ -32,7 +33,7 @@ FOR_TESTS=0
 for arg in "$@"; do
   case "$arg" in
     --for-tests) FOR_TESTS=1 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bootstrap: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -75,6 +76,12 @@ if [ "$FOR_TESTS" = 1 ]; then
   for pkg in swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus; do
     pkg_installed "$pkg" || missing+=("$pkg")
   done
+  # The PostgreSQL store tests run a throw-away cluster (scripts/postgres-cluster.sh): Debian's
+  # server packages; as root also acl (the postgres user gets search-only access to var/).
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
+  if [ "$(id -u)" -eq 0 ] && ! command -v setfacl >/dev/null 2>&1; then missing+=(acl); fi
+  # Several tests make certificates with the openssl command; a bare image may lack it.
+  if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -91,7 +98,7 @@ if [ "$MANAGE_SOFTHSM" = 1 ]; then
   [ -e "$SOFTHSM_MODULE" ] || die "softhsm2 is installed but $SOFTHSM_MODULE is missing"
   log "softhsm2 present"
 fi
-if [ "$FOR_TESTS" = 1 ]; then log "chromium and the tpm2-pkcs11 test stack present"; fi
+if [ "$FOR_TESTS" = 1 ]; then log "chromium, openssl, PostgreSQL and the tpm2-pkcs11 test stack present"; fi
 if [ "$FOR_TESTS" = 1 ] && [ -n "${GATEWAY_HSM_MODULE:-}${GATEWAY_HSM_TOKENS_FILE:-}" ]; then
   log "note: the tests ignore GATEWAY_HSM_MODULE / GATEWAY_HSM_TOKENS_FILE; they use their own SoftHSM and tpm2-pkcs11 tokens"
 fi

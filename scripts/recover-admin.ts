@@ -112,7 +112,7 @@ async function main(): Promise<number> {
   }
   const clock = systemClock;
   const log = createLogger('silent');
-  const core = createToolCore(config, { log, clock });
+  const core = await createToolCore(config, { log, clock });
   const { store, outbox } = core;
   const operator: Operator = currentOperator(config.hsm.tokenLabel);
   try {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test/**/*.test.ts with the Node test runner (one file at a time:
-# the tests share the SoftHSM token, the tpm2-pkcs11 simulator and var/). Run
-# scripts/bootstrap.sh --for-tests first (`npm test` does both).
+# the tests share the SoftHSM token, the tpm2-pkcs11 simulator, the PostgreSQL
+# test cluster and var/). Run scripts/bootstrap.sh --for-tests first (`npm test`
+# does both).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,13 +23,34 @@ stop_simulator() {
     rm -rf "$dir"
   done
 }
-trap stop_simulator EXIT
+# The PostgreSQL store tests: a throw-away cluster under var/postgres, reachable only through its
+# private socket (scripts/postgres-cluster.sh), stopped at the end whatever happens. Clusters of
+# single tests (var/postgres-fresh/*) a killed test process could not stop go too.
+stop_postgres() {
+  bash scripts/postgres-cluster.sh stop >/dev/null 2>&1 || true
+  for dir in var/postgres-fresh/*/; do
+    [ -d "$dir" ] || continue
+    bash scripts/postgres-cluster.sh stop --dir "$PWD/${dir%/}" >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+}
+stop_fixtures() {
+  stop_postgres
+  stop_simulator
+}
+trap stop_fixtures EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 tpm2_env="$(bash scripts/tpm2-simulator.sh start)" || { echo "run-tests: the tpm2-pkcs11 simulator did not start; run: bash scripts/bootstrap.sh --for-tests" >&2; exit 1; }
 set -a
 # shellcheck disable=SC1090
 . "$tpm2_env"
+set +a
+pg_env="$(bash scripts/postgres-cluster.sh start)" || { echo "run-tests: the PostgreSQL test cluster did not start; run: bash scripts/bootstrap.sh --for-tests" >&2; exit 1; }
+set -a
+# GATEWAY_TEST_DATABASE_URL and friends (test/support/postgres.ts makes a database per test file).
+# shellcheck disable=SC1090
+. "$pg_env"
 set +a
 
 # Node 20's --test does not expand globs, so list the files ourselves.

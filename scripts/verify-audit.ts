@@ -9,6 +9,8 @@
  *   npm run audit:verify -- --anchor anchor.json copy.db  # keys from an exported anchor file (no HSM needed)
  *   npm run audit:verify -- --witness DIR copy.db         # another witness directory (e.g. the remote sink's copy)
  *   npm run audit:verify -- --no-witness copy.db          # no witness (said so in the report)
+ *   GATEWAY_DATABASE_URL=postgres://... npm run audit:verify   # a PostgreSQL database (e.g. a restored
+ *                                                         # copy), read through the store port
  *
  * Exit status: 0 every check passed; 1 something is wrong (each finding is named); 2 usage error
  * or the database cannot be read; 3 the trust anchor cannot be read (HSM unreachable, PIN
@@ -17,9 +19,11 @@
  */
 import fs from 'node:fs';
 import { loadConfig } from '../server/config.js';
-import { verifyAudit } from '../server/audit/verifyAudit.js';
+import { verifyAudit, verifyStoreAudit, type AuditReport } from '../server/audit/verifyAudit.js';
 import { openSqliteFileReader, type FileReader } from '../server/store/sqlite/index.js';
+import { openStore, storeLocation } from '../server/store/openStore.js';
 import type { TrustAnchor } from '../server/audit/trustAnchor.js';
+import type { Store } from '../server/ports/store.js';
 import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 import { formatAuditReport } from './lib/auditReport.js';
 import { createProgress, type Progress } from './lib/progress.js';
@@ -56,6 +60,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.database && !args.file) return verifyPostgres(config, args);
   const file = args.file ?? config.dbFile;
   if (!fs.existsSync(file)) {
     process.stderr.write(`audit: no database at ${file}\n`);
@@ -98,6 +103,53 @@ async function main(): Promise<number> {
     return 2;
   } finally {
     reader.close();
+  }
+}
+
+/**
+ * GATEWAY_DATABASE_URL: the PostgreSQL database, read through the store port in one read
+ * transaction, without migrating it (a copy at another schema version is refused, not changed).
+ */
+async function verifyPostgres(config: ReturnType<typeof loadConfig>, args: Args): Promise<number> {
+  const where = storeLocation(config);
+  let store: Store;
+  try {
+    store = await openStore(config, { migrate: false, poolSize: 1 });
+  } catch (err) {
+    process.stderr.write(`audit: ${where} cannot be opened: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  try {
+    let anchor: TrustAnchor;
+    try {
+      anchor = await loadTrustAnchor(config, args.anchor);
+    } catch (err) {
+      process.stderr.write(`audit: the trust anchor cannot be read, nothing was verified: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 3;
+    }
+    const witness = loadWitness(config, args.witness, args.noWitness);
+    let progress: Progress | undefined;
+    const started = process.hrtime.bigint();
+    let report: AuditReport;
+    try {
+      report = await verifyStoreAudit(store, {
+        anchor,
+        ...(witness ? { witness } : {}),
+        onProgress: (verified, expected) => {
+          progress ??= createProgress({ label: 'audit', total: expected, unit: 'entries', quiet: expected < 10_000 });
+          progress.update(verified);
+        },
+      });
+    } catch (err) {
+      process.stderr.write(`audit: ${where} cannot be read as a gateway database: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    progress?.done();
+    process.stdout.write(`audit: database ${where}\n${formatAuditReport(report, seconds)}`);
+    return report.ok ? 0 : 1;
+  } finally {
+    await store.close();
   }
 }
 

@@ -11,11 +11,23 @@ import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.
 import { PROXY_ADDRESS_NAMES, isIpOrCidr } from './net/addresses.js';
 import { ConfigError, type Env, bool, int, oneOf, optional, str } from './configValues.js';
 import { hsmSettings, type HsmSettings } from './hsmConfig.js';
+import { DatabaseUrl, DatabaseUrlError } from './store/postgres/databaseUrl.js';
+import { readPasswordFile } from './store/postgres/passwordFile.js';
 
 export { ConfigError };
 export type { HsmSettings };
 
 export type OutboxKind = 'file' | 'smtp';
+
+/** GATEWAY_DATABASE_URL and friends: the PostgreSQL backend (docs/architecture-postgres.md). */
+export interface PostgresSettings {
+  /** Parsed and checked; prints with the password as `***`. */
+  url: DatabaseUrl;
+  /** GATEWAY_DATABASE_PASSWORD_FILE, read when the pool is built. */
+  passwordFile: string | undefined;
+  /** Connections each gateway process may open (GATEWAY_DATABASE_POOL_SIZE). */
+  poolSize: number;
+}
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 
 export interface SmtpConfig {
@@ -36,6 +48,8 @@ export interface Config {
   rpName: string;
   varDir: string;
   dbFile: string;
+  /** PostgreSQL when GATEWAY_DATABASE_URL is set; undefined means SQLite in dbFile. */
+  database: PostgresSettings | undefined;
   secretFile: string;
   bodyLimitBytes: number;
   /**
@@ -196,6 +210,46 @@ function aaguids(env: Env, key: string): string[] {
   return list;
 }
 
+/**
+ * GATEWAY_DATABASE_URL selects PostgreSQL; unset, the gateway runs on SQLite (GATEWAY_DB_FILE).
+ * The URL is checked here (server/store/postgres/databaseUrl.ts) and never echoed: it may hold
+ * the password.
+ */
+function postgresSettings(env: Env, cwd: string): PostgresSettings | undefined {
+  const raw = optional(env, 'GATEWAY_DATABASE_URL');
+  const passwordFileRaw = optional(env, 'GATEWAY_DATABASE_PASSWORD_FILE');
+  if (raw === undefined) {
+    for (const key of ['GATEWAY_DATABASE_PASSWORD_FILE', 'GATEWAY_DATABASE_POOL_SIZE']) {
+      if (optional(env, key) !== undefined) throw new ConfigError(key, 'only applies with GATEWAY_DATABASE_URL (PostgreSQL)');
+    }
+    return undefined;
+  }
+  if (optional(env, 'GATEWAY_DB_FILE') !== undefined) {
+    throw new ConfigError('GATEWAY_DB_FILE', 'is the SQLite file, but GATEWAY_DATABASE_URL selects PostgreSQL: set one of them');
+  }
+  let url: DatabaseUrl;
+  try {
+    url = DatabaseUrl.parse(raw, (p) => path.resolve(cwd, p));
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw new ConfigError('GATEWAY_DATABASE_URL', err.message);
+    throw err;
+  }
+  let passwordFile: string | undefined;
+  if (passwordFileRaw !== undefined) {
+    if (url.hasPassword) {
+      throw new ConfigError('GATEWAY_DATABASE_PASSWORD_FILE', 'GATEWAY_DATABASE_URL holds a password too: keep it in one place');
+    }
+    passwordFile = path.resolve(cwd, passwordFileRaw);
+    try {
+      readPasswordFile(passwordFile);
+    } catch (err) {
+      if (err instanceof DatabaseUrlError) throw new ConfigError('GATEWAY_DATABASE_PASSWORD_FILE', err.message);
+      throw err;
+    }
+  }
+  return { url, passwordFile, poolSize: int(env, 'GATEWAY_DATABASE_POOL_SIZE', 10, 1, 500) };
+}
+
 /** Builds the configuration from an environment. `cwd` anchors relative paths. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
   const port = int(env, 'GATEWAY_PORT', 3000, 0, 65535);
@@ -254,6 +308,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rpName: str(env, 'GATEWAY_RP_NAME', 'Local IdP'),
     varDir,
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
+    database: postgresSettings(env, cwd),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     trustProxy: trustProxy(env),

@@ -6,7 +6,7 @@ import { type HsmGroup, applySoftHsm2ConfDefault } from '../hsm/index.js';
 import { buildApp } from './app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { AssuranceService, type MetadataLookup } from './assurance/AssuranceService.js';
 import { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import { AuditCheckpointer } from './audit/Checkpointer.js';
@@ -31,7 +31,7 @@ import { FileSink, OutboxDispatcher, SmtpSink, type OutboxSink } from './outbox/
 import { loadOrCreateSecretKey } from './security/secretKey.js';
 import { onPeer, tellPeers } from './cluster/index.js';
 import type { Store } from './ports/store.js';
-import { openStore } from './store/open.js';
+import { openStore } from './store/openStore.js';
 import type express from 'express';
 import { createHmac } from 'node:crypto';
 import { DeviceCookies } from './http/deviceCookie.js';
@@ -79,8 +79,9 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const closers: (() => void)[] = [];
-  const store = openStore(config, {
+  const store = await openStore(config, {
     onHookError: (err) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'an after-commit observer failed'),
+    log: opts.log,
   });
   const secretKey = loadOrCreateSecretKey(config.secretFile);
   const sink: OutboxSink =

@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import { FileSink, OutboxDispatcher, SmtpSink } from './outbox/index.js';
 import type { Store } from './ports/store.js';
 import { loadOrCreateSecretKey } from './security/secretKey.js';
-import { openStore } from './store/open.js';
+import { openStore } from './store/openStore.js';
 
 export interface ToolCore {
   store: Store;
@@ -21,9 +21,9 @@ export interface ToolCore {
   close(): Promise<void>;
 }
 
-export function createToolCore(config: Readonly<Config>, opts: { log: Logger; clock?: Clock }): ToolCore {
+export async function createToolCore(config: Readonly<Config>, opts: { log: Logger; clock?: Clock }): Promise<ToolCore> {
   const clock = opts.clock ?? systemClock;
-  const store = openStore(config);
+  const store = await openStore(config);
   const sink = config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`);
   const outbox = new OutboxDispatcher(store, sink, clock, opts.log);
   const flows: CoreDeps = {

@@ -6,7 +6,11 @@
  * An adapter under test opens a fresh, empty, migrated database, and can describe it so that
  * worker threads (test/store/worker.ts) open the same database with their own connections, as
  * separate gateway processes or instances would: concurrency within one SQLite process would be
- * serial by construction and prove nothing.
+ * serial by construction and prove nothing. On PostgreSQL each worker has a pool of its own, big
+ * enough that its 25 callers each run on a connection of their own: 100 parallel connections.
+ *
+ * PostgreSQL: a database of its own per test file on the throw-away test cluster
+ * (test/support/postgres.ts, freshDatabase()), dropped when the file is done.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -15,10 +19,12 @@ import path from 'node:path';
 import type { NewCredential } from '../../server/domain/keys.js';
 import type { Credential, Identity, Organisation } from '../../server/domain/types.js';
 import type { Store, WriteTx } from '../../server/ports/store.js';
+import { DatabaseUrl, PostgresStore } from '../../server/store/postgres/index.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
+import { freshDatabase } from '../support/postgres.js';
 
 /** What a worker thread needs to open the same database (JSON). */
-export type StoreSpec = { adapter: 'sqlite'; file: string };
+export type StoreSpec = { adapter: 'sqlite'; file: string } | { adapter: 'postgres'; url: string; poolSize: number };
 
 export interface AdapterUnderTest {
   name: string;
@@ -31,6 +37,8 @@ export async function openSpec(spec: StoreSpec): Promise<Store> {
   switch (spec.adapter) {
     case 'sqlite':
       return SqliteStore.open(spec.file);
+    case 'postgres':
+      return PostgresStore.open({ url: DatabaseUrl.parse(spec.url), poolSize: spec.poolSize });
   }
 }
 
@@ -51,8 +59,25 @@ const sqlite: AdapterUnderTest = {
   },
 };
 
-/** Every adapter the suite runs against (the PostgreSQL adapter joins here). */
-export const ADAPTERS: readonly AdapterUnderTest[] = [sqlite];
+const postgres: AdapterUnderTest = {
+  name: 'postgres',
+  async fresh() {
+    const db = await freshDatabase();
+    const spec: StoreSpec = { adapter: 'postgres', url: db.urlText, poolSize: 25 };
+    const store = await openSpec(spec);
+    return {
+      store,
+      spec,
+      async dispose() {
+        await store.close();
+        await db.drop();
+      },
+    };
+  },
+};
+
+/** Every adapter the suite runs against. */
+export const ADAPTERS: readonly AdapterUnderTest[] = [sqlite, postgres];
 
 // --- fixtures, written through the port -------------------------------------------------------
 

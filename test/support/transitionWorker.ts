@@ -25,7 +25,7 @@ const job = workerData as Job;
 const config = loadConfig(job.env, job.cwd);
 const log = createLogger('silent');
 // Its own store connections, secret key, outbox and flows: as another gateway process has.
-const core = createToolCore(config, { log });
+const core = await createToolCore(config, { log });
 
 let state = job.seed;
 const rnd = (n: number) => {

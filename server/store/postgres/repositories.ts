@@ -1,0 +1,53 @@
+/** The repositories of one PostgreSQL transaction, as the port's ReadTx and WriteTx. */
+import type { ReadTx, WriteTx } from '../../ports/store.js';
+import { PgApprovals } from './approvals.js';
+import { PgAudit, PgAuditReader } from './audit.js';
+import { PgCheckpoints } from './checkpoints.js';
+import { PgCredentials, PgStaffActions, PgStaffActionsLocked } from './credentials.js';
+import { PgCodes, PgEnrolments } from './enrolments.js';
+import { PgIdentities, PgOrganisations, PgSetups } from './identities.js';
+import { PgLeases } from './leases.js';
+import { PgOidc } from './oidc.js';
+import { PgOutbox } from './outbox.js';
+import type { TxSql } from './pool.js';
+import { PgSessions } from './sessions.js';
+import { PgSigningKeys } from './signingKeys.js';
+
+/**
+ * A read transaction's repositories (REPEATABLE READ, READ ONLY: one snapshot throughout). The
+ * writing methods exist on the same classes, but the server refuses them in a read-only
+ * transaction, and the port's ReadTx type does not offer them.
+ */
+export function readTxOf(sql: TxSql): ReadTx {
+  return { ...common(sql), staffActions: new PgStaffActions(sql), audit: new PgAuditReader(sql) };
+}
+
+/** The repositories whose classes serve both kinds of transaction. */
+function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' | 'afterCommit'> {
+  return {
+    organisations: new PgOrganisations(sql),
+    identities: new PgIdentities(sql),
+    setups: new PgSetups(sql),
+    enrolments: new PgEnrolments(sql),
+    credentials: new PgCredentials(sql),
+    codes: new PgCodes(sql),
+    sessions: new PgSessions(sql),
+    outbox: new PgOutbox(sql),
+    signingKeys: new PgSigningKeys(sql),
+    checkpoints: new PgCheckpoints(sql),
+    approvals: new PgApprovals(sql),
+    oidc: new PgOidc(sql),
+  };
+}
+
+/** A write transaction (READ COMMITTED) whose after-commit callbacks go to `hooks`. */
+export function writeTxOf(sql: TxSql, hooks: (() => void)[]): WriteTx {
+  return {
+    ...common(sql),
+    // The hourly cap's count is serialised per actor; the audit append under the chain lock.
+    staffActions: new PgStaffActionsLocked(sql),
+    audit: new PgAudit(sql),
+    leases: new PgLeases(sql),
+    afterCommit: (fn) => void hooks.push(fn),
+  };
+}
