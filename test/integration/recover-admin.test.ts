@@ -6,7 +6,7 @@
  * enrolment link for that administrator.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,15 +23,27 @@ import { createIdentity } from '../../server/flows/identities/createIdentity.js'
 const PIN = fs.readFileSync(path.join(repoRoot, 'var', 'hsm-user.pin'), 'utf8').trim();
 
 /** Runs `npm run recover-admin` against a gateway's var/, with `stdin` as the typed PIN. */
-function recoverAdmin(gw: TestGateway, stdin: string, args: string[] = []) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'recover-admin.ts'), ...args], {
+/**
+ * Runs the command as its own process WITHOUT blocking this one: the gateway under test lives in
+ * this process, and a blocked event loop would let its keep-alive sockets expire under the client
+ * (a spawnSync made the next request fail with "fetch failed", "other side closed").
+ */
+function recoverAdmin(gw: TestGateway, stdin: string, args: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'recover-admin.ts'), ...args], {
     cwd: repoRoot,
-    encoding: 'utf8',
-    input: stdin,
     // No GATEWAY_HSM_PIN / _FILE: the PIN must come from whoever runs it.
     env: { ...process.env, GATEWAY_VAR_DIR: gw.varDir, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port, GATEWAY_HSM_PIN: '', GATEWAY_HSM_PIN_FILE: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(stdin);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 async function auditOf(gw: TestGateway, type: string) {
@@ -86,7 +98,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
     });
 
     it('NSIS 4.1.5 (Substantial) 7 (attack 7): refused while the administrator still has an active key, with the reason, and audited', async () => {
-      const run = recoverAdmin(gw, `${PIN}\n`);
+      const run = await recoverAdmin(gw, `${PIN}\n`);
       assert.equal(run.status, 1, run.stdout + run.stderr);
       assert.match(run.stderr, /refused \(has-active-key\): .*still has an active security key .*sign in with it/);
       assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], 'has-active-key');
@@ -101,7 +113,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
         ['', 'no-pin'],
         ['not-the-pin\n', 'pin-refused'],
       ] as const) {
-        const run = recoverAdmin(gw, stdin);
+        const run = await recoverAdmin(gw, stdin);
         assert.equal(run.status, 1, run.stdout + run.stderr);
         assert.match(run.stderr, new RegExp(`refused \\(${reason}\\)`));
         assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], reason);
@@ -111,7 +123,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
     });
 
     it('NSIS 4.1.5 (Substantial) 7, 3.2.2 (attack 7): with the PIN it issues a fresh enrolment link for that administrator only, into a 0600 file, audited and mailed to every staff member; the administrator enrols and activates a new key', async () => {
-      const run = recoverAdmin(gw, `${PIN}\n`);
+      const run = await recoverAdmin(gw, `${PIN}\n`);
       assert.equal(run.status, 0, run.stdout + run.stderr);
       const file = path.join(gw.varDir, RECOVERY_LINK_FILE);
       assert.ok(run.stdout.includes(file));
@@ -149,7 +161,7 @@ describe('first administrator link and administrator recovery (NSIS 4.1.5 (Subst
       const second = await activeEmployee(gw, admin.client, 'admin2@demo.example', 'Second Admin');
       await gw.runtime.store.write((tx) => tx.identities.grantRole(second.identityId, 'org-admin', gw.seed.admin.id, new Date().toISOString()));
       assert.equal((await admin.client.post(`/api/me/credentials/${admin.keyId}/report-lost`, {})).status, 200);
-      const run = recoverAdmin(gw, `${PIN}\n`, ['--email', admin.email]);
+      const run = await recoverAdmin(gw, `${PIN}\n`, ['--email', admin.email]);
       assert.equal(run.status, 1, run.stdout + run.stderr);
       assert.match(run.stderr, /refused \(another-administrator-can-act\): Another administrator can sign in \(Second Admin/);
       assert.equal((await auditOf(gw, 'admin-recovery.refused')).at(-1)?.data['reason'], 'another-administrator-can-act');
