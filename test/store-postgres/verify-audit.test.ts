@@ -83,7 +83,7 @@ describe('audit verification of a PostgreSQL database', () => {
     }
     assert.equal(viaPort.ok, true, viaPort.problems.join('; '));
     assert.deepEqual(viaPort, viaFile);
-    assert.deepEqual(progress, [0, 2000, EVENTS.length], 'monotone, from 0 to every entry');
+    assert.deepEqual(progress, [0, 1000, 2000, EVENTS.length], 'from 0, every progressEvery entries, to every entry');
     assert.deepEqual(await verifyStoreAudit(sqlite), viaFile, 'and through the port on SQLite');
   });
 
