@@ -260,7 +260,7 @@ function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | un
 
 // -------------------------------------------------------------- header / nav
 
-export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin';
+export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin' | 'inbox';
 
 /** GET /api/me: who is signed in, with which key. */
 export interface Me {
@@ -269,7 +269,10 @@ export interface Me {
 }
 
 /** Who sees a header link: everyone, only someone not signed in, or a signed-in person with a role. */
-type Audience = 'anyone' | 'signed-out' | { role: string };
+type Audience = 'anyone' | 'signed-out' | { role: string } | { anyRole: readonly string[] };
+
+/** The roles that may ask for or approve something a second person must approve. */
+export const STAFF_ROLES = ['org-admin', 'helpdesk', 'security-officer'] as const;
 
 interface NavItem {
   href: string;
@@ -286,13 +289,15 @@ const NAV: ReadonlyArray<NavItem> = [
   { href: '/security.html', text: 'common.nav.security', page: 'security', audience: { role: 'security-officer' } },
   { href: '/helpdesk.html', text: 'common.nav.helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
   { href: '/admin.html', text: 'common.nav.admin', page: 'admin', audience: { role: 'org-admin' } },
+  { href: '/approvals.html', text: 'common.nav.inbox', page: 'inbox', audience: { anyRole: STAFF_ROLES } },
 ];
 
 /** Whether a link is for `me` (null: nobody is signed in). */
 function isFor(audience: Audience, me: Me | null): boolean {
   if (audience === 'anyone') return true;
   if (audience === 'signed-out') return me === null;
-  return me !== null && me.identity.roles.includes(audience.role);
+  if (me === null) return false;
+  return 'role' in audience ? me.identity.roles.includes(audience.role) : audience.anyRole.some((r) => me.identity.roles.includes(r));
 }
 
 let mePromise: Promise<Me> | undefined;

@@ -247,7 +247,7 @@ export function pageGate(hideTools: () => void, notAllowedId = 'not-allowed'): P
  * Loads who is signed in and checks the page's role (the server checks it again on every call).
  * Returns the identity, or null after showing why the page cannot be used.
  */
-export async function openStaffPage(role: string, signedOutMessage: string, gate: PageGate, loading = t('common.loading')): Promise<Identity | null> {
+export async function openStaffPage(role: string | readonly string[], signedOutMessage: string, gate: PageGate, loading = t('common.loading')): Promise<Identity | null> {
   setStatus(loading);
   let me: Identity;
   try {
@@ -260,7 +260,7 @@ export async function openStaffPage(role: string, signedOutMessage: string, gate
   }
   byId('identity-name').textContent = me.name;
   byId('identity-email').textContent = me.email;
-  if (!me.roles.includes(role)) {
+  if (!(typeof role === 'string' ? [role] : role).some((r) => me.roles.includes(r))) {
     setStatus('');
     gate.showNotAllowed(false);
     return null;

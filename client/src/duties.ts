@@ -170,14 +170,14 @@ export function approvalsList(opts: {
       const by = who(a.decidedBy, a.decidedByName);
       decision.append(a.state === 'rejected' ? t('duties.rejectedBy', { who: by }) : t('duties.approvedBy', { who: by }), el('br'), timeElement(a.decidedAt));
     } else decision.append(t('common.none'));
-    if (a.result && a.state !== 'rejected') decision.append(el('span', 'approval-result-text', fromServer(a.result)));
+    if (a.result && a.state !== 'rejected') decision.append(el('br'), el('span', 'approval-result-text', fromServer(a.result)));
     const actions = el('td', 'approval-actions');
     const me = opts.meId();
     if (a.state === 'pending') {
       const wrap = el('div');
       wrap.className = 'actions-cell';
       if (a.canApprove) {
-        const approve = button(tn('duties.approve', { kind: kindText(a).toLowerCase(), summary: a.summary, hidden }), 'approve-button', 'primary');
+        const approve = button(tn('duties.approve', { kind: kindText(a).toLowerCase(), summary: fromServer(a.summary), hidden }), 'approve-button', 'primary');
         approve.addEventListener('click', () => void decide(a, 'approve', approve));
         wrap.append(approve);
       } else {
@@ -185,7 +185,7 @@ export function approvalsList(opts: {
         note.className = 'waiting-note';
         actions.append(note);
       }
-      const what = { kind: kindText(a).toLowerCase(), summary: a.summary, hidden };
+      const what = { kind: kindText(a).toLowerCase(), summary: fromServer(a.summary), hidden };
       const reject = button(a.requestedBy === me ? tn('duties.withdraw', what) : tn('duties.reject', what), 'reject-button', 'secondary');
       reject.addEventListener('click', () => void decide(a, 'reject', reject));
       wrap.append(reject);

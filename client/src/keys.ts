@@ -3,6 +3,7 @@
 import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, renderHeader, sessionEnded, setStatus, showError, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
 import type { Credential, Identity } from './common.js';
 import { stepUpApi } from './stepUp.js';
+import { hideAddKey, setUpAddKey, showAddKey } from './addKey.js';
 
 renderHeader('keys');
 
@@ -59,6 +60,7 @@ async function refresh(): Promise<boolean> {
   credentials = loaded;
   render();
   byId('keys').hidden = false;
+  showAddKey(credentials.filter((c) => c.state !== 'revoked' && c.state !== 'expired').length);
   setStatus(countText(credentials));
   return true;
 }
@@ -371,6 +373,18 @@ async function foundKey(id: string, trigger: HTMLButtonElement): Promise<void> {
   });
 }
 
+// ------------------------------------------------------------ add a key
+
+setUpAddKey({
+  sessionEnded: handleSessionEnd,
+  async added({ label, sentTo }) {
+    await refresh();
+    setStatus(t('keys.add.done', { label }));
+    showNextSteps([t('keys.add.sentTo', { email: sentTo }), tn('keys.add.goActivate', { link: linkTo('/activate.html', 'add-activate-link') })], 'add-next-steps');
+    focusElement(byId('next-steps-heading'));
+  },
+});
+
 // -------------------------------------------------------------- next steps
 
 /** Shows "What to do next" above the key list; each item is one list entry. */
@@ -403,6 +417,7 @@ function signOut(everywhere: boolean, button: HTMLButtonElement): void {
       credentials = [];
       tbody.replaceChildren();
       byId('keys').hidden = true;
+      hideAddKey();
       const text = everywhere
         ? t('keys.signedOutEverywhere')
         : t('keys.signedOutHere');
@@ -427,6 +442,7 @@ function handleSessionEnd(err: unknown): boolean {
   signedIn = false;
   editingId = null;
   render();
+  hideAddKey();
   showSignedOut(t('keys.sessionEnded'), t('common.sessionEnded.heading'));
   return true;
 }

@@ -65,6 +65,18 @@ export const keys: Translation<typeof en> = {
   'keys.found.yourEmail': 'din e-mailadresse',
   'keys.found.goActivate': 'Gå til <link>aktiveringssiden</link>, og brug nøglen med koden. Indtil da forbliver nøglen spærret.',
 
+  'keys.add.heading': 'Tilføj en nøgle mere',
+  'keys.add.spare': 'Du har én sikkerhedsnøgle. Mister du den, kan du ikke logge ind, før helpdesk har hjulpet dig: tilføj en reservenøgle nu, og opbevar den et sikkert sted.',
+  'keys.add.explanation': 'Hav den nye nøgle klar. Du bliver måske først bedt om at bekræfte med den nøgle, du loggede ind med; rør derefter den nye nøgle. Den er først ikke aktiveret: vi sender en aktiveringskode til din e-mailadresse, og du aktiverer den nye nøgle med koden.',
+  'keys.add.label': 'Navn til den nye nøgle',
+  'keys.add.labelMissing': 'Giv den nye nøgle et navn, så du kan kende dine nøgler fra hinanden.',
+  'keys.add.button': 'Tilføj nøglen',
+  'keys.add.touchNew': 'Rør den nye sikkerhedsnøgle nu.',
+  'keys.add.failed': 'Den nye nøgle blev ikke tilføjet.',
+  'keys.add.done': '“{label}” er tilføjet. Den er endnu ikke aktiveret.',
+  'keys.add.sentTo': 'Vi har sendt en aktiveringskode til {email}. Åbn helst mailen på en anden enhed.',
+  'keys.add.goActivate': 'Gå til <link>aktiveringssiden</link>, og brug den nye nøgle med koden. Indtil da logger du ind med din nuværende nøgle.',
+
   'keys.signedOutEverywhere': 'Du er logget ud alle steder: alle dine sessioner er afsluttet, og de tilsluttede tjenester har fået besked.',
   'keys.signedOutHere': 'Du er logget ud. Du kan lukke vinduet eller logge ind igen.',
   'keys.signedOut.heading': 'Logget ud',

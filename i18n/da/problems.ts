@@ -38,6 +38,7 @@ export const problems: Translation<typeof en> = {
   'problem.RATE_LIMITED': 'For mange forsøg. Vent et minut, og prøv så igen.',
   'problem.IMPORT_INVALID': 'Importen blev afvist.',
   'problem.AUTHENTICATOR_REFUSED': 'Denne type sikkerhedsnøgle accepteres ikke her.',
+  'problem.KEY_LIMIT_REACHED': 'Du har så mange sikkerhedsnøgler, som én person må have. Spær først en, du ikke længere bruger.',
   'problem.OIDC_REQUEST_REFUSED': 'Tjenestens loginanmodning passer ikke til, hvordan tjenesten er registreret i denne gateway.',
   'problem.OIDC_REQUEST_UNKNOWN': 'Dette loginlink er udløbet eller allerede brugt.',
   'problem.OIDC_BROWSER_MISMATCH': 'Dette login blev startet i en anden browser.',

@@ -62,6 +62,18 @@ export const keys = {
   'keys.found.yourEmail': 'your email address',
   'keys.found.goActivate': 'Go to <link>the activation page</link> and use the key with the code. The key stays suspended until then.',
 
+  'keys.add.heading': 'Add another key',
+  'keys.add.spare': 'You have one security key. If you lose it, you cannot sign in until the helpdesk has helped you: add a spare key now and keep it somewhere safe.',
+  'keys.add.explanation': 'Have the new key at hand. You may be asked to confirm with the key you signed in with first; then touch the new key. It starts as not yet activated: we send an activation code to your email address, and you activate the new key with the code.',
+  'keys.add.label': 'Name for the new key',
+  'keys.add.labelMissing': 'Give the new key a name, so you can tell your keys apart.',
+  'keys.add.button': 'Add the key',
+  'keys.add.touchNew': 'Touch the new security key now.',
+  'keys.add.failed': 'The new key was not added.',
+  'keys.add.done': '“{label}” was added. It is not activated yet.',
+  'keys.add.sentTo': 'We sent an activation code to {email}. Open the mail on another device if you can.',
+  'keys.add.goActivate': 'Go to <link>the activation page</link> and use the new key with the code. Until then you sign in with your current key.',
+
   'keys.signedOutEverywhere': 'You have signed out everywhere: all your sessions ended and the connected services were told.',
   'keys.signedOutHere': 'You have signed out. You can close this window, or sign in again.',
   'keys.signedOut.heading': 'Signed out',

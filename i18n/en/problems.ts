@@ -42,6 +42,7 @@ export const problems = {
   'problem.RATE_LIMITED': 'Too many attempts. Wait a minute, then try again.',
   'problem.IMPORT_INVALID': 'The import was refused.',
   'problem.AUTHENTICATOR_REFUSED': 'This kind of security key is not accepted here.',
+  'problem.KEY_LIMIT_REACHED': 'You have as many security keys as one person may have. Revoke one you no longer use first.',
   'problem.OIDC_REQUEST_REFUSED': 'The application’s sign-in request does not match how it is registered at this gateway.',
   'problem.OIDC_REQUEST_UNKNOWN': 'This sign-in link has expired or was already used.',
   'problem.OIDC_BROWSER_MISMATCH': 'This sign-in was started in another browser.',

@@ -29,6 +29,7 @@ import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { ApprovalRecord } from '../domain/approvals.js';
 import { appendAudit } from '../flows/shared/audit.js';
 import type { ReadTx, Store, WriteTx } from '../ports/store.js';
+import { askApprovers } from './askApprovers.js';
 
 export interface Outcome {
   /** What was done, in words (kept with the approval; never a secret such as a link). */
@@ -167,6 +168,10 @@ export class Approvals {
     const created = await this.ports.store.write(async (tx) => {
       await input.precondition?.(tx);
       await tx.approvals.insert(record);
+      const inserted = await tx.approvals.get(record.id);
+      if (!inserted) throw new Error('approval vanished');
+      // Issue 16: everyone who may approve it is told that it waits, in the same commit.
+      const asked = await askApprovers(tx, inserted, this.ports.config.origin, this.now());
       await this.audit(tx, 'approval.requested', input.actor, record.id, {
         kind: input.kind,
         summary: input.summary,
@@ -174,10 +179,12 @@ export class Approvals {
         subjects: input.subjects,
         requesterRole: role,
         approvers: [...row.approvers],
+        approversTold: asked.size,
         clause: row.clause,
       });
-      await this.tell(tx, row.notify.onRequest, { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: record.id, bootstrap: false }, 'requested');
-      return tx.approvals.get(record.id);
+      const told: Told = { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: record.id, bootstrap: false };
+      await queueDutyNotices(tx, this.now(), row.notify.onRequest, told, 'requested', asked);
+      return inserted;
     });
     this.ports.kickOutbox();
     if (!created) throw new Error('approval vanished');

@@ -21,11 +21,19 @@ export interface Told {
   bootstrap: boolean;
 }
 
-export async function queueDutyNotices(tx: WriteTx, at: string, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed'): Promise<void> {
+export async function queueDutyNotices(
+  tx: WriteTx,
+  at: string,
+  recipients: readonly Recipient[],
+  t: Told,
+  phase: 'requested' | 'executed',
+  /** Addresses told already in this transaction (the approvers asked to approve, askApprovers.ts). */
+  skip: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const actors = new Set([t.requester.identityId, t.approver?.identityId].filter((x): x is string => typeof x === 'string'));
   const mails = new Map<string, { name: string | null; aboutYou: boolean }>();
   const add = (to: string | undefined, name: string | null, aboutYou: boolean) => {
-    if (to && !mails.has(to.toLowerCase())) mails.set(to.toLowerCase(), { name, aboutYou });
+    if (to && !skip.has(to.toLowerCase()) && !mails.has(to.toLowerCase())) mails.set(to.toLowerCase(), { name, aboutYou });
   };
   const subjects: Identity[] = [];
   for (const id of t.subjects) {

@@ -66,6 +66,7 @@ export const schemas = {
   empty: z.object({}).strict(),
   signout: z.object({ everywhere: z.boolean().optional() }).strict(),
   rename: z.object({ label: z.string().max(200) }).strict(),
+  ownKeyVerify: z.object({ label: z.string().max(200), response: registrationResponseSchema }).strict(),
   reportLost: z.object({ note }).strict(),
   staffAction: z.object({ reason: z.enum(REASON_CODES), note }).strict(),
   createIdentity: z

@@ -118,6 +118,14 @@ export interface CredentialReader {
 export interface CredentialRepo extends CredentialReader {
   /** A credential id registered already is refused (StoreConflict). */
   insert(c: NewCredential): Promise<void>;
+  /**
+   * A key the holder adds themselves (NSIS 3.2.4): inserted only while the holder has fewer than
+   * `max` keys that are neither revoked nor expired. The count and the insert are one step,
+   * serialised with every other such insert for the same holder (SQLite: the write lock;
+   * PostgreSQL: a lock on the holder), so parallel additions cannot all read "one left".
+   * False (nothing inserted) at the cap; a credential id registered already is StoreConflict.
+   */
+  insertWithinCap(c: NewCredential, max: number): Promise<boolean>;
   /** Guarded state change: true only if the key was still in `from` (activation time set on `active`). */
   setState(id: string, from: CredentialState, to: CredentialState, reason: ReasonCode, at: string): Promise<boolean>;
   /** Compare-and-set of a use: true only if the key is still active with the counter `expectedCount`. */

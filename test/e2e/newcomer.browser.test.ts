@@ -229,7 +229,7 @@ describe('what a new user meets', { timeout: 600_000 }, () => {
     await page.goto('/');
     assert.deepEqual(await waitForHeader(page, 'signed-out'), ['nav-signin', 'nav-activate', 'nav-keys']);
     await signInHere(boss, gw.seed.admin.email);
-    const staff = ['nav-activate', 'nav-keys', 'nav-security', 'nav-helpdesk', 'nav-admin'];
+    const staff = ['nav-activate', 'nav-keys', 'nav-security', 'nav-helpdesk', 'nav-admin', 'nav-inbox'];
     assert.deepEqual(await waitForHeader(page, 'signed-in'), staff);
     await page.goto('/');
     await page.locator('#signed-in').waitFor({ state: 'visible' });
@@ -240,7 +240,7 @@ describe('what a new user meets', { timeout: 600_000 }, () => {
     await page.locator('#signout-button').click();
     await page.locator('#signed-out').waitFor({ state: 'visible' });
     assert.deepEqual(await waitForHeader(page, 'signed-out'), ['nav-signin', 'nav-activate', 'nav-keys']);
-    for (const url of ['/helpdesk.html', '/security.html', '/admin.html', '/activate.html']) {
+    for (const url of ['/helpdesk.html', '/security.html', '/admin.html', '/approvals.html', '/activate.html']) {
       await page.goto(url);
       assert.deepEqual(await waitForHeader(page, 'signed-out'), ['nav-signin', 'nav-activate', 'nav-keys'], url);
     }

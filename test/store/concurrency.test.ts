@@ -122,6 +122,14 @@ for (const adapter of ADAPTERS) {
       assert.equal((await store.read((tx) => tx.staffActions.timesSince(holder.id, T0))).length, 7);
     });
 
+    it('NSIS 3.2.4: 100 parallel self-service additions against a cap of 5 usable keys: exactly 4 more are inserted', async () => {
+      const { holder } = await holderWithKey(store, { state: 'active' });
+      const results = await race(spec, { op: 'add-key-within-cap', identityId: holder.id, cap: 5 });
+      assert.deepEqual(errorsOf(results), []);
+      assert.equal(winners(results), 4);
+      assert.equal((await store.read((tx) => tx.credentials.listOfIdentity(holder.id))).length, 5);
+    });
+
     it('the outbox: four worker threads claiming 60 due mails claim each exactly once', async () => {
       const ids: string[] = [];
       await store.write(async (tx) => {

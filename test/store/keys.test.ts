@@ -22,6 +22,20 @@ for (const adapter of ADAPTERS) {
       await dispose();
     });
 
+    it('NSIS 3.2.4: a self-service key is inserted only below the cap of keys that are neither revoked nor expired', async () => {
+      const { holder } = await holderWithKey(store, { state: 'active' });
+      await store.write((tx) => key(tx, holder.id, { state: 'revoked' }));
+      await store.write((tx) => key(tx, holder.id, { state: 'expired' }));
+      // One usable key (the active one): a cap of 2 lets exactly one more in.
+      const second = newKey(holder.id, { state: 'issued' });
+      assert.equal(await store.write((tx) => tx.credentials.insertWithinCap(second, 2)), true);
+      assert.equal((await store.read((tx) => tx.credentials.get(second.id)))?.state, 'issued');
+      const third = newKey(holder.id, { state: 'issued' });
+      assert.equal(await store.write((tx) => tx.credentials.insertWithinCap(third, 2)), false);
+      assert.equal(await store.read((tx) => tx.credentials.get(third.id)), undefined, 'nothing inserted at the cap');
+      assert.equal((await store.read((tx) => tx.credentials.listOfIdentity(holder.id))).length, 4);
+    });
+
     it('NSIS 3.2.2: an enrolment link is found by id and token hash, used once, not after expiry', async () => {
       const { holder } = await holderWithKey(store);
       const e = enrolment(holder.id, { basis: 'active-key' });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSpec, type StoreSpec } from './adapters.js';
+import { newKey, openSpec, type StoreSpec } from './adapters.js';
 
 export type Operation =
   | { op: 'consume-challenge'; challenge: string; at: string }
@@ -20,6 +20,7 @@ export type Operation =
   | { op: 'record-use'; credentialId: string; expected: number; next: number; at: string }
   | { op: 'set-state'; credentialId: string; at: string }
   | { op: 'staff-action'; actorId: string; credentialId: string; cap: number; since: string; at: string }
+  | { op: 'add-key-within-cap'; identityId: string; cap: number }
   | { op: 'claim-outbox'; at: string; leaseUntil: string }
   | { op: 'append-audit'; tag: string; at: string }
   | { op: 'limit-hit'; key: string; windowMs: number; at: number }
@@ -86,6 +87,8 @@ async function runOperation(store: Awaited<ReturnType<typeof openSpec>>, o: Oper
           return true;
         }),
       };
+    case 'add-key-within-cap':
+      return { won: await store.write((tx) => tx.credentials.insertWithinCap(newKey(o.identityId, { state: 'issued' }), o.cap)) };
     case 'claim-outbox': {
       const claimed: string[] = [];
       for (;;) {

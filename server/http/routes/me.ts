@@ -1,14 +1,56 @@
 /** The signed-in person's own session, keys and tokens (NSIS 3.2.3 (Low) 1, 3; NSIS 6). */
+import { beginAddOwnKey, completeAddOwnKey, type OwnSession } from '../../flows/keys/addOwnKey.js';
 import { listKeys, ownKeyHistory, renameKey } from '../../flows/keys/ownKeys.js';
 import { transition } from '../../flows/keys/transition.js';
 import { issueToken } from '../../flows/tokens/issueToken.js';
 import { route, type RouteSpec } from '../registry.js';
 import { schemas } from '../schemas.js';
-import { credentialView, identityView, param, sessionOf, type RouteDeps } from './shared.js';
+import { ceremonyCookies, credentialView, identityView, param, sessionOf, type RouteDeps } from './shared.js';
+
+/** The person, their session's key and the level it reached: the basis of a key they add (NSIS 3.2.4). */
+function ownSession(view: ReturnType<typeof sessionOf>): OwnSession {
+  return { identityId: view.identity.id, sessionCredentialId: view.credential.id, sessionAal: view.session.aal };
+}
 
 export function meRoutes(deps: RouteDeps): RouteSpec[] {
   const { flows } = deps;
+  const cookies = ceremonyCookies(deps);
   return [
+    route({
+      method: 'post',
+      path: '/api/me/credentials/new/options',
+      summary: 'Start adding another key of my own, on the basis of the active key of this session (a fresh touch)',
+      tag: 'me',
+      access: { kind: 'session' },
+      stepUp: true,
+      body: schemas.empty,
+      clause: 'NSIS 3.2.4 (Low) 1',
+      responses: { 200: 'WebAuthn creation options', 401: 'Not signed in, or the sign-in is not fresh (STEP_UP_REQUIRED)', 403: 'The session’s key is not active', 409: 'As many keys as one person may have' },
+      handler: async ({ req, res }) => {
+        res.json(await beginAddOwnKey(flows, ownSession(sessionOf(res)), cookies.flowOf(req, res)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/me/credentials/new/verify',
+      summary: 'Finish adding my key: it starts issued and its activation code goes to my address (second channel)',
+      tag: 'me',
+      access: { kind: 'session' },
+      stepUp: true,
+      body: schemas.ownKeyVerify,
+      clause: 'NSIS 3.2.4 (Low) 1, 3.2.2',
+      responses: {
+        201: 'Key registered (issued)',
+        400: 'Ceremony refused',
+        401: 'Not signed in, or the sign-in is not fresh (STEP_UP_REQUIRED)',
+        403: 'The session’s key is not active',
+        409: 'Key already registered, or as many keys as one person may have',
+      },
+      handler: async ({ req, res, body }) => {
+        const result = await completeAddOwnKey(flows, ownSession(sessionOf(res)), { flowId: cookies.existingFlow(req), label: body.label, response: body.response });
+        res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
+      },
+    }),
     route({
       method: 'get',
       path: '/api/me',

@@ -39,6 +39,11 @@ export const KEYED_ADVISORY_LOCKS = {
    * actions on several instances cannot all read "one left".
    */
   staffActor: { classId: 0x47574141, why: "serialises the count of one staff member's actions against the hourly cap" },
+  /**
+   * NSIS 3.2.4: a holder adds a key themselves only below a cap of usable keys; the count and the
+   * insert are serialised per holder, so parallel additions cannot all read "one left".
+   */
+  holderKeys: { classId: 0x47574142, why: "serialises the count of one holder's usable keys against the self-service cap" },
 } as const;
 
 export type KeyedAdvisoryLockName = keyof typeof KEYED_ADVISORY_LOCKS;

@@ -12,7 +12,7 @@ import { num, str, strings, strOrNull } from './rows.js';
 const LIVE = "state IN ('issued', 'active', 'suspended')";
 
 export class PgCredentials implements CredentialRepo {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: TxSql) {}
 
   async insert(c: NewCredential): Promise<void> {
     await insertOrConflict(
@@ -49,6 +49,16 @@ export class PgCredentials implements CredentialRepo {
         JSON.stringify(c.aalReasons),
       ],
     );
+  }
+
+  async insertWithinCap(c: NewCredential, max: number): Promise<boolean> {
+    // NSIS 3.2.4: the count is serialised per holder; under READ COMMITTED it then sees every
+    // key of that holder committed before the lock was granted.
+    await lockKeyForTransaction(this.sql, 'holderKeys', c.identityId);
+    const [counted] = await this.sql.rows(`SELECT COUNT(*)::int AS n FROM credentials WHERE identity_id = $1 AND state NOT IN ('revoked', 'expired')`, [c.identityId]);
+    if (counted !== undefined && num(counted, 'n') >= max) return false;
+    await this.insert(c);
+    return true;
   }
 
   async get(id: string): Promise<Credential | undefined> {

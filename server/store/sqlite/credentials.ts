@@ -44,6 +44,15 @@ export class SqliteCredentials implements CredentialRepo {
       );
   }
 
+  async insertWithinCap(c: NewCredential, max: number): Promise<boolean> {
+    // Inside the one write transaction of the process (BEGIN IMMEDIATE): no other writer between
+    // the count and the insert, in this process or another.
+    const counted = this.db.prepare(`SELECT COUNT(*) AS n FROM credentials WHERE identity_id = ? AND state NOT IN ('revoked', 'expired')`).get(c.identityId);
+    if (rows.num(counted, 'n') >= max) return false;
+    await this.insert(c);
+    return true;
+  }
+
   async get(id: string): Promise<Credential | undefined> {
     const r = this.db.prepare('SELECT * FROM credentials WHERE id = ?').get(id);
     return r === undefined ? undefined : rows.credential(r);
