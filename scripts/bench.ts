@@ -102,7 +102,7 @@ async function enrolLevels(opts: BenchOptions, pool: GeneratorPool, server: Serv
  * SQLite's figures), then one instance with one worker and two instances with one worker each
  * (the scale-out ratio), every instance its own process tree on its own port, one database.
  */
-async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]): Promise<{ backends: BackendRun[]; status: string }> {
+async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]): Promise<{ backends: BackendRun[]; status: string; stages?: StageFigures | string }> {
   const missing = postgresMissing();
   if (missing) return { backends: [], status: `not run: ${missing}` };
   say('PostgreSQL: starting a private cluster (scripts/postgres-cluster.sh, var/bench-postgres)');
@@ -115,6 +115,7 @@ async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]):
   const audience = config.tokenAudiences[0] ?? 'urn:demo:intranet';
   const pool = await GeneratorPool.start(opts.generators, pop.loadMembers);
   const backends: BackendRun[] = [];
+  let stages: StageFigures | string | undefined;
   const env = pop.env ?? {};
   try {
     let gateway = pop.gateway;
@@ -123,6 +124,8 @@ async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]):
     const enrolment = await enrolLevels(opts, pool, gateway, 'pg1', pop.people.enrolmentTokens, pop.linksPerLevel, true);
     backends.push({ key: 'pg1', label: `PostgreSQL, 1 instance × ${opts.workers} workers`, instances: 1, workersPerInstance: opts.workers, processesPerInstance: processes, signIn: one.signIn, enrolment });
     await gateway.stop();
+    say(`PostgreSQL: per-stage cost of a sign-in (${opts.stageIterations} sign-ins, gateway stopped)`);
+    stages = await runStageBreakdown({ varDir, databaseUrl: db.url, iterations: opts.stageIterations, audience, credentials: pop.stageMembers }).catch(errorText);
 
     if (opts.scaleOut) {
       gateway = await startGateway({ varDir, runDir, workers: 1, logLevel: opts.logLevel, env });
@@ -141,7 +144,17 @@ async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]):
     await pool.close();
   }
   notes.push(`PostgreSQL: ${db.settings}; the cluster of scripts/postgres-cluster.sh on a private Unix socket, started for the run and stopped at its end. The gateway connects as the cluster's superuser (the benchmark's own throw-away database).`);
-  return { backends, status: '' };
+  return { backends, status: '', ...(stages !== undefined ? { stages } : {}) };
+}
+
+/** The figures of main before issue 14, kept for the before/after table. */
+function readBefore(): { file: string; text: string } | undefined {
+  const file = path.join('docs', 'benchmarks-before-issue-14.md');
+  try {
+    return { file, text: fs.readFileSync(path.join(repoRoot, file), 'utf8') };
+  } catch {
+    return undefined;
+  }
 }
 
 async function run(opts: BenchOptions): Promise<BenchResults> {
@@ -254,7 +267,9 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
 
     // The generators of the SQLite population go; PostgreSQL has a population (and generators) of its own.
     await pool.close();
-    const postgres = opts.backends.includes('postgres') ? await runPostgres(opts, runDir, notes).catch((err: unknown) => ({ backends: [], status: `failed: ${errorText(err)}` })) : { backends: [], status: 'not run (--backends without postgres)' };
+    const postgres: Awaited<ReturnType<typeof runPostgres>> = opts.backends.includes('postgres')
+      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => ({ backends: [], status: `failed: ${errorText(err)}` }))
+      : { backends: [], status: 'not run (--backends without postgres)' };
     backends.push(...postgres.backends);
 
     const profile = profileFiles.length > 0 ? summariseProfiles(profileFiles) : undefined;
@@ -281,6 +296,8 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       backends,
       postgresStatus: postgres.status,
       stages,
+      before: readBefore(),
+      stagesPostgres: 'stages' in postgres ? postgres.stages : undefined,
       histograms,
       growth: { status: growthStatus, rows: growthRows },
       audit,

@@ -10,8 +10,8 @@ import type { HsmCeiling } from './hsmCeiling.js';
 import type { Machine } from './machine.js';
 import type { HistogramDelta } from './metricsScraper.js';
 import type { LoopDelay } from './probeControl.js';
-import type { StageFigures } from './stageBreakdown.js';
-import { backendSection, backendVerdicts } from './reportBackends.js';
+import type { Stage, StageFigures } from './stageBreakdown.js';
+import { backendSection, backendVerdicts, beforeSection } from './reportBackends.js';
 import { fmt, fmtInt } from './stats.js';
 
 export interface PhaseRow extends PhaseFigures {
@@ -68,6 +68,10 @@ export interface BenchResults {
   backends: BackendRun[];
   postgresStatus: string;
   stages: StageFigures | string;
+  /** An earlier report to compare with (docs/benchmarks-before-issue-14.md). */
+  before: { file: string; text: string } | undefined;
+  /** The stage table on PostgreSQL (undefined when PostgreSQL did not run). */
+  stagesPostgres: StageFigures | string | undefined;
   histograms: HistogramDelta[];
   growth: { status: string; rows: GrowthRow[] };
   audit: AuditVerification | string;
@@ -155,8 +159,8 @@ export function verdicts(r: BenchResults): Verdict[] {
   return out;
 }
 
-function stageTable(stages: StageFigures, ceremonyP50: number | undefined): string[] {
-  const rows: [string, keyof StageFigures, number][] = [
+function stageTable(stages: StageFigures, ceremonyP50: number | undefined, engine: 'sqlite' | 'postgres'): string[] {
+  const rows: [string, Stage, number][] = [
     ['Options: challenge built and put in the ephemeral store (`beginSignIn`)', 'options', 1],
     ['WebAuthn assertion verification (SimpleWebAuthn, pure)', 'verify', 1],
     ['Completion: challenge consumed (ephemeral), key read once, ONE commit of counter, session and audit events (`completeSignIn` − verification − HSM)', 'complete', 1],
@@ -179,7 +183,10 @@ function stageTable(stages: StageFigures, ceremonyP50: number | undefined): stri
   ];
   if (ceremonyP50 !== undefined) lines.push(`| Whole ceremony over HTTP, 1 client (p50, for comparison) | | | | ${fmt(ceremonyP50, 3)} | |`);
   lines.push(
-    `| Floor: one raw 1-row SQLite commit (the adapter's writer), WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
+    engine === 'sqlite'
+      ? `| Floor: one raw 1-row SQLite commit (the adapter's writer), WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`
+      : `| Floor: one 1-row PostgreSQL write through the port (BEGIN, INSERT … ON CONFLICT, COMMIT; fsync on) | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
+    `| Database round trips per sign-in (statements, BEGIN and COMMIT included): options ${fmt(stages.statements.options, 1)}, completion ${fmt(stages.statements.complete, 1)}; the per-IP and per-account rate limits add theirs per request | | | | | |`,
   );
   return lines;
 }
@@ -261,6 +268,8 @@ export function renderReport(r: BenchResults): string {
   if (authMean !== undefined) lines.push('', `The software authenticator's own time (in the load generator) is included in the latency: ${fmt(authMean, 3)} ms per ceremony at 1 client.`);
 
   lines.push('', ...backendSection(r));
+  const earlier = beforeSection(r, r.before);
+  if (earlier.length > 0) lines.push('', ...earlier);
   lines.push(
     '',
     '## Enrolment (SQLite)',
@@ -286,8 +295,13 @@ export function renderReport(r: BenchResults): string {
       'sum is what one sign-in costs without contention; under load the cores are shared with the load generators',
       'and the durable commits of all clients queue for SQLite\'s single writer.',
       '',
-      ...stageTable(r.stages, r.signIn.find((x) => x.clients === 1)?.gateway.latency.p50),
+      ...stageTable(r.stages, r.signIn.find((x) => x.clients === 1)?.gateway.latency.p50, 'sqlite'),
     );
+  }
+  if (r.stagesPostgres !== undefined) {
+    lines.push('', 'The same stages on PostgreSQL (the run\'s database on the private cluster, the gateway stopped):', '');
+    if (typeof r.stagesPostgres === 'string') lines.push(`Not measured: ${r.stagesPostgres}`);
+    else lines.push(...stageTable(r.stagesPostgres, r.backends.find((b) => b.key === 'pg1')?.signIn.find((x) => x.clients === 1)?.row.latency.p50, 'postgres'));
   }
   if (r.histograms.length > 0) {
     lines.push(

@@ -110,3 +110,46 @@ export function backendSection(r: BenchResults): string[] {
   }
   return lines;
 }
+
+/** Sign-in and enrolment rows of an earlier report (docs/benchmarks-before-issue-14.md), by clients. */
+function earlierRows(text: string): { signIn: Map<number, { perSecond: number; p99: number }>; enrol: Map<number, { perSecond: number; p99: number }> } {
+  const signIn = new Map<number, { perSecond: number; p99: number }>();
+  const enrol = new Map<number, { perSecond: number; p99: number }>();
+  const num = (v: string | undefined): number => Number((v ?? '').replace(/,/g, ''));
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // | clients | gateway | per s | p50 | p95 | p99 | ...   (sign-in)
+    if (/^\d+$/.test(cells[1] ?? '') && cells[2] === 'gateway') signIn.set(num(cells[1]), { perSecond: num(cells[3]), p99: num(cells[6]) });
+    // | clients | per s | p50 | p95 | p99 | ...              (enrolment: the second column is a number)
+    else if (/^\d+$/.test(cells[1] ?? '') && /^[\d,]+$/.test(cells[2] ?? '') && cells.length >= 12 && !enrol.has(num(cells[1]))) enrol.set(num(cells[1]), { perSecond: num(cells[2]), p99: num(cells[5]) });
+  }
+  return { signIn, enrol };
+}
+
+/** Before (an earlier report, labelled with its date and commit) and now, on SQLite. */
+export function beforeSection(r: BenchResults, before: { file: string; text: string } | undefined): string[] {
+  if (!before) return [];
+  const date = /- Date: (\S+)/.exec(before.text)?.[1] ?? 'unknown date';
+  const earlier = earlierRows(before.text);
+  const sqlite = r.backends.find((b) => b.key === 'sqlite');
+  if (!sqlite) return [];
+  const lines = [
+    '## Before and after on SQLite',
+    '',
+    `"Before" is main before issue 14 (commit 6fb3bf8, the synchronous store), measured ${date} on this machine when it was quiet`,
+    `(${before.file}, kept verbatim); "now" is this run. Different days and different load on the shared machine: compare`,
+    'the shape, and rerun both on a quiet machine for exact ratios.',
+    '',
+    '| Ceremony | Clients | Before /s | Now /s | Before p99 ms | Now p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { clients, row } of sqlite.signIn) {
+    const b = earlier.signIn.get(clients);
+    lines.push(`| sign-in | ${clients} | ${b ? fmtInt(b.perSecond) : '–'} | ${fmtInt(row.perSecond)} | ${b ? fmt(b.p99, 1) : '–'} | ${fmt(row.latency.p99, 1)} |`);
+  }
+  for (const e of sqlite.enrolment) {
+    const b = earlier.enrol.get(e.clients);
+    lines.push(`| enrolment | ${e.clients} | ${b ? fmtInt(b.perSecond) : '–'} | ${fmtInt(e.perSecond)} | ${b ? fmt(b.p99, 1) : '–'} | ${fmt(e.latency.p99, 1)} |`);
+  }
+  return lines;
+}
