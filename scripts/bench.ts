@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from './bench/children.js';
 import { summariseProfiles } from './bench/cpuProfile.js';
+import { costsPerCeremony } from './bench/profileCosts.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
 import { GeneratorPool } from './bench/generatorPool.js';
 import { countDatabase, loadSeedKeys, seed, timeAuditVerification } from './bench/growth.js';
@@ -185,6 +186,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
   const audience = benchConfig(varDir).tokenAudiences[0] ?? 'urn:demo:intranet';
   const pool = await GeneratorPool.start(opts.generators, loadMembers);
   let profileFiles: string[] = [];
+  let profileCeremonies = 0;
   const backends: BackendRun[] = [];
 
   try {
@@ -198,6 +200,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
         profile: true,
       });
       profileFiles = m.profiles;
+      profileCeremonies = m.row.completed + m.row.warmupCompleted;
       if (opts.cpuProfDir) {
         fs.mkdirSync(opts.cpuProfDir, { recursive: true });
         profileFiles = profileFiles.map((f) => {
@@ -272,7 +275,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       : { backends: [], status: 'not run (--backends without postgres)' };
     backends.push(...postgres.backends);
 
-    const profile = profileFiles.length > 0 ? summariseProfiles(profileFiles) : undefined;
+    const profile = profileFiles.length > 0 ? { ...summariseProfiles(profileFiles), costs: costsPerCeremony(profileFiles, profileCeremonies) } : undefined;
     notes.push(`Total run time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     return {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

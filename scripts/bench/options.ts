@@ -34,7 +34,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick             short phases and small counts (smoke run); growth only up to 10,000 keys
-  --duration S        measured seconds per phase (default 10; --quick 1)
+  --duration S        measured seconds per phase (default 8; --quick 1)
   --warmup S          warm-up seconds before each phase (default 2; --quick 0.5)
   --workers N         GATEWAY_WORKERS for the gateway under test (default 2)
   --generators N      load-generator processes, 1 or 2 (default 2)
@@ -62,7 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const opts: BenchOptions = {
     quick,
-    durationMs: quick ? 1000 : 10_000,
+    durationMs: quick ? 1000 : 8000,
     warmupMs: quick ? 500 : 2000,
     workers: 2,
     generators: 2,

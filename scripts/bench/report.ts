@@ -3,6 +3,7 @@
  * Every verdict is computed from the measured figures here; none is written by hand.
  */
 import type { ProfileSummary } from './cpuProfile.js';
+import type { costsPerCeremony } from './profileCosts.js';
 import type { CryptoCeiling } from './cryptoCeiling.js';
 import type { PhaseFigures } from './generatorPool.js';
 import type { AuditVerification } from './growth.js';
@@ -75,7 +76,7 @@ export interface BenchResults {
   histograms: HistogramDelta[];
   growth: { status: string; rows: GrowthRow[] };
   audit: AuditVerification | string;
-  profile: ProfileSummary | undefined;
+  profile: (ProfileSummary & { costs: ReturnType<typeof costsPerCeremony> }) | undefined;
   notes: string[];
 }
 
@@ -187,6 +188,7 @@ function stageTable(stages: StageFigures, ceremonyP50: number | undefined, engin
       ? `| Floor: one raw 1-row SQLite commit (the adapter's writer), WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`
       : `| Floor: one 1-row PostgreSQL write through the port (BEGIN, INSERT … ON CONFLICT, COMMIT; fsync on) | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
     `| Database round trips per sign-in (statements, BEGIN and COMMIT included): options ${fmt(stages.statements.options, 1)}, completion ${fmt(stages.statements.complete, 1)}; the per-IP and per-account rate limits add theirs per request | | | | | |`,
+    `| Durable commits per sign-in (write transactions begun, options and completion; the challenge is ephemeral) | | | | ${fmt(stages.statements.durableCommits, 2)} | |`,
   );
   return lines;
 }
@@ -320,6 +322,13 @@ export function renderReport(r: BenchResults): string {
       `CPU profile of the gateway during a 16-client sign-in phase (${p.processes} process(es), ${fmtInt(p.busyMs)} ms of non-idle samples over ${fmt(p.wallMs / 1000, 1)} s).`,
       "V8 samples the JavaScript thread whether or not it is on a core: a synchronous call that blocks (SQLite's fsync at",
       'COMMIT, waiting for the write lock, C_Sign) counts as time in that native call — time the event loop was stopped.',
+      '',
+      `Per sign-in, by cost (${fmt(p.costs.busyMsPerCeremony, 2)} ms of sampled JavaScript-thread time per ceremony over all processes; each sample charged to the innermost`,
+      "frame outside Node's own modules, scripts/bench/profileCosts.ts):",
+      '',
+      '| Cost | ms per sign-in | Share |',
+      '| --- | ---: | ---: |',
+      ...p.costs.lines.map((l) => `| ${l.cost} | ${fmt(l.msPerCeremony, 3)} | ${fmt(l.share * 100, 1)} % |`),
       '',
       '| Self time by area | ms | Share |',
       '| --- | ---: | ---: |',

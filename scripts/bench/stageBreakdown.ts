@@ -50,7 +50,7 @@ export const STAGES = ['options', 'verify', 'complete', 'hsm', 'token-audit', 's
 export type Stage = (typeof STAGES)[number];
 export type StageFigures = Record<Stage, LatencySummary> & {
   /** Database round trips (statements, BEGIN and COMMIT included) of the sign-in's two flows, per sign-in. */
-  statements: { options: number; complete: number };
+  statements: { options: number; complete: number; durableCommits: number };
 };
 
 interface StageRequest {
@@ -67,11 +67,17 @@ interface StageRequest {
  * better-sqlite3 statement run or exec. Counted by wrapping the drivers' prototypes in this
  * process only (the stage benchmark's own), never in the gateway.
  */
-const roundTrips = { n: 0 };
+const roundTrips = { n: 0, durable: 0 };
+/** A durable write transaction begins: SQLite's BEGIN IMMEDIATE on the gateway's file, PostgreSQL's BEGIN that is not READ ONLY. */
+function countDurable(sql: unknown): void {
+  const text = typeof sql === 'string' ? sql : typeof sql === 'object' && sql !== null && 'text' in sql && typeof sql.text === 'string' ? sql.text : '';
+  if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY'))) roundTrips.durable += 1;
+}
 function countRoundTrips(): void {
   const pgQuery = pg.Client.prototype.query;
   pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
     roundTrips.n += 1;
+    countDurable(args[0]);
     return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof pgQuery;
   const probe = new Database(':memory:');
@@ -82,6 +88,7 @@ function countRoundTrips(): void {
     if (typeof original !== 'function') continue;
     statementProto[name] = function counted(this: unknown, ...args: unknown[]) {
       roundTrips.n += 1;
+      if (typeof this === 'object' && this !== null && 'source' in this) countDurable(this.source);
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
@@ -115,7 +122,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
     return { email, auth };
   });
   const { flows, store, keys } = runtime;
-  const statements = { options: 0, complete: 0 };
+  const statements = { options: 0, complete: 0, durableCommits: 0 };
   if (!keys) throw new Error('stage breakdown: the runtime has no HSM');
   const organisation = async (id: string) => {
     const org = await store.read((tx) => tx.organisations.get(id));
@@ -130,6 +137,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       const flow = randomBytes(32).toString('base64url');
       let t = performance.now();
       let n0 = roundTrips.n;
+      const d0 = roundTrips.durable;
       const opts = await beginSignIn(flows, { email: member.email, flowId: flow });
       const tOptions = performance.now() - t;
       if (!warm) statements.options += roundTrips.n - n0;
@@ -148,6 +156,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       const issued = await completeSignIn(flows, { flowId: flow, response, audience: req.audience });
       const tComplete = performance.now() - t;
       if (!warm) statements.complete += roundTrips.n - n0;
+      if (!warm) statements.durableCommits += roundTrips.durable - d0;
       t = performance.now();
       const view = await resolveSession(flows, issued.sessionId);
       const tSession = performance.now() - t;
@@ -235,7 +244,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
   const per = Math.max(1, req.iterations);
   return {
     ...(Object.fromEntries(STAGES.map((s) => [s, summarise(times[s])])) as Record<Stage, LatencySummary>),
-    statements: { options: statements.options / per, complete: statements.complete / per },
+    statements: { options: statements.options / per, complete: statements.complete / per, durableCommits: statements.durableCommits / per },
   };
 }
 
