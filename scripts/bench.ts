@@ -106,7 +106,7 @@ async function enrolLevels(opts: BenchOptions, pool: GeneratorPool, server: Serv
 async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]): Promise<{ backends: BackendRun[]; status: string; stages?: StageFigures | string }> {
   const missing = postgresMissing();
   if (missing) return { backends: [], status: `not run: ${missing}` };
-  say('PostgreSQL: starting a private cluster (scripts/postgres-cluster.sh, var/bench-postgres)');
+  say('PostgreSQL: starting a private cluster (scripts/postgres-cluster.sh, var/bench-postgres-<pid>)');
   const db = await startBenchDatabase();
   const varDir = path.join(runDir, 'var-postgres');
   fs.mkdirSync(varDir, { mode: 0o700 });

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL for the benchmark: a private throw-away cluster under var/bench-postgres (started
+ * PostgreSQL for the benchmark: a private throw-away cluster under var/bench-postgres-<pid> (started
  * the way the tests start theirs, scripts/postgres-cluster.sh: Debian's postgresql, an
  * unprivileged server user, a private Unix socket, fsync and synchronous_commit on), one fresh
  * database for the run, dropped and the cluster stopped at the end (also after a failure or
@@ -36,17 +36,41 @@ async function admin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-/** Starts the cluster and creates the run's database; both go at cleanup. */
+/** Clusters of earlier runs whose bench process is gone (killed before its cleanup): stopped and removed. */
+function removeLeftovers(): void {
+  const varDir = path.join(repoRoot, 'var');
+  for (const entry of fs.existsSync(varDir) ? fs.readdirSync(varDir) : []) {
+    const m = /^bench-postgres-(\d+)$/.exec(entry);
+    if (!m || fs.existsSync(`/proc/${m[1]}`)) continue;
+    const dir = path.join(varDir, entry);
+    try {
+      stopPostgresCluster(dir);
+    } catch {
+      // not running
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a cluster of this run's own (var/bench-postgres-<pid>: two runs at once, e.g. the smoke
+ * test beside a full run, never stop each other's) and creates the run's database; at cleanup the
+ * database is dropped, the cluster stopped and its directory removed.
+ */
 export async function startBenchDatabase(): Promise<BenchDatabase> {
-  const dir = path.join(repoRoot, 'var', 'bench-postgres');
+  removeLeftovers();
+  const dir = path.join(repoRoot, 'var', `bench-postgres-${process.pid}`);
+  onCleanup(async () => {
+    try {
+      stopPostgresCluster(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   const env = startPostgresCluster(dir);
   const name = `gw_bench_${process.pid}`;
   onCleanup(async () => {
-    try {
-      await admin(env.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    } finally {
-      stopPostgresCluster(dir);
-    }
+    await admin(env.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   });
   const settings = await admin(env.adminUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
