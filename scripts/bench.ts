@@ -277,6 +277,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
 
     const profile = profileFiles.length > 0 ? { ...summariseProfiles(profileFiles), costs: costsPerCeremony(profileFiles, profileCeremonies) } : undefined;
     notes.push(`Total run time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    machine.loadAverageAtEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     return {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       date: new Date().toISOString(),

@@ -17,6 +17,8 @@ export interface Machine {
   synchronous: string;
   fileSystem: string;
   loadAverage: string;
+  /** Filled in at the end of the run. */
+  loadAverageAtEnd?: string;
 }
 
 const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];

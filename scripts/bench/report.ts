@@ -193,6 +193,16 @@ function stageTable(stages: StageFigures, ceremonyP50: number | undefined, engin
   return lines;
 }
 
+/** A warning when other work shared the machine (load average above its cores at the start or the end). */
+function busyWarning(m: BenchResults['machine']): string[] {
+  const loads = [m.loadAverage, m.loadAverageAtEnd ?? ''].map((l) => Number(l.split(' ')[0]));
+  const worst = Math.max(...loads.filter(Number.isFinite));
+  if (!(worst > m.cores)) return [];
+  return [
+    `- **Busy machine**: load average ${fmt(worst, 1)} on ${m.cores} cores (start ${m.loadAverage}; end ${m.loadAverageAtEnd ?? 'unknown'}): other work shared the cores and the disk, so throughput and latency here are noisy; rerun on a quiet machine before reading the targets.`,
+  ];
+}
+
 export function renderReport(r: BenchResults): string {
   const m = r.machine;
   const s = r.settings;
@@ -213,6 +223,7 @@ export function renderReport(r: BenchResults): string {
     `- Raised limits: ${Object.keys(s.raisedLimits).length > 0 ? Object.entries(s.raisedLimits).map(([k, v2]) => `${k}=${v2}`).join(', ') : 'none found in server/config.ts'}`,
     `- Load: ${s.generators} load-generator process(es) (the clients are split over them), sharing the cores with the server; ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per phase; every virtual client is one browser with its own cookie jar and its own key (${s.populationKeys} active keys enrolled and activated over HTTP)`,
     `- Metrics endpoint: ${s.metricsEndpoint}`,
+    ...busyWarning(m),
     '',
     '## Targets',
     '',
