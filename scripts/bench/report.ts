@@ -185,7 +185,7 @@ function stageTable(stages: StageFigures, ceremonyP50: number | undefined, engin
   if (ceremonyP50 !== undefined) lines.push(`| Whole ceremony over HTTP, 1 client (p50, for comparison) | | | | ${fmt(ceremonyP50, 3)} | |`);
   lines.push(
     engine === 'sqlite'
-      ? `| Floor: one raw 1-row SQLite commit (the adapter's writer), WAL + synchronous=FULL, same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`
+      ? `| Floor: one raw 1-row SQLite commit (the adapter's writer: WAL, flushed with fdatasync before it is acknowledged), same file system | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`
       : `| Floor: one 1-row PostgreSQL write through the port (BEGIN, INSERT … ON CONFLICT, COMMIT; fsync on) | ${fmt(stages.commit.p50, 3)} | ${fmt(stages.commit.mean, 3)} | ${fmt(stages.commit.p99, 3)} | | |`,
     `| Database round trips per sign-in (statements, BEGIN and COMMIT included): options ${fmt(stages.statements.options, 1)}, completion ${fmt(stages.statements.complete, 1)}; the per-IP and per-account rate limits add theirs per request | | | | | |`,
     `| Durable commits per sign-in (write transactions begun, options and completion; the challenge is ephemeral) | | | | ${fmt(stages.statements.durableCommits, 2)} | |`,

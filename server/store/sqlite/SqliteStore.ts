@@ -1,6 +1,6 @@
 /**
- * The embedded adapter of the store port (better-sqlite3): one durable file (WAL,
- * synchronous=FULL, secure_delete) written by one GroupWriter per process and read through a
+ * The embedded adapter of the store port (better-sqlite3): one durable file (WAL, each group
+ * commit's WAL flushed before it is acknowledged (writer.ts), secure_delete) written by one GroupWriter per process and read through a
  * pool of reader connections, and the ephemeral file beside it. Every process of a gateway
  * (node:cluster workers, the operator's tools) opens the same files; SQLite's locks make them one.
  */
