@@ -26,6 +26,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { WriteTx } from '../../ports/store.js';
 import { StoreBusy, StoreUnavailable } from '../../ports/storeErrors.js';
 import { BUSY_TIMEOUT_MS, tryBeginImmediate, type Connection } from './connection.js';
@@ -51,16 +52,35 @@ export async function flushFile(file: string): Promise<void> {
 }
 
 /**
- * Makes the commits so far durable: the WAL flushed. Should the WAL be gone (checkpointed and
- * removed, which SQLite does only when the last connection closes), its content is in the
- * database file, which is flushed instead.
+ * Makes the commits so far durable: the WAL flushed, through a descriptor kept open (one hand-off
+ * to the thread pool per group; SQLite never replaces the WAL file while the writer's connection
+ * is open). Should that descriptor fail, the file is opened afresh; should the WAL be gone
+ * (removed only when the last connection closes), its content is in the database file, which is
+ * flushed instead.
  */
-async function flushWal(dbFile: string): Promise<void> {
-  try {
-    await flushFile(`${dbFile}-wal`);
-  } catch (err) {
-    if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT') await flushFile(dbFile);
-    else throw err;
+class WalFlusher {
+  private handle: Promise<FileHandle> | undefined;
+
+  async flush(dbFile: string): Promise<void> {
+    try {
+      const handle = await (this.handle ??= fsp.open(`${dbFile}-wal`, 'r'));
+      await handle.datasync();
+      return;
+    } catch {
+      this.close();
+    }
+    try {
+      await flushFile(`${dbFile}-wal`);
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT') await flushFile(dbFile);
+      else throw err;
+    }
+  }
+
+  close(): void {
+    const handle = this.handle;
+    this.handle = undefined;
+    void handle?.then((h) => h.close()).catch(() => undefined);
   }
 }
 
@@ -84,8 +104,13 @@ export class GroupWriter {
     private readonly repos: Repositories,
     private readonly onHookError: (err: unknown) => void,
     /** The flush of the committed WAL (default: fdatasync on the thread pool). */
-    private readonly flush: (dbFile: string) => Promise<void> = flushWal,
-  ) {}
+    flush?: (dbFile: string) => Promise<void>,
+  ) {
+    this.flush = flush ?? ((dbFile) => this.wal.flush(dbFile));
+  }
+
+  private readonly wal = new WalFlusher();
+  private readonly flush: (dbFile: string) => Promise<void>;
 
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     if (this.inside.getStore()) return Promise.reject(new TypeError('store.write() inside a write transaction: use the transaction you were given'));
@@ -100,6 +125,7 @@ export class GroupWriter {
   async close(): Promise<void> {
     while (this.queue.length > 0 || this.running || this.scheduled || this.flushing > 0) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
+    this.wal.close();
   }
 
   private schedule(delayMs = 0): void {
