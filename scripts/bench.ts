@@ -21,69 +21,140 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HsmConnection, applySoftHsm2ConfDefault, destroyKeyPair, loadHsmConfig } from '../hsm/index.js';
-import { withSqliteFile } from '../server/store/sqlite/index.js';
 import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from './bench/children.js';
 import { summariseProfiles } from './bench/cpuProfile.js';
+import { costsPerCeremony } from './bench/profileCosts.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
-import type { PhaseFigures } from './bench/generatorPool.js';
 import { GeneratorPool } from './bench/generatorPool.js';
 import { countDatabase, loadSeedKeys, seed, timeAuditVerification } from './bench/growth.js';
 import { measureHsmCeiling } from './bench/hsmCeiling.js';
 import { describeMachine } from './bench/machine.js';
-import { gauge, histogramDeltas, scrapeMetrics, type HistogramDelta } from './bench/metricsScraper.js';
+import { scrapeMetrics, type HistogramDelta } from './bench/metricsScraper.js';
 import { USAGE, parseOptions, type BenchOptions } from './bench/options.js';
 import { benchConfig, enrolAndActivate, outboxDirOf, preparePeople } from './bench/population.js';
-import { renderReport, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
+import { destroyRunKeys, measured, say } from './bench/phases.js';
+import { postgresMissing, startBenchDatabase } from './bench/postgresBackend.js';
+import { renderReport, type BackendRun, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
 import { raisedLimits, repoRoot, startGateway, startReference, type ServerProcess } from './bench/serverProcess.js';
 import { runStageBreakdown, type StageFigures } from './bench/stageBreakdown.js';
 
 /** Keys kept aside for the stage benchmark (never used by the load: their counters stay apart). */
 const STAGE_KEYS = 4;
 
-const say = (line: string): void => {
-  process.stderr.write(`bench: ${line}\n`);
-};
-
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-interface Measured {
-  row: PhaseRow;
-  histograms: HistogramDelta[];
-  profiles: string[];
+/** Employees bound in-process, the gateway started, every sign-in employee's key enrolled and activated over HTTP. */
+async function population(opts: BenchOptions, varDir: string, runDir: string, label: string, databaseUrl?: string) {
+  const maxClients = Math.max(...opts.signInLevels, 16);
+  const linksPerLevel = Math.ceil((opts.enrolLinksPerSecond * (opts.warmupMs + opts.durationMs)) / 1000);
+  say(`${label}: binding ${maxClients + STAGE_KEYS} sign-in employees and ${linksPerLevel * opts.enrolLevels.length} enrolment employees in-process`);
+  let lastProgress = 0;
+  const people = await preparePeople(
+    varDir,
+    { signIn: maxClients + STAGE_KEYS, enrolment: linksPerLevel * opts.enrolLevels.length },
+    (done, total) => {
+      if (Date.now() - lastProgress > 5000 || done === total) {
+        lastProgress = Date.now();
+        say(`  ${done} of ${total} people bound`);
+      }
+    },
+    databaseUrl,
+  );
+  const env = databaseUrl ? { GATEWAY_DATABASE_URL: databaseUrl } : undefined;
+  say(`${label}: starting the gateway (GATEWAY_WORKERS=${opts.workers})`);
+  const gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel, ...(env ? { env } : {}) });
+  say(`${label}: enrolling and activating ${people.signIn.length} keys over HTTP`);
+  const members = await enrolAndActivate(gateway.origin, outboxDirOf(varDir), people.signIn);
+  return { people, gateway, members, loadMembers: members.slice(0, maxClients), stageMembers: members.slice(maxClients), linksPerLevel, env };
 }
 
-/** One phase against `server`: probe phase, /metrics before and after, the load itself. */
-async function measured(server: ServerProcess, label: string, run: () => Promise<PhaseFigures>, opts: { metrics: boolean; profile?: boolean }): Promise<Measured> {
-  await server.probe.begin(label, opts.profile ?? false);
-  const token = process.env['GATEWAY_METRICS_TOKEN'];
-  // prom-client resets its event-loop histogram at every scrape: the scrape after covers the phase.
-  const before = opts.metrics ? await scrapeMetrics(server.origin, token) : undefined;
-  const cpu0 = server.cpuMs();
-  const t0 = performance.now();
-  const figures = await run();
-  const serverCpuMs = server.cpuMs() - cpu0;
-  const phaseWallMs = performance.now() - t0;
-  const after = opts.metrics ? await scrapeMetrics(server.origin, token) : undefined;
-  const { loop, profiles } = await server.probe.end(label);
-  const lag = gauge(after, 'nodejs_eventloop_lag_p99_seconds');
-  const row: PhaseRow = { ...figures, loop, metricsLoopP99Ms: lag === undefined ? undefined : lag * 1000, serverCpuMs, phaseWallMs };
-  const errors = row.errorCount > 0 ? `, ${row.errorCount} ERRORS ${JSON.stringify(row.errors)}` : '';
-  say(`${label}: ${row.perSecond.toFixed(0)}/s, p50 ${row.latency.p50.toFixed(2)} ms, p99 ${row.latency.p99.toFixed(2)} ms${errors}`);
-  return { row, histograms: histogramDeltas(before, after), profiles };
+/** The sign-in levels against `servers` (one instance or several), then the enrolment levels if `tokens` are given. */
+async function levels(
+  opts: BenchOptions,
+  pool: GeneratorPool,
+  servers: ServerProcess[],
+  key: string,
+  audience: string,
+  metrics: boolean,
+): Promise<{ signIn: { clients: number; row: PhaseRow }[]; histograms: HistogramDelta[] }> {
+  const signIn: { clients: number; row: PhaseRow }[] = [];
+  let histograms: HistogramDelta[] = [];
+  const origins = servers.map((s) => s.origin);
+  for (const clients of opts.signInLevels) {
+    const m = await measured(servers, `${key}-signin-${clients}`, () => pool.signIn(`${key} sign-in ${clients}`, origins, audience, clients, opts.warmupMs, opts.durationMs), { metrics });
+    signIn.push({ clients, row: m.row });
+    if (clients === 16) histograms = m.histograms;
+  }
+  return { signIn, histograms };
 }
 
-/** Destroys the signing keys the run's gateway generated on the shared token. */
-async function destroyRunKeys(dbFile: string): Promise<void> {
-  if (!fs.existsSync(dbFile)) return;
-  const ckaIds = (await withSqliteFile(dbFile, (tx) => tx.signingKeys.list())).filter((k) => k.state !== 'destroyed').map((k) => k.ckaId);
-  if (ckaIds.length === 0) return;
-  applySoftHsm2ConfDefault(process.env, path.join(repoRoot, 'var'));
-  const connection = await HsmConnection.open(loadHsmConfig(process.env, path.join(repoRoot, 'var')));
+async function enrolLevels(opts: BenchOptions, pool: GeneratorPool, server: ServerProcess, key: string, tokens: string[], perLevel: number, metrics: boolean): Promise<PhaseRow[]> {
+  const rows: PhaseRow[] = [];
+  for (const [i, clients] of opts.enrolLevels.entries()) {
+    const slice = tokens.slice(i * perLevel, (i + 1) * perLevel);
+    const m = await measured([server], `${key}-enrol-${clients}`, () => pool.enrol(`${key} enrolment ${clients}`, server.origin, clients, slice, opts.warmupMs, opts.durationMs), { metrics });
+    rows.push(m.row);
+  }
+  return rows;
+}
+
+/**
+ * PostgreSQL: a private cluster, one database; one instance with the run's workers (beside
+ * SQLite's figures), then one instance with one worker and two instances with one worker each
+ * (the scale-out ratio), every instance its own process tree on its own port, one database.
+ */
+async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]): Promise<{ backends: BackendRun[]; status: string; stages?: StageFigures | string }> {
+  const missing = postgresMissing();
+  if (missing) return { backends: [], status: `not run: ${missing}` };
+  say('PostgreSQL: starting a private cluster (scripts/postgres-cluster.sh, var/bench-postgres-<pid>)');
+  const db = await startBenchDatabase();
+  const varDir = path.join(runDir, 'var-postgres');
+  fs.mkdirSync(varDir, { mode: 0o700 });
+  const config = benchConfig(varDir, db.url);
+  onCleanup(() => destroyRunKeys(config));
+  const pop = await population(opts, varDir, runDir, 'PostgreSQL', db.url);
+  const audience = config.tokenAudiences[0] ?? 'urn:demo:intranet';
+  const pool = await GeneratorPool.start(opts.generators, pop.loadMembers);
+  const backends: BackendRun[] = [];
+  let stages: StageFigures | string | undefined;
+  const env = pop.env ?? {};
   try {
-    for (const id of ckaIds) await destroyKeyPair(connection, id).catch(() => undefined);
+    let gateway = pop.gateway;
+    const processes = gateway.processTree().length;
+    const one = await levels(opts, pool, [gateway], 'pg1', audience, true);
+    const enrolment = await enrolLevels(opts, pool, gateway, 'pg1', pop.people.enrolmentTokens, pop.linksPerLevel, true);
+    backends.push({ key: 'pg1', label: `PostgreSQL, 1 instance × ${opts.workers} workers`, instances: 1, workersPerInstance: opts.workers, processesPerInstance: processes, signIn: one.signIn, enrolment });
+    await gateway.stop();
+    say(`PostgreSQL: per-stage cost of a sign-in (${opts.stageIterations} sign-ins, gateway stopped)`);
+    stages = await runStageBreakdown({ varDir, databaseUrl: db.url, iterations: opts.stageIterations, audience, credentials: pop.stageMembers }).catch(errorText);
+
+    if (opts.scaleOut) {
+      gateway = await startGateway({ varDir, runDir, workers: 1, logLevel: opts.logLevel, env });
+      const single = await levels(opts, pool, [gateway], 'pg1w1', audience, true);
+      backends.push({ key: 'pg1w1', label: 'PostgreSQL, 1 instance × 1 worker', instances: 1, workersPerInstance: 1, processesPerInstance: gateway.processTree().length, signIn: single.signIn, enrolment: [] });
+      const second = await startGateway({ varDir, runDir, workers: 1, logLevel: opts.logLevel, env });
+      try {
+        const two = await levels(opts, pool, [gateway, second], 'pg2w1', audience, false);
+        backends.push({ key: 'pg2w1', label: 'PostgreSQL, 2 instances × 1 worker', instances: 2, workersPerInstance: 1, processesPerInstance: second.processTree().length, signIn: two.signIn, enrolment: [] });
+      } finally {
+        await second.stop();
+        await gateway.stop();
+      }
+    }
   } finally {
-    await connection.close();
+    await pool.close();
+  }
+  notes.push(`PostgreSQL: ${db.settings}; the cluster of scripts/postgres-cluster.sh on a private Unix socket, started for the run and stopped at its end. The gateway connects as the cluster's superuser (the benchmark's own throw-away database).`);
+  return { backends, status: '', ...(stages !== undefined ? { stages } : {}) };
+}
+
+/** The figures of main before issue 14, kept for the before/after table. */
+function readBefore(): { file: string; text: string } | undefined {
+  const file = path.join('docs', 'benchmarks-before-issue-14.md');
+  try {
+    return { file, text: fs.readFileSync(path.join(repoRoot, file), 'utf8') };
+  } catch {
+    return undefined;
   }
 }
 
@@ -94,7 +165,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
   fs.mkdirSync(varDir, { mode: 0o700 });
   process.env['SOFTHSM2_CONF'] ??= path.join(repoRoot, 'var', 'softhsm2.conf');
   const dbFile = benchConfig(varDir).dbFile;
-  onCleanup(() => destroyRunKeys(dbFile));
+  onCleanup(() => destroyRunKeys(benchConfig(varDir)));
   const notes: string[] = [];
   const machine = await describeMachine(varDir);
 
@@ -102,50 +173,34 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
   const crypto = await measureCryptoCeiling(opts.ceilingMs).catch(errorText);
   const hsm = await measureHsmCeiling(opts.ceilingMs).catch(errorText);
 
-  const maxClients = Math.max(...opts.signInLevels, 16);
-  const linksPerLevel = Math.ceil((opts.enrolLinksPerSecond * (opts.warmupMs + opts.durationMs)) / 1000);
-  say(`binding ${maxClients + STAGE_KEYS} sign-in employees and ${linksPerLevel * opts.enrolLevels.length} enrolment employees in-process`);
-  let lastProgress = 0;
-  const people = await preparePeople(varDir, { signIn: maxClients + STAGE_KEYS, enrolment: linksPerLevel * opts.enrolLevels.length }, (done, total) => {
-    if (Date.now() - lastProgress > 5000 || done === total) {
-      lastProgress = Date.now();
-      say(`  ${done} of ${total} people bound`);
-    }
-  });
-
-  say(`starting the gateway (GATEWAY_WORKERS=${opts.workers})`);
-  let gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel });
+  const pop = opts.backends.includes('sqlite') ? await population(opts, varDir, runDir, 'SQLite') : undefined;
+  if (!pop) throw new Error('--backends must include sqlite (the reference, the stages and growth run on its population)');
+  let gateway = pop.gateway;
   const gatewayProcesses = gateway.processTree().length;
   if (!gateway.clusterSupported && opts.workers > 1) notes.push(`server/main.ts does not read GATEWAY_WORKERS yet: the gateway ran as one process although ${opts.workers} workers were asked for.`);
   const metricsProbe = await scrapeMetrics(gateway.origin, process.env['GATEWAY_METRICS_TOKEN']);
   const metrics = metricsProbe !== undefined;
   const metricsEndpoint = metrics ? 'GET /metrics answered (prom-client text); scraped before and after every gateway phase' : 'GET /metrics did not answer with Prometheus text in this build: the /metrics columns are empty';
 
-  say(`enrolling and activating ${people.signIn.length} keys over HTTP`);
-  const members = await enrolAndActivate(gateway.origin, outboxDirOf(varDir), people.signIn);
-  const loadMembers = members.slice(0, maxClients);
-  const stageMembers = members.slice(maxClients);
+  const { members, loadMembers, stageMembers } = pop;
   const audience = benchConfig(varDir).tokenAudiences[0] ?? 'urn:demo:intranet';
   const pool = await GeneratorPool.start(opts.generators, loadMembers);
-  let histograms: HistogramDelta[] = [];
   let profileFiles: string[] = [];
+  let profileCeremonies = 0;
+  const backends: BackendRun[] = [];
 
   try {
-    const gatewayRows = new Map<number, PhaseRow>();
-    for (const clients of opts.signInLevels) {
-      const gw = gateway;
-      const m = await measured(gw, `gateway-signin-${clients}`, () => pool.signIn(`gateway sign-in ${clients}`, gw.origin, audience, clients, opts.warmupMs, opts.durationMs), { metrics });
-      gatewayRows.set(clients, m.row);
-      if (clients === 16) histograms = m.histograms;
-    }
+    const sqlite = await levels(opts, pool, [gateway], 'sqlite', audience, metrics);
+    const histograms = sqlite.histograms;
 
     if (opts.cpuProf) {
       const gw = gateway;
-      const m = await measured(gw, 'gateway-signin-16-profiled', () => pool.signIn('gateway sign-in 16 (profiled)', gw.origin, audience, 16, opts.warmupMs, opts.durationMs), {
+      const m = await measured([gw], 'gateway-signin-16-profiled', () => pool.signIn('gateway sign-in 16 (profiled)', gw.origin, audience, 16, opts.warmupMs, opts.durationMs), {
         metrics,
         profile: true,
       });
       profileFiles = m.profiles;
+      profileCeremonies = m.row.completed + m.row.warmupCompleted;
       if (opts.cpuProfDir) {
         fs.mkdirSync(opts.cpuProfDir, { recursive: true });
         profileFiles = profileFiles.map((f) => {
@@ -154,16 +209,11 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
           return dest;
         });
       }
-      notes.push(`CPU profile: an extra 16-client sign-in phase with the V8 profiler on in every gateway process (${m.row.perSecond.toFixed(0)} sign-ins/s while profiled; not in the tables above).`);
+      notes.push(`CPU profile: an extra 16-client sign-in phase on SQLite with the V8 profiler on in every gateway process (${m.row.perSecond.toFixed(0)} sign-ins/s while profiled; not in the tables above).`);
     }
 
-    const enrolment: PhaseRow[] = [];
-    for (const [i, clients] of opts.enrolLevels.entries()) {
-      const tokens = people.enrolmentTokens.slice(i * linksPerLevel, (i + 1) * linksPerLevel);
-      const gw = gateway;
-      const m = await measured(gw, `gateway-enrol-${clients}`, () => pool.enrol(`gateway enrolment ${clients}`, gw.origin, clients, tokens, opts.warmupMs, opts.durationMs), { metrics });
-      enrolment.push(m.row);
-    }
+    const enrolment = await enrolLevels(opts, pool, gateway, 'sqlite', pop.people.enrolmentTokens, pop.linksPerLevel, metrics);
+    backends.push({ key: 'sqlite', label: `SQLite, 1 instance × ${opts.workers} workers`, instances: 1, workersPerInstance: opts.workers, processesPerInstance: gatewayProcesses, signIn: sqlite.signIn, enrolment });
     await gateway.stop();
 
     say(`per-stage cost of a sign-in (${opts.stageIterations} sign-ins, gateway stopped)`);
@@ -176,13 +226,21 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     const referenceRows = new Map<number, PhaseRow>();
     try {
       for (const clients of opts.signInLevels) {
-        const m = await measured(reference, `reference-signin-${clients}`, () => pool.signIn(`reference sign-in ${clients}`, reference.origin, audience, clients, opts.warmupMs, opts.durationMs), {
+        const m = await measured([reference], `reference-signin-${clients}`, () => pool.signIn(`reference sign-in ${clients}`, reference.origin, audience, clients, opts.warmupMs, opts.durationMs), {
           metrics: false,
         });
         referenceRows.set(clients, m.row);
       }
     } finally {
       await reference.stop();
+    }
+
+    say('audit chain verification (the run\'s own chain, before growth)');
+    let audit: Awaited<ReturnType<typeof timeAuditVerification>> | string;
+    try {
+      audit = await timeAuditVerification(dbFile);
+    } catch (err) {
+      audit = errorText(err);
     }
 
     const growthRows: GrowthRow[] = [];
@@ -201,7 +259,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
           gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel });
           try {
             const gw = gateway;
-            const m = await measured(gw, `growth-${target}`, () => pool.signIn(`growth ${target} keys, 16 clients`, gw.origin, audience, 16, opts.warmupMs, opts.durationMs), { metrics });
+            const m = await measured([gw], `growth-${target}`, () => pool.signIn(`growth ${target} keys, 16 clients`, gw.origin, audience, 16, opts.warmupMs, opts.durationMs), { metrics });
             growthRows.push({ targetKeys: target, ...counts, seedSeconds, phase: m.row });
           } finally {
             await gateway.stop();
@@ -210,17 +268,16 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       }
     } else if (opts.growth) growthStatus = 'no growth step within --max-keys';
 
-    say('audit chain verification');
-    let audit: Awaited<ReturnType<typeof timeAuditVerification>> | string;
-    try {
-      audit = await timeAuditVerification(dbFile);
-      if (growthRows.length === 0) notes.push(`Audit verification ran on this run's own chain (${audit.entries} entries), not on a 1,000,000-entry chain: growth did not run.`);
-    } catch (err) {
-      audit = errorText(err);
-    }
+    // The generators of the SQLite population go; PostgreSQL has a population (and generators) of its own.
+    await pool.close();
+    const postgres: Awaited<ReturnType<typeof runPostgres>> = opts.backends.includes('postgres')
+      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => ({ backends: [], status: `failed: ${errorText(err)}` }))
+      : { backends: [], status: 'not run (--backends without postgres)' };
+    backends.push(...postgres.backends);
 
-    const profile = profileFiles.length > 0 ? summariseProfiles(profileFiles) : undefined;
+    const profile = profileFiles.length > 0 ? { ...summariseProfiles(profileFiles), costs: costsPerCeremony(profileFiles, profileCeremonies) } : undefined;
     notes.push(`Total run time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    machine.loadAverageAtEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     return {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       date: new Date().toISOString(),
@@ -238,13 +295,13 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
         metricsEndpoint,
       },
       ceilings: { crypto, hsm },
-      signIn: opts.signInLevels.map((clients) => {
-        const g = gatewayRows.get(clients);
-        if (!g) throw new Error(`no gateway figures for ${clients} clients`);
-        return { clients, gateway: g, reference: referenceRows.get(clients) };
-      }),
+      signIn: sqlite.signIn.map(({ clients, row }) => ({ clients, gateway: row, reference: referenceRows.get(clients) })),
       enrolment,
+      backends,
+      postgresStatus: postgres.status,
       stages,
+      before: readBefore(),
+      stagesPostgres: 'stages' in postgres ? postgres.stages : undefined,
       histograms,
       growth: { status: growthStatus, rows: growthRows },
       audit,

@@ -75,7 +75,8 @@ export async function cleanupAll(graceMs = 5000): Promise<void> {
         }),
     ),
   );
-  for (const fn of asyncCleanups.splice(0)) {
+  // Last registered, first run: what was set up later (a database) goes before what it stood on (its cluster).
+  for (const fn of asyncCleanups.splice(0).reverse()) {
     try {
       await fn();
     } catch (err) {

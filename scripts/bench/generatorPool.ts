@@ -140,9 +140,12 @@ export class GeneratorPool {
     };
   }
 
-  signIn(label: string, origin: string, audience: string, clients: number, warmupMs: number, durationMs: number): Promise<PhaseFigures> {
+  /** With several origins (gateway instances), the clients are spread over them evenly. */
+  signIn(label: string, origin: string | string[], audience: string, clients: number, warmupMs: number, durationMs: number): Promise<PhaseFigures> {
     const window = this.window(warmupMs, durationMs);
-    return this.run(label, clients, (_gen, share) => ({ type: 'signin', phase: label, origin, audience, clients: share, window }));
+    const all = Array.isArray(origin) ? origin : [origin];
+    // Each generator starts its clients at 0: rotate the list so the two generators' clients alternate too.
+    return this.run(label, clients, (gen, share) => ({ type: 'signin', phase: label, origins: all.map((_, k) => all[(k + gen) % all.length] ?? ''), audience, clients: share, window }));
   }
 
   /** Each generator gets a disjoint share of the one-time links, in proportion to its clients. */

@@ -121,7 +121,7 @@ process.on('message', (raw: unknown) => {
     void runPhase(msg.phase, msg.clients, msg.window, async (i, agent) => {
       const member = members[i];
       if (!member) throw new Error('no key for this client');
-      browsers[i] ??= new BrowserClient(msg.origin, agent);
+      browsers[i] ??= new BrowserClient(msg.origins[i % msg.origins.length] ?? '', agent);
       return signInCeremony(browsers[i], member.auth, member.email, msg.audience);
     }).then((result) => send({ type: 'result', ...result }));
     return;

@@ -17,6 +17,8 @@ export interface Machine {
   synchronous: string;
   fileSystem: string;
   loadAverage: string;
+  /** Filled in at the end of the run. */
+  loadAverageAtEnd?: string;
 }
 
 const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
@@ -49,6 +51,7 @@ export async function describeMachine(varDir: string): Promise<Machine> {
   await store.close();
   const sqlite = String(settings['version']);
   const journalMode = String(settings['journal_mode']);
+  const flush = typeof settings['commit_flush'] === 'string' ? ` (${settings['commit_flush']})` : '';
   const synchronous = Number(settings['synchronous']);
   for (const f of [scratch, `${varDir}/pragma-probe-${process.pid}-ephemeral.db`]) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${f}${suffix}`, { force: true });
   return {
@@ -60,7 +63,7 @@ export async function describeMachine(varDir: string): Promise<Machine> {
     softhsm,
     sqlite,
     journalMode,
-    synchronous: SYNCHRONOUS[synchronous] ?? String(synchronous),
+    synchronous: `${SYNCHRONOUS[synchronous] ?? String(synchronous)}${flush}`,
     fileSystem: fileSystemOf(varDir),
     loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
   };

@@ -25,12 +25,16 @@ export interface BenchOptions {
   signInLevels: number[];
   enrolLevels: number[];
   growthLevels: number[];
+  /** sqlite always; postgres unless left out (a private cluster is started for the run). */
+  backends: ('sqlite' | 'postgres')[];
+  /** PostgreSQL: also 1 instance × 1 worker and 2 instances × 1 worker (the scale-out ratio). */
+  scaleOut: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick             short phases and small counts (smoke run); growth only up to 10,000 keys
-  --duration S        measured seconds per phase (default 10; --quick 1)
+  --duration S        measured seconds per phase (default 8; --quick 1)
   --warmup S          warm-up seconds before each phase (default 2; --quick 0.5)
   --workers N         GATEWAY_WORKERS for the gateway under test (default 2)
   --generators N      load-generator processes, 1 or 2 (default 2)
@@ -39,6 +43,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --max-keys N        largest database for the growth phases (default 1000000)
   --cpu-prof          profile the gateway during an extra 16-client sign-in phase and summarise it
   --cpu-prof-dir DIR  keep the .cpuprofile files in DIR
+ --backends LIST    sqlite,postgres (default) or sqlite: PostgreSQL runs on a private cluster
+                      started for the run (scripts/postgres-cluster.sh) and stopped at its end
+  --no-scale-out      PostgreSQL: skip the 1-worker and 2-instance phases
   --log-level L       the gateway's GATEWAY_LOG_LEVEL (default info)
   --keep              keep the run's temp dir (server logs, database) for inspection
   --no-write          do not write docs/benchmarks.md
@@ -55,7 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const opts: BenchOptions = {
     quick,
-    durationMs: quick ? 1000 : 10_000,
+    durationMs: quick ? 1000 : 8000,
     warmupMs: quick ? 500 : 2000,
     workers: 2,
     generators: 2,
@@ -72,7 +79,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     keep: false,
     signInLevels: [1, 16, 64],
     enrolLevels: [1, 16, 64],
-    growthLevels: [10_000, 100_000, 1_000_000],
+    growthLevels: [10_000, 1_000_000],
+    backends: ['sqlite', 'postgres'],
+    scaleOut: true,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -120,6 +129,15 @@ export function parseOptions(argv: string[]): BenchOptions {
         opts.logLevel = level;
         break;
       }
+      case '--backends': {
+        const list = (value() ?? '').split(',').map((b) => b.trim());
+        if (!list.includes('sqlite') || !list.every((b) => b === 'sqlite' || b === 'postgres')) throw new Error('--backends is sqlite or sqlite,postgres');
+        opts.backends = list.filter((b): b is 'sqlite' | 'postgres' => b === 'sqlite' || b === 'postgres');
+        break;
+      }
+      case '--no-scale-out':
+        opts.scaleOut = false;
+        break;
       case '--keep':
         opts.keep = true;
         break;

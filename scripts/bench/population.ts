@@ -33,16 +33,21 @@ export interface PreparedPeople {
 }
 
 /** The gateway's configuration for the run's var dir, as the gateway process will read it. */
-export function benchConfig(varDir: string): Readonly<Config> {
-  return loadConfig({ GATEWAY_VAR_DIR: varDir, GATEWAY_LOG_LEVEL: 'silent', GATEWAY_SEED_DEMO: 'false' }, repoRoot);
+export function benchConfig(varDir: string, databaseUrl?: string): Readonly<Config> {
+  return loadConfig({ GATEWAY_VAR_DIR: varDir, GATEWAY_LOG_LEVEL: 'silent', GATEWAY_SEED_DEMO: 'false', ...(databaseUrl ? { GATEWAY_DATABASE_URL: databaseUrl } : {}) }, repoRoot);
 }
 
 /**
  * Binds `signIn` employees and `enrolment` more, each with a fresh one-time link, in batches of
  * one transaction each, with their audit events (the flows' own in-transaction functions).
  */
-export async function preparePeople(varDir: string, counts: { signIn: number; enrolment: number }, onProgress?: (done: number, total: number) => void): Promise<PreparedPeople> {
-  const config = benchConfig(varDir);
+export async function preparePeople(
+  varDir: string,
+  counts: { signIn: number; enrolment: number },
+  onProgress?: (done: number, total: number) => void,
+  databaseUrl?: string,
+): Promise<PreparedPeople> {
+  const config = benchConfig(varDir, databaseUrl);
   const runtime = await createRuntime(config, { log: createLogger('silent'), withHsm: false });
   try {
     const { flows, store } = runtime;

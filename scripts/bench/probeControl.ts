@@ -13,6 +13,8 @@ export interface LoopDelay {
   /** Worst p50 over the processes, ms. */
   p50Ms: number;
   maxMs: number;
+  /** Each process's p99, ms, highest first. */
+  perProcessP99Ms: number[];
 }
 
 const safe = (phase: string): string => phase.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -93,6 +95,7 @@ export class ProbeControl {
             p99Ms: Math.max(...reports.map((r) => r.p99)),
             p50Ms: Math.max(...reports.map((r) => r.p50)),
             maxMs: Math.max(...reports.map((r) => r.max)),
+            perProcessP99Ms: reports.map((r) => r.p99).sort((a, b) => b - a),
           };
     return { loop, profiles };
   }

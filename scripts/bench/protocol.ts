@@ -22,7 +22,8 @@ export interface PhaseWindow {
 
 export type ToGenerator =
   | { type: 'init'; credentials: BenchCredential[] }
-  | { type: 'signin'; phase: string; origin: string; audience: string; clients: number; window: PhaseWindow }
+  /** Sign-in: client i talks to origins[i % origins.length] (several gateway instances behind no balancer). */
+  | { type: 'signin'; phase: string; origins: string[]; audience: string; clients: number; window: PhaseWindow }
   | { type: 'enrol'; phase: string; origin: string; clients: number; window: PhaseWindow; tokens: string[] }
   | { type: 'exit' };
 
@@ -80,8 +81,10 @@ export function parseToGenerator(v: unknown): ToGenerator | undefined {
     }
     case 'signin': {
       const window = parseWindow(v['window']);
-      if (!window || !isString(v['phase']) || !isString(v['origin']) || !isString(v['audience']) || !isNumber(v['clients'])) return undefined;
-      return { type: 'signin', phase: v['phase'], origin: v['origin'], audience: v['audience'], clients: v['clients'], window };
+      const origins = v['origins'];
+      if (!Array.isArray(origins) || origins.length === 0 || !origins.every(isString)) return undefined;
+      if (!window || !isString(v['phase']) || !isString(v['audience']) || !isNumber(v['clients'])) return undefined;
+      return { type: 'signin', phase: v['phase'], origins, audience: v['audience'], clients: v['clients'], window };
     }
     case 'enrol': {
       const window = parseWindow(v['window']);

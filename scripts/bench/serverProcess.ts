@@ -27,6 +27,8 @@ export interface ServerProcess {
   processTree(): number[];
   /** CPU time (user + system) the process and its live children have used so far, ms. */
   cpuMs(): number;
+  /** Resident memory of the process and its live children now, MiB (VmRSS from /proc). */
+  rssMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,16 @@ function ticksPerSecond(): number {
     }
   }
   return clockTicks;
+}
+
+/** VmRSS of one process from /proc, MiB (0 when it is gone). */
+export function processRssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** utime + stime of one process from /proc, ms (0 when it is gone). */
@@ -156,6 +168,9 @@ async function startServer(opts: {
     },
     cpuMs() {
       return [pid, ...childPids(pid)].reduce((s, p) => s + processCpuMs(p), 0);
+    },
+    rssMiB() {
+      return [pid, ...childPids(pid)].reduce((s, p) => s + processRssMiB(p), 0);
     },
     async stop() {
       const tree = [pid, ...childPids(pid)];

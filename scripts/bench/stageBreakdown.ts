@@ -17,7 +17,9 @@
  *
  * Parent side: runStageBreakdown() forks this file and reads its result over IPC.
  */
+import Database from 'better-sqlite3';
 import express from 'express';
+import pg from 'pg';
 import helmet from 'helmet';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +36,7 @@ import { resolveSession } from '../../server/flows/sessions/resolveSession.js';
 import { beginSignIn } from '../../server/flows/signin/beginSignIn.js';
 import { completeSignIn } from '../../server/flows/signin/completeSignIn.js';
 import { issueToken } from '../../server/flows/tokens/issueToken.js';
+import { openStore } from '../../server/store/openStore.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { identityTokenClaims } from '../../server/tokens/identityToken.js';
 import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
@@ -45,13 +48,55 @@ import { summarise, type LatencySummary } from './stats.js';
 
 export const STAGES = ['options', 'verify', 'complete', 'hsm', 'token-audit', 'session', 'http', 'commit', 'authenticator'] as const;
 export type Stage = (typeof STAGES)[number];
-export type StageFigures = Record<Stage, LatencySummary>;
+export type StageFigures = Record<Stage, LatencySummary> & {
+  /** Database round trips (statements, BEGIN and COMMIT included) of the sign-in's two flows, per sign-in. */
+  statements: { options: number; complete: number; durableCommits: number };
+};
 
 interface StageRequest {
   varDir: string;
+  /** PostgreSQL: the run's database (GATEWAY_DATABASE_URL); absent, SQLite in varDir. */
+  databaseUrl?: string;
   iterations: number;
   audience: string;
   credentials: BenchCredential[];
+}
+
+/**
+ * Database round trips made by this process: every pg query (BEGIN and COMMIT included) and every
+ * better-sqlite3 statement run or exec. Counted by wrapping the drivers' prototypes in this
+ * process only (the stage benchmark's own), never in the gateway.
+ */
+const roundTrips = { n: 0, durable: 0 };
+/** A durable write transaction begins: SQLite's BEGIN IMMEDIATE on the gateway's file, PostgreSQL's BEGIN that is not READ ONLY. */
+function countDurable(sql: unknown): void {
+  const text = typeof sql === 'string' ? sql : typeof sql === 'object' && sql !== null && 'text' in sql && typeof sql.text === 'string' ? sql.text : '';
+  if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY'))) roundTrips.durable += 1;
+}
+function countRoundTrips(): void {
+  const pgQuery = pg.Client.prototype.query;
+  pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+    roundTrips.n += 1;
+    countDurable(args[0]);
+    return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof pgQuery;
+  const probe = new Database(':memory:');
+  const statementProto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, unknown>;
+  probe.close();
+  for (const name of ['run', 'get', 'all', 'iterate']) {
+    const original = statementProto[name];
+    if (typeof original !== 'function') continue;
+    statementProto[name] = function counted(this: unknown, ...args: unknown[]) {
+      roundTrips.n += 1;
+      if (typeof this === 'object' && this !== null && 'source' in this) countDurable(this.source);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  const exec = Database.prototype.exec;
+  Database.prototype.exec = function counted(this: Database.Database, source: string) {
+    roundTrips.n += 1;
+    return exec.call(this, source);
+  };
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,6 +109,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       GATEWAY_ORIGIN: origin,
       GATEWAY_LOG_LEVEL: 'silent',
       GATEWAY_SEED_DEMO: 'false',
+      ...(req.databaseUrl ? { GATEWAY_DATABASE_URL: req.databaseUrl } : {}),
       ...(process.env['GATEWAY_HSM_PIN'] ? {} : { GATEWAY_HSM_PIN_FILE: process.env['GATEWAY_HSM_PIN_FILE'] ?? path.join(repoRoot, 'var', 'hsm-user.pin') }),
     },
     repoRoot,
@@ -76,6 +122,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
     return { email, auth };
   });
   const { flows, store, keys } = runtime;
+  const statements = { options: 0, complete: 0, durableCommits: 0 };
   if (!keys) throw new Error('stage breakdown: the runtime has no HSM');
   const organisation = async (id: string) => {
     const org = await store.read((tx) => tx.organisations.get(id));
@@ -89,8 +136,11 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       if (!member) throw new Error('stage breakdown: no keys');
       const flow = randomBytes(32).toString('base64url');
       let t = performance.now();
+      let n0 = roundTrips.n;
+      const d0 = roundTrips.durable;
       const opts = await beginSignIn(flows, { email: member.email, flowId: flow });
       const tOptions = performance.now() - t;
+      if (!warm) statements.options += roundTrips.n - n0;
       const options = requestOptionsOf(opts);
       if (!options) throw new Error('stage breakdown: no options');
       t = performance.now();
@@ -102,8 +152,11 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       await verifyAssertion(response, { challenge: options.challenge, origin: config.origin, rpId: config.rpId }, key);
       const tVerify = performance.now() - t;
       t = performance.now();
+      n0 = roundTrips.n;
       const issued = await completeSignIn(flows, { flowId: flow, response, audience: req.audience });
       const tComplete = performance.now() - t;
+      if (!warm) statements.complete += roundTrips.n - n0;
+      if (!warm) statements.durableCommits += roundTrips.durable - d0;
       t = performance.now();
       const view = await resolveSession(flows, issued.sessionId);
       const tSession = performance.now() - t;
@@ -139,12 +192,25 @@ async function measure(req: StageRequest): Promise<StageFigures> {
     await runtime.close();
   }
 
-  // One-row commits through the port on a scratch database next to the gateway's (same file
-  // system, opened as the gateway opens its own), one at a time.
+  // One-row commits through the port, one at a time: on PostgreSQL into the run's database, on
+  // SQLite into a scratch database next to the gateway's (same file system, opened as the
+  // gateway opens its own).
+  if (req.databaseUrl) {
+    const pgStore = await openStore(config);
+    try {
+      for (let i = 0; i < req.iterations + 5; i += 1) {
+        const t = performance.now();
+        await pgStore.write((tx) => tx.leases.acquire(`floor-${process.pid}-${i}`, randomBytes(8).toString('hex'), '9999-01-01T00:00:00.000Z', new Date().toISOString()));
+        if (i >= 5) times.commit.push(performance.now() - t);
+      }
+    } finally {
+      await pgStore.close();
+    }
+  }
   const scratch = path.join(req.varDir, `commit-floor-${process.pid}.db`);
   const floor = SqliteStore.open(scratch);
   try {
-    for (let i = 0; i < req.iterations + 5; i += 1) {
+    for (let i = 0; i < (req.databaseUrl ? 0 : req.iterations + 5); i += 1) {
       const t = performance.now();
       await floor.write((tx) => tx.leases.acquire(`floor-${i}`, randomBytes(8).toString('hex'), '9999-01-01T00:00:00.000Z', new Date().toISOString()));
       if (i >= 5) times.commit.push(performance.now() - t);
@@ -175,20 +241,31 @@ async function measure(req: StageRequest): Promise<StageFigures> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 
-  return Object.fromEntries(STAGES.map((s) => [s, summarise(times[s])])) as StageFigures;
+  const per = Math.max(1, req.iterations);
+  return {
+    ...(Object.fromEntries(STAGES.map((s) => [s, summarise(times[s])])) as Record<Stage, LatencySummary>),
+    statements: { options: statements.options / per, complete: statements.complete / per, durableCommits: statements.durableCommits / per },
+  };
 }
 
 function parseRequest(raw: unknown): StageRequest | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r['varDir'] !== 'string' || typeof r['iterations'] !== 'number' || typeof r['audience'] !== 'string' || !Array.isArray(r['credentials'])) return undefined;
+  if (r['databaseUrl'] !== undefined && typeof r['databaseUrl'] !== 'string') return undefined;
   const credentials = r['credentials'].map(parseCredential);
   if (credentials.some((c) => c === undefined)) return undefined;
-  return { varDir: r['varDir'], iterations: r['iterations'], audience: r['audience'], credentials: credentials.filter((c): c is BenchCredential => c !== undefined) };
+  return {
+    varDir: r['varDir'],
+    iterations: r['iterations'],
+    audience: r['audience'],
+    credentials: credentials.filter((c): c is BenchCredential => c !== undefined),
+    ...(typeof r['databaseUrl'] === 'string' ? { databaseUrl: r['databaseUrl'] } : {}),
+  };
 }
 
 function isStageFigures(v: unknown): v is StageFigures {
-  return typeof v === 'object' && v !== null && STAGES.every((s) => s in v);
+  return typeof v === 'object' && v !== null && STAGES.every((s) => s in v) && 'statements' in v;
 }
 
 /** Parent side: runs the stage benchmark in its own process. */
@@ -207,6 +284,7 @@ export function runStageBreakdown(request: StageRequest): Promise<StageFigures> 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
+  countRoundTrips();
   process.once('message', (raw: unknown) => {
     const request = parseRequest(raw);
     if (!request) {

@@ -32,10 +32,19 @@ describe('load benchmark (issue 7), smoke run', () => {
       const report = fs.readFileSync(out, 'utf8');
 
       // Every target has a computed verdict, and no ceremony failed in any phase.
-      for (const target of ['Sign-ins/s with everything on', 'Sign-in p99 < 25 ms at 16 concurrent clients', 'Enrolment ceremonies ≥ 500/s']) {
+      for (const target of [
+        'Sign-ins/s on SQLite with everything on ≥ 1.5× the in-memory reference at 16 clients',
+        'Sign-ins/s on SQLite with everything on ≥ 1.5× the in-memory reference at 64 clients',
+        'Sign-in p99 < 25 ms at 16 concurrent clients',
+        'Enrolment ceremonies ≥ 500/s \\(SQLite',
+        'Enrolment ceremonies ≥ 500/s \\(PostgreSQL',
+        'PostgreSQL, 1 instance, sign-ins/s within 20 % of SQLite at 16 clients',
+        'PostgreSQL, 2 instances ≥ 1.6× one \\(1 worker each\\) at 64 clients',
+      ]) {
         assert.match(report, new RegExp(`\\| ${target}[^\\n]*\\| (met|\\*\\*NOT met\\*\\*) \\|`), target);
       }
-      assert.match(report, /\| No failed ceremony in any phase \| 0 errors in 9 phases \| met \|/);
+      // SQLite: 3 sign-in + 3 enrolment phases; reference 3; PostgreSQL 3 + 3 enrolment, 3 with one worker, 3 with two instances.
+      assert.match(report, /\| No failed ceremony in any phase \| 0 errors in 21 phases \| met \|/);
 
       // Ceilings.
       assert.match(report, /\| node:crypto ECDSA P-256 verifications, 1 core \| [\d,]+ \|/);
@@ -43,6 +52,13 @@ describe('load benchmark (issue 7), smoke run', () => {
       assert.match(report, /\| SoftHSM CKM_ECDSA signatures, raw pkcs11js, 1 session, synchronous \(1 core\) \| [\d,]+ \|/);
       assert.match(report, /\| SoftHSM CKM_ECDSA signatures, raw pkcs11js, \d+ sessions, libuv pool \(all cores\) \| [\d,]+ \|/);
 
+      // Both backends side by side, every configuration at 1, 16 and 64 clients with zero errors.
+      for (const clients of [1, 16, 64]) {
+        for (const server of ['SQLite, 1 instance × 2 workers', 'PostgreSQL, 1 instance × 2 workers', 'PostgreSQL, 1 instance × 1 worker', 'PostgreSQL, 2 instances × 1 worker', 'in-memory reference \\(1 process\\)']) {
+          assert.match(report, new RegExp(`\\| ${clients} \\| ${server} \\| [\\d,]+ \\|[^\\n]*\\| 0 \\|`), `${server} ${clients}`);
+        }
+      }
+      assert.match(report, /## Before and after on SQLite/);
       // Gateway and reference at 1, 16 and 64 clients, each with zero errors; enrolment likewise.
       for (const clients of [1, 16, 64]) {
         assert.match(report, new RegExp(`\\| ${clients} \\| gateway \\| [\\d,]+ \\|[^\\n]*\\| 0 \\|`), `gateway ${clients}`);
@@ -51,7 +67,7 @@ describe('load benchmark (issue 7), smoke run', () => {
       }
 
       // Where the time goes: every stage, and the audit chain's verification.
-      for (const stage of ['Options: challenge built', 'WebAuthn assertion verification', 'Completion: challenge consumed', 'HSM signature of the identity token', 'Token audit event committed', 'HTTP round trip', 'Sum of the stages', 'Floor: one raw 1-row SQLite commit']) {
+      for (const stage of ['Options: challenge built', 'WebAuthn assertion verification', 'Completion: challenge consumed', 'HSM signature of the identity token', 'Token audit event committed', 'HTTP round trip', 'Sum of the stages', 'Floor: one raw 1-row SQLite commit', 'Floor: one 1-row PostgreSQL write', 'Database round trips per sign-in']) {
         assert.ok(report.includes(`| ${stage}`) || report.includes(`| **${stage}`), stage);
       }
       assert.match(report, /\| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ \| yes \| verifyAudit \(server\/audit\/verifyAudit\.ts\)/);

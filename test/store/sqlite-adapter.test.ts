@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { StoreBusy } from '../../server/ports/store.js';
+import { StoreBusy, StoreUnavailable } from '../../server/ports/store.js';
 import { SqliteStore, ephemeralFileOf } from '../../server/store/sqlite/index.js';
-import { holderWithKey } from './adapters.js';
+import { holderWithKey, organisation } from './adapters.js';
 
 describe('SQLite adapter', () => {
   let dir: string;
@@ -27,11 +27,13 @@ describe('SQLite adapter', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the durable file commits with synchronous=FULL in WAL mode; the ephemeral file beside it with synchronous=OFF; both 0600', async () => {
+  it('the durable file is in WAL mode and its writer flushes the WAL (fdatasync) before it acknowledges a commit; the ephemeral file beside it with synchronous=OFF; both 0600', async () => {
     await holderWithKey(store);
     const settings = (await store.tools.describe()).settings;
     assert.equal(settings['journal_mode'], 'wal');
-    assert.equal(settings['synchronous'], 2, 'FULL');
+    // NORMAL: SQLite itself does not fsync at COMMIT; the writer flushes the WAL before answering (next tests).
+    assert.equal(settings['synchronous'], 1, 'NORMAL');
+    assert.match(String(settings['commit_flush']), /fdatasync of the WAL/);
     const eph = new Database(ephemeralFileOf(file), { readonly: true });
     try {
       assert.equal(eph.pragma('journal_mode', { simple: true }), 'wal');
@@ -40,6 +42,73 @@ describe('SQLite adapter', () => {
     }
     assert.equal(ephemeralFileOf(file), path.join(dir, 'gateway-ephemeral.db'));
     for (const f of [file, ephemeralFileOf(file)]) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
+  });
+
+  it('issue 17: a commit is acknowledged, and its after-commit callbacks run, only once its WAL is flushed to disk; the event loop and the next commit go on meanwhile', async () => {
+    const flushFile = path.join(dir, 'flush.db');
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const flushing = SqliteStore.open(flushFile, {
+      flushWal: async (dbFile) => {
+        calls += 1;
+        assert.equal(dbFile, flushFile);
+        events.push(`flush ${calls} begins`);
+        // The first group's flush waits for the test; later ones are immediate.
+        if (calls === 1) await gate;
+        events.push(`flush ${calls} done`);
+      },
+    });
+    try {
+      let orgId = '';
+      const first = flushing.write(async (tx) => {
+        orgId = (await organisation(tx)).id;
+        tx.afterCommit(() => events.push('first: after-commit'));
+        return 'first';
+      });
+      let firstSettled = false;
+      void first.then(() => (firstSettled = true));
+      while (calls < 1) await new Promise((r) => setTimeout(r, 2));
+      // The first group is committed (visible to a reader) but not flushed: not acknowledged, no callback.
+      assert.equal((await flushing.read((tx) => tx.organisations.get(orgId)))?.id, orgId);
+      // This test's own code runs on (a read, a second write) while the first flush is pending: the event loop is free.
+      const second = await flushing.write(async (tx) => {
+        await tx.leases.acquire('second', 'h', '9999-01-01T00:00:00.000Z', new Date().toISOString());
+        return 'second';
+      });
+      assert.equal(second, 'second', 'the next group committed and was flushed while the first was still flushing');
+      assert.equal(firstSettled, false);
+      assert.ok(!events.includes('first: after-commit'));
+      release();
+      assert.equal(await first, 'first');
+      assert.ok(events.indexOf('flush 1 done') < events.indexOf('first: after-commit'), events.join(', '));
+    } finally {
+      release();
+      await flushing.close();
+    }
+  });
+
+  it('issue 17: a WAL flush that fails answers StoreUnavailable (outcome unknown) and runs no after-commit callback', async () => {
+    const flushFile = path.join(dir, 'flush-fails.db');
+    let hookRan = false;
+    const failing = SqliteStore.open(flushFile, {
+      flushWal: async () => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    try {
+      await assert.rejects(
+        failing.write(async (tx) => {
+          await tx.leases.acquire('x', 'h', '9999-01-01T00:00:00.000Z', new Date().toISOString());
+          tx.afterCommit(() => (hookRan = true));
+        }),
+        (err: unknown) => err instanceof StoreUnavailable && /outcome after a power cut is unknown/.test(err.message),
+      );
+      assert.equal(hookRan, false);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('a write inside a write is refused (it would wait for itself), and the outer write still commits', async () => {

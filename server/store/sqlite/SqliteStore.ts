@@ -1,6 +1,6 @@
 /**
- * The embedded adapter of the store port (better-sqlite3): one durable file (WAL,
- * synchronous=FULL, secure_delete) written by one GroupWriter per process and read through a
+ * The embedded adapter of the store port (better-sqlite3): one durable file (WAL, each group
+ * commit's WAL flushed before it is acknowledged (writer.ts), secure_delete) written by one GroupWriter per process and read through a
  * pool of reader connections, and the ephemeral file beside it. Every process of a gateway
  * (node:cluster workers, the operator's tools) opens the same files; SQLite's locks make them one.
  */
@@ -22,6 +22,8 @@ export interface SqliteStoreOptions {
   onHookError?: (err: unknown) => void;
   /** The ephemeral file (default: `<file without .db>-ephemeral.db` beside the durable one). */
   ephemeralFile?: string;
+  /** The flush of the WAL after each group commit (default: fdatasync on the thread pool; writer.ts). */
+  flushWal?: (dbFile: string) => Promise<void>;
 }
 
 /** The ephemeral file that goes with a durable file. */
@@ -42,7 +44,7 @@ export class SqliteStore implements Store {
     private readonly db: Connection,
     opts: SqliteStoreOptions,
   ) {
-    this.writer = new GroupWriter(db, repositoriesOf(db), opts.onHookError ?? (() => undefined));
+    this.writer = new GroupWriter(db, repositoriesOf(db), opts.onHookError ?? (() => undefined), opts.flushWal);
     this.readers = new ReaderPool(file);
     this.ephemeral = new SqliteEphemeral(opts.ephemeralFile ?? ephemeralFileOf(file));
     this.tools = {
@@ -54,7 +56,9 @@ export class SqliteStore implements Store {
         settings: await this.readers.raw((db) => ({
           version: rowText(db.prepare('SELECT sqlite_version() AS v').get(), 'v'),
           journal_mode: String(db.pragma('journal_mode', { simple: true })),
-          synchronous: Number(db.pragma('synchronous', { simple: true })),
+          // The writer's own: NORMAL, and every group commit's WAL flushed before it is acknowledged (writer.ts).
+          synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+          commit_flush: 'fdatasync of the WAL on the thread pool before a commit is acknowledged',
           // Issue 13, 5: deleted content is zeroed in the file (set on every connection that writes).
           secure_delete: Number(this.db.pragma('secure_delete', { simple: true })),
         })),
@@ -67,9 +71,10 @@ export class SqliteStore implements Store {
     createPrivateFile(file);
     let db: Connection | undefined;
     try {
-      // Durable commit: a change acknowledged to a client survives a power cut. Issue 13, 5:
+      // Durable commit: a change acknowledged to a client survives a power cut (NORMAL here, and the
+      // writer flushes the WAL off the event loop before acknowledging: writer.ts). Issue 13, 5:
       // deleted and overwritten content is zeroed in the file, not left in free pages.
-      db = openConnection(file, { synchronous: 'FULL', secureDelete: true });
+      db = openConnection(file, { synchronous: 'NORMAL', secureDelete: true });
       migrate(db);
       keepPrivate(file);
       return new SqliteStore(file, db, opts);

@@ -44,10 +44,11 @@ export function keepPrivate(file: string): void {
 
 export interface OpenOptions {
   /**
-   * FULL: an acknowledged change survives a power cut (the durable file). OFF: the ephemeral file,
-   * whose loss costs a retry. NORMAL is never used.
+   * FULL: every COMMIT fsyncs (readers, tools). NORMAL: the durable file's writer, which flushes
+   * the WAL itself off the event loop before it acknowledges a commit (writer.ts), so an
+   * acknowledged change survives a power cut. OFF: the ephemeral file, whose loss costs a retry.
    */
-  synchronous: 'FULL' | 'OFF';
+  synchronous: 'FULL' | 'NORMAL' | 'OFF';
   /** A connection that only reads (the read pool, tools on a copy). */
   readOnly?: boolean;
   /** Zero deleted content in the file (issue 13, 5); the durable file only. */

@@ -137,7 +137,7 @@ export class SeedRepository {
       if (mode !== 'truncate') throw new Error(`${file} is in use by another process: stop the gateway before seeding (journal mode stayed ${String(mode)})`);
       // A bulk load into a benchmark database, not a live one: without fsync a power cut during
       // the load could damage the file (then seed a fresh copy); a killed load rolls back from the
-      // journal. The gateway's own connections keep synchronous=FULL (SqliteStore.open); this setting
+      // journal. The gateway's own writer flushes the WAL before acknowledging each commit (SqliteStore.open, writer.ts); this setting
       // lives only on this connection.
       db.pragma('synchronous = OFF');
       // The rows of a load are generated together and consistent by construction
