@@ -79,13 +79,13 @@ describe('PostgreSQL migrations', () => {
     assert.equal(superuser[0]?.['rolsuper'], false, 'the test role is an ordinary role');
     assert.equal(await schemaVersion(pool), 0);
     const first = await migrate(pool);
-    assert.deepEqual(first, { applied: [1, 2], version: 2 });
-    assert.equal(await schemaVersion(pool), 2);
+    assert.deepEqual(first, { applied: [1, 2, 3], version: 3 });
+    assert.equal(await schemaVersion(pool), 3);
     const again = await migrate(pool);
-    assert.deepEqual(again, { applied: [], version: 2 });
+    assert.deepEqual(again, { applied: [], version: 3 });
     const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
-    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port']);
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml']);
   });
 
   test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {
