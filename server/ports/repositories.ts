@@ -364,6 +364,8 @@ export interface SamlRepo extends SamlReader {
   recordParticipant(p: SamlParticipant): Promise<void>;
   /** A key already present (kid or ckaId) is refused (StoreConflict). */
   insertKey(k: SamlKeyRecord): Promise<void>;
+  /** Guarded: a CA-issued certificate replaces the self-signed one only while the key is pending. */
+  setCertificate(kid: string, certificatePem: string): Promise<boolean>;
   /** Guarded: pending -> active (at most one key is ever active). */
   activateKey(kid: string, at: string): Promise<boolean>;
   /** Guarded: active -> retired. */

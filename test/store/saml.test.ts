@@ -78,8 +78,10 @@ for (const adapter of ADAPTERS) {
         await tx.saml.insertKey(samlKey(b, 'pending'));
       });
       await assert.rejects(store.write((tx) => tx.saml.insertKey(samlKey(a, 'pending'))), StoreConflict);
+      assert.equal(await store.write((tx) => tx.saml.setCertificate(a, '-----BEGIN CERTIFICATE-----CA')), true, 'a pending key takes the CA certificate');
       assert.equal(await store.write((tx) => tx.saml.activateKey(a, later(1))), true);
       assert.equal(await store.write((tx) => tx.saml.activateKey(a, later(2))), false, 'not pending any more');
+      assert.equal(await store.write((tx) => tx.saml.setCertificate(a, '-----BEGIN CERTIFICATE-----X')), false, 'an active key keeps its certificate');
       await assert.rejects(store.write((tx) => tx.saml.activateKey(b, later(3))), StoreConflict, 'a second active key');
       assert.equal(await store.write((tx) => tx.saml.destroyKey(a, later(4))), false, 'an active key is retired first');
       assert.equal(await store.write((tx) => tx.saml.retireKey(a, later(5))), true);
@@ -88,6 +90,7 @@ for (const adapter of ADAPTERS) {
       const keys = await store.read((tx) => tx.saml.keys());
       assert.deepEqual(keys.filter((k) => k.kid === a || k.kid === b).map((k) => [k.kid, k.state]).sort(), [[a, 'destroyed'], [b, 'active']].sort());
       assert.equal(keys.find((k) => k.kid === a)?.destroyedAt, later(7));
+      assert.equal(keys.find((k) => k.kid === a)?.certificatePem, '-----BEGIN CERTIFICATE-----CA');
     });
   });
 }

@@ -137,6 +137,10 @@ export class PgSaml implements SamlRepo {
     );
   }
 
+  async setCertificate(kid: string, certificatePem: string): Promise<boolean> {
+    return (await this.sql.count("UPDATE saml_keys SET certificate_pem = $1 WHERE kid = $2 AND state = 'pending'", [certificatePem, kid])) === 1;
+  }
+
   async activateKey(kid: string, at: string): Promise<boolean> {
     // A second active key is a StoreConflict (saml_keys_one_active); the savepoint keeps the transaction usable.
     return (await inSavepoint(this.sql, () => this.sql.count("UPDATE saml_keys SET state = 'active', activated_at = $1 WHERE kid = $2 AND state = 'pending'", [at, kid]))) === 1;

@@ -127,6 +127,10 @@ export class SqliteSaml implements SamlRepo {
       .run(k.kid, k.ckaId, k.state, k.certificatePem, k.createdAt, k.activatedAt, k.retiredAt, k.destroyedAt);
   }
 
+  async setCertificate(kid: string, certificatePem: string): Promise<boolean> {
+    return this.db.prepare("UPDATE saml_keys SET certificate_pem = ? WHERE kid = ? AND state = 'pending'").run(certificatePem, kid).changes === 1;
+  }
+
   async activateKey(kid: string, at: string): Promise<boolean> {
     return this.db.prepare("UPDATE saml_keys SET state = 'active', activated_at = ? WHERE kid = ? AND state = 'pending'").run(at, kid).changes === 1;
   }
