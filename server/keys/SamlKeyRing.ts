@@ -34,7 +34,10 @@ export interface SamlKeyRingDeps {
 /** The certificates metadata publishes: the active key's first (OIOSAML.Java takes the first valid one). */
 export interface PublishedSamlCertificates {
   active: string;
+  /** A pending key: published before it signs (rollover step 1). */
   next?: string;
+  /** The key retired last, while it is still in the HSM (rollover step 2, until it is destroyed). */
+  previous?: string;
 }
 
 export class SamlKeyRing {
@@ -153,6 +156,11 @@ export class SamlKeyRing {
     const active = keys.find((k) => k.state === 'active');
     if (!active) throw new SamlAdminError('SAML_KEY_STATE', 'There is no active SAML signing key.');
     const next = keys.filter((k) => k.state === 'pending').pop();
-    return next ? { active: active.certificatePem, next: next.certificatePem } : { active: active.certificatePem };
+    const previous = keys.filter((k) => k.state === 'retired').sort((a, b) => (a.retiredAt ?? '').localeCompare(b.retiredAt ?? '')).pop();
+    return {
+      active: active.certificatePem,
+      ...(next ? { next: next.certificatePem } : {}),
+      ...(previous ? { previous: previous.certificatePem } : {}),
+    };
   }
 }

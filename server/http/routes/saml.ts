@@ -1,0 +1,114 @@
+/**
+ * The SAML identity provider's API (issue 15): the sign-in page's question "which service asks?",
+ * and the org-admin's service-provider registry (metadata upload with step-up, audited) and view
+ * of the SAML signing keys. The browser endpoints themselves are in ../samlRouter.ts.
+ */
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import type { SessionView } from '../../flows/sessions/resolveSession.js';
+import { registerServiceProvider } from '../../flows/saml/registerServiceProvider.js';
+import { registeredSp, type SamlDeps } from '../../flows/saml/samlDeps.js';
+import { describeSsoRequest } from '../../flows/saml/sso.js';
+import { browserBinding } from '../../oidc/browserBinding.js';
+import { route, type RouteSpec } from '../registry.js';
+import { staffActor } from './shared.js';
+
+const registerBody = z
+  .object({
+    /** The SP's metadata document, as the file holds it. */
+    metadataXml: z.string().min(1).max(512 * 1024),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+function spView(sp: Awaited<ReturnType<typeof registeredSp>> & object, row: { source: string; updatedAt: string; createdAt: string; updatedBy: string | null }) {
+  const s = sp.serviceProvider;
+  return {
+    entityId: s.entityId,
+    assertionConsumerServices: s.assertionConsumerServices.map((a) => ({ binding: a.binding, location: a.location, index: a.index, isDefault: a.isDefault })),
+    singleLogoutServices: s.singleLogoutServices.map((e) => ({ binding: e.binding, location: e.location })),
+    signingCertificates: s.signingCertificates.length,
+    encryptionCertificates: s.encryptionCertificates.length,
+    encryptionMethods: s.encryptionMethods,
+    metadataSha256: s.metadataSha256,
+    metadataSignatureVerified: s.metadataSignatureVerified,
+    validUntil: s.validUntil ?? null,
+    settings: sp.settings,
+    source: row.source,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+  };
+}
+
+export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config> }): RouteSpec[] {
+  const { saml, config } = deps;
+  return [
+    route({
+      method: 'get',
+      path: '/api/saml/authn-request',
+      summary: 'The service provider that asked for the pending sign-in ?id=… (for the sign-in page of this browser)',
+      tag: 'signin',
+      access: { kind: 'public' },
+      clause: 'saml-profiles 4.1.4.1',
+      responses: { 200: '{ serviceProvider }', 400: 'Unknown, used or expired request (SAML_REQUEST_UNKNOWN)', 403: 'Started in another browser (SAML_BROWSER_MISMATCH)' },
+      handler: async ({ req, res }) => {
+        const id = typeof req.query['id'] === 'string' ? req.query['id'] : '';
+        const binding = browserBinding(req, config.secureCookies);
+        const session: unknown = res.locals['session'];
+        res.json(await describeSsoRequest(saml, id, binding.isNew ? undefined : binding.value, session ? (session as SessionView) : undefined));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/saml/service-providers',
+      summary: 'The registered SAML service providers (from their metadata) with their settings',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      clause: 'NSIS 6',
+      responses: { 200: '{ serviceProviders: [...] }', 403: 'Role' },
+      handler: async ({ res }) => {
+        const list = await saml.core.store.read(async (tx) => {
+          const rows = await tx.saml.serviceProviders();
+          const out = [];
+          for (const row of rows) {
+            const sp = await registeredSp(tx, row.entityId);
+            if (sp) out.push(spView(sp, row));
+          }
+          return out;
+        });
+        res.json({ serviceProviders: list });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/saml/service-providers',
+      summary: 'Register or replace a SAML service provider from its metadata file (validated; a signed file is checked against GATEWAY_SAML_METADATA_TRUST_FILE)',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: registerBody,
+      clause: 'NSIS 6; saml-metadata 2.4.4',
+      responses: { 201: 'Registered', 200: 'Replaced (or unchanged)', 400: 'Metadata or settings refused (SAML_METADATA_REFUSED, VALIDATION_FAILED)', 403: 'Role', 401: 'Step-up' },
+      handler: async ({ res, body }) => {
+        const r = await registerServiceProvider(saml, { metadataXml: body.metadataXml, settings: body.settings ?? {}, source: 'admin', actor: staffActor(res, 'org-admin') });
+        const row = await saml.core.store.read((tx) => tx.saml.serviceProvider(r.entityId));
+        if (!row) throw new TypeError('a registered service provider is not in the store');
+        res.status(r.replaced ? 200 : 201).json({ serviceProvider: spView({ serviceProvider: r.serviceProvider, settings: r.settings }, row), changed: r.changed, warnings: r.warnings });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/saml/keys',
+      summary: 'The SAML signing keys (pending, active, retired, destroyed) and their certificates',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      clause: 'NSIS 4.1.6 (Low) 3',
+      responses: { 200: '{ keys: [...] }', 403: 'Role' },
+      handler: async ({ res }) => {
+        const keys = await saml.keys.keys();
+        res.json({ keys: keys.map(({ ckaId: _ckaId, ...k }) => k) });
+      },
+    }),
+  ];
+}
