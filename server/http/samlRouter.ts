@@ -8,11 +8,13 @@
  */
 import express, { type Request, type Response } from 'express';
 import type { Config } from '../config.js';
+import { ForbiddenError } from '../errors.js';
 import { resolveSession, type SessionView } from '../flows/sessions/resolveSession.js';
 import { idpMetadata } from '../flows/saml/idpMetadata.js';
 import type { SamlDeps } from '../flows/saml/samlDeps.js';
 import { continueSso, receiveSso, resumeSso, type SsoOutcome } from '../flows/saml/sso.js';
-import { singleLogout, type SloOutcome } from '../flows/saml/singleLogout.js';
+import { singleLogout, startGatewayLogout, type SloOutcome } from '../flows/saml/singleLogout.js';
+import { signOut } from '../flows/sessions/signOut.js';
 import { browserBinding, keepBinding } from '../oidc/browserBinding.js';
 import { sendFormPost } from '../oidc/formPost.js';
 import type { IncomingMessage } from '../saml/index.js';
@@ -90,6 +92,23 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
     if (outcome.endedSession) clearCookie(res, names.session, secure);
     send(res, outcome);
   };
+  // Signing out at the gateway with SAML participants: the session ends (its OpenID relying parties
+  // are told by back channel), then each SAML SP of the session gets a LogoutRequest by the front
+  // channel, and the browser ends on the gateway's sign-in page.
+  router.get('/saml/logout', async (req, res) => {
+    // A link on another site must not sign the person out everywhere (logout CSRF).
+    if (req.headers['sec-fetch-site'] === 'cross-site') throw new ForbiddenError('CSRF_CHECK_FAILED', 'Sign out from the gateway’s own pages.');
+    const { sid, view: v } = await view(req);
+    if (!sid || !v) {
+      noStore(res);
+      res.redirect(303, `${config.origin}/?signed-out=1`);
+      return;
+    }
+    await signOut(saml.core, sid);
+    saml.core.sessionsEnded([v.session]);
+    clearCookie(res, names.session, secure);
+    send(res, await startGatewayLogout(saml, v.session.idHash));
+  });
   router.get('/saml/slo', slo((req) => ({ binding: 'redirect', rawQuery: rawQueryOf(req) })));
   router.post('/saml/slo', form, slo((req) => ({ binding: 'post', fields: fieldsOf(req) })));
   return router;

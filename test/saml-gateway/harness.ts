@@ -32,6 +32,8 @@ export interface SpOptions {
   passive?: boolean;
   /** The IdP certificates the SP trusts (default: the gateway's published ones). */
   idpCert?: string[];
+  /** node-saml's metadata offers SLO by HTTP-POST only; `HTTP-Redirect` rewrites it to that binding. */
+  sloBinding?: 'HTTP-POST' | 'HTTP-Redirect';
 }
 
 /** The IdP's signing certificates as its metadata publishes them, active first. */
@@ -76,7 +78,11 @@ export async function makeGatewaySp(gw: TestGateway, options: SpOptions = {}): P
     validateInResponseTo: ValidateInResponseTo.always,
     acceptedClockSkewMs: 60_000,
   });
-  const metadataXml = saml.generateServiceProviderMetadata(encryption.certificatePem, signing.certificatePem);
+  const generated = saml.generateServiceProviderMetadata(encryption.certificatePem, signing.certificatePem);
+  const metadataXml =
+    options.sloBinding === 'HTTP-Redirect'
+      ? generated.replace(/(<SingleLogoutService[^>]*Binding=")urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST/, '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect')
+      : generated;
   return { saml, entityId, acs, slo, metadataXml, signing };
 }
 
