@@ -153,7 +153,7 @@ export function buildApp(ports: AppPorts): express.Express {
   });
   routes.unshift(...operationsRoutes({ config, store: flows.store, hsm: ports.hsm, metrics, log }));
   if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));
-  if (ports.saml) routes.push(...samlApiRoutes({ saml: ports.saml, config }));
+  if (ports.saml) routes.push(...samlApiRoutes({ saml: ports.saml, config, approvals: flows.approvals }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
   const root = express.Router();

@@ -38,6 +38,7 @@ import { DeviceCookies } from './http/deviceCookie.js';
 import { SamlKeyRing } from './keys/SamlKeyRing.js';
 import type { SamlDeps } from './flows/saml/samlDeps.js';
 import { loadSpFile } from './flows/saml/spFile.js';
+import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -193,6 +194,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       if (config.saml.enabled) {
         // Issue 15: the SAML signing key (RSA in the HSM) and the configured service providers.
         saml = { core: flows, keys: new SamlKeyRing({ store, hsm, clock, config, log: opts.log }) };
+        registerSamlExecutors(approvals, saml);
         if (opts.initialKey ?? true) await saml.keys.ensureInitialKey();
         if (config.saml.spFile && !opts.clusterWorker) await loadSpFile(saml, config.saml.spFile);
       }

@@ -6,12 +6,15 @@
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { SessionView } from '../../flows/sessions/resolveSession.js';
-import { registerServiceProvider } from '../../flows/saml/registerServiceProvider.js';
+import type { Approvals } from '../../approvals/Approvals.js';
+import { changeServiceProvider, requestSamlKeyStep } from '../../flows/saml/samlDuties.js';
+import { toJsonObject } from '../../approvals/json.js';
 import { registeredSp, type SamlDeps } from '../../flows/saml/samlDeps.js';
 import { describeSsoRequest } from '../../flows/saml/sso.js';
 import { browserBinding } from '../../oidc/browserBinding.js';
 import { route, type RouteSpec } from '../registry.js';
-import { staffActor } from './shared.js';
+import { NotFoundError } from '../../errors.js';
+import { approvalJson, sessionOf, staffActor } from './shared.js';
 
 const registerBody = z
   .object({
@@ -41,8 +44,9 @@ function spView(sp: Awaited<ReturnType<typeof registeredSp>> & object, row: { so
   };
 }
 
-export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config> }): RouteSpec[] {
-  const { saml, config } = deps;
+export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; approvals: Approvals }): RouteSpec[] {
+  const { saml, config, approvals } = deps;
+  const officer = (res: Parameters<typeof sessionOf>[0]) => ({ identityId: sessionOf(res).identity.id, role: 'security-officer' as const });
   return [
     route({
       method: 'get',
@@ -91,10 +95,14 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config> }
       clause: 'NSIS 6; saml-metadata 2.4.4',
       responses: { 201: 'Registered', 200: 'Replaced (or unchanged)', 400: 'Metadata or settings refused (SAML_METADATA_REFUSED, VALIDATION_FAILED)', 403: 'Role', 401: 'Step-up' },
       handler: async ({ res, body }) => {
-        const r = await registerServiceProvider(saml, { metadataXml: body.metadataXml, settings: body.settings ?? {}, source: 'admin', actor: staffActor(res, 'org-admin') });
-        const row = await saml.core.store.read((tx) => tx.saml.serviceProvider(r.entityId));
-        if (!row) throw new TypeError('a registered service provider is not in the store');
-        res.status(r.replaced ? 200 : 201).json({ serviceProvider: spView({ serviceProvider: r.serviceProvider, settings: r.settings }, row), changed: r.changed, warnings: r.warnings });
+        const r = await changeServiceProvider(approvals, saml, staffActor(res, 'org-admin'), { metadataXml: body.metadataXml, settings: toJsonObject(body.settings ?? {}) });
+        const view = await saml.core.store.read(async (tx) => {
+          const row = await tx.saml.serviceProvider(r.entityId);
+          const sp = await registeredSp(tx, r.entityId);
+          return row && sp ? spView(sp, row) : undefined;
+        });
+        if (!view) throw new TypeError('a registered service provider is not in the store');
+        res.status(r.replaced ? 200 : 201).json({ serviceProvider: view, changed: r.changed });
       },
     }),
     route({
@@ -110,5 +118,38 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config> }
         res.json({ keys: keys.map(({ ckaId: _ckaId, ...k }) => k) });
       },
     }),
+    route({
+      method: 'post',
+      path: '/api/security/saml/keys',
+      summary: 'Generate the next SAML signing key in the HSM (pending: published as the next certificate, signs nothing yet)',
+      tag: 'security',
+      access: { kind: 'role', role: 'security-officer' },
+      stepUp: true,
+      clause: 'NSIS 4.1.6 (Low) 3',
+      responses: { 201: '{ key }', 403: 'Role', 401: 'Step-up' },
+      handler: async ({ res }) => {
+        const { ckaId: _ckaId, ...key } = await saml.keys.generate(officer(res));
+        res.status(201).json({ key });
+      },
+    }),
+    ...(['activation', 'destroy'] as const).map((step) =>
+      route({
+        method: 'post',
+        path: `/api/security/saml/keys/:kid/${step === 'activation' ? 'activate' : 'destroy'}`,
+        summary: step === 'activation' ? 'Ask to switch SAML signing to a pending key (a second security officer approves)' : 'Ask to destroy a retired SAML key (a second security officer approves)',
+        tag: 'security',
+        access: { kind: 'role', role: 'security-officer' },
+        stepUp: true,
+        clause: 'NSIS 6 (Substantial) 11',
+        responses: { 200: 'Carried out (one security officer: bootstrap)', 202: 'Waits for a second security officer', 409: 'Not in the state the step needs (SAML_KEY_STATE)' },
+        handler: async ({ req, res }) => {
+          const kid = req.params['kid'];
+          if (typeof kid !== 'string' || !/^[A-Za-z0-9_-]{20,128}$/.test(kid)) throw new NotFoundError('Unknown SAML key.');
+          const asked = await requestSamlKeyStep(approvals, saml, officer(res), step, kid);
+          if (asked.state === 'pending') res.status(202).json({ approval: approvalJson(asked.approval) });
+          else res.status(200).json({ result: asked.outcome.result, bootstrap: asked.bootstrap });
+        },
+      }),
+    ),
   ];
 }
