@@ -8,11 +8,14 @@
  *   npm run saml:keys -- generate                       a new pending key (RSA in the HSM, self-signed)
  *   npm run saml:keys -- csr <kid> [--out req.pem]      a PKCS#10 request for the CA (OCES3), signed in the HSM
  *   npm run saml:keys -- import <kid> <cert.pem>        the CA-issued certificate (checked against the key)
- *   npm run saml:keys -- activate <kid>                 pending -> active (the active one is retired)
- *   npm run saml:keys -- destroy <kid>                  retired -> destroyed (C_DestroyObject)
  *
- * Rollover (docs/oiosaml3.md): generate, export and upload metadata (active + next), activate,
- * export and upload (new active + previous), destroy the old key, export and upload.
+ * The switch to a pending key and the destruction of a retired one are not here: they wait for a
+ * second security officer (NSIS 6 (Substantial) 11) through the gateway's API,
+ * POST /api/security/saml/keys/<kid>/activate and /destroy, approved at POST /api/approvals/<id>/approve.
+ *
+ * Rollover (docs/oiosaml3.md): generate, export and upload metadata (active + next), ask for and
+ * approve the switch, export and upload (new active + previous), ask for and approve the
+ * destruction of the old key, export and upload.
  */
 import fs from 'node:fs';
 import { loadConfig } from '../server/config.js';
@@ -59,12 +62,6 @@ async function main(): Promise<number> {
     } else if (command === 'import') {
       await keys.importCertificate(kid, fs.readFileSync(rest[1] ?? '', 'utf8'), SYSTEM_ACTOR);
       process.stdout.write(`imported the certificate of ${kid}\n`);
-    } else if (command === 'activate') {
-      await keys.activate(kid, SYSTEM_ACTOR);
-      process.stdout.write(`active ${kid}\n`);
-    } else if (command === 'destroy') {
-      await keys.destroy(kid, SYSTEM_ACTOR);
-      process.stdout.write(`destroyed ${kid}\n`);
     } else if (command === 'list' || command === undefined) {
       for (const k of await keys.keys()) process.stdout.write(`${k.state.padEnd(9)} ${k.kid}  created ${k.createdAt}  activated ${k.activatedAt ?? '-'}  retired ${k.retiredAt ?? '-'}\n`);
     } else {
