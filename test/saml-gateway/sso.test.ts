@@ -7,6 +7,7 @@
  * audited, never a 5xx.
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { OIOSAML } from '../../server/saml/index.js';
 import { ApiClient, field, type ApiResponse } from '../support/apiClient.js';
@@ -178,5 +179,31 @@ describe('OIOSAML 3 identity provider in the gateway (issue 15) with node-saml a
     const all = JSON.stringify(entries);
     assert.doesNotMatch(all, /Assertion xmlns|<saml:Assertion|EncryptedAssertion/, 'no assertion XML in the audit chain');
     assert.ok(!all.includes(form.fields['SAMLResponse'] ?? 'x'), 'no Response in the audit chain');
+  });
+  it('issue 15 hostile input (property): random queries and forms at every SAML endpoint, and random registration bodies, never give a 5xx', async () => {
+    const browser = new ApiClient(gw.origin);
+    const valid = new URL(await sp.saml.getAuthorizeUrlAsync('relay-prop', undefined, {}));
+    const b64 = fc.base64String({ maxLength: 400 });
+    const value = fc.oneof(fc.string({ maxLength: 300 }), b64, fc.constant(valid.searchParams.get('SAMLRequest') ?? ''), fc.constant(valid.searchParams.get('Signature') ?? ''));
+    const params = fc.dictionary(fc.constantFrom('SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature', 'request', 'x'), value, { maxKeys: 5 });
+    const path = fc.constantFrom('/saml/sso', '/saml/slo', '/saml/sso/resume', '/saml/sso/continue');
+    await fc.assert(
+      fc.asyncProperty(path, params, fc.boolean(), async (p, q, post) => {
+        const query = new URLSearchParams(q).toString();
+        const res = post && (p === '/saml/sso' || p === '/saml/slo')
+          ? await browser.request('POST', p, query, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })
+          : await browser.request('GET', `${p}?${query}`, undefined, { accept: 'application/json' });
+        assert.ok(res.status < 500, `${post ? 'POST' : 'GET'} ${p}?${query.slice(0, 200)} gave ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+      }),
+      { numRuns: 150 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.record({ metadataXml: fc.oneof(fc.string({ maxLength: 500 }), fc.constant(sp.metadataXml.slice(0, 900))), settings: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) }, { requiredKeys: [] }), async (bodyValue) => {
+        const res = await admin.client.post('/api/admin/saml/service-providers', bodyValue);
+        assert.ok(res.status >= 400 && res.status < 500, `${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
