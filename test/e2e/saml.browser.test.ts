@@ -149,7 +149,7 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
       await p.locator('#signin-button').click();
       await p.waitForURL(`${app.origin}/acs`);
       await p.locator('#greeting').waitFor({ state: 'visible' });
-      assert.equal(((await p.locator('#greeting').textContent()) ?? '').trim(), `Hello ${identityId} at Substantial (browser-relay)`);
+      assert.equal(((await p.locator('#greeting').textContent()) ?? '').trim(), `Hello https://data.gov.dk/model/core/eid/professional/uuid/${identityId} at Substantial (browser-relay)`);
       assert.deepEqual(app.problems, []);
       const keys = await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(identityId));
       assert.equal(keys[0]?.state, 'active');

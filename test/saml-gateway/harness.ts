@@ -22,6 +22,7 @@ export interface GatewaySp {
   slo: string;
   metadataXml: string;
   signing: Awaited<ReturnType<typeof softwareKey>>;
+  encryption: Awaited<ReturnType<typeof softwareKey>>;
 }
 
 export interface SpOptions {
@@ -83,7 +84,7 @@ export async function makeGatewaySp(gw: TestGateway, options: SpOptions = {}): P
     options.sloBinding === 'HTTP-Redirect'
       ? generated.replace(/(<SingleLogoutService[^>]*Binding=")urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST/, '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect')
       : generated;
-  return { saml, entityId, acs, slo, metadataXml, signing };
+  return { saml, entityId, acs, slo, metadataXml, signing, encryption };
 }
 
 /** Registers an SP through the admin API (org-admin, step-up: the admin signed in just now). */
@@ -125,8 +126,8 @@ export async function startSso(gw: TestGateway, browser: ApiClient, sp: GatewayS
 }
 
 /** The whole round: AuthnRequest, resume, the sign-in page's key touch, the continuation: the form page for the ACS. */
-export async function signInThroughSso(gw: TestGateway, browser: ApiClient, auth: SoftAuthenticator, email: string, sp: GatewaySp): Promise<ApiResponse> {
-  const resume = locationOf(await startSso(gw, browser, sp));
+export async function signInThroughSso(gw: TestGateway, browser: ApiClient, auth: SoftAuthenticator, email: string, sp: GatewaySp, authnRequestUrl?: string): Promise<ApiResponse> {
+  const resume = locationOf(authnRequestUrl ? await browse(gw, browser, authnRequestUrl) : await startSso(gw, browser, sp));
   assert.equal(resume.pathname, '/saml/sso/resume');
   const page = locationOf(await browse(gw, browser, resume.toString()));
   assert.equal(page.pathname, '/index.html');

@@ -15,7 +15,8 @@ import { activeAdmin, activeEmployee } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { auditEntries } from '../support/storeReads.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { SAML_ENV, browse, locationOf, makeGatewaySp, postedForm, registerSp, signInThroughSso, startSso, type GatewaySp } from './harness.js';
+import { failing, spView } from '../saml/oiosamlRules.js';
+import { SAML_ENV, idpCertificates, browse, locationOf, makeGatewaySp, postedForm, registerSp, signInThroughSso, startSso, type GatewaySp } from './harness.js';
 
 const STATUS_OF = (xml: string): string[] => [...xml.matchAll(/<samlp:StatusCode Value="([^"]+)"/g)].map((m) => m[1] ?? '');
 const decoded = (form: { fields: Record<string, string> }): string => Buffer.from(form.fields['SAMLResponse'] ?? '', 'base64').toString('utf8');
@@ -53,13 +54,31 @@ describe('OIOSAML 3 identity provider in the gateway (issue 15) with node-saml a
     const { profile } = await sp.saml.validatePostResponseAsync({ SAMLResponse: form.fields['SAMLResponse'] ?? '' });
     assert.ok(profile);
     assert.equal(profile.issuer, `${gw.origin}/saml/metadata`);
-    assert.equal(profile.nameID, person.identityId);
+    assert.equal(profile.nameID, `https://data.gov.dk/model/core/eid/professional/uuid/${person.identityId}`);
     assert.equal(profile[OIOSAML.specVersionName], 'OIO-SAML-3.0');
     assert.equal(profile[OIOSAML.loaName], 'Substantial');
     assert.equal(profile[OIOSAML.cvrName], gw.runtime.config.demo.orgCvr);
     assert.equal(profile[OIOSAML.orgNameName], gw.runtime.config.demo.orgName);
     assert.match(decoded(form), /<saml:EncryptedAssertion/);
     assert.doesNotMatch(decoded(form), /<saml:Assertion[\s>]/, 'no plain assertion leaves the gateway');
+  });
+
+  it('OIOSAML.Java AssertionValidationService (rules as data): every rule holds for the gateway’s Response to node-saml', async () => {
+    const url = await sp.saml.getAuthorizeUrlAsync('relay-rules', undefined, {});
+    const { inflateRawSync } = await import('node:zlib');
+    const requestXml = inflateRawSync(Buffer.from(new URL(url).searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+    const requestId = /\sID="([^"]+)"/.exec(requestXml)?.[1];
+    assert.ok(requestId);
+    const form = postedForm(await signInThroughSso(gw, new ApiClient(gw.origin), person.auth, person.email, sp, url));
+    const [active] = await idpCertificates(gw);
+    assert.ok(active);
+    const ctx = await spView(
+      { decryptionKeyPem: sp.encryption.privateKeyPem, entityId: sp.entityId, idpEntityId: `${gw.origin}/saml/metadata` },
+      decoded(form),
+      { id: requestId, acsUrl: sp.acs, level: 'substantial' },
+      active,
+    );
+    assert.deepEqual(failing(ctx), []);
   });
 
   it('saml-bindings 3.5 (HTTP-POST AuthnRequest) and single sign-on: a live session at the requested level is reused without a second key touch', async () => {
@@ -75,7 +94,7 @@ describe('OIOSAML 3 identity provider in the gateway (issue 15) with node-saml a
     const form = postedForm(await browse(gw, browser, resume.toString()));
     assert.equal(form.action, postSp.acs);
     const { profile } = await postSp.saml.validatePostResponseAsync({ SAMLResponse: form.fields['SAMLResponse'] ?? '' });
-    assert.equal(profile?.nameID, person.identityId);
+    assert.equal(profile?.nameID, `https://data.gov.dk/model/core/eid/professional/uuid/${person.identityId}`);
   });
 
   it('saml-core 3.4.1 ForceAuthn: a live session is not enough, the person is sent to the sign-in page for a fresh key touch', async () => {
@@ -91,7 +110,7 @@ describe('OIOSAML 3 identity provider in the gateway (issue 15) with node-saml a
     assert.deepEqual(STATUS_OF(decoded(form)), ['urn:oasis:names:tc:SAML:2.0:status:Responder', 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed']);
     const fresh = postedForm(await signInThroughSso(gw, browser, person.auth, person.email, forcing));
     const { profile } = await forcing.saml.validatePostResponseAsync({ SAMLResponse: fresh.fields['SAMLResponse'] ?? '' });
-    assert.equal(profile?.nameID, person.identityId);
+    assert.equal(profile?.nameID, `https://data.gov.dk/model/core/eid/professional/uuid/${person.identityId}`);
   });
 
   it('saml-core 3.4.1 IsPassive: without a session the answer is NoPassive, at the SP’s ACS', async () => {

@@ -9,6 +9,9 @@ import { ALG, NAMEID_FORMAT, OIOSAML, type EncryptionChoice } from '../../saml/i
 
 const RESERVED: ReadonlySet<string> = new Set([OIOSAML.specVersionName, OIOSAML.loaName, OIOSAML.cvrName, OIOSAML.orgNameName]);
 
+/** OIOSAML 3 professional NameID: the person's UUID as a URI (OIOSAML.Java validateSubject). */
+export const DEFAULT_NAMEID_TEMPLATE = 'https://data.gov.dk/model/core/eid/professional/uuid/{identityId}';
+
 /** Where an extra attribute's value comes from. */
 export const EXTRA_ATTRIBUTE_SOURCES = ['email', 'name', 'identityId'] as const;
 
@@ -17,11 +20,13 @@ export const SpSettingsSchema = z
     /** The NameID Format in the assertion (default persistent, as NemLog-in expects). */
     nameIdFormat: z.string().min(1).max(256).default(NAMEID_FORMAT.persistent),
     /**
-     * The NameID value, from the person's record: `{identityId}` and `{email}` are replaced (default
-     * `{identityId}`, the gateway's stable id; NemLog-in wants the subject name id registered for the
-     * person in MitID Erhverv, e.g. `{email}` when that is how they were registered).
+     * The NameID value, from the person's record: `{identityId}` and `{email}` are replaced. The
+     * default is the OIOSAML 3 professional UUID form OIOSAML.Java checks for
+     * (`https://data.gov.dk/model/core/eid/professional/uuid/<uuid>`, the gateway's stable id of
+     * the person); towards NemLog-in use the subject name id registered for the person in MitID
+     * Erhverv (e.g. `{email}` when that is how they were registered).
      */
-    nameIdTemplate: z.string().min(1).max(256).default('{identityId}'),
+    nameIdTemplate: z.string().min(1).max(256).default(DEFAULT_NAMEID_TEMPLATE),
     /**
      * `metadata`: the SP's md:EncryptionMethod list decides (modern unless it lists only legacy);
      * `modern`: AES-256-GCM + RSA-OAEP (xmlenc11, SHA-256, MGF1-SHA-256) always;
