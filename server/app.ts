@@ -15,6 +15,9 @@ import { resolveSession, type SessionView } from './flows/sessions/resolveSessio
 import { requireRoleOf } from './flows/shared/segregation.js';
 import type { KeyManager } from './keys/KeyManager.js';
 import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
+import type { SamlDeps } from './flows/saml/samlDeps.js';
+import { samlRouter } from './http/samlRouter.js';
+import { samlApiRoutes } from './http/routes/saml.js';
 import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import type { AssuranceService } from './assurance/AssuranceService.js';
 import { oidcApiRoutes } from './oidc/apiRoutes.js';
@@ -40,6 +43,8 @@ export interface AppPorts {
   keys: KeyManager | undefined;
   checkpointer: AuditCheckpointer | undefined;
   oidc: OpenIdProvider | undefined;
+  /** The OIOSAML 3 identity provider, when configured (issue 15). */
+  saml?: SamlDeps | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   clock: Clock;
@@ -148,6 +153,7 @@ export function buildApp(ports: AppPorts): express.Express {
   });
   routes.unshift(...operationsRoutes({ config, store: flows.store, hsm: ports.hsm, metrics, log }));
   if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));
+  if (ports.saml) routes.push(...samlApiRoutes({ saml: ports.saml, config, approvals: flows.approvals }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
   const root = express.Router();
@@ -193,6 +199,10 @@ export function buildApp(ports: AppPorts): express.Express {
   if (ports.oidc) {
     app.use(OIDC_LIMITED_PATHS, limits.oidcPerIp);
     app.use(oidcRouter({ provider: ports.oidc, resolveSession: (sid: string): Promise<SessionView | undefined> => resolveSession(flows, sid), config }));
+  }
+  if (ports.saml) {
+    app.use(['/saml/sso', '/saml/slo'], limits.oidcPerIp);
+    app.use(samlRouter({ saml: ports.saml, config }));
   }
 
   // RFC 7517 JWK Set of the HSM keys (pending, active, and retired keys still needed).

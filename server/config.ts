@@ -11,11 +11,12 @@ import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.
 import { PROXY_ADDRESS_NAMES, isIpOrCidr } from './net/addresses.js';
 import { ConfigError, type Env, bool, int, oneOf, optional, str } from './configValues.js';
 import { hsmSettings, type HsmSettings } from './hsmConfig.js';
+import { samlSettings, type SamlSettings } from './samlConfig.js';
 import { DatabaseUrl, DatabaseUrlError } from './store/postgres/databaseUrl.js';
 import { readPasswordFile } from './store/postgres/passwordFile.js';
 
 export { ConfigError };
-export type { HsmSettings };
+export type { HsmSettings, SamlSettings };
 
 export type OutboxKind = 'file' | 'smtp';
 
@@ -95,6 +96,8 @@ export interface Config {
   helpdeskActionsPerHour: number;
   bulkApprovalThreshold: number;
   oidcClientsFile: string | undefined;
+  /** The OIOSAML 3 identity provider (issue 15; samlConfig.ts). */
+  saml: SamlSettings;
   attestation: AttestationPolicy & { conveyance: 'direct' | 'enterprise' };
   mds: { blobFile: string | undefined; rootFile: string | undefined; url: string | undefined };
   /** Bearer token for GET /metrics; without one, /metrics answers loopback clients only. */
@@ -346,6 +349,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     helpdeskActionsPerHour: int(env, 'GATEWAY_HELPDESK_ACTIONS_PER_HOUR', 20, 1, 10_000),
     bulkApprovalThreshold: int(env, 'GATEWAY_BULK_APPROVAL_THRESHOLD', 5, 1, 1000),
     oidcClientsFile: optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ? path.resolve(cwd, optional(env, 'GATEWAY_OIDC_CLIENTS_FILE') ?? '') : undefined,
+    saml: samlSettings(env, cwd, originUrl.origin),
     attestation: {
       conveyance: oneOf(env, 'GATEWAY_ATTESTATION_CONVEYANCE', 'direct', ['direct', 'enterprise'] as const),
       highCertification: oneOf(env, 'GATEWAY_AAL_HIGH_CERTIFICATION', 'FIDO_CERTIFIED_L2', CERTIFICATION_ORDER),

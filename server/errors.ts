@@ -45,7 +45,13 @@ export type ErrorCode =
   | 'OIDC_REQUEST_REFUSED'
   | 'OIDC_REQUEST_UNKNOWN'
   | 'OIDC_BROWSER_MISMATCH'
-  | 'OIDC_LOGOUT_NOT_CONFIRMED';
+  | 'OIDC_LOGOUT_NOT_CONFIRMED'
+  | 'SAML_REQUEST_REFUSED'
+  | 'SAML_REQUEST_UNKNOWN'
+  | 'SAML_BROWSER_MISMATCH'
+  | 'SAML_NOT_CONFIGURED'
+  | 'SAML_METADATA_REFUSED'
+  | 'SAML_KEY_STATE';
 
 export interface FieldProblem {
   path: string;
@@ -189,5 +195,27 @@ export class OidcRequestError extends GatewayError {
     readonly application?: string,
   ) {
     super(code, code === 'OIDC_BROWSER_MISMATCH' ? 403 : 400, detail);
+  }
+}
+
+/**
+ * A SAML message (issue 15) refused where it cannot be answered at the SP's ACS: shown to the
+ * person on a page; `samlCode` is the protocol module's stable refusal code (server/saml/errors.ts),
+ * the same one the broker log records.
+ */
+export class SamlRequestError extends GatewayError {
+  constructor(
+    code: 'SAML_REQUEST_REFUSED' | 'SAML_REQUEST_UNKNOWN' | 'SAML_BROWSER_MISMATCH' | 'SAML_NOT_CONFIGURED',
+    detail: string,
+    readonly samlCode?: string,
+  ) {
+    super(code, code === 'SAML_BROWSER_MISMATCH' ? 403 : code === 'SAML_NOT_CONFIGURED' ? 404 : 400, detail);
+  }
+}
+
+/** An administrator's SAML change refused: metadata that does not validate, a key not in the state the step needs. */
+export class SamlAdminError extends GatewayError {
+  constructor(code: 'SAML_METADATA_REFUSED' | 'SAML_KEY_STATE', detail: string, readonly samlCode?: string) {
+    super(code, code === 'SAML_KEY_STATE' ? 409 : 400, detail);
   }
 }

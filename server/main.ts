@@ -118,6 +118,8 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
         runtime.store.ephemeral.challenges.prune(new Date(hourAgo).toISOString()),
         runtime.store.ephemeral.limits.prune(Date.now()),
         runtime.store.write((tx) => tx.oidc.pruneExpired(new Date(hourAgo).toISOString())),
+        // Issue 15: SAML message IDs and pending requests past their lifetime.
+        runtime.store.write((tx) => tx.saml.pruneExpired(new Date(hourAgo).toISOString())),
       ]).catch((err: unknown) => log.error({ err }, 'periodic sweep failed'));
     }, 60_000);
     sweeper.unref();

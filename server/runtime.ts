@@ -35,6 +35,10 @@ import { openStore } from './store/openStore.js';
 import type express from 'express';
 import { createHmac } from 'node:crypto';
 import { DeviceCookies } from './http/deviceCookie.js';
+import { SamlKeyRing } from './keys/SamlKeyRing.js';
+import type { SamlDeps } from './flows/saml/samlDeps.js';
+import { loadSpFile } from './flows/saml/spFile.js';
+import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -48,6 +52,8 @@ export interface Runtime {
   keys: KeyManager | undefined;
   checkpointer: AuditCheckpointer | undefined;
   oidc: OpenIdProvider | undefined;
+  /** The OIOSAML 3 identity provider (GATEWAY_SAML_ENABLED and an HSM). */
+  saml: SamlDeps | undefined;
   metadata: MetadataMonitor | undefined;
   assurance: AssuranceService;
   /** The one approvals mechanism (separation of duties). */
@@ -141,6 +147,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   if (monitor) await monitor.apply(flows, assurance);
   let checkpointer: AuditCheckpointer | undefined;
   let oidc: OpenIdProvider | undefined;
+  let saml: SamlDeps | undefined;
   if (hsm) {
     keys = new KeyManager({ store, hsm, clock, config, log: opts.log, approvals, onSign: metrics.onHsmSign });
     const km = keys;
@@ -184,6 +191,13 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
         // that is extractable or not sensitive stops the gateway here rather than sign anything.
         await keys.activeSigner();
       }
+      if (config.saml.enabled) {
+        // Issue 15: the SAML signing key (RSA in the HSM) and the configured service providers.
+        saml = { core: flows, keys: new SamlKeyRing({ store, hsm, clock, config, log: opts.log }) };
+        registerSamlExecutors(approvals, saml);
+        if (opts.initialKey ?? true) await saml.keys.ensureInitialKey();
+        if (config.saml.spFile && !opts.clusterWorker) await loadSpFile(saml, config.saml.spFile);
+      }
     } catch (err) {
       // Nothing half-started: release the HSM sessions and the database before failing.
       await hsm.close();
@@ -199,6 +213,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     keys,
     checkpointer,
     oidc,
+    saml,
     metadata: monitor,
     assurance,
     clock,
@@ -215,6 +230,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     keys,
     checkpointer,
     oidc,
+    saml,
     metadata: monitor,
     assurance,
     approvals,

@@ -3,6 +3,7 @@ import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/br
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { ApiError, api, busy, byId, clearMessages, renderHeader, setStatus, showError, t } from './common.js';
 import type { Identity } from './common.js';
+import { samlContinuation, samlRequest, samlServiceProvider } from './samlRequest.js';
 
 renderHeader('signin');
 
@@ -21,12 +22,15 @@ const validOidcRequest = oidcRequest !== null && /^[A-Za-z0-9_-]{16,64}$/.test(o
 if (validOidcRequest) {
   setStatus(t('signin.oidc.asks'));
   void nameTheApplication(validOidcRequest);
+} else if (samlRequest) {
+  setStatus(t('signin.oidc.asks'));
+  void nameTheApplication(samlRequest, samlServiceProvider);
 }
 
 /** Names the application that asked (the server answers only the browser that started the request). */
-async function nameTheApplication(requestId: string): Promise<void> {
+async function nameTheApplication(requestId: string, describe: (id: string) => Promise<string> = oidcClientName): Promise<void> {
   try {
-    const { clientName } = await api<{ clientName: string }>('GET', `/api/oidc/authorization-request?id=${encodeURIComponent(requestId)}`);
+    const clientName = await describe(requestId);
     setStatus(t('signin.oidc.asksNamed', { application: clientName }));
   } catch (err) {
     // Unknown, used, expired, or started in another browser: signing in here cannot continue it.
@@ -38,6 +42,9 @@ async function nameTheApplication(requestId: string): Promise<void> {
     byId('error').after(next);
   }
 }
+async function oidcClientName(requestId: string): Promise<string> {
+  return (await api<{ clientName: string }>('GET', `/api/oidc/authorization-request?id=${encodeURIComponent(requestId)}`)).clientName;
+}
 if (new URLSearchParams(window.location.search).has('signed-out')) {
   setStatus(t('signin.signedOut'));
 }
@@ -45,7 +52,7 @@ if (new URLSearchParams(window.location.search).has('signed-out')) {
 // Already signed in? Then say so instead of offering the form (unless a service asks for a
 // fresh sign-in: then the form stays).
 void (async () => {
-  if (validOidcRequest) return;
+  if (validOidcRequest || samlRequest) return;
   try {
     const me = await api<{ identity: Identity }>('GET', '/api/me');
     byId('signed-in-name').textContent = me.identity.name;
@@ -87,6 +94,11 @@ async function signIn(): Promise<void> {
       if (validOidcRequest) {
         setStatus(t('signin.returning'));
         window.location.assign(`/oidc/authorize/continue?request=${encodeURIComponent(validOidcRequest)}`);
+        return;
+      }
+      if (samlRequest) {
+        setStatus(t('signin.returning'));
+        window.location.assign(samlContinuation(samlRequest));
         return;
       }
       setStatus(t('signin.opening'));

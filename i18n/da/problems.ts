@@ -43,4 +43,10 @@ export const problems: Translation<typeof en> = {
   'problem.OIDC_REQUEST_UNKNOWN': 'Dette loginlink er udløbet eller allerede brugt.',
   'problem.OIDC_BROWSER_MISMATCH': 'Dette login blev startet i en anden browser.',
   'problem.OIDC_LOGOUT_NOT_CONFIRMED': 'Log ud blev ikke bekræftet. Du er stadig logget ind.',
+  'problem.SAML_REQUEST_REFUSED': 'Tjenestens loginanmodning blev afvist: den er ikke signeret som registreret, er for gammel eller allerede brugt.',
+  'problem.SAML_REQUEST_UNKNOWN': 'Denne loginanmodning er udløbet eller allerede brugt.',
+  'problem.SAML_BROWSER_MISMATCH': 'Dette login blev startet i en anden browser.',
+  'problem.SAML_NOT_CONFIGURED': 'Denne gateway fungerer ikke som SAML-identitetsudbyder.',
+  'problem.SAML_METADATA_REFUSED': 'Tjenesteudbyderens metadata blev afvist.',
+  'problem.SAML_KEY_STATE': 'SAML-signeringsnøglen er ikke i en tilstand, der tillader dette trin.',
 };

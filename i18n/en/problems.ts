@@ -47,4 +47,10 @@ export const problems = {
   'problem.OIDC_REQUEST_UNKNOWN': 'This sign-in link has expired or was already used.',
   'problem.OIDC_BROWSER_MISMATCH': 'This sign-in was started in another browser.',
   'problem.OIDC_LOGOUT_NOT_CONFIRMED': 'The sign-out was not confirmed. You are still signed in.',
+  'problem.SAML_REQUEST_REFUSED': 'The service’s sign-in request was refused: it is not signed as registered, is too old, or was already used.',
+  'problem.SAML_REQUEST_UNKNOWN': 'This sign-in request has expired or was already used.',
+  'problem.SAML_BROWSER_MISMATCH': 'This sign-in was started in another browser.',
+  'problem.SAML_NOT_CONFIGURED': 'This gateway does not act as a SAML identity provider.',
+  'problem.SAML_METADATA_REFUSED': 'The service provider’s metadata was refused.',
+  'problem.SAML_KEY_STATE': 'The SAML signing key is not in a state that allows this step.',
 } as const satisfies Record<`problem.${ErrorCode}`, string>;

@@ -23,6 +23,9 @@ export const DUTY_ACTIONS = [
   'hsm-key-emergency-rotation',
   'hsm-key-destroy',
   'oidc-client-change',
+  'saml-key-activation',
+  'saml-key-destroy',
+  'saml-sp-change',
 ] as const;
 export type DutyAction = (typeof DUTY_ACTIONS)[number];
 
@@ -35,6 +38,8 @@ export const APPROVAL_KINDS = [
   'hsm-key-rotation',
   'hsm-key-emergency-rotation',
   'hsm-key-destroy',
+  'saml-key-activation',
+  'saml-key-destroy',
 ] as const satisfies readonly DutyAction[];
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 
@@ -249,6 +254,42 @@ export const DUTY_TABLE: readonly DutyRow[] = Object.freeze([
     checks: ['step-up', ...FOUR_EYES],
     effects: 'C_DestroyObject on the key pair; the key is no longer published.',
     clause: 'NSIS 6 (Substantial) 11; 4.1.6 (Low) 3',
+  },
+  {
+    action: 'saml-key-activation',
+    title: 'Switch the SAML identity provider to its next signing key',
+    requesters: ['security-officer'],
+    approval: 'always',
+    approvers: ['security-officer'],
+    bootstrap: 'alone',
+    notify: { onRequest: ['security-officers'], onExecution: ['security-officers'] },
+    checks: ['step-up', ...FOUR_EYES],
+    effects: 'The pending SAML key signs the assertions from now on; the active one retires and stays published as the previous key until it is destroyed.',
+    clause: 'NSIS 6 (Substantial) 11; 4.1.6 (Low) 3; OIOSAML 3 key rollover',
+  },
+  {
+    action: 'saml-key-destroy',
+    title: 'Destroy a retired SAML signing key',
+    requesters: ['security-officer'],
+    approval: 'always',
+    approvers: ['security-officer'],
+    bootstrap: 'alone',
+    notify: { onRequest: ['security-officers'], onExecution: ['security-officers'] },
+    checks: ['step-up', ...FOUR_EYES],
+    effects: 'C_DestroyObject on the RSA key pair; its certificate leaves the IdP metadata.',
+    clause: 'NSIS 6 (Substantial) 11; 4.1.6 (Low) 3',
+  },
+  {
+    action: 'saml-sp-change',
+    title: 'Register or replace a SAML service provider from its metadata',
+    requesters: ['org-admin'],
+    approval: 'never',
+    approvers: [],
+    bootstrap: 'alone',
+    notify: { onRequest: [], onExecution: ['org-admins', 'security-officers'] },
+    checks: ['step-up'],
+    effects: 'The service provider is registered or replaced at once; every other org-admin and every security officer is told which entityID and assertion consumer URLs.',
+    clause: 'NSIS 6 (Low) 1, 7; saml-metadata 2.4.4',
   },
   {
     action: 'oidc-client-change',

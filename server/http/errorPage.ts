@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Language } from '../../i18n/index.js';
-import { GatewayError, OidcRequestError, type ErrorCode } from '../errors.js';
+import { GatewayError, OidcRequestError, SamlRequestError, type ErrorCode } from '../errors.js';
 import { html, type SafeHtml } from './views/html.js';
 import { pageLanguageOf } from './views/language.js';
 import { renderPage } from './views/layout.js';
@@ -79,7 +79,7 @@ export function prefersHtml(req: Request, htmlByDefault: boolean): boolean {
 }
 
 export function wantsErrorPage(req: Request, err: GatewayError): boolean {
-  return prefersHtml(req, err instanceof OidcRequestError && !req.originalUrl.startsWith('/api/'));
+  return prefersHtml(req, (err instanceof OidcRequestError || err instanceof SamlRequestError) && !req.originalUrl.startsWith('/api/'));
 }
 
 /**

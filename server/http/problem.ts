@@ -3,7 +3,7 @@
  * stable code; anything unexpected becomes a generic 500 with the detail only in the log.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { GatewayError, OidcRequestError } from '../errors.js';
+import { GatewayError, OidcRequestError, SamlAdminError, SamlRequestError } from '../errors.js';
 import { StoreBusy, StoreConflict, StoreUnavailable } from '../ports/storeErrors.js';
 import { sendErrorPage, wantsErrorPage } from './errorPage.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +40,8 @@ export function sendProblem(res: Response, err: GatewayError, instance: string):
         ...(err.errors && err.errors.length > 0 ? { errors: err.errors } : {}),
         // RFC 6749 §4.1.2.1 error code of a refused OpenID Connect request, for OAuth libraries.
         ...(err instanceof OidcRequestError ? { error: err.oauthError, error_description: err.detail } : {}),
+        // The SAML module's stable refusal code (server/saml/errors.ts), as the broker log records it.
+        ...((err instanceof SamlRequestError || err instanceof SamlAdminError) && err.samlCode ? { samlCode: err.samlCode } : {}),
       }),
     );
 }

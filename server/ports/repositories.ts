@@ -23,6 +23,7 @@ import type {
 } from '../domain/keys.js';
 import type { OidcAccessToken, OidcClient, OidcCode, OidcPendingRequest } from '../domain/oidc.js';
 import type { NewOutboxMessage, OutboxMessage } from '../domain/outbox.js';
+import type { SamlKeyRecord, SamlParticipant, SamlPendingRequest, SamlServiceProviderRecord } from '../domain/saml.js';
 import type { NewSession, SessionRecord } from '../domain/sessions.js';
 import type { KeyRecordRow, NewKeyRecord, NewSigningKey, SigningKeyRecord, SigningKeyState } from '../domain/signingKeys.js';
 import type { AssignedRole, Credential, CredentialState, Identity, Organisation, ReasonCode } from '../domain/types.js';
@@ -339,4 +340,46 @@ export interface LeaseRepo {
   acquire(name: string, holder: string, until: string, at: string): Promise<boolean>;
   /** Gives the lease up, if `holder` has it. */
   release(name: string, holder: string): Promise<void>;
+}
+
+// --- the OIOSAML 3 identity provider (issue 15) ------------------------------------------------
+
+export interface SamlReader {
+  serviceProvider(entityId: string): Promise<SamlServiceProviderRecord | undefined>;
+  /** By entity ID. */
+  serviceProviders(): Promise<SamlServiceProviderRecord[]>;
+  /** A pending AuthnRequest as stored, live, used or expired. */
+  request(id: string): Promise<SamlPendingRequest | undefined>;
+  /** The SPs a session signed in to, by entity ID. */
+  participantsOfSession(sessionHash: string): Promise<SamlParticipant[]>;
+  /** The session an SP knows by the SessionIndex it was given. */
+  participantByIndex(entityId: string, sessionIndex: string): Promise<SamlParticipant | undefined>;
+  /** Oldest first. */
+  keys(): Promise<SamlKeyRecord[]>;
+}
+export interface SamlRepo extends SamlReader {
+  /** Registers or replaces an SP (its creation time stays). */
+  upsertServiceProvider(r: SamlServiceProviderRecord): Promise<void>;
+  insertRequest(r: Omit<SamlPendingRequest, 'consumed'>): Promise<void>;
+  /** Single use: the request's parameters once, while it is live. */
+  consumeRequest(id: string, at: string): Promise<Pick<SamlPendingRequest, 'entityId' | 'params' | 'createdAt'> | undefined>;
+  /**
+   * Single use of a message ID (saml-profiles 4.1.4.5): true only the first time `key` is seen,
+   * across every process and instance; remembered until `expiresAt`.
+   */
+  useMessageId(key: string, expiresAt: string): Promise<boolean>;
+  /** Idempotent per (session, SP): a later sign-in at the same SP replaces its index. */
+  recordParticipant(p: SamlParticipant): Promise<void>;
+  /** A key already present (kid or ckaId) is refused (StoreConflict). */
+  insertKey(k: SamlKeyRecord): Promise<void>;
+  /** Guarded: a CA-issued certificate replaces the self-signed one only while the key is pending. */
+  setCertificate(kid: string, certificatePem: string): Promise<boolean>;
+  /** Guarded: pending -> active (at most one key is ever active). */
+  activateKey(kid: string, at: string): Promise<boolean>;
+  /** Guarded: active -> retired. */
+  retireKey(kid: string, at: string): Promise<boolean>;
+  /** Guarded: retired -> destroyed. */
+  destroyKey(kid: string, at: string): Promise<boolean>;
+  /** Forgets pending requests and message IDs that expired before `at`. */
+  pruneExpired(at: string): Promise<void>;
 }

@@ -38,6 +38,8 @@ import type {
   OrganisationRepo,
   OutboxReader,
   OutboxRepo,
+  SamlReader,
+  SamlRepo,
   SessionReader,
   SessionRepo,
   SetupReader,
@@ -69,6 +71,7 @@ export interface ReadTx {
   checkpoints: CheckpointReader;
   approvals: ApprovalReader;
   oidc: OidcReader;
+  saml: SamlReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */
@@ -86,6 +89,7 @@ export interface WriteTx extends ReadTx {
   checkpoints: CheckpointRepo;
   approvals: ApprovalRepo;
   oidc: OidcRepo;
+  saml: SamlRepo;
   leases: LeaseRepo;
   /**
    * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox

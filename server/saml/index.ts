@@ -13,6 +13,7 @@ export {
   type ParseSpMetadataOptions,
   type ParsedSpMetadata,
   ServiceProviderSchema,
+  EndpointSchema,
   parseSpMetadata,
 } from './spMetadata.js';
 export { type IncomingMessage, type ServiceProviderLookup, type ReceiveLimits, DEFAULT_RECEIVE_LIMITS } from './bindings/receive.js';

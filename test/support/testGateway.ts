@@ -129,6 +129,10 @@ export async function startTestGateway(
         for (const k of await read(runtime.store, (tx) => tx.signingKeys.list())) {
           if (k.state !== 'destroyed') await runtime.hsm.destroyEverywhere(k.ckaId).catch(() => []);
         }
+        // And the SAML identity provider's RSA keys (issue 15).
+        for (const k of await read(runtime.store, (tx) => tx.saml.keys())) {
+          if (k.state !== 'destroyed') await runtime.hsm.destroyEverywhere(k.ckaId).catch(() => []);
+        }
       }
       await runtime.close();
       closeInspection(config.dbFile);

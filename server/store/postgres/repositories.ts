@@ -10,6 +10,7 @@ import { PgLeases } from './leases.js';
 import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
 import type { TxSql } from './pool.js';
+import { PgSaml } from './saml.js';
 import { PgSessions } from './sessions.js';
 import { PgSigningKeys } from './signingKeys.js';
 
@@ -37,6 +38,7 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     checkpoints: new PgCheckpoints(sql),
     approvals: new PgApprovals(sql),
     oidc: new PgOidc(sql),
+    saml: new PgSaml(sql),
   };
 }
 
