@@ -23,7 +23,7 @@ describe('CSV import command (npm run import)', () => {
     gw = await startTestGateway();
     env = {
       ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-      GATEWAY_VAR_DIR: gw.varDir,
+      GATEWAY_VAR_DIR: gw.varDir, ...gw.storeEnv,
       GATEWAY_ORIGIN: gw.origin,
       GATEWAY_PORT: new URL(gw.origin).port,
     };

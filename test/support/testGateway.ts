@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../../server/logger.js';
 import type { OutboxSink } from '../../server/outbox/index.js';
 import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
 import { gatewayDatabase, storeEnv, type StoreRef } from './backend.js';
+import { closeDbInspection } from './dbInspection.js';
 import { enrolmentLinkIn } from './journeys.js';
 import { closeInspection } from './sqliteInspection.js';
 import { read } from './storeReads.js';
@@ -143,6 +144,7 @@ export async function startTestGateway(
       }
       await runtime.close();
       closeInspection(config.dbFile);
+      await closeDbInspection(database.ref);
       await database.drop();
       fs.rmSync(varDir, { recursive: true, force: true });
     },

@@ -1,0 +1,71 @@
+/**
+ * Raw SQL on a test gateway's database whatever its engine, for the few assertions the store port
+ * has no reader for (a column the port does not expose, a row aged behind the gateway's back).
+ * Write the statement in the SQL both engines speak, with `?` placeholders (numbered for
+ * PostgreSQL here). On SQLite it runs on sqliteInspection.ts's connection; on PostgreSQL on a
+ * small pool of this module's own, ended by closeDbInspection (testGateway.close does).
+ */
+import type { StoreRef } from './backend.js';
+import { DatabaseUrl, PostgresPool, type Row } from '../../server/store/postgres/index.js';
+import { closeInspection, sql } from './sqliteInspection.js';
+
+interface Inspectable {
+  storeRef: StoreRef;
+}
+
+const pools = new Map<string, PostgresPool>();
+
+function pgPool(urlText: string): PostgresPool {
+  let pool = pools.get(urlText);
+  if (!pool) {
+    pool = new PostgresPool({ url: DatabaseUrl.parse(urlText), max: 2 });
+    pools.set(urlText, pool);
+  }
+  return pool;
+}
+
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Every row `text` selects. */
+export async function dbAll(gw: Inspectable, text: string, params: readonly unknown[] = []): Promise<Row[]> {
+  const ref = gw.storeRef;
+  if (ref.engine === 'sqlite') return sql(ref.file).prepare(text).all(...params) as Row[];
+  return pgPool(ref.urlText).rows(numbered(text), params);
+}
+
+/** The first row `text` selects (undefined if none). */
+export async function dbGet(gw: Inspectable, text: string, params: readonly unknown[] = []): Promise<Row | undefined> {
+  return (await dbAll(gw, text, params))[0];
+}
+
+/** Runs a statement that changes rows (behind the gateway's back). */
+export async function dbRun(gw: Inspectable, text: string, params: readonly unknown[] = []): Promise<void> {
+  const ref = gw.storeRef;
+  if (ref.engine === 'sqlite') sql(ref.file).prepare(text).run(...params);
+  else await pgPool(ref.urlText).rows(numbered(text), params);
+}
+
+/** Every row of every table as JSON text: to prove a secret is stored nowhere in clear. */
+export async function databaseText(gw: Inspectable): Promise<string> {
+  const tables =
+    gw.storeRef.engine === 'sqlite'
+      ? await dbAll(gw, "SELECT name FROM sqlite_master WHERE type = 'table'")
+      : await dbAll(gw, "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+  const texts: string[] = [];
+  for (const t of tables) texts.push(JSON.stringify(await dbAll(gw, `SELECT * FROM "${String(t['name'])}"`)));
+  return texts.join('\n');
+}
+
+/** Ends the connections to `ref`'s database. */
+export async function closeDbInspection(ref: StoreRef): Promise<void> {
+  if (ref.engine === 'sqlite') {
+    closeInspection(ref.file);
+    return;
+  }
+  const pool = pools.get(ref.urlText);
+  pools.delete(ref.urlText);
+  await pool?.end();
+}
