@@ -7,7 +7,7 @@
  */
 import type { StoreRef } from './backend.js';
 import { DatabaseUrl, PostgresPool, type Row } from '../../server/store/postgres/index.js';
-import { closeInspection, sql } from './sqliteInspection.js';
+import { closeInspection, ephemeralSql, sql } from './sqliteInspection.js';
 
 interface Inspectable {
   storeRef: StoreRef;
@@ -29,16 +29,57 @@ function numbered(text: string): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
-/** Every row `text` selects. */
-export async function dbAll(gw: Inspectable, text: string, params: readonly unknown[] = []): Promise<Row[]> {
+/**
+ * Every row `text` selects. `ephemeral`: the query is about the ephemeral state (challenges,
+ * rate-limit windows), which SQLite keeps in a file of its own and PostgreSQL in UNLOGGED tables.
+ */
+export async function dbAll(gw: Inspectable, text: string, params: readonly unknown[] = [], options: { ephemeral?: boolean } = {}): Promise<Row[]> {
   const ref = gw.storeRef;
-  if (ref.engine === 'sqlite') return sql(ref.file).prepare(text).all(...params) as Row[];
+  if (ref.engine === 'sqlite') return (options.ephemeral ? ephemeralSql(ref.file) : sql(ref.file)).prepare(text).all(...params) as Row[];
   return pgPool(ref.urlText).rows(numbered(text), params);
 }
 
 /** The first row `text` selects (undefined if none). */
-export async function dbGet(gw: Inspectable, text: string, params: readonly unknown[] = []): Promise<Row | undefined> {
-  return (await dbAll(gw, text, params))[0];
+export async function dbGet(gw: Inspectable, text: string, params: readonly unknown[] = [], options: { ephemeral?: boolean } = {}): Promise<Row | undefined> {
+  return (await dbAll(gw, text, params, options))[0];
+}
+
+function blobAsHex(this: unknown, key: string, value: unknown): unknown {
+  const raw: unknown = this !== null && typeof this === 'object' ? (this as Record<string, unknown>)[key] : undefined;
+  return Buffer.isBuffer(raw) ? `hex:${raw.toString('hex')}` : value;
+}
+
+/**
+ * Every durable table but the audit chain, and the challenges, each as its rows in JSON, sorted:
+ * to prove a refused request changed nothing (the rate-limit counters change with every request
+ * and are left out).
+ */
+export async function tableRows(gw: Inspectable): Promise<Map<string, string[]>> {
+  const tables = new Map<string, string[]>();
+  for (const [name, rows] of await tableRowObjects(gw)) tables.set(name, rows.map((r) => rowText(r)).sort());
+  return tables;
+}
+
+/** A row as JSON text (bytes as hex), optionally only some of its columns. */
+export function rowText(row: Row, columns?: readonly string[]): string {
+  const picked = columns ? Object.fromEntries(columns.map((c) => [c, row[c]])) : row;
+  return JSON.stringify(picked, blobAsHex);
+}
+
+/** What tableRows covers, as rows. */
+export async function tableRowObjects(gw: Inspectable): Promise<Map<string, Row[]>> {
+  const names =
+    gw.storeRef.engine === 'sqlite'
+      ? await dbAll(gw, "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
+      : await dbAll(
+          gw,
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT IN ('audit_events', 'rate_limit_windows', 'challenges') ORDER BY table_name",
+        );
+  const tables = new Map<string, Row[]>();
+  const list: { name: string; ephemeral: boolean }[] = names.map((r) => ({ name: String(r['name']), ephemeral: false }));
+  list.push({ name: 'challenges', ephemeral: true });
+  for (const { name, ephemeral } of list) tables.set(name, await dbAll(gw, `SELECT * FROM "${name}"`, [], { ephemeral }));
+  return tables;
 }
 
 /** Runs a statement that changes rows (behind the gateway's back). */
