@@ -54,8 +54,17 @@ export async function gatewayDatabase(varDir: string): Promise<GatewayDatabase> 
   const ref: StoreRef = { engine: 'postgres', urlText: database.urlText, name: database.name };
   // Remembered in var/ (0600: the URL holds the app role's test password) so a child gateway
   // restarted on the same var/ finds its database again, and disposal drops it.
-  fs.writeFileSync(refFile(varDir), JSON.stringify(ref), { mode: 0o600 });
+  rememberStore(varDir, ref);
   return { env: { GATEWAY_DATABASE_URL: database.urlText }, ref, database, drop: () => database.drop() };
+}
+
+/**
+ * Records in `varDir` which PostgreSQL database it belongs to (0600: the URL holds the app role's
+ * test password): a restart on the same var/ finds it, and disposeChildVarDir drops it. Several
+ * instances sharing one database: remember it in ONE of their var/ directories.
+ */
+export function rememberStore(varDir: string, ref: StoreRef): void {
+  if (ref.engine === 'postgres') fs.writeFileSync(refFile(varDir), JSON.stringify(ref), { mode: 0o600 });
 }
 
 function refFile(varDir: string): string {

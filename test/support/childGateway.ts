@@ -62,6 +62,8 @@ export interface ChildGatewayOptions {
   port?: number;
   /** Extra environment, e.g. GATEWAY_WORKERS or raised limits. */
   env?: Record<string, string>;
+  /** The store to run on (several instances sharing one PostgreSQL database); default: a new one of the run's backend (backend.ts). */
+  storeRef?: StoreRef;
   /** How long to wait for the gateway to answer its health check (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -148,7 +150,7 @@ export function groupPids(pgid: number): number[] {
 export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise<ChildGateway> {
   const varDir = opts.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gw-child-'));
   // A restart on the same var/ finds the same store (backend.ts remembers a PostgreSQL database there).
-  const storeRef = opts.varDir ? storeRefOf(varDir) : (await gatewayDatabase(varDir)).ref;
+  const storeRef = opts.storeRef ?? (opts.varDir ? storeRefOf(varDir) : (await gatewayDatabase(varDir)).ref);
   const port = opts.port ?? (await freePort());
   const origin = `http://localhost:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
