@@ -78,6 +78,12 @@ export async function tableRowObjects(gw: Inspectable): Promise<Map<string, Row[
   const tables = new Map<string, Row[]>();
   const list: { name: string; ephemeral: boolean }[] = names.map((r) => ({ name: String(r['name']), ephemeral: false }));
   list.push({ name: 'challenges', ephemeral: true });
+  if (gw.storeRef.engine === 'postgres') {
+    // One statement (one snapshot, one round trip) for every table: hundreds of cases take snapshots.
+    const union = list.map(({ name }) => `SELECT '${name}' AS name, (SELECT coalesce(json_agg(t), '[]'::json) FROM "${name}" t)::text AS rows`).join(' UNION ALL ');
+    for (const r of await dbAll(gw, union)) tables.set(String(r['name']), parseRows(String(r['rows'])));
+    return new Map(list.map(({ name }) => [name, tables.get(name) ?? []]));
+  }
   for (const { name, ephemeral } of list) tables.set(name, await dbAll(gw, `SELECT * FROM "${name}"`, [], { ephemeral }));
   return tables;
 }
@@ -98,6 +104,15 @@ export async function databaseText(gw: Inspectable): Promise<string> {
   const texts: string[] = [];
   for (const t of tables) texts.push(JSON.stringify(await dbAll(gw, `SELECT * FROM "${String(t['name'])}"`)));
   return texts.join('\n');
+}
+
+function parseRows(text: string): Row[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new TypeError('json_agg did not give an array');
+  return parsed.map((r: unknown) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new TypeError('json_agg gave a non-object row');
+    return { ...r };
+  });
 }
 
 /** Ends the connections to `ref`'s database. */
