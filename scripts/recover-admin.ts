@@ -106,8 +106,11 @@ async function main(): Promise<number> {
     }
   }
   const config = loadConfig();
-  if (!fs.existsSync(config.dbFile) || !fs.existsSync(config.secretFile)) {
-    process.stderr.write(`recover-admin: no gateway here (${config.dbFile} and ${config.secretFile} must exist); run it on the gateway server, with its configuration\n`);
+  // On PostgreSQL (GATEWAY_DATABASE_URL) there is no database file: the secret key file alone says
+  // this is a gateway's server (the database is opened, and refused if unreachable, below).
+  const needed = config.database ? [config.secretFile] : [config.dbFile, config.secretFile];
+  if (!needed.every((f) => fs.existsSync(f))) {
+    process.stderr.write(`recover-admin: no gateway here (${needed.join(' and ')} must exist); run it on the gateway server, with its configuration\n`);
     return 2;
   }
   const clock = systemClock;

@@ -10,7 +10,6 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MAX_CODE_ATTEMPTS } from '../../server/flows/activation/completeActivation.js';
-import { sql } from '../support/sqliteInspection.js';
 import { ApiClient, field } from '../support/apiClient.js';
 import { activeAdmin, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
@@ -67,9 +66,9 @@ describe('activation code attempts under a parallel storm (issue 13, 3)', () => 
     assert.deepEqual(evaluated.map((e) => e.data['attempts']).sort(), Array.from({ length: MAX_CODE_ATTEMPTS }, (_, i) => i + 1));
     assert.equal(evaluated.filter((e) => e.data['locked'] === true).length, 1, 'locked exactly once');
     assert.equal(refusals.filter((e) => e.data['reason'] === 'code-locked').length, PARALLEL - MAX_CODE_ATTEMPTS, 'every other attempt refused as locked, audited');
-    const row = sql(gw).prepare('SELECT failed_attempts, locked_at FROM activation_codes WHERE credential_id = ?').get(keyId);
-    assert.equal(field(row, 'failed_attempts'), MAX_CODE_ATTEMPTS);
-    assert.notEqual(field(row, 'locked_at'), null);
+    const row = await read(gw.runtime.store, (tx) => tx.codes.latestOpen(keyId));
+    assert.equal(row?.failedAttempts, MAX_CODE_ATTEMPTS);
+    assert.notEqual(row?.lockedAt ?? null, null);
 
     // The right code, with a valid possession proof: still refused, and nothing activated.
     const right = await attacker.post('/api/activation/verify', { code, response: last });

@@ -28,6 +28,10 @@ import { createLogger } from '../../server/logger.js';
 import { dropTriggers, forgeKey, rechainFrom } from '../support/auditTamper.js';
 import { activeAdmin, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sqliteOnly } from '../support/backend.js';
+
+const TAMPERS_WITH_FILE =
+  "the attacker edits the SQLite file offline (test/support/auditTamper.ts writes SQLite); the checkpointer's refusal it proves reads through the store port on either engine";
 import { auditEntries, read } from '../support/storeReads.js';
 
 const gateways: TestGateway[] = [];
@@ -122,7 +126,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     assert.equal(fs.readFileSync(path.join(dir, witnessFileName(2)), 'utf8'), two.note);
   });
 
-  it('NSIS 6 (Low) 7, 4.1.6 (Low) 4 (attack 5): after an offline re-chain the running checkpointer refuses to sign the forged head and raises the alarm: error log, metrics, one mail to every security officer, an audit event', async () => {
+  it('NSIS 6 (Low) 7, 4.1.6 (Low) 4 (attack 5): after an offline re-chain the running checkpointer refuses to sign the forged head and raises the alarm: error log, metrics, one mail to every security officer, an audit event', sqliteOnly(TAMPERS_WITH_FILE), async () => {
     const lines: string[] = [];
     const gw = await gateway({ log: createLogger('error', { write: (s: string) => void lines.push(s) }) });
     const admin = await activeAdmin(gw);
@@ -156,7 +160,7 @@ describe('audit trail anchored outside the database (NSIS 6 (Low) 7, 4.1.6, 4.1.
     assert.equal(refused[0]?.data['reason'], 'chain-rewritten');
   });
 
-  it('NSIS 6 (Low) 7 (attack 5): the checkpointer also refuses when the database lost checkpoints its witness holds (truncation, or an older copy restored)', async () => {
+  it('NSIS 6 (Low) 7 (attack 5): the checkpointer also refuses when the database lost checkpoints its witness holds (truncation, or an older copy restored)', sqliteOnly(TAMPERS_WITH_FILE), async () => {
     const gw = await gateway();
     const admin = await activeAdmin(gw);
     await checkpointer(gw).checkpoint(true);

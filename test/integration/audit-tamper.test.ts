@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dropTriggers, eraseAndRenumber, fakePrune, forgeKey, insertKeyRecord, insertKeyRow, maxSeq, rechainFrom, resignCheckpoints } from '../support/auditTamper.js';
+import { sqliteOnly } from '../support/backend.js';
 import { disposeChildVarDir, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { repoRoot } from '../support/testGateway.js';
@@ -31,7 +32,7 @@ function cli(args: string[], env: Record<string, string>): { status: number | nu
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 4.1.7 (Low) 3; issue 11 attack 5)', () => {
+describe('audit tampering on copies of a real gateway database (NSIS 6 (Low) 7, 4.1.7 (Low) 3; issue 11 attack 5)', sqliteOnly('it tampers with copies of the SQLite file; verification of a tampered PostgreSQL database is test/store-postgres/verify-audit.test.ts'), () => {
   let gw: ChildGateway;
   let work: string;
   let anchorFile: string;

@@ -13,7 +13,6 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator, type AssertionOverrides } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 
 async function refusalsSince(gw: TestGateway, seq: number, type: string) {
@@ -104,8 +103,8 @@ describe('backup eligibility is checked against the registration (issue 13, 6)',
       (await refusalsSince(gw, head, 'activation.refused')).map((e) => [e.data['reason'], e.data['registered'], e.data['presented']]),
       [['backup-eligibility-changed', false, true]],
     );
-    const row = sql(gw).prepare('SELECT failed_attempts FROM activation_codes WHERE credential_id = ?').get(keyId);
-    assert.equal(field(row, 'failed_attempts'), 0, 'a code attempt was spent');
+    const row = await read(gw.runtime.store, (tx) => tx.codes.latestOpen(keyId));
+    assert.equal(row?.failedAttempts, 0, 'a code attempt was spent');
     assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(keyId)))?.state, 'issued');
     const ok = await activate(gw, new ApiClient(gw.origin), auth, email, code);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));

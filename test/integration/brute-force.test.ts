@@ -25,7 +25,7 @@ import { SoftAuthenticator, type RegistrationOverrides } from '../support/softAu
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 // Types only: importing the scenario's values would run it in this process.
 import type { ClusterScenarioResult } from './rate-limit-cluster-scenario.js';
-import { ephemeralSql, sql } from '../support/sqliteInspection.js';
+import { dbGet } from '../support/dbInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 
 const b64 = (n: number): string => randomBytes(n).toString('base64url');
@@ -49,8 +49,8 @@ function notRateLimited(res: ApiResponse, what: string): void {
 }
 
 /** Challenges live in the ephemeral store (docs/architecture.md). */
-function countChallenges(gw: TestGateway): number {
-  return field<number>(ephemeralSql(gw).prepare('SELECT count(*) AS n FROM challenges').get(), 'n');
+async function countChallenges(gw: TestGateway): Promise<number> {
+  return Number(field(await dbGet(gw, 'SELECT count(*) AS n FROM challenges', [], { ephemeral: true }), 'n'));
 }
 
 /** A well-formed assertion for a credential id the gateway does not know. */
@@ -92,12 +92,12 @@ describe('rate limits on the ceremony endpoints: per IP and per account, 429 wit
       const res = await c.post(i === 1 ? '/api/activation/options' : '/api/signin/options', { email });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
-    const challenges = countChallenges(gw);
+    const challenges = await countChallenges(gw);
     const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
     const over = await c.post('/api/signin/options', { email: 'victim@DEMO.example' });
     assertRateLimited(over);
     assertRateLimited(await new ApiClient(gw.origin).post('/api/activation/options', { email: 'victim@demo.example' }));
-    assert.equal(countChallenges(gw), challenges, 'a refused request created a challenge');
+    assert.equal(await countChallenges(gw), challenges, 'a refused request created a challenge');
     assert.deepEqual((await read(gw.runtime.store, (tx) => tx.audit.head())), head, 'a refused request reached the audit trail');
     // Another account from the same IP is not affected.
     assert.equal((await c.post('/api/signin/options', { email: 'colleague@demo.example' })).status, 200);
@@ -272,8 +272,10 @@ async function registration(gw: TestGateway, c: ApiClient, token: string, overri
   return new SoftAuthenticator().createCredential({ ...options, origin: gw.origin }, overrides);
 }
 
-function enrolmentRow(gw: TestGateway, identityId: string): { failed: number; locked: boolean } {
-  const r = sql(gw).prepare('SELECT failed_attempts, locked_at FROM enrolments WHERE identity_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(identityId);
+async function enrolmentRow(gw: TestGateway, identityId: string): Promise<{ failed: number; locked: boolean }> {
+  // Ties of creation time: SQLite by insertion order (rowid), PostgreSQL has none (ids are random; the test issues one link at a time).
+  const order = gw.storeRef.engine === 'sqlite' ? 'created_at DESC, rowid DESC' : 'created_at DESC';
+  const r = await dbGet(gw, `SELECT failed_attempts, locked_at FROM enrolments WHERE identity_id = ? ORDER BY ${order} LIMIT 1`, [identityId]);
   return { failed: field<number>(r, 'failed_attempts'), locked: field(r, 'locked_at') !== null };
 }
 
@@ -306,7 +308,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
       const last: boolean = i === failures.length - 1;
       assert.equal(res.status, last ? 403 : 400, JSON.stringify(res.body));
       assert.equal(res.code, last ? 'ENROLMENT_LOCKED' : 'CEREMONY_FAILED');
-      assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: i + 1, locked: last });
+      assert.deepEqual(await enrolmentRow(gw, emp.identityId), { failed: i + 1, locked: last });
     }
     const events = (await auditTypesSince(gw, head));
     const locked = events.filter((e) => e.type === 'enrolment.locked');
@@ -344,7 +346,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
     clock.advance(gw.runtime.config.challengeTtlSeconds * 1000 + 1000);
     const r1 = await slow.post('/api/enrolment/verify', { token: emp.token, label: 'k', response: late });
     assert.equal(r1.code, 'CHALLENGE_INVALID');
-    assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: 0, locked: false });
+    assert.deepEqual(await enrolmentRow(gw, emp.identityId), { failed: 0, locked: false });
     // Another browser presenting this browser's response: counted.
     const victim = new ApiClient(gw.origin);
     const stolen = await registration(gw, victim, emp.token);
@@ -353,7 +355,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
     // The same response again (its challenge is now spent): counted.
     const r3 = await victim.post('/api/enrolment/verify', { token: emp.token, label: 'k', response: stolen });
     assert.equal(r3.code, 'CHALLENGE_INVALID');
-    assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: 2, locked: false });
+    assert.deepEqual(await enrolmentRow(gw, emp.identityId), { failed: 2, locked: false });
     // The link still works for the holder.
     await enrol(gw, new ApiClient(gw.origin), new SoftAuthenticator(), `${gw.origin}/enrol.html#token=${emp.token}`);
   });
@@ -371,7 +373,7 @@ describe('one-time secrets lock after the attempt limit, audited (NSIS 3.2.2)', 
     const results = await Promise.all(prepared.map(({ c, response }) => c.post('/api/enrolment/verify', { token: emp.token, label: 'k', response })));
     for (const r of results) assert.ok(r.code === 'CEREMONY_FAILED' || r.code === 'ENROLMENT_LOCKED', JSON.stringify(r.body));
     assert.ok(results.some((r) => r.code === 'ENROLMENT_LOCKED'));
-    assert.deepEqual(enrolmentRow(gw, emp.identityId), { failed: MAX_ENROLMENT_FAILURES, locked: true });
+    assert.deepEqual(await enrolmentRow(gw, emp.identityId), { failed: MAX_ENROLMENT_FAILURES, locked: true });
     assert.equal((await auditTypesSince(gw, head)).filter((e) => e.type === 'enrolment.locked').length, 1);
   });
 

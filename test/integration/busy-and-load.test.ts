@@ -11,6 +11,11 @@ import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { auditEntries } from '../support/storeReads.js';
 import { openSqlFile } from '../support/sqliteInspection.js';
 import { ephemeralFileOf } from '../../server/store/sqlite/index.js';
+import { sqliteOnly } from '../support/backend.js';
+
+/** Why this runs on SQLite only (the PostgreSQL run reports it skipped with this reason). */
+const SQLITE_ONLY =
+  'it locks the SQLite files with a connection of its own; a locked or stopped PostgreSQL answering 503 is test/multi-instance/postgres-outage.test.ts and test/store-postgres/outage.test.ts';
 
 describe('contention', () => {
   let gw: TestGateway;
@@ -55,7 +60,7 @@ describe('contention', () => {
     assert.ok(events.some((e) => e.seq > suspendedAt && e.type === 'signin.refused'), 'later attempts were refused');
   });
 
-  it('a database locked by a long writer answers 503 problem+json with Retry-After, not a 500', async () => {
+  it('a database locked by a long writer answers 503 problem+json with Retry-After, not a 500', sqliteOnly(SQLITE_ONLY), async () => {
     // The long writer holds both of the gateway's files (the options' challenge goes to the ephemeral one).
     const blockers = [gw.runtime.config.dbFile, ephemeralFileOf(gw.runtime.config.dbFile)].map((f) => openSqlFile(f));
     for (const blocker of blockers) {

@@ -29,7 +29,7 @@ describe('concurrent lifecycle transitions (WHERE state = ? guards)', () => {
     for (let i = 0; i < 6; i++) employees.push(await activeEmployee(gw, admin.client, `worker${i}@demo.example`, `Worker ${i}`));
     const keys = employees.map((e) => ({ id: e.keyId, holderId: e.identityId }));
     const env = {
-      GATEWAY_VAR_DIR: gw.varDir,
+      GATEWAY_VAR_DIR: gw.varDir, ...gw.storeEnv,
       GATEWAY_ORIGIN: gw.origin,
       GATEWAY_PORT: new URL(gw.origin).port,
       GATEWAY_LOG_LEVEL: 'silent',

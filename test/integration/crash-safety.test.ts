@@ -28,9 +28,9 @@ describe('crash safety: kill -9 in a storm of sign-ins and transitions', () => {
   const restartAndCheck = async (t: { diagnostic(m: string): void }, pop: Population, acked: ReadonlyMap<string, number>, env: Record<string, string>, label: string) => {
     if (!gw) throw new Error('no gateway');
     gw = await startChildGateway({ varDir: gw.varDir, port: gw.port, env: { ...STORM_ENV, ...env } });
-    const report = await checkInvariants(gw.dbFile);
+    const report = await checkInvariants(gw.storeRef);
     assert.deepEqual(report.violations, [], `${label}: invariants hold after the crash`);
-    assert.deepEqual(await checkAcknowledged(gw.dbFile, acked), [], `${label}: every acknowledged change survived`);
+    assert.deepEqual(await checkAcknowledged(gw.storeRef, acked), [], `${label}: every acknowledged change survived`);
     const health = await new ApiClient(gw.origin).get('/api/health');
     assert.equal(health.status, 200);
     assert.equal(field(health.body, 'status'), 'ok');

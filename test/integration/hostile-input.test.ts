@@ -23,7 +23,7 @@ import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js
 import { activate, activeAdmin, activeEmployee, enrol, signIn, tokenOf, handedOver } from '../support/journeys.js';
 import { SoftAuthenticator, type AssertionOverrides, type RegistrationOverrides } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { ephemeralSql, sql } from '../support/sqliteInspection.js';
+import { dbGet, tableRows } from '../support/dbInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 import { issueEnrolment } from '../../server/flows/enrolment/issueEnrolment.js';
 import { createIdentity } from '../../server/flows/identities/createIdentity.js';
@@ -37,32 +37,14 @@ interface DbState {
 }
 
 /** JSON.stringify replacer: BLOB columns (Buffers) as short hex strings, for readable diffs. */
-function blobAsHex(this: unknown, key: string, value: unknown): unknown {
-  const raw: unknown = this !== null && typeof this === 'object' ? (this as Record<string, unknown>)[key] : undefined;
-  return Buffer.isBuffer(raw) ? `hex:${raw.toString('hex')}` : value;
-}
-
 /**
- * Digest of every table of the durable file except audit_events, and of the challenges in the
- * ephemeral file (test/support/sqliteInspection.ts; the rate-limit counters there change with
- * every request).
+ * Digest of every durable table except audit_events, and of the challenges in the ephemeral store
+ * (test/support/dbInspection.ts; the rate-limit counters change with every request).
  */
-function dbState(gw: TestGateway): DbState {
-  const durable = sql(gw);
-  const names = durable
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
-    .all()
-    .map((r) => ({ db: durable, name: field<string>(r, 'name') }));
-  names.push({ db: ephemeralSql(gw), name: 'challenges' });
-  const tables = new Map<string, string[]>();
+async function dbState(gw: TestGateway): Promise<DbState> {
+  const tables = await tableRows(gw);
   const hash = createHash('sha256');
-  for (const { db, name } of names) {
-    const rows = db
-      .prepare(`SELECT * FROM "${name}"`)
-      .all()
-      .map((r) => JSON.stringify(r, blobAsHex))
-      .sort();
-    tables.set(name, rows);
+  for (const [name, rows] of tables) {
     hash.update(name).update('\0');
     for (const r of rows) hash.update(r).update('\n');
   }
@@ -142,12 +124,12 @@ interface Refusal {
  */
 async function refused(gw: TestGateway, act: () => Promise<ApiResponse>, expected: Refusal): Promise<{ res: ApiResponse; audit: AuditEntry[] }> {
   await settle(gw);
-  const before = dbState(gw);
+  const before = await dbState(gw);
   const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
   const res = await act();
   assertProblem(res, expected.status, expected.code);
   await settle(gw);
-  assertDbUnchanged(before, dbState(gw), expected.allow);
+  assertDbUnchanged(before, await dbState(gw), expected.allow);
   return { res, audit: (await auditSince(gw, head)) };
 }
 
@@ -155,8 +137,8 @@ function reasons(audit: readonly AuditEntry[], type: string): unknown[] {
   return audit.filter((e) => e.type === type).map((e) => e.data['reason']);
 }
 
-function challengeConsumed(gw: TestGateway, challenge: string): boolean {
-  const row = ephemeralSql(gw).prepare('SELECT consumed_at FROM challenges WHERE challenge = ?').get(challenge);
+async function challengeConsumed(gw: TestGateway, challenge: string): Promise<boolean> {
+  const row = await dbGet(gw, 'SELECT consumed_at FROM challenges WHERE challenge = ?', [challenge], { ephemeral: true });
   return row !== undefined && field(row, 'consumed_at') !== null;
 }
 
@@ -488,7 +470,7 @@ describe('the HTTP edge refuses malformed requests (RFC 9457, stable codes)', ()
           fc.asyncProperty(fc.uuid(), body, async (id, payload) => {
             const path = target.template.replace(/\{[A-Za-z]+\}/g, id);
             await settle(gw);
-            const before = dbState(gw);
+            const before = await dbState(gw);
             const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
             const res = await client.request(target.method, path, payload);
             const where = `${name} ${target.method} ${path} ${payload.slice(0, 300)} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
@@ -498,7 +480,7 @@ describe('the HTTP edge refuses malformed requests (RFC 9457, stable codes)', ()
               assert.equal(typeof res.code, 'string', where);
               assert.equal(field(res.body, 'status'), res.status, where);
               await settle(gw);
-              assertDbUnchanged(before, dbState(gw));
+              assertDbUnchanged(before, await dbState(gw));
               (await auditSince(gw, head));
             }
           }),
@@ -548,7 +530,7 @@ describe('enrolment links are one-time, unguessable and expire (NSIS 3.2.2)', ()
         code: 'CEREMONY_FAILED',
         allow: [CHALLENGE_BURNT, LINK_FAILURE_COUNTED],
       });
-      assert.ok(challengeConsumed(gw, challenge), a.name);
+      assert.ok(await challengeConsumed(gw, challenge), a.name);
       assert.deepEqual(reasons(audit, 'enrolment.refused'), ['registration-not-verified'], a.name);
     }
     assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(gw.seed.admin.id))).length, 0);
@@ -640,7 +622,7 @@ describe('challenges are single use, bound to the ceremony and the browser, and 
     const { response, challenge } = await signinAssertion(gw, c, admin.auth, admin.email);
     clock.advance(120_000 + 1000);
     const { audit } = await refused(gw, () => c.post('/api/signin/verify', { response }), { status: 401, code: 'SIGNIN_FAILED', allow: [CHALLENGE_BURNT] });
-    assert.ok(challengeConsumed(gw, challenge));
+    assert.ok(await challengeConsumed(gw, challenge));
     assert.deepEqual(reasons(audit, 'signin.refused'), ['challenge-expired']);
   });
 
@@ -650,7 +632,7 @@ describe('challenges are single use, bound to the ceremony and the browser, and 
     const attacker = new ApiClient(gw.origin);
     const { audit } = await refused(gw, () => attacker.post('/api/signin/verify', { response }), { status: 401, code: 'SIGNIN_FAILED', allow: [CHALLENGE_BURNT] });
     assert.deepEqual(reasons(audit, 'signin.refused'), ['challenge-for-other-ceremony-or-browser']);
-    assert.ok(challengeConsumed(gw, challenge));
+    assert.ok(await challengeConsumed(gw, challenge));
     // The refused attempt spent the challenge: the victim's browser must start again.
     const late = await refused(gw, () => victim.post('/api/signin/verify', { response }), { status: 401, code: 'SIGNIN_FAILED' });
     assert.deepEqual(reasons(late.audit, 'signin.refused'), ['challenge-unknown-or-used']);
@@ -674,7 +656,7 @@ describe('challenges are single use, bound to the ceremony and the browser, and 
     const act = await activationAssertion(gw, c, admin.auth, admin.email, { credentialId: credId });
     const r1 = await refused(gw, () => c.post('/api/signin/verify', { response: act.response }), { status: 401, code: 'SIGNIN_FAILED', allow: [CHALLENGE_BURNT] });
     assert.deepEqual(reasons(r1.audit, 'signin.refused'), ['challenge-for-other-ceremony-or-browser']);
-    assert.ok(challengeConsumed(gw, act.challenge));
+    assert.ok(await challengeConsumed(gw, act.challenge));
 
     const sig = await signinAssertion(gw, c, admin.auth, admin.email);
     const r2 = await refused(gw, () => c.post('/api/activation/verify', { code: '12345678', response: sig.response }), {

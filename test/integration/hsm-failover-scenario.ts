@@ -160,7 +160,9 @@ async function main(): Promise<FailoverResult> {
 
     const loops = 16;
     const running = [...Array.from({ length: loops }, () => loop()), readyLoop()];
-    await sleep(700);
+    // Load before the move: wait for answered tokens (not for a time: a busy machine, or the
+    // PostgreSQL run, answers the first ones later).
+    while (responses.filter((r) => r.status === 200).length < loops) await sleep(20);
 
     // ---- the primary disappears while tokens are being requested
     renameSync(primaryDir, parkedDir);

@@ -172,7 +172,9 @@ async function main(): Promise<HttpOutageResult> {
 
     const loops = 16;
     const running = [...Array.from({ length: loops }, (_, i) => loop(i)), healthLoop()];
-    await sleep(500);
+    // Load before the outage: wait for answered tokens (not for a time: a busy machine, or the
+    // PostgreSQL run, answers the first ones later).
+    while (responses.filter((r) => r.status === 200).length < loops) await sleep(20);
 
     // ---- the outage: the token's directory goes away while tokens are being requested
     renameSync(tokenDir, parkedDir);

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { num } from '../../server/store/sqlite/rows.js';
 import { activeAdmin } from '../support/journeys.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
+import { dbGet } from '../support/dbInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 
 describe('CSV import command (npm run import)', () => {
@@ -23,7 +23,7 @@ describe('CSV import command (npm run import)', () => {
     gw = await startTestGateway();
     env = {
       ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-      GATEWAY_VAR_DIR: gw.varDir,
+      GATEWAY_VAR_DIR: gw.varDir, ...gw.storeEnv,
       GATEWAY_ORIGIN: gw.origin,
       GATEWAY_PORT: new URL(gw.origin).port,
     };
@@ -53,7 +53,7 @@ describe('CSV import command (npm run import)', () => {
     return file;
   };
   const person = (tag: string, i: number, proofing = 'ID document checked in person by HR') => `"Person ${i}, ${tag}",${tag}${i}@import.example,substantial,${proofing},`;
-  const bound = (tag: string) => ({ n: num(sql(gw).prepare("SELECT COUNT(*) AS n FROM identities WHERE email LIKE ? AND binding_state = 'active'").get(`${tag}%`), 'n') });
+  const bound = async (tag: string) => ({ n: Number((await dbGet(gw, "SELECT COUNT(*) AS n FROM identities WHERE email LIKE ? AND binding_state = 'active'", [`${tag}%`]))?.['n']) });
   const imports = async () => (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'identities.imported').length;
 
   it('NSIS 5.2 (Substantial) 8: a file with a bad row anywhere imports nothing and names the row; a dry run sends nothing', async () => {
@@ -65,14 +65,14 @@ describe('CSV import command (npm run import)', () => {
     assert.equal(res.status, 1, res.stderr);
     assert.match(res.stderr, /1 problem\(s\) in .*bad\.csv; nothing was imported/);
     assert.match(res.stderr, /row 252 email: not an email address/);
-    assert.equal(bound('bad').n, 0);
+    assert.equal((await bound('bad')).n, 0);
     assert.equal((await imports()), before, 'nothing reached the gateway');
 
     const good = writeCsv('dry.csv', Array.from({ length: 40 }, (_, i) => person('dry', i)));
     const dry = await cli([good, '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /^40 rows would be imported/);
-    assert.equal(bound('dry').n, 0);
+    assert.equal((await bound('dry')).n, 0);
     const usage = await cli([good]);
     assert.equal(usage.status, 2, 'an import without a session file is a usage error');
   });
@@ -85,7 +85,7 @@ describe('CSV import command (npm run import)', () => {
     assert.match(res.stderr, /1200 rows checked .*sending in 5 chunk\(s\) of at most 250 rows, each all or nothing/);
     assert.match(res.stderr, /^import: 1,200 rows in [\d.]+ s \(/m, 'the final progress line');
     assert.match(res.stdout, /^1200 created, 0 skipped/);
-    assert.equal(bound('big').n, 1200);
+    assert.equal((await bound('big')).n, 1200);
     assert.equal((await imports()) - before, 5, 'one import transaction per chunk');
     const identity = (await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('big7@import.example')));
     assert.equal(identity?.name, 'Person 7, big', 'quoted fields survive the chunking');
@@ -94,7 +94,7 @@ describe('CSV import command (npm run import)', () => {
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /^0 created, 1200 skipped/);
     assert.match(again.stdout, /row 2 big0@import\.example: already bound to the organisation/, 'skipped rows are named by their row in the file');
-    assert.equal(bound('big').n, 1200);
+    assert.equal((await bound('big')).n, 1200);
   });
 
   it('a run stopped midway says how far it got, and the same command run again finishes it', async () => {
@@ -107,11 +107,11 @@ describe('CSV import command (npm run import)', () => {
     assert.equal(stopped.status, 1);
     assert.match(stopped.stderr, /refused the chunk starting at row 102: 413 PAYLOAD_TOO_LARGE/);
     assert.match(stopped.stderr, /rows up to 101 are imported \(100 created, 0 skipped\); the rest are not\. Run the same command again to finish/);
-    assert.equal(bound('mid').n, 100, 'the first chunk committed, the refused one did not');
+    assert.equal((await bound('mid')).n, 100, 'the first chunk committed, the refused one did not');
 
     const finished = await cli([file, '--session-file', sessionFile, '--chunk-rows', '100']);
     assert.equal(finished.status, 0, finished.stderr);
     assert.match(finished.stdout, /^100 created, 100 skipped/);
-    assert.equal(bound('mid').n, 200);
+    assert.equal((await bound('mid')).n, 200);
   });
 });

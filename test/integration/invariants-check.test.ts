@@ -11,8 +11,13 @@ import { openSqlFile, type SqlConnection } from '../support/sqliteInspection.js'
 import { checkAcknowledged, checkInvariants } from '../support/invariants.js';
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
+import { sqliteOnly } from '../support/backend.js';
 
-describe('crash-safety invariants detect damage', () => {
+/** Why this runs on SQLite only (the PostgreSQL run reports it skipped with this reason). */
+const SQLITE_ONLY =
+  'it damages copies of the SQLite file to prove the checker finds each damage; the checker itself reads PostgreSQL through the same InvariantSource (test/multi-instance)';
+
+describe('crash-safety invariants detect damage', sqliteOnly(SQLITE_ONLY), () => {
   let gw: TestGateway;
   let suspendedKey: string;
   let activeKey: string;

@@ -18,7 +18,7 @@ describe('keys CLI (NSIS 6 (Substantial) 11)', () => {
     gw = await startTestGateway({ env: { GATEWAY_KEY_PROPAGATION_SECONDS: '0' } });
     env = {
       ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-      GATEWAY_VAR_DIR: gw.varDir,
+      GATEWAY_VAR_DIR: gw.varDir, ...gw.storeEnv,
       GATEWAY_ORIGIN: gw.origin,
       GATEWAY_PORT: new URL(gw.origin).port,
       GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'),

@@ -2,6 +2,7 @@
  * NSIS 3.2.2, 3.2.3 and 5.2 over the real HTTP API, real SQLite and the real outbox, with the
  * software authenticator producing real WebAuthn responses.
  */
+import { dbAll, dbRun } from '../support/dbInspection.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyChain } from '../../server/audit/index.js';
@@ -9,7 +10,6 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, activeAdmin, activeEmployee, enrol, signIn } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 
 describe('NSIS lifecycle over the API', () => {
@@ -196,14 +196,14 @@ describe('NSIS lifecycle over the API', () => {
 
   it('NSIS 2 (Expiry): a key past its expiry date is expired at its next use and refused', async () => {
     const emp = await activeEmployee(gw, admin.client, 'ida@demo.example', 'Ida');
-    sql(gw).prepare('UPDATE credentials SET expires_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', emp.keyId);
+    await dbRun(gw, 'UPDATE credentials SET expires_at = ? WHERE id = ?', ['2000-01-01T00:00:00.000Z', emp.keyId]);
     assert.equal((await signIn(gw, emp.client, emp.auth, emp.email)).status, 401);
     assert.equal((await keyState(emp.keyId))?.state, 'expired');
   });
 
   it('every transition is recorded with actor, role, reason and clause, and committed with its audit event', async () => {
     const store = gw.runtime.store;
-    const rows = sql(gw).prepare('SELECT credential_id, action, to_state, actor_role, reason, clause, audit_seq FROM credential_events').all();
+    const rows = await dbAll(gw, 'SELECT credential_id, action, to_state, actor_role, reason, clause, audit_seq FROM credential_events');
     assert.ok(rows.length > 10);
     const audit = new Map((await auditEntries(store)).map((e) => [e.seq, e]));
     for (const r of rows) {

@@ -15,7 +15,6 @@ import { ApiClient, field, obj, type ApiResponse } from '../support/apiClient.js
 import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import type { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
 import { auditEntries } from '../support/storeReads.js';
 
 /** What Chromium sends when it navigates. */
@@ -89,9 +88,8 @@ async function auditOf(gw: TestGateway, fromSeq: number, type: string) {
   return (await auditEntries(gw.runtime.store, fromSeq)).filter((e) => e.type === type);
 }
 
-function nextSeq(gw: TestGateway): number {
-  const row = sql(gw).prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
-  return row.next;
+async function nextSeq(gw: TestGateway): Promise<number> {
+  return (await gw.runtime.store.read((tx) => tx.audit.head())).seq + 1;
 }
 
 describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-Initiated Logout, RFC 6749/6750/7235/7523/9700)', () => {
@@ -290,7 +288,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     const person = await newPerson();
     const { config } = await codeFlow(portal, person);
     const cookie = person.client.cookie(SESSION);
-    const fromSeq = nextSeq(gw);
+    const fromSeq = await nextSeq(gw);
     const url = client.buildEndSessionUrl(config, { post_logout_redirect_uri: portal.postLogoutRedirectUri, state: 'confirm-state' });
     const asked = await browse(person.client, url);
     assert.equal(asked.status, 200);
@@ -334,7 +332,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
     assert.match(attackerPage, /An application asks to sign you out\./, 'without a client the page says so');
     const attackerToken = formOf(attackerPage).fields['logout_confirmation'] ?? '';
     assert.match(attackerToken, /^\d+\.[0-9a-f]{64}$/);
-    const fromSeq = nextSeq(gw);
+    const fromSeq = await nextSeq(gw);
     for (const token of [attackerToken, `${Math.floor(Date.now() / 1000)}.${'0'.repeat(64)}`, 'yes']) {
       const res = await victim.client.post('/oidc/logout', new URLSearchParams({ logout_confirmation: token }).toString(), { ...FORM, accept: BROWSER_ACCEPT });
       assert.equal(res.status, 400, token);
@@ -542,7 +540,7 @@ describe('OpenID Provider as the standards say (issue 13: Core, Discovery, RP-In
 
     // Someone else (signed in, with no binding or their own) follows the link.
     const other = await newPerson();
-    const fromSeq = nextSeq(gw);
+    const fromSeq = await nextSeq(gw);
     const refused = await browse(other.client, `/oidc/authorize/continue?request=${requestId}`);
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get('location'), null, 'never sent to the client');

@@ -9,6 +9,7 @@
  * The gateway runs on a FixedClock: time only moves when a test advances it, and openid-client is
  * told the same offset (clockSkew) so that both sides agree on "now".
  */
+import { databaseText } from '../support/dbInspection.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +24,6 @@ import { activeAdmin, activeEmployee, signIn } from '../support/journeys.js';
 import type { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { auditEntries, read } from '../support/storeReads.js';
-import { sql } from '../support/sqliteInspection.js';
 
 const LOA = {
   low: 'https://data.gov.dk/concept/core/nsis/loa/Low',
@@ -700,7 +700,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
 
   it('NSIS 6 (Low) 7: the audit chain records authorize, token and userinfo with the jti and the released claim names, and no code, token or secret in clear', async () => {
     const person = await newPerson();
-    const fromSeq = sql(gw).prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM audit_events').get() as { next: number };
+    const fromSeq = { next: (await gw.runtime.store.read((tx) => tx.audit.head())).seq + 1 };
     let sentAssertion = '';
     const config = await configOf(pkjwt);
     config[client.customFetch] = capturingFetch((form) => {
@@ -747,8 +747,7 @@ describe('OpenID Provider (NSIS 6) with openid-client as the relying party', () 
     };
     for (const [what, value] of Object.entries(secrets)) assert.ok(value.length >= 20, `${what} was captured`);
     const auditText = (await auditEntries(gw.runtime.store)).map((e) => JSON.stringify(e)).join('\n');
-    const tables = sql(gw).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    const dbText = tables.map((t) => JSON.stringify(sql(gw).prepare(`SELECT * FROM "${t.name}"`).all())).join('\n');
+    const dbText = await databaseText(gw);
     for (const [what, value] of Object.entries(secrets)) {
       assert.equal(auditText.includes(value), false, `the audit data holds the ${what} in clear`);
       assert.equal(dbText.includes(value), false, `the database holds the ${what} in clear`);

@@ -32,7 +32,7 @@ function recoverAdmin(gw: TestGateway, stdin: string, args: string[] = []): Prom
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'recover-admin.ts'), ...args], {
     cwd: repoRoot,
     // No GATEWAY_HSM_PIN / _FILE: the PIN must come from whoever runs it.
-    env: { ...process.env, GATEWAY_VAR_DIR: gw.varDir, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port, GATEWAY_HSM_PIN: '', GATEWAY_HSM_PIN_FILE: '' },
+    env: { ...process.env, GATEWAY_VAR_DIR: gw.varDir, ...gw.storeEnv, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port, GATEWAY_HSM_PIN: '', GATEWAY_HSM_PIN_FILE: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -4,6 +4,7 @@
  * stable code, and nothing changes.
  */
 import assert from 'node:assert/strict';
+import { auditEntries } from '../support/storeReads.js';
 import { after, before, describe, it } from 'node:test';
 import { FixedClock } from '../../server/clock.js';
 import { ApiClient, field } from '../support/apiClient.js';
@@ -12,7 +13,6 @@ import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { read } from '../support/storeReads.js';
-import { sql } from '../support/sqliteInspection.js';
 
 const ATTACKER = 'mallory@attacker.example';
 const PUPPET = 'puppet@attacker.example';
@@ -24,7 +24,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
   let victim: Awaited<ReturnType<typeof activeEmployee>>;
   let puppet: Person;
   let contactChangeId = '';
-  const audit = (type: string) => sql(gw).prepare('SELECT data, actor_role FROM audit_events WHERE type = ? ORDER BY seq').all(type) as { data: string; actor_role: string }[];
+  const audit = async (type: string) => (await auditEntries(gw.runtime.store)).filter((e) => e.type === type).map((e) => ({ data: JSON.stringify(e.data) }));
 
   before(async () => {
     clock = new FixedClock(new Date());
@@ -66,7 +66,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const handover = await admin.client.post(`/api/admin/identities/${victim.identityId}/enrolments`, { delivery: 'handover' });
     assert.equal(handover.status, 201);
     assert.equal((await gw.mailsTo(victim.email)).at(-1)?.kind, 'enrolment-handover');
-    const issuedEvents = audit('enrolment.issued').map((e) => JSON.parse(e.data) as { delivery: string });
+    const issuedEvents = (await audit('enrolment.issued')).map((e) => JSON.parse(e.data) as { delivery: string });
     assert.deepEqual(issuedEvents.slice(-2).map((e) => e.delivery), ['mail', 'handover']);
 
     // 4. The admin registers their own key with it, from a clean browser: the code goes to the victim.
@@ -94,7 +94,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     puppet = await bindAndEnrol(gw, admin.client, { name: 'Sock Puppet', email: PUPPET, roles: ['security-officer', 'helpdesk'] });
     assert.equal(field(puppet.created.body, 'roles', 'state'), 'granted');
     assert.equal(field(puppet.created.body, 'roles', 'bootstrap'), true);
-    assert.ok(audit('duty.bootstrap').length > 0, 'acting alone in bootstrap is audited');
+    assert.ok((await audit('duty.bootstrap')).length > 0, 'acting alone in bootstrap is audited');
     const before = (await read(gw.runtime.store, (tx) => tx.signingKeys.list())).map((k) => `${k.kid}:${k.state}`);
 
     // Two security officers now: the rotation waits for the second one...
@@ -106,7 +106,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     assert.equal(approve.status, 403, JSON.stringify(approve.body));
     assert.equal(approve.code, 'SEGREGATION_OF_DUTIES');
     assert.deepEqual((await read(gw.runtime.store, (tx) => tx.signingKeys.list())).map((k) => `${k.kid}:${k.state}`), before, 'no key was generated, retired or destroyed');
-    const refused = audit('approval.refused').map((e) => JSON.parse(e.data) as { reason: string });
+    const refused = (await audit('approval.refused')).map((e) => JSON.parse(e.data) as { reason: string });
     assert.equal(refused.at(-1)?.reason, 'approver-set-up-by-requester');
     const contact = await puppet.client.post(`/api/approvals/${contactChangeId}/approve`, {});
     assert.equal(contact.status, 403);
@@ -126,7 +126,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     const own = await subject.client.post(`/api/helpdesk/approvals/${id}/approve`, {});
     assert.equal(own.status, 403);
     assert.equal(own.code, 'SEGREGATION_OF_DUTIES');
-    assert.equal(JSON.parse(audit('approval.refused').at(-1)?.data ?? '{}').reason, 'approver-is-subject');
+    assert.equal(JSON.parse((await audit('approval.refused')).at(-1)?.data ?? '{}').reason, 'approver-is-subject');
     assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(id)))?.state, 'pending');
   });
 
@@ -141,7 +141,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     // Losing the role withdraws the pending request at once (audited).
     assert.equal((await admin.client.post(`/api/admin/identities/${hd.identityId}/roles`, { role: 'helpdesk', grant: false })).status, 200);
     assert.equal((await read(gw.runtime.store, (tx) => tx.approvals.get(first)))?.state, 'withdrawn');
-    assert.equal(JSON.parse(audit('approval.withdrawn').at(-1)?.data ?? '{}').reason, 'requester-lost-role');
+    assert.equal(JSON.parse((await audit('approval.withdrawn')).at(-1)?.data ?? '{}').reason, 'requester-lost-role');
     const late = await admin.client.post(`/api/helpdesk/approvals/${first}/approve`, {});
     assert.equal(late.status, 409);
     assert.equal(late.code, 'APPROVAL_WITHDRAWN');
@@ -171,7 +171,7 @@ describe('separation of duties: one org-admin alone cannot take over an identity
     assert.equal(shown?.canApprove, true);
     const ok = await admin.client.post(`/api/helpdesk/approvals/${id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    const approved = JSON.parse(audit('approval.approved').at(-1)?.data ?? '{}') as { requesterRole: string; approverRole: string };
+    const approved = JSON.parse((await audit('approval.approved')).at(-1)?.data ?? '{}') as { requesterRole: string; approverRole: string };
     assert.deepEqual([approved.requesterRole, approved.approverRole], ['helpdesk', 'helpdesk']);
     const event = (await read(gw.runtime.store, (tx) => tx.credentials.events(a.keyId))).at(-1);
     assert.deepEqual([event?.action, event?.actorId, event?.actorRole], ['revoke', hd.identityId, 'helpdesk']);

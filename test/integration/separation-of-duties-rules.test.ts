@@ -4,6 +4,7 @@
  * the possession factor and the second channel never both passing through one staff member.
  */
 import assert from 'node:assert/strict';
+import { auditEntries } from '../support/storeReads.js';
 import { after, before, describe, it } from 'node:test';
 import { FixedClock } from '../../server/clock.js';
 import { ApiClient, field } from '../support/apiClient.js';
@@ -11,7 +12,7 @@ import { activeAdmin, activeEmployee, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
+import { dbRun } from '../support/dbInspection.js';
 import { read } from '../support/storeReads.js';
 
 interface Control {
@@ -108,7 +109,7 @@ describe('separation of duties: the table at work', () => {
     await touch(gw, admin);
     const emp = await activeEmployee(gw, admin.client, 'legacy@demo.example', 'Lars Legacy');
     // A change the admin made alone, as before approvals existed (the migration records those).
-    sql(gw).prepare("UPDATE identities SET email = 'legacy.new@demo.example', email_norm = 'legacy.new@demo.example' WHERE id = ?").run(emp.identityId);
+    await dbRun(gw, "UPDATE identities SET email = 'legacy.new@demo.example', email_norm = 'legacy.new@demo.example' WHERE id = ?", [emp.identityId]);
     await gw.runtime.store.write((tx) => tx.setups.record({ identityId: emp.identityId, aspect: 'contact', detail: 'legacy.new@demo.example', setBy: gw.seed.admin.id, approvedBy: null, at: new Date().toISOString() }));
     const link = await admin.client.post(`/api/admin/identities/${emp.identityId}/enrolments`, { delivery: 'handover' });
     assert.equal(link.status, 403);
@@ -155,8 +156,8 @@ describe('separation of duties: the table at work', () => {
     assert.equal(field(res.body, 'bootstrap'), true);
     assert.match(field<string>(res.body, 'result'), /new key .* (active|published)/);
     assert.equal((await read(gw.runtime.store, (tx) => tx.signingKeys.inState('pending'))).length + ((await read(gw.runtime.store, (tx) => tx.signingKeys.active()))?.kid !== before ? 1 : 0), 1, 'a new key exists');
-    const bootstrap = sql(gw).prepare("SELECT data FROM audit_events WHERE type = 'duty.bootstrap' ORDER BY seq DESC LIMIT 1").get() as { data: string } | undefined;
-    assert.equal(JSON.parse(bootstrap?.data ?? '{}').action, 'hsm-key-rotation');
+    const bootstrap = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'duty.bootstrap').at(-1);
+    assert.equal(bootstrap?.data['action'], 'hsm-key-rotation');
   });
 
   it('NSIS 3.2.2 (High) 3: the approvals and the duties status are for staff only; an employee is refused with 403 ROLE_REQUIRED', async () => {

@@ -13,7 +13,7 @@ import { ApiClient, field } from '../support/apiClient.js';
 import { activate, enrol } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
-import { sql } from '../support/sqliteInspection.js';
+import { databaseText, dbAll } from '../support/dbInspection.js';
 import { read } from '../support/storeReads.js';
 
 interface ReceivedMail {
@@ -88,11 +88,10 @@ function mailsTo(host: Mailhost, to: string, kind: string): ReceivedMail[] {
   return host.messages.filter((m) => m.envelopeTo.includes(to) && m.header('X-Gateway-Kind') === kind);
 }
 
-function outboxRows(gw: TestGateway, recipient: string) {
-  return sql(gw)
-    .prepare('SELECT kind, body, sent_at, attempts, last_error, next_attempt_at FROM outbox WHERE recipient = ? ORDER BY created_at, rowid')
-    .all(recipient)
-    .map((r) => ({
+async function outboxRows(gw: TestGateway, recipient: string) {
+  // Ties of creation time: SQLite by insertion order (rowid); PostgreSQL by id, as its adapter does.
+  const tie = gw.storeRef.engine === 'sqlite' ? 'rowid' : 'id';
+  return (await dbAll(gw, `SELECT kind, body, sent_at, attempts, last_error, next_attempt_at FROM outbox WHERE recipient = ? ORDER BY created_at, ${tie}`, [recipient])).map((r) => ({
       kind: field<string>(r, 'kind'),
       body: field<string | null>(r, 'body'),
       sentAt: field<string | null>(r, 'sent_at'),
@@ -103,13 +102,8 @@ function outboxRows(gw: TestGateway, recipient: string) {
 }
 
 /** Every value in every table (the audit trail included), as one string. */
-function wholeDatabase(gw: TestGateway): string {
-  const db = sql(gw);
-  const names = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-    .all()
-    .map((r) => field<string>(r, 'name'));
-  return names.map((n) => JSON.stringify(db.prepare(`SELECT * FROM "${n}"`).all())).join('\n');
+function wholeDatabase(gw: TestGateway): Promise<string> {
+  return databaseText(gw);
 }
 
 describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
@@ -158,13 +152,13 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
     const code = codeIn(mail);
 
     // Delivered: the stored body (the only place the code was in clear) is erased.
-    const rows = outboxRows(gw, email);
+    const rows = (await outboxRows(gw, email));
     assert.deepEqual(
       rows.map((r) => [r.kind, r.body, r.sentAt !== null]),
       [['activation-code', null, true]],
     );
     assert.equal((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())), 0);
-    assert.ok(!wholeDatabase(gw).includes(code), 'the activation code is stored in clear somewhere');
+    assert.ok(!(await wholeDatabase(gw)).includes(code), 'the activation code is stored in clear somewhere');
 
     const act = await activate(gw, admin, auth, email, code);
     assert.equal(act.status, 200, JSON.stringify(act.body));
@@ -175,7 +169,7 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
     // The activation notice goes the same way.
     await gw.runtime.outbox.flush();
     assert.equal(mailsTo(host, email, 'activate-notice').length, 1);
-    assert.ok(outboxRows(gw, email).every((r) => r.body === null && r.sentAt !== null));
+    assert.ok((await outboxRows(gw, email)).every((r) => r.body === null && r.sentAt !== null));
   });
 
   it('NSIS 3.2.2: while the SMTP server is down the code stays queued, and it is delivered once the server is back', async () => {
@@ -197,7 +191,7 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
     const keyId = await enrol(gw, client, auth, field<string>(issued.body, 'link'), 'Jens key');
     await gw.runtime.outbox.flush();
 
-    const [queued] = outboxRows(gw, email).filter((r) => r.kind === 'activation-code');
+    const [queued] = (await outboxRows(gw, email)).filter((r) => r.kind === 'activation-code');
     assert.ok(queued);
     assert.equal(queued.kind, 'activation-code');
     assert.equal(queued.sentAt, null);
@@ -219,7 +213,7 @@ describe('the second channel over a real SMTP server (NSIS 3.2.2)', () => {
     const [mail] = mailsTo(host, email, 'activation-code');
     assert.ok(mail, 'the queued code was delivered after the outage');
     assert.equal((await read(gw.runtime.store, (tx) => tx.outbox.pendingCount())), 0);
-    const [sent] = outboxRows(gw, email).filter((r) => r.kind === 'activation-code');
+    const [sent] = (await outboxRows(gw, email)).filter((r) => r.kind === 'activation-code');
     assert.equal(sent?.body, null);
     assert.ok(sent?.sentAt);
 

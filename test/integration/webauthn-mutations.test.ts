@@ -37,6 +37,7 @@ import { activeAdmin, activeEmployee, enrol, signIn, handedOver } from '../suppo
 import { AUTH_DATA_FLAGS, SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { ephemeralSql, sql, type SqlConnection } from '../support/sqliteInspection.js';
+import { dbGet, rowText, tableRowObjects } from '../support/dbInspection.js';
 import { auditEntries, read } from '../support/storeReads.js';
 
 const SEED = 0x7e57_0007;
@@ -240,7 +241,30 @@ function columnsOf(db: SqlConnection, table: string): string[] {
   return cols;
 }
 
-function dbState(gw: TestGateway, allow: readonly Allowance[]): DbState {
+async function dbState(gw: TestGateway, allow: readonly Allowance[]): Promise<DbState> {
+  return gw.storeRef.engine === 'sqlite' ? sqliteDbState(gw, allow) : portableDbState(gw, allow);
+}
+
+/**
+ * The same snapshot on PostgreSQL (no rowid): rows read with SELECT *, paired by the text of the
+ * columns that must not change (sorted), so the allowed columns still compare row by row.
+ */
+async function portableDbState(gw: TestGateway, allow: readonly Allowance[]): Promise<DbState> {
+  const tables = new Map<string, { rest: string; allowed: string[] }>();
+  for (const [name, rows] of [...(await tableRowObjects(gw))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const allowed = allow.find((a) => a.table === name)?.columns ?? [];
+    const keyed = rows
+      .map((r) => {
+        const rest = Object.keys(r).filter((c) => !allowed.includes(c));
+        return { rest: rowText(r, rest), allowed: rowText(r, allowed) };
+      })
+      .sort((a, b) => (a.rest < b.rest ? -1 : a.rest > b.rest ? 1 : 0));
+    tables.set(name, { rest: `${keyed.length}:${keyed.map((k) => k.rest).join('\n')}`, allowed: allowed.length === 0 ? [] : keyed.map((k) => k.allowed) });
+  }
+  return { tables };
+}
+
+function sqliteDbState(gw: TestGateway, allow: readonly Allowance[]): DbState {
   const durable = sql(gw);
   const names = durable
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
@@ -362,7 +386,7 @@ async function mustRefuse(gw: TestGateway, ceremony: Ceremony, client: ApiClient
   tally[ceremony].tried++;
   await settle(gw);
   const allow = [...(e.burnt ? [CHALLENGE_BURNT] : []), ...(e.counted ? [LINK_FAILURE_COUNTED] : [])];
-  const before = dbState(gw, allow);
+  const before = await dbState(gw, allow);
   const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
   const sessionBefore = client.cookie(SESSION);
   const res = await client.post(path, body);
@@ -374,7 +398,7 @@ async function mustRefuse(gw: TestGateway, ceremony: Ceremony, client: ApiClient
   assert.equal(client.cookie(SESSION), sessionBefore, `${where}: the session cookie changed`);
   assert.equal(field(res.body, 'token'), undefined, `${where}: a token was issued`);
   await settle(gw);
-  assertDbUnchanged(before, dbState(gw, allow), allow, where);
+  assertDbUnchanged(before, await dbState(gw, allow), allow, where);
   const audit = await auditSince(gw, head);
   const reasons = audit.filter((x) => x.type === e.refusal.type).map((x) => x.data['reason']);
   assert.ok(reasons.includes(e.refusal.reason), `${where}: expected audit reason ${e.refusal.reason}, got ${JSON.stringify(reasons)}`);
@@ -426,8 +450,8 @@ async function stranger(gw: TestGateway): Promise<{ auth: SoftAuthenticator; cre
   return { auth, credentialId: r.id };
 }
 
-function consumedChallenge(gw: TestGateway, ceremony: 'signin' | 'activation' | 'registration'): string {
-  const row = ephemeralSql(gw).prepare('SELECT challenge FROM challenges WHERE ceremony = ? AND consumed_at IS NOT NULL LIMIT 1').get(ceremony);
+async function consumedChallenge(gw: TestGateway, ceremony: 'signin' | 'activation' | 'registration'): Promise<string> {
+  const row = await dbGet(gw, 'SELECT challenge FROM challenges WHERE ceremony = ? AND consumed_at IS NOT NULL LIMIT 1', [ceremony], { ephemeral: true });
   return field<string>(row, 'challenge');
 }
 
@@ -448,7 +472,7 @@ interface AssertionCtx {
   otherBrowser(): Promise<string>;
   /** Options of the other assertion ceremony fetched by this browser. */
   otherCeremony(): Promise<string>;
-  used(): string;
+  used(): Promise<string>;
 }
 
 interface AssertionCase {
@@ -474,7 +498,7 @@ const ASSERTION_CASES: readonly AssertionCase[] = [
     mutate: async (r, x) => edited(r, { clientData: setField('challenge', await x.outstanding()) }),
   },
   { name: '§7.2 step 12: a random challenge (re-signed)', outcome: 'challenge-unknown', mutate: (r, x) => re(x, r, { clientData: setField('challenge', b64(randomBytes(32))) }) },
-  { name: '§7.2 step 12: a used challenge (re-signed)', outcome: 'challenge-unknown', mutate: (r, x) => re(x, r, { clientData: setField('challenge', x.used()) }) },
+  { name: '§7.2 step 12: a used challenge (re-signed)', outcome: 'challenge-unknown', mutate: async (r, x) => re(x, r, { clientData: setField('challenge', await x.used()) }) },
   { name: '§7.2 step 12: no challenge (re-signed)', outcome: 'no-challenge', mutate: (r, x) => re(x, r, { clientData: dropField('challenge') }) },
   {
     name: "§7.2 step 12: another browser's outstanding challenge (re-signed)",
@@ -580,7 +604,7 @@ interface RegistrationCtx {
   otherCeremony(): Promise<string>;
   /** Another outstanding registration challenge of this browser and link. */
   outstanding(): Promise<string>;
-  used(): string;
+  used(): Promise<string>;
 }
 
 interface RegistrationCase {
@@ -598,7 +622,7 @@ const REGISTRATION_CASES: readonly RegistrationCase[] = [
   { name: '§7.1 step 7: type webauthn.get', outcome: 'not-verified', mutate: cd(setField('type', 'webauthn.get')) },
   { name: '§7.1 step 7: type webauthn.get, packed self attestation kept', attestation: 'packed-self', outcome: 'not-verified', mutate: cd(setField('type', 'webauthn.get')) },
   { name: '§7.1 step 8: a random challenge', outcome: 'challenge-unknown', mutate: cd(setField('challenge', b64(randomBytes(32)))) },
-  { name: '§7.1 step 8: a used challenge', outcome: 'challenge-unknown', mutate: (r, x) => cd(setField('challenge', x.used()))(r) },
+  { name: '§7.1 step 8: a used challenge', outcome: 'challenge-unknown', mutate: async (r, x) => cd(setField('challenge', await x.used()))(r) },
   { name: '§7.1 step 8: no challenge', outcome: 'no-challenge', mutate: cd(dropField('challenge')) },
   { name: "§7.1 step 8: another browser's outstanding challenge for this link", outcome: 'challenge-foreign', mutate: async (r, x) => cd(setField('challenge', await x.otherBrowser()))(r) },
   { name: "§7.1 step 8: this browser's challenge for another person's link", outcome: 'other-enrolment', mutate: async (r, x) => cd(setField('challenge', await x.otherLink()))(r) },
@@ -814,7 +838,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       const opt = await c.post('/api/signin/options', { email: emp.email });
       const response = await emp.auth.getAssertion(field<PublicKeyCredentialRequestOptionsJSON>(opt.body, 'options'), gw.origin, { counter: counterFor(stored) });
       await settle(gw);
-      const sessions = field<number>(sql(gw).prepare('SELECT count(*) AS n FROM sessions').get(), 'n');
+      const sessions = Number(field(await dbGet(gw, 'SELECT count(*) AS n FROM sessions'), 'n'));
       const head = (await read(gw.runtime.store, (tx) => tx.audit.head()));
       const res = await c.post('/api/signin/verify', { response, audience: AUDIENCE });
       assert.equal(res.status, 401, `${name}: ${JSON.stringify(res.body)}`);
@@ -825,7 +849,7 @@ describe('WebAuthn mutations of valid responses are refused (NSIS 3.3.1, 3.2.2, 
       assert.equal(key?.state, 'suspended', name);
       assert.equal(key?.stateReason, 'suspected-clone', name);
       assert.equal(key?.signCount, stored, `${name}: the stored counter moved`);
-      assert.equal(field<number>(sql(gw).prepare('SELECT count(*) AS n FROM sessions').get(), 'n'), sessions, `${name}: a session was created`);
+      assert.equal(Number(field(await dbGet(gw, 'SELECT count(*) AS n FROM sessions'), 'n')), sessions, `${name}: a session was created`);
       assert.equal((await holderSession.get('/api/me')).status, 401, `${name}: the key's earlier session survived`);
       const audit = await auditSince(gw, head);
       assert.ok(audit.some((e) => e.type === 'credential.suspend' && e.data['reason'] === 'suspected-clone' && e.actorRole === 'system'), name);

@@ -204,5 +204,43 @@ describe('PostgreSQL adapter', () => {
     assert.equal(value, 'committed');
     assert.equal(hookErrors.length, before + 1);
   });
+  it('NSIS 3.2.3 (Substantial) 6: a key read inside a write stays as read until the commit: another instance\'s transition of it waits, then finds the state changed and is refused', async () => {
+    const { key } = await holderWithKey(store, { state: 'active' });
+    const other = await PostgresStore.open({ url: db.url, poolSize: 2 });
+    try {
+      const read = deferred();
+      const release = deferred();
+      // This write reads the key and decides on it (a row that changes no state: nothing to compare-and-set).
+      const first = store.write(async (tx) => {
+        const seen = await tx.credentials.get(key.id);
+        read.resolve();
+        await release.promise;
+        assert.ok(await tx.credentials.setState(key.id, 'active', 'suspended', 'lost', later(1)));
+        return seen?.state;
+      });
+      await read.promise;
+      let secondDone = false;
+      const second = other.write(async (tx) => {
+        const seen = await tx.credentials.get(key.id);
+        secondDone = true;
+        return seen?.state;
+      });
+      // The second instance's read waits on the first's row lock: PostgreSQL shows it waiting.
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const waiting = await db.admin((c) => c.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [db.name]));
+        if (waiting.rowCount === 1) break;
+        assert.equal(secondDone, false, 'the second read did not wait for the first write');
+        if (Date.now() > until) assert.fail('the second read never waited on the row lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      release.resolve();
+      assert.equal(await first, 'active');
+      assert.equal(await second, 'suspended', 'the waiting write read the state the first committed');
+      assert.equal((await store.read((tx) => tx.credentials.get(key.id)))?.state, 'suspended');
+    } finally {
+      await other.close();
+    }
+  });
 });
 

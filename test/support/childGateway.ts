@@ -13,6 +13,9 @@ import path from 'node:path';
 import { HsmConnection, destroyKeyPair, readPin } from '../../hsm/index.js';
 import { str } from '../../server/store/sqlite/rows.js';
 import { FIRST_ADMIN_LINK_FILE, readEnrolmentLinkFile } from '../../server/admin/enrolmentLinkFile.js';
+import { openStore } from '../../server/store/openStore.js';
+import { DatabaseUrl } from '../../server/store/postgres/index.js';
+import { dropStore, gatewayDatabase, storeEnv, storeRefOf, type StoreRef } from './backend.js';
 import { enrolmentLinkIn, type SeededGateway } from './journeys.js';
 import { repoRoot } from './testGateway.js';
 import { openSqlFile } from './sqliteInspection.js';
@@ -59,6 +62,8 @@ export interface ChildGatewayOptions {
   port?: number;
   /** Extra environment, e.g. GATEWAY_WORKERS or raised limits. */
   env?: Record<string, string>;
+  /** The store to run on (several instances sharing one PostgreSQL database); default: a new one of the run's backend (backend.ts). */
+  storeRef?: StoreRef;
   /** How long to wait for the gateway to answer its health check (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -68,6 +73,10 @@ export interface ChildGateway extends SeededGateway {
   readonly port: number;
   readonly varDir: string;
   readonly dbFile: string;
+  /** Where its store lives: dbFile, or (GATEWAY_TEST_BACKEND=postgres) its own PostgreSQL database. */
+  readonly storeRef: StoreRef;
+  /** The environment that points a tool at the same store. */
+  readonly storeEnv: Record<string, string>;
   readonly outboxDir: string;
   /** Everything the process printed (stdout and stderr, the last 256 KiB). */
   output(): string;
@@ -140,11 +149,13 @@ export function groupPids(pgid: number): number[] {
 /** Starts `server/main.ts` as its own process group and waits until it serves. */
 export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise<ChildGateway> {
   const varDir = opts.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gw-child-'));
+  // A restart on the same var/ finds the same store (backend.ts remembers a PostgreSQL database there).
+  const storeRef = opts.storeRef ?? (opts.varDir ? storeRefOf(varDir) : (await gatewayDatabase(varDir)).ref);
   const port = opts.port ?? (await freePort());
   const origin = `http://localhost:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
     cwd: repoRoot,
-    env: childEnv(varDir, port, opts.env ?? {}),
+    env: childEnv(varDir, port, { ...storeEnv(storeRef), ...(opts.env ?? {}) }),
     // Its own process group: kill(-pid) reaches the primary and every worker it forked.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -194,6 +205,8 @@ export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise
     origin,
     varDir,
     dbFile,
+    storeRef,
+    storeEnv: storeEnv(storeRef),
     outboxDir,
     seed: {
       get enrolmentLink() {
@@ -281,17 +294,27 @@ export async function startChildGateway(opts: ChildGatewayOptions = {}): Promise
  * var/ gets its own), so test runs do not pile up key objects; then removes the var/ directory.
  */
 export async function disposeChildVarDir(varDir: string): Promise<void> {
+  const ref = storeRefOf(varDir);
   const dbFile = path.join(varDir, 'gateway.db');
-  if (fs.existsSync(dbFile)) {
+  if (ref.engine === 'postgres' || fs.existsSync(dbFile)) {
     let ckaIds: string[] = [];
-    const db = openSqlFile(dbFile, { readonly: true });
-    try {
-      ckaIds = db
-        .prepare("SELECT cka_id FROM signing_keys WHERE state != 'destroyed'")
-        .all()
-        .map((r) => str(r, 'cka_id'));
-    } finally {
-      db.close();
+    if (ref.engine === 'postgres') {
+      const store = await openStore({ database: { url: DatabaseUrl.parse(ref.urlText), poolSize: 1, passwordFile: undefined }, dbFile }, { migrate: false });
+      try {
+        ckaIds = (await store.read((tx) => tx.signingKeys.list())).filter((k) => k.state !== 'destroyed').map((k) => k.ckaId);
+      } finally {
+        await store.close();
+      }
+    } else {
+      const db = openSqlFile(dbFile, { readonly: true });
+      try {
+        ckaIds = db
+          .prepare("SELECT cka_id FROM signing_keys WHERE state != 'destroyed'")
+          .all()
+          .map((r) => str(r, 'cka_id'));
+      } finally {
+        db.close();
+      }
     }
     if (ckaIds.length > 0) {
       process.env['SOFTHSM2_CONF'] ??= path.join(repoRoot, 'var', 'softhsm2.conf');
@@ -307,5 +330,6 @@ export async function disposeChildVarDir(varDir: string): Promise<void> {
       }
     }
   }
+  await dropStore(ref);
   fs.rmSync(varDir, { recursive: true, force: true });
 }

@@ -28,7 +28,8 @@ import type { CredentialState } from '../../server/domain/types.js';
 import { auditTypeOf } from '../../server/lifecycle/applyTransition.js';
 import { LIFECYCLE_TABLE } from '../../server/lifecycle/index.js';
 import type { ReadTx } from '../../server/ports/store.js';
-import { sqliteInvariantSource, type InvariantSource } from './invariantSources.js';
+import type { StoreRef } from './backend.js';
+import { invariantSourceOf, type InvariantSource } from './invariantSources.js';
 
 export type { InvariantSource } from './invariantSources.js';
 
@@ -85,13 +86,13 @@ async function allEntries(tx: ReadTx): Promise<AuditEntry[]> {
   }
 }
 
-/** Opens a SQLite gateway database file read-only and checks every invariant above. */
-export async function checkInvariants(dbFile: string): Promise<InvariantReport> {
-  const source = sqliteInvariantSource(dbFile);
+/** Opens a gateway database (a SQLite file, or a StoreRef of either engine) read-only and checks every invariant above. */
+export async function checkInvariants(target: string | StoreRef): Promise<InvariantReport> {
+  const source = await invariantSourceOf(target);
   try {
     return await checkInvariantsOf(source);
   } finally {
-    source.close();
+    await source.close();
   }
 }
 
@@ -221,12 +222,12 @@ export async function checkInvariantsOf(source: InvariantSource): Promise<Invari
  * at least as many such audit events (more is fine: the gateway may have committed a change whose
  * answer never reached the client). Returns the shortfalls.
  */
-export async function checkAcknowledged(dbFile: string, acked: ReadonlyMap<string, number>): Promise<string[]> {
-  const source = sqliteInvariantSource(dbFile);
+export async function checkAcknowledged(target: string | StoreRef, acked: ReadonlyMap<string, number>): Promise<string[]> {
+  const source = await invariantSourceOf(target);
   try {
     return await checkAcknowledgedOf(source.tx, acked);
   } finally {
-    source.close();
+    await source.close();
   }
 }
 

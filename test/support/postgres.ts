@@ -213,3 +213,9 @@ export async function freshDatabase(options: { migrated?: boolean; cluster?: Tes
     },
   };
 }
+
+/** Drops a test database by name (one a child gateway's var/ remembers; see backend.ts). */
+export async function dropTestDatabase(name: string, cluster: TestCluster = testCluster()): Promise<void> {
+  if (!/^gw_test_\d+_[0-9a-f]+$/.test(name)) throw new TypeError(`not a test database: ${name}`);
+  await withAdmin(cluster, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}

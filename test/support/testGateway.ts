@@ -15,6 +15,8 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger, type Logger } from '../../server/logger.js';
 import type { OutboxSink } from '../../server/outbox/index.js';
 import { createRuntime, seedDemo, type DemoSeed, type Runtime } from '../../server/runtime.js';
+import { gatewayDatabase, storeEnv, type StoreRef } from './backend.js';
+import { closeDbInspection } from './dbInspection.js';
 import { enrolmentLinkIn } from './journeys.js';
 import { closeInspection } from './sqliteInspection.js';
 import { read } from './storeReads.js';
@@ -26,6 +28,10 @@ export interface TestGateway {
   origin: string;
   varDir: string;
   seed: DemoSeed;
+  /** Where its store lives: the SQLite file, or (GATEWAY_TEST_BACKEND=postgres) its own PostgreSQL database. */
+  storeRef: StoreRef;
+  /** The environment that points a tool (a script, a worker) at the same store. */
+  storeEnv: Record<string, string>;
   /** Reads every delivered mail for `to` (after flushing the outbox), oldest first. */
   mailsTo(to: string): Promise<{ subject: string; kind: string; text: string; file: string }[]>;
   /** The 8-digit code in the newest activation/reactivation mail to `to`. */
@@ -42,6 +48,7 @@ export async function startTestGateway(
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const database = await gatewayDatabase(varDir);
   const env = {
     GATEWAY_PORT: String(port),
     GATEWAY_ORIGIN: `http://localhost:${port}`,
@@ -54,6 +61,7 @@ export async function startTestGateway(
     GATEWAY_RATE_LIMIT_IP_PER_MINUTE: '10000000',
     GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE: '10000000',
     GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE: '10000000',
+    ...database.env,
     ...opts.env,
   };
   let config: ReturnType<typeof loadConfig>;
@@ -62,6 +70,7 @@ export async function startTestGateway(
   } catch (err) {
     // A refused configuration must not leave the listening socket keeping the test process alive.
     server.close();
+    await database.drop();
     fs.rmSync(varDir, { recursive: true, force: true });
     throw err;
   }
@@ -77,6 +86,7 @@ export async function startTestGateway(
     });
   } catch (err) {
     server.close();
+    await database.drop();
     fs.rmSync(varDir, { recursive: true, force: true });
     throw err;
   }
@@ -104,6 +114,8 @@ export async function startTestGateway(
     origin: config.origin,
     varDir,
     seed,
+    storeRef: database.ref,
+    storeEnv: storeEnv(database.ref),
     mailsTo,
     async latestCode(to: string) {
       const mails = (await mailsTo(to)).filter((m) => m.kind === 'activation-code' || m.kind === 'reactivation-code');
@@ -136,6 +148,8 @@ export async function startTestGateway(
       }
       await runtime.close();
       closeInspection(config.dbFile);
+      await closeDbInspection(database.ref);
+      await database.drop();
       fs.rmSync(varDir, { recursive: true, force: true });
     },
   };

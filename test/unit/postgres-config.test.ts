@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime } from '../../server/runtime.js';
 import { DatabaseUrl, DatabaseUrlError } from '../../server/store/postgres/databaseUrl.js';
+import { StoreUnavailable } from '../../server/ports/storeErrors.js';
+import { freshDatabase } from '../support/postgres.js';
 
 const SECRET = 'S3cr3t-p%40ss';
 const DECODED = 'S3cr3t-p@ss';
@@ -147,14 +149,37 @@ describe('configuration keys of the PostgreSQL backend', () => {
 });
 
 describe('a gateway asked for PostgreSQL', () => {
-  test('refuses to start (ConfigError naming GATEWAY_DATABASE_URL) rather than fall back to SQLite while the PostgreSQL repositories are missing', async () => {
+  test('NSIS 3.2.3 (Substantial) 6: runs on PostgreSQL (the store port over the PostgreSQL adapter, schema migrated, health answering) and makes no SQLite file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-pgstart-'));
+    const db = await freshDatabase({ migrated: false });
+    try {
+      const config = loadConfig({ GATEWAY_DATABASE_URL: db.urlText, GATEWAY_VAR_DIR: dir }, dir);
+      const runtime = await createRuntime(config, { withHsm: false, log: createLogger('silent') });
+      try {
+        assert.equal(runtime.store.engine, 'postgres');
+        await runtime.store.health();
+        assert.ok((await runtime.store.schemaVersion()) >= 2, 'the empty database was migrated at start');
+        assert.equal(await runtime.store.read((tx) => tx.signingKeys.list()).then((k) => k.length), 0, 'a fresh database, read through the port');
+      } finally {
+        await runtime.close();
+      }
+      assert.ok(!existsSync(config.dbFile), 'no SQLite file was made');
+    } finally {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unreachable PostgreSQL: the gateway refuses to start (StoreUnavailable, the password never printed) rather than fall back to SQLite', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-pgstart-'));
     try {
-      const config = loadConfig({ GATEWAY_DATABASE_URL: 'postgres://gw:pw@127.0.0.1/idp' }, dir);
-      await assert.rejects(
-        createRuntime(config, { withHsm: false, log: createLogger('silent') }),
-        (err: unknown) => err instanceof ConfigError && err.key === 'GATEWAY_DATABASE_URL',
-      );
+      // A socket directory with no server in it: connection refused at once.
+      const config = loadConfig({ GATEWAY_DATABASE_URL: `postgres://gw:${SECRET}@/idp?host=${encodeURIComponent(dir)}`, GATEWAY_VAR_DIR: dir }, dir);
+      await assert.rejects(createRuntime(config, { withHsm: false, log: createLogger('silent') }), (err: unknown) => {
+        assert.ok(err instanceof StoreUnavailable, String(err));
+        assert.ok(!err.message.includes('S3cr3t'));
+        return true;
+      });
       assert.ok(!existsSync(config.dbFile), 'no SQLite file was made');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,22 @@ import { num, str, strings, strOrNull } from './rows.js';
 const LIVE = "state IN ('issued', 'active', 'suspended')";
 
 export class PgCredentials implements CredentialRepo {
-  constructor(private readonly sql: TxSql) {}
+  /**
+   * `lockReads` (write transactions): `get` and `byCredentialId` take the key's row lock
+   * (`FOR UPDATE`) until the commit. A flow decides on the key it read in its write (the lifecycle
+   * table's row, the transition's `from`), and some rows change no state (request-reactivation
+   * keeps a key suspended): without the lock, a transition committed by another instance between
+   * that read and this commit would leave a history step starting from a state the key had left.
+   * SQLite's single writer gives the same guarantee; here it is per key.
+   */
+  constructor(
+    private readonly sql: TxSql,
+    private readonly lockReads = false,
+  ) {}
+
+  private get forUpdate(): string {
+    return this.lockReads ? ' FOR UPDATE' : '';
+  }
 
   async insert(c: NewCredential): Promise<void> {
     await insertOrConflict(
@@ -62,12 +77,12 @@ export class PgCredentials implements CredentialRepo {
   }
 
   async get(id: string): Promise<Credential | undefined> {
-    const [r] = await this.sql.rows('SELECT * FROM credentials WHERE id = $1', [id]);
+    const [r] = await this.sql.rows(`SELECT * FROM credentials WHERE id = $1${this.forUpdate}`, [id]);
     return r === undefined ? undefined : records.credential(r);
   }
 
   async byCredentialId(credentialId: string): Promise<Credential | undefined> {
-    const [r] = await this.sql.rows('SELECT * FROM credentials WHERE credential_id = $1', [credentialId]);
+    const [r] = await this.sql.rows(`SELECT * FROM credentials WHERE credential_id = $1${this.forUpdate}`, [credentialId]);
     return r === undefined ? undefined : records.credential(r);
   }
 

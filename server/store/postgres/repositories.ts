@@ -46,6 +46,8 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
 export function writeTxOf(sql: TxSql, hooks: (() => void)[]): WriteTx {
   return {
     ...common(sql),
+    // A key read in a write stays as read until the commit (credentials.ts).
+    credentials: new PgCredentials(sql, true),
     // The hourly cap's count is serialised per actor; the audit append under the chain lock.
     staffActions: new PgStaffActionsLocked(sql),
     audit: new PgAudit(sql),
