@@ -46,8 +46,10 @@ import type {
   SigningKeyRepo,
   StaffActionReader,
 } from './repositories.js';
+import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
 
 export type * from './repositories.js';
+export type * from './provisioning.js';
 export type * from './ephemeral.js';
 export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
 
@@ -69,6 +71,8 @@ export interface ReadTx {
   checkpoints: CheckpointReader;
   approvals: ApprovalReader;
   oidc: OidcReader;
+  provisioning: ProvisioningReader;
+  scimUsers: ScimUserReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */
@@ -86,6 +90,8 @@ export interface WriteTx extends ReadTx {
   checkpoints: CheckpointRepo;
   approvals: ApprovalRepo;
   oidc: OidcRepo;
+  provisioning: ProvisioningRepo;
+  scimUsers: ScimUserRepo;
   leases: LeaseRepo;
   /**
    * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox

@@ -9,6 +9,7 @@ import { PgIdentities, PgOrganisations, PgSetups } from './identities.js';
 import { PgLeases } from './leases.js';
 import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
+import { PgProvisioning, PgScimUsers } from './provisioning.js';
 import type { TxSql } from './pool.js';
 import { PgSessions } from './sessions.js';
 import { PgSigningKeys } from './signingKeys.js';
@@ -37,6 +38,8 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     checkpoints: new PgCheckpoints(sql),
     approvals: new PgApprovals(sql),
     oidc: new PgOidc(sql),
+    provisioning: new PgProvisioning(sql),
+    scimUsers: new PgScimUsers(sql),
   };
 }
 

@@ -10,6 +10,7 @@ import { SqliteIdentities, SqliteOrganisations, SqliteSetups } from './identitie
 import { SqliteLeases } from './leases.js';
 import { SqliteOidc } from './oidc.js';
 import { SqliteOutbox } from './outbox.js';
+import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
@@ -32,6 +33,8 @@ export function repositoriesOf(db: Connection): Repositories {
     checkpoints: new SqliteCheckpoints(db),
     approvals: new SqliteApprovals(db),
     oidc: new SqliteOidc(db),
+    provisioning: new SqliteProvisioning(db),
+    scimUsers: new SqliteScimUsers(db),
     leases: new SqliteLeases(db),
   };
 }
