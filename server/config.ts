@@ -13,6 +13,7 @@ import { ConfigError, type Env, bool, int, oneOf, optional, str } from './config
 import { hsmSettings, type HsmSettings } from './hsmConfig.js';
 import { DatabaseUrl, DatabaseUrlError } from './store/postgres/databaseUrl.js';
 import { readPasswordFile } from './store/postgres/passwordFile.js';
+import { type ScimConfig, loadScimConfig } from './scim/config.js';
 
 export { ConfigError };
 export type { HsmSettings };
@@ -50,6 +51,8 @@ export interface Config {
   dbFile: string;
   /** PostgreSQL when GATEWAY_DATABASE_URL is set; undefined means SQLite in dbFile. */
   database: PostgresSettings | undefined;
+  /** Issue 18: the SCIM service provider at /scim/v2 (server/scim/config.ts has its keys). */
+  scim: ScimConfig;
   secretFile: string;
   bodyLimitBytes: number;
   /**
@@ -309,6 +312,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     varDir,
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
     database: postgresSettings(env, cwd),
+    scim: loadScimConfig(env, cwd),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     trustProxy: trustProxy(env),
