@@ -53,7 +53,10 @@ export async function applyDirectoryChange(
   } else if (change.activity === 'reactivate') {
     for (const key of await tx.credentials.listOfIdentity(identity.id)) {
       if (key.state !== 'suspended' || key.stateReason !== 'binding-suspended') continue;
-      await applyTransition(deps, tx, { actor, key, action: 'request-reactivation', reason: 'binding-resumed', note: 'the organisation’s directory set the person active again' });
+      // The key stays suspended; its reason becomes binding-resumed (guarded on the state read),
+      // which lifts the lifecycle table's not-binding-suspended guard for the holder's reactivation.
+      if (!(await tx.credentials.setState(key.id, 'suspended', 'suspended', 'binding-resumed', at))) continue;
+      await applyTransition(deps, tx, { actor, key: { ...key, stateReason: 'binding-resumed' }, action: 'request-reactivation', reason: 'binding-resumed', note: 'the organisation’s directory set the person active again' });
       out.resumedKeys++;
     }
     await recordEvent(deps, tx, 'scim.person-resumed', actor, identity.id, { clientId, keysOfferedReactivation: out.resumedKeys, clause: 'NSIS 3.2.3 (Low) 3' });
