@@ -144,7 +144,7 @@ describe('issue 18: SCIM 2.0 provisioning into the gateway', () => {
     assert.equal((await auditEntries(gw.runtime.store)).filter((e) => e.type === 'identity.created').length, before);
   });
 
-  it('NSIS 3.2.3 (Low) 1: active=false from the directory (Entra casing) suspends every key of the person (binding-suspended) and ends their sessions; active=true sends a fresh code and the holder reactivates with possession and the code (NSIS 3.2.3 (Low) 3)', async () => {
+  it('NSIS 3.2.3 (Low) 1: active=false from the directory (Entra casing) suspends every key of the person (binding-suspended), ends their sessions and refuses new enrolment links; active=true sends a fresh code and the holder reactivates with possession and the code (NSIS 3.2.3 (Low) 3)', async () => {
     const created = await scim('POST', '/Users', entraUser('sune@demo.example', 'sune@demo.example', 'sune'));
     assert.equal(created.status, 201);
     const id = String(created.body['id']);
@@ -166,6 +166,9 @@ describe('issue 18: SCIM 2.0 provisioning into the gateway', () => {
     assert.equal((await browser.get('/api/me')).status, 401, 'the session ended');
     const refused = await signIn(gw, new ApiClient(gw.origin), auth, 'sune@demo.example');
     assert.notEqual(refused.status, 200, 'a suspended key signs nobody in');
+    const noLink = await admin.client.post(`/api/admin/identities/${person.id}/enrolments`, {});
+    assert.equal(noLink.status, 409, 'no new key while the directory keeps the person inactive');
+    assert.equal(noLink.code, 'LIFECYCLE_BINDING_SUSPENDED');
 
     const on = await scim('PATCH', `/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: true }] });
     assert.equal(on.status, 200);
