@@ -46,10 +46,12 @@ import type {
   SigningKeyRepo,
   StaffActionReader,
 } from './repositories.js';
+import type { IdmReader, IdmRepo } from './idm.js';
 import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
 
 export type * from './repositories.js';
 export type * from './provisioning.js';
+export type * from './idm.js';
 export type * from './ephemeral.js';
 export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
 
@@ -73,6 +75,7 @@ export interface ReadTx {
   oidc: OidcReader;
   provisioning: ProvisioningReader;
   scimUsers: ScimUserReader;
+  idm: IdmReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */
@@ -92,6 +95,7 @@ export interface WriteTx extends ReadTx {
   oidc: OidcRepo;
   provisioning: ProvisioningRepo;
   scimUsers: ScimUserRepo;
+  idm: IdmRepo;
   leases: LeaseRepo;
   /**
    * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox

@@ -10,6 +10,7 @@ import { PgLeases } from './leases.js';
 import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
 import { PgProvisioning, PgScimUsers } from './provisioning.js';
+import { PgIdm } from './idm.js';
 import type { TxSql } from './pool.js';
 import { PgSessions } from './sessions.js';
 import { PgSigningKeys } from './signingKeys.js';
@@ -40,6 +41,7 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     oidc: new PgOidc(sql),
     provisioning: new PgProvisioning(sql),
     scimUsers: new PgScimUsers(sql),
+    idm: new PgIdm(sql),
   };
 }
 

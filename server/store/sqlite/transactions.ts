@@ -11,6 +11,7 @@ import { SqliteLeases } from './leases.js';
 import { SqliteOidc } from './oidc.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
+import { SqliteIdm } from './idm.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
@@ -35,6 +36,7 @@ export function repositoriesOf(db: Connection): Repositories {
     oidc: new SqliteOidc(db),
     provisioning: new SqliteProvisioning(db),
     scimUsers: new SqliteScimUsers(db),
+    idm: new SqliteIdm(db),
     leases: new SqliteLeases(db),
   };
 }
