@@ -14,6 +14,7 @@ import { hsmSettings, type HsmSettings } from './hsmConfig.js';
 import { DatabaseUrl, DatabaseUrlError } from './store/postgres/databaseUrl.js';
 import { readPasswordFile } from './store/postgres/passwordFile.js';
 import { type ScimConfig, loadScimConfig } from './scim/config.js';
+import { type IdmSetting, loadIdmConfig } from './idm/config.js';
 
 export { ConfigError };
 export type { HsmSettings };
@@ -53,6 +54,8 @@ export interface Config {
   database: PostgresSettings | undefined;
   /** Issue 18: the SCIM service provider at /scim/v2 (server/scim/config.ts has its keys). */
   scim: ScimConfig;
+  /** Issue 18: the outbound sync to MitID Erhverv (server/idm/config.ts); off without GATEWAY_IDM_BASE_URL. */
+  idm: IdmSetting;
   secretFile: string;
   bodyLimitBytes: number;
   /**
@@ -313,6 +316,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
     database: postgresSettings(env, cwd),
     scim: loadScimConfig(env, cwd),
+    idm: loadIdmConfig(env, cwd),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     trustProxy: trustProxy(env),

@@ -35,6 +35,8 @@ import { openStore } from './store/openStore.js';
 import type express from 'express';
 import { createHmac } from 'node:crypto';
 import { DeviceCookies } from './http/deviceCookie.js';
+import { IdmDispatcher } from './idm/dispatcher.js';
+import { connectIdm } from './idm/connect.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -55,6 +57,8 @@ export interface Runtime {
   app: express.Express;
   /** Prometheus figures of this runtime (GET /metrics). */
   metrics: GatewayMetrics;
+  /** Issue 18: runs the IdM jobs against MitID Erhverv; absent while the outbound sync is off. */
+  idm: IdmDispatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -206,6 +210,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
+  // Issue 18: checks the PKCS#12 (0600, password) at start; the jobs run on worker 0 (main.ts).
+  const idm = config.idm.enabled ? new IdmDispatcher(store, connectIdm(config.idm, clock), clock, opts.log) : undefined;
   return {
     config,
     store,
@@ -220,8 +226,10 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     approvals,
     app,
     metrics,
+    idm,
     async close() {
       for (const c of closers) c();
+      idm?.stop();
       monitor?.close();
       await checkpointer?.close();
       await outbox.close();

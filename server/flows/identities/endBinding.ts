@@ -12,6 +12,7 @@ import { withdrawPendingRequests } from '../../approvals/withdraw.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent } from '../shared/audit.js';
 import { queueMail } from '../shared/mail.js';
+import { queueIdmJob } from '../idm/queueIdmJob.js';
 import { requireRole } from '../shared/segregation.js';
 
 export async function endBinding(deps: CoreDeps, actor: Actor, identityId: string, reason: ReasonCode, note: string | null): Promise<{ revokedKeys: number }> {
@@ -50,5 +51,7 @@ export async function endBindingIn(deps: CoreDeps, tx: WriteTx, actor: Actor, id
   await recordEvent(deps, tx, 'binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended.length, clause: 'NSIS 5.2 (Low) 3' });
   const org = await tx.organisations.get(identity.organisationId);
   await queueMail(tx, bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked, deps.config.timeZone), at);
+  // Issue 18: MitID Erhverv learns of the end of the binding through the outbox (when the sync is on).
+  await queueIdmJob(deps, tx, identity, { kind: 'end-binding' });
   return { revokedKeys: revoked };
 }

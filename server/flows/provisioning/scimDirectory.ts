@@ -18,6 +18,8 @@ import type { CoreDeps } from '../deps.js';
 import { endBindingIn } from '../identities/endBinding.js';
 import { createIdentityIn } from '../identities/createIdentity.js';
 import { kickAfterCommit, recordEvent } from '../shared/audit.js';
+import { SubjectNameIdError } from '../../idm/subjectNameId.js';
+import { ScimError } from '../../scim/errors.js';
 import { applyDirectoryChange } from './scimEffects.js';
 import { parseStoredUser, storedUserOf } from './storedUser.js';
 
@@ -42,6 +44,8 @@ async function settle(write: Promise<WriteResult<ScimUser>>): Promise<WriteResul
     return await write;
   } catch (err) {
     if (err instanceof Outcome) return err.result;
+    // The configured rule gives this person no subject name id (issue 18): nothing was written.
+    if (err instanceof SubjectNameIdError) throw ScimError.of('invalidValue', `No subject name id for MitID Erhverv: ${err.message}.`);
     // A uniqueness a concurrent request took between our check and our insert (PostgreSQL).
     if (err instanceof StoreConflict) return { kind: 'conflict', attribute: 'userName' };
     throw err;
@@ -79,7 +83,13 @@ export function scimUserDirectory(deps: CoreDeps): ScimUserDirectory {
           const attribute = await clash(tx, p.organisationId, user, null);
           if (attribute) return { kind: 'conflict', attribute };
           if (await tx.identities.findActiveByEmail(fields.email)) return { kind: 'conflict', attribute: 'emails' };
-          const identity = await createIdentityIn(deps, tx, actor, { organisationId: p.organisationId, name: fields.name, email: fields.email, ial: fields.ial, proofingMethod: fields.proofingMethod, roles: [] });
+          const identity = await createIdentityIn(
+            deps,
+            tx,
+            actor,
+            { organisationId: p.organisationId, name: fields.name, email: fields.email, ial: fields.ial, proofingMethod: fields.proofingMethod, roles: [] },
+            { givenName: fields.givenName, familyName: fields.familyName, externalId: fields.externalId, userName: fields.userName, employeeNumber: fields.employeeNumber },
+          );
           const at = deps.clock.now().toISOString();
           const row: ScimUserRecord = {
             id: randomUUID(),

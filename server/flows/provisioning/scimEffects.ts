@@ -18,6 +18,7 @@ import type { WriteTx } from '../../ports/store.js';
 import type { IdentityChange, IdentityFields } from '../../scim/mapping.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent } from '../shared/audit.js';
+import { queueIdmJob } from '../idm/queueIdmJob.js';
 
 export interface AppliedEffects {
   suspendedKeys: number;
@@ -49,6 +50,7 @@ export async function applyDirectoryChange(
     const ended = await tx.sessions.endOfIdentity(identity.id, 'binding-suspended', at);
     if (ended.length > 0) tx.afterCommit(() => deps.sessionsEnded(ended));
     out.sessionsEnded = ended.length;
+    await queueIdmJob(deps, tx, identity, { kind: 'suspend-person' });
     await recordEvent(deps, tx, 'scim.person-suspended', actor, identity.id, { clientId, suspendedKeys: out.suspendedKeys, sessionsEnded: ended.length, clause: 'NSIS 3.2.3 (Low) 1; 5.2' });
   } else if (change.activity === 'reactivate') {
     for (const key of await tx.credentials.listOfIdentity(identity.id)) {
@@ -59,12 +61,14 @@ export async function applyDirectoryChange(
       await applyTransition(deps, tx, { actor, key: { ...key, stateReason: 'binding-resumed' }, action: 'request-reactivation', reason: 'binding-resumed', note: 'the organisation’s directory set the person active again' });
       out.resumedKeys++;
     }
+    await queueIdmJob(deps, tx, identity, { kind: 'reactivate-person' });
     await recordEvent(deps, tx, 'scim.person-resumed', actor, identity.id, { clientId, keysOfferedReactivation: out.resumedKeys, clause: 'NSIS 3.2.3 (Low) 3' });
   }
   if (change.identifying) {
     await tx.identities.setName(identity.id, after.name);
     await tx.setups.record({ identityId: identity.id, aspect: 'name', detail: after.name, setBy: null, approvedBy: null, at });
     await recordEvent(deps, tx, 'identity.identifying-data-corrected', actor, identity.id, { field: 'name', from: before.name, to: after.name, clientId, clause: 'NSIS 3.2.3 (Low) 4' });
+    await queueIdmJob(deps, tx, { ...identity, name: after.name }, { kind: 'contact-change', identifying: true, facts: { givenName: after.givenName, familyName: after.familyName } });
     for (const key of await tx.credentials.listOfIdentity(identity.id)) {
       if (key.state === 'revoked' || key.state === 'expired') continue;
       await applyTransition(deps, tx, { actor, key, action: 'revoke', reason: 'data-error', note: 'identifying data corrected by the organisation’s directory' });
