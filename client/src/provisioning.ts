@@ -2,6 +2,7 @@
 // bind people, their tokens (a new one is shown once), and email changes a directory sent that
 // wait for a staff member. The server decides everything; this only shows and asks.
 import { ApiError, api, busy, byId, focusElement, formatDate, setStatus, showError, t, tn } from './common.js';
+import { fromServer } from './i18n.js';
 import { button, confirmAction, el, hidden, ialWords } from './console.js';
 import { stepUpApi } from './stepUp.js';
 
@@ -28,10 +29,38 @@ interface HeldChange {
   directoryEmail: string;
   clientLabel: string;
 }
+interface IdmJobView {
+  id: string;
+  kind: 'bind' | 'contact-change' | 'suspend-person' | 'reactivate-person' | 'end-binding';
+  state: 'pending' | 'done' | 'failed';
+  attempts: number;
+  personName: string | null;
+  subjectNameId: string | null;
+  createdAt: string;
+  lastError: string | null;
+}
 interface Overview {
   scimUrl: string;
   clients: ClientView[];
   heldContactChanges: HeldChange[];
+  idm: { enabled: boolean; counts: { pending: number; done: number; failed: number }; jobs: IdmJobView[] };
+}
+
+/** The MitID Erhverv sync: on or off, and the newest jobs with their state (a failure with its reason). */
+function renderIdm(idm: Overview['idm']): void {
+  byId('idm-status').textContent = idm.enabled ? t('provisioning.idm.on', idm.counts) : t('provisioning.idm.off');
+  const rows = idm.jobs.map((j) => {
+    const tr = el('tr', 'idm-job-row');
+    const who = el('th', undefined, j.personName ?? '', ...(j.subjectNameId ? [' ', el('code', undefined, j.subjectNameId)] : []));
+    who.scope = 'row';
+    const state =
+      j.state === 'pending' ? t('provisioning.idm.state.pending', { attempts: j.attempts }) : j.state === 'done' ? t('provisioning.idm.state.done') : t('provisioning.idm.state.failed');
+    const stateCell = el('td', undefined, state, ...(j.state !== 'done' && j.lastError ? [' ', fromServer(j.lastError)] : []));
+    tr.append(who, el('td', undefined, t(`provisioning.idm.kind.${j.kind}`)), stateCell, el('td', undefined, formatDate(j.createdAt)));
+    return tr;
+  });
+  byId('idm-body').replaceChildren(...rows);
+  byId('idm-table-wrap').hidden = rows.length === 0;
 }
 interface IssuedToken {
   token: string;
@@ -110,6 +139,7 @@ export function setUpProvisioning(accessLost: (err: unknown) => boolean): { load
         ),
       );
       heldNone.hidden = o.heldContactChanges.length > 0;
+      renderIdm(o.idm);
     } catch (err) {
       fail(err, t('provisioning.loadFailed'));
     }

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Language } from '../../i18n/index.js';
+import { text, type Language } from '../../i18n/index.js';
 import { type ApiClient, field } from '../support/apiClient.js';
 import { launchChromium } from '../support/browser.js';
 import { activeAdmin } from '../support/journeys.js';
@@ -57,13 +57,15 @@ describe('issue 18: the provisioning section of the administration page', { time
   });
 
   for (const language of ['en', 'da'] as const) {
-    it(`issue 18 (${language}): an org-admin registers a directory with the keyboard alone; the token is shown once; accessible, from the catalogue`, async () => {
+    it(`issue 18 (${language}): an org-admin registers a directory with the keyboard alone; the token is shown once; the MitID Erhverv sync is said to be off; accessible, from the catalogue`, async () => {
       const page = await open(language, admin.client);
       await page.goto('/admin.html');
       const section = page.locator('#provisioning-section');
       await section.waitFor({ state: 'visible' });
       await page.locator('#provisioning-url-code').filter({ hasText: '/scim/v2' }).waitFor();
       if (language === 'en') await page.locator('#provisioning-none').waitFor({ state: 'visible' });
+      // Issue 18: without GATEWAY_IDM_BASE_URL the outbound sync is off, and the page says so.
+      assert.equal(await page.locator('#idm-status').textContent(), text(language, 'provisioning.idm.off'));
       await check(page, language, 'admin-provisioning-empty');
 
       await page.locator('#provisioning-label').focus();

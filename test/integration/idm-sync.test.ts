@@ -21,6 +21,7 @@ describe('issue 18: the outbound sync to MitID Erhverv, against the IdM contract
   let idm: IdmHarness;
   let gw: TestGateway;
   let token = '';
+  let admin: Awaited<ReturnType<typeof activeAdmin>>;
   const clock = new FixedClock(new Date());
 
   const scim = async (method: string, path: string, body?: unknown) => {
@@ -43,7 +44,7 @@ describe('issue 18: the outbound sync to MitID Erhverv, against the IdM contract
   before(async () => {
     idm = await startIdm();
     gw = await startTestGateway({ clock, env: { ...idm.env(), GATEWAY_IDM_SUBJECT_NAME_ID_SUFFIX: '@demo.example', GATEWAY_SESSION_IDLE_MINUTES: '600', GATEWAY_SESSION_ABSOLUTE_MINUTES: '6000', GATEWAY_STEP_UP_MINUTES: '60' } });
-    const admin = await activeAdmin(gw);
+    admin = await activeAdmin(gw);
     const res = await admin.client.post('/api/admin/provisioning/clients', { label: 'Entra ID', ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person' });
     assert.equal(res.status, 201);
     token = field<string>(res.body, 'token', 'token');
@@ -114,5 +115,11 @@ describe('issue 18: the outbound sync to MitID Erhverv, against the IdM contract
     assert.equal(employeeWith('ole@demo.example'), undefined, 'deleted there');
     const types = (await auditEntries(gw.runtime.store)).map((e) => e.type);
     assert.ok(types.includes('idm.job-done'));
+    // The admin page's view: the sync is on, jobs by state, the newest with person and subject name id.
+    const overview = await admin.client.get('/api/admin/provisioning');
+    assert.equal(overview.status, 200);
+    assert.equal(field(overview.body, 'idm', 'enabled'), true);
+    const jobs = field<{ kind: string; state: string; subjectNameId: string | null }[]>(overview.body, 'idm', 'jobs');
+    assert.ok(jobs.some((j) => j.kind === 'end-binding' && j.state === 'done' && j.subjectNameId === 'ole@demo.example'));
   });
 });

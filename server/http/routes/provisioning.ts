@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { IDENTITY_ASSURANCE_LEVELS } from '../../domain/types.js';
 import { NotFoundError } from '../../errors.js';
 import { issueProvisioningToken, registerProvisioningClient, revokeProvisioningToken } from '../../flows/provisioning/clients.js';
+import { idmOverview } from '../../flows/idm/idmOverview.js';
 import { provisioningOverview } from '../../flows/provisioning/views.js';
 import { route, type RouteSpec } from '../registry.js';
 import { SCIM_BASE_PATH } from '../scimMount.js';
@@ -42,14 +43,18 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'get',
       path: '/api/admin/provisioning',
-      summary: 'The provisioning clients (SCIM) with their tokens and people, the SCIM base URL, and the email changes directories sent that wait for a staff member',
+      summary: 'The provisioning clients (SCIM) with their tokens and people, the SCIM base URL, the email changes directories sent that wait for a staff member, and the outbound sync to MitID Erhverv (on or off, job counts, newest jobs)',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       clause: 'NSIS 5.2',
       responses: { 200: 'Overview', 403: 'Role missing' },
       handler: async ({ res }) => {
         const actor = staffActor(res, 'org-admin');
-        const overview = await flows.store.read((tx) => provisioningOverview(tx, actor, flows.clock.now()));
+        const overview = await flows.store.read(async (tx) => {
+          const o = await provisioningOverview(tx, actor, flows.clock.now());
+          const me = await tx.identities.get(actor.identityId ?? '');
+          return { ...o, idm: await idmOverview(tx, flows.config.idm, me?.organisationId ?? '') };
+        });
         res.json({ scimUrl, ...overview });
       },
     }),
