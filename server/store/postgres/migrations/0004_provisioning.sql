@@ -1,5 +1,5 @@
--- PostgreSQL migration 3: the twin of SQLite migration 14 (issue 18, inbound provisioning).
--- Never edit this file once shipped: add 0004_*.sql.
+-- PostgreSQL migration 4: the twin of SQLite migration 15 (issue 18, inbound provisioning).
+-- Never edit this file once shipped: add 0005_*.sql.
 --
 -- A token's secret is kept only as an HMAC under the gateway key (server/scim/tokens.ts). A SCIM
 -- User is the directory's view of one bound person; its version is the ETag (RFC 7644 §3.14) and

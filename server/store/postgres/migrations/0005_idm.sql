@@ -1,5 +1,5 @@
--- PostgreSQL migration 4: the twin of SQLite migration 15 (issue 18, the outbound sync to MitID
--- Erhverv). Never edit this file once shipped: add 0005_*.sql.
+-- PostgreSQL migration 5: the twin of SQLite migration 16 (issue 18, the outbound sync to MitID
+-- Erhverv). Never edit this file once shipped: add 0006_*.sql.
 --
 -- One subject name id per person, unique (it is the LocalIdentityProvider id at MitID Erhverv and
 -- the persistent SAML NameID). Jobs keep their queue order (seq); a claim is a lease, taken with
