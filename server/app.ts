@@ -33,6 +33,7 @@ import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './ht
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes/index.js';
 import { DeviceCookies } from './http/deviceCookie.js';
 import type { Logger } from './logger.js';
+import { SCIM_BASE_PATH, scimRouter } from './http/scimMount.js';
 
 export interface AppPorts {
   /** The flows' ports (the store among them) and the approvals mechanism. */
@@ -195,6 +196,9 @@ export function buildApp(ports: AppPorts): express.Express {
     res.setHeader('ETag', PAGE_STYLESHEET_ETAG);
     res.type('text/css').send(PAGE_STYLESHEET);
   });
+
+  // Issue 18: the organisation's directory provisions people by SCIM 2.0 (bearer token per client).
+  app.use(SCIM_BASE_PATH, limits.scimPerIp, scimRouter(flows, config, log));
 
   if (ports.oidc) {
     app.use(OIDC_LIMITED_PATHS, limits.oidcPerIp);

@@ -14,6 +14,8 @@ import { hsmSettings, type HsmSettings } from './hsmConfig.js';
 import { samlSettings, type SamlSettings } from './samlConfig.js';
 import { DatabaseUrl, DatabaseUrlError } from './store/postgres/databaseUrl.js';
 import { readPasswordFile } from './store/postgres/passwordFile.js';
+import { type ScimConfig, loadScimConfig } from './scim/config.js';
+import { type IdmSetting, loadIdmConfig } from './idm/config.js';
 
 export { ConfigError };
 export type { HsmSettings, SamlSettings };
@@ -51,6 +53,10 @@ export interface Config {
   dbFile: string;
   /** PostgreSQL when GATEWAY_DATABASE_URL is set; undefined means SQLite in dbFile. */
   database: PostgresSettings | undefined;
+  /** Issue 18: the SCIM service provider at /scim/v2 (server/scim/config.ts has its keys). */
+  scim: ScimConfig;
+  /** Issue 18: the outbound sync to MitID Erhverv (server/idm/config.ts); off without GATEWAY_IDM_BASE_URL. */
+  idm: IdmSetting;
   secretFile: string;
   bodyLimitBytes: number;
   /**
@@ -312,6 +318,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     varDir,
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
     database: postgresSettings(env, cwd),
+    scim: loadScimConfig(env, cwd),
+    idm: loadIdmConfig(env, cwd),
     secretFile: path.resolve(cwd, str(env, 'GATEWAY_SECRET_FILE', path.join(varDir, 'gateway-secret.key'))),
     bodyLimitBytes: int(env, 'GATEWAY_BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     trustProxy: trustProxy(env),

@@ -105,6 +105,7 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
   let sweeper: NodeJS.Timeout | undefined;
   if (singletons) {
     runtime.checkpointer?.start();
+    runtime.idm?.start();
     runtime.metadata?.start(runtime.flows, runtime.assurance);
     await expireDueKeys(runtime.flows);
     keyTicker = setInterval(() => {

@@ -39,6 +39,8 @@ import { SamlKeyRing } from './keys/SamlKeyRing.js';
 import type { SamlDeps } from './flows/saml/samlDeps.js';
 import { loadSpFile } from './flows/saml/spFile.js';
 import { registerSamlExecutors } from './flows/saml/samlDuties.js';
+import { IdmDispatcher } from './idm/dispatcher.js';
+import { connectIdm } from './idm/connect.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -61,6 +63,8 @@ export interface Runtime {
   app: express.Express;
   /** Prometheus figures of this runtime (GET /metrics). */
   metrics: GatewayMetrics;
+  /** Issue 18: runs the IdM jobs against MitID Erhverv; absent while the outbound sync is off. */
+  idm: IdmDispatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -221,6 +225,8 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
+  // Issue 18: checks the PKCS#12 (0600, password) at start; the jobs run on worker 0 (main.ts).
+  const idm = config.idm.enabled ? new IdmDispatcher(store, connectIdm(config.idm, clock), clock, opts.log) : undefined;
   return {
     config,
     store,
@@ -236,8 +242,10 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     approvals,
     app,
     metrics,
+    idm,
     async close() {
       for (const c of closers) c();
+      idm?.stop();
       monitor?.close();
       await checkpointer?.close();
       await outbox.close();

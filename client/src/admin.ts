@@ -8,6 +8,7 @@ import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 import { approvalsList, loadDuties, showTwoPersonBanner } from './duties.js';
+import { setUpProvisioning } from './provisioning.js';
 
 renderHeader('admin');
 setUpConfirmDialog();
@@ -113,6 +114,8 @@ const approvals = approvalsList({
   afterDecision: () => refreshDuties(),
 });
 
+const provisioning = setUpProvisioning((err) => handleAccessLost(err));
+
 void load();
 
 async function load(): Promise<void> {
@@ -120,7 +123,7 @@ async function load(): Promise<void> {
   if (!me) return;
   allowed = true;
   byId('console-content').hidden = false;
-  await Promise.all([refreshDuties(), approvals.load()]);
+  await Promise.all([refreshDuties(), approvals.load(), provisioning.load()]);
   const waiting = approvals.pendingForMe();
   setStatus(waiting === 0 ? t('admin.ready') : tp('admin.ready.waiting', waiting));
 }

@@ -25,6 +25,7 @@ export const consoleWords: Translation<typeof en> = {
   'actor.security-officer': 'sikkerhedsansvarlig',
   'actor.org-admin': 'administrator',
   'actor.system': 'systemet',
+  'actor.provisioning': 'organisationens brugerkatalog (SCIM)',
   'console.listSeparator': ', ',
   'console.keys.none': 'ingen nøgler',
   'console.keys.one': '1 nøgle',

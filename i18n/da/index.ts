@@ -8,9 +8,10 @@ import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
 import { keys } from './keys.js';
 import { problems } from './problems.js';
+import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
 import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning };

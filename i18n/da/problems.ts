@@ -16,6 +16,7 @@ export const problems: Translation<typeof en> = {
   'problem.LIFECYCLE_TRANSITION_REFUSED': 'Nøglen er ikke i en tilstand, der tillader dette.',
   'problem.LIFECYCLE_ROLE_REFUSED': 'Din rolle må ikke gøre dette ved nøglen.',
   'problem.LIFECYCLE_REASON_REFUSED': 'Denne årsag kan ikke bruges til denne handling.',
+  'problem.LIFECYCLE_BINDING_SUSPENDED': 'Organisationens brugerkatalog har suspenderet personen: nøglen kan først genaktiveres, når kataloget gør personen aktiv igen.',
   'problem.LIFECYCLE_REACTIVATION_FORBIDDEN': 'En nøgle, der er spærret på grund af mistanke om kompromittering eller kopiering, kan ikke genaktiveres: tilbagekald den, og udsted en ny nøgle.',
   'problem.LIFECYCLE_CONFLICT': 'Nøglen blev ændret af en anden samtidig. Genindlæs, og prøv igen.',
   'problem.ENROLMENT_INVALID': 'Dette registreringslink er ikke gyldigt: det kan være brugt, erstattet eller udløbet. Bed om et nyt.',

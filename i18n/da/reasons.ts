@@ -17,5 +17,7 @@ export const reasons: Translation<typeof en> = {
   'reason.replaced': 'Erstattet af en ny nøgle',
   'reason.holder-request': 'På indehaverens anmodning',
   'reason.expired': 'Gyldigheden er udløbet',
+  'reason.binding-suspended': 'Organisationens brugerkatalog har suspenderet personen',
+  'reason.binding-resumed': 'Organisationens brugerkatalog har gjort personen aktiv igen',
   'reason.other': 'Anden årsag',
 };

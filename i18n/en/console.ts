@@ -22,6 +22,7 @@ export const consoleWords = {
   'actor.security-officer': 'security officer',
   'actor.org-admin': 'administrator',
   'actor.system': 'the system',
+  'actor.provisioning': 'the organisation’s directory (SCIM)',
   'console.listSeparator': ', ',
   'console.keys.none': 'no keys',
   'console.keys.one': '1 key',

@@ -8,12 +8,13 @@ import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
 import { keys } from './keys.js';
 import { problems } from './problems.js';
+import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
 import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server } as const;
+export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning } as const;
 
 /** The English area modules, for the Danish (and any later) catalogue to be typed against. */
 export type EnglishAreas = {
@@ -23,6 +24,7 @@ export type EnglishAreas = {
   helpdesk: typeof helpdesk;
   keys: typeof keys;
   problems: typeof problems;
+  provisioning: typeof provisioning;
   reasons: typeof reasons;
   security: typeof security;
   server: typeof server;

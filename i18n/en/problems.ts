@@ -20,6 +20,7 @@ export const problems = {
   'problem.LIFECYCLE_TRANSITION_REFUSED': 'The key is not in a state that allows this.',
   'problem.LIFECYCLE_ROLE_REFUSED': 'Your role may not do this to the key.',
   'problem.LIFECYCLE_REASON_REFUSED': 'This reason is not accepted for this action.',
+  'problem.LIFECYCLE_BINDING_SUSPENDED': 'The organisation’s directory has suspended this person: the key can be reactivated only after the directory makes them active again.',
   'problem.LIFECYCLE_REACTIVATION_FORBIDDEN': 'A key suspended for a suspected compromise or copy cannot be reactivated: revoke it and issue a new key.',
   'problem.LIFECYCLE_CONFLICT': 'The key was changed by someone else at the same time. Reload and try again.',
   'problem.ENROLMENT_INVALID': 'This enrolment link is not valid: it may have been used, replaced or expired. Ask for a new one.',

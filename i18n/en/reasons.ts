@@ -20,5 +20,7 @@ export const reasons = {
   'reason.replaced': 'Replaced by a new key',
   'reason.holder-request': 'At the holder’s request',
   'reason.expired': 'Validity ran out',
+  'reason.binding-suspended': 'The organisation’s directory suspended the person',
+  'reason.binding-resumed': 'The organisation’s directory made the person active again',
   'reason.other': 'Other reason',
 } as const satisfies Record<`reason.${ReasonCode}`, string>;

@@ -9,9 +9,10 @@ export type AssignedRole = (typeof ASSIGNED_ROLES)[number];
 
 /**
  * The role an actor takes in one lifecycle action: an assigned role, `holder` (the key's own
- * employee) or `system` (the gateway on its own initiative, NSIS 3.2.3 (Low) 4).
+ * employee), `system` (the gateway on its own initiative, NSIS 3.2.3 (Low) 4) or `provisioning`
+ * (the organisation's directory through SCIM, issue 18: an actor of its own kind, never a person).
  */
-export type ActorRole = 'holder' | 'helpdesk' | 'security-officer' | 'org-admin' | 'system';
+export type ActorRole = 'holder' | 'helpdesk' | 'security-officer' | 'org-admin' | 'system' | 'provisioning';
 
 export const REASON_CODES = [
   /** The state-history row of a key's registration (action `issue`): no lifecycle row accepts it. */
@@ -30,6 +31,10 @@ export const REASON_CODES = [
   'replaced',
   'holder-request',
   'expired',
+  /** Issue 18: the organisation's directory set the person inactive (SCIM active=false). */
+  'binding-suspended',
+  /** Issue 18: the directory set the person active again; the holder reactivates with a fresh code. */
+  'binding-resumed',
   'other',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -26,6 +26,7 @@ export const DUTY_ACTIONS = [
   'saml-key-activation',
   'saml-key-destroy',
   'saml-sp-change',
+  'provisioning-client-change',
 ] as const;
 export type DutyAction = (typeof DUTY_ACTIONS)[number];
 
@@ -302,6 +303,19 @@ export const DUTY_TABLE: readonly DutyRow[] = Object.freeze([
     checks: ['step-up'],
     effects: 'The client is registered or changed at once; every other org-admin and every security officer is told which client and redirect URIs.',
     clause: 'NSIS 6 (Low) 1, 7',
+  },
+  {
+    action: 'provisioning-client-change',
+    title: 'Register a provisioning client (SCIM: the organisation’s directory), issue or revoke its tokens',
+    requesters: ['org-admin'],
+    approval: 'never',
+    approvers: [],
+    bootstrap: 'alone',
+    notify: { onRequest: [], onExecution: ['org-admins', 'security-officers'] },
+    checks: ['step-up'],
+    effects:
+      'At once; a new token is shown once and stored only as a keyed hash; every other org-admin and every security officer is told. The client is an actor of its own kind (`provisioning`): it binds people at the identity assurance and proofing method declared for it, suspends and resumes them (the lifecycle table’s provisioning rows), corrects names (keys revoked as data-error) and ends bindings. Its email changes are never carried out alone: the bound address stays, the new one is held on the admin page until a staff member asks for it as a contact change (row above: a second person approves).',
+    clause: 'NSIS 3.1.2, 5.2 (Substantial) 8; 3.2.2 (High) 3',
   },
 ] satisfies DutyRow[]);
 

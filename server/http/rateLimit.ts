@@ -216,6 +216,8 @@ export interface CeremonyRateLimits {
   apiPerAccount: RequestHandler[];
   /** Per client IP on OIDC authorize and token. */
   oidcPerIp: RequestHandler;
+  /** Per client IP on /scim/v2 (issue 18), before the token is checked or the body read. */
+  scimPerIp: RequestHandler;
 }
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
@@ -345,6 +347,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
       softLimiter(),
     ],
     oidcPerIp: limiter('oidc-ip', ipPerMinute, ipKey, 'Too many sign-in requests from your network. Wait a moment and try again.'),
+    scimPerIp: limiter('scim-ip', ipPerMinute, ipKey, 'Too many provisioning requests from this network. Wait a moment and try again.'),
   };
 }
 

@@ -5,7 +5,7 @@
  * start naming the key.
  */
 import path from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../configValues.js';
 import { type SubjectNameIdRule, SubjectNameIdError, parseSubjectNameIdRule } from './subjectNameId.js';
 
 type Env = Record<string, string | undefined>;

@@ -51,6 +51,11 @@ export function decideTransition(current: KeyStatus, request: TransitionRequest)
         `This key was suspended as ${current.stateReason}; it can only be revoked, never reactivated.`,
       );
     }
+    // Issue 18: a key the directory suspended with its person stays out of use until the
+    // directory makes the person active again (binding-resumed), NSIS 3.2.3 (Low) 3.
+    if (guard === 'not-binding-suspended' && current.stateReason === 'binding-suspended') {
+      throw new LifecycleError('LIFECYCLE_BINDING_SUSPENDED', 'The organisation’s directory has suspended this person; the key is reactivated only after the directory makes them active again.');
+    }
   }
   return row;
 }

@@ -15,7 +15,7 @@ export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
 export type Evidence = 'possession' | 'second-channel-code';
 
 /** Named guards over the key's current record. */
-export type Guard = 'not-suspected-compromise';
+export type Guard = 'not-suspected-compromise' | 'not-binding-suspended';
 
 /**
  * What taking a row does besides the guarded state change, its history row and its audit event,
@@ -136,7 +136,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     roles: ['helpdesk', 'org-admin'],
     reasons: ['found', 'other'],
     evidence: [],
-    guards: ['not-suspected-compromise'],
+    guards: ['not-suspected-compromise', 'not-binding-suspended'],
     effects: ['send-code'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
@@ -149,7 +149,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     roles: ['holder'],
     reasons: ['found'],
     evidence: [],
-    guards: ['not-suspected-compromise'],
+    guards: ['not-suspected-compromise', 'not-binding-suspended'],
     effects: ['send-code'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
@@ -162,7 +162,7 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     roles: ['holder'],
     reasons: ['found', 'other'],
     evidence: ['possession', 'second-channel-code'],
-    guards: ['not-suspected-compromise'],
+    guards: ['not-suspected-compromise', 'not-binding-suspended'],
     effects: ['notify-holder'],
     clause: 'NSIS 3.2.3 (Low) 3',
     description:
@@ -204,6 +204,45 @@ export const LIFECYCLE_TABLE: readonly TransitionRow[] = Object.freeze([
     effects: [...OUT_OF_USE, 'alert-helpdesk-on-clone'],
     clause: 'NSIS 3.2.3 (Low) 4; 5.2 (Low) 3',
     description: 'The issuer revokes on its own initiative, e.g. every key of a binding that ended.',
+  },
+  {
+    from: ['issued', 'active'],
+    action: 'suspend',
+    to: 'suspended',
+    roles: ['provisioning'],
+    reasons: ['binding-suspended'],
+    evidence: [],
+    guards: [],
+    effects: OUT_OF_USE,
+    clause: 'NSIS 3.2.3 (Low) 1; 5.2',
+    description:
+      'The organisation’s directory sets the person inactive (SCIM active=false): every key not yet out of use is suspended and its sessions end. Nobody reactivates such a key while the directory keeps the person inactive.',
+  },
+  {
+    from: ['suspended'],
+    action: 'request-reactivation',
+    to: 'suspended',
+    roles: ['provisioning'],
+    reasons: ['binding-resumed'],
+    evidence: [],
+    guards: ['not-suspected-compromise'],
+    effects: ['send-code'],
+    clause: 'NSIS 3.2.3 (Low) 3',
+    description:
+      'The directory sets the person active again: each key the directory suspended gets a fresh code through the second channel; the holder reactivates it with possession and the code, as after any suspension.',
+  },
+  {
+    from: ['issued', 'active', 'suspended'],
+    action: 'revoke',
+    to: 'revoked',
+    roles: ['provisioning'],
+    reasons: ['data-error', 'employment-ended'],
+    evidence: [],
+    guards: [],
+    effects: OUT_OF_USE,
+    clause: 'NSIS 3.2.3 (Low) 4; 5.2 (Low) 3',
+    description:
+      'The directory corrects the name the keys were issued on (data-error) or deletes the person, which ends the binding (employment-ended).',
   },
   {
     from: ['issued', 'active', 'suspended'],

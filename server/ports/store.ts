@@ -48,8 +48,12 @@ import type {
   SigningKeyRepo,
   StaffActionReader,
 } from './repositories.js';
+import type { IdmReader, IdmRepo } from './idm.js';
+import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
 
 export type * from './repositories.js';
+export type * from './provisioning.js';
+export type * from './idm.js';
 export type * from './ephemeral.js';
 export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
 
@@ -72,6 +76,9 @@ export interface ReadTx {
   approvals: ApprovalReader;
   oidc: OidcReader;
   saml: SamlReader;
+  provisioning: ProvisioningReader;
+  scimUsers: ScimUserReader;
+  idm: IdmReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */
@@ -90,6 +97,9 @@ export interface WriteTx extends ReadTx {
   approvals: ApprovalRepo;
   oidc: OidcRepo;
   saml: SamlRepo;
+  provisioning: ProvisioningRepo;
+  scimUsers: ScimUserRepo;
+  idm: IdmRepo;
   leases: LeaseRepo;
   /**
    * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox

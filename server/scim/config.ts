@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../configValues.js';
 import { type GroupRoleTable, parseGroupRoleTable } from './groupRoles.js';
 import { DEFAULT_SCIM_HTTP_LIMITS, type ScimHttpLimits } from './scimHttp.js';
 

@@ -20,6 +20,7 @@ import { problems } from '../../i18n/en/problems.js';
 import { reasons } from '../../i18n/en/reasons.js';
 import { security } from '../../i18n/en/security.js';
 import { server } from '../../i18n/en/server.js';
+import { provisioning } from '../../i18n/en/provisioning.js';
 import { signin } from '../../i18n/en/signin.js';
 import { REASON_CODES } from '../../server/domain/types.js';
 
@@ -69,7 +70,7 @@ describe('issue 16: one catalogue per language, the same keys in each', () => {
   });
 
   it('no area module defines a key another one defines too (a later one would silently win)', () => {
-    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server];
+    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning];
     const total = areas.reduce((n, a) => n + Object.keys(a).length, 0);
     assert.equal(Object.keys(en).length, total);
     assert.equal(Object.keys(daAreas.da).length, total);

@@ -18,6 +18,8 @@ const MATRIX: [CredentialState, LifecycleAction, ActorRole[], CredentialState, R
   ['issued', 'request-reactivation', ['helpdesk', 'org-admin'], 'issued', 'other'],
   ['issued', 'revoke', ['holder', ...STAFF, 'system'], 'revoked', 'suspected-compromise'],
   ['issued', 'expire', ['system'], 'expired', 'expired'],
+  // Issue 18: only the organisation's directory suspends a key not yet activated (with its person).
+  ['issued', 'suspend', ['provisioning'], 'suspended', 'binding-suspended'],
   ['active', 'suspend', ['holder', ...STAFF, 'system'], 'suspended', 'suspected-compromise'],
   ['active', 'revoke', ['holder', ...STAFF, 'system'], 'revoked', 'suspected-compromise'],
   ['active', 'expire', ['system'], 'expired', 'expired'],

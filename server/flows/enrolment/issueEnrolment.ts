@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { addMinutes } from '../../clock.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/types.js';
 import { enrolmentHandoverMail, enrolmentLinkMail } from '../../duties/mails.js';
-import { ForbiddenError, NotFoundError, SegregationError } from '../../errors.js';
+import { ForbiddenError, GatewayError, NotFoundError, SegregationError } from '../../errors.js';
 import type { WriteTx } from '../../ports/store.js';
 import { keyedHash, randomToken } from '../../security/oneTimeSecrets.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent, refuse } from '../shared/audit.js';
 import { queueMail } from '../shared/mail.js';
+import { parseStoredUser } from '../provisioning/storedUser.js';
 import { addressSetUpAloneBy } from '../shared/segregation.js';
 import { maskEmail } from '../shared/text.js';
 
@@ -73,6 +74,11 @@ export async function issueEnrolmentIn(
   replacement: Replacement | undefined,
   delivery: EnrolmentDelivery,
 ): Promise<IssuedEnrolment> {
+  // Issue 18: while the organisation's directory keeps the person inactive, no new key is issued.
+  const directory = await tx.scimUsers.byIdentity(identityId);
+  if (directory && !parseStoredUser(directory.resource).active) {
+    throw new GatewayError('LIFECYCLE_BINDING_SUSPENDED', 409, 'The organisation’s directory has suspended this person; no enrolment link is issued until it makes them active again.');
+  }
   const at = deps.clock.now();
   const expiresAt = addMinutes(at, deps.config.enrolmentTtlMinutes).toISOString();
   const enrolmentId = randomUUID();

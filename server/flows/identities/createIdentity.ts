@@ -12,6 +12,7 @@ import { GatewayError, NotFoundError } from '../../errors.js';
 import type { WriteTx } from '../../ports/store.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent } from '../shared/audit.js';
+import { type DirectoryFacts, queueIdmJob } from '../idm/queueIdmJob.js';
 
 export interface NewBinding {
   organisationId: string;
@@ -32,7 +33,7 @@ function checkRoles(actor: Actor, roles: readonly AssignedRole[]): void {
 }
 
 /** Inside the caller's transaction (an import binds many people in one). */
-export async function createIdentityIn(deps: CoreDeps, tx: WriteTx, actor: Actor, input: NewBinding): Promise<Identity> {
+export async function createIdentityIn(deps: CoreDeps, tx: WriteTx, actor: Actor, input: NewBinding, facts?: DirectoryFacts): Promise<Identity> {
   checkRoles(actor, input.roles);
   if (!(await tx.organisations.get(input.organisationId))) throw new NotFoundError('Unknown organisation.');
   if (await tx.identities.findActiveByEmail(input.email)) {
@@ -48,5 +49,7 @@ export async function createIdentityIn(deps: CoreDeps, tx: WriteTx, actor: Actor
   await recordEvent(deps, tx, 'identity.created', actor, id, { organisationId: input.organisationId, ial: input.ial, proofingMethod: input.proofingMethod, roles });
   const identity = await tx.identities.get(id);
   if (!identity) throw new Error('identity vanished inside its own transaction');
+  // Issue 18: MitID Erhverv learns of the binding through the outbox (when the sync is on).
+  await queueIdmJob(deps, tx, identity, { kind: 'bind', ...(facts ? { facts } : {}) });
   return identity;
 }

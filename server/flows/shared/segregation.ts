@@ -20,7 +20,7 @@ export async function requireRole(tx: ReadTx, identityId: string, role: Assigned
  * never on their own keys (segregation of duties).
  */
 export async function checkActorRole(tx: ReadTx, actor: Actor, key: Credential): Promise<void> {
-  if (actor.role === 'system') throw new TypeError('system transitions are internal');
+  if (actor.role === 'system' || actor.role === 'provisioning') throw new TypeError('system and directory transitions are internal');
   if (actor.identityId === null) throw new TypeError('a person acting needs an identity id');
   if (actor.role === 'holder') {
     if (key.identityId !== actor.identityId) throw new NotFoundError('Unknown security key.');

@@ -15,6 +15,7 @@ import type { ConsoleDeps } from '../consoleDeps.js';
 import { issueEnrolment, type EnrolmentDelivery } from '../enrolment/issueEnrolment.js';
 import { transition } from '../keys/transition.js';
 import { appendAudit } from '../shared/audit.js';
+import { queueIdmJob } from '../idm/queueIdmJob.js';
 
 export const bulkPayload = z.object({
   action: z.enum(['suspend', 'revoke']),
@@ -128,6 +129,8 @@ export function registerStaffExecutors(deps: ConsoleDeps): void {
         clause: 'NSIS 3.2.2 (High) 3',
       });
       await e.tell(tx);
+      // Issue 18: MitID Erhverv gets the new address through the outbox (when the sync is on).
+      await queueIdmJob(deps, tx, { ...identity, email: p.to }, { kind: 'contact-change', identifying: false });
       return { result: `email changed from ${p.from} to ${p.to}; ${codes} open code(s) and ${links} open link(s) withdrawn` };
     });
   });

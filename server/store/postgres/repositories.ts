@@ -9,6 +9,8 @@ import { PgIdentities, PgOrganisations, PgSetups } from './identities.js';
 import { PgLeases } from './leases.js';
 import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
+import { PgProvisioning, PgScimUsers } from './provisioning.js';
+import { PgIdm } from './idm.js';
 import type { TxSql } from './pool.js';
 import { PgSaml } from './saml.js';
 import { PgSessions } from './sessions.js';
@@ -39,6 +41,9 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     approvals: new PgApprovals(sql),
     oidc: new PgOidc(sql),
     saml: new PgSaml(sql),
+    provisioning: new PgProvisioning(sql),
+    scimUsers: new PgScimUsers(sql),
+    idm: new PgIdm(sql),
   };
 }
 

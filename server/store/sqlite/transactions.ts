@@ -11,6 +11,8 @@ import { SqliteLeases } from './leases.js';
 import { SqliteOidc } from './oidc.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteSaml } from './saml.js';
+import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
+import { SqliteIdm } from './idm.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
@@ -34,6 +36,9 @@ export function repositoriesOf(db: Connection): Repositories {
     approvals: new SqliteApprovals(db),
     oidc: new SqliteOidc(db),
     saml: new SqliteSaml(db),
+    provisioning: new SqliteProvisioning(db),
+    scimUsers: new SqliteScimUsers(db),
+    idm: new SqliteIdm(db),
     leases: new SqliteLeases(db),
   };
 }
