@@ -4,17 +4,17 @@
  * second channel (outbox) in the transaction that consumes the link. Failed registrations are
  * counted against the link, which locks at MAX_ENROLMENT_FAILURES.
  */
-import { randomUUID } from 'node:crypto';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { verifyRegistration } from '../../ceremonies/index.js';
 import { addMinutes } from '../../clock.js';
 import { SYSTEM_ACTOR, type Credential } from '../../domain/types.js';
 import { CeremonyError, EnrolmentError, EnrolmentLockedError, GatewayError, SegregationError } from '../../errors.js';
 import { issueCode } from '../../lifecycle/issueCode.js';
+import { newIssuedCredential } from '../shared/newCredential.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent, refuse } from '../shared/audit.js';
 import { CHALLENGE_EXPIRED, takeChallenge } from '../shared/challenges.js';
-import { cleanLabel, detailOf, maskEmail } from '../shared/text.js';
+import { detailOf, maskEmail } from '../shared/text.js';
 import { liveEnrolment } from './liveEnrolment.js';
 
 /** NSIS 3.2.2: an enrolment link locks after this many failed registrations through it. */
@@ -69,35 +69,8 @@ export async function completeEnrolment(
     // before any write: a refusal must leave the link as it was.
     if (await tx.credentials.byCredentialId(registered.credentialId)) return { refused: 'credential-already-registered' };
     if (!(await tx.enrolments.consume(enrolmentId, at.toISOString()))) return { refused: 'already-used' };
-    const id = randomUUID();
-    const created: Credential = {
-      id,
-      identityId: identity.id,
-      credentialId: registered.credentialId,
-      publicKey: registered.publicKey,
-      aaguid: registered.aaguid,
-      signCount: registered.signCount,
-      transports: registered.transports,
-      backupEligible: registered.backupEligible,
-      backupState: registered.backupState,
-      attestationFormat: registered.attestationFormat,
-      attestationObject: registered.attestationObject,
-      userVerifiedAtRegistration: registered.userVerified,
-      label: cleanLabel(input.label),
-      state: 'issued',
-      stateReason: null,
-      createdAt: at.toISOString(),
-      updatedAt: at.toISOString(),
-      activatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      enrolmentId,
-      aal: assessment.decision.level,
-      attestationVerified: assessment.evidence.attestationVerified,
-      model: assessment.model,
-      certification: assessment.evidence.certification,
-      aalReasons: assessment.decision.reasons,
-    };
+    const created = newIssuedCredential({ identityId: identity.id, key: registered, label: input.label, at, enrolmentId, assessment, aal: assessment.decision.level, aalReasons: assessment.decision.reasons });
+    const id = created.id;
     await tx.credentials.insert(created);
     const holder = { identityId: identity.id, role: 'holder' as const };
     const issued = await recordEvent(deps, tx, 'credential.issued', holder, id, {

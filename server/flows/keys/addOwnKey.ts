@@ -8,7 +8,6 @@
  * the code that goes to the bound address by the second channel, in the transaction that
  * registers it.
  */
-import { randomUUID } from 'node:crypto';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { minLevel } from '../../assurance/levels.js';
 import { buildRegistrationOptions, verifyRegistration } from '../../ceremonies/index.js';
@@ -16,10 +15,11 @@ import { addMinutes } from '../../clock.js';
 import type { AssuranceLevel, Credential, Identity } from '../../domain/types.js';
 import { CeremonyError, ForbiddenError, GatewayError, NotFoundError } from '../../errors.js';
 import { issueCode } from '../../lifecycle/issueCode.js';
+import { newIssuedCredential } from '../shared/newCredential.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent, refuse } from '../shared/audit.js';
 import { putChallenge, takeChallenge } from '../shared/challenges.js';
-import { cleanLabel, detailOf, maskEmail } from '../shared/text.js';
+import { detailOf, maskEmail } from '../shared/text.js';
 
 /** Keys a person may hold that are neither revoked nor expired; beyond it, one is revoked first. */
 export const MAX_USABLE_KEYS = 5;
@@ -116,34 +116,7 @@ export async function completeAddOwnKey(
     // since the read above refuses (a refusal returns, so its audit event is not rolled back).
     if ((await tx.credentials.get(who.sessionCredentialId))?.state !== 'active') return { refused: 'session-key-not-active' };
     if (await tx.credentials.byCredentialId(registered.credentialId)) return { refused: 'credential-already-registered' };
-    const created: Credential = {
-      id: randomUUID(),
-      identityId: identity.id,
-      credentialId: registered.credentialId,
-      publicKey: registered.publicKey,
-      aaguid: registered.aaguid,
-      signCount: registered.signCount,
-      transports: registered.transports,
-      backupEligible: registered.backupEligible,
-      backupState: registered.backupState,
-      attestationFormat: registered.attestationFormat,
-      attestationObject: registered.attestationObject,
-      userVerifiedAtRegistration: registered.userVerified,
-      label: cleanLabel(input.label),
-      state: 'issued',
-      stateReason: null,
-      createdAt: at.toISOString(),
-      updatedAt: at.toISOString(),
-      activatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      enrolmentId: null,
-      aal,
-      attestationVerified: assessment.evidence.attestationVerified,
-      model: assessment.model,
-      certification: assessment.evidence.certification,
-      aalReasons,
-    };
+    const created = newIssuedCredential({ identityId: identity.id, key: registered, label: input.label, at, enrolmentId: null, assessment, aal, aalReasons });
     // The cap is counted and the key inserted in one step, serialised per holder.
     if (!(await tx.credentials.insertWithinCap(created, MAX_USABLE_KEYS))) return { refused: 'key-limit-reached' };
     const holder = { identityId: identity.id, role: 'holder' as const };
