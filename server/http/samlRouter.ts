@@ -14,6 +14,7 @@ import { idpMetadata } from '../flows/saml/idpMetadata.js';
 import type { SamlDeps } from '../flows/saml/samlDeps.js';
 import { continueSso, receiveSso, resumeSso, type SsoOutcome } from '../flows/saml/sso.js';
 import { singleLogout, startGatewayLogout, type SloOutcome } from '../flows/saml/singleLogout.js';
+import { consumeGatewayLogout } from '../flows/saml/gatewaySignOut.js';
 import { signOut } from '../flows/sessions/signOut.js';
 import { browserBinding, keepBinding } from '../oidc/browserBinding.js';
 import { sendFormPost } from '../oidc/formPost.js';
@@ -98,6 +99,18 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
   router.get('/saml/logout', async (req, res) => {
     // A link on another site must not sign the person out everywhere (logout CSRF).
     if (req.headers['sec-fetch-site'] === 'cross-site') throw new ForbiddenError('CSRF_CHECK_FAILED', 'Sign out from the gateway’s own pages.');
+    // After POST /api/signout ended the session: its one-time handle names the ended session.
+    const handle = typeof req.query['handle'] === 'string' ? req.query['handle'] : undefined;
+    if (handle !== undefined) {
+      const sessionHash = await consumeGatewayLogout(saml.core, handle);
+      noStore(res);
+      if (!sessionHash) {
+        res.redirect(303, `${config.origin}/?signed-out=1`);
+        return;
+      }
+      send(res, await startGatewayLogout(saml, sessionHash));
+      return;
+    }
     const { sid, view: v } = await view(req);
     if (!sid || !v) {
       noStore(res);
