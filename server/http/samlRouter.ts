@@ -39,10 +39,11 @@ function fieldsOf(req: Request): Record<string, string> {
   return out;
 }
 
-function send(res: Response, outcome: SsoOutcome | SloOutcome): void {
+/** `answerTo`: the gateway's origin, for a LogoutRequest the SP answers by redirecting back (single logout). */
+function send(res: Response, outcome: SsoOutcome | SloOutcome, answerTo?: string): void {
   noStore(res);
   if (outcome.kind === 'post') {
-    sendFormPost(res, { action: outcome.form.action, params: outcome.form.fields, application: outcome.application });
+    sendFormPost(res, { action: outcome.form.action, params: outcome.form.fields, application: outcome.application, ...(answerTo !== undefined ? { answerTo } : {}) });
     return;
   }
   res.redirect(303, outcome.location);
@@ -91,7 +92,7 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
     const { sid, view: v } = await view(req);
     const outcome = await singleLogout(saml, message(req), v, sid);
     if (outcome.endedSession) clearCookie(res, names.session, secure);
-    send(res, outcome);
+    send(res, outcome, config.origin);
   };
   // Signing out at the gateway with SAML participants: the session ends (its OpenID relying parties
   // are told by back channel), then each SAML SP of the session gets a LogoutRequest by the front
@@ -108,7 +109,7 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
         res.redirect(303, `${config.origin}/?signed-out=1`);
         return;
       }
-      send(res, await startGatewayLogout(saml, sessionHash));
+      send(res, await startGatewayLogout(saml, sessionHash), config.origin);
       return;
     }
     const { sid, view: v } = await view(req);
@@ -120,7 +121,7 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
     await signOut(saml.core, sid);
     saml.core.sessionsEnded([v.session]);
     clearCookie(res, names.session, secure);
-    send(res, await startGatewayLogout(saml, v.session.idHash));
+    send(res, await startGatewayLogout(saml, v.session.idHash), config.origin);
   });
   router.get('/saml/slo', slo((req) => ({ binding: 'redirect', rawQuery: rawQueryOf(req) })));
   router.post('/saml/slo', form, slo((req) => ({ binding: 'post', fields: fieldsOf(req) })));
