@@ -161,10 +161,12 @@ describe('OIOSAML 3 single logout through the gateway (issue 15)', () => {
     assert.ok(atA.nameID && atB.nameID);
     const sent = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'saml.logout-request.sent');
     for (const sp of [spA, spB]) assert.ok(sent.some((e) => JSON.stringify(e.data).includes(sp.entityId)), `the LogoutRequest to ${sp.entityId} is in the broker log`);
-    // A used handle tells nobody again: straight to the signed-out page.
+    // A used handle tells nobody again: straight to the signed-out page, audited.
     const again = await browse(gw, browser, next);
     assert.equal(again.status, 303);
     assert.equal(locationOf(again).pathname, '/');
+    const refused = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'saml.gateway-logout.refused');
+    assert.ok(refused.some((e) => JSON.stringify(e.data).includes('unknown-or-used-handle')));
   });
 
   it('NSIS 6 (Low) 5, OIOSAML single logout: POST /api/signout {everywhere:true} also sends this session’s SAML SPs their LogoutRequests', async () => {
@@ -187,8 +189,9 @@ describe('OIOSAML 3 single logout through the gateway (issue 15)', () => {
     assert.equal((await browser.get('/api/me')).status, 401);
   });
 
-  it('OIOSAML single logout: an unknown or forged /saml/logout handle tells no SP and ends on the signed-out page', async () => {
+  it('OIOSAML single logout: an unknown or forged /saml/logout handle tells no SP and ends on the signed-out page; the refusal is audited', async () => {
     const stranger = new ApiClient(gw.origin);
+    const refusedBefore = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'saml.gateway-logout.refused').length;
     for (const handle of ['x'.repeat(32), '../../etc', '']) {
       const res = await browse(gw, stranger, `/saml/logout?handle=${encodeURIComponent(handle)}`);
       assert.equal(res.status, 303);
@@ -196,6 +199,9 @@ describe('OIOSAML 3 single logout through the gateway (issue 15)', () => {
       assert.equal(end.origin + end.pathname, gw.origin + '/');
       assert.equal(end.searchParams.get('signed-out'), '1');
     }
+    const refused = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'saml.gateway-logout.refused');
+    assert.equal(refused.length - refusedBefore, 3, 'each refused handle is audited');
+    assert.ok(refused.every((e) => !JSON.stringify(e.data).includes('x'.repeat(32))), 'the handle is not logged');
   });
 });
 

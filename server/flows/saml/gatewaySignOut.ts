@@ -9,7 +9,9 @@
  */
 import { z } from 'zod';
 import { randomToken } from '../../security/oneTimeSecrets.js';
+import { SYSTEM_ACTOR } from '../../domain/types.js';
 import type { CoreDeps } from '../deps.js';
+import { recordEvent } from '../shared/audit.js';
 
 const HANDLE_TTL_MS = 5 * 60_000;
 const handleSchema = z.object({ kind: z.literal('gateway-logout'), sessionHash: z.string() }).strict();
@@ -35,18 +37,27 @@ export async function pendingGatewayLogout(deps: CoreDeps, sessionHash: string):
   return `/saml/logout?handle=${handle}`;
 }
 
-/** The ended session a handle names (consumed: once only), or undefined when unknown, used or expired. */
+/**
+ * The ended session a handle names (consumed: once only), or undefined when it is unknown, used,
+ * expired or not a gateway sign-out's: that refusal is audited (`saml.gateway-logout.refused`).
+ */
 export async function consumeGatewayLogout(deps: CoreDeps, handle: string): Promise<string | undefined> {
-  if (!HANDLE_PATTERN.test(handle)) return undefined;
   const at = deps.clock.now().toISOString();
-  const row = await deps.store.write((tx) => tx.saml.consumeRequest(handle, at));
-  if (!row) return undefined;
-  let params: unknown;
+  return deps.store.write(async (tx) => {
+    const row = HANDLE_PATTERN.test(handle) ? await tx.saml.consumeRequest(handle, at) : undefined;
+    const parsed = row ? handleSchema.safeParse(parseJson(row.params)) : undefined;
+    if (parsed?.success) return parsed.data.sessionHash;
+    const reason = !HANDLE_PATTERN.test(handle) ? 'malformed-handle' : !row ? 'unknown-or-used-handle' : 'not-a-gateway-logout';
+    // The handle itself is a one-time secret: never in the log.
+    await recordEvent(deps, tx, 'saml.gateway-logout.refused', SYSTEM_ACTOR, null, { reason, clause: 'NSIS 6 (Low) 5' });
+    return undefined;
+  });
+}
+
+function parseJson(text: string): unknown {
   try {
-    params = JSON.parse(row.params);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  const parsed = handleSchema.safeParse(params);
-  return parsed.success ? parsed.data.sessionHash : undefined;
 }
