@@ -85,6 +85,15 @@ function fallbackMessage(status: number): string {
  * Same-origin JSON call to the gateway API. Resolves with the parsed body (or
  * undefined for 204); rejects with ApiError carrying the problem details.
  */
+/** POST /api/signout answers 204 (nothing), or where the browser goes next (SAML single logout). */
+export type SignOutAnswer = { next?: string } | undefined;
+
+/** The gateway's own path to follow after a sign-out: the SAML front-channel logout, or the signed-out page. */
+export function signOutDestination(answer: SignOutAnswer): string {
+  const next = answer?.next;
+  return typeof next === 'string' && next.startsWith('/saml/logout?') ? next : '/?signed-out=1';
+}
+
 export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
   const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
@@ -375,14 +384,17 @@ export function renderHeader(current: PageName): void {
   signOut.hidden = true;
   signOut.addEventListener('click', () => {
     void busy(signOut, null, async () => {
+      let answer: SignOutAnswer;
       try {
-        await api<void>('POST', '/api/signout', {});
+        answer = await api<SignOutAnswer>('POST', '/api/signout', {});
       } catch (err) {
         showError(err, { context: t('common.header.signOutFailed') });
         return;
       }
       sessionEnded();
-      window.location.assign('/?signed-out=1');
+      // With SAML service providers in the session, the browser tells them (front channel) and
+      // ends on the signed-out page; otherwise straight there.
+      window.location.assign(signOutDestination(answer));
     });
   });
   const tools = el('div', 'site-tools', user, signOut, ...otherLanguages().map(languageLink));

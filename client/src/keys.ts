@@ -1,7 +1,7 @@
 // "My keys" page: list the signed-in person's security keys; rename, report lost, "I found it"
 // (a new activation code for a key reported lost), sign out.
-import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, renderHeader, sessionEnded, setStatus, showError, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
-import type { Credential, Identity } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, renderHeader, sessionEnded, setStatus, showError, signOutDestination, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
+import type { Credential, Identity, SignOutAnswer } from './common.js';
 import { stepUpApi } from './stepUp.js';
 import { hideAddKey, setUpAddKey, showAddKey } from './addKey.js';
 
@@ -411,9 +411,14 @@ function signOut(everywhere: boolean, button: HTMLButtonElement): void {
     hideNextSteps();
     button.disabled = true;
     try {
-      await api<void>('POST', '/api/signout', everywhere ? { everywhere: true } : {});
+      const answer = await api<SignOutAnswer>('POST', '/api/signout', everywhere ? { everywhere: true } : {});
       signedIn = false;
       sessionEnded();
+      if (answer?.next !== undefined) {
+        // SAML service providers in the session: tell them by the front channel (OIOSAML single logout).
+        window.location.assign(signOutDestination(answer));
+        return;
+      }
       credentials = [];
       tbody.replaceChildren();
       byId('keys').hidden = true;

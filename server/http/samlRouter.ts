@@ -14,6 +14,7 @@ import { idpMetadata } from '../flows/saml/idpMetadata.js';
 import type { SamlDeps } from '../flows/saml/samlDeps.js';
 import { continueSso, receiveSso, resumeSso, type SsoOutcome } from '../flows/saml/sso.js';
 import { singleLogout, startGatewayLogout, type SloOutcome } from '../flows/saml/singleLogout.js';
+import { consumeGatewayLogout } from '../flows/saml/gatewaySignOut.js';
 import { signOut } from '../flows/sessions/signOut.js';
 import { browserBinding, keepBinding } from '../oidc/browserBinding.js';
 import { sendFormPost } from '../oidc/formPost.js';
@@ -38,10 +39,11 @@ function fieldsOf(req: Request): Record<string, string> {
   return out;
 }
 
-function send(res: Response, outcome: SsoOutcome | SloOutcome): void {
+/** `answerTo`: the gateway's origin, for a LogoutRequest the SP answers by redirecting back (single logout). */
+function send(res: Response, outcome: SsoOutcome | SloOutcome, answerTo?: string): void {
   noStore(res);
   if (outcome.kind === 'post') {
-    sendFormPost(res, { action: outcome.form.action, params: outcome.form.fields, application: outcome.application });
+    sendFormPost(res, { action: outcome.form.action, params: outcome.form.fields, application: outcome.application, ...(answerTo !== undefined ? { answerTo } : {}) });
     return;
   }
   res.redirect(303, outcome.location);
@@ -90,7 +92,7 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
     const { sid, view: v } = await view(req);
     const outcome = await singleLogout(saml, message(req), v, sid);
     if (outcome.endedSession) clearCookie(res, names.session, secure);
-    send(res, outcome);
+    send(res, outcome, config.origin);
   };
   // Signing out at the gateway with SAML participants: the session ends (its OpenID relying parties
   // are told by back channel), then each SAML SP of the session gets a LogoutRequest by the front
@@ -98,6 +100,18 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
   router.get('/saml/logout', async (req, res) => {
     // A link on another site must not sign the person out everywhere (logout CSRF).
     if (req.headers['sec-fetch-site'] === 'cross-site') throw new ForbiddenError('CSRF_CHECK_FAILED', 'Sign out from the gateway’s own pages.');
+    // After POST /api/signout ended the session: its one-time handle names the ended session.
+    const handle = typeof req.query['handle'] === 'string' ? req.query['handle'] : undefined;
+    if (handle !== undefined) {
+      const sessionHash = await consumeGatewayLogout(saml.core, handle);
+      noStore(res);
+      if (!sessionHash) {
+        res.redirect(303, `${config.origin}/?signed-out=1`);
+        return;
+      }
+      send(res, await startGatewayLogout(saml, sessionHash), config.origin);
+      return;
+    }
     const { sid, view: v } = await view(req);
     if (!sid || !v) {
       noStore(res);
@@ -107,7 +121,7 @@ export function samlRouter(deps: { saml: SamlDeps; config: Readonly<Config> }): 
     await signOut(saml.core, sid);
     saml.core.sessionsEnded([v.session]);
     clearCookie(res, names.session, secure);
-    send(res, await startGatewayLogout(saml, v.session.idHash));
+    send(res, await startGatewayLogout(saml, v.session.idHash), config.origin);
   });
   router.get('/saml/slo', slo((req) => ({ binding: 'redirect', rawQuery: rawQueryOf(req) })));
   router.post('/saml/slo', form, slo((req) => ({ binding: 'post', fields: fieldsOf(req) })));

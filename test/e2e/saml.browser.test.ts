@@ -4,8 +4,9 @@
  * own sign-in page for a SAML service provider, a small web app on 127.0.0.1 built on
  * @node-saml/node-saml: /login sends the signed AuthnRequest (HTTP-Redirect), /acs receives the
  * auto-posted Response, decrypts and validates it and greets the person with the NameID and the
- * NSIS level. With E2E_SCREENSHOT_DIR set, the sign-in page naming the service is saved there
- * (desktop and 390 px wide).
+ * NSIS level; /slo receives the gateway's LogoutRequest (HTTP-POST), validates its signature and
+ * answers with a signed LogoutResponse (HTTP-Redirect). With E2E_SCREENSHOT_DIR set, the sign-in
+ * page naming the service is saved there (desktop and 390 px wide).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ import { OIOSAML } from '../../server/saml/index.js';
 import { field, type ApiClient } from '../support/apiClient.js';
 import { AUTHENTICATOR_OPTIONS, launchChromium } from '../support/browser.js';
 import { activeAdmin } from '../support/journeys.js';
-import { read } from '../support/storeReads.js';
+import { auditEntries, read } from '../support/storeReads.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { SAML_ENV, makeGatewaySp, registerSp, type GatewaySp } from '../saml-gateway/harness.js';
 
@@ -32,6 +33,8 @@ function escapeHtml(s: string): string {
 class SamlWebApp {
   sp: GatewaySp | undefined;
   readonly problems: string[] = [];
+  /** The LogoutRequests node-saml validated (signature included): NameID and SessionIndex. */
+  readonly loggedOut: { nameId: string; sessionIndex: string | undefined }[] = [];
   origin = '';
   private readonly server = http.createServer((req, res) => {
     this.handle(req, res).catch((err: unknown) => {
@@ -60,6 +63,16 @@ class SamlWebApp {
       const { profile } = await sp.saml.validatePostResponseAsync(form);
       const greeting = `Hello ${String(profile?.nameID)} at ${String(profile?.[OIOSAML.loaName])} (${String(form['RelayState'])})`;
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>SP</title><p id="greeting">${escapeHtml(greeting)}</p>`);
+      return;
+    }
+    if (url.pathname === '/slo' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(Buffer.from(c as Buffer));
+      const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      const { profile, loggedOut } = await sp.saml.validatePostRequestAsync(form);
+      if (!loggedOut || !profile) throw new Error('not a LogoutRequest');
+      this.loggedOut.push({ nameId: profile.nameID, sessionIndex: profile.sessionIndex });
+      res.writeHead(302, { location: await sp.saml.getLogoutResponseUrlAsync(profile, form['RelayState'] ?? '', {}, true) }).end();
       return;
     }
     res.writeHead(404).end();
@@ -110,6 +123,28 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
     await app.close();
   });
 
+  /** A new employee with an enrolled, activated key on the page's virtual authenticator (cookies cleared after). */
+  async function employeeWithKey(p: Page, email: string, name: string): Promise<string> {
+    const created = await admin.post('/api/admin/identities', { name, email, ial: 'substantial', proofingMethod: 'ID document checked in person by HR' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const identityId = field<string>(created.body, 'identity', 'id');
+    assert.equal((await admin.post(`/api/admin/identities/${identityId}/enrolments`, {})).status, 201);
+    await p.goto(await gw.latestEnrolmentLink(email));
+    await p.locator('#register-button').waitFor({ state: 'visible' });
+    await p.locator('#label').fill(`${name}’s key`);
+    const enrolled = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/enrolment/verify');
+    await p.locator('#register-button').click();
+    assert.equal((await enrolled).status(), 201);
+    await p.goto('/activate.html');
+    await p.locator('#email').fill(email);
+    await p.locator('#code').fill(await gw.latestCode(email));
+    const activated = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/activation/verify');
+    await p.locator('#activate-button').click();
+    assert.equal((await activated).status(), 200);
+    await p.context().clearCookies();
+    return identityId;
+  }
+
   it('OIOSAML 3 Web Browser SSO: the SP sends the employee to the gateway’s sign-in page, which names it; one touch of the virtual security key returns a Response node-saml validates', { timeout: 180_000 }, async () => {
     const sp = await makeGatewaySp(gw, { entityId: `${app.origin}/metadata` });
     app.sp = sp;
@@ -153,6 +188,118 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
       assert.deepEqual(app.problems, []);
       const keys = await read(gw.runtime.store, (tx) => tx.credentials.listOfIdentity(identityId));
       assert.equal(keys[0]?.state, 'active');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the header’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, async () => {
+    const sp = await makeGatewaySp(gw, { entityId: `${app.origin}/metadata` });
+    app.sp = sp;
+    const registered = await registerSp(admin, sp);
+    assert.ok(registered.status === 201 || registered.status === 200, `registered: ${registered.status}`);
+    const email = 'browser.slo@demo.example';
+    const context = await browser.newContext({ baseURL: gw.origin });
+    context.setDefaultTimeout(UI_TIMEOUT);
+    const p = await context.newPage();
+    const cdp = await context.newCDPSession(p);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+    try {
+      const identityId = await employeeWithKey(p, email, 'Svend Slo');
+      await p.goto(`${app.origin}/login`);
+      await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('saml'));
+      await p.locator('#email').fill(email);
+      await p.locator('#signin-button').click();
+      await p.waitForURL(`${app.origin}/acs`);
+      await p.locator('#greeting').waitFor({ state: 'visible' });
+
+      // Back at the gateway's own page, signed in: the header's "Sign out".
+      await p.goto('/keys.html');
+      await p.locator('[data-testid="header-signout"]').waitFor({ state: 'visible' });
+      const before = app.loggedOut.length;
+      const signedOut = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/signout' && r.request().method() === 'POST');
+      // The chain is several navigations (gateway, auto-posted form to the SP, its redirect back):
+      // wait for the last one's response, then for the page it shows.
+      const atEnd = p.waitForResponse((r) => {
+        const u = new URL(r.url());
+        return r.request().isNavigationRequest() && u.origin === gw.origin && u.pathname === '/' && u.searchParams.get('signed-out') === '1';
+      });
+      await p.locator('[data-testid="header-signout"]').click();
+      const answer = await signedOut;
+      assert.equal(answer.status(), 200);
+      assert.equal((await atEnd).status(), 200);
+      await p.waitForLoadState('load');
+      assert.equal(new URL(p.url()).searchParams.get('signed-out'), '1');
+      assert.deepEqual(app.problems, []);
+      assert.equal(app.loggedOut.length, before + 1, 'the SP received one LogoutRequest, its signature valid');
+      assert.equal(app.loggedOut[before]?.nameId, `https://data.gov.dk/model/core/eid/professional/uuid/${identityId}`);
+      assert.ok(app.loggedOut[before]?.sessionIndex, 'the LogoutRequest names the session (SessionIndex)');
+      const me = await p.request.get('/api/me');
+      assert.equal(me.status(), 401, 'the gateway session is gone');
+      const entries = await auditEntries(gw.runtime.store);
+      assert.ok(
+        entries.some((e) => e.type === 'session.ended' && JSON.stringify(e).includes(identityId) && JSON.stringify(e.data).includes('signed-out')),
+        'the sign-out is audited (session.ended)',
+      );
+      const received = entries.filter((e) => e.type === 'saml.logout-response.received');
+      assert.ok(received.some((e) => JSON.stringify(e.data).includes(sp.entityId)), 'the SP’s LogoutResponse was verified and logged');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the keys page’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, async () => {
+    const sp = await makeGatewaySp(gw, { entityId: `${app.origin}/metadata` });
+    app.sp = sp;
+    const registered = await registerSp(admin, sp);
+    assert.ok(registered.status === 201 || registered.status === 200, `registered: ${registered.status}`);
+    const email = 'browser.slo.keys@demo.example';
+    const context = await browser.newContext({ baseURL: gw.origin });
+    context.setDefaultTimeout(UI_TIMEOUT);
+    const p = await context.newPage();
+    const cdp = await context.newCDPSession(p);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
+    try {
+      const identityId = await employeeWithKey(p, email, 'Karen Keys');
+      await p.goto(`${app.origin}/login`);
+      await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('saml'));
+      await p.locator('#email').fill(email);
+      await p.locator('#signin-button').click();
+      await p.waitForURL(`${app.origin}/acs`);
+      await p.locator('#greeting').waitFor({ state: 'visible' });
+
+      // Back at the gateway's own page, signed in: "My keys"' own "Sign out".
+      await p.goto('/keys.html');
+      await p.locator('#signout-button').waitFor({ state: 'visible' });
+      const before = app.loggedOut.length;
+      const signedOut = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/signout' && r.request().method() === 'POST');
+      // The chain is several navigations (gateway, auto-posted form to the SP, its redirect back):
+      // wait for the last one's response, then for the page it shows.
+      const atEnd = p.waitForResponse((r) => {
+        const u = new URL(r.url());
+        return r.request().isNavigationRequest() && u.origin === gw.origin && u.pathname === '/' && u.searchParams.get('signed-out') === '1';
+      });
+      await p.locator('#signout-button').click();
+      const answer = await signedOut;
+      assert.equal(answer.status(), 200);
+      assert.equal((await atEnd).status(), 200);
+      await p.waitForLoadState('load');
+      assert.equal(new URL(p.url()).searchParams.get('signed-out'), '1');
+      assert.deepEqual(app.problems, []);
+      assert.equal(app.loggedOut.length, before + 1, 'the SP received one LogoutRequest, its signature valid');
+      assert.equal(app.loggedOut[before]?.nameId, `https://data.gov.dk/model/core/eid/professional/uuid/${identityId}`);
+      assert.ok(app.loggedOut[before]?.sessionIndex, 'the LogoutRequest names the session (SessionIndex)');
+      const me = await p.request.get('/api/me');
+      assert.equal(me.status(), 401, 'the gateway session is gone');
+      const entries = await auditEntries(gw.runtime.store);
+      assert.ok(
+        entries.some((e) => e.type === 'session.ended' && JSON.stringify(e).includes(identityId) && JSON.stringify(e.data).includes('signed-out')),
+        'the sign-out is audited (session.ended)',
+      );
+      const received = entries.filter((e) => e.type === 'saml.logout-response.received');
+      assert.ok(received.some((e) => JSON.stringify(e.data).includes(sp.entityId)), 'the SP’s LogoutResponse was verified and logged');
     } finally {
       await context.close();
     }

@@ -7,6 +7,7 @@ import { beginActivation } from '../../flows/activation/beginActivation.js';
 import { completeActivation } from '../../flows/activation/completeActivation.js';
 import { beginEnrolment } from '../../flows/enrolment/beginEnrolment.js';
 import { completeEnrolment } from '../../flows/enrolment/completeEnrolment.js';
+import { pendingGatewayLogout } from '../../flows/saml/gatewaySignOut.js';
 import { endAllSessions, signOut } from '../../flows/sessions/signOut.js';
 import { beginSignIn } from '../../flows/signin/beginSignIn.js';
 import { completeSignIn } from '../../flows/signin/completeSignIn.js';
@@ -148,12 +149,13 @@ export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'post',
       path: '/api/signout',
-      summary: 'End this session, or with everywhere=true every session (single logout); relying parties are told by back channel',
+      summary:
+        'End this session, or with everywhere=true every session (single logout); relying parties are told by back channel; when the session had SAML service providers, the answer says where the browser goes next to tell them by front channel',
       tag: 'signin',
       access: { kind: 'public' },
       body: schemas.signout,
       clause: 'NSIS 6 (Low) 5',
-      responses: { 204: 'Signed out' },
+      responses: { 200: 'Signed out; {next}: the SAML front-channel logout the browser must follow', 204: 'Signed out' },
       handler: async ({ req, res, body }) => {
         const sid = readCookie(req, cookies.names.session);
         // The session the API resolved for this request (app.ts), if it is live.
@@ -166,6 +168,13 @@ export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
           if (view) await deps.oidc?.backchannelLogout([view.session]);
         }
         clearCookie(res, cookies.names.session, config.secureCookies);
+        // OIOSAML single logout (saml-profiles 4.4): the session's SAML SPs are told by the front
+        // channel, so the browser goes on to /saml/logout with a one-time handle.
+        const next = view ? await pendingGatewayLogout(flows, view.session.idHash) : undefined;
+        if (next) {
+          res.json({ next });
+          return;
+        }
         res.status(204).end();
       },
     }),
