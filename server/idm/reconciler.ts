@@ -53,6 +53,8 @@ export function localDayHour(at: Date, timeZone: string): { day: string; hour: n
 
 export class IdmReconciler {
   private timer: NodeJS.Timeout | undefined;
+  /** This process's run (the lease is re-entrant for its holder, so one process also guards itself). */
+  private active = false;
   readonly holder = `idm-reconcile-${randomUUID()}`;
 
   constructor(
@@ -94,10 +96,14 @@ export class IdmReconciler {
   }
 
   private async underLease(trigger: ReconcileTrigger, nightlyDay: string | null): Promise<ReconcileOutcome | 'busy' | null> {
+    if (this.active) return 'busy';
+    this.active = true;
     const now = this.clock.now();
     const until = new Date(now.getTime() + LEASE_MS).toISOString();
-    if (!(await this.store.write((tx) => tx.leases.acquire(RECONCILE_LEASE, this.holder, until, now.toISOString())))) return 'busy';
+    let held = false;
     try {
+      held = await this.store.write((tx) => tx.leases.acquire(RECONCILE_LEASE, this.holder, until, now.toISOString()));
+      if (!held) return 'busy';
       if (nightlyDay !== null) {
         const last = await this.store.read((tx) => IdmReconciler.latest(tx, 'nightly'));
         // Once a night: a failed nightly run is tried again after RETRY_MS within the hour.
@@ -106,7 +112,11 @@ export class IdmReconciler {
       }
       return await this.reconcileOnce(trigger, localDayHour(now, this.schedule.timeZone).day);
     } finally {
-      await this.store.write((tx) => tx.leases.release(RECONCILE_LEASE, this.holder));
+      try {
+        if (held) await this.store.write((tx) => tx.leases.release(RECONCILE_LEASE, this.holder));
+      } finally {
+        this.active = false;
+      }
     }
   }
 
