@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'SAML_BROWSER_MISMATCH'
   | 'SAML_NOT_CONFIGURED'
   | 'SAML_METADATA_REFUSED'
-  | 'SAML_KEY_STATE';
+  | 'SAML_KEY_STATE'
+  | 'IDM_SYNC_OFF'
+  | 'IDM_RECONCILIATION_RUNNING';
 
 export interface FieldProblem {
   path: string;

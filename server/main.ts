@@ -106,6 +106,7 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
   if (singletons) {
     runtime.checkpointer?.start();
     runtime.idm?.start();
+    runtime.idmReconciler?.start();
     runtime.metadata?.start(runtime.flows, runtime.assurance);
     await expireDueKeys(runtime.flows);
     keyTicker = setInterval(() => {

@@ -41,6 +41,7 @@ import { loadSpFile } from './flows/saml/spFile.js';
 import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 import { IdmDispatcher } from './idm/dispatcher.js';
 import { connectIdm } from './idm/connect.js';
+import { IdmReconciler } from './idm/reconciler.js';
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -65,6 +66,8 @@ export interface Runtime {
   metrics: GatewayMetrics;
   /** Issue 18: runs the IdM jobs against MitID Erhverv; absent while the outbound sync is off. */
   idm: IdmDispatcher | undefined;
+  /** Issue 18: reconciliation with MitID Erhverv (nightly and on demand); absent while the sync is off. */
+  idmReconciler: IdmReconciler | undefined;
   close(): Promise<void>;
 }
 
@@ -209,6 +212,11 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       throw err;
     }
   }
+  // Issue 18: checks the PKCS#12 (0600, password) at start; the jobs and the nightly
+  // reconciliation run on worker 0 (main.ts), the reconciliation under a store lease.
+  const idmClient = config.idm.enabled ? connectIdm(config.idm, clock) : undefined;
+  const idmReconciler = config.idm.enabled && idmClient ? new IdmReconciler(store, idmClient, clock, opts.log, { hour: config.idm.reconcileHour, timeZone: config.timeZone }) : undefined;
+  flows.idmReconciler = idmReconciler;
   const app = buildApp({
     flows,
     config,
@@ -225,8 +233,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
-  // Issue 18: checks the PKCS#12 (0600, password) at start; the jobs run on worker 0 (main.ts).
-  const idm = config.idm.enabled ? new IdmDispatcher(store, connectIdm(config.idm, clock), clock, opts.log) : undefined;
+  const idm = idmClient ? new IdmDispatcher(store, idmClient, clock, opts.log) : undefined;
   return {
     config,
     store,
@@ -243,8 +250,10 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     app,
     metrics,
     idm,
+    idmReconciler,
     async close() {
       for (const c of closers) c();
+      idmReconciler?.stop();
       idm?.stop();
       monitor?.close();
       await checkpointer?.close();

@@ -5,6 +5,7 @@ import { ApiError, api, busy, byId, focusElement, formatDate, setStatus, showErr
 import { fromServer } from './i18n.js';
 import { button, confirmAction, el, hidden, ialWords } from './console.js';
 import { stepUpApi } from './stepUp.js';
+import { type ReconciliationView, renderReconciliation, setUpReconcileButton } from './idmReconcile.js';
 
 interface TokenView {
   tokenId: string;
@@ -43,7 +44,7 @@ interface Overview {
   scimUrl: string;
   clients: ClientView[];
   heldContactChanges: HeldChange[];
-  idm: { enabled: boolean; counts: { pending: number; done: number; failed: number }; jobs: IdmJobView[] };
+  idm: { enabled: boolean; counts: { pending: number; done: number; failed: number }; jobs: IdmJobView[]; reconcileHour: number | null; reconciliation: ReconciliationView | null };
 }
 
 /** The MitID Erhverv sync: on or off, and the newest jobs with their state (a failure with its reason). */
@@ -61,6 +62,7 @@ function renderIdm(idm: Overview['idm']): void {
   });
   byId('idm-body').replaceChildren(...rows);
   byId('idm-table-wrap').hidden = rows.length === 0;
+  renderReconciliation(idm.enabled, idm.reconcileHour, idm.reconciliation);
 }
 interface IssuedToken {
   token: string;
@@ -197,5 +199,6 @@ export function setUpProvisioning(accessLost: (err: unknown) => boolean): { load
     })();
   });
 
+  setUpReconcileButton(load, fail);
   return { load };
 }

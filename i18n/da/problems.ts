@@ -50,4 +50,6 @@ export const problems: Translation<typeof en> = {
   'problem.SAML_NOT_CONFIGURED': 'Denne gateway fungerer ikke som SAML-identitetsudbyder.',
   'problem.SAML_METADATA_REFUSED': 'Tjenesteudbyderens metadata blev afvist.',
   'problem.SAML_KEY_STATE': 'SAML-signeringsnøglen er ikke i en tilstand, der tillader dette trin.',
+  'problem.IDM_SYNC_OFF': 'Synkroniseringen til MitID Erhverv er slået fra: der er intet at afstemme med.',
+  'problem.IDM_RECONCILIATION_RUNNING': 'En afstemning med MitID Erhverv kører nu; resultatet vises, når den er færdig.',
 };

@@ -54,4 +54,6 @@ export const problems = {
   'problem.SAML_NOT_CONFIGURED': 'This gateway does not act as a SAML identity provider.',
   'problem.SAML_METADATA_REFUSED': 'The service provider’s metadata was refused.',
   'problem.SAML_KEY_STATE': 'The SAML signing key is not in a state that allows this step.',
+  'problem.IDM_SYNC_OFF': 'The outbound sync to MitID Erhverv is off: there is nothing to reconcile with.',
+  'problem.IDM_RECONCILIATION_RUNNING': 'A reconciliation with MitID Erhverv is running now; its outcome is shown when it ends.',
 } as const satisfies Record<`problem.${ErrorCode}`, string>;

@@ -9,6 +9,8 @@ import type { IdmJobRecord, IdmJobResult, IdmJobState, IdmPerson, NewIdmJob } fr
 export interface IdmReader {
   person(identityId: string): Promise<IdmPerson | undefined>;
   bySubjectNameId(subjectNameId: string): Promise<IdmPerson | undefined>;
+  /** Every person with a subject name id, by identity id (reconciliation). */
+  people(): Promise<IdmPerson[]>;
   /** Newest first. */
   jobs(limit: number): Promise<IdmJobRecord[]>;
   jobsOf(identityId: string): Promise<IdmJobRecord[]>;

@@ -40,6 +40,7 @@ for (const adapter of ADAPTERS) {
       await assert.rejects(store.write((tx) => tx.idm.insertPerson({ identityId: b.id, subjectNameId: 'ab12@kommune.dk', employeeUuid: null, createdAt: T0 })), StoreConflict);
       await store.write((tx) => tx.idm.setEmployeeUuid(a.id, 'e-uuid'));
       assert.deepEqual(await store.read((tx) => tx.idm.bySubjectNameId('ab12@kommune.dk')), { identityId: a.id, subjectNameId: 'ab12@kommune.dk', employeeUuid: 'e-uuid', createdAt: T0 });
+      assert.deepEqual(await store.read((tx) => tx.idm.people()), [{ identityId: a.id, subjectNameId: 'ab12@kommune.dk', employeeUuid: 'e-uuid', createdAt: T0 }], 'reconciliation reads every person');
     });
 
     it('issue 18: one person’s jobs run in order (bind before suspend); a claimed job is nobody else’s until its lease runs out; only that claim records the result', async () => {

@@ -33,6 +33,7 @@ const SAME_IN_BOTH = new Set([
   'common.none',
   'keys.col.model',
   'keys.countAndGone',
+  'provisioning.idm.reconcile.item',
   'role.helpdesk',
   'role.org-admin',
   'actor.helpdesk',

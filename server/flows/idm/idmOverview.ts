@@ -4,7 +4,9 @@
  * person, their subject name id and the reason of a failure.
  */
 import type { IdmJobState } from '../../domain/idm.js';
+import type { JsonValue } from '../../audit/canonicalJson.js';
 import type { IdmSetting } from '../../idm/config.js';
+import { IdmReconciler } from '../../idm/reconciler.js';
 import type { ReadTx } from '../../ports/store.js';
 
 export interface IdmJobView {
@@ -27,6 +29,10 @@ export interface IdmOverview {
   reason: string | null;
   counts: Record<IdmJobState, number>;
   jobs: IdmJobView[];
+  /** The local hour of the nightly reconciliation (GATEWAY_IDM_RECONCILE_HOUR), when the sync is on. */
+  reconcileHour: number | null;
+  /** The latest reconciliation as audited (idm.reconciled or idm.reconcile-failed), if any. */
+  reconciliation: { at: string; status: 'done' | 'failed'; data: { [key: string]: JsonValue } } | null;
 }
 
 export async function idmOverview(tx: ReadTx, setting: IdmSetting, organisationId: string, limit = 20): Promise<IdmOverview> {
@@ -50,5 +56,13 @@ export async function idmOverview(tx: ReadTx, setting: IdmSetting, organisationI
     });
     if (jobs.length >= limit) break;
   }
-  return { enabled: setting.enabled, reason: setting.enabled ? null : setting.reason, counts: await tx.idm.counts(), jobs };
+  const last = await IdmReconciler.latest(tx);
+  return {
+    enabled: setting.enabled,
+    reason: setting.enabled ? null : setting.reason,
+    counts: await tx.idm.counts(),
+    jobs,
+    reconcileHour: setting.enabled ? setting.reconcileHour : null,
+    reconciliation: last ? { at: last.at, status: last.type === 'idm.reconciled' ? 'done' : 'failed', data: last.data } : null,
+  };
 }

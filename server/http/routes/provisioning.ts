@@ -9,10 +9,11 @@ import { IDENTITY_ASSURANCE_LEVELS } from '../../domain/types.js';
 import { NotFoundError } from '../../errors.js';
 import { issueProvisioningToken, registerProvisioningClient, revokeProvisioningToken } from '../../flows/provisioning/clients.js';
 import { idmOverview } from '../../flows/idm/idmOverview.js';
+import { runReconciliation } from '../../flows/idm/runReconciliation.js';
 import { provisioningOverview } from '../../flows/provisioning/views.js';
 import { route, type RouteSpec } from '../registry.js';
 import { SCIM_BASE_PATH } from '../scimMount.js';
-import { param, staffActor, type RouteDeps } from './shared.js';
+import { param, sessionOf, staffActor, type RouteDeps } from './shared.js';
 
 /** A token id (server/scim/tokens.ts: 96 bits, base64url), not a uuid. */
 function tokenIdParam(req: Request): string {
@@ -100,6 +101,20 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
       handler: async ({ req, res }) => {
         await revokeProvisioningToken(flows, staffActor(res, 'org-admin'), param(req, 'id'), tokenIdParam(req));
         res.json({ revoked: true });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/idm/reconcile',
+      summary: 'Reconcile with MitID Erhverv now (org-admin, security-key sign-in within GATEWAY_STEP_UP_MINUTES; checked in the flow so that each refusal is audited): the differences found, the IdM jobs queued to repair them, the differences left for a person',
+      tag: 'admin',
+      access: { kind: 'session' },
+      body: schemas.empty,
+      clause: 'NSIS 5.2, 3.2.3; issue 18',
+      responses: { 200: 'The run\u2019s outcome', 401: 'Step-up required (STEP_UP_REQUIRED)', 403: 'Role missing (ROLE_REQUIRED)', 409: 'Sync off (IDM_SYNC_OFF) or a run in progress (IDM_RECONCILIATION_RUNNING)' },
+      handler: async ({ res }) => {
+        const view = sessionOf(res);
+        res.json({ reconciliation: await runReconciliation(flows, { identity: view.identity, signedInAt: view.session.createdAt, aal: view.session.aal }) });
       },
     }),
   ];

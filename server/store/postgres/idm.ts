@@ -40,6 +40,10 @@ export class PgIdm implements IdmRepo {
     return r === undefined ? undefined : person(r);
   }
 
+  async people(): Promise<IdmPerson[]> {
+    return (await this.sql.rows('SELECT * FROM idm_people ORDER BY identity_id', [])).map(person);
+  }
+
   async bySubjectNameId(subjectNameId: string): Promise<IdmPerson | undefined> {
     const [r] = await this.sql.rows('SELECT * FROM idm_people WHERE subject_name_id = $1', [subjectNameId]);
     return r === undefined ? undefined : person(r);

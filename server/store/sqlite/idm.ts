@@ -41,6 +41,10 @@ export class SqliteIdm implements IdmRepo {
     return r === undefined ? undefined : person(r);
   }
 
+  async people(): Promise<IdmPerson[]> {
+    return this.db.prepare('SELECT * FROM idm_people ORDER BY identity_id').all().map(person);
+  }
+
   async jobs(limit: number): Promise<IdmJobRecord[]> {
     return this.db.prepare('SELECT * FROM idm_jobs ORDER BY seq DESC LIMIT ?').all(limit).map(job);
   }
