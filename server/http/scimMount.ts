@@ -35,9 +35,10 @@ export function scimRouter(deps: CoreDeps, config: Readonly<Config>, log: Logger
     users: scimUserDirectory(deps),
     verifier: createTokenVerifier((tokenId) => lookup(deps, tokenId), deps.secretKey, deps.clock),
     audit: {
-      refused(e) {
-        // Its own transaction: the refused request changed nothing. Never the token itself.
-        deps.store
+      async refused(e) {
+        // Its own transaction: the refused request changed nothing. Never the token itself. The
+        // answer waits for it (ScimAuditSink), so no refusal is answered before it is recorded.
+        await deps.store
           .write((tx) =>
             recordEvent(deps, tx, 'scim.refused', PROVISIONING_ACTOR, null, {
               clientId: e.clientId,

@@ -91,5 +91,9 @@ export interface ScimRefusal {
 }
 
 export interface ScimAuditSink {
-  refused(event: ScimRefusal): void;
+  /**
+   * Records a refusal. The answer waits for it, so a refusal is in the audit trail before the
+   * client learns of it; a sink that cannot record logs that and resolves (never rejects).
+   */
+  refused(event: ScimRefusal): Promise<void>;
 }

@@ -60,11 +60,11 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   // RFC 6750 §2.1 / §3: Bearer credentials; the scheme is case-insensitive (RFC 7235 §2.1).
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     const token = credentialsFor(req.header('authorization'), 'bearer');
-    const refuse = (detail: string, reason: 'missing' | TokenRefusal) => {
+    const refuse = async (detail: string, reason: 'missing' | TokenRefusal): Promise<void> => {
       const err = new ScimError(401, undefined, detail, {
         headers: { 'WWW-Authenticate': reason === 'missing' ? REALM : `${REALM}, error="invalid_token"` },
       });
-      options.audit.refused({
+      await options.audit.refused({
         clientId: null,
         method: req.method,
         path: req.baseUrl + req.path,
@@ -76,12 +76,12 @@ export function createScimRouter(options: ScimRouterOptions): Router {
       sendScimError(res, err);
     };
     if (token === undefined) {
-      refuse('A bearer token is required.', 'missing');
+      await refuse('A bearer token is required.', 'missing');
       return;
     }
     const check = await options.verifier.verify(token);
     if (!check.ok) {
-      refuse('The bearer token is not valid.', check.reason);
+      await refuse('The bearer token is not valid.', check.reason);
       return;
     }
     principals.set(req, check.principal);
@@ -148,7 +148,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
     throw new ScimError(404, undefined, `There is no SCIM endpoint ${req.method} ${req.path}.`);
   });
 
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+  router.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
       return;
@@ -159,7 +159,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
       sendScimError(res, new ScimError(500, undefined, 'The gateway could not handle this request.'));
       return;
     }
-    options.audit.refused({
+    await options.audit.refused({
       clientId: principals.get(req)?.clientId ?? null,
       method: req.method,
       path: req.baseUrl + req.path,

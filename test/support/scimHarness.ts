@@ -75,7 +75,7 @@ export async function startScim(overrides: Partial<ScimRouterOptions> = {}, dire
       groups: directory.groups,
       groupRoles: GROUP_ROLES,
       verifier: createTokenVerifier(async (id) => tokens.get(id) ?? null, key, clock),
-      audit: { refused: (e) => refusals.push(e) },
+      audit: { refused: async (e) => void refusals.push(e) },
       baseUrl,
       limits: { bodyBytes: 64 * 1024, maxResults: 50, defaultCount: 20 },
       onError: (err) => unexpected.push(err),
