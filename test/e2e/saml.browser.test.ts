@@ -193,12 +193,16 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
     }
   });
 
-  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the header’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, async () => {
+  /**
+   * A SAML sign-in, then the gateway page's sign-out button `c.button`: the SP gets its signed
+   * LogoutRequest by the front channel, the gateway session ends, the browser lands signed out.
+   */
+  async function signOutThroughSamlFrontChannel(c: { button: string; email: string; name: string }): Promise<void> {
     const sp = await makeGatewaySp(gw, { entityId: `${app.origin}/metadata` });
     app.sp = sp;
     const registered = await registerSp(admin, sp);
     assert.ok(registered.status === 201 || registered.status === 200, `registered: ${registered.status}`);
-    const email = 'browser.slo@demo.example';
+    const email = c.email;
     const context = await browser.newContext({ baseURL: gw.origin });
     context.setDefaultTimeout(UI_TIMEOUT);
     const p = await context.newPage();
@@ -206,7 +210,7 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
     await cdp.send('WebAuthn.enable');
     await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
     try {
-      const identityId = await employeeWithKey(p, email, 'Svend Slo');
+      const identityId = await employeeWithKey(p, email, c.name);
       await p.goto(`${app.origin}/login`);
       await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('saml'));
       await p.locator('#email').fill(email);
@@ -214,9 +218,9 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
       await p.waitForURL(`${app.origin}/acs`);
       await p.locator('#greeting').waitFor({ state: 'visible' });
 
-      // Back at the gateway's own page, signed in: the header's "Sign out".
+      // Back at the gateway's own page, signed in: its "Sign out".
       await p.goto('/keys.html');
-      await p.locator('[data-testid="header-signout"]').waitFor({ state: 'visible' });
+      await p.locator(c.button).waitFor({ state: 'visible' });
       const before = app.loggedOut.length;
       const signedOut = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/signout' && r.request().method() === 'POST');
       // The chain is several navigations (gateway, auto-posted form to the SP, its redirect back):
@@ -225,7 +229,7 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
         const u = new URL(r.url());
         return r.request().isNavigationRequest() && u.origin === gw.origin && u.pathname === '/' && u.searchParams.get('signed-out') === '1';
       });
-      await p.locator('[data-testid="header-signout"]').click();
+      await p.locator(c.button).click();
       const answer = await signedOut;
       assert.equal(answer.status(), 200);
       assert.equal((await atEnd).status(), 200);
@@ -247,61 +251,11 @@ describe('OIOSAML 3 single sign-on in a real browser (issue 15)', () => {
     } finally {
       await context.close();
     }
-  });
+  }
 
-  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the keys page’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, async () => {
-    const sp = await makeGatewaySp(gw, { entityId: `${app.origin}/metadata` });
-    app.sp = sp;
-    const registered = await registerSp(admin, sp);
-    assert.ok(registered.status === 201 || registered.status === 200, `registered: ${registered.status}`);
-    const email = 'browser.slo.keys@demo.example';
-    const context = await browser.newContext({ baseURL: gw.origin });
-    context.setDefaultTimeout(UI_TIMEOUT);
-    const p = await context.newPage();
-    const cdp = await context.newCDPSession(p);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR_OPTIONS });
-    try {
-      const identityId = await employeeWithKey(p, email, 'Karen Keys');
-      await p.goto(`${app.origin}/login`);
-      await p.waitForURL((u) => u.origin === gw.origin && u.pathname === '/index.html' && u.searchParams.has('saml'));
-      await p.locator('#email').fill(email);
-      await p.locator('#signin-button').click();
-      await p.waitForURL(`${app.origin}/acs`);
-      await p.locator('#greeting').waitFor({ state: 'visible' });
+  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the header’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, () =>
+    signOutThroughSamlFrontChannel({ button: '[data-testid="header-signout"]', email: 'browser.slo@demo.example', name: 'Svend Slo' }));
 
-      // Back at the gateway's own page, signed in: "My keys"' own "Sign out".
-      await p.goto('/keys.html');
-      await p.locator('#signout-button').waitFor({ state: 'visible' });
-      const before = app.loggedOut.length;
-      const signedOut = p.waitForResponse((r) => new URL(r.url()).pathname === '/api/signout' && r.request().method() === 'POST');
-      // The chain is several navigations (gateway, auto-posted form to the SP, its redirect back):
-      // wait for the last one's response, then for the page it shows.
-      const atEnd = p.waitForResponse((r) => {
-        const u = new URL(r.url());
-        return r.request().isNavigationRequest() && u.origin === gw.origin && u.pathname === '/' && u.searchParams.get('signed-out') === '1';
-      });
-      await p.locator('#signout-button').click();
-      const answer = await signedOut;
-      assert.equal(answer.status(), 200);
-      assert.equal((await atEnd).status(), 200);
-      await p.waitForLoadState('load');
-      assert.equal(new URL(p.url()).searchParams.get('signed-out'), '1');
-      assert.deepEqual(app.problems, []);
-      assert.equal(app.loggedOut.length, before + 1, 'the SP received one LogoutRequest, its signature valid');
-      assert.equal(app.loggedOut[before]?.nameId, `https://data.gov.dk/model/core/eid/professional/uuid/${identityId}`);
-      assert.ok(app.loggedOut[before]?.sessionIndex, 'the LogoutRequest names the session (SessionIndex)');
-      const me = await p.request.get('/api/me');
-      assert.equal(me.status(), 401, 'the gateway session is gone');
-      const entries = await auditEntries(gw.runtime.store);
-      assert.ok(
-        entries.some((e) => e.type === 'session.ended' && JSON.stringify(e).includes(identityId) && JSON.stringify(e.data).includes('signed-out')),
-        'the sign-out is audited (session.ended)',
-      );
-      const received = entries.filter((e) => e.type === 'saml.logout-response.received');
-      assert.ok(received.some((e) => JSON.stringify(e.data).includes(sp.entityId)), 'the SP’s LogoutResponse was verified and logged');
-    } finally {
-      await context.close();
-    }
-  });
+  it('NSIS 6 (Low) 5, OIOSAML single logout (saml-profiles 4.4.2): the keys page’s “Sign out” after a SAML sign-in sends the SP a valid signed LogoutRequest by the front channel, the gateway session is gone, the browser ends on the signed-out page', { timeout: 180_000 }, () =>
+    signOutThroughSamlFrontChannel({ button: '#signout-button', email: 'browser.slo.keys@demo.example', name: 'Karen Keys' }));
 });
