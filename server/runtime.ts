@@ -40,6 +40,7 @@ import type { SamlDeps } from './flows/saml/samlDeps.js';
 import { loadSpFile } from './flows/saml/spFile.js';
 import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 import { IdmDispatcher } from './idm/dispatcher.js';
+import { backfillIdmPeople } from './flows/idm/backfillIdmPeople.js';
 import { connectIdm } from './idm/connect.js';
 import { IdmReconciler } from './idm/reconciler.js';
 
@@ -215,7 +216,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   // Issue 18: checks the PKCS#12 (0600, password) at start; the jobs and the nightly
   // reconciliation run on worker 0 (main.ts), the reconciliation under a store lease.
   const idmClient = config.idm.enabled ? connectIdm(config.idm, clock) : undefined;
-  const idmReconciler = config.idm.enabled && idmClient ? new IdmReconciler(store, idmClient, clock, opts.log, { hour: config.idm.reconcileHour, timeZone: config.timeZone }) : undefined;
+  const idmReconciler = config.idm.enabled && idmClient ? new IdmReconciler(store, idmClient, clock, opts.log, { hour: config.idm.reconcileHour, timeZone: config.timeZone }, () => backfillIdmPeople(flows)) : undefined;
   flows.idmReconciler = idmReconciler;
   const app = buildApp({
     flows,

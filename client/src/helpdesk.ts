@@ -67,6 +67,7 @@ interface PersonIdentity {
   proofedBy?: string | null;
   createdAt?: string | null;
   bindingEndedAt?: string | null;
+  subjectNameId?: string | null;
 }
 
 interface PersonView {
@@ -300,6 +301,7 @@ function renderPerson(): void {
     [t('console.fact.ial'), ialWords(i.ial), 'person-ial'],
     [t('helpdesk.fact.proofing'), proofingText(i), 'person-proofing'],
     [t('console.fact.created'), timeElement(i.createdAt), 'person-created'],
+    ...(i.subjectNameId ? [[t('provisioning.fact.subjectNameId'), el('code', undefined, i.subjectNameId), 'person-subject-name-id'] as [string, Node, string]] : []),
     [
       t('console.fact.binding'),
       i.bindingState === 'ended' ? el('span', undefined, ...tn('helpdesk.binding.endedAt', { date: timeElement(i.bindingEndedAt, '') })) : t('console.binding.active'),

@@ -35,6 +35,7 @@ export const provisioning = {
   'provisioning.idm.off': 'The outbound sync to MitID Erhverv is off: the gateway’s operator has not configured it (GATEWAY_IDM_BASE_URL). Nothing is sent.',
   'provisioning.idm.caption': 'The newest changes sent to MitID Erhverv',
   'provisioning.idm.col.person': 'Person (subject name id)',
+  'provisioning.fact.subjectNameId': 'Subject name id (MitID Erhverv, SAML NameID)',
   'provisioning.idm.col.change': 'Change',
   'provisioning.idm.col.state': 'State',
   'provisioning.idm.col.when': 'Queued',

@@ -63,6 +63,8 @@ export class IdmReconciler {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly schedule: { hour: number; timeZone: string },
+    /** Links and queues the people bound before the sync was on (flows/idm/backfillIdmPeople). */
+    private readonly backfill?: () => Promise<unknown>,
   ) {}
 
   /** The latest run's outcome as audited (of `trigger`, when given), if any. */
@@ -85,6 +87,8 @@ export class IdmReconciler {
   }
 
   start(intervalMs = 60_000): void {
+    // The sync may have just been switched on: the people bound before it are sent now.
+    this.backfill?.().catch((err: unknown) => this.log.error({ err }, 'idm backfill failed; the next reconciliation tries again'));
     this.timer = setInterval(() => {
       this.tick().catch((err: unknown) => this.log.error({ err }, 'idm reconciliation failed; will retry'));
     }, intervalMs);
@@ -145,6 +149,8 @@ export class IdmReconciler {
     const base = { day, trigger: trigger.kind, findings: {}, reported: [], jobsQueued: 0, linksRecorded: 0, alreadyQueued: 0 };
     let outcome: ReconcileOutcome;
     try {
+      // A person bound before the sync was on is linked and queued first (once: see the backfill).
+      await this.backfill?.();
       const [ours, theirs] = [await this.ours(), await collectEmployees(this.client)];
       const report = reconcile(ours, theirs);
       outcome = await this.store.write(async (tx) => {

@@ -11,6 +11,8 @@ export interface IdmReader {
   bySubjectNameId(subjectNameId: string): Promise<IdmPerson | undefined>;
   /** Every person with a subject name id, by identity id (reconciliation). */
   people(): Promise<IdmPerson[]>;
+  /** Ids of people whose binding is active and who have no subject name id yet, oldest binding first (the backfill). */
+  unlinked(limit: number): Promise<string[]>;
   /** Newest first. */
   jobs(limit: number): Promise<IdmJobRecord[]>;
   jobsOf(identityId: string): Promise<IdmJobRecord[]>;

@@ -43,6 +43,19 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual(await store.read((tx) => tx.idm.people()), [{ identityId: a.id, subjectNameId: 'ab12@kommune.dk', employeeUuid: 'e-uuid', createdAt: T0 }], 'reconciliation reads every person');
     });
 
+    it('issue 18 / NSIS 5.2: unlinked lists the bound people without a subject name id (oldest first), neither a linked person nor an ended binding', async () => {
+      const [a, b, c] = await people(3);
+      assert.ok(a && b && c);
+      const mine = async () => (await store.read((tx) => tx.idm.unlinked(10_000))).filter((id) => id === a.id || id === b.id || id === c.id);
+      assert.deepEqual(new Set(await mine()), new Set([a.id, b.id, c.id]));
+      await store.write(async (tx) => {
+        await tx.idm.insertPerson({ identityId: a.id, subjectNameId: `unlinked-${a.id}`, employeeUuid: null, createdAt: T0 });
+        assert.equal(await tx.identities.endBinding(c.id, later(1)), true);
+      });
+      assert.deepEqual(await mine(), [b.id]);
+      assert.equal((await store.read((tx) => tx.idm.unlinked(1))).length, 1, 'the limit holds');
+    });
+
     it('issue 18: one person’s jobs run in order (bind before suspend); a claimed job is nobody else’s until its lease runs out; only that claim records the result', async () => {
       const [a, b] = await people(2);
       assert.ok(a && b);

@@ -10,7 +10,14 @@ import { ALG, NAMEID_FORMAT, OIOSAML, type EncryptionChoice } from '../../saml/i
 const RESERVED: ReadonlySet<string> = new Set([OIOSAML.specVersionName, OIOSAML.loaName, OIOSAML.cvrName, OIOSAML.orgNameName]);
 
 /** OIOSAML 3 professional NameID: the person's UUID as a URI (OIOSAML.Java validateSubject). */
-export const DEFAULT_NAMEID_TEMPLATE = 'https://data.gov.dk/model/core/eid/professional/uuid/{identityId}';
+export const PROFESSIONAL_UUID_NAMEID = 'https://data.gov.dk/model/core/eid/professional/uuid/{identityId}';
+
+/**
+ * The person's subject name id (issue 18: one value per person, the LocalIdentityProvider id at
+ * MitID Erhverv, which NemLog-in matches with the assertion's persistent NameID); for a person
+ * who has none (the outbound sync is off) the professional UUID form above.
+ */
+export const DEFAULT_NAMEID_TEMPLATE = '{subjectNameId}';
 
 /** Where an extra attribute's value comes from. */
 export const EXTRA_ATTRIBUTE_SOURCES = ['email', 'name', 'identityId'] as const;
@@ -20,11 +27,11 @@ export const SpSettingsSchema = z
     /** The NameID Format in the assertion (default persistent, as NemLog-in expects). */
     nameIdFormat: z.string().min(1).max(256).default(NAMEID_FORMAT.persistent),
     /**
-     * The NameID value, from the person's record: `{identityId}` and `{email}` are replaced. The
-     * default is the OIOSAML 3 professional UUID form OIOSAML.Java checks for
-     * (`https://data.gov.dk/model/core/eid/professional/uuid/<uuid>`, the gateway's stable id of
-     * the person); towards NemLog-in use the subject name id registered for the person in MitID
-     * Erhverv (e.g. `{email}` when that is how they were registered).
+     * The NameID value, from the person's record: `{subjectNameId}`, `{identityId}` and `{email}`
+     * are replaced. The default `{subjectNameId}` is the subject name id registered for the person
+     * in MitID Erhverv (OIOSAML 3 towards NemLog-in: persistent, the LocalIdentityProvider id), or,
+     * for a person without one, the OIOSAML 3 professional UUID form OIOSAML.Java checks for
+     * (`https://data.gov.dk/model/core/eid/professional/uuid/<uuid>`, the gateway's stable id).
      */
     nameIdTemplate: z.string().min(1).max(256).default(DEFAULT_NAMEID_TEMPLATE),
     /**
@@ -50,7 +57,8 @@ export function encryptionFor(settings: SpSettings): EncryptionChoice | undefine
   return undefined;
 }
 
-/** The NameID value for a person under an SP's template. */
-export function nameIdFor(settings: SpSettings, person: { id: string; email: string }): string {
-  return settings.nameIdTemplate.replaceAll('{identityId}', person.id).replaceAll('{email}', person.email);
+/** The NameID value for a person under an SP's template (`subjectNameId`: theirs, if they have one). */
+export function nameIdFor(settings: SpSettings, person: { id: string; email: string; subjectNameId: string | null }): string {
+  const subjectNameId = person.subjectNameId ?? PROFESSIONAL_UUID_NAMEID.replaceAll('{identityId}', person.id);
+  return settings.nameIdTemplate.replaceAll('{subjectNameId}', subjectNameId).replaceAll('{identityId}', person.id).replaceAll('{email}', person.email);
 }

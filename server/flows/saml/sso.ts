@@ -162,11 +162,16 @@ async function answer(deps: SamlDeps, pending: Pending, view: SessionView): Prom
   const level = sessionLevel(deps, view);
   const short = checkAchievedLevel(level, pending.minimumLevel);
   if (short) return refuseTo(deps, pending, short, actor, `the sign-in reached ${level}, ${pending.minimumLevel ?? ''} was requested`);
-  const { sp, org } = await core.store.read(async (tx) => ({ sp: await registeredSp(tx, pending.issuer), org: await tx.organisations.get(view.identity.organisationId) }));
+  const { sp, org, idmPerson } = await core.store.read(async (tx) => ({
+    sp: await registeredSp(tx, pending.issuer),
+    org: await tx.organisations.get(view.identity.organisationId),
+    // Issue 18: the subject name id (one value per person) is the persistent NameID.
+    idmPerson: await tx.idm.person(view.identity.id),
+  }));
   if (!sp || !org) return refuseTo(deps, pending, { top: 'urn:oasis:names:tc:SAML:2.0:status:Requester', second: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied' }, actor, 'service provider or organisation gone');
   const now = core.clock.now();
   const sessionIndex = `_${randomToken(20)}`;
-  const nameId = { value: nameIdFor(sp.settings, view.identity), format: sp.settings.nameIdFormat };
+  const nameId = { value: nameIdFor(sp.settings, { ...view.identity, subjectNameId: idmPerson?.subjectNameId ?? null }), format: sp.settings.nameIdFormat };
   const sources = { email: view.identity.email, name: view.identity.name, identityId: view.identity.id };
   const key = await deps.keys.activeKey();
   const encryption = encryptionFor(sp.settings);

@@ -29,6 +29,8 @@ export function searchPeople(deps: CoreDeps, actor: Actor, query: string): Promi
 export interface PersonDetail {
   identity: Identity;
   proofedByName: string | null;
+  /** Issue 18: the subject name id (MitID Erhverv's LocalIdentityProvider id, the SAML NameID); null while the person has none. */
+  subjectNameId: string | null;
   credentials: (Credential & { history: (CredentialEvent & { actorName: string | null })[] })[];
 }
 
@@ -42,7 +44,8 @@ async function detailIn(tx: ReadTx, actor: Actor, identityId: string, names: Map
     for (const e of await tx.credentials.events(c.id)) history.push({ ...e, actorName: await nameOf(tx, e.actorId, names) });
     credentials.push({ ...c, history });
   }
-  return { identity, proofedByName: await nameOf(tx, identity.proofedBy, names), credentials };
+  const subjectNameId = (await tx.idm.person(identityId))?.subjectNameId ?? null;
+  return { identity, proofedByName: await nameOf(tx, identity.proofedBy, names), subjectNameId, credentials };
 }
 
 export function personDetail(deps: CoreDeps, actor: Actor, identityId: string): Promise<PersonDetail> {

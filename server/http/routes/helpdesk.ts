@@ -48,6 +48,7 @@ export function helpdeskRoutes(deps: RouteDeps): RouteSpec[] {
             proofedByName: d.proofedByName,
             createdAt: d.identity.createdAt,
             bindingEndedAt: d.identity.bindingEndedAt,
+            subjectNameId: d.subjectNameId,
           },
           credentials: d.credentials.map((c) => ({ ...credentialView(c), history: c.history })),
         });

@@ -44,6 +44,14 @@ export class PgIdm implements IdmRepo {
     return (await this.sql.rows('SELECT * FROM idm_people ORDER BY identity_id', [])).map(person);
   }
 
+  async unlinked(limit: number): Promise<string[]> {
+    const rows = await this.sql.rows(
+      "SELECT i.id FROM identities i WHERE i.binding_state = 'active' AND NOT EXISTS (SELECT 1 FROM idm_people p WHERE p.identity_id = i.id) ORDER BY i.created_at, i.id LIMIT $1",
+      [limit],
+    );
+    return rows.map((r) => str(r, 'id'));
+  }
+
   async bySubjectNameId(subjectNameId: string): Promise<IdmPerson | undefined> {
     const [r] = await this.sql.rows('SELECT * FROM idm_people WHERE subject_name_id = $1', [subjectNameId]);
     return r === undefined ? undefined : person(r);

@@ -45,6 +45,13 @@ export class SqliteIdm implements IdmRepo {
     return this.db.prepare('SELECT * FROM idm_people ORDER BY identity_id').all().map(person);
   }
 
+  async unlinked(limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare("SELECT i.id FROM identities i WHERE i.binding_state = 'active' AND NOT EXISTS (SELECT 1 FROM idm_people p WHERE p.identity_id = i.id) ORDER BY i.created_at, i.id LIMIT ?")
+      .all(limit);
+    return rows.map((r) => str(r, 'id'));
+  }
+
   async jobs(limit: number): Promise<IdmJobRecord[]> {
     return this.db.prepare('SELECT * FROM idm_jobs ORDER BY seq DESC LIMIT ?').all(limit).map(job);
   }
