@@ -46,6 +46,7 @@ export class IdmTransport {
   private readonly base: URL;
   private readonly agent: https.Agent;
   private certificate: CertificateInfo | null = null;
+  private readonly watched = new WeakSet<TLSSocket>();
 
   constructor(private readonly options: TransportOptions) {
     this.base = new URL(options.baseUrl);
@@ -111,7 +112,9 @@ export class IdmTransport {
         res.on('error', (err) => finish(() => reject(errorForTransport(err, what))));
       });
       req.on('socket', (socket) => {
-        if (!(socket instanceof TLSSocket)) return;
+        // A kept-alive socket is handed to request after request: listen once per socket, not per request.
+        if (!(socket instanceof TLSSocket) || this.watched.has(socket)) return;
+        this.watched.add(socket);
         socket.once('secureConnect', () => {
           const cert = socket.getCertificate();
           if (cert && 'valid_to' in cert) {

@@ -36,11 +36,12 @@ const CHUNK = 100;
 const MAX_PEOPLE = 100_000;
 const CONFLICT_TRIES = 5;
 
-async function factsOf(tx: WriteTx, identityId: string): Promise<DirectoryFacts | undefined> {
+/** The directory's record of the person (a SCIM User), if a directory bound them. */
+async function directoryOf(tx: WriteTx, identityId: string): Promise<{ facts: DirectoryFacts; active: boolean } | undefined> {
   const row = await tx.scimUsers.byIdentity(identityId);
   if (!row) return undefined;
   const user = parseStoredUser(row.resource);
-  return { givenName: user.name.givenName, familyName: user.name.familyName, externalId: user.externalId, userName: user.userName, employeeNumber: user.employeeNumber };
+  return { facts: { givenName: user.name.givenName, familyName: user.name.familyName, externalId: user.externalId, userName: user.userName, employeeNumber: user.employeeNumber }, active: user.active };
 }
 
 /** One chunk in one transaction: the people still unlinked inside it are linked and queued. */
@@ -50,7 +51,8 @@ async function backfillChunk(deps: CoreDeps, setting: IdmConfig, tx: WriteTx, id
     if (await tx.idm.person(id)) continue;
     const identity = await tx.identities.get(id);
     if (!identity || identity.bindingState !== 'active') continue;
-    const facts = await factsOf(tx, id);
+    const directory = await directoryOf(tx, id);
+    const facts = directory?.facts;
     try {
       deriveSubjectNameId(setting.subjectNameId, {
         externalId: facts?.externalId ?? null,
@@ -67,7 +69,8 @@ async function backfillChunk(deps: CoreDeps, setting: IdmConfig, tx: WriteTx, id
     await queueIdmJob(deps, tx, identity, { kind: 'bind', ...(facts ? { facts } : {}) });
     out.queued++;
     const keys = await tx.credentials.listOfIdentity(id);
-    if (keys.some((k) => k.state === 'suspended' && k.stateReason === 'binding-suspended')) {
+    // Suspended by the directory: active=false on its record (a person without keys yet) or keys suspended so.
+    if (directory?.active === false || keys.some((k) => k.state === 'suspended' && k.stateReason === 'binding-suspended')) {
       await queueIdmJob(deps, tx, identity, { kind: 'suspend-person' });
       out.suspended++;
     }
