@@ -234,7 +234,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
-  const idm = idmClient ? new IdmDispatcher(store, idmClient, clock, opts.log) : undefined;
+  const idm = idmClient ? new IdmDispatcher(store, idmClient, clock, opts.log, config.idm.enabled ? config.idm.leaseSeconds * 1000 : undefined) : undefined;
   return {
     config,
     store,

@@ -24,6 +24,7 @@ export const IDM_CONFIG_KEYS = [
   { name: 'GATEWAY_IDM_SUBJECT_NAME_ID_SUFFIX', default: '', doc: 'appended to the subject name id (e.g. @kommune.dk after a bare account name)' },
   { name: 'GATEWAY_IDM_SUBJECT_NAME_ID_LOWERCASE', default: 'false', doc: 'lower-case the subject name id' },
   { name: 'GATEWAY_IDM_RECONCILE_HOUR', default: '2', doc: 'local hour (0-23) of the nightly reconciliation' },
+  { name: 'GATEWAY_IDM_LEASE_SECONDS', default: '600', doc: "how long a claimed IdM job is its instance's before another may run it (a crashed instance's jobs wait this long); at least 4 x GATEWAY_IDM_TIMEOUT_MS" },
 ] as const;
 
 export interface IdmConfig {
@@ -38,6 +39,8 @@ export interface IdmConfig {
   maxResponseBytes: number;
   subjectNameId: SubjectNameIdRule;
   reconcileHour: number;
+  /** A claimed job's lease (IdmDispatcher). */
+  leaseSeconds: number;
 }
 
 export type IdmSetting = IdmConfig | { enabled: false; reason: string };
@@ -86,6 +89,11 @@ export function loadIdmConfig(env: Env, cwd: string): IdmSetting {
     throw err;
   }
   const caFile = value(env, 'GATEWAY_IDM_CA_FILE');
+  const timeoutMs = int(env, 'GATEWAY_IDM_TIMEOUT_MS', 30_000, 1000, 180_000);
+  const leaseSeconds = int(env, 'GATEWAY_IDM_LEASE_SECONDS', 600, 5, 86_400);
+  // A job makes a few calls (token, search, create or change): its lease must outlast them, or a
+  // second instance would run it while the first is still at it.
+  if (leaseSeconds * 1000 < 4 * timeoutMs) throw new ConfigError('GATEWAY_IDM_LEASE_SECONDS', `must be at least 4 x GATEWAY_IDM_TIMEOUT_MS (${Math.ceil((4 * timeoutMs) / 1000)} s)`);
   return {
     enabled: true,
     baseUrl: url.origin + url.pathname.replace(/\/$/, ''),
@@ -94,9 +102,10 @@ export function loadIdmConfig(env: Env, cwd: string): IdmSetting {
     caFile: caFile ? path.resolve(cwd, caFile) : undefined,
     invoiceMethodUuid: invoice.toLowerCase(),
     createStatus: status,
-    timeoutMs: int(env, 'GATEWAY_IDM_TIMEOUT_MS', 30_000, 1000, 180_000),
+    timeoutMs,
     maxResponseBytes: int(env, 'GATEWAY_IDM_MAX_RESPONSE_BYTES', 32 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
     subjectNameId,
     reconcileHour: int(env, 'GATEWAY_IDM_RECONCILE_HOUR', 2, 0, 23),
+    leaseSeconds,
   };
 }

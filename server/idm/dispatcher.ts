@@ -17,8 +17,8 @@ import { DEFAULT_BACKOFF, nextStep } from './backoff.js';
 import type { IdmClient } from './client.js';
 import { type JobOutcome, idmJobSchema, runJob } from './jobs.js';
 
-/** Longer than a job's calls can take (each has its own deadline, GATEWAY_IDM_TIMEOUT_MS). */
-const LEASE_MS = 10 * 60_000;
+/** Longer than a job's calls can take (each has its own deadline, GATEWAY_IDM_TIMEOUT_MS); GATEWAY_IDM_LEASE_SECONDS. */
+const DEFAULT_LEASE_MS = 10 * 60_000;
 const BATCH = 10;
 
 export class IdmDispatcher {
@@ -31,6 +31,7 @@ export class IdmDispatcher {
     private readonly client: IdmClient,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly leaseMs: number = DEFAULT_LEASE_MS,
   ) {}
 
   /** Runs every job due now (batch after batch); resolves with how many were run. Concurrent calls share one run. */
@@ -55,7 +56,7 @@ export class IdmDispatcher {
     let ran = 0;
     for (;;) {
       const now = this.clock.now();
-      const claimed = await this.store.write((tx) => tx.idm.claimDue(now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), this.holder, BATCH));
+      const claimed = await this.store.write((tx) => tx.idm.claimDue(now.toISOString(), new Date(now.getTime() + this.leaseMs).toISOString(), this.holder, BATCH));
       if (claimed.length === 0) return ran;
       for (const record of claimed) {
         await this.run(record);

@@ -23,6 +23,8 @@ export interface IdmPki {
   serverCertPem: string;
   /** The organisation's system certificate, issued by the test CA. */
   client: Pkcs12Files;
+  /** A second system certificate of the organisation (another instance's, told apart by its CN). */
+  secondClient: Pkcs12Files;
   /** A certificate of the same shape from a CA the server does not trust. */
   foreign: Pkcs12Files;
   /** A server certificate for 127.0.0.1 from that other CA: a server the client must not trust. */
@@ -61,6 +63,7 @@ export function createIdmPki(): IdmPki {
   leaf('server', 'ca', '/C=DK/O=Test MitID Erhverv/CN=localhost', 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n', false);
   const orgSubject = '/C=DK/O=Demo Organisation ApS/organizationIdentifier=NTRDK-12345674/CN=Gateway IdM integration';
   leaf('client', 'ca', orgSubject, 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n', true);
+  leaf('client2', 'ca', '/C=DK/O=Demo Organisation ApS/organizationIdentifier=NTRDK-12345674/CN=Gateway IdM integration 2', 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n', true);
   leaf('stranger', 'other-ca', '/C=DK/O=Not MitID Erhverv/CN=localhost', 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n', false);
   leaf('foreign', 'other-ca', orgSubject, 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n', false);
 
@@ -71,6 +74,7 @@ export function createIdmPki(): IdmPki {
     serverKeyPem: fs.readFileSync(f('server.key'), 'utf8'),
     serverCertPem: fs.readFileSync(f('server.pem'), 'utf8'),
     client: pkcs12('client', 'ca'),
+    secondClient: pkcs12('client2', 'ca'),
     foreign: pkcs12('foreign', 'other-ca'),
     strangerServer: { keyPem: fs.readFileSync(f('stranger.key'), 'utf8'), certPem: fs.readFileSync(f('stranger.pem'), 'utf8') },
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
