@@ -38,7 +38,7 @@ export const provisioning: Translation<typeof en> = {
   'provisioning.idm.off': 'Synkroniseringen til MitID Erhverv er slået fra: gatewayens driftsansvarlige har ikke sat den op (GATEWAY_IDM_BASE_URL). Intet sendes.',
   'provisioning.idm.caption': 'De nyeste ændringer sendt til MitID Erhverv',
   'provisioning.idm.col.person': 'Person og subject name id',
-  'provisioning.fact.subjectNameId': 'Subject name id (MitID Erhverv, SAML NameID)',
+  'provisioning.fact.subjectNameId': 'Subject name id (i MitID Erhverv og som SAML-NameID)',
   'provisioning.idm.col.change': 'Ændring',
   'provisioning.idm.col.state': 'Status',
   'provisioning.idm.col.when': 'Sat i kø',
