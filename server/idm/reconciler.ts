@@ -16,11 +16,21 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AuditEntry } from '../audit/hashChain.js';
 import type { Logger } from '../logger.js';
-import type { Store, WriteTx } from '../ports/store.js';
+import type { ReadTx, Store, WriteTx } from '../ports/store.js';
+import { isJsonObject } from '../scim/canonicalise.js';
+import { userFromJson } from '../scim/model.js';
 import type { IdmClient } from './client.js';
 import { collectEmployees } from './operations.js';
 import { employeeProfileOf } from './profile.js';
 import { type Finding, type IdmJobSpec, type OurPerson, reconcile } from './reconcile.js';
+
+/** The directory's record of the person says active=false. */
+async function directoryInactive(tx: ReadTx, identityId: string): Promise<boolean> {
+  const row = await tx.scimUsers.byIdentity(identityId);
+  if (!row) return false;
+  const json: unknown = JSON.parse(row.resource);
+  return isJsonObject(json) && !userFromJson(json).active;
+}
 
 export const RECONCILE_LEASE = 'idm-reconcile';
 /** The audit subject of reconciliation runs (the admin page reads the latest). */
@@ -131,7 +141,8 @@ export class IdmReconciler {
         const identity = await tx.identities.get(p.identityId);
         if (!identity) continue;
         const keys = await tx.credentials.listOfIdentity(identity.id);
-        const suspended = keys.some((k) => k.state === 'suspended' && k.stateReason === 'binding-suspended');
+        // NSIS 3.2.3: suspended by the directory: keys suspended so, or active=false on its record (a person without keys yet).
+        const suspended = keys.some((k) => k.state === 'suspended' && k.stateReason === 'binding-suspended') || (await directoryInactive(tx, identity.id));
         out.push({
           personId: identity.id,
           subjectNameId: p.subjectNameId,
