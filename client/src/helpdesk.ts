@@ -23,6 +23,7 @@ import type { BindingState, IdentitySummary } from './console.js';
 import { openStaffPage, pageGate } from './console.js';
 import { stepUpApi } from './stepUp.js';
 import { itemsList, notApprovableText, type ApprovalFields } from './duties.js';
+import { setUpLists } from './helpdesk/lists.js';
 
 renderHeader('helpdesk');
 setUpConfirmDialog();
@@ -193,6 +194,7 @@ async function load(): Promise<void> {
   byId('console-content').hidden = false;
   updateBulkReasons();
   updateBulkCount();
+  setUpLists({ openPerson: (id) => void openPerson(id), accessLost: handleAccessLost });
   if (await loadApprovals()) {
     const waiting = approvals.filter((a) => a.state === 'pending' && a.canApprove === true).length;
     setStatus(waiting === 0 ? t('helpdesk.ready') : tp('helpdesk.ready.waiting', waiting));
