@@ -49,6 +49,7 @@ import type {
   StaffActionReader,
 } from './repositories.js';
 import type { IdmReader, IdmRepo } from './idm.js';
+import type { ListReader } from './lists.js';
 import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
 
 export type * from './repositories.js';
@@ -79,6 +80,8 @@ export interface ReadTx {
   provisioning: ProvisioningReader;
   scimUsers: ScimUserReader;
   idm: IdmReader;
+  /** Staff lists: filtered, sorted, paged (issue 16). */
+  lists: ListReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */

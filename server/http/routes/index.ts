@@ -4,6 +4,7 @@ import { adminRoutes } from './admin.js';
 import { approvalRoutes } from './approvals.js';
 import { ceremonyRoutes } from './ceremonies.js';
 import { helpdeskRoutes } from './helpdesk.js';
+import { listRoutes } from './lists.js';
 import { meRoutes } from './me.js';
 import { provisioningRoutes } from './provisioning.js';
 import { securityRoutes } from './security.js';
@@ -13,5 +14,5 @@ export type { HealthSource, RouteDeps } from './shared.js';
 export { credentialView, identityView, sessionOf } from './shared.js';
 
 export function buildRoutes(deps: RouteDeps): RouteSpec[] {
-  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...helpdeskRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
+  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...helpdeskRoutes(deps), ...listRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
 }

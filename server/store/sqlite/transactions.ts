@@ -13,6 +13,7 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteSaml } from './saml.js';
 import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
 import { SqliteIdm } from './idm.js';
+import { SqliteLists } from './lists.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
@@ -39,6 +40,7 @@ export function repositoriesOf(db: Connection): Repositories {
     provisioning: new SqliteProvisioning(db),
     scimUsers: new SqliteScimUsers(db),
     idm: new SqliteIdm(db),
+    lists: new SqliteLists(db),
     leases: new SqliteLeases(db),
   };
 }
