@@ -13,6 +13,7 @@ import { CATALOGUES, LANGUAGES, REASON_LABELS, formatPlain, namesIn, negotiateLa
 import { en } from '../../i18n/en/index.js';
 import { admin } from '../../i18n/en/admin.js';
 import { auditEvents } from '../../i18n/en/auditEvents.js';
+import { auditTrail } from '../../i18n/en/auditTrail.js';
 import { common } from '../../i18n/en/common.js';
 import { consoleWords } from '../../i18n/en/console.js';
 import { helpdesk } from '../../i18n/en/helpdesk.js';
@@ -72,7 +73,7 @@ describe('issue 16: one catalogue per language, the same keys in each', () => {
   });
 
   it('no area module defines a key another one defines too (a later one would silently win)', () => {
-    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents];
+    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents, auditTrail];
     const total = areas.reduce((n, a) => n + Object.keys(a).length, 0);
     assert.equal(Object.keys(en).length, total);
     assert.equal(Object.keys(daAreas.da).length, total);

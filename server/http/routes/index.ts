@@ -2,6 +2,7 @@
 import type { RouteSpec } from '../registry.js';
 import { adminRoutes } from './admin.js';
 import { approvalRoutes } from './approvals.js';
+import { auditTrailRoutes } from './auditTrail.js';
 import { ceremonyRoutes } from './ceremonies.js';
 import { helpdeskRoutes } from './helpdesk.js';
 import { meRoutes } from './me.js';
@@ -13,5 +14,5 @@ export type { HealthSource, RouteDeps } from './shared.js';
 export { credentialView, identityView, sessionOf } from './shared.js';
 
 export function buildRoutes(deps: RouteDeps): RouteSpec[] {
-  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...helpdeskRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
+  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...auditTrailRoutes(deps), ...helpdeskRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
 }
