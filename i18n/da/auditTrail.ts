@@ -6,7 +6,7 @@ export const auditTrail: Translation<typeof en> = {
   'auditTrail.heading': 'Revisionsspor',
   'auditTrail.intro': 'Alle hændelser, som gatewayen har registreret, nyeste først. Filtrér dem, og eksportér det viste som CSV (til et regneark) eller som en signeret fil, som alle kan kontrollere med npm run audit:verify -- --export FIL.',
   'auditTrail.filter.legend': 'Filtrér sporet',
-  'auditTrail.filter.person': 'Person (id)',
+  'auditTrail.filter.person': 'Personens id',
   'auditTrail.filter.key': 'Sikkerhedsnøgle (id)',
   'auditTrail.filter.actor': 'Udført af (person-id)',
   'auditTrail.filter.event': 'Hændelse',
