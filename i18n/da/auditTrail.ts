@@ -3,7 +3,7 @@ import type { Translation } from '../catalogue.js';
 import type { auditTrail as en } from '../en/auditTrail.js';
 
 export const auditTrail: Translation<typeof en> = {
-  'auditTrail.heading': 'Revisionsspor',
+  'auditTrail.heading': 'Hændelser i revisionssporet',
   'auditTrail.intro': 'Alle hændelser, som gatewayen har registreret, nyeste først. Filtrér dem, og eksportér det viste som CSV (til et regneark) eller som en signeret fil, som alle kan kontrollere med npm run audit:verify -- --export FIL.',
   'auditTrail.filter.legend': 'Filtrér sporet',
   'auditTrail.filter.person': 'Personens id',

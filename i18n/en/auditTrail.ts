@@ -1,6 +1,6 @@
 /** The readable audit trail on the security page, and the headings of its CSV export. */
 export const auditTrail = {
-  'auditTrail.heading': 'Audit trail',
+  'auditTrail.heading': 'Audit events',
   'auditTrail.intro': 'Every event the gateway recorded, newest first. Filter it, then export what you see as CSV (for a spreadsheet) or as a signed file that anyone can check with npm run audit:verify -- --export FILE.',
   'auditTrail.filter.legend': 'Filter the trail',
   'auditTrail.filter.person': 'Person (id)',
