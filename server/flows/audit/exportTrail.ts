@@ -62,7 +62,7 @@ export async function startExport(deps: CoreDeps, r: ExportRequest): Promise<{ f
 }
 
 /** Each chunk of the range in order: every entry, and which of them match the filter. */
-async function* chunks(deps: CoreDeps, query: AuditQuery, firstSeq: number, lastSeq: number): AsyncGenerator<{ all: AuditEntry[]; matching: Set<number>; names: Names }> {
+async function* chunks(deps: CoreDeps, query: AuditQuery, firstSeq: number, lastSeq: number, withNames: boolean): AsyncGenerator<{ all: AuditEntry[]; matching: Set<number>; names: Names }> {
   let from = firstSeq;
   while (from <= lastSeq) {
     const start = from;
@@ -74,7 +74,7 @@ async function* chunks(deps: CoreDeps, query: AuditQuery, firstSeq: number, last
         : new Set(all.map((e) => e.seq));
       // Names resolved inside the same read (the CSV needs them).
       const names = new Names(tx);
-      for (const e of all) if (matching.has(e.seq)) await names.entry(e);
+      if (withNames) for (const e of all) if (matching.has(e.seq)) await names.entry(e);
       return { all, matching, names };
     });
     if (chunk.all.length === 0) return;
@@ -105,7 +105,7 @@ export async function writeCsv(deps: CoreDeps, r: ExportRequest, range: { firstS
       csvRow([h('auditTrail.col.seq'), h('auditTrail.col.time'), h('auditTrail.col.event'), h('auditTrail.col.kind'), h('auditTrail.col.actor'), h('auditTrail.col.actorRole'), h('auditTrail.col.actorId'), h('auditTrail.col.subject'), h('auditTrail.col.subjectId'), h('auditTrail.col.details'), h('auditTrail.col.hash')]),
   );
   let rows = 0;
-  for await (const { all, matching, names } of chunks(deps, r.query, range.firstSeq, range.lastSeq)) {
+  for await (const { all, matching, names } of chunks(deps, r.query, range.firstSeq, range.lastSeq, true)) {
     let out = '';
     for (const e of all) {
       if (!matching.has(e.seq)) continue;
@@ -141,7 +141,7 @@ export async function writeSignedJson(
   const digest = new LineDigest();
   let count = 0;
   let included = 0;
-  for await (const { all, matching } of chunks(deps, r.query, range.firstSeq, range.lastSeq)) {
+  for await (const { all, matching } of chunks(deps, r.query, range.firstSeq, range.lastSeq, false)) {
     const items: string[] = [];
     for (const e of all) {
       const item: AuditEntry | WithheldEntry = matching.has(e.seq) ? e : { seq: e.seq, prevHash: e.prevHash, hash: e.hash, withheld: true };
