@@ -114,7 +114,7 @@ describe('the audit trail a person can read (issue 16; NSIS 6 (Low) 7)', () => {
     assert.equal(refusals.length, 3);
   });
 
-  it('NSIS 6 (Low) 7: the CSV export is RFC 4180 with a byte order mark, in the language asked for, cells a spreadsheet would run as formulas are defused, and the export is audited', async () => {
+  it('NSIS 6 (Low) 7, 4.1.4: the CSV export is RFC 4180 with a byte order mark, in the language asked for, cells a spreadsheet would run as formulas are defused, and the export is audited', async () => {
     const r = await admin.client.get(`/api/security/audit/export.csv?person=${emp.identityId}&lang=da`);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /^text\/csv; charset=utf-8/);
@@ -135,7 +135,7 @@ describe('the audit trail a person can read (issue 16; NSIS 6 (Low) 7)', () => {
     assert.equal(String(r.body).split('\r\n')[0]?.split(',').length, 11, 'the header row');
   });
 
-  it('NSIS 6 (Low) 7, 4.1.7 (Low) 3: a signed JSON export verifies with npm run audit:verify -- --export (exit 0, what is proven and what not); a changed field, a removed entry, re-ordered entries or a wrong signature are refused (exit 1)', async () => {
+  it('NSIS 6 (Low) 7, 4.1.4, 4.1.7 (Low) 3: a signed JSON export verifies with npm run audit:verify -- --export (exit 0, what is proven and what not); a changed field, a removed entry, re-ordered entries or a wrong signature are refused (exit 1)', async () => {
     const r = await admin.client.get(`/api/security/audit/export.json?person=${emp.identityId}`);
     assert.equal(r.status, 200);
     const text = JSON.stringify(r.body);
