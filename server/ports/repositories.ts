@@ -5,7 +5,7 @@
  * they return true (or the record) for exactly one caller.
  */
 import type { ApprovalKind, ApprovalRecord, NewApproval } from '../domain/approvals.js';
-import type { AuditEntry, AuditHead, AuditInput } from '../domain/audit.js';
+import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../domain/audit.js';
 import type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
 import type { NewIdentity, SetupRecord } from '../domain/identities.js';
 import type {
@@ -204,6 +204,13 @@ export interface AuditReader {
   countThrough(seq: number): Promise<number>;
   /** A person's trail: events about them, by them and about their keys, newest first. */
   forPerson(identityId: string, limit?: number): Promise<AuditEntry[]>;
+  /**
+   * The entries matching `q`, at most `limit`: newest first (`order` 'desc', paged with
+   * `beforeSeq`) or oldest first ('asc', paged with `afterSeq`, as an export reads them).
+   */
+  search(q: AuditQuery, order: 'asc' | 'desc', limit: number): Promise<AuditEntry[]>;
+  /** The sequence numbers of the first and last entries with `from` <= at < `to` (either open). */
+  seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined>;
 }
 export interface AuditRepo extends AuditReader {
   /** Appends one event to the ONE hash chain (appends are serialised); returns it chained. */

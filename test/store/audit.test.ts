@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
+import type { AuditQuery } from '../../server/domain/audit.js';
 import type { Store } from '../../server/ports/store.js';
 import { ADAPTERS, T0, holderWithKey, later } from './adapters.js';
 
@@ -47,6 +48,34 @@ for (const adapter of ADAPTERS) {
       });
       assert.deepEqual((await store.read((tx) => tx.audit.forPerson(holder.id))).map((e) => e.type), ['about.key', 'by.person', 'about.person']);
       assert.equal((await store.read((tx) => tx.audit.forPerson(holder.id, 1))).length, 1);
+    });
+
+    it('NSIS 6 (Low) 7: the readable trail filters by person, key, actor, event kind and time, pages by sequence both ways, and finds the sequence range of a time range', async () => {
+      const { holder, key } = await holderWithKey(store);
+      const staff = randomUUID();
+      const base = (await store.read((tx) => tx.audit.head())).seq;
+      await store.write(async (tx) => {
+        await tx.audit.append({ at: later(100), type: 'f.about-person', actorId: staff, actorRole: 'helpdesk', subjectId: holder.id, data: {} });
+        await tx.audit.append({ at: later(101), type: 'f.by-person', actorId: holder.id, actorRole: 'holder', subjectId: null, data: {} });
+        await tx.audit.append({ at: later(102), type: 'f.about-key', actorId: staff, actorRole: 'helpdesk', subjectId: key.id, data: {} });
+        await tx.audit.append({ at: later(103), type: 'f.other', actorId: null, actorRole: 'system', subjectId: randomUUID(), data: {} });
+      });
+      const types = (es: { type: string }[]) => es.map((e) => e.type);
+      const search = (q: AuditQuery, order: 'asc' | 'desc' = 'desc', limit = 100) => store.read((tx) => tx.audit.search(q, order, limit));
+      assert.deepEqual(types(await search({ personId: holder.id, afterSeq: base })), ['f.about-key', 'f.by-person', 'f.about-person']);
+      assert.deepEqual(types(await search({ keyId: key.id })), ['f.about-key']);
+      assert.deepEqual(types(await search({ actorId: staff })), ['f.about-key', 'f.about-person']);
+      assert.deepEqual(types(await search({ types: ['f.other', 'f.by-person'] })), ['f.other', 'f.by-person']);
+      assert.deepEqual(types(await search({ from: later(101), to: later(103) })), ['f.about-key', 'f.by-person'], 'from inclusive, to exclusive');
+      assert.deepEqual(types(await search({ actorId: staff, types: ['f.about-key'] })), ['f.about-key'], 'filters combine');
+      const newest = await search({ afterSeq: base }, 'desc', 2);
+      assert.deepEqual(types(newest), ['f.other', 'f.about-key']);
+      assert.deepEqual(types(await search({ afterSeq: base, beforeSeq: newest[1]?.seq }, 'desc', 2)), ['f.by-person', 'f.about-person'], 'the next page goes on before the cursor');
+      assert.deepEqual(types(await search({ afterSeq: base }, 'asc', 2)), ['f.about-person', 'f.by-person'], 'oldest first for an export');
+      assert.deepEqual(await search({ types: ['no.such'] }), []);
+      assert.deepEqual(await store.read((tx) => tx.audit.seqRange(later(101), later(103))), { firstSeq: base + 2, lastSeq: base + 3 });
+      assert.deepEqual(await store.read((tx) => tx.audit.seqRange(later(101), undefined)), { firstSeq: base + 2, lastSeq: base + 4 });
+      assert.equal(await store.read((tx) => tx.audit.seqRange(later(500), undefined)), undefined);
     });
 
     it('NSIS 4.1.4: checkpoints are kept in order; a prune removes entries only through its anchor and is recorded', async () => {

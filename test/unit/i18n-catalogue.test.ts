@@ -12,6 +12,8 @@ import * as daAreas from '../../i18n/da/index.js';
 import { CATALOGUES, LANGUAGES, REASON_LABELS, formatPlain, namesIn, negotiateLanguage, parseAcceptLanguage, parseMessage, pluralKey, languageFromCookieHeader } from '../../i18n/index.js';
 import { en } from '../../i18n/en/index.js';
 import { admin } from '../../i18n/en/admin.js';
+import { auditEvents } from '../../i18n/en/auditEvents.js';
+import { auditTrail } from '../../i18n/en/auditTrail.js';
 import { common } from '../../i18n/en/common.js';
 import { consoleWords } from '../../i18n/en/console.js';
 import { helpdesk } from '../../i18n/en/helpdesk.js';
@@ -74,7 +76,7 @@ describe('issue 16: one catalogue per language, the same keys in each', () => {
   });
 
   it('no area module defines a key another one defines too (a later one would silently win)', () => {
-    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning];
+    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents, auditTrail];
     const total = areas.reduce((n, a) => n + Object.keys(a).length, 0);
     assert.equal(Object.keys(en).length, total);
     assert.equal(Object.keys(daAreas.da).length, total);

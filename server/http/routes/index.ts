@@ -2,6 +2,7 @@
 import type { RouteSpec } from '../registry.js';
 import { adminRoutes } from './admin.js';
 import { approvalRoutes } from './approvals.js';
+import { auditTrailRoutes } from './auditTrail.js';
 import { ceremonyRoutes } from './ceremonies.js';
 import { helpdeskRoutes } from './helpdesk.js';
 import { listRoutes } from './lists.js';
@@ -14,5 +15,5 @@ export type { HealthSource, RouteDeps } from './shared.js';
 export { credentialView, identityView, sessionOf } from './shared.js';
 
 export function buildRoutes(deps: RouteDeps): RouteSpec[] {
-  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...helpdeskRoutes(deps), ...listRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
+  return [...ceremonyRoutes(deps), ...meRoutes(deps), ...securityRoutes(deps), ...auditTrailRoutes(deps), ...helpdeskRoutes(deps), ...listRoutes(deps), ...approvalRoutes(deps), ...adminRoutes(deps), ...provisioningRoutes(deps)];
 }

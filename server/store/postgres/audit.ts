@@ -14,12 +14,12 @@
  * hashed: it would not read back as hashed.
  */
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
-import type { AuditEntry, AuditHead, AuditInput } from '../../domain/audit.js';
+import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../../domain/audit.js';
 import type { AuditReader, AuditRepo } from '../../ports/repositories.js';
 import { lockAuditChain } from './advisoryLocks.js';
 import type { Sql, TxSql } from './pool.js';
 import * as records from './records.js';
-import { countOf, num, str } from './rows.js';
+import { countOf, num, numOrNull, str } from './rows.js';
 
 async function headOf(sql: Sql): Promise<AuditHead> {
   const [r] = await sql.rows('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
@@ -54,6 +54,37 @@ export class PgAuditReader implements AuditReader {
       [identityId, limit],
     );
     return rows.map(records.auditEntry);
+  }
+
+  async search(q: AuditQuery, order: 'asc' | 'desc', limit: number): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (q.personId !== undefined) {
+      const id = p(q.personId);
+      where.push(`(subject_id = ${id} OR actor_id = ${id} OR subject_id IN (SELECT id FROM credentials WHERE identity_id = ${id}))`);
+    }
+    if (q.keyId !== undefined) where.push(`subject_id = ${p(q.keyId)}`);
+    if (q.actorId !== undefined) where.push(`actor_id = ${p(q.actorId)}`);
+    if (q.types !== undefined && q.types.length > 0) where.push(`type = ANY(${p([...q.types])}::text[])`);
+    if (q.from !== undefined) where.push(`at >= ${p(q.from)}::timestamptz`);
+    if (q.to !== undefined) where.push(`at < ${p(q.to)}::timestamptz`);
+    if (q.afterSeq !== undefined) where.push(`seq > ${p(q.afterSeq)}`);
+    if (q.beforeSeq !== undefined) where.push(`seq < ${p(q.beforeSeq)}`);
+    const sql = `SELECT * FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${p(limit)}`;
+    return (await this.sql.rows(sql, params)).map(records.auditEntry);
+  }
+
+  async seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined> {
+    const [r] = await this.sql.rows(
+      'SELECT min(seq) AS first, max(seq) AS last FROM audit_events WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR at < $2::timestamptz)',
+      [from ?? null, to ?? null],
+    );
+    if (r === undefined || numOrNull(r, 'first') === null) return undefined;
+    return { firstSeq: num(r, 'first'), lastSeq: num(r, 'last') };
   }
 }
 
