@@ -37,6 +37,24 @@ for (const adapter of ADAPTERS) {
       assert.equal(await store.read((tx) => tx.audit.countThrough(4)), 4);
     });
 
+    it('NSIS 6 (Low) 7: the first entry of each write links to the committed head and verifies, whatever its data holds (nested seq keys, escaped quotes, non-ASCII, no subject)', async () => {
+      const head = await store.read((tx) => tx.audit.head());
+      const awkward = [
+        { seq: 0, subjectId: 'x', nested: { seq: 7 } },
+        { text: ',"seq":0,"subjectId":"y"', quote: '"\\\n', emoji: '🔑 æøå' },
+        {},
+      ];
+      const appended = [];
+      for (const [i, data] of awkward.entries()) {
+        appended.push(await store.write((tx) => tx.audit.append({ at: later(30 + i), type: 'test.awkward', actorId: i === 1 ? randomUUID() : null, actorRole: 'system', subjectId: i === 2 ? null : `s"${i}`, data })));
+      }
+      assert.deepEqual(appended.map((e) => e.seq), [head.seq + 1, head.seq + 2, head.seq + 3]);
+      assert.equal(appended[0]?.prevHash, head.hash);
+      const page = await store.read((tx) => tx.audit.page(head.seq + 1, 10));
+      assert.deepEqual(page, appended, 'stored exactly as appended');
+      assert.equal(verifyChain(page, head.hash, head.seq + 1).ok, true);
+    });
+
     it("a person's trail: events about them, by them and about their keys, newest first", async () => {
       const { holder, key } = await holderWithKey(store);
       await store.write(async (tx) => {

@@ -14,6 +14,7 @@
  * hashed: it would not read back as hashed.
  */
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
+import { canonicalJson } from '../../audit/canonicalJson.js';
 import type { AuditEntry, AuditHead, AuditInput } from '../../domain/audit.js';
 import type { AuditReader, AuditRepo } from '../../ports/repositories.js';
 import { lockAuditChain } from './advisoryLocks.js';
@@ -70,10 +71,10 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
     if (Number.isNaN(when.getTime()) || when.toISOString() !== input.at) {
       throw new TypeError(`audit: an entry's time must be in Date.toISOString() form (it is hashed as written): ${input.at}`);
     }
-    let head = this.ownHead;
+    const head = this.ownHead;
     if (head === undefined) {
       await lockAuditChain(this.tx);
-      head = await headOf(this.tx);
+      return this.appendAtHead(input);
     }
     const body = { seq: head.seq + 1, ...input };
     const hash = entryHash(head.hash, body);
@@ -87,6 +88,40 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
   }
 
   /**
+   * The first append of a transaction, right after the chain lock was granted: the head is read,
+   * linked to and hashed by the INSERT itself (one round trip instead of two; issue 17). The
+   * INSERT is a statement that starts after the lock was granted, so under READ COMMITTED its
+   * snapshot holds the previous holder's committed entry, exactly as the separate head read did.
+   * PostgreSQL hashes the same bytes entryHash() hashes: the previous hash, a newline, and the
+   * entry's canonical JSON, into which only the sequence number is spliced (its key sorts between
+   * `data` and `subjectId`, so it has one place). The hash is then recomputed here: an entry the
+   * verifier would refuse is never committed (TypeError, the transaction rolls back).
+   */
+  private async appendAtHead(input: AuditInput): Promise<AuditEntry> {
+    const [prefix, suffix] = splitAtSeq(input);
+    const [r] = await this.tx.rows(
+      `WITH head AS (
+         SELECT COALESCE(max(seq), 0) AS seq,
+                COALESCE((SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), $1) AS hash
+           FROM audit_events
+       )
+       INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
+       SELECT head.seq + 1, $2, $3, $4, $5, $6, $7, head.hash,
+              encode(sha256(convert_to(head.hash || E'\\n' || $8::text || (head.seq + 1)::text || $9::text, 'UTF8')), 'hex')
+         FROM head
+       RETURNING seq, prev_hash, hash`,
+      [GENESIS_HASH, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), prefix, suffix],
+    );
+    if (r === undefined) throw new Error('audit: the append returned no row');
+    const entry: AuditEntry = { seq: num(r, 'seq'), ...input, prevHash: str(r, 'prev_hash'), hash: str(r, 'hash') };
+    if (entryHash(entry.prevHash, entry) !== entry.hash) {
+      throw new TypeError(`audit: the database hashed entry ${entry.seq} differently from entryHash(); nothing is committed`);
+    }
+    this.ownHead = { seq: entry.seq, hash: entry.hash };
+    return entry;
+  }
+
+  /**
    * NSIS 4.1.4: the signed prune is recorded first; then, for this transaction only, the delete
    * trigger lets entries through `throughSeq` go (and only those a recorded prune covers).
    */
@@ -97,4 +132,18 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
     await this.tx.rows("SELECT set_config('gateway.audit_prune_through', '', true) AS through");
     return n;
   }
+}
+
+/**
+ * The entry's canonical JSON (as entryHash() builds it) around its sequence number: the text
+ * before the number and the text after it. `seq` is the one key between `data` and `subjectId`;
+ * keys inside `data` come before it and the strings after it are JSON-escaped, so the last
+ * `,"seq":0,"subjectId":` is the top-level one.
+ */
+function splitAtSeq(input: AuditInput): [string, string] {
+  const text = canonicalJson({ seq: 0, at: input.at, type: input.type, actorId: input.actorId, actorRole: input.actorRole, subjectId: input.subjectId, data: input.data });
+  const marker = ',"seq":0,"subjectId":';
+  const i = text.lastIndexOf(marker);
+  if (i < 0) throw new TypeError('audit: no sequence number in the canonical entry');
+  return [text.slice(0, i) + ',"seq":', text.slice(i + ',"seq":0'.length)];
 }
