@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { JsonValue } from '../../server/audit/canonicalJson.js';
 import { GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
 import type { Store } from '../../server/ports/store.js';
 import { ADAPTERS, T0, holderWithKey, later } from './adapters.js';
@@ -39,7 +40,7 @@ for (const adapter of ADAPTERS) {
 
     it('NSIS 6 (Low) 7: the first entry of each write links to the committed head and verifies, whatever its data holds (nested seq keys, escaped quotes, non-ASCII, no subject)', async () => {
       const head = await store.read((tx) => tx.audit.head());
-      const awkward = [
+      const awkward: { [key: string]: JsonValue }[] = [
         { seq: 0, subjectId: 'x', nested: { seq: 7 } },
         { text: ',"seq":0,"subjectId":"y"', quote: '"\\\n', emoji: '🔑 æøå' },
         {},

@@ -55,12 +55,8 @@ export async function completeSignIn(deps: CoreDeps, input: SignInInput): Promis
     throw err;
   }
   // The one read of this request: the key, its holder, their organisation (for a token).
-  const found = await deps.store.read(async (tx) => {
-    const key = await tx.credentials.byCredentialId(response.id);
-    const identity = key ? await tx.identities.get(key.identityId) : undefined;
-    const organisation = identity && audience !== undefined ? await tx.organisations.get(identity.organisationId) : undefined;
-    return { key, identity, organisation };
-  });
+  const read = await deps.store.read((tx) => tx.credentials.withHolder(response.id));
+  const found = { key: read?.credential, identity: read?.identity, organisation: read?.organisation };
   if (!found.key) return refused(deps, null, { reason: 'unknown-credential' });
   if (challenge.identityId !== null && challenge.identityId !== found.key.identityId) return refused(deps, found.key.id, { reason: 'key-of-another-identity' });
   const key = await expireIfDue(deps, found.key);
