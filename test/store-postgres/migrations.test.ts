@@ -87,7 +87,7 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(again, { applied: [], version: latest });
     const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
-    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm']);
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'audit_chain_head']);
   });
 
   test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {
@@ -105,7 +105,8 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(columns('challenges'), [...(ephemeral.get('challenges') ?? [])].sort(), 'challenges as in the ephemeral file');
     assert.deepEqual(columns('rate_limit_windows'), [...(ephemeral.get('rate_limits') ?? [])].sort(), 'rate_limit_windows as rate_limits in the ephemeral file');
     const extra = [...pg.keys()].filter((t) => !sqlite.has(t)).sort();
-    assert.deepEqual(extra, ['challenges', 'rate_limit_windows', 'schema_migrations']);
+    // audit_chain_head: the chain's head row of PostgreSQL's one-statement append (0006, issue 17).
+    assert.deepEqual(extra, ['audit_chain_head', 'challenges', 'rate_limit_windows', 'schema_migrations']);
   });
 
   test('types: every time is timestamptz, blobs bytea, flags boolean, the counter bigint, JSON jsonb or json (exact text where it is hashed or passed on), ids identity columns but the chain\'s own numbers', async () => {

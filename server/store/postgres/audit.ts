@@ -1,12 +1,12 @@
 /**
  * The audit trail on PostgreSQL (NSIS 6 (Low) 7): ONE hash chain across every instance.
  *
- * An append takes the audit-chain advisory lock (advisoryLocks.ts) for the rest of its
- * transaction, then reads the head, links the entry to it and inserts it. Under READ COMMITTED
- * the head is read by a statement that starts after the lock was granted, so it sees the previous
- * holder's committed entry: no two transactions link to the same head, no sequence number is
- * taken twice or skipped (a rollback gives its numbers back, as the lock is released with it).
- * The lock is taken once per transaction; later appends in it continue from the entry just made.
+ * An append is one statement: it updates the chain's head row (audit_chain_head, one row), which
+ * holds that row's lock for the rest of the transaction, and inserts the entry linked to the head
+ * as its previous holder committed it (see PgAudit.append). No two transactions link to the same
+ * head, no sequence number is taken twice or skipped (a rollback gives its numbers back, as the
+ * row lock is released with it). Until issue 17 this was the audit-chain advisory lock, a head
+ * read and the INSERT: three round trips under the lock instead of one.
  *
  * The entry reads back byte for byte: `at` is timestamptz at millisecond precision (the adapter
  * reads it back as Date.toISOString() text; the column refuses finer values), `data` is json, which
@@ -17,7 +17,6 @@ import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
 import { canonicalJson } from '../../audit/canonicalJson.js';
 import type { AuditEntry, AuditHead, AuditInput } from '../../domain/audit.js';
 import type { AuditReader, AuditRepo } from '../../ports/repositories.js';
-import { lockAuditChain } from './advisoryLocks.js';
 import type { Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { countOf, num, str } from './rows.js';
@@ -59,65 +58,46 @@ export class PgAuditReader implements AuditReader {
 }
 
 export class PgAudit extends PgAuditReader implements AuditRepo {
-  /** The head after this transaction's last append (set once it holds the chain lock). */
-  private ownHead: AuditHead | undefined;
-
   constructor(private readonly tx: TxSql) {
     super(tx);
   }
 
+  /**
+   * ONE statement per entry (issue 17): the UPDATE of the chain's head row (audit_chain_head,
+   * migration 0006) takes the row's lock until COMMIT, advances the sequence number and computes
+   * the entry's hash from the head as committed; the INSERT stores the entry with that link. A
+   * writer that waited for the row lock re-reads the row as its holder committed it (READ
+   * COMMITTED), so no two transactions link to the same head and no number is taken twice or
+   * skipped; a rollback gives the number back. PostgreSQL hashes the bytes entryHash() hashes: the
+   * previous hash, a newline, and the entry's canonical JSON, into which only the sequence number
+   * is spliced. The hash is recomputed here as well: an entry the verifier would refuse is never
+   * committed (TypeError, the transaction rolls back).
+   */
   async append(input: AuditInput): Promise<AuditEntry> {
     const when = new Date(input.at);
     if (Number.isNaN(when.getTime()) || when.toISOString() !== input.at) {
       throw new TypeError(`audit: an entry's time must be in Date.toISOString() form (it is hashed as written): ${input.at}`);
     }
-    const head = this.ownHead;
-    if (head === undefined) {
-      await lockAuditChain(this.tx);
-      return this.appendAtHead(input);
-    }
-    const body = { seq: head.seq + 1, ...input };
-    const hash = entryHash(head.hash, body);
-    await this.tx.count(
-      `INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [body.seq, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), head.hash, hash],
-    );
-    this.ownHead = { seq: body.seq, hash };
-    return { ...body, prevHash: head.hash, hash };
-  }
-
-  /**
-   * The first append of a transaction, right after the chain lock was granted: the head is read,
-   * linked to and hashed by the INSERT itself (one round trip instead of two; issue 17). The
-   * INSERT is a statement that starts after the lock was granted, so under READ COMMITTED its
-   * snapshot holds the previous holder's committed entry, exactly as the separate head read did.
-   * PostgreSQL hashes the same bytes entryHash() hashes: the previous hash, a newline, and the
-   * entry's canonical JSON, into which only the sequence number is spliced (its key sorts between
-   * `data` and `subjectId`, so it has one place). The hash is then recomputed here: an entry the
-   * verifier would refuse is never committed (TypeError, the transaction rolls back).
-   */
-  private async appendAtHead(input: AuditInput): Promise<AuditEntry> {
     const [prefix, suffix] = splitAtSeq(input);
     const [r] = await this.tx.rows(
       `WITH head AS (
-         SELECT COALESCE(max(seq), 0) AS seq,
-                COALESCE((SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), $1) AS hash
-           FROM audit_events
+         UPDATE audit_chain_head
+            SET seq = seq + 1,
+                prev_hash = hash,
+                hash = encode(sha256(convert_to(hash || E'\\n' || $1::text || (seq + 1)::text || $2::text, 'UTF8')), 'hex')
+          WHERE id = 1
+         RETURNING seq, prev_hash, hash
        )
        INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
-       SELECT head.seq + 1, $2, $3, $4, $5, $6, $7, head.hash,
-              encode(sha256(convert_to(head.hash || E'\\n' || $8::text || (head.seq + 1)::text || $9::text, 'UTF8')), 'hex')
-         FROM head
+       SELECT head.seq, $3, $4, $5, $6, $7, $8, head.prev_hash, head.hash FROM head
        RETURNING seq, prev_hash, hash`,
-      [GENESIS_HASH, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), prefix, suffix],
+      [prefix, suffix, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data)],
     );
-    if (r === undefined) throw new Error('audit: the append returned no row');
+    if (r === undefined) throw new Error('audit: the chain has no head row (migration 0006)');
     const entry: AuditEntry = { seq: num(r, 'seq'), ...input, prevHash: str(r, 'prev_hash'), hash: str(r, 'hash') };
     if (entryHash(entry.prevHash, entry) !== entry.hash) {
       throw new TypeError(`audit: the database hashed entry ${entry.seq} differently from entryHash(); nothing is committed`);
     }
-    this.ownHead = { seq: entry.seq, hash: entry.hash };
     return entry;
   }
 
