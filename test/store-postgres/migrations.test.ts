@@ -15,7 +15,8 @@ import { StoreConflict, StoreError } from '../../server/store/postgres/errors.js
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion } from '../../server/store/postgres/migrate.js';
 import { inTransaction } from '../../server/store/postgres/transaction.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { insertCredential, insertIdentity, insertOrganisation } from './fixtures.js';
+import { entryHash, GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
+import { appendAudit, auditEntries, insertCredential, insertIdentity, insertOrganisation } from './fixtures.js';
 
 function columnsOf(db: Database.Database): Map<string, string[]> {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
@@ -174,6 +175,43 @@ describe('PostgreSQL migrations across instances and releases', () => {
     assert.ok(first);
     await assert.rejects(migrate(pool, [{ ...first, sql: `${first.sql}\n-- edited`, checksum: 'f'.repeat(64) }]), (err: unknown) => err instanceof SchemaMismatch && /never edited/.test(err.message));
     await assert.rejects(migrate(pool, []), (err: unknown) => err instanceof SchemaMismatch && /newer than this release/.test(err.message));
+  });
+});
+
+const AT = '2026-01-05T08:00:00.000Z';
+
+describe('PostgreSQL migration 6: the audit chain head row (issue 17)', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await freshDatabase({ migrated: false });
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  test('NSIS 6 (Low) 7: a database with a chain written before migration 6 continues that chain after it: the head row starts at its last entry and the whole chain verifies', async () => {
+    const pool = db.pool({ max: 2 });
+    const migrations = loadMigrations();
+    await migrate(pool, migrations.filter((m) => m.version < 6));
+    // Three entries as the release before issue 17 wrote them: linked and hashed in JavaScript.
+    await inTransaction(pool, async (sql) => {
+      let prev = GENESIS_HASH;
+      for (let seq = 1; seq <= 3; seq++) {
+        const body = { seq, at: AT, type: 'test.before', actorId: null, actorRole: 'system', subjectId: null, data: { seq } };
+        const hash = entryHash(prev, body);
+        await sql.count(
+          'INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash) VALUES ($1, $2, $3, NULL, $4, NULL, $5, $6, $7)',
+          [seq, AT, body.type, 'system', JSON.stringify(body.data), prev, hash],
+        );
+        prev = hash;
+      }
+    });
+    assert.deepEqual(await migrate(pool, migrations), { applied: migrations.filter((m) => m.version >= 6).map((m) => m.version), version: Math.max(...migrations.map((m) => m.version)) });
+    await inTransaction(pool, (sql) => appendAudit(sql, 'test.after', AT, {}));
+    const entries = await inTransaction(pool, auditEntries);
+    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3, 4]);
+    assert.deepEqual(verifyChain(entries), { ok: true, entries: 4, headHash: entries.at(-1)?.hash });
+    await assert.rejects(inTransaction(pool, (sql) => sql.count('DELETE FROM audit_chain_head')), (err: unknown) => err instanceof StoreError, 'the head row is never deleted');
   });
 });
 
