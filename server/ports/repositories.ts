@@ -198,6 +198,8 @@ export interface SessionRepo extends SessionReader {
   touch(idHash: string, at: string): Promise<void>;
   /** Guarded: true only for the caller that ended a live session. */
   end(idHash: string, reason: string, at: string): Promise<boolean>;
+  /** Guarded like end(): the live session this call ended, or none (one statement: issue 17). */
+  endOne(idHash: string, reason: string, at: string): Promise<SessionRecord | undefined>;
   /** Ends every live session of a key; returns the sessions this call ended. */
   endOfCredential(credentialId: string, reason: string, at: string): Promise<SessionRecord[]>;
   /** Ends every live session of a person; returns the sessions this call ended. */
