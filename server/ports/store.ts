@@ -121,10 +121,22 @@ export interface StoreTools {
   describe(): Promise<{ engine: StoreEngine; location: string; settings: Record<string, string | number> }>;
 }
 
+/** How a read runs (issue 17). */
+export interface ReadOptions {
+  /**
+   * fn makes ONE repository call that is one statement on every engine (e.g.
+   * `credentials.withHolder`, `identities.findActiveByEmail`): a single statement is its own
+   * consistent snapshot, so the adapter may run it without BEGIN and COMMIT (PostgreSQL: two
+   * round trips fewer). A second statement in fn is refused (TypeError) where the adapter relies
+   * on it (PostgreSQL).
+   */
+  oneStatement?: boolean;
+}
+
 export interface Store {
   readonly engine: StoreEngine;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: ReadTx) => Promise<T>, options?: ReadOptions): Promise<T>;
   /** Shared by every process and instance, single use where it says so, but NOT durable. */
   readonly ephemeral: EphemeralStore;
   readonly tools: StoreTools;

@@ -55,7 +55,7 @@ export async function completeSignIn(deps: CoreDeps, input: SignInInput): Promis
     throw err;
   }
   // The one read of this request: the key, its holder, their organisation (for a token).
-  const read = await deps.store.read((tx) => tx.credentials.withHolder(response.id));
+  const read = await deps.store.read((tx) => tx.credentials.withHolder(response.id), { oneStatement: true });
   const found = { key: read?.credential, identity: read?.identity, organisation: read?.organisation };
   if (!found.key) return refused(deps, null, { reason: 'unknown-credential' });
   if (challenge.identityId !== null && challenge.identityId !== found.key.identityId) return refused(deps, found.key.id, { reason: 'key-of-another-identity' });
