@@ -124,11 +124,11 @@ export interface StoreTools {
 /** How a read runs (issue 17). */
 export interface ReadOptions {
   /**
-   * fn makes ONE repository call that is one statement on every engine (e.g.
-   * `credentials.withHolder`, `identities.findActiveByEmail`): a single statement is its own
-   * consistent snapshot, so the adapter may run it without BEGIN and COMMIT (PostgreSQL: two
-   * round trips fewer). A second statement in fn is refused (TypeError) where the adapter relies
-   * on it (PostgreSQL).
+   * fn makes ONE repository call that the PostgreSQL adapter runs as one statement (e.g.
+   * `credentials.withHolder`, `credentials.byCredentialId`, `identities.findActiveByEmail`): a
+   * single statement is its own consistent snapshot, so that adapter runs it without BEGIN and
+   * COMMIT (two round trips fewer) and refuses a second statement (TypeError). SQLite reads as
+   * ever (in-process calls; a BEGIN costs microseconds there).
    */
   oneStatement?: boolean;
 }
