@@ -151,3 +151,33 @@ for (const adapter of ADAPTERS) {
     });
   });
 }
+
+for (const adapter of ADAPTERS) {
+  describe(`store conformance (${adapter.name}): the chain after a prune through its head`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await adapter.fresh());
+    });
+    after(async () => {
+      await dispose();
+    });
+
+    it('NSIS 4.1.4, 6 (Low) 7: a prune that removes every entry through the head leaves the chain going on from the anchor (its number and hash), as the verifier expects, not from the genesis hash', async () => {
+      const appended = await store.write(async (tx) => [
+        await tx.audit.append({ at: later(1), type: 'before.prune', actorId: null, actorRole: 'system', subjectId: null, data: {} }),
+        await tx.audit.append({ at: later(2), type: 'before.prune', actorId: null, actorRole: 'system', subjectId: null, data: {} }),
+      ]);
+      const last = appended[1];
+      assert.ok(last);
+      const anchorId = await store.write((tx) => tx.checkpoints.insert({ seq: last.seq, headHash: last.hash, at: later(3), kid: 'k1', jws: '', n: 1, prevHash: null, note: 'note 1' }));
+      const next = await store.write(async (tx) => {
+        assert.equal(await tx.audit.pruneThrough(last.seq, anchorId, later(4), 'signed-prune'), 2);
+        return tx.audit.append({ at: later(5), type: 'audit.pruned', actorId: null, actorRole: 'system', subjectId: null, data: {} });
+      });
+      assert.deepEqual([next.seq, next.prevHash], [last.seq + 1, last.hash]);
+      assert.deepEqual(await store.read((tx) => tx.audit.head()), { seq: next.seq, hash: next.hash });
+      assert.equal(verifyChain([next], last.hash, last.seq + 1).ok, true);
+    });
+  });
+}

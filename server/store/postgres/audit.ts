@@ -21,8 +21,9 @@ import type { Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { countOf, num, str } from './rows.js';
 
+/** The head row (migration 0006): the last entry, or after a prune through it, still that entry's number and hash. */
 async function headOf(sql: Sql): Promise<AuditHead> {
-  const [r] = await sql.rows('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const [r] = await sql.rows('SELECT seq, hash FROM audit_chain_head WHERE id = 1');
   return r === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: num(r, 'seq'), hash: str(r, 'hash') };
 }
 
