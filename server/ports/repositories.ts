@@ -100,9 +100,21 @@ export interface EnrolmentRepo extends EnrolmentReader {
   mintToken(enrolmentId: string, tokenHash: string, at: string): Promise<boolean>;
 }
 
+/** A key as a sign-in reads it: with its holder and their organisation (absent if the rows are). */
+export interface KeyWithHolder {
+  credential: Credential;
+  identity: Identity | undefined;
+  organisation: Organisation | undefined;
+}
+
 export interface CredentialReader {
   get(id: string): Promise<Credential | undefined>;
   byCredentialId(credentialId: string): Promise<Credential | undefined>;
+  /**
+   * The key with this WebAuthn credential id, its holder and the holder's organisation, as one
+   * read (one statement on PostgreSQL; issue 17: what a sign-in's completion reads, once).
+   */
+  withHolder(credentialId: string): Promise<KeyWithHolder | undefined>;
   /** Oldest first. */
   listOfIdentity(identityId: string): Promise<Credential[]>;
   /** Keys of a model (by AAGUID, any case) that are not yet terminal, oldest first. */
@@ -186,6 +198,8 @@ export interface SessionRepo extends SessionReader {
   touch(idHash: string, at: string): Promise<void>;
   /** Guarded: true only for the caller that ended a live session. */
   end(idHash: string, reason: string, at: string): Promise<boolean>;
+  /** Guarded like end(): the live session this call ended, or none (one statement: issue 17). */
+  endOne(idHash: string, reason: string, at: string): Promise<SessionRecord | undefined>;
   /** Ends every live session of a key; returns the sessions this call ended. */
   endOfCredential(credentialId: string, reason: string, at: string): Promise<SessionRecord[]>;
   /** Ends every live session of a person; returns the sessions this call ended. */

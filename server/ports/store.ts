@@ -124,10 +124,22 @@ export interface StoreTools {
   describe(): Promise<{ engine: StoreEngine; location: string; settings: Record<string, string | number> }>;
 }
 
+/** How a read runs (issue 17). */
+export interface ReadOptions {
+  /**
+   * fn makes ONE repository call that the PostgreSQL adapter runs as one statement (e.g.
+   * `credentials.withHolder`, `credentials.byCredentialId`, `identities.findActiveByEmail`): a
+   * single statement is its own consistent snapshot, so that adapter runs it without BEGIN and
+   * COMMIT (two round trips fewer) and refuses a second statement (TypeError). SQLite reads as
+   * ever (in-process calls; a BEGIN costs microseconds there).
+   */
+  oneStatement?: boolean;
+}
+
 export interface Store {
   readonly engine: StoreEngine;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: ReadTx) => Promise<T>, options?: ReadOptions): Promise<T>;
   /** Shared by every process and instance, single use where it says so, but NOT durable. */
   readonly ephemeral: EphemeralStore;
   readonly tools: StoreTools;

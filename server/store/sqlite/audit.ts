@@ -14,7 +14,13 @@ export class SqliteAudit implements AuditRepo {
   constructor(private readonly db: Connection) {}
 
   private headNow(): AuditHead {
-    const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();
+    // No entry left after a prune through the head: the chain goes on from the prune's anchor
+    // (its number and hash), where the verifier starts, never from the genesis hash again.
+    const head =
+      this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() ??
+      this.db
+        .prepare('SELECT p.through_seq AS seq, c.head_hash AS hash FROM audit_prunes p JOIN audit_checkpoints c ON c.id = p.anchor_checkpoint_id ORDER BY p.through_seq DESC LIMIT 1')
+        .get();
     return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: rows.num(head, 'seq'), hash: rows.str(head, 'hash') };
   }
 
