@@ -59,6 +59,21 @@ export function requestLanguage(req: Request, fallback: Language): Language {
   return fallback;
 }
 
+/**
+ * The language of the page a request came from, when it says one (issue 16: adopted as the
+ * person's at enrolment and activation): the switch's cookie (a choice), else the browser's
+ * Accept-Language (a preference); undefined when neither names one of ours.
+ */
+export function pageLanguageChoice(req: Request): { language: Language; chosen: boolean } | undefined {
+  const chosen = languageFromCookieHeader(req.headers.cookie);
+  if (chosen) return { language: chosen, chosen: true };
+  for (const tag of parseAcceptLanguage(req.headers['accept-language'])) {
+    const language = languageOfTag(tag);
+    if (language) return { language, chosen: false };
+  }
+  return undefined;
+}
+
 /** The stored language of the person signed in on this request (app.ts resolves the session), if any. */
 export function personLanguageOf(res: Response): Language | undefined {
   const view: unknown = res.locals['session'];
