@@ -64,7 +64,7 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'post',
       path: '/api/admin/identities/import',
-      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles]); all or nothing',
+      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles][,language]); all or nothing',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
