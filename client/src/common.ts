@@ -46,6 +46,8 @@ export interface Problem {
   title?: string;
   status?: number;
   detail?: string;
+  /** In an answer in another language than English: the server's own words (which may carry facts, e.g. the attempts left). */
+  englishDetail?: string;
   code?: string;
   errors?: ProblemFieldError[];
 }
@@ -61,13 +63,16 @@ export class ApiError extends Error {
   readonly fallback: string;
 
   constructor(status: number, problem: Problem, fallback: string) {
-    super(problem.detail || problem.title || fallback);
+    // The pages put the catalogue's words for the code first and, where it adds facts, the server's
+    // own English words after them, marked as English (serverDetail): so they keep those.
+    const detail = problem.englishDetail ?? problem.detail;
+    super(detail || problem.title || fallback);
     this.fallback = fallback;
     this.name = 'ApiError';
     this.status = status;
     this.code = problem.code;
     this.title = problem.title;
-    this.detail = problem.detail;
+    this.detail = detail;
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
   }
 }

@@ -41,6 +41,9 @@ export function sendProblem(res: Response, err: GatewayError, instance: string, 
         title: titleOf(language, err.status),
         status: err.status,
         detail: language === 'en' ? err.detail : text(language, `problem.${err.code}`),
+        // The server's own words, which may carry facts (the attempts left): the pages show them
+        // after their own words for the code, marked as English (client/src/common.ts ApiError).
+        ...(language === 'en' ? {} : { englishDetail: err.detail }),
         code: err.code,
         instance,
         // The same id is in the X-Request-Id header and on every log line of this request.
