@@ -31,6 +31,7 @@ export function setUpMailLanguage(identity: Identity): void {
   });
 }
 
+/** The language's name in the page's language (“engelsk” on a Danish page). */
 function nameOf(language: Language): string {
-  return CATALOGUES[language]['common.language.name'];
+  return language === 'da' ? t('keys.mailLanguage.in.da') : t('keys.mailLanguage.in.en');
 }

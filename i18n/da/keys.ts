@@ -87,4 +87,6 @@ export const keys: Translation<typeof en> = {
   'keys.mailLanguage.save': 'Gem sprog',
   'keys.mailLanguage.saved': 'Gemt: dine mails skrives fremover på {language}.',
   'keys.mailLanguage.failed': 'Sproget kunne ikke gemmes. Prøv igen.',
+  'keys.mailLanguage.in.da': 'dansk',
+  'keys.mailLanguage.in.en': 'engelsk',
 };

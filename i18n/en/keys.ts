@@ -84,4 +84,6 @@ export const keys = {
   'keys.mailLanguage.save': 'Save language',
   'keys.mailLanguage.saved': 'Saved: your mails are written in {language} from now on.',
   'keys.mailLanguage.failed': 'The language could not be saved. Try again.',
+  'keys.mailLanguage.in.da': 'Danish',
+  'keys.mailLanguage.in.en': 'English',
 } as const;

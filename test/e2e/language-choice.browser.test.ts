@@ -87,7 +87,7 @@ describe('issue 16: the language a signed-in person chooses is theirs, and their
     await page.getByTestId('mail-language-save').click();
     assert.equal((await storedAnswer).status(), 200);
     await page.getByTestId('mail-language-status').filter({ hasText: /\S/ }).waitFor();
-    assert.equal(await page.getByTestId('mail-language-status').textContent(), text('da', 'keys.mailLanguage.saved', { language: 'English' }));
+    assert.equal(await page.getByTestId('mail-language-status').textContent(), text('da', 'keys.mailLanguage.saved', { language: text('da', 'keys.mailLanguage.in.en') }));
     assert.equal(await stored(), 'en');
     assert.equal(await page.getAttribute('html', 'lang'), 'da', 'the page stays in the language of the page');
     await check(page, 'da', 'keys-mail-language-saved-phone');
