@@ -133,6 +133,32 @@ describe('issue 16: mails in the person’s language, problems in the request’
     assert.ok(JSON.stringify(bad.body).includes('row 2 language'));
   });
 
+  it('issue 16 / RFC 7643 §4.1.1: a person provisioned through SCIM gets the language of their preferredLanguage, and a later replace with another one changes it', async () => {
+    const registered = await admin.client.post('/api/admin/provisioning/clients', { label: 'Entra ID (HR sync)', ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person', tokenDays: 30 });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const token = field<string>(registered.body, 'token', 'token');
+    const scim = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${gw.origin}/scim/v2${path}`, { method, headers: { authorization: `Bearer ${token}`, accept: 'application/scim+json', 'content-type': 'application/scim+json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const user = (preferredLanguage: string) => ({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'preben.provisioned@demo.example',
+      active: true,
+      name: { givenName: 'Preben', familyName: 'Provisioned', formatted: 'Preben Provisioned' },
+      emails: [{ primary: true, type: 'work', value: 'preben.provisioned@demo.example' }],
+      preferredLanguage,
+    });
+    const created = await scim('POST', '/Users', user('en-GB'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body['preferredLanguage'], 'en-GB', 'kept and returned as sent');
+    const person = async () => gw.runtime.store.read((tx) => tx.identities.findActiveByEmail('preben.provisioned@demo.example'));
+    assert.equal((await person())?.language, 'en');
+    const replaced = await scim('PUT', `/Users/${String(created.body['id'])}`, user('da-DK'));
+    assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+    assert.equal((await person())?.language, 'da');
+  });
+
   it('issue 16: problem details in Danish with the gw_lang cookie, in English by Accept-Language, else the person’s language, else the organisation’s; the code never changes', async () => {
     const danish = new ApiClient(gw.origin);
     danish.setCookie('gw_lang', 'da');

@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from '../../server/config.js';
 import type { ApprovalRecord } from '../../server/domain/approvals.js';
 import type { Credential, Identity } from '../../server/domain/types.js';
 import { dutyNoticeMail, enrolmentHandoverMail, enrolmentLinkMail } from '../../server/duties/mails.js';
+import { languageOfUser } from '../../server/scim/mapping.js';
+import { userFromJson } from '../../server/scim/model.js';
 import { activationCodeMail, bindingEndedMail, cloneAlertMail, compromiseAlertMail, mailLanguage, transitionMail, type Mail } from '../../server/lifecycle/mails.js';
 import { repoRoot } from '../support/testGateway.js';
 
@@ -130,6 +132,18 @@ describe('issue 16: problem words in both languages', () => {
     for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 500, 503]) {
       for (const language of LANGUAGES) assert.ok((CATALOGUES[language] as Record<string, string>)[`problemTitle.${status}`], `${language}: problemTitle.${status}`);
     }
+  });
+});
+
+describe('issue 16: the language a directory names (SCIM)', () => {
+  it('issue 16 / RFC 7643 §4.1.1: a SCIM User’s preferredLanguage (best first), else its locale, is the person’s language; one we do not have is none', () => {
+    const of = (extra: Record<string, string>) => languageOfUser(userFromJson({ userName: 'a@b.dk', ...extra }));
+    assert.equal(of({ preferredLanguage: 'da-DK' }), 'da');
+    assert.equal(of({ preferredLanguage: 'de-DE, en;q=0.5, da;q=0.4' }), 'en');
+    assert.equal(of({ locale: 'da_DK' }), 'da');
+    assert.equal(of({ preferredLanguage: 'de', locale: 'en-GB' }), 'en');
+    assert.equal(of({ preferredLanguage: 'fr-FR' }), null);
+    assert.equal(of({}), null);
   });
 });
 
