@@ -109,3 +109,70 @@ describe('issue 16: the language a signed-in person chooses is theirs, and their
     return mail;
   }
 });
+
+/** Every page of the client, and the server's own pages a browser can meet. */
+const CLIENT_PAGES = ['/', '/activate.html', '/enrol.html', '/keys.html', '/helpdesk.html', '/admin.html', '/security.html', '/approvals.html'] as const;
+const SERVER_PAGES = [
+  { path: '/no-such-page', status: 404, name: 'error-not-found' },
+  { path: '/api/me', status: 401, name: 'error-sign-in-first' },
+  { path: '/oidc/authorize?client_id=no-such-client&response_type=code&scope=openid', status: 400, name: 'error-oidc-refused' },
+] as const;
+
+describe('issue 16: every page has the language switch and the same header, and passes axe-core in both languages at desktop width and 390 px', { timeout: 900_000 }, () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let admin: Awaited<ReturnType<typeof activeAdmin>>;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    gw = await startTestGateway({ withClient: true });
+    browser = await launchChromium();
+    admin = await activeAdmin(gw);
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await gw?.close();
+  });
+
+  async function open(language: Language, viewport: typeof DESKTOP, signedIn: boolean): Promise<Page> {
+    const context = await browser.newContext({ baseURL: gw.origin, viewport, locale: language === 'da' ? 'da-DK' : 'en-GB', timezoneId: 'Europe/Copenhagen' });
+    context.setDefaultTimeout(UI_TIMEOUT);
+    contexts.push(context);
+    const session = admin.client.cookie('gw_session');
+    if (signedIn && session) await context.addCookies([{ name: 'gw_session', value: session, url: gw.origin }]);
+    return context.newPage();
+  }
+
+  for (const language of ['da', 'en'] as const) {
+    for (const [size, viewport] of [['desktop', DESKTOP], ['390 px', PHONE]] as const) {
+      it(`issue 16: every client page (${language}, ${size}), signed in: the switch to the other language, who is signed in, sign out; no serious or critical axe violation`, async () => {
+        const page = await open(language, viewport, true);
+        for (const path of CLIENT_PAGES) {
+          await page.goto(path);
+          await page.waitForFunction(() => !document.documentElement.classList.contains('i18n-pending'));
+          await page.getByTestId('header-user').waitFor({ state: 'visible' });
+          assert.equal(await page.getAttribute('html', 'lang'), language, `${path}: <html lang>`);
+          const other = language === 'da' ? 'en' : 'da';
+          assert.equal(await page.getByTestId('language-switch').getAttribute('hreflang'), other, `${path}: the switch`);
+          assert.equal(await page.getByTestId('header-signout').isVisible(), true, `${path}: sign out`);
+          assert.match((await page.getByTestId('header-user').textContent()) ?? '', /First Administrator|Administrator/, `${path}: who is signed in`);
+          assert.deepEqual(await seriousViolations(page), [], `${path} (${language}, ${size}): serious or critical accessibility violations`);
+        }
+      });
+
+      it(`issue 16: the server’s error pages (${language}, ${size}): styled, in the language, with the switch; no serious or critical axe violation`, async () => {
+        const page = await open(language, viewport, false);
+        for (const p of SERVER_PAGES) {
+          const res = await page.goto(p.path);
+          assert.equal(res?.status(), p.status, p.path);
+          assert.equal(await page.getAttribute('html', 'lang'), language, `${p.path}: <html lang>`);
+          assert.equal(await page.getByTestId('language-switch').getAttribute('hreflang'), language === 'da' ? 'en' : 'da', `${p.path}: the switch`);
+          assert.equal(await page.locator('h1').count(), 1, `${p.path}: a heading`);
+          assert.deepEqual(await seriousViolations(page), [], `${p.path} (${language}, ${size}): serious or critical accessibility violations`);
+          await photograph(page, language, `${p.name}-${size === 'desktop' ? 'wide' : 'phone'}`);
+        }
+      });
+    }
+  }
+});
