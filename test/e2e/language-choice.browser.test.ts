@@ -170,7 +170,8 @@ describe('issue 16: every page has the language switch and the same header, and 
           assert.equal(await page.getByTestId('language-switch').getAttribute('hreflang'), language === 'da' ? 'en' : 'da', `${p.path}: the switch`);
           assert.equal(await page.locator('h1').count(), 1, `${p.path}: a heading`);
           assert.deepEqual(await seriousViolations(page), [], `${p.path} (${language}, ${size}): serious or critical accessibility violations`);
-          await photograph(page, language, `${p.name}-${size === 'desktop' ? 'wide' : 'phone'}`);
+          // (photograph takes the page at desktop width and at 390 px itself.)
+          if (size === 'desktop') await photograph(page, language, p.name);
         }
       });
     }
