@@ -43,23 +43,24 @@ export interface PageLanguageChoice {
 /**
  * Inside the caller's transaction, at enrolment or activation: a language the person chose on the
  * page becomes theirs; their browser's preference does so only when they (and the admin) chose
- * none and it is not the organisation's anyway (then nothing changes for them). Returns the person as they now are (so a mail queued next is in that language).
+ * none and it is not the organisation's anyway (then nothing changes for them). Returns the
+ * person as they now are (so a mail queued next is in that language).
  */
 export async function adoptPageLanguageIn(deps: CoreDeps, tx: WriteTx, person: Identity, page: PageLanguageChoice | undefined): Promise<Identity> {
-  if (!adopts(deps, person, page)) return person;
+  if (!page || !adopts(deps, person, page)) return person;
   const holder: Actor = { identityId: person.id, role: 'holder' };
   return (await setLanguageIn(deps, tx, holder, person.id, page.language)) ? { ...person, language: page.language } : person;
 }
 
-function adopts(deps: CoreDeps, person: Identity, page: PageLanguageChoice | undefined): page is PageLanguageChoice {
-  if (!page || person.language === page.language) return false;
+function adopts(deps: CoreDeps, person: Identity, page: PageLanguageChoice): boolean {
+  if (person.language === page.language) return false;
   if (page.chosen) return true;
   return person.language === null && page.language !== deps.config.defaultLanguage;
 }
 
 /** The same in a transaction of its own (after an activation). */
 export async function adoptPageLanguage(deps: CoreDeps, person: Identity, page: PageLanguageChoice | undefined): Promise<void> {
-  if (!adopts(deps, person, page)) return;
+  if (!page || !adopts(deps, person, page)) return;
   await deps.store.write(async (tx) => {
     const now = await tx.identities.get(person.id);
     if (now) await adoptPageLanguageIn(deps, tx, now, page);
