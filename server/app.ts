@@ -231,7 +231,7 @@ export function buildApp(ports: AppPorts): express.Express {
     });
   }
   app.use((req, _res, next) => next(new NotFoundError(`Nothing at ${req.path}.`)));
-  app.use(errorBoundary(log));
+  app.use(errorBoundary(log, config.defaultLanguage));
   return app;
 }
 

@@ -38,6 +38,7 @@ export const auditEvents: Translation<typeof en> = {
   'auditEvent.identity.contact-changed': 'Kontaktoplysninger ændret',
   'auditEvent.identity.created': 'Person oprettet',
   'auditEvent.identity.identifying-data-corrected': 'Identificerende oplysninger rettet',
+  'auditEvent.identity.language-set': 'Sprog for mails valgt',
   'auditEvent.idm.backfill-skipped': 'Person ikke sendt til MitID Erhverv (intet gyldigt subject name id)',
   'auditEvent.idm.backfilled': 'Personer bundet før katalogsynkroniseringen sat i kø til MitID Erhverv',
   'auditEvent.idm.job-done': 'Katalogjob udført',

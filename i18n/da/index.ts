@@ -5,10 +5,12 @@
 import { admin } from './admin.js';
 import { auditEvents } from './auditEvents.js';
 import { auditTrail } from './auditTrail.js';
+import { answers } from './answers.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
 import { keys } from './keys.js';
+import { mails } from './mails.js';
 import { problems } from './problems.js';
 import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
@@ -16,4 +18,4 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers };

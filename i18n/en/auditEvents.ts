@@ -35,6 +35,7 @@ export const auditEvents = {
   'auditEvent.identity.contact-changed': 'Contact details changed',
   'auditEvent.identity.created': 'Person created',
   'auditEvent.identity.identifying-data-corrected': 'Identifying data corrected',
+  'auditEvent.identity.language-set': 'Language of mails chosen',
   'auditEvent.idm.backfill-skipped': 'Person not sent to MitID Erhverv (no valid subject name id)',
   'auditEvent.idm.backfilled': 'People bound before the directory sync queued for MitID Erhverv',
   'auditEvent.idm.job-done': 'Directory job done',

@@ -40,6 +40,7 @@ export const AUDIT_EVENT_KINDS: readonly string[] = [
   'identity.contact-changed',
   'identity.created',
   'identity.identifying-data-corrected',
+  'identity.language-set',
   'idm.backfill-skipped',
   'idm.backfilled',
   'idm.job-done',

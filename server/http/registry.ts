@@ -107,13 +107,15 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
       schemas: {
         Problem: {
           type: 'object',
-          description: 'RFC 9457 problem details with a stable code.',
+          description:
+            'RFC 9457 problem details with a stable code; title and detail in the request’s language (the gw_lang cookie, else Accept-Language, else the signed-in person’s, else GATEWAY_DEFAULT_LANGUAGE; Content-Language names it).',
           required: ['type', 'title', 'status', 'detail', 'code'],
           properties: {
             type: { type: 'string' },
             title: { type: 'string' },
             status: { type: 'integer' },
             detail: { type: 'string' },
+            englishDetail: { type: 'string', description: 'In an answer not in English: the server’s own English words, which may carry facts such as the attempts left.' },
             code: { type: 'string' },
             instance: { type: 'string' },
             requestId: { type: 'string', description: 'The X-Request-Id of the request, as in the gateway log.' },

@@ -4,6 +4,7 @@
  * engine-neutral. "Guarded" and "single use" methods are atomic across processes and instances:
  * they return true (or the record) for exactly one caller.
  */
+import type { Language } from '../../i18n/languages.js';
 import type { ApprovalKind, ApprovalRecord, NewApproval } from '../domain/approvals.js';
 import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../domain/audit.js';
 import type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
@@ -62,6 +63,8 @@ export interface IdentityRepo extends IdentityReader {
   setEmail(identityId: string, email: string): Promise<boolean>;
   /** Guarded: only while the binding is active. */
   setName(identityId: string, name: string): Promise<boolean>;
+  /** The language of the person's mails (null: the organisation's default). Guarded: only while the binding is active. */
+  setLanguage(identityId: string, language: Language | null): Promise<boolean>;
   /** Guarded: true only for the one caller that ended an active binding. */
   endBinding(identityId: string, at: string): Promise<boolean>;
 }

@@ -24,6 +24,10 @@ const SCRIPT_FILES = [
     .filter((f) => f.endsWith('.ts') && f !== 'pageStyles.ts')
     .map((f) => path.join('server', 'http', 'views', f)),
   path.join('server', 'http', 'errorPage.ts'),
+  // The mails are in the recipient's language too (issue 16): their words are in the catalogues.
+  path.join('server', 'lifecycle', 'mails.ts'),
+  path.join('server', 'duties', 'mails.ts'),
+  path.join('server', 'approvals', 'askApprovers.ts'),
 ];
 
 /**

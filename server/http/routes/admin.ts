@@ -64,7 +64,7 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'post',
       path: '/api/admin/identities/import',
-      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles]); all or nothing',
+      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles][,language]); all or nothing',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
@@ -104,7 +104,7 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
       clause: 'NSIS 3.1.2, 5.2',
       responses: { 201: 'Created (staff roles granted, or waiting for a second org-admin: see roles)', 403: 'Role missing', 409: 'Email already bound' },
       handler: async ({ res, body }) => {
-        const r = await bindEmployee(flows, staffActor(res, 'org-admin'), { name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles });
+        const r = await bindEmployee(flows, staffActor(res, 'org-admin'), { name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles, ...(body.language ? { language: body.language } : {}) });
         const roles = r.roles === null ? null : r.roles.state === 'granted' ? r.roles : { state: 'pending', approval: approvalJson(r.roles.approval) };
         res.status(201).json({ identity: identityView(r.identity), roles });
       },
