@@ -3,6 +3,7 @@
  * melder enhver manglende eller overskydende nøgle.
  */
 import { admin } from './admin.js';
+import { clients } from './clients.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
@@ -14,4 +15,4 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...clients };

@@ -3,6 +3,7 @@
  * the mails move into a mail.ts here (and in every other language) when a person has a language.
  */
 import { admin } from './admin.js';
+import { clients } from './clients.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
@@ -14,11 +15,12 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning } as const;
+export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...clients } as const;
 
 /** The English area modules, for the Danish (and any later) catalogue to be typed against. */
 export type EnglishAreas = {
   admin: typeof admin;
+  clients: typeof clients;
   common: typeof common;
   consoleWords: typeof consoleWords;
   helpdesk: typeof helpdesk;
