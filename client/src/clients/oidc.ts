@@ -70,7 +70,7 @@ export function setUpOidcClients(accessLost: (err: unknown) => boolean): { load(
       const toggle = c.disabledAt
         ? button(tn('clients.oidc.enable', { client: c.name, hidden }), 'oidc-enable', 'secondary')
         : button(tn('clients.oidc.disable', { client: c.name, hidden }), 'oidc-disable', 'danger');
-      toggle.addEventListener('click', () => void setEnabled(c, !c.disabledAt, toggle));
+      toggle.addEventListener('click', () => void setEnabled(c, c.disabledAt !== null, toggle));
       list.append(toggle);
       actions.append(list);
     }

@@ -94,7 +94,7 @@ export function setUpSamlProviders(accessLost: (err: unknown) => boolean): { loa
         el(
           'li',
           undefined,
-          t('clients.saml.cert', { use: t(`clients.saml.cert.${c.use}`), subject: c.subject.replace(/\n/g, ', '), date: formatDate(c.validTo), fingerprint: c.sha256 }),
+          t(`clients.saml.cert.${c.use}`, { subject: c.subject.replace(/\n/g, ', '), date: formatDate(c.validTo), fingerprint: c.sha256 }),
         ),
       ),
     );
