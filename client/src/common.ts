@@ -276,7 +276,7 @@ function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | un
 
 // -------------------------------------------------------------- header / nav
 
-export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin' | 'inbox';
+export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin' | 'clients' | 'inbox';
 
 /** GET /api/me: who is signed in, with which key. */
 /** Whether a person is signed in on this page (the header knows from /api/me). */
@@ -308,6 +308,7 @@ const NAV: ReadonlyArray<NavItem> = [
   { href: '/security.html', text: 'common.nav.security', page: 'security', audience: { role: 'security-officer' } },
   { href: '/helpdesk.html', text: 'common.nav.helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
   { href: '/admin.html', text: 'common.nav.admin', page: 'admin', audience: { role: 'org-admin' } },
+  { href: '/clients.html', text: 'common.nav.clients', page: 'clients', audience: { role: 'org-admin' } },
   { href: '/approvals.html', text: 'common.nav.inbox', page: 'inbox', audience: { anyRole: STAFF_ROLES } },
 ];
 

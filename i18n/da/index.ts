@@ -6,6 +6,7 @@ import { admin } from './admin.js';
 import { auditEvents } from './auditEvents.js';
 import { auditTrail } from './auditTrail.js';
 import { answers } from './answers.js';
+import { clients } from './clients.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
@@ -18,4 +19,4 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients };

@@ -6,6 +6,7 @@ import { admin } from './admin.js';
 import { auditEvents } from './auditEvents.js';
 import { auditTrail } from './auditTrail.js';
 import { answers } from './answers.js';
+import { clients } from './clients.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
@@ -18,7 +19,7 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers } as const;
+export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients } as const;
 
 /** The English area modules, for the Danish (and any later) catalogue to be typed against. */
 export type EnglishAreas = {
@@ -26,6 +27,7 @@ export type EnglishAreas = {
   auditEvents: typeof auditEvents;
   auditTrail: typeof auditTrail;
   answers: typeof answers;
+  clients: typeof clients;
   common: typeof common;
   consoleWords: typeof consoleWords;
   helpdesk: typeof helpdesk;

@@ -24,6 +24,11 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType> {
   /** Media type of a response whose body is not problem+json (e.g. a health report, metrics text). */
   contentTypes?: Record<number, string>;
   clause?: string;
+  /**
+   * The audit event type of this route's refusals (role, step-up, validation, flow): each one is
+   * in the audit trail, with its problem code, before it is answered.
+   */
+  auditRefusal?: string;
   handler: (ctx: { req: Request; res: Response; body: z.infer<B> }) => Promise<void> | void;
 }
 

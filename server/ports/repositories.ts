@@ -334,8 +334,12 @@ export interface OidcReader {
   clientsOfSession(sessionHash: string): Promise<string[]>;
 }
 export interface OidcRepo extends OidcReader {
-  /** Registers or replaces a client (its creator and creation time stay). */
-  upsertClient(c: OidcClient): Promise<void>;
+  /** Registers or replaces a client (its creator, creation time and disabled state stay). */
+  upsertClient(c: Omit<OidcClient, 'disabledAt'>): Promise<void>;
+  /** Replaces a client's secret hash; false for an unknown client. */
+  setClientSecretHash(clientId: string, secretHash: string): Promise<boolean>;
+  /** Disables (at) or enables (null) a client; false when it already was in that state or is unknown. */
+  setClientDisabled(clientId: string, at: string | null): Promise<boolean>;
   insertRequest(id: string, clientId: string, params: string, createdAt: string, expiresAt: string): Promise<void>;
   /** Single use: the request's parameters once, while it is live. */
   consumeRequest(id: string, at: string): Promise<Pick<OidcPendingRequest, 'clientId' | 'params' | 'createdAt'> | undefined>;

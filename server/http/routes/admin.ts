@@ -4,7 +4,9 @@
  * links (NSIS 3.2.2), the end of a binding (NSIS 5.2 (Low) 3) and the relying parties (NSIS 6).
  */
 import type { Actor } from '../../domain/types.js';
-import { ServiceUnavailableError } from '../../errors.js';
+import { OidcClientError, ServiceUnavailableError } from '../../errors.js';
+import { fromConfigFile } from '../../flows/oidc/manageClient.js';
+import { OIDC_CLIENT_REFUSED } from './oidcClients.js';
 import { issueEnrolment } from '../../flows/enrolment/issueEnrolment.js';
 import { bindEmployee } from '../../flows/identities/bindEmployee.js';
 import { endBinding } from '../../flows/identities/endBinding.js';
@@ -84,10 +86,15 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
       stepUp: true,
       body: clientSchema,
       clause: 'NSIS 6',
-      responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 503: 'No HSM' },
+      auditRefusal: OIDC_CLIENT_REFUSED,
+      responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 409: 'A client from the config file (OIDC_CLIENT_READ_ONLY)', 503: 'No HSM' },
       handler: async ({ res, body }) => {
         if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
         const actor: Actor = { identityId: sessionOf(res).identity.id, role: 'org-admin' };
+        // Issue 16: a client of GATEWAY_OIDC_CLIENTS_FILE is changed only in that file.
+        const existing = (await deps.oidc.clients()).find((c) => c.clientId === body.clientId);
+        if (existing && fromConfigFile(existing)) throw new OidcClientError('OIDC_CLIENT_READ_ONLY', `Client ${body.clientId} comes from the configuration file (GATEWAY_OIDC_CLIENTS_FILE): change it there.`);
+        res.setHeader('Cache-Control', 'no-store');
         // Issue 13, 9: the back-channel logout target is resolved and checked before the change is recorded.
         if (body.backchannelLogoutUri) await deps.oidc.checkBackchannelLogoutUri(actor, body.clientId, body.backchannelLogoutUri);
         res.status(201).json(await changeOidcClient(flows.approvals, actor, toJsonObject(body)));

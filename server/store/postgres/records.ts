@@ -286,5 +286,6 @@ export function oidcClient(r: Row): OidcClient {
     backchannelLogoutUri: strOrNull(r, 'backchannel_logout_uri'),
     createdBy: strOrNull(r, 'created_by'),
     createdAt: str(r, 'created_at'),
+    disabledAt: strOrNull(r, 'disabled_at'),
   };
 }
