@@ -494,7 +494,7 @@ describe('NSIS 3.2 life cycle of a security key in a real browser', () => {
     // The helpdesk is alerted, the owner told.
     const alerts = (await gw.mailsTo(adminEmail)).slice(mailsBefore).filter((m) => m.kind === 'clone-alert');
     assert.equal(alerts.length, 1);
-    assert.match(alerts[0]?.text ?? '', new RegExp(`${bo.name} <${bo.email.replace(/\./g, '\\.')}>`));
+    assert.match(alerts[0]?.text ?? '', new RegExp(`${bo.name} \\(${bo.email.replace(/\./g, '\\.')}\\)`));
     assert.match(alerts[0]?.text ?? '', new RegExp(bo.keyId));
     const notice = (await gw.mailsTo(bo.email)).at(-1);
     assert.equal(notice?.kind, 'suspend-notice');

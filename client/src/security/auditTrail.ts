@@ -3,7 +3,7 @@
  * (their ids in a details control and the title), filtered and paged on the server, exported as
  * CSV or as a signed file with the same filter.
  */
-import { api, busy, byId, clearMessages, pageLanguage, setStatus, showError, t, tKey, timeElement } from '../common.js';
+import { api, busy, byId, clearMessages, pageLanguage, setStatus, showError, t, tKey, timeElement, tn } from '../common.js';
 import { CATALOGUES, type MessageKey } from '../../../i18n/index.js';
 import { handleAccessLost } from './access.js';
 import { el } from './dom.js';
@@ -79,8 +79,14 @@ function refCell(ref: NamedRef | null, testid: string): HTMLTableCellElement {
     td.append(t('auditTrail.system'));
     return td;
   }
-  const name = ref.kind === 'key' ? t('auditTrail.keyOf', { key: ref.name ?? ref.id, person: ref.detail ?? '?' }) : (ref.name ?? t('auditTrail.unknownId', { id: ref.id.slice(0, 8) }));
-  const label = el('span', undefined, name);
+  // An id is data, not words: in <code>, as the page's language check and screen readers expect.
+  const name: Node[] =
+    ref.kind === 'key'
+      ? [document.createTextNode(t('auditTrail.keyOf', { key: ref.name ?? ref.id, person: ref.detail ?? '?' }))]
+      : ref.name !== null && ref.name !== undefined
+        ? [document.createTextNode(ref.name)]
+        : tn('auditTrail.unknownId', { id: el('code', undefined, ref.id.slice(0, 8)) });
+  const label = el('span', undefined, ...name);
   label.title = ref.id;
   td.append(label);
   if (ref.kind === 'person' && ref.detail) td.append(el('br'), el('span', undefined, ref.detail));
