@@ -8,9 +8,9 @@ import type { Row, Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { num, str, strings, strOrNull } from './rows.js';
 
-/** The holder's columns as records.identity() reads them (with the roles), prefixed `holder_`. */
+/** The holder's columns as records.identity() reads them, prefixed `holder_`: every column of identities (a conformance case compares the result with identities.get, so a new column missing here fails it on PostgreSQL). */
 const HOLDER_COLUMNS = [
-  ...['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at'].map((c) => `i.${c} AS holder_${c}`),
+  ...['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at', 'language'].map((c) => `i.${c} AS holder_${c}`),
   `ARRAY(SELECT r.role FROM identity_roles r WHERE r.identity_id = i.id ORDER BY r.role COLLATE "C") AS holder_roles`,
 ].join(', ');
 
