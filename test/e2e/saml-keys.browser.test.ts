@@ -19,7 +19,7 @@ import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { text, type Language } from '../../i18n/index.js';
 import { launchChromium } from '../support/browser.js';
 import { activeAdmin } from '../support/journeys.js';
-import { DESKTOP, photograph, seriousViolations } from '../support/pageChecks.js';
+import { DESKTOP, PHONE, photograph, SCREENSHOTS, seriousViolations } from '../support/pageChecks.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
 import { idpCertificates, SAML_ENV } from '../saml-gateway/harness.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
@@ -140,6 +140,11 @@ describe('OIOSAML 3 signing key on the security page, two security officers (iss
       assert.equal((await page1.locator(`[data-testid="saml-key-row"][data-kid="${kid}"] [data-testid="saml-key-state-text"]`).textContent())?.trim(), text(language, 'samlKeys.state.active'));
       assert.deepEqual(await seriousViolations(page1), [], 'axe: officer 1 after approving');
       await photograph(page1, language, 'security-saml-keys-approved');
+      // The section alone at 390 px, for a person to look at without the rest of the long page.
+      await page1.setViewportSize(PHONE);
+      assert.deepEqual(await seriousViolations(page1), [], 'axe: at 390 px');
+      await page1.locator('#saml-keys-section').screenshot({ path: path.join(SCREENSHOTS, language, 'security-saml-keys-section-390.png') });
+      await page1.setViewportSize(DESKTOP);
 
       const published = await idpCertificates(gw);
       assert.equal(body(published[0] ?? ''), body(issuedPem), 'the metadata carries the CA-issued certificate of the new active key first');
