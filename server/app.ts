@@ -18,6 +18,7 @@ import type { OpenIdProvider } from './oidc/OpenIdProvider.js';
 import type { SamlDeps } from './flows/saml/samlDeps.js';
 import { samlRouter } from './http/samlRouter.js';
 import { samlApiRoutes } from './http/routes/saml.js';
+import { samlKeyRoutes } from './http/routes/samlKeys.js';
 import type { MetadataMonitor } from './assurance/MetadataMonitor.js';
 import type { AssuranceService } from './assurance/AssuranceService.js';
 import { oidcApiRoutes } from './oidc/apiRoutes.js';
@@ -155,7 +156,7 @@ export function buildApp(ports: AppPorts): express.Express {
   });
   routes.unshift(...operationsRoutes({ config, store: flows.store, hsm: ports.hsm, metrics, log }));
   if (ports.oidc) routes.push(...oidcApiRoutes({ oidc: ports.oidc, config }));
-  if (ports.saml) routes.push(...samlApiRoutes({ saml: ports.saml, config, approvals: flows.approvals }));
+  if (ports.saml) routes.push(...samlApiRoutes({ saml: ports.saml, config, approvals: flows.approvals }), ...samlKeyRoutes({ saml: ports.saml }));
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
   const root = express.Router();

@@ -32,7 +32,7 @@ export function noKeyAnswered(ceremony: Ceremony): string {
  * written for people (it may carry facts such as the attempts left); a page in another language
  * says the catalogue's words for the code and gives the server's detail after them.
  */
-const DEVELOPER_DETAIL: ReadonlySet<string> = new Set(['CHALLENGE_INVALID', 'CEREMONY_FAILED', 'ACTIVATION_NOT_PENDING']);
+const DEVELOPER_DETAIL: ReadonlySet<string> = new Set(['CHALLENGE_INVALID', 'CEREMONY_FAILED', 'ACTIVATION_NOT_PENDING', 'X509_MALFORMED', 'X509_KEY_MISMATCH', 'X509_NOT_VALID_NOW', 'X509_WRONG_USAGE']);
 
 function problemKey(code: string): MessageKey | undefined {
   const key = `problem.${code}`;

@@ -11,6 +11,7 @@ import { loadFleet } from './security/fleet.js';
 import { renderHsm, renderKeys } from './security/keysView.js';
 import { submitButton, updateRequestForm } from './security/requestForm.js';
 import { renderRequests } from './security/requestsView.js';
+import { loadSamlKeys } from './security/samlKeys.js';
 import { state } from './security/state.js';
 import type { HsmOverview, JwkSet, KeyRequest, SigningKey } from './security/types.js';
 
@@ -28,6 +29,8 @@ async function load(): Promise<void> {
   updateRequestForm();
   if (await refresh()) setStatus(summary());
   startAuditTrail();
+  // The SAML signing key towards NemLog-in (hidden when the gateway runs no SAML IdP).
+  await loadSamlKeys();
   // Says which FIDO metadata is in force, and whether there is any to reload.
   await loadFleet(false).catch((err: unknown) => {
     if (!handleAccessLost(err)) showError(err, { context: t('security.metadataStateFailed') });

@@ -73,6 +73,7 @@ export const auditEvents: Translation<typeof en> = {
   'auditEvent.saml.gateway-logout.refused': 'SAML-log ud afvist',
   'auditEvent.saml.key.activated': 'SAML-nøgle aktiveret',
   'auditEvent.saml.key.certificate-imported': 'SAML-certifikat importeret',
+  'auditEvent.saml.key.change-refused': 'SAML-nøgletrin afvist',
   'auditEvent.saml.key.destroyed': 'SAML-nøgle destrueret',
   'auditEvent.saml.key.generated': 'SAML-nøgle dannet',
   'auditEvent.saml.logout-request.received': 'SAML-log ud-anmodning modtaget',

@@ -15,8 +15,9 @@ import { mails } from './mails.js';
 import { problems } from './problems.js';
 import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
+import { samlKeys } from './samlKeys.js';
 import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients, ...samlKeys };

@@ -70,6 +70,7 @@ export const auditEvents = {
   'auditEvent.saml.gateway-logout.refused': 'SAML sign-out refused',
   'auditEvent.saml.key.activated': 'SAML key activated',
   'auditEvent.saml.key.certificate-imported': 'SAML certificate imported',
+  'auditEvent.saml.key.change-refused': 'SAML key step refused',
   'auditEvent.saml.key.destroyed': 'SAML key destroyed',
   'auditEvent.saml.key.generated': 'SAML key made',
   'auditEvent.saml.logout-request.received': 'SAML sign-out request received',

@@ -15,11 +15,12 @@ import { mails } from './mails.js';
 import { problems } from './problems.js';
 import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
+import { samlKeys } from './samlKeys.js';
 import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients } as const;
+export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients, ...samlKeys } as const;
 
 /** The English area modules, for the Danish (and any later) catalogue to be typed against. */
 export type EnglishAreas = {
@@ -36,6 +37,7 @@ export type EnglishAreas = {
   problems: typeof problems;
   provisioning: typeof provisioning;
   reasons: typeof reasons;
+  samlKeys: typeof samlKeys;
   security: typeof security;
   server: typeof server;
   signin: typeof signin;

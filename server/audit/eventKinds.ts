@@ -75,6 +75,7 @@ export const AUDIT_EVENT_KINDS: readonly string[] = [
   'saml.gateway-logout.refused',
   'saml.key.activated',
   'saml.key.certificate-imported',
+  'saml.key.change-refused',
   'saml.key.destroyed',
   'saml.key.generated',
   'saml.logout-request.received',

@@ -175,6 +175,7 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; 
       access: { kind: 'role', role: 'security-officer' },
       stepUp: true,
       clause: 'NSIS 4.1.6 (Low) 3',
+      auditRefusal: 'saml.key.change-refused',
       responses: { 201: '{ key }', 403: 'Role', 401: 'Step-up' },
       handler: async ({ res }) => {
         const { ckaId: _ckaId, ...key } = await saml.keys.generate(officer(res));
@@ -190,6 +191,7 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; 
         access: { kind: 'role', role: 'security-officer' },
         stepUp: true,
         clause: 'NSIS 6 (Substantial) 11',
+        auditRefusal: 'saml.key.change-refused',
         responses: { 200: 'Carried out (one security officer: bootstrap)', 202: 'Waits for a second security officer', 409: 'Not in the state the step needs (SAML_KEY_STATE)' },
         handler: async ({ req, res }) => {
           const kid = req.params['kid'];
