@@ -50,9 +50,11 @@ import type {
 } from './repositories.js';
 import type { IdmReader, IdmRepo } from './idm.js';
 import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
+import type { ScimGroupReader, ScimGroupRepo } from './scimGroups.js';
 
 export type * from './repositories.js';
 export type * from './provisioning.js';
+export type * from './scimGroups.js';
 export type * from './idm.js';
 export type * from './ephemeral.js';
 export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
@@ -78,6 +80,7 @@ export interface ReadTx {
   saml: SamlReader;
   provisioning: ProvisioningReader;
   scimUsers: ScimUserReader;
+  scimGroups: ScimGroupReader;
   idm: IdmReader;
 }
 
@@ -99,6 +102,7 @@ export interface WriteTx extends ReadTx {
   saml: SamlRepo;
   provisioning: ProvisioningRepo;
   scimUsers: ScimUserRepo;
+  scimGroups: ScimGroupRepo;
   idm: IdmRepo;
   leases: LeaseRepo;
   /**

@@ -11,6 +11,7 @@ import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
 import { PgProvisioning, PgScimUsers } from './provisioning.js';
 import { PgIdm } from './idm.js';
+import { PgScimGroups } from './scimGroups.js';
 import type { TxSql } from './pool.js';
 import { PgSaml } from './saml.js';
 import { PgSessions } from './sessions.js';
@@ -43,6 +44,7 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     saml: new PgSaml(sql),
     provisioning: new PgProvisioning(sql),
     scimUsers: new PgScimUsers(sql),
+    scimGroups: new PgScimGroups(sql),
     idm: new PgIdm(sql),
   };
 }
