@@ -87,7 +87,7 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(again, { applied: [], version: latest });
     const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
-    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm']);
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'scim_groups']);
   });
 
   test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {
