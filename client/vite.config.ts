@@ -29,6 +29,7 @@ export default defineConfig({
         security: page('security.html'),
         helpdesk: page('helpdesk.html'),
         admin: page('admin.html'),
+        clients: page('clients.html'),
         approvals: page('approvals.html'),
       },
     },

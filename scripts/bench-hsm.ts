@@ -172,7 +172,7 @@ async function measure(name: string, config: HsmConfig): Promise<Measured> {
     const port: SigningPort = { kid: signer.kid, alg: 'ES256', publicJwk: { ...signer.publicJwk }, sign: (d) => signer.sign(d) };
     const identity: Identity = {
       id: randomUUID(), organisationId: randomUUID(), name: 'Bench', email: 'bench@example.dk', ial: 'substantial', proofingMethod: 'bench',
-      proofedBy: null, bindingState: 'active', roles: ['employee'], createdAt: new Date().toISOString(), bindingEndedAt: null,
+      proofedBy: null, bindingState: 'active', roles: ['employee'], createdAt: new Date().toISOString(), bindingEndedAt: null, language: null,
     };
     const organisation = { id: identity.organisationId, cvr: '12345674', name: 'Bench ApS', createdAt: identity.createdAt };
     const runTokens = (concurrency: number) =>

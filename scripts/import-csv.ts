@@ -1,5 +1,5 @@
 /**
- * Imports people (name,email,ial,proofing_method[,roles]) from a CSV file through the running
+ * Imports people (name,email,ial,proofing_method[,roles][,language]) from a CSV file through the running
  * gateway, as an organisation admin signed in with a security key (NSIS 5.2 (Substantial) 8),
  * with progress and an estimate of the time left.
  *
@@ -74,7 +74,7 @@ function csvField(v: string): string {
 }
 
 function csvLine(r: ImportRow): string {
-  return [r.name, r.email, r.ial, r.proofing, r.roles.join(';')].map(csvField).join(',');
+  return [r.name, r.email, r.ial, r.proofing, r.roles.join(';'), r.language ?? ''].map(csvField).join(',');
 }
 
 /**
@@ -82,7 +82,7 @@ function csvLine(r: ImportRow): string {
  * gateway's body limit (with room to spare for the JSON envelope).
  */
 function chunksOf(rows: ImportRow[], maxRows: number, maxBytes: number): ImportRow[][] {
-  const header = `${IMPORT_HEADER.join(',')},roles`;
+  const header = `${IMPORT_HEADER.join(',')},roles,language`;
   const envelope = Buffer.byteLength(JSON.stringify({ csv: header }));
   const chunks: ImportRow[][] = [];
   let current: ImportRow[] = [];
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   // 1. The whole file, with the gateway's own rules, before anything is sent.
   const checked = parseImportCsv(text);
   if (!checked.headerOk || checked.errors.length > 0) {
-    const head = checked.headerOk ? `${checked.errors.length} problem(s) in ${args.file}; nothing was imported:` : `the first line of ${args.file} must be: ${IMPORT_HEADER.join(',')}[,roles]; nothing was imported`;
+    const head = checked.headerOk ? `${checked.errors.length} problem(s) in ${args.file}; nothing was imported:` : `the first line of ${args.file} must be: ${IMPORT_HEADER.join(',')}[,roles][,language]; nothing was imported`;
     process.stderr.write(`import: ${head}\n`);
     for (const e of checked.errors.slice(0, 50)) process.stderr.write(`  ${e.path}: ${e.message}\n`);
     if (checked.errors.length > 50) process.stderr.write(`  … and ${checked.errors.length - 50} more\n`);
@@ -131,7 +131,7 @@ async function main(): Promise<number> {
   // 2. Chunk by chunk through the running gateway, as the signed-in admin.
   const session = fs.readFileSync(args.sessionFile ?? '', 'utf8').trim();
   const cookie = `${config.secureCookies ? '__Host-gw_session' : 'gw_session'}=${session}`;
-  const header = `${IMPORT_HEADER.join(',')},roles`;
+  const header = `${IMPORT_HEADER.join(',')},roles,language`;
   const progress = createProgress({ label: 'import', total: rows.length, unit: 'rows' });
   let created = 0;
   const skipped: { row: number; email: string; reason: string }[] = [];

@@ -9,6 +9,8 @@
  *   npm run audit:verify -- --anchor anchor.json copy.db  # keys from an exported anchor file (no HSM needed)
  *   npm run audit:verify -- --witness DIR copy.db         # another witness directory (e.g. the remote sink's copy)
  *   npm run audit:verify -- --no-witness copy.db          # no witness (said so in the report)
+ *   npm run audit:verify -- --export audit.json           # a signed export of a range (security page): its
+ *                                                         # signature, chain links and checkpoints
  *   GATEWAY_DATABASE_URL=postgres://... npm run audit:verify   # a PostgreSQL database (e.g. a restored
  *                                                         # copy), read through the store port
  *
@@ -26,30 +28,34 @@ import type { TrustAnchor } from '../server/audit/trustAnchor.js';
 import type { Store } from '../server/ports/store.js';
 import { loadTrustAnchor, loadWitness } from './lib/auditAnchor.js';
 import { formatAuditReport } from './lib/auditReport.js';
+import { verifyExportFile } from './lib/verifyExportFile.js';
 import { createProgress, type Progress } from './lib/progress.js';
 
-const USAGE = 'usage: npm run audit:verify -- [--anchor FILE] [--witness DIR | --no-witness] [database.db]\n';
+const USAGE = 'usage: npm run audit:verify -- [--anchor FILE] [--witness DIR | --no-witness] [database.db]\n       npm run audit:verify -- [--anchor FILE] --export EXPORT.json\n';
 
 interface Args {
   file: string | undefined;
   anchor: string | undefined;
   witness: string | undefined;
   noWitness: boolean;
+  exportFile: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args | undefined {
-  const args: Args = { file: undefined, anchor: undefined, witness: undefined, noWitness: false };
+  const args: Args = { file: undefined, anchor: undefined, witness: undefined, noWitness: false, exportFile: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--anchor' || a === '--witness') {
+    if (a === '--anchor' || a === '--witness' || a === '--export') {
       const v = argv[++i];
       if (!v) return undefined;
       if (a === '--anchor') args.anchor = v;
+      else if (a === '--export') args.exportFile = v;
       else args.witness = v;
     } else if (a === '--no-witness') args.noWitness = true;
     else if (a?.startsWith('-') || args.file !== undefined) return undefined;
     else args.file = a;
   }
+  if (args.exportFile && (args.file || args.witness || args.noWitness)) return undefined;
   return args.witness && args.noWitness ? undefined : args;
 }
 
@@ -60,6 +66,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (args.exportFile) return verifyExportFile(config, args.exportFile, args.anchor);
   if (config.database && !args.file) return verifyPostgres(config, args);
   const file = args.file ?? config.dbFile;
   if (!fs.existsSync(file)) {

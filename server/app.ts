@@ -25,6 +25,7 @@ import { allowCrossOriginRead, oidcRouter } from './oidc/router.js';
 import { PAGE_STYLESHEET, PAGE_STYLESHEET_ETAG, PAGE_STYLESHEET_PATH } from './http/views/pageStyles.js';
 import { cookieNames, readCookie } from './http/cookies.js';
 import { errorBoundary, refuseMalformedPath } from './http/problem.js';
+import { auditRouteRefusal } from './http/auditRefusal.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
@@ -179,6 +180,14 @@ export function buildApp(ports: AppPorts): express.Express {
         const body = r.body ? parseBody(r.body, req.body ?? {}) : undefined;
         await r.handler({ req, res, body });
       } catch (err) {
+        if (r.auditRefusal && err instanceof GatewayError) {
+          try {
+            await auditRouteRefusal(flows, r.auditRefusal, req, res, err, r.access.kind === 'role' ? r.access.role : undefined);
+          } catch (auditErr) {
+            next(auditErr);
+            return;
+          }
+        }
         next(err);
       }
     });
@@ -231,7 +240,7 @@ export function buildApp(ports: AppPorts): express.Express {
     });
   }
   app.use((req, _res, next) => next(new NotFoundError(`Nothing at ${req.path}.`)));
-  app.use(errorBoundary(log));
+  app.use(errorBoundary(log, config.defaultLanguage));
   return app;
 }
 

@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { isTimeZone } from '../i18n/index.js';
+import { DEFAULT_LANGUAGE, LANGUAGES, isLanguage, isTimeZone, type Language } from '../i18n/index.js';
 import { isValidCvr } from './domain/cvr.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from './domain/types.js';
 import { CERTIFICATION_ORDER, type AttestationPolicy } from './assurance/policy.js';
@@ -116,6 +116,8 @@ export interface Config {
   rateLimit: { ipPerMinute: number; accountPerMinute: number; accountSoftPerMinute: number };
   /** IANA time zone the mails write times in (with the zone named), e.g. Europe/Copenhagen. */
   timeZone: string;
+  /** The organisation's language (GATEWAY_DEFAULT_LANGUAGE): mails to a person who chose none, pages and problems when nothing else says. */
+  defaultLanguage: Language;
 }
 
 /** GATEWAY_WORKERS: a count, or `auto` (the default) for one per CPU the process may use, at most 16. */
@@ -170,6 +172,13 @@ function timeZone(env: Env): string {
   const zone = str(env, 'GATEWAY_TIME_ZONE', 'Europe/Copenhagen');
   if (!isTimeZone(zone)) throw new ConfigError('GATEWAY_TIME_ZONE', `"${zone}" is not an IANA time zone, e.g. Europe/Copenhagen`);
   return zone;
+}
+
+/** GATEWAY_DEFAULT_LANGUAGE: one of the languages the catalogues have (i18n/languages.ts). */
+function defaultLanguage(env: Env): Language {
+  const raw = str(env, 'GATEWAY_DEFAULT_LANGUAGE', DEFAULT_LANGUAGE);
+  if (!isLanguage(raw)) throw new ConfigError('GATEWAY_DEFAULT_LANGUAGE', `"${raw}" is not one of ${LANGUAGES.join(', ')}`);
+  return raw;
 }
 
 /** The remote audit witness: https, or http to a loopback address (a sink on the same host or a tunnel). */
@@ -380,6 +389,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       accountSoftPerMinute: int(env, 'GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE', 10, 0, 10_000_000),
     },
     timeZone: timeZone(env),
+    defaultLanguage: defaultLanguage(env),
   };
   if ((config.mds.blobFile || config.mds.url) && !config.mds.rootFile) {
     throw new ConfigError('GATEWAY_MDS_ROOT_FILE', 'name the FIDO MDS root certificate (DER) to verify the metadata BLOB against');

@@ -53,6 +53,10 @@ export type ErrorCode =
   | 'SAML_NOT_CONFIGURED'
   | 'SAML_METADATA_REFUSED'
   | 'SAML_KEY_STATE'
+  | 'SAML_SP_READ_ONLY'
+  | 'OIDC_CLIENT_READ_ONLY'
+  | 'OIDC_CLIENT_NO_SECRET'
+  | 'OIDC_CLIENT_STATE'
   | 'IDM_SYNC_OFF'
   | 'IDM_RECONCILIATION_RUNNING';
 
@@ -219,7 +223,18 @@ export class SamlRequestError extends GatewayError {
 
 /** An administrator's SAML change refused: metadata that does not validate, a key not in the state the step needs. */
 export class SamlAdminError extends GatewayError {
-  constructor(code: 'SAML_METADATA_REFUSED' | 'SAML_KEY_STATE', detail: string, readonly samlCode?: string) {
-    super(code, code === 'SAML_KEY_STATE' ? 409 : 400, detail);
+  constructor(code: 'SAML_METADATA_REFUSED' | 'SAML_KEY_STATE' | 'SAML_SP_READ_ONLY', detail: string, readonly samlCode?: string) {
+    super(code, code === 'SAML_METADATA_REFUSED' ? 400 : 409, detail);
+  }
+}
+
+/**
+ * An org-admin's change to an OpenID Connect client refused (issue 16): a client from the config
+ * file is changed only in that file; a private_key_jwt client has no secret; a client already in
+ * the state asked for.
+ */
+export class OidcClientError extends GatewayError {
+  constructor(code: 'OIDC_CLIENT_READ_ONLY' | 'OIDC_CLIENT_NO_SECRET' | 'OIDC_CLIENT_STATE', detail: string) {
+    super(code, 409, detail);
   }
 }

@@ -4,7 +4,7 @@
 import { WebAuthnError } from '@simplewebauthn/browser';
 import { CATALOGUES, formatDateTime, formatDatesIn, reasonLabel, type Language, type MessageKey } from '../../i18n/index.js';
 // First: it picks the page language and fills the page's words before anything else draws.
-import { addressIn, fromServer, otherLanguages, pageLanguage as i18nLanguage, switchLanguage, t, tKey, tn, wrapIn } from './i18n.js';
+import { addressIn, fromServer, languageChosenByLink, otherLanguages, pageLanguage as i18nLanguage, switchLanguage, t, tKey, tn, wrapIn } from './i18n.js';
 import { noKeyAnswered, problemWords, serverDetailAdds, type Ceremony } from './messages.js';
 // Every page: table rows become labelled cards on a phone.
 import './tables.js';
@@ -18,6 +18,8 @@ export interface Identity {
   name: string;
   email: string;
   roles: string[];
+  /** The language of the person's mails (issue 16); null: the organisation's. */
+  language?: Language | null;
 }
 
 export interface Credential {
@@ -44,6 +46,8 @@ export interface Problem {
   title?: string;
   status?: number;
   detail?: string;
+  /** In an answer in another language than English: the server's own words (which may carry facts, e.g. the attempts left). */
+  englishDetail?: string;
   code?: string;
   errors?: ProblemFieldError[];
 }
@@ -59,13 +63,16 @@ export class ApiError extends Error {
   readonly fallback: string;
 
   constructor(status: number, problem: Problem, fallback: string) {
-    super(problem.detail || problem.title || fallback);
+    // The pages put the catalogue's words for the code first and, where it adds facts, the server's
+    // own English words after them, marked as English (serverDetail): so they keep those.
+    const detail = problem.englishDetail ?? problem.detail;
+    super(detail || problem.title || fallback);
     this.fallback = fallback;
     this.name = 'ApiError';
     this.status = status;
     this.code = problem.code;
     this.title = problem.title;
-    this.detail = problem.detail;
+    this.detail = detail;
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
   }
 }
@@ -269,9 +276,12 @@ function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | un
 
 // -------------------------------------------------------------- header / nav
 
-export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin' | 'inbox';
+export type PageName = 'signin' | 'enrol' | 'activate' | 'keys' | 'security' | 'helpdesk' | 'admin' | 'clients' | 'inbox';
 
 /** GET /api/me: who is signed in, with which key. */
+/** Whether a person is signed in on this page (the header knows from /api/me). */
+let signedIn = false;
+
 export interface Me {
   identity: Identity;
   session: { credentialId: string };
@@ -298,6 +308,7 @@ const NAV: ReadonlyArray<NavItem> = [
   { href: '/security.html', text: 'common.nav.security', page: 'security', audience: { role: 'security-officer' } },
   { href: '/helpdesk.html', text: 'common.nav.helpdesk', page: 'helpdesk', audience: { role: 'helpdesk' } },
   { href: '/admin.html', text: 'common.nav.admin', page: 'admin', audience: { role: 'org-admin' } },
+  { href: '/clients.html', text: 'common.nav.clients', page: 'clients', audience: { role: 'org-admin' } },
   { href: '/approvals.html', text: 'common.nav.inbox', page: 'inbox', audience: { anyRole: STAFF_ROLES } },
 ];
 
@@ -401,6 +412,9 @@ export function renderHeader(current: PageName): void {
   header.replaceChildren(title, nav, tools);
 
   const show = (me: Me | null): void => {
+    signedIn = Boolean(me);
+    // Issue 16: a switch link followed while signed in (from a server page) is the person's choice too.
+    if (me && languageChosenByLink() && me.identity.language !== i18nLanguage()) void storeLanguage(i18nLanguage());
     for (const { li, audience } of items) li.hidden = !isFor(audience, me);
     header.dataset['session'] = me ? 'signed-in' : 'signed-out';
     user.replaceChildren(...(me ? tn('common.header.signedInAs', { name: me.identity.name, strong: wrapIn('strong') }) : []));
@@ -412,7 +426,20 @@ export function renderHeader(current: PageName): void {
   loadMe().then(show, () => show(null));
 }
 
-/** The switch to another language: its name in itself, remembered for every later page. */
+/**
+ * Issue 16: the language a signed-in person switches to is kept on the server as theirs: their
+ * mails follow it. A failure leaves the page's switch working; My keys shows the stored language.
+ */
+export async function storeLanguage(language: Language): Promise<boolean> {
+  try {
+    await api<{ language: Language }>('POST', '/api/me/language', { language });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The switch to another language: its name in itself, remembered for every later page (and, signed in, as the person's). */
 function languageLink(to: Language): HTMLAnchorElement {
   const a = el('a', 'language-switch', CATALOGUES[to]['common.language.name']);
   a.href = addressIn(to);
@@ -422,7 +449,8 @@ function languageLink(to: Language): HTMLAnchorElement {
   a.addEventListener('click', (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
-    switchLanguage(to);
+    if (signedIn) void storeLanguage(to).then(() => switchLanguage(to));
+    else switchLanguage(to);
   });
   return a;
 }

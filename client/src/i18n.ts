@@ -36,11 +36,15 @@ import {
   type TagsOf,
 } from '../../i18n/index.js';
 
+/** True when this page load came from a switch link (`?lang=`): a choice the server keeps for a signed-in person. */
+let chosenByLink = false;
+
 /** The language chosen for this page load. */
 function chooseLanguage(): Language {
   const url = new URL(window.location.href);
   const asked = url.searchParams.get(LANGUAGE_PARAM);
   if (isLanguage(asked)) {
+    chosenByLink = true;
     // A switch link (or a server page's switch): remember the choice, and keep the address clean.
     rememberLanguage(asked);
     url.searchParams.delete(LANGUAGE_PARAM);
@@ -62,6 +66,11 @@ document.documentElement.lang = language;
 /** The language of this page. */
 export function pageLanguage(): Language {
   return language;
+}
+
+/** Whether the person chose this page's language with a switch link on the way here (issue 16). */
+export function languageChosenByLink(): boolean {
+  return chosenByLink;
 }
 
 /** The words of `key` in the page language, placeholders filled. */

@@ -7,10 +7,13 @@ const requested = new URLSearchParams(window.location.search).get('saml');
 /** The pending SAML request's id, when the page was opened for one. */
 export const samlRequest: string | null = requested !== null && /^[A-Za-z0-9_-]{16,64}$/.test(requested) ? requested : null;
 
-/** The entityID of the service provider that asked (the server answers only the browser that brought the request). */
+/**
+ * The name of the service provider that asked: the display name an org-admin gave it (issue 16),
+ * else its entityID (the server answers only the browser that brought the request).
+ */
 export async function samlServiceProvider(requestId: string): Promise<string> {
-  const { serviceProvider } = await api<{ serviceProvider: string }>('GET', `/api/saml/authn-request?id=${encodeURIComponent(requestId)}`);
-  return serviceProvider;
+  const { serviceProvider, displayName } = await api<{ serviceProvider: string; displayName?: string | null }>('GET', `/api/saml/authn-request?id=${encodeURIComponent(requestId)}`);
+  return displayName ?? serviceProvider;
 }
 
 export function samlContinuation(requestId: string): string {

@@ -14,6 +14,7 @@ export const common: Translation<typeof en> = {
   'common.nav.security': 'Sikkerhed',
   'common.nav.helpdesk': 'Helpdesk',
   'common.nav.admin': 'Administration',
+  'common.nav.clients': 'Applikationer',
   'common.nav.inbox': 'Godkendelser',
   'common.header.signedInAs': 'Logget ind som <strong>{name}</strong>',
   'common.header.signOut': 'Log ud',

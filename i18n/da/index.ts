@@ -3,10 +3,15 @@
  * melder enhver manglende eller overskydende nøgle.
  */
 import { admin } from './admin.js';
+import { auditEvents } from './auditEvents.js';
+import { auditTrail } from './auditTrail.js';
+import { answers } from './answers.js';
+import { clients } from './clients.js';
 import { common } from './common.js';
 import { consoleWords } from './console.js';
 import { helpdesk } from './helpdesk.js';
 import { keys } from './keys.js';
+import { mails } from './mails.js';
 import { problems } from './problems.js';
 import { provisioning } from './provisioning.js';
 import { reasons } from './reasons.js';
@@ -14,4 +19,4 @@ import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
 
-export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning };
+export const da = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients };

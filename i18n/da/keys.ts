@@ -82,4 +82,11 @@ export const keys: Translation<typeof en> = {
   'keys.signedOut.heading': 'Logget ud',
   'keys.signOutFailed': 'Du kunne ikke logges ud.',
   'keys.sessionEnded': 'Din session er slut. Log ind igen for at administrere dine nøgler.',
+  'keys.mailLanguage.label': 'Sprog i mine mails',
+  'keys.mailLanguage.notChosen': 'Ikke valgt (organisationens sprog)',
+  'keys.mailLanguage.save': 'Gem sprog',
+  'keys.mailLanguage.saved': 'Gemt: dine mails skrives fremover på {language}.',
+  'keys.mailLanguage.failed': 'Sproget kunne ikke gemmes. Prøv igen.',
+  'keys.mailLanguage.in.da': 'dansk',
+  'keys.mailLanguage.in.en': 'engelsk',
 };

@@ -50,6 +50,10 @@ export const problems: Translation<typeof en> = {
   'problem.SAML_NOT_CONFIGURED': 'Denne gateway fungerer ikke som SAML-identitetsudbyder.',
   'problem.SAML_METADATA_REFUSED': 'Tjenesteudbyderens metadata blev afvist.',
   'problem.SAML_KEY_STATE': 'SAML-signeringsnøglen er ikke i en tilstand, der tillader dette trin.',
+  'problem.SAML_SP_READ_ONLY': 'Denne tjenesteudbyder kommer fra konfigurationsfilen: ret den dér.',
+  'problem.OIDC_CLIENT_READ_ONLY': 'Denne applikation kommer fra konfigurationsfilen: ret den dér.',
+  'problem.OIDC_CLIENT_NO_SECRET': 'Denne applikation logger på med sine egne nøgler (private_key_jwt): den har ingen hemmelighed, der kan skiftes.',
+  'problem.OIDC_CLIENT_STATE': 'Applikationen er allerede i den tilstand.',
   'problem.IDM_SYNC_OFF': 'Synkroniseringen til MitID Erhverv er slået fra: der er intet at afstemme med.',
   'problem.IDM_RECONCILIATION_RUNNING': 'En afstemning med MitID Erhverv kører nu; resultatet vises, når den er færdig.',
 };

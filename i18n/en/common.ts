@@ -12,6 +12,7 @@ export const common = {
   'common.nav.security': 'Security team',
   'common.nav.helpdesk': 'Helpdesk',
   'common.nav.admin': 'Administration',
+  'common.nav.clients': 'Applications',
   'common.nav.inbox': 'Approvals',
   'common.header.signedInAs': 'Signed in as <strong>{name}</strong>',
   'common.header.signOut': 'Sign out',

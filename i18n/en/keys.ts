@@ -79,4 +79,11 @@ export const keys = {
   'keys.signedOut.heading': 'Signed out',
   'keys.signOutFailed': 'You could not be signed out.',
   'keys.sessionEnded': 'Your session has ended. Sign in again to manage your keys.',
+  'keys.mailLanguage.label': 'Language of my mails',
+  'keys.mailLanguage.notChosen': 'Not chosen (the organisation’s language)',
+  'keys.mailLanguage.save': 'Save language',
+  'keys.mailLanguage.saved': 'Saved: your mails are written in {language} from now on.',
+  'keys.mailLanguage.failed': 'The language could not be saved. Try again.',
+  'keys.mailLanguage.in.da': 'Danish',
+  'keys.mailLanguage.in.en': 'English',
 } as const;

@@ -54,6 +54,10 @@ export const problems = {
   'problem.SAML_NOT_CONFIGURED': 'This gateway does not act as a SAML identity provider.',
   'problem.SAML_METADATA_REFUSED': 'The service provider’s metadata was refused.',
   'problem.SAML_KEY_STATE': 'The SAML signing key is not in a state that allows this step.',
+  'problem.SAML_SP_READ_ONLY': 'This service provider comes from the configuration file: change it there.',
+  'problem.OIDC_CLIENT_READ_ONLY': 'This application comes from the configuration file: change it there.',
+  'problem.OIDC_CLIENT_NO_SECRET': 'This application signs in with its own keys (private_key_jwt): it has no secret to rotate.',
+  'problem.OIDC_CLIENT_STATE': 'The application is already in that state.',
   'problem.IDM_SYNC_OFF': 'The outbound sync to MitID Erhverv is off: there is nothing to reconcile with.',
   'problem.IDM_RECONCILIATION_RUNNING': 'A reconciliation with MitID Erhverv is running now; its outcome is shown when it ends.',
 } as const satisfies Record<`problem.${ErrorCode}`, string>;

@@ -171,7 +171,7 @@ export class Approvals {
       const inserted = await tx.approvals.get(record.id);
       if (!inserted) throw new Error('approval vanished');
       // Issue 16: everyone who may approve it is told that it waits, in the same commit.
-      const asked = await askApprovers(tx, inserted, this.ports.config.origin, this.now());
+      const asked = await askApprovers(tx, inserted, this.ports.config, this.now());
       await this.audit(tx, 'approval.requested', input.actor, record.id, {
         kind: input.kind,
         summary: input.summary,
@@ -183,7 +183,7 @@ export class Approvals {
         clause: row.clause,
       });
       const told: Told = { ...input, oldAddress: input.oldAddress, requester: input.actor, approver: null, reference: record.id, bootstrap: false };
-      await queueDutyNotices(tx, this.now(), row.notify.onRequest, told, 'requested', asked);
+      await queueDutyNotices(tx, this.now(), row.notify.onRequest, told, 'requested', this.ports.config, asked);
       return inserted;
     });
     this.ports.kickOutbox();
@@ -308,6 +308,6 @@ export class Approvals {
 
   /** Inside a transaction: mails the row's recipients (never the requester or approver themselves). */
   private tell(tx: WriteTx, recipients: readonly Recipient[], t: Told, phase: 'requested' | 'executed' = 'executed'): Promise<void> {
-    return queueDutyNotices(tx, this.now(), recipients, t, phase);
+    return queueDutyNotices(tx, this.now(), recipients, t, phase, this.ports.config);
   }
 }

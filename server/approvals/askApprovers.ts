@@ -9,7 +9,8 @@ import type { ApprovalRecord } from '../domain/approvals.js';
 import type { Identity } from '../domain/types.js';
 import { dutyRow } from '../duties/index.js';
 import { queueMail } from '../flows/shared/mail.js';
-import type { Mail } from '../lifecycle/mails.js';
+import { text } from '../../i18n/index.js';
+import { hello, mailLanguage, roleWords, type Mail, type MailContext } from '../lifecycle/mails.js';
 import type { WriteTx } from '../ports/store.js';
 import { decideFor } from './views.js';
 
@@ -25,33 +26,34 @@ export async function eligibleApprovers(tx: WriteTx, approval: ApprovalRecord): 
   return out;
 }
 
-export function approvalWaitingMail(to: Identity, approval: ApprovalRecord, requesterName: string, origin: string): Mail {
+export function approvalWaitingMail(to: Identity, approval: ApprovalRecord, requesterName: string, ctx: Pick<MailContext, 'defaultLanguage'> & { origin: string }): Mail {
+  const l = mailLanguage(to, ctx);
   return {
     to: to.email,
     kind: 'approval-waiting',
-    subject: `Waiting for your approval: ${approval.summary}`,
+    subject: text(l, 'mail.approval.subject', { summary: approval.summary }),
     text: [
-      `Hello ${to.name},`,
+      hello(l, to.name),
       '',
-      `${requesterName} (${approval.requestedRole}) asked for the following. It happens only when a second person approves it, and you are one of those who may:`,
+      text(l, 'mail.approval.asked', { who: text(l, 'mail.actor.staff', { name: requesterName, role: roleWords(l, approval.requestedRole) }) }),
       '',
       approval.summary,
       ...approval.items.map((i) => `  - ${i}`),
       '',
-      `Open your approvals inbox to approve or reject it: ${origin}${INBOX_PATH}`,
-      'If it looks wrong, reject it there, or tell another administrator or the security officers.',
+      text(l, 'mail.approval.open', { url: `${ctx.origin}${INBOX_PATH}` }),
+      text(l, 'mail.approval.wrong'),
       '',
-      `Reference: ${approval.id}`,
+      text(l, 'mail.reference', { reference: approval.id }),
     ].join('\n'),
   };
 }
 
-/** Queues the mail to each eligible approver; returns their addresses (lower case). */
-export async function askApprovers(tx: WriteTx, approval: ApprovalRecord, origin: string, at: string): Promise<Set<string>> {
+/** Queues the mail to each eligible approver, in their language; returns their addresses (lower case). */
+export async function askApprovers(tx: WriteTx, approval: ApprovalRecord, ctx: Pick<MailContext, 'defaultLanguage'> & { origin: string }, at: string): Promise<Set<string>> {
   const requester = await tx.identities.get(approval.requestedBy);
   const told = new Set<string>();
   for (const person of await eligibleApprovers(tx, approval)) {
-    await queueMail(tx, approvalWaitingMail(person, approval, requester?.name ?? 'A staff member', origin), at);
+    await queueMail(tx, approvalWaitingMail(person, approval, requester?.name ?? text(mailLanguage(person, ctx), 'mail.actor.someone'), ctx), at);
     told.add(person.email.toLowerCase());
   }
   return told;

@@ -1,4 +1,5 @@
 /** Records about people: a new binding, and who set up each part of an identity. No I/O. */
+import type { Language } from '../../i18n/languages.js';
 import type { AssuranceLevel } from './types.js';
 
 export interface NewIdentity {
@@ -10,6 +11,8 @@ export interface NewIdentity {
   proofingMethod: string;
   proofedBy: string | null;
   createdAt: string;
+  /** The language the binding set (CSV import, SCIM, the page at enrolment); absent: not chosen. */
+  language?: Language | null;
 }
 
 /** How email addresses are compared: one person, one address, whatever the case or spacing. */

@@ -15,8 +15,11 @@ export interface OidcClient {
   scopes: string[];
   minLoa: AssuranceLevel;
   backchannelLogoutUri: string | null;
+  /** Null for a client from the config file (GATEWAY_OIDC_CLIENTS_FILE) or another system action. */
   createdBy: string | null;
   createdAt: string;
+  /** When an org-admin disabled it (issue 16): a disabled client is refused at every endpoint. */
+  disabledAt: string | null;
 }
 
 /** An authorization request waiting for a sign-in: its parameters as JSON, read back with a schema. */

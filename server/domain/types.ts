@@ -1,4 +1,5 @@
 /** Domain vocabulary shared by the core, the store and the edge. */
+import type { Language } from '../../i18n/languages.js';
 
 export const CREDENTIAL_STATES = ['issued', 'active', 'suspended', 'revoked', 'expired'] as const;
 export type CredentialState = (typeof CREDENTIAL_STATES)[number];
@@ -63,6 +64,8 @@ export interface Identity {
   roles: AssignedRole[];
   createdAt: string;
   bindingEndedAt: string | null;
+  /** The language of the person's mails (issue 16); null: not chosen, the organisation's default applies. */
+  language: Language | null;
 }
 
 export interface Credential {

@@ -3,7 +3,8 @@
  * (NSIS 4.1.7: what was done is told to those who can object), the enrolment link delivered to
  * the bound address, and the notice that a link was handed over in person (NSIS 3.2.2 (High) 3).
  */
-import { enrolmentLinkRef, when, type Mail } from '../lifecycle/mails.js';
+import { text, type Language } from '../../i18n/index.js';
+import { enrolmentLinkRef, hello, mailLanguage, roleWords, when, type Mail, type MailContext } from '../lifecycle/mails.js';
 import { SECRET_PLACEHOLDER } from '../outbox/types.js';
 import type { Identity } from '../domain/types.js';
 
@@ -11,6 +12,8 @@ export interface DutyNotice {
   to: string;
   /** The addressee's name, when they are a person of the organisation. */
   name: string | null;
+  /** The addressee's language (their own, else the organisation's: lifecycle/mails.ts mailLanguage). */
+  language: Language;
   phase: 'requested' | 'executed';
   title: string;
   summary: string;
@@ -27,26 +30,27 @@ export interface DutyNotice {
 }
 
 export function dutyNoticeMail(n: DutyNotice): Mail {
-  const who = `${n.requesterName} (${n.requesterRole})`;
+  const l = n.language;
+  const who = text(l, 'mail.actor.staff', { name: n.requesterName, role: roleWords(l, n.requesterRole) });
   const what =
     n.phase === 'requested'
-      ? `${who} asked for the following. It happens only if a second person approves it.`
+      ? text(l, 'mail.duty.requested', { who })
       : n.approverName
-        ? `The following was carried out: asked for by ${who} and approved by ${n.approverName}.`
+        ? text(l, 'mail.duty.approved', { who, approver: n.approverName })
         : n.bootstrap
-          ? `The following was carried out by ${who} alone: the organisation does not yet have two people who could approve it, so two-person control is off for it.`
-          : `The following was carried out by ${who}.`;
+          ? text(l, 'mail.duty.bootstrap', { who })
+          : text(l, 'mail.duty.executed', { who });
   const object = n.aboutYou
     ? n.phase === 'requested'
-      ? 'If you did not ask for this, object at once: call or visit the helpdesk or another administrator (not by replying to this mail), and quote the reference below. Until someone approves it, nothing changes.'
-      : 'If you did not ask for this, contact the helpdesk or another administrator at once (not by replying to this mail), and quote the reference below.'
-    : 'If this looks wrong to you, contact another administrator or the security officers, and quote the reference below.';
+      ? text(l, 'mail.duty.objectRequested')
+      : text(l, 'mail.duty.objectExecuted')
+    : text(l, 'mail.duty.objectOther');
   return {
     to: n.to,
     kind: n.phase === 'requested' ? 'duty-requested' : 'duty-executed',
-    subject: `${n.phase === 'requested' ? 'Requested' : 'Done'}: ${n.title}`,
+    subject: n.phase === 'requested' ? text(l, 'mail.duty.subject.requested', { title: n.title }) : text(l, 'mail.duty.subject.executed', { title: n.title }),
     text: [
-      `Hello${n.name ? ` ${n.name}` : ''},`,
+      hello(l, n.name),
       '',
       what,
       '',
@@ -54,7 +58,7 @@ export function dutyNoticeMail(n: DutyNotice): Mail {
       ...n.items.map((i) => `  - ${i}`),
       '',
       object,
-      ...(n.reference ? ['', `Reference: ${n.reference}`] : []),
+      ...(n.reference ? ['', text(l, 'mail.reference', { reference: n.reference })] : []),
     ].join('\n'),
   };
 }
@@ -65,39 +69,41 @@ export function dutyNoticeMail(n: DutyNotice): Mail {
  * delivered (its keyed hash committed first), so the clear link is never stored (issue 13, 5):
  * the text holds a placeholder. A mail delivered twice carries two links; the newest works.
  */
-export function enrolmentLinkMail(holder: Identity, enrolmentId: string, expiresAt: string, issuerName: string | null, zone: string): Mail {
+export function enrolmentLinkMail(holder: Identity, enrolmentId: string, expiresAt: string, issuerName: string | null, ctx: MailContext): Mail {
+  const l = mailLanguage(holder, ctx);
   return {
     to: holder.email,
     secretRef: enrolmentLinkRef(enrolmentId),
     kind: 'enrolment-link',
-    subject: 'Register your security key',
+    subject: text(l, 'mail.link.subject'),
     text: [
-      `Hello ${holder.name},`,
+      hello(l, holder.name),
       '',
-      `${issuerName ?? 'Your organisation'} issued a one-time link for you to register a security key:`,
+      text(l, 'mail.link.issued', { issuer: issuerName ?? text(l, 'mail.link.yourOrganisation') }),
       '',
       `    ${SECRET_PLACEHOLDER}`,
       '',
-      `Open it in your browser and touch your key. It can be used once and expires on ${when(expiresAt, zone)}. If this message reaches you more than once, only the newest link works.`,
-      'After registering, an activation code comes to this address; with the key and the code you activate it.',
-      'Nobody will ever ask you for this link or the code. If you did not expect this message, contact the helpdesk at once.',
+      text(l, 'mail.link.open', { expires: when(expiresAt, ctx.timeZone, l) }),
+      text(l, 'mail.link.after'),
+      text(l, 'mail.link.nobody'),
     ].join('\n'),
   };
 }
 
 /** NSIS 3.2.2 (High) 3: a link handed over in person is told to the bound address, so a wrong hand is noticed. */
-export function enrolmentHandoverMail(holder: Identity, issuerName: string | null, at: string, expiresAt: string, zone: string): Mail {
+export function enrolmentHandoverMail(holder: Identity, issuerName: string | null, at: string, expiresAt: string, ctx: MailContext): Mail {
+  const l = mailLanguage(holder, ctx);
   return {
     to: holder.email,
     kind: 'enrolment-handover',
-    subject: 'A link to register a security key was handed over for you',
+    subject: text(l, 'mail.handover.subject'),
     text: [
-      `Hello ${holder.name},`,
+      hello(l, holder.name),
       '',
-      `On ${when(at, zone)}, ${issuerName ?? 'an administrator'} issued a one-time link for you to register a security key, and chose to hand it to you in person. It expires on ${when(expiresAt, zone)}.`,
+      text(l, 'mail.handover.issued', { at: when(at, ctx.timeZone, l), issuer: issuerName ?? text(l, 'mail.handover.anAdministrator'), expires: when(expiresAt, ctx.timeZone, l) }),
       '',
-      'If you did not receive that link in person from them, contact the helpdesk or another administrator at once: someone else may be trying to register a key in your name.',
-      'The activation code for any key registered with it comes only to this address.',
+      text(l, 'mail.handover.check'),
+      text(l, 'mail.handover.codeHere'),
     ].join('\n'),
   };
 }

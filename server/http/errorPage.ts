@@ -93,8 +93,9 @@ function problemText(l: Language, err: GatewayError): SafeHtml {
   return html`${plain(l, `problem.${err.code}`)} ${words(l, 'errorPage.serverSaid', { detail })}`;
 }
 
-export function sendErrorPage(res: Response, err: GatewayError, requestId: string | undefined): void {
-  const page = pageLanguageOf(res.req, res, false);
+/** `fallback`: the signed-in person's language, else the organisation's (when neither the switch nor the browser says). */
+export function sendErrorPage(res: Response, err: GatewayError, requestId: string | undefined, fallback: Language): void {
+  const page = pageLanguageOf(res.req, res, false, fallback);
   const l = page.language;
   const app = err instanceof OidcRequestError ? err.application : undefined;
   const text = BY_CODE[err.code] ?? byStatus(err.status);

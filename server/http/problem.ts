@@ -5,34 +5,45 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { GatewayError, OidcRequestError, SamlAdminError, SamlRequestError } from '../errors.js';
 import { StoreBusy, StoreConflict, StoreUnavailable } from '../ports/storeErrors.js';
+import { CATALOGUES, text, type Language, type MessageKey, type SentenceKey } from '../../i18n/index.js';
 import { sendErrorPage, wantsErrorPage } from './errorPage.js';
+import { personLanguageOf, requestLanguage } from './views/language.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf, requestLogger } from './requestLog.js';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** RFC 9457 `title`: the status in words, in the answer's language. */
+function titleOf(language: Language, status: number): string {
+  const key = `problemTitle.${status}`;
+  return isMessageKey(key) ? text(language, key as SentenceKey) : text(language, 'problemTitle.fallback');
+}
 
-export function sendProblem(res: Response, err: GatewayError, instance: string): void {
+function isMessageKey(key: string): key is MessageKey {
+  return key in CATALOGUES.en;
+}
+
+/**
+ * The problem+json answer, in `language` (issue 16: the request's language, problemLanguage).
+ * The stable `code` (and `type`) never change with it. In English the detail is the server's
+ * own (it is written for people and may carry facts, such as the attempts left); in another
+ * language it is the code's sentence from the catalogue (i18n/<language>/problems.ts).
+ */
+export function sendProblem(res: Response, err: GatewayError, instance: string, language: Language): void {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res.setHeader('Content-Language', language);
+  res.vary('Accept-Language');
+  res.vary('Cookie');
   res
     .status(err.status)
     .type('application/problem+json')
     .send(
       JSON.stringify({
         type: `urn:nsis-gateway:problem:${err.code.toLowerCase().replace(/_/g, '-')}`,
-        title: TITLES[err.status] ?? 'Error',
+        title: titleOf(language, err.status),
         status: err.status,
-        detail: err.detail,
+        detail: language === 'en' ? err.detail : text(language, `problem.${err.code}`),
+        // The server's own words, which may carry facts (the attempts left): the pages show them
+        // after their own words for the code, marked as English (client/src/common.ts ApiError).
+        ...(language === 'en' ? {} : { englishDetail: err.detail }),
         code: err.code,
         instance,
         // The same id is in the X-Request-Id header and on every log line of this request.
@@ -95,10 +106,14 @@ function fromStoreError(err: unknown): GatewayError | undefined {
   return undefined;
 }
 
-/** A person's browser gets a page (issue 13 item 19), an API client problem+json. */
-function sendError(req: Request, res: Response, err: GatewayError): void {
-  if (wantsErrorPage(req, err)) sendErrorPage(res, err, requestIdOf(res));
-  else sendProblem(res, err, req.path);
+/**
+ * A person's browser gets a page (issue 13 item 19), an API client problem+json; both in the
+ * request's language (views/language.ts), else the signed-in person's, else the organisation's.
+ */
+function sendError(req: Request, res: Response, err: GatewayError, defaultLanguage: Language): void {
+  const fallback = personLanguageOf(res) ?? defaultLanguage;
+  if (wantsErrorPage(req, err)) sendErrorPage(res, err, requestIdOf(res), fallback);
+  else sendProblem(res, err, req.path, requestLanguage(req, fallback));
 }
 
 /**
@@ -117,16 +132,17 @@ export function refuseMalformedPath(): RequestHandler {
   };
 }
 
-export function errorBoundary(baseLog: Logger): ErrorRequestHandler {
+/** `defaultLanguage`: the organisation's (GATEWAY_DEFAULT_LANGUAGE), for answers nothing else decides the language of. */
+export function errorBoundary(baseLog: Logger, defaultLanguage: Language): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const log = requestLogger(res, baseLog);
     const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromPathError(err) ?? fromStoreError(err));
     if (known) {
       if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
-      sendError(req, res, known);
+      sendError(req, res, known, defaultLanguage);
       return;
     }
     log.error({ err, path: req.path, method: req.method }, 'unexpected error');
-    sendError(req, res, new GatewayError('INTERNAL_ERROR', 500, 'An unexpected error occurred; the request was not completed.'));
+    sendError(req, res, new GatewayError('INTERNAL_ERROR', 500, 'An unexpected error occurred; the request was not completed.'), defaultLanguage);
   };
 }

@@ -3,6 +3,7 @@
  * (CONVENTIONS 6), so the two cannot drift.
  */
 import { z } from 'zod';
+import { LANGUAGES } from '../../i18n/index.js';
 import { IDENTITY_ASSURANCE_LEVELS, REASON_CODES, ASSIGNED_ROLES } from '../domain/types.js';
 
 const b64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
@@ -76,6 +77,8 @@ export const schemas = {
       ial: z.enum(IDENTITY_ASSURANCE_LEVELS),
       proofingMethod: z.string().trim().min(3).max(300),
       roles: z.array(z.enum(ASSIGNED_ROLES)).max(4).default([]),
+      /** Issue 16: the language of the person's mails; absent: the organisation's. */
+      language: z.enum(LANGUAGES).optional(),
     })
     .strict(),
   replacement: z
@@ -103,6 +106,7 @@ export const schemas = {
     .refine((v) => v.email !== undefined || v.name !== undefined, { message: 'give email or name' }),
   setRole: z.object({ role: z.enum(ASSIGNED_ROLES), grant: z.boolean() }).strict(),
   importCsv: z.object({ csv: z.string().min(1).max(1_000_000) }).strict(),
+  language: z.object({ language: z.enum(LANGUAGES) }).strict(),
   endBinding: z
     .object({ reason: z.enum(['employment-ended', 'agreement-ended', 'holder-ceased', 'data-error', 'other']), note })
     .strict(),

@@ -65,7 +65,7 @@ export async function applyTransition(deps: CoreDeps, tx: WriteTx, t: Transition
         if (!holder) break;
         const actorIdentity = actor.identityId ? await tx.identities.get(actor.identityId) : undefined;
         const change = { action, to: row.to, reason, note, at, actorName: actorIdentity?.name ?? null, actorRole: actor.role, receipt: `audit #${entry.seq} ${entry.hash.slice(0, 16)}` };
-        await queueMail(tx, transitionMail(holder, updated, change, deps.config.timeZone), at);
+        await queueMail(tx, transitionMail(holder, updated, change, deps.config), at);
         break;
       }
       case 'send-code':
@@ -75,7 +75,7 @@ export async function applyTransition(deps: CoreDeps, tx: WriteTx, t: Transition
       case 'alert-helpdesk-on-clone':
         if (reason !== 'suspected-clone' || !holder) break;
         for (const helpdesk of await tx.identities.listActiveWithRole('helpdesk')) {
-          await queueMail(tx, cloneAlertMail(helpdesk, holder, updated, at, deps.config.timeZone), at);
+          await queueMail(tx, cloneAlertMail(helpdesk, holder, updated, at, deps.config), at);
         }
         break;
     }

@@ -20,6 +20,6 @@ export async function issueCode(deps: CoreDeps, tx: WriteTx, key: Credential, ho
   await tx.codes.supersedeOpen(key.id, at);
   const codeId = randomUUID();
   await tx.codes.insert({ id: codeId, credentialId: key.id, purpose, codeHash: NOT_YET_MINTED, requestedBy: actor.identityId, createdAt: at, expiresAt });
-  await queueMail(tx, activationCodeMail(holder, key, codeId, expiresAt, purpose, deps.config.timeZone), at);
+  await queueMail(tx, activationCodeMail(holder, key, codeId, expiresAt, purpose, deps.config), at);
   await recordEvent(deps, tx, 'activation-code.issued', actor, key.id, { codeId, purpose, expiresAt, channel: 'email' });
 }

@@ -1,11 +1,13 @@
 /**
- * Texts of the messages the gateway sends to holders and the helpdesk. Kept in one place so
- * the wording an auditor reads is the wording people receive. Times are written in the
- * organisation's time zone (`zone`, GATEWAY_TIME_ZONE) with the zone named; machine-readable
- * claims (the signed receipt) keep ISO 8601 UTC.
+ * Texts of the messages the gateway sends to holders and the helpdesk. The words are in the
+ * catalogues (i18n/<language>/mails.ts), so the wording an auditor reads is the wording people
+ * receive; each mail is written in its recipient's language (issue 16: the person's stored
+ * language, else the organisation's, GATEWAY_DEFAULT_LANGUAGE), Danish dates in Danish mails.
+ * Times are written in the organisation's time zone (GATEWAY_TIME_ZONE) with the zone named;
+ * machine-readable claims (the signed receipt) keep ISO 8601 UTC.
  */
-import { formatDateTime, reasonLabel } from '../../i18n/index.js';
-import type { Credential, Identity, ReasonCode } from '../domain/types.js';
+import { formatDateTime, pluralKey, reasonLabel, text, type Language } from '../../i18n/index.js';
+import type { Credential, CredentialState, Identity, ReasonCode } from '../domain/types.js';
 import { SECRET_PLACEHOLDER } from '../outbox/types.js';
 
 export interface Mail {
@@ -34,45 +36,87 @@ export function formatCode(code: string): string {
   return `${code.slice(0, 4)} ${code.slice(4)}`;
 }
 
-const LANGUAGE = 'en' as const;
+/** What every mail needs to know of the configuration: the zone of its times, the organisation's language. */
+export interface MailContext {
+  timeZone: string;
+  defaultLanguage: Language;
+}
+
+/** The language a mail to `person` is written in: their own choice, else the organisation's. */
+export function mailLanguage(person: Pick<Identity, 'language'> | undefined, ctx: Pick<MailContext, 'defaultLanguage'>): Language {
+  return person?.language ?? ctx.defaultLanguage;
+}
 
 /** The reason in the words every page uses too (one table: i18n/reasons.ts). */
-export function reasonInWords(reason: ReasonCode): string {
-  return reasonLabel(reason, LANGUAGE);
+export function reasonInWords(reason: ReasonCode, language: Language): string {
+  return reasonLabel(reason, language);
 }
 
-/** A time as a person reads it: local to the organisation, the zone named (i18n/dates.ts). */
-export function when(iso: string, zone: string): string {
-  return formatDateTime(iso, { language: LANGUAGE, timeZone: zone, nameZone: true });
+/** A time as a person reads it: local to the organisation, the zone named, in the mail's language (i18n/dates.ts). */
+export function when(iso: string, zone: string, language: Language): string {
+  return formatDateTime(iso, { language, timeZone: zone, nameZone: true });
 }
 
-function actorWords(actorName: string | null, actorRole: string): string {
-  if (actorRole === 'system') return 'the gateway itself (automatic protection)';
-  if (actorRole === 'holder') return 'you';
-  return `${actorName ?? 'a staff member'} (${actorRole})`;
+/** "Hello Name," in the mail's language. */
+export function hello(language: Language, name: string | null): string {
+  return name ? text(language, 'mail.hello', { name }) : text(language, 'mail.helloNobody');
+}
+
+function stateWords(language: Language, state: string): string {
+  const states: Record<CredentialState, string> = {
+    issued: text(language, 'mail.state.issued'),
+    active: text(language, 'mail.state.active'),
+    suspended: text(language, 'mail.state.suspended'),
+    revoked: text(language, 'mail.state.revoked'),
+    expired: text(language, 'mail.state.expired'),
+  };
+  return state in states ? states[state as CredentialState] : state;
+}
+
+/** A staff role in the mail's language (an unknown one as it is). */
+export function roleWords(language: Language, role: string): string {
+  switch (role) {
+    case 'helpdesk':
+      return text(language, 'mail.role.helpdesk');
+    case 'security-officer':
+      return text(language, 'mail.role.security-officer');
+    case 'org-admin':
+      return text(language, 'mail.role.org-admin');
+    case 'provisioning':
+      return text(language, 'mail.role.provisioning');
+    case 'employee':
+      return text(language, 'mail.role.employee');
+    default:
+      return role;
+  }
+}
+
+function actorWords(language: Language, actorName: string | null, actorRole: string): string {
+  if (actorRole === 'system') return text(language, 'mail.actor.system');
+  if (actorRole === 'holder') return text(language, 'mail.actor.holder');
+  return text(language, 'mail.actor.staff', { name: actorName ?? text(language, 'mail.actor.someone'), role: roleWords(language, actorRole) });
 }
 
 /**
  * The code mail. Its text holds a placeholder, not the code: the outbox has the code minted (and
  * its keyed hash committed) at delivery, so the clear code is never stored (issue 13, 5).
  */
-export function activationCodeMail(holder: Identity, key: Credential, codeId: string, expiresAt: string, purpose: 'activate' | 'reactivate', zone: string): Mail {
+export function activationCodeMail(holder: Identity, key: Credential, codeId: string, expiresAt: string, purpose: 'activate' | 'reactivate', ctx: MailContext): Mail {
+  const l = mailLanguage(holder, ctx);
   return {
     to: holder.email,
     secretRef: activationCodeRef(codeId),
     kind: purpose === 'activate' ? 'activation-code' : 'reactivation-code',
-    subject: purpose === 'activate' ? 'Your security key activation code' : 'Your security key reactivation code',
+    subject: purpose === 'activate' ? text(l, 'mail.code.subject.activate') : text(l, 'mail.code.subject.reactivate'),
     text: [
-      `Hello ${holder.name},`,
+      hello(l, holder.name),
       '',
-      purpose === 'activate'
-        ? `Your security key "${key.label}" has been registered. To activate it, open the activation page, touch the key and enter this code:`
-        : `A reactivation of your security key "${key.label}" was started. To reactivate it, open the activation page, touch the key and enter this code:`,
+      purpose === 'activate' ? text(l, 'mail.code.activate', { label: key.label }) : text(l, 'mail.code.reactivate', { label: key.label }),
       '',
       `    ${SECRET_PLACEHOLDER}`,
       '',
-      `The code can be used once and expires on ${when(expiresAt, zone)}. If this message reaches you more than once, only the newest code works. Nobody from the helpdesk will ever ask you for it.`,
-      'If you did not expect this message, contact the helpdesk at once.',
+      text(l, 'mail.code.expires', { expires: when(expiresAt, ctx.timeZone, l) }),
+      text(l, 'mail.code.unexpected'),
     ].join('\n'),
   };
 }
@@ -81,27 +125,34 @@ export function transitionMail(
   holder: Identity,
   key: Credential,
   change: { action: string; to: string; reason: ReasonCode; note: string | null; at: string; actorName: string | null; actorRole: string; receipt: string },
-  zone: string,
+  ctx: MailContext,
 ): Mail {
+  const l = mailLanguage(holder, ctx);
   const revoked = change.to === 'revoked';
+  const state = stateWords(l, change.to);
+  // Aligned labels: each padded to one width (the longest label of the language, at least 10).
+  const labels = (['mail.transition.reason', 'mail.transition.by', 'mail.transition.time', 'mail.transition.keyId', 'mail.transition.note', 'mail.transition.receipt'] as const).map((k) => text(l, k));
+  const width = Math.max(10, ...labels.map((w) => w.length + 1));
+  const [reasonL = '', byL = '', timeL = '', keyIdL = '', noteL = '', receiptL = ''] = labels;
+  const row = (label: string, value: string) => `  ${label.padEnd(width)}${value}`;
   const lines = [
-    `Hello ${holder.name},`,
+    hello(l, holder.name),
     '',
-    `Your security key "${key.label}" is now ${change.to}.`,
+    text(l, 'mail.transition.now', { label: key.label, state }),
     '',
-    `  Reason:   ${reasonInWords(change.reason)}`,
-    `  By:       ${actorWords(change.actorName, change.actorRole)}`,
-    `  Time:     ${when(change.at, zone)}`,
-    `  Key id:   ${key.id}`,
+    row(reasonL, reasonInWords(change.reason, l)),
+    row(byL, actorWords(l, change.actorName, change.actorRole)),
+    row(timeL, when(change.at, ctx.timeZone, l)),
+    row(keyIdL, key.id),
   ];
-  if (change.note) lines.push(`  Note:     ${change.note}`);
-  lines.push(`  Receipt:  ${change.receipt}`, '');
-  if (revoked) lines.push('This is your receipt for the revocation (NSIS 3.2.3). The key can never be used again.');
+  if (change.note) lines.push(row(noteL, change.note));
+  lines.push(row(receiptL, change.receipt), '');
+  if (revoked) lines.push(text(l, 'mail.transition.revoked'));
   else if (change.to === 'suspended' && (change.reason === 'suspected-clone' || change.reason === 'suspected-compromise')) {
     // NSIS 3.2.3 (Low) 4: a key suspected compromised is never reactivated.
-    lines.push('Because a compromise is suspected, this key can never be used again. Contact the helpdesk for a new key.');
-  } else if (change.to === 'suspended') lines.push('The key cannot be used until it is reactivated through the helpdesk.');
-  lines.push('If you did not expect this, contact the helpdesk at once.');
+    lines.push(text(l, 'mail.transition.compromised'));
+  } else if (change.to === 'suspended') lines.push(text(l, 'mail.transition.suspended'));
+  lines.push(text(l, 'mail.unexpected'));
   return {
     to: holder.email,
     ...(revoked
@@ -118,47 +169,59 @@ export function transitionMail(
         }
       : {}),
     kind: revoked ? 'revocation-receipt' : `${change.action}-notice`,
-    subject: revoked ? `Receipt: your security key "${key.label}" was revoked` : `Your security key "${key.label}" is now ${change.to}`,
+    subject: revoked ? text(l, 'mail.transition.subjectRevoked', { label: key.label }) : text(l, 'mail.transition.subject', { label: key.label, state }),
     text: lines.join('\n'),
   };
 }
 
-export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, at: string, zone: string): Mail {
+/** To a staff member (`to`), in their language. */
+export function cloneAlertMail(to: Identity, holder: Identity, key: Credential, at: string, ctx: MailContext): Mail {
+  const l = mailLanguage(to, ctx);
+  const state = stateWords(l, key.state);
   return {
     to: to.email,
     kind: 'clone-alert',
-    subject: `Security key ${key.state}: possible copy (${holder.name})`,
-    text: [
-      `The security key "${key.label}" (${key.id}) of ${holder.name} <${holder.email}> presented a signature counter`,
-      `that did not increase on ${when(at, zone)}. This suggests a copy of the key exists. The gateway took it out of use`,
-      `automatically (reason: ${reasonInWords('suspected-clone')}; it is now ${key.state}). It can only be revoked; the holder needs a new key.`,
-    ].join('\n'),
+    subject: text(l, 'mail.clone.subject', { state, holder: holder.name }),
+    text: text(l, 'mail.clone.text', {
+      label: key.label,
+      keyId: key.id,
+      holder: holder.name,
+      email: holder.email,
+      at: when(at, ctx.timeZone, l),
+      reason: reasonInWords('suspected-clone', l),
+      state,
+    }),
   };
 }
 
-export function bindingEndedMail(holder: Identity, org: string, at: string, revokedKeys: number, zone: string): Mail {
+/** `org`: the organisation's name; null when it is not known. */
+export function bindingEndedMail(holder: Identity, org: string | null, at: string, revokedKeys: number, ctx: MailContext): Mail {
+  const l = mailLanguage(holder, ctx);
+  const orgName = org ?? text(l, 'mail.theOrganisation');
   return {
     to: holder.email,
     kind: 'binding-ended',
-    subject: `Your binding to ${org} has ended`,
+    subject: text(l, 'mail.bindingEnded.subject', { org: orgName }),
     text: [
-      `Hello ${holder.name},`,
+      hello(l, holder.name),
       '',
-      `Your binding to ${org} ended on ${when(at, zone)}. ${revokedKeys} security key(s) were revoked and all your sessions were ended.`,
-      'If you did not expect this, contact your organisation.',
+      text(l, pluralKey(l, 'mail.bindingEnded.text', revokedKeys), { org: orgName, at: when(at, ctx.timeZone, l), count: revokedKeys }),
+      text(l, 'mail.bindingEnded.unexpected'),
     ].join('\n'),
   };
 }
 
-export function compromiseAlertMail(to: Identity, aaguid: string, status: string, suspended: number, revoked: number): Mail {
+/** To a helpdesk member (`to`), in their language. */
+export function compromiseAlertMail(to: Identity, aaguid: string, status: string, suspended: number, revoked: number, ctx: Pick<MailContext, 'defaultLanguage'>): Mail {
+  const l = mailLanguage(to, ctx);
   return {
     to: to.email,
     kind: 'compromise-alert',
-    subject: `Security keys taken out of use: model ${aaguid} reported ${status}`,
+    subject: text(l, 'mail.compromise.subject', { aaguid, status }),
     text: [
-      `The FIDO Metadata Service now reports the authenticator model ${aaguid} as ${status}.`,
-      `The gateway suspended ${suspended} active key(s) and revoked ${revoked} key(s) not yet activated (reason: ${reasonInWords('suspected-compromise')}).`,
-      'Their holders were notified. They need replacement keys of another model. The security page lists the affected fleet.',
+      text(l, 'mail.compromise.reported', { aaguid, status }),
+      text(l, 'mail.compromise.done', { suspended, revoked, reason: reasonInWords('suspected-compromise', l) }),
+      text(l, 'mail.compromise.next'),
     ].join('\n'),
   };
 }

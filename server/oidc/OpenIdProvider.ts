@@ -15,6 +15,8 @@ import { authorize, type AuthorizeOutcome } from '../flows/oidc/authorize.js';
 import { backchannelLogout, logoutEverywhere } from '../flows/oidc/backchannelLogout.js';
 import { auditOidc, type OidcDeps } from '../flows/oidc/oidcDeps.js';
 import { continueAuthorization, describeRequest } from '../flows/oidc/pendingRequest.js';
+import { changeClientUris, rotateClientSecret, setClientEnabled } from '../flows/oidc/manageClient.js';
+import type { OidcClient } from '../domain/oidc.js';
 import { checkClientBackchannelUri, registerClient, type ClientRegistration } from '../flows/oidc/registerClient.js';
 import { token } from '../flows/oidc/token.js';
 import { userinfo } from '../flows/oidc/userinfo.js';
@@ -72,6 +74,23 @@ export class OpenIdProvider {
 
   registerClient(actor: Actor, input: ClientRegistration): Promise<{ clientId: string; clientSecret?: string }> {
     return registerClient(this.deps, actor, input);
+  }
+
+  /** The registered relying parties, by client id (issue 16: the clients page). */
+  clients(): Promise<OidcClient[]> {
+    return this.deps.store.read((tx) => tx.oidc.clients());
+  }
+
+  rotateClientSecret(actor: Actor, clientId: string): Promise<{ clientId: string; clientSecret: string }> {
+    return rotateClientSecret(this.deps, actor, clientId);
+  }
+
+  changeClientUris(actor: Actor, clientId: string, uris: { redirectUris: string[]; postLogoutRedirectUris: string[] }): Promise<void> {
+    return changeClientUris(this.deps, actor, clientId, uris);
+  }
+
+  setClientEnabled(actor: Actor, clientId: string, enabled: boolean): Promise<void> {
+    return setClientEnabled(this.deps, actor, clientId, enabled);
   }
 
   checkBackchannelLogoutUri(actor: Actor, clientId: string, uri: string): Promise<void> {

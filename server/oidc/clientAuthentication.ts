@@ -53,7 +53,7 @@ export async function authenticateClient(
     }
     const client = await deps.store.read((tx) => tx.oidc.client(id));
     const presented = keyedHash(deps.secretKey, 'oidc-client-secret', secret);
-    if (!client || client.authMethod !== 'client_secret_basic' || !client.secretHash || !hashesEqual(presented, client.secretHash)) throw refused();
+    if (!client || client.disabledAt || client.authMethod !== 'client_secret_basic' || !client.secretHash || !hashesEqual(presented, client.secretHash)) throw refused();
     return client;
   }
   if (str(form, 'client_assertion_type') === JWT_BEARER) {
@@ -68,7 +68,7 @@ export async function authenticateClient(
     }
     const subject = sub;
     const client = subject ? await deps.store.read((tx) => tx.oidc.client(subject)) : undefined;
-    if (!client || client.authMethod !== 'private_key_jwt' || !client.jwks || (claimedId && claimedId !== client.clientId)) throw refused();
+    if (!client || client.disabledAt || client.authMethod !== 'private_key_jwt' || !client.jwks || (claimedId && claimedId !== client.clientId)) throw refused();
     const parsedJwks: unknown = JSON.parse(client.jwks);
     try {
       const { payload } = await jwtVerify(assertion, createLocalJWKSet(parsedJwks as JSONWebKeySet), {

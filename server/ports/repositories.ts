@@ -4,8 +4,9 @@
  * engine-neutral. "Guarded" and "single use" methods are atomic across processes and instances:
  * they return true (or the record) for exactly one caller.
  */
+import type { Language } from '../../i18n/languages.js';
 import type { ApprovalKind, ApprovalRecord, NewApproval } from '../domain/approvals.js';
-import type { AuditEntry, AuditHead, AuditInput } from '../domain/audit.js';
+import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../domain/audit.js';
 import type { CheckpointRecord, NewCheckpoint, PruneRecord } from '../domain/checkpoints.js';
 import type { NewIdentity, SetupRecord } from '../domain/identities.js';
 import type {
@@ -62,6 +63,8 @@ export interface IdentityRepo extends IdentityReader {
   setEmail(identityId: string, email: string): Promise<boolean>;
   /** Guarded: only while the binding is active. */
   setName(identityId: string, name: string): Promise<boolean>;
+  /** The language of the person's mails (null: the organisation's default). Guarded: only while the binding is active. */
+  setLanguage(identityId: string, language: Language | null): Promise<boolean>;
   /** Guarded: true only for the one caller that ended an active binding. */
   endBinding(identityId: string, at: string): Promise<boolean>;
 }
@@ -100,9 +103,21 @@ export interface EnrolmentRepo extends EnrolmentReader {
   mintToken(enrolmentId: string, tokenHash: string, at: string): Promise<boolean>;
 }
 
+/** A key as a sign-in reads it: with its holder and their organisation (absent if the rows are). */
+export interface KeyWithHolder {
+  credential: Credential;
+  identity: Identity | undefined;
+  organisation: Organisation | undefined;
+}
+
 export interface CredentialReader {
   get(id: string): Promise<Credential | undefined>;
   byCredentialId(credentialId: string): Promise<Credential | undefined>;
+  /**
+   * The key with this WebAuthn credential id, its holder and the holder's organisation, as one
+   * read (one statement on PostgreSQL; issue 17: what a sign-in's completion reads, once).
+   */
+  withHolder(credentialId: string): Promise<KeyWithHolder | undefined>;
   /** Oldest first. */
   listOfIdentity(identityId: string): Promise<Credential[]>;
   /** Keys of a model (by AAGUID, any case) that are not yet terminal, oldest first. */
@@ -186,6 +201,8 @@ export interface SessionRepo extends SessionReader {
   touch(idHash: string, at: string): Promise<void>;
   /** Guarded: true only for the caller that ended a live session. */
   end(idHash: string, reason: string, at: string): Promise<boolean>;
+  /** Guarded like end(): the live session this call ended, or none (one statement: issue 17). */
+  endOne(idHash: string, reason: string, at: string): Promise<SessionRecord | undefined>;
   /** Ends every live session of a key; returns the sessions this call ended. */
   endOfCredential(credentialId: string, reason: string, at: string): Promise<SessionRecord[]>;
   /** Ends every live session of a person; returns the sessions this call ended. */
@@ -204,6 +221,13 @@ export interface AuditReader {
   countThrough(seq: number): Promise<number>;
   /** A person's trail: events about them, by them and about their keys, newest first. */
   forPerson(identityId: string, limit?: number): Promise<AuditEntry[]>;
+  /**
+   * The entries matching `q`, at most `limit`: newest first (`order` 'desc', paged with
+   * `beforeSeq`) or oldest first ('asc', paged with `afterSeq`, as an export reads them).
+   */
+  search(q: AuditQuery, order: 'asc' | 'desc', limit: number): Promise<AuditEntry[]>;
+  /** The sequence numbers of the first and last entries with `from` <= at < `to` (either open). */
+  seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined>;
 }
 export interface AuditRepo extends AuditReader {
   /** Appends one event to the ONE hash chain (appends are serialised); returns it chained. */
@@ -310,8 +334,12 @@ export interface OidcReader {
   clientsOfSession(sessionHash: string): Promise<string[]>;
 }
 export interface OidcRepo extends OidcReader {
-  /** Registers or replaces a client (its creator and creation time stay). */
-  upsertClient(c: OidcClient): Promise<void>;
+  /** Registers or replaces a client (its creator, creation time and disabled state stay). */
+  upsertClient(c: Omit<OidcClient, 'disabledAt'>): Promise<void>;
+  /** Replaces a client's secret hash; false for an unknown client. */
+  setClientSecretHash(clientId: string, secretHash: string): Promise<boolean>;
+  /** Disables (at) or enables (null) a client; false when it already was in that state or is unknown. */
+  setClientDisabled(clientId: string, at: string | null): Promise<boolean>;
   insertRequest(id: string, clientId: string, params: string, createdAt: string, expiresAt: string): Promise<void>;
   /** Single use: the request's parameters once, while it is live. */
   consumeRequest(id: string, at: string): Promise<Pick<OidcPendingRequest, 'clientId' | 'params' | 'createdAt'> | undefined>;

@@ -49,6 +49,7 @@ import type {
   StaffActionReader,
 } from './repositories.js';
 import type { IdmReader, IdmRepo } from './idm.js';
+import type { ListReader } from './lists.js';
 import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
 import type { ScimGroupReader, ScimGroupRepo } from './scimGroups.js';
 
@@ -82,6 +83,8 @@ export interface ReadTx {
   scimUsers: ScimUserReader;
   scimGroups: ScimGroupReader;
   idm: IdmReader;
+  /** Staff lists: filtered, sorted, paged (issue 16). */
+  lists: ListReader;
 }
 
 /** A durable transaction: the readers, their writers, and what to do once it has committed. */
@@ -125,10 +128,22 @@ export interface StoreTools {
   describe(): Promise<{ engine: StoreEngine; location: string; settings: Record<string, string | number> }>;
 }
 
+/** How a read runs (issue 17). */
+export interface ReadOptions {
+  /**
+   * fn makes ONE repository call that the PostgreSQL adapter runs as one statement (e.g.
+   * `credentials.withHolder`, `credentials.byCredentialId`, `identities.findActiveByEmail`): a
+   * single statement is its own consistent snapshot, so that adapter runs it without BEGIN and
+   * COMMIT (two round trips fewer) and refuses a second statement (TypeError). SQLite reads as
+   * ever (in-process calls; a BEGIN costs microseconds there).
+   */
+  oneStatement?: boolean;
+}
+
 export interface Store {
   readonly engine: StoreEngine;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: ReadTx) => Promise<T>, options?: ReadOptions): Promise<T>;
   /** Shared by every process and instance, single use where it says so, but NOT durable. */
   readonly ephemeral: EphemeralStore;
   readonly tools: StoreTools;

@@ -6,6 +6,7 @@
  * through that source carries it.
  */
 import { z } from 'zod';
+import { languageOfTag, parseAcceptLanguage, type Language } from '../../i18n/index.js';
 import { IDENTITY_ASSURANCE_LEVELS, type AssuranceLevel } from '../domain/types.js';
 import { ScimError } from './errors.js';
 import type { ScimUser } from './model.js';
@@ -36,6 +37,17 @@ export interface IdentityFields {
   active: boolean;
   ial: AssuranceLevel;
   proofingMethod: string;
+  /** Issue 16: from preferredLanguage, else locale; null when neither names a language of ours. */
+  language: Language | null;
+}
+
+/** The person's language from preferredLanguage (best first), else locale; null when neither is one of ours. */
+export function languageOfUser(user: ScimUser): Language | null {
+  for (const tag of parseAcceptLanguage(user.preferredLanguage ?? '')) {
+    const language = languageOfTag(tag);
+    if (language) return language;
+  }
+  return languageOfTag(user.locale ?? '') ?? null;
 }
 
 const emailSchema = z.string().trim().max(254).email();
@@ -80,6 +92,7 @@ export function identityFieldsOf(user: ScimUser, source: ProvisioningSource): Id
     active: user.active,
     ial: source.ial,
     proofingMethod: source.proofingMethod,
+    language: languageOfUser(user),
   };
 }
 

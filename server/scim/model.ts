@@ -32,6 +32,9 @@ export interface ScimUser {
   emails: ScimEmail[];
   /** Enterprise extension employeeNumber. */
   employeeNumber: string | null;
+  /** RFC 7643 §4.1.1 preferredLanguage (Accept-Language syntax) and locale (a language tag): the person's language (issue 16). */
+  preferredLanguage?: string | null;
+  locale?: string | null;
 }
 
 export interface ScimGroup {
@@ -89,6 +92,8 @@ export function userFromJson(json: Json): ScimUser {
     },
     emails,
     employeeNumber: isJsonObject(ext) ? str(ext['employeeNumber']) : null,
+    preferredLanguage: str(json['preferredLanguage']),
+    locale: str(json['locale']),
   };
 }
 
@@ -102,6 +107,8 @@ export function userToJson(user: ScimUser): Json {
   if (Object.keys(name).length > 0) out['name'] = name;
   if (user.emails.length > 0) out['emails'] = user.emails.map((e) => ({ value: e.value, ...(e.type !== null ? { type: e.type } : {}), primary: e.primary }));
   if (user.employeeNumber !== null) out[SCHEMA_ENTERPRISE_USER] = { employeeNumber: user.employeeNumber };
+  if (user.preferredLanguage) out['preferredLanguage'] = user.preferredLanguage;
+  if (user.locale) out['locale'] = user.locale;
   return out;
 }
 

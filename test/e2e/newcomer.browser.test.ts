@@ -229,7 +229,7 @@ describe('what a new user meets', { timeout: 600_000 }, () => {
     await page.goto('/');
     assert.deepEqual(await waitForHeader(page, 'signed-out'), ['nav-signin', 'nav-activate', 'nav-keys']);
     await signInHere(boss, gw.seed.admin.email);
-    const staff = ['nav-activate', 'nav-keys', 'nav-security', 'nav-helpdesk', 'nav-admin', 'nav-inbox'];
+    const staff = ['nav-activate', 'nav-keys', 'nav-security', 'nav-helpdesk', 'nav-admin', 'nav-clients', 'nav-inbox'];
     assert.deepEqual(await waitForHeader(page, 'signed-in'), staff);
     await page.goto('/');
     await page.locator('#signed-in').waitFor({ state: 'visible' });

@@ -192,7 +192,7 @@ function worker(): void {
     res.status(401).json({ code: 'SIGNIN_FAILED', throttledMs: typeof throttled === 'number' ? throttled : 0 });
   });
   app.use('/api', api);
-  app.use(errorBoundary(log));
+  app.use(errorBoundary(log, 'en'));
   const server = app.listen(0, '127.0.0.1', () => {
     const message: Listening = { kind: 'listening', port: (server.address() as AddressInfo).port, loggedUnshared: logged.includes('no shared counters') };
     process.send?.(message);

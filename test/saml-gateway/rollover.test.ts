@@ -7,10 +7,11 @@
  * publishes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
 import type { SamlKeyRing } from '../../server/keys/SamlKeyRing.js';
@@ -20,6 +21,12 @@ import type { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { auditEntries } from '../support/storeReads.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 import { SAML_ENV, idpCertificates, makeGatewaySp, postedForm, registerSp, signInThroughSso, type GatewaySp } from './harness.js';
+
+/**
+ * Child processes run asynchronously: a synchronous one blocks the in-process gateway's event loop
+ * for seconds, its kept-alive sockets expire and the next fetch fails ("fetch failed").
+ */
+const run = promisify(execFile);
 
 const body = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
 
@@ -84,11 +91,11 @@ describe('OIOSAML 3 signing key life cycle and rollover in the gateway (issue 15
     try {
       const csr = path.join(dir, 'req.pem');
       fs.writeFileSync(csr, await keys.certificationRequest(pending.kid));
-      execFileSync('openssl', ['req', '-in', csr, '-verify', '-noout'], { stdio: 'pipe' });
+      await run('openssl', ['req', '-in', csr, '-verify', '-noout']);
       const [caKey, caCert, ext, issued] = ['ca.key', 'ca.pem', 'ext.cnf', 'issued.pem'].map((f) => path.join(dir, f)) as [string, string, string, string];
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert, '-subj', '/CN=Test OCES3 CA', '-days', '30'], { stdio: 'pipe' });
+      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert, '-subj', '/CN=Test OCES3 CA', '-days', '30']);
       fs.writeFileSync(ext, 'keyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n');
-      execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', issued], { stdio: 'pipe' });
+      await run('openssl', ['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', issued]);
       const active = (await keys.keys()).find((k) => k.state === 'active');
       assert.ok(active);
       await assert.rejects(keys.importCertificate(pending.kid, active.certificatePem, SYSTEM_ACTOR), (err: unknown) => err instanceof Error && 'code' in err && err.code === 'X509_KEY_MISMATCH');
@@ -103,9 +110,8 @@ describe('OIOSAML 3 signing key life cycle and rollover in the gateway (issue 15
 
   it('issue 15: npm run saml:metadata exports the document the gateway publishes at /saml/metadata, for upload to MitID Erhverv', async () => {
     const out = path.join(gw.varDir, 'idp-metadata.xml');
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/saml.ts', 'metadata', '--out', out], {
+    await run(process.execPath, ['--import', 'tsx', 'scripts/saml.ts', 'metadata', '--out', out], {
       cwd: repoRoot,
-      stdio: 'pipe',
       env: { ...process.env, ...SAML_ENV, GATEWAY_VAR_DIR: gw.varDir, GATEWAY_ORIGIN: gw.origin, GATEWAY_PORT: new URL(gw.origin).port, GATEWAY_HSM_PIN_FILE: path.join(repoRoot, 'var', 'hsm-user.pin'), GATEWAY_LOG_LEVEL: 'silent' },
     });
     const published = await (await fetch(`${gw.origin}/saml/metadata`)).text();

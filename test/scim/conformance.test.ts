@@ -44,7 +44,7 @@ test('RFC 7644 §4: ServiceProviderConfig, ResourceTypes and Schemas describe wh
   const schemas = resources(scim(await h.request('GET', '/Schemas'), 200));
   const user = schemas.find((s) => s['id'] === 'urn:ietf:params:scim:schemas:core:2.0:User');
   const names = (Array.isArray(user?.['attributes']) ? (user['attributes'] as Record<string, unknown>[]) : []).map((a) => a['name']);
-  assert.deepEqual(names, ['userName', 'name', 'displayName', 'active', 'emails']);
+  assert.deepEqual(names, ['userName', 'name', 'displayName', 'active', 'emails', 'preferredLanguage', 'locale']);
   // Attributes accepted but not kept are not advertised.
   assert.ok(!names.includes('title') && !names.includes('phoneNumbers'));
   assert.equal(scim(await h.request('GET', `/Schemas/${ENTERPRISE}`), 200)['name'], 'EnterpriseUser');

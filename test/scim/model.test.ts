@@ -150,6 +150,7 @@ test('NSIS 3.1.2: identity fields carry the assurance and proofing the organisat
     active: true,
     ial: 'substantial',
     proofingMethod: 'HR onboarding: passport checked',
+    language: null,
   });
   assert.equal(identityFieldsOf(user({ name: { formatted: '  Alice   B. Andersen ' } }), SOURCE).name, 'Alice B. Andersen');
   assert.equal(identityFieldsOf(user({ name: null, displayName: 'Ali' }), SOURCE).name, 'Ali');

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { entryHash, verifyChain } from '../../server/audit/hashChain.js';
 import { loadConfig } from '../../server/config.js';
 import { StoreConflict, StoreError, type Store } from '../../server/ports/store.js';
@@ -139,6 +140,31 @@ describe('PostgreSQL adapter', () => {
       assert.ok(entries.every((e) => e.type !== 'test.rolled-back'));
     } finally {
       await other.close();
+    }
+  });
+
+  it('issue 17: a one-statement read runs without BEGIN and COMMIT, sees what was committed, and a second statement in it is refused, not run', async () => {
+    const { holder, key } = await holderWithKey(store);
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : typeof first === 'object' && first !== null && 'text' in first ? String(first.text) : '');
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const got = await store.read((tx) => tx.credentials.withHolder(key.credentialId), { oneStatement: true });
+      assert.equal(got?.identity?.id, holder.id);
+      assert.equal(sent.length, 1, sent.join(' | '));
+      assert.doesNotMatch(sent[0] ?? '', /^(BEGIN|COMMIT)/);
+      sent.length = 0;
+      await assert.rejects(
+        store.read(async (tx) => [await tx.credentials.byCredentialId(key.credentialId), await tx.identities.get(holder.id)], { oneStatement: true }),
+        (err: unknown) => err instanceof TypeError && /second statement/.test(err.message),
+      );
+      assert.equal(sent.length, 1, 'the second statement was never sent');
+    } finally {
+      pg.Client.prototype.query = query;
     }
   });
 

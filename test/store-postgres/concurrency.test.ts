@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyChain } from '../../server/audit/hashChain.js';
-import { lockAuditChain, tryLockForTransaction } from '../../server/store/postgres/advisoryLocks.js';
+import { StoreBusy } from '../../server/store/postgres/errors.js';
 import type { PostgresPool } from '../../server/store/postgres/pool.js';
 import { inTransaction } from '../../server/store/postgres/transaction.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
@@ -145,13 +145,18 @@ describe('the audit chain appended under its advisory lock', () => {
     assert.deepEqual(verdict, { ok: true, entries: 200, headHash: entries.at(-1)?.hash });
   });
 
-  test('NSIS 6 (Low) 7: while one transaction holds the chain lock no other can take it; its commit releases it', async () => {
-    const during = deferred<boolean>();
+  test("NSIS 6 (Low) 7: while one transaction's append is uncommitted no other can link to the head; its commit releases the head row", async () => {
+    const during = deferred<string>();
     await inTransaction(pool, async (sql) => {
-      await lockAuditChain(sql);
-      during.resolve(await inTransaction(pool, (other) => tryLockForTransaction(other, 'auditChain')));
+      await appendAudit(sql, 'test.holding', AT, {});
+      during.resolve(
+        await inTransaction(pool, (other) => other.rows('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE NOWAIT')).then(
+          () => 'taken',
+          (err: unknown) => (err instanceof StoreBusy ? 'busy' : `unexpected: ${String(err)}`),
+        ),
+      );
     });
-    assert.equal(await during.promise, false);
-    assert.equal(await inTransaction(pool, (sql) => tryLockForTransaction(sql, 'auditChain')), true);
+    assert.equal(await during.promise, 'busy');
+    assert.equal((await inTransaction(pool, (sql) => sql.rows('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE NOWAIT'))).length, 1);
   });
 });

@@ -4,7 +4,7 @@
  * exercise the schema, the locks and the single-use statements.
  */
 import { entryHash, GENESIS_HASH, type AuditEntry } from '../../server/audit/hashChain.js';
-import { lockAuditChain } from '../../server/store/postgres/advisoryLocks.js';
+import { PgAudit } from '../../server/store/postgres/audit.js';
 import type { Sql, TxSql } from '../../server/store/postgres/pool.js';
 
 const T0 = '2026-01-05T08:00:00.000Z';
@@ -88,17 +88,9 @@ function entryOf(r: Record<string, unknown>): AuditEntry {
 }
 
 /** Appends one audit entry the way the audit repository will: lock, read the head, link, insert. */
+/** An append through the adapter's own statement (the head row's lock, link and hash in one). */
 export async function appendAudit(sql: TxSql, type: string, at: string, data: AuditEntry['data']): Promise<number> {
-  await lockAuditChain(sql);
-  const [head] = await sql.rows('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-  const seq = head ? Number(head['seq']) + 1 : 1;
-  const prevHash = head ? String(head['hash']) : GENESIS_HASH;
-  const body = { seq, at, type, actorId: null, actorRole: 'system', subjectId: null, data };
-  await sql.count(
-    'INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash) VALUES ($1, $2, $3, NULL, $4, NULL, $5, $6, $7)',
-    [seq, at, type, 'system', JSON.stringify(data), prevHash, entryHash(prevHash, body)],
-  );
-  return seq;
+  return (await new PgAudit(sql).append({ at, type, actorId: null, actorRole: 'system', subjectId: null, data })).seq;
 }
 
 export async function auditEntries(sql: Sql): Promise<AuditEntry[]> {

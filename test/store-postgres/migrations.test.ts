@@ -15,7 +15,8 @@ import { StoreConflict, StoreError } from '../../server/store/postgres/errors.js
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion } from '../../server/store/postgres/migrate.js';
 import { inTransaction } from '../../server/store/postgres/transaction.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { insertCredential, insertIdentity, insertOrganisation } from './fixtures.js';
+import { entryHash, GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
+import { appendAudit, auditEntries, insertCredential, insertIdentity, insertOrganisation } from './fixtures.js';
 
 function columnsOf(db: Database.Database): Map<string, string[]> {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
@@ -87,7 +88,7 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(again, { applied: [], version: latest });
     const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
-    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'scim_groups']);
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'staff_lists', 'audit_chain_head', 'language', 'oidc_client_state', 'scim_groups']);
   });
 
   test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {
@@ -105,7 +106,8 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(columns('challenges'), [...(ephemeral.get('challenges') ?? [])].sort(), 'challenges as in the ephemeral file');
     assert.deepEqual(columns('rate_limit_windows'), [...(ephemeral.get('rate_limits') ?? [])].sort(), 'rate_limit_windows as rate_limits in the ephemeral file');
     const extra = [...pg.keys()].filter((t) => !sqlite.has(t)).sort();
-    assert.deepEqual(extra, ['challenges', 'rate_limit_windows', 'schema_migrations']);
+    // audit_chain_head: the chain's head row of PostgreSQL's one-statement append (0007, issue 17).
+    assert.deepEqual(extra, ['audit_chain_head', 'challenges', 'rate_limit_windows', 'schema_migrations']);
   });
 
   test('types: every time is timestamptz, blobs bytea, flags boolean, the counter bigint, JSON jsonb or json (exact text where it is hashed or passed on), ids identity columns but the chain\'s own numbers', async () => {
@@ -173,6 +175,43 @@ describe('PostgreSQL migrations across instances and releases', () => {
     assert.ok(first);
     await assert.rejects(migrate(pool, [{ ...first, sql: `${first.sql}\n-- edited`, checksum: 'f'.repeat(64) }]), (err: unknown) => err instanceof SchemaMismatch && /never edited/.test(err.message));
     await assert.rejects(migrate(pool, []), (err: unknown) => err instanceof SchemaMismatch && /newer than this release/.test(err.message));
+  });
+});
+
+const AT = '2026-01-05T08:00:00.000Z';
+
+describe('PostgreSQL migration 7: the audit chain head row (issue 17)', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await freshDatabase({ migrated: false });
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  test('NSIS 6 (Low) 7: a database with a chain written before migration 7 continues that chain after it: the head row starts at its last entry and the whole chain verifies', async () => {
+    const pool = db.pool({ max: 2 });
+    const migrations = loadMigrations();
+    await migrate(pool, migrations.filter((m) => m.version < 7));
+    // Three entries as the release before issue 17 wrote them: linked and hashed in JavaScript.
+    await inTransaction(pool, async (sql) => {
+      let prev = GENESIS_HASH;
+      for (let seq = 1; seq <= 3; seq++) {
+        const body = { seq, at: AT, type: 'test.before', actorId: null, actorRole: 'system', subjectId: null, data: { seq } };
+        const hash = entryHash(prev, body);
+        await sql.count(
+          'INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash) VALUES ($1, $2, $3, NULL, $4, NULL, $5, $6, $7)',
+          [seq, AT, body.type, 'system', JSON.stringify(body.data), prev, hash],
+        );
+        prev = hash;
+      }
+    });
+    assert.deepEqual(await migrate(pool, migrations), { applied: migrations.filter((m) => m.version >= 7).map((m) => m.version), version: Math.max(...migrations.map((m) => m.version)) });
+    await inTransaction(pool, (sql) => appendAudit(sql, 'test.after', AT, {}));
+    const entries = await inTransaction(pool, auditEntries);
+    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3, 4]);
+    assert.deepEqual(verifyChain(entries), { ok: true, entries: 4, headHash: entries.at(-1)?.hash });
+    await assert.rejects(inTransaction(pool, (sql) => sql.count('DELETE FROM audit_chain_head')), (err: unknown) => err instanceof StoreError, 'the head row is never deleted');
   });
 });
 

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { JsonValue } from '../../server/audit/canonicalJson.js';
 import { GENESIS_HASH, verifyChain } from '../../server/audit/hashChain.js';
+import type { AuditQuery } from '../../server/domain/audit.js';
 import type { Store } from '../../server/ports/store.js';
 import { ADAPTERS, T0, holderWithKey, later } from './adapters.js';
 
@@ -37,6 +39,24 @@ for (const adapter of ADAPTERS) {
       assert.equal(await store.read((tx) => tx.audit.countThrough(4)), 4);
     });
 
+    it('NSIS 6 (Low) 7: the first entry of each write links to the committed head and verifies, whatever its data holds (nested seq keys, escaped quotes, non-ASCII, no subject)', async () => {
+      const head = await store.read((tx) => tx.audit.head());
+      const awkward: { [key: string]: JsonValue }[] = [
+        { seq: 0, subjectId: 'x', nested: { seq: 7 } },
+        { text: ',"seq":0,"subjectId":"y"', quote: '"\\\n', emoji: '🔑 æøå' },
+        {},
+      ];
+      const appended = [];
+      for (const [i, data] of awkward.entries()) {
+        appended.push(await store.write((tx) => tx.audit.append({ at: later(30 + i), type: 'test.awkward', actorId: i === 1 ? randomUUID() : null, actorRole: 'system', subjectId: i === 2 ? null : `s"${i}`, data })));
+      }
+      assert.deepEqual(appended.map((e) => e.seq), [head.seq + 1, head.seq + 2, head.seq + 3]);
+      assert.equal(appended[0]?.prevHash, head.hash);
+      const page = await store.read((tx) => tx.audit.page(head.seq + 1, 10));
+      assert.deepEqual(page, appended, 'stored exactly as appended');
+      assert.equal(verifyChain(page, head.hash, head.seq + 1).ok, true);
+    });
+
     it("a person's trail: events about them, by them and about their keys, newest first", async () => {
       const { holder, key } = await holderWithKey(store);
       await store.write(async (tx) => {
@@ -47,6 +67,34 @@ for (const adapter of ADAPTERS) {
       });
       assert.deepEqual((await store.read((tx) => tx.audit.forPerson(holder.id))).map((e) => e.type), ['about.key', 'by.person', 'about.person']);
       assert.equal((await store.read((tx) => tx.audit.forPerson(holder.id, 1))).length, 1);
+    });
+
+    it('NSIS 6 (Low) 7: the readable trail filters by person, key, actor, event kind and time, pages by sequence both ways, and finds the sequence range of a time range', async () => {
+      const { holder, key } = await holderWithKey(store);
+      const staff = randomUUID();
+      const base = (await store.read((tx) => tx.audit.head())).seq;
+      await store.write(async (tx) => {
+        await tx.audit.append({ at: later(100), type: 'f.about-person', actorId: staff, actorRole: 'helpdesk', subjectId: holder.id, data: {} });
+        await tx.audit.append({ at: later(101), type: 'f.by-person', actorId: holder.id, actorRole: 'holder', subjectId: null, data: {} });
+        await tx.audit.append({ at: later(102), type: 'f.about-key', actorId: staff, actorRole: 'helpdesk', subjectId: key.id, data: {} });
+        await tx.audit.append({ at: later(103), type: 'f.other', actorId: null, actorRole: 'system', subjectId: randomUUID(), data: {} });
+      });
+      const types = (es: { type: string }[]) => es.map((e) => e.type);
+      const search = (q: AuditQuery, order: 'asc' | 'desc' = 'desc', limit = 100) => store.read((tx) => tx.audit.search(q, order, limit));
+      assert.deepEqual(types(await search({ personId: holder.id, afterSeq: base })), ['f.about-key', 'f.by-person', 'f.about-person']);
+      assert.deepEqual(types(await search({ keyId: key.id })), ['f.about-key']);
+      assert.deepEqual(types(await search({ actorId: staff })), ['f.about-key', 'f.about-person']);
+      assert.deepEqual(types(await search({ types: ['f.other', 'f.by-person'] })), ['f.other', 'f.by-person']);
+      assert.deepEqual(types(await search({ from: later(101), to: later(103) })), ['f.about-key', 'f.by-person'], 'from inclusive, to exclusive');
+      assert.deepEqual(types(await search({ actorId: staff, types: ['f.about-key'] })), ['f.about-key'], 'filters combine');
+      const newest = await search({ afterSeq: base }, 'desc', 2);
+      assert.deepEqual(types(newest), ['f.other', 'f.about-key']);
+      assert.deepEqual(types(await search({ afterSeq: base, beforeSeq: newest[1]?.seq }, 'desc', 2)), ['f.by-person', 'f.about-person'], 'the next page goes on before the cursor');
+      assert.deepEqual(types(await search({ afterSeq: base }, 'asc', 2)), ['f.about-person', 'f.by-person'], 'oldest first for an export');
+      assert.deepEqual(await search({ types: ['no.such'] }), []);
+      assert.deepEqual(await store.read((tx) => tx.audit.seqRange(later(101), later(103))), { firstSeq: base + 2, lastSeq: base + 3 });
+      assert.deepEqual(await store.read((tx) => tx.audit.seqRange(later(101), undefined)), { firstSeq: base + 2, lastSeq: base + 4 });
+      assert.equal(await store.read((tx) => tx.audit.seqRange(later(500), undefined)), undefined);
     });
 
     it('NSIS 4.1.4: checkpoints are kept in order; a prune removes entries only through its anchor and is recorded', async () => {
@@ -129,6 +177,36 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual([decided?.state, decided?.decidedRole, decided?.decidedAt, decided?.result], ['executed', 'org-admin', later(4), 'done']);
       assert.deepEqual([(await store.read((tx) => tx.approvals.get(y)))?.state, (await store.read((tx) => tx.approvals.get(y)))?.result], ['withdrawn', 'requester-lost-role']);
       assert.deepEqual((await store.read((tx) => tx.approvals.pending())).map((r) => r.id), [z]);
+    });
+  });
+}
+
+for (const adapter of ADAPTERS) {
+  describe(`store conformance (${adapter.name}): the chain after a prune through its head`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await adapter.fresh());
+    });
+    after(async () => {
+      await dispose();
+    });
+
+    it('NSIS 4.1.4, 6 (Low) 7: a prune that removes every entry through the head leaves the chain going on from the anchor (its number and hash), as the verifier expects, not from the genesis hash', async () => {
+      const appended = await store.write(async (tx) => [
+        await tx.audit.append({ at: later(1), type: 'before.prune', actorId: null, actorRole: 'system', subjectId: null, data: {} }),
+        await tx.audit.append({ at: later(2), type: 'before.prune', actorId: null, actorRole: 'system', subjectId: null, data: {} }),
+      ]);
+      const last = appended[1];
+      assert.ok(last);
+      const anchorId = await store.write((tx) => tx.checkpoints.insert({ seq: last.seq, headHash: last.hash, at: later(3), kid: 'k1', jws: '', n: 1, prevHash: null, note: 'note 1' }));
+      const next = await store.write(async (tx) => {
+        assert.equal(await tx.audit.pruneThrough(last.seq, anchorId, later(4), 'signed-prune'), 2);
+        return tx.audit.append({ at: later(5), type: 'audit.pruned', actorId: null, actorRole: 'system', subjectId: null, data: {} });
+      });
+      assert.deepEqual([next.seq, next.prevHash], [last.seq + 1, last.hash]);
+      assert.deepEqual(await store.read((tx) => tx.audit.head()), { seq: next.seq, hash: next.hash });
+      assert.equal(verifyChain([next], last.hash, last.seq + 1).ok, true);
     });
   });
 }

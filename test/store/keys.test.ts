@@ -98,6 +98,19 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual([rerated?.aal, rerated?.model, rerated?.certification, rerated?.aalReasons, rerated?.updatedAt], ['low', 'Model Y', 'FIDO_CERTIFIED_L1', ['downgraded'], later(5)]);
     });
 
+    it('NSIS 3.3.1: a sign-in reads its key, the holder with their roles and their organisation as one read, in a read and in a write; an unknown key is none', async () => {
+      const { org, holder, key: k } = await holderWithKey(store);
+      await store.write(async (tx) => {
+        await tx.identities.grantRole(holder.id, 'helpdesk', null, T0);
+        await tx.identities.grantRole(holder.id, 'employee', null, T0);
+      });
+      const separate = await store.read(async (tx) => ({ credential: await tx.credentials.byCredentialId(k.credentialId), identity: await tx.identities.get(holder.id), organisation: await tx.organisations.get(org.id) }));
+      assert.deepEqual(separate.identity?.roles, ['employee', 'helpdesk']);
+      assert.deepEqual(await store.read((tx) => tx.credentials.withHolder(k.credentialId)), separate);
+      assert.deepEqual(await store.write((tx) => tx.credentials.withHolder(k.credentialId)), separate);
+      assert.equal(await store.read((tx) => tx.credentials.withHolder('no-such-credential')), undefined);
+    });
+
     it('NSIS 3.2.3: a state change is guarded on the state read; activation time set once; rename only while usable', async () => {
       const { key: k } = await holderWithKey(store);
       assert.equal(await store.write((tx) => tx.credentials.setState(k.id, 'active', 'suspended', 'lost', later(1))), false, 'not in that state');

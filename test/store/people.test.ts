@@ -41,6 +41,29 @@ for (const adapter of ADAPTERS) {
       assert.equal(await store.write((tx) => tx.identities.revokeRole(p.id, 'helpdesk')), false, 'a role not held');
     });
 
+    it('issue 16: a person keeps a language for their mails, set at binding or later, null until chosen, only while bound', async () => {
+      const { org, p } = await store.write(async (tx) => {
+        const org = await organisation(tx);
+        return { org, p: await person(tx, org) };
+      });
+      assert.equal(p.language, null, 'not chosen: the organisation default applies');
+      assert.equal(await store.write((tx) => tx.identities.setLanguage(p.id, 'da')), true);
+      assert.equal((await store.read((tx) => tx.identities.get(p.id)))?.language, 'da');
+      assert.equal((await store.read((tx) => tx.identities.findActiveByEmail(p.email)))?.language, 'da');
+      assert.equal(await store.write((tx) => tx.identities.setLanguage(p.id, 'en')), true);
+      assert.equal((await store.read((tx) => tx.identities.get(p.id)))?.language, 'en');
+      assert.equal(await store.write((tx) => tx.identities.setLanguage(p.id, null)), true);
+      assert.equal((await store.read((tx) => tx.identities.get(p.id)))?.language, null);
+      const id = randomUUID();
+      await store.write((tx) =>
+        tx.identities.insert({ id, organisationId: org.id, name: 'Dansk Person', email: `${id.slice(0, 8)}@example.test`, ial: 'substantial', proofingMethod: 'ID document checked in person', proofedBy: null, createdAt: T0, language: 'da' }),
+      );
+      assert.equal((await store.read((tx) => tx.identities.get(id)))?.language, 'da', 'set at binding');
+      assert.equal(await store.write((tx) => tx.identities.endBinding(id, later(1))), true);
+      assert.equal(await store.write((tx) => tx.identities.setLanguage(id, 'en')), false, 'an ended binding is not changed');
+      assert.equal(await store.write((tx) => tx.identities.setLanguage(randomUUID(), 'en')), false, 'nobody');
+    });
+
     it('identities by role, counted once per person, bound people only', async () => {
       const { a, b, c } = await store.write(async (tx) => {
         const org = await organisation(tx);

@@ -39,6 +39,16 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual(await store.write((tx) => tx.sessions.endOfIdentity(holder.id, 'binding-ended', later(11))), []);
     });
 
+    it('NSIS 6 (Low) 5: a new sign-in ends the previous session once, in one statement that returns the session it ended (none when it had ended or never existed)', async () => {
+      const { holder, key: k } = await holderWithKey(store);
+      const s = { idHash: randomUUID(), identityId: holder.id, credentialId: k.id, aal: 'substantial' as const, amr: ['hwk', 'pin'], sid: randomUUID(), createdAt: T0, lastSeenAt: T0, absoluteExpiresAt: later(3600) };
+      await store.write((tx) => tx.sessions.insert(s));
+      assert.deepEqual(await store.write((tx) => tx.sessions.endOne(s.idHash, 'replaced-by-new-sign-in', later(1))), { ...s, endedAt: later(1), endReason: 'replaced-by-new-sign-in' });
+      assert.equal(await store.write((tx) => tx.sessions.endOne(s.idHash, 'again', later(2))), undefined);
+      assert.equal(await store.write((tx) => tx.sessions.endOne(randomUUID(), 'none', later(2))), undefined);
+      assert.equal((await store.read((tx) => tx.sessions.get(s.idHash)))?.endReason, 'replaced-by-new-sign-in');
+    });
+
     it('NSIS 3.2.2: the outbox claims due mail with a lease, erases a body once sent or withdrawn, retries a failure later', async () => {
       const m = (id: string, at: string) => ({ id, channel: 'email' as const, recipient: 'x@example.test', subject: 'S', body: 'the body', kind: 'activation-code', createdAt: at, nextAttemptAt: at, receiptClaims: '{"a":1}', secretRef: 'activation-code:x' });
       const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];

@@ -52,6 +52,10 @@ export class ApiClient {
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
   }
+  /** A cookie the browser's own script would set (e.g. gw_lang, the language switch's choice). */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
   dropCookie(name: string): void {
     this.cookies.delete(name);
   }

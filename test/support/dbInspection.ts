@@ -50,7 +50,8 @@ function blobAsHex(this: unknown, key: string, value: unknown): unknown {
 }
 
 /**
- * Every durable table but the audit chain, and the challenges, each as its rows in JSON, sorted:
+ * Every durable table but the audit chain (its events and, on PostgreSQL, its head row), and the
+ * challenges, each as its rows in JSON, sorted:
  * to prove a refused request changed nothing (the rate-limit counters change with every request
  * and are left out).
  */
@@ -73,7 +74,7 @@ export async function tableRowObjects(gw: Inspectable): Promise<Map<string, Row[
       ? await dbAll(gw, "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit_events' ORDER BY name")
       : await dbAll(
           gw,
-          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT IN ('audit_events', 'rate_limit_windows', 'challenges') ORDER BY table_name",
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT IN ('audit_events', 'audit_chain_head', 'rate_limit_windows', 'challenges') ORDER BY table_name",
         );
   const tables = new Map<string, Row[]>();
   const list: { name: string; ephemeral: boolean }[] = names.map((r) => ({ name: String(r['name']), ephemeral: false }));

@@ -12,6 +12,8 @@ import * as daAreas from '../../i18n/da/index.js';
 import { CATALOGUES, LANGUAGES, REASON_LABELS, formatPlain, namesIn, negotiateLanguage, parseAcceptLanguage, parseMessage, pluralKey, languageFromCookieHeader } from '../../i18n/index.js';
 import { en } from '../../i18n/en/index.js';
 import { admin } from '../../i18n/en/admin.js';
+import { auditEvents } from '../../i18n/en/auditEvents.js';
+import { auditTrail } from '../../i18n/en/auditTrail.js';
 import { common } from '../../i18n/en/common.js';
 import { consoleWords } from '../../i18n/en/console.js';
 import { helpdesk } from '../../i18n/en/helpdesk.js';
@@ -21,7 +23,10 @@ import { reasons } from '../../i18n/en/reasons.js';
 import { security } from '../../i18n/en/security.js';
 import { server } from '../../i18n/en/server.js';
 import { provisioning } from '../../i18n/en/provisioning.js';
+import { clients } from '../../i18n/en/clients.js';
 import { signin } from '../../i18n/en/signin.js';
+import { mails } from '../../i18n/en/mails.js';
+import { answers } from '../../i18n/en/answers.js';
 import { REASON_CODES } from '../../server/domain/types.js';
 
 /** Messages that read the same in Danish and English: names, punctuation, and words both languages use. */
@@ -33,10 +38,16 @@ const SAME_IN_BOTH = new Set([
   'common.none',
   'keys.col.model',
   'keys.countAndGone',
+  'lists.col.id',
+  'lists.col.model',
+  'lists.stateWithReason',
   'provisioning.idm.reconcile.item',
   'role.helpdesk',
   'role.org-admin',
   'actor.helpdesk',
+  // A name and a role in brackets; the role names that are the same word in Danish (helpdesk).
+  'mail.actor.staff',
+  'mail.role.helpdesk',
   'actor.org-admin',
   'console.listSeparator',
   'duties.approve.item',
@@ -71,7 +82,7 @@ describe('issue 16: one catalogue per language, the same keys in each', () => {
   });
 
   it('no area module defines a key another one defines too (a later one would silently win)', () => {
-    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning];
+    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents, auditTrail, mails, answers, clients];
     const total = areas.reduce((n, a) => n + Object.keys(a).length, 0);
     assert.equal(Object.keys(en).length, total);
     assert.equal(Object.keys(daAreas.da).length, total);

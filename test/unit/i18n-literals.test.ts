@@ -17,12 +17,17 @@ const CLIENT = path.join(repoRoot, 'client');
 const HTML_FILES = fs.readdirSync(CLIENT).filter((f) => f.endsWith('.html'));
 const SCRIPT_FILES = [
   ...fs.readdirSync(path.join(CLIENT, 'src')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', f)),
+  ...fs.readdirSync(path.join(CLIENT, 'src', 'helpdesk')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', 'helpdesk', f)),
   // (pageStyles.ts is the stylesheet of those pages: CSS, no words.)
   ...fs
     .readdirSync(path.join(repoRoot, 'server', 'http', 'views'))
     .filter((f) => f.endsWith('.ts') && f !== 'pageStyles.ts')
     .map((f) => path.join('server', 'http', 'views', f)),
   path.join('server', 'http', 'errorPage.ts'),
+  // The mails are in the recipient's language too (issue 16): their words are in the catalogues.
+  path.join('server', 'lifecycle', 'mails.ts'),
+  path.join('server', 'duties', 'mails.ts'),
+  path.join('server', 'approvals', 'askApprovers.ts'),
 ];
 
 /**
@@ -30,8 +35,8 @@ const SCRIPT_FILES = [
  * looks like a sentence or a capitalised word is a word a person would read.
  */
 const NOT_WORDS: ReadonlyArray<{ file: string; literal: string; why: string }> = [
-  { file: 'client/src/helpdesk.ts', literal: 'hand over', why: 'matched in the server’s (English) item line, never shown' },
-  { file: 'client/src/helpdesk.ts', literal: 'valid until ([0-9TZ:.+-]+)', why: 'a pattern over the server’s result line' },
+  { file: 'client/src/helpdesk/approvals.ts', literal: 'hand over', why: 'matched in the server’s (English) item line, never shown' },
+  { file: 'client/src/helpdesk/approvals.ts', literal: 'valid until ([0-9TZ:.+-]+)', why: 'a pattern over the server’s result line' },
 ];
 
 // ------------------------------------------------------------------------ HTML

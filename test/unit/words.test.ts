@@ -67,7 +67,7 @@ describe('one date format per language; mails in local time with the zone named'
       holder,
       key,
       { action: 'revoke', to: 'revoked', reason: 'damaged', note: null, at: AT, actorName: 'Hanne Helpdesk', actorRole: 'helpdesk', receipt: 'audit #7 abc' },
-      'America/New_York',
+      { timeZone: 'America/New_York', defaultLanguage: 'en' },
     );
     assert.match(mail.text, /^ {2}Reason: {3}Damaged or broken$/m);
     assert.match(mail.text, /^ {2}Time: {5}15 Jan 2026, 07:00 GMT-5 \(America\/New_York\)$/m);
@@ -77,10 +77,10 @@ describe('one date format per language; mails in local time with the zone named'
   });
 
   it('activation codes and the end of a binding are dated in the organisation’s zone too', () => {
-    const code = activationCodeMail(holder, key, '12345678', AT, 'activate', 'Europe/Copenhagen');
+    const code = activationCodeMail(holder, key, '12345678', AT, 'activate', { timeZone: 'Europe/Copenhagen', defaultLanguage: 'en' });
     assert.match(code.text, /expires on 15 Jan 2026, 13:00 CET \(Europe\/Copenhagen\)\./);
     assert.doesNotMatch(code.text, ISO);
-    const ended = bindingEndedMail(holder, 'Demo Organisation ApS', AT, 2, 'Europe/Copenhagen');
+    const ended = bindingEndedMail(holder, 'Demo Organisation ApS', AT, 2, { timeZone: 'Europe/Copenhagen', defaultLanguage: 'en' });
     assert.match(ended.text, /ended on 15 Jan 2026, 13:00 CET \(Europe\/Copenhagen\)\./);
   });
 

@@ -9,6 +9,7 @@ import { verifyRegistration } from '../../ceremonies/index.js';
 import { addMinutes } from '../../clock.js';
 import { SYSTEM_ACTOR, type Credential } from '../../domain/types.js';
 import { CeremonyError, EnrolmentError, EnrolmentLockedError, GatewayError, SegregationError } from '../../errors.js';
+import { adoptPageLanguageIn, type PageLanguageChoice } from '../identities/setLanguage.js';
 import { issueCode } from '../../lifecycle/issueCode.js';
 import { newIssuedCredential } from '../shared/newCredential.js';
 import type { CoreDeps } from '../deps.js';
@@ -22,7 +23,8 @@ export const MAX_ENROLMENT_FAILURES = 5;
 
 export async function completeEnrolment(
   deps: CoreDeps,
-  input: { token: string; flowId: string; label: string; response: RegistrationResponseJSON },
+  /** `page`: the language of the enrolment page (issue 16), adopted as the person's (setLanguage.ts). */
+  input: { token: string; flowId: string; label: string; response: RegistrationResponseJSON; page?: PageLanguageChoice },
 ): Promise<{ credential: Credential; activation: { sentTo: string; expiresAt: string } }> {
   const { enrolment, identity, addressSetUpByIssuerAlone } = await liveEnrolment(deps, input.token);
   const enrolmentId = enrolment.id;
@@ -98,7 +100,8 @@ export async function completeEnrolment(
       at: at.toISOString(),
       auditSeq: issued.seq,
     });
-    await issueCode(deps, tx, created, identity, codeExpiresAt, 'activate', holder);
+    // Issue 16: the activation code's mail is in the language of the page the person enrolled on.
+    await issueCode(deps, tx, created, await adoptPageLanguageIn(deps, tx, identity, input.page), codeExpiresAt, 'activate', holder);
     return created;
   });
   if ('refused' in outcome) {

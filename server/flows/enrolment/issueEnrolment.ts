@@ -92,10 +92,10 @@ export async function issueEnrolmentIn(
   let sentTo: string | null = null;
   // NSIS 3.2.2 (Substantial) 2: by default the link goes to the person, at the bound address.
   if (delivery === 'mail') {
-    await queueMail(tx, enrolmentLinkMail(identity, enrolmentId, expiresAt, issuerName, deps.config.timeZone), at.toISOString());
+    await queueMail(tx, enrolmentLinkMail(identity, enrolmentId, expiresAt, issuerName, deps.config), at.toISOString());
     sentTo = maskEmail(identity.email);
   } else if (delivery === 'handover') {
-    await queueMail(tx, enrolmentHandoverMail(identity, issuerName, at.toISOString(), expiresAt, deps.config.timeZone), at.toISOString());
+    await queueMail(tx, enrolmentHandoverMail(identity, issuerName, at.toISOString(), expiresAt, deps.config), at.toISOString());
   }
   const superseded = await tx.enrolments.supersedeOpen(identityId, at.toISOString());
   await tx.enrolments.insert({

@@ -6,6 +6,7 @@
  * second person.
  */
 import { randomUUID } from 'node:crypto';
+import type { Language } from '../../../i18n/index.js';
 import type { Actor, AssignedRole, AssuranceLevel, Identity } from '../../domain/types.js';
 import { isStaffRole } from '../../duties/decide.js';
 import { GatewayError, NotFoundError } from '../../errors.js';
@@ -21,6 +22,8 @@ export interface NewBinding {
   ial: AssuranceLevel;
   proofingMethod: string;
   roles: AssignedRole[];
+  /** Issue 16: the language of the person's mails; absent or null: the organisation's. */
+  language?: Language | null;
 }
 
 export function createIdentity(deps: CoreDeps, actor: Actor, input: NewBinding): Promise<Identity> {
@@ -41,12 +44,12 @@ export async function createIdentityIn(deps: CoreDeps, tx: WriteTx, actor: Actor
   }
   const id = randomUUID();
   const at = deps.clock.now().toISOString();
-  await tx.identities.insert({ id, organisationId: input.organisationId, name: input.name, email: input.email, ial: input.ial, proofingMethod: input.proofingMethod, proofedBy: actor.identityId, createdAt: at });
+  await tx.identities.insert({ id, organisationId: input.organisationId, name: input.name, email: input.email, ial: input.ial, proofingMethod: input.proofingMethod, proofedBy: actor.identityId, createdAt: at, language: input.language ?? null });
   const roles = Array.from(new Set<AssignedRole>(['employee', ...input.roles]));
   for (const role of roles) await tx.identities.grantRole(id, role, actor.identityId, at);
   await tx.setups.record({ identityId: id, aspect: 'identity', detail: null, setBy: actor.identityId, approvedBy: null, at });
   for (const role of roles.filter(isStaffRole)) await tx.setups.record({ identityId: id, aspect: 'role', detail: role, setBy: actor.identityId, approvedBy: null, at });
-  await recordEvent(deps, tx, 'identity.created', actor, id, { organisationId: input.organisationId, ial: input.ial, proofingMethod: input.proofingMethod, roles });
+  await recordEvent(deps, tx, 'identity.created', actor, id, { organisationId: input.organisationId, ial: input.ial, proofingMethod: input.proofingMethod, roles, language: input.language ?? null });
   const identity = await tx.identities.get(id);
   if (!identity) throw new Error('identity vanished inside its own transaction');
   // Issue 18: MitID Erhverv learns of the binding through the outbox (when the sync is on).

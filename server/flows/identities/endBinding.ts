@@ -50,7 +50,7 @@ export async function endBindingIn(deps: CoreDeps, tx: WriteTx, actor: Actor, id
   if (ended.length > 0) tx.afterCommit(() => deps.sessionsEnded(ended));
   await recordEvent(deps, tx, 'binding.ended', actor, identityId, { reason, note, revokedKeys: revoked, sessionsEnded: ended.length, clause: 'NSIS 5.2 (Low) 3' });
   const org = await tx.organisations.get(identity.organisationId);
-  await queueMail(tx, bindingEndedMail(identity, org?.name ?? 'the organisation', at, revoked, deps.config.timeZone), at);
+  await queueMail(tx, bindingEndedMail(identity, org?.name ?? null, at, revoked, deps.config), at);
   // Issue 18: MitID Erhverv learns of the end of the binding through the outbox (when the sync is on).
   await queueIdmJob(deps, tx, identity, { kind: 'end-binding' });
   return { revokedKeys: revoked };

@@ -1,15 +1,18 @@
 /**
- * The identity import file (name,email,ial,proofing_method[,roles]): parsed and checked without
+ * The identity import file (name,email,ial,proofing_method[,roles][,language]): parsed and checked without
  * changing anything. The console's import refuses a file with any problem; `npm run import` runs
  * the same check on the whole file before it sends any part of it. Pure.
  */
+import { LANGUAGES, type Language } from '../../../i18n/index.js';
 import { ASSIGNED_ROLES, IDENTITY_ASSURANCE_LEVELS, type AssignedRole, type AssuranceLevel } from '../../domain/types.js';
 import { parseCsv } from './csv.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** The first columns of an import file, in this order; a fifth, `roles`, is optional. */
+/** The first columns of an import file, in this order; `roles` and `language` (issue 16) may follow, in either order. */
 export const IMPORT_HEADER = ['name', 'email', 'ial', 'proofing_method'] as const;
+/** The optional columns after the first four, found by their header. */
+export const IMPORT_OPTIONAL = ['roles', 'language'] as const;
 
 export interface ImportRow {
   /** The line's number in the file (the header is row 1). */
@@ -19,6 +22,8 @@ export interface ImportRow {
   ial: AssuranceLevel;
   proofing: string;
   roles: AssignedRole[];
+  /** The language of the person's mails; null (an empty cell, or no column): the organisation's. */
+  language: Language | null;
 }
 
 /**
@@ -30,13 +35,24 @@ export function parseImportCsv(csv: string): { rows: ImportRow[]; errors: { path
   const table = parseCsv(csv);
   const header = (table[0] ?? []).map((h) => h.trim().toLowerCase());
   if (IMPORT_HEADER.some((h, i) => header[i] !== h)) return { rows: [], errors: [{ path: 'row 1', message: 'unexpected header' }], headerOk: false };
+  const extra = header.slice(IMPORT_HEADER.length).filter((h) => h !== '');
+  if (extra.some((h) => !IMPORT_OPTIONAL.some((o) => o === h)) || new Set(extra).size !== extra.length) {
+    return { rows: [], errors: [{ path: 'row 1', message: `unexpected header: after ${IMPORT_HEADER.join(',')} only ${IMPORT_OPTIONAL.join(' and ')}, once each` }], headerOk: false };
+  }
+  const rolesAt = header.indexOf('roles');
+  const languageAt = header.indexOf('language');
   const errors: { path: string; message: string }[] = [];
   const rows: ImportRow[] = [];
   const seen = new Set<string>();
   table.slice(1).forEach((cells, i) => {
     const row = i + 2;
     if (cells.every((c) => c.trim() === '')) return;
-    const [name = '', email = '', ial = '', proofing = '', rolesText = ''] = cells.map((c) => c.trim());
+    const trimmed = cells.map((c) => c.trim());
+    const [name = '', email = '', ial = '', proofing = ''] = trimmed;
+    const rolesText = rolesAt >= 0 ? (trimmed[rolesAt] ?? '') : '';
+    const languageText = languageAt >= 0 ? (trimmed[languageAt] ?? '').toLowerCase() : '';
+    const language = LANGUAGES.find((l) => l === languageText) ?? null;
+    if (languageText !== '' && !language) errors.push({ path: `row ${row} language`, message: `must be ${LANGUAGES.join(' or ')}, or empty for the organisation's` });
     if (name.length === 0 || name.length > 200) errors.push({ path: `row ${row} name`, message: 'a name of 1-200 characters is required' });
     if (!EMAIL.test(email) || email.length > 254) errors.push({ path: `row ${row} email`, message: 'not an email address' });
     else if (seen.has(email.toLowerCase())) errors.push({ path: `row ${row} email`, message: 'appears twice in the file' });
@@ -50,7 +66,7 @@ export function parseImportCsv(csv: string): { rows: ImportRow[]; errors: { path
       if (role) roles.push(role);
       else errors.push({ path: `row ${row} roles`, message: `unknown role ${r}` });
     }
-    if (level) rows.push({ row, name, email, ial: level, proofing, roles });
+    if (level) rows.push({ row, name, email, ial: level, proofing, roles, language });
   });
   return { rows, errors, headerOk: true };
 }

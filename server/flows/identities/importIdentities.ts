@@ -23,7 +23,7 @@ export interface ImportResult {
 export async function importIdentities(deps: ConsoleDeps, actor: Actor, csv: string): Promise<ImportResult> {
   const me = await deps.store.read((tx) => staffMember(tx, actor));
   const { rows, errors, headerOk } = parseImportCsv(csv);
-  if (!headerOk) throw new GatewayError('IMPORT_INVALID', 400, `The first line must be: ${IMPORT_HEADER.join(',')}[,roles]`, { errors });
+  if (!headerOk) throw new GatewayError('IMPORT_INVALID', 400, `The first line must be: ${IMPORT_HEADER.join(',')}[,roles][,language]`, { errors });
   if (errors.length > 0) throw new GatewayError('IMPORT_INVALID', 400, `Nothing was imported: ${errors.length} problem(s) in the file.`, { errors: errors.slice(0, 100) });
   const done = await deps.store.write(async (tx) => {
     const created: { row: number; id: string; email: string; identity: Identity; staffRoles: StaffRole[] }[] = [];
@@ -40,6 +40,7 @@ export async function importIdentities(deps: ConsoleDeps, actor: Actor, csv: str
         ial: r.ial,
         proofingMethod: r.proofing,
         roles: r.roles.filter((role) => !isStaffRole(role)),
+        language: r.language,
       });
       created.push({ row: r.row, id: identity.id, email: r.email, identity, staffRoles: r.roles.filter(isStaffRole) });
     }

@@ -28,7 +28,7 @@ export async function takeModelOutOfUse(deps: CoreDeps, aaguid: string, status: 
     if (suspended.length + revoked.length > 0) {
       const at = deps.clock.now().toISOString();
       for (const helpdesk of await tx.identities.listActiveWithRole('helpdesk')) {
-        await queueMail(tx, compromiseAlertMail(helpdesk, aaguid, status, suspended.length, revoked.length), at);
+        await queueMail(tx, compromiseAlertMail(helpdesk, aaguid, status, suspended.length, revoked.length, deps.config), at);
       }
     }
     return { suspended, revoked };

@@ -55,6 +55,8 @@ export async function authorize(deps: OidcDeps, query: Record<string, unknown>, 
   const clientId = str(query, 'client_id') ?? '';
   const client = await deps.store.read((tx) => tx.oidc.client(clientId));
   if (!client) throw await refusePage(deps, 'invalid_client', 'The application that sent you here is not registered at this gateway.', clientId, undefined);
+  // Issue 16: an org-admin disabled the client; nothing is answered to its redirect URI.
+  if (client.disabledAt) throw await refusePage(deps, 'unauthorized_client', `${client.name} is disabled at this gateway: ask its administrator.`, clientId, client.name);
   // OIDC Core §6: a request object names its parameters inside it. Without redirect_uri in the
   // query, the one registered URI (if there is exactly one) receives the refusal.
   const requestObject = query['request'] !== undefined ? 'request' : query['request_uri'] !== undefined ? 'request_uri' : null;

@@ -24,8 +24,12 @@ export interface ClientRegistration {
   secret?: string;
 }
 
-export async function registerClient(deps: OidcDeps, actor: Actor, input: ClientRegistration): Promise<{ clientId: string; clientSecret?: string }> {
-  for (const uri of [...input.redirectUris, ...input.postLogoutRedirectUris, ...(input.backchannelLogoutUri ? [input.backchannelLogoutUri] : [])]) {
+/**
+ * RFC 6749 §3.1.2 and §3.1.2.1 (with OAuth 2.0 Security BCP §4.1): a redirect or logout URI is
+ * absolute, carries no fragment and is https, http only towards the loopback host.
+ */
+export function checkClientUris(uris: readonly string[]): void {
+  for (const uri of uris) {
     let url: URL;
     try {
       url = new URL(uri);
@@ -33,10 +37,14 @@ export async function registerClient(deps: OidcDeps, actor: Actor, input: Client
       throw new ValidationError(`Not a URL: ${uri}`);
     }
     const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-    if (url.hash || (url.protocol !== 'https:' && !(local && url.protocol === 'http:'))) {
+    if (url.hash || uri.includes('#') || (url.protocol !== 'https:' && !(local && url.protocol === 'http:'))) {
       throw new ValidationError(`Redirect and logout URIs must be https (http only on localhost) and carry no fragment: ${uri}`);
     }
   }
+}
+
+export async function registerClient(deps: OidcDeps, actor: Actor, input: ClientRegistration): Promise<{ clientId: string; clientSecret?: string }> {
+  checkClientUris([...input.redirectUris, ...input.postLogoutRedirectUris, ...(input.backchannelLogoutUri ? [input.backchannelLogoutUri] : [])]);
   // Issue 13, 9: no logout tokens to loopback or private addresses outside development mode.
   if (input.backchannelLogoutUri) {
     const uri = input.backchannelLogoutUri;

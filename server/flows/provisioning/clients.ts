@@ -38,13 +38,14 @@ function adminOf(actor: Actor): string {
   return actor.identityId;
 }
 
-async function tell(tx: WriteTx, at: string, actor: Actor, summary: string, items: string[]): Promise<void> {
+async function tell(deps: CoreDeps, tx: WriteTx, at: string, actor: Actor, summary: string, items: string[]): Promise<void> {
   await queueDutyNotices(
     tx,
     at,
     dutyRow('provisioning-client-change').notify.onExecution,
     { summary, items, subjects: [], oldAddress: undefined, requester: actor, approver: null, reference: null, bootstrap: false },
     'executed',
+    deps.config,
   );
 }
 
@@ -75,7 +76,7 @@ export async function registerProvisioningClient(deps: CoreDeps, actor: Actor, i
       notAfter: row.notAfter,
       clause: 'NSIS 3.1.2, 5.2 (Substantial) 8',
     });
-    await tell(tx, at, actor, `Provisioning client “${client.label}” registered (SCIM)`, [
+    await tell(deps, tx, at, actor, `Provisioning client “${client.label}” registered (SCIM)`, [
       `Binds people at identity assurance ${client.ial}; proofing: ${client.proofingMethod}`,
       `Token ${row.tokenId} issued${row.notAfter ? `, valid until ${row.notAfter}` : ''}`,
     ]);
@@ -96,7 +97,7 @@ export async function issueProvisioningToken(deps: CoreDeps, actor: Actor, clien
     const { issued, row } = newToken(deps, client.id, adminId, at, days);
     await tx.provisioning.insertToken(row);
     await recordEvent(deps, tx, 'provisioning.token-issued', actor, null, { clientId, label: client.label, tokenId: row.tokenId, notAfter: row.notAfter });
-    await tell(tx, at, actor, `New token for provisioning client “${client.label}”`, [`Token ${row.tokenId} issued${row.notAfter ? `, valid until ${row.notAfter}` : ''}`]);
+    await tell(deps, tx, at, actor, `New token for provisioning client “${client.label}”`, [`Token ${row.tokenId} issued${row.notAfter ? `, valid until ${row.notAfter}` : ''}`]);
     kickAfterCommit(deps, tx);
     return issued;
   });
@@ -112,7 +113,7 @@ export async function revokeProvisioningToken(deps: CoreDeps, actor: Actor, clie
     const at = deps.clock.now().toISOString();
     if (!(await tx.provisioning.revokeToken(tokenId, at))) throw new GatewayError('CONFLICT', 409, 'This token was already revoked.');
     await recordEvent(deps, tx, 'provisioning.token-revoked', actor, null, { clientId, label: client.label, tokenId });
-    await tell(tx, at, actor, `Token revoked for provisioning client “${client.label}”`, [`Token ${tokenId} no longer accepted`]);
+    await tell(deps, tx, at, actor, `Token revoked for provisioning client “${client.label}”`, [`Token ${tokenId} no longer accepted`]);
     kickAfterCommit(deps, tx);
   });
 }

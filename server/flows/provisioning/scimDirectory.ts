@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScimUserRecord } from '../../domain/provisioning.js';
-import type { Actor } from '../../domain/types.js';
+import type { Language } from '../../../i18n/index.js';
+import type { Actor, Identity } from '../../domain/types.js';
 import { StoreConflict, type ReadTx, type WriteTx } from '../../ports/store.js';
 import { lookupKeys, matchesFilter } from '../../scim/evaluateFilter.js';
 import { identityChange, identityFieldsOf } from '../../scim/mapping.js';
@@ -17,6 +18,7 @@ import type { DeleteResult, ListQuery, ListResult, ScimPrincipal, ScimUserDirect
 import type { CoreDeps } from '../deps.js';
 import { endBindingIn } from '../identities/endBinding.js';
 import { createIdentityIn } from '../identities/createIdentity.js';
+import { setLanguageIn } from '../identities/setLanguage.js';
 import { kickAfterCommit, recordEvent } from '../shared/audit.js';
 import { SubjectNameIdError } from '../../idm/subjectNameId.js';
 import { ScimError } from '../../scim/errors.js';
@@ -87,7 +89,7 @@ export function scimUserDirectory(deps: CoreDeps): ScimUserDirectory {
             deps,
             tx,
             actor,
-            { organisationId: p.organisationId, name: fields.name, email: fields.email, ial: fields.ial, proofingMethod: fields.proofingMethod, roles: [] },
+            { organisationId: p.organisationId, name: fields.name, email: fields.email, ial: fields.ial, proofingMethod: fields.proofingMethod, roles: [], language: fields.language },
             { givenName: fields.givenName, familyName: fields.familyName, externalId: fields.externalId, userName: fields.userName, employeeNumber: fields.employeeNumber },
           );
           const at = deps.clock.now().toISOString();
@@ -136,7 +138,9 @@ export function scimUserDirectory(deps: CoreDeps): ScimUserDirectory {
           const at = deps.clock.now().toISOString();
           const next = { userNameKey: user.userName.toLowerCase(), externalId: user.externalId, resource: JSON.stringify(userToJson(user)), lastModified: at };
           if (!(await tx.scimUsers.replace(id, expectedVersion, next))) throw new Outcome({ kind: 'version-mismatch' });
-          const identity = await tx.identities.get(row.identityId);
+          const stored = await tx.identities.get(row.identityId);
+          // Issue 16: a language the directory names (anew) becomes the person's, before any notice is mailed.
+          const identity = stored && after.language !== null && after.language !== before.language ? await withLanguage(deps, tx, actor, stored, after.language) : stored;
           const change = identityChange(before, after);
           // A binding an org-admin ended in the console: the directory's record is kept, nothing else changes.
           const effects = identity && identity.bindingState === 'active' ? await applyDirectoryChange(deps, tx, actor, identity, change, before, after, p.clientId) : null;
@@ -171,4 +175,9 @@ export function scimUserDirectory(deps: CoreDeps): ScimUserDirectory {
       });
     },
   };
+}
+
+/** The person with `language` stored (setLanguage.ts: audited; unchanged when already theirs or not bound). */
+async function withLanguage(deps: CoreDeps, tx: WriteTx, actor: Actor, person: Identity, language: Language): Promise<Identity> {
+  return (await setLanguageIn(deps, tx, actor, person.id, language)) ? { ...person, language } : person;
 }

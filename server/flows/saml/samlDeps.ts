@@ -54,7 +54,11 @@ export async function registeredSp(tx: ReadTx, entityId: string): Promise<Regist
 
 /** The service-provider lookup of server/saml, over the store. */
 export function spLookup(deps: SamlDeps): (entityId: string) => Promise<ServiceProvider | undefined> {
-  return async (entityId) => (await deps.core.store.read((tx) => registeredSp(tx, entityId)))?.serviceProvider;
+  return async (entityId) => {
+    const sp = await deps.core.store.read((tx) => registeredSp(tx, entityId));
+    // Issue 16: a disabled SP is not a party the IdP answers (its requests are refused, audited).
+    return sp && !sp.settings.disabled ? sp.serviceProvider : undefined;
+  };
 }
 
 /** Message IDs are single use across every process and instance (saml-profiles 4.1.4.5), durably. */

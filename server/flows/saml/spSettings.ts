@@ -24,6 +24,10 @@ export const EXTRA_ATTRIBUTE_SOURCES = ['email', 'name', 'identityId'] as const;
 
 export const SpSettingsSchema = z
   .object({
+    /** The name the sign-in page shows for the SP (issue 16); its entityID when absent. */
+    displayName: z.string().trim().min(1).max(100).optional(),
+    /** Disabled by an org-admin (issue 16): its requests are refused as from an unknown SP. */
+    disabled: z.boolean().optional(),
     /** The NameID Format in the assertion (default persistent, as NemLog-in expects). */
     nameIdFormat: z.string().min(1).max(256).default(NAMEID_FORMAT.persistent),
     /**

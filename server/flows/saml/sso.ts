@@ -150,9 +150,15 @@ export async function continueSso(deps: SamlDeps, requestId: string, view: Sessi
 }
 
 /** For the sign-in page: which service asks, for this browser only. */
-export async function describeSsoRequest(deps: SamlDeps, requestId: string, browserBinding: string | undefined, view: SessionView | undefined): Promise<{ serviceProvider: string }> {
+export async function describeSsoRequest(
+  deps: SamlDeps,
+  requestId: string,
+  browserBinding: string | undefined,
+  view: SessionView | undefined,
+): Promise<{ serviceProvider: string; displayName: string | null }> {
   const { pending } = await pendingRequest(deps, requestId, browserBinding, holder(view));
-  return { serviceProvider: pending.issuer };
+  const sp = await deps.core.store.read((tx) => registeredSp(tx, pending.issuer));
+  return { serviceProvider: pending.issuer, displayName: sp?.settings.displayName ?? null };
 }
 
 /** The signed, encrypted Response for the session; NoAuthnContext below the requested minimum. */
@@ -168,7 +174,7 @@ async function answer(deps: SamlDeps, pending: Pending, view: SessionView): Prom
     // Issue 18: the subject name id (one value per person) is the persistent NameID.
     idmPerson: await tx.idm.person(view.identity.id),
   }));
-  if (!sp || !org) return refuseTo(deps, pending, { top: 'urn:oasis:names:tc:SAML:2.0:status:Requester', second: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied' }, actor, 'service provider or organisation gone');
+  if (!sp || sp.settings.disabled || !org) return refuseTo(deps, pending, { top: 'urn:oasis:names:tc:SAML:2.0:status:Requester', second: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied' }, actor, 'service provider disabled or gone, or organisation gone');
   const now = core.clock.now();
   const sessionIndex = `_${randomToken(20)}`;
   const nameId = { value: nameIdFor(sp.settings, { ...view.identity, subjectNameId: idmPerson?.subjectNameId ?? null }), format: sp.settings.nameIdFormat };

@@ -1,16 +1,29 @@
-/** A new sign-in replaces the browser's previous session: the old one ends, in the same commit. */
+/**
+ * A new sign-in replaces the browser's previous session: the old one ends, in the same commit.
+ * Two halves, so that a sign-in can end the old session before its first audit entry takes the
+ * chain's lock (issue 17: less held under it) and still audit `session.ended` after
+ * `signin.succeeded`, as it always did.
+ */
+import type { SessionRecord } from '../../domain/sessions.js';
 import type { WriteTx } from '../../ports/store.js';
 import { plainHash } from '../../security/oneTimeSecrets.js';
 import type { CoreDeps } from '../deps.js';
 import { recordEvent } from '../shared/audit.js';
 
+const REASON = 'replaced-by-new-sign-in';
+
+/** Ends the previous session if it is still live (one guarded statement); the session it ended. */
+export function endPreviousSession(tx: WriteTx, previousSessionId: string, sessionId: string, at: string): Promise<SessionRecord | undefined> {
+  if (previousSessionId === sessionId) return Promise.resolve(undefined);
+  return tx.sessions.endOne(plainHash(previousSessionId), REASON, at);
+}
+
+/** The audit entry of a session endPreviousSession ended. */
+export async function auditPreviousEnded(deps: CoreDeps, tx: WriteTx, ended: SessionRecord): Promise<void> {
+  await recordEvent(deps, tx, 'session.ended', { identityId: ended.identityId, role: 'holder' }, ended.identityId, { reason: REASON });
+}
+
 export async function endPrevious(deps: CoreDeps, tx: WriteTx, previousSessionId: string, sessionId: string, at: string): Promise<void> {
-  if (previousSessionId === sessionId) return;
-  const idHash = plainHash(previousSessionId);
-  const previous = await tx.sessions.get(idHash);
-  if (!previous) return;
-  const reason = 'replaced-by-new-sign-in';
-  if (await tx.sessions.end(idHash, reason, at)) {
-    await recordEvent(deps, tx, 'session.ended', { identityId: previous.identityId, role: 'holder' }, previous.identityId, { reason });
-  }
+  const ended = await endPreviousSession(tx, previousSessionId, sessionId, at);
+  if (ended) await auditPreviousEnded(deps, tx, ended);
 }

@@ -4,7 +4,9 @@
  * links (NSIS 3.2.2), the end of a binding (NSIS 5.2 (Low) 3) and the relying parties (NSIS 6).
  */
 import type { Actor } from '../../domain/types.js';
-import { ServiceUnavailableError } from '../../errors.js';
+import { OidcClientError, ServiceUnavailableError } from '../../errors.js';
+import { fromConfigFile } from '../../flows/oidc/manageClient.js';
+import { OIDC_CLIENT_REFUSED } from './oidcClients.js';
 import { issueEnrolment } from '../../flows/enrolment/issueEnrolment.js';
 import { bindEmployee } from '../../flows/identities/bindEmployee.js';
 import { endBinding } from '../../flows/identities/endBinding.js';
@@ -64,7 +66,7 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
     route({
       method: 'post',
       path: '/api/admin/identities/import',
-      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles]); all or nothing',
+      summary: 'Import identities from CSV (name,email,ial,proofing_method[,roles][,language]); all or nothing',
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
@@ -84,10 +86,15 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
       stepUp: true,
       body: clientSchema,
       clause: 'NSIS 6',
-      responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 503: 'No HSM' },
+      auditRefusal: OIDC_CLIENT_REFUSED,
+      responses: { 201: 'Registered', 400: 'Invalid', 401: 'Step-up required', 403: 'Role missing', 409: 'A client from the config file (OIDC_CLIENT_READ_ONLY)', 503: 'No HSM' },
       handler: async ({ res, body }) => {
         if (!deps.oidc) throw new ServiceUnavailableError('The OpenID Provider needs the HSM, which is not configured.', 30);
         const actor: Actor = { identityId: sessionOf(res).identity.id, role: 'org-admin' };
+        // Issue 16: a client of GATEWAY_OIDC_CLIENTS_FILE is changed only in that file.
+        const existing = (await deps.oidc.clients()).find((c) => c.clientId === body.clientId);
+        if (existing && fromConfigFile(existing)) throw new OidcClientError('OIDC_CLIENT_READ_ONLY', `Client ${body.clientId} comes from the configuration file (GATEWAY_OIDC_CLIENTS_FILE): change it there.`);
+        res.setHeader('Cache-Control', 'no-store');
         // Issue 13, 9: the back-channel logout target is resolved and checked before the change is recorded.
         if (body.backchannelLogoutUri) await deps.oidc.checkBackchannelLogoutUri(actor, body.clientId, body.backchannelLogoutUri);
         res.status(201).json(await changeOidcClient(flows.approvals, actor, toJsonObject(body)));
@@ -104,7 +111,7 @@ export function adminRoutes(deps: RouteDeps): RouteSpec[] {
       clause: 'NSIS 3.1.2, 5.2',
       responses: { 201: 'Created (staff roles granted, or waiting for a second org-admin: see roles)', 403: 'Role missing', 409: 'Email already bound' },
       handler: async ({ res, body }) => {
-        const r = await bindEmployee(flows, staffActor(res, 'org-admin'), { name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles });
+        const r = await bindEmployee(flows, staffActor(res, 'org-admin'), { name: body.name, email: body.email, ial: body.ial, proofingMethod: body.proofingMethod, roles: body.roles, ...(body.language ? { language: body.language } : {}) });
         const roles = r.roles === null ? null : r.roles.state === 'granted' ? r.roles : { state: 'pending', approval: approvalJson(r.roles.approval) };
         res.status(201).json({ identity: identityView(r.identity), roles });
       },

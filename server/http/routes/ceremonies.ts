@@ -7,6 +7,7 @@ import { beginActivation } from '../../flows/activation/beginActivation.js';
 import { completeActivation } from '../../flows/activation/completeActivation.js';
 import { beginEnrolment } from '../../flows/enrolment/beginEnrolment.js';
 import { completeEnrolment } from '../../flows/enrolment/completeEnrolment.js';
+import { adoptPageLanguage } from '../../flows/identities/setLanguage.js';
 import { pendingGatewayLogout } from '../../flows/saml/gatewaySignOut.js';
 import { endAllSessions, signOut } from '../../flows/sessions/signOut.js';
 import { beginSignIn } from '../../flows/signin/beginSignIn.js';
@@ -14,6 +15,7 @@ import { completeSignIn } from '../../flows/signin/completeSignIn.js';
 import { clearCookie, readCookie } from '../cookies.js';
 import { route, type RouteSpec } from '../registry.js';
 import { schemas } from '../schemas.js';
+import { pageLanguageChoice } from '../views/language.js';
 import { ceremonyCookies, identityView, sessionOf, type RouteDeps } from './shared.js';
 
 export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
@@ -70,7 +72,7 @@ export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
         429: 'Rate limited (per IP or per link)',
       },
       handler: async ({ req, res, body }) => {
-        const result = await completeEnrolment(flows, { token: body.token, flowId: cookies.existingFlow(req), label: body.label, response: body.response });
+        const result = await completeEnrolment(flows, { token: body.token, flowId: cookies.existingFlow(req), label: body.label, response: body.response, page: pageLanguageChoice(req) });
         cookies.trustBrowser(req, res, result.credential.identityId);
         res.status(201).json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, activation: result.activation });
       },
@@ -114,6 +116,8 @@ export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
         });
         cookies.startSession(res, result.sessionId);
         cookies.trustBrowser(req, res, result.identity.id);
+        // Issue 16: the page's language becomes the person's (their later mails follow it).
+        await adoptPageLanguage(flows, result.identity, pageLanguageChoice(req));
         res.json({ credential: { id: result.credential.id, label: result.credential.label, state: result.credential.state }, identity: identityView(result.identity) });
       },
     }),

@@ -2,6 +2,7 @@
 import { beginAddOwnKey, completeAddOwnKey, type OwnSession } from '../../flows/keys/addOwnKey.js';
 import { listKeys, ownKeyHistory, renameKey } from '../../flows/keys/ownKeys.js';
 import { transition } from '../../flows/keys/transition.js';
+import { setOwnLanguage } from '../../flows/identities/setLanguage.js';
 import { issueToken } from '../../flows/tokens/issueToken.js';
 import { route, type RouteSpec } from '../registry.js';
 import { schemas } from '../schemas.js';
@@ -61,6 +62,18 @@ export function meRoutes(deps: RouteDeps): RouteSpec[] {
       handler: ({ res }) => {
         const s = sessionOf(res);
         res.json({ identity: identityView(s.identity), session: { credentialId: s.credential.id, createdAt: s.session.createdAt } });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/me/language',
+      summary: 'Choose my language: my mails are written in it (the language switch of every page sets it while I am signed in)',
+      tag: 'me',
+      access: { kind: 'session' },
+      body: schemas.language,
+      responses: { 200: 'Stored', 400: 'Not a language of the gateway', 401: 'Not signed in' },
+      handler: async ({ res, body }) => {
+        res.json({ language: await setOwnLanguage(flows, sessionOf(res).identity.id, body.language) });
       },
     }),
     route({

@@ -3,6 +3,7 @@
  * and the org-admin's service-provider registry (metadata upload with step-up, audited) and view
  * of the SAML signing keys. The browser endpoints themselves are in ../samlRouter.ts.
  */
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { SessionView } from '../../flows/sessions/resolveSession.js';
@@ -13,7 +14,7 @@ import { registeredSp, type SamlDeps } from '../../flows/saml/samlDeps.js';
 import { describeSsoRequest } from '../../flows/saml/sso.js';
 import { browserBinding } from '../../oidc/browserBinding.js';
 import { route, type RouteSpec } from '../registry.js';
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, SamlAdminError } from '../../errors.js';
 import { approvalJson, sessionOf, staffActor } from './shared.js';
 
 const registerBody = z
@@ -21,6 +22,21 @@ const registerBody = z
     /** The SP's metadata document, as the file holds it. */
     metadataXml: z.string().min(1).max(512 * 1024),
     settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+function certificateView(use: 'signing' | 'encryption', pem: string) {
+  const c = new X509Certificate(pem);
+  return { use, subject: c.subject, issuer: c.issuer, validFrom: new Date(c.validFrom).toISOString(), validTo: new Date(c.validTo).toISOString(), sha256: c.fingerprint256, pem };
+}
+
+/** The org-admin's change of a registered SP's settings from the page (issue 16). */
+const settingsBody = z
+  .object({
+    entityId: z.string().min(1).max(1024),
+    /** The name the sign-in page shows; null removes it (the entityID is shown). */
+    displayName: z.string().trim().min(1).max(100).nullable().optional(),
+    enabled: z.boolean().optional(),
   })
   .strict();
 
@@ -32,6 +48,8 @@ function spView(sp: Awaited<ReturnType<typeof registeredSp>> & object, row: { so
     singleLogoutServices: s.singleLogoutServices.map((e) => ({ binding: e.binding, location: e.location })),
     signingCertificates: s.signingCertificates.length,
     encryptionCertificates: s.encryptionCertificates.length,
+    /** Issue 16: what the page shows of each certificate of the metadata (never a private key: there is none). */
+    certificates: [...s.signingCertificates.map((pem) => certificateView('signing', pem)), ...s.encryptionCertificates.map((pem) => certificateView('encryption', pem))],
     encryptionMethods: s.encryptionMethods,
     metadataSha256: s.metadataSha256,
     metadataSignatureVerified: s.metadataSignatureVerified,
@@ -42,6 +60,18 @@ function spView(sp: Awaited<ReturnType<typeof registeredSp>> & object, row: { so
     updatedAt: row.updatedAt,
     updatedBy: row.updatedBy,
   };
+}
+
+const SP_CHANGE_REFUSED = 'saml.sp.change-refused';
+
+async function viewOf(saml: SamlDeps, entityId: string) {
+  const view = await saml.core.store.read(async (tx) => {
+    const row = await tx.saml.serviceProvider(entityId);
+    const sp = await registeredSp(tx, entityId);
+    return row && sp ? spView(sp, row) : undefined;
+  });
+  if (!view) throw new TypeError('a registered service provider is not in the store');
+  return view;
 }
 
 export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; approvals: Approvals }): RouteSpec[] {
@@ -70,6 +100,7 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; 
       tag: 'admin',
       access: { kind: 'role', role: 'org-admin' },
       clause: 'NSIS 6',
+      auditRefusal: SP_CHANGE_REFUSED,
       responses: { 200: '{ serviceProviders: [...] }', 403: 'Role' },
       handler: async ({ res }) => {
         const list = await saml.core.store.read(async (tx) => {
@@ -92,17 +123,35 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; 
       access: { kind: 'role', role: 'org-admin' },
       stepUp: true,
       body: registerBody,
+      auditRefusal: SP_CHANGE_REFUSED,
       clause: 'NSIS 6; saml-metadata 2.4.4',
       responses: { 201: 'Registered', 200: 'Replaced (or unchanged)', 400: 'Metadata or settings refused (SAML_METADATA_REFUSED, VALIDATION_FAILED)', 403: 'Role', 401: 'Step-up' },
       handler: async ({ res, body }) => {
         const r = await changeServiceProvider(approvals, saml, staffActor(res, 'org-admin'), { metadataXml: body.metadataXml, settings: toJsonObject(body.settings ?? {}) });
-        const view = await saml.core.store.read(async (tx) => {
-          const row = await tx.saml.serviceProvider(r.entityId);
-          const sp = await registeredSp(tx, r.entityId);
-          return row && sp ? spView(sp, row) : undefined;
-        });
-        if (!view) throw new TypeError('a registered service provider is not in the store');
-        res.status(r.replaced ? 200 : 201).json({ serviceProvider: view, changed: r.changed });
+        res.status(r.replaced ? 200 : 201).json({ serviceProvider: await viewOf(saml, r.entityId), changed: r.changed });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/saml/service-providers/settings',
+      summary: 'Name (for the sign-in page), disable or enable a registered SAML service provider; its metadata stays',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      stepUp: true,
+      body: settingsBody,
+      clause: 'NSIS 6 (Low) 1, 7',
+      auditRefusal: SP_CHANGE_REFUSED,
+      responses: { 200: '{ serviceProvider }', 400: 'VALIDATION_FAILED', 401: 'Step-up', 403: 'Role', 404: 'Unknown SP', 409: 'From the config file (SAML_SP_READ_ONLY)' },
+      handler: async ({ res, body }) => {
+        const row = await saml.core.store.read((tx) => tx.saml.serviceProvider(body.entityId));
+        if (!row) throw new NotFoundError('No such SAML service provider.');
+        if (row.source === 'config') throw new SamlAdminError('SAML_SP_READ_ONLY', `Service provider ${body.entityId} comes from the configuration file (GATEWAY_SAML_SP_FILE): change it there.`);
+        const { displayName: _displayName, disabled: _disabled, ...kept } = toJsonObject(JSON.parse(row.settings));
+        const displayName = body.displayName === undefined ? _displayName : body.displayName;
+        const disabled = body.enabled === undefined ? _disabled : !body.enabled;
+        const settings = { ...kept, ...(typeof displayName === 'string' ? { displayName } : {}), ...(disabled === true ? { disabled: true } : {}) };
+        const r = await changeServiceProvider(approvals, saml, staffActor(res, 'org-admin'), { metadataXml: row.metadataXml, settings });
+        res.json({ serviceProvider: await viewOf(saml, r.entityId), changed: r.changed });
       },
     }),
     route({

@@ -68,7 +68,7 @@ export function credentialView(c: Credential, currentCredentialId?: string) {
 }
 
 export function identityView(i: Identity) {
-  return { id: i.id, name: i.name, email: i.email, roles: i.roles, ial: i.ial, bindingState: i.bindingState };
+  return { id: i.id, name: i.name, email: i.email, roles: i.roles, ial: i.ial, bindingState: i.bindingState, language: i.language };
 }
 
 /** The session resolved for this request (app.ts); unauthenticated without one. */

@@ -2,7 +2,8 @@
  * The language of a page the server renders (error pages, the sign-out confirmation, the
  * form_post page), by the same rule as the client's pages (i18n/languages.ts): the language switch
  * (`?lang=da`, which also sets the gw_lang cookie), else the cookie the switch set on any page,
- * else the browser's Accept-Language, else English.
+ * else the browser's Accept-Language, else English. Error pages and problem+json answers
+ * (requestLanguage) fall back on the signed-in person's stored language, then the organisation's.
  */
 import type { Request, Response } from 'express';
 import {
@@ -10,9 +11,10 @@ import {
   LANGUAGE_COOKIE,
   LANGUAGE_COOKIE_MAX_AGE_S,
   LANGUAGE_PARAM,
+  DEFAULT_LANGUAGE,
   isLanguage,
   languageFromCookieHeader,
-  negotiateLanguage,
+  languageOfTag,
   parseAcceptLanguage,
   type Language,
 } from '../../../i18n/index.js';
@@ -29,7 +31,7 @@ export interface PageLanguage {
  * the form_post page); otherwise (an error page) it leads to the same path, and nothing of the
  * failed request is echoed in the page.
  */
-export function pageLanguageOf(req: Request, res?: Response, sameRequest = true): PageLanguage {
+export function pageLanguageOf(req: Request, res?: Response, sameRequest = true, fallback: Language = DEFAULT_LANGUAGE): PageLanguage {
   const asked = req.query[LANGUAGE_PARAM];
   let language: Language;
   if (isLanguage(asked)) {
@@ -37,9 +39,48 @@ export function pageLanguageOf(req: Request, res?: Response, sameRequest = true)
     // A preference, not a secret: readable by the pages' script, which sets it the same way.
     res?.append('Set-Cookie', `${LANGUAGE_COOKIE}=${language}; Path=/; Max-Age=${LANGUAGE_COOKIE_MAX_AGE_S}; SameSite=Lax${req.secure ? '; Secure' : ''}`);
   } else {
-    language = languageFromCookieHeader(req.headers.cookie) ?? negotiateLanguage(parseAcceptLanguage(req.headers['accept-language']));
+    language = requestLanguage(req, fallback);
   }
   return { language, switchTo: LANGUAGES.filter((l) => l !== language).map((l) => ({ language: l, href: addressIn(req, l, sameRequest) })) };
+}
+
+/**
+ * The language of an answer to `req` (issue 16): the gw_lang cookie the switch set, else the
+ * first of the browser's Accept-Language preferences that we have, else `fallback` (the
+ * signed-in person's stored language, else the organisation's, GATEWAY_DEFAULT_LANGUAGE).
+ */
+export function requestLanguage(req: Request, fallback: Language): Language {
+  const chosen = languageFromCookieHeader(req.headers.cookie);
+  if (chosen) return chosen;
+  for (const tag of parseAcceptLanguage(req.headers['accept-language'])) {
+    const language = languageOfTag(tag);
+    if (language) return language;
+  }
+  return fallback;
+}
+
+/**
+ * The language of the page a request came from, when it says one (issue 16: adopted as the
+ * person's at enrolment and activation): the switch's cookie (a choice), else the browser's
+ * Accept-Language (a preference); undefined when neither names one of ours.
+ */
+export function pageLanguageChoice(req: Request): { language: Language; chosen: boolean } | undefined {
+  const chosen = languageFromCookieHeader(req.headers.cookie);
+  if (chosen) return { language: chosen, chosen: true };
+  for (const tag of parseAcceptLanguage(req.headers['accept-language'])) {
+    const language = languageOfTag(tag);
+    if (language) return { language, chosen: false };
+  }
+  return undefined;
+}
+
+/** The stored language of the person signed in on this request (app.ts resolves the session), if any. */
+export function personLanguageOf(res: Response): Language | undefined {
+  const view: unknown = res.locals['session'];
+  if (typeof view !== 'object' || view === null || !('identity' in view)) return undefined;
+  const identity: unknown = view.identity;
+  if (typeof identity !== 'object' || identity === null || !('language' in identity)) return undefined;
+  return isLanguage(identity.language) ? identity.language : undefined;
 }
 
 /**

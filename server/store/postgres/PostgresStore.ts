@@ -16,7 +16,7 @@
  *   concurrent commits together (its WAL writer; commit_delay if an operator wants more).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
+import type { ReadOptions, ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
 import type { DatabaseUrl } from './databaseUrl.js';
 import { PgEphemeral } from './ephemeral.js';
 import { StoreError, StoreUnavailable } from './errors.js';
@@ -25,6 +25,7 @@ import { loadMigrations, migrate, SchemaMismatch, schemaVersion, type PostgresMi
 import { PostgresPool, type PoolLog } from './pool.js';
 import { readTxOf, writeTxOf } from './repositories.js';
 import { str } from './rows.js';
+import { readInOneStatement } from './oneStatementRead.js';
 import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -113,8 +114,9 @@ export class PostgresStore implements Store {
     return value;
   }
 
-  async read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+  async read<T>(fn: (tx: ReadTx) => Promise<T>, options: ReadOptions = {}): Promise<T> {
     if (this.closed) throw new StoreUnavailable('The database is closed.');
+    if (options.oneStatement === true) return readInOneStatement(this.pool, fn);
     return inTransaction(this.pool, (sql) => fn(readTxOf(sql)), { isolation: 'repeatable read', readOnly: true });
   }
 

@@ -6,8 +6,8 @@
  *
  * Transaction-scoped only (pg_advisory_xact_lock): released by COMMIT or ROLLBACK, never left
  * behind by a crashed instance or a connection handed back to the pool. Take a lock as late as
- * possible in a write transaction (the audit append is its last statement): everyone who needs it
- * waits until the holder commits.
+ * possible in a write transaction: everyone who needs it waits until the holder commits. (The
+ * audit chain's head is a row lock since issue 17: audit.ts and migration 0007.)
  */
 import type { TxSql } from './pool.js';
 
@@ -15,12 +15,6 @@ import type { TxSql } from './pool.js';
 export const GATEWAY_LOCK_CLASS = 0x47574159;
 
 export const ADVISORY_LOCKS = {
-  /**
-   * NSIS 6 (Low) 7: the audit trail stays ONE hash chain across instances. Whoever appends holds
-   * this lock from reading the chain's head (seq, hash) to its commit, so no two transactions
-   * link to the same head and no sequence number is taken twice or skipped.
-   */
-  auditChain: { objectId: 1, why: 'serialises audit appends, so the hash chain has one head' },
   /** One instance migrates the schema at a time; the others wait, then find nothing to do. */
   migrations: { objectId: 2, why: 'serialises schema migrations of instances starting together' },
 } as const;
@@ -62,9 +56,4 @@ export async function tryLockForTransaction(sql: TxSql, name: AdvisoryLockName):
 /** Waits for the lock on `key` of the class `name` and holds it until the transaction ends. */
 export async function lockKeyForTransaction(sql: TxSql, name: KeyedAdvisoryLockName, key: string): Promise<void> {
   await sql.rows('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [KEYED_ADVISORY_LOCKS[name].classId, key]);
-}
-
-/** The audit-chain lock: call right before reading the head and appending (the last statements of the write). */
-export function lockAuditChain(sql: TxSql): Promise<void> {
-  return lockForTransaction(sql, 'auditChain');
 }

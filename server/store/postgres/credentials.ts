@@ -1,12 +1,28 @@
 /** Security keys, their state history, and the staff actions counted against the hourly cap. */
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
-import type { CredentialRepo, StaffActionReader } from '../../ports/repositories.js';
+import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
 import { lockKeyForTransaction } from './advisoryLocks.js';
 import { insertOrConflict } from './conflict.js';
-import type { Sql, TxSql } from './pool.js';
+import type { Row, Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { num, str, strings, strOrNull } from './rows.js';
+
+/** The holder's columns as records.identity() reads them (with the roles), prefixed `holder_`. */
+const HOLDER_COLUMNS = [
+  ...['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at'].map((c) => `i.${c} AS holder_${c}`),
+  `ARRAY(SELECT r.role FROM identity_roles r WHERE r.identity_id = i.id ORDER BY r.role COLLATE "C") AS holder_roles`,
+].join(', ');
+
+/** The organisation's columns as records.organisation() reads them, prefixed `org_`. */
+const ORG_COLUMNS = ['id', 'cvr', 'name', 'created_at'].map((c) => `o.${c} AS org_${c}`).join(', ');
+
+/** The columns of `r` that start with `prefix`, without it. */
+function prefixed(r: Row, prefix: string): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
 
 /** Not yet terminal. */
 const LIVE = "state IN ('issued', 'active', 'suspended')";
@@ -84,6 +100,30 @@ export class PgCredentials implements CredentialRepo {
   async byCredentialId(credentialId: string): Promise<Credential | undefined> {
     const [r] = await this.sql.rows(`SELECT * FROM credentials WHERE credential_id = $1${this.forUpdate}`, [credentialId]);
     return r === undefined ? undefined : records.credential(r);
+  }
+
+  /**
+   * One statement instead of three (issue 17: the completion of a sign-in reads this once). The
+   * holder's and the organisation's columns come prefixed (`holder_`, `org_`) and are mapped by
+   * the same record functions as their own tables' reads; in a write, only the key's row is locked.
+   */
+  async withHolder(credentialId: string): Promise<KeyWithHolder | undefined> {
+    const [r] = await this.sql.rows(
+      `SELECT c.*, ${HOLDER_COLUMNS}, ${ORG_COLUMNS}
+         FROM credentials c
+         LEFT JOIN identities i ON i.id = c.identity_id
+         LEFT JOIN organisations o ON o.id = i.organisation_id
+        WHERE c.credential_id = $1${this.lockReads ? ' FOR UPDATE OF c' : ''}`,
+      [credentialId],
+    );
+    if (r === undefined) return undefined;
+    const holder = prefixed(r, 'holder_');
+    const org = prefixed(r, 'org_');
+    return {
+      credential: records.credential(r),
+      identity: holder['id'] === null ? undefined : records.identity(holder),
+      organisation: org['id'] === null ? undefined : records.organisation(org),
+    };
   }
 
   async listOfIdentity(identityId: string): Promise<Credential[]> {

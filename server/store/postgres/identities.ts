@@ -1,4 +1,5 @@
 /** Organisations, identities with their roles, and who set each identity up. */
+import type { Language } from '../../../i18n/languages.js';
 import { normaliseEmail, type NewIdentity, type SetupRecord } from '../../domain/identities.js';
 import type { AssignedRole, Identity, Organisation } from '../../domain/types.js';
 import type { IdentityRepo, OrganisationRepo, SetupRepo } from '../../ports/repositories.js';
@@ -41,9 +42,9 @@ export class PgIdentities implements IdentityRepo {
     // transaction usable, as SQLite's failed statement does (a unique violation would abort it).
     await insertOrConflict(
       this.sql,
-      `INSERT INTO identities (id, organisation_id, name, email, email_norm, ial, proofing_method, proofed_by, binding_state, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9) ON CONFLICT DO NOTHING`,
-      [i.id, i.organisationId, i.name, i.email, normaliseEmail(i.email), i.ial, i.proofingMethod, i.proofedBy, i.createdAt],
+      `INSERT INTO identities (id, organisation_id, name, email, email_norm, ial, proofing_method, proofed_by, binding_state, created_at, language)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10) ON CONFLICT DO NOTHING`,
+      [i.id, i.organisationId, i.name, i.email, normaliseEmail(i.email), i.ial, i.proofingMethod, i.proofedBy, i.createdAt, i.language ?? null],
     );
   }
 
@@ -110,6 +111,10 @@ export class PgIdentities implements IdentityRepo {
 
   async setName(identityId: string, name: string): Promise<boolean> {
     return (await this.sql.count("UPDATE identities SET name = $1 WHERE id = $2 AND binding_state = 'active'", [name, identityId])) === 1;
+  }
+
+  async setLanguage(identityId: string, language: Language | null): Promise<boolean> {
+    return (await this.sql.count("UPDATE identities SET language = $1 WHERE id = $2 AND binding_state = 'active'", [language, identityId])) === 1;
   }
 
   async endBinding(identityId: string, at: string): Promise<boolean> {

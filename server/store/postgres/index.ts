@@ -12,7 +12,6 @@ export {
   ADVISORY_LOCKS,
   GATEWAY_LOCK_CLASS,
   KEYED_ADVISORY_LOCKS,
-  lockAuditChain,
   lockForTransaction,
   lockKeyForTransaction,
   tryLockForTransaction,

@@ -25,7 +25,7 @@ function code(r: Row): OidcCode {
 export class PgOidc implements OidcRepo {
   constructor(private readonly sql: Sql) {}
 
-  async upsertClient(c: OidcClient): Promise<void> {
+  async upsertClient(c: Omit<OidcClient, 'disabledAt'>): Promise<void> {
     await this.sql.count(
       `INSERT INTO oidc_clients (client_id, name, redirect_uris, post_logout_redirect_uris, auth_method, secret_hash, jwks, scopes, min_loa,
          backchannel_logout_uri, created_by, created_at)
@@ -49,6 +49,16 @@ export class PgOidc implements OidcRepo {
         c.createdAt,
       ],
     );
+  }
+
+  async setClientSecretHash(clientId: string, secretHash: string): Promise<boolean> {
+    return (await this.sql.count('UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2', [secretHash, clientId])) === 1;
+  }
+
+  async setClientDisabled(clientId: string, at: string | null): Promise<boolean> {
+    return at === null
+      ? (await this.sql.count('UPDATE oidc_clients SET disabled_at = NULL WHERE client_id = $1 AND disabled_at IS NOT NULL', [clientId])) === 1
+      : (await this.sql.count('UPDATE oidc_clients SET disabled_at = $1 WHERE client_id = $2 AND disabled_at IS NULL', [at, clientId])) === 1;
   }
 
   async client(clientId: string): Promise<OidcClient | undefined> {

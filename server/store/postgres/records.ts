@@ -1,4 +1,5 @@
 /** Row -> domain record mapping of the PostgreSQL adapter (column types: 0001_schema.sql). */
+import { LANGUAGES } from '../../../i18n/languages.js';
 import { APPROVAL_STATES, type ApprovalRecord } from '../../domain/approvals.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { CheckpointRecord, PruneRecord } from '../../domain/checkpoints.js';
@@ -41,6 +42,7 @@ export function identity(r: Row): Identity {
     roles: roles.map((role) => oneOf({ role }, 'role', ASSIGNED_ROLES)),
     createdAt: str(r, 'created_at'),
     bindingEndedAt: strOrNull(r, 'binding_ended_at'),
+    language: oneOfOrNull(r, 'language', LANGUAGES),
   };
 }
 
@@ -284,5 +286,6 @@ export function oidcClient(r: Row): OidcClient {
     backchannelLogoutUri: strOrNull(r, 'backchannel_logout_uri'),
     createdBy: strOrNull(r, 'created_by'),
     createdAt: str(r, 'created_at'),
+    disabledAt: strOrNull(r, 'disabled_at'),
   };
 }

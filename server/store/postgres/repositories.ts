@@ -12,6 +12,7 @@ import { PgOutbox } from './outbox.js';
 import { PgProvisioning, PgScimUsers } from './provisioning.js';
 import { PgIdm } from './idm.js';
 import { PgScimGroups } from './scimGroups.js';
+import { PgLists } from './lists.js';
 import type { TxSql } from './pool.js';
 import { PgSaml } from './saml.js';
 import { PgSessions } from './sessions.js';
@@ -46,6 +47,7 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     scimUsers: new PgScimUsers(sql),
     scimGroups: new PgScimGroups(sql),
     idm: new PgIdm(sql),
+    lists: new PgLists(sql),
   };
 }
 

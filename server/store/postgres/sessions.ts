@@ -38,6 +38,11 @@ export class PgSessions implements SessionRepo {
     return (await this.sql.count('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id_hash = $3 AND ended_at IS NULL', [at, reason, idHash])) === 1;
   }
 
+  async endOne(idHash: string, reason: string, at: string): Promise<SessionRecord | undefined> {
+    const [r] = await this.sql.rows('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id_hash = $3 AND ended_at IS NULL RETURNING *', [at, reason, idHash]);
+    return r === undefined ? undefined : records.session(r);
+  }
+
   async endOfCredential(credentialId: string, reason: string, at: string): Promise<SessionRecord[]> {
     return (await this.sql.rows('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE credential_id = $3 AND ended_at IS NULL RETURNING *', [at, reason, credentialId])).map(
       records.session,

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
+import type { ReadOptions, ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
 import { StoreUnavailable } from '../../ports/storeErrors.js';
 import { createPrivateFile, keepPrivate, openConnection, type Connection } from './connection.js';
 import { SqliteEphemeral } from './ephemeral.js';
@@ -88,7 +88,8 @@ export class SqliteStore implements Store {
     return this.writer.write(fn);
   }
 
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+  /** `oneStatement` changes nothing here: a read is in-process calls on a reader connection. */
+  read<T>(fn: (tx: ReadTx) => Promise<T>, _options?: ReadOptions): Promise<T> {
     return this.readers.read(fn);
   }
 

@@ -5,7 +5,7 @@
  * trigger, inside its own transaction.
  */
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
-import type { AuditEntry, AuditHead, AuditInput } from '../../domain/audit.js';
+import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../../domain/audit.js';
 import type { AuditRepo } from '../../ports/repositories.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
@@ -14,7 +14,13 @@ export class SqliteAudit implements AuditRepo {
   constructor(private readonly db: Connection) {}
 
   private headNow(): AuditHead {
-    const head = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get();
+    // No entry left after a prune through the head: the chain goes on from the prune's anchor
+    // (its number and hash), where the verifier starts, never from the genesis hash again.
+    const head =
+      this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() ??
+      this.db
+        .prepare('SELECT p.through_seq AS seq, c.head_hash AS hash FROM audit_prunes p JOIN audit_checkpoints c ON c.id = p.anchor_checkpoint_id ORDER BY p.through_seq DESC LIMIT 1')
+        .get();
     return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: rows.num(head, 'seq'), hash: rows.str(head, 'hash') };
   }
 
@@ -57,6 +63,54 @@ export class SqliteAudit implements AuditRepo {
       )
       .all(identityId, identityId, identityId, limit)
       .map((r) => rows.auditEntry(r));
+  }
+
+  async search(q: AuditQuery, order: 'asc' | 'desc', limit: number): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.personId !== undefined) {
+      where.push('(subject_id = ? OR actor_id = ? OR subject_id IN (SELECT id FROM credentials WHERE identity_id = ?))');
+      params.push(q.personId, q.personId, q.personId);
+    }
+    if (q.keyId !== undefined) {
+      where.push('subject_id = ?');
+      params.push(q.keyId);
+    }
+    if (q.actorId !== undefined) {
+      where.push('actor_id = ?');
+      params.push(q.actorId);
+    }
+    if (q.types !== undefined && q.types.length > 0) {
+      where.push(`type IN (${q.types.map(() => '?').join(', ')})`);
+      params.push(...q.types);
+    }
+    // `at` is stored as Date.toISOString() text, so text order is time order.
+    if (q.from !== undefined) {
+      where.push('at >= ?');
+      params.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('at < ?');
+      params.push(q.to);
+    }
+    if (q.afterSeq !== undefined) {
+      where.push('seq > ?');
+      params.push(q.afterSeq);
+    }
+    if (q.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(q.beforeSeq);
+    }
+    const sql = `SELECT * FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
+    return this.db.prepare(sql).all(...params, limit).map(rows.auditEntry);
+  }
+
+  async seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined> {
+    const r = this.db
+      .prepare('SELECT min(seq) AS first, max(seq) AS last FROM audit_events WHERE (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)')
+      .get(from ?? null, from ?? null, to ?? null, to ?? null);
+    if (r === undefined || rows.numOrNull(r, 'first') === null) return undefined;
+    return { firstSeq: rows.num(r, 'first'), lastSeq: rows.num(r, 'last') };
   }
 
   async pruneThrough(throughSeq: number, anchorCheckpointId: number, at: string, jws: string): Promise<number> {

@@ -1,7 +1,8 @@
 /** Security keys, their state history, and the staff actions counted against the hourly cap. */
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
-import type { CredentialRepo, StaffActionReader } from '../../ports/repositories.js';
+import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
+import { SqliteIdentities, SqliteOrganisations } from './identities.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
 
@@ -61,6 +62,15 @@ export class SqliteCredentials implements CredentialRepo {
   async byCredentialId(credentialId: string): Promise<Credential | undefined> {
     const r = this.db.prepare('SELECT * FROM credentials WHERE credential_id = ?').get(credentialId);
     return r === undefined ? undefined : rows.credential(r);
+  }
+
+  /** In-process statements on one connection (and, in a write, under the one writer): no round trips to save. */
+  async withHolder(credentialId: string): Promise<KeyWithHolder | undefined> {
+    const credential = await this.byCredentialId(credentialId);
+    if (credential === undefined) return undefined;
+    const identity = await new SqliteIdentities(this.db).get(credential.identityId);
+    const organisation = identity === undefined ? undefined : await new SqliteOrganisations(this.db).get(identity.organisationId);
+    return { credential, identity, organisation };
   }
 
   async listOfIdentity(identityId: string): Promise<Credential[]> {

@@ -1,4 +1,5 @@
 /** Organisations, identities with their roles, and who set each identity up. */
+import type { Language } from '../../../i18n/languages.js';
 import { normaliseEmail, type NewIdentity, type SetupRecord } from '../../domain/identities.js';
 import type { AssignedRole, Identity, Organisation } from '../../domain/types.js';
 import type { IdentityRepo, OrganisationRepo, SetupRepo } from '../../ports/repositories.js';
@@ -41,10 +42,10 @@ export class SqliteIdentities implements IdentityRepo {
   async insert(i: NewIdentity): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO identities (id, organisation_id, name, email, email_norm, ial, proofing_method, proofed_by, binding_state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`,
+        `INSERT INTO identities (id, organisation_id, name, email, email_norm, ial, proofing_method, proofed_by, binding_state, created_at, language)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
       )
-      .run(i.id, i.organisationId, i.name, i.email, normaliseEmail(i.email), i.ial, i.proofingMethod, i.proofedBy, i.createdAt);
+      .run(i.id, i.organisationId, i.name, i.email, normaliseEmail(i.email), i.ial, i.proofingMethod, i.proofedBy, i.createdAt, i.language ?? null);
   }
 
   async get(id: string): Promise<Identity | undefined> {
@@ -110,6 +111,10 @@ export class SqliteIdentities implements IdentityRepo {
 
   async setName(identityId: string, name: string): Promise<boolean> {
     return this.db.prepare("UPDATE identities SET name = ? WHERE id = ? AND binding_state = 'active'").run(name, identityId).changes === 1;
+  }
+
+  async setLanguage(identityId: string, language: Language | null): Promise<boolean> {
+    return this.db.prepare("UPDATE identities SET language = ? WHERE id = ? AND binding_state = 'active'").run(language, identityId).changes === 1;
   }
 
   async endBinding(identityId: string, at: string): Promise<boolean> {

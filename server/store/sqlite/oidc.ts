@@ -11,7 +11,7 @@ import * as rows from './rows.js';
 export class SqliteOidc implements OidcRepo {
   constructor(private readonly db: Connection) {}
 
-  async upsertClient(c: OidcClient): Promise<void> {
+  async upsertClient(c: Omit<OidcClient, 'disabledAt'>): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO oidc_clients (client_id, name, redirect_uris, post_logout_redirect_uris, auth_method, secret_hash, jwks, scopes, min_loa,
@@ -36,6 +36,15 @@ export class SqliteOidc implements OidcRepo {
         c.createdBy,
         c.createdAt,
       );
+  }
+
+  async setClientSecretHash(clientId: string, secretHash: string): Promise<boolean> {
+    return this.db.prepare('UPDATE oidc_clients SET secret_hash = ? WHERE client_id = ?').run(secretHash, clientId).changes === 1;
+  }
+
+  async setClientDisabled(clientId: string, at: string | null): Promise<boolean> {
+    const sql = at === null ? 'UPDATE oidc_clients SET disabled_at = NULL WHERE client_id = ? AND disabled_at IS NOT NULL' : 'UPDATE oidc_clients SET disabled_at = ? WHERE client_id = ? AND disabled_at IS NULL';
+    return (at === null ? this.db.prepare(sql).run(clientId) : this.db.prepare(sql).run(at, clientId)).changes === 1;
   }
 
   async client(clientId: string): Promise<OidcClient | undefined> {

@@ -108,6 +108,7 @@ export function oidcClient(r: unknown): OidcClient {
     backchannelLogoutUri: strOrNull(r, 'backchannel_logout_uri'),
     createdBy: strOrNull(r, 'created_by'),
     createdAt: str(r, 'created_at'),
+    disabledAt: strOrNull(r, 'disabled_at'),
   };
 }
 

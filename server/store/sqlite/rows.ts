@@ -13,6 +13,7 @@ import {
   type Organisation,
   type ReasonCode,
 } from '../../domain/types.js';
+import { LANGUAGES } from '../../../i18n/languages.js';
 import type { AuditEntry } from '../../audit/hashChain.js';
 import type { JsonValue } from '../../audit/canonicalJson.js';
 import { CEREMONIES, type ActivationCodeRecord, type ChallengeRecord, type CredentialEvent, type Enrolment } from '../../domain/keys.js';
@@ -101,6 +102,7 @@ export function identity(r: unknown, roles: AssignedRole[]): Identity {
     roles,
     createdAt: str(r, 'created_at'),
     bindingEndedAt: strOrNull(r, 'binding_ended_at'),
+    language: field(r, 'language') === null ? null : oneOf(r, 'language', LANGUAGES),
   };
 }
 

@@ -43,6 +43,11 @@ export class SqliteSessions implements SessionRepo {
     return this.db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id_hash = ? AND ended_at IS NULL').run(at, reason, idHash).changes === 1;
   }
 
+  async endOne(idHash: string, reason: string, at: string): Promise<SessionRecord | undefined> {
+    const r = this.db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id_hash = ? AND ended_at IS NULL RETURNING *').get(at, reason, idHash);
+    return r === undefined ? undefined : rows.session(r);
+  }
+
   async endOfCredential(credentialId: string, reason: string, at: string): Promise<SessionRecord[]> {
     return this.db
       .prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE credential_id = ? AND ended_at IS NULL RETURNING *')

@@ -14,6 +14,7 @@ import { SqliteSaml } from './saml.js';
 import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
 import { SqliteIdm } from './idm.js';
 import { SqliteScimGroups } from './scimGroups.js';
+import { SqliteLists } from './lists.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
@@ -41,6 +42,7 @@ export function repositoriesOf(db: Connection): Repositories {
     scimUsers: new SqliteScimUsers(db),
     scimGroups: new SqliteScimGroups(db),
     idm: new SqliteIdm(db),
+    lists: new SqliteLists(db),
     leases: new SqliteLeases(db),
   };
 }

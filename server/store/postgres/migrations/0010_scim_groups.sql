@@ -1,5 +1,5 @@
--- PostgreSQL migration 6: the twin of SQLite migration 17 (issue 18, SCIM Groups mapped to gateway
--- roles). Never edit this file once shipped: add 0007_*.sql.
+-- PostgreSQL migration 10: the twin of SQLite migration 20 (issue 18, SCIM Groups mapped to gateway
+-- roles). Never edit this file once shipped: add 0011_*.sql.
 --
 -- displayName is unique per organisation without case (RFC 7643 §4.2), externalId with case; the
 -- members are part of the stored resource (the roles they lead to go through the duties table).

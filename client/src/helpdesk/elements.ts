@@ -1,0 +1,30 @@
+// The helpdesk page's fixed elements (helpdesk.html), found once.
+import { byId } from '../common.js';
+
+export const searchForm = byId<HTMLFormElement>('search-form');
+export const searchInput = byId<HTMLInputElement>('search-q');
+export const searchButton = byId<HTMLButtonElement>('search-button');
+export const resultsBody = byId<HTMLTableSectionElement>('results-body');
+export const personSection = byId('person');
+export const keysBody = byId<HTMLTableSectionElement>('hd-credentials-body');
+export const bulkForm = byId<HTMLFormElement>('bulk-form');
+export const bulkAction = byId<HTMLSelectElement>('bulk-action');
+export const bulkReason = byId<HTMLSelectElement>('bulk-reason');
+export const bulkNote = byId<HTMLInputElement>('bulk-note');
+export const bulkSubmit = byId<HTMLButtonElement>('bulk-submit');
+export const bulkResult = byId('bulk-result');
+export const replacementForm = byId<HTMLFormElement>('replacement-form');
+export const replacesSelect = byId<HTMLSelectElement>('replacement-replaces');
+export const revokeNow = byId<HTMLInputElement>('replacement-revoke-now');
+export const replacementNote = byId<HTMLTextAreaElement>('replacement-note');
+export const replacementSubmit = byId<HTMLButtonElement>('replacement-submit');
+export const replacementResult = byId('replacement-result');
+export const auditButton = byId<HTMLButtonElement>('audit-button');
+export const auditBody = byId<HTMLTableSectionElement>('audit-body');
+export const approvalsBody = byId<HTMLTableSectionElement>('approvals-body');
+export const approvalResult = byId('approval-result');
+export const actionDialog = byId<HTMLDialogElement>('action-dialog');
+export const actionForm = byId<HTMLFormElement>('action-form');
+export const actionReason = byId<HTMLSelectElement>('action-reason');
+export const actionReasonError = byId('action-reason-error');
+export const actionNote = byId<HTMLTextAreaElement>('action-note');
