@@ -18,6 +18,14 @@ export interface ScimGroupRepo extends ScimGroupReader {
    * `expectedVersion + 1`. A uniqueness clash is a StoreConflict (the transaction stays usable).
    */
   replace(id: string, expectedVersion: number, next: Pick<ScimGroupRecord, 'displayNameKey' | 'externalId' | 'resource' | 'lastModified'>): Promise<boolean>;
+  /**
+   * Serialises the organisation's group writes until the transaction ends (SQLite: the write
+   * lock; PostgreSQL: a lock on the organisation). A group write decides from ALL the
+   * organisation's groups whether a person still has a group asking for a role; without the lock
+   * two writes removing the same person from two groups could each see the other group still
+   * asking, and neither withdraw the role (write skew under READ COMMITTED).
+   */
+  lockOrganisation(organisationId: string): Promise<void>;
   /** Compare-and-set (any version when null): true only for the one caller that removed it. */
   remove(id: string, expectedVersion: number | null): Promise<boolean>;
 }

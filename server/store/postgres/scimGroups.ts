@@ -2,7 +2,8 @@
 import type { ScimGroupLookup, ScimGroupRecord } from '../../domain/provisioning.js';
 import type { ScimGroupRepo } from '../../ports/scimGroups.js';
 import { inSavepoint, insertOrConflict } from './conflict.js';
-import type { Row, Sql } from './pool.js';
+import { lockKeyForTransaction } from './advisoryLocks.js';
+import type { Row, TxSql } from './pool.js';
 import { num, str, strOrNull } from './rows.js';
 
 function scimGroup(r: Row): ScimGroupRecord {
@@ -20,7 +21,7 @@ function scimGroup(r: Row): ScimGroupRecord {
 }
 
 export class PgScimGroups implements ScimGroupRepo {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: TxSql) {}
 
   async get(organisationId: string, id: string): Promise<ScimGroupRecord | undefined> {
     const [r] = await this.sql.rows('SELECT * FROM scim_groups WHERE id = $1 AND organisation_id = $2', [id, organisationId]);
@@ -60,6 +61,10 @@ export class PgScimGroups implements ScimGroupRepo {
       ]),
     );
     return n === 1;
+  }
+
+  async lockOrganisation(organisationId: string): Promise<void> {
+    await lockKeyForTransaction(this.sql, 'scimGroups', organisationId);
   }
 
   async remove(id: string, expectedVersion: number | null): Promise<boolean> {

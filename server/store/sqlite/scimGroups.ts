@@ -68,6 +68,10 @@ export class SqliteScimGroups implements ScimGroupRepo {
     );
   }
 
+  async lockOrganisation(_organisationId: string): Promise<void> {
+    // SQLite has one writer at a time: a write transaction already excludes every other.
+  }
+
   async remove(id: string, expectedVersion: number | null): Promise<boolean> {
     return this.db.prepare('DELETE FROM scim_groups WHERE id = ? AND (? IS NULL OR version = ?)').run(id, expectedVersion, expectedVersion).changes === 1;
   }
