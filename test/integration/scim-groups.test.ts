@@ -184,13 +184,14 @@ describe('issue 18: SCIM Groups mapped to staff roles', () => {
     assert.equal((await requests()).filter((r) => r.identityId === people.ann.identityId).length, 0, 'a held role is no longer asked for');
   });
 
-  it('RFC 7644 §3.5.2 / NSIS 4.1.5 (Substantial) 7: removing the member (Entra "Remove" with members[value eq ...]) withdraws the role at once, unless another mapped group of theirs still asks for it; audited as the directory', async () => {
+  it('RFC 7644 §3.5.2 / NSIS 4.1.5 (Substantial) 7: removing the member (Entra "Remove" with members[value eq ...]) withdraws the role at once, unless another mapped group of theirs still asks for it; audited as the directory and the person told', async () => {
     const east = await scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'GW Helpdesk East', members: [{ value: people.ann.scimId }] });
     assert.equal(east.status, 201, JSON.stringify(east.body));
     const eastId = String(east.body['id']);
     const removed = await scim('PATCH', `/Groups/${groupId}`, entraRemove(people.ann.scimId));
     assert.equal(removed.status, 204, JSON.stringify(removed.body));
     assert.ok((await rolesOf(people.ann.identityId)).includes('helpdesk'), 'GW Helpdesk East still asks for helpdesk');
+    const toldBefore = (await gw.mailsTo('ann@demo.example')).filter((m) => m.kind === 'duty-executed').length;
     const gone = await scim('PATCH', `/Groups/${eastId}`, entraRemove(people.ann.scimId));
     assert.equal(gone.status, 204, JSON.stringify(gone.body));
     assert.deepEqual(await rolesOf(people.ann.identityId), ['employee'], 'withdrawn at once, no second person needed');
@@ -199,6 +200,7 @@ describe('issue 18: SCIM Groups mapped to staff roles', () => {
     assert.equal(revoked[0]?.actorRole, 'provisioning');
     assert.equal(revoked[0]?.data['via'], 'directory');
     assert.equal(revoked[0]?.data['scimGroupId'], eastId);
+    assert.equal((await gw.mailsTo('ann@demo.example')).filter((m) => m.kind === 'duty-executed').length, toldBefore + 1, 'the person is told (duties table, role-revoke)');
     const after = await scim('GET', `/Groups/${eastId}`);
     assert.deepEqual(after.body['members'], []);
   });

@@ -12,7 +12,10 @@
 import type { Actor, Identity } from '../../domain/types.js';
 import type { StaffRole } from '../../duties/table.js';
 import type { ReadTx, WriteTx } from '../../ports/store.js';
+import { queueDutyNotices } from '../../approvals/notify.js';
 import { withdrawPendingRequests } from '../../approvals/withdraw.js';
+import { dutyRow } from '../../duties/index.js';
+import { ROLE_WORDS } from '../identities/grantRoles.js';
 import { type GroupRoleTable, roleForGroup } from '../../scim/groupRoles.js';
 import type { ScimGroup } from '../../scim/model.js';
 import type { CoreDeps } from '../deps.js';
@@ -103,6 +106,24 @@ export async function applyEntitlementChange(
         requestsWithdrawn: withdrawn,
         clause: 'NSIS 4.1.5 (Substantial) 7',
       });
+      // Duties table, role-revoke: the person and the org-admins are told (NSIS 4.1.7).
+      await queueDutyNotices(
+        tx,
+        at,
+        dutyRow('role-revoke').notify.onExecution,
+        {
+          summary: `Withdraw ${ROLE_WORDS[role]} from ${identity.name}`,
+          items: [`${identity.name} is no longer ${ROLE_WORDS[role]}: the organisation’s directory no longer has them in a group mapped to it (${group.displayName})`],
+          subjects: [identityId],
+          oldAddress: undefined,
+          requester: actor,
+          approver: null,
+          reference: null,
+          bootstrap: false,
+        },
+        'executed',
+        deps.config,
+      );
       revoked++;
     }
   }
