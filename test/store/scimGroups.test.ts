@@ -90,5 +90,36 @@ for (const adapter of ADAPTERS) {
       assert.deepEqual((await store.read((tx) => tx.scimGroups.find(org.id, { id: g.id }))).map((r) => r.id), [g.id]);
       assert.equal((await store.read((tx) => tx.scimGroups.find(org.id, {}))).length, 3);
     });
+
+    it('issue 18 / NSIS 4.1.5 (Substantial) 7: lockOrganisation serialises the organisation\'s group writes: a write that takes it after another sees that one\'s group (no write skew)', async () => {
+      const { org, c } = await store.write(async (tx) => {
+        const org = await organisation(tx);
+        return { org, c: await provisioningClient(tx, org) };
+      });
+      let bEntered: () => void = () => undefined;
+      const entered = new Promise<void>((resolve) => {
+        bEntered = resolve;
+      });
+      let aLocked: () => void = () => undefined;
+      const locked = new Promise<void>((resolve) => {
+        aLocked = resolve;
+      });
+      const a = store.write(async (tx) => {
+        await tx.scimGroups.lockOrganisation(org.id);
+        aLocked();
+        // PostgreSQL runs writes side by side: hold the lock until B has begun. SQLite runs one
+        // write at a time, so B cannot begin before A ends.
+        if (adapter.name === 'postgres') await entered;
+        return scimGroup(tx, org, c, { displayNameKey: 'first' });
+      });
+      await locked;
+      const b = store.write(async (tx) => {
+        bEntered();
+        await tx.scimGroups.lockOrganisation(org.id);
+        return (await tx.scimGroups.find(org.id, {})).map((g) => g.displayNameKey);
+      });
+      await a;
+      assert.deepEqual(await b, ['first'], 'B read the groups only once A had committed');
+    });
   });
 }
