@@ -43,8 +43,9 @@ describe('issue 18: SCIM Groups mapped to staff roles', () => {
   let foreignToken = '';
   let dir = '';
   let groupId = '';
-  const people: Record<'ann' | 'bo' | 'foreign', { scimId: string; identityId: string }> = {
+  const people: Record<'ann' | 'bo' | 'cy' | 'foreign', { scimId: string; identityId: string }> = {
     ann: { scimId: '', identityId: '' },
+    cy: { scimId: '', identityId: '' },
     bo: { scimId: '', identityId: '' },
     foreign: { scimId: '', identityId: '' },
   };
@@ -251,5 +252,20 @@ describe('issue 18: SCIM Groups mapped to staff roles', () => {
     const events = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'scim.group-deleted');
     assert.equal(events.length, 1);
     assert.equal(events[0]?.data['revoked'], 1);
+  });
+
+  it('RFC 7644 §3.5.2 / NSIS 5.2 (Low) 3: a member whose User the directory deleted does not lock the group: later writes go on, and the ended person is asked nothing', async () => {
+    await createUser('cy', token);
+    const group = await scim('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'GW Security Officers', members: [{ value: people.cy.scimId }] });
+    assert.equal(group.status, 201, JSON.stringify(group.body));
+    const id = String(group.body['id']);
+    assert.equal((await scim('DELETE', `/Users/${people.cy.scimId}`)).status, 204);
+    assert.equal((await requests()).some((r) => r.identityId === people.cy.identityId), false, 'no request for an ended binding');
+    const added = await scim('PATCH', `/Groups/${id}`, entraAdd(people.bo.scimId));
+    assert.equal(added.status, 204, JSON.stringify(added.body));
+    assert.deepEqual((await requests()).filter((r) => r.identityId === people.bo.identityId).map((r) => r.role), ['security-officer']);
+    const readd = await scim('PUT', `/Groups/${id}`, { schemas: [GROUP_SCHEMA], displayName: 'GW Security Officers', members: [{ value: people.bo.scimId }, { value: people.foreign.scimId }] });
+    assert.equal(readd.status, 400, 'a new member is still checked');
+    assert.equal(readd.body['scimType'], 'invalidValue');
   });
 });

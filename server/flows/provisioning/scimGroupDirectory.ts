@@ -45,10 +45,15 @@ async function clash(tx: ReadTx, organisationId: string, group: ScimGroup, excep
   return null;
 }
 
-/** Members that are no User this client provisioned, or whose person is no longer bound. */
-async function unknownMembers(tx: ReadTx, p: ScimPrincipal, group: ScimGroup): Promise<string[]> {
+/**
+ * Members the write adds that are no User this client provisioned, or whose person is no longer
+ * bound. Members already stored are not checked again: a User the directory deleted since must not
+ * lock the group against every later write (such a member asks for nothing: groupEntitlements.ts).
+ */
+async function unknownMembers(tx: ReadTx, p: ScimPrincipal, group: ScimGroup, stored: readonly string[]): Promise<string[]> {
   const unknown: string[] = [];
   for (const member of group.members) {
+    if (stored.includes(member)) continue;
     const row = await tx.scimUsers.get(p.organisationId, member);
     const identity = row && row.clientId === p.clientId ? await tx.identities.get(row.identityId) : undefined;
     if (!identity || identity.bindingState !== 'active') unknown.push(member);
@@ -90,7 +95,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
           await tx.scimGroups.lockOrganisation(p.organisationId);
           const attribute = await clash(tx, p.organisationId, group, null);
           if (attribute) return { kind: 'conflict', attribute };
-          const unknown = await unknownMembers(tx, p, group);
+          const unknown = await unknownMembers(tx, p, group, []);
           if (unknown.length > 0) return { kind: 'unknown-members', ids: unknown };
           const at = deps.clock.now().toISOString();
           const row: ScimGroupRecord = {
@@ -133,7 +138,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
           if (row.version !== expectedVersion) return { kind: 'version-mismatch' };
           const attribute = await clash(tx, p.organisationId, group, id);
           if (attribute) return { kind: 'conflict', attribute };
-          const unknown = await unknownMembers(tx, p, group);
+          const unknown = await unknownMembers(tx, p, group, storedGroupOf(row).resource.members);
           if (unknown.length > 0) return { kind: 'unknown-members', ids: unknown };
           const before = await entitlementsOf(tx, p.organisationId, table);
           const at = deps.clock.now().toISOString();
