@@ -53,3 +53,29 @@ export interface ScimUserLookup {
   userNameKey?: string;
   externalId?: string;
 }
+
+/**
+ * A SCIM Group the organisation's directory manages (RFC 7643 §4.2): only a group whose displayName
+ * the organisation mapped to a gateway role (GATEWAY_SCIM_GROUP_ROLES_FILE) is ever stored.
+ */
+export interface ScimGroupRecord {
+  id: string;
+  organisationId: string;
+  /** The provisioning client that created it. */
+  clientId: string;
+  /** displayName lower-cased: unique per organisation (RFC 7643 §4.2: not case-exact). */
+  displayNameKey: string;
+  /** Unique per organisation, case-exact. */
+  externalId: string | null;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+  /** The resource as JSON (groupToJson of server/scim/model.ts), members included. */
+  resource: string;
+}
+
+export interface ScimGroupLookup {
+  id?: string;
+  displayNameKey?: string;
+  externalId?: string;
+}

@@ -8,6 +8,7 @@ import type { Request, Router } from 'express';
 import type { Config } from '../config.js';
 import type { CoreDeps } from '../flows/deps.js';
 import { PROVISIONING_ACTOR, scimUserDirectory } from '../flows/provisioning/scimDirectory.js';
+import { scimGroupDirectory } from '../flows/provisioning/scimGroupDirectory.js';
 import { recordEvent } from '../flows/shared/audit.js';
 import type { Logger } from '../logger.js';
 import { createScimRouter } from '../scim/router.js';
@@ -33,6 +34,9 @@ async function lookup(deps: CoreDeps, tokenId: string): Promise<StoredScimToken 
 export function scimRouter(deps: CoreDeps, config: Readonly<Config>, log: Logger): Router {
   return createScimRouter({
     users: scimUserDirectory(deps),
+    // /Groups is served only when the organisation mapped directory groups to roles.
+    groups: scimGroupDirectory(deps, config.scim.groupRoles),
+    groupRoles: config.scim.groupRoles,
     verifier: createTokenVerifier((tokenId) => lookup(deps, tokenId), deps.secretKey, deps.clock),
     audit: {
       async refused(e) {

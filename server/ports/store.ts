@@ -51,9 +51,11 @@ import type {
 import type { IdmReader, IdmRepo } from './idm.js';
 import type { ListReader } from './lists.js';
 import type { ProvisioningReader, ProvisioningRepo, ScimUserReader, ScimUserRepo } from './provisioning.js';
+import type { ScimGroupReader, ScimGroupRepo } from './scimGroups.js';
 
 export type * from './repositories.js';
 export type * from './provisioning.js';
+export type * from './scimGroups.js';
 export type * from './idm.js';
 export type * from './ephemeral.js';
 export { StoreBusy, StoreConflict, StoreError, StoreUnavailable } from './storeErrors.js';
@@ -79,6 +81,7 @@ export interface ReadTx {
   saml: SamlReader;
   provisioning: ProvisioningReader;
   scimUsers: ScimUserReader;
+  scimGroups: ScimGroupReader;
   idm: IdmReader;
   /** Staff lists: filtered, sorted, paged (issue 16). */
   lists: ListReader;
@@ -102,6 +105,7 @@ export interface WriteTx extends ReadTx {
   saml: SamlRepo;
   provisioning: ProvisioningRepo;
   scimUsers: ScimUserRepo;
+  scimGroups: ScimGroupRepo;
   idm: IdmRepo;
   leases: LeaseRepo;
   /**

@@ -64,7 +64,9 @@ export type DeleteResult = { kind: 'deleted' } | { kind: 'not-found' } | { kind:
  *
  * Users: `replace` with `active: false` is the soft delete (suspend the person's keys, NSIS 3.2.3);
  * `delete` ends the binding (NSIS 5.2 (Low) 3); mapping.ts `identityChange` says which effects a
- * replace has. Groups: members are granted the role the group maps to (groupRoles.ts).
+ * replace has. Groups: a member asks for the role the group maps to (groupRoles.ts); the gateway
+ * grants it only when an org-admin asks and a second approves, and withdraws it at once when no
+ * group asks any more (server/flows/provisioning/groupEntitlements.ts).
  */
 export interface ScimResourceDirectory<T> {
   get(principal: ScimPrincipal, id: string): Promise<Stored<T> | null>;

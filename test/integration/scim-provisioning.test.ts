@@ -128,6 +128,14 @@ describe('issue 18: SCIM 2.0 provisioning into the gateway', () => {
     assert.deepEqual(audit.slice(0, 2), ['identity.created', 'scim.user-created']);
   });
 
+  it('RFC 7644 §4 / issue 18: without GATEWAY_SCIM_GROUP_ROLES_FILE /Groups is not served (404) and neither /ResourceTypes nor /Schemas announce Group', async () => {
+    const groups = await scim('GET', '/Groups');
+    assert.equal(groups.status, 404);
+    assert.equal(groups.body['status'], '404');
+    assert.doesNotMatch(JSON.stringify((await scim('GET', '/ResourceTypes')).body), /"Group"/);
+    assert.doesNotMatch(JSON.stringify((await scim('GET', '/Schemas')).body), /schemas:core:2\.0:Group/);
+  });
+
   it('RFC 7644 §3.12: bad input gets a SCIM error with scimType, never a 5xx, and nothing is written', async () => {
     const before = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'identity.created').length;
     const noEmail = await scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'noemail@demo.example', name: { formatted: 'No Mail' } });

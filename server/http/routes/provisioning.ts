@@ -10,6 +10,7 @@ import { NotFoundError } from '../../errors.js';
 import { issueProvisioningToken, registerProvisioningClient, revokeProvisioningToken } from '../../flows/provisioning/clients.js';
 import { idmOverview } from '../../flows/idm/idmOverview.js';
 import { runReconciliation } from '../../flows/idm/runReconciliation.js';
+import { directoryRoleRequests } from '../../flows/provisioning/groupRequests.js';
 import { provisioningOverview } from '../../flows/provisioning/views.js';
 import { route, type RouteSpec } from '../registry.js';
 import { SCIM_BASE_PATH } from '../scimMount.js';
@@ -57,6 +58,19 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
           return { ...o, idm: await idmOverview(tx, flows.config.idm, me?.organisationId ?? '') };
         });
         res.json({ scimUrl, ...overview });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/scim-group-requests',
+      summary: 'The staff roles the organisation’s directory asks for (SCIM Groups mapped by GATEWAY_SCIM_GROUP_ROLES_FILE) that the person does not hold; membership grants nothing: an org-admin asks for the grant (POST /api/admin/identities/:id/roles) and a second org-admin approves it',
+      tag: 'admin',
+      access: { kind: 'role', role: 'org-admin' },
+      clause: 'NSIS 5.2 (Substantial) 8; 4.1.5 (Substantial) 7',
+      responses: { 200: 'The directory role requests', 403: 'Role missing' },
+      handler: async ({ res }) => {
+        const actor = staffActor(res, 'org-admin');
+        res.json({ requests: await flows.store.read((tx) => directoryRoleRequests(tx, actor, flows.config.scim.groupRoles)) });
       },
     }),
     route({

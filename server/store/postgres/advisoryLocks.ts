@@ -38,6 +38,12 @@ export const KEYED_ADVISORY_LOCKS = {
    * insert are serialised per holder, so parallel additions cannot all read "one left".
    */
   holderKeys: { classId: 0x47574142, why: "serialises the count of one holder's usable keys against the self-service cap" },
+  /**
+   * Issue 18, SCIM Groups: a group write decides from all the organisation's groups whether a
+   * person still has a group asking for a role (else the role is withdrawn at once); the
+   * organisation's group writes are serialised, so two cannot each miss the other's change.
+   */
+  scimGroups: { classId: 0x47574143, why: "serialises one organisation's SCIM group writes, which withdraw roles no group asks for any more" },
 } as const;
 
 export type KeyedAdvisoryLockName = keyof typeof KEYED_ADVISORY_LOCKS;

@@ -11,6 +11,7 @@ import { PgOidc } from './oidc.js';
 import { PgOutbox } from './outbox.js';
 import { PgProvisioning, PgScimUsers } from './provisioning.js';
 import { PgIdm } from './idm.js';
+import { PgScimGroups } from './scimGroups.js';
 import { PgLists } from './lists.js';
 import type { TxSql } from './pool.js';
 import { PgSaml } from './saml.js';
@@ -44,6 +45,7 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
     saml: new PgSaml(sql),
     provisioning: new PgProvisioning(sql),
     scimUsers: new PgScimUsers(sql),
+    scimGroups: new PgScimGroups(sql),
     idm: new PgIdm(sql),
     lists: new PgLists(sql),
   };

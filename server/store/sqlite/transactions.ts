@@ -13,6 +13,7 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteSaml } from './saml.js';
 import { SqliteProvisioning, SqliteScimUsers } from './provisioning.js';
 import { SqliteIdm } from './idm.js';
+import { SqliteScimGroups } from './scimGroups.js';
 import { SqliteLists } from './lists.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
@@ -39,6 +40,7 @@ export function repositoriesOf(db: Connection): Repositories {
     saml: new SqliteSaml(db),
     provisioning: new SqliteProvisioning(db),
     scimUsers: new SqliteScimUsers(db),
+    scimGroups: new SqliteScimGroups(db),
     idm: new SqliteIdm(db),
     lists: new SqliteLists(db),
     leases: new SqliteLeases(db),
