@@ -4,7 +4,8 @@
  * (@node-saml/node-saml) with its own keys and certificates, and a replay
  * store as a caller would provide it.
  */
-import { type KeyObject, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { type KeyObject, createPrivateKey, generateKeyPair, sign } from 'node:crypto';
+import { promisify } from 'node:util';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { HsmConnection, destroyKeyPair, generateRsaSigningKeyPair } from '../../hsm/index.js';
 import { createRsaPkcs1Sha256Signer } from '../../hsm/rsaPkcs1Signer.js';
@@ -54,8 +55,12 @@ export async function openIdpKeys(count: number): Promise<IdpKeys> {
 }
 
 /** A software key with a certificate (for the SP side, which is not ours). */
+const generateRsaKeyPair = promisify(generateKeyPair);
+
 export async function softwareKey(commonName: string): Promise<{ privateKeyPem: string; certificatePem: string; key: KeyObject }> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // Asynchronously: a synchronous RSA generation blocks an in-process gateway's event loop for
+  // seconds on a loaded machine, and its kept-alive sockets then expire under the next fetch.
+  const { privateKey, publicKey } = await generateRsaKeyPair('rsa', { modulusLength: 2048 });
   const signer: CertificateSigner = {
     spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
     sign: async (data) => new Uint8Array(sign('sha256', data, privateKey)),
