@@ -1,0 +1,38 @@
+// The administration page's fixed elements (admin.html), found once.
+import { byId } from '../common.js';
+
+export const createForm = byId<HTMLFormElement>('create-form');
+export const createName = byId<HTMLInputElement>('create-name');
+export const createEmail = byId<HTMLInputElement>('create-email');
+export const createIal = byId<HTMLSelectElement>('create-ial');
+export const createProofing = byId<HTMLInputElement>('create-proofing');
+export const createSubmit = byId<HTMLButtonElement>('create-submit');
+export const createResult = byId('create-result');
+export const issueButton = byId<HTMLButtonElement>('issue-enrolment-button');
+export const handoverButton = byId<HTMLButtonElement>('handover-enrolment-button');
+export const personHandoverButton = byId<HTMLButtonElement>('person-handover-button');
+export const searchForm = byId<HTMLFormElement>('search-form');
+export const searchInput = byId<HTMLInputElement>('search-q');
+export const searchButton = byId<HTMLButtonElement>('search-button');
+export const resultsBody = byId<HTMLTableSectionElement>('results-body');
+export const personSection = byId('person');
+export const personEnrolButton = byId<HTMLButtonElement>('person-enrolment-button');
+export const contactForm = byId<HTMLFormElement>('contact-form');
+export const contactEmail = byId<HTMLInputElement>('contact-email');
+export const contactNote = byId<HTMLInputElement>('contact-note');
+export const contactSubmit = byId<HTMLButtonElement>('contact-submit');
+export const nameForm = byId<HTMLFormElement>('name-form');
+export const nameInput = byId<HTMLInputElement>('name-name');
+export const nameNote = byId<HTMLTextAreaElement>('name-note');
+export const nameSubmit = byId<HTMLButtonElement>('name-submit');
+export const rolesForm = byId<HTMLFormElement>('roles-form');
+export const rolesSubmit = byId<HTMLButtonElement>('roles-submit');
+export const endForm = byId<HTMLFormElement>('end-form');
+export const endReason = byId<HTMLSelectElement>('end-reason');
+export const endNote = byId<HTMLInputElement>('end-note');
+export const endSubmit = byId<HTMLButtonElement>('end-submit');
+export const importForm = byId<HTMLFormElement>('import-form');
+export const importFile = byId<HTMLInputElement>('import-file');
+export const importCsv = byId<HTMLTextAreaElement>('import-csv');
+export const importSubmit = byId<HTMLButtonElement>('import-submit');
+export const importReport = byId('import-report');
