@@ -1,4 +1,5 @@
 // Adding an employee: bind them with their identity assurance, optionally asking for staff roles.
+import { CATALOGUES, LANGUAGES, isLanguage } from '../../../i18n/index.js';
 import { busy, byId, clearMessages, focusElement, setStatus, showError, t, tn } from '../common.js';
 import { el, ialWords } from '../console.js';
 import { stepUpApi } from '../stepUp.js';
@@ -8,7 +9,14 @@ import { ad } from './state.js';
 import { handleAccessLost } from './access.js';
 import { approvals, refreshDuties } from './duties.js';
 import { issueEnrolment } from './enrolment.js';
-import { createForm, createName, createEmail, createIal, createProofing, createSubmit, createResult, issueButton, handoverButton } from './elements.js';
+import { createForm, createName, createEmail, createIal, createProofing, createLanguage, createSubmit, createResult, issueButton, handoverButton } from './elements.js';
+
+// Issue 16: the language of the person's mails (each option in its own language); none chosen: the organisation's.
+for (const language of LANGUAGES) {
+  const option = new Option(CATALOGUES[language]['common.language.name'], language);
+  option.lang = language;
+  createLanguage.append(option);
+}
 
 createForm.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -21,6 +29,7 @@ export async function createIdentity(): Promise<void> {
   const email = createEmail.value.trim();
   const ial = createIal.value;
   const proofingMethod = createProofing.value.trim();
+  const language = createLanguage.value;
   const roles = Array.from(createForm.querySelectorAll<HTMLInputElement>('input[name="roles"]:checked')).map((i) => i.value);
   if (!name) return showError(new Error(t('admin.create.nameMissing')), { invalid: createName });
   if (!email || !createEmail.checkValidity()) return showError(new Error(t('common.invalidEmail')), { invalid: createEmail });
@@ -31,7 +40,7 @@ export async function createIdentity(): Promise<void> {
     let identity: AdminIdentity;
     let rolesOutcome: RolesOutcome = null;
     try {
-      ({ identity, roles: rolesOutcome } = await stepUpApi<{ identity: AdminIdentity; roles: RolesOutcome }>('POST', '/api/admin/identities', { name, email, ial, proofingMethod, roles }));
+      ({ identity, roles: rolesOutcome } = await stepUpApi<{ identity: AdminIdentity; roles: RolesOutcome }>('POST', '/api/admin/identities', { name, email, ial, proofingMethod, roles, ...(isLanguage(language) ? { language } : {}) }));
     } catch (err) {
       if (handleAccessLost(err)) return;
       showError(err, { form: createForm, context: t('admin.create.failed') });

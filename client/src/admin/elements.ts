@@ -6,6 +6,7 @@ export const createName = byId<HTMLInputElement>('create-name');
 export const createEmail = byId<HTMLInputElement>('create-email');
 export const createIal = byId<HTMLSelectElement>('create-ial');
 export const createProofing = byId<HTMLInputElement>('create-proofing');
+export const createLanguage = byId<HTMLSelectElement>('create-language');
 export const createSubmit = byId<HTMLButtonElement>('create-submit');
 export const createResult = byId('create-result');
 export const issueButton = byId<HTMLButtonElement>('issue-enrolment-button');
