@@ -8,7 +8,8 @@ import { ad } from './admin/state.js';
 import { gate, handleAccessLost } from './admin/access.js';
 import { approvals, refreshDuties } from './admin/duties.js';
 import './admin/create.js';
-import './admin/search.js';
+import { openFromList } from './admin/search.js';
+import { setUpLists } from './lists.js';
 import './admin/person.js';
 import './admin/corrections.js';
 import './admin/roles.js';
@@ -27,6 +28,7 @@ async function load(): Promise<void> {
   if (!ad.me) return;
   ad.allowed = true;
   byId('console-content').hidden = false;
+  setUpLists({ area: 'admin', views: ['people', 'approvals'], openPerson: (id, email) => void openFromList(id, email), accessLost: handleAccessLost });
   await Promise.all([refreshDuties(), approvals.load(), provisioning.load()]);
   const waiting = approvals.pendingForMe();
   setStatus(waiting === 0 ? t('admin.ready') : tp('admin.ready.waiting', waiting));

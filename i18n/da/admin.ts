@@ -20,6 +20,7 @@ export const admin: Translation<typeof en> = {
   'admin.create.ial.hint': 'Det NSIS-niveau, identitetssikringen nåede.',
   'admin.create.proofing.label': 'Hvordan identiteten blev kontrolleret',
   'admin.create.proofing.hint': 'Fx ”ID-dokument kontrolleret personligt af HR” eller ”MitID Betydelig”. Mindst 3 tegn.',
+  'admin.lists.intro': 'Gennemse de personer, der er tilknyttet organisationen, og de anmodninger, der venter på en anden administrator, med filtre. Vælg en kolonneoverskrift for at sortere efter den.',
   'admin.create.language.label': 'Sprog i personens mails',
   'admin.create.language.hint': 'Det sprog, mailen med registreringslinket og senere mails skrives på. Personen kan selv ændre det under Mine nøgler.',
   'admin.create.language.organisation': 'Organisationens sprog',

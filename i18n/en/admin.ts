@@ -17,6 +17,7 @@ export const admin = {
   'admin.create.ial.hint': 'The NSIS level the identity proofing reached.',
   'admin.create.proofing.label': 'How the identity was proofed',
   'admin.create.proofing.hint': 'For example “ID document checked in person by HR” or “MitID Substantial”. At least 3 characters.',
+  'admin.lists.intro': 'Browse the people bound to the organisation and the requests waiting for a second administrator, with filters. Select a column heading to sort by it.',
   'admin.create.language.label': 'Language of their mails',
   'admin.create.language.hint': 'The language the enrolment mail and later mails are written in. The person can change it on My keys.',
   'admin.create.language.organisation': 'The organisation’s language',

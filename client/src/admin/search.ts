@@ -41,3 +41,13 @@ export function renderResults(): void {
   renderIdentityRows(resultsBody, ad.results, (i) => openPerson(i), ad.person?.id ?? null);
   byId('no-results').hidden = ad.results.length > 0;
 }
+
+/** Opens a person chosen in a list: found again through the search (by address), which says everything the person panel shows. */
+export async function openFromList(identityId: string, email: string): Promise<void> {
+  clearMessages();
+  searchInput.value = email;
+  if (!(await runSearch(email, true))) return;
+  const found = ad.results.find((r) => r.id === identityId);
+  if (found) openPerson(found);
+  else setStatus(t('console.search.noMatch', { query: email }));
+}
