@@ -108,7 +108,7 @@ export const mails: Translation<typeof en> = {
   'mail.adminRecovered.subject': 'Administratoradgang genoprettet for {name}',
   'mail.adminRecovered.what':
     'Den {at} blev administratoradgangen for {name} <{email}> genoprettet på selve serveren: en person med lokal adgang til gatewayserveren og HSM-brugerens PIN kørte `npm run recover-admin`.',
-  'mail.adminRecovered.server': 'Server:',
+  'mail.adminRecovered.server': 'Servernavn:',
   'mail.adminRecovered.osUser': 'Som bruger:',
   'mail.adminRecovered.token': 'HSM-token:',
   'mail.adminRecovered.valid': 'Link gyldigt:',

@@ -132,7 +132,7 @@ describe('issue 16: mails in the person’s language', () => {
     assert.equal(told.subject, 'Administratoradgang genoprettet for Anne Admin');
     assert.match(told.text, /npm run recover-admin/);
     assert.match(told.text, /^ {2}Link gyldigt: +indtil 22\. jan\. 2026, 13\.00 CET \(Europe\/Copenhagen\) \(kan bruges én gang\)$/m);
-    assert.match(told.text, /^ {2}Server: +gw-1\.demo\.example$/m);
+    assert.match(told.text, /^ {2}Servernavn: +gw-1\.demo\.example$/m);
     assert.ok(!told.text.includes('#token='), 'the staff mail never carries the link');
     assert.equal(adminRecoveredMail(admin, admin, operator, AT, LATER, ctx).subject, 'Administrator access recovered for Anne Admin');
   });
