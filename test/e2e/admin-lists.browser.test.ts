@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { text, type Language } from '../../i18n/index.js';
 import { field } from '../support/apiClient.js';
 import { launchChromium } from '../support/browser.js';
@@ -55,12 +55,22 @@ describe('issue 16: administration page lists with filters, sort and paging, in 
 
   const answerOf = (page: Page, view: string) => page.waitForResponse((r) => new URL(r.url()).pathname === `/api/admin/lists/${view}`);
 
-  /** Shows the current list with the filters set, and waits for its answer. */
-  async function show(page: Page, view: string): Promise<void> {
+  /** Waits until the people list shows the answer's rows (the answer arrives before the table is drawn). */
+  async function drawn(page: Page, answer: Response): Promise<void> {
+    assert.equal(answer.status(), 200);
+    const names = field<{ name: string }[]>(await answer.json(), 'items').map((p) => p.name);
+    await page.waitForFunction(
+      (expected) => JSON.stringify(Array.from(document.querySelectorAll('#lists-body tr td:first-child')).map((c) => (c.textContent ?? '').trim())) === JSON.stringify(expected),
+      names,
+    );
+  }
+
+  /** Shows the people list with the filters set, and waits until it is drawn. */
+  async function show(page: Page, view: 'people'): Promise<void> {
     assert.equal(await page.locator('#lists-view').inputValue(), view);
     const answer = answerOf(page, view);
     await page.locator('#lists-apply').click();
-    assert.equal((await answer).status(), 200);
+    await drawn(page, await answer);
   }
 
   const cells = async (page: Page, column: number) => (await page.locator(`#lists-body tr td:nth-child(${column})`).allTextContents()).map((s) => s.trim());
@@ -124,14 +134,14 @@ describe('issue 16: administration page lists with filters, sort and paging, in 
         assert.deepEqual(await cells(page, 1), ['First Administrator', 'Zeta Person 01'], 'the seeded administrator holds every staff role');
         const cleared = answerOf(page, 'people');
         await page.locator('#lists-reset').click();
-        await cleared;
+        await drawn(page, await cleared);
         // 28 people: a page of 25, then 3; the pager names the rows.
         assert.equal(await page.locator('#lists-body tr').count(), 25);
         assert.equal(((await page.locator('#lists-range').textContent()) ?? '').trim(), text(language, 'lists.pager.range', { from: 1, to: 25, total: 28 }));
         assert.equal(await page.locator('#lists-prev').isDisabled(), true);
         const next = page.waitForResponse((r) => r.url().includes('/api/admin/lists/people') && r.url().includes('offset=25'));
         await page.locator('#lists-next').click();
-        await next;
+        await drawn(page, await next);
         await page.locator('#lists-next[disabled]').waitFor();
         assert.deepEqual(await cells(page, 1), ['Zeta Person 24', 'Zeta Person 25', 'Zeta Person 26']);
       });
@@ -144,7 +154,7 @@ describe('issue 16: administration page lists with filters, sort and paging, in 
         await page.locator('#lists-head button[data-sort="name"]').focus();
         const answer = page.waitForResponse((r) => r.url().includes('/api/admin/lists/people') && r.url().includes('direction=desc'));
         await page.keyboard.press('Enter');
-        await answer;
+        await drawn(page, await answer);
         await page.locator('#lists-head th[aria-sort="descending"]').waitFor();
         assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-sort')), 'name', 'the focus stays on the heading');
         assert.equal((await cells(page, 1))[0], 'Zeta Person 26');
