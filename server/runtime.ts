@@ -165,6 +165,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       store,
       clock,
       log: opts.log,
+      mail: config,
       onRefusal: metrics.onAuditRefusal,
       onState: metrics.onAuditAlarmState,
       kickOutbox: () => outbox.kick(),

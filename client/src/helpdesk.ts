@@ -9,7 +9,7 @@ import { gate, handleAccessLost } from './helpdesk/access.js';
 import { openPerson } from './helpdesk/person.js';
 import { updateBulkReasons, updateBulkCount } from './helpdesk/bulk.js';
 import { loadApprovals } from './helpdesk/approvals.js';
-import { setUpLists } from './helpdesk/lists.js';
+import { setUpLists } from './lists.js';
 import './helpdesk/audit.js';
 import './helpdesk/keyActions.js';
 import './helpdesk/replacement.js';
@@ -27,7 +27,7 @@ async function load(): Promise<void> {
   byId('console-content').hidden = false;
   updateBulkReasons();
   updateBulkCount();
-  setUpLists({ openPerson: (id) => void openPerson(id), accessLost: handleAccessLost });
+  setUpLists({ area: 'helpdesk', views: ['people', 'keys', 'activations', 'approvals'], openPerson: (id) => void openPerson(id), accessLost: handleAccessLost });
   if (await loadApprovals()) {
     const waiting = hd.approvals.filter((a) => a.state === 'pending' && a.canApprove === true).length;
     setStatus(waiting === 0 ? t('helpdesk.ready') : tp('helpdesk.ready.waiting', waiting));

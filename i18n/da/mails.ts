@@ -91,4 +91,28 @@ export const mails: Translation<typeof en> = {
   'mail.approval.asked': '{who} har bedt om følgende. Det sker kun, når en anden person godkender det, og du er en af dem, der må:',
   'mail.approval.open': 'Åbn din godkendelsesindbakke for at godkende eller afvise det: {url}',
   'mail.approval.wrong': 'Hvis det ser forkert ud, så afvis det dér, eller sig det til en anden administrator eller de sikkerhedsansvarlige.',
+
+  'mail.auditAlarm.subject': 'ALARM: auditsporet er ændret; gatewayen underskriver ikke flere checkpoints',
+  'mail.auditAlarm.refused':
+    'Den {at} nægtede gatewayen at underskrive et checkpoint af sit auditspor: sporet i databasen fortsætter ikke længere fra det seneste checkpoint, gatewayen underskrev og skrev til sit vidne.',
+  'mail.auditAlarm.finding': 'Fund:',
+  'mail.auditAlarm.detail': 'Detalje:',
+  'mail.auditAlarm.reason.checkpoints-removed': 'vidnet har checkpoints, som databasen mangler (slettet, eller en ældre kopi genindlæst)',
+  'mail.auditAlarm.reason.checkpoint-replaced': 'databasens checkpoint er et andet end det, vidnet har',
+  'mail.auditAlarm.reason.chain-rewritten': 'posterne efter det seneste checkpoint fører ikke derfra til hovedet (rettet, slettet eller kædet om)',
+  'mail.auditAlarm.reason.unverifiable-checkpoint': 'et checkpoint i databasen, som endnu ikke er bevidnet, kan ikke verificeres',
+  'mail.auditAlarm.reason.witness-conflict': 'vidnet afviste det nye checkpoint: det har et andet med samme nummer',
+  'mail.auditAlarm.next':
+    'Indtil dette er løst, underskriver gatewayen ikke flere checkpoints. Nogen med skriveadgang til databasen kan have rettet, slettet eller kædet auditposter eller checkpoints om, eller en ældre kopi af databasen er genindlæst. Kør `npm run audit:verify` på serveren (og på en kopi, der opbevares et andet sted) for at se, hvad der er ændret, gem databasefilen, vidnemappen og logfilerne som bevis, og følg hændelsesproceduren.',
+
+  'mail.adminRecovered.subject': 'Administratoradgang genoprettet for {name}',
+  'mail.adminRecovered.what':
+    'Den {at} blev administratoradgangen for {name} <{email}> genoprettet på selve serveren: en person med lokal adgang til gatewayserveren og HSM-brugerens PIN kørte `npm run recover-admin`.',
+  'mail.adminRecovered.server': 'Servernavn:',
+  'mail.adminRecovered.osUser': 'Som bruger:',
+  'mail.adminRecovered.token': 'HSM-token:',
+  'mail.adminRecovered.valid': 'Link gyldigt:',
+  'mail.adminRecovered.validUntil': 'indtil {expires} (kan bruges én gang)',
+  'mail.adminRecovered.issued': 'Der er udstedt et nyt engangslink til registrering af en sikkerhedsnøgle for {name}; ingen nøgle er aktiveret endnu. Aktiveringskoden sendes til {email}.',
+  'mail.adminRecovered.unexpected': 'Hvis du ikke ventede dette, så handl nu: kontakt sikkerhedsansvarlige, og få den nye nøgle tilbagekaldt eller tilknytningen afsluttet, før den bliver brugt.',
 };

@@ -92,4 +92,28 @@ export const mails = {
   'mail.approval.asked': '{who} asked for the following. It happens only when a second person approves it, and you are one of those who may:',
   'mail.approval.open': 'Open your approvals inbox to approve or reject it: {url}',
   'mail.approval.wrong': 'If it looks wrong, reject it there, or tell another administrator or the security officers.',
+
+  'mail.auditAlarm.subject': 'ALERT: the audit trail was changed; the gateway signs no further checkpoints',
+  'mail.auditAlarm.refused':
+    'On {at} the gateway refused to sign a checkpoint of its audit trail: the trail in the database no longer extends the last checkpoint the gateway signed and wrote to its witness.',
+  'mail.auditAlarm.finding': 'Finding:',
+  'mail.auditAlarm.detail': 'Detail:',
+  'mail.auditAlarm.reason.checkpoints-removed': 'the witness holds checkpoints the database lacks (removed, or an older copy restored)',
+  'mail.auditAlarm.reason.checkpoint-replaced': 'the database’s checkpoint differs from the one the witness holds',
+  'mail.auditAlarm.reason.chain-rewritten': 'the entries after the last checkpoint do not lead from it to the head (edited, removed or re-chained)',
+  'mail.auditAlarm.reason.unverifiable-checkpoint': 'a checkpoint in the database that is not witnessed yet does not verify',
+  'mail.auditAlarm.reason.witness-conflict': 'the witness refused the new checkpoint: it holds another one with the same number',
+  'mail.auditAlarm.next':
+    'Until this is resolved the gateway signs no further checkpoints. Someone with write access to the database may have edited, removed or re-chained audit entries or checkpoints, or an older copy of the database was restored. Run `npm run audit:verify` on the server (and on a copy kept elsewhere) to see what changed, keep the database file, the witness directory and the logs as evidence, and follow the incident procedure.',
+
+  'mail.adminRecovered.subject': 'Administrator access recovered for {name}',
+  'mail.adminRecovered.what':
+    'On {at} the administrator access of {name} <{email}> was recovered on the server itself: someone with local access to the gateway server and the HSM user PIN ran `npm run recover-admin`.',
+  'mail.adminRecovered.server': 'Server:',
+  'mail.adminRecovered.osUser': 'As user:',
+  'mail.adminRecovered.token': 'HSM token:',
+  'mail.adminRecovered.valid': 'Link valid:',
+  'mail.adminRecovered.validUntil': 'until {expires} (one use)',
+  'mail.adminRecovered.issued': 'A new one-time enrolment link was issued for {name}; no key was activated yet. The activation code will go to {email}.',
+  'mail.adminRecovered.unexpected': 'If you did not expect this, act now: contact the security officers, and have the new key revoked or the binding ended before it is used.',
 } as const;

@@ -20,6 +20,7 @@ import { SYSTEM_ACTOR, type AssignedRole, type Identity } from '../domain/types.
 import type { CoreDeps } from '../flows/deps.js';
 import { issueEnrolmentIn, operatorLink } from '../flows/enrolment/issueEnrolment.js';
 import { queueMail } from '../flows/shared/mail.js';
+import { adminRecoveredMail } from './recoveryMail.js';
 import type { ReadTx, Store } from '../ports/store.js';
 
 export type RecoveryRefusal =
@@ -149,11 +150,7 @@ export async function recoverAdministrator(core: CoreDeps, admin: Identity, oper
     const staff = new Map<string, Identity>();
     for (const role of STAFF_ROLES) for (const person of await tx.identities.listActiveWithRole(role)) staff.set(person.id, person);
     for (const person of staff.values()) {
-      await queueMail(
-        tx,
-        { to: person.email, subject: `Administrator access recovered for ${admin.name}`, text: recoveryMailText(person, admin, operator, at, enrolment.expiresAt), kind: 'admin-recovered' },
-        at,
-      );
+      await queueMail(tx, adminRecoveredMail(person, admin, operator, at, enrolment.expiresAt, core.config), at);
     }
     await tx.audit.append({
       at,
@@ -176,24 +173,4 @@ export async function recoverAdministrator(core: CoreDeps, admin: Identity, oper
   });
   core.kickOutbox();
   return result;
-}
-
-function recoveryMailText(to: Identity, admin: Identity, operator: Operator, at: string, expiresAt: string): string {
-  return [
-    `Hello ${to.name},`,
-    '',
-    `At ${at} the administrator access of ${admin.name} <${admin.email}> was recovered on the server itself:`,
-    'someone with local access to the gateway server and the HSM user PIN ran `npm run recover-admin`.',
-    '',
-    `  Server:       ${operator.host}`,
-    `  As user:      ${operator.osUser}`,
-    `  HSM token:    ${operator.tokenLabel}`,
-    `  Link valid:   until ${expiresAt} (one use)`,
-    '',
-    `A new one-time enrolment link was issued for ${admin.name}; no key was activated yet. The activation`,
-    `code will go to ${admin.email}.`,
-    '',
-    'If you did not expect this, act now: contact the security officers, and have the new key revoked',
-    'or the binding ended before it is used.',
-  ].join('\n');
 }

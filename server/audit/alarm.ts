@@ -3,12 +3,14 @@
  * when the audit trail in the database no longer extends the last signed checkpoint, the
  * gateway signs nothing further and tells people: an error in the log, the metrics
  * (gateway_audit_checkpoint_refusals_total, gateway_audit_integrity_alarm) and a mail through the
- * outbox to every security officer, with an audit event. The log line and the metric come with
+ * outbox to every security officer (in their language: alarmMail.ts), with an audit event. The log line and the metric come with
  * every refusal; the mail and the audit event once per distinct finding.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { queueMail } from '../flows/shared/mail.js';
+import type { MailContext } from '../lifecycle/mails.js';
+import { auditAlarmMail } from './alarmMail.js';
 import type { Store } from '../ports/store.js';
 
 export type AlarmReason =
@@ -34,6 +36,8 @@ export interface AuditAlarmPorts {
   store: Store;
   clock: Clock;
   log: Logger;
+  /** The zone of the mail's times and the organisation's language (each officer's own comes first). */
+  mail: MailContext;
   /** Every refusal, with its reason (metrics). */
   onRefusal?: (reason: AlarmReason) => void;
   /** Whether an alarm stands (metrics gauge). */
@@ -73,11 +77,7 @@ export class AuditAlarms {
           data: { reason: alarm.reason, detail: alarm.detail, clause: 'NSIS 6 (Low) 7, 4.1.6 (Low) 4' },
         });
         for (const officer of await tx.identities.listActiveWithRole('security-officer')) {
-          await queueMail(
-            tx,
-            { to: officer.email, subject: 'ALERT: the audit trail was changed; the gateway signs no further checkpoints', text: alarmMailText(officer.name, alarm, at), kind: 'audit-alarm' },
-            at,
-          );
+          await queueMail(tx, auditAlarmMail(officer, alarm, at, this.ports.mail), at);
         }
       });
       this.ports.kickOutbox?.();
@@ -93,21 +93,4 @@ export class AuditAlarms {
     this.current = undefined;
     this.ports.onState?.(false);
   }
-}
-
-function alarmMailText(name: string, alarm: AuditAlarm, at: string): string {
-  return [
-    `Hello ${name},`,
-    '',
-    `At ${at} the gateway refused to sign a checkpoint of its audit trail: the trail in the database no longer`,
-    'extends the last checkpoint the gateway signed and wrote to its witness.',
-    '',
-    `  Finding:  ${alarm.reason}`,
-    `  Detail:   ${alarm.detail}`,
-    '',
-    'Until this is resolved the gateway signs no further checkpoints. Someone with write access to the database',
-    'may have edited, removed or re-chained audit entries or checkpoints, or an older copy of the database was',
-    'restored. Run `npm run audit:verify` on the server (and on a copy kept elsewhere) to see what changed, keep',
-    'the database file, the witness directory and the logs as evidence, and follow the incident procedure.',
-  ].join('\n');
 }

@@ -18,6 +18,7 @@ const HTML_FILES = fs.readdirSync(CLIENT).filter((f) => f.endsWith('.html'));
 const SCRIPT_FILES = [
   ...fs.readdirSync(path.join(CLIENT, 'src')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', f)),
   ...fs.readdirSync(path.join(CLIENT, 'src', 'helpdesk')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', 'helpdesk', f)),
+  ...fs.readdirSync(path.join(CLIENT, 'src', 'admin')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', 'admin', f)),
   // (pageStyles.ts is the stylesheet of those pages: CSS, no words.)
   ...fs
     .readdirSync(path.join(repoRoot, 'server', 'http', 'views'))

@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CATALOGUES, LANGUAGES, reasonLabel, type Language } from '../../i18n/index.js';
+import { adminRecoveredMail } from '../../server/admin/recoveryMail.js';
 import { approvalWaitingMail } from '../../server/approvals/askApprovers.js';
+import { ALARM_REASONS } from '../../server/audit/alarm.js';
+import { auditAlarmMail } from '../../server/audit/alarmMail.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import type { ApprovalRecord } from '../../server/domain/approvals.js';
 import type { Credential, Identity } from '../../server/domain/types.js';
@@ -24,6 +27,7 @@ const LATER = '2026-01-22T12:00:00.000Z';
 const ctx = { timeZone: 'Europe/Copenhagen', defaultLanguage: 'en' as Language, origin: 'https://gw.example.dk' };
 const person = (language: Language | null, name = 'Nina Nielsen'): Identity => ({ id: `p-${name}`, name, email: `${name.split(' ')[0]?.toLowerCase()}@demo.example`, language }) as Identity;
 const key = { id: 'k1', label: 'Ninas nøgle', state: 'suspended' } as Credential;
+const operator = { host: 'gw-1.demo.example', osUser: 'gateway', tokenLabel: 'gateway-token' };
 const approval = { id: 'ap-1', summary: 'Replace the key of Nina Nielsen', items: ['k1'], requestedRole: 'helpdesk' } as ApprovalRecord;
 
 /** Every mail the outbox sends about a person or to a staff member, addressed to `to`. */
@@ -42,6 +46,8 @@ function everyMail(to: Identity): Mail[] {
     enrolmentLinkMail(to, 'e1', LATER, 'Demo ApS', ctx),
     enrolmentHandoverMail(to, 'Anne Admin', AT, LATER, ctx),
     approvalWaitingMail(to, approval, 'Hanne Helpdesk', ctx),
+    ...ALARM_REASONS.map((reason) => auditAlarmMail(to, { reason, detail: 'checkpoint 7 at seq 120' }, AT, ctx)),
+    adminRecoveredMail(to, person('en', 'Anne Admin'), operator, AT, LATER, ctx),
     ...(['requested', 'executed'] as const).map((phase) =>
       dutyNoticeMail({
         to: to.email,
@@ -104,6 +110,31 @@ describe('issue 16: mails in the person’s language', () => {
     assert.match(waiting.subject, /^Venter på din godkendelse: /);
     assert.match(waiting.text, /https:\/\/gw\.example\.dk\/approvals\.html/);
     assert.match(approvalWaitingMail(person('en', 'Eve English'), approval, 'Hanne Helpdesk', ctx).subject, /^Waiting for your approval: /);
+  });
+
+  it('issue 16, NSIS 6 (Low) 7, 4.1.5 (Substantial) 7: the audit alarm and the administrator-recovery mail are in the recipient’s language; the finding’s code and the commands to run stay as they are', () => {
+    const officer = person('da', 'Søren Sikkerhed');
+    const alarm = auditAlarmMail(officer, { reason: 'chain-rewritten', detail: 'entry 12 does not follow entry 11' }, AT, ctx);
+    assert.equal(alarm.kind, 'audit-alarm');
+    assert.equal(alarm.to, officer.email);
+    assert.equal(alarm.subject, CATALOGUES.da['mail.auditAlarm.subject']);
+    assert.match(alarm.text, /^Kære Søren Sikkerhed$/m);
+    assert.match(alarm.text, /^Den 15\. jan\. 2026, 13\.00 CET \(Europe\/Copenhagen\) nægtede gatewayen/m);
+    assert.ok(alarm.text.split('\n').includes(`  ${'Fund:'.padEnd(10)}chain-rewritten (${CATALOGUES.da['mail.auditAlarm.reason.chain-rewritten']})`), alarm.text);
+    assert.match(alarm.text, /npm run audit:verify/);
+    const english = auditAlarmMail(person(null, 'Olga Officer'), { reason: 'witness-conflict', detail: 'n=3' }, AT, ctx);
+    assert.equal(english.subject, CATALOGUES.en['mail.auditAlarm.subject'], 'no language chosen: the organisation’s');
+    assert.match(english.text, /^ {2}Finding: +witness-conflict \(the witness refused/m);
+    for (const reason of ALARM_REASONS) for (const language of LANGUAGES) assert.ok(CATALOGUES[language][`mail.auditAlarm.reason.${reason}`], `${language}: words for ${reason}`);
+    const admin = person('en', 'Anne Admin');
+    const told = adminRecoveredMail(officer, admin, operator, AT, LATER, ctx);
+    assert.equal(told.kind, 'admin-recovered');
+    assert.equal(told.subject, 'Administratoradgang genoprettet for Anne Admin');
+    assert.match(told.text, /npm run recover-admin/);
+    assert.match(told.text, /^ {2}Link gyldigt: +indtil 22\. jan\. 2026, 13\.00 CET \(Europe\/Copenhagen\) \(kan bruges én gang\)$/m);
+    assert.match(told.text, /^ {2}Servernavn: +gw-1\.demo\.example$/m);
+    assert.ok(!told.text.includes('#token='), 'the staff mail never carries the link');
+    assert.equal(adminRecoveredMail(admin, admin, operator, AT, LATER, ctx).subject, 'Administrator access recovered for Anne Admin');
   });
 
   it('issue 16: the revocation receipt is Danish for a Danish person and its signed claims stay machine-readable (ISO 8601, codes)', () => {

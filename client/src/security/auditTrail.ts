@@ -7,6 +7,7 @@ import { api, busy, byId, clearMessages, pageLanguage, setStatus, showError, t, 
 import { CATALOGUES, type MessageKey } from '../../../i18n/index.js';
 import { handleAccessLost } from './access.js';
 import { el } from './dom.js';
+import { LookupProblem, resolveRef } from './trailLookup.js';
 
 interface NamedRef {
   id: string;
@@ -46,13 +47,23 @@ function eventWords(type: string): string {
   return isKey(key) ? tKey(key) : type;
 }
 
-/** The filter as query parameters (dates as the page's local days: from midnight to the next midnight). */
-function filterParams(): URLSearchParams {
+/**
+ * The filter as query parameters (dates as the page's local days: from midnight to the next
+ * midnight); a person or key given by name or address is resolved to its id first (trailLookup.ts).
+ */
+async function filterParams(): Promise<URLSearchParams> {
   const p = new URLSearchParams();
   const value = (id: string) => byId<HTMLInputElement>(id).value.trim();
-  if (value('trail-person')) p.set('person', value('trail-person'));
-  if (value('trail-key')) p.set('key', value('trail-key'));
-  if (value('trail-actor')) p.set('actor', value('trail-actor'));
+  const named: string[] = [];
+  for (const [param, id, kind] of [['person', 'trail-person', 'person'], ['key', 'trail-key', 'key'], ['actor', 'trail-actor', 'person']] as const) {
+    const resolved = await resolveRef(kind, byId<HTMLInputElement>(id));
+    if (!resolved) continue;
+    p.set(param, resolved.id);
+    if (resolved.words) named.push(resolved.words);
+  }
+  const resolvedNote = byId('trail-resolved');
+  resolvedNote.textContent = named.length > 0 ? t('auditTrail.lookup.resolved', { matches: named.join(t('console.listSeparator')) }) : '';
+  resolvedNote.hidden = named.length === 0;
   if (eventSelect.value) p.set('event', eventSelect.value);
   const from = value('trail-from');
   const to = value('trail-to');
@@ -107,7 +118,7 @@ function row(e: TrailEntry): HTMLTableRowElement {
 }
 
 async function load(append: boolean): Promise<void> {
-  const p = filterParams();
+  const p = await filterParams();
   updateExportLinks(p);
   if (append && next !== null) p.set('before', String(next));
   const page = await api<{ entries: TrailEntry[]; next: number | null }>('GET', `/api/security/audit/entries?${p.toString()}`);
@@ -131,7 +142,8 @@ function run(button: HTMLButtonElement, append: boolean): void {
       await load(append);
     } catch (err) {
       if (handleAccessLost(err)) return;
-      showError(err, { form, context: t('auditTrail.heading') });
+      if (err instanceof LookupProblem) showError(new Error(err.message), { invalid: err.input });
+      else showError(err, { form, context: t('auditTrail.heading') });
     }
   });
 }

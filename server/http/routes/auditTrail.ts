@@ -9,6 +9,7 @@ import type { Response } from 'express';
 import { EXPORT_JWS_TYP } from '../../audit/exportFormat.js';
 import { parseTrailQuery } from '../../flows/audit/auditQuery.js';
 import { startExport, writeCsv, writeSignedJson, type ExportSink } from '../../flows/audit/exportTrail.js';
+import { lookupRefs } from '../../flows/audit/lookupRefs.js';
 import { readTrail, requireTrailReader } from '../../flows/audit/readTrail.js';
 import { route, type RouteSpec } from '../registry.js';
 import { keyManagerOf, sessionOf, type RouteDeps } from './shared.js';
@@ -40,6 +41,18 @@ export function auditTrailRoutes(deps: RouteDeps): RouteSpec[] {
         const asked = parseTrailQuery(req.query);
         await requireTrailReader(flows, who, 'entries');
         res.json(await readTrail(flows, asked.query, asked.limit));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/security/audit/lookup',
+      summary: 'Find a person or key for the trail filter by name, e-mail address or id (security officers): q (2-200 characters). Up to 10 people, with their keys.',
+      tag: 'security',
+      access: { kind: 'session' },
+      clause: 'NSIS 6 (Low) 7',
+      responses: { 200: 'People and keys with their ids', 400: 'q missing, too short or too long', 403: 'Role missing (audited)' },
+      handler: async ({ req, res }) => {
+        res.json(await lookupRefs(flows, sessionOf(res).identity, req.query));
       },
     }),
     route({

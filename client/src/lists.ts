@@ -1,15 +1,16 @@
-// Lists with filters on the helpdesk page (issue 16): people, keys, keys waiting for activation
+// Lists with filters on the staff pages (issue 16): people, keys, keys waiting for activation
 // and requests waiting for a second person, filtered, sorted and paged by the server
-// (GET /api/helpdesk/lists/*). A column heading is a button that sorts by it (aria-sort on the
+// (GET /api/helpdesk/lists/* on the helpdesk page; GET /api/admin/lists/{people,approvals} on
+// the administration page: each page says its area and the views it offers). A column heading is a button that sorts by it (aria-sort on the
 // heading); the pager moves by pages; every word comes from the catalogues.
-import { api, byId, clearMessages, reasonWords, setStatus, showError, stateWords, t, timeElement, tp } from '../common.js';
-import type { CredentialState } from '../common.js';
-import { el, fillSelect, rolesText } from '../console.js';
-import type { MessageKey } from '../../../i18n/index.js';
-import { tKey } from '../i18n.js';
+import { api, byId, clearMessages, reasonWords, setStatus, showError, stateWords, t, timeElement, tp } from './common.js';
+import type { CredentialState } from './common.js';
+import { el, fillSelect, rolesText } from './console.js';
+import type { MessageKey } from '../../i18n/index.js';
+import { tKey } from './i18n.js';
 import './lists.css';
 
-type View = 'people' | 'keys' | 'activations' | 'approvals';
+export type View = 'people' | 'keys' | 'activations' | 'approvals';
 type Direction = 'asc' | 'desc';
 
 interface PersonRow {
@@ -60,7 +61,11 @@ interface Column {
 }
 
 export interface ListHooks {
-  openPerson(identityId: string): void;
+  /** Whose list API the page asks: /api/<area>/lists/<view>. */
+  area: 'helpdesk' | 'admin';
+  /** The views the page offers, the first shown first. */
+  views: readonly View[];
+  openPerson(identityId: string, email: string): void;
   /** True when the error meant the session or role is gone (the page handles it). */
   accessLost(err: unknown): boolean;
 }
@@ -81,12 +86,12 @@ function value(id: string): string {
   return e instanceof HTMLInputElement || e instanceof HTMLSelectElement ? e.value.trim() : '';
 }
 
-function personButton(identityId: string, name: string): HTMLButtonElement {
+function personButton(identityId: string, name: string, email: string): HTMLButtonElement {
   const b = el('button', 'list-open-person', name);
   b.type = 'button';
   b.className = 'link-button';
   b.setAttribute('aria-label', t('lists.open', { name }));
-  b.addEventListener('click', () => hooks.openPerson(identityId));
+  b.addEventListener('click', () => hooks.openPerson(identityId, email));
   return b;
 }
 
@@ -102,7 +107,7 @@ const isApproval = (r: Row): r is ApprovalRow => 'kind' in r;
 
 function holderCell(r: Row): Node {
   if (!isKey(r)) return document.createTextNode('');
-  const cell = el('span', undefined, personButton(r.identityId, r.holderName), el('br'), small(r.holderEmail));
+  const cell = el('span', undefined, personButton(r.identityId, r.holderName, r.holderEmail), el('br'), small(r.holderEmail));
   return cell;
 }
 
@@ -116,12 +121,13 @@ function levelText(level: string | null): string {
 
 function kindText(kind: string): string {
   if (kind === 'bulk' || kind === 'replacement' || kind === 'contact-change') return t(`helpdesk.kind.${kind}`);
+  if (kind === 'role-grant') return t('admin.approvals.kind.role-grant');
   return kind.replace(/[_-]+/g, ' ');
 }
 
 const COLUMNS: Record<View, Column[]> = {
   people: [
-    { label: 'lists.col.name', sort: 'name', cell: (r) => (isPerson(r) ? personButton(r.id, r.name) : '') },
+    { label: 'lists.col.name', sort: 'name', cell: (r) => (isPerson(r) ? personButton(r.id, r.name, r.email) : '') },
     { label: 'lists.col.email', sort: 'email', cell: (r) => (isPerson(r) ? r.email : '') },
     { label: 'lists.col.id', cell: (r) => (isPerson(r) ? el('code', 'list-person-id', r.id) : '') },
     { label: 'lists.col.roles', cell: (r) => (isPerson(r) ? rolesText(r.roles) : '') },
@@ -297,7 +303,7 @@ async function load(focusSort?: string): Promise<void> {
   setStatus(t('lists.loading'));
   let page: ListPage;
   try {
-    page = await api<ListPage>('GET', `/api/helpdesk/lists/${view}?${query()}`);
+    page = await api<ListPage>('GET', `/api/${hooks.area}/lists/${view}?${query()}`);
   } catch (err) {
     if (hooks.accessLost(err)) return;
     showError(err, { form: form(), context: t('lists.failed') });
@@ -319,10 +325,12 @@ async function load(focusSort?: string): Promise<void> {
 export function setUpLists(h: ListHooks): void {
   hooks = h;
   const viewSelect = byId<HTMLSelectElement>('lists-view');
-  fillSelect(viewSelect, (['people', 'keys', 'activations', 'approvals'] as const).map((v) => [v, t(`lists.view.${v}`)] as const));
+  fillSelect(viewSelect, h.views.map((v) => [v, t(`lists.view.${v}`)] as const));
+  view = h.views[0] ?? 'people';
+  sort = DEFAULT_SORT[view];
   viewSelect.addEventListener('change', () => {
-    const v = viewSelect.value;
-    if (v !== 'people' && v !== 'keys' && v !== 'activations' && v !== 'approvals') return;
+    const v = h.views.find((one) => one === viewSelect.value);
+    if (!v) return;
     view = v;
     sort = DEFAULT_SORT[v];
     direction = 'asc';
