@@ -88,6 +88,34 @@ function insertedTrees(dbFile: string): { name: string; pages: number; rows: num
   }
 }
 
+/**
+ * The WAL as the stage run left it (a connection held open keeps the last close from
+ * checkpointing it away): frames and commits of its current generation (frames whose salts match
+ * the header) and the distinct pages among them: what the next checkpoint writes back to the file.
+ */
+function walFacts(dbFile: string): { frames: number; commits: number; distinctPages: number } | undefined {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(`${dbFile}-wal`);
+  } catch {
+    return undefined;
+  }
+  if (buf.length < 32) return undefined;
+  const pageSize = buf.readUInt32BE(8);
+  const salt1 = buf.readUInt32BE(16);
+  const salt2 = buf.readUInt32BE(20);
+  const pages = new Set<number>();
+  let frames = 0;
+  let commits = 0;
+  for (let off = 32; off + 24 + pageSize <= buf.length; off += 24 + pageSize) {
+    if (buf.readUInt32BE(off + 8) !== salt1 || buf.readUInt32BE(off + 12) !== salt2) break;
+    frames += 1;
+    pages.add(buf.readUInt32BE(off));
+    if (buf.readUInt32BE(off + 4) !== 0) commits += 1;
+  }
+  return { frames, commits, distinctPages: pages.size };
+}
+
 async function main(): Promise<void> {
   const sizes = arg('--sizes', '10000,100000').split(',').map(Number);
   const iterations = Number(arg('--iterations', '200'));
@@ -114,7 +142,16 @@ async function main(): Promise<void> {
       const counts = await countDatabase(config.dbFile);
       const sqlLog = path.join(runDir, `sql-${size}.json`);
       process.env['BENCH_SQL_LOG'] = sqlLog;
-      const stages = await runStageBreakdown({ varDir, iterations, audience, credentials: members.slice(4 * n, 4 * n + 4) });
+      const holder = new Database(config.dbFile, { fileMustExist: true });
+      let wal: ReturnType<typeof walFacts>;
+      let stages: Awaited<ReturnType<typeof runStageBreakdown>>;
+      try {
+        holder.pragma('wal_checkpoint(TRUNCATE)');
+        stages = await runStageBreakdown({ varDir, iterations, audience, credentials: members.slice(4 * n, 4 * n + 4) });
+        wal = walFacts(config.dbFile);
+      } finally {
+        holder.close();
+      }
       const statements = JSON.parse(fs.readFileSync(sqlLog, 'utf8')) as string[];
       const plans = explain(config.dbFile, statements);
       const facts = fileFacts(config.dbFile);
@@ -123,6 +160,11 @@ async function main(): Promise<void> {
       out.push(`file: ${facts.pages} pages × ${facts.pageSize} B = ${fmt((facts.pages * facts.pageSize) / 2 ** 20, 1)} MiB; page cache per connection ${facts.cacheSize} (negative: KiB), mmap_size ${facts.mmapSize}`);
       out.push(`one sign-in at a time (${iterations}): ${(['options', 'complete', 'session', 'token-audit'] as const).map((s) => `${s} p50 ${fmt(stages[s].p50, 3)} / p99 ${fmt(stages[s].p99, 3)} ms`).join('; ')}`);
       out.push(`statements per sign-in: options ${fmt(stages.statements.options, 1)}, complete ${fmt(stages.statements.complete, 1)}; distinct statements explained: ${plans.length}; with a SCAN: ${plans.filter((p) => p.scan).length}`);
+      out.push(
+        wal
+          ? `WAL after the run (its current generation): ${wal.frames} frames in ${wal.commits} commits = ${fmt(wal.frames / Math.max(1, wal.commits), 1)} frames per commit; ${wal.distinctPages} distinct pages = ${fmt(wal.distinctPages / Math.max(1, wal.commits), 2)} per commit written back by the checkpoint`
+          : 'WAL: none left to read',
+      );
       out.push(`b-trees a sign-in inserts into (pages, cells): ${insertedTrees(config.dbFile).map((t) => `${t.name} ${t.pages}/${t.rows}`).join(', ')}`);
       for (const p of plans) out.push(`${p.scan ? 'SCAN ' : '     '} ${p.sql.slice(0, 160)}\n        ${p.plan.join(' | ')}`);
       process.stdout.write(`${out.join('\n')}\n\n`);
