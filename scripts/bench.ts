@@ -327,7 +327,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
               ref: base.checkout.ref,
               sha: base.checkout.sha,
               rows: baselineRows,
-              note: `The baseline is commit ${base.checkout.sha} checked out beside this one (git worktree, this checkout's node_modules), with its own var dir and SoftHSM token, its own gateway (GATEWAY_WORKERS=${opts.workers}) and a load-generator pool of its own (${opts.generators} processes, the same generator code). At each level the two gateways were loaded one after the other (the order swapped from level to level); the idle one stayed up. SQLite on both.`,
+              note: `The baseline is commit ${base.checkout.sha} exported beside this one (git archive into var/bench-baseline/, this checkout's node_modules), with its own var dir and SoftHSM token, its own gateway (GATEWAY_WORKERS=${opts.workers}) and a load-generator pool of its own (${opts.generators} processes, the same generator code). At each level the two gateways were loaded one after the other (the order swapped from level to level); the idle one stayed up. SQLite on both.`,
             },
           }
         : {}),

@@ -2,7 +2,8 @@
  * `npm run bench -- --baseline <git-ref>`: the same bench against an older commit, side by side
  * in the same run (issue 17: "before and after figures on the same machine in the same run").
  *
- * The baseline is checked out with `git worktree add --detach` under var/bench-baseline/<sha>,
+ * The baseline's tree is exported with `git archive <sha>` into var/bench-baseline/<sha> (no
+ * worktree is registered in the repository, so nothing is left in .git if the run is killed),
  * shares this checkout's node_modules (a symlink; refused when the baseline's package.json
  * dependencies differ), and gets a SoftHSM token and var dir of its own
  * (var/bench-baseline/<sha>-var). Its employees are bound by ITS OWN scripts/bench/population.ts
@@ -19,7 +20,7 @@ import { repoRoot } from './serverProcess.js';
 export interface BaselineCheckout {
   ref: string;
   sha: string;
-  /** The worktree (the baseline's repository root). */
+  /** The exported tree (the baseline's repository root). */
   root: string;
   /** Its var dir, with its own SoftHSM token. */
   varDir: string;
@@ -65,17 +66,8 @@ export function resolveBaseline(ref: string): string {
   }
 }
 
-function removeWorktree(dir: string): void {
-  try {
-    git(['worktree', 'remove', '--force', dir]);
-  } catch {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  try {
-    git(['worktree', 'prune']);
-  } catch {
-    // nothing to prune
-  }
+function removeCheckout(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 const randomPin = (): string => execFileSync('od', ['-An', '-tx1', '-N16', '/dev/urandom'], { encoding: 'utf8' }).replace(/\s/g, '');
@@ -94,13 +86,15 @@ export function checkoutBaseline(ref: string): BaselineCheckout {
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   const root = path.join(base, sha);
   const varDir = `${root}-var`;
-  if (fs.existsSync(root)) removeWorktree(root);
+  if (fs.existsSync(root)) removeCheckout(root);
   fs.rmSync(varDir, { recursive: true, force: true });
   onCleanup(async () => {
-    removeWorktree(root);
+    removeCheckout(root);
     fs.rmSync(varDir, { recursive: true, force: true });
+    if (fs.readdirSync(base).length === 0) fs.rmdirSync(base);
   });
-  git(['worktree', 'add', '--detach', root, sha]);
+  fs.mkdirSync(root, { mode: 0o700 });
+  execFileSync('sh', ['-c', 'git archive --format=tar "$1" | tar -x -C "$2"', 'sh', sha, root], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'), 'dir');
 
   // Its own SoftHSM token (as scripts/bootstrap.sh makes one): a token dir, a conf, PIN files.
@@ -121,7 +115,7 @@ export interface BaselinePeople {
   enrolmentTokens: string[];
 }
 
-/** The baseline's own preparePeople (its scripts/bench/population.ts), in a child process in its worktree. */
+/** The baseline's own preparePeople (its scripts/bench/population.ts), in a child process in its tree. */
 export async function baselinePeople(b: BaselineCheckout, counts: { signIn: number; enrolment: number }, runDir: string): Promise<BaselinePeople> {
   const populationModule = path.join(b.root, 'scripts', 'bench', 'population.ts');
   if (!fs.existsSync(populationModule)) throw new Error(`--baseline ${b.ref}: it has no scripts/bench/population.ts, so its employees cannot be bound the way this bench binds them`);

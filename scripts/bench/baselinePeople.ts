@@ -1,6 +1,6 @@
 /**
  * Child of `npm run bench -- --baseline`: runs the BASELINE's own preparePeople (its schema and
- * flows) on its var dir, with its worktree as the working directory, and writes the people to a
+ * flows) on its var dir, with its exported tree as the working directory, and writes the people to a
  * file for the bench (scripts/bench/baseline.ts).
  */
 import fs from 'node:fs';

@@ -18,7 +18,7 @@ export interface BaselineGateway {
 }
 
 export async function startBaselineGateway(ref: string, opts: { runDir: string; clients: number; workers: number; generators: number; logLevel: string }): Promise<BaselineGateway> {
-  say(`baseline: checking out ${ref} (git worktree under var/bench-baseline/)`);
+  say(`baseline: exporting ${ref} (git archive into var/bench-baseline/)`);
   const checkout = checkoutBaseline(ref);
   say(`baseline: ${checkout.sha.slice(0, 12)}; binding ${opts.clients} sign-in employees with its own scripts/bench/population.ts`);
   const people = await baselinePeople(checkout, { signIn: opts.clients, enrolment: 0 }, opts.runDir);

@@ -49,7 +49,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                       started for the run (scripts/postgres-cluster.sh) and stopped at its end
   --no-scale-out      PostgreSQL: skip the 1-worker and 2-instance phases
   --baseline REF      also bench the commit REF (required; no default) in the same run: a
-                      detached git worktree under var/bench-baseline/, sharing node_modules
+                      git archive of it under var/bench-baseline/<sha>, sharing node_modules
                       (refused when its package.json dependencies differ), its own SoftHSM token;
                       its gateway and this one take turns phase by phase, same load generator
   --log-level L       the gateway's GATEWAY_LOG_LEVEL (default info)

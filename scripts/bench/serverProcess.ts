@@ -124,7 +124,7 @@ async function startServer(opts: {
   healthPath: string;
   /** Processes expected to be up (primary + workers) before the server counts as ready. */
   expectProcesses: number;
-  /** Working directory (default this checkout; a --baseline worktree otherwise). */
+  /** Working directory (default this checkout; a --baseline tree otherwise). */
   cwd?: string;
 }): Promise<ServerProcess> {
   const logFile = path.join(opts.runDir, `${opts.name}-${Date.now()}.log`);
@@ -219,7 +219,7 @@ export interface GatewayOptions {
   workers: number;
   logLevel: string;
   env?: Record<string, string>;
-  /** The checkout whose server/main.ts runs (default this one; `--baseline` passes its worktree). */
+  /** The checkout whose server/main.ts runs (default this one; `--baseline` passes its exported tree). */
   root?: string;
   /** Its name in logs and probe dirs (default gateway). */
   name?: string;
