@@ -10,7 +10,7 @@ import { num, str, strings, strOrNull } from './rows.js';
 
 /** The holder's columns as records.identity() reads them (with the roles), prefixed `holder_`. */
 const HOLDER_COLUMNS = [
-  ...['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at'].map((c) => `i.${c} AS holder_${c}`),
+  ...['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at', 'language'].map((c) => `i.${c} AS holder_${c}`),
   `ARRAY(SELECT r.role FROM identity_roles r WHERE r.identity_id = i.id ORDER BY r.role COLLATE "C") AS holder_roles`,
 ].join(', ');
 
