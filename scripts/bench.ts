@@ -37,6 +37,8 @@ import { postgresMissing, startBenchDatabase } from './bench/postgresBackend.js'
 import { renderReport, type BackendRun, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
 import { raisedLimits, repoRoot, startGateway, startReference, type ServerProcess } from './bench/serverProcess.js';
 import { runStageBreakdown, type StageFigures } from './bench/stageBreakdown.js';
+import { alternate, startBaselineGateway, type BaselineGateway } from './bench/baselineRun.js';
+import type { BaselineResults } from './bench/reportBaseline.js';
 
 /** Keys kept aside for the stage benchmark (never used by the load: their counters stay apart). */
 const STAGE_KEYS = 4;
@@ -76,12 +78,19 @@ async function levels(
   key: string,
   audience: string,
   metrics: boolean,
+  baseline?: { gateway: BaselineGateway; rows: BaselineResults['rows'] },
 ): Promise<{ signIn: { clients: number; row: PhaseRow }[]; histograms: HistogramDelta[] }> {
   const signIn: { clients: number; row: PhaseRow }[] = [];
   let histograms: HistogramDelta[] = [];
   const origins = servers.map((s) => s.origin);
-  for (const clients of opts.signInLevels) {
-    const m = await measured(servers, `${key}-signin-${clients}`, () => pool.signIn(`${key} sign-in ${clients}`, origins, audience, clients, opts.warmupMs, opts.durationMs), { metrics });
+  for (const [i, clients] of opts.signInLevels.entries()) {
+    const now = () => measured(servers, `${key}-signin-${clients}`, () => pool.signIn(`${key} sign-in ${clients}`, origins, audience, clients, opts.warmupMs, opts.durationMs), { metrics });
+    let m: Awaited<ReturnType<typeof now>>;
+    if (baseline) {
+      const pair = await alternate(baseline.gateway, { clients, audience, warmupMs: opts.warmupMs, durationMs: opts.durationMs, nowFirst: i % 2 === 1 }, now);
+      m = pair.now;
+      baseline.rows.push({ clients, baseline: pair.baseline.row, now: pair.now.row });
+    } else m = await now();
     signIn.push({ clients, row: m.row });
     if (clients === 16) histograms = m.histograms;
   }
@@ -185,13 +194,18 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
   const { members, loadMembers, stageMembers } = pop;
   const audience = benchConfig(varDir).tokenAudiences[0] ?? 'urn:demo:intranet';
   const pool = await GeneratorPool.start(opts.generators, loadMembers);
+  const base = opts.baseline
+    ? await startBaselineGateway(opts.baseline, { runDir, clients: loadMembers.length, workers: opts.workers, generators: opts.generators, logLevel: opts.logLevel })
+    : undefined;
+  const baselineRows: BaselineResults['rows'] = [];
   let profileFiles: string[] = [];
   let profileCeremonies = 0;
   const backends: BackendRun[] = [];
 
   try {
-    const sqlite = await levels(opts, pool, [gateway], 'sqlite', audience, metrics);
+    const sqlite = await levels(opts, pool, [gateway], 'sqlite', audience, metrics, base ? { gateway: base, rows: baselineRows } : undefined);
     const histograms = sqlite.histograms;
+    await base?.stop();
 
     if (opts.cpuProf) {
       const gw = gateway;
@@ -307,9 +321,20 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       audit,
       profile,
       notes,
+      ...(base
+        ? {
+            baseline: {
+              ref: base.checkout.ref,
+              sha: base.checkout.sha,
+              rows: baselineRows,
+              note: `The baseline is commit ${base.checkout.sha} exported beside this one (git archive into var/bench-baseline/, this checkout's node_modules), with its own var dir and SoftHSM token, its own gateway (GATEWAY_WORKERS=${opts.workers}) and a load-generator pool of its own (${opts.generators} processes, the same generator code). At each level the two gateways were loaded one after the other (the order swapped from level to level); the idle one stayed up. SQLite on both.`,
+            },
+          }
+        : {}),
     };
   } finally {
     await pool.close();
+    await base?.stop();
   }
 }
 

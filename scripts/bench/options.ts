@@ -29,6 +29,8 @@ export interface BenchOptions {
   backends: ('sqlite' | 'postgres')[];
   /** PostgreSQL: also 1 instance × 1 worker and 2 instances × 1 worker (the scale-out ratio). */
   scaleOut: boolean;
+  /** --baseline REF: that commit benched side by side in the same run (no default: a ref is required). */
+  baseline: string | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -46,6 +48,10 @@ export const USAGE = `Usage: npm run bench -- [options]
  --backends LIST    sqlite,postgres (default) or sqlite: PostgreSQL runs on a private cluster
                       started for the run (scripts/postgres-cluster.sh) and stopped at its end
   --no-scale-out      PostgreSQL: skip the 1-worker and 2-instance phases
+  --baseline REF      also bench the commit REF (required; no default) in the same run: a
+                      git archive of it under var/bench-baseline/<sha>, sharing node_modules
+                      (refused when its package.json dependencies differ), its own SoftHSM token;
+                      its gateway and this one take turns phase by phase, same load generator
   --log-level L       the gateway's GATEWAY_LOG_LEVEL (default info)
   --keep              keep the run's temp dir (server logs, database) for inspection
   --no-write          do not write docs/benchmarks.md
@@ -82,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     growthLevels: [10_000, 1_000_000],
     backends: ['sqlite', 'postgres'],
     scaleOut: true,
+    baseline: undefined,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -133,6 +140,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         const list = (value() ?? '').split(',').map((b) => b.trim());
         if (!list.includes('sqlite') || !list.every((b) => b === 'sqlite' || b === 'postgres')) throw new Error('--backends is sqlite or sqlite,postgres');
         opts.backends = list.filter((b): b is 'sqlite' | 'postgres' => b === 'sqlite' || b === 'postgres');
+        break;
+      }
+      case '--baseline': {
+        const ref = value();
+        if (!ref || ref.startsWith('-')) throw new Error('--baseline needs a git ref (a commit, tag or branch): there is no default');
+        if (!/^[A-Za-z0-9][A-Za-z0-9._/~^@{}-]*$/.test(ref)) throw new Error(`--baseline ${ref}: not a git ref`);
+        opts.baseline = ref;
         break;
       }
       case '--no-scale-out':

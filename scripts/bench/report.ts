@@ -13,6 +13,7 @@ import type { HistogramDelta } from './metricsScraper.js';
 import type { LoopDelay } from './probeControl.js';
 import type { Stage, StageFigures } from './stageBreakdown.js';
 import { backendSection, backendVerdicts, beforeSection } from './reportBackends.js';
+import { baselineSection, type BaselineResults } from './reportBaseline.js';
 import { fmt, fmtInt } from './stats.js';
 
 export interface PhaseRow extends PhaseFigures {
@@ -78,6 +79,8 @@ export interface BenchResults {
   audit: AuditVerification | string;
   profile: (ProfileSummary & { costs: ReturnType<typeof costsPerCeremony> }) | undefined;
   notes: string[];
+  /** --baseline: an older commit benched in the same run, phase by phase. */
+  baseline?: BaselineResults;
 }
 
 export const TARGETS = {
@@ -366,14 +369,17 @@ export function renderReport(r: BenchResults): string {
     lines.push(
       `Sign-ins at 16 concurrent clients with more active keys in the database (seeded by scripts/seed-keys.ts with the gateway stopped, then restarted).${r.growth.status ? ` ${r.growth.status}` : ''}`,
       '',
-      '| Active keys | Audit entries | Seeding s | Sign-ins/s | p50 ms | p95 ms | p99 ms | p99 vs smallest | Event-loop p99 ms | Server CPU ms per sign-in | Errors |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| Active keys | Audit entries | Seeding s | Sign-ins/s | p50 ms | p95 ms | p99 ms | p99 vs smallest | Event-loop p99 ms | Server CPU ms per sign-in | Resident MiB per instance | Errors |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...r.growth.rows.map(
         (g) =>
-          `| ${fmtInt(g.activeKeys)} | ${fmtInt(g.auditEntries)} | ${fmt(g.seedSeconds, 0)} | ${fmtInt(g.phase.perSecond)} | ${fmt(g.phase.latency.p50, 2)} | ${fmt(g.phase.latency.p95, 2)} | ${fmt(g.phase.latency.p99, 2)} | ${base ? `${fmt(g.phase.latency.p99 / base, 2)}×` : '–'} | ${loopOf(g.phase)} | ${cpuPerCeremony(g.phase)} | ${errorsOf(g.phase)} |`,
+          `| ${fmtInt(g.activeKeys)} | ${fmtInt(g.auditEntries)} | ${fmt(g.seedSeconds, 0)} | ${fmtInt(g.phase.perSecond)} | ${fmt(g.phase.latency.p50, 2)} | ${fmt(g.phase.latency.p95, 2)} | ${fmt(g.phase.latency.p99, 2)} | ${base ? `${fmt(g.phase.latency.p99 / base, 2)}×` : '–'} | ${loopOf(g.phase)} | ${cpuPerCeremony(g.phase)} | ${g.phase.rssMiB.map((m) => fmtInt(m)).join(' / ') || '–'} | ${errorsOf(g.phase)} |`,
       ),
+      '',
+      'Resident memory: the highest VmRSS of the instance\'s whole process tree (primary and workers) during the phase, sampled once a second.',
     );
   }
+  lines.push(...baselineSection(r.baseline));
 
   lines.push('', '## Audit chain verification', '');
   if (typeof r.audit === 'string') lines.push(`Not measured: ${r.audit}`);

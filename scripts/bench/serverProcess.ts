@@ -124,6 +124,8 @@ async function startServer(opts: {
   healthPath: string;
   /** Processes expected to be up (primary + workers) before the server counts as ready. */
   expectProcesses: number;
+  /** Working directory (default this checkout; a --baseline tree otherwise). */
+  cwd?: string;
 }): Promise<ServerProcess> {
   const logFile = path.join(opts.runDir, `${opts.name}-${Date.now()}.log`);
   const probeDir = path.join(opts.runDir, `probe-${opts.name}-${Date.now()}`);
@@ -135,7 +137,7 @@ async function startServer(opts: {
     BENCH_PROBE_DIR: probeDir,
   };
   const child = track(
-    spawn(process.execPath, ['--import', 'tsx', '--import', probeModule, opts.script], { cwd: repoRoot, env, stdio: ['ignore', fd, fd] }),
+    spawn(process.execPath, ['--import', 'tsx', '--import', probeModule, opts.script], { cwd: opts.cwd ?? repoRoot, env, stdio: ['ignore', fd, fd] }),
   );
   fs.closeSync(fd);
   const origin = `http://localhost:${opts.port}`;
@@ -189,8 +191,8 @@ async function startServer(opts: {
 }
 
 /** Whether server/main.ts knows GATEWAY_WORKERS (node:cluster) yet. */
-export function clusterSupported(): boolean {
-  return fs.readFileSync(path.join(repoRoot, 'server', 'main.ts'), 'utf8').includes('GATEWAY_WORKERS');
+export function clusterSupported(root = repoRoot): boolean {
+  return fs.readFileSync(path.join(root, 'server', 'main.ts'), 'utf8').includes('GATEWAY_WORKERS');
 }
 
 /**
@@ -199,8 +201,8 @@ export function clusterSupported(): boolean {
  * is set to the largest value the configuration accepts, so the gateway starts and the limits
  * stay on but out of reach.
  */
-export function raisedLimits(): Record<string, string> {
-  const source = fs.readFileSync(path.join(repoRoot, 'server', 'config.ts'), 'utf8');
+export function raisedLimits(root = repoRoot): Record<string, string> {
+  const source = fs.readFileSync(path.join(root, 'server', 'config.ts'), 'utf8');
   const out: Record<string, string> = {};
   const re = /int\(\s*env,\s*'(GATEWAY_[A-Z0-9_]*(?:RATE|PER_MINUTE|PER_HOUR|PER_SECOND|_PER_)[A-Z0-9_]*)',\s*[^,]+,\s*[^,]+,\s*([0-9_]+)\s*\)/g;
   for (const m of source.matchAll(re)) {
@@ -217,11 +219,16 @@ export interface GatewayOptions {
   workers: number;
   logLevel: string;
   env?: Record<string, string>;
+  /** The checkout whose server/main.ts runs (default this one; `--baseline` passes its exported tree). */
+  root?: string;
+  /** Its name in logs and probe dirs (default gateway). */
+  name?: string;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<ServerProcess & { workersRequested: number; clusterSupported: boolean }> {
   const port = await freePort();
-  const cluster = clusterSupported();
+  const root = opts.root ?? repoRoot;
+  const cluster = clusterSupported(root);
   const env: Record<string, string> = {
     GATEWAY_PORT: String(port),
     GATEWAY_HOST: '127.0.0.1',
@@ -233,12 +240,13 @@ export async function startGateway(opts: GatewayOptions): Promise<ServerProcess 
     GATEWAY_WORKERS: String(opts.workers),
     ...(process.env['GATEWAY_HSM_PIN'] ? {} : { GATEWAY_HSM_PIN_FILE: process.env['GATEWAY_HSM_PIN_FILE'] ?? path.join(repoRoot, 'var', 'hsm-user.pin') }),
     SOFTHSM2_CONF: process.env['SOFTHSM2_CONF'] ?? path.join(repoRoot, 'var', 'softhsm2.conf'),
-    ...raisedLimits(),
+    ...raisedLimits(root),
     ...opts.env,
   };
   const server = await startServer({
-    name: 'gateway',
-    script: path.join(repoRoot, 'server', 'main.ts'),
+    name: opts.name ?? 'gateway',
+    script: path.join(root, 'server', 'main.ts'),
+    cwd: root,
     port,
     env,
     runDir: opts.runDir,

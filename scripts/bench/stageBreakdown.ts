@@ -73,6 +73,10 @@ function countDurable(sql: unknown): void {
   const text = typeof sql === 'string' ? sql : typeof sql === 'object' && sql !== null && 'text' in sql && typeof sql.text === 'string' ? sql.text : '';
   if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY'))) roundTrips.durable += 1;
 }
+/** BENCH_SQL_LOG=FILE: every distinct SQLite statement the stages ran is written there (scripts/bench/growthProbe.ts explains them). */
+const sqlLog = process.env['BENCH_SQL_LOG'];
+const sqlSeen: Set<string> | undefined = sqlLog ? new Set() : undefined;
+
 function countRoundTrips(): void {
   const pgQuery = pg.Client.prototype.query;
   pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
@@ -88,7 +92,10 @@ function countRoundTrips(): void {
     if (typeof original !== 'function') continue;
     statementProto[name] = function counted(this: unknown, ...args: unknown[]) {
       roundTrips.n += 1;
-      if (typeof this === 'object' && this !== null && 'source' in this) countDurable(this.source);
+      if (typeof this === 'object' && this !== null && 'source' in this) {
+        countDurable(this.source);
+        if (sqlSeen && typeof this.source === 'string') sqlSeen.add(this.source);
+      }
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
@@ -292,7 +299,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
       return;
     }
     measure(request).then(
-      (figures) => process.send?.({ figures }),
+      (figures) => {
+        if (sqlLog && sqlSeen) fs.writeFileSync(sqlLog, JSON.stringify([...sqlSeen]), { mode: 0o600 });
+        process.send?.({ figures });
+      },
       (err: unknown) => process.send?.({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
   });
