@@ -14,12 +14,17 @@ export function migrate(db: Connection): void {
   let rewrite = false;
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
+    // Checked again under the write lock (BEGIN IMMEDIATE): two processes opening one file at the
+    // same time (cluster workers, a CLI beside the gateway) both saw it missing above; the second
+    // must find it applied by the first, not run its SQL a second time ("duplicate column").
+    const ran = db.transaction(() => {
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version) !== undefined) return false;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      return true;
     }).immediate();
     // Only an existing database can hold what an earlier release left behind.
-    if (m.rewriteAfter && applied.size > 0) rewrite = true;
+    if (ran && m.rewriteAfter && applied.size > 0) rewrite = true;
   }
   if (rewrite) {
     db.exec('VACUUM');
