@@ -5,6 +5,7 @@
  * callers can switch on. The HTTP error boundary turns them into RFC 9457 problem+json; anything
  * that is not a GatewayError is answered with a generic 500 and logged in detail.
  */
+import type { MessageKey } from '../i18n/index.js';
 
 export type ErrorCode =
   | 'VALIDATION_FAILED'
@@ -64,9 +65,20 @@ export type ErrorCode =
   | 'IDM_SYNC_OFF'
   | 'IDM_RECONCILIATION_RUNNING';
 
+/** Issue 16: a field message as a catalogue key and its placeholders, rendered in the answer's language. */
+export interface FieldWords {
+  key: MessageKey;
+  params: Readonly<Record<string, string | number>>;
+}
+
 export interface FieldProblem {
   path: string;
+  /** English words (the log, the English detail, and the answer in English). */
   message: string;
+  /** Machine-readable: the schema check that failed (zod's issue code), the same in every language. */
+  code?: string;
+  /** The same message from the catalogues, for an answer in another language. */
+  words?: FieldWords;
 }
 
 /** Base class: `status` is the HTTP status, `title` the public text for the code. */

@@ -38,6 +38,8 @@ export interface Credential {
 
 export interface ProblemFieldError {
   path: string;
+  /** The schema check that failed (zod's issue code), the same in every language. */
+  code?: string;
   message: string;
 }
 
@@ -61,8 +63,10 @@ export class ApiError extends Error {
   readonly errors: ProblemFieldError[];
   /** The page's own words for the status, for when the server's (English) detail is not shown. */
   readonly fallback: string;
+  /** The answer's language (Content-Language): its field messages are in it (issue 16). */
+  readonly language: string | undefined;
 
-  constructor(status: number, problem: Problem, fallback: string) {
+  constructor(status: number, problem: Problem, fallback: string, language?: string) {
     // The pages put the catalogue's words for the code first and, where it adds facts, the server's
     // own English words after them, marked as English (serverDetail): so they keep those.
     const detail = problem.englishDetail ?? problem.detail;
@@ -74,6 +78,7 @@ export class ApiError extends Error {
     this.title = problem.title;
     this.detail = detail;
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.language = language;
   }
 }
 
@@ -135,7 +140,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
     }
   }
   noteSessionAnswer(path, res.status, problem.code);
-  throw new ApiError(res.status, problem, fallbackMessage(res.status));
+  throw new ApiError(res.status, problem, fallbackMessage(res.status), res.headers.get('content-language') ?? undefined);
 }
 
 // ------------------------------------------------------- WebAuthn error words
@@ -223,6 +228,8 @@ export function errorText(err: unknown, ceremony?: Ceremony): string {
  */
 function serverDetail(err: unknown): string | undefined {
   if (!(err instanceof ApiError) || !err.detail || i18nLanguage() === 'en') return undefined;
+  // Which field and why are in the field messages, already in the page's language (issue 16).
+  if (err.code === 'VALIDATION_FAILED' && err.errors.length > 0 && err.language === i18nLanguage()) return undefined;
   return serverDetailAdds(err.code) ? err.detail : undefined;
 }
 
@@ -244,7 +251,7 @@ export function showError(err: unknown, opts: ShowErrorOptions = {}): void {
   firstField?.setAttribute('aria-invalid', 'true');
   if (err instanceof ApiError) {
     for (const fe of err.errors) {
-      parts.push(document.createElement('br'), ...fieldErrorText(fe, opts.form));
+      parts.push(document.createElement('br'), ...fieldErrorText(fe, opts.form, err.language));
       const field = fieldFor(fe.path, opts.form);
       if (field) {
         field.setAttribute('aria-invalid', 'true');
@@ -268,10 +275,12 @@ function fieldFor(path: string, form: HTMLFormElement | null | undefined): HTMLE
 }
 
 /** "Label: message": the field by its label on this page; the message is the server's (English). */
-function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | undefined): Node[] {
+function fieldErrorText(fe: ProblemFieldError, form: HTMLFormElement | null | undefined, language: string | undefined): Node[] {
   const field = fieldFor(fe.path, form);
   const labelText = field?.id ? document.querySelector(`label[for="${CSS.escape(field.id)}"]`)?.textContent?.trim() : undefined;
-  return tn('common.error.field', { field: labelText || fe.path, message: fromServer(fe.message) });
+  // The server answers field messages in the page's language (issue 16); else they are its English words.
+  const message = language === i18nLanguage() ? document.createTextNode(fe.message) : fromServer(fe.message);
+  return tn('common.error.field', { field: labelText || fe.path, message });
 }
 
 // -------------------------------------------------------------- header / nav

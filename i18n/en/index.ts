@@ -19,8 +19,9 @@ import { samlKeys } from './samlKeys.js';
 import { security } from './security.js';
 import { server } from './server.js';
 import { signin } from './signin.js';
+import { validation } from './validation.js';
 
-export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients, ...samlKeys } as const;
+export const en = { ...common, ...problems, ...reasons, ...signin, ...keys, ...consoleWords, ...admin, ...helpdesk, ...security, ...server, ...provisioning, ...auditEvents, ...auditTrail, ...mails, ...answers, ...clients, ...samlKeys, ...validation } as const;
 
 /** The English area modules, for the Danish (and any later) catalogue to be typed against. */
 export type EnglishAreas = {
@@ -41,4 +42,5 @@ export type EnglishAreas = {
   security: typeof security;
   server: typeof server;
   signin: typeof signin;
+  validation: typeof validation;
 };

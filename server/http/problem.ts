@@ -7,6 +7,7 @@ import { GatewayError, OidcRequestError, SamlAdminError, SamlRequestError } from
 import { StoreBusy, StoreConflict, StoreUnavailable } from '../ports/storeErrors.js';
 import { CATALOGUES, text, type Language, type MessageKey, type SentenceKey } from '../../i18n/index.js';
 import { sendErrorPage, wantsErrorPage } from './errorPage.js';
+import { localisedFieldProblem } from './fieldMessages.js';
 import { personLanguageOf, requestLanguage } from './views/language.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf, requestLogger } from './requestLog.js';
@@ -48,7 +49,8 @@ export function sendProblem(res: Response, err: GatewayError, instance: string, 
         instance,
         // The same id is in the X-Request-Id header and on every log line of this request.
         ...(requestIdOf(res) ? { requestId: requestIdOf(res) } : {}),
-        ...(err.errors && err.errors.length > 0 ? { errors: err.errors } : {}),
+        // Field messages in the answer's language; path and code stay as they are (issue 16).
+        ...(err.errors && err.errors.length > 0 ? { errors: err.errors.map((e) => localisedFieldProblem(language, e)) } : {}),
         // RFC 6749 §4.1.2.1 error code of a refused OpenID Connect request, for OAuth libraries.
         ...(err instanceof OidcRequestError ? { error: err.oauthError, error_description: err.detail } : {}),
         // The SAML module's stable refusal code (server/saml/errors.ts), as the broker log records it.

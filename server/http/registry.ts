@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AssignedRole } from '../domain/types.js';
 import { ValidationError } from '../errors.js';
+import { fieldProblems } from './fieldMessages.js';
 
 export type Access = { kind: 'public' } | { kind: 'session' } | { kind: 'role'; role: AssignedRole };
 
@@ -40,12 +41,7 @@ export function route<B extends z.ZodType>(spec: RouteSpec<B>): RouteSpec {
 export function parseBody<B extends z.ZodType>(schema: B, body: unknown): z.infer<B> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const errors = result.error.issues.slice(0, 20).flatMap((i) => {
-    const at = i.path.map(String);
-    // An unknown field is reported on its parent; name the field itself in the path.
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...at, k].join('.'), message: 'is not a known field' }));
-    return [{ path: at.length > 0 ? at.join('.') : '(body)', message: i.message }];
-  });
+  const errors = fieldProblems(result.error.issues, body, 'field', '(body)');
   throw new ValidationError(`The request body is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
 }
 
@@ -53,10 +49,7 @@ export function parseBody<B extends z.ZodType>(schema: B, body: unknown): z.infe
 export function parseQuery<Q extends z.ZodType>(schema: Q, query: unknown): z.infer<Q> {
   const result = schema.safeParse(query);
   if (result.success) return result.data;
-  const errors = result.error.issues.slice(0, 20).flatMap((i) => {
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: k, message: 'is not a known parameter' }));
-    return [{ path: i.path.length > 0 ? i.path.map(String).join('.') : '(query)', message: i.message }];
-  });
+  const errors = fieldProblems(result.error.issues, query, 'parameter', '(query)');
   throw new ValidationError(`The query is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
 }
 

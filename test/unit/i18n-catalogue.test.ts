@@ -25,6 +25,7 @@ import { server } from '../../i18n/en/server.js';
 import { provisioning } from '../../i18n/en/provisioning.js';
 import { clients } from '../../i18n/en/clients.js';
 import { samlKeys } from '../../i18n/en/samlKeys.js';
+import { validation } from '../../i18n/en/validation.js';
 import { signin } from '../../i18n/en/signin.js';
 import { mails } from '../../i18n/en/mails.js';
 import { answers } from '../../i18n/en/answers.js';
@@ -83,7 +84,7 @@ describe('issue 16: one catalogue per language, the same keys in each', () => {
   });
 
   it('no area module defines a key another one defines too (a later one would silently win)', () => {
-    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents, auditTrail, mails, answers, clients, samlKeys];
+    const areas = [common, problems, reasons, signin, keys, consoleWords, admin, helpdesk, security, server, provisioning, auditEvents, auditTrail, mails, answers, clients, samlKeys, validation];
     const total = areas.reduce((n, a) => n + Object.keys(a).length, 0);
     assert.equal(Object.keys(en).length, total);
     assert.equal(Object.keys(daAreas.da).length, total);

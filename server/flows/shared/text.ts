@@ -6,7 +6,7 @@ const LABEL_MAX = 64;
 /** A key's name as stored: NFC, no control or format characters, trimmed, at most 64 characters. */
 export function cleanLabel(label: string): string {
   const clean = label.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').trim().slice(0, LABEL_MAX);
-  if (clean.length === 0) throw new ValidationError('The key name must not be empty.', [{ path: 'label', message: 'must not be empty' }]);
+  if (clean.length === 0) throw new ValidationError('The key name must not be empty.', [{ path: 'label', code: 'too_small', message: 'must not be empty', words: { key: 'validation.empty', params: {} } }]);
   return clean;
 }
 

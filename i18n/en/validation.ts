@@ -1,0 +1,40 @@
+/**
+ * Issue 16: the field messages of a refused form (VALIDATION_FAILED `errors[].message`), one per
+ * kind of schema check (server/http/fieldMessages.ts maps zod's issue codes to these keys). The
+ * field is named by the answer's `path`; the message says what is wrong with it.
+ */
+export const validation = {
+  'validation.required': 'is required',
+  'validation.type.string': 'must be text',
+  'validation.type.number': 'must be a number',
+  'validation.type.boolean': 'must be true or false',
+  'validation.type.array': 'must be a list',
+  'validation.type.object': 'must be an object',
+  'validation.type.unknown': 'has the wrong type',
+  'validation.empty': 'must not be empty',
+  'validation.string.min.one': 'must be at least {minimum} character long',
+  'validation.string.min.other': 'must be at least {minimum} characters long',
+  'validation.string.max.one': 'must be at most {maximum} character long',
+  'validation.string.max.other': 'must be at most {maximum} characters long',
+  'validation.string.exact.one': 'must be exactly {count} character long',
+  'validation.string.exact.other': 'must be exactly {count} characters long',
+  'validation.array.min.one': 'must have at least {minimum} item',
+  'validation.array.min.other': 'must have at least {minimum} items',
+  'validation.array.max.one': 'must have at most {maximum} item',
+  'validation.array.max.other': 'must have at most {maximum} items',
+  'validation.number.min': 'must be {minimum} or more',
+  'validation.number.above': 'must be more than {minimum}',
+  'validation.number.max': 'must be {maximum} or less',
+  'validation.number.below': 'must be less than {maximum}',
+  'validation.number.integer': 'must be a whole number',
+  'validation.tooSmall': 'is too small',
+  'validation.tooBig': 'is too large',
+  'validation.format.email': 'must be an email address',
+  'validation.format.url': 'must be a URL',
+  'validation.format.regex': 'does not have the expected form',
+  'validation.format.unknown': 'is not in the expected format',
+  'validation.oneOf': 'must be one of: {allowed}',
+  'validation.unknownField': 'is not a known field',
+  'validation.unknownParameter': 'is not a known parameter',
+  'validation.invalid': 'is not valid',
+} as const;
