@@ -25,6 +25,8 @@ export interface DutiesStatus {
 export interface ApprovalFields {
   id: string;
   summary: string;
+  /** The language `summary` is in: the page's where the server renders this kind, else English. */
+  summaryLanguage?: string;
   items?: string[];
   requestedBy: string;
   canApprove?: boolean;
@@ -149,7 +151,7 @@ export function approvalsList(opts: {
       }
       await list.load();
       await opts.afterDecision();
-      const summary = fromServer(a.summary);
+      const summary = a.summaryLanguage && a.summaryLanguage !== 'en' ? document.createTextNode(a.summary) : fromServer(a.summary);
       opts.result.replaceChildren(el('p', undefined, ...(decision === 'approve' ? tn('duties.approvedLead', { strong, summary }) : tn('duties.rejectedLead', { strong, summary }))));
       opts.result.hidden = false;
       setStatus(decision === 'approve' ? t('duties.approved') : t('duties.rejected'));

@@ -30,6 +30,7 @@ import type { ApprovalRecord } from '../domain/approvals.js';
 import { appendAudit } from '../flows/shared/audit.js';
 import type { ReadTx, Store, WriteTx } from '../ports/store.js';
 import { askApprovers } from './askApprovers.js';
+import type { Language } from '../../i18n/index.js';
 
 export interface Outcome {
   /** What was done, in words (kept with the approval; never a secret such as a link). */
@@ -295,8 +296,8 @@ export class Approvals {
   // --- reading ---------------------------------------------------------------------------------
 
   /** The requests `viewer` may see, with the server's answer to "may I approve this?" (views.ts). */
-  list(viewer: Identity, kinds?: readonly ApprovalKind[]): Promise<ApprovalView[]> {
-    return this.ports.store.read((tx) => listApprovals(tx, viewer, kinds));
+  list(viewer: Identity, kinds?: readonly ApprovalKind[], language?: Language): Promise<ApprovalView[]> {
+    return this.ports.store.read((tx) => listApprovals(tx, viewer, kinds, language));
   }
 
   /** How many people hold each staff role, and which two-person controls are on (the banners). */

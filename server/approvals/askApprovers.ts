@@ -12,6 +12,7 @@ import { queueMail } from '../flows/shared/mail.js';
 import { text } from '../../i18n/index.js';
 import { hello, mailLanguage, roleWords, type Mail, type MailContext } from '../lifecycle/mails.js';
 import type { WriteTx } from '../ports/store.js';
+import { approvalNames, describeApproval, type ApprovalNames } from './describe.js';
 import { decideFor } from './views.js';
 
 /** The page where every request waiting for a second person is listed. */
@@ -26,18 +27,19 @@ export async function eligibleApprovers(tx: WriteTx, approval: ApprovalRecord): 
   return out;
 }
 
-export function approvalWaitingMail(to: Identity, approval: ApprovalRecord, requesterName: string, ctx: Pick<MailContext, 'defaultLanguage'> & { origin: string }): Mail {
+export function approvalWaitingMail(to: Identity, approval: ApprovalRecord, requesterName: string, ctx: Pick<MailContext, 'defaultLanguage'> & { origin: string }, names: ApprovalNames = new Map()): Mail {
   const l = mailLanguage(to, ctx);
+  const summary = describeApproval(approval, names, l);
   return {
     to: to.email,
     kind: 'approval-waiting',
-    subject: text(l, 'mail.approval.subject', { summary: approval.summary }),
+    subject: text(l, 'mail.approval.subject', { summary }),
     text: [
       hello(l, to.name),
       '',
       text(l, 'mail.approval.asked', { who: text(l, 'mail.actor.staff', { name: requesterName, role: roleWords(l, approval.requestedRole) }) }),
       '',
-      approval.summary,
+      summary,
       ...approval.items.map((i) => `  - ${i}`),
       '',
       text(l, 'mail.approval.open', { url: `${ctx.origin}${INBOX_PATH}` }),
@@ -51,9 +53,10 @@ export function approvalWaitingMail(to: Identity, approval: ApprovalRecord, requ
 /** Queues the mail to each eligible approver, in their language; returns their addresses (lower case). */
 export async function askApprovers(tx: WriteTx, approval: ApprovalRecord, ctx: Pick<MailContext, 'defaultLanguage'> & { origin: string }, at: string): Promise<Set<string>> {
   const requester = await tx.identities.get(approval.requestedBy);
+  const names = await approvalNames(approval.subjects, (id) => tx.identities.get(id));
   const told = new Set<string>();
   for (const person of await eligibleApprovers(tx, approval)) {
-    await queueMail(tx, approvalWaitingMail(person, approval, requester?.name ?? text(mailLanguage(person, ctx), 'mail.actor.someone'), ctx), at);
+    await queueMail(tx, approvalWaitingMail(person, approval, requester?.name ?? text(mailLanguage(person, ctx), 'mail.actor.someone'), ctx, names), at);
     told.add(person.email.toLowerCase());
   }
   return told;

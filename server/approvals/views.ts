@@ -18,8 +18,12 @@ import {
   type StaffRole,
 } from '../duties/index.js';
 import type { ReadTx } from '../ports/store.js';
+import { DEFAULT_LANGUAGE, type Language } from '../../i18n/index.js';
+import { approvalNames, describeApproval } from './describe.js';
 
 export interface ApprovalView extends Omit<ApprovalRecord, 'payload'> {
+  /** In `summaryLanguage`: the reader's language where its kind is rendered (describe.ts), else the stored English. */
+  summaryLanguage: Language;
   title: string;
   approverRoles: readonly StaffRole[];
   requestedByName: string | null;
@@ -59,7 +63,7 @@ export async function decideFor(tx: ReadTx, approval: Pick<ApprovalRecord, 'kind
   });
 }
 
-export async function listApprovals(tx: ReadTx, viewer: Identity, kinds?: readonly ApprovalKind[]): Promise<ApprovalView[]> {
+export async function listApprovals(tx: ReadTx, viewer: Identity, kinds?: readonly ApprovalKind[], language: Language = DEFAULT_LANGUAGE): Promise<ApprovalView[]> {
   const names = new Map<string, string | null>();
   const nameOf = async (id: string | null): Promise<string | null> => {
     if (!id) return null;
@@ -72,7 +76,7 @@ export async function listApprovals(tx: ReadTx, viewer: Identity, kinds?: readon
     return [...seen.values()];
   };
   const out: ApprovalView[] = [];
-  for (const { payload: _payload, ...a } of await tx.approvals.list(kinds)) {
+  for (const { payload, ...a } of await tx.approvals.list(kinds)) {
     const row = dutyRow(a.kind);
     if (a.requestedBy !== viewer.id && !row.approvers.some((r) => viewer.roles.includes(r))) continue;
     const pending = a.state === 'pending';
@@ -82,8 +86,11 @@ export async function listApprovals(tx: ReadTx, viewer: Identity, kinds?: readon
       eligible = 0;
       for (const c of await candidates(row.approvers)) if ((await decideFor(tx, a, c, c.id)).ok) eligible++;
     }
+    const summary = describeApproval({ ...a, payload }, await approvalNames(a.subjects, (id) => tx.identities.get(id)), language);
     out.push({
       ...a,
+      summary,
+      summaryLanguage: summary === a.summary ? 'en' : language,
       title: row.title,
       approverRoles: row.approvers,
       requestedByName: await nameOf(a.requestedBy),

@@ -140,6 +140,7 @@ async function view(km: KeyManager, id: string, viewer: Identity | undefined): P
   const { payload, ...rest } = record;
   const base: ApprovalView = seen ?? {
     ...rest,
+    summaryLanguage: 'en',
     title: '',
     approverRoles: ['security-officer'],
     requestedByName,

@@ -7,6 +7,7 @@ import type { Actor } from '../../domain/types.js';
 import { DUTY_TABLE } from '../../duties/index.js';
 import { route, type RouteSpec } from '../registry.js';
 import { schemas } from '../schemas.js';
+import { personLanguageOf, requestLanguage } from '../views/language.js';
 import { approvalJson, param, staffMember, type RouteDeps } from './shared.js';
 
 export function approvalRoutes(deps: RouteDeps): RouteSpec[] {
@@ -55,8 +56,9 @@ export function approvalRoutes(deps: RouteDeps): RouteSpec[] {
       access: { kind: 'session' },
       clause: 'NSIS 3.2.2 (High) 3',
       responses: { 200: 'Approvals, newest first', 403: 'No staff role' },
-      handler: async ({ res }) => {
-        res.json({ approvals: await approvals.list(staffMember(res)) });
+      handler: async ({ req, res }) => {
+        const language = requestLanguage(req, personLanguageOf(res) ?? deps.config.defaultLanguage);
+        res.json({ approvals: await approvals.list(staffMember(res), undefined, language) });
       },
     }),
     route({

@@ -11,6 +11,7 @@ import { requestReplacement } from '../../flows/staff/requestReplacement.js';
 import type { LifecycleAction } from '../../lifecycle/index.js';
 import { route, type RouteSpec } from '../registry.js';
 import { schemas } from '../schemas.js';
+import { personLanguageOf, requestLanguage } from '../views/language.js';
 import { KINDS_APPROVED_BY, approvalJson, credentialView, identityView, param, sessionOf, staffActor, type RouteDeps } from './shared.js';
 
 export function helpdeskRoutes(deps: RouteDeps): RouteSpec[] {
@@ -110,8 +111,9 @@ export function helpdeskRoutes(deps: RouteDeps): RouteSpec[] {
       tag: 'helpdesk',
       access: { kind: 'role', role: 'helpdesk' },
       responses: { 200: 'Approvals, newest first', 403: 'Role missing' },
-      handler: async ({ res }) => {
-        res.json({ approvals: await flows.approvals.list(sessionOf(res).identity, KINDS_APPROVED_BY('helpdesk')) });
+      handler: async ({ req, res }) => {
+        const language = requestLanguage(req, personLanguageOf(res) ?? deps.config.defaultLanguage);
+        res.json({ approvals: await flows.approvals.list(sessionOf(res).identity, KINDS_APPROVED_BY('helpdesk'), language) });
       },
     }),
     staffAction(deps, 'suspend', 'Suspend a key (reason required)', 'NSIS 3.2.3 (Low) 1, (Substantial) 6'),
