@@ -88,4 +88,33 @@ describe('issue 16: the second person is told by mail that a request waits', () 
     const requested = (await auditEntries(gw.runtime.store)).find((e) => e.type === 'approval.requested' && e.subjectId === approvalId);
     assert.equal(requested?.data['approversTold'], 1);
   });
+
+  it('issue 16: the summary of a request is in the reader’s language: the inbox in the page’s (gw_lang da or en), the mail to a Danish approver in Danish', async () => {
+    for (const s of [first, second, third]) assert.equal((await signIn(gw, s.client, s.auth, s.email)).status, 200);
+    const chosen = await third.client.post('/api/me/language', { language: 'da' });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    const emp = await activeEmployee(gw, first.client, 'sune.summary@demo.example', 'Sune Summary');
+    const mailsBefore = (await gw.mailsTo(third.email)).length;
+
+    const asked = await first.client.post(`/api/admin/identities/${emp.identityId}/roles`, { role: 'helpdesk', grant: true });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const approvalId = field<string>(asked.body, 'approval', 'id');
+
+    const mails = (await gw.mailsTo(third.email)).slice(mailsBefore).filter((m) => m.kind === 'approval-waiting');
+    assert.equal(mails.length, 1);
+    assert.equal(mails[0]?.subject, 'Venter på din godkendelse: Tildel helpdesk til Sune Summary <sune.summary@demo.example>');
+    assert.match(mails[0]?.text ?? '', /^Tildel helpdesk til Sune Summary <sune\.summary@demo\.example>$/m);
+
+    const summaryIn = async (language: 'da' | 'en') => {
+      second.client.setCookie('gw_lang', language);
+      const list = await second.client.get('/api/approvals');
+      assert.equal(list.status, 200);
+      return field<{ id: string; summary: string; summaryLanguage: string }[]>(list.body, 'approvals').find((a) => a.id === approvalId);
+    };
+    assert.deepEqual(await summaryIn('da'), { ...(await summaryIn('da')), summary: 'Tildel helpdesk til Sune Summary <sune.summary@demo.example>', summaryLanguage: 'da' });
+    const en = await summaryIn('en');
+    assert.equal(en?.summary, 'Grant helpdesk to Sune Summary <sune.summary@demo.example>');
+    assert.equal(en?.summaryLanguage, 'en');
+    second.client.dropCookie('gw_lang');
+  });
 });
