@@ -84,6 +84,13 @@ export function notApprovableText(a: ApprovalFields, meId: string | undefined, w
 
 // ------------------------------------------------------------ an approvals list
 
+/** A request's summary as the server wrote it, marked with the language it is in (the page's where the server rendered it). */
+export function summaryNode(a: Pick<ApprovalFields, 'summary' | 'summaryLanguage'>): Node {
+  const node = fromServer(a.summary);
+  if (a.summaryLanguage && node instanceof HTMLElement) node.lang = a.summaryLanguage;
+  return node;
+}
+
 export interface ApprovalRow extends ApprovalFields {
   kind: string;
   title?: string;
@@ -151,7 +158,7 @@ export function approvalsList(opts: {
       }
       await list.load();
       await opts.afterDecision();
-      const summary = a.summaryLanguage && a.summaryLanguage !== 'en' ? document.createTextNode(a.summary) : fromServer(a.summary);
+      const summary = summaryNode(a);
       opts.result.replaceChildren(el('p', undefined, ...(decision === 'approve' ? tn('duties.approvedLead', { strong, summary }) : tn('duties.rejectedLead', { strong, summary }))));
       opts.result.hidden = false;
       setStatus(decision === 'approve' ? t('duties.approved') : t('duties.rejected'));
@@ -164,7 +171,7 @@ export function approvalsList(opts: {
     tr.dataset['approvalId'] = a.id;
     tr.dataset['state'] = a.state;
     tr.dataset['kind'] = a.kind;
-    const request = el('th', 'approval-summary', el('strong', undefined, kindText(a)), el('br'), fromServer(a.summary), itemsList(a.items));
+    const request = el('th', 'approval-summary', el('strong', undefined, kindText(a)), el('br'), summaryNode(a), itemsList(a.items));
     request.scope = 'row';
     const asked = el('td', 'approval-asked', t('duties.by', { who: who(a.requestedBy, a.requestedByName) }), el('br'), timeElement(a.requestedAt));
     const decision = el('td', 'approval-decision');

@@ -2,7 +2,7 @@
 import { api, busy, byId, clearMessages, focusElement, formatDate, fromServer, setStatus, showError, t, timeElement, tn, tp, withPageDates } from '../common.js';
 import { button, confirmAction, el, hidden, linkBox } from '../console.js';
 import { stepUpApi } from '../stepUp.js';
-import { itemsList, notApprovableText } from '../duties.js';
+import { itemsList, notApprovableText, summaryNode } from '../duties.js';
 import { kindWordsOf, strong } from './types.js';
 import type { Approval } from './types.js';
 import { hd, personText } from './state.js';
@@ -48,7 +48,7 @@ function approvalRow(a: Approval): HTMLTableRowElement {
   tr.dataset['kind'] = a.kind;
   const kindWords = kindWordsOf(a.kind);
 
-  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), fromServer(a.summary), itemsList(a.items));
+  const request = el('th', 'approval-summary', el('strong', undefined, kindWords), el('br'), summaryNode(a), itemsList(a.items));
   request.scope = 'row';
   const asked = el('td', 'approval-asked', t('duties.by', { who: personText(a.requestedBy, a.requestedByName) }), el('br'), timeElement(a.requestedAt));
   const stateText = el('span', 'approval-state-text', t(`helpdesk.state.${a.state}`));

@@ -1,6 +1,7 @@
 // One's own waiting requests: polled until the second person decides; the box then says how.
 import { fromServer, t, tn, withPageDates } from '../common.js';
 import { el } from '../console.js';
+import { summaryNode } from '../duties.js';
 import { strong } from './types.js';
 import type { Approval } from './types.js';
 import { hd, personText } from './state.js';
@@ -55,6 +56,6 @@ function decisionWords(a: Approval | undefined): Array<Node | string> {
   const by = personText(a.decidedBy, a.decidedByName);
   if (a.state === 'rejected') return tn('helpdesk.decision.rejected', { strong, by });
   if (a.state === 'failed') return tn('helpdesk.decision.failed', { strong, by, result: fromServer(withPageDates(a.result ?? '')) });
-  const done = a.kind === 'replacement' ? t('helpdesk.decision.linkShown', { by }) : fromServer(a.summary);
+  const done = a.kind === 'replacement' ? t('helpdesk.decision.linkShown', { by }) : summaryNode(a);
   return tn('helpdesk.decision.done', { strong, by, done });
 }
