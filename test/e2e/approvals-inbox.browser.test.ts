@@ -43,8 +43,9 @@ describe('issue 16: one approvals inbox, two staff members in two browser contex
   }
 
   /**
-   * The server's own words on the page (each request's summary and items: still English, see
-   * docs/i18n.md, "What is still English"), as data of the test.
+   * The server's own words on the page (each request's items, still English, see docs/i18n.md,
+   * "What is still English"; its summary, in the page's language but naming people and addresses),
+   * as data of the test.
    */
   async function serverWordsOn(page: Page): Promise<string[]> {
     return page.locator('[data-testid="approval-items"] li, [data-testid="approval-summary"] .server-text, [data-testid="approval-result-text"]').allTextContents();
