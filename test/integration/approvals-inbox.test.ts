@@ -111,7 +111,9 @@ describe('issue 16: the second person is told by mail that a request waits', () 
       assert.equal(list.status, 200);
       return field<{ id: string; summary: string; summaryLanguage: string }[]>(list.body, 'approvals').find((a) => a.id === approvalId);
     };
-    assert.deepEqual(await summaryIn('da'), { ...(await summaryIn('da')), summary: 'Tildel helpdesk til Sune Summary <sune.summary@demo.example>', summaryLanguage: 'da' });
+    const da = await summaryIn('da');
+    assert.equal(da?.summary, 'Tildel helpdesk til Sune Summary <sune.summary@demo.example>');
+    assert.equal(da?.summaryLanguage, 'da');
     const en = await summaryIn('en');
     assert.equal(en?.summary, 'Grant helpdesk to Sune Summary <sune.summary@demo.example>');
     assert.equal(en?.summaryLanguage, 'en');
