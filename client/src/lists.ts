@@ -6,6 +6,7 @@
 import { api, byId, clearMessages, reasonWords, setStatus, showError, stateWords, t, timeElement, tp } from './common.js';
 import type { CredentialState } from './common.js';
 import { el, fillSelect, rolesText } from './console.js';
+import { summaryNode } from './duties.js';
 import type { MessageKey } from '../../i18n/index.js';
 import { tKey } from './i18n.js';
 import './lists.css';
@@ -42,6 +43,8 @@ interface ApprovalRow {
   id: string;
   kind: string;
   summary: string;
+  /** The language the summary is in (the page's, or English where it could not be told). */
+  summaryLanguage?: string;
   requestedByName: string | null;
   requestedAt: string;
 }
@@ -155,7 +158,7 @@ const COLUMNS: Record<View, Column[]> = {
     { label: 'lists.col.registered', sort: 'createdAt', cell: (r) => (isKey(r) ? timeElement(r.createdAt) : '') },
   ],
   approvals: [
-    { label: 'lists.col.request', sort: 'kind', cell: (r) => (isApproval(r) ? el('span', undefined, el('strong', undefined, kindText(r.kind)), el('br'), r.summary) : '') },
+    { label: 'lists.col.request', sort: 'kind', cell: (r) => (isApproval(r) ? el('span', undefined, el('strong', undefined, kindText(r.kind)), el('br'), summaryNode(r)) : '') },
     { label: 'lists.col.requestedBy', cell: (r) => (isApproval(r) ? (r.requestedByName ?? t('common.none')) : '') },
     { label: 'lists.col.requestedAt', sort: 'requestedAt', cell: (r) => (isApproval(r) ? timeElement(r.requestedAt) : '') },
   ],

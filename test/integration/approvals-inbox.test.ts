@@ -117,6 +117,19 @@ describe('issue 16: the second person is told by mail that a request waits', () 
     const en = await summaryIn('en');
     assert.equal(en?.summary, 'Grant helpdesk to Sune Summary <sune.summary@demo.example>');
     assert.equal(en?.summaryLanguage, 'en');
+
+    // The console's list of open approvals tells it the same way.
+    const listedIn = async (language: 'da' | 'en') => {
+      second.client.setCookie('gw_lang', language);
+      const list = await second.client.get('/api/admin/lists/approvals');
+      assert.equal(list.status, 200);
+      return field<{ id: string; summary: string; summaryLanguage: string }[]>(list.body, 'items').find((a) => a.id === approvalId);
+    };
+    const listedDa = await listedIn('da');
+    assert.equal(listedDa?.summary, 'Tildel helpdesk til Sune Summary <sune.summary@demo.example>');
+    assert.equal(listedDa?.summaryLanguage, 'da');
+    const listedEn = await listedIn('en');
+    assert.equal(listedEn?.summary, 'Grant helpdesk to Sune Summary <sune.summary@demo.example>');
     second.client.dropCookie('gw_lang');
   });
 });

@@ -5,6 +5,8 @@
  * role is refused (ROLE_REQUIRED, or BINDING_ENDED) and the refusal is audited
  * (staff.list-refused) before it is answered.
  */
+import type { Language } from '../../../i18n/index.js';
+import { approvalNames, describeApproval } from '../../approvals/describe.js';
 import { DUTY_TABLE, isApprovalKind, type ApprovalKind } from '../../duties/index.js';
 import type { Identity } from '../../domain/types.js';
 import { GatewayError } from '../../errors.js';
@@ -76,7 +78,22 @@ export function listPendingActivations(deps: CoreDeps, viewer: Identity, query: 
   );
 }
 
-/** Requests waiting for a second person that `area`'s role may decide. */
-export function listOpenApprovals(deps: CoreDeps, viewer: Identity, area: ListArea, p: PageRequest<ApprovalSort>): Promise<Page<OpenApprovalRow>> {
-  return lister(deps, viewer, area, 'approvals', (tx) => tx.lists.openApprovals({ kinds: kindsDecidedBy(area) }, p));
+/** An open approval as a list shows it: its summary in the reader's language (issue 16). */
+export type OpenApprovalListRow = OpenApprovalRow & { summaryLanguage: Language };
+
+/**
+ * Requests waiting for a second person that `area`'s role may decide; each summary in `language`
+ * (describeApproval, as the approvals inbox), the stored English one where it cannot be told.
+ */
+export function listOpenApprovals(deps: CoreDeps, viewer: Identity, area: ListArea, p: PageRequest<ApprovalSort>, language: Language = 'en'): Promise<Page<OpenApprovalListRow>> {
+  return lister(deps, viewer, area, 'approvals', async (tx) => {
+    const page = await tx.lists.openApprovals({ kinds: kindsDecidedBy(area) }, p);
+    const items: OpenApprovalListRow[] = [];
+    for (const row of page.items) {
+      const record = await tx.approvals.get(row.id);
+      const summary = record ? describeApproval(record, await approvalNames(record.subjects, (id) => tx.identities.get(id)), language) : row.summary;
+      items.push({ ...row, summary, summaryLanguage: summary === row.summary ? 'en' : language });
+    }
+    return { ...page, items };
+  });
 }

@@ -7,6 +7,7 @@ import { listKeys, listOpenApprovals, listPendingActivations, listPeople, type L
 import { activationListQuery, approvalListQuery, keyListQuery, peopleListQuery } from '../listSchemas.js';
 import { parseQuery, route, type RouteSpec } from '../registry.js';
 import { sessionOf, type RouteDeps } from './shared.js';
+import { personLanguageOf, requestLanguage } from '../views/language.js';
 
 const AREAS: readonly { path: 'helpdesk' | 'admin'; role: ListArea }[] = [
   { path: 'helpdesk', role: 'helpdesk' },
@@ -96,7 +97,8 @@ export function listRoutes(deps: RouteDeps): RouteSpec[] {
         responses: { 200: 'One page of open approvals and the total', ...REFUSALS },
         handler: async ({ req, res }) => {
           const { sort, direction, limit, offset } = parseQuery(approvalListQuery, req.query);
-          res.json({ ...(await listOpenApprovals(flows, sessionOf(res).identity, role, { sort, direction, limit, offset })), limit, offset });
+          const language = requestLanguage(req, personLanguageOf(res) ?? deps.config.defaultLanguage);
+          res.json({ ...(await listOpenApprovals(flows, sessionOf(res).identity, role, { sort, direction, limit, offset }, language)), limit, offset });
         },
       }),
     ),
