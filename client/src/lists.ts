@@ -302,6 +302,17 @@ function drawPager(count: number): void {
 }
 
 async function load(focusSort?: string): Promise<void> {
+  // aria-busy until the answer is drawn (screen readers wait for it; so do the browser tests).
+  const results = byId('lists-results');
+  results.setAttribute('aria-busy', 'true');
+  try {
+    await loadAndDraw(focusSort);
+  } finally {
+    results.setAttribute('aria-busy', 'false');
+  }
+}
+
+async function loadAndDraw(focusSort?: string): Promise<void> {
   clearMessages(form());
   setStatus(t('lists.loading'));
   let page: ListPage;

@@ -170,6 +170,8 @@ describe('issue 16: administration page lists with filters, sort and paging, in 
         const answer = answerOf(page, 'approvals');
         await page.locator('#lists-view').selectOption('approvals');
         assert.equal((await answer).status(), 200);
+        // The answer arrives before the table is drawn: wait for the request's row, then count.
+        await page.locator('#lists-body tr', { hasText: text(language, 'helpdesk.kind.contact-change') }).waitFor();
         assert.equal(await page.locator('#lists-body tr').count(), 1);
         assert.match((await cells(page, 1))[0] ?? '', new RegExp(text(language, 'helpdesk.kind.contact-change')));
         assert.equal(await page.locator('#lists-head th[aria-sort="ascending"] button[data-sort="requestedAt"]').count(), 1);

@@ -58,7 +58,11 @@ describe('issue 16: helpdesk lists with filters, sort and paging, in Danish and 
     const answer = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/helpdesk/lists/${view}`);
     await page.locator('#lists-view').selectOption(view);
     assert.equal((await answer).status(), 200);
+    await drawn(page);
   }
+
+  /** The answer arrives before the table is drawn; the list says it is done with aria-busy. */
+  const drawn = (page: Page) => page.locator('#lists-results[aria-busy="false"]').waitFor({ state: 'attached' });
 
   /** Shows the current list with the filters set, and waits for its answer. */
   async function show(page: Page, view: string): Promise<void> {
@@ -66,6 +70,7 @@ describe('issue 16: helpdesk lists with filters, sort and paging, in Danish and 
     const answer = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/helpdesk/lists/${view}`);
     await page.locator('#lists-apply').click();
     assert.equal((await answer).status(), 200);
+    await drawn(page);
   }
 
   const cells = (page: Page, column: number) => page.locator(`#lists-body tr td:nth-child(${column})`).allTextContents();
@@ -123,6 +128,7 @@ describe('issue 16: helpdesk lists with filters, sort and paging, in Danish and 
         const cleared = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/helpdesk/lists/people');
         await page.locator('#lists-reset').click();
         await cleared;
+        await drawn(page);
         // 29 people: a page of 25, then 4; the pager names the rows.
         await show(page, 'people');
         assert.equal(await page.locator('#lists-body tr').count(), 25);
@@ -131,6 +137,7 @@ describe('issue 16: helpdesk lists with filters, sort and paging, in Danish and 
         const next = page.waitForResponse((r) => r.url().includes('/api/helpdesk/lists/people') && r.url().includes('offset=25'));
         await page.locator('#lists-next').click();
         await next;
+        await drawn(page);
         await page.locator('#lists-next[disabled]').waitFor();
         assert.equal(await page.locator('#lists-body tr').count(), 4);
         assert.deepEqual(await cells(page, 1), ['Zeta Person 23', 'Zeta Person 24', 'Zeta Person 25', 'Zeta Person 26']);
