@@ -231,7 +231,7 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal((await read(gw.runtime.store, (tx) => tx.credentials.get(emp.keyId)))?.stateReason, 'data-error');
   });
 
-  it('CSV import is validated row by row and all-or-nothing; people already bound are skipped with the reason', async () => {
+  it('CSV import is validated row by row and all-or-nothing, its problems in the reader\'s language (issue 16); people already bound are skipped with the reason', async () => {
     await touch(admin);
     const bad = await admin.client.post('/api/admin/identities/import', {
       csv: 'name,email,ial,proofing_method\nAnn,ann@demo.example,substantial,HR check\nBob,not-an-email,substantial,HR check\nCy,cy@demo.example,extreme,HR check\n',
@@ -240,6 +240,18 @@ describe('helpdesk and admin consoles: authority rules', () => {
     assert.equal(bad.code, 'IMPORT_INVALID');
     const paths = field<{ path: string }[]>(bad.body, 'errors').map((e) => e.path);
     assert.deepEqual(paths, ['row 3 email', 'row 4 ial']);
+    assert.deepEqual(field<{ message: string }[]>(bad.body, 'errors').map((e) => e.message), ['not an email address', 'must be low, substantial or high']);
+    // Issue 16: the same problems in the reader's language (gw_lang), paths unchanged.
+    admin.client.setCookie('gw_lang', 'da');
+    const danish = await admin.client.post('/api/admin/identities/import', {
+      csv: 'name,email,ial,proofing_method\nAnn,ann@demo.example,substantial,HR check\nBob,not-an-email,substantial,HR check\nCy,cy@demo.example,extreme,HR check\n',
+    });
+    admin.client.dropCookie('gw_lang');
+    assert.equal(danish.code, 'IMPORT_INVALID');
+    assert.deepEqual(field<{ path: string; message: string }[]>(danish.body, 'errors'), [
+      { path: 'row 3 email', message: 'ikke en e-mailadresse' },
+      { path: 'row 4 ial', message: 'skal være low, substantial eller high' },
+    ]);
     assert.equal((await read(gw.runtime.store, (tx) => tx.identities.findActiveByEmail('ann@demo.example'))), undefined, 'nothing half-imported');
     const ok = await admin.client.post('/api/admin/identities/import', {
       csv: 'name,email,ial,proofing_method,roles\n"Hansen, Ann",ann@demo.example,substantial,"ID checked, in person",helpdesk\nAdmin Again,admin@demo.example,substantial,HR check\n',

@@ -3,11 +3,17 @@
  * changing anything. The console's import refuses a file with any problem; `npm run import` runs
  * the same check on the whole file before it sends any part of it. Pure.
  */
-import { LANGUAGES, type Language } from '../../../i18n/index.js';
+import { LANGUAGES, formatPlain, message, type Language, type MessageKey } from '../../../i18n/index.js';
+import type { FieldProblem } from '../../errors.js';
 import { ASSIGNED_ROLES, IDENTITY_ASSURANCE_LEVELS, type AssignedRole, type AssuranceLevel } from '../../domain/types.js';
 import { parseCsv } from './csv.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A problem of the file: English words (the log, `npm run import`) and the catalogue key for the answer in the reader's language (issue 16). */
+function problem(path: string, key: MessageKey, params: Readonly<Record<string, string | number>> = {}): FieldProblem {
+  return { path, message: formatPlain(message('en', key), params), words: { key, params } };
+}
 
 /** The first columns of an import file, in this order; `roles` and `language` (issue 16) may follow, in either order. */
 export const IMPORT_HEADER = ['name', 'email', 'ial', 'proofing_method'] as const;
@@ -31,17 +37,17 @@ export interface ImportRow {
  * problem by row and field. The console's import refuses a file with any problem; `npm run
  * import` runs the same check on the whole file before it sends any part of it.
  */
-export function parseImportCsv(csv: string): { rows: ImportRow[]; errors: { path: string; message: string }[]; headerOk: boolean } {
+export function parseImportCsv(csv: string): { rows: ImportRow[]; errors: FieldProblem[]; headerOk: boolean } {
   const table = parseCsv(csv);
   const header = (table[0] ?? []).map((h) => h.trim().toLowerCase());
-  if (IMPORT_HEADER.some((h, i) => header[i] !== h)) return { rows: [], errors: [{ path: 'row 1', message: 'unexpected header' }], headerOk: false };
+  if (IMPORT_HEADER.some((h, i) => header[i] !== h)) return { rows: [], errors: [problem('row 1', 'admin.import.error.header', { required: IMPORT_HEADER.join(',') })], headerOk: false };
   const extra = header.slice(IMPORT_HEADER.length).filter((h) => h !== '');
   if (extra.some((h) => !IMPORT_OPTIONAL.some((o) => o === h)) || new Set(extra).size !== extra.length) {
-    return { rows: [], errors: [{ path: 'row 1', message: `unexpected header: after ${IMPORT_HEADER.join(',')} only ${IMPORT_OPTIONAL.join(' and ')}, once each` }], headerOk: false };
+    return { rows: [], errors: [problem('row 1', 'admin.import.error.headerOptional', { required: IMPORT_HEADER.join(','), first: IMPORT_OPTIONAL[0], second: IMPORT_OPTIONAL[1] })], headerOk: false };
   }
   const rolesAt = header.indexOf('roles');
   const languageAt = header.indexOf('language');
-  const errors: { path: string; message: string }[] = [];
+  const errors: FieldProblem[] = [];
   const rows: ImportRow[] = [];
   const seen = new Set<string>();
   table.slice(1).forEach((cells, i) => {
@@ -52,19 +58,19 @@ export function parseImportCsv(csv: string): { rows: ImportRow[]; errors: { path
     const rolesText = rolesAt >= 0 ? (trimmed[rolesAt] ?? '') : '';
     const languageText = languageAt >= 0 ? (trimmed[languageAt] ?? '').toLowerCase() : '';
     const language = LANGUAGES.find((l) => l === languageText) ?? null;
-    if (languageText !== '' && !language) errors.push({ path: `row ${row} language`, message: `must be ${LANGUAGES.join(' or ')}, or empty for the organisation's` });
-    if (name.length === 0 || name.length > 200) errors.push({ path: `row ${row} name`, message: 'a name of 1-200 characters is required' });
-    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: `row ${row} email`, message: 'not an email address' });
-    else if (seen.has(email.toLowerCase())) errors.push({ path: `row ${row} email`, message: 'appears twice in the file' });
+    if (languageText !== '' && !language) errors.push(problem(`row ${row} language`, 'admin.import.error.language', { first: LANGUAGES[0] ?? 'da', second: LANGUAGES[1] ?? 'en' }));
+    if (name.length === 0 || name.length > 200) errors.push(problem(`row ${row} name`, 'admin.import.error.name'));
+    if (!EMAIL.test(email) || email.length > 254) errors.push(problem(`row ${row} email`, 'admin.import.error.email'));
+    else if (seen.has(email.toLowerCase())) errors.push(problem(`row ${row} email`, 'admin.import.error.duplicate'));
     seen.add(email.toLowerCase());
     const level = IDENTITY_ASSURANCE_LEVELS.find((l) => l === ial.toLowerCase());
-    if (!level) errors.push({ path: `row ${row} ial`, message: 'must be low, substantial or high' });
-    if (proofing.length < 3) errors.push({ path: `row ${row} proofing_method`, message: 'say how the identity was proofed' });
+    if (!level) errors.push(problem(`row ${row} ial`, 'admin.import.error.ial'));
+    if (proofing.length < 3) errors.push(problem(`row ${row} proofing_method`, 'admin.import.error.proofing'));
     const roles: AssignedRole[] = [];
     for (const r of rolesText.split(';').map((x) => x.trim()).filter((x) => x.length > 0)) {
       const role = ASSIGNED_ROLES.find((a) => a === r);
       if (role) roles.push(role);
-      else errors.push({ path: `row ${row} roles`, message: `unknown role ${r}` });
+      else errors.push(problem(`row ${row} roles`, 'admin.import.error.role', { role: r }));
     }
     if (level) rows.push({ row, name, email, ial: level, proofing, roles, language });
   });
