@@ -34,6 +34,8 @@ function kindsInSource(): Map<string, string> {
         const family = m[1] ?? '';
         // Not events: log field names and file names of the same families.
         if (!families.has(family) || /\.(ts|md|json|db|pin|key|txt|html|sh|so|conf)$/.test(m[0].slice(1, -1))) continue;
+        // Not events either: message keys of the catalogues (a problem's words, 'admin.import.error.name').
+        if (m[0].slice(1, -1) in CATALOGUES.en) continue;
         found.set(`${family}.${m[2] ?? ''}`, path.relative(root, file));
       }
       // Whatever the family: the kind passed to recordEvent(deps, tx, 'kind', ...) is an event.
