@@ -1,7 +1,8 @@
 // Activation page: prove possession of the key and enter the activation code.
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, sessionChanged, setStatus, showError, t } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, sessionChanged, setStatus, showError, t } from './common.js';
+import { renderHeader } from './header.js';
 import type { CredentialState, Identity } from './common.js';
 
 interface ActivationResult {

@@ -1,7 +1,8 @@
 // Administration page (admin.html): add employees (bind them with their identity assurance), issue
 // enrolment links, correct contact and identifying data, grant and withdraw roles, end bindings,
 // and import employees from CSV. Each concept lives in its module under ./admin/.
-import { byId, renderHeader, setStatus, t, tp } from './common.js';
+import { byId, setStatus, t, tp } from './common.js';
+import { renderHeader } from './header.js';
 import { openStaffPage, setUpConfirmDialog } from './console.js';
 import { setUpProvisioning } from './provisioning.js';
 import { ad } from './admin/state.js';

@@ -1,7 +1,8 @@
 // The applications page (clients.html, issue 16): an org-admin lists, registers and changes the
 // OpenID Connect clients and SAML service providers, with step-up for every change, instead of
 // calling the API by hand. Clients from the configuration files are shown read-only.
-import { ApiError, byId, renderHeader, setStatus, t } from './common.js';
+import { ApiError, byId, setStatus, t } from './common.js';
+import { renderHeader } from './header.js';
 import { openStaffPage, pageGate, setUpConfirmDialog } from './console.js';
 import { setUpOidcClients } from './clients/oidc.js';
 import { setUpSamlProviders } from './clients/saml.js';

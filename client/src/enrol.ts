@@ -1,7 +1,8 @@
 // Enrolment page (enrol.html#token=…): register a security key from a one-time link.
 import { browserSupportsWebAuthn, startRegistration } from '@simplewebauthn/browser';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, focusElement, renderHeader, setStatus, showError, t, timeElement } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, setStatus, showError, t, timeElement } from './common.js';
+import { renderHeader } from './header.js';
 import { beforeLanguageSwitch } from './i18n.js';
 import type { CredentialState } from './common.js';
 

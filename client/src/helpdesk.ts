@@ -2,7 +2,8 @@
 // start reactivation, revoke (one key or several), issue a replacement key, read the person's
 // audit trail, approve or reject other helpdesk members' requests (two-person control), and
 // browse lists with filters. Each concept lives in its module under ./helpdesk/.
-import { byId, setStatus, t, tp, renderHeader } from './common.js';
+import { byId, setStatus, t, tp } from './common.js';
+import { renderHeader } from './header.js';
 import { openStaffPage, setUpConfirmDialog } from './console.js';
 import { hd } from './helpdesk/state.js';
 import { gate, handleAccessLost } from './helpdesk/access.js';

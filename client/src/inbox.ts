@@ -2,7 +2,8 @@
 // list, for every staff role: what you asked for (withdraw it) and what you may approve (approve
 // or reject it, after seeing exactly what will happen, with a fresh touch of your key). Whether
 // you may approve is the server's answer (the duties table); the page only shows it.
-import { ApiError, byId, clearMessages, renderHeader, setStatus, STAFF_ROLES, t, tp } from './common.js';
+import { ApiError, byId, clearMessages, setStatus, STAFF_ROLES, t, tp } from './common.js';
+import { renderHeader } from './header.js';
 import type { Identity } from './common.js';
 import { openStaffPage, pageGate, setUpConfirmDialog } from './console.js';
 import { approvalsList } from './duties.js';

@@ -1,6 +1,7 @@
 // "My keys" page: list the signed-in person's security keys; rename, report lost, "I found it"
 // (a new activation code for a key reported lost), sign out.
-import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, renderHeader, sessionEnded, setStatus, showError, signOutDestination, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, focusElement, linkTo, reasonWords, sessionEnded, setStatus, showError, signOutDestination, stateWords, t, timeElement, tn, tp, wrapIn } from './common.js';
+import { renderHeader } from './header.js';
 import { setUpMailLanguage } from './mailLanguage.js';
 import type { Credential, Identity, SignOutAnswer } from './common.js';
 import { stepUpApi } from './stepUp.js';

@@ -1,7 +1,8 @@
 // Security team page (security.html): the gateway's HSM signing keys and their attribute check,
 // the published JWKS, key management requests under two-person control, audit verification and
 // the readable audit trail. Each concept in its module under security/.
-import { api, byId, renderHeader, setStatus, showError, t, tp } from './common.js';
+import { api, byId, setStatus, showError, t, tp } from './common.js';
+import { renderHeader } from './header.js';
 import { openStaffPage } from './console.js';
 import { showTwoPersonBanner, type DutiesStatus } from './duties.js';
 import { gate, handleAccessLost } from './security/access.js';

@@ -1,7 +1,8 @@
 // Sign-in page (index.html): sign in with a security key, or show who is signed in.
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, api, busy, byId, clearMessages, renderHeader, setStatus, showError, t } from './common.js';
+import { ApiError, api, busy, byId, clearMessages, setStatus, showError, t } from './common.js';
+import { renderHeader } from './header.js';
 import type { Identity } from './common.js';
 import { samlContinuation, samlRequest, samlServiceProvider } from './samlRequest.js';
 
