@@ -31,6 +31,7 @@ import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { ExactRoutes } from './http/exactRoutes.js';
+import { CredentialHolders } from './http/credentialHolders.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
 import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes/index.js';
@@ -109,6 +110,7 @@ export function buildApp(ports: AppPorts): express.Express {
   // Brute force (issue 7): per-IP limits before the body is even read, per-account after; a
   // holder's own browser (its device cookie) counts apart from strangers (issue 13, 1).
   const names = cookieNames(config.secureCookies);
+  const credentialHolders = new CredentialHolders((credentialId) => holderOf(flows, { credentialId }));
   const limits = ceremonyRateLimits({
     config,
     clock: ports.clock,
@@ -118,7 +120,8 @@ export function buildApp(ports: AppPorts): express.Express {
     trustedDevice: async (req, holder) => {
       const cookie = readCookie(req, names.device);
       if (cookie === undefined) return undefined;
-      const identityId = await holderOf(flows, holder);
+      // A credential's holder never changes: remembered (credentialHolders.ts); an email's is read.
+      const identityId = 'credentialId' in holder ? await credentialHolders.holderOf(holder.credentialId) : await holderOf(flows, holder);
       return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
     },
   });
