@@ -75,6 +75,8 @@ export class ExactRoutes {
   private readonly byMethod = new Map<string, Map<string, RequestHandler>>();
   /** Every route registered so far, in order (for the shadowing check). */
   private readonly registered: { method: RouteMethod; path: string }[] = [];
+  /** The router's layers as this table knows them: the table, the middleware, the routes. */
+  private layers: number;
 
   constructor(
     private readonly router: Router,
@@ -86,6 +88,7 @@ export class ExactRoutes {
       if (m.paths) router.use([...m.paths], m.handle);
       else router.use(m.handle);
     }
+    this.layers = router.stack.length;
   }
 
   /**
@@ -93,7 +96,10 @@ export class ExactRoutes {
    * parameters and no earlier route matches it, in the exact-path table.
    */
   route(method: RouteMethod, path: string, handler: RequestHandler): void {
+    // A layer put on the router directly, between these, would be skipped by the table: refused.
+    if (this.router.stack.length !== this.layers) throw new TypeError('A layer was added to the router outside ExactRoutes: give middleware to its constructor');
     this.router[method](path, handler);
+    this.layers = this.router.stack.length;
     const shadowed = this.registered.some((r) => r.method === method && patternMatches(r.path, path));
     this.registered.push({ method, path });
     if (path.includes(':') || path.includes('*') || shadowed) return;

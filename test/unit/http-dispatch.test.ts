@@ -132,6 +132,16 @@ describe('issue 17: exact-path dispatch runs the middleware the router walk woul
   });
 });
 
+describe('issue 17: the table cannot miss a middleware', () => {
+  it('issue 17: a middleware put on the router outside the table, before a route, is refused at start-up (the table would skip it)', () => {
+    const router = express.Router();
+    const table = new ExactRoutes(router, [{ handle: (_req, _res, next) => next() }]);
+    table.route('post', '/a', (_req, res) => res.end());
+    router.use((_req, _res, next) => next());
+    assert.throws(() => table.route('post', '/b', (_req, res) => res.end()), /outside ExactRoutes/);
+  });
+});
+
 describe('issue 17: security headers prebuilt from helmet', () => {
   const options = {
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] } },
