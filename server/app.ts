@@ -1,8 +1,7 @@
 /**
  * Builds the Express app from its ports. Never listens: main.ts and the tests do.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from './clock.js';
@@ -30,6 +29,9 @@ import { auditRouteRefusal } from './http/auditRefusal.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { operationsRoutes } from './http/operations.js';
 import { requestContext } from './http/requestLog.js';
+import { securityHeaders } from './http/securityHeaders.js';
+import { ExactRoutes } from './http/exactRoutes.js';
+import { CredentialHolders } from './http/credentialHolders.js';
 import { openApiDocument, parseBody, type RouteSpec } from './http/registry.js';
 import { CEREMONY_API_PATHS, OIDC_LIMITED_PATHS, ceremonyRateLimits } from './http/rateLimit.js';
 import { buildRoutes, sessionOf, type HealthSource } from './http/routes/index.js';
@@ -72,8 +74,9 @@ export function buildApp(ports: AppPorts): express.Express {
   const metrics = ports.metrics ?? new GatewayMetrics();
   app.use(requestContext(log, metrics));
   app.use(refuseMalformedPath());
+  // Helmet's headers, decided once at start-up (securityHeaders.ts).
   app.use(
-    helmet({
+    securityHeaders({
       contentSecurityPolicy: {
         directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"], formAction: ["'self'"] },
       },
@@ -82,8 +85,9 @@ export function buildApp(ports: AppPorts): express.Express {
     }),
   );
 
+  // Under /api: CSRF, the rate limits, the JSON body, the session; then the routes (below).
   const api = express.Router();
-  api.use((req: Request, res: Response, next: NextFunction) => {
+  const csrf = (req: Request, res: Response, next: NextFunction): void => {
     res.setHeader('Cache-Control', 'no-store');
     if (STATE_CHANGING.has(req.method)) {
       // CSRF: state changes come from our own origin only, as JSON (which forces a CORS preflight).
@@ -102,10 +106,11 @@ export function buildApp(ports: AppPorts): express.Express {
       }
     }
     next();
-  });
+  };
   // Brute force (issue 7): per-IP limits before the body is even read, per-account after; a
   // holder's own browser (its device cookie) counts apart from strangers (issue 13, 1).
   const names = cookieNames(config.secureCookies);
+  const credentialHolders = new CredentialHolders((credentialId) => holderOf(flows, { credentialId }));
   const limits = ceremonyRateLimits({
     config,
     clock: ports.clock,
@@ -115,21 +120,16 @@ export function buildApp(ports: AppPorts): express.Express {
     trustedDevice: async (req, holder) => {
       const cookie = readCookie(req, names.device);
       if (cookie === undefined) return undefined;
-      const identityId = await holderOf(flows, holder);
+      // A credential's holder never changes: remembered (credentialHolders.ts); an email's is read.
+      const identityId = 'credentialId' in holder ? await credentialHolders.holderOf(holder.credentialId) : await holderOf(flows, holder);
       return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
     },
   });
-  api.use(CEREMONY_API_PATHS, limits.apiPerIp);
-  // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
-  // small request expand past the body limit's intent (415 encoding.unsupported instead).
-  api.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }));
-  api.use(CEREMONY_API_PATHS, limits.apiPerAccount);
-
   // The session of this request, resolved once (nothing cached across requests: a suspension
   // committed anywhere ends it on its very next request). A sign-in reads none of the browser's
   // previous session but its id, which it ends in its own one commit (issue 14: nothing is read
   // twice in a sign-in).
-  api.use(async (req: Request, res: Response, next: NextFunction) => {
+  const session = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const sid = SIGN_IN_PATHS.has(req.path) ? undefined : readCookie(req, names.session);
       if (sid) {
@@ -140,7 +140,18 @@ export function buildApp(ports: AppPorts): express.Express {
     } catch (err) {
       next(err);
     }
-  });
+  };
+  // Mounted in this order; a route without parameters gets exactly the ones that cover its path,
+  // run from a table instead of the router's walk (exactRoutes.ts, issue 17).
+  const apiRoutes = new ExactRoutes(api, [
+    { handle: csrf },
+    { paths: CEREMONY_API_PATHS, handle: limits.apiPerIp },
+    // No Content-Encoding: browsers never compress request bodies, and inflating them would let a
+    // small request expand past the body limit's intent (415 encoding.unsupported instead).
+    { handle: express.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json', inflate: false }) },
+    ...limits.apiPerAccount.map((handle) => ({ paths: CEREMONY_API_PATHS, handle })),
+    { handle: session },
+  ]);
 
   const routes: RouteSpec[] = buildRoutes({
     flows,
@@ -160,46 +171,49 @@ export function buildApp(ports: AppPorts): express.Express {
   // /api routes go through the API router (CSRF, JSON body, session); the operations routes
   // (/health/live, /health/ready, /metrics) are served at the root, outside it.
   const root = express.Router();
-  for (const r of routes) {
-    const [router, subPath] = r.path.startsWith('/api/') ? [api, r.path.replace(/^\/api/, '')] : [root, r.path];
-    router[r.method](subPath, async (req: Request, res: Response, next: NextFunction) => {
-      res.locals['route'] = r.path;
-      try {
-        if (r.access.kind !== 'public' && !res.locals['session']) throw new UnauthenticatedError();
-        if (r.access.kind === 'role') {
-          // A role is checked on the server for every action (and again in the flows for keys),
-          // on the identity read for this request.
-          requireRoleOf(sessionOf(res).identity, r.access.role);
-        }
-        if (r.stepUp) {
-          // NSIS 3.1.2 (Substantial) 8: whoever acts on another's means is authenticated at
-          // Substantial or High, recently (the session's sign-in is its last key touch).
-          const view = sessionOf(res);
-          const age = (ports.clock.now().getTime() - new Date(view.session.createdAt).getTime()) / 60_000;
-          if (age > config.stepUpMinutes || view.session.aal === 'low') throw new StepUpRequiredError(config.stepUpMinutes);
-        }
-        const body = r.body ? parseBody(r.body, req.body ?? {}) : undefined;
-        await r.handler({ req, res, body });
-      } catch (err) {
-        if (r.auditRefusal && err instanceof GatewayError) {
-          try {
-            await auditRouteRefusal(flows, r.auditRefusal, req, res, err, r.access.kind === 'role' ? r.access.role : undefined);
-          } catch (auditErr) {
-            next(auditErr);
-            return;
-          }
-        }
-        next(err);
+  const handlerOf = (r: RouteSpec): RequestHandler => async (req: Request, res: Response, next: NextFunction) => {
+    res.locals['route'] = r.path;
+    try {
+      if (r.access.kind !== 'public' && !res.locals['session']) throw new UnauthenticatedError();
+      if (r.access.kind === 'role') {
+        // A role is checked on the server for every action (and again in the flows for keys),
+        // on the identity read for this request.
+        requireRoleOf(sessionOf(res).identity, r.access.role);
       }
-    });
+      if (r.stepUp) {
+        // NSIS 3.1.2 (Substantial) 8: whoever acts on another's means is authenticated at
+        // Substantial or High, recently (the session's sign-in is its last key touch).
+        const view = sessionOf(res);
+        const age = (ports.clock.now().getTime() - new Date(view.session.createdAt).getTime()) / 60_000;
+        if (age > config.stepUpMinutes || view.session.aal === 'low') throw new StepUpRequiredError(config.stepUpMinutes);
+      }
+      const body = r.body ? parseBody(r.body, req.body ?? {}) : undefined;
+      await r.handler({ req, res, body });
+    } catch (err) {
+      if (r.auditRefusal && err instanceof GatewayError) {
+        try {
+          await auditRouteRefusal(flows, r.auditRefusal, req, res, err, r.access.kind === 'role' ? r.access.role : undefined);
+        } catch (auditErr) {
+          next(auditErr);
+          return;
+        }
+      }
+      next(err);
+    }
+  };
+  for (const r of routes) {
+    if (r.path.startsWith('/api/')) apiRoutes.route(r.method, r.path.replace(/^\/api/, ''), handlerOf(r));
+    else root[r.method](r.path, handlerOf(r));
   }
   const doc = openApiDocument(routes, { title: 'NSIS hardware-key gateway API', version: '0.1.0', serverUrl: config.origin });
   api.get('/openapi.json', (_req, res) => {
     res.json(doc);
   });
   api.use((req, _res, next) => next(new NotFoundError(`No API route ${req.method} ${req.path}.`)));
-  app.use(root);
+  // The API first: every request under /api ends there (its last layer answers 404), and the
+  // root's routes are none of its paths.
   app.use('/api', api);
+  app.use(root);
   // The stylesheet of the pages the server renders (error pages, logout confirmation, form_post).
   app.get(PAGE_STYLESHEET_PATH, (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');

@@ -20,6 +20,7 @@
  * enrolment links: see Gateway); a WebAuthn assertion cannot be guessed.
  *
  * A refusal is 429 problem+json RATE_LIMITED with Retry-After, through the one error boundary.
+ * Each limit is a windowLimiter (windowLimiter.ts): one atomic hit in the store per counted request.
  *
  * Counters: in the store's ephemeral part (server/ports/ephemeral.ts), shared by every worker and
  * instance of the gateway, so a limit holds across all of them, timed by the Clock port (tests
@@ -29,7 +30,7 @@
  * live in the database.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -38,6 +39,7 @@ import { normaliseEmail } from '../domain/identities.js';
 import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LimitCounterStore } from '../ports/ephemeral.js';
+import { windowLimiter } from './windowLimiter.js';
 
 const WINDOW_MS = 60_000;
 /** The soft limit's first delay, doubled with each further failure, and its ceiling. */
@@ -197,13 +199,11 @@ interface RequestParty {
   trusted: boolean;
 }
 
-const PARTY = 'rateLimitParty';
+/** Each ceremony request's party, decided by identifyParty and read by the account limits. */
+const parties = new WeakMap<Response, RequestParty>();
 
 function partyOf(res: Response): RequestParty | undefined {
-  const p: unknown = res.locals[PARTY];
-  return p !== null && typeof p === 'object' && 'account' in p && 'client' in p && 'trusted' in p
-    ? { account: String(p.account), client: String(p.client), trusted: p.trusted === true }
-    : undefined;
+  return parties.get(res);
 }
 
 /** The device id of this browser when its device cookie was issued to the holder of `holder`. */
@@ -238,38 +238,27 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
   if (accountSoftPerMinute === 0) log.warn('progressive delay per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE=0)');
 
   const store = (name: string): Store => (counters ? new SharedCounterStore(counters, clock, `gateway-${name}`) : new ClockMemoryStore(clock));
-  const logger = (name: string) => ({
-    error: (err: unknown, message?: string) => log.error({ err, limiter: name }, message ?? 'rate limiter error'),
-    warn: (err: unknown, message?: string) => log.warn({ err, limiter: name }, message ?? 'rate limiter warning'),
-  });
+  const now = (): number => clock.now().getTime();
+  const storeError = (name: string) => (err: unknown, message: string) => log.error({ err, limiter: name }, message);
 
   const limiter = (
     name: string,
     limit: number,
-    keyOf: (req: Request, res?: Response) => string | undefined,
+    keyOf: (req: Request, res: Response) => string | undefined,
     detail: string,
   ): RequestHandler => {
     if (limit === 0) return passThrough;
-    const property = `rateLimit_${name}`;
-    return rateLimit({
-      windowMs: WINDOW_MS,
+    return windowLimiter({
       limit,
       store: store(name),
-      requestPropertyName: property,
-      // Retry-After comes with the problem+json from the error boundary; no draft headers.
-      standardHeaders: false,
-      legacyHeaders: false,
-      passOnStoreError: true,
-      logger: logger(name),
-      // The IP limiter's key does go through ipKeyGenerator (IPv6 /56), in ipKey().
-      validate: { keyGeneratorIpFallback: false },
-      skip: (req: Request, res: Response) => keyOf(req, res) === undefined,
-      keyGenerator: (req: Request, res: Response) => keyOf(req, res) ?? '',
-      handler: (req: Request, res: Response, next: NextFunction) => {
-        const { used, resetAt } = usage(req, property);
+      keyOf,
+      now,
+      storeError: storeError(name),
+      // Retry-After comes with the problem+json from the error boundary.
+      over: (_req, _res, next, { key, used, resetAt }) => {
         // Logged once per key and window (the first refusal), never the raw account value.
-        if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: keyOf(req, res)?.slice(0, 40) ?? null, limit }, 'rate limit reached');
-        const retryAfter = resetAt === undefined ? WINDOW_MS / 1000 : (resetAt - clock.now().getTime()) / 1000;
+        if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: key.slice(0, 40), limit }, 'rate limit reached');
+        const retryAfter = resetAt === undefined ? WINDOW_MS / 1000 : (resetAt - now()) / 1000;
         next(new RateLimitedError(detail, retryAfter));
       },
     });
@@ -287,7 +276,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits: trusted-device lookup failed');
       }
       const party: RequestParty = { account: account.key, client: device ? `device:${device}` : ipKey(req), trusted: device !== undefined };
-      res.locals[PARTY] = party;
+      parties.set(res, party);
     }
     next();
   };
@@ -299,22 +288,17 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
   const softLimiter = (): RequestHandler => {
     if (accountSoftPerMinute === 0) return passThrough;
     const name = 'api-account-soft';
-    const property = `rateLimit_${name}`;
-    return rateLimit({
-      windowMs: WINDOW_MS,
+    return windowLimiter({
       limit: accountSoftPerMinute,
       store: store(name),
-      requestPropertyName: property,
-      standardHeaders: false,
-      legacyHeaders: false,
-      passOnStoreError: true,
-      logger: logger(name),
-      validate: { keyGeneratorIpFallback: false },
-      skipSuccessfulRequests: true,
-      skip: (_req: Request, res: Response) => partyOf(res)?.trusted !== false,
-      keyGenerator: (_req: Request, res: Response) => `soft|${partyOf(res)?.account ?? ''}`,
-      handler: (req: Request, res: Response, next: NextFunction) => {
-        const { used } = usage(req, property);
+      failuresOnly: true,
+      keyOf: (_req, res) => {
+        const party = partyOf(res);
+        return party?.trusted === false ? `soft|${party.account}` : undefined;
+      },
+      now,
+      storeError: storeError(name),
+      over: (req, res, next, { used }) => {
         const delay = softDelayMs(used - accountSoftPerMinute);
         if (used === accountSoftPerMinute + 1) {
           log.warn({ event: 'rate-limit.delaying', limiter: name, key: partyOf(res)?.account.slice(0, 40) ?? null, limit: accountSoftPerMinute }, 'soft limit reached: delaying further attempts');
@@ -339,7 +323,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
         'api-account',
         accountPerMinute,
         (_req, res) => {
-          const party = res ? partyOf(res) : undefined;
+          const party = partyOf(res);
           return party ? `${party.account}|${party.client}` : undefined;
         },
         'Too many attempts for this account or link from this browser or network. Wait a moment and try again.',
@@ -349,12 +333,4 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
     oidcPerIp: limiter('oidc-ip', ipPerMinute, ipKey, 'Too many sign-in requests from your network. Wait a moment and try again.'),
     scimPerIp: limiter('scim-ip', ipPerMinute, ipKey, 'Too many provisioning requests from this network. Wait a moment and try again.'),
   };
-}
-
-/** What express-rate-limit recorded for this request: hits in the window and when it resets. */
-function usage(req: Request, property: string): { used: number; resetAt: number | undefined } {
-  const info: unknown = Reflect.get(req, property);
-  const resetAt = info && typeof info === 'object' && 'resetTime' in info && info.resetTime instanceof Date ? info.resetTime.getTime() : undefined;
-  const used = info && typeof info === 'object' && 'used' in info && typeof info.used === 'number' ? info.used : 0;
-  return { used, resetAt };
 }

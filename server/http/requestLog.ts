@@ -20,10 +20,23 @@ export function requestIdOf(res: Response): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** This request's logger (with its id), or `fallback` outside a request. */
+/** The logger a request's own lines are derived from, and the child carrying its id once made. */
+interface RequestLogging {
+  id: string;
+  base: Logger;
+  child: Logger | undefined;
+}
+const logging = new WeakMap<Response, RequestLogging>();
+
+/**
+ * This request's logger (with its id), or `fallback` outside a request. The child logger is made
+ * only when a line other than the request line is written (most requests write none: issue 17).
+ */
 export function requestLogger(res: Response, fallback: Logger): Logger {
-  const log: unknown = res.locals['log'];
-  return log === undefined ? fallback : (log as Logger);
+  const ctx = logging.get(res);
+  if (ctx === undefined) return fallback;
+  ctx.child ??= ctx.base.child({ reqId: ctx.id });
+  return ctx.child;
 }
 
 /**
@@ -48,31 +61,38 @@ export function requestContext(log: Logger, metrics: GatewayMetrics): RequestHan
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', id);
     res.locals['requestId'] = id;
-    const child = log.child({ reqId: id });
-    res.locals['log'] = child;
+    logging.set(res, { id, base: log, child: undefined });
     let done = false;
     const complete = (aborted: boolean): void => {
       if (done) return;
       done = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req, res);
-      metrics.observeHttp(req.method, route, res.statusCode, seconds);
+      const status = res.statusCode;
+      metrics.observeHttp(req.method, route, status, seconds);
+      // The line a child logger would write (reqId first), without making one per request.
+      const line: RequestLine = { reqId: id, method: req.method, route, status, ms: Math.round(seconds * 10_000) / 10 };
       // A request the soft rate limit held back says by how much (rateLimit.ts, issue 13, 1).
       const throttled: unknown = res.locals['throttledMs'];
-      const line = {
-        method: req.method,
-        route,
-        status: res.statusCode,
-        ms: Math.round(seconds * 10_000) / 10,
-        ...(typeof throttled === 'number' ? { throttledMs: throttled } : {}),
-        ...(aborted ? { aborted: true } : {}),
-      };
-      if (res.statusCode >= 500) child.warn(line, 'request');
-      else child.info(line, 'request');
+      if (typeof throttled === 'number') line.throttledMs = throttled;
+      if (aborted) line.aborted = true;
+      if (status >= 500) log.warn(line, 'request');
+      else log.info(line, 'request');
     };
     res.on('finish', () => complete(false));
     // The client went away before the answer was written.
     res.on('close', () => complete(!res.writableFinished));
     next();
   };
+}
+
+/** The one line per request: chosen fields only (see the top of this file). */
+interface RequestLine {
+  reqId: string;
+  method: string;
+  route: string;
+  status: number;
+  ms: number;
+  throttledMs?: number;
+  aborted?: true;
 }
