@@ -35,6 +35,7 @@ import { USAGE, parseOptions, type BenchOptions } from './bench/options.js';
 import { benchConfig } from './bench/population.js';
 import { destroyRunKeys, measured, say } from './bench/phases.js';
 import { runPostgres } from './bench/postgresRun.js';
+import { PhaseAborted } from './bench/phaseGuard.js';
 import { PROFILED_CLIENTS, profiledPhase, type CostProfile } from './bench/profiledPhase.js';
 import { renderReport, type BackendRun, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
 import { raisedLimits, repoRoot, startGateway, startReference } from './bench/serverProcess.js';
@@ -164,7 +165,12 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     // The generators of the SQLite population go; PostgreSQL has a population (and generators) of its own.
     await pool.close();
     const postgres: Awaited<ReturnType<typeof runPostgres>> = opts.backends.includes('postgres')
-      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => ({ backends: [], status: `failed: ${errorText(err)}` }))
+      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => {
+          // A hung phase or a dead child ends the whole run (phaseGuard.ts); a cluster that cannot start is a status.
+          if (err instanceof PhaseAborted) throw err;
+          say(`PostgreSQL failed: ${errorText(err)}`);
+          return { backends: [], status: `failed: ${errorText(err).split('\n')[0] ?? ''}` };
+        })
       : { backends: [], status: 'not run (--backends without postgres)' };
     backends.push(...postgres.backends);
     if ('profile' in postgres && postgres.profile) costProfiles.postgres = postgres.profile;

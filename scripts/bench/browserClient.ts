@@ -30,6 +30,7 @@ export class BrowserClient {
   constructor(
     readonly origin: string,
     private readonly agent: http.Agent,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.url = new URL(origin);
   }
@@ -67,8 +68,8 @@ export class BrowserClient {
           });
         },
       );
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => {
-        req.destroy(Object.assign(new Error(`no answer to POST ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'REQUEST_TIMEOUT' }));
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(Object.assign(new Error(`no answer to POST ${path} within ${this.timeoutMs / 1000} s`), { code: 'REQUEST_TIMEOUT' }));
       });
       req.on('error', reject);
       req.end(payload);

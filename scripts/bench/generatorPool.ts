@@ -96,7 +96,7 @@ export class GeneratorPool {
       });
       const init: ToGenerator = { type: 'init', credentials: slice };
       child.send(init);
-      await ready;
+      await bounded('load generator start', () => ready, { deadlineMs: 120_000, watched: [{ name: 'load generator', child, lastLines: () => gen.stderr.text() }] });
     }
     return new GeneratorPool(generators);
   }

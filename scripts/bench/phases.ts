@@ -10,7 +10,7 @@ import type { Config } from '../../server/config.js';
 import { openStore } from '../../server/store/openStore.js';
 import type { PhaseFigures } from './generatorPool.js';
 import { gauge, histogramDeltas, scrapeMetrics, type HistogramDelta } from './metricsScraper.js';
-import { bounded, tailFile } from './phaseGuard.js';
+import { PhaseAborted, bounded, tailFile } from './phaseGuard.js';
 import type { LoopDelay } from './probeControl.js';
 import { machineBusyMs } from './procCpu.js';
 import type { PhaseRow } from './report.js';
@@ -51,6 +51,7 @@ export async function measured(
   if (!first) throw new Error('measured: no server');
   // prom-client resets its event-loop histogram at every scrape: the scrape after covers the phase.
   const before = opts.metrics ? await scrapeMetrics(first.origin, token) : undefined;
+  const trees = servers.map((x) => x.processTree());
   const cpu0 = servers.reduce((s, x) => s + x.cpuMs(), 0);
   const pg0 = opts.postgresCpuMs?.();
   const machine0 = machineBusyMs();
@@ -68,6 +69,12 @@ export async function measured(
     clearInterval(sampler);
   }
   rssMiB = servers.map((x, i) => Math.max(rssMiB[i] ?? 0, x.rssMiB()));
+  // A cluster worker that died during the phase (its primary starts another) spoils the phase: the run ends, naming it.
+  servers.forEach((x, i) => {
+    const now = new Set(x.processTree());
+    const gone = (trees[i] ?? []).filter((pid) => !now.has(pid));
+    if (gone.length > 0) throw new PhaseAborted(`${label}: ${x.name} process(es) ${gone.join(', ')} exited during the phase; the last lines of its log:\n${tailFile(x.logFile)}`);
+  });
   const serverCpuMs = servers.reduce((s, x) => s + x.cpuMs(), 0) - cpu0;
   const postgresCpuMs = pg0 === undefined || !opts.postgresCpuMs ? undefined : opts.postgresCpuMs() - pg0;
   const machineCpuMs = machineBusyMs() - machine0;

@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import { describe, it } from 'node:test';
 import { machineShare, queueing, rateBudget } from '../../scripts/bench/budget.js';
+import { BrowserClient } from '../../scripts/bench/browserClient.js';
 import { COST_REASONS } from '../../scripts/bench/costReasons.js';
 import { LineTail, PhaseAborted, bounded } from '../../scripts/bench/phaseGuard.js';
 import { parseMachineStat, parseProcStat, treeTicks } from '../../scripts/bench/procCpu.js';
@@ -101,6 +104,25 @@ describe('bench: every phase ends (issue 17: the hung --baseline run)', () => {
       assert.match(err.message, /pool exhausted/);
       return true;
     });
+  });
+
+  it('issue 17: a server that accepts a request and never answers fails the ceremony with REQUEST_TIMEOUT (the load generator never waits for ever)', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => sockets.push(s)); // reads nothing, answers nothing
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const client = new BrowserClient(`http://localhost:${port}`, agent, 200);
+      await assert.rejects(client.post('/api/enrolment/options', { token: 'x' }), (err: unknown) => {
+        assert.equal((err as { code?: unknown }).code, 'REQUEST_TIMEOUT');
+        return true;
+      });
+    } finally {
+      agent.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('issue 17: a phase past its deadline ends with an error instead of waiting for ever', async () => {
