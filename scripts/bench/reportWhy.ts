@@ -77,8 +77,15 @@ function budgetRows(b: RateBudget, cores: number, what: string, targetText: stri
     ...(other === undefined
       ? []
       : [`| Other processes on the machine during the phase (/proc/stat busy − ours; not taken from the cores above: 0 on a quiet machine) | ${fmt(other, 2)} cores |`]),
+    '',
+    b.gapMs > 0
+      ? `At the measured cost the target needs ${fmt(b.neededCores, 2)} cores and the server had ${fmt(b.serverHadCores, 2)}: the cost per ${what} must shrink by ${ms(b.gapMs)} (${fmt((100 * b.gapMs) / b.serverMsPerCeremony, 0)} %). The items below say where it goes and why each is required.`
+      : `At the measured cost the target fits the cores the server had (${fmt(b.neededCores, 2)} of ${fmt(b.serverHadCores, 2)}), yet the server used only ${fmt(b.serverCores, 2)}: the rate was held back by something other than the server's CPU${other !== undefined && other >= OTHER_WORK ? ` (other processes kept ${fmt(other, 2)} cores busy: rerun on a quiet machine)` : ' (waiting: the database\'s commits, locks, the HSM)'}.`,
   ];
 }
+
+/** Cores of other work on the machine from which a phase counts as disturbed. */
+const OTHER_WORK = 0.25;
 
 function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; postgres: boolean }): string[] {
   const cores = r.machine.cores;
@@ -102,6 +109,9 @@ function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; po
     const one = r.signIn.find((s) => s.clients === 1)?.gateway;
     if (!at || !one) return [...out, 'No 1-client phase: no service time to compare with.'];
     const q = queueing({ ...at, clients: about.clients, meanMs: at.latency.mean }, one.latency.p50, TARGETS.p99At16Ms, cores);
+    const other = otherCores(at, cores);
+    const b = rateBudget(at, 1, cores);
+    const withOther = other === undefined ? Number.NaN : b.serverCores / Math.max(0.01, b.serverHadCores - other);
     return [
       ...out,
       '| Queueing | Value |',
@@ -112,11 +122,18 @@ function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; po
       `| Latency ÷ service time (time waiting for a core or the writer rather than being served) | ${fmt(q.queueFactor, 1)}× |`,
       `| A p99 under ${TARGETS.p99At16Ms} ms with ${q.clients} closed-loop clients needs a mean under it, so at least (clients ÷ ${TARGETS.p99At16Ms} ms) | ${fmtInt(q.requiredPerSecond)} sign-ins/s |`,
       `| Server CPU per sign-in that rate allows on the cores the server had (measured: ${ms(at.serverCpuMs / Math.max(1, at.completed + at.warmupCompleted))}) | ${ms(q.allowedMsPerCeremony)} |`,
-      ...(otherCores(at, cores) === undefined ? [] : [`| Other processes on the machine (/proc/stat busy − ours) | ${fmt(otherCores(at, cores), 2)} cores |`]),
+      ...(other === undefined
+        ? []
+        : [
+            `| Other processes on the machine (/proc/stat busy − ours) | ${fmt(other, 2)} cores |`,
+            `| Server utilisation of the cores left after the generators AND the other processes | ${pct(withOther)} |`,
+          ]),
       '',
       q.utilisation >= NEAR_FULL
         ? `The server kept ${pct(q.utilisation)} of the cores left to it busy: each sign-in waits for the ones ahead of it, so the latency is queueing (${fmt(q.queueFactor, 1)}× the service time), and it falls only with the CPU per sign-in (the cost items of the sign-in targets).`
-        : `The server kept only ${pct(q.utilisation)} of the cores left to it busy, yet the latency is ${fmt(q.queueFactor, 1)}× the service time: the wait was not for the server's own CPU but for something else (other processes on the machine, or the database's commits and locks); rerun on a quiet machine before reading this target.`,
+        : withOther >= NEAR_FULL
+          ? `The cores left after the generators and the other processes on the machine were full (${pct(withOther)}): the latency is queueing (${fmt(q.queueFactor, 1)}× the service time), partly behind work that is not the gateway's; rerun on a quiet machine before reading this target.`
+          : `The server kept only ${pct(q.utilisation)} of the cores left to it busy, yet the latency is ${fmt(q.queueFactor, 1)}× the service time: the wait was not for the server's own CPU but for something else (the database's commits and locks, the HSM).`,
     ];
   }
   if (about?.kind === 'postgres-within') {
@@ -140,7 +157,8 @@ function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; po
       const w = Math.max(1, row.phaseWallMs);
       lines.push(`| ${b.label} | ${fmtInt(row.perSecond)} | ${pct(row.serverCpuMs / w)} | ${pct(row.generatorCpuMs / w)} | ${pct((row.postgresCpuMs ?? Number.NaN) / w)} | ${pct(m.oursCores)} | ${m.machineCores === undefined ? '–' : pct(m.machineCores)} | ${fmtInt(m.ceilingPerSecond)} |`);
     }
-    if (oneRow) {
+    if (oneRow && !(oneRow.perSecond > 0)) lines.push('', 'No ceremony of one instance completed inside the measured window: there is no ratio to explain (a longer --duration).');
+    else if (oneRow) {
       const m = machineShare(oneRow, cores);
       const target = TARGETS.scaleOutRatio * oneRow.perSecond;
       lines.push(
