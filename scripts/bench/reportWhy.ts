@@ -12,7 +12,10 @@ import { TARGETS, type BackendRun, type BenchResults, type PhaseRow, type Verdic
 import { fmt, fmtInt } from './stats.js';
 
 const rowAt = (b: BackendRun | undefined, clients: number): PhaseRow | undefined => b?.signIn.find((x) => x.clients === clients)?.row;
-const backend = (r: BenchResults, key: string): BackendRun | undefined => r.backends.find((b) => b.key === key);
+/** What the explanations read of a run's results. */
+export type WhyInput = Pick<BenchResults, 'signIn' | 'backends' | 'costProfiles'> & { machine: { cores: number } };
+
+const backend = (r: WhyInput, key: string): BackendRun | undefined => r.backends.find((b) => b.key === key);
 /** Utilisation from which the cores left to the server count as full. */
 const NEAR_FULL = 0.85;
 const pct = (cores: number): string => `${fmt(cores * 100, 0)} %`;
@@ -87,7 +90,7 @@ function budgetRows(b: RateBudget, cores: number, what: string, targetText: stri
 /** Cores of other work on the machine from which a phase counts as disturbed. */
 const OTHER_WORK = 0.25;
 
-function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; postgres: boolean }): string[] {
+function explain(r: WhyInput, v: Verdict, costsShown: { gateway: boolean; postgres: boolean }): string[] {
   const cores = r.machine.cores;
   const about = v.about;
   const cp = r.costProfiles ?? {};
@@ -179,7 +182,7 @@ function explain(r: BenchResults, v: Verdict, costsShown: { gateway: boolean; po
   return [...out, 'No cost model for this target: see its table.'];
 }
 
-export function whySection(r: BenchResults, v: Verdict[]): string[] {
+export function whySection(r: WhyInput, v: Verdict[]): string[] {
   const notMet = v.filter((x) => !x.met);
   const lines = ['', '## Why each target that is not met is not met', ''];
   if (notMet.length === 0) return [...lines, 'Every target is met.'];
