@@ -54,6 +54,9 @@ export function costItems(subject: CostProfile, other: CostProfile | undefined, 
     `Both servers pay HTTP and WebAuthn verification: ${ms(shared)} per sign-in in the ${subject.server}${other ? `, ${ms(sharedOther)} in the ${otherName}` : ''}; the other items (${ms(subject.costs.busyMsPerCeremony - shared)}) are what the rows above require.`,
     'Sampled time is the JavaScript thread of each process (a blocking native call counts while it blocks); /proc CPU also counts libuv\'s threads and V8\'s helper threads, so the two totals differ.',
   );
+  if (subject.row.postgresCpuMs !== undefined) {
+    lines.push('On PostgreSQL a statement is asynchronous I/O through the driver (node-postgres): its samples are the driver\'s parsing and the socket, charged to "Store reads and other statements" whichever transaction they belong to; the database\'s own work is the "PostgreSQL\'s own processes" row.');
+  }
   return lines;
 }
 
