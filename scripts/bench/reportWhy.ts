@@ -85,7 +85,7 @@ function budgetRows(b: RateBudget, cores: number, what: string, targetText: stri
       : [`| Other processes on the machine during the phase (/proc/stat busy − ours; not taken from the cores above: 0 on a quiet machine) | ${fmt(other, 2)} cores |`]),
     '',
     b.gapMs > 0
-      ? `At the measured cost the target needs ${fmt(b.neededCores, 2)} cores and the server had ${fmt(b.serverHadCores, 2)}: the cost per ${what} must shrink by ${ms(b.gapMs)} (${fmt((100 * b.gapMs) / b.serverMsPerCeremony, 0)} %). The items below say where it goes and why each is required.`
+      ? `At the measured cost the target needs ${fmt(b.neededCores, 2)} cores and the server had ${fmt(b.serverHadCores, 2)}: the cost per ${what} must shrink by ${ms(b.gapMs)} (${fmt((100 * b.gapMs) / b.serverMsPerCeremony, 0)} %).${what === 'sign-in' ? ' The cost items say where it goes and why each is required.' : ''}`
       : `At the measured cost the target fits the cores the server had (${fmt(b.neededCores, 2)} of ${fmt(b.serverHadCores, 2)}), yet the server used only ${fmt(b.serverCores, 2)}: the rate was held back by something other than the server's CPU${other !== undefined && other >= OTHER_WORK ? ` (other processes kept ${fmt(other, 2)} cores busy: rerun on a quiet machine)` : ' (waiting: the database\'s commits, locks, the HSM)'}.`,
   ];
 }
