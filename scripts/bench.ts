@@ -9,7 +9,8 @@
  *     GATEWAY_WORKERS); every sign-in employee enrols and activates a key over HTTP;
  *  3. sign-in phases at 1, 16, 64 concurrent clients driven by separate load-generator processes
  *     (whole browser ceremonies ending in an HSM-signed identity token), with the gateway's
- *     event-loop delay per phase; optionally a CPU profile of a 16-client phase (--cpu-prof);
+ *     event-loop delay per phase; a CPU profile of an extra 16-client phase (unless --no-cpu-prof),
+ *     of the gateway on SQLite, of the reference and of the gateway on PostgreSQL, charged to costs;
  *  4. enrolment phases (one fresh link per ceremony);
  *  5. the per-stage cost of a sign-in (gateway stopped), the in-memory reference under the same
  *     load, growth to 10k/100k/1M keys (scripts/seed-keys.ts), and the audit chain's
@@ -23,139 +24,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from './bench/children.js';
 import { summariseProfiles } from './bench/cpuProfile.js';
-import { costsPerCeremony } from './bench/profileCosts.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
 import { GeneratorPool } from './bench/generatorPool.js';
 import { countDatabase, loadSeedKeys, seed, timeAuditVerification } from './bench/growth.js';
 import { measureHsmCeiling } from './bench/hsmCeiling.js';
+import { enrolLevels, errorText, levels, population } from './bench/levels.js';
 import { describeMachine } from './bench/machine.js';
-import { scrapeMetrics, type HistogramDelta } from './bench/metricsScraper.js';
+import { scrapeMetrics } from './bench/metricsScraper.js';
 import { USAGE, parseOptions, type BenchOptions } from './bench/options.js';
-import { benchConfig, enrolAndActivate, outboxDirOf, preparePeople } from './bench/population.js';
+import { benchConfig } from './bench/population.js';
 import { destroyRunKeys, measured, say } from './bench/phases.js';
-import { postgresMissing, startBenchDatabase } from './bench/postgresBackend.js';
+import { runPostgres } from './bench/postgresRun.js';
+import { PhaseAborted } from './bench/phaseGuard.js';
+import { PROFILED_CLIENTS, profiledPhase, type CostProfile } from './bench/profiledPhase.js';
 import { renderReport, type BackendRun, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
-import { raisedLimits, repoRoot, startGateway, startReference, type ServerProcess } from './bench/serverProcess.js';
+import { raisedLimits, repoRoot, startGateway, startReference } from './bench/serverProcess.js';
 import { runStageBreakdown, type StageFigures } from './bench/stageBreakdown.js';
-import { alternate, startBaselineGateway, type BaselineGateway } from './bench/baselineRun.js';
+import { startBaselineGateway } from './bench/baselineRun.js';
 import type { BaselineResults } from './bench/reportBaseline.js';
-
-/** Keys kept aside for the stage benchmark (never used by the load: their counters stay apart). */
-const STAGE_KEYS = 4;
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-/** Employees bound in-process, the gateway started, every sign-in employee's key enrolled and activated over HTTP. */
-async function population(opts: BenchOptions, varDir: string, runDir: string, label: string, databaseUrl?: string) {
-  const maxClients = Math.max(...opts.signInLevels, 16);
-  const linksPerLevel = Math.ceil((opts.enrolLinksPerSecond * (opts.warmupMs + opts.durationMs)) / 1000);
-  say(`${label}: binding ${maxClients + STAGE_KEYS} sign-in employees and ${linksPerLevel * opts.enrolLevels.length} enrolment employees in-process`);
-  let lastProgress = 0;
-  const people = await preparePeople(
-    varDir,
-    { signIn: maxClients + STAGE_KEYS, enrolment: linksPerLevel * opts.enrolLevels.length },
-    (done, total) => {
-      if (Date.now() - lastProgress > 5000 || done === total) {
-        lastProgress = Date.now();
-        say(`  ${done} of ${total} people bound`);
-      }
-    },
-    databaseUrl,
-  );
-  const env = databaseUrl ? { GATEWAY_DATABASE_URL: databaseUrl } : undefined;
-  say(`${label}: starting the gateway (GATEWAY_WORKERS=${opts.workers})`);
-  const gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel, ...(env ? { env } : {}) });
-  say(`${label}: enrolling and activating ${people.signIn.length} keys over HTTP`);
-  const members = await enrolAndActivate(gateway.origin, outboxDirOf(varDir), people.signIn);
-  return { people, gateway, members, loadMembers: members.slice(0, maxClients), stageMembers: members.slice(maxClients), linksPerLevel, env };
-}
-
-/** The sign-in levels against `servers` (one instance or several), then the enrolment levels if `tokens` are given. */
-async function levels(
-  opts: BenchOptions,
-  pool: GeneratorPool,
-  servers: ServerProcess[],
-  key: string,
-  audience: string,
-  metrics: boolean,
-  baseline?: { gateway: BaselineGateway; rows: BaselineResults['rows'] },
-): Promise<{ signIn: { clients: number; row: PhaseRow }[]; histograms: HistogramDelta[] }> {
-  const signIn: { clients: number; row: PhaseRow }[] = [];
-  let histograms: HistogramDelta[] = [];
-  const origins = servers.map((s) => s.origin);
-  for (const [i, clients] of opts.signInLevels.entries()) {
-    const now = () => measured(servers, `${key}-signin-${clients}`, () => pool.signIn(`${key} sign-in ${clients}`, origins, audience, clients, opts.warmupMs, opts.durationMs), { metrics });
-    let m: Awaited<ReturnType<typeof now>>;
-    if (baseline) {
-      const pair = await alternate(baseline.gateway, { clients, audience, warmupMs: opts.warmupMs, durationMs: opts.durationMs, nowFirst: i % 2 === 1 }, now);
-      m = pair.now;
-      baseline.rows.push({ clients, baseline: pair.baseline.row, now: pair.now.row });
-    } else m = await now();
-    signIn.push({ clients, row: m.row });
-    if (clients === 16) histograms = m.histograms;
-  }
-  return { signIn, histograms };
-}
-
-async function enrolLevels(opts: BenchOptions, pool: GeneratorPool, server: ServerProcess, key: string, tokens: string[], perLevel: number, metrics: boolean): Promise<PhaseRow[]> {
-  const rows: PhaseRow[] = [];
-  for (const [i, clients] of opts.enrolLevels.entries()) {
-    const slice = tokens.slice(i * perLevel, (i + 1) * perLevel);
-    const m = await measured([server], `${key}-enrol-${clients}`, () => pool.enrol(`${key} enrolment ${clients}`, server.origin, clients, slice, opts.warmupMs, opts.durationMs), { metrics });
-    rows.push(m.row);
-  }
-  return rows;
-}
-
-/**
- * PostgreSQL: a private cluster, one database; one instance with the run's workers (beside
- * SQLite's figures), then one instance with one worker and two instances with one worker each
- * (the scale-out ratio), every instance its own process tree on its own port, one database.
- */
-async function runPostgres(opts: BenchOptions, runDir: string, notes: string[]): Promise<{ backends: BackendRun[]; status: string; stages?: StageFigures | string }> {
-  const missing = postgresMissing();
-  if (missing) return { backends: [], status: `not run: ${missing}` };
-  say('PostgreSQL: starting a private cluster (scripts/postgres-cluster.sh, var/bench-postgres-<pid>)');
-  const db = await startBenchDatabase();
-  const varDir = path.join(runDir, 'var-postgres');
-  fs.mkdirSync(varDir, { mode: 0o700 });
-  const config = benchConfig(varDir, db.url);
-  onCleanup(() => destroyRunKeys(config));
-  const pop = await population(opts, varDir, runDir, 'PostgreSQL', db.url);
-  const audience = config.tokenAudiences[0] ?? 'urn:demo:intranet';
-  const pool = await GeneratorPool.start(opts.generators, pop.loadMembers);
-  const backends: BackendRun[] = [];
-  let stages: StageFigures | string | undefined;
-  const env = pop.env ?? {};
-  try {
-    let gateway = pop.gateway;
-    const processes = gateway.processTree().length;
-    const one = await levels(opts, pool, [gateway], 'pg1', audience, true);
-    const enrolment = await enrolLevels(opts, pool, gateway, 'pg1', pop.people.enrolmentTokens, pop.linksPerLevel, true);
-    backends.push({ key: 'pg1', label: `PostgreSQL, 1 instance × ${opts.workers} workers`, instances: 1, workersPerInstance: opts.workers, processesPerInstance: processes, signIn: one.signIn, enrolment });
-    await gateway.stop();
-    say(`PostgreSQL: per-stage cost of a sign-in (${opts.stageIterations} sign-ins, gateway stopped)`);
-    stages = await runStageBreakdown({ varDir, databaseUrl: db.url, iterations: opts.stageIterations, audience, credentials: pop.stageMembers }).catch(errorText);
-
-    if (opts.scaleOut) {
-      gateway = await startGateway({ varDir, runDir, workers: 1, logLevel: opts.logLevel, env });
-      const single = await levels(opts, pool, [gateway], 'pg1w1', audience, true);
-      backends.push({ key: 'pg1w1', label: 'PostgreSQL, 1 instance × 1 worker', instances: 1, workersPerInstance: 1, processesPerInstance: gateway.processTree().length, signIn: single.signIn, enrolment: [] });
-      const second = await startGateway({ varDir, runDir, workers: 1, logLevel: opts.logLevel, env });
-      try {
-        const two = await levels(opts, pool, [gateway, second], 'pg2w1', audience, false);
-        backends.push({ key: 'pg2w1', label: 'PostgreSQL, 2 instances × 1 worker', instances: 2, workersPerInstance: 1, processesPerInstance: second.processTree().length, signIn: two.signIn, enrolment: [] });
-      } finally {
-        await second.stop();
-        await gateway.stop();
-      }
-    }
-  } finally {
-    await pool.close();
-  }
-  notes.push(`PostgreSQL: ${db.settings}; the cluster of scripts/postgres-cluster.sh on a private Unix socket, started for the run and stopped at its end. The gateway connects as the cluster's superuser (the benchmark's own throw-away database).`);
-  return { backends, status: '', ...(stages !== undefined ? { stages } : {}) };
-}
 
 /** The figures of main before issue 14, kept for the before/after table. */
 function readBefore(): { file: string; text: string } | undefined {
@@ -199,7 +85,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     : undefined;
   const baselineRows: BaselineResults['rows'] = [];
   let profileFiles: string[] = [];
-  let profileCeremonies = 0;
+  const costProfiles: { gateway?: CostProfile; reference?: CostProfile; postgres?: CostProfile } = {};
   const backends: BackendRun[] = [];
 
   try {
@@ -208,22 +94,10 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     await base?.stop();
 
     if (opts.cpuProf) {
-      const gw = gateway;
-      const m = await measured([gw], 'gateway-signin-16-profiled', () => pool.signIn('gateway sign-in 16 (profiled)', gw.origin, audience, 16, opts.warmupMs, opts.durationMs), {
-        metrics,
-        profile: true,
-      });
-      profileFiles = m.profiles;
-      profileCeremonies = m.row.completed + m.row.warmupCompleted;
-      if (opts.cpuProfDir) {
-        fs.mkdirSync(opts.cpuProfDir, { recursive: true });
-        profileFiles = profileFiles.map((f) => {
-          const dest = path.join(opts.cpuProfDir ?? '', path.basename(f));
-          fs.copyFileSync(f, dest);
-          return dest;
-        });
-      }
-      notes.push(`CPU profile: an extra 16-client sign-in phase on SQLite with the V8 profiler on in every gateway process (${m.row.perSecond.toFixed(0)} sign-ins/s while profiled; not in the tables above).`);
+      const p = await profiledPhase(pool, gateway, { key: 'sqlite', server: 'gateway on SQLite', audience, warmupMs: opts.warmupMs, durationMs: opts.durationMs, metrics, keepDir: opts.cpuProfDir });
+      profileFiles = p.files;
+      costProfiles.gateway = p.profile;
+      notes.push(`CPU profile: an extra ${PROFILED_CLIENTS}-client sign-in phase on SQLite with the V8 profiler on in every gateway process (${p.profile.row.perSecond.toFixed(0)} sign-ins/s while profiled; not in the tables above).`);
     }
 
     const enrolment = await enrolLevels(opts, pool, gateway, 'sqlite', pop.people.enrolmentTokens, pop.linksPerLevel, metrics);
@@ -244,6 +118,12 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
           metrics: false,
         });
         referenceRows.set(clients, m.row);
+      }
+      if (opts.cpuProf) {
+        // The same profiled phase and the same cost classifier as the gateway's: costs side by side.
+        const p = await profiledPhase(pool, reference, { key: 'reference', server: 'in-memory reference', audience, warmupMs: opts.warmupMs, durationMs: opts.durationMs, metrics: false, keepDir: opts.cpuProfDir });
+        costProfiles.reference = p.profile;
+        notes.push(`CPU profile of the reference: the same extra ${PROFILED_CLIENTS}-client phase with the profiler on in its process (${p.profile.row.perSecond.toFixed(0)} sign-ins/s while profiled).`);
       }
     } finally {
       await reference.stop();
@@ -285,11 +165,17 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
     // The generators of the SQLite population go; PostgreSQL has a population (and generators) of its own.
     await pool.close();
     const postgres: Awaited<ReturnType<typeof runPostgres>> = opts.backends.includes('postgres')
-      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => ({ backends: [], status: `failed: ${errorText(err)}` }))
+      ? await runPostgres(opts, runDir, notes).catch((err: unknown) => {
+          // A hung phase or a dead child ends the whole run (phaseGuard.ts); a cluster that cannot start is a status.
+          if (err instanceof PhaseAborted) throw err;
+          say(`PostgreSQL failed: ${errorText(err)}`);
+          return { backends: [], status: `failed: ${errorText(err).split('\n')[0] ?? ''}` };
+        })
       : { backends: [], status: 'not run (--backends without postgres)' };
     backends.push(...postgres.backends);
+    if ('profile' in postgres && postgres.profile) costProfiles.postgres = postgres.profile;
 
-    const profile = profileFiles.length > 0 ? { ...summariseProfiles(profileFiles), costs: costsPerCeremony(profileFiles, profileCeremonies) } : undefined;
+    const profile = profileFiles.length > 0 && costProfiles.gateway ? { ...summariseProfiles(profileFiles), costs: costProfiles.gateway.costs } : undefined;
     notes.push(`Total run time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     machine.loadAverageAtEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     return {
@@ -320,6 +206,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       growth: { status: growthStatus, rows: growthRows },
       audit,
       profile,
+      costProfiles,
       notes,
       ...(base
         ? {

@@ -127,7 +127,17 @@ export async function baselinePeople(b: BaselineCheckout, counts: { signIn: numb
       stdio: ['ignore', 'inherit', 'inherit'],
     }),
   );
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Bounded: a child that never exits ends the run with an error instead of a hang.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`--baseline ${b.ref}: binding its employees did not finish within 10 min`));
+    }, 10 * 60_000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
   if (code !== 0) throw new Error(`--baseline ${b.ref}: binding its employees failed (exit ${code})`);
   const parsed: unknown = JSON.parse(fs.readFileSync(out, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || !('signIn' in parsed) || !('enrolmentTokens' in parsed) || !Array.isArray(parsed.signIn) || !Array.isArray(parsed.enrolmentTokens)) {

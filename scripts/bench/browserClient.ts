@@ -13,6 +13,13 @@ export interface JsonResponse {
   code: string | undefined;
 }
 
+/**
+ * No request waits for ever: a server that never answers (a pool that ran dry, a lock nobody
+ * releases) fails the ceremony with `socket: REQUEST_TIMEOUT`, counted as an error, and the phase
+ * goes on to its end.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Cookies the jar never sends back (see the file comment). */
 const NOT_SENT_BACK = new Set(['gw_session', '__Host-gw_session']);
 
@@ -23,6 +30,7 @@ export class BrowserClient {
   constructor(
     readonly origin: string,
     private readonly agent: http.Agent,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.url = new URL(origin);
   }
@@ -60,6 +68,9 @@ export class BrowserClient {
           });
         },
       );
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(Object.assign(new Error(`no answer to POST ${path} within ${this.timeoutMs / 1000} s`), { code: 'REQUEST_TIMEOUT' }));
+      });
       req.on('error', reject);
       req.end(payload);
     });

@@ -7,6 +7,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { track, stopChild } from './children.js';
+import { REQUEST_TIMEOUT_MS } from './browserClient.js';
+import { LineTail, bounded } from './phaseGuard.js';
 import { type BenchCredential, type PhaseResult, type PhaseWindow, type ToGenerator, parseFromGenerator } from './protocol.js';
 import { type LatencySummary, perSecond, summarise } from './stats.js';
 
@@ -32,8 +34,16 @@ export interface PhaseFigures {
   generatorCpuMs: number;
 }
 
+/**
+ * A ceremony is two requests, each bounded by the generator's request timeout (browserClient.ts);
+ * after the window closes every client finishes at most the ceremony it is in. Past this margin
+ * the phase is declared hung.
+ */
+export const PHASE_GRACE_MS = 2 * REQUEST_TIMEOUT_MS + 30_000;
+
 interface Generator {
   child: ChildProcess;
+  stderr: LineTail;
   /** Keys held by this process. */
   capacity: number;
   pending: ((result: PhaseResult) => void) | undefined;
@@ -55,8 +65,14 @@ export class GeneratorPool {
     for (const size of sizes) {
       const slice = credentials.slice(offset, offset + size);
       offset += size;
-      const child = track(fork(path.join(here, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-      const gen: Generator = { child, capacity: slice.length, pending: undefined, failed: undefined };
+      const child = track(fork(path.join(here, 'loadGenerator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
+      const gen: Generator = { child, stderr: new LineTail(), capacity: slice.length, pending: undefined, failed: undefined };
+      // Passed through, and its last lines kept for the error when it dies.
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        gen.stderr.push(chunk);
+        process.stderr.write(chunk);
+      });
       generators.push(gen);
       const ready = new Promise<void>((resolve, reject) => {
         child.on('message', (raw: unknown) => {
@@ -72,15 +88,15 @@ export class GeneratorPool {
             gen.pending?.(result);
           }
         });
-        child.once('exit', (code) => {
-          const err = new Error(`load generator ${child.pid} exited (${code})`);
+        child.once('exit', (code, signal) => {
+          const err = new Error(`load generator ${child.pid} exited (${code ?? signal}); its last stderr lines:\n${gen.stderr.text()}`);
           reject(err);
           gen.failed?.(err);
         });
       });
       const init: ToGenerator = { type: 'init', credentials: slice };
       child.send(init);
-      await ready;
+      await bounded('load generator start', () => ready, { deadlineMs: 120_000, watched: [{ name: 'load generator', child, lastLines: () => gen.stderr.text() }] });
     }
     return new GeneratorPool(generators);
   }
@@ -99,25 +115,30 @@ export class GeneratorPool {
     return { startAt, measureFrom: startAt + warmupMs, measureUntil: startAt + warmupMs + durationMs };
   }
 
-  private async run(label: string, clients: number, command: (gen: number, share: number) => ToGenerator): Promise<PhaseFigures> {
+  private async run(label: string, clients: number, window: PhaseWindow, command: (gen: number, share: number) => ToGenerator): Promise<PhaseFigures> {
     const shares = split(clients, this.generators.length);
     const active = this.generators.map((g, i) => ({ g, i, share: shares[i] ?? 0 })).filter((x) => x.share > 0);
     for (const { g, share } of active) {
       if (share > g.capacity) throw new Error(`${label}: ${share} clients on a generator holding ${g.capacity} keys`);
     }
-    const results = await Promise.all(
-      active.map(
-        ({ g, i, share }) =>
-          new Promise<PhaseResult>((resolve, reject) => {
-            g.pending = (r) => {
-              g.pending = undefined;
-              resolve(r);
-            };
-            g.failed = reject;
-            g.child.send(command(i, share));
-          }),
-      ),
-    );
+    const all = () =>
+      Promise.all(
+        active.map(
+          ({ g, i, share }) =>
+            new Promise<PhaseResult>((resolve, reject) => {
+              g.pending = (r) => {
+                g.pending = undefined;
+                resolve(r);
+              };
+              g.failed = reject;
+              g.child.send(command(i, share));
+            }),
+        ),
+      );
+    const results = await bounded(label, all, {
+      deadlineMs: window.measureUntil - Date.now() + PHASE_GRACE_MS,
+      watched: active.map(({ g }) => ({ name: 'load generator', child: g.child, lastLines: () => g.stderr.text() })),
+    });
     const latencies = results.flatMap((r) => r.latenciesMs);
     const errors: Record<string, number> = {};
     for (const r of results) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
@@ -145,7 +166,7 @@ export class GeneratorPool {
     const window = this.window(warmupMs, durationMs);
     const all = Array.isArray(origin) ? origin : [origin];
     // Each generator starts its clients at 0: rotate the list so the two generators' clients alternate too.
-    return this.run(label, clients, (gen, share) => ({ type: 'signin', phase: label, origins: all.map((_, k) => all[(k + gen) % all.length] ?? ''), audience, clients: share, window }));
+    return this.run(label, clients, window, (gen, share) => ({ type: 'signin', phase: label, origins: all.map((_, k) => all[(k + gen) % all.length] ?? ''), audience, clients: share, window }));
   }
 
   /** Each generator gets a disjoint share of the one-time links, in proportion to its clients. */
@@ -154,7 +175,7 @@ export class GeneratorPool {
     const shares = split(clients, this.generators.length);
     const tokenShares = shares.map((s) => Math.floor((tokens.length * s) / clients));
     const offsets = tokenShares.map((_, i) => tokenShares.slice(0, i).reduce((a, b) => a + b, 0));
-    return this.run(label, clients, (gen, share) => ({
+    return this.run(label, clients, window, (gen, share) => ({
       type: 'enrol',
       phase: label,
       origin,

@@ -12,6 +12,7 @@ export interface BenchOptions {
   out: string | undefined;
   growth: boolean;
   maxKeys: number;
+  /** The profiled phases (on unless --no-cpu-prof). */
   cpuProf: boolean;
   /** Keep the CPU profiles here (default: summarised, then deleted with the run's temp dir). */
   cpuProfDir: string | undefined;
@@ -43,7 +44,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --growth            run the growth phases (default unless --quick)
   --skip-growth       skip them
   --max-keys N        largest database for the growth phases (default 1000000)
-  --cpu-prof          profile the gateway during an extra 16-client sign-in phase and summarise it
+  --no-cpu-prof       skip the profiled phases (by default an extra 16-client sign-in phase is
+                      profiled on the gateway (SQLite, and PostgreSQL when it runs) and on the
+                      reference, and the costs per sign-in reported); --cpu-prof: the default
   --cpu-prof-dir DIR  keep the .cpuprofile files in DIR
  --backends LIST    sqlite,postgres (default) or sqlite: PostgreSQL runs on a private cluster
                       started for the run (scripts/postgres-cluster.sh) and stopped at its end
@@ -76,7 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: undefined,
     growth: !quick,
     maxKeys: 1_000_000,
-    cpuProf: false,
+    cpuProf: true,
     cpuProfDir: undefined,
     ceilingMs: quick ? 500 : 3000,
     stageIterations: quick ? 30 : 300,
@@ -122,6 +125,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--cpu-prof':
         opts.cpuProf = true;
+        break;
+      case '--no-cpu-prof':
+        opts.cpuProf = false;
         break;
       case '--cpu-prof-dir': {
         const dir = value();

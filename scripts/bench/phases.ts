@@ -10,7 +10,9 @@ import type { Config } from '../../server/config.js';
 import { openStore } from '../../server/store/openStore.js';
 import type { PhaseFigures } from './generatorPool.js';
 import { gauge, histogramDeltas, scrapeMetrics, type HistogramDelta } from './metricsScraper.js';
+import { PhaseAborted, bounded, tailFile } from './phaseGuard.js';
 import type { LoopDelay } from './probeControl.js';
+import { machineBusyMs } from './procCpu.js';
 import type { PhaseRow } from './report.js';
 import { repoRoot, type ServerProcess } from './serverProcess.js';
 
@@ -41,7 +43,7 @@ export async function measured(
   servers: ServerProcess[],
   label: string,
   run: () => Promise<PhaseFigures>,
-  opts: { metrics: boolean; profile?: boolean },
+  opts: { metrics: boolean; profile?: boolean; postgresCpuMs?: () => number },
 ): Promise<Measured> {
   for (const s of servers) await s.probe.begin(label, opts.profile ?? false);
   const token = process.env['GATEWAY_METRICS_TOKEN'];
@@ -49,7 +51,10 @@ export async function measured(
   if (!first) throw new Error('measured: no server');
   // prom-client resets its event-loop histogram at every scrape: the scrape after covers the phase.
   const before = opts.metrics ? await scrapeMetrics(first.origin, token) : undefined;
+  const trees = servers.map((x) => x.processTree());
   const cpu0 = servers.reduce((s, x) => s + x.cpuMs(), 0);
+  const pg0 = opts.postgresCpuMs?.();
+  const machine0 = machineBusyMs();
   const t0 = performance.now();
   let rssMiB = servers.map(() => 0);
   // Resident memory at its highest during the phase, sampled once a second per instance.
@@ -58,19 +63,28 @@ export async function measured(
   }, 1000);
   let figures: PhaseFigures;
   try {
-    figures = await run();
+    // A server that exits mid-phase ends the run (with its log's last lines), not a phase of refused requests.
+    figures = await bounded(label, run, { watched: servers.map((x) => ({ name: x.name, child: x.child, lastLines: () => tailFile(x.logFile) })) });
   } finally {
     clearInterval(sampler);
   }
   rssMiB = servers.map((x, i) => Math.max(rssMiB[i] ?? 0, x.rssMiB()));
+  // A cluster worker that died during the phase (its primary starts another) spoils the phase: the run ends, naming it.
+  servers.forEach((x, i) => {
+    const now = new Set(x.processTree());
+    const gone = (trees[i] ?? []).filter((pid) => !now.has(pid));
+    if (gone.length > 0) throw new PhaseAborted(`${label}: ${x.name} process(es) ${gone.join(', ')} exited during the phase; the last lines of its log:\n${tailFile(x.logFile)}`);
+  });
   const serverCpuMs = servers.reduce((s, x) => s + x.cpuMs(), 0) - cpu0;
+  const postgresCpuMs = pg0 === undefined || !opts.postgresCpuMs ? undefined : opts.postgresCpuMs() - pg0;
+  const machineCpuMs = machineBusyMs() - machine0;
   const phaseWallMs = performance.now() - t0;
   const after = opts.metrics ? await scrapeMetrics(first.origin, token) : undefined;
   const ends = [];
   for (const s of servers) ends.push(await s.probe.end(label));
   const loop = mergeLoops(ends.map((e) => e.loop));
   const lag = gauge(after, 'nodejs_eventloop_lag_p99_seconds');
-  const row: PhaseRow = { ...figures, loop, metricsLoopP99Ms: lag === undefined ? undefined : lag * 1000, serverCpuMs, phaseWallMs, rssMiB };
+  const row: PhaseRow = { ...figures, loop, metricsLoopP99Ms: lag === undefined ? undefined : lag * 1000, serverCpuMs, phaseWallMs, rssMiB, ...(postgresCpuMs !== undefined && Number.isFinite(postgresCpuMs) ? { postgresCpuMs } : {}), ...(Number.isFinite(machineCpuMs) ? { machineCpuMs } : {}) };
   const errors = row.errorCount > 0 ? `, ${row.errorCount} ERRORS ${JSON.stringify(row.errors)}` : '';
   say(`${label}: ${row.perSecond.toFixed(0)}/s, p50 ${row.latency.p50.toFixed(2)} ms, p99 ${row.latency.p99.toFixed(2)} ms${errors}`);
   return { row, histograms: histogramDeltas(before, after), profiles: ends.flatMap((e) => e.profiles) };

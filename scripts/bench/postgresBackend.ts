@@ -17,6 +17,8 @@ export interface BenchDatabase {
   url: string;
   /** `server_version`, `synchronous_commit`, `fsync`, `shared_buffers` as the server reports them. */
   settings: string;
+  /** The cluster's data directory (its postmaster.pid names the postmaster, for PostgreSQL's CPU). */
+  dataDir: string;
 }
 
 /** Why PostgreSQL cannot be benchmarked here, or undefined when it can. */
@@ -82,5 +84,6 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
   });
   const url = new URL(env.adminUrl);
   url.pathname = `/${name}`;
-  return { url: url.toString(), settings };
+  // scripts/postgres-cluster.sh keeps the cluster in <dir>/cluster/data.
+  return { url: url.toString(), settings, dataDir: path.join(dir, 'cluster', 'data') };
 }

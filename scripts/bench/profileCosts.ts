@@ -35,7 +35,7 @@ const COSTS: [string, (file: string, fn: string) => boolean][] = [
   ['Input parsing (zod)', (f) => f.includes('/zod/')],
   ['Security headers (helmet)', (f) => f.includes('/helmet/')],
   ['Tokens and cookies (claims, JWS, MACs)', (f) => f.startsWith('server/tokens/') || f.includes('/jose/') || f === 'server/http/deviceCookie.ts' || f === 'server/http/cookies.ts'],
-  ['Flows and routes (the gateway\'s own logic)', (f) => f.startsWith('server/')],
+  ['Flows and routes (the server\'s own logic)', (f) => f.startsWith('server/') || f === 'scripts/bench/reference-server.ts'],
   ['The benchmark\'s own probe (event-loop histogram, profiler)', (f) => f.startsWith('scripts/bench/')],
   ['HTTP (Node http, Express, router, body parser)', (f) => /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|on-finished|content-type|iconv-lite|qs|cookie|parseurl|type-is|etag|forwarded|debug|path-to-regexp|proxy-addr|fresh|vary|depd|mime)/.test(f)],
 ];

@@ -4,6 +4,7 @@
  */
 import type { ProfileSummary } from './cpuProfile.js';
 import type { costsPerCeremony } from './profileCosts.js';
+import type { CostProfile } from './profiledPhase.js';
 import type { CryptoCeiling } from './cryptoCeiling.js';
 import type { PhaseFigures } from './generatorPool.js';
 import type { AuditVerification } from './growth.js';
@@ -14,6 +15,8 @@ import type { LoopDelay } from './probeControl.js';
 import type { Stage, StageFigures } from './stageBreakdown.js';
 import { backendSection, backendVerdicts, beforeSection } from './reportBackends.js';
 import { baselineSection, type BaselineResults } from './reportBaseline.js';
+import { profileSection } from './reportProfile.js';
+import { whySection } from './reportWhy.js';
 import { fmt, fmtInt } from './stats.js';
 
 export interface PhaseRow extends PhaseFigures {
@@ -25,6 +28,10 @@ export interface PhaseRow extends PhaseFigures {
   phaseWallMs: number;
   /** Highest resident memory of each instance during the phase (its whole process tree), MiB. */
   rssMiB: number[];
+  /** PostgreSQL phases: CPU of the private cluster's processes (postmaster and backends) over the phase, ms. */
+  postgresCpuMs?: number;
+  /** Busy CPU of the whole machine over the phase (every process, /proc/stat), ms. */
+  machineCpuMs?: number;
 }
 
 /** One backend configuration's figures. */
@@ -78,6 +85,8 @@ export interface BenchResults {
   growth: { status: string; rows: GrowthRow[] };
   audit: AuditVerification | string;
   profile: (ProfileSummary & { costs: ReturnType<typeof costsPerCeremony> }) | undefined;
+  /** The profiled 16-client phases, costs per sign-in by the same classifier (absent with --no-cpu-prof). */
+  costProfiles?: { gateway?: CostProfile; reference?: CostProfile; postgres?: CostProfile };
   notes: string[];
   /** --baseline: an older commit benched in the same run, phase by phase. */
   baseline?: BaselineResults;
@@ -91,10 +100,20 @@ export const TARGETS = {
   scaleOutRatio: 1.6,
 } as const;
 
+/** Which target a verdict is about, so that reportWhy.ts can explain a target that is not met. */
+export type TargetKind =
+  | { kind: 'reference-ratio'; clients: number }
+  | { kind: 'p99'; clients: number }
+  | { kind: 'postgres-within'; clients: number }
+  | { kind: 'scale-out'; clients: number }
+  | { kind: 'enrolment'; backend: string }
+  | { kind: 'other' };
+
 export interface Verdict {
   target: string;
   measured: string;
   met: boolean;
+  about?: TargetKind;
 }
 
 function errorsOf(row: PhaseRow | undefined): string {
@@ -123,6 +142,7 @@ export function verdicts(r: BenchResults): Verdict[] {
       target: `Sign-ins/s on SQLite with everything on ≥ ${TARGETS.referenceRatio}× the in-memory reference at ${clients} clients`,
       measured: `${fmtInt(at.gateway.perSecond)}/s vs ${fmtInt(at.reference.perSecond)}/s: ${fmt(ratio, 2)}×`,
       met: ratio >= TARGETS.referenceRatio,
+      about: { kind: 'reference-ratio', clients },
     });
   }
   out.push(...backendVerdicts(r.backends, r.postgresStatus));
@@ -132,6 +152,7 @@ export function verdicts(r: BenchResults): Verdict[] {
       target: `Sign-in p99 < ${TARGETS.p99At16Ms} ms at 16 concurrent clients`,
       measured: `${fmt(at16.gateway.latency.p99, 1)} ms`,
       met: at16.gateway.latency.p99 < TARGETS.p99At16Ms,
+      about: { kind: 'p99', clients: 16 },
     });
   }
   for (const b of r.backends) {
@@ -141,6 +162,7 @@ export function verdicts(r: BenchResults): Verdict[] {
       target: `Enrolment ceremonies ≥ ${TARGETS.enrolmentPerSecond}/s (${b.label})`,
       measured: `${fmtInt(enrolPeak.perSecond)}/s (peak, ${enrolPeak.clients} clients)`,
       met: enrolPeak.perSecond >= TARGETS.enrolmentPerSecond,
+      about: { kind: 'enrolment', backend: b.key },
     });
   }
   const growthBase = r.growth.rows[0]?.phase.latency.p99;
@@ -233,6 +255,7 @@ export function renderReport(r: BenchResults): string {
     '| Target | Measured | Verdict |',
     '| --- | --- | --- |',
     ...v.map((x) => `| ${x.target} | ${x.measured} | ${x.met ? 'met' : '**NOT met**'} |`),
+    ...whySection(r, v),
     '',
     '## Ceilings (same run)',
     '',
@@ -329,38 +352,7 @@ export function renderReport(r: BenchResults): string {
       ...r.histograms.slice(0, 20).map((h) => `| \`${h.series}\` | ${fmtInt(h.count)} | ${fmt(h.series.includes('_seconds') ? h.mean * 1000 : h.mean, 3)} |`),
     );
   }
-  if (r.profile) {
-    const p = r.profile;
-    lines.push(
-      '',
-      `CPU profile of the gateway during a 16-client sign-in phase (${p.processes} process(es), ${fmtInt(p.busyMs)} ms of non-idle samples over ${fmt(p.wallMs / 1000, 1)} s).`,
-      "V8 samples the JavaScript thread whether or not it is on a core: a synchronous call that blocks (SQLite's fsync at",
-      'COMMIT, waiting for the write lock, C_Sign) counts as time in that native call — time the event loop was stopped.',
-      '',
-      `Per sign-in, by cost (${fmt(p.costs.busyMsPerCeremony, 2)} ms of sampled JavaScript-thread time per ceremony over all processes; each sample charged to the innermost`,
-      "frame outside Node's own modules, scripts/bench/profileCosts.ts):",
-      '',
-      '| Cost | ms per sign-in | Share |',
-      '| --- | ---: | ---: |',
-      ...p.costs.lines.map((l) => `| ${l.cost} | ${fmt(l.msPerCeremony, 3)} | ${fmt(l.share * 100, 1)} % |`),
-      '',
-      '| Self time by area | ms | Share |',
-      '| --- | ---: | ---: |',
-      ...p.selfByArea.map((l) => `| ${l.name} | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
-      '',
-      '| Self time by function | ms | Share |',
-      '| --- | ---: | ---: |',
-      ...p.selfByFunction.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
-      '',
-      '| Native calls by the function of ours that made them | ms | Share |',
-      '| --- | ---: | ---: |',
-      ...p.nativeByCaller.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
-      '',
-      '| Inclusive time, our own functions | ms | Share |',
-      '| --- | ---: | ---: |',
-      ...p.inclusiveOwnCode.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
-    );
-  }
+  lines.push(...profileSection(r));
 
   lines.push('', '## Growth', '');
   if (r.growth.rows.length === 0) lines.push(`Not run: ${r.growth.status}`);

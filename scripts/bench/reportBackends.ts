@@ -29,6 +29,7 @@ export function backendVerdicts(backends: BackendRun[], postgresStatus: string):
       target: `PostgreSQL, 1 instance, sign-ins/s within ${POSTGRES_WITHIN * 100} % of SQLite at ${clients} clients (same workers)`,
       measured: `${fmtInt(p.perSecond)}/s vs ${fmtInt(a.perSecond)}/s: ${fmt(ratio, 2)}×`,
       met: ratio >= 1 - POSTGRES_WITHIN,
+      about: { kind: 'postgres-within', clients },
     });
   }
   const one = byKey.get('pg1w1');
@@ -42,6 +43,7 @@ export function backendVerdicts(backends: BackendRun[], postgresStatus: string):
       target: `PostgreSQL, 2 instances ≥ ${SCALE_OUT}× one (1 worker each) at ${clients} clients`,
       measured: `${fmtInt(p.perSecond)}/s vs ${fmtInt(a.perSecond)}/s: ${fmt(ratio, 2)}×`,
       met: ratio >= SCALE_OUT,
+      about: { kind: 'scale-out', clients },
     });
   }
   return out;
@@ -51,6 +53,15 @@ const mib = (row: PhaseRow): string => (row.rssMiB.length === 0 ? '–' : row.rs
 const loops = (row: PhaseRow): string => (row.loop ? row.loop.perProcessP99Ms.map((v) => fmt(v, 1)).join(' / ') : '–');
 const cpuPer = (row: PhaseRow): string => fmt(row.serverCpuMs / Math.max(1, row.completed + row.warmupCompleted), 2);
 const share = (ms: number, wallMs: number): string => `${fmt((100 * ms) / wallMs, 0)} %`;
+/** Server, generators, PostgreSQL, their sum and the whole machine, as shares of one core. */
+const cores = (row: PhaseRow): string =>
+  [
+    share(row.serverCpuMs, row.phaseWallMs),
+    share(row.generatorCpuMs, row.phaseWallMs),
+    row.postgresCpuMs === undefined ? '–' : share(row.postgresCpuMs, row.phaseWallMs),
+    share(row.serverCpuMs + row.generatorCpuMs + (row.postgresCpuMs ?? 0), row.phaseWallMs),
+    row.machineCpuMs === undefined ? '–' : share(row.machineCpuMs, row.phaseWallMs),
+  ].join(' | ');
 const errors = (row: PhaseRow): string => (row.errorCount === 0 ? '0' : `**${row.errorCount}** (${Object.entries(row.errors).map(([k, n]) => `${k}: ${n}`).join('; ')})`);
 
 export function backendSection(r: BenchResults): string[] {
@@ -62,8 +73,10 @@ export function backendSection(r: BenchResults): string[] {
     '(GATEWAY_WORKERS as listed: a cluster primary and its workers; with 1 worker, one process). With two instances the',
     'virtual browsers are spread over them evenly (no load balancer: browser i talks to instance i mod 2). How the two',
     'cores were shared: nothing is pinned; the instances, the load generators and PostgreSQL\'s own backends all take',
-    'turns on both cores, and the "Server CPU" and "Generators CPU" columns say who used how much (200 % = both cores).',
-    'PostgreSQL\'s backend processes are not counted in "Server CPU" (they belong to the cluster).',
+    'turns on both cores, and the "Server CPU", "Generators CPU" and "PostgreSQL CPU" columns say who used how much',
+    '(100 % = one core busy for the whole phase). PostgreSQL\'s processes (the postmaster and every backend, from /proc)',
+    'are not in "Server CPU"; "Ours" is the sum of the three (of 200 % = both cores): near 200 % a configuration is bound',
+    'by the machine\'s cores. "Machine" is every process on the machine (/proc/stat): above "Ours", other work shared the cores.',
     'Event-loop p99 is listed per process (10 ms sampling, highest first); memory is the highest resident set per',
     'instance during the phase (its whole process tree).',
     '',
@@ -71,8 +84,8 @@ export function backendSection(r: BenchResults): string[] {
   if (r.postgresStatus) lines.push(`PostgreSQL: ${r.postgresStatus}.`, '');
   const reference = new Map(r.signIn.map((x) => [x.clients, x.reference]));
   lines.push(
-    '| Clients | Server | Sign-ins/s | p50 ms | p99 ms | Ratio to reference | Server CPU ms per sign-in | Server CPU | Generators CPU | Event-loop p99 per process, ms | RSS per instance, MiB | Errors |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| Clients | Server | Sign-ins/s | p50 ms | p99 ms | Ratio to reference | Server CPU ms per sign-in | Server CPU | Generators CPU | PostgreSQL CPU | Ours | Machine | Event-loop p99 per process, ms | RSS per instance, MiB | Errors |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   );
   const clientsList = [...new Set(r.backends.flatMap((b) => b.signIn.map((x) => x.clients)))].sort((a, b) => a - b);
   for (const clients of clientsList) {
@@ -82,12 +95,12 @@ export function backendSection(r: BenchResults): string[] {
       if (!row) continue;
       const ratio = ref ? `${fmt(row.perSecond / ref.perSecond, 2)}×` : '–';
       lines.push(
-        `| ${clients} | ${b.label} | ${fmtInt(row.perSecond)} | ${fmt(row.latency.p50, 2)} | ${fmt(row.latency.p99, 2)} | ${ratio} | ${cpuPer(row)} | ${share(row.serverCpuMs, row.phaseWallMs)} | ${share(row.generatorCpuMs, row.phaseWallMs)} | ${loops(row)} | ${mib(row)} | ${errors(row)} |`,
+        `| ${clients} | ${b.label} | ${fmtInt(row.perSecond)} | ${fmt(row.latency.p50, 2)} | ${fmt(row.latency.p99, 2)} | ${ratio} | ${cpuPer(row)} | ${cores(row)} | ${loops(row)} | ${mib(row)} | ${errors(row)} |`,
       );
     }
     if (ref) {
       lines.push(
-        `| ${clients} | in-memory reference (1 process) | ${fmtInt(ref.perSecond)} | ${fmt(ref.latency.p50, 2)} | ${fmt(ref.latency.p99, 2)} | 1.00× | ${cpuPer(ref)} | ${share(ref.serverCpuMs, ref.phaseWallMs)} | ${share(ref.generatorCpuMs, ref.phaseWallMs)} | ${loops(ref)} | ${mib(ref)} | ${errors(ref)} |`,
+        `| ${clients} | in-memory reference (1 process) | ${fmtInt(ref.perSecond)} | ${fmt(ref.latency.p50, 2)} | ${fmt(ref.latency.p99, 2)} | 1.00× | ${cpuPer(ref)} | ${cores(ref)} | ${loops(ref)} | ${mib(ref)} | ${errors(ref)} |`,
       );
     }
   }
@@ -97,13 +110,13 @@ export function backendSection(r: BenchResults): string[] {
       '',
       'Enrolment ceremonies (one fresh one-time link each; key issued, activation code queued, audit events):',
       '',
-      '| Clients | Server | Enrolments/s | p50 ms | p99 ms | Server CPU ms per enrolment | Event-loop p99 per process, ms | RSS per instance, MiB | Errors |',
-      '| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
+      '| Clients | Server | Enrolments/s | p50 ms | p99 ms | Server CPU ms per enrolment | Server CPU | Generators CPU | PostgreSQL CPU | Ours | Machine | Event-loop p99 per process, ms | RSS per instance, MiB | Errors |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
     );
     for (const b of enrolling) {
       for (const e of b.enrolment) {
         lines.push(
-          `| ${e.clients} | ${b.label} | ${fmtInt(e.perSecond)}${e.exhausted ? ' (links ran out)' : ''} | ${fmt(e.latency.p50, 2)} | ${fmt(e.latency.p99, 2)} | ${cpuPer(e)} | ${loops(e)} | ${mib(e)} | ${errors(e)} |`,
+          `| ${e.clients} | ${b.label} | ${fmtInt(e.perSecond)}${e.exhausted ? ' (links ran out)' : ''} | ${fmt(e.latency.p50, 2)} | ${fmt(e.latency.p99, 2)} | ${cpuPer(e)} | ${cores(e)} | ${loops(e)} | ${mib(e)} | ${errors(e)} |`,
         );
       }
     }

@@ -285,10 +285,20 @@ export function runStageBreakdown(request: StageRequest): Promise<StageFigures> 
       else reject(new Error('stage breakdown: unexpected answer'));
       child.disconnect();
     });
-    child.once('exit', (code) => reject(new Error(`stage breakdown exited (${code})`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stage breakdown exited (${code})`));
+    });
+    // Bounded: a stage that never returns (a lock, a pool that ran dry) ends this table, not the run.
+    const timer = setTimeout(() => {
+      reject(new Error(`stage breakdown: no answer within ${STAGE_DEADLINE_MS / 60_000} min`));
+      child.kill('SIGKILL');
+    }, STAGE_DEADLINE_MS);
     child.send(request);
   });
 }
+
+const STAGE_DEADLINE_MS = 10 * 60_000;
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
   countRoundTrips();

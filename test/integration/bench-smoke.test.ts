@@ -72,6 +72,18 @@ describe('load benchmark (issue 7), smoke run', () => {
       }
       assert.match(report, /\| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ \| yes \| verifyAudit \(server\/audit\/verifyAudit\.ts\)/);
       assert.match(report, /## Growth\n\nNot run: skipped/);
+
+      // Issue 17: the profiled phases run by default (gateway on SQLite and on PostgreSQL, the
+      // reference), the cores are accounted for with PostgreSQL's own CPU, and every target that is
+      // not met is explained from the run's measurements.
+      assert.match(report, /\| Cost \| gateway on SQLite \| gateway on PostgreSQL \| in-memory reference \|/);
+      assert.match(report, /\| PostgreSQL CPU \| Ours \| Machine \|/);
+      assert.match(report, /\| 16 \| PostgreSQL, 1 instance × 2 workers \|[^\n]*\| \d+ % \| \d+ % \| \d+ % \| \d+ % \| \d+ % \|/);
+      assert.match(report, /## Why each target that is not met is not met\n/);
+      for (const heading of report.match(/^\| .+ \| \*\*NOT met\*\* \|$/gm) ?? []) {
+        const target = heading.slice(2, heading.indexOf(' | '));
+        assert.ok(report.includes(`### ${target}\n`), `explained: ${target}`);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,81 @@
+/**
+ * Every phase of the benchmark ends: a phase is raced against a deadline and against the exit of
+ * every child process it depends on (gateway instances, the reference, load generators). A child
+ * that exits, or a phase that outlives its deadline, ends the run with an error naming the child
+ * (or the phase) and the last lines it wrote, instead of a benchmark that waits for ever.
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
+export interface Watched {
+  name: string;
+  child: ChildProcess;
+  /** The last lines the child wrote (its log file or its captured stderr). */
+  lastLines(): string;
+}
+
+/** The last `lines` lines of a file ('(no log)' when it cannot be read). */
+export function tailFile(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Keeps the last `max` lines of a stream (a child's stderr), passing everything through to `echo`. */
+export class LineTail {
+  private lines: string[] = [];
+  private partial = '';
+
+  constructor(private readonly max = 20) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    this.lines.push(...parts);
+    if (this.lines.length > this.max) this.lines = this.lines.slice(-this.max);
+  }
+
+  text(): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    return all.length > 0 ? all.slice(-this.max).join('\n') : '(nothing on stderr)';
+  }
+}
+
+const exitText = (child: ChildProcess): string | undefined =>
+  child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `was killed by ${child.signalCode}` : undefined;
+
+export class PhaseAborted extends Error {
+  override name = 'PhaseAborted';
+}
+
+/**
+ * `run` bounded by `deadlineMs` (when given) and by the life of every `watched` child. On a child's exit or the
+ * deadline the returned promise rejects with a PhaseAborted naming what happened (the phase's own
+ * work is abandoned: the run is ending, and children.ts stops every process it started).
+ */
+export function bounded<T>(label: string, run: () => Promise<T>, opts: { deadlineMs?: number; watched: Watched[] }): Promise<T> {
+  const cleanups: (() => void)[] = [];
+  const guard = new Promise<never>((_, reject) => {
+    const died = (w: Watched, how: string) =>
+      reject(new PhaseAborted(`${label}: ${w.name} (pid ${w.child.pid ?? '?'}) ${how} during the phase; its last lines:\n${w.lastLines()}`));
+    for (const w of opts.watched) {
+      const already = exitText(w.child);
+      if (already) return died(w, already);
+      const onExit = () => died(w, exitText(w.child) ?? 'exited');
+      w.child.once('exit', onExit);
+      cleanups.push(() => w.child.off('exit', onExit));
+    }
+    if (opts.deadlineMs === undefined) return;
+    const deadlineMs = opts.deadlineMs;
+    const timer = setTimeout(() => {
+      const alive = opts.watched.map((w) => `${w.name} (pid ${w.child.pid ?? '?'}), last lines:\n${w.lastLines()}`).join('\n');
+      reject(new PhaseAborted(`${label}: not finished within its deadline of ${(deadlineMs / 1000).toFixed(0)} s (a request or a child that never answers)${alive ? `; ${alive}` : ''}`));
+    }, Math.max(0, deadlineMs));
+    cleanups.push(() => clearTimeout(timer));
+  });
+  return Promise.race([run(), guard]).finally(() => {
+    for (const c of cleanups) c();
+  });
+}

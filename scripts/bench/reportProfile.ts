@@ -1,0 +1,43 @@
+/**
+ * The CPU profile part of "Where the time of a sign-in goes": the gateway's profiled 16-client
+ * phase on SQLite (costs, areas, functions, native callers, inclusive time), and the profiled
+ * phases of every server side by side (reportWhy.ts's costColumns).
+ */
+import type { BenchResults } from './report.js';
+import { costColumns } from './reportWhy.js';
+import { fmt, fmtInt } from './stats.js';
+
+export function profileSection(r: BenchResults): string[] {
+  const p = r.profile;
+  if (!p) return [];
+  return [
+    '',
+    `CPU profile of the gateway during a 16-client sign-in phase (${p.processes} process(es), ${fmtInt(p.busyMs)} ms of non-idle samples over ${fmt(p.wallMs / 1000, 1)} s).`,
+    "V8 samples the JavaScript thread whether or not it is on a core: a synchronous call that blocks (SQLite's fsync at",
+    'COMMIT, waiting for the write lock, C_Sign) counts as time in that native call — time the event loop was stopped.',
+    '',
+    `Per sign-in, by cost (${fmt(p.costs.busyMsPerCeremony, 2)} ms of sampled JavaScript-thread time per ceremony over all processes; each sample charged to the innermost`,
+    "frame outside Node's own modules, scripts/bench/profileCosts.ts):",
+    '',
+    '| Cost | ms per sign-in | Share |',
+    '| --- | ---: | ---: |',
+    ...p.costs.lines.map((l) => `| ${l.cost} | ${fmt(l.msPerCeremony, 3)} | ${fmt(l.share * 100, 1)} % |`),
+    ...costColumns(r),
+    '',
+    '| Self time by area | ms | Share |',
+    '| --- | ---: | ---: |',
+    ...p.selfByArea.map((l) => `| ${l.name} | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+    '',
+    '| Self time by function | ms | Share |',
+    '| --- | ---: | ---: |',
+    ...p.selfByFunction.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+    '',
+    '| Native calls by the function of ours that made them | ms | Share |',
+    '| --- | ---: | ---: |',
+    ...p.nativeByCaller.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+    '',
+    '| Inclusive time, our own functions | ms | Share |',
+    '| --- | ---: | ---: |',
+    ...p.inclusiveOwnCode.map((l) => `| \`${l.name}\` | ${fmtInt(l.ms)} | ${fmt(l.share * 100, 1)} % |`),
+  ];
+}
