@@ -41,6 +41,7 @@ import { loadSpFile } from './flows/saml/spFile.js';
 import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 import { IdmDispatcher } from './idm/dispatcher.js';
 import { backfillIdmPeople } from './flows/idm/backfillIdmPeople.js';
+import { reconcileGroupRoles } from './flows/provisioning/reconcileGroupRoles.js';
 import { connectIdm } from './idm/connect.js';
 import { IdmReconciler } from './idm/reconciler.js';
 
@@ -150,6 +151,17 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   // Issue 13, 5: activation codes and mailed links are minted at delivery, never stored in clear.
   outbox.secretMinter = (ref) => mintSecret(flows, ref);
   registerStaffExecutors(flows);
+  try {
+    // Issue 18: a row removed from GATEWAY_SCIM_GROUP_ROLES_FILE since the last start withdraws the
+    // roles only it asked for, now (once across instances: reconcileGroupRoles.ts).
+    await reconcileGroupRoles(flows, config.scim.groupRoles);
+  } catch (err) {
+    for (const c of closers) c();
+    monitor?.close();
+    await hsm?.close();
+    await store.close();
+    throw err;
+  }
   const hsmForStatus = hsm;
   if (hsmForStatus) metrics.watchHsm(() => hsmForStatus.status, () => hsmForStatus.tokens());
   if (monitor) await monitor.apply(flows, assurance);

@@ -10,7 +10,8 @@ import { gate, handleAccessLost } from './admin/access.js';
 import { approvals, refreshDuties } from './admin/duties.js';
 import './admin/create.js';
 import { openFromList } from './admin/search.js';
-import { setUpLists } from './lists.js';
+import { offerView, setUpLists } from './lists.js';
+import { directoryAction } from './admin/directoryRequests.js';
 import './admin/person.js';
 import './admin/corrections.js';
 import './admin/roles.js';
@@ -20,7 +21,8 @@ import './admin/import.js';
 renderHeader('admin');
 setUpConfirmDialog();
 
-const provisioning = setUpProvisioning((err) => handleAccessLost(err));
+// With SCIM Groups mapped, the lists also offer the roles the directory asks for (issue 18).
+const provisioning = setUpProvisioning((err) => handleAccessLost(err), () => offerView('directory'));
 
 void load();
 
@@ -29,7 +31,7 @@ async function load(): Promise<void> {
   if (!ad.me) return;
   ad.allowed = true;
   byId('console-content').hidden = false;
-  setUpLists({ area: 'admin', views: ['people', 'approvals'], openPerson: (id, email) => void openFromList(id, email), accessLost: handleAccessLost });
+  setUpLists({ area: 'admin', views: ['people', 'approvals'], openPerson: (id, email) => void openFromList(id, email), accessLost: handleAccessLost, directoryAction });
   await Promise.all([refreshDuties(), approvals.load(), provisioning.load()]);
   const waiting = approvals.pendingForMe();
   setStatus(waiting === 0 ? t('admin.ready') : tp('admin.ready.waiting', waiting));

@@ -1,17 +1,19 @@
 // Lists with filters on the staff pages (issue 16): people, keys, keys waiting for activation
 // and requests waiting for a second person, filtered, sorted and paged by the server
 // (GET /api/helpdesk/lists/* on the helpdesk page; GET /api/admin/lists/{people,approvals} on
-// the administration page: each page says its area and the views it offers). A column heading is a button that sorts by it (aria-sort on the
+// the administration page: each page says its area and the views it offers; with SCIM Groups
+// mapped, the administration page also lists the roles the directory asks for, GET
+// /api/admin/lists/directory, each row with the action the page hands in). A column heading is a button that sorts by it (aria-sort on the
 // heading); the pager moves by pages; every word comes from the catalogues.
 import { api, byId, clearMessages, reasonWords, setStatus, showError, stateWords, t, timeElement, tp } from './common.js';
 import type { CredentialState } from './common.js';
-import { el, fillSelect, rolesText } from './console.js';
+import { el, fillSelect, roleWords, rolesText } from './console.js';
 import { summaryNode } from './duties.js';
 import type { MessageKey } from '../../i18n/index.js';
 import { tKey } from './i18n.js';
 import './lists.css';
 
-export type View = 'people' | 'keys' | 'activations' | 'approvals';
+export type View = 'people' | 'keys' | 'activations' | 'approvals' | 'directory';
 type Direction = 'asc' | 'desc';
 
 interface PersonRow {
@@ -48,7 +50,18 @@ interface ApprovalRow {
   requestedByName: string | null;
   requestedAt: string;
 }
-type Row = PersonRow | KeyRow | ApprovalRow;
+/** A role the organisation's directory asks for that the person does not hold (issue 18). */
+export interface DirectoryRow {
+  identityId: string;
+  name: string;
+  email: string;
+  role: string;
+  groups: string[];
+  since: string | null;
+  grantWaiting: boolean;
+  grantWith: { method: 'POST'; path: string; body: { role: string; grant: true } };
+}
+type Row = PersonRow | KeyRow | ApprovalRow | DirectoryRow;
 interface ListPage {
   items: Row[];
   total: number;
@@ -71,12 +84,16 @@ export interface ListHooks {
   openPerson(identityId: string, email: string): void;
   /** True when the error meant the session or role is gone (the page handles it). */
   accessLost(err: unknown): boolean;
+  /** The action cell of a directory request (the administration page's). */
+  directoryAction?(row: DirectoryRow): Node;
 }
 
 const PAGE_SIZE = 25;
-const DEFAULT_SORT: Record<View, string> = { people: 'name', keys: 'holder', activations: 'createdAt', approvals: 'requestedAt' };
+const DEFAULT_SORT: Record<View, string> = { people: 'name', keys: 'holder', activations: 'createdAt', approvals: 'requestedAt', directory: 'name' };
 
 let hooks: ListHooks;
+/** The views the page offers now (setUpLists's, then any offerView added). */
+let offered: View[] = [];
 let view: View = 'people';
 let sort = DEFAULT_SORT.people;
 let direction: Direction = 'asc';
@@ -107,6 +124,7 @@ function small(text: string): HTMLElement {
 const isPerson = (r: Row): r is PersonRow => 'bindingState' in r;
 const isKey = (r: Row): r is KeyRow => 'holderName' in r;
 const isApproval = (r: Row): r is ApprovalRow => 'kind' in r;
+const isDirectory = (r: Row): r is DirectoryRow => 'grantWith' in r;
 
 function holderCell(r: Row): Node {
   if (!isKey(r)) return document.createTextNode('');
@@ -161,6 +179,13 @@ const COLUMNS: Record<View, Column[]> = {
     { label: 'lists.col.request', sort: 'kind', cell: (r) => (isApproval(r) ? el('span', undefined, el('strong', undefined, kindText(r.kind)), el('br'), summaryNode(r)) : '') },
     { label: 'lists.col.requestedBy', cell: (r) => (isApproval(r) ? (r.requestedByName ?? t('common.none')) : '') },
     { label: 'lists.col.requestedAt', sort: 'requestedAt', cell: (r) => (isApproval(r) ? timeElement(r.requestedAt) : '') },
+  ],
+  directory: [
+    { label: 'lists.col.person', sort: 'name', cell: (r) => (isDirectory(r) ? el('span', undefined, personButton(r.identityId, r.name, r.email), el('br'), small(r.email)) : '') },
+    { label: 'lists.col.role', sort: 'role', cell: (r) => (isDirectory(r) ? roleWords(r.role) : '') },
+    { label: 'lists.col.groups', cell: (r) => (isDirectory(r) ? r.groups.join(t('console.listSeparator')) : '') },
+    { label: 'lists.col.since', sort: 'since', cell: (r) => (isDirectory(r) ? timeElement(r.since, t('lists.directory.sinceUnknown')) : '') },
+    { label: 'lists.col.action', cell: (r) => (isDirectory(r) && hooks.directoryAction ? hooks.directoryAction(r) : '') },
   ],
 };
 
@@ -290,7 +315,9 @@ function drawRows(items: readonly Row[]): void {
       return tr;
     }),
   );
-  byId('lists-empty').hidden = items.length > 0;
+  const empty = byId('lists-empty');
+  empty.textContent = t(view === 'directory' ? 'lists.directory.empty' : 'lists.empty');
+  empty.hidden = items.length > 0;
 }
 
 function drawPager(count: number): void {
@@ -335,15 +362,28 @@ async function loadAndDraw(focusSort?: string): Promise<void> {
   if (focusSort) document.querySelector<HTMLButtonElement>(`#lists-head button[data-sort="${focusSort}"]`)?.focus();
 }
 
+/** Draws the shown list again (after an action changed what it holds). */
+export function reloadList(): Promise<void> {
+  return load();
+}
+
+/** Offers one more view (the page learnt it applies, e.g. SCIM Groups are mapped). */
+export function offerView(v: View): void {
+  if (offered.includes(v)) return;
+  offered.push(v);
+  byId<HTMLSelectElement>('lists-view').append(new Option(t(`lists.view.${v}`), v));
+}
+
 /** Builds the lists section's controls (the HTML holds its frame) and shows the first list. */
 export function setUpLists(h: ListHooks): void {
   hooks = h;
+  offered = [...h.views];
   const viewSelect = byId<HTMLSelectElement>('lists-view');
   fillSelect(viewSelect, h.views.map((v) => [v, t(`lists.view.${v}`)] as const));
   view = h.views[0] ?? 'people';
   sort = DEFAULT_SORT[view];
   viewSelect.addEventListener('change', () => {
-    const v = h.views.find((one) => one === viewSelect.value);
+    const v = offered.find((one) => one === viewSelect.value);
     if (!v) return;
     view = v;
     sort = DEFAULT_SORT[v];

@@ -42,6 +42,8 @@ interface IdmJobView {
 }
 interface Overview {
   scimUrl: string;
+  /** SCIM Groups are mapped to staff roles (GATEWAY_SCIM_GROUP_ROLES_FILE): the directory may ask for roles. */
+  directoryGroups: boolean;
   clients: ClientView[];
   heldContactChanges: HeldChange[];
   idm: { enabled: boolean; counts: { pending: number; done: number; failed: number }; jobs: IdmJobView[]; reconcileHour: number | null; reconciliation: ReconciliationView | null };
@@ -71,7 +73,7 @@ interface IssuedToken {
 }
 
 /** Set up the section; `accessLost` handles a 401/403 the page must react to. */
-export function setUpProvisioning(accessLost: (err: unknown) => boolean): { load(): Promise<void> } {
+export function setUpProvisioning(accessLost: (err: unknown) => boolean, onDirectoryGroups?: () => void): { load(): Promise<void> } {
   const body = byId<HTMLTableSectionElement>('provisioning-body');
   const none = byId('provisioning-none');
   const tokenBox = byId('provisioning-token');
@@ -132,6 +134,7 @@ export function setUpProvisioning(accessLost: (err: unknown) => boolean): { load
     try {
       const o = await api<Overview>('GET', '/api/admin/provisioning');
       byId('provisioning-url-code').textContent = o.scimUrl;
+      if (o.directoryGroups) onDirectoryGroups?.();
       body.replaceChildren(...o.clients.map(row));
       none.hidden = o.clients.length > 0;
       byId('provisioning-table-wrap').hidden = o.clients.length === 0;

@@ -92,6 +92,7 @@ export const auditEvents: Translation<typeof en> = {
   'auditEvent.scim.group-deleted': 'Gruppe fjernet af kataloget',
   'auditEvent.scim.group-replaced': 'Gruppe opdateret af kataloget',
   'auditEvent.scim.group-role-asked': 'Kataloget beder om en personalerolle (afventer en org-admin)',
+  'auditEvent.scim.group-roles-changed': 'Tabellen over kataloggrupper og personaleroller ændret (roller, som kun en fjernet række bad om, frataget)',
   'auditEvent.scim.person-resumed': 'Person genoptaget af kataloget',
   'auditEvent.scim.person-suspended': 'Person suspenderet af kataloget',
   'auditEvent.scim.refused': 'Katalogforespørgsel afvist',

@@ -49,7 +49,7 @@ export const clients: Translation<typeof en> = {
   'clients.oidc.confirmRotate.text': 'Den nuværende hemmelighed for {client} holder op med at virke med det samme. Sæt den nye hemmelighed ind i applikationen med det samme, ellers fejler dens login.',
   'clients.oidc.confirmRotate.ok': 'Lav en ny hemmelighed',
   'clients.oidc.confirmDisable.heading': 'Spær applikationen?',
-  'clients.oidc.confirmDisable.text': 'Ingen kan logge ind på {client} gennem denne gateway, før den er genåbnet.',
+  'clients.oidc.confirmDisable.text': 'Ingen kan logge ind på {client} gennem denne gateway, før den er genåbnet, og de adgangstokens, den har, holder op med at virke med det samme.',
   'clients.oidc.confirmDisable.ok': 'Spær',
   'clients.oidc.disabledDone': '{client} er spærret.',
   'clients.oidc.enabledDone': '{client} er genåbnet.',

@@ -251,4 +251,12 @@ export const helpdesk: Translation<typeof en> = {
   'lists.ascending': 'stigende',
   'lists.descending': 'faldende',
   'lists.open': 'Åbn {name}',
+  'lists.view.directory': 'Roller, som kataloget beder om',
+  'lists.col.person': 'Person',
+  'lists.col.role': 'Rolle',
+  'lists.col.groups': 'Kataloggrupper',
+  'lists.col.since': 'Anmodet siden',
+  'lists.col.action': 'Handling',
+  'lists.directory.empty': 'Kataloget beder ikke om nogen rolle, som personen ikke allerede har.',
+  'lists.directory.sinceUnknown': 'Ikke i revisionssporet',
 };

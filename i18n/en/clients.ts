@@ -46,7 +46,7 @@ export const clients = {
   'clients.oidc.confirmRotate.text': 'The current secret of {client} stops working at once. Put the new secret into the application straight away, or its sign-ins fail.',
   'clients.oidc.confirmRotate.ok': 'Make a new secret',
   'clients.oidc.confirmDisable.heading': 'Disable this application?',
-  'clients.oidc.confirmDisable.text': 'Nobody can sign in to {client} through this gateway until it is enabled again.',
+  'clients.oidc.confirmDisable.text': 'Nobody can sign in to {client} through this gateway until it is enabled again, and the access tokens it holds stop working at once.',
   'clients.oidc.confirmDisable.ok': 'Disable',
   'clients.oidc.disabledDone': '{client} is disabled.',
   'clients.oidc.enabledDone': '{client} is enabled.',

@@ -248,4 +248,12 @@ export const helpdesk = {
   'lists.ascending': 'ascending',
   'lists.descending': 'descending',
   'lists.open': 'Open {name}',
+  'lists.view.directory': 'Roles the directory asks for',
+  'lists.col.person': 'Person',
+  'lists.col.role': 'Role',
+  'lists.col.groups': 'Directory groups',
+  'lists.col.since': 'Asked since',
+  'lists.col.action': 'Action',
+  'lists.directory.empty': 'The directory asks for no role that the person does not already hold.',
+  'lists.directory.sinceUnknown': 'Not in the audit trail',
 } as const;

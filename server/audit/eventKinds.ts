@@ -94,6 +94,7 @@ export const AUDIT_EVENT_KINDS: readonly string[] = [
   'scim.group-deleted',
   'scim.group-replaced',
   'scim.group-role-asked',
+  'scim.group-roles-changed',
   'scim.person-resumed',
   'scim.person-suspended',
   'scim.refused',

@@ -141,7 +141,7 @@ export const DUTY_TABLE: readonly DutyRow[] = Object.freeze([
     bootstrap: 'alone',
     notify: { onRequest: [], onExecution: ['subject', 'org-admins'] },
     checks: ['step-up', 'not-own'],
-    effects: 'At once (taking a power away is protective). The person’s pending requests made in that role are withdrawn, audited as approval.withdrawn. The organisation’s directory withdraws a role the same way (actor provisioning, audited role.revoked via directory) when no SCIM group mapped to it has the person any more; a group membership never grants one (it is a request an org-admin may ask to grant, row above).',
+    effects: 'At once (taking a power away is protective). The person’s pending requests made in that role are withdrawn, audited as approval.withdrawn. The organisation’s directory withdraws a role the same way (actor provisioning, audited role.revoked via directory) when no SCIM group mapped to it has the person any more, and at start when a row of the group-role table that alone asked for it was removed (actor system, cause role-table); a group membership never grants one (it is a request an org-admin may ask to grant, row above).',
     clause: 'NSIS 4.1.5 (Substantial) 7',
   },
   {

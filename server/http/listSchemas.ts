@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ASSIGNED_ROLES, CREDENTIAL_STATES, IDENTITY_ASSURANCE_LEVELS, REASON_CODES } from '../domain/types.js';
-import { APPROVAL_SORTS, KEY_SORTS, LIST_PAGE_CAP, PEOPLE_SORTS } from '../ports/lists.js';
+import { APPROVAL_SORTS, DIRECTORY_REQUEST_SORTS, KEY_SORTS, LIST_PAGE_CAP, PEOPLE_SORTS } from '../ports/lists.js';
 
 /** An instant (ISO 8601 with offset, or a date taken as midnight UTC), normalised to toISOString(). */
 const instant = z
@@ -59,5 +59,10 @@ export const activationListQuery = z.strictObject({
 
 export const approvalListQuery = z.strictObject({
   sort: z.enum(APPROVAL_SORTS).default('requestedAt'),
+  ...paging,
+});
+
+export const directoryRequestListQuery = z.strictObject({
+  sort: z.enum(DIRECTORY_REQUEST_SORTS).default('name'),
   ...paging,
 });

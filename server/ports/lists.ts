@@ -89,6 +89,9 @@ export interface KeyListRow {
 }
 
 export const APPROVAL_SORTS = ['requestedAt', 'kind'] as const;
+/** The directory role requests (issue 18, SCIM Groups): derived from the stored groups, sorted and paged in the flow. */
+export const DIRECTORY_REQUEST_SORTS = ['name', 'role', 'since'] as const;
+export type DirectoryRequestSort = (typeof DIRECTORY_REQUEST_SORTS)[number];
 export type ApprovalSort = (typeof APPROVAL_SORTS)[number];
 
 export interface OpenApprovalFilter {

@@ -354,6 +354,8 @@ export interface OidcRepo extends OidcReader {
   revokeAccessTokensOfCode(codeHash: string): Promise<void>;
   /** Tokens issued from a session die with it. */
   revokeAccessTokensOfSession(sessionHash: string): Promise<void>;
+  /** A disabled client loses every access token it holds (issue 16); the number revoked. */
+  revokeAccessTokensOfClient(clientId: string): Promise<number>;
   /** Idempotent. */
   recordSessionClient(sessionHash: string, clientId: string): Promise<void>;
   /** Single use (RFC 7523 §3): true only the first time a client assertion's jti is seen. */

@@ -9,6 +9,10 @@ export interface ScimGroupReader {
   get(organisationId: string, id: string): Promise<ScimGroupRecord | undefined>;
   /** The organisation's Groups matching every given key, oldest first. */
   find(organisationId: string, lookup: ScimGroupLookup): Promise<ScimGroupRecord[]>;
+  /** The organisations that have any SCIM Group, by id. */
+  organisations(): Promise<string[]>;
+  /** The group-role table the groups were last reconciled with (as recorded), or undefined before the first. */
+  appliedRoleTable(): Promise<string | undefined>;
 }
 export interface ScimGroupRepo extends ScimGroupReader {
   /** displayName (as displayNameKey) or externalId taken in the organisation: StoreConflict. */
@@ -26,6 +30,11 @@ export interface ScimGroupRepo extends ScimGroupReader {
    * asking, and neither withdraw the role (write skew under READ COMMITTED).
    */
   lockOrganisation(organisationId: string): Promise<void>;
+  /**
+   * Compare-and-set: records `rules` as the applied group-role table only while the recorded one is
+   * still `expected` (undefined: none recorded yet); false when another caller changed it first.
+   */
+  setAppliedRoleTable(expected: string | undefined, rules: string, at: string): Promise<boolean>;
   /** Compare-and-set (any version when null): true only for the one caller that removed it. */
   remove(id: string, expectedVersion: number | null): Promise<boolean>;
 }

@@ -138,6 +138,10 @@ describe('issue 16: the applications page (OpenID Connect clients and SAML servi
       assert.ok((await (await signInThrough(clientId, second)).grant?.())?.claims()?.sub, 'the new secret works');
 
       await row.getByTestId('oidc-disable').click();
+      await page.locator('#confirm-dialog').waitFor({ state: 'visible' });
+      // Issue 16: the dialog says the tokens the client holds stop working (they are revoked with the disable).
+      assert.match((await page.locator('#confirm-dialog').textContent()) ?? '', /access tokens|adgangstokens/);
+      await check(page, language, 'clients-confirm-disable', [...rpData, ...spData, first, second]);
       await page.locator('#confirm-ok').click();
       await row.getByTestId('oidc-enable').waitFor({ state: 'visible' });
       assert.equal(await row.getByTestId('oidc-state').textContent().then((s) => s?.startsWith(text(language, 'clients.disabled'))), true);

@@ -57,7 +57,7 @@ describe('issue 16: OpenID Connect clients managed by an org-admin, with openid-
     const answer = await person.client.get(url.pathname + url.search);
     if (answer.status !== 303) return { authorize: answer };
     const callback = locationOf(answer);
-    return { authorize: answer, grant: () => client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true }) };
+    return { authorize: answer, config, grant: () => client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true }) };
   };
 
   before(async () => {
@@ -120,6 +120,44 @@ describe('issue 16: OpenID Connect clients managed by an org-admin, with openid-
     assert.ok((await (await codeFlowWith('switched-rp', secret)).grant?.())?.claims()?.sub);
     const types = (await auditEntries(gw.runtime.store)).filter((e) => e.subjectId === 'switched-rp').map((e) => e.type);
     assert.ok(types.includes('oidc.client-disabled') && types.includes('oidc.client-enabled'));
+  });
+
+  it('NSIS 6 (Low) 1, 5 / issue 16: disabling a client revokes the access tokens it holds in the same commit (userinfo refuses them, 401 invalid_token; another client\'s token still works); its refresh-token and code grants are refused (invalid_client); enabling it again brings none back; audited', async () => {
+    const secret = field<string>((await register({ clientId: 'revoked-rp', name: 'Revoked RP', redirectUris: [REDIRECT] })).body, 'clientSecret');
+    const other = field<string>((await register({ clientId: 'bystander-rp', name: 'Bystander RP', redirectUris: [REDIRECT] })).body, 'clientSecret');
+    const flows = [await codeFlowWith('revoked-rp', secret), await codeFlowWith('revoked-rp', secret)];
+    const held = [];
+    for (const f of flows) held.push(await (f.grant ?? assert.fail('signed in'))());
+    const bystanderFlow = await codeFlowWith('bystander-rp', other);
+    const bystander = await (bystanderFlow.grant ?? assert.fail('signed in'))();
+    const config = flows[0]?.config ?? assert.fail('discovered');
+    const sub = held[0]?.claims()?.sub ?? assert.fail('an ID token');
+    for (const t of held) assert.equal((await client.fetchUserInfo(config, t.access_token, sub)).sub, sub, 'the tokens work before');
+    assert.equal(held[0]?.refresh_token, undefined, 'the gateway issues no refresh tokens');
+    assert.equal(await tokenRefusal(client.refreshTokenGrant(config, 'not-a-refresh-token')), 'unsupported_grant_type', 'an enabled client gets no refresh grant either');
+    const pending = await codeFlowWith('revoked-rp', secret);
+
+    const off = await admin.client.post('/api/admin/oidc-clients/revoked-rp/disable', {});
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    const disabled = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'oidc.client-disabled' && e.subjectId === 'revoked-rp');
+    assert.equal(disabled.length, 1);
+    assert.equal(disabled[0]?.data['accessTokensRevoked'], 2, 'the revocation is in the disable event of the same commit');
+    const refusedBefore = (await auditEntries(gw.runtime.store)).filter((e) => e.type === 'oidc.userinfo' && e.data['status'] === 401).length;
+    for (const t of held) {
+      await assert.rejects(client.fetchUserInfo(config, t.access_token, sub), (err: unknown) => {
+        assert.ok(err instanceof client.WWWAuthenticateChallengeError, String(err));
+        assert.equal(err.status, 401);
+        assert.equal(err.cause.map((c) => c.parameters.error).find((e) => e !== undefined), 'invalid_token');
+        return true;
+      });
+    }
+    assert.equal((await auditEntries(gw.runtime.store)).filter((e) => e.type === 'oidc.userinfo' && e.data['status'] === 401).length, refusedBefore + 2, 'each refusal audited');
+    assert.equal((await client.fetchUserInfo(bystanderFlow.config ?? assert.fail('discovered'), bystander.access_token, sub)).sub, sub, 'another client keeps its token');
+    assert.equal(await tokenRefusal(client.refreshTokenGrant(config, 'not-a-refresh-token')), 'invalid_client', 'a refresh grant of the disabled client');
+    assert.equal(await tokenRefusal(pending.grant?.() ?? Promise.resolve()), 'invalid_client', 'a code issued before is not exchanged');
+
+    assert.equal((await admin.client.post('/api/admin/oidc-clients/revoked-rp/enable', {})).status, 200);
+    await assert.rejects(client.fetchUserInfo(config, held[0]?.access_token ?? '', sub), client.WWWAuthenticateChallengeError, 'a revoked token stays revoked');
   });
 
   it('RFC 6749 §3.1.2: new redirect URIs keep the secret; http on a host other than localhost and a fragment are refused (400 VALIDATION_FAILED), audited', async () => {

@@ -88,7 +88,7 @@ describe('PostgreSQL migrations', () => {
     assert.deepEqual(again, { applied: [], version: latest });
     const recorded = await pool.rows('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded, loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })));
-    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'staff_lists', 'audit_chain_head', 'language', 'oidc_client_state', 'scim_groups']);
+    assert.deepEqual(recorded.map((r) => r['name']), ['schema', 'store_port', 'saml', 'provisioning', 'idm', 'staff_lists', 'audit_chain_head', 'language', 'oidc_client_state', 'scim_groups', 'scim_group_roles_applied']);
   });
 
   test("the PostgreSQL schema has every table and column of SQLite's durable file (migrations 1-13) and of its ephemeral file; the differences are the named ones", async () => {

@@ -38,5 +38,21 @@ for (const adapter of ADAPTERS) {
       assert.equal((await store.read((tx) => tx.oidc.client(id)))?.secretHash, 'hash-2');
       assert.equal(await store.write((tx) => tx.oidc.setClientSecretHash(`rp-${randomUUID()}`, 'hash-3')), false, 'an unknown client');
     });
+
+    it('issue 16 / NSIS 6 (Low) 5: revoking a client\'s access tokens removes every one of that client and none of another, and says how many', async () => {
+      const [a, b] = [`rp-${randomUUID()}`, `rp-${randomUUID()}`];
+      const token = (clientId: string, n: number) => ({ clientId, sessionHash: `sess-${n}`, scope: 'openid', createdAt: T0, expiresAt: later(300), codeHash: `code-${randomUUID()}` });
+      const hashes = [randomUUID(), randomUUID(), randomUUID()];
+      await store.write(async (tx) => {
+        await tx.oidc.insertAccessToken(hashes[0] ?? '', token(a, 1));
+        await tx.oidc.insertAccessToken(hashes[1] ?? '', token(a, 2));
+        await tx.oidc.insertAccessToken(hashes[2] ?? '', token(b, 1));
+      });
+      assert.equal(await store.write((tx) => tx.oidc.revokeAccessTokensOfClient(a)), 2);
+      assert.equal(await store.write((tx) => tx.oidc.revokeAccessTokensOfClient(a)), 0, 'nothing left to revoke');
+      assert.equal(await store.read((tx) => tx.oidc.accessToken(hashes[0] ?? '')), undefined);
+      assert.equal(await store.read((tx) => tx.oidc.accessToken(hashes[1] ?? '')), undefined);
+      assert.equal((await store.read((tx) => tx.oidc.accessToken(hashes[2] ?? '')))?.clientId, b, "another client's token stays");
+    });
   });
 }

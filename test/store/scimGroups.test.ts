@@ -121,5 +121,26 @@ for (const adapter of ADAPTERS) {
       await a;
       assert.deepEqual(await b, ['first'], 'B read the groups only once A had committed');
     });
+
+    it('issue 18: the group-role table last applied is recorded once (compare-and-set from none, then from the recorded one); the organisations with groups are listed', async () => {
+      // One row per database: this file's database is fresh, nothing recorded yet.
+      assert.equal(await store.read((tx) => tx.scimGroups.appliedRoleTable()), undefined);
+      const first = await Promise.all([1, 2, 3].map((n) => store.write((tx) => tx.scimGroups.setAppliedRoleTable(undefined, `[{"n":${n}}]`, later(n)))));
+      assert.equal(first.filter(Boolean).length, 1, 'one caller records the first table');
+      const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
+      assert.ok(recorded !== undefined && /^\[\{"n":[123]\}\]$/.test(recorded), String(recorded));
+      assert.equal(await store.write((tx) => tx.scimGroups.setAppliedRoleTable('[{"n":0}]', '[]', later(9))), false, 'not from a table that is not the recorded one');
+      const next = await Promise.all([1, 2].map(() => store.write((tx) => tx.scimGroups.setAppliedRoleTable(recorded, '[]', later(10)))));
+      assert.equal(next.filter(Boolean).length, 1, 'one caller moves it on');
+      assert.equal(await store.read((tx) => tx.scimGroups.appliedRoleTable()), '[]');
+      const org = await store.write(async (tx) => {
+        const o = await organisation(tx);
+        await scimGroup(tx, o, await provisioningClient(tx, o));
+        await scimGroup(tx, o, await provisioningClient(tx, o));
+        return o;
+      });
+      const listed = await store.read((tx) => tx.scimGroups.organisations());
+      assert.equal(listed.filter((id) => id === org.id).length, 1, 'each organisation once');
+    });
   });
 }

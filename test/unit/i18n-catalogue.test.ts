@@ -42,6 +42,7 @@ const SAME_IN_BOTH = new Set([
   'keys.countAndGone',
   'lists.col.id',
   'lists.col.model',
+  'lists.col.person',
   'lists.stateWithReason',
   'provisioning.idm.reconcile.item',
   'role.helpdesk',

@@ -52,7 +52,13 @@ export async function changeClientUris(deps: OidcDeps, actor: Actor, clientId: s
   });
 }
 
-/** Disables (every endpoint refuses the client) or enables it again; compare-and-set on the state. */
+/**
+ * Disables (every endpoint refuses the client) or enables it again; compare-and-set on the state.
+ * Disabling revokes every access token the client holds in the same commit (issue 16; NSIS 6
+ * (Low) 1, 5: a token is honoured only on a valid basis, and a client the organisation switched
+ * off is none), so userinfo refuses them from that commit on; the number revoked is in the event.
+ * Enabling gives nothing back. The gateway issues no refresh tokens (authorization_code only).
+ */
 export async function setClientEnabled(deps: OidcDeps, actor: Actor, clientId: string, enabled: boolean): Promise<void> {
   await deps.store.write(async (tx) => {
     await changeable(tx, clientId);
@@ -60,6 +66,11 @@ export async function setClientEnabled(deps: OidcDeps, actor: Actor, clientId: s
     if (!(await tx.oidc.setClientDisabled(clientId, enabled ? null : at))) {
       throw new OidcClientError('OIDC_CLIENT_STATE', `Client ${clientId} is already ${enabled ? 'enabled' : 'disabled'}.`);
     }
-    await appendAudit(tx, at, enabled ? 'oidc.client-enabled' : 'oidc.client-disabled', actor, clientId, {});
+    if (enabled) {
+      await appendAudit(tx, at, 'oidc.client-enabled', actor, clientId, {});
+      return;
+    }
+    const accessTokensRevoked = await tx.oidc.revokeAccessTokensOfClient(clientId);
+    await appendAudit(tx, at, 'oidc.client-disabled', actor, clientId, { accessTokensRevoked, clause: 'NSIS 6 (Low) 1, 5' });
   });
 }

@@ -9,11 +9,20 @@ import { auditOidc, sessionLoa, type OidcDeps } from './oidcDeps.js';
 export async function userinfo(deps: OidcDeps, authorization: string | undefined): Promise<object> {
   // RFC 6750 §2.1 with RFC 7235 §2.1: the scheme is case-insensitive.
   const bearer = credentialsFor(authorization, 'bearer') ?? '';
-  const record = bearer ? await deps.store.read((tx) => tx.oidc.accessToken(plainHash(bearer))) : undefined;
-  const view = record && record.expiresAt > deps.clock.now().toISOString() ? await resolveSessionByHash(deps.core, record.sessionHash) : undefined;
+  const found = bearer
+    ? await deps.store.read(async (tx) => {
+        const token = await tx.oidc.accessToken(plainHash(bearer));
+        return token ? { token, client: await tx.oidc.client(token.clientId) } : undefined;
+      })
+    : undefined;
+  const record = found?.token;
+  // Issue 16: a disabled client's tokens are revoked as it is disabled; one issued by a token
+  // request that was already under way then is refused here.
+  const live = record !== undefined && found?.client !== undefined && found.client.disabledAt === null && record.expiresAt > deps.clock.now().toISOString();
+  const view = live ? await resolveSessionByHash(deps.core, record.sessionHash) : undefined;
   if (!record || !view) {
     await auditOidc(deps, 'oidc.userinfo', { identityId: null, role: 'system' }, record?.clientId ?? null, { status: 401 });
-    throw new OAuthError('invalid_token', 'The access token is unknown, expired, or its session has ended.', 401);
+    throw new OAuthError('invalid_token', 'The access token is unknown, expired, revoked, or its session has ended.', 401);
   }
   const org = await deps.store.read((tx) => tx.organisations.get(view.identity.organisationId));
   const scopes = record.scope.split(' ');

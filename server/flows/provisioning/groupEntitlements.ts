@@ -19,7 +19,7 @@ import { ROLE_WORDS } from '../identities/grantRoles.js';
 import { type GroupRoleTable, roleForGroup } from '../../scim/groupRoles.js';
 import type { ScimGroup } from '../../scim/model.js';
 import type { CoreDeps } from '../deps.js';
-import { recordEvent } from '../shared/audit.js';
+import { type AuditData, recordEvent } from '../shared/audit.js';
 import { parseStoredGroup } from './storedGroup.js';
 
 /** SCIM User id → role → the groups (id, displayName) asking for it. */
@@ -54,22 +54,30 @@ export async function entitlementsOf(tx: ReadTx, organisationId: string, table: 
 }
 
 const has = (e: Entitlements, member: string, role: StaffRole) => (e.get(member)?.get(role)?.length ?? 0) > 0;
+const groupsAsking = (e: Entitlements, member: string, role: StaffRole) => (e.get(member)?.get(role) ?? []).map((g) => g.displayName);
 
 /**
- * Inside the group write's transaction: audits each new directory request and withdraws at once
- * each role the directory stopped asking for that the person holds (audited as the provisioning
- * client's action). Returns the roles withdrawn.
+ * What changed the entitlements: a group write of a provisioning client (the group it wrote), or
+ * the organisation's table of groups to roles, changed between two starts (reconcileGroupRoles.ts).
+ */
+export type EntitlementCause = { kind: 'group-write'; clientId: string; group: { id: string; displayName: string } } | { kind: 'role-table' };
+
+/**
+ * Inside the transaction of the change: audits each new directory request and withdraws at once
+ * each role the directory stopped asking for that the person holds (audited as `actor`'s action,
+ * the person and the org-admins told). Returns the requests and the roles withdrawn.
  */
 export async function applyEntitlementChange(
   deps: CoreDeps,
   tx: WriteTx,
   actor: Actor,
   organisationId: string,
-  clientId: string,
-  group: { id: string; displayName: string },
+  cause: EntitlementCause,
   before: Entitlements,
   after: Entitlements,
 ): Promise<{ asked: number; revoked: number }> {
+  const origin = (e: Entitlements, member: string, role: StaffRole): AuditData =>
+    cause.kind === 'group-write' ? { clientId: cause.clientId, scimGroupId: cause.group.id, group: cause.group.displayName } : { cause: 'role-table', groups: groupsAsking(e, member, role) };
   const at = deps.clock.now().toISOString();
   let asked = 0;
   let revoked = 0;
@@ -79,9 +87,7 @@ export async function applyEntitlementChange(
       const identity = await memberIdentity(tx, organisationId, member);
       if (!identity) continue;
       await recordEvent(deps, tx, 'scim.group-role-asked', actor, identity.id, {
-        clientId,
-        scimGroupId: group.id,
-        group: group.displayName,
+        ...origin(after, member, role),
         role,
         held: identity.roles.includes(role),
         clause: 'NSIS 5.2 (Substantial) 8',
@@ -100,9 +106,7 @@ export async function applyEntitlementChange(
       await recordEvent(deps, tx, 'role.revoked', actor, identityId, {
         role,
         via: 'directory',
-        clientId,
-        scimGroupId: group.id,
-        group: group.displayName,
+        ...origin(before, member, role),
         requestsWithdrawn: withdrawn,
         clause: 'NSIS 4.1.5 (Substantial) 7',
       });
@@ -113,7 +117,11 @@ export async function applyEntitlementChange(
         dutyRow('role-revoke').notify.onExecution,
         {
           summary: `Withdraw ${ROLE_WORDS[role]} from ${identity.name}`,
-          items: [`${identity.name} is no longer ${ROLE_WORDS[role]}: the organisation’s directory no longer has them in a group mapped to it (${group.displayName})`],
+          items: [
+            cause.kind === 'group-write'
+              ? `${identity.name} is no longer ${ROLE_WORDS[role]}: the organisation’s directory no longer has them in a group mapped to it (${cause.group.displayName})`
+              : `${identity.name} is no longer ${ROLE_WORDS[role]}: the organisation’s table of directory groups no longer maps their group (${groupsAsking(before, member, role).join(', ')}) to it`,
+          ],
           subjects: [identityId],
           oldAddress: undefined,
           requester: actor,

@@ -112,7 +112,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
           const before = await entitlementsOf(tx, p.organisationId, table);
           await tx.scimGroups.insert(row);
           const after = await entitlementsOf(tx, p.organisationId, table);
-          const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, p.clientId, { id: row.id, displayName: group.displayName }, before, after);
+          const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, { kind: 'group-write', clientId: p.clientId, group: { id: row.id, displayName: group.displayName } }, before, after);
           await recordEvent(deps, tx, 'scim.group-created', actor, null, {
             clientId: p.clientId,
             client: p.label,
@@ -145,7 +145,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
           const next = { displayNameKey: group.displayName.trim().toLowerCase(), externalId: group.externalId, resource: JSON.stringify(groupToJson(group)), lastModified: at };
           if (!(await tx.scimGroups.replace(id, expectedVersion, next))) throw new Outcome({ kind: 'version-mismatch' });
           const after = await entitlementsOf(tx, p.organisationId, table);
-          const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, p.clientId, { id, displayName: group.displayName }, before, after);
+          const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, { kind: 'group-write', clientId: p.clientId, group: { id, displayName: group.displayName } }, before, after);
           await recordEvent(deps, tx, 'scim.group-replaced', actor, null, {
             clientId: p.clientId,
             scimGroupId: id,
@@ -173,7 +173,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
         if (!(await tx.scimGroups.remove(id, row.version))) return { kind: 'version-mismatch' };
         const after = await entitlementsOf(tx, p.organisationId, table);
         const group = storedGroupOf(row).resource;
-        const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, p.clientId, { id, displayName: group.displayName }, before, after);
+        const effects = await applyEntitlementChange(deps, tx, actor, p.organisationId, { kind: 'group-write', clientId: p.clientId, group: { id, displayName: group.displayName } }, before, after);
         await recordEvent(deps, tx, 'scim.group-deleted', actor, null, {
           clientId: p.clientId,
           scimGroupId: id,

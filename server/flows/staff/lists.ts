@@ -10,8 +10,11 @@ import { approvalNames, describeApproval } from '../../approvals/describe.js';
 import { DUTY_TABLE, isApprovalKind, type ApprovalKind } from '../../duties/index.js';
 import type { Identity } from '../../domain/types.js';
 import { GatewayError } from '../../errors.js';
+import type { GroupRoleTable } from '../../scim/groupRoles.js';
+import { type DirectoryRoleRequest, directoryRoleRequestsOf } from '../provisioning/groupRequests.js';
 import type {
   ApprovalSort,
+  DirectoryRequestSort,
   KeyFilter,
   KeyListRow,
   KeySort,
@@ -28,12 +31,12 @@ import { recordEvent } from '../shared/audit.js';
 import { requireRoleOf } from '../shared/segregation.js';
 
 export type ListArea = 'helpdesk' | 'org-admin';
-export type ListName = 'people' | 'keys' | 'activations' | 'approvals';
+export type ListName = 'people' | 'keys' | 'activations' | 'approvals' | 'directory';
 
 /** Which console may list what (the consoles of today; ANY other pair is refused). */
 const MAY_LIST: Record<ListArea, readonly ListName[]> = {
   helpdesk: ['people', 'keys', 'activations', 'approvals'],
-  'org-admin': ['people', 'approvals'],
+  'org-admin': ['people', 'approvals', 'directory'],
 };
 
 /** The approval kinds a role may decide (the duties table's approvers). */
@@ -95,5 +98,21 @@ export function listOpenApprovals(deps: CoreDeps, viewer: Identity, area: ListAr
       items.push({ ...row, summary, summaryLanguage: summary === row.summary ? 'en' : language });
     }
     return { ...page, items };
+  });
+}
+
+/**
+ * The directory role requests (issue 18: people the organisation's directory put in a group mapped
+ * to a staff role they do not hold), for the org-admin's list: sorted and paged here, as the list
+ * is derived from the stored groups (at most one group per row of the role table).
+ */
+export function listDirectoryRequests(deps: CoreDeps, viewer: Identity, table: GroupRoleTable, p: PageRequest<DirectoryRequestSort>): Promise<Page<DirectoryRoleRequest>> {
+  return lister(deps, viewer, 'org-admin', 'directory', async (tx, me) => {
+    const all = await directoryRoleRequestsOf(tx, me, table);
+    const key = (r: DirectoryRoleRequest): string => (p.sort === 'role' ? r.role : p.sort === 'since' ? (r.since ?? '') : r.name);
+    const sign = p.direction === 'asc' ? 1 : -1;
+    // Ties by name, role and person id: a stable order across pages.
+    all.sort((a, b) => sign * key(a).localeCompare(key(b)) || a.name.localeCompare(b.name) || a.role.localeCompare(b.role) || a.identityId.localeCompare(b.identityId));
+    return { items: all.slice(p.offset, p.offset + p.limit), total: all.length };
   });
 }

@@ -3,8 +3,8 @@
  * sorted and paged on the server. The role is checked in the flow (server/flows/staff/lists.ts)
  * so that every refusal is audited with its code.
  */
-import { listKeys, listOpenApprovals, listPendingActivations, listPeople, type ListArea } from '../../flows/staff/lists.js';
-import { activationListQuery, approvalListQuery, keyListQuery, peopleListQuery } from '../listSchemas.js';
+import { listDirectoryRequests, listKeys, listOpenApprovals, listPendingActivations, listPeople, type ListArea } from '../../flows/staff/lists.js';
+import { activationListQuery, approvalListQuery, directoryRequestListQuery, keyListQuery, peopleListQuery } from '../listSchemas.js';
 import { parseQuery, route, type RouteSpec } from '../registry.js';
 import { sessionOf, type RouteDeps } from './shared.js';
 import { personLanguageOf, requestLanguage } from '../views/language.js';
@@ -102,5 +102,20 @@ export function listRoutes(deps: RouteDeps): RouteSpec[] {
         },
       }),
     ),
+    route({
+      method: 'get',
+      path: '/api/admin/lists/directory',
+      summary:
+        'Staff roles the organisation’s directory asks for (SCIM Groups mapped by GATEWAY_SCIM_GROUP_ROLES_FILE) that the person does not hold: person, role, groups, since; membership grants nothing (an org-admin asks for the grant, a second org-admin approves)',
+      tag: 'admin',
+      access: { kind: 'session' },
+      query: directoryRequestListQuery,
+      clause: 'issue 18; NSIS 5.2 (Substantial) 8; 4.1.5 (Substantial) 7',
+      responses: { 200: 'One page of directory role requests and the total', ...REFUSALS },
+      handler: async ({ req, res }) => {
+        const { sort, direction, limit, offset } = parseQuery(directoryRequestListQuery, req.query);
+        res.json({ ...(await listDirectoryRequests(flows, sessionOf(res).identity, flows.config.scim.groupRoles, { sort, direction, limit, offset })), limit, offset });
+      },
+    }),
   ];
 }

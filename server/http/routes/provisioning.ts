@@ -57,7 +57,7 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
           const me = await tx.identities.get(actor.identityId ?? '');
           return { ...o, idm: await idmOverview(tx, flows.config.idm, me?.organisationId ?? '') };
         });
-        res.json({ scimUrl, ...overview });
+        res.json({ scimUrl, directoryGroups: flows.config.scim.groupRoles.length > 0, ...overview });
       },
     }),
     route({

@@ -141,6 +141,10 @@ export class PgOidc implements OidcRepo {
     await this.sql.count('DELETE FROM oidc_access_tokens WHERE session_hash = $1', [sessionHash]);
   }
 
+  async revokeAccessTokensOfClient(clientId: string): Promise<number> {
+    return this.sql.count('DELETE FROM oidc_access_tokens WHERE client_id = $1', [clientId]);
+  }
+
   async recordSessionClient(sessionHash: string, clientId: string): Promise<void> {
     await this.sql.count('INSERT INTO oidc_session_clients (session_hash, client_id) VALUES ($1, $2) ON CONFLICT (session_hash, client_id) DO NOTHING', [sessionHash, clientId]);
   }

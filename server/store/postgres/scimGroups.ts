@@ -38,6 +38,23 @@ export class PgScimGroups implements ScimGroupRepo {
     return rows.map(scimGroup);
   }
 
+  async organisations(): Promise<string[]> {
+    return (await this.sql.rows('SELECT organisation_id FROM scim_groups GROUP BY organisation_id ORDER BY organisation_id COLLATE "C"')).map((r) => str(r, 'organisation_id'));
+  }
+
+  async appliedRoleTable(): Promise<string | undefined> {
+    const [r] = await this.sql.rows('SELECT rules FROM scim_group_roles_applied WHERE id = 1');
+    return r === undefined ? undefined : str(r, 'rules');
+  }
+
+  async setAppliedRoleTable(expected: string | undefined, rules: string, at: string): Promise<boolean> {
+    const n =
+      expected === undefined
+        ? await this.sql.count('INSERT INTO scim_group_roles_applied (id, rules, applied_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [rules, at])
+        : await this.sql.count('UPDATE scim_group_roles_applied SET rules = $1, applied_at = $2 WHERE id = 1 AND rules = $3', [rules, at, expected]);
+    return n === 1;
+  }
+
   async insert(g: ScimGroupRecord): Promise<void> {
     await insertOrConflict(
       this.sql,

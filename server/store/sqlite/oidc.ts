@@ -135,6 +135,10 @@ export class SqliteOidc implements OidcRepo {
     this.db.prepare('DELETE FROM oidc_access_tokens WHERE session_hash = ?').run(sessionHash);
   }
 
+  async revokeAccessTokensOfClient(clientId: string): Promise<number> {
+    return this.db.prepare('DELETE FROM oidc_access_tokens WHERE client_id = ?').run(clientId).changes;
+  }
+
   async recordSessionClient(sessionHash: string, clientId: string): Promise<void> {
     this.db.prepare('INSERT INTO oidc_session_clients (session_hash, client_id) VALUES (?, ?) ON CONFLICT (session_hash, client_id) DO NOTHING').run(sessionHash, clientId);
   }

@@ -47,6 +47,26 @@ export class SqliteScimGroups implements ScimGroupRepo {
       .map(scimGroup);
   }
 
+  async organisations(): Promise<string[]> {
+    return this.db
+      .prepare('SELECT DISTINCT organisation_id FROM scim_groups ORDER BY organisation_id')
+      .all()
+      .map((r) => str(r, 'organisation_id'));
+  }
+
+  async appliedRoleTable(): Promise<string | undefined> {
+    const r = this.db.prepare('SELECT rules FROM scim_group_roles_applied WHERE id = 1').get();
+    return r === undefined ? undefined : str(r, 'rules');
+  }
+
+  async setAppliedRoleTable(expected: string | undefined, rules: string, at: string): Promise<boolean> {
+    const changes =
+      expected === undefined
+        ? this.db.prepare('INSERT INTO scim_group_roles_applied (id, rules, applied_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING').run(rules, at).changes
+        : this.db.prepare('UPDATE scim_group_roles_applied SET rules = ?, applied_at = ? WHERE id = 1 AND rules = ?').run(rules, at, expected).changes;
+    return changes === 1;
+  }
+
   async insert(g: ScimGroupRecord): Promise<void> {
     run(() =>
       this.db

@@ -22,9 +22,10 @@ import { migration as v17 } from './v17.js';
 import { migration as v18 } from './v18.js';
 import { migration as v19 } from './v19.js';
 import { migration as v20 } from './v20.js';
+import { migration as v21 } from './v21.js';
 
 import type { Migration } from './migration.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20];
+export const MIGRATIONS: readonly Migration[] = [v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21];
