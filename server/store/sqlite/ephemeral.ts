@@ -12,8 +12,16 @@ import { storeErrorOf } from './errors.js';
 import * as rows from './rows.js';
 
 /** Bump when the tables below change: the file is then emptied and made again. */
-const EPHEMERAL_VERSION = 1;
+const EPHEMERAL_VERSION = 2;
 
+/**
+ * Version 2 (issue 17): fewer b-trees written per statement. A challenge is one b-tree entry
+ * keyed by the challenge (WITHOUT ROWID; was a rowid table and its primary-key index) and its
+ * expiry index (the hourly-old prune must not scan an hour of challenges); a rate-limit hit
+ * writes only its counter's entry: the index on reset_at, rewritten by every hit, is gone, and
+ * the prune once a minute scans the counters instead (one per client and account of the last
+ * window).
+ */
 const SCHEMA = `
 CREATE TABLE challenges (
   challenge TEXT PRIMARY KEY,
@@ -24,14 +32,13 @@ CREATE TABLE challenges (
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL,
   consumed_at TEXT
-);
+) WITHOUT ROWID;
 CREATE INDEX challenges_expiry ON challenges(expires_at);
 CREATE TABLE rate_limits (
   key TEXT PRIMARY KEY,
   hits INTEGER NOT NULL,
   reset_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX rate_limits_reset ON rate_limits(reset_at);
 `;
 
 function prepareSchema(db: Connection): void {
