@@ -15,12 +15,10 @@ import * as rows from './rows.js';
 const EPHEMERAL_VERSION = 2;
 
 /**
- * Version 2 (issue 17): fewer b-trees written per statement. A challenge is one b-tree entry
- * keyed by the challenge (WITHOUT ROWID; was a rowid table and its primary-key index) and its
- * expiry index (the hourly-old prune must not scan an hour of challenges); a rate-limit hit
- * writes only its counter's entry: the index on reset_at, rewritten by every hit, is gone, and
- * the prune once a minute scans the counters instead (one per client and account of the last
- * window).
+ * Version 2 (issue 17): a rate-limit hit writes only its counter's b-tree entry: the index on
+ * reset_at, rewritten by every hit (a third less time per hit measured), is gone, and the prune
+ * once a minute scans the counters instead (one per client and account of the last window). The
+ * challenges keep their expiry index: the prune of hour-old ones must not scan an hour of them.
  */
 const SCHEMA = `
 CREATE TABLE challenges (
@@ -32,7 +30,7 @@ CREATE TABLE challenges (
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL,
   consumed_at TEXT
-) WITHOUT ROWID;
+);
 CREATE INDEX challenges_expiry ON challenges(expires_at);
 CREATE TABLE rate_limits (
   key TEXT PRIMARY KEY,
