@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyChain } from '../../server/audit/hashChain.js';
 import type { Store } from '../../server/ports/store.js';
 import { auditEntries } from '../support/storeReads.js';
-import { ADAPTERS, T0, holderWithKey } from './adapters.js';
+import { ADAPTERS, T0, holderWithKey, key, later, organisation, person } from './adapters.js';
 
 for (const adapter of ADAPTERS) {
   describe(`store conformance (${adapter.name}): reads of one statement, audit chain of grouped writes (issue 17)`, () => {
@@ -39,6 +39,20 @@ for (const adapter of ADAPTERS) {
       assert.equal(await store.read((tx) => tx.credentials.withHolder('no-such-credential'), { oneStatement: true }), undefined);
       const byEmail = await store.read((tx) => tx.identities.findActiveByEmail(holder.email), { oneStatement: true });
       assert.deepEqual(byEmail?.roles, ['employee', 'helpdesk']);
+    });
+
+    it('Issue 17: the bound person of an address and their keys, oldest first, are read in one statement (what a sign-in\'s options read)', async () => {
+      const { holder, key: first } = await holderWithKey(store);
+      const second = await store.write((tx) => key(tx, holder.id, { createdAt: later(60) }));
+      const got = await store.read((tx) => tx.credentials.keysOfActiveEmail(holder.email.toUpperCase()), { oneStatement: true });
+      assert.equal(got?.identityId, holder.id);
+      assert.deepEqual(got?.keys, await store.read((tx) => tx.credentials.listOfIdentity(holder.id)));
+      assert.deepEqual(got?.keys.map((k) => k.id), [first.id, second.id]);
+      const keyless = await store.write(async (tx) => person(tx, await organisation(tx)));
+      assert.deepEqual(await store.read((tx) => tx.credentials.keysOfActiveEmail(keyless.email), { oneStatement: true }), { identityId: keyless.id, keys: [] });
+      assert.equal(await store.read((tx) => tx.credentials.keysOfActiveEmail('nobody@example.test'), { oneStatement: true }), undefined);
+      await store.write((tx) => tx.identities.endBinding(keyless.id, later(120)));
+      assert.equal(await store.read((tx) => tx.credentials.keysOfActiveEmail(keyless.email), { oneStatement: true }), undefined);
     });
 
     it('Issue 17: a read with oneStatement refuses a second statement (it would see another snapshot), and the store goes on', async () => {

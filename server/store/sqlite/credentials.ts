@@ -1,4 +1,5 @@
 /** Security keys, their state history, and the staff actions counted against the hourly cap. */
+import { normaliseEmail } from '../../domain/identities.js';
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
 import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
@@ -97,6 +98,18 @@ export class SqliteCredentials implements CredentialRepo {
       identity: holder['id'] === null ? undefined : rows.identity(holder, rolesOfJson(holder, 'roles_json')),
       organisation: org['id'] === null ? undefined : rows.organisation(org),
     };
+  }
+
+  async keysOfActiveEmail(email: string): Promise<{ identityId: string; keys: Credential[] } | undefined> {
+    const found = this.db
+      .prepare(
+        `SELECT i.id AS holder_id, c.* FROM identities i LEFT JOIN credentials c ON c.identity_id = i.id
+         WHERE i.email_norm = ? AND i.binding_state = 'active' ORDER BY c.created_at, c.id`,
+      )
+      .all(normaliseEmail(email));
+    const first = found[0];
+    if (first === undefined) return undefined;
+    return { identityId: rows.str(first, 'holder_id'), keys: found.filter((r) => rows.strOrNull(r, 'id') !== null).map((r) => rows.credential(r)) };
   }
 
   async listOfIdentity(identityId: string): Promise<Credential[]> {
