@@ -18,7 +18,7 @@ export const COST_REASONS: Record<string, string> = {
   'Logging (pino, request log)': 'NSIS 6 (Low) 7: every request and outcome logged for the operator, secrets kept out (NSIS 4.1.6).',
   'Flows and routes (the server\'s own logic)': 'The lifecycle checks of a sign-in (key active, person bound, not suspended) and the answer; the reference\'s own handler is counted here too.',
   'Garbage collection': 'Follows from the allocations of every item above.',
-  'Rate limiting (express-rate-limit, without its store)': 'NSIS 3.2.3 (Low) 4: brute force and lockout by strangers limited per IP and per account.',
+  'Rate limiting (per IP and per account, without its store)': 'NSIS 3.2.3 (Low) 4: brute force and lockout by strangers limited per IP and per account.',
   'Tokens and cookies (claims, JWS, MACs)':
     'NSIS 6 (Low) 5: sessions and device cookies MACed, token claims built. For the reference: its JWT signed with jose and an in-process key.',
   'Other (V8 outside JavaScript, npm helpers)': 'V8 and small npm helpers outside the categories above.',

@@ -31,13 +31,13 @@ const COSTS: [string, (file: string, fn: string) => boolean][] = [
   ['Audit event hashing (canonical JSON, SHA-256)', (f) => f.startsWith('server/audit/')],
   ['Logging (pino, request log)', (f) => f.includes('/pino') || f.includes('@pinojs/') || f === 'server/http/requestLog.ts' || f === 'server/logger.ts' || f.includes('sonic-boom')],
   ['Metrics (prom-client)', (f) => f.includes('prom-client') || f === 'server/http/metrics.ts'],
-  ['Rate limiting (express-rate-limit, without its store)', (f) => f.includes('express-rate-limit') || f === 'server/http/rateLimit.ts'],
+  ['Rate limiting (per IP and per account, without its store)', (f) => f.includes('express-rate-limit') || f === 'server/http/rateLimit.ts' || f === 'server/http/windowLimiter.ts' || f === 'server/http/credentialHolders.ts'],
   ['Input parsing (zod)', (f) => f.includes('/zod/')],
-  ['Security headers (helmet)', (f) => f.includes('/helmet/')],
+  ['Security headers (helmet)', (f) => f.includes('/helmet/') || f === 'server/http/securityHeaders.ts'],
   ['Tokens and cookies (claims, JWS, MACs)', (f) => f.startsWith('server/tokens/') || f.includes('/jose/') || f === 'server/http/deviceCookie.ts' || f === 'server/http/cookies.ts'],
-  ['Flows and routes (the server\'s own logic)', (f) => f.startsWith('server/') || f === 'scripts/bench/reference-server.ts'],
+  ['Flows and routes (the server\'s own logic)', (f) => (f.startsWith('server/') && f !== 'server/http/exactRoutes.ts') || f === 'scripts/bench/reference-server.ts'],
   ['The benchmark\'s own probe (event-loop histogram, profiler)', (f) => f.startsWith('scripts/bench/')],
-  ['HTTP (Node http, Express, router, body parser)', (f) => /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|on-finished|content-type|iconv-lite|qs|cookie|parseurl|type-is|etag|forwarded|debug|path-to-regexp|proxy-addr|fresh|vary|depd|mime)/.test(f)],
+  ['HTTP (Node http, Express, router, body parser)', (f) => f === 'server/http/exactRoutes.ts' || /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|on-finished|content-type|iconv-lite|qs|cookie|parseurl|type-is|etag|forwarded|debug|path-to-regexp|proxy-addr|fresh|vary|depd|mime)/.test(f)],
 ];
 const HTTP = 'HTTP (Node http, Express, router, body parser)';
 

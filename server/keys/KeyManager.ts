@@ -120,7 +120,8 @@ export class KeyManager {
 
   /** The signer of the one active key (the HSM re-checks the key's attributes when it is loaded). */
   async activeSigner(): Promise<SigningPort> {
-    const active = await this.ports.store.read((tx) => tx.signingKeys.active());
+    // One statement: no BEGIN/COMMIT around it, on either engine (issue 17).
+    const active = await this.ports.store.read((tx) => tx.signingKeys.active(), { oneStatement: true });
     if (!active) throw new ServiceUnavailableError('No active signing key; nothing was signed.', 30);
     return this.signerOf(active);
   }

@@ -120,6 +120,12 @@ export interface CredentialReader {
   withHolder(credentialId: string): Promise<KeyWithHolder | undefined>;
   /** Oldest first. */
   listOfIdentity(identityId: string): Promise<Credential[]>;
+  /**
+   * The person whose address this is, if bound (as `identities.findActiveByEmail` finds them),
+   * with their keys oldest first (as `listOfIdentity`), in ONE statement (issue 17: what a
+   * sign-in's options read, without BEGIN and COMMIT); undefined if no bound person has it.
+   */
+  keysOfActiveEmail(email: string): Promise<{ identityId: string; keys: Credential[] } | undefined>;
   /** Keys of a model (by AAGUID, any case) that are not yet terminal, oldest first. */
   listLiveByAaguid(aaguid: string): Promise<Credential[]>;
   /** Non-terminal keys whose expiry is at or before `at`. */

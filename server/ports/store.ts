@@ -131,11 +131,11 @@ export interface StoreTools {
 /** How a read runs (issue 17). */
 export interface ReadOptions {
   /**
-   * fn makes ONE repository call that the PostgreSQL adapter runs as one statement (e.g.
-   * `credentials.withHolder`, `credentials.byCredentialId`, `identities.findActiveByEmail`): a
-   * single statement is its own consistent snapshot, so that adapter runs it without BEGIN and
-   * COMMIT (two round trips fewer) and refuses a second statement (TypeError). SQLite reads as
-   * ever (in-process calls; a BEGIN costs microseconds there).
+   * fn makes ONE repository call that both adapters run as one statement (e.g.
+   * `credentials.withHolder`, `credentials.byCredentialId`, `identities.findActiveByEmail`,
+   * `signingKeys.active`): a single statement is its own consistent snapshot, so the adapters run
+   * it without BEGIN and COMMIT (two round trips fewer on PostgreSQL, two statements fewer on
+   * SQLite) and refuse a second statement (TypeError).
    */
   oneStatement?: boolean;
 }

@@ -51,7 +51,8 @@ export async function completeEnrolment(
     throw await countEnrolmentFailure(deps, enrolmentId, identity.id, err);
   }
   const credentialId = key.credentialId;
-  if (await deps.store.read((tx) => tx.credentials.byCredentialId(credentialId))) {
+  // One statement: no BEGIN/COMMIT around it (issue 17).
+  if (await deps.store.read((tx) => tx.credentials.byCredentialId(credentialId), { oneStatement: true })) {
     // WebAuthn §7.1: a credential id registered already (a real authenticator makes fresh ones).
     await refuse(deps, 'enrolment.refused', identity.id, { reason: 'credential-already-registered' });
     throw await countEnrolmentFailure(deps, enrolmentId, identity.id, new GatewayError('CONFLICT', 409, 'This security key is already registered.'));

@@ -8,20 +8,17 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import { buildAuthenticationOptions } from '../../ceremonies/index.js';
 import type { CoreDeps } from '../deps.js';
 import { putChallenge } from '../shared/challenges.js';
-import { decoysFor } from '../shared/decoys.js';
+import { decoysOutsideRead } from '../shared/decoys.js';
 
 export async function beginSignIn(deps: CoreDeps, input: { email: string | undefined; flowId: string }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
   const { email } = input;
-  const found = email === undefined
-    ? { identityId: null, allow: [] }
-    : await deps.store.read(async (tx) => {
-        const identity = await tx.identities.findActiveByEmail(email);
-        const keys = identity ? await tx.credentials.listOfIdentity(identity.id) : [];
-        return {
-          identityId: identity?.id ?? null,
-          allow: keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : await decoysFor(deps, tx, email),
-        };
-      });
+  // The person and their keys in ONE statement (issue 17: no BEGIN/COMMIT around it).
+  const held = email === undefined ? undefined : await deps.store.read((tx) => tx.credentials.keysOfActiveEmail(email), { oneStatement: true });
+  const keys = held?.keys ?? [];
+  const found = {
+    identityId: held?.identityId ?? null,
+    allow: keys.length > 0 ? keys.map((c) => ({ id: c.credentialId, transports: c.transports })) : email === undefined ? [] : await decoysOutsideRead(deps, email),
+  };
   const options = await buildAuthenticationOptions({ rpId: deps.config.rpId, allowCredentials: found.allow });
   await putChallenge(deps, options.challenge, 'signin', input.flowId, found.identityId, null);
   return { options };

@@ -1,4 +1,5 @@
 /** Security keys, their state history, and the staff actions counted against the hourly cap. */
+import { normaliseEmail } from '../../domain/identities.js';
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
 import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
@@ -124,6 +125,17 @@ export class PgCredentials implements CredentialRepo {
       identity: holder['id'] === null ? undefined : records.identity(holder),
       organisation: org['id'] === null ? undefined : records.organisation(org),
     };
+  }
+
+  async keysOfActiveEmail(email: string): Promise<{ identityId: string; keys: Credential[] } | undefined> {
+    const found = await this.sql.rows(
+      `SELECT i.id AS holder_id, c.* FROM identities i LEFT JOIN credentials c ON c.identity_id = i.id
+        WHERE i.email_norm = $1 AND i.binding_state = 'active' ORDER BY c.created_at, c.id COLLATE "C"`,
+      [normaliseEmail(email)],
+    );
+    const first = found[0];
+    if (first === undefined) return undefined;
+    return { identityId: str(first, 'holder_id'), keys: found.filter((r) => strOrNull(r, 'id') !== null).map(records.credential) };
   }
 
   async listOfIdentity(identityId: string): Promise<Credential[]> {

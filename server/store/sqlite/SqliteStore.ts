@@ -88,9 +88,9 @@ export class SqliteStore implements Store {
     return this.writer.write(fn);
   }
 
-  /** `oneStatement` changes nothing here: a read is in-process calls on a reader connection. */
-  read<T>(fn: (tx: ReadTx) => Promise<T>, _options?: ReadOptions): Promise<T> {
-    return this.readers.read(fn);
+  /** `oneStatement`: no BEGIN and COMMIT around the one statement (it is its own snapshot; readers.ts). */
+  read<T>(fn: (tx: ReadTx) => Promise<T>, options?: ReadOptions): Promise<T> {
+    return options?.oneStatement === true ? this.readers.readOne(fn) : this.readers.read(fn);
   }
 
   /** A trivial query on a reader (WAL readers never wait on a writer), and the file still there. */

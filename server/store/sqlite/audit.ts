@@ -11,9 +11,23 @@ import type { Connection } from './connection.js';
 import * as rows from './rows.js';
 
 export class SqliteAudit implements AuditRepo {
+  /**
+   * The head this connection's own last append made, while the write lock is held (issue 17: a
+   * second entry in the same commit needs no head read). Set only by append(); the writer forgets
+   * it wherever a transaction or a savepoint ends (commit, rollback, rollback to a savepoint), so
+   * it never outlives the lock that makes it the chain's head.
+   */
+  private ownHead: AuditHead | undefined;
+
   constructor(private readonly db: Connection) {}
 
+  /** The writer: a transaction or savepoint ended; the next append reads the head again. */
+  forgetHead(): void {
+    this.ownHead = undefined;
+  }
+
   private headNow(): AuditHead {
+    if (this.ownHead !== undefined) return this.ownHead;
     // No entry left after a prune through the head: the chain goes on from the prune's anchor
     // (its number and hash), where the verifier starts, never from the genesis hash again.
     const head =
@@ -34,6 +48,7 @@ export class SqliteAudit implements AuditRepo {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(body.seq, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), head.hash, hash);
+    this.ownHead = { seq: body.seq, hash };
     return { ...body, prevHash: head.hash, hash };
   }
 
@@ -114,6 +129,7 @@ export class SqliteAudit implements AuditRepo {
   }
 
   async pruneThrough(throughSeq: number, anchorCheckpointId: number, at: string, jws: string): Promise<number> {
+    this.ownHead = undefined;
     this.db.exec('DROP TRIGGER audit_events_no_delete');
     const n = this.db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(throughSeq).changes;
     this.db.exec(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events

@@ -1,10 +1,28 @@
 /** Security keys, their state history, and the staff actions counted against the hourly cap. */
+import { normaliseEmail } from '../../domain/identities.js';
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
 import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
-import { SqliteIdentities, SqliteOrganisations } from './identities.js';
+import { ROLES_JSON, rolesOfJson } from './identities.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
+
+/** The key, its holder (prefixed `holder_`, with their roles) and the holder's organisation (`org_`): one statement. */
+const WITH_HOLDER = `SELECT c.*,
+    ${['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at', 'language'].map((c) => `i.${c} AS holder_${c}`).join(', ')},
+    CASE WHEN i.id IS NULL THEN NULL ELSE ${ROLES_JSON} END AS holder_roles_json,
+    ${['id', 'cvr', 'name', 'created_at'].map((c) => `o.${c} AS org_${c}`).join(', ')}
+  FROM credentials c
+  LEFT JOIN identities i ON i.id = c.identity_id
+  LEFT JOIN organisations o ON o.id = i.organisation_id
+  WHERE c.credential_id = ?`;
+
+/** The columns of `r` that start with `prefix`, without it. */
+function prefixed(r: unknown, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof r === 'object' && r !== null) for (const [k, v] of Object.entries(r)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
 
 export class SqliteCredentials implements CredentialRepo {
   constructor(private readonly db: Connection) {}
@@ -65,12 +83,33 @@ export class SqliteCredentials implements CredentialRepo {
   }
 
   /** In-process statements on one connection (and, in a write, under the one writer): no round trips to save. */
+  /**
+   * ONE statement (issue 17): the key, its holder with their roles, their organisation, so that a
+   * read of it needs no BEGIN and COMMIT (`read(fn, { oneStatement: true })`). The holder's and the
+   * organisation's columns come prefixed (`holder_`, `org_`) and are mapped by the same row functions.
+   */
   async withHolder(credentialId: string): Promise<KeyWithHolder | undefined> {
-    const credential = await this.byCredentialId(credentialId);
-    if (credential === undefined) return undefined;
-    const identity = await new SqliteIdentities(this.db).get(credential.identityId);
-    const organisation = identity === undefined ? undefined : await new SqliteOrganisations(this.db).get(identity.organisationId);
-    return { credential, identity, organisation };
+    const r = this.db.prepare(WITH_HOLDER).get(credentialId);
+    if (r === undefined) return undefined;
+    const holder = prefixed(r, 'holder_');
+    const org = prefixed(r, 'org_');
+    return {
+      credential: rows.credential(r),
+      identity: holder['id'] === null ? undefined : rows.identity(holder, rolesOfJson(holder, 'roles_json')),
+      organisation: org['id'] === null ? undefined : rows.organisation(org),
+    };
+  }
+
+  async keysOfActiveEmail(email: string): Promise<{ identityId: string; keys: Credential[] } | undefined> {
+    const found = this.db
+      .prepare(
+        `SELECT i.id AS holder_id, c.* FROM identities i LEFT JOIN credentials c ON c.identity_id = i.id
+         WHERE i.email_norm = ? AND i.binding_state = 'active' ORDER BY c.created_at, c.id`,
+      )
+      .all(normaliseEmail(email));
+    const first = found[0];
+    if (first === undefined) return undefined;
+    return { identityId: rows.str(first, 'holder_id'), keys: found.filter((r) => rows.strOrNull(r, 'id') !== null).map((r) => rows.credential(r)) };
   }
 
   async listOfIdentity(identityId: string): Promise<Credential[]> {

@@ -12,8 +12,14 @@ import { storeErrorOf } from './errors.js';
 import * as rows from './rows.js';
 
 /** Bump when the tables below change: the file is then emptied and made again. */
-const EPHEMERAL_VERSION = 1;
+const EPHEMERAL_VERSION = 2;
 
+/**
+ * Version 2 (issue 17): a rate-limit hit writes only its counter's b-tree entry: the index on
+ * reset_at, rewritten by every hit (a third less time per hit measured), is gone, and the prune
+ * once a minute scans the counters instead (one per client and account of the last window). The
+ * challenges keep their expiry index: the prune of hour-old ones must not scan an hour of them.
+ */
 const SCHEMA = `
 CREATE TABLE challenges (
   challenge TEXT PRIMARY KEY,
@@ -31,7 +37,6 @@ CREATE TABLE rate_limits (
   hits INTEGER NOT NULL,
   reset_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX rate_limits_reset ON rate_limits(reset_at);
 `;
 
 function prepareSchema(db: Connection): void {

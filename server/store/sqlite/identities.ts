@@ -25,8 +25,23 @@ export class SqliteOrganisations implements OrganisationRepo {
   }
 }
 
+/** The roles of identity `i`, sorted (binary), as a JSON array: read with the identity's row, in one statement. */
+export const ROLES_JSON = '(SELECT json_group_array(role) FROM (SELECT r.role FROM identity_roles r WHERE r.identity_id = i.id ORDER BY r.role))';
+
+/** The roles of a ROLES_JSON column, each checked. */
+export function rolesOfJson(r: unknown, column: string): AssignedRole[] {
+  const parsed: unknown = JSON.parse(rows.str(r, column));
+  if (!Array.isArray(parsed)) throw new TypeError(`column ${column} is not a JSON array`);
+  return parsed.map((role: unknown) => rows.role({ role }));
+}
+
 export class SqliteIdentities implements IdentityRepo {
   constructor(private readonly db: Connection) {}
+
+  /** An identity row with its roles (ROLES_JSON) read in the same statement (issue 17: one statement, not two). */
+  private withRolesJson(r: unknown): Identity {
+    return rows.identity(r, rolesOfJson(r, 'roles_json'));
+  }
 
   private rolesOf(identityId: string): AssignedRole[] {
     return this.db
@@ -49,13 +64,13 @@ export class SqliteIdentities implements IdentityRepo {
   }
 
   async get(id: string): Promise<Identity | undefined> {
-    const r = this.db.prepare('SELECT * FROM identities WHERE id = ?').get(id);
-    return r === undefined ? undefined : this.withRoles(r);
+    const r = this.db.prepare(`SELECT i.*, ${ROLES_JSON} AS roles_json FROM identities i WHERE i.id = ?`).get(id);
+    return r === undefined ? undefined : this.withRolesJson(r);
   }
 
   async findActiveByEmail(email: string): Promise<Identity | undefined> {
-    const r = this.db.prepare("SELECT * FROM identities WHERE email_norm = ? AND binding_state = 'active'").get(normaliseEmail(email));
-    return r === undefined ? undefined : this.withRoles(r);
+    const r = this.db.prepare(`SELECT i.*, ${ROLES_JSON} AS roles_json FROM identities i WHERE i.email_norm = ? AND i.binding_state = 'active'`).get(normaliseEmail(email));
+    return r === undefined ? undefined : this.withRolesJson(r);
   }
 
   async listActiveWithRole(role: AssignedRole): Promise<Identity[]> {

@@ -64,6 +64,38 @@ export class ReaderPool {
     }
   }
 
+  /**
+   * A read of ONE statement without BEGIN and COMMIT (issue 17; the port's `read(fn, { oneStatement:
+   * true })`): a single statement is its own read transaction in SQLite and sees one WAL snapshot,
+   * which is all BEGIN ... COMMIT around it would add. A second statement would see another
+   * snapshot, so it is refused with a TypeError (a programming error the tests find), never run.
+   */
+  async readOne<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    if (this.closed) throw storeErrorOf(new TypeError('The database connection is not open'));
+    let reader: Reader;
+    try {
+      reader = await this.acquire();
+    } catch (err) {
+      throw storeErrorOf(err);
+    }
+    const db = reader.db;
+    const prepare = db.prepare;
+    let statements = 0;
+    db.prepare = ((source: string) => {
+      statements += 1;
+      if (statements > 1) throw new TypeError('store.read({ oneStatement: true }): fn ran a second statement, which would see another snapshot');
+      return prepare(source);
+    }) as typeof db.prepare;
+    try {
+      return await fn(reader.tx);
+    } catch (err) {
+      throw storeErrorOf(err);
+    } finally {
+      db.prepare = prepare;
+      this.release(reader);
+    }
+  }
+
   /** Runs `fn` on an idle reader connection outside any transaction (a pragma, a health query). */
   async raw<T>(fn: (db: Connection) => T): Promise<T> {
     if (this.closed) throw storeErrorOf(new TypeError('The database connection is not open'));

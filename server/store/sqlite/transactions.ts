@@ -18,8 +18,11 @@ import { SqliteLists } from './lists.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
-/** Every repository over one connection (they prepare nothing until used). */
-export type Repositories = Omit<WriteTx, 'afterCommit'>;
+/**
+ * Every repository over one connection (they prepare nothing until used). The audit repository
+ * as its class: the writer tells it where transactions end (SqliteAudit.forgetHead).
+ */
+export type Repositories = Omit<WriteTx, 'afterCommit' | 'audit'> & { audit: SqliteAudit };
 
 export function repositoriesOf(db: Connection): Repositories {
   return {

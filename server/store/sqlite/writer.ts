@@ -5,8 +5,8 @@
  * on the connection, across all its awaits.
  *
  * Group commit: the transactions queued together run one after another inside ONE
- * `BEGIN IMMEDIATE ... COMMIT`, each in its own SAVEPOINT (one failing rolls back only its own
- * changes), and share one fsync. Each caller's promise settles once the COMMIT is on disk; its
+ * `BEGIN IMMEDIATE ... COMMIT`, each after the first in its own SAVEPOINT (one failing rolls back
+ * only its own changes; the first needs none: failing, it is rolled back alone), and share one fsync. Each caller's promise settles once the COMMIT is on disk; its
  * after-commit callbacks run then, never after a rollback.
  *
  * The fsync is off the event loop (issue 17): the connection commits with synchronous=NORMAL
@@ -107,6 +107,9 @@ export class GroupWriter {
     flush?: (dbFile: string) => Promise<void>,
   ) {
     this.flush = flush ?? ((dbFile) => this.wal.flush(dbFile));
+    // BEGIN IMMEDIATE never waits in this thread (tryBeginImmediate); inside a transaction that
+    // holds the write lock no statement needs another lock (WAL), so no statement waits either.
+    db.pragma('busy_timeout = 0');
   }
 
   private readonly wal = new WalFlusher();
@@ -175,24 +178,36 @@ export class GroupWriter {
     const batch: Job[] = [];
     const outcomes: Outcome[] = [];
     let groupError: unknown;
+    /** The group's first transaction failed and, having no savepoint, was rolled back alone: nothing to commit. */
+    let firstRolledBack = false;
     try {
       // Transactions queued while earlier ones of the group ran join it too, up to MAX_GROUP.
       while (this.queue.length > 0 && batch.length < MAX_GROUP) {
         const job = this.queue.shift();
         if (!job) break;
+        const first = batch.length === 0;
         batch.push(job);
-        outcomes.push(await this.runOne(job));
+        const outcome = await this.runOne(job, first);
+        outcomes.push(outcome);
+        if (first && !outcome.ok) {
+          firstRolledBack = true;
+          break;
+        }
         // An error that ended the whole transaction (disk full, I/O) takes the group with it.
-        if (!this.db.inTransaction) throw (outcomes[outcomes.length - 1] as { error?: unknown }).error ?? new Error('the transaction ended early');
+        if (!this.db.inTransaction) throw (outcome as { error?: unknown }).error ?? new Error('the transaction ended early');
       }
-      this.db.prepare('COMMIT').run();
+      if (!firstRolledBack) this.db.prepare('COMMIT').run();
     } catch (err) {
       groupError = storeErrorOf(err);
       if (this.db.open && this.db.inTransaction) this.db.prepare('ROLLBACK').run();
     } finally {
+      this.repos.audit.forgetHead();
       this.running = false;
     }
-    if (groupError === undefined) {
+    if (firstRolledBack) {
+      // Nothing was committed: the one transaction of the group is answered with its own error.
+      for (const job of batch) job.reject((outcomes[0] as { error?: unknown }).error);
+    } else if (groupError === undefined) {
       // Durable before anyone hears of it; meanwhile the next group may take the lock and run.
       this.flushing += 1;
       if (this.queue.length > 0) this.schedule();
@@ -204,7 +219,9 @@ export class GroupWriter {
         this.flushing -= 1;
       }
     }
-    if (groupError !== undefined) {
+    if (firstRolledBack) {
+      // Answered above.
+    } else if (groupError !== undefined) {
       // Nothing of the group is durable.
       for (const job of batch) job.reject(groupError);
     } else {
@@ -227,18 +244,27 @@ export class GroupWriter {
     if (this.queue.length > 0) this.schedule();
   }
 
-  /** One transaction of the group, in its own savepoint. */
-  private async runOne(job: Job): Promise<Outcome> {
+  /**
+   * One transaction of the group, in its own savepoint; the group's first needs none (issue 17:
+   * two statements fewer for a transaction that commits alone): should it fail, the whole
+   * transaction, which holds only its changes, is rolled back.
+   */
+  private async runOne(job: Job, first: boolean): Promise<Outcome> {
     const hooks: (() => void)[] = [];
-    this.db.prepare('SAVEPOINT tx').run();
+    if (!first) this.db.prepare('SAVEPOINT tx').run();
     try {
       const value = await this.inside.run(true, () => job.fn(writeTxOf(this.repos, hooks)));
-      this.db.prepare('RELEASE tx').run();
+      if (!first) this.db.prepare('RELEASE tx').run();
       return { ok: true, value, hooks };
     } catch (err) {
+      this.repos.audit.forgetHead();
       if (this.db.open && this.db.inTransaction) {
-        this.db.prepare('ROLLBACK TO tx').run();
-        this.db.prepare('RELEASE tx').run();
+        if (first) {
+          this.db.prepare('ROLLBACK').run();
+        } else {
+          this.db.prepare('ROLLBACK TO tx').run();
+          this.db.prepare('RELEASE tx').run();
+        }
       }
       return { ok: false, error: storeErrorOf(err) };
     }
