@@ -26,7 +26,7 @@ import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from '.
 import { summariseProfiles } from './bench/cpuProfile.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
 import { GeneratorPool } from './bench/generatorPool.js';
-import { countDatabase, loadSeedKeys, seed, timeAuditVerification } from './bench/growth.js';
+import { countDatabase, loadSeedKeys, seed, timeAuditVerification, waitForCheckpointAt } from './bench/growth.js';
 import { measureHsmCeiling } from './bench/hsmCeiling.js';
 import { enrolLevels, errorText, levels, population } from './bench/levels.js';
 import { describeMachine } from './bench/machine.js';
@@ -153,8 +153,10 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
           gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel });
           try {
             const gw = gateway;
+            say(`growth: waiting for the audit checkpointer to check the ${counts.auditEntries} entries and sign a checkpoint at the head`);
+            const checkpointSeconds = await waitForCheckpointAt(dbFile, counts.auditEntries, 900_000);
             const m = await measured([gw], `growth-${target}`, () => pool.signIn(`growth ${target} keys, 16 clients`, gw.origin, audience, 16, opts.warmupMs, opts.durationMs), { metrics });
-            growthRows.push({ targetKeys: target, ...counts, seedSeconds, phase: m.row });
+            growthRows.push({ targetKeys: target, ...counts, seedSeconds, checkpointSeconds, phase: m.row });
           } finally {
             await gateway.stop();
           }

@@ -49,6 +49,25 @@ export function countDatabase(dbFile: string): Promise<{ activeKeys: number; aud
   }));
 }
 
+/**
+ * Waits until the restarted gateway's audit checkpointer has signed a checkpoint at (or past)
+ * `headSeq`. The seeder adds audit entries without checkpoints (a running gateway signs one every
+ * second), so after the restart the checkpointer first re-hashes every seeded entry from the last
+ * checkpoint to the head (Checkpointer.checkChain) in a gateway process; measuring during that
+ * catch-up would measure the catch-up. Resolves with the seconds it took; rejects past `timeoutMs`.
+ */
+export async function waitForCheckpointAt(dbFile: string, headSeq: number, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const latest = await withSqliteFile(dbFile, (tx) => tx.checkpoints.latest());
+    if (latest !== undefined && latest.seq >= headSeq) return (performance.now() - started) / 1000;
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(`growth: the gateway signed no audit checkpoint at entry ${headSeq} within ${Math.round(timeoutMs / 1000)} s (last: ${latest?.seq ?? 'none'})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 export interface AuditVerification {
   entries: number;
   seconds: number;
