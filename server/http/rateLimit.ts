@@ -30,7 +30,7 @@
  * live in the database.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -39,7 +39,7 @@ import { normaliseEmail } from '../domain/identities.js';
 import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LimitCounterStore } from '../ports/ephemeral.js';
-import { windowLimiter } from './windowLimiter.js';
+import { windowLimiter, type WindowCount, type WindowCounter } from './windowLimiter.js';
 
 const WINDOW_MS = 60_000;
 /** The soft limit's first delay, doubled with each further failure, and its ceiling. */
@@ -55,68 +55,40 @@ export const OIDC_LIMITED_PATHS = ['/oidc/authorize', '/oidc/token'];
  * Fixed-window counters in the store's ephemeral part, shared by every process and instance
  * (one atomic statement per hit), timed by the Clock port. Each limiter names its own keys.
  */
-export class SharedCounterStore implements Store {
-  readonly localKeys = false;
-  private windowMs = WINDOW_MS;
-
+export class SharedCounterStore implements WindowCounter {
   constructor(
     private readonly counters: LimitCounterStore,
     private readonly clock: Clock,
     readonly prefix: string,
   ) {}
 
-  init(options: Options): void {
-    this.windowMs = options.windowMs;
-  }
-
-  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const w = await this.counters.get(`${this.prefix}|${key}`, this.clock.now().getTime());
-    return w === undefined ? undefined : { totalHits: w.hits, resetTime: new Date(w.resetAt) };
-  }
-
-  async increment(key: string): Promise<ClientRateLimitInfo> {
-    const w = await this.counters.hit(`${this.prefix}|${key}`, this.windowMs, this.clock.now().getTime());
+  async increment(key: string): Promise<WindowCount> {
+    const w = await this.counters.hit(`${this.prefix}|${key}`, WINDOW_MS, this.clock.now().getTime());
     return { totalHits: w.hits, resetTime: new Date(w.resetAt) };
   }
 
   async decrement(key: string): Promise<void> {
     await this.counters.undo(`${this.prefix}|${key}`, this.clock.now().getTime());
   }
-
-  async resetKey(key: string): Promise<void> {
-    await this.counters.reset(`${this.prefix}|${key}`);
-  }
 }
 
 /**
- * Fixed-window counters in this process, timed by the Clock port (express-rate-limit's own
- * MemoryStore reads Date.now(), which tests cannot advance). Expired windows are swept at most
- * once a window, so memory stays bounded by the keys seen in the last minute.
+ * Fixed-window counters in this process, timed by the Clock port (tests advance it). Expired
+ * windows are swept at most once a window, so memory stays bounded by the keys seen in the last
+ * minute.
  */
-export class ClockMemoryStore implements Store {
-  readonly localKeys = true;
-  private windowMs = WINDOW_MS;
+export class ClockMemoryStore implements WindowCounter {
   private readonly hits = new Map<string, { totalHits: number; resetAt: number }>();
   private nextSweep = 0;
 
   constructor(private readonly clock: Clock) {}
 
-  init(options: Options): void {
-    this.windowMs = options.windowMs;
-  }
-
-  get(key: string): ClientRateLimitInfo | undefined {
-    const e = this.hits.get(key);
-    if (!e || e.resetAt <= this.clock.now().getTime()) return undefined;
-    return { totalHits: e.totalHits, resetTime: new Date(e.resetAt) };
-  }
-
-  increment(key: string): ClientRateLimitInfo {
+  increment(key: string): WindowCount {
     const now = this.clock.now().getTime();
     this.sweep(now);
     let e = this.hits.get(key);
     if (!e || e.resetAt <= now) {
-      e = { totalHits: 0, resetAt: now + this.windowMs };
+      e = { totalHits: 0, resetAt: now + WINDOW_MS };
       this.hits.set(key, e);
     }
     e.totalHits++;
@@ -128,17 +100,9 @@ export class ClockMemoryStore implements Store {
     if (e && e.totalHits > 0) e.totalHits--;
   }
 
-  resetKey(key: string): void {
-    this.hits.delete(key);
-  }
-
-  resetAll(): void {
-    this.hits.clear();
-  }
-
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
-    this.nextSweep = now + this.windowMs;
+    this.nextSweep = now + WINDOW_MS;
     for (const [k, e] of this.hits) if (e.resetAt <= now) this.hits.delete(k);
   }
 }
@@ -237,7 +201,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
   if (accountPerMinute === 0) log.warn('rate limit per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_PER_MINUTE=0)');
   if (accountSoftPerMinute === 0) log.warn('progressive delay per account on the ceremony endpoints is OFF (GATEWAY_RATE_LIMIT_ACCOUNT_SOFT_PER_MINUTE=0)');
 
-  const store = (name: string): Store => (counters ? new SharedCounterStore(counters, clock, `gateway-${name}`) : new ClockMemoryStore(clock));
+  const store = (name: string): WindowCounter => (counters ? new SharedCounterStore(counters, clock, `gateway-${name}`) : new ClockMemoryStore(clock));
   const now = (): number => clock.now().getTime();
   const storeError = (name: string) => (err: unknown, message: string) => log.error({ err, limiter: name }, message);
 

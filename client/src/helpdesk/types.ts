@@ -1,7 +1,7 @@
 // The helpdesk page's API types (as GET /api/helpdesk/... answers) and its fixed words: reason
 // lists of the lifecycle table, request kinds.
 import { t, wrapIn } from '../common.js';
-import type { CredentialState } from '../common.js';
+import type { Credential, CredentialState } from '../common.js';
 import type { BindingState } from '../console.js';
 import type { ApprovalFields } from '../duties.js';
 
@@ -18,17 +18,8 @@ export interface HistoryEntry {
   at: string;
 }
 
-export interface HdCredential {
-  id: string;
-  label: string;
-  state: CredentialState;
-  stateReason: string | null;
-  aaguid: string;
-  model: string | null;
-  createdAt: string;
-  activatedAt: string | null;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
+/** A key as the helpdesk reads it: the common fields (without "current", the viewer's own session) and its history. */
+export interface HdCredential extends Omit<Credential, 'current'> {
   history?: HistoryEntry[];
 }
 

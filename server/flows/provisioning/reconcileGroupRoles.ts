@@ -45,14 +45,15 @@ class RecordedElsewhere extends Error {}
 
 async function apply(deps: CoreDeps, tx: WriteTx, table: GroupRoleTable, rules: string): Promise<GroupRoleReconciliation> {
   // The group writes' lock of every organisation with groups, in one order (no deadlock between two starts).
-  for (const organisationId of await tx.scimGroups.organisations()) await tx.scimGroups.lockOrganisation(organisationId);
+  const organisations = await tx.scimGroups.organisations();
+  for (const organisationId of organisations) await tx.scimGroups.lockOrganisation(organisationId);
   const recorded = await tx.scimGroups.appliedRoleTable();
   if (recorded === rules) return UNCHANGED;
   const previous = recorded === undefined ? undefined : parseGroupRoleTable(JSON.parse(recorded) as unknown);
   let asked = 0;
   let revoked = 0;
   if (previous !== undefined) {
-    for (const organisationId of await tx.scimGroups.organisations()) {
+    for (const organisationId of organisations) {
       const before = await entitlementsOf(tx, organisationId, previous);
       const after = await entitlementsOf(tx, organisationId, table);
       const effects = await applyEntitlementChange(deps, tx, SYSTEM_ACTOR, organisationId, { kind: 'role-table' }, before, after);
