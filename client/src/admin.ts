@@ -31,7 +31,7 @@ async function load(): Promise<void> {
   if (!ad.me) return;
   ad.allowed = true;
   byId('console-content').hidden = false;
-  setUpLists({ area: 'admin', views: ['people', 'approvals'], openPerson: (id, email) => void openFromList(id, email), accessLost: handleAccessLost, directoryAction });
+  setUpLists({ area: 'admin', intro: 'admin.lists.intro', views: ['people', 'approvals'], openPerson: (id, email) => void openFromList(id, email), accessLost: handleAccessLost, directoryAction });
   await Promise.all([refreshDuties(), approvals.load(), provisioning.load()]);
   const waiting = approvals.pendingForMe();
   setStatus(waiting === 0 ? t('admin.ready') : tp('admin.ready.waiting', waiting));

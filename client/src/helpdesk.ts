@@ -28,7 +28,7 @@ async function load(): Promise<void> {
   byId('console-content').hidden = false;
   updateBulkReasons();
   updateBulkCount();
-  setUpLists({ area: 'helpdesk', views: ['people', 'keys', 'activations', 'approvals'], openPerson: (id) => void openPerson(id), accessLost: handleAccessLost });
+  setUpLists({ area: 'helpdesk', intro: 'lists.intro', views: ['people', 'keys', 'activations', 'approvals'], openPerson: (id) => void openPerson(id), accessLost: handleAccessLost });
   if (await loadApprovals()) {
     const waiting = hd.approvals.filter((a) => a.state === 'pending' && a.canApprove === true).length;
     setStatus(waiting === 0 ? t('helpdesk.ready') : tp('helpdesk.ready.waiting', waiting));

@@ -16,9 +16,8 @@ import { repoRoot } from '../support/testGateway.js';
 const CLIENT = path.join(repoRoot, 'client');
 const HTML_FILES = fs.readdirSync(CLIENT).filter((f) => f.endsWith('.html'));
 const SCRIPT_FILES = [
-  ...fs.readdirSync(path.join(CLIENT, 'src')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', f)),
-  ...fs.readdirSync(path.join(CLIENT, 'src', 'helpdesk')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', 'helpdesk', f)),
-  ...fs.readdirSync(path.join(CLIENT, 'src', 'admin')).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', 'admin', f)),
+  // Every script of the pages, in client/src and each folder under it.
+  ...(fs.readdirSync(path.join(CLIENT, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join('client', 'src', f)),
   // (pageStyles.ts is the stylesheet of those pages: CSS, no words.)
   ...fs
     .readdirSync(path.join(repoRoot, 'server', 'http', 'views'))
