@@ -101,11 +101,29 @@ export interface OpenApprovalFilter {
 
 export type OpenApprovalRow = Omit<ApprovalRecord, 'payload'> & { requestedByName: string | null };
 
+/** Name and email of the people an approval is about who still exist, by id, in its subjects' order. */
+export type SubjectNames = ReadonlyMap<string, { name: string; email: string }>;
+
+/**
+ * An open approval as a list reads it: the row the list shows, and what its summary in the
+ * reader's language is told from (server/approvals/describe.ts): the payload, which stays on the
+ * server, and the names of the people it is about.
+ */
+export interface OpenApproval {
+  row: OpenApprovalRow;
+  payload: string;
+  subjectNames: SubjectNames;
+}
+
 export interface ListReader {
   people(f: PeopleFilter, p: PageRequest<PeopleSort>): Promise<Page<PersonListRow>>;
   keys(f: KeyFilter, p: PageRequest<KeySort>): Promise<Page<KeyListRow>>;
-  /** Approvals still pending. */
-  openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApprovalRow>>;
+  /**
+   * Approvals still pending, each with its payload and its subjects' names. A page that holds
+   * rows is ONE statement, its total included, however many rows and people it holds (no read
+   * per row); only a page past the last row costs a second one (a count).
+   */
+  openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApproval>>;
 }
 
 /** The page size an adapter uses: 1..LIST_PAGE_CAP whatever was asked. */
@@ -145,4 +163,31 @@ export function personListRow(i: Identity, keyCount: number, activeKeyCount: num
 export function openApprovalRow(a: ApprovalRecord, requestedByName: string | null): OpenApprovalRow {
   const { payload: _payload, ...rest } = a;
   return { ...rest, requestedByName };
+}
+
+/** A person an approval is about, as an adapter reads them with the approval (a JSON array of these). */
+export interface FoundSubject {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** The people an adapter read with an approval (its JSON aggregate, text or parsed), checked. */
+export function foundSubjects(v: unknown): FoundSubject[] {
+  const list: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  const ok = (x: unknown): x is FoundSubject =>
+    typeof x === 'object' && x !== null && 'id' in x && 'name' in x && 'email' in x && typeof x.id === 'string' && typeof x.name === 'string' && typeof x.email === 'string';
+  if (!Array.isArray(list) || !list.every(ok)) throw new TypeError('store: the subjects read with an approval are not a list of people');
+  return list;
+}
+
+/** An open approval from its record, its requester's name and the subjects found (in any order). */
+export function openApproval(a: ApprovalRecord, requestedByName: string | null, found: readonly FoundSubject[]): OpenApproval {
+  const byId = new Map(found.map((s) => [s.id, s]));
+  const subjectNames = new Map<string, { name: string; email: string }>();
+  for (const id of a.subjects) {
+    const s = byId.get(id);
+    if (s && !subjectNames.has(id)) subjectNames.set(id, { name: s.name, email: s.email });
+  }
+  return { row: openApprovalRow(a, requestedByName), payload: a.payload, subjectNames };
 }

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { approvalNames, describeApproval } from '../../server/approvals/describe.js';
 import type { Identity, Organisation } from '../../server/domain/types.js';
-import { LIST_PAGE_CAP, type KeyFilter, type KeySort, type PageRequest, type PeopleFilter, type PeopleSort } from '../../server/ports/lists.js';
+import { LIST_PAGE_CAP, openApprovalRow, type KeyFilter, type KeySort, type PageRequest, type PeopleFilter, type PeopleSort } from '../../server/ports/lists.js';
 import type { Store } from '../../server/ports/store.js';
 import { ADAPTERS, T0, key, later, organisation, person } from './adapters.js';
 
@@ -163,13 +164,78 @@ for (const adapter of ADAPTERS) {
         return { bulk, grant, repl };
       });
       const open = await store.read((tx) => tx.lists.openApprovals({ kinds: ['bulk', 'replacement'] }, pageOf('requestedAt' as const)));
-      assert.deepEqual(open.items.map((a) => a.id), [ids.bulk, ids.repl]);
+      assert.deepEqual(open.items.map((a) => a.row.id), [ids.bulk, ids.repl]);
       assert.equal(open.total, 2);
-      assert.equal(open.items[0]?.requestedByName, 'Dina Help');
-      assert.ok(open.items[0] && !('payload' in open.items[0]), 'the payload stays on the server');
+      assert.equal(open.items[0]?.row.requestedByName, 'Dina Help');
+      assert.ok(open.items[0] && !('payload' in open.items[0].row), 'the payload stays on the server (not in the row a list shows)');
       const newest = await store.read((tx) => tx.lists.openApprovals({ kinds: ['bulk', 'replacement', 'role-grant'] }, pageOf('requestedAt' as const, { direction: 'desc', limit: 1 })));
-      assert.deepEqual(newest.items.map((a) => a.id), [ids.repl]);
+      assert.deepEqual(newest.items.map((a) => a.row.id), [ids.repl]);
       assert.equal(newest.total, 3);
+    });
+
+    const OPEN_KINDS = ['bulk', 'replacement', 'role-grant', 'contact-change'] as const;
+
+    it('issue 16: each open approval comes with its payload and the names of the people it is about, in its subjects\' order: the same as reading the approval and each person (the summary in either language the same)', async () => {
+      await store.write(async (tx) => {
+        const mk = (kind: (typeof OPEN_KINDS)[number], payload: unknown, subjects: string[], at: string) =>
+          tx.approvals.insert({ id: randomUUID(), kind, payload: JSON.stringify(payload), summary: `stored ${kind}`, items: [], subjects, requestedBy: helper.id, requestedRole: 'helpdesk', requestedAt: at });
+        await mk('contact-change', { identityId: bo.id, from: 'bo@example.test', to: 'bo.new@example.test' }, [bo.id], later(400));
+        await mk('role-grant', { identityId: anna2.id, roles: ['helpdesk'] }, [anna2.id], later(401));
+        // People in an order that is not the id order, one twice, and one who does not exist.
+        await mk('bulk', { action: 'suspend', credentialIds: [keys['boActive'], keys['a1active']], reason: 'lost' }, [bo.id, 'no-such-person', anna1.id, bo.id], later(402));
+        await mk('replacement', { identityId: 'no-such-person' }, ['no-such-person'], later(403));
+      });
+      const page = await store.read((tx) => tx.lists.openApprovals({ kinds: OPEN_KINDS }, pageOf('requestedAt' as const)));
+      assert.ok(page.items.length >= 7, `${page.items.length} open approvals`);
+      assert.equal(page.total, page.items.length);
+      for (const got of page.items) {
+        const { record, names, requester } = await store.read(async (tx) => {
+          const record = await tx.approvals.get(got.row.id);
+          assert.ok(record);
+          return { record, names: await approvalNames(record.subjects, (id) => tx.identities.get(id)), requester: (await tx.identities.get(record.requestedBy))?.name ?? null };
+        });
+        assert.deepEqual(got.row, openApprovalRow(record, requester));
+        assert.equal(got.payload, record.payload);
+        assert.deepEqual([...got.subjectNames.entries()], [...names.entries()], `${record.kind}: the people, in the subjects' order`);
+        for (const language of ['en', 'da'] as const) assert.equal(describeApproval({ ...got.row, payload: got.payload }, got.subjectNames, language), describeApproval(record, names, language));
+      }
+      const bulk = page.items.find((a) => a.row.kind === 'bulk' && a.subjectNames.size > 1);
+      assert.deepEqual([...(bulk?.subjectNames.keys() ?? [])], [bo.id, anna1.id]);
+      assert.ok(bulk);
+      assert.match(describeApproval({ ...bulk.row, payload: bulk.payload }, bulk.subjectNames, 'en'), /Bo Dahl.*Anna Berg/);
+    });
+
+    it('issue 16: a page of open approvals is ONE statement whatever it holds (no read per row or person), and paging visits every row once', async () => {
+      const many = 2 * LIST_PAGE_CAP + 7;
+      const { crowd, made } = await store.write(async (tx) => {
+        const crowd: Identity[] = [];
+        for (let i = 0; i < 6; i++) crowd.push(await person(tx, org, { name: `Crowd ${i}` }));
+        const made: string[] = [];
+        for (let i = 0; i < many; i++) {
+          const id = randomUUID();
+          made.push(id);
+          const payload = JSON.stringify({ reason: `rotation ${i}` });
+          await tx.approvals.insert({ id, kind: 'hsm-key-rotation', payload, summary: `rotation ${i}`, items: [], subjects: crowd.map((c) => c.id), requestedBy: helper.id, requestedRole: 'security-officer', requestedAt: later(1000 + i) });
+        }
+        return { crowd, made };
+      });
+      const seen: string[] = [];
+      for (let offset = 0; offset < many; offset += LIST_PAGE_CAP) {
+        // oneStatement: the adapter refuses a second statement (server/store/*/: readOne, readInOneStatement).
+        const page = await store.read((tx) => tx.lists.openApprovals({ kinds: ['hsm-key-rotation'] }, pageOf('requestedAt' as const, { limit: LIST_PAGE_CAP, offset })), { oneStatement: true });
+        assert.equal(page.total, many);
+        assert.equal(page.items.length, Math.min(LIST_PAGE_CAP, many - offset));
+        for (const a of page.items) {
+          assert.deepEqual([...a.subjectNames.keys()], crowd.map((c) => c.id));
+          assert.equal(a.payload, JSON.stringify({ reason: a.row.summary }), 'each row its own payload');
+        }
+        seen.push(...page.items.map((a) => a.row.id));
+      }
+      assert.deepEqual(seen, made, 'oldest first, each once');
+      const past = await store.read((tx) => tx.lists.openApprovals({ kinds: ['hsm-key-rotation'] }, pageOf('requestedAt' as const, { offset: many + 10 })));
+      assert.deepEqual(past, { items: [], total: many }, 'a page past the last row still says how many there are');
+      const none = await store.read((tx) => tx.lists.openApprovals({ kinds: ['hsm-key-destroy'] }, pageOf('requestedAt' as const)), { oneStatement: true });
+      assert.deepEqual(none, { items: [], total: 0 });
     });
   });
 }

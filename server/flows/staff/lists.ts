@@ -6,7 +6,7 @@
  * (staff.list-refused) before it is answered.
  */
 import type { Language } from '../../../i18n/index.js';
-import { approvalNames, describeApproval } from '../../approvals/describe.js';
+import { describeApproval } from '../../approvals/describe.js';
 import { DUTY_TABLE, isApprovalKind, type ApprovalKind } from '../../duties/index.js';
 import type { Identity } from '../../domain/types.js';
 import { GatewayError } from '../../errors.js';
@@ -90,13 +90,12 @@ export type OpenApprovalListRow = OpenApprovalRow & { summaryLanguage: Language 
  */
 export function listOpenApprovals(deps: CoreDeps, viewer: Identity, area: ListArea, p: PageRequest<ApprovalSort>, language: Language = 'en'): Promise<Page<OpenApprovalListRow>> {
   return lister(deps, viewer, area, 'approvals', async (tx) => {
+    // The page brings each approval's payload and its people's names: no read per row.
     const page = await tx.lists.openApprovals({ kinds: kindsDecidedBy(area) }, p);
-    const items: OpenApprovalListRow[] = [];
-    for (const row of page.items) {
-      const record = await tx.approvals.get(row.id);
-      const summary = record ? describeApproval(record, await approvalNames(record.subjects, (id) => tx.identities.get(id)), language) : row.summary;
-      items.push({ ...row, summary, summaryLanguage: summary === row.summary ? 'en' : language });
-    }
+    const items = page.items.map(({ row, payload, subjectNames }): OpenApprovalListRow => {
+      const summary = describeApproval({ kind: row.kind, summary: row.summary, payload }, subjectNames, language);
+      return { ...row, summary, summaryLanguage: summary === row.summary ? 'en' : language };
+    });
     return { ...page, items };
   });
 }

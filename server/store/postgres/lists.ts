@@ -5,9 +5,10 @@
  */
 import {
   cappedLimit,
+  foundSubjects,
   keyListRow,
   likePattern,
-  openApprovalRow,
+  openApproval,
   personListRow,
   type ApprovalSort,
   type KeyFilter,
@@ -15,7 +16,7 @@ import {
   type KeySort,
   type ListReader,
   type OpenApprovalFilter,
-  type OpenApprovalRow,
+  type OpenApproval,
   type Page,
   type PageRequest,
   type PeopleFilter,
@@ -120,13 +121,28 @@ export class PgLists implements ListReader {
     );
   }
 
-  async openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApprovalRow>> {
+  /**
+   * One statement per page (the port's promise): the total rides on every row (a window over all
+   * the matching rows, counted before LIMIT), and each row brings its subjects' names (jsonb,
+   * parsed by the pool).
+   */
+  async openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApproval>> {
     const w = new Where();
     w.add("a.state = 'pending'");
     w.add('a.kind = ANY(?::text[])', [...f.kinds]);
     const from = 'approvals a LEFT JOIN identities p ON p.id = a.requested_by';
-    return this.page(from, w, 'a.*, p.name AS requester_name', orderBy(APPROVAL_ORDER[p.sort], 'a.id', p.direction), p, (r) =>
-      openApprovalRow(records.approval(r), strOrNull(r, 'requester_name')),
+    const subjects = `(SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'email', s.email)), '[]'::jsonb)
+      FROM identities s WHERE s.id IN (SELECT jsonb_array_elements_text(a.subjects))) AS subjects_found`;
+    const n = w.params.length;
+    const offset = Math.max(0, Math.floor(p.offset));
+    const found = await this.sql.rows(
+      `SELECT a.*, p.name AS requester_name, ${subjects}, count(*) OVER () AS total FROM ${from} ${w.sql} ${orderBy(APPROVAL_ORDER[p.sort], 'a.id', p.direction)} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...w.params, cappedLimit(p.limit), offset],
     );
+    const items = found.map((r) => openApproval(records.approval(r), strOrNull(r, 'requester_name'), foundSubjects(r['subjects_found'])));
+    const first = found[0];
+    // Only a page past the last row has no row to carry the total.
+    const total = first !== undefined ? num(first, 'total') : offset === 0 ? 0 : countOf(await this.sql.rows(`SELECT count(*) AS n FROM ${from} ${w.sql}`, w.params));
+    return { items, total };
   }
 }

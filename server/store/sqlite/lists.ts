@@ -5,9 +5,10 @@
  */
 import {
   cappedLimit,
+  foundSubjects,
   keyListRow,
   likePattern,
-  openApprovalRow,
+  openApproval,
   personListRow,
   type ApprovalSort,
   type KeyFilter,
@@ -15,7 +16,7 @@ import {
   type KeySort,
   type ListReader,
   type OpenApprovalFilter,
-  type OpenApprovalRow,
+  type OpenApproval,
   type Page,
   type PageRequest,
   type PeopleFilter,
@@ -117,13 +118,26 @@ export class SqliteLists implements ListReader {
     );
   }
 
-  async openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApprovalRow>> {
+  /**
+   * One statement per page (the port's promise): the total rides on every row (a window over all
+   * the matching rows, counted before LIMIT), and each row brings its subjects' names.
+   */
+  async openApprovals(f: OpenApprovalFilter, p: PageRequest<ApprovalSort>): Promise<Page<OpenApproval>> {
     const w = new Where();
     w.add("a.state = 'pending'");
     w.add('a.kind IN (SELECT value FROM json_each(?))', JSON.stringify(f.kinds));
     const from = 'approvals a LEFT JOIN identities p ON p.id = a.requested_by';
-    return this.page(from, w, 'a.*, p.name AS requester_name', orderBy(APPROVAL_ORDER[p.sort], 'a.id', p.direction), p, (r) =>
-      openApprovalRow(approval(r), rows.strOrNull(r, 'requester_name')),
-    );
+    const subjects = `(SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'email', s.email))
+      FROM identities s WHERE s.id IN (SELECT value FROM json_each(a.subjects))) AS subjects_found`;
+    const offset = Math.max(0, Math.floor(p.offset));
+    const found = this.db
+      .prepare(`SELECT a.*, p.name AS requester_name, ${subjects}, count(*) OVER () AS total FROM ${from} ${w.sql} ${orderBy(APPROVAL_ORDER[p.sort], 'a.id', p.direction)} LIMIT ? OFFSET ?`)
+      .all(...w.params, cappedLimit(p.limit), offset);
+    const items = found.map((r) => openApproval(approval(r), rows.strOrNull(r, 'requester_name'), foundSubjects(rows.str(r, 'subjects_found'))));
+    const first = found[0];
+    // Only a page past the last row has no row to carry the total.
+    const total =
+      first !== undefined ? rows.num(first, 'total') : offset === 0 ? 0 : rows.num(this.db.prepare(`SELECT count(*) AS n FROM ${from} ${w.sql}`).get(...w.params), 'n');
+    return { items, total };
   }
 }
