@@ -3,76 +3,83 @@
 // view select, the filter box, Apply and Reset, and the results (table, empty note, pager).
 // The ids are what the rest of the lists, the browser tests and the landmarks rely on.
 import { byId, t } from '../common.js';
-import { el } from '../console.js';
 import type { MessageKey } from '../../../i18n/index.js';
 import { tKey } from '../i18n.js';
 
 /** The element of each page's HTML that the section takes the place of. */
 export const PLACEHOLDER_ID = 'lists-placeholder';
 
-function withClass<E extends HTMLElement>(e: E, className: string): E {
-  e.className = className;
-  return e;
+interface Props {
+  id?: string;
+  className?: string;
+  testid?: string;
+  hidden?: boolean;
+  /** Other attributes (aria-*, type, for, name, novalidate). */
+  attrs?: Readonly<Record<string, string>>;
 }
 
-function button(type: 'submit' | 'button', id: string, testid: string, words: string, secondary: boolean): HTMLButtonElement {
-  const b = el('button', testid, words);
-  b.type = type;
-  b.id = id;
-  if (secondary) b.className = 'secondary-button';
-  return b;
-}
-
-function withId<E extends HTMLElement>(e: E, id: string): E {
-  e.id = id;
+function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.id) e.id = props.id;
+  if (props.className) e.className = props.className;
+  if (props.testid) e.dataset['testid'] = props.testid;
+  if (props.hidden) e.hidden = true;
+  for (const [name, value] of Object.entries(props.attrs ?? {})) e.setAttribute(name, value);
+  e.append(...children);
   return e;
 }
 
 /** Draws the section in place of the page's placeholder, with `intro` under its heading. */
 export function renderListsSection(intro: MessageKey): void {
-  const heading = withId(el('h2', undefined, t('lists.heading')), 'lists-heading');
+  const form = make(
+    'form',
+    { id: 'lists-form', attrs: { novalidate: '', 'aria-labelledby': 'lists-heading' } },
+    make(
+      'div',
+      { className: 'field' },
+      make('label', { attrs: { for: 'lists-view' } }, t('lists.view.label')),
+      make('select', { id: 'lists-view', testid: 'list-view', attrs: { name: 'view' } }),
+    ),
+    make('fieldset', {}, make('legend', {}, t('lists.filters')), make('div', { id: 'lists-filters', className: 'lists-filters' })),
+    make(
+      'div',
+      { className: 'lists-actions' },
+      make('button', { id: 'lists-apply', testid: 'list-apply', attrs: { type: 'submit' } }, t('lists.apply')),
+      make('button', { id: 'lists-reset', className: 'secondary-button', testid: 'list-reset', attrs: { type: 'button' } }, t('lists.reset')),
+    ),
+  );
 
-  const viewLabel = el('label', undefined, t('lists.view.label'));
-  viewLabel.htmlFor = 'lists-view';
-  const viewSelect = withId(el('select', 'list-view'), 'lists-view');
-  viewSelect.name = 'view';
-  const form = withId(
-    el(
-      'form',
-      undefined,
-      withClass(el('div', undefined, viewLabel, viewSelect), 'field'),
-      el('fieldset', undefined, el('legend', undefined, t('lists.filters')), withClass(withId(el('div'), 'lists-filters'), 'lists-filters')),
-      withClass(
-        el('div', undefined, button('submit', 'lists-apply', 'list-apply', t('lists.apply'), false), button('button', 'lists-reset', 'list-reset', t('lists.reset'), true)),
-        'lists-actions',
+  const results = make(
+    'div',
+    { id: 'lists-results', hidden: true },
+    make(
+      'div',
+      { className: 'table-wrap' },
+      make(
+        'table',
+        { id: 'lists-table', testid: 'list-table' },
+        make('caption', { id: 'lists-caption', className: 'visually-hidden' }),
+        make('thead', { id: 'lists-head' }),
+        make('tbody', { id: 'lists-body' }),
       ),
     ),
-    'lists-form',
-  );
-  form.noValidate = true;
-  form.setAttribute('aria-labelledby', 'lists-heading');
-
-  const table = withId(
-    el('table', 'list-table', withClass(withId(el('caption'), 'lists-caption'), 'visually-hidden'), withId(el('thead'), 'lists-head'), withId(el('tbody'), 'lists-body')),
-    'lists-table',
-  );
-  const empty = withId(el('p', undefined, t('lists.empty')), 'lists-empty');
-  empty.hidden = true;
-  const pager = withClass(
-    el(
+    make('p', { id: 'lists-empty', hidden: true }, t('lists.empty')),
+    make(
       'nav',
-      undefined,
-      button('button', 'lists-prev', 'list-prev', t('lists.pager.previous'), true),
-      withId(el('span', 'list-range'), 'lists-range'),
-      button('button', 'lists-next', 'list-next', t('lists.pager.next'), true),
+      { className: 'lists-pager', attrs: { 'aria-label': t('lists.pager.label') } },
+      make('button', { id: 'lists-prev', className: 'secondary-button', testid: 'list-prev', attrs: { type: 'button' } }, t('lists.pager.previous')),
+      make('span', { id: 'lists-range', testid: 'list-range' }),
+      make('button', { id: 'lists-next', className: 'secondary-button', testid: 'list-next', attrs: { type: 'button' } }, t('lists.pager.next')),
     ),
-    'lists-pager',
   );
-  pager.setAttribute('aria-label', t('lists.pager.label'));
-  const results = withId(el('div', undefined, withClass(el('div', undefined, table), 'table-wrap'), empty, pager), 'lists-results');
-  results.hidden = true;
 
-  const section = withId(el('section', undefined, heading, withClass(el('p', undefined, tKey(intro)), 'secondary'), form, results), 'lists-section');
-  section.setAttribute('aria-labelledby', 'lists-heading');
+  const section = make(
+    'section',
+    { id: 'lists-section', attrs: { 'aria-labelledby': 'lists-heading' } },
+    make('h2', { id: 'lists-heading' }, t('lists.heading')),
+    make('p', { className: 'secondary' }, tKey(intro)),
+    form,
+    results,
+  );
   byId(PLACEHOLDER_ID).replaceWith(section);
 }
