@@ -118,6 +118,8 @@ describe('issue 18: the administration page lists the roles the directory asks f
     await scim(token, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'GW Helpdesk', members: [{ value: scimIds.ann }, { value: scimIds.bo }] });
     await scim(token, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'GW Security Officers', members: [{ value: scimIds.bo }] });
     data = [...Object.values(PEOPLE), 'ann@demo.example', 'bo@demo.example', 'GW Helpdesk', 'GW Security Officers', 'Entra ID (HR sync)', 'HR onboarding: passport checked in person', 'First Administrator', admin.email, 'Second Admin', 'second.admin@demo.example'];
+    // The provisioning section names the client's token by its random id (all letters now and then, so it reads as a word).
+    data.push(field<string>(registered.body, 'token', 'tokenId'));
     data.push(...field<{ id: string }[]>((await admin.client.get('/api/admin/lists/people?limit=100')).body, 'items').map((p) => p.id));
   });
   after(async () => {
