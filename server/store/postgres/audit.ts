@@ -152,7 +152,7 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
  * keys inside `data` come before it and the strings after it are JSON-escaped, so the last
  * `,"seq":0,"subjectId":` is the top-level one.
  */
-function splitAtSeq(input: AuditInput): [string, string] {
+export function splitAtSeq(input: AuditInput): [string, string] {
   const text = canonicalJson({ seq: 0, at: input.at, type: input.type, actorId: input.actorId, actorRole: input.actorRole, subjectId: input.subjectId, data: input.data });
   const marker = ',"seq":0,"subjectId":';
   const i = text.lastIndexOf(marker);
