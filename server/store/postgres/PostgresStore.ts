@@ -20,6 +20,7 @@ import type { ReadOptions, ReadTx, Store, StoreTools, WriteOptions, WriteTx } fr
 import type { DatabaseUrl } from './databaseUrl.js';
 import { PgEphemeral } from './ephemeral.js';
 import { StoreError, StoreUnavailable } from './errors.js';
+import { checkServerHashing } from './audit.js';
 import { checkHealth } from './health.js';
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion, type PostgresMigration } from './migrate.js';
 import { PostgresPool, type PoolLog } from './pool.js';
@@ -89,6 +90,7 @@ export class PostgresStore implements Store {
           throw new SchemaMismatch(`the database is at schema version ${version}, this release reads version ${migrations.length}; nothing was changed`);
         }
       }
+      await checkServerHashing(pool);
     } catch (err) {
       await pool.end();
       throw err;
