@@ -149,7 +149,8 @@ export interface WriteOptions {
    * fn makes ONE repository call that PostgreSQL runs as one statement (`signIns.commit`): the
    * statement is its own transaction, durable when it is answered, so PostgreSQL runs it without
    * BEGIN and COMMIT (no lock it takes is held across a round trip) and refuses a second
-   * statement (TypeError). SQLite runs fn as any write (one group-committed transaction).
+   * statement (TypeError; the first has committed by then: a programming error the tests find).
+   * SQLite runs fn as any write (one group-committed transaction).
    */
   oneStatement?: boolean;
 }

@@ -14,7 +14,8 @@
  *   other part of the statement is conditioned on it, so then nothing at all is written.
  * - `ended`: the browser's previous session, if still live (its person is the one the flow read).
  * - `head`: the chain's head row, locked (FOR UPDATE: a writer that waited gets the row as its
- *   holder committed it); `chain`: the entries' hashes, each from the one before, exactly as
+ *   holder committed it) last, after the key's and the previous session's rows (it reads `ended`
+ *   first), the order every other write takes them in: changes, then the audit; `chain`: the entries' hashes, each from the one before, exactly as
  *   PgAudit.append computes one (sha256 over the previous hash, a newline and the entry's
  *   canonical JSON, into which only the sequence number is spliced; server/audit/hashChain.ts).
  * - `moved`: the head row set to the last entry; `appended`: the entries.
@@ -54,7 +55,9 @@ entry AS (
    WHERE EXISTS (SELECT 1 FROM used) AND (NOT e.if_ended OR EXISTS (SELECT 1 FROM ended))
 ),
 head AS (
-  SELECT seq, hash FROM audit_chain_head WHERE id = 1 AND EXISTS (SELECT 1 FROM entry) FOR UPDATE
+  SELECT seq, hash FROM audit_chain_head
+   WHERE id = 1 AND EXISTS (SELECT 1 FROM entry) AND (SELECT count(*) FROM ended) >= 0
+  FOR UPDATE
 ),
 chain AS (
   SELECT 0::bigint AS n, head.seq, NULL::text AS prev_hash, head.hash FROM head
