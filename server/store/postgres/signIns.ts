@@ -31,7 +31,8 @@ import { splitAtSeq } from './audit.js';
 import type { Sql } from './pool.js';
 import { num, numOrNull, str } from './rows.js';
 
-const COMMIT_SIGN_IN = `WITH RECURSIVE
+/** The statement (exported for the benchmark, which counts it as a durable commit: it begins no transaction). */
+export const COMMIT_SIGN_IN = `WITH RECURSIVE
 used AS (
   UPDATE credentials SET sign_count = $3, backup_state = $4, last_used_at = $5, updated_at = $5
    WHERE id = $1 AND state = 'active' AND sign_count = $2
