@@ -35,6 +35,7 @@ import { createRuntime } from '../../server/runtime.js';
 import { resolveSession } from '../../server/flows/sessions/resolveSession.js';
 import { beginSignIn } from '../../server/flows/signin/beginSignIn.js';
 import { completeSignIn } from '../../server/flows/signin/completeSignIn.js';
+import { COMMIT_SIGN_IN } from '../../server/store/postgres/signIns.js';
 import { issueToken } from '../../server/flows/tokens/issueToken.js';
 import { openStore } from '../../server/store/openStore.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
@@ -68,10 +69,13 @@ interface StageRequest {
  * process only (the stage benchmark's own), never in the gateway.
  */
 const roundTrips = { n: 0, durable: 0 };
-/** A durable write transaction begins: SQLite's BEGIN IMMEDIATE on the gateway's file, PostgreSQL's BEGIN that is not READ ONLY. */
+/**
+ * A durable write transaction begins: SQLite's BEGIN IMMEDIATE on the gateway's file, PostgreSQL's
+ * BEGIN that is not READ ONLY, or PostgreSQL's one-statement sign-in write (its own transaction).
+ */
 function countDurable(sql: unknown): void {
   const text = typeof sql === 'string' ? sql : typeof sql === 'object' && sql !== null && 'text' in sql && typeof sql.text === 'string' ? sql.text : '';
-  if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY'))) roundTrips.durable += 1;
+  if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY')) || text === COMMIT_SIGN_IN) roundTrips.durable += 1;
 }
 /** BENCH_SQL_LOG=FILE: every distinct SQLite statement the stages ran is written there (scripts/bench/growthProbe.ts explains them). */
 const sqlLog = process.env['BENCH_SQL_LOG'];

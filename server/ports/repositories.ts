@@ -215,6 +215,45 @@ export interface SessionRepo extends SessionReader {
   endOfIdentity(identityId: string, reason: string, at: string): Promise<SessionRecord[]>;
 }
 
+/**
+ * The one durable write of a sign-in (NSIS 3.3; issue 17), decided by the flow and recorded by
+ * the adapter in one step: the counter compare-and-set (as CredentialRepo.recordUse), the new
+ * session, the browser's previous session ended if it is still live, and the audit entries.
+ */
+export interface SignInCommit {
+  keyId: string;
+  expectedCount: number;
+  newCount: number;
+  backupState: boolean;
+  at: string;
+  session: NewSession;
+  /** Appended in this order once the compare-and-set has passed (`signin.succeeded` first). */
+  entries: AuditInput[];
+  /**
+   * The browser's previous session, live when the flow read it (its person never changes): ended
+   * with `reason` if it is still live, and only then `entry` (its `session.ended`) appended right
+   * after entries[0].
+   */
+  previous?: { idHash: string; identityId: string; reason: string; entry: AuditInput };
+}
+
+export interface SignInCommitted {
+  /** The previous session was live and this commit ended it. */
+  previousEnded: boolean;
+  /** The entries appended, chained, in order. */
+  entries: AuditEntry[];
+}
+
+export interface SignInRepo {
+  /**
+   * All or nothing. undefined when the compare-and-set fails (another use or a suspension
+   * committed since the key was read, NSIS 3.2.3 (Low) 1, 3-4): then nothing at all is written.
+   * PostgreSQL runs it as ONE statement, so with `write(fn, { oneStatement: true })` the chain's
+   * head is locked only inside the server, never across a round trip to the gateway.
+   */
+  commit(c: SignInCommit): Promise<SignInCommitted | undefined>;
+}
+
 // --- audit, checkpoints, outbox ---------------------------------------------------------------
 
 export interface AuditReader {

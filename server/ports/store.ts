@@ -46,6 +46,7 @@ import type {
   SetupRepo,
   SigningKeyReader,
   SigningKeyRepo,
+  SignInRepo,
   StaffActionReader,
 } from './repositories.js';
 import type { IdmReader, IdmRepo } from './idm.js';
@@ -108,6 +109,8 @@ export interface WriteTx extends ReadTx {
   scimGroups: ScimGroupRepo;
   idm: IdmRepo;
   leases: LeaseRepo;
+  /** The one write of a sign-in (issue 17). */
+  signIns: SignInRepo;
   /**
    * Runs `fn` after this transaction is durable (metrics events, back-channel logout, an outbox
    * kick); never if it rolls back. A throwing `fn` is logged by the adapter, never turned into a
@@ -140,9 +143,21 @@ export interface ReadOptions {
   oneStatement?: boolean;
 }
 
+/** How a write runs (issue 17). */
+export interface WriteOptions {
+  /**
+   * fn makes ONE repository call that PostgreSQL runs as one statement (`signIns.commit`): the
+   * statement is its own transaction, durable when it is answered, so PostgreSQL runs it without
+   * BEGIN and COMMIT (no lock it takes is held across a round trip) and refuses a second
+   * statement (TypeError; the first has committed by then: a programming error the tests find).
+   * SQLite runs fn as any write (one group-committed transaction).
+   */
+  oneStatement?: boolean;
+}
+
 export interface Store {
   readonly engine: StoreEngine;
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   read<T>(fn: (tx: ReadTx) => Promise<T>, options?: ReadOptions): Promise<T>;
   /** Shared by every process and instance, single use where it says so, but NOT durable. */
   readonly ephemeral: EphemeralStore;

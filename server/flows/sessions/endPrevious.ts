@@ -4,11 +4,12 @@
  * chain's lock (issue 17: less held under it) and still audit `session.ended` after
  * `signin.succeeded`, as it always did.
  */
+import type { AuditInput } from '../../domain/audit.js';
 import type { SessionRecord } from '../../domain/sessions.js';
 import type { WriteTx } from '../../ports/store.js';
 import { plainHash } from '../../security/oneTimeSecrets.js';
 import type { CoreDeps } from '../deps.js';
-import { recordEvent } from '../shared/audit.js';
+import { auditInput, recordEvent } from '../shared/audit.js';
 
 const REASON = 'replaced-by-new-sign-in';
 
@@ -21,6 +22,19 @@ export function endPreviousSession(tx: WriteTx, previousSessionId: string, sessi
 /** The audit entry of a session endPreviousSession ended. */
 export async function auditPreviousEnded(deps: CoreDeps, tx: WriteTx, ended: SessionRecord): Promise<void> {
   await recordEvent(deps, tx, 'session.ended', { identityId: ended.identityId, role: 'holder' }, ended.identityId, { reason: REASON });
+}
+
+/**
+ * For a write that ends the previous session itself (signIns.commit, issue 17): the session to
+ * end if it is still live, with its `session.ended` entry (the same as auditPreviousEnded's).
+ */
+export function previousToEnd(deps: CoreDeps, live: SessionRecord): { idHash: string; identityId: string; reason: string; entry: AuditInput } {
+  return {
+    idHash: live.idHash,
+    identityId: live.identityId,
+    reason: REASON,
+    entry: auditInput(deps, 'session.ended', { identityId: live.identityId, role: 'holder' }, live.identityId, { reason: REASON }),
+  };
 }
 
 export async function endPrevious(deps: CoreDeps, tx: WriteTx, previousSessionId: string, sessionId: string, at: string): Promise<void> {

@@ -4,7 +4,7 @@
  * a refusal in a transaction of its own (the refused change itself never happened).
  */
 import type { JsonValue } from '../../audit/canonicalJson.js';
-import type { AuditEntry } from '../../domain/audit.js';
+import type { AuditEntry, AuditInput } from '../../domain/audit.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/types.js';
 import type { WriteTx } from '../../ports/store.js';
 import type { CoreDeps } from '../deps.js';
@@ -19,9 +19,21 @@ export function appendAudit(tx: WriteTx, at: string, type: string, actor: Actor,
 
 /** Appends one event of the core in `tx`; the observer hears of it once `tx` has committed. */
 export function recordEvent(deps: CoreDeps, tx: WriteTx, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<AuditEntry> {
+  observeAfterCommit(deps, tx, type, data);
+  return appendAudit(tx, deps.clock.now().toISOString(), type, actor, subjectId, data);
+}
+
+/**
+ * An event of the core for a repository that appends it itself (signIns.commit: issue 17),
+ * stamped now; `observeAfterCommit` tells the observer once `tx` has committed, as recordEvent does.
+ */
+export function auditInput(deps: CoreDeps, type: string, actor: Actor, subjectId: string | null, data: AuditData): AuditInput {
+  return { at: deps.clock.now().toISOString(), type, actorId: actor.identityId, actorRole: actor.role, subjectId, data };
+}
+
+export function observeAfterCommit(deps: CoreDeps, tx: WriteTx, type: string, data: AuditData): void {
   const events = eventsOf(type, data);
   if (events.length > 0) tx.afterCommit(() => events.forEach((e) => deps.observe(e)));
-  return appendAudit(tx, deps.clock.now().toISOString(), type, actor, subjectId, data);
 }
 
 /** Records a refusal in a transaction of its own, and logs it (never a secret: the data is audit data). */

@@ -4,7 +4,9 @@
  * read once; the assertion is verified and the identity token (when an audience is asked for)
  * signed by the HSM before the write; the write only records: the counter compare-and-set (a
  * suspension committed meanwhile makes it fail), the session, `signin.succeeded` and
- * `token.issued`, and the end of the browser's previous session.
+ * `token.issued`, and the end of the browser's previous session (read before the write; ended
+ * only if still live). The write is one repository call, signIns.commit, which PostgreSQL runs
+ * as ONE statement (issue 17: no lock on the audit chain held across a round trip).
  *
  * Refusals are generic to the client; the exact reason goes to the audit log. A counter that
  * does not increase suspends the key on the issuer's own initiative (NSIS 3.2.3 (Low) 4).
@@ -18,12 +20,14 @@ import { applyTransition } from '../../lifecycle/applyTransition.js';
 import { identityTokenClaims, type IdentityTokenClaims } from '../../tokens/identityToken.js';
 import type { WriteTx } from '../../ports/store.js';
 import type { CoreDeps } from '../deps.js';
-import { openSession, sessionFor } from '../sessions/newSession.js';
-import { recordEvent, refuse } from '../shared/audit.js';
+import { sessionFor, signInSucceeded } from '../sessions/newSession.js';
+import { auditInput, observeAfterCommit, refuse, type AuditData } from '../shared/audit.js';
 import { expectedFor, takeChallenge } from '../shared/challenges.js';
 import { detailOf } from '../shared/text.js';
 import { expireIfDue } from '../keys/expireKeys.js';
-import { auditPreviousEnded, endPreviousSession } from '../sessions/endPrevious.js';
+import { previousToEnd } from '../sessions/endPrevious.js';
+import type { SessionRecord } from '../../domain/sessions.js';
+import { plainHash } from '../../security/oneTimeSecrets.js';
 
 export interface SignInInput {
   flowId: string;
@@ -40,8 +44,6 @@ export interface IssuedSession {
   credential: Credential;
   token?: { jws: string; kid: string; claims: IdentityTokenClaims };
 }
-
-type Outcome = IssuedSession | { refused: string };
 
 
 export async function completeSignIn(deps: CoreDeps, input: SignInInput): Promise<IssuedSession> {
@@ -77,34 +79,57 @@ export async function completeSignIn(deps: CoreDeps, input: SignInInput): Promis
   // Signed BEFORE the write (no HSM call inside a transaction); never leaves unless the write commits.
   const token = audience !== undefined ? await signedToken(deps, { audience, identity, organisation: found.organisation, session: record, at }) : undefined;
   const newCounter = assertion.newCounter;
-  const outcome = await deps.store.write(async (tx): Promise<Outcome> => {
-    const now = deps.clock.now().toISOString();
-    // Compare-and-set on the counter read: a suspension or another use committed meanwhile wins.
-    if (counterWentBackwards(key.signCount, newCounter) || !(await tx.credentials.recordUse(key.id, key.signCount, newCounter, assertion.backedUp, now))) {
-      return { refused: await whyNotUsed(deps, tx, key.id, newCounter) };
-    }
-    // The browser's previous session ends before the first audit entry takes the chain's lock
-    // (issue 17); its `session.ended` is still audited after `signin.succeeded`.
-    const ended = input.previousSessionId === undefined ? undefined : await endPreviousSession(tx, input.previousSessionId, sessionId, now);
-    await openSession(deps, tx, identity, record, 'signin');
-    if (ended) await auditPreviousEnded(deps, tx, ended);
-    if (token) {
-      const c = token.claims;
-      await recordEvent(deps, tx, 'token.issued', { identityId: identity.id, role: 'holder' }, key.id, {
-        jti: c.jti,
-        kid: token.kid,
-        aud: c.aud,
-        sub: c.sub,
-        loa: c.loa,
-        exp: c.exp,
-        clause: 'NSIS 6 (Low) 1-3',
-      });
-    }
-    const credential: Credential = { ...key, signCount: newCounter, backupState: assertion.backedUp, lastUsedAt: now, updatedAt: now };
-    return { sessionId, identity, credential, ...(token ? { token } : {}) };
-  });
-  if ('refused' in outcome) return refused(deps, key.id, { reason: outcome.refused });
-  return outcome;
+  // The browser's previous session, if live: this sign-in replaces it in its commit (read here,
+  // outside the write: its person never changes, and the write ends it only if still live).
+  const previous = await livePrevious(deps, input.previousSessionId);
+  const used =
+    !counterWentBackwards(key.signCount, newCounter) &&
+    (await deps.store.write(
+      async (tx) => {
+        const now = deps.clock.now().toISOString();
+        const succeeded = signInSucceeded(identity, record, 'signin');
+        const entries = [auditInput(deps, succeeded.type, succeeded.actor, succeeded.subjectId, succeeded.data)];
+        if (token) entries.push(auditInput(deps, 'token.issued', { identityId: identity.id, role: 'holder' }, key.id, tokenIssued(token)));
+        // One statement on PostgreSQL: the compare-and-set on the counter read (a suspension or
+        // another use committed meanwhile wins, and then nothing is written), the session, the
+        // previous session's end and the audit entries (issue 17).
+        const done = await tx.signIns.commit({
+          keyId: key.id,
+          expectedCount: key.signCount,
+          newCount: newCounter,
+          backupState: assertion.backedUp,
+          at: now,
+          session: record,
+          entries,
+          ...(previous ? { previous: previousToEnd(deps, previous) } : {}),
+        });
+        if (!done) return undefined;
+        for (const e of done.entries) observeAfterCommit(deps, tx, e.type, e.data);
+        return now;
+      },
+      { oneStatement: true },
+    ));
+  if (!used) {
+    // The compare-and-set did not pass: why, in a write of its own (the refused one wrote nothing).
+    const reason = await deps.store.write((tx) => whyNotUsed(deps, tx, key.id, newCounter));
+    return refused(deps, key.id, { reason });
+  }
+  const credential: Credential = { ...key, signCount: newCounter, backupState: assertion.backedUp, lastUsedAt: used, updatedAt: used };
+  return { sessionId, identity, credential, ...(token ? { token } : {}) };
+}
+
+/** The session the browser had, if it is still live (one statement). */
+async function livePrevious(deps: CoreDeps, previousSessionId: string | undefined): Promise<SessionRecord | undefined> {
+  if (previousSessionId === undefined) return undefined;
+  const idHash = plainHash(previousSessionId);
+  const s = await deps.store.read((tx) => tx.sessions.get(idHash), { oneStatement: true });
+  return s && s.endedAt === null ? s : undefined;
+}
+
+/** The `token.issued` entry's data (NSIS 6 (Low) 1-3). */
+function tokenIssued(token: { kid: string; claims: IdentityTokenClaims }): AuditData {
+  const c = token.claims;
+  return { jti: c.jti, kid: token.kid, aud: c.aud, sub: c.sub, loa: c.loa, exp: c.exp, clause: 'NSIS 6 (Low) 1-3' };
 }
 
 /** Audits the refusal (its own transaction) and answers generically. */

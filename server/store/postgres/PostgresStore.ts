@@ -16,16 +16,18 @@
  *   concurrent commits together (its WAL writer; commit_delay if an operator wants more).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ReadOptions, ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
+import type { ReadOptions, ReadTx, Store, StoreTools, WriteOptions, WriteTx } from '../../ports/store.js';
 import type { DatabaseUrl } from './databaseUrl.js';
 import { PgEphemeral } from './ephemeral.js';
 import { StoreError, StoreUnavailable } from './errors.js';
+import { checkServerHashing } from './audit.js';
 import { checkHealth } from './health.js';
 import { loadMigrations, migrate, SchemaMismatch, schemaVersion, type PostgresMigration } from './migrate.js';
 import { PostgresPool, type PoolLog } from './pool.js';
 import { readTxOf, writeTxOf } from './repositories.js';
 import { str } from './rows.js';
 import { readInOneStatement } from './oneStatementRead.js';
+import { writeInOneStatement } from './oneStatementWrite.js';
 import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -88,6 +90,7 @@ export class PostgresStore implements Store {
           throw new SchemaMismatch(`the database is at schema version ${version}, this release reads version ${migrations.length}; nothing was changed`);
         }
       }
+      await checkServerHashing(pool);
     } catch (err) {
       await pool.end();
       throw err;
@@ -95,15 +98,16 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool, migrations, options.onHookError ?? (() => undefined));
   }
 
-  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     if (this.inside.getStore()) throw new TypeError('store.write() inside a write transaction: use the transaction you were given');
     if (this.closed) throw new StoreUnavailable('The database is closed.');
     let hooks: (() => void)[] = [];
-    const value = await inTransaction(this.pool, (sql) => {
-      // A run that PostgreSQL aborted (a deadlock) left callbacks that must never run.
-      hooks = [];
-      return this.inside.run(true, () => fn(writeTxOf(sql, hooks)));
-    });
+    // A run that PostgreSQL aborted (a deadlock) left callbacks that must never run.
+    const fresh = (): (() => void)[] => (hooks = []);
+    const value =
+      options.oneStatement === true
+        ? await writeInOneStatement(this.pool, (tx) => this.inside.run(true, () => fn(tx)), fresh)
+        : await inTransaction(this.pool, (sql) => this.inside.run(true, () => fn(writeTxOf(sql, fresh()))));
     for (const hook of hooks) {
       try {
         hook();

@@ -13,6 +13,7 @@
  * keeps the text written. So an `at` that is not in Date.toISOString() form is refused before it is
  * hashed: it would not read back as hashed.
  */
+import { createHash } from 'node:crypto';
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
 import { canonicalJson } from '../../audit/canonicalJson.js';
 import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../../domain/audit.js';
@@ -152,10 +153,27 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
  * keys inside `data` come before it and the strings after it are JSON-escaped, so the last
  * `,"seq":0,"subjectId":` is the top-level one.
  */
-function splitAtSeq(input: AuditInput): [string, string] {
+export function splitAtSeq(input: AuditInput): [string, string] {
   const text = canonicalJson({ seq: 0, at: input.at, type: input.type, actorId: input.actorId, actorRole: input.actorRole, subjectId: input.subjectId, data: input.data });
   const marker = ',"seq":0,"subjectId":';
   const i = text.lastIndexOf(marker);
   if (i < 0) throw new TypeError('audit: no sequence number in the canonical entry');
   return [text.slice(0, i) + ',"seq":', text.slice(i + ',"seq":0'.length)];
+}
+
+/**
+ * At open (issue 17): the server hashes text exactly as entryHash() does. The sign-in's one
+ * statement (signIns.ts) commits with its answer, so its entries' hashes can only be checked
+ * after the commit; the text it hashes is checked before sending (the canonical JSON around the
+ * number), and this proves, once per pool, that the server's sha256 over convert_to(text, UTF8)
+ * gives Node's bytes for text that needs escaping and is outside ASCII (a server or client
+ * encoding that changed the text would show here). A server that differs is refused at open.
+ */
+export async function checkServerHashing(sql: Sql): Promise<void> {
+  const probe = `${GENESIS_HASH}\n{"actorId":"Ærø ✓ 𝄞 \\"q\\" \\\\ \\n","seq":1}`;
+  const [r] = await sql.rows(`SELECT encode(sha256(convert_to($1::text, 'UTF8')), 'hex') AS h`, [probe]);
+  const expected = createHash('sha256').update(probe, 'utf8').digest('hex');
+  if (r === undefined || str(r, 'h') !== expected) {
+    throw new Error('audit: this PostgreSQL server hashes text differently from the gateway (check server_encoding and client_encoding are UTF8); refusing to open the store');
+  }
 }

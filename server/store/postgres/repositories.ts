@@ -16,6 +16,7 @@ import { PgLists } from './lists.js';
 import type { TxSql } from './pool.js';
 import { PgSaml } from './saml.js';
 import { PgSessions } from './sessions.js';
+import { PgSignIns } from './signIns.js';
 import { PgSigningKeys } from './signingKeys.js';
 
 /**
@@ -28,7 +29,7 @@ export function readTxOf(sql: TxSql): ReadTx {
 }
 
 /** The repositories whose classes serve both kinds of transaction. */
-function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' | 'afterCommit'> {
+function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' | 'signIns' | 'afterCommit'> {
   return {
     organisations: new PgOrganisations(sql),
     identities: new PgIdentities(sql),
@@ -61,6 +62,7 @@ export function writeTxOf(sql: TxSql, hooks: (() => void)[]): WriteTx {
     staffActions: new PgStaffActionsLocked(sql),
     audit: new PgAudit(sql),
     leases: new PgLeases(sql),
+    signIns: new PgSignIns(sql),
     afterCommit: (fn) => void hooks.push(fn),
   };
 }

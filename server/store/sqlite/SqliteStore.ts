@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ReadOptions, ReadTx, Store, StoreTools, WriteTx } from '../../ports/store.js';
+import type { ReadOptions, ReadTx, Store, StoreTools, WriteOptions, WriteTx } from '../../ports/store.js';
 import { StoreUnavailable } from '../../ports/storeErrors.js';
 import { createPrivateFile, keepPrivate, openConnection, type Connection } from './connection.js';
 import { SqliteEphemeral } from './ephemeral.js';
@@ -84,7 +84,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  /** `oneStatement` changes nothing here: every write is one transaction of the one writer, with no round trips. */
+  write<T>(fn: (tx: WriteTx) => Promise<T>, _options?: WriteOptions): Promise<T> {
     return this.writer.write(fn);
   }
 

@@ -16,6 +16,7 @@ import { SqliteIdm } from './idm.js';
 import { SqliteScimGroups } from './scimGroups.js';
 import { SqliteLists } from './lists.js';
 import { SqliteSessions } from './sessions.js';
+import { SqliteSignIns } from './signIns.js';
 import { SqliteSigningKeys } from './signingKeys.js';
 
 /**
@@ -25,16 +26,19 @@ import { SqliteSigningKeys } from './signingKeys.js';
 export type Repositories = Omit<WriteTx, 'afterCommit' | 'audit'> & { audit: SqliteAudit };
 
 export function repositoriesOf(db: Connection): Repositories {
+  const credentials = new SqliteCredentials(db);
+  const sessions = new SqliteSessions(db);
+  const audit = new SqliteAudit(db);
   return {
     organisations: new SqliteOrganisations(db),
     identities: new SqliteIdentities(db),
     setups: new SqliteSetups(db),
     enrolments: new SqliteEnrolments(db),
-    credentials: new SqliteCredentials(db),
+    credentials,
     codes: new SqliteCodes(db),
-    sessions: new SqliteSessions(db),
+    sessions,
     staffActions: new SqliteStaffActions(db),
-    audit: new SqliteAudit(db),
+    audit,
     outbox: new SqliteOutbox(db),
     signingKeys: new SqliteSigningKeys(db),
     checkpoints: new SqliteCheckpoints(db),
@@ -47,6 +51,7 @@ export function repositoriesOf(db: Connection): Repositories {
     idm: new SqliteIdm(db),
     lists: new SqliteLists(db),
     leases: new SqliteLeases(db),
+    signIns: new SqliteSignIns(db, { credentials, sessions, audit }),
   };
 }
 
