@@ -14,7 +14,7 @@ import { superviseWorkers, workerIndex } from './cluster/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { installClusterMetricsPrimary } from './http/metrics.js';
 import { expireDueKeys } from './flows/keys/expireKeys.js';
-import { createLogger, type Logger } from './logger.js';
+import { batchedStdout, createLogger, type Logger } from './logger.js';
 import { createRuntime, seedDemo, type Runtime } from './runtime.js';
 import { FIRST_ADMIN_LINK_FILE, removeEnrolmentLinkFile, writeEnrolmentLinkFile } from './admin/enrolmentLinkFile.js';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, batchedStdout());
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, log);
   else await serve(config, cluster.isWorker ? log.child({ worker: workerIndex() }) : log);
 }
