@@ -69,7 +69,8 @@ async function printDemo(runtime: Runtime): Promise<void> {
 
 async function runPrimary(config: Readonly<Config>, log: Logger): Promise<void> {
   // Prepare once, then let go of the HSM and the database: the workers open their own.
-  const runtime = await createRuntime(config, { log, clientDir });
+  // No process figures: the primary serves no /metrics, and their sampler would wake it for good.
+  const runtime = await createRuntime(config, { log, clientDir, processFigures: false });
   try {
     await expireDueKeys(runtime.flows);
     if (config.seedDemo) await printDemo(runtime);
