@@ -66,11 +66,11 @@ function challengeRow(r: unknown): ChallengeRecord {
  * The one row a write statement with RETURNING gives back, read with all(), never get(): get()
  * stops after the first row and resets the statement, so SQLite never sees it finish and never
  * runs the WAL hook, which is where its automatic checkpoint lives (sqlite3_step calls the hook
- * only on SQLITE_DONE). Every statement here commits alone, so with get() the WAL was never
- * checkpointed by them: it grew by a page per statement until the once-a-minute prune (a
- * statement run to its end) checkpointed it, hundreds of MB under load, and every statement
- * paid for searching that longer WAL index (issue 17: 17.9 against 5.7 µs per hit in one
- * process, measured; several times that with two workers).
+ * only on SQLITE_DONE). Every statement here commits alone, so only the ones run to their end
+ * (a challenge stored, a prune) checkpointed the WAL: a stretch of rate-limit hits and consumed
+ * challenges with none stored (a flood of refused requests) grew it by a page per statement, and
+ * each statement cost more as it grew (17.9 against 5.7 µs per hit, one process, measured). In a
+ * sign-in, whose options store a challenge, the WAL was checkpointed anyway (issue 17).
  */
 function only(statementRows: unknown[]): unknown {
   return statementRows[0];
