@@ -14,7 +14,7 @@ import { superviseWorkers, workerIndex } from './cluster/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { installClusterMetricsPrimary } from './http/metrics.js';
 import { expireDueKeys } from './flows/keys/expireKeys.js';
-import { createLogger, type Logger } from './logger.js';
+import { batchedStdout, createLogger, type Logger } from './logger.js';
 import { createRuntime, seedDemo, type Runtime } from './runtime.js';
 import { FIRST_ADMIN_LINK_FILE, removeEnrolmentLinkFile, writeEnrolmentLinkFile } from './admin/enrolmentLinkFile.js';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, batchedStdout());
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, log);
   else await serve(config, cluster.isWorker ? log.child({ worker: workerIndex() }) : log);
 }
@@ -69,7 +69,8 @@ async function printDemo(runtime: Runtime): Promise<void> {
 
 async function runPrimary(config: Readonly<Config>, log: Logger): Promise<void> {
   // Prepare once, then let go of the HSM and the database: the workers open their own.
-  const runtime = await createRuntime(config, { log, clientDir });
+  // No process figures: the primary serves no /metrics, and their sampler would wake it for good.
+  const runtime = await createRuntime(config, { log, clientDir, processFigures: false });
   try {
     await expireDueKeys(runtime.flows);
     if (config.seedDemo) await printDemo(runtime);

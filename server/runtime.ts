@@ -89,6 +89,8 @@ export interface RuntimeOptions {
    * load, OIDC clients file), so the worker only loads the metadata into memory.
    */
   clusterWorker?: boolean;
+  /** Gather this process's CPU, memory and event-loop figures for /metrics (default true; the cluster primary's start-up passes false). */
+  processFigures?: boolean;
 }
 
 export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptions): Promise<Runtime> {
@@ -103,7 +105,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     opts.sink ?? (config.smtp ? new SmtpSink(config.smtp) : new FileSink(config.outboxDir, `Local IdP <no-reply@${config.rpId}>`));
   const outbox = new OutboxDispatcher(store, sink, clock, opts.log);
   // Observers, not dependencies: the core and the HSM port report, the metrics count.
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ processFigures: opts.processFigures ?? true });
   let hsm: HsmGroup | undefined;
   if (opts.withHsm ?? true) {
     applySoftHsm2ConfDefault(process.env, config.varDir);

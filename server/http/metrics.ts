@@ -23,8 +23,11 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
  * How often the event-loop delay is sampled (ms). prom-client resets the delay histogram at every
  * collection, so nodejs_eventloop_lag_p50_seconds / _p99_seconds describe the time since the
  * previous scrape of this process (in a cluster: since the previous aggregated scrape).
+ * Issue 17: each sample is a timer that wakes the event loop, even on an idle process; at 5 ms
+ * that was 200 wake-ups a second in every process (prom-client's default is 10). A delay is
+ * measured in full whatever the period: 20 ms samples it 50 times a second.
  */
-const EVENT_LOOP_RESOLUTION_MS = 5;
+const EVENT_LOOP_RESOLUTION_MS = 20;
 
 /** Sub-millisecond to seconds: a sign-in is a few ms, an HSM signature well under one. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -108,7 +111,12 @@ export class GatewayMetrics {
   private hsmStatus: (() => 'ok' | 'unavailable') | undefined;
   private hsmTokens: (() => { name: string; status: 'ok' | 'unavailable'; signing: boolean }[]) | undefined;
 
-  constructor() {
+  /**
+   * `processFigures: false`: no CPU, memory and event-loop figures of this process (their
+   * event-loop sampler runs for the life of the process): the cluster primary's start-up runtime,
+   * which serves no /metrics (issue 17: it kept waking the idle primary 200 times a second).
+   */
+  constructor(opts: { processFigures?: boolean } = {}) {
     const self = this;
     new Gauge({
       name: 'gateway_hsm_up',
@@ -145,7 +153,7 @@ export class GatewayMetrics {
       // This worker answers the primary's aggregation requests with these registries.
       AggregatorRegistry.setRegistries([processMetrics(), this.registry]);
       new AggregatorRegistry();
-    } else {
+    } else if (opts.processFigures ?? true) {
       processMetrics();
     }
   }

@@ -62,10 +62,10 @@ export function requestContext(log: Logger, metrics: GatewayMetrics): RequestHan
     res.setHeader('X-Request-Id', id);
     res.locals['requestId'] = id;
     logging.set(res, { id, base: log, child: undefined });
-    let done = false;
-    const complete = (aborted: boolean): void => {
-      if (done) return;
-      done = true;
+    // One listener: a response emits 'close' after 'finish' when it was written (Node >= 14), and
+    // alone when the client went away before the answer was written (aborted).
+    res.once('close', () => {
+      const aborted = !res.writableFinished;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req, res);
       const status = res.statusCode;
@@ -78,10 +78,7 @@ export function requestContext(log: Logger, metrics: GatewayMetrics): RequestHan
       if (aborted) line.aborted = true;
       if (status >= 500) log.warn(line, 'request');
       else log.info(line, 'request');
-    };
-    res.on('finish', () => complete(false));
-    // The client went away before the answer was written.
-    res.on('close', () => complete(!res.writableFinished));
+    });
     next();
   };
 }

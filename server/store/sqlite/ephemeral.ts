@@ -62,6 +62,20 @@ function challengeRow(r: unknown): ChallengeRecord {
   };
 }
 
+/**
+ * The one row a write statement with RETURNING gives back, read with all(), never get(): get()
+ * stops after the first row and resets the statement, so SQLite never sees it finish and never
+ * runs the WAL hook, which is where its automatic checkpoint lives (sqlite3_step calls the hook
+ * only on SQLITE_DONE). Every statement here commits alone, so only the ones run to their end
+ * (a challenge stored, a prune) checkpointed the WAL: a stretch of rate-limit hits and consumed
+ * challenges with none stored (a flood of refused requests) grew it by a page per statement, and
+ * each statement cost more as it grew (17.9 against 5.7 µs per hit, one process, measured). In a
+ * sign-in, whose options store a challenge, the WAL was checkpointed anyway (issue 17).
+ */
+function only(statementRows: unknown[]): unknown {
+  return statementRows[0];
+}
+
 /** How long a statement keeps trying while another process holds the file's write lock. */
 const BUSY_BOUND_MS = 1000;
 
@@ -112,7 +126,7 @@ class SqliteChallenges implements ChallengeStore {
   consume(challenge: string, at: string): Promise<ChallengeRecord | undefined> {
     return run(() => {
       // One statement: of any number of processes, exactly one sees the row unconsumed.
-      const r = this.db.prepare('UPDATE challenges SET consumed_at = ? WHERE challenge = ? AND consumed_at IS NULL RETURNING *').get(at, challenge);
+      const r = only(this.db.prepare('UPDATE challenges SET consumed_at = ? WHERE challenge = ? AND consumed_at IS NULL RETURNING *').all(at, challenge));
       return r === undefined ? undefined : challengeRow(r);
     });
   }
@@ -127,15 +141,17 @@ class SqliteLimits implements LimitCounterStore {
 
   hit(key: string, windowMs: number, at: number): Promise<LimitWindow> {
     return run(() => {
-      const r = this.db
-        .prepare(
-          `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
-           ON CONFLICT (key) DO UPDATE SET
-             hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
-             reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
-           RETURNING hits, reset_at`,
-        )
-        .get(key, at + windowMs, at, at);
+      const r = only(
+        this.db
+          .prepare(
+            `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
+             ON CONFLICT (key) DO UPDATE SET
+               hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
+               reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
+             RETURNING hits, reset_at`,
+          )
+          .all(key, at + windowMs, at, at),
+      );
       return { hits: rows.num(r, 'hits'), resetAt: rows.num(r, 'reset_at') };
     });
   }
