@@ -156,7 +156,11 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
             say(`growth: waiting for the audit checkpointer to check the ${counts.auditEntries} entries and sign a checkpoint at the head`);
             const checkpointSeconds = await waitForCheckpointAt(dbFile, counts.auditEntries, 900_000);
             const m = await measured([gw], `growth-${target}`, () => pool.signIn(`growth ${target} keys, 16 clients`, gw.origin, audience, 16, opts.warmupMs, opts.durationMs), { metrics });
-            growthRows.push({ targetKeys: target, ...counts, seedSeconds, checkpointSeconds, phase: m.row });
+            // Where a sign-in's CPU goes at this size: the same profiled phase and cost classifier as above (after the measured one).
+            const profiled = opts.cpuProf
+              ? (await profiledPhase(pool, gw, { key: `growth-${target}`, server: `gateway on SQLite, ${target} keys`, audience, warmupMs: opts.warmupMs, durationMs: opts.durationMs, metrics, keepDir: opts.cpuProfDir })).profile
+              : undefined;
+            growthRows.push({ targetKeys: target, ...counts, seedSeconds, checkpointSeconds, phase: m.row, ...(profiled ? { profile: profiled } : {}) });
           } finally {
             await gateway.stop();
           }

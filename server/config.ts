@@ -51,6 +51,11 @@ export interface Config {
   rpName: string;
   varDir: string;
   dbFile: string;
+  /**
+   * SQLite: pause between two WAL checkpoints run by a thread off the event loop (issue 17;
+   * GATEWAY_SQLITE_CHECKPOINT_MS, default 200); 0 leaves them to SQLite, inside a COMMIT.
+   */
+  sqliteCheckpointMs: number;
   /** PostgreSQL when GATEWAY_DATABASE_URL is set; undefined means SQLite in dbFile. */
   database: PostgresSettings | undefined;
   /** Issue 18: the SCIM service provider at /scim/v2 (server/scim/config.ts has its keys). */
@@ -326,6 +331,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rpName: str(env, 'GATEWAY_RP_NAME', 'Local IdP'),
     varDir,
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
+    sqliteCheckpointMs: int(env, 'GATEWAY_SQLITE_CHECKPOINT_MS', 200, 0, 60_000),
     database: postgresSettings(env, cwd),
     scim: loadScimConfig(env, cwd),
     idm: loadIdmConfig(env, cwd),

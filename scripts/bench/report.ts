@@ -15,6 +15,7 @@ import type { LoopDelay } from './probeControl.js';
 import type { Stage, StageFigures } from './stageBreakdown.js';
 import { backendSection, backendVerdicts, beforeSection } from './reportBackends.js';
 import { baselineSection, type BaselineResults } from './reportBaseline.js';
+import { growthCostTable } from './growthReport.js';
 import { profileSection } from './reportProfile.js';
 import { whySection } from './reportWhy.js';
 import { fmt, fmtInt } from './stats.js';
@@ -54,6 +55,8 @@ export interface GrowthRow {
   /** After the restart: until the checkpointer had re-hashed the seeded entries and signed the head. */
   checkpointSeconds?: number;
   phase: PhaseRow;
+  /** The profiled phase at this size (unless --no-cpu-prof): CPU per sign-in by cost. */
+  profile?: CostProfile;
 }
 
 export interface BenchResults {
@@ -372,6 +375,7 @@ export function renderReport(r: BenchResults): string {
       '',
       'Resident memory: the highest VmRSS of the instance\'s whole process tree (primary and workers) during the phase, sampled once a second.',
     );
+    lines.push(...growthCostTable(r.growth.rows));
   }
   lines.push(...baselineSection(r.baseline));
 

@@ -147,6 +147,44 @@ describe('SQLite adapter', () => {
     assert.ok(await store.read((tx) => tx.credentials.get(key.id)));
   });
 
+  it('issue 17: no COMMIT checkpoints the WAL (wal_autocheckpoint 0 on the writer); a thread of the store copies committed pages into the database file itself, and closing leaves no WAL behind', async () => {
+    const own = path.join(dir, 'checkpointed.db');
+    const s = SqliteStore.open(own, { checkpointIntervalMs: 20 });
+    let copy: Database.Database | undefined;
+    try {
+      const { key } = await holderWithKey(s);
+      // A few pages only: SQLite's automatic checkpoint (at 1,000 pages) would not have run yet.
+      const alone = path.join(dir, 'file-alone.db');
+      let found: unknown;
+      for (let tries = 0; found === undefined && tries < 500; tries++) {
+        await new Promise((r) => setTimeout(r, 20));
+        // The database file without its WAL: only what a checkpoint copied into it.
+        fs.copyFileSync(own, alone);
+        copy = new Database(alone, { readonly: true });
+        try {
+          found = copy.prepare('SELECT id FROM credentials WHERE id = ?').get(key.id);
+        } catch {
+          // The copy caught the file mid-checkpoint (or before the schema reached it): try again.
+        } finally {
+          copy.close();
+          copy = undefined;
+        }
+      }
+      assert.deepEqual(found, { id: key.id }, 'the committed key is in the database file itself');
+      assert.equal((await s.tools.describe()).settings['wal_checkpoint'], 'a thread, every 20 ms (PASSIVE)');
+    } finally {
+      copy?.close();
+      await s.close();
+    }
+    assert.equal(fs.existsSync(`${own}-wal`), false, 'the last connection closed checkpointed and removed the WAL');
+    const reopened = SqliteStore.open(own, { checkpointIntervalMs: 0 });
+    try {
+      assert.equal((await reopened.tools.describe()).settings['wal_checkpoint'], 'inside COMMIT, past 1000 pages (SQLite)');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('an ephemeral file of another layout is emptied, never migrated', async () => {
     const other = path.join(dir, 'other.db');
     const first = SqliteStore.open(other);
