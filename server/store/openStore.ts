@@ -22,13 +22,13 @@ export interface OpenStoreOptions {
   poolSize?: number;
 }
 
-export async function openStore(config: Readonly<Pick<Config, 'database' | 'dbFile'> & Partial<Pick<Config, 'sqliteCheckpointMs'>>>, options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(config: Readonly<Pick<Config, 'database' | 'dbFile'> & Partial<Pick<Config, 'sqliteCheckpoint'>>>, options: OpenStoreOptions = {}): Promise<Store> {
   const pg = config.database;
   if (!pg) {
     const log = options.log;
     return SqliteStore.open(config.dbFile, {
       ...(options.onHookError ? { onHookError: options.onHookError } : {}),
-      ...(config.sqliteCheckpointMs !== undefined ? { checkpointIntervalMs: config.sqliteCheckpointMs } : {}),
+      ...(config.sqliteCheckpoint !== undefined ? { checkpoint: config.sqliteCheckpoint } : {}),
       ...(log ? { onCheckpointError: (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'SQLite WAL checkpoint failed; retried') } : {}),
     });
   }

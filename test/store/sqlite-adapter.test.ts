@@ -149,11 +149,14 @@ describe('SQLite adapter', () => {
 
   it('issue 17: no COMMIT checkpoints the WAL (wal_autocheckpoint 0 on the writer); a thread of the store copies committed pages into the database file itself, and closing leaves no WAL behind', async () => {
     const own = path.join(dir, 'checkpointed.db');
-    const s = SqliteStore.open(own, { checkpointIntervalMs: 20 });
+    const s = SqliteStore.open(own);
     let copy: Database.Database | undefined;
     try {
       const { key } = await holderWithKey(s);
-      // A few pages only: SQLite's automatic checkpoint (at 1,000 pages) would not have run yet.
+      // Past SQLite's threshold (1,000 pages in the WAL not yet copied), with the writer's own autocheckpoint off.
+      await s.write(async (tx) => {
+        for (let i = 0; i < 1200; i++) await tx.audit.append({ at: new Date().toISOString(), type: 'test.filler', actorId: null, actorRole: 'system', subjectId: null, data: { filler: 'x'.repeat(3000) } });
+      });
       const alone = path.join(dir, 'file-alone.db');
       let found: unknown;
       for (let tries = 0; found === undefined && tries < 500; tries++) {
@@ -171,13 +174,13 @@ describe('SQLite adapter', () => {
         }
       }
       assert.deepEqual(found, { id: key.id }, 'the committed key is in the database file itself');
-      assert.equal((await s.tools.describe()).settings['wal_checkpoint'], 'a thread, every 20 ms (PASSIVE)');
+      assert.equal((await s.tools.describe()).settings['wal_checkpoint'], 'a thread, past 1000 pages (PASSIVE)');
     } finally {
       copy?.close();
       await s.close();
     }
     assert.equal(fs.existsSync(`${own}-wal`), false, 'the last connection closed checkpointed and removed the WAL');
-    const reopened = SqliteStore.open(own, { checkpointIntervalMs: 0 });
+    const reopened = SqliteStore.open(own, { checkpoint: 'commit' });
     try {
       assert.equal((await reopened.tools.describe()).settings['wal_checkpoint'], 'inside COMMIT, past 1000 pages (SQLite)');
     } finally {

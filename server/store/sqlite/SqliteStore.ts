@@ -15,7 +15,7 @@ import { migrate, schemaVersionOf } from './migrate.js';
 import { ReaderPool } from './readers.js';
 import { num, str as rowText } from './rows.js';
 import { repositoriesOf } from './transactions.js';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS, WalCheckpointer } from './walCheckpointer.js';
+import { CHECKPOINT_PAGES, WalCheckpointer, type CheckpointMode } from './walCheckpointer.js';
 import { GroupWriter } from './writer.js';
 
 export interface SqliteStoreOptions {
@@ -26,11 +26,11 @@ export interface SqliteStoreOptions {
   /** The flush of the WAL after each group commit (default: fdatasync on the thread pool; writer.ts). */
   flushWal?: (dbFile: string) => Promise<void>;
   /**
-   * Pause between two WAL checkpoints run by a thread off the event loop (walCheckpointer.ts;
-   * default 200 ms, GATEWAY_SQLITE_CHECKPOINT_MS); 0 leaves them to SQLite, inside the COMMIT
-   * that takes the WAL past 1,000 pages.
+   * Who copies the WAL into the database file once 1,000 of its pages are not yet copied: 'thread'
+   * (default; walCheckpointer.ts, off the event loop) or 'commit' (SQLite, inside that COMMIT).
+   * GATEWAY_SQLITE_CHECKPOINT.
    */
-  checkpointIntervalMs?: number;
+  checkpoint?: CheckpointMode;
   /** Where a failed background checkpoint is reported (default: nowhere; the next round retries). */
   onCheckpointError?: (err: unknown) => void;
 }
@@ -56,7 +56,7 @@ export class SqliteStore implements Store {
   ) {
     this.writer = new GroupWriter(db, repositoriesOf(db), opts.onHookError ?? (() => undefined), opts.flushWal);
     this.readers = new ReaderPool(file);
-    this.checkpointer = WalCheckpointer.start(db, file, opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, opts.onCheckpointError ?? (() => undefined));
+    this.checkpointer = WalCheckpointer.start(db, file, opts.checkpoint ?? 'thread', opts.onCheckpointError ?? (() => undefined));
     this.ephemeral = new SqliteEphemeral(opts.ephemeralFile ?? ephemeralFileOf(file));
     this.tools = {
       backup: (target) => this.backup(target),
@@ -71,7 +71,7 @@ export class SqliteStore implements Store {
           synchronous: Number(this.db.pragma('synchronous', { simple: true })),
           commit_flush: 'fdatasync of the WAL on the thread pool before a commit is acknowledged',
           // Issue 17: who copies the WAL into the file (walCheckpointer.ts).
-          wal_checkpoint: this.checkpointer ? `a thread, every ${this.checkpointer.intervalMs} ms (PASSIVE)` : `inside COMMIT, past ${Number(this.db.pragma('wal_autocheckpoint', { simple: true }))} pages (SQLite)`,
+          wal_checkpoint: this.checkpointer ? `a thread, past ${CHECKPOINT_PAGES} pages (PASSIVE)` : `inside COMMIT, past ${Number(this.db.pragma('wal_autocheckpoint', { simple: true }))} pages (SQLite)`,
           // Issue 13, 5: deleted content is zeroed in the file (set on every connection that writes).
           secure_delete: Number(this.db.pragma('secure_delete', { simple: true })),
         })),
