@@ -122,6 +122,8 @@ export class WalCheckpointer {
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       const done = () => resolve();
+      // Until it has ended, the thread keeps the process alive (a tool's last await is this close).
+      this.worker.ref();
       this.worker.once('exit', done);
       this.worker.on('message', (m: unknown) => {
         if (typeof m === 'object' && m !== null && 'stopped' in m) void this.worker.terminate().then(done, done);
