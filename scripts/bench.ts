@@ -26,7 +26,8 @@ import { cleanupAll, keepTempDirs, killAllNow, onCleanup, trackTempDir } from '.
 import { summariseProfiles } from './bench/cpuProfile.js';
 import { measureCryptoCeiling } from './bench/cryptoCeiling.js';
 import { GeneratorPool } from './bench/generatorPool.js';
-import { countDatabase, loadSeedKeys, seed, timeAuditVerification, waitForCheckpointAt } from './bench/growth.js';
+import { timeAuditVerification } from './bench/growth.js';
+import { runGrowth } from './bench/growthRun.js';
 import { measureHsmCeiling } from './bench/hsmCeiling.js';
 import { enrolLevels, errorText, levels, population } from './bench/levels.js';
 import { describeMachine } from './bench/machine.js';
@@ -37,7 +38,7 @@ import { destroyRunKeys, measured, say } from './bench/phases.js';
 import { runPostgres } from './bench/postgresRun.js';
 import { PhaseAborted } from './bench/phaseGuard.js';
 import { PROFILED_CLIENTS, profiledPhase, type CostProfile } from './bench/profiledPhase.js';
-import { renderReport, type BackendRun, type BenchResults, type GrowthRow, type PhaseRow } from './bench/report.js';
+import { renderReport, type BackendRun, type BenchResults, type PhaseRow } from './bench/report.js';
 import { raisedLimits, repoRoot, startGateway, startReference } from './bench/serverProcess.js';
 import { runStageBreakdown, type StageFigures } from './bench/stageBreakdown.js';
 import { startBaselineGateway } from './bench/baselineRun.js';
@@ -137,32 +138,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       audit = errorText(err);
     }
 
-    const growthRows: GrowthRow[] = [];
-    let growthStatus = 'skipped (--skip-growth or --quick without --growth)';
-    if (opts.growth && opts.growthLevels.length > 0) {
-      const seedKeys = await loadSeedKeys();
-      if (typeof seedKeys === 'string') growthStatus = `not possible: ${seedKeys}`;
-      else {
-        growthStatus = '';
-        for (const target of opts.growthLevels) {
-          const before = await countDatabase(dbFile);
-          const add = Math.max(0, target - before.activeKeys);
-          say(`growth: seeding ${add} keys (to ${target})`);
-          const seedSeconds = add > 0 ? await seed(seedKeys, dbFile, add, `seeding to ${target}`) : 0;
-          const counts = await countDatabase(dbFile);
-          gateway = await startGateway({ varDir, runDir, workers: opts.workers, logLevel: opts.logLevel });
-          try {
-            const gw = gateway;
-            say(`growth: waiting for the audit checkpointer to check the ${counts.auditEntries} entries and sign a checkpoint at the head`);
-            const checkpointSeconds = await waitForCheckpointAt(dbFile, counts.auditEntries, 900_000);
-            const m = await measured([gw], `growth-${target}`, () => pool.signIn(`growth ${target} keys, 16 clients`, gw.origin, audience, 16, opts.warmupMs, opts.durationMs), { metrics });
-            growthRows.push({ targetKeys: target, ...counts, seedSeconds, checkpointSeconds, phase: m.row });
-          } finally {
-            await gateway.stop();
-          }
-        }
-      }
-    } else if (opts.growth) growthStatus = 'no growth step within --max-keys';
+    const growth = await runGrowth(opts, { pool, dbFile, varDir, runDir, audience, metrics });
 
     // The generators of the SQLite population go; PostgreSQL has a population (and generators) of its own.
     await pool.close();
@@ -205,7 +181,7 @@ async function run(opts: BenchOptions): Promise<BenchResults> {
       before: readBefore(),
       stagesPostgres: 'stages' in postgres ? postgres.stages : undefined,
       histograms,
-      growth: { status: growthStatus, rows: growthRows },
+      growth,
       audit,
       profile,
       costProfiles,

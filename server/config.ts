@@ -51,6 +51,11 @@ export interface Config {
   rpName: string;
   varDir: string;
   dbFile: string;
+  /**
+   * SQLite (issue 17): who copies the WAL into the database file past 1,000 pages: a thread off
+   * the event loop ('thread', default) or SQLite inside that COMMIT ('commit'). GATEWAY_SQLITE_CHECKPOINT.
+   */
+  sqliteCheckpoint: 'thread' | 'commit';
   /** PostgreSQL when GATEWAY_DATABASE_URL is set; undefined means SQLite in dbFile. */
   database: PostgresSettings | undefined;
   /** Issue 18: the SCIM service provider at /scim/v2 (server/scim/config.ts has its keys). */
@@ -326,6 +331,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rpName: str(env, 'GATEWAY_RP_NAME', 'Local IdP'),
     varDir,
     dbFile: path.resolve(cwd, str(env, 'GATEWAY_DB_FILE', path.join(varDir, 'gateway.db'))),
+    sqliteCheckpoint: oneOf(env, 'GATEWAY_SQLITE_CHECKPOINT', 'thread', ['thread', 'commit'] as const),
     database: postgresSettings(env, cwd),
     scim: loadScimConfig(env, cwd),
     idm: loadIdmConfig(env, cwd),

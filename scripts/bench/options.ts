@@ -32,6 +32,8 @@ export interface BenchOptions {
   scaleOut: boolean;
   /** --baseline REF: that commit benched side by side in the same run (no default: a ref is required). */
   baseline: string | undefined;
+  /** --growth-env NAME=VALUE: each growth size also measured with the gateway started with this variable (A B A B). */
+  growthEnv: { name: string; value: string } | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -55,6 +57,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                       git archive of it under var/bench-baseline/<sha>, sharing node_modules
                       (refused when its package.json dependencies differ), its own SoftHSM token;
                       its gateway and this one take turns phase by phase, same load generator
+  --growth-env N=V    growth: at each size, the gateway as configured and the gateway with the
+                      environment variable N=V take turns (two rounds: A B A B), same database
+                      and load: an A/B of a setting, e.g. GATEWAY_SQLITE_CHECKPOINT_MS=0
   --log-level L       the gateway's GATEWAY_LOG_LEVEL (default info)
   --keep              keep the run's temp dir (server logs, database) for inspection
   --no-write          do not write docs/benchmarks.md
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     backends: ['sqlite', 'postgres'],
     scaleOut: true,
     baseline: undefined,
+    growthEnv: undefined,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -153,6 +159,12 @@ export function parseOptions(argv: string[]): BenchOptions {
         if (!ref || ref.startsWith('-')) throw new Error('--baseline needs a git ref (a commit, tag or branch): there is no default');
         if (!/^[A-Za-z0-9][A-Za-z0-9._/~^@{}-]*$/.test(ref)) throw new Error(`--baseline ${ref}: not a git ref`);
         opts.baseline = ref;
+        break;
+      }
+      case '--growth-env': {
+        const m = /^(GATEWAY_[A-Z0-9_]+)=(.*)$/.exec(value() ?? '');
+        if (!m?.[1] || m[2] === undefined) throw new Error('--growth-env needs GATEWAY_NAME=VALUE');
+        opts.growthEnv = { name: m[1], value: m[2] };
         break;
       }
       case '--no-scale-out':

@@ -11,7 +11,7 @@ import { SqliteStore } from './sqlite/index.js';
 export interface OpenStoreOptions {
   /** Where after-commit callbacks that throw are reported. */
   onHookError?: (err: unknown) => void;
-  /** PostgreSQL: where dropped idle connections are reported (a pino logger fits). */
+  /** PostgreSQL: where dropped idle connections are reported; SQLite: failed WAL checkpoints (a pino logger fits). */
   log?: PoolLog;
   /**
    * PostgreSQL: false opens without migrating and refuses a database at another schema version
@@ -22,9 +22,16 @@ export interface OpenStoreOptions {
   poolSize?: number;
 }
 
-export async function openStore(config: Readonly<Pick<Config, 'database' | 'dbFile'>>, options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(config: Readonly<Pick<Config, 'database' | 'dbFile'> & Partial<Pick<Config, 'sqliteCheckpoint'>>>, options: OpenStoreOptions = {}): Promise<Store> {
   const pg = config.database;
-  if (!pg) return SqliteStore.open(config.dbFile, options.onHookError ? { onHookError: options.onHookError } : {});
+  if (!pg) {
+    const log = options.log;
+    return SqliteStore.open(config.dbFile, {
+      ...(options.onHookError ? { onHookError: options.onHookError } : {}),
+      ...(config.sqliteCheckpoint !== undefined ? { checkpoint: config.sqliteCheckpoint } : {}),
+      ...(log ? { onCheckpointError: (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'SQLite WAL checkpoint failed; retried') } : {}),
+    });
+  }
   return PostgresStore.open({
     url: pg.url,
     poolSize: options.poolSize ?? pg.poolSize,

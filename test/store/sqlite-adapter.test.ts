@@ -147,6 +147,47 @@ describe('SQLite adapter', () => {
     assert.ok(await store.read((tx) => tx.credentials.get(key.id)));
   });
 
+  it('issue 17: no COMMIT checkpoints the WAL (wal_autocheckpoint 0 on the writer); a thread of the store copies committed pages into the database file itself, and closing leaves no WAL behind', async () => {
+    const own = path.join(dir, 'checkpointed.db');
+    const s = SqliteStore.open(own);
+    let copy: Database.Database | undefined;
+    try {
+      const { key } = await holderWithKey(s);
+      // Past SQLite's threshold (1,000 pages in the WAL not yet copied), with the writer's own autocheckpoint off.
+      await s.write(async (tx) => {
+        for (let i = 0; i < 1200; i++) await tx.audit.append({ at: new Date().toISOString(), type: 'test.filler', actorId: null, actorRole: 'system', subjectId: null, data: { filler: 'x'.repeat(3000) } });
+      });
+      const alone = path.join(dir, 'file-alone.db');
+      let found: unknown;
+      for (let tries = 0; found === undefined && tries < 500; tries++) {
+        await new Promise((r) => setTimeout(r, 20));
+        // The database file without its WAL: only what a checkpoint copied into it.
+        fs.copyFileSync(own, alone);
+        copy = new Database(alone, { readonly: true });
+        try {
+          found = copy.prepare('SELECT id FROM credentials WHERE id = ?').get(key.id);
+        } catch {
+          // The copy caught the file mid-checkpoint (or before the schema reached it): try again.
+        } finally {
+          copy.close();
+          copy = undefined;
+        }
+      }
+      assert.deepEqual(found, { id: key.id }, 'the committed key is in the database file itself');
+      assert.equal((await s.tools.describe()).settings['wal_checkpoint'], 'a thread, past 1000 pages (PASSIVE)');
+    } finally {
+      copy?.close();
+      await s.close();
+    }
+    assert.equal(fs.existsSync(`${own}-wal`), false, 'the last connection closed checkpointed and removed the WAL');
+    const reopened = SqliteStore.open(own, { checkpoint: 'commit' });
+    try {
+      assert.equal((await reopened.tools.describe()).settings['wal_checkpoint'], 'inside COMMIT, past 1000 pages (SQLite)');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('an ephemeral file of another layout is emptied, never migrated', async () => {
     const other = path.join(dir, 'other.db');
     const first = SqliteStore.open(other);

@@ -1,7 +1,7 @@
 /**
  * The embedded adapter of the store port (better-sqlite3): one durable file (WAL, each group
  * commit's WAL flushed before it is acknowledged (writer.ts), secure_delete) written by one GroupWriter per process and read through a
- * pool of reader connections, and the ephemeral file beside it. Every process of a gateway
+ * pool of reader connections, its WAL checkpointed by a thread (walCheckpointer.ts), and the ephemeral file beside it. Every process of a gateway
  * (node:cluster workers, the operator's tools) opens the same files; SQLite's locks make them one.
  */
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import { migrate, schemaVersionOf } from './migrate.js';
 import { ReaderPool } from './readers.js';
 import { num, str as rowText } from './rows.js';
 import { repositoriesOf } from './transactions.js';
+import { CHECKPOINT_PAGES, WalCheckpointer, type CheckpointMode } from './walCheckpointer.js';
 import { GroupWriter } from './writer.js';
 
 export interface SqliteStoreOptions {
@@ -24,6 +25,14 @@ export interface SqliteStoreOptions {
   ephemeralFile?: string;
   /** The flush of the WAL after each group commit (default: fdatasync on the thread pool; writer.ts). */
   flushWal?: (dbFile: string) => Promise<void>;
+  /**
+   * Who copies the WAL into the database file once 1,000 of its pages are not yet copied: 'thread'
+   * (default; walCheckpointer.ts, off the event loop) or 'commit' (SQLite, inside that COMMIT).
+   * GATEWAY_SQLITE_CHECKPOINT.
+   */
+  checkpoint?: CheckpointMode;
+  /** Where a failed background checkpoint is reported (default: nowhere; the next round retries). */
+  onCheckpointError?: (err: unknown) => void;
 }
 
 /** The ephemeral file that goes with a durable file. */
@@ -37,6 +46,7 @@ export class SqliteStore implements Store {
   readonly tools: StoreTools;
   private readonly writer: GroupWriter;
   private readonly readers: ReaderPool;
+  private readonly checkpointer: WalCheckpointer | undefined;
   private closed = false;
 
   private constructor(
@@ -46,6 +56,7 @@ export class SqliteStore implements Store {
   ) {
     this.writer = new GroupWriter(db, repositoriesOf(db), opts.onHookError ?? (() => undefined), opts.flushWal);
     this.readers = new ReaderPool(file);
+    this.checkpointer = WalCheckpointer.start(db, file, opts.checkpoint ?? 'thread', opts.onCheckpointError ?? (() => undefined));
     this.ephemeral = new SqliteEphemeral(opts.ephemeralFile ?? ephemeralFileOf(file));
     this.tools = {
       backup: (target) => this.backup(target),
@@ -59,6 +70,8 @@ export class SqliteStore implements Store {
           // The writer's own: NORMAL, and every group commit's WAL flushed before it is acknowledged (writer.ts).
           synchronous: Number(this.db.pragma('synchronous', { simple: true })),
           commit_flush: 'fdatasync of the WAL on the thread pool before a commit is acknowledged',
+          // Issue 17: who copies the WAL into the file (walCheckpointer.ts).
+          wal_checkpoint: this.checkpointer ? `a thread, past ${CHECKPOINT_PAGES} pages (PASSIVE)` : `inside COMMIT, past ${Number(this.db.pragma('wal_autocheckpoint', { simple: true }))} pages (SQLite)`,
           // Issue 13, 5: deleted content is zeroed in the file (set on every connection that writes).
           secure_delete: Number(this.db.pragma('secure_delete', { simple: true })),
         })),
@@ -132,6 +145,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.writer.close();
+    await this.checkpointer?.stop();
     this.readers.close();
     this.ephemeral.close();
     if (this.db.open) this.db.close();
