@@ -46,7 +46,12 @@ describe('cluster: two worker processes behind one port', () => {
     const signInAll = async () => {
       for (const e of employees) {
         const client = new ApiClient(gw.origin);
-        const res = await signIn(gw, client, e.auth, e.email);
+        // A network failure names its cause and the gateway's last words (a failure seen once
+        // in a full PostgreSQL pass, 2026-12-02, not reproduced since: this says where to look).
+        const res = await signIn(gw, client, e.auth, e.email).catch((err: unknown) => {
+          const cause = err instanceof Error && err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}` : String(err);
+          throw new Error(`sign-in of ${e.email} failed: ${cause}; workers ${JSON.stringify(workers(gw))}; the gateway's output ends:\n${gw.output().slice(-3000)}`, { cause: err });
+        });
         assert.equal(res.status, 200, JSON.stringify(res.body));
       }
     };

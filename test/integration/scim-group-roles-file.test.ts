@@ -63,7 +63,15 @@ describe('issue 18: a row removed from the group-role table withdraws the roles 
   };
   const rolesOf = async (who: Who) => (await read(gw.runtime.store, (tx) => tx.identities.get(ids[who])))?.roles ?? [];
   const events = async (type: string) => (await auditEntries(gw.runtime.store)).filter((e) => e.type === type);
-  const told = async (email: string) => (await gw.mailsTo(email)).filter((m) => m.kind === 'duty-executed').length;
+  /**
+   * Mails of the duties table delivered to `email`. Every restarted runtime has an outbox of its
+   * own that may have claimed a message and be writing it: flush them all before reading (their
+   * round in flight finishes), not only the test gateway's.
+   */
+  const told = async (email: string) => {
+    await Promise.all(runtimes.map((r) => r.outbox.flush()));
+    return (await gw.mailsTo(email)).filter((m) => m.kind === 'duty-executed').length;
+  };
   /** The second org-admin asks for the grant; the first approves it (as an independent second person). */
   const grant = async (who: Who, role: string) => {
     const asked = await second.client.post(`/api/admin/identities/${ids[who]}/roles`, { role, grant: true });
