@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { entryHash, verifyChain } from '../../server/audit/hashChain.js';
 import { loadConfig } from '../../server/config.js';
 import { StoreConflict, StoreError, type Store } from '../../server/ports/store.js';
@@ -18,6 +17,7 @@ import { SchemaMismatch, schemaVersion } from '../../server/store/postgres/migra
 import { openStore } from '../../server/store/openStore.js';
 import { PostgresStore } from '../../server/store/postgres/PostgresStore.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { recordStatements } from './fixtures.js';
 import { holderWithKey, later, newKey, organisation, person, T0 } from '../store/adapters.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -145,13 +145,7 @@ describe('PostgreSQL adapter', () => {
 
   it('issue 17: a one-statement read runs without BEGIN and COMMIT, sees what was committed, and a second statement in it is refused, not run', async () => {
     const { holder, key } = await holderWithKey(store);
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      sent.push(typeof first === 'string' ? first : typeof first === 'object' && first !== null && 'text' in first ? String(first.text) : '');
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const { sent, restore } = recordStatements();
     try {
       const got = await store.read((tx) => tx.credentials.withHolder(key.credentialId), { oneStatement: true });
       assert.equal(got?.identity?.id, holder.id);
@@ -164,7 +158,7 @@ describe('PostgreSQL adapter', () => {
       );
       assert.equal(sent.length, 1, 'the second statement was never sent');
     } finally {
-      pg.Client.prototype.query = query;
+      restore();
     }
   });
 

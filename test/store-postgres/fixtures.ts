@@ -3,6 +3,7 @@
  * later): just enough organisations, identities, keys, challenges, mails and audit entries to
  * exercise the schema, the locks and the single-use statements.
  */
+import pg from 'pg';
 import { entryHash, GENESIS_HASH, type AuditEntry } from '../../server/audit/hashChain.js';
 import { PgAudit } from '../../server/store/postgres/audit.js';
 import type { Sql, TxSql } from '../../server/store/postgres/pool.js';
@@ -95,4 +96,19 @@ export async function appendAudit(sql: TxSql, type: string, at: string, data: Au
 
 export async function auditEntries(sql: Sql): Promise<AuditEntry[]> {
   return (await sql.rows('SELECT * FROM audit_events ORDER BY seq')).map(entryOf);
+}
+
+/**
+ * Records the text of every statement any pg client sends from now until `restore()` (the
+ * one-statement read and write tests count them: no BEGIN or COMMIT, a second one never sent).
+ */
+export function recordStatements(): { sent: string[]; restore: () => void } {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    sent.push(typeof first === 'string' ? first : typeof first === 'object' && first !== null && 'text' in first ? String(first.text) : '');
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return { sent, restore: () => void (pg.Client.prototype.query = query) };
 }

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { verifyChain } from '../../server/audit/hashChain.js';
 import { PostgresStore } from '../../server/store/postgres/PostgresStore.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { recordStatements } from './fixtures.js';
 import { holderWithKey, later, T0 } from '../store/adapters.js';
 
 describe('PostgreSQL adapter: a write of one statement', () => {
@@ -26,13 +26,7 @@ describe('PostgreSQL adapter: a write of one statement', () => {
   it('issue 17, NSIS 3.3: a one-statement write (a sign-in\'s) is one round trip without BEGIN and COMMIT, durable when answered, its after-commit callbacks run; a second statement is refused, not run', async () => {
     const { holder, key } = await holderWithKey(store);
     await store.write((tx) => tx.credentials.setState(key.id, 'issued', 'active', 'activated', T0));
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      sent.push(typeof first === 'string' ? first : typeof first === 'object' && first !== null && 'text' in first ? String(first.text) : '');
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const { sent, restore } = recordStatements();
     const hooks: string[] = [];
     const session = { idHash: randomUUID(), identityId: holder.id, credentialId: key.id, aal: 'substantial' as const, amr: ['hwk'], sid: randomUUID(), createdAt: later(5), lastSeenAt: later(5), absoluteExpiresAt: later(3600) };
     try {
@@ -54,7 +48,7 @@ describe('PostgreSQL adapter: a write of one statement', () => {
       );
       assert.equal(sent.length, 1, 'the second statement was never sent');
     } finally {
-      pg.Client.prototype.query = query;
+      restore();
     }
     assert.equal((await store.read((tx) => tx.credentials.get(key.id)))?.label, 'one', 'the first statement was its own transaction');
     assert.equal(verifyChain((await store.read((tx) => tx.audit.page(1, 10_000)))).ok, true);

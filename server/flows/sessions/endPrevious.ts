@@ -9,7 +9,8 @@ import type { SessionRecord } from '../../domain/sessions.js';
 import type { WriteTx } from '../../ports/store.js';
 import { plainHash } from '../../security/oneTimeSecrets.js';
 import type { CoreDeps } from '../deps.js';
-import { auditInput, recordEvent } from '../shared/audit.js';
+import { auditInput, recordEvent, type AuditData } from '../shared/audit.js';
+import type { Actor } from '../../domain/types.js';
 
 const REASON = 'replaced-by-new-sign-in';
 
@@ -19,9 +20,15 @@ export function endPreviousSession(tx: WriteTx, previousSessionId: string, sessi
   return tx.sessions.endOne(plainHash(previousSessionId), REASON, at);
 }
 
+/** The `session.ended` event of a previous session a sign-in replaced (one definition for both ways of writing it). */
+function previousEnded(identityId: string): { type: 'session.ended'; actor: Actor; subjectId: string; data: AuditData } {
+  return { type: 'session.ended', actor: { identityId, role: 'holder' }, subjectId: identityId, data: { reason: REASON } };
+}
+
 /** The audit entry of a session endPreviousSession ended. */
 export async function auditPreviousEnded(deps: CoreDeps, tx: WriteTx, ended: SessionRecord): Promise<void> {
-  await recordEvent(deps, tx, 'session.ended', { identityId: ended.identityId, role: 'holder' }, ended.identityId, { reason: REASON });
+  const e = previousEnded(ended.identityId);
+  await recordEvent(deps, tx, e.type, e.actor, e.subjectId, e.data);
 }
 
 /**
@@ -29,12 +36,8 @@ export async function auditPreviousEnded(deps: CoreDeps, tx: WriteTx, ended: Ses
  * end if it is still live, with its `session.ended` entry (the same as auditPreviousEnded's).
  */
 export function previousToEnd(deps: CoreDeps, live: SessionRecord): { idHash: string; identityId: string; reason: string; entry: AuditInput } {
-  return {
-    idHash: live.idHash,
-    identityId: live.identityId,
-    reason: REASON,
-    entry: auditInput(deps, 'session.ended', { identityId: live.identityId, role: 'holder' }, live.identityId, { reason: REASON }),
-  };
+  const e = previousEnded(live.identityId);
+  return { idHash: live.idHash, identityId: live.identityId, reason: REASON, entry: auditInput(deps, e.type, e.actor, e.subjectId, e.data) };
 }
 
 export async function endPrevious(deps: CoreDeps, tx: WriteTx, previousSessionId: string, sessionId: string, at: string): Promise<void> {

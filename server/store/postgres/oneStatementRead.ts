@@ -11,25 +11,13 @@
  */
 import type { ReadTx } from '../../ports/store.js';
 import { isConnectionFailure, StoreUnavailable } from './errors.js';
-import { sqlOn, type PostgresPool, type TxSql } from './pool.js';
+import { oneStatementOn, type PostgresPool } from './pool.js';
 import { readTxOf } from './repositories.js';
 
 export async function readInOneStatement<T>(pool: PostgresPool, fn: (tx: ReadTx) => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
     const client = await pool.acquire();
-    const base = sqlOn(client);
-    let statements = 0;
-    const once = (): void => {
-      statements += 1;
-      if (statements > 1) throw new TypeError('store.read({ oneStatement: true }): fn ran a second statement, which would see another snapshot');
-    };
-    // One statement is one implicit transaction: what TxSql's marker promises to a read repository.
-    const sql: TxSql = {
-      inTransaction: true,
-      rows: async (text, params) => (once(), base.rows(text, params)),
-      count: async (text, params) => (once(), base.count(text, params)),
-      script: async (text) => (once(), base.script(text)),
-    };
+    const { sql } = oneStatementOn(client, 'store.read({ oneStatement: true }): fn ran a second statement, which would see another snapshot');
     try {
       const value = await fn(readTxOf(sql));
       client.release();

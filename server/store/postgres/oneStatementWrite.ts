@@ -13,7 +13,7 @@
  */
 import type { WriteTx } from '../../ports/store.js';
 import { isConnectionFailure, isRetryableConflict, StoreBusy, StoreUnavailable } from './errors.js';
-import { sqlOn, type PostgresPool, type TxSql } from './pool.js';
+import { oneStatementOn, type PostgresPool } from './pool.js';
 import { writeTxOf } from './repositories.js';
 
 const MAX_ATTEMPTS = 3;
@@ -21,18 +21,7 @@ const MAX_ATTEMPTS = 3;
 export async function writeInOneStatement<T>(pool: PostgresPool, fn: (tx: WriteTx) => Promise<T>, hooks: () => (() => void)[]): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.acquire();
-    const base = sqlOn(client);
-    let sent = false;
-    const once = (): void => {
-      if (sent) throw new TypeError('store.write({ oneStatement: true }): fn ran a second statement, which would be a transaction of its own');
-      sent = true;
-    };
-    const sql: TxSql = {
-      inTransaction: true,
-      rows: async (text, params) => (once(), base.rows(text, params)),
-      count: async (text, params) => (once(), base.count(text, params)),
-      script: async (text) => (once(), base.script(text)),
-    };
+    const { sql, sent } = oneStatementOn(client, 'store.write({ oneStatement: true }): fn ran a second statement, which would be a transaction of its own');
     try {
       const value = await fn(writeTxOf(sql, hooks()));
       client.release();
@@ -40,7 +29,7 @@ export async function writeInOneStatement<T>(pool: PostgresPool, fn: (tx: WriteT
     } catch (err) {
       const broken = isConnectionFailure(err) || err instanceof StoreUnavailable;
       client.release(broken);
-      if (broken && sent) {
+      if (broken && sent()) {
         throw new StoreUnavailable('The database connection was lost while a change was being committed; the change may or may not have been saved.', 5, { cause: err });
       }
       if (broken && attempt === 1) continue;

@@ -145,6 +145,30 @@ export function sqlOn(client: pg.ClientBase): Sql {
   };
 }
 
+/**
+ * Sql over one pg client that sends at most ONE statement (issue 17: the port's `oneStatement`
+ * reads and writes, run without BEGIN and COMMIT): a second is refused with a TypeError naming
+ * `refusal`, never sent. One statement is one implicit transaction, which is what TxSql's marker
+ * promises a repository. `sent()` tells whether the statement went out.
+ */
+export function oneStatementOn(client: pg.ClientBase, refusal: string): { sql: TxSql; sent: () => boolean } {
+  const base = sqlOn(client);
+  let sent = false;
+  const once = (): void => {
+    if (sent) throw new TypeError(refusal);
+    sent = true;
+  };
+  return {
+    sql: {
+      inTransaction: true,
+      rows: async (text, params) => (once(), base.rows(text, params)),
+      count: async (text, params) => (once(), base.count(text, params)),
+      script: async (text) => (once(), base.script(text)),
+    },
+    sent: () => sent,
+  };
+}
+
 /** Socket path or host, port and TLS of the target, for pg's client config. */
 function connectionConfig(options: PostgresPoolOptions): pg.PoolConfig {
   const { url } = options;
