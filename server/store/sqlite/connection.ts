@@ -59,7 +59,7 @@ export interface OpenOptions {
 export function openConnection(file: string, opts: OpenOptions): Connection {
   const db = new Database(file, { fileMustExist: true });
   try {
-    db.pragma('journal_mode = WAL');
+    switchToWal(db, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     db.pragma(`synchronous = ${opts.synchronous}`);
     db.pragma('foreign_keys = ON');
     if (opts.secureDelete) db.pragma('secure_delete = ON');
@@ -70,6 +70,30 @@ export function openConnection(file: string, opts: OpenOptions): Connection {
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/** What switchToWal sleeps on between tries (nothing ever wakes it: a plain synchronous pause). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * `journal_mode = WAL`, waiting for another process's lock on the file. The switch needs the file
+ * to itself, and SQLite answers SQLITE_BUSY at once, without its busy handler, where waiting could
+ * deadlock (this connection has read the file while another holds its write lock): so several
+ * processes opening one new file together (cluster workers, a tool beside the gateway) could fail
+ * with "database is locked". The switch is tried again, every 10 ms, until the busy timeout has
+ * passed. Opening is synchronous, so the pause is too; it happens at open only.
+ */
+function switchToWal(db: Connection, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      Atomics.wait(PAUSE, 0, 0, 10);
+    }
   }
 }
 
