@@ -63,8 +63,38 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 
+# Each pass's TAP output is also kept under var/test-results/, and the failures of both passes are
+# repeated at the very end: a CI log that keeps only its tail still names every failed test.
+results_dir="var/test-results"
+rm -rf "$results_dir"
+mkdir -p "$results_dir"
+chmod 0700 "$results_dir"
+run_pass() { # run_pass NAME FILE... : one node --test run, its output shown and kept, its status returned
+  local name="$1"
+  shift
+  local rc=0
+  # pipefail (above): the pipeline fails with node's status when a test failed.
+  node --import tsx --test --test-reporter=tap --test-concurrency=1 "$@" | tee "$results_dir/$name.tap" || rc=$?
+  return "$rc"
+}
+# Every "not ok" line of a pass with the first lines of its diagnostic block (error, location).
+summarise_failures() {
+  local any=0
+  for tap in "$results_dir"/*.tap; do
+    [ -f "$tap" ] || continue
+    if grep -q '^ *not ok' "$tap"; then
+      any=1
+      echo "run-tests: FAILED in the $(basename "$tap" .tap) pass:"
+      awk '/^ *not ok/ { show = 16; print; next }
+           show > 0 && /^ *\.\.\.$/ { show = 0; next }
+           show > 0 && !/^ *(---|duration_ms:)/ { print; show -= 1 }' "$tap"
+    fi
+  done
+  [ "$any" -eq 1 ] || echo "run-tests: no test failed"
+}
+
 status=0
-node --import tsx --test --test-concurrency=1 "${files[@]}" || status=$?
+run_pass sqlite "${files[@]}" || status=$?
 
 # Issue 14: the integration suite runs a second time with every gateway on PostgreSQL (each test
 # file's gateways get fresh databases of their own on the cluster above; test/support/backend.ts).
@@ -75,6 +105,7 @@ for f in "${files[@]}"; do
 done
 if [ "${#pg_files[@]}" -gt 0 ]; then
   echo "run-tests: test/integration again on PostgreSQL (GATEWAY_TEST_BACKEND=postgres)"
-  GATEWAY_TEST_BACKEND=postgres node --import tsx --test --test-concurrency=1 "${pg_files[@]}" || status=$?
+  GATEWAY_TEST_BACKEND=postgres run_pass postgres "${pg_files[@]}" || status=$?
 fi
+summarise_failures
 exit "$status"
