@@ -64,7 +64,7 @@ function growthCostTable(rows: GrowthRow[]): string[] {
     `| Cost, ms per sign-in | ${profiled.map((g) => `${fmtInt(g.activeKeys)} keys${g.variant ? ` (${g.variant})` : ''}`).join(' | ')} |`,
     `| --- | ${profiled.map(() => '---:').join(' | ')} |`,
     ...costs.map((cost) => `| ${cost} | ${profiled.map((g) => cell(g, cost)).join(' | ')} |`),
-    `| **Sampled JavaScript-thread time per sign-in** | ${profiled.map((g) => `**${fmt(g.profile.costs.busyMsPerCeremony, 2)}**`).join(' | ')} |`,
+    `| **${profiled.every((g) => g.profile.costs.scaled) ? 'CPU per sign-in (samples scaled to each thread\'s /proc CPU)' : 'Sampled JavaScript-thread time per sign-in'}** | ${profiled.map((g) => `**${fmt(g.profile.costs.busyMsPerCeremony, 2)}**`).join(' | ')} |`,
     `| Sign-ins/s while profiled | ${profiled.map((g) => fmtInt(g.profile.row.perSecond)).join(' | ')} |`,
   ];
 }

@@ -8,7 +8,14 @@
  * - every 100 ms the probe reads it; when the phase changes it writes the finished phase's
  *   event-loop delay to `<dir>/loop-<phase>-<pid>.json` (and its CPU profile to
  *   `<dir>/cpu-<phase>-<pid>.cpuprofile` if one was recorded), then starts afresh.
+ *
+ * A profile also carries `benchCpu`: the CPU the process's JavaScript thread (/proc/self/task/<pid>)
+ * and the whole process (every thread) used while it was recorded. V8 samples by the clock: a
+ * thread waiting for a core still collects samples (where it was preempted), so profileCosts.ts
+ * scales each process's samples to its thread's CPU (issue 17: the attribution of an
+ * oversubscribed machine).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
@@ -31,6 +38,30 @@ function readControl(file: string): Control | undefined {
 
 const safe = (phase: string): string => phase.replace(/[^A-Za-z0-9_.-]/g, '_');
 
+/** CPU used so far, ms: this process's JavaScript (main) thread alone, and all its threads. */
+export interface ThreadCpu {
+  threadMs: number;
+  processMs: number;
+}
+
+let ticks: number | undefined;
+
+function threadCpu(): ThreadCpu | undefined {
+  try {
+    // The unit of /proc's CPU times (USER_HZ, 100 on Linux unless configured otherwise).
+    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const text = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // After `pid (comm) `: state ppid ... utime(11) stime(12) (comm may hold spaces and ')').
+    const f = text.slice(text.lastIndexOf(')') + 2).trim().split(/\s+/).map(Number);
+    const [utime, stime] = [f[11], f[12]];
+    if (utime === undefined || stime === undefined || !Number.isFinite(utime + stime)) return undefined;
+    const usage = process.cpuUsage();
+    return { threadMs: ((utime + stime) * 1000) / ticks, processMs: (usage.user + usage.system) / 1000 };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
 function startProbe(dir: string): void {
   const controlFile = path.join(dir, 'control.json');
   // 10 ms sampling, as prom-client's default event-loop metrics use.
@@ -38,17 +69,22 @@ function startProbe(dir: string): void {
   histogram.enable();
   let current = readControl(controlFile)?.phase ?? 'start';
   let session: Session | undefined;
+  let cpuAtStart: ThreadCpu | undefined;
+  threadCpu(); // learns the tick unit now, not inside a profiled phase
   fs.writeFileSync(path.join(dir, `hello-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
 
   const stopProfile = (phase: string): void => {
     const s = session;
     if (!s) return;
     session = undefined;
+    const start = cpuAtStart;
+    const end = threadCpu();
     s.post('Profiler.stop', (err, result) => {
       if (!err && result?.profile) {
+        const benchCpu = start && end ? { threadMs: end.threadMs - start.threadMs, processMs: end.processMs - start.processMs } : undefined;
         // Written aside and renamed, so the bench never reads half a profile.
         const file = path.join(dir, `cpu-${safe(phase)}-${process.pid}.cpuprofile`);
-        fs.writeFileSync(`${file}.tmp`, JSON.stringify(result.profile));
+        fs.writeFileSync(`${file}.tmp`, JSON.stringify(benchCpu ? { ...result.profile, benchCpu } : result.profile));
         fs.renameSync(`${file}.tmp`, file);
       }
       s.disconnect();
@@ -80,7 +116,11 @@ function startProbe(dir: string): void {
       const s = new Session();
       s.connect();
       session = s;
-      s.post('Profiler.enable', () => s.post('Profiler.start'));
+      s.post('Profiler.enable', () =>
+        s.post('Profiler.start', () => {
+          cpuAtStart = threadCpu();
+        }),
+      );
     }
   }, 100);
   timer.unref();

@@ -6,9 +6,22 @@
  * Express as HTTP, a stack of node:* frames only, such as the HTTP parser, as HTTP), and each cost
  * is divided by the ceremonies completed while the profiler ran. V8 samples the JavaScript thread, so a blocking native call (SQLite's fsync at
  * COMMIT, C_Sign) counts as the time the event loop stood still in it.
+ *
+ * V8 samples by the clock, not by CPU: a thread that waits for a core (the machine oversubscribed:
+ * two gateway workers, two load generators and whatever else runs, on two cores) keeps collecting
+ * samples where it was preempted. Measured in one run: a gateway worker's samples added up to
+ * 6.3 s while its JavaScript thread used 2.1 s of CPU (/proc), the reference's 6.7 s for 4.6 s of
+ * CPU: the raw samples made the gateway's costs look three times their size and the two servers
+ * incomparable. So each process's samples are scaled to its JavaScript thread's CPU over the same
+ * window (processProbe.ts records it in the profile as `benchCpu`), and the CPU of its other
+ * threads (libuv's pool: WebCrypto's jobs, file syncs; V8's GC and compiler threads) is a cost of
+ * its own: the costs then add up to the processes' /proc CPU. Preemption still lands more often
+ * where a thread wakes another (a socket write, a job handed to the pool), which scaling cannot
+ * undo: the parts of HTTP and WebAuthn (profileParts.ts) show those places.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { partOf, type StackFrame } from './profileParts.js';
 import { repoRoot } from './serverProcess.js';
 
 interface Frame {
@@ -40,11 +53,35 @@ const COSTS: [string, (file: string, fn: string) => boolean][] = [
   ['HTTP (Node http, Express, router, body parser)', (f) => f === 'server/http/exactRoutes.ts' || /node_modules\/(express|router|body-parser|raw-body|finalhandler|send|on-finished|content-type|iconv-lite|qs|cookie|parseurl|type-is|etag|forwarded|debug|path-to-regexp|proxy-addr|fresh|vary|depd|mime)/.test(f)],
 ];
 const HTTP = 'HTTP (Node http, Express, router, body parser)';
+/** The CPU of a profiled process's threads other than its JavaScript thread (/proc minus the thread's). */
+export const OTHER_THREADS = "Other threads of the server's processes (libuv pool: WebCrypto jobs, file syncs; V8 GC and compiler)";
 
 export interface CostLine {
   cost: string;
   msPerCeremony: number;
   share: number;
+  /** HTTP and WebAuthn: the cost split into its parts (profileParts.ts), largest first. */
+  parts?: { part: string; msPerCeremony: number }[];
+}
+
+export interface CeremonyCosts {
+  lines: CostLine[];
+  /**
+   * The lines' total per ceremony: with `scaled`, the processes' CPU (JavaScript thread and other
+   * threads, /proc); without (a profile recorded without `benchCpu`), the raw sampled time.
+   */
+  busyMsPerCeremony: number;
+  /** The raw samples (clock time of the JavaScript threads while not idle) per ceremony. */
+  sampledMsPerCeremony?: number;
+  /** Whether every profile was scaled to its thread's CPU. */
+  scaled?: boolean;
+}
+
+/** The CPU a profile's process used while it was recorded (processProbe.ts), ms. */
+function benchCpuOf(raw: object): { threadMs: number; processMs: number } | undefined {
+  if (!('benchCpu' in raw) || typeof raw.benchCpu !== 'object' || raw.benchCpu === null) return undefined;
+  const c = raw.benchCpu as Record<string, unknown>;
+  return typeof c['threadMs'] === 'number' && typeof c['processMs'] === 'number' ? { threadMs: c['threadMs'], processMs: c['processMs'] } : undefined;
 }
 
 function relative(url: string): string {
@@ -53,9 +90,12 @@ function relative(url: string): string {
 }
 
 /** Per-ceremony cost lines from the profiles of one phase in which `ceremonies` completed. */
-export function costsPerCeremony(files: string[], ceremonies: number): { lines: CostLine[]; busyMsPerCeremony: number } {
+export function costsPerCeremony(files: string[], ceremonies: number): CeremonyCosts {
   const totals = new Map<string, number>();
+  const parts = new Map<string, Map<string, number>>();
   let busy = 0;
+  let sampled = 0;
+  let scaled = files.length > 0;
   for (const file of files) {
     const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (typeof raw !== 'object' || raw === null || !('nodes' in raw) || !('samples' in raw) || !('timeDeltas' in raw)) continue;
@@ -65,43 +105,80 @@ export function costsPerCeremony(files: string[], ceremonies: number): { lines: 
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
     for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-    const memo = new Map<number, string>();
-    const costOf = (id: number): string => {
+    const memo = new Map<number, [string, string | undefined]>();
+    const costOf = (id: number): [string, string | undefined] => {
       const known = memo.get(id);
       if (known) return known;
       const leaf = byId.get(id)?.callFrame.functionName ?? '';
       let found = leaf === '(garbage collector)' ? 'Garbage collection' : 'Other (V8 outside JavaScript, npm helpers)';
       let sawNode = false;
+      const frames: StackFrame[] = [];
       for (let cur: number | undefined = id; cur !== undefined && !leaf.startsWith('('); cur = parent.get(cur)) {
         const frame = byId.get(cur)?.callFrame;
         if (!frame) continue;
-        const f = relative(frame.url);
+        frames.push({ file: relative(frame.url), fn: frame.functionName });
+      }
+      for (const frame of frames) {
+        const f = frame.file;
         if (f === '' || f.startsWith('node:')) {
           sawNode ||= f.startsWith('node:');
           continue;
         }
-        found = COSTS.find(([, test]) => test(f, frame.functionName))?.[0] ?? found;
+        found = COSTS.find(([, test]) => test(f, frame.fn))?.[0] ?? found;
         break;
       }
       if (found.startsWith('Other') && sawNode) found = HTTP;
-      memo.set(id, found);
-      return found;
+      const result: [string, string | undefined] = [found, partOf(found, frames)];
+      memo.set(id, result);
+      return result;
     };
+    // This process's samples, then scaled to its JavaScript thread's CPU (see the top of this file).
+    const mine = new Map<string, number>();
+    const mineParts = new Map<string, number>();
+    let mineBusy = 0;
     for (let i = 0; i < samples.length; i += 1) {
       const id = samples[i] ?? -1;
       const us = deltas[i + 1] ?? 0;
       const node = byId.get(id);
       if (!node || us <= 0 || node.callFrame.functionName === '(idle)') continue;
-      busy += us;
-      const cost = costOf(id);
-      totals.set(cost, (totals.get(cost) ?? 0) + us);
+      mineBusy += us;
+      const [cost, part] = costOf(id);
+      mine.set(cost, (mine.get(cost) ?? 0) + us);
+      if (part !== undefined) mineParts.set(`${cost}\u0000${part}`, (mineParts.get(`${cost}\u0000${part}`) ?? 0) + us);
+    }
+    sampled += mineBusy;
+    const cpu = benchCpuOf(raw);
+    const factor = cpu && mineBusy > 0 ? (cpu.threadMs * 1000) / mineBusy : 1;
+    if (!cpu) scaled = false;
+    for (const [cost, us] of mine) totals.set(cost, (totals.get(cost) ?? 0) + us * factor);
+    for (const [key, us] of mineParts) {
+      const [cost = '', part = ''] = key.split('\u0000');
+      const m = parts.get(cost) ?? new Map<string, number>();
+      m.set(part, (m.get(part) ?? 0) + us * factor);
+      parts.set(cost, m);
+    }
+    busy += mineBusy * factor;
+    if (cpu) {
+      const other = Math.max(0, cpu.processMs - cpu.threadMs) * 1000;
+      totals.set(OTHER_THREADS, (totals.get(OTHER_THREADS) ?? 0) + other);
+      busy += other;
     }
   }
   const n = Math.max(1, ceremonies);
   return {
     busyMsPerCeremony: busy / 1000 / n,
+    sampledMsPerCeremony: sampled / 1000 / n,
+    scaled,
     lines: [...totals]
       .sort((a, b) => b[1] - a[1])
-      .map(([cost, us]) => ({ cost, msPerCeremony: us / 1000 / n, share: busy > 0 ? us / busy : 0 })),
+      .map(([cost, us]) => {
+        const split = parts.get(cost);
+        return {
+          cost,
+          msPerCeremony: us / 1000 / n,
+          share: busy > 0 ? us / busy : 0,
+          ...(split ? { parts: [...split].sort((a, b) => b[1] - a[1]).map(([part, v]) => ({ part, msPerCeremony: v / 1000 / n })) } : {}),
+        };
+      }),
   };
 }

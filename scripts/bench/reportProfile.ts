@@ -16,7 +16,7 @@ export function profileSection(r: BenchResults): string[] {
     "V8 samples the JavaScript thread whether or not it is on a core: a synchronous call that blocks (SQLite's fsync at",
     'COMMIT, waiting for the write lock, C_Sign) counts as time in that native call — time the event loop was stopped.',
     '',
-    `Per sign-in, by cost (${fmt(p.costs.busyMsPerCeremony, 2)} ms of sampled JavaScript-thread time per ceremony over all processes; each sample charged to the innermost`,
+    `Per sign-in, by cost (${fmt(p.costs.busyMsPerCeremony, 2)} ms per ceremony over all processes${p.costs.scaled ? `: the samples (${fmt(p.costs.sampledMsPerCeremony, 2)} ms of clock time) scaled to each JavaScript thread's CPU, the other threads' CPU a row of its own` : ' of sampled JavaScript-thread time'}; each sample charged to the innermost`,
     "frame outside Node's own modules, scripts/bench/profileCosts.ts):",
     '',
     '| Cost | ms per sign-in | Share |',

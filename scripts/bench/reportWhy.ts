@@ -6,7 +6,7 @@
  * item, the fixed reason it is required (costReasons.ts). Every number here is measured.
  */
 import { machineShare, queueing, rateBudget, type RateBudget } from './budget.js';
-import { SHARED_COSTS, reasonOf } from './costReasons.js';
+import { SHARED_COSTS, partReasonOf, reasonOf } from './costReasons.js';
 import type { CostProfile } from './profiledPhase.js';
 import { TARGETS, type BackendRun, type BenchResults, type PhaseRow, type Verdict } from './report.js';
 import { fmt, fmtInt } from './stats.js';
@@ -25,6 +25,37 @@ function costMap(p: CostProfile | undefined): Map<string, number> {
   return new Map((p?.costs.lines ?? []).map((l) => [l.cost, l.msPerCeremony]));
 }
 
+/** The total row's name: CPU when the profiles were scaled to it, else raw samples. */
+const totalLabel = (p: CostProfile): string => (p.costs.scaled ? 'CPU (profile scaled to each thread\'s /proc CPU)' : 'Sampled JavaScript-thread time');
+
+/**
+ * HTTP and WebAuthn verification, which both servers pay, part by part (profileParts.ts) beside
+ * the other server's, each part's difference with the reason it differs (costReasons.ts).
+ */
+export function sharedParts(subject: CostProfile, other: CostProfile | undefined, otherName: string): string[] {
+  const out: string[] = [];
+  for (const cost of SHARED_COSTS) {
+    const mine = subject.costs.lines.find((l) => l.cost === cost)?.parts;
+    if (!mine) continue;
+    const theirs = new Map((other?.costs.lines.find((l) => l.cost === cost)?.parts ?? []).map((x) => [x.part, x.msPerCeremony]));
+    const names = [...new Set([...mine.map((x) => x.part), ...theirs.keys()])];
+    const own = new Map(mine.map((x) => [x.part, x.msPerCeremony]));
+    out.push(
+      '',
+      `${cost}, part by part (the innermost recognised frame of each sample, scripts/bench/profileParts.ts):`,
+      '',
+      `| Part | ${subject.server}, ms per sign-in | ${other ? `${otherName}, ms per sign-in` : '–'} | Difference | Why the difference |`,
+      '| --- | ---: | ---: | ---: | --- |',
+      ...names.map((n) => {
+        const a = own.get(n) ?? 0;
+        const b = theirs.get(n);
+        return `| ${n} | ${fmt(a, 3)} | ${other ? fmt(b ?? 0, 3) : '–'} | ${other ? fmt(a - (b ?? 0), 3) : '–'} | ${partReasonOf(n)} |`;
+      }),
+    );
+  }
+  return out;
+}
+
 /** Cost items per sign-in of `subject` beside `other` (the reference, or SQLite), each with its reason. */
 export function costItems(subject: CostProfile, other: CostProfile | undefined, otherName: string): string[] {
   const theirs = costMap(other);
@@ -41,8 +72,11 @@ export function costItems(subject: CostProfile, other: CostProfile | undefined, 
     if (!subject.costs.lines.some((x) => x.cost === l.cost)) lines.push(`| ${l.cost} | 0.000 | ${fmt(l.msPerCeremony, 3)} | ${fmt(-l.msPerCeremony, 3)} | ${reasonOf(l.cost)} |`);
   }
   lines.push(
-    `| **Sampled JavaScript-thread time per sign-in** | **${fmt(subject.costs.busyMsPerCeremony, 3)}** | ${other ? `**${fmt(other.costs.busyMsPerCeremony, 3)}**` : '–'} | ${other ? fmt(subject.costs.busyMsPerCeremony - other.costs.busyMsPerCeremony, 3) : '–'} | |`,
+    `| **${totalLabel(subject)} per sign-in** | **${fmt(subject.costs.busyMsPerCeremony, 3)}** | ${other ? `**${fmt(other.costs.busyMsPerCeremony, 3)}**` : '–'} | ${other ? fmt(subject.costs.busyMsPerCeremony - other.costs.busyMsPerCeremony, 3) : '–'} | |`,
     `| Server CPU per sign-in in the profiled phase (/proc, all threads) | ${fmt(cpu(subject), 3)} | ${other ? fmt(cpu(other), 3) : '–'} | ${other ? fmt(cpu(subject) - cpu(other), 3) : '–'} | |`,
+    ...(subject.costs.sampledMsPerCeremony !== undefined
+      ? [`| Raw samples per sign-in (clock time of the JavaScript threads, before scaling) | ${fmt(subject.costs.sampledMsPerCeremony, 3)} | ${other?.costs.sampledMsPerCeremony !== undefined ? fmt(other.costs.sampledMsPerCeremony, 3) : '–'} | | A thread waiting for a core collects samples too: the excess over the CPU above is that wait. |`]
+      : []),
   );
   if (subject.row.postgresCpuMs !== undefined) {
     lines.push(`| PostgreSQL's own processes per sign-in (/proc) | ${fmt(subject.row.postgresCpuMs / Math.max(1, subject.row.completed + subject.row.warmupCompleted), 3)} | ${other?.row.postgresCpuMs !== undefined ? fmt(other.row.postgresCpuMs / Math.max(1, other.row.completed + other.row.warmupCompleted), 3) : '0 (none)'} | | NSIS 6 (Low) 7: the durable commits, executed by the database server. |`);
@@ -52,7 +86,10 @@ export function costItems(subject: CostProfile, other: CostProfile | undefined, 
   lines.push(
     '',
     `Both servers pay HTTP and WebAuthn verification: ${ms(shared)} per sign-in in the ${subject.server}${other ? `, ${ms(sharedOther)} in the ${otherName}` : ''}; the other items (${ms(subject.costs.busyMsPerCeremony - shared)}) are what the rows above require.`,
-    'Sampled time is the JavaScript thread of each process (a blocking native call counts while it blocks); /proc CPU also counts libuv\'s threads and V8\'s helper threads, so the two totals differ.',
+    subject.costs.scaled
+      ? "Each process's samples are scaled to its JavaScript thread's CPU over the profiled window (/proc/self/task), and its other threads' CPU is its own row: on 2 oversubscribed cores a thread waiting for a core keeps collecting samples, which made the raw samples of the gateway (2 workers beside 2 load generators) up to three times its CPU (scripts/bench/profileCosts.ts). A blocking native call counts while it blocks."
+      : 'Sampled time is the JavaScript thread of each process (a blocking native call counts while it blocks); /proc CPU also counts libuv\'s threads and V8\'s helper threads, so the two totals differ.',
+    ...sharedParts(subject, other, otherName),
   );
   if (subject.row.postgresCpuMs !== undefined) {
     lines.push('On PostgreSQL a statement is asynchronous I/O through the driver (node-postgres): its samples are the driver\'s parsing and the socket, charged to "Store reads and other statements" whichever transaction they belong to; the database\'s own work is the "PostgreSQL\'s own processes" row.');
@@ -207,12 +244,13 @@ export function costColumns(r: BenchResults): string[] {
   const perCeremony = (p: CostProfile, v: number | undefined): string => (v === undefined ? '–' : fmt(v / Math.max(1, p.row.completed + p.row.warmupCompleted), 3));
   return [
     '',
-    `Costs per sign-in side by side: each profiled ${profiles[0]?.row.clients ?? ''}-client phase, the same cost classifier (ms of sampled JavaScript-thread time per sign-in):`,
+    `Costs per sign-in side by side: each profiled ${profiles[0]?.row.clients ?? ''}-client phase, the same cost classifier (ms per sign-in; ${profiles.every((p) => p.costs.scaled) ? "each process's samples scaled to its JavaScript thread's CPU, its other threads a row of their own" : 'sampled JavaScript-thread time'}):`,
     '',
     `| Cost | ${profiles.map((p) => p.server).join(' | ')} |`,
     `| --- | ${profiles.map(() => '---:').join(' | ')} |`,
     ...costs.map((c) => `| ${c} | ${maps.map((m) => fmt(m.get(c) ?? 0, 3)).join(' | ')} |`),
-    `| **Sampled total** | ${profiles.map((p) => `**${fmt(p.costs.busyMsPerCeremony, 3)}**`).join(' | ')} |`,
+    `| **Total** | ${profiles.map((p) => `**${fmt(p.costs.busyMsPerCeremony, 3)}**`).join(' | ')} |`,
+    `| Raw samples (clock time of the JavaScript threads) | ${profiles.map((p) => fmt(p.costs.sampledMsPerCeremony, 3)).join(' | ')} |`,
     `| Server CPU per sign-in (/proc) | ${profiles.map((p) => perCeremony(p, p.row.serverCpuMs)).join(' | ')} |`,
     `| PostgreSQL's processes per sign-in (/proc) | ${profiles.map((p) => perCeremony(p, p.row.postgresCpuMs)).join(' | ')} |`,
     `| Sign-ins/s while profiled | ${profiles.map((p) => fmtInt(p.row.perSecond)).join(' | ')} |`,

@@ -5,6 +5,9 @@
  *
  *   options     flows/signin/beginSignIn: options + the challenge into the ephemeral store (no fsync)
  *   verify      verifyAssertion: SimpleWebAuthn's assertion check (pure, no I/O)
+ *   verify-library the same assertion checked by SimpleWebAuthn's verifyAuthenticationResponse
+ *               alone, as the in-memory reference calls it (the two take turns in going first):
+ *               what the gateway's own checks add, without the load that skews the profiles
  *   complete    flows/signin/completeSignIn with an audience, minus verify and hsm: the challenge
  *               consumed, the key read once, then ONE commit (counter, session, both audit events)
  *   hsm         KeyManager.signJws: claims as JWS, signed by the HSM's active key
@@ -17,6 +20,7 @@
  *
  * Parent side: runStageBreakdown() forks this file and reads its result over IPC.
  */
+import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import Database from 'better-sqlite3';
 import express from 'express';
 import pg from 'pg';
@@ -47,7 +51,7 @@ import { track } from './children.js';
 import { type BenchCredential, parseCredential } from './protocol.js';
 import { summarise, type LatencySummary } from './stats.js';
 
-export const STAGES = ['options', 'verify', 'complete', 'hsm', 'token-audit', 'session', 'http', 'commit', 'authenticator'] as const;
+export const STAGES = ['options', 'verify', 'verify-library', 'complete', 'hsm', 'token-audit', 'session', 'http', 'commit', 'authenticator'] as const;
 export type Stage = (typeof STAGES)[number];
 export type StageFigures = Record<Stage, LatencySummary> & {
   /** Database round trips (statements, BEGIN and COMMIT included) of the sign-in's two flows, per sign-in. */
@@ -159,9 +163,34 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       const tAuthenticator = performance.now() - t;
       const key = await store.read((tx) => tx.credentials.byCredentialId(response.id));
       if (!key) throw new Error('stage breakdown: unknown key');
-      t = performance.now();
-      await verifyAssertion(response, { challenge: options.challenge, origin: config.origin, rpId: config.rpId }, key);
-      const tVerify = performance.now() - t;
+      const gatewayCheck = async (): Promise<number> => {
+        const t0 = performance.now();
+        await verifyAssertion(response, { challenge: options.challenge, origin: config.origin, rpId: config.rpId }, key);
+        return performance.now() - t0;
+      };
+      const libraryCheck = async (): Promise<number> => {
+        const t0 = performance.now();
+        const checked = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: options.challenge,
+          expectedOrigin: config.origin,
+          expectedRPID: config.rpId,
+          requireUserVerification: true,
+          credential: { id: key.credentialId, publicKey: new Uint8Array(key.publicKey), counter: 0 },
+        });
+        if (!checked.verified) throw new Error('stage breakdown: the library refused the assertion');
+        return performance.now() - t0;
+      };
+      // Taking turns in going first: neither check gets the other's warm caches every time.
+      let tVerify: number;
+      let tLibrary: number;
+      if (i % 2 === 0) {
+        tVerify = await gatewayCheck();
+        tLibrary = await libraryCheck();
+      } else {
+        tLibrary = await libraryCheck();
+        tVerify = await gatewayCheck();
+      }
       t = performance.now();
       n0 = roundTrips.n;
       const issued = await completeSignIn(flows, { flowId: flow, response, audience: req.audience });
@@ -194,6 +223,7 @@ async function measure(req: StageRequest): Promise<StageFigures> {
       times.options.push(tOptions);
       times.authenticator.push(tAuthenticator);
       times.verify.push(tVerify);
+      times['verify-library'].push(tLibrary);
       times.complete.push(Math.max(0, tComplete - tVerify - tHsm));
       times.session.push(tSession);
       times.hsm.push(tHsm);

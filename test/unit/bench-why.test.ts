@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CostProfile } from '../../scripts/bench/profiledPhase.js';
 import type { BackendRun, PhaseRow, Verdict } from '../../scripts/bench/report.js';
-import { whySection, type WhyInput } from '../../scripts/bench/reportWhy.js';
+import { HTTP_PARTS } from '../../scripts/bench/profileParts.js';
+import { costItems, whySection, type WhyInput } from '../../scripts/bench/reportWhy.js';
 
 function row(clients: number, perSecond: number, over: Partial<PhaseRow> = {}): PhaseRow {
   const completed = perSecond * 10;
@@ -102,5 +103,25 @@ describe('bench: why each target that is not met is not met (issue 17)', () => {
   it('issue 17: the scale-out ratio is explained by the machine share (server + generators + PostgreSQL of 200 %)', () => {
     assert.match(text, /\| PostgreSQL, 1 instance × 1 worker \| 300 \| 90 % \| 40 % \| 60 % \| 190 % \| 190 % \| 316 \|/);
     assert.match(text, /whatever the number of instances/);
+  });
+
+  it('issue 17: a profile scaled to the threads\' CPU says so, and HTTP is split into its parts beside the reference\'s, each difference with its reason', () => {
+    const http = 'HTTP (Node http, Express, router, body parser)';
+    const scaledProfile = (server: string, socket: number, headers: number, r: PhaseRow): CostProfile => ({
+      server,
+      row: r,
+      costs: {
+        busyMsPerCeremony: socket + headers,
+        sampledMsPerCeremony: 3 * (socket + headers),
+        scaled: true,
+        lines: [{ cost: http, msPerCeremony: socket + headers, share: 1, parts: [{ part: HTTP_PARTS.socket, msPerCeremony: socket }, { part: HTTP_PARTS.headers, msPerCeremony: headers }] }],
+      },
+    });
+    const lines = costItems(scaledProfile('gateway on SQLite', 0.2, 0.07, gateway16), scaledProfile('in-memory reference', 0.1, 0.03, reference16), 'in-memory reference').join('\n');
+    assert.match(lines, /\| \*\*CPU \(profile scaled to each thread's \/proc CPU\) per sign-in\*\* \| \*\*0\.270\*\* \| \*\*0\.130\*\* \|/);
+    assert.match(lines, /\| Raw samples per sign-in \(clock time of the JavaScript threads, before scaling\) \| 0\.810 \| 0\.390 \|/);
+    assert.match(lines, /HTTP \(Node http, Express, router, body parser\), part by part/);
+    assert.match(lines, /\| Socket writes of the answers [^|]*\| 0\.200 \| 0\.100 \| 0\.100 \| Same writes/);
+    assert.match(lines, /\| Response headers [^|]*\| 0\.070 \| 0\.030 \| 0\.040 \| 13 more headers per answer/);
   });
 });
