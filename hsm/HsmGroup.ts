@@ -31,6 +31,13 @@ export interface HsmGroupOptions {
   probeIntervalMs?: number;
   /** A token became unavailable or available again. */
   onStateChange?: (event: { token: string; tokenLabel: string; status: HsmStatus; detail?: string }) => void;
+  /**
+   * When no token is available at open: how long (ms) to let the tokens' reconnections try
+   * before giving up (default 0: give up at once). A token that is briefly unreadable at start
+   * (SoftHSM under concurrent access from several processes: "Token integrity check failed",
+   * softhsm/SoftHSMv2#757; an HSM appliance finishing its own start) then does not fail the start.
+   */
+  startWaitMs?: number;
   /** Signing moved to another token (`from` undefined for the first signature). */
   onFailover?: (event: { from: string | undefined; to: string }) => void;
 }
@@ -65,6 +72,8 @@ export class HsmGroup {
   #probing = false;
   #lastSigning: string | undefined;
   #closing: Promise<void> | undefined;
+  /** Set while open() waits for a first available token (startWaitMs). */
+  #onAvailable: (() => void) | undefined;
 
   private constructor(members: HsmConnection[], options: HsmGroupOptions) {
     this.members = members;
@@ -74,7 +83,7 @@ export class HsmGroup {
   /**
    * Opens a connection to every token. A token that is absent or does not answer starts
    * unavailable and connects in the background; the group opens when at least one token is
-   * available. Throws the first token's error when none is, and HSM_LOGIN_FAILED (with the
+   * available. Throws the first token's error when none is (after `startWaitMs`), and HSM_LOGIN_FAILED (with the
    * token's name) as soon as any token refuses its PIN. `onOpenError` hears of each token that
    * could not be reached now.
    */
@@ -112,6 +121,7 @@ export class HsmGroup {
       await Promise.all(members.map((m) => m.close()));
       throw err;
     }
+    if (members.every((m) => m.status !== 'ok') && (options.startWaitMs ?? 0) > 0) await group.#untilOneIsAvailable(options.startWaitMs ?? 0);
     if (members.every((m) => m.status !== 'ok')) {
       await Promise.all(members.map((m) => m.close()));
       throw errors[0] ?? new HsmError('HSM_UNAVAILABLE', 'no token of the group is available');
@@ -271,7 +281,21 @@ export class HsmGroup {
     }
   }
 
+  /** Resolves when a token reports itself available (its background reconnection) or after `ms`. */
+  #untilOneIsAvailable(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#onAvailable = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#onAvailable = done;
+    });
+  }
+
   #emit(token: string, tokenLabel: string, status: HsmStatus, detail: string | undefined): void {
+    if (status === 'ok') this.#onAvailable?.();
     try {
       this.#options.onStateChange?.(detail === undefined ? { token, tokenLabel, status } : { token, tokenLabel, status, detail });
     } catch {

@@ -45,6 +45,9 @@ import { reconcileGroupRoles } from './flows/provisioning/reconcileGroupRoles.js
 import { connectIdm } from './idm/connect.js';
 import { IdmReconciler } from './idm/reconciler.js';
 
+/** No HSM token readable at start: how long its reconnections get before the start fails (ms). */
+const HSM_START_WAIT_MS = 10_000;
+
 export interface Runtime {
   config: Readonly<Config>;
   /** The store port (server/ports/store.ts) over the configured adapter. */
@@ -113,6 +116,10 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
       hsm = await openHsm(config.hsm, opts.log, {
         // Reconnect within seconds of the HSM's return, in step with the 503's Retry-After.
         connection: { reconnect: { maxDelayMs: 5000 } },
+        // No token readable at start: its reconnections get 10 s before the start fails (a
+        // SoftHSM token briefly unreadable while other processes of the cluster write it, an
+        // appliance finishing its own start; hsm/HsmGroup.ts, test/hsm/group-start.test.ts).
+        startWaitMs: HSM_START_WAIT_MS,
         onFailover: metrics.onHsmFailover,
       });
     } catch (err) {

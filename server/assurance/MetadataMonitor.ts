@@ -51,7 +51,7 @@ export class MetadataMonitor {
           data: r.replaced ? { source: r.source, number: r.number, nextUpdate: r.nextUpdate.toISOString() } : { source: r.source, code: r.code, message: r.message.slice(0, 300) },
         }),
       );
-      if (!r.replaced) log.warn({ source: r.source, code: r.code }, 'FIDO metadata refused; the previous BLOB stays in force');
+      if (!r.replaced) log.warn({ source: r.source, errorCode: r.code }, 'FIDO metadata refused; the previous BLOB stays in force');
     }
     if (results.some((r) => r.replaced)) this.onReloaded?.();
     return results;
@@ -66,7 +66,7 @@ export class MetadataMonitor {
     const results: MdsLoadResult[] = [];
     if (config.mds.blobFile) results.push(await this.metadata.loadFromFile(config.mds.blobFile));
     if (config.mds.url) results.push(await this.metadata.loadFromUrl(config.mds.url));
-    for (const r of results) if (!r.replaced) log.warn({ source: r.source, code: r.code }, 'FIDO metadata refused on refresh; the previous BLOB stays in force');
+    for (const r of results) if (!r.replaced) log.warn({ source: r.source, errorCode: r.code }, 'FIDO metadata refused on refresh; the previous BLOB stays in force');
   }
 
   /**

@@ -44,15 +44,18 @@ export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string
         opts.onListening?.();
       }
     });
-    worker.on('exit', (code, signal) => {
+    worker.on('exit', (exitCode, signal) => {
       listening.delete(index);
-      if (byIndex.get(index)?.worker === worker) byIndex.delete(index);
+      // Its start time is read before its entry goes (read after, every exit looked like a failed start).
+      const startedAt = byIndex.get(index)?.worker === worker ? byIndex.get(index)?.startedAt : undefined;
+      if (startedAt !== undefined) byIndex.delete(index);
       if (stopping) {
         if (byIndex.size === 0) process.exit(0);
         return;
       }
-      const uptime = Date.now() - (byIndex.get(index)?.startedAt ?? Date.now());
-      log.error({ worker: index, pid: worker.process.pid, code, signal }, 'gateway worker exited; starting a new one');
+      const uptime = startedAt === undefined ? 0 : Date.now() - startedAt;
+      // exitCode, not code: the logger redacts every "code" field (activation codes).
+      log.error({ worker: index, pid: worker.process.pid, exitCode, signal, uptimeMs: uptime }, 'gateway worker exited; starting a new one');
       failedStarts = uptime < minUptime ? failedStarts + 1 : 0;
       if (failedStarts >= maxFailed) {
         log.fatal({ failedStarts }, 'gateway workers keep failing at start; giving up');

@@ -28,5 +28,5 @@ export async function auditRouteRefusal(deps: CoreDeps, type: string, req: Reque
       ...(session ? {} : { signedIn: false }),
     }),
   );
-  deps.log.info({ event: type, code: err.code, route }, 'refused');
+  deps.log.info({ event: type, errorCode: err.code, route }, 'refused');
 }

@@ -140,7 +140,7 @@ export function errorBoundary(baseLog: Logger, defaultLanguage: Language): Error
     const log = requestLogger(res, baseLog);
     const known = err instanceof GatewayError ? err : (fromParserError(err) ?? fromPathError(err) ?? fromStoreError(err));
     if (known) {
-      if (known.status >= 500) log.warn({ code: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
+      if (known.status >= 500) log.warn({ errorCode: known.code, path: req.path, err: known.cause ?? known.message }, 'request failed');
       sendError(req, res, known, defaultLanguage);
       return;
     }

@@ -23,7 +23,7 @@ export async function runReconciliation(deps: ConsoleDeps, who: Requester): Prom
   const actor: Actor = { identityId: who.identity.id, role: who.identity.roles.includes('org-admin') ? 'org-admin' : 'holder' };
   const refuse = async (err: GatewayError): Promise<never> => {
     await deps.store.write((tx) => recordEvent(deps, tx, 'idm.reconcile-refused', actor, null, { code: err.code, clause: 'issue 18; NSIS 3.1.2 (Substantial) 8' }));
-    deps.log.info({ event: 'idm.reconcile-refused', code: err.code }, 'refused');
+    deps.log.info({ event: 'idm.reconcile-refused', errorCode: err.code }, 'refused');
     throw err;
   };
   if (who.identity.bindingState !== 'active' || !who.identity.roles.includes('org-admin')) return refuse(new ForbiddenError('ROLE_REQUIRED', 'This action needs the org-admin role.'));

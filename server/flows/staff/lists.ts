@@ -55,7 +55,7 @@ async function lister<T>(deps: CoreDeps, viewer: Identity, area: ListArea, list:
     if (err instanceof GatewayError && err.status === 403) {
       const actor = { identityId: viewer.id, role: area === 'org-admin' ? ('org-admin' as const) : ('helpdesk' as const) };
       await deps.store.write((tx) => recordEvent(deps, tx, 'staff.list-refused', actor, null, { list, area, code: err.code, clause: 'NSIS 3.2.3; issue 16' }));
-      deps.log.info({ event: 'staff.list-refused', code: err.code, list }, 'refused');
+      deps.log.info({ event: 'staff.list-refused', errorCode: err.code, list }, 'refused');
     }
     throw err;
   }
