@@ -7,20 +7,29 @@ import { ROLES_JSON, rolesOfJson } from './identities.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
 
+const HOLDER_COLUMNS = ['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at', 'language'];
+const ORG_COLUMNS = ['id', 'cvr', 'name', 'created_at'];
+/** The holder's fields of a WITH_HOLDER row: their columns and their roles. */
+const HOLDER_FIELDS = [...HOLDER_COLUMNS, 'roles_json'];
+
 /** The key, its holder (prefixed `holder_`, with their roles) and the holder's organisation (`org_`): one statement. */
 const WITH_HOLDER = `SELECT c.*,
-    ${['id', 'organisation_id', 'name', 'email', 'ial', 'proofing_method', 'proofed_by', 'binding_state', 'created_at', 'binding_ended_at', 'language'].map((c) => `i.${c} AS holder_${c}`).join(', ')},
+    ${HOLDER_COLUMNS.map((c) => `i.${c} AS holder_${c}`).join(', ')},
     CASE WHEN i.id IS NULL THEN NULL ELSE ${ROLES_JSON} END AS holder_roles_json,
-    ${['id', 'cvr', 'name', 'created_at'].map((c) => `o.${c} AS org_${c}`).join(', ')}
+    ${ORG_COLUMNS.map((c) => `o.${c} AS org_${c}`).join(', ')}
   FROM credentials c
   LEFT JOIN identities i ON i.id = c.identity_id
   LEFT JOIN organisations o ON o.id = i.organisation_id
   WHERE c.credential_id = ?`;
 
-/** The columns of `r` that start with `prefix`, without it. */
-function prefixed(r: unknown, prefix: string): Record<string, unknown> {
+/**
+ * The columns `names` of `r`, each read as `prefix` + name, keyed without the prefix. Issue 17: by
+ * name, not by walking every column of the row (Object.entries of some 40 columns, twice per
+ * sign-in: about 10 µs against 1 µs, measured).
+ */
+function prefixed(r: unknown, prefix: string, names: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (typeof r === 'object' && r !== null) for (const [k, v] of Object.entries(r)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  if (typeof r === 'object' && r !== null) for (const n of names) out[n] = Reflect.get(r, prefix + n);
   return out;
 }
 
@@ -91,8 +100,8 @@ export class SqliteCredentials implements CredentialRepo {
   async withHolder(credentialId: string): Promise<KeyWithHolder | undefined> {
     const r = this.db.prepare(WITH_HOLDER).get(credentialId);
     if (r === undefined) return undefined;
-    const holder = prefixed(r, 'holder_');
-    const org = prefixed(r, 'org_');
+    const holder = prefixed(r, 'holder_', HOLDER_FIELDS);
+    const org = prefixed(r, 'org_', ORG_COLUMNS);
     return {
       credential: rows.credential(r),
       identity: holder['id'] === null ? undefined : rows.identity(holder, rolesOfJson(holder, 'roles_json')),

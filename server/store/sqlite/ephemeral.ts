@@ -81,31 +81,35 @@ const BUSY_BOUND_MS = 1000;
 
 /**
  * Runs one statement, its driver errors as the port's. The lock is never waited for in this
- * thread (busy_timeout 0): a busy file is tried again shortly, and past BUSY_BOUND_MS the caller
- * gets StoreBusy.
+ * thread (busy_timeout 0: SQLite's busy handler would sleep a whole millisecond here at the
+ * first conflict): a statement that finds the file busy is tried again every millisecond off the
+ * event loop, and past BUSY_BOUND_MS the caller gets StoreBusy.
+ *
+ * Issue 17: it was tried again at once, on the next turns of the event loop (setImmediate), up to
+ * ten times before waiting: under load the other process still held the lock (descheduled while
+ * holding it, on a busy machine), so each conflict cost 5-7 failed statements, each a thrown
+ * error, where a millisecond's wait costs about 2 (two processes, scripts/bench/ephemeralMicro.ts).
  */
 function run<T>(fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (err) {
     if (!isBusy(err)) return Promise.reject(storeErrorOf(err));
-    return retry(fn, Date.now(), 1);
+    return retry(fn, Date.now());
   }
 }
 
-function retry<T>(fn: () => T, since: number, attempt: number): Promise<T> {
+function retry<T>(fn: () => T, since: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const again = () => {
+    setTimeout(() => {
       try {
         resolve(fn());
       } catch (err) {
         if (!isBusy(err)) reject(storeErrorOf(err));
         else if (Date.now() - since > BUSY_BOUND_MS) reject(new StoreBusy('The ephemeral store is busy; nothing was changed.', 1, { cause: err }));
-        else resolve(retry(fn, since, attempt + 1));
+        else resolve(retry(fn, since));
       }
-    };
-    if (attempt < 10) setImmediate(again);
-    else setTimeout(again, 1);
+    }, 1);
   });
 }
 
