@@ -11,6 +11,7 @@ import { ForbiddenError, LifecycleError, NotFoundError } from '../errors.js';
 import type { CoreDeps } from '../flows/deps.js';
 import { recordEvent } from '../flows/shared/audit.js';
 import { queueMail } from '../flows/shared/mail.js';
+import type { PendingAuditEntry } from '../ports/repositories.js';
 import type { WriteTx } from '../ports/store.js';
 import { decideTransition } from './decideTransition.js';
 import { issueCode } from './issueCode.js';
@@ -50,7 +51,7 @@ export async function applyTransition(deps: CoreDeps, tx: WriteTx, t: Transition
     }
     updated = { ...key, state: row.to, stateReason: reason, updatedAt: at, activatedAt: row.to === 'active' ? at : key.activatedAt };
   }
-  const entry = await recordTransition(deps, tx, { actor, key, row, reason, note, at });
+  const pending = await recordTransition(deps, tx, { actor, key, row, reason, note, at });
   for (const effect of row.effects) {
     switch (effect) {
       case 'end-sessions': {
@@ -64,6 +65,9 @@ export async function applyTransition(deps: CoreDeps, tx: WriteTx, t: Transition
       case 'notify-holder': {
         if (!holder) break;
         const actorIdentity = actor.identityId ? await tx.identities.get(actor.identityId) : undefined;
+        // The receipt names the entry: its number asked for here, after the other effects'
+        // statements (issue 17: on PostgreSQL the chain is locked from then to the commit).
+        const entry = await pending.chained();
         const change = { action, to: row.to, reason, note, at, actorName: actorIdentity?.name ?? null, actorRole: actor.role, receipt: `audit #${entry.seq} ${entry.hash.slice(0, 16)}` };
         await queueMail(tx, transitionMail(holder, updated, change, deps.config), at);
         break;
@@ -90,16 +94,19 @@ export async function keyIn(tx: WriteTx, credentialId: string): Promise<Credenti
   return key;
 }
 
-/** The audit event and the state-history row of one table row taken (one to one). */
+/**
+ * The audit event and the state-history row of one table row taken (one to one). Issue 17: the row
+ * names the entry without asking its number (on PostgreSQL both are written right before COMMIT).
+ */
 async function recordTransition(
   deps: CoreDeps,
   tx: WriteTx,
   r: { actor: Actor; key: Credential; row: TransitionRow; reason: ReasonCode; note: string | null; at: string },
-): Promise<{ seq: number; hash: string }> {
+): Promise<PendingAuditEntry> {
   const { actor, key, row, reason, note, at } = r;
   const entry = await recordEvent(deps, tx, auditTypeOf(row.action), actor, key.id, { identityId: key.identityId, from: key.state, to: row.to, reason, note, clause: row.clause });
   tx.afterCommit(() => deps.observe({ kind: 'transition', action: row.action, from: key.state, to: row.to }));
-  await tx.credentials.addEvent({
+  await tx.credentials.addEventFor(entry, {
     credentialId: key.id,
     action: row.action,
     fromState: key.state,
@@ -110,7 +117,6 @@ async function recordTransition(
     note,
     clause: row.clause,
     at,
-    auditSeq: entry.seq,
   });
   return entry;
 }

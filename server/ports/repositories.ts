@@ -159,6 +159,12 @@ export interface CredentialRepo extends CredentialReader {
   rename(id: string, label: string, at: string): Promise<boolean>;
   /** Append-only state history. */
   addEvent(e: NewCredentialEvent): Promise<void>;
+  /**
+   * The state-history row naming `entry` (added by `audit.add` in this write) as its audit entry.
+   * Issue 17: needs no `chained()` first, so the adapter may write it with the entry itself
+   * (PostgreSQL: in the statement that appends the held entries, right before COMMIT).
+   */
+  addEventFor(entry: PendingAuditEntry, e: Omit<NewCredentialEvent, 'auditSeq'>): Promise<void>;
 }
 
 /** The staff hourly cap (NSIS 3.2.3 (Low) 2), counted from the durable state history. */
@@ -274,9 +280,27 @@ export interface AuditReader {
   /** The sequence numbers of the first and last entries with `from` <= at < `to` (either open). */
   seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined>;
 }
+/** An event added to a write's chain by `AuditRepo.add`, whose number and hash may be settled only at the commit. */
+export interface PendingAuditEntry {
+  /**
+   * The entry as chained. Where the adapter holds entries back (PostgreSQL), this appends every
+   * entry the write still holds, in order, and the chain's lock is held from then to the commit.
+   */
+  chained(): Promise<AuditEntry>;
+}
+
 export interface AuditRepo extends AuditReader {
   /** Appends one event to the ONE hash chain (appends are serialised); returns it chained. */
   append(input: AuditInput): Promise<AuditEntry>;
+  /**
+   * Adds one event to the ONE hash chain with this write's commit (issue 17): the same chain,
+   * hashes and order as `append` (entries added and appended in one write keep the order they were
+   * made in), all or nothing with the write. The adapter may hold the entry back until the commit
+   * (PostgreSQL: the chain's lock is then taken by one statement right before COMMIT, not at the
+   * first entry) but appends what it holds before any read of the audit log in the same write, any
+   * `append`, and `chained()`.
+   */
+  add(input: AuditInput): Promise<PendingAuditEntry>;
   /**
    * Retention: deletes the entries up to and including `throughSeq` and records the signed prune
    * anchored by checkpoint `anchorCheckpointId`. The only deletion the audit table ever allows.

@@ -143,6 +143,48 @@ describe('PostgreSQL adapter', () => {
     }
   });
 
+  it('NSIS 6 (Low) 7, issue 17: a write\'s audit entries and the history row naming one are appended by ONE statement right before COMMIT: the chain\'s head is free while the write\'s other statements run, locked from that statement to the commit', async () => {
+    const { key } = await holderWithKey(store);
+    const head = await store.read((tx) => tx.audit.head());
+    const headFree = () =>
+      db.admin((c) => c.query('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE NOWAIT')).then(
+        () => 'free',
+        (err: unknown) => ((err as { code?: string }).code === '55P03' ? 'locked' : `unexpected: ${String(err)}`),
+      );
+    const recorder = recordStatements();
+    const seen: string[] = [];
+    let sentBefore = 0;
+    try {
+      await store.write(async (tx) => {
+        const issued = await tx.audit.add({ at: later(70), type: 'credential.suspend', actorId: null, actorRole: 'system', subjectId: key.id, data: { i: 1 } });
+        await tx.credentials.addEventFor(issued, { credentialId: key.id, action: 'suspend', fromState: 'issued', toState: 'suspended', actorId: null, actorRole: 'system', reason: 'lost', note: null, clause: 'test', at: later(70) });
+        await tx.audit.add({ at: later(71), type: 'activation-code.issued', actorId: null, actorRole: 'system', subjectId: key.id, data: { i: 2 } });
+        seen.push(await headFree());
+        await tx.outbox.enqueue({ id: randomUUID(), channel: 'email', recipient: 'a@example.test', subject: 's', body: 'b', kind: 'k', createdAt: later(71), nextAttemptAt: later(71), receiptClaims: null, secretRef: null });
+        seen.push(await headFree());
+        sentBefore = recorder.sent.length;
+      });
+    } finally {
+      recorder.restore();
+    }
+    assert.deepEqual(seen, ['free', 'free'], 'no lock on the head while the write runs its other statements');
+    const after = recorder.sent.slice(sentBefore);
+    assert.equal(after.length, 2, 'after fn: the append and COMMIT');
+    assert.match(after[0] ?? '', /audit_chain_head[\s\S]*FOR UPDATE[\s\S]*INSERT INTO credential_events/);
+    assert.equal(after[1], 'COMMIT');
+    assert.equal(recorder.sent.filter((t) => t.includes('audit_chain_head') && !t.includes('NOWAIT')).length, 1, 'one statement of the write touches the chain (the others are the probe)');
+    const entries = await store.read((tx) => tx.audit.page(head.seq + 1, 10));
+    assert.deepEqual(entries.map((e) => [e.seq, e.type]), [[head.seq + 1, 'credential.suspend'], [head.seq + 2, 'activation-code.issued']]);
+    assert.equal(verifyChain(entries, head.hash, head.seq + 1).ok, true);
+    assert.deepEqual((await store.read((tx) => tx.credentials.events(key.id))).map((e) => e.auditSeq), [head.seq + 1]);
+    // chained() appends at once: from then to the commit the head is locked.
+    await store.write(async (tx) => {
+      await (await tx.audit.add({ at: later(72), type: 'test.chained', actorId: null, actorRole: 'system', subjectId: null, data: {} })).chained();
+      seen.push(await headFree());
+    });
+    assert.equal(seen[2], 'locked');
+  });
+
   it('issue 17: a one-statement read runs without BEGIN and COMMIT, sees what was committed, and a second statement in it is refused, not run', async () => {
     const { holder, key } = await holderWithKey(store);
     const { sent, restore } = recordStatements();

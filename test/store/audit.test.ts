@@ -57,6 +57,66 @@ for (const adapter of ADAPTERS) {
       assert.equal(verifyChain(page, head.hash, head.seq + 1).ok, true);
     });
 
+    it('NSIS 6 (Low) 7, issue 17: entries added (held back to the commit on PostgreSQL) and appended in one write keep the order they were made in and one chain; a read in the write sees them; chained() gives them as stored', async () => {
+      const head = await store.read((tx) => tx.audit.head());
+      const input = (type: string, i: number) => ({ at: later(40 + i), type, actorId: null, actorRole: 'system' as const, subjectId: `s${i}`, data: { i, text: ',"seq":0,"subjectId":"x"' } });
+      const { pending, mid, seen } = await store.write(async (tx) => {
+        const a = await tx.audit.add(input('held.a', 0));
+        const b = await tx.audit.add(input('held.b', 1));
+        const mid = await tx.audit.append(input('held.mid', 2));
+        const c = await tx.audit.add(input('held.c', 3));
+        const seen = await tx.audit.page(head.seq + 1, 10);
+        const d = await tx.audit.add(input('held.d', 4));
+        return { pending: [a, b, c, d], mid, seen };
+      });
+      const [a, b, c, d] = await Promise.all(pending.map((p) => p.chained()));
+      const stored = await store.read((tx) => tx.audit.page(head.seq + 1, 10));
+      assert.deepEqual(stored.map((e) => e.type), ['held.a', 'held.b', 'held.mid', 'held.c', 'held.d']);
+      assert.deepEqual(stored, [a, b, mid, c, d], 'chained() and append() give the entries as stored');
+      assert.deepEqual(seen.map((e) => e.type), ['held.a', 'held.b', 'held.mid', 'held.c'], 'a read in the write sees its own entries');
+      assert.equal(stored[0]?.prevHash, head.hash);
+      assert.equal(verifyChain(stored, head.hash, head.seq + 1).ok, true);
+    });
+
+    it('NSIS 6 (Low) 7, issue 17: a write that fails after adding entries and history rows leaves none of them; the chain goes on from the head as it was', async () => {
+      const { key } = await holderWithKey(store);
+      const head = await store.read((tx) => tx.audit.head());
+      await assert.rejects(
+        store.write(async (tx) => {
+          const p = await tx.audit.add({ at: later(50), type: 'held.lost', actorId: null, actorRole: 'system', subjectId: key.id, data: {} });
+          await tx.credentials.addEventFor(p, { credentialId: key.id, action: 'suspend', fromState: 'issued', toState: 'suspended', actorId: null, actorRole: 'system', reason: 'lost', note: null, clause: 'test', at: later(50) });
+          await tx.audit.add({ at: later(51), type: 'held.lost', actorId: null, actorRole: 'system', subjectId: key.id, data: {} });
+          throw new Error('the flow failed');
+        }),
+        /the flow failed/,
+      );
+      assert.deepEqual(await store.read((tx) => tx.audit.head()), head);
+      assert.deepEqual(await store.read((tx) => tx.audit.page(head.seq + 1, 10)), []);
+      assert.deepEqual(await store.read((tx) => tx.credentials.events(key.id)), []);
+      const next = await store.write(async (tx) => (await tx.audit.add({ at: later(52), type: 'held.kept', actorId: null, actorRole: 'system', subjectId: null, data: {} })));
+      const entry = await next.chained();
+      assert.equal(entry.seq, head.seq + 1);
+      assert.equal(entry.prevHash, head.hash);
+    });
+
+    it('issue 17: a state-history row names its audit entry, whether the entry is still held back or chained already (addEventFor)', async () => {
+      const { key } = await holderWithKey(store);
+      const row = (action: 'suspend' | 'resume', from: 'issued' | 'suspended', to: 'issued' | 'suspended', i: number) => ({ credentialId: key.id, action, fromState: from, toState: to, actorId: null, actorRole: 'system' as const, reason: 'lost' as const, note: null, clause: 'test', at: later(60 + i) });
+      const [held, early] = await store.write(async (tx) => {
+        const held = await tx.audit.add({ at: later(60), type: 'credential.suspend', actorId: null, actorRole: 'system', subjectId: key.id, data: {} });
+        await tx.credentials.addEventFor(held, row('suspend', 'issued', 'suspended', 0));
+        const early = await tx.audit.add({ at: later(61), type: 'credential.resume', actorId: null, actorRole: 'system', subjectId: key.id, data: {} });
+        await early.chained();
+        await tx.credentials.addEventFor(early, row('resume', 'suspended', 'issued', 1));
+        return [held, early];
+      });
+      const events = await store.read((tx) => tx.credentials.events(key.id));
+      assert.deepEqual(events.map((e) => [e.action, e.auditSeq]), [
+        ['suspend', (await held.chained()).seq],
+        ['resume', (await early.chained()).seq],
+      ]);
+    });
+
     it("a person's trail: events about them, by them and about their keys, newest first", async () => {
       const { holder, key } = await holderWithKey(store);
       await store.write(async (tx) => {

@@ -157,6 +157,22 @@ for (const adapter of ADAPTERS) {
       assert.equal(verifyChain(entries).ok, true);
     });
 
+    it('NSIS 6 (Low) 7, issue 17: 100 parallel writes from four worker threads, each adding two entries (held back to the commit on PostgreSQL) and a history row naming the first, keep ONE chain; each write\'s entries are consecutive and its row names its entry', async () => {
+      const { key } = await holderWithKey(store, { state: 'active' });
+      const before = await store.read((tx) => tx.audit.head());
+      const results = await race(spec, { op: 'add-audit-with-history', tag: 'held', credentialId: key.id, at: later(2) });
+      assert.deepEqual(errorsOf(results), []);
+      const pairs = results.map((r) => (Array.isArray(r.value) ? r.value : []));
+      for (const [a, b] of pairs) assert.equal(Number(b), Number(a) + 1, "a write's two entries are consecutive");
+      const seqs = pairs.flatMap(([a, b]) => [Number(a), Number(b)]).sort((x, y) => x - y);
+      assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => before.seq + 1 + i));
+      const entries = await store.read((tx) => tx.audit.page(1, 100_000));
+      assert.equal(verifyChain(entries).ok, true);
+      const named = new Map((await store.read((tx) => tx.credentials.events(key.id))).map((e) => [e.note, e.auditSeq]));
+      assert.equal(named.size, 100);
+      for (const [a, , n] of pairs) assert.equal(named.get(n ?? ''), Number(a), 'the history row names its write\'s first entry');
+    });
+
     it('issue 13, 1: 100 parallel hits on one rate-limit counter from four worker threads are all counted', async () => {
       const results = await race(spec, { op: 'limit-hit', key: `k-${randomUUID()}`, windowMs: 60_000, at: Date.parse(T0) });
       assert.deepEqual(errorsOf(results), []);

@@ -23,6 +23,7 @@ export type Operation =
   | { op: 'add-key-within-cap'; identityId: string; cap: number }
   | { op: 'claim-outbox'; at: string; leaseUntil: string }
   | { op: 'append-audit'; tag: string; at: string }
+  | { op: 'add-audit-with-history'; tag: string; credentialId: string; at: string }
   | { op: 'limit-hit'; key: string; windowMs: number; at: number }
   | { op: 'acquire-lease'; name: string; until: string; at: string };
 
@@ -101,6 +102,19 @@ async function runOperation(store: Awaited<ReturnType<typeof openSpec>>, o: Oper
     case 'append-audit': {
       const e = await store.write((tx) => tx.audit.append({ at: o.at, type: 'test.appended', actorId: null, actorRole: 'system', subjectId: null, data: { tag: o.tag, n: randomUUID() } }));
       return { won: true, value: e.seq };
+    }
+    case 'add-audit-with-history': {
+      // Two entries held back to the commit (PostgreSQL) and a history row naming the first.
+      const [first, second] = await store.write(async (tx) => {
+        const data = { tag: o.tag, n: randomUUID() };
+        const first = await tx.audit.add({ at: o.at, type: 'test.added', actorId: null, actorRole: 'system', subjectId: o.credentialId, data });
+        await tx.credentials.addEventFor(first, { credentialId: o.credentialId, action: 'suspend', fromState: 'active', toState: 'suspended', actorId: null, actorRole: 'system', reason: 'lost', note: data.n, clause: 'test', at: o.at });
+        const second = await tx.audit.add({ at: o.at, type: 'test.added', actorId: null, actorRole: 'system', subjectId: o.credentialId, data: { ...data, second: true } });
+        return [first, second];
+      });
+      const a = await first.chained();
+      const b = await second.chained();
+      return { won: true, value: [String(a.seq), String(b.seq), String(a.data['n'])] };
     }
     case 'limit-hit': {
       const w = await store.ephemeral.limits.hit(o.key, o.windowMs, o.at);

@@ -88,7 +88,9 @@ export async function completeEnrolment(
       certification: assessment.evidence.certification,
       clause: 'NSIS 3.2.1, 3.2.2',
     });
-    await tx.credentials.addEvent({
+    // Issue 17: the history row names the entry without asking its number now (on PostgreSQL both
+    // are written by one statement right before COMMIT).
+    await tx.credentials.addEventFor(issued, {
       credentialId: id,
       action: 'issue',
       fromState: null,
@@ -99,7 +101,6 @@ export async function completeEnrolment(
       note: null,
       clause: 'NSIS 3.2.2',
       at: at.toISOString(),
-      auditSeq: issued.seq,
     });
     // Issue 16: the activation code's mail is in the language of the page the person enrolled on.
     await issueCode(deps, tx, created, await adoptPageLanguageIn(deps, tx, identity, input.page), codeExpiresAt, 'activate', holder);

@@ -133,7 +133,9 @@ export async function completeAddOwnKey(
       certification: assessment.evidence.certification,
       clause: 'NSIS 3.2.4 (Low) 1, 3.2.2',
     });
-    await tx.credentials.addEvent({
+    // Issue 17: the history row names the entry without asking its number now (on PostgreSQL both
+    // are written by one statement right before COMMIT).
+    await tx.credentials.addEventFor(issued, {
       credentialId: created.id,
       action: 'issue',
       fromState: null,
@@ -144,7 +146,6 @@ export async function completeAddOwnKey(
       note: null,
       clause: 'NSIS 3.2.4',
       at: at.toISOString(),
-      auditSeq: issued.seq,
     });
     // NSIS 3.2.2: activation as for any key: possession plus the code by the second channel.
     await issueCode(deps, tx, created, identity, codeExpiresAt, 'activate', holder);

@@ -6,21 +6,27 @@
 import type { JsonValue } from '../../audit/canonicalJson.js';
 import type { AuditEntry, AuditInput } from '../../domain/audit.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/types.js';
+import type { PendingAuditEntry } from '../../ports/repositories.js';
 import type { WriteTx } from '../../ports/store.js';
 import type { CoreDeps } from '../deps.js';
 import { eventsOf } from '../events.js';
 
 export type AuditData = { [key: string]: JsonValue };
 
-/** Appends one event in `tx`, stamped `at`. */
+/** Appends one event in `tx`, stamped `at`, and returns it chained (its number and hash known now). */
 export function appendAudit(tx: WriteTx, at: string, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<AuditEntry> {
   return tx.audit.append({ at, type, actorId: actor.identityId, actorRole: actor.role, subjectId, data });
 }
 
-/** Appends one event of the core in `tx`; the observer hears of it once `tx` has committed. */
-export function recordEvent(deps: CoreDeps, tx: WriteTx, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<AuditEntry> {
+/**
+ * Adds one event of the core to `tx`'s chain; the observer hears of it once `tx` has committed.
+ * The entry's number and hash are settled by the commit (issue 17: on PostgreSQL the chain's lock
+ * is then taken right before COMMIT); a flow that needs them asks `chained()` as late as it can,
+ * after its other statements, since from then to the commit the chain is locked.
+ */
+export function recordEvent(deps: CoreDeps, tx: WriteTx, type: string, actor: Actor, subjectId: string | null, data: AuditData): Promise<PendingAuditEntry> {
   observeAfterCommit(deps, tx, type, data);
-  return appendAudit(tx, deps.clock.now().toISOString(), type, actor, subjectId, data);
+  return tx.audit.add(auditInput(deps, type, actor, subjectId, data));
 }
 
 /**

@@ -4,8 +4,9 @@
  * locks and advisory locks make them one.
  *
  * - `write(fn)`: one READ COMMITTED transaction on a connection of its own. Guarded and single-use
- *   methods are one `UPDATE ... WHERE <guard> RETURNING` each; the audit append takes the chain
- *   lock; the staff cap's count the actor's lock. A deadlock PostgreSQL breaks (40P01) rolls the
+ *   methods are one `UPDATE ... WHERE <guard> RETURNING` each; the audit entries are held back and
+ *   appended by one statement right before COMMIT, which takes the chain's lock (auditAppend.ts);
+ *   the staff cap's count the actor's lock. A deadlock PostgreSQL breaks (40P01) rolls the
  *   whole transaction back and fn runs again from the start on a fresh transaction (fn does only
  *   store work, by the port's rule; its after-commit callbacks are collected afresh each run).
  *   After-commit callbacks run once COMMIT has been answered with COMMIT, never after a rollback
@@ -107,7 +108,16 @@ export class PostgresStore implements Store {
     const value =
       options.oneStatement === true
         ? await writeInOneStatement(this.pool, (tx) => this.inside.run(true, () => fn(tx)), fresh)
-        : await inTransaction(this.pool, (sql) => this.inside.run(true, () => fn(writeTxOf(sql, fresh()))));
+        : await inTransaction(this.pool, (sql) =>
+            this.inside.run(true, async () => {
+              const tx = writeTxOf(sql, fresh());
+              const result = await fn(tx);
+              // Issue 17: the audit entries fn added, in one statement right before COMMIT: the
+              // chain's head row is locked for this round trip and the COMMIT only (auditAppend.ts).
+              await tx.audit.appendHeld();
+              return result;
+            }),
+          );
     for (const hook of hooks) {
       try {
         hook();

@@ -1,12 +1,14 @@
 /**
  * The audit trail on PostgreSQL (NSIS 6 (Low) 7): ONE hash chain across every instance.
  *
- * An append is one statement: it updates the chain's head row (audit_chain_head, one row), which
- * holds that row's lock for the rest of the transaction, and inserts the entry linked to the head
- * as its previous holder committed it (see PgAudit.append). No two transactions link to the same
- * head, no sequence number is taken twice or skipped (a rollback gives its numbers back, as the
- * row lock is released with it). Until issue 17 this was the audit-chain advisory lock, a head
- * read and the INSERT: three round trips under the lock instead of one.
+ * A write's entries are held back (PgAudit.add) and appended by ONE statement right before its
+ * COMMIT (auditAppend.ts): it locks the chain's head row (audit_chain_head, one row) until the
+ * commit, chains the entries from the head as its previous holder committed it, moves the head and
+ * inserts them, with the history rows that name them. No two transactions link to the same head,
+ * no sequence number is taken twice or skipped (a rollback gives its numbers back, as the row lock
+ * is released with it). Until issue 17 this was the audit-chain advisory lock, a head read and the
+ * INSERT (three round trips under the lock); then one statement per entry, the lock held from the
+ * write's first entry across its remaining round trips; now one round trip and the COMMIT.
  *
  * The entry reads back byte for byte: `at` is timestamptz at millisecond precision (the adapter
  * reads it back as Date.toISOString() text; the column refuses finer values), `data` is json, which
@@ -14,10 +16,10 @@
  * hashed: it would not read back as hashed.
  */
 import { createHash } from 'node:crypto';
-import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
-import { canonicalJson } from '../../audit/canonicalJson.js';
+import { GENESIS_HASH } from '../../audit/hashChain.js';
 import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../../domain/audit.js';
-import type { AuditReader, AuditRepo } from '../../ports/repositories.js';
+import type { AuditReader, AuditRepo, PendingAuditEntry } from '../../ports/repositories.js';
+import { appendEntries, checkedSplit, type HeldEntry, type Rider } from './auditAppend.js';
 import type { Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { countOf, num, numOrNull, str } from './rows.js';
@@ -90,48 +92,112 @@ export class PgAuditReader implements AuditReader {
   }
 }
 
+type Held = HeldEntry & { entry?: AuditEntry };
+
 export class PgAudit extends PgAuditReader implements AuditRepo {
+  /** Entries added but not yet appended, in order (auditAppend.ts). */
+  private held: Held[] = [];
+  /** Statements that write with the held entries, naming one of them (ride()). */
+  private riders: { item: Held; rider: Rider }[] = [];
+  /** The held entry behind each handle add() gave out. */
+  private readonly items = new WeakMap<PendingAuditEntry, Held>();
+  /** The append under way, if any: a chained() or read waits for it. */
+  private appending: Promise<void> = Promise.resolve();
+
   constructor(private readonly tx: TxSql) {
     super(tx);
   }
 
   /**
-   * ONE statement per entry (issue 17): the UPDATE of the chain's head row (audit_chain_head,
-   * migration 0007) takes the row's lock until COMMIT, advances the sequence number and computes
-   * the entry's hash from the head as committed; the INSERT stores the entry with that link. A
-   * writer that waited for the row lock re-reads the row as its holder committed it (READ
-   * COMMITTED), so no two transactions link to the same head and no number is taken twice or
-   * skipped; a rollback gives the number back. PostgreSQL hashes the bytes entryHash() hashes: the
-   * previous hash, a newline, and the entry's canonical JSON, into which only the sequence number
-   * is spliced. The hash is recomputed here as well: an entry the verifier would refuse is never
-   * committed (TypeError, the transaction rolls back).
+   * Issue 17: the entry is held back and appended, with every other entry of this write, by ONE
+   * statement right before COMMIT (PostgresStore.write calls appendHeld()), so the chain's head
+   * row is locked for that statement and the COMMIT only, not from the write's first entry across
+   * its remaining round trips. Appended earlier, in order, by `append`, `chained()` and any read
+   * of the audit log in this write (it sees its own entries, as on SQLite).
+   */
+  async add(input: AuditInput): Promise<PendingAuditEntry> {
+    const item: Held = { input, split: checkedSplit(input) };
+    this.held.push(item);
+    const pending: PendingAuditEntry = {
+      chained: async () => {
+        await this.appendHeld();
+        if (item.entry === undefined) throw new Error('audit: a held entry was not appended');
+        return item.entry;
+      },
+    };
+    this.items.set(pending, item);
+    return pending;
+  }
+
+  /**
+   * A row that names `entry` (its number), written by the statement that appends it (auditAppend.ts):
+   * true while the entry is held back, false once it is appended (or is not this write's), when the
+   * caller writes the row itself with the number chained() gives.
+   */
+  ride(entry: PendingAuditEntry, rider: Rider): boolean {
+    const item = this.items.get(entry);
+    if (item === undefined || !this.held.includes(item)) return false;
+    this.riders.push({ item, rider });
+    return true;
+  }
+
+  /**
+   * The entry chained now (with every entry held before it, in one statement): the chain's head
+   * row stays locked until COMMIT. For a caller that needs the entry's number or hash at once.
    */
   async append(input: AuditInput): Promise<AuditEntry> {
-    const when = new Date(input.at);
-    if (Number.isNaN(when.getTime()) || when.toISOString() !== input.at) {
-      throw new TypeError(`audit: an entry's time must be in Date.toISOString() form (it is hashed as written): ${input.at}`);
+    return (await this.add(input)).chained();
+  }
+
+  /** Appends the entries held back, in order, in one statement (auditAppend.ts); nothing when none are. */
+  appendHeld(): Promise<void> {
+    const items = this.held;
+    if (items.length > 0) {
+      const riders = this.riders.map(({ item, rider }) => ({ n: items.indexOf(item) + 1, rider }));
+      this.held = [];
+      this.riders = [];
+      this.appending = this.appending.then(async () => {
+        const entries = await appendEntries(this.tx, items, riders);
+        items.forEach((item, i) => (item.entry = entries[i]));
+      });
     }
-    const [prefix, suffix] = splitAtSeq(input);
-    const [r] = await this.tx.rows(
-      `WITH head AS (
-         UPDATE audit_chain_head
-            SET seq = seq + 1,
-                prev_hash = hash,
-                hash = encode(sha256(convert_to(hash || E'\\n' || $1::text || (seq + 1)::text || $2::text, 'UTF8')), 'hex')
-          WHERE id = 1
-         RETURNING seq, prev_hash, hash
-       )
-       INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
-       SELECT head.seq, $3, $4, $5, $6, $7, $8, head.prev_hash, head.hash FROM head
-       RETURNING seq, prev_hash, hash`,
-      [prefix, suffix, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data)],
-    );
-    if (r === undefined) throw new Error('audit: the chain has no head row (migration 0007)');
-    const entry: AuditEntry = { seq: num(r, 'seq'), ...input, prevHash: str(r, 'prev_hash'), hash: str(r, 'hash') };
-    if (entryHash(entry.prevHash, entry) !== entry.hash) {
-      throw new TypeError(`audit: the database hashed entry ${entry.seq} differently from entryHash(); nothing is committed`);
-    }
-    return entry;
+    return this.appending;
+  }
+
+  // A read of the audit log in this write sees the write's own entries: they are appended first.
+  override async head(): Promise<AuditHead> {
+    await this.appendHeld();
+    return super.head();
+  }
+
+  override async page(fromSeq: number, limit: number, throughSeq?: number): Promise<AuditEntry[]> {
+    await this.appendHeld();
+    return super.page(fromSeq, limit, throughSeq);
+  }
+
+  override async hashAt(seq: number): Promise<string | undefined> {
+    await this.appendHeld();
+    return super.hashAt(seq);
+  }
+
+  override async countThrough(seq: number): Promise<number> {
+    await this.appendHeld();
+    return super.countThrough(seq);
+  }
+
+  override async forPerson(identityId: string, limit?: number): Promise<AuditEntry[]> {
+    await this.appendHeld();
+    return super.forPerson(identityId, limit);
+  }
+
+  override async search(q: AuditQuery, order: 'asc' | 'desc', limit: number): Promise<AuditEntry[]> {
+    await this.appendHeld();
+    return super.search(q, order, limit);
+  }
+
+  override async seqRange(from: string | undefined, to: string | undefined): Promise<AuditSeqRange | undefined> {
+    await this.appendHeld();
+    return super.seqRange(from, to);
   }
 
   /**
@@ -139,26 +205,13 @@ export class PgAudit extends PgAuditReader implements AuditRepo {
    * trigger lets entries through `throughSeq` go (and only those a recorded prune covers).
    */
   async pruneThrough(throughSeq: number, anchorCheckpointId: number, at: string, jws: string): Promise<number> {
+    await this.appendHeld();
     await this.tx.count('INSERT INTO audit_prunes (through_seq, anchor_checkpoint_id, at, jws) VALUES ($1, $2, $3, $4)', [throughSeq, anchorCheckpointId, at, jws]);
     await this.tx.rows("SELECT set_config('gateway.audit_prune_through', $1::text, true) AS through", [String(throughSeq)]);
     const n = await this.tx.count('DELETE FROM audit_events WHERE seq <= $1', [throughSeq]);
     await this.tx.rows("SELECT set_config('gateway.audit_prune_through', '', true) AS through");
     return n;
   }
-}
-
-/**
- * The entry's canonical JSON (as entryHash() builds it) around its sequence number: the text
- * before the number and the text after it. `seq` is the one key between `data` and `subjectId`;
- * keys inside `data` come before it and the strings after it are JSON-escaped, so the last
- * `,"seq":0,"subjectId":` is the top-level one.
- */
-export function splitAtSeq(input: AuditInput): [string, string] {
-  const text = canonicalJson({ seq: 0, at: input.at, type: input.type, actorId: input.actorId, actorRole: input.actorRole, subjectId: input.subjectId, data: input.data });
-  const marker = ',"seq":0,"subjectId":';
-  const i = text.lastIndexOf(marker);
-  if (i < 0) throw new TypeError('audit: no sequence number in the canonical entry');
-  return [text.slice(0, i) + ',"seq":', text.slice(i + ',"seq":0'.length)];
 }
 
 /**

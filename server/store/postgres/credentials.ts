@@ -2,9 +2,10 @@
 import { normaliseEmail } from '../../domain/identities.js';
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
-import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
+import type { CredentialRepo, KeyWithHolder, PendingAuditEntry, StaffActionReader } from '../../ports/repositories.js';
 import { lockKeyForTransaction } from './advisoryLocks.js';
 import { insertOrConflict } from './conflict.js';
+import type { PgAudit } from './audit.js';
 import type { Row, Sql, TxSql } from './pool.js';
 import * as records from './records.js';
 import { num, str, strings, strOrNull } from './rows.js';
@@ -40,6 +41,8 @@ export class PgCredentials implements CredentialRepo {
   constructor(
     private readonly sql: TxSql,
     private readonly lockReads = false,
+    /** The write's audit, whose held entries a history row can ride with (addEventFor). */
+    private readonly audit?: PgAudit,
   ) {}
 
   private get forUpdate(): string {
@@ -237,6 +240,19 @@ export class PgCredentials implements CredentialRepo {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [e.credentialId, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.reason, e.note, e.clause, e.at, e.auditSeq],
     );
+  }
+
+  /**
+   * Issue 17: while `entry` is held back, the row is written by the statement that appends it
+   * (auditAppend.ts), its audit_seq the entry's number there: no statement of its own while the
+   * chain is locked. An entry appended already gets the row as addEvent writes it.
+   */
+  async addEventFor(entry: PendingAuditEntry, e: Omit<NewCredentialEvent, 'auditSeq'>): Promise<void> {
+    const rides = this.audit?.ride(entry, {
+      into: 'credential_events (credential_id, action, from_state, to_state, actor_id, actor_role, reason, note, clause, at, audit_seq)',
+      values: [e.credentialId, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.reason, e.note, e.clause, e.at],
+    });
+    if (rides !== true) await this.addEvent({ ...e, auditSeq: (await entry.chained()).seq });
   }
 }
 

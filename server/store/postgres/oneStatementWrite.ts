@@ -23,7 +23,11 @@ export async function writeInOneStatement<T>(pool: PostgresPool, fn: (tx: WriteT
     const client = await pool.acquire();
     const { sql, sent } = oneStatementOn(client, 'store.write({ oneStatement: true }): fn ran a second statement, which would be a transaction of its own');
     try {
-      const value = await fn(writeTxOf(sql, hooks()));
+      const tx = writeTxOf(sql, hooks());
+      const value = await fn(tx);
+      // Entries held back would be a second statement: refused above, like any other (none are
+      // expected: signIns.commit appends its own).
+      await tx.audit.appendHeld();
       client.release();
       return value;
     } catch (err) {

@@ -52,15 +52,19 @@ function common(sql: TxSql): Omit<WriteTx, 'staffActions' | 'audit' | 'leases' |
   };
 }
 
-/** A write transaction (READ COMMITTED) whose after-commit callbacks go to `hooks`. */
-export function writeTxOf(sql: TxSql, hooks: (() => void)[]): WriteTx {
+/**
+ * A write transaction (READ COMMITTED) whose after-commit callbacks go to `hooks`. Its audit holds
+ * entries back: the caller runs `audit.appendHeld()` after fn, before COMMIT (PostgresStore.write).
+ */
+export function writeTxOf(sql: TxSql, hooks: (() => void)[]): WriteTx & { readonly audit: PgAudit } {
+  const audit = new PgAudit(sql);
   return {
     ...common(sql),
-    // A key read in a write stays as read until the commit (credentials.ts).
-    credentials: new PgCredentials(sql, true),
-    // The hourly cap's count is serialised per actor; the audit append under the chain lock.
+    // A key read in a write stays as read until the commit; its history rows ride with the audit entries they name (credentials.ts).
+    credentials: new PgCredentials(sql, true, audit),
+    // The hourly cap's count is serialised per actor; the audit entries appended before COMMIT.
     staffActions: new PgStaffActionsLocked(sql),
-    audit: new PgAudit(sql),
+    audit,
     leases: new PgLeases(sql),
     signIns: new PgSignIns(sql),
     afterCommit: (fn) => void hooks.push(fn),

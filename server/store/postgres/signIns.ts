@@ -23,11 +23,10 @@
  * The canonical JSON around each number is checked before the statement is sent (an entry the
  * verifier would refuse is never sent), and every returned hash is checked against entryHash().
  */
-import { canonicalJson } from '../../audit/canonicalJson.js';
 import { entryHash } from '../../audit/hashChain.js';
 import type { AuditEntry, AuditInput } from '../../domain/audit.js';
 import type { SignInCommit, SignInCommitted, SignInRepo } from '../../ports/repositories.js';
-import { splitAtSeq } from './audit.js';
+import { checkedSplit } from './auditAppend.js';
 import type { Sql } from './pool.js';
 import { num, numOrNull, str } from './rows.js';
 
@@ -83,19 +82,6 @@ SELECT (SELECT count(*) FROM used) AS used, (SELECT count(*) FROM ended) AS ende
        (SELECT count(*) FROM moved) AS moved, a.seq, a.prev_hash, a.hash
   FROM (SELECT 1) AS one LEFT JOIN appended a ON true
  ORDER BY a.seq`;
-
-/** The entry's canonical JSON around its number, checked: splicing a number in gives canonicalJson() of the entry with it. */
-function checkedSplit(input: AuditInput): [string, string] {
-  const when = new Date(input.at);
-  if (Number.isNaN(when.getTime()) || when.toISOString() !== input.at) {
-    throw new TypeError(`audit: an entry's time must be in Date.toISOString() form (it is hashed as written): ${input.at}`);
-  }
-  const [prefix, suffix] = splitAtSeq(input);
-  const probe = 9007199254740991;
-  const whole = canonicalJson({ seq: probe, at: input.at, type: input.type, actorId: input.actorId, actorRole: input.actorRole, subjectId: input.subjectId, data: input.data });
-  if (prefix + String(probe) + suffix !== whole) throw new TypeError('audit: the canonical entry does not split around its sequence number');
-  return [prefix, suffix];
-}
 
 export class PgSignIns implements SignInRepo {
   constructor(private readonly sql: Sql) {}

@@ -6,7 +6,7 @@
  */
 import { GENESIS_HASH, entryHash } from '../../audit/hashChain.js';
 import type { AuditEntry, AuditHead, AuditInput, AuditQuery, AuditSeqRange } from '../../domain/audit.js';
-import type { AuditRepo } from '../../ports/repositories.js';
+import type { AuditRepo, PendingAuditEntry } from '../../ports/repositories.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
 
@@ -50,6 +50,12 @@ export class SqliteAudit implements AuditRepo {
       .run(body.seq, input.at, input.type, input.actorId, input.actorRole, input.subjectId, JSON.stringify(input.data), head.hash, hash);
     this.ownHead = { seq: body.seq, hash };
     return { ...body, prevHash: head.hash, hash };
+  }
+
+  /** The single writer holds the database's write lock for the whole write anyway: appended at once. */
+  async add(input: AuditInput): Promise<PendingAuditEntry> {
+    const entry = await this.append(input);
+    return { chained: async () => entry };
   }
 
   async head(): Promise<AuditHead> {

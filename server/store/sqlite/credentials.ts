@@ -2,7 +2,7 @@
 import { normaliseEmail } from '../../domain/identities.js';
 import type { AssuranceUpdate, CredentialEvent, FleetRow, KeyPopulation, NewCredential, NewCredentialEvent } from '../../domain/keys.js';
 import type { Credential, CredentialState, ReasonCode } from '../../domain/types.js';
-import type { CredentialRepo, KeyWithHolder, StaffActionReader } from '../../ports/repositories.js';
+import type { CredentialRepo, KeyWithHolder, PendingAuditEntry, StaffActionReader } from '../../ports/repositories.js';
 import { ROLES_JSON, rolesOfJson } from './identities.js';
 import type { Connection } from './connection.js';
 import * as rows from './rows.js';
@@ -228,6 +228,11 @@ export class SqliteCredentials implements CredentialRepo {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.credentialId, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.reason, e.note, e.clause, e.at, e.auditSeq);
+  }
+
+  /** The entry is appended already (SqliteAudit.add): the row as addEvent writes it. */
+  async addEventFor(entry: PendingAuditEntry, e: Omit<NewCredentialEvent, 'auditSeq'>): Promise<void> {
+    await this.addEvent({ ...e, auditSeq: (await entry.chained()).seq });
   }
 }
 
