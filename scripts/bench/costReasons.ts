@@ -31,7 +31,7 @@ export const COST_REASONS: Record<string, string> = {
   'Metrics (prom-client)': 'Operations: the /metrics histograms the operator watches (no NSIS clause; could be sampled).',
   'The benchmark\'s own probe (event-loop histogram, profiler)': 'The benchmark\'s measurement, not the server\'s cost.',
   [OTHER_THREADS]:
-    "The processes' threads other than JavaScript's (/proc minus the thread's own): libuv's pool runs WebCrypto's SHA-256 and ECDSA jobs (both servers) and the gateway's WAL fdatasync after each group commit (NSIS 6 (Low) 7); V8's threads mark, sweep and compile concurrently (more heap, more of it).",
+    "The processes' threads other than JavaScript's (/proc minus the thread's own): libuv's pool runs WebCrypto's SHA-256 and ECDSA jobs (both servers) and the gateway's WAL fdatasync after each group commit (NSIS 6 (Low) 7); V8's threads mark, sweep and compile concurrently (more heap, more of it); the WAL checkpoint Worker copies the WAL into the file; V8's profiler thread is the benchmark's own. The table thread by thread below splits it by kind of thread (scripts/bench/threadKinds.ts).",
 };
 
 export const reasonOf = (cost: string): string => COST_REASONS[cost] ?? '–';

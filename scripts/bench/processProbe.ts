@@ -13,13 +13,17 @@
  * and the whole process (every thread) used while it was recorded. V8 samples by the clock: a
  * thread waiting for a core still collects samples (where it was preempted), so profileCosts.ts
  * scales each process's samples to its thread's CPU (issue 17: the attribution of an
- * oversubscribed machine).
+ * oversubscribed machine). It also carries the CPU of the process's other threads by kind
+ * (threadKinds.ts: libuv's pool, V8's threads, a Worker the server started), learnt by
+ * threadCensus.ts when the probe loads, and whether the process is a cluster primary or worker.
  */
-import { execFileSync } from 'node:child_process';
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { allThreadsMs, noteLoops, takeCensus, threadMs } from './threadCensus.js';
+import { cpuByKind, type ThreadCensus } from './threadKinds.js';
 
 interface Control {
   phase: string;
@@ -44,25 +48,18 @@ export interface ThreadCpu {
   processMs: number;
 }
 
-let ticks: number | undefined;
-
 function threadCpu(): ThreadCpu | undefined {
-  try {
-    // The unit of /proc's CPU times (USER_HZ, 100 on Linux unless configured otherwise).
-    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    const text = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // After `pid (comm) `: state ppid ... utime(11) stime(12) (comm may hold spaces and ')').
-    const f = text.slice(text.lastIndexOf(')') + 2).trim().split(/\s+/).map(Number);
-    const [utime, stime] = [f[11], f[12]];
-    if (utime === undefined || stime === undefined || !Number.isFinite(utime + stime)) return undefined;
-    const usage = process.cpuUsage();
-    return { threadMs: ((utime + stime) * 1000) / ticks, processMs: (usage.user + usage.system) / 1000 };
-  } catch {
-    return undefined; // not Linux
-  }
+  const main = threadMs(process.pid);
+  if (main === undefined) return undefined; // not Linux
+  const usage = process.cpuUsage();
+  return { threadMs: main, processMs: (usage.user + usage.system) / 1000 };
 }
 
-function startProbe(dir: string): void {
+/** A cluster primary (it forked workers), a cluster worker, or a process on its own. */
+const role = (): 'primary' | 'worker' | 'single' => (cluster.isWorker ? 'worker' : Object.keys(cluster.workers ?? {}).length > 0 ? 'primary' : 'single');
+
+async function startProbe(dir: string): Promise<void> {
+  const census: ThreadCensus | undefined = await takeCensus(dir);
   const controlFile = path.join(dir, 'control.json');
   // 10 ms sampling, as prom-client's default event-loop metrics use.
   const histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -70,7 +67,7 @@ function startProbe(dir: string): void {
   let current = readControl(controlFile)?.phase ?? 'start';
   let session: Session | undefined;
   let cpuAtStart: ThreadCpu | undefined;
-  threadCpu(); // learns the tick unit now, not inside a profiled phase
+  let threadsAtStart = new Map<number, number>();
   fs.writeFileSync(path.join(dir, `hello-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
 
   const stopProfile = (phase: string): void => {
@@ -79,9 +76,11 @@ function startProbe(dir: string): void {
     session = undefined;
     const start = cpuAtStart;
     const end = threadCpu();
+    const threadsAtEnd = allThreadsMs();
     s.post('Profiler.stop', (err, result) => {
       if (!err && result?.profile) {
-        const benchCpu = start && end ? { threadMs: end.threadMs - start.threadMs, processMs: end.processMs - start.processMs } : undefined;
+        const threads = census ? cpuByKind(threadsAtStart, threadsAtEnd, census) : undefined;
+        const benchCpu = start && end ? { threadMs: end.threadMs - start.threadMs, processMs: end.processMs - start.processMs, role: role(), ...(threads ? { threads } : {}) } : undefined;
         // Written aside and renamed, so the bench never reads half a profile.
         const file = path.join(dir, `cpu-${safe(phase)}-${process.pid}.cpuprofile`);
         fs.writeFileSync(`${file}.tmp`, JSON.stringify(benchCpu ? { ...result.profile, benchCpu } : result.profile));
@@ -116,8 +115,12 @@ function startProbe(dir: string): void {
       const s = new Session();
       s.connect();
       session = s;
+      const known = new Set(allThreadsMs().keys());
       s.post('Profiler.enable', () =>
         s.post('Profiler.start', () => {
+          if (census) census.profiler = new Set([...allThreadsMs().keys()].filter((t) => !known.has(t)));
+          if (census) noteLoops(census);
+          threadsAtStart = allThreadsMs();
           cpuAtStart = threadCpu();
         }),
       );
@@ -127,4 +130,4 @@ function startProbe(dir: string): void {
 }
 
 const dir = process.env['BENCH_PROBE_DIR'];
-if (dir) startProbe(dir);
+if (dir) await startProbe(dir);

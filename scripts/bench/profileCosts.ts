@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { partOf, type StackFrame } from './profileParts.js';
 import { repoRoot } from './serverProcess.js';
+import { PRIMARY, THREAD_KINDS, type ThreadKind } from './threadKinds.js';
 
 interface Frame {
   functionName: string;
@@ -77,11 +78,35 @@ export interface CeremonyCosts {
   scaled?: boolean;
 }
 
+interface BenchCpu {
+  threadMs: number;
+  processMs: number;
+  /** The other threads' CPU by kind (threadKinds.ts), when the probe could take its census. */
+  threads?: Partial<Record<ThreadKind, number>>;
+  role?: string;
+}
+
 /** The CPU a profile's process used while it was recorded (processProbe.ts), ms. */
-function benchCpuOf(raw: object): { threadMs: number; processMs: number } | undefined {
+function benchCpuOf(raw: object): BenchCpu | undefined {
   if (!('benchCpu' in raw) || typeof raw.benchCpu !== 'object' || raw.benchCpu === null) return undefined;
   const c = raw.benchCpu as Record<string, unknown>;
-  return typeof c['threadMs'] === 'number' && typeof c['processMs'] === 'number' ? { threadMs: c['threadMs'], processMs: c['processMs'] } : undefined;
+  if (typeof c['threadMs'] !== 'number' || typeof c['processMs'] !== 'number') return undefined;
+  const t = c['threads'];
+  const threads = typeof t === 'object' && t !== null ? (Object.fromEntries(Object.entries(t).filter(([k, v]) => k in THREAD_KINDS && typeof v === 'number')) as Partial<Record<ThreadKind, number>>) : undefined;
+  return { threadMs: c['threadMs'], processMs: c['processMs'], ...(threads ? { threads } : {}), ...(typeof c['role'] === 'string' ? { role: c['role'] } : {}) };
+}
+
+/**
+ * The other threads' CPU (µs) split by kind, the cluster primary's apart; what the live threads'
+ * readings do not cover (a thread that ended, rounding) is the remainder, so the kinds add up to
+ * the row (getrusage's CPU less the JavaScript thread's).
+ */
+export function threadParts(cpu: BenchCpu, otherUs: number): [string, number][] {
+  const prefix = cpu.role === 'primary' ? PRIMARY : '';
+  if (!cpu.threads) return [[`${prefix}${THREAD_KINDS.rest}`, otherUs]];
+  const kinds = Object.entries(cpu.threads).filter(([k]) => k !== 'rest') as [ThreadKind, number][];
+  const measured = kinds.reduce((sum, [, ms]) => sum + ms * 1000, 0);
+  return [...kinds.map(([k, ms]): [string, number] => [`${prefix}${THREAD_KINDS[k]}`, ms * 1000]), [`${prefix}${THREAD_KINDS.rest}`, otherUs - measured]];
 }
 
 function relative(url: string): string {
@@ -162,6 +187,9 @@ export function costsPerCeremony(files: string[], ceremonies: number): CeremonyC
       const other = Math.max(0, cpu.processMs - cpu.threadMs) * 1000;
       totals.set(OTHER_THREADS, (totals.get(OTHER_THREADS) ?? 0) + other);
       busy += other;
+      const m = parts.get(OTHER_THREADS) ?? new Map<string, number>();
+      for (const [part, us] of threadParts(cpu, other)) m.set(part, (m.get(part) ?? 0) + us);
+      parts.set(OTHER_THREADS, m);
     }
   }
   const n = Math.max(1, ceremonies);

@@ -3,9 +3,11 @@
  * phase on SQLite (costs, areas, functions, native callers, inclusive time), and the profiled
  * phases of every server side by side (reportWhy.ts's costColumns).
  */
+import { OTHER_THREADS } from './profileCosts.js';
 import type { BenchResults } from './report.js';
 import { costColumns } from './reportWhy.js';
 import { fmt, fmtInt } from './stats.js';
+import { PRIMARY } from './threadKinds.js';
 
 export function profileSection(r: BenchResults): string[] {
   const p = r.profile;
@@ -21,7 +23,11 @@ export function profileSection(r: BenchResults): string[] {
     '',
     '| Cost | ms per sign-in | Share |',
     '| --- | ---: | ---: |',
-    ...p.costs.lines.map((l) => `| ${l.cost} | ${fmt(l.msPerCeremony, 3)} | ${fmt(l.share * 100, 1)} % |`),
+    ...p.costs.lines.flatMap((l) => [
+      `| ${l.cost} | ${fmt(l.msPerCeremony, 3)} | ${fmt(l.share * 100, 1)} % |`,
+      // The other threads kind by kind (threadKinds.ts), under their row.
+      ...(l.cost === OTHER_THREADS ? [...(l.parts ?? [])].sort((a, b) => Number(a.part.startsWith(PRIMARY)) - Number(b.part.startsWith(PRIMARY))).map((x) => `| … ${x.part} | ${fmt(x.msPerCeremony, 3)} | ${fmt(p.costs.busyMsPerCeremony > 0 ? (100 * x.msPerCeremony) / p.costs.busyMsPerCeremony : 0, 1)} % |`) : []),
+    ]),
     ...costColumns(r),
     '',
     '| Self time by area | ms | Share |',

@@ -7,9 +7,11 @@
  */
 import { machineShare, queueing, rateBudget, type RateBudget } from './budget.js';
 import { SHARED_COSTS, partReasonOf, reasonOf } from './costReasons.js';
+import { OTHER_THREADS } from './profileCosts.js';
 import type { CostProfile } from './profiledPhase.js';
 import { TARGETS, type BackendRun, type BenchResults, type PhaseRow, type Verdict } from './report.js';
 import { fmt, fmtInt } from './stats.js';
+import { PRIMARY, threadReasonOf } from './threadKinds.js';
 
 const rowAt = (b: BackendRun | undefined, clients: number): PhaseRow | undefined => b?.signIn.find((x) => x.clients === clients)?.row;
 /** What the explanations read of a run's results. */
@@ -34,22 +36,26 @@ const totalLabel = (p: CostProfile): string => (p.costs.scaled ? 'CPU (profile s
  */
 export function sharedParts(subject: CostProfile, other: CostProfile | undefined, otherName: string): string[] {
   const out: string[] = [];
-  for (const cost of SHARED_COSTS) {
+  for (const cost of [...SHARED_COSTS, OTHER_THREADS]) {
+    const threads = cost === OTHER_THREADS;
     const mine = subject.costs.lines.find((l) => l.cost === cost)?.parts;
     if (!mine) continue;
     const theirs = new Map((other?.costs.lines.find((l) => l.cost === cost)?.parts ?? []).map((x) => [x.part, x.msPerCeremony]));
-    const names = [...new Set([...mine.map((x) => x.part), ...theirs.keys()])];
+    // The other threads: the workers' kinds first, the cluster primary's last.
+    const names = [...new Set([...mine.map((x) => x.part), ...theirs.keys()])].sort((a, b) => Number(a.startsWith(PRIMARY)) - Number(b.startsWith(PRIMARY)));
     const own = new Map(mine.map((x) => [x.part, x.msPerCeremony]));
     out.push(
       '',
-      `${cost}, part by part (the innermost recognised frame of each sample, scripts/bench/profileParts.ts):`,
+      threads
+        ? `${cost}, thread by thread (each thread's CPU over the profiled window, /proc/self/task/*/schedstat; the kinds told apart by scripts/bench/threadCensus.ts, summed over the processes, a cluster primary apart):`
+        : `${cost}, part by part (the innermost recognised frame of each sample, scripts/bench/profileParts.ts):`,
       '',
       `| Part | ${subject.server}, ms per sign-in | ${other ? `${otherName}, ms per sign-in` : '–'} | Difference | Why the difference |`,
       '| --- | ---: | ---: | ---: | --- |',
       ...names.map((n) => {
         const a = own.get(n) ?? 0;
         const b = theirs.get(n);
-        return `| ${n} | ${fmt(a, 3)} | ${other ? fmt(b ?? 0, 3) : '–'} | ${other ? fmt(a - (b ?? 0), 3) : '–'} | ${partReasonOf(n)} |`;
+        return `| ${n} | ${fmt(a, 3)} | ${other ? fmt(b ?? 0, 3) : '–'} | ${other ? fmt(a - (b ?? 0), 3) : '–'} | ${threads ? threadReasonOf(n) : partReasonOf(n)} |`;
       }),
     );
   }

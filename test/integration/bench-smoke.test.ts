@@ -84,6 +84,9 @@ describe('load benchmark (issue 7), smoke run', () => {
       assert.match(report, /\| \*\*CPU \(profile scaled to each thread's \/proc CPU\) per sign-in\*\* \|/);
       assert.match(report, /HTTP \(Node http, Express, router, body parser\), part by part/);
       assert.match(report, /WebAuthn verification \(SimpleWebAuthn, WebCrypto key import, P-256\), part by part/);
+      // The other threads kind by kind (scripts/bench/threadKinds.ts).
+      assert.match(report, /, thread by thread \(/);
+      assert.match(report, /\| libuv thread pool \(WebCrypto jobs; the gateway's fdatasync of the WAL\) \| [\d.]+ \| [\d.]+ \|/);
       assert.match(report, /\| CPU of the WebAuthn check \(all threads of the process, one check at a time\): the gateway's `verifyAssertion` \| [\d.]+ \|/);
       assert.match(report, /\| For comparison: CPU of the same assertion checked by SimpleWebAuthn's `verifyAuthenticationResponse` alone[^|]*\| [\d.]+ \|/);
       for (const heading of report.match(/^\| .+ \| \*\*NOT met\*\* \|$/gm) ?? []) {
