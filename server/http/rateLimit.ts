@@ -170,8 +170,11 @@ function partyOf(res: Response): RequestParty | undefined {
   return parties.get(res);
 }
 
-/** The device id of this browser when its device cookie was issued to the holder of `holder`. */
-export type TrustedDevice = (req: Request, holder: AccountHolder) => Promise<string | undefined>;
+/**
+ * The device id of this browser when its device cookie was issued to the holder of `holder`.
+ * `res` is this request's alone: what is read to answer may travel with it (signinKeysRead.ts).
+ */
+export type TrustedDevice = (req: Request, res: Response, holder: AccountHolder) => Promise<string | undefined>;
 
 export interface CeremonyRateLimits {
   /** Per client IP on the /api ceremony paths; mount before the body parser. */
@@ -234,7 +237,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
     if (account) {
       let device: string | undefined;
       try {
-        device = account.holder ? await deps.trustedDevice?.(req, account.holder) : undefined;
+        device = account.holder ? await deps.trustedDevice?.(req, res, account.holder) : undefined;
       } catch (err) {
         // A brake, not a guarantee: if the holder cannot be looked up, the IP counts.
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits: trusted-device lookup failed');
