@@ -10,6 +10,8 @@ import type { AuditCheckpointer } from './audit/Checkpointer.js';
 import { ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, StepUpRequiredError, UnauthenticatedError } from './errors.js';
 import type { ConsoleDeps } from './flows/consoleDeps.js';
 import { holderOf } from './flows/identities/holderOf.js';
+import { keysOfEmail } from './flows/signin/beginSignIn.js';
+import { rememberSignInKeys } from './http/signinKeysRead.js';
 import { resolveSession, type SessionView } from './flows/sessions/resolveSession.js';
 import { requireRoleOf } from './flows/shared/segregation.js';
 import type { KeyManager } from './keys/KeyManager.js';
@@ -63,7 +65,8 @@ export interface AppPorts {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Under /api: the sign-in's own requests, which use no session of the browser's (see below). */
-const SIGN_IN_PATHS = new Set(['/signin/options', '/signin/verify']);
+const SIGN_IN_OPTIONS_PATH = '/signin/options';
+const SIGN_IN_PATHS = new Set([SIGN_IN_OPTIONS_PATH, '/signin/verify']);
 
 export function buildApp(ports: AppPorts): express.Express {
   const { flows, config, log } = ports;
@@ -117,11 +120,19 @@ export function buildApp(ports: AppPorts): express.Express {
     log,
     // Counted in the store, shared by every worker and instance (issue 14: no cluster IPC).
     counters: flows.store.ephemeral.limits,
-    trustedDevice: async (req, holder) => {
+    trustedDevice: async (req, res, holder) => {
       const cookie = readCookie(req, names.device);
       if (cookie === undefined) return undefined;
       // A credential's holder never changes: remembered (credentialHolders.ts); an email's is read.
-      const identityId = 'credentialId' in holder ? await credentialHolders.holderOf(holder.credentialId) : await holderOf(flows, holder);
+      // A sign-in's options read the holder with their keys, which the options then use: one read
+      // of the address per request, not two (issue 17; signinKeysRead.ts, this request only).
+      let identityId: string | undefined;
+      if ('credentialId' in holder) identityId = await credentialHolders.holderOf(holder.credentialId);
+      else if (req.path === SIGN_IN_OPTIONS_PATH) {
+        const held = await keysOfEmail(flows, holder.email);
+        rememberSignInKeys(res, holder.email, held);
+        identityId = held?.identityId;
+      } else identityId = await holderOf(flows, holder);
       return identityId === undefined ? undefined : ports.devices.trustedFor(cookie, identityId);
     },
   });

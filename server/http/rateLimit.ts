@@ -20,7 +20,10 @@
  * enrolment links: see Gateway); a WebAuthn assertion cannot be guessed.
  *
  * A refusal is 429 problem+json RATE_LIMITED with Retry-After, through the one error boundary.
- * Each limit is a windowLimiter (windowLimiter.ts): one atomic hit in the store per counted request.
+ * Each limit is a windowLimiter (windowLimiter.ts): one atomic hit in the store per counted request;
+ * the hard and soft per-account limits of a request counted under both share ONE store call
+ * (windowLimiterPair, the store's hitThen; issue 17), the soft one counted only if the hard one lets
+ * the request through, as when they ran one after the other.
  *
  * Counters: in the store's ephemeral part (server/ports/ephemeral.ts), shared by every worker and
  * instance of the gateway, so a limit holds across all of them, timed by the Clock port (tests
@@ -39,9 +42,9 @@ import { normaliseEmail } from '../domain/identities.js';
 import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LimitCounterStore } from '../ports/ephemeral.js';
-import { windowLimiter, type WindowCount, type WindowCounter } from './windowLimiter.js';
+import { ClockMemoryStore, SharedCounterStore, WINDOW_MS } from './windowCounters.js';
+import { windowLimiter, windowLimiterPair, type WindowCount, type WindowCounter, type WindowLimiterOptions, type CountThen } from './windowLimiter.js';
 
-const WINDOW_MS = 60_000;
 /** The soft limit's first delay, doubled with each further failure, and its ceiling. */
 export const SOFT_DELAY_BASE_MS = 250;
 export const SOFT_DELAY_MAX_MS = 8_000;
@@ -50,62 +53,6 @@ export const SOFT_DELAY_MAX_MS = 8_000;
 export const CEREMONY_API_PATHS = ['/enrolment', '/activation', '/signin'];
 /** The OpenID Connect endpoints the per-IP limit applies to. */
 export const OIDC_LIMITED_PATHS = ['/oidc/authorize', '/oidc/token'];
-
-/**
- * Fixed-window counters in the store's ephemeral part, shared by every process and instance
- * (one atomic statement per hit), timed by the Clock port. Each limiter names its own keys.
- */
-export class SharedCounterStore implements WindowCounter {
-  constructor(
-    private readonly counters: LimitCounterStore,
-    private readonly clock: Clock,
-    readonly prefix: string,
-  ) {}
-
-  async increment(key: string): Promise<WindowCount> {
-    const w = await this.counters.hit(`${this.prefix}|${key}`, WINDOW_MS, this.clock.now().getTime());
-    return { totalHits: w.hits, resetTime: new Date(w.resetAt) };
-  }
-
-  async decrement(key: string): Promise<void> {
-    await this.counters.undo(`${this.prefix}|${key}`, this.clock.now().getTime());
-  }
-}
-
-/**
- * Fixed-window counters in this process, timed by the Clock port (tests advance it). Expired
- * windows are swept at most once a window, so memory stays bounded by the keys seen in the last
- * minute.
- */
-export class ClockMemoryStore implements WindowCounter {
-  private readonly hits = new Map<string, { totalHits: number; resetAt: number }>();
-  private nextSweep = 0;
-
-  constructor(private readonly clock: Clock) {}
-
-  increment(key: string): WindowCount {
-    const now = this.clock.now().getTime();
-    this.sweep(now);
-    let e = this.hits.get(key);
-    if (!e || e.resetAt <= now) {
-      e = { totalHits: 0, resetAt: now + WINDOW_MS };
-      this.hits.set(key, e);
-    }
-    e.totalHits++;
-    return { totalHits: e.totalHits, resetTime: new Date(e.resetAt) };
-  }
-
-  decrement(key: string): void {
-    const e = this.hits.get(key);
-    if (e && e.totalHits > 0) e.totalHits--;
-  }
-
-  private sweep(now: number): void {
-    if (now < this.nextSweep) return;
-    this.nextSweep = now + WINDOW_MS;
-    for (const [k, e] of this.hits) if (e.resetAt <= now) this.hits.delete(k);
-  }
-}
 
 function sha256(kind: string, value: string): string {
   return createHash('sha256').update(kind).update('\0').update(value).digest('base64url');
@@ -170,8 +117,11 @@ function partyOf(res: Response): RequestParty | undefined {
   return parties.get(res);
 }
 
-/** The device id of this browser when its device cookie was issued to the holder of `holder`. */
-export type TrustedDevice = (req: Request, holder: AccountHolder) => Promise<string | undefined>;
+/**
+ * The device id of this browser when its device cookie was issued to the holder of `holder`.
+ * `res` is this request's alone: what is read to answer may travel with it (signinKeysRead.ts).
+ */
+export type TrustedDevice = (req: Request, res: Response, holder: AccountHolder) => Promise<string | undefined>;
 
 export interface CeremonyRateLimits {
   /** Per client IP on the /api ceremony paths; mount before the body parser. */
@@ -185,6 +135,15 @@ export interface CeremonyRateLimits {
 }
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
+
+/** `first` then, only while within its limit, `second`: one store call when both are the store's. */
+function countThen(first: WindowCounter, second: WindowCounter): CountThen {
+  if (first instanceof SharedCounterStore && second instanceof SharedCounterStore) return (a, limit, b) => first.incrementThen(a, limit, second, b);
+  return async (a, limit, b) => {
+    const counted: WindowCount = await first.increment(a);
+    return { first: counted, second: counted.totalHits <= limit ? await second.increment(b) : undefined };
+  };
+}
 
 /**
  * Builds the limiters from the configuration; a limit of 0 turns that limit off (with a warning).
@@ -205,28 +164,22 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
   const now = (): number => clock.now().getTime();
   const storeError = (name: string) => (err: unknown, message: string) => log.error({ err, limiter: name }, message);
 
-  const limiter = (
-    name: string,
-    limit: number,
-    keyOf: (req: Request, res: Response) => string | undefined,
-    detail: string,
-  ): RequestHandler => {
-    if (limit === 0) return passThrough;
-    return windowLimiter({
-      limit,
-      store: store(name),
-      keyOf,
-      now,
-      storeError: storeError(name),
-      // Retry-After comes with the problem+json from the error boundary.
-      over: (_req, _res, next, { key, used, resetAt }) => {
-        // Logged once per key and window (the first refusal), never the raw account value.
-        if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: key.slice(0, 40), limit }, 'rate limit reached');
-        const retryAfter = resetAt === undefined ? WINDOW_MS / 1000 : (resetAt - now()) / 1000;
-        next(new RateLimitedError(detail, retryAfter));
-      },
-    });
-  };
+  const limiterOptions = (name: string, limit: number, keyOf: (req: Request, res: Response) => string | undefined, detail: string): WindowLimiterOptions => ({
+    limit,
+    store: store(name),
+    keyOf,
+    now,
+    storeError: storeError(name),
+    // Retry-After comes with the problem+json from the error boundary.
+    over: (_req, _res, next, { key, used, resetAt }) => {
+      // Logged once per key and window (the first refusal), never the raw account value.
+      if (used === limit + 1) log.warn({ event: 'rate-limited', limiter: name, key: key.slice(0, 40), limit }, 'rate limit reached');
+      const retryAfter = resetAt === undefined ? WINDOW_MS / 1000 : (resetAt - now()) / 1000;
+      next(new RateLimitedError(detail, retryAfter));
+    },
+  });
+  const limiter = (name: string, limit: number, keyOf: (req: Request, res: Response) => string | undefined, detail: string): RequestHandler =>
+    limit === 0 ? passThrough : windowLimiter(limiterOptions(name, limit, keyOf, detail));
 
   /** Decides once who the request counts against: the account, and the client for that account. */
   const identifyParty: RequestHandler = async (req, res, next) => {
@@ -234,7 +187,7 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
     if (account) {
       let device: string | undefined;
       try {
-        device = account.holder ? await deps.trustedDevice?.(req, account.holder) : undefined;
+        device = account.holder ? await deps.trustedDevice?.(req, res, account.holder) : undefined;
       } catch (err) {
         // A brake, not a guarantee: if the holder cannot be looked up, the IP counts.
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits: trusted-device lookup failed');
@@ -249,10 +202,9 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
    * The soft limit: failed requests for one account from clients not trusted for it. Over it, the
    * request waits (softDelayMs) and then goes on; successful requests are not counted.
    */
-  const softLimiter = (): RequestHandler => {
-    if (accountSoftPerMinute === 0) return passThrough;
+  const softOptions = (): WindowLimiterOptions => {
     const name = 'api-account-soft';
-    return windowLimiter({
+    return {
       limit: accountSoftPerMinute,
       store: store(name),
       failuresOnly: true,
@@ -276,24 +228,32 @@ export function ceremonyRateLimits(deps: { config: Readonly<Config>; clock: Cloc
           if (!req.socket.destroyed) next();
         }, delay);
       },
-    });
+    };
+  };
+
+  /**
+   * The hard limit per account and client, then the soft one: counted in ONE store call when a
+   * request counts under both (an untrusted client; issue 17), each alone otherwise.
+   */
+  const accountLimits = (): RequestHandler[] => {
+    const hard = limiterOptions(
+      'api-account',
+      accountPerMinute,
+      (_req, res) => {
+        const party = partyOf(res);
+        return party ? `${party.account}|${party.client}` : undefined;
+      },
+      'Too many attempts for this account or link from this browser or network. Wait a moment and try again.',
+    );
+    if (accountPerMinute === 0) return [accountSoftPerMinute === 0 ? passThrough : windowLimiter(softOptions())];
+    if (accountSoftPerMinute === 0) return [windowLimiter(hard)];
+    const soft = softOptions();
+    return [windowLimiterPair(hard, soft, countThen(hard.store, soft.store))];
   };
 
   return {
     apiPerIp: limiter('api-ip', ipPerMinute, ipKey, 'Too many sign-in, activation or enrolment requests from your network. Wait a moment and try again.'),
-    apiPerAccount: [
-      identifyParty,
-      limiter(
-        'api-account',
-        accountPerMinute,
-        (_req, res) => {
-          const party = partyOf(res);
-          return party ? `${party.account}|${party.client}` : undefined;
-        },
-        'Too many attempts for this account or link from this browser or network. Wait a moment and try again.',
-      ),
-      softLimiter(),
-    ],
+    apiPerAccount: [identifyParty, ...accountLimits()],
     oidcPerIp: limiter('oidc-ip', ipPerMinute, ipKey, 'Too many sign-in requests from your network. Wait a moment and try again.'),
     scimPerIp: limiter('scim-ip', ipPerMinute, ipKey, 'Too many provisioning requests from this network. Wait a moment and try again.'),
   };

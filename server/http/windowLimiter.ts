@@ -54,14 +54,19 @@ function countOf(store: WindowCounter, key: string): Promise<WindowCount> {
   }
 }
 
-export function windowLimiter(o: WindowLimiterOptions): RequestHandler {
-  const takeBack = (key: string, resetAt: number | undefined): void => {
+/** A failuresOnly limit: an answer under 400 takes this request's hit back (if its window is still open). */
+function takeBackOnSuccess(o: WindowLimiterOptions, res: Response, key: string, resetAt: number | undefined): void {
+  res.once('finish', () => {
+    if (res.statusCode >= 400) return;
     // A hit in a window that has ended is gone with it.
     if (resetAt !== undefined && o.now() >= resetAt) return;
     Promise.resolve()
       .then(() => o.store.decrement(key))
       .catch((err: unknown) => o.storeError(err, 'rate limit: the store could not take a hit back'));
-  };
+  });
+}
+
+export function windowLimiter(o: WindowLimiterOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     const key = o.keyOf(req, res);
     if (key === undefined) {
@@ -72,16 +77,63 @@ export function windowLimiter(o: WindowLimiterOptions): RequestHandler {
       .then(
         (count) => {
           const resetAt = count.resetTime?.getTime();
-          if (o.failuresOnly) {
-            res.once('finish', () => {
-              if (res.statusCode < 400) takeBack(key, resetAt);
-            });
-          }
+          if (o.failuresOnly) takeBackOnSuccess(o, res, key, resetAt);
           if (count.totalHits > o.limit) o.over(req, res, next, { key, used: count.totalHits, resetAt });
           else next();
         },
         (err: unknown) => {
           o.storeError(err, 'rate limit: the store failed; the request goes on uncounted');
+          next();
+        },
+      )
+      .catch((err: unknown) => next(err));
+  };
+}
+
+/** Counts `first` and, only while that count is within `firstLimit`, `second`: in one store call. */
+export type CountThen = (first: string, firstLimit: number, second: string) => Promise<{ first: WindowCount; second: WindowCount | undefined }>;
+
+/**
+ * Two limits run one after the other, `second` only if `first` let the request through, with
+ * exactly their behaviour apart (each `over`, each log line, the second's take-back), but counted
+ * in ONE store call when the request counts under both (issue 17: the hard and soft per-account
+ * limits, one round trip instead of two). The second is not counted for a request the first
+ * refuses, as before; each count stays atomic (the store's hitThen).
+ */
+export function windowLimiterPair(first: WindowLimiterOptions, second: WindowLimiterOptions, countThen: CountThen): RequestHandler {
+  const firstAlone = windowLimiter(first);
+  const secondAlone = windowLimiter(second);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const k1 = first.keyOf(req, res);
+    const k2 = k1 === undefined ? undefined : second.keyOf(req, res);
+    if (k1 === undefined || k2 === undefined) {
+      // One limit or none counts this request: each on its own, as two middlewares would.
+      firstAlone(req, res, (err?: unknown) => (err === undefined ? secondAlone(req, res, next) : next(err)));
+      return;
+    }
+    countThen(k1, first.limit, k2)
+      .then(
+        (count) => {
+          const resetAt1 = count.first.resetTime?.getTime();
+          if (count.first.totalHits > first.limit) {
+            first.over(req, res, next, { key: k1, used: count.first.totalHits, resetAt: resetAt1 });
+            return;
+          }
+          if (first.failuresOnly) takeBackOnSuccess(first, res, k1, resetAt1);
+          const c2 = count.second;
+          if (c2 === undefined) {
+            next();
+            return;
+          }
+          const resetAt2 = c2.resetTime?.getTime();
+          if (second.failuresOnly) takeBackOnSuccess(second, res, k2, resetAt2);
+          if (c2.totalHits > second.limit) second.over(req, res, next, { key: k2, used: c2.totalHits, resetAt: resetAt2 });
+          else next();
+        },
+        (err: unknown) => {
+          // As the two limits alone: each logs the failure and lets the request go on uncounted.
+          first.storeError(err, 'rate limit: the store failed; the request goes on uncounted');
+          second.storeError(err, 'rate limit: the store failed; the request goes on uncounted');
           next();
         },
       )

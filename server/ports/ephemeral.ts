@@ -33,6 +33,14 @@ export interface LimitWindow {
 export interface LimitCounterStore {
   /** Counts one hit for `key` atomically; a window that ended at or before `at` starts again. */
   hit(key: string, windowMs: number, at: number): Promise<LimitWindow>;
+  /**
+   * Counts one hit for `first` and, only when that count is at most `firstLimit`, one for
+   * `second` (a different key), each as atomically as `hit`, in ONE call (one statement on
+   * PostgreSQL; issue 17: a request's hard and soft per-account limits, one round trip instead of
+   * two). `second` is not counted for a request the first limit refuses, exactly as when the two
+   * were hit one after the other.
+   */
+  hitThen(first: string, firstLimit: number, second: string, windowMs: number, at: number): Promise<{ first: LimitWindow; second: LimitWindow | undefined }>;
   /** The current window of `key`, if one is open at `at`. */
   get(key: string, at: number): Promise<LimitWindow | undefined>;
   /** Takes one hit back (a request that turned out not to count), never below zero. */

@@ -19,6 +19,7 @@ import { softDelayMs } from '../../server/http/rateLimit.js';
 import { ApiClient, field, type ApiResponse } from '../support/apiClient.js';
 import { activeAdmin, activeEmployee } from '../support/journeys.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { statementsOf } from '../support/statementLog.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
 const PER_ACCOUNT_AND_CLIENT = 4;
@@ -135,6 +136,27 @@ describe('a stranger cannot lock a person out (issue 13, 1)', () => {
     const res2 = await forged.request('POST', '/api/signin/verify', { response: junk(credentialId) }, { ...from('192.0.2.56'), cookie: `gw_device=${cookie.slice(0, 22)}${b64(32)}` });
     assert.equal(res2.status, 401);
     assert.ok(throttled(res2) > 0, 'a forged device cookie was trusted');
+  });
+
+  it("NSIS 3.3.1, issue 17: a sign-in's options from a browser with a device cookie read the address once (the trusted-browser check's read is the options' read), and list that address's own keys, whoever's the browser is", async (t) => {
+    const allowOf = (res: ApiResponse): string[] => field<PublicKeyCredentialRequestOptionsJSON>(res.body, 'options').allowCredentials?.map((c) => c.id) ?? [];
+    let own: ApiResponse | undefined;
+    const sql = await statementsOf(async () => {
+      own = await other.client.post('/api/signin/options', { email: other.email }, from('192.0.2.55'));
+    });
+    assert.equal(own?.status, 200);
+    assert.equal(throttled(own), 0, 'the holder\'s own browser is trusted');
+    assert.deepEqual(allowOf(own), other.auth.credentialIds());
+    assert.equal(sql.filter((s) => /email_norm/.test(s)).length, 1, `the address was read more than once:\n${sql.join('\n')}`);
+    t.diagnostic(`statements of one options request from the holder's browser: ${sql.length}`);
+    // The same browser naming someone else: not trusted for them, and their keys are what is listed.
+    let theirs: ApiResponse | undefined;
+    const sql2 = await statementsOf(async () => {
+      theirs = await other.client.post('/api/signin/options', { email: victim.email.toUpperCase() }, from('192.0.2.55'));
+    });
+    assert.equal(theirs?.status, 200);
+    assert.deepEqual(allowOf(theirs), victim.auth.credentialIds());
+    assert.equal(sql2.filter((s) => /email_norm/.test(s)).length, 1);
   });
 
   it('OWASP ASVS V2.2.1: the hard per-client limit stays: one network naming many accounts is refused at the per-IP limit', async () => {

@@ -161,5 +161,32 @@ for (const adapter of ADAPTERS) {
       await limits.hit(k, 1000, t);
       assert.ok((await limits.prune(t + 1000)) >= 1);
     });
+
+    it('issue 17, issue 13, 1: hitThen counts the first key, and the second only while the first is within its limit, each atomically: concurrent calls never all see room only some have', async () => {
+      const limits = store.ephemeral.limits;
+      const hard = `hard-${randomUUID()}`;
+      const soft = `soft-${randomUUID()}`;
+      const t = Date.parse(T0);
+      assert.deepEqual(await limits.hitThen(hard, 2, soft, 60_000, t), { first: { hits: 1, resetAt: t + 60_000 }, second: { hits: 1, resetAt: t + 60_000 } });
+      assert.deepEqual(await limits.hitThen(hard, 2, soft, 60_000, t + 10), { first: { hits: 2, resetAt: t + 60_000 }, second: { hits: 2, resetAt: t + 60_000 } });
+      // Over the first limit: the second is not counted (as when the hard limit refused before the soft one ran).
+      assert.deepEqual(await limits.hitThen(hard, 2, soft, 60_000, t + 20), { first: { hits: 3, resetAt: t + 60_000 }, second: undefined });
+      assert.equal((await limits.get(soft, t + 20))?.hits, 2);
+      // The same counters as hit and undo use.
+      await limits.undo(soft, t + 30);
+      assert.deepEqual(await limits.hit(soft, 60_000, t + 40), { hits: 2, resetAt: t + 60_000 });
+      // A window that ended starts again, for each key.
+      assert.deepEqual(await limits.hitThen(hard, 2, soft, 60_000, t + 60_000), { first: { hits: 1, resetAt: t + 120_000 }, second: { hits: 1, resetAt: t + 120_000 } });
+      await assert.rejects(limits.hitThen(hard, 2, hard, 60_000, t), TypeError);
+
+      const h2 = `hard-${randomUUID()}`;
+      const s2 = `soft-${randomUUID()}`;
+      const got = await Promise.all(Array.from({ length: 20 }, () => limits.hitThen(h2, 5, s2, 60_000, t)));
+      assert.deepEqual(got.map((g) => g.first.hits).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      const counted = got.filter((g) => g.second !== undefined);
+      assert.deepEqual(counted.map((g) => g.first.hits).sort((a, b) => a - b), [1, 2, 3, 4, 5]);
+      assert.deepEqual(counted.map((g) => g.second?.hits).sort(), [1, 2, 3, 4, 5]);
+      assert.equal((await limits.get(s2, t))?.hits, 5);
+    });
   });
 }

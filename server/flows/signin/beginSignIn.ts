@@ -6,14 +6,30 @@
  */
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { buildAuthenticationOptions } from '../../ceremonies/index.js';
+import type { Credential } from '../../domain/types.js';
 import type { CoreDeps } from '../deps.js';
 import { putChallenge } from '../shared/challenges.js';
 import { decoysOutsideRead } from '../shared/decoys.js';
 
-export async function beginSignIn(deps: CoreDeps, input: { email: string | undefined; flowId: string }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
+/** The bound person of an address and their keys (undefined: nobody bound holds it). */
+export type KeysOfEmail = { identityId: string; keys: Credential[] } | undefined;
+
+/** The person and their keys in ONE statement (issue 17: no BEGIN/COMMIT around it). */
+export function keysOfEmail(deps: CoreDeps, email: string): Promise<KeysOfEmail> {
+  return deps.store.read((tx) => tx.credentials.keysOfActiveEmail(email), { oneStatement: true });
+}
+
+/**
+ * `read`: what THIS request already read for `email` with {@link keysOfEmail} (the rate limits'
+ * trusted-browser check, issue 17); never a read of an earlier request (a suspension is seen by
+ * the very next request).
+ */
+export async function beginSignIn(
+  deps: CoreDeps,
+  input: { email: string | undefined; flowId: string; read?: { held: KeysOfEmail } | undefined },
+): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }> {
   const { email } = input;
-  // The person and their keys in ONE statement (issue 17: no BEGIN/COMMIT around it).
-  const held = email === undefined ? undefined : await deps.store.read((tx) => tx.credentials.keysOfActiveEmail(email), { oneStatement: true });
+  const held = email === undefined ? undefined : input.read !== undefined ? input.read.held : await keysOfEmail(deps, email);
   const keys = held?.keys ?? [];
   const found = {
     identityId: held?.identityId ?? null,

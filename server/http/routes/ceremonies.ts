@@ -11,6 +11,7 @@ import { adoptPageLanguage } from '../../flows/identities/setLanguage.js';
 import { pendingGatewayLogout } from '../../flows/saml/gatewaySignOut.js';
 import { endAllSessions, signOut } from '../../flows/sessions/signOut.js';
 import { beginSignIn } from '../../flows/signin/beginSignIn.js';
+import { signInKeysRead } from '../signinKeysRead.js';
 import { completeSignIn } from '../../flows/signin/completeSignIn.js';
 import { clearCookie, readCookie } from '../cookies.js';
 import { route, type RouteSpec } from '../registry.js';
@@ -131,7 +132,8 @@ export function ceremonyRoutes(deps: RouteDeps): RouteSpec[] {
       clause: 'NSIS 3.3.1',
       responses: { 200: 'WebAuthn request options', 429: 'Rate limited (per IP or per account)' },
       handler: async ({ req, res, body }) => {
-        res.json(await beginSignIn(flows, { email: body.email, flowId: cookies.flowOf(req, res) }));
+        // The address's keys as the rate limits read them in this request, if they did (issue 17).
+        res.json(await beginSignIn(flows, { email: body.email, flowId: cookies.flowOf(req, res), read: signInKeysRead(res, body.email) }));
       },
     }),
     route({

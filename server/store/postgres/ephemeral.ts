@@ -49,6 +49,35 @@ class PgChallenges implements ChallengeStore {
 class PgLimits implements LimitCounterStore {
   constructor(private readonly pool: PostgresPool) {}
 
+  async hitThen(first: string, firstLimit: number, second: string, windowMs: number, at: number): Promise<{ first: LimitWindow; second: LimitWindow | undefined }> {
+    if (first === second) throw new TypeError('store: hitThen needs two different keys');
+    // One statement: the second upsert runs only on the first's row as it returned it; each row
+    // is locked by its own upsert, so concurrent hits on either key queue and each counts.
+    const [r] = await this.pool.rows(
+      `WITH f AS (
+         INSERT INTO rate_limit_windows AS w (key, hits, reset_at) VALUES ($1, 1, $2::timestamptz)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN w.reset_at <= $3::timestamptz THEN 1 ELSE w.hits + 1 END,
+           reset_at = CASE WHEN w.reset_at <= $3::timestamptz THEN excluded.reset_at ELSE w.reset_at END
+         RETURNING hits, reset_at
+       ), s AS (
+         INSERT INTO rate_limit_windows AS w (key, hits, reset_at) SELECT $4::text, 1, $2::timestamptz FROM f WHERE f.hits <= $5::int
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN w.reset_at <= $3::timestamptz THEN 1 ELSE w.hits + 1 END,
+           reset_at = CASE WHEN w.reset_at <= $3::timestamptz THEN excluded.reset_at ELSE w.reset_at END
+         RETURNING hits, reset_at
+       )
+       SELECT f.hits, f.reset_at, s.hits AS second_hits, s.reset_at AS second_reset_at FROM f LEFT JOIN s ON true`,
+      [first, iso(at + windowMs), iso(at), second, firstLimit],
+    );
+    if (r === undefined) throw new Error('store: a rate-limit hit returned no window');
+    const counted = r['second_hits'] !== null && r['second_hits'] !== undefined;
+    return {
+      first: windowOf(r),
+      second: counted ? { hits: num(r, 'second_hits'), resetAt: Date.parse(str(r, 'second_reset_at')) } : undefined,
+    };
+  }
+
   async hit(key: string, windowMs: number, at: number): Promise<LimitWindow> {
     // One statement: concurrent hits on one key queue on its row and each counts.
     const [r] = await this.pool.rows(

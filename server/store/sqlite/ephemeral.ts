@@ -143,21 +143,33 @@ class SqliteChallenges implements ChallengeStore {
 class SqliteLimits implements LimitCounterStore {
   constructor(private readonly db: Connection) {}
 
-  hit(key: string, windowMs: number, at: number): Promise<LimitWindow> {
+  hitThen(first: string, firstLimit: number, second: string, windowMs: number, at: number): Promise<{ first: LimitWindow; second: LimitWindow | undefined }> {
+    if (first === second) return Promise.reject(new TypeError('store: hitThen needs two different keys'));
+    // Two statements run back to back in one synchronous call (no round trip here: the file is
+    // in this process), each atomic as `hit`'s; the second only when the first is within its limit.
     return run(() => {
-      const r = only(
-        this.db
-          .prepare(
-            `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
-             ON CONFLICT (key) DO UPDATE SET
-               hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
-               reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
-             RETURNING hits, reset_at`,
-          )
-          .all(key, at + windowMs, at, at),
-      );
-      return { hits: rows.num(r, 'hits'), resetAt: rows.num(r, 'reset_at') };
+      const f = this.hitNow(first, windowMs, at);
+      return { first: f, second: f.hits <= firstLimit ? this.hitNow(second, windowMs, at) : undefined };
     });
+  }
+
+  hit(key: string, windowMs: number, at: number): Promise<LimitWindow> {
+    return run(() => this.hitNow(key, windowMs, at));
+  }
+
+  private hitNow(key: string, windowMs: number, at: number): LimitWindow {
+    const r = only(
+      this.db
+        .prepare(
+          `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, ?)
+           ON CONFLICT (key) DO UPDATE SET
+             hits = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.hits + 1 END,
+             reset_at = CASE WHEN rate_limits.reset_at <= ? THEN excluded.reset_at ELSE rate_limits.reset_at END
+           RETURNING hits, reset_at`,
+        )
+        .all(key, at + windowMs, at, at),
+    );
+    return { hits: rows.num(r, 'hits'), resetAt: rows.num(r, 'reset_at') };
   }
 
   get(key: string, at: number): Promise<LimitWindow | undefined> {
