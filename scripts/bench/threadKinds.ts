@@ -71,7 +71,7 @@ export const THREAD_REASONS: Record<string, string> = {
 
 /** The cluster primary forks and watches the workers and serves no request; the profiler runs in it too. */
 const PRIMARY_REASON =
-  "The cluster primary serves no request (it forks and watches the workers; its JavaScript thread is in the rows above): its V8 threads collect the garbage of that and of the benchmark's probe and profiler in it.";
+  "The cluster primary serves no request (it forks and watches the workers, relays their metrics; its JavaScript thread is in the rows above): what its threads of this kind use is that upkeep and the benchmark's probe and profiler in it.";
 
 export const threadReasonOf = (part: string): string => {
   const kind = part.startsWith(PRIMARY) ? part.slice(PRIMARY.length) : part;
