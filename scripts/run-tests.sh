@@ -85,7 +85,7 @@ summarise_failures() {
     if grep -q '^ *not ok' "$tap"; then
       any=1
       echo "run-tests: FAILED in the $(basename "$tap" .tap) pass:"
-      awk '/^ *not ok/ { show = 16; print; next }
+      awk '/^ *not ok/ { show = 48; print; next }
            show > 0 && /^ *\.\.\.$/ { show = 0; next }
            show > 0 && !/^ *(---|duration_ms:)/ { print; show -= 1 }' "$tap"
     fi
