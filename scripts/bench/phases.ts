@@ -65,6 +65,12 @@ export async function measured(
   try {
     // A server that exits mid-phase ends the run (with its log's last lines), not a phase of refused requests.
     figures = await bounded(label, run, { watched: servers.map((x) => ({ name: x.name, child: x.child, lastLines: () => tailFile(x.logFile) })) });
+  } catch (err) {
+    // A phase that overran its deadline (the load generators' bound) names the gateways' last words too.
+    if (err instanceof PhaseAborted && err.message.includes('deadline')) {
+      throw new PhaseAborted(`${err.message}\n${servers.map((x) => `${x.name}, the last lines of its log:\n${tailFile(x.logFile, 40)}`).join('\n')}`, { cause: err });
+    }
+    throw err;
   } finally {
     clearInterval(sampler);
   }
