@@ -26,6 +26,33 @@ import { num, str } from './rows.js';
 /** The entries' own parameters, $1 to $8; a rider's come after them. */
 const ENTRY_PARAMS = 8;
 
+/**
+ * The chain's CTEs after an `entry` CTE (prefix, suffix, at, type, actor_id, actor_role,
+ * subject_id, data, n from 1) and a `head` CTE (the locked head row): `chain` hashes each entry
+ * from the one before exactly as entryHash() does, `moved` sets the head to the last entry,
+ * `appended` inserts the entries (RETURNING seq, prev_hash, hash). Shared by this append and the
+ * sign-in's one statement (signIns.ts).
+ */
+export const CHAIN_CTES = `chain AS (
+  SELECT 0::bigint AS n, head.seq, NULL::text AS prev_hash, head.hash FROM head
+  UNION ALL
+  SELECT entry.n, chain.seq + 1, chain.hash,
+         encode(sha256(convert_to(chain.hash || E'\\n' || entry.prefix || (chain.seq + 1)::text || entry.suffix, 'UTF8')), 'hex')
+    FROM chain JOIN entry ON entry.n = chain.n + 1
+),
+moved AS (
+  UPDATE audit_chain_head h SET seq = last.seq, prev_hash = last.prev_hash, hash = last.hash
+    FROM (SELECT seq, prev_hash, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) last
+   WHERE h.id = 1
+  RETURNING h.seq
+),
+appended AS (
+  INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
+  SELECT chain.seq, entry.at, entry.type, entry.actor_id, entry.actor_role, entry.subject_id, entry.data, chain.prev_hash, chain.hash
+    FROM chain JOIN entry ON entry.n = chain.n
+  RETURNING seq, prev_hash, hash
+)`;
+
 /** The statement for entries alone; with riders their CTEs come after `appended` (statement()). */
 export const APPEND_ENTRIES = statement([]);
 
@@ -52,25 +79,7 @@ entry AS (
 head AS (
   SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
 ),
-chain AS (
-  SELECT 0::bigint AS n, head.seq, NULL::text AS prev_hash, head.hash FROM head
-  UNION ALL
-  SELECT entry.n, chain.seq + 1, chain.hash,
-         encode(sha256(convert_to(chain.hash || E'\\n' || entry.prefix || (chain.seq + 1)::text || entry.suffix, 'UTF8')), 'hex')
-    FROM chain JOIN entry ON entry.n = chain.n + 1
-),
-moved AS (
-  UPDATE audit_chain_head h SET seq = last.seq, prev_hash = last.prev_hash, hash = last.hash
-    FROM (SELECT seq, prev_hash, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) last
-   WHERE h.id = 1
-  RETURNING h.seq
-),
-appended AS (
-  INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
-  SELECT chain.seq, entry.at, entry.type, entry.actor_id, entry.actor_role, entry.subject_id, entry.data, chain.prev_hash, chain.hash
-    FROM chain JOIN entry ON entry.n = chain.n
-  RETURNING seq, prev_hash, hash
-)${riders.map((r, i) => `,\nrider${i} AS (\n  ${r}\n  RETURNING 1\n)`).join('')}
+${CHAIN_CTES}${riders.map((r, i) => `,\nrider${i} AS (\n  ${r}\n  RETURNING 1\n)`).join('')}
 SELECT (SELECT count(*) FROM moved) AS moved, ${riders.length === 0 ? '0' : riders.map((_, i) => `(SELECT count(*) FROM rider${i})`).join(' + ')} AS ridden,
        a.seq, a.prev_hash, a.hash
   FROM appended a

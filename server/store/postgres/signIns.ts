@@ -26,7 +26,7 @@
 import { entryHash } from '../../audit/hashChain.js';
 import type { AuditEntry, AuditInput } from '../../domain/audit.js';
 import type { SignInCommit, SignInCommitted, SignInRepo } from '../../ports/repositories.js';
-import { checkedSplit } from './auditAppend.js';
+import { CHAIN_CTES, checkedSplit } from './auditAppend.js';
 import type { Sql } from './pool.js';
 import { num, numOrNull, str } from './rows.js';
 
@@ -59,25 +59,7 @@ head AS (
    WHERE id = 1 AND EXISTS (SELECT 1 FROM entry) AND (SELECT count(*) FROM ended) >= 0
   FOR UPDATE
 ),
-chain AS (
-  SELECT 0::bigint AS n, head.seq, NULL::text AS prev_hash, head.hash FROM head
-  UNION ALL
-  SELECT entry.n, chain.seq + 1, chain.hash,
-         encode(sha256(convert_to(chain.hash || E'\\n' || entry.prefix || (chain.seq + 1)::text || entry.suffix, 'UTF8')), 'hex')
-    FROM chain JOIN entry ON entry.n = chain.n + 1
-),
-moved AS (
-  UPDATE audit_chain_head h SET seq = last.seq, prev_hash = last.prev_hash, hash = last.hash
-    FROM (SELECT seq, prev_hash, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) last
-   WHERE h.id = 1
-  RETURNING h.seq
-),
-appended AS (
-  INSERT INTO audit_events (seq, at, type, actor_id, actor_role, subject_id, data, prev_hash, hash)
-  SELECT chain.seq, entry.at, entry.type, entry.actor_id, entry.actor_role, entry.subject_id, entry.data, chain.prev_hash, chain.hash
-    FROM chain JOIN entry ON entry.n = chain.n
-  RETURNING seq, prev_hash, hash
-)
+${CHAIN_CTES}
 SELECT (SELECT count(*) FROM used) AS used, (SELECT count(*) FROM ended) AS ended, (SELECT count(*) FROM opened) AS opened,
        (SELECT count(*) FROM moved) AS moved, a.seq, a.prev_hash, a.hash
   FROM (SELECT 1) AS one LEFT JOIN appended a ON true
