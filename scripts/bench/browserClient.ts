@@ -14,9 +14,12 @@ export interface JsonResponse {
 }
 
 /**
- * No request waits for ever: a server that never answers (a pool that ran dry, a lock nobody
- * releases) fails the ceremony with `socket: REQUEST_TIMEOUT`, counted as an error, and the phase
- * goes on to its end.
+ * No request waits for ever: a request not answered in full within this time, counted from the
+ * moment it is made, fails the ceremony, counted as an error, and the phase goes on to its end.
+ * `socket: CONNECT_TIMEOUT` when its connection was never accepted (node's own request timeout
+ * starts only once the socket is connected, so a SYN the server's listen queue dropped would wait
+ * for the kernel's retries, over two minutes), `socket: REQUEST_TIMEOUT` when the server took the
+ * request and never answered (a pool that ran dry, a lock nobody releases).
  */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -44,7 +47,23 @@ export class BrowserClient {
       accept: 'application/json',
     };
     if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return new Promise<JsonResponse>((resolve, reject) => {
+    return new Promise<JsonResponse>((settle, fail) => {
+      const timer = setTimeout(() => {
+        const connecting = !req.socket || req.socket.connecting;
+        const what = connecting ? 'no connection accepted for' : 'no answer to';
+        const err = Object.assign(new Error(`${what} POST ${path} within ${this.timeoutMs / 1000} s`), { code: connecting ? 'CONNECT_TIMEOUT' : 'REQUEST_TIMEOUT' });
+        // Settled here, so a response cut off halfway still fails with this error, not the reset's.
+        fail(err);
+        req.destroy(err);
+      }, this.timeoutMs);
+      const resolve = (r: JsonResponse) => {
+        clearTimeout(timer);
+        settle(r);
+      };
+      const reject = (err: unknown) => {
+        clearTimeout(timer);
+        fail(err);
+      };
       const req = http.request(
         { host: this.url.hostname === 'localhost' ? '127.0.0.1' : this.url.hostname, port: this.url.port, path, method: 'POST', headers, agent: this.agent },
         (res) => {
@@ -68,9 +87,6 @@ export class BrowserClient {
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`no answer to POST ${path} within ${this.timeoutMs / 1000} s`), { code: 'REQUEST_TIMEOUT' }));
-      });
       req.on('error', reject);
       req.end(payload);
     });

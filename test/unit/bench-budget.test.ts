@@ -125,6 +125,48 @@ describe('bench: every phase ends (issue 17: the hung --baseline run)', () => {
     }
   });
 
+  it('issue 17: a server whose listen queue is full (the connection is never accepted) fails the ceremony with CONNECT_TIMEOUT, bounded like any request', async () => {
+    // A listener whose process never accepts: its queue holds backlog + 1 connections, then the
+    // kernel drops further SYNs and the connect waits on the kernel's retries (node's own request
+    // timeout starts only once the socket is connected).
+    const script = "const s = require('net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => { process.stdout.write(String(s.address().port) + '\\n'); setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50); });";
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const fillers: net.Socket[] = [];
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        child.once('exit', () => reject(new Error('the listener exited')));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its event loop is blocked from here
+      // Fill the queue: connect until one connection is not accepted within 300 ms.
+      for (let i = 0; i < 16; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        fillers.push(s);
+        const connected = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => resolve(false), 300);
+          s.once('connect', () => {
+            clearTimeout(t);
+            resolve(true);
+          });
+        });
+        if (!connected) break;
+        assert.ok(i < 15, 'the listen queue never filled');
+      }
+      const client = new BrowserClient(`http://localhost:${port}`, agent, 300);
+      await assert.rejects(client.post('/api/enrolment/options', { token: 'x' }), (err: unknown) => {
+        assert.equal((err as { code?: unknown }).code, 'CONNECT_TIMEOUT');
+        assert.match((err as Error).message, /no connection accepted for POST \/api\/enrolment\/options within 0.3 s/);
+        return true;
+      });
+    } finally {
+      agent.destroy();
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+    }
+  });
+
   it('issue 17: a phase past its deadline ends with an error instead of waiting for ever', async () => {
     const never = () => new Promise<never>(() => undefined);
     await assert.rejects(bounded('sqlite-signin-16', never, { deadlineMs: 50, watched: [] }), /sqlite-signin-16: not finished within its deadline/);
