@@ -223,6 +223,8 @@ export class HsmConnection {
   /** Pools retired but with sessions still busy. */
   readonly #draining = new Set<Pool>();
   #timer: NodeJS.Timeout | undefined;
+  /** The refused PIN that ended the background reconnections (see {@link refusal}). */
+  #refusal: HsmError | undefined;
   #closing: Promise<void> | undefined;
   /** Called when the current pool has no busy session and nobody waits (used by close()). */
   #onIdle: (() => void) | undefined;
@@ -270,6 +272,14 @@ export class HsmConnection {
       connection.#scheduleReconnect(0);
       return { connection, error };
     }
+  }
+
+  /**
+   * Set when a background reconnection was refused its PIN: the connection then stays unavailable
+   * until the process restarts (retrying would lock the PIN), so nothing is left to wait for.
+   */
+  get refusal(): HsmError | undefined {
+    return this.#refusal;
   }
 
   /** 'ok' while the pool is connected; 'unavailable' while reconnecting or after close(). */
@@ -680,6 +690,7 @@ export class HsmConnection {
       if (error.code === 'HSM_LOGIN_FAILED') {
         // Retrying a refused PIN would lock it: stay unavailable until restarted.
         const detail = `${error.message}; not retrying (would lock the PIN)`;
+        this.#refusal = error;
         this.#state = { kind: 'unavailable', detail };
         this.#emit('unavailable', detail);
         return;

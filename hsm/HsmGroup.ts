@@ -84,7 +84,8 @@ export class HsmGroup {
    * Opens a connection to every token. A token that is absent or does not answer starts
    * unavailable and connects in the background; the group opens when at least one token is
    * available. Throws the first token's error when none is (after `startWaitMs`), and HSM_LOGIN_FAILED (with the
-   * token's name) as soon as any token refuses its PIN. `onOpenError` hears of each token that
+   * token's name) as soon as any token refuses its PIN, also when a token's background reconnection is
+   * refused it during that wait (the wait then ends as soon as no token is left reconnecting). `onOpenError` hears of each token that
    * could not be reached now.
    */
   static async open(
@@ -124,6 +125,10 @@ export class HsmGroup {
     if (members.every((m) => m.status !== 'ok') && (options.startWaitMs ?? 0) > 0) await group.#untilOneIsAvailable(options.startWaitMs ?? 0);
     if (members.every((m) => m.status !== 'ok')) {
       await Promise.all(members.map((m) => m.close()));
+      // A token whose reconnection was refused its PIN while the start waited: that is the error to fix.
+      const refused = members.findIndex((m) => m.refusal !== undefined);
+      const refusal = refused >= 0 ? members[refused]?.refusal : undefined;
+      if (refusal) throw refusal.forToken(names[refused] ?? '');
       throw errors[0] ?? new HsmError('HSM_UNAVAILABLE', 'no token of the group is available');
     }
     group.#startProbing();
@@ -281,7 +286,10 @@ export class HsmGroup {
     }
   }
 
-  /** Resolves when a token reports itself available (its background reconnection) or after `ms`. */
+  /**
+   * Resolves when a token reports itself available (its background reconnection), when no token
+   * is left reconnecting (each refused its PIN: waiting longer cannot help), or after `ms`.
+   */
   #untilOneIsAvailable(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
@@ -295,7 +303,7 @@ export class HsmGroup {
   }
 
   #emit(token: string, tokenLabel: string, status: HsmStatus, detail: string | undefined): void {
-    if (status === 'ok') this.#onAvailable?.();
+    if (status === 'ok' || this.members.every((m) => m.refusal !== undefined)) this.#onAvailable?.();
     try {
       this.#options.onStateChange?.(detail === undefined ? { token, tokenLabel, status } : { token, tokenLabel, status, detail });
     } catch {

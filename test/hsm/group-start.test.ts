@@ -34,8 +34,8 @@ describe('NSIS 6 (High) 14 / availability: an HSM group started while its token 
   after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const initToken = (label: string): void => {
-    const r = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
+  const initToken = (label: string, userPin = pin): void => {
+    const r = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', userPin, '--so-pin', `so-${pin}`], {
       env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
       encoding: 'utf8',
     });
@@ -72,6 +72,21 @@ describe('NSIS 6 (High) 14 / availability: an HSM group started while its token 
       assert.match(err.message, new RegExp(label));
       return true;
     });
+  });
+
+  it('a token that comes during the wait but refuses the PIN fails the start at once with HSM_LOGIN_FAILED naming the token, not after the wait with the first error', async () => {
+    const label = `wrong-pin-${randomBytes(3).toString('hex')}`;
+    const started = Date.now();
+    const opening = HsmGroup.open([{ name: 'primary', modulePath: MODULE, tokenLabel: label, pin }], { startWaitMs: 60_000, connection: fast });
+    await sleep(300);
+    initToken(label, `other-${pin}`);
+    await assert.rejects(opening, (err: unknown) => {
+      assert.ok(isHsmError(err, 'HSM_LOGIN_FAILED'), `got ${String(err)}`);
+      assert.equal(err.token, 'primary');
+      return true;
+    });
+    // Retrying a refused PIN would lock it, so nothing was left to wait for: the start did not sit out its 60 s.
+    assert.ok(Date.now() - started < 30_000, `the start failed after ${Date.now() - started} ms`);
   });
 
   it('without startWaitMs the start fails at once, as before', async () => {
