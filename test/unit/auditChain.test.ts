@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { canonicalJson, verifyChain } from '../../server/audit/index.js';
 import type { Store } from '../../server/ports/store.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
@@ -11,8 +11,11 @@ import { closeInspection, openSqlFile, sql } from '../support/sqliteInspection.j
 import { auditEntries } from '../support/storeReads.js';
 import { repoRoot } from '../support/testGateway.js';
 
+const dirs: string[] = [];
+
 async function storeWithEvents(n: number): Promise<{ store: Store; file: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-audit-'));
+  dirs.push(dir);
   const file = path.join(dir, 'gateway.db');
   const store = SqliteStore.open(file);
   await store.write(async (tx) => {
@@ -27,6 +30,11 @@ async function closeAll(store: Store, file: string): Promise<void> {
   closeInspection(file);
   await store.close();
 }
+
+/** Each test's database directory, removed when the file's tests are done. */
+after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('audit hash chain (NSIS 6 (Low) 7: integrity-protected log)', () => {
   it('canonical JSON sorts keys and drops whitespace', () => {
