@@ -22,9 +22,7 @@
  * Parent side: runStageBreakdown() forks this file and reads its result over IPC.
  */
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
-import Database from 'better-sqlite3';
 import express from 'express';
-import pg from 'pg';
 import helmet from 'helmet';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +43,7 @@ import { issueToken } from '../../server/flows/tokens/issueToken.js';
 import { openStore } from '../../server/store/openStore.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { identityTokenClaims } from '../../server/tokens/identityToken.js';
+import { tapStatements } from '../../test/support/driverTap.js';
 import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
 import { BrowserClient } from './browserClient.js';
 import { requestOptionsOf } from './ceremonies.js';
@@ -72,49 +71,28 @@ interface StageRequest {
 
 /**
  * Database round trips made by this process: every pg query (BEGIN and COMMIT included) and every
- * better-sqlite3 statement run or exec. Counted by wrapping the drivers' prototypes in this
- * process only (the stage benchmark's own), never in the gateway.
+ * better-sqlite3 statement run or exec (test/support/driverTap.ts, which wraps the drivers'
+ * prototypes in this process only, the stage benchmark's own, never in the gateway).
  */
 const roundTrips = { n: 0, durable: 0 };
 /**
  * A durable write transaction begins: SQLite's BEGIN IMMEDIATE on the gateway's file, PostgreSQL's
  * BEGIN that is not READ ONLY, or PostgreSQL's one-statement sign-in write (its own transaction).
  */
-function countDurable(sql: unknown): void {
-  const text = typeof sql === 'string' ? sql : typeof sql === 'object' && sql !== null && 'text' in sql && typeof sql.text === 'string' ? sql.text : '';
-  if (/^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY')) || text === COMMIT_SIGN_IN) roundTrips.durable += 1;
+function isDurableBegin(text: string): boolean {
+  return /^BEGIN IMMEDIATE/.test(text) || (/^BEGIN ISOLATION/.test(text) && !text.includes('READ ONLY')) || text === COMMIT_SIGN_IN;
 }
 /** BENCH_SQL_LOG=FILE: every distinct SQLite statement the stages ran is written there (scripts/bench/growthProbe.ts explains them). */
 const sqlLog = process.env['BENCH_SQL_LOG'];
 const sqlSeen: Set<string> | undefined = sqlLog ? new Set() : undefined;
 
 function countRoundTrips(): void {
-  const pgQuery = pg.Client.prototype.query;
-  pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+  tapStatements((sql, via) => {
     roundTrips.n += 1;
-    countDurable(args[0]);
-    return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pgQuery;
-  const probe = new Database(':memory:');
-  const statementProto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, unknown>;
-  probe.close();
-  for (const name of ['run', 'get', 'all', 'iterate']) {
-    const original = statementProto[name];
-    if (typeof original !== 'function') continue;
-    statementProto[name] = function counted(this: unknown, ...args: unknown[]) {
-      roundTrips.n += 1;
-      if (typeof this === 'object' && this !== null && 'source' in this) {
-        countDurable(this.source);
-        if (sqlSeen && typeof this.source === 'string') sqlSeen.add(this.source);
-      }
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    };
-  }
-  const exec = Database.prototype.exec;
-  Database.prototype.exec = function counted(this: Database.Database, source: string) {
-    roundTrips.n += 1;
-    return exec.call(this, source);
-  };
+    if (via === 'sqlite-exec') return;
+    if (isDurableBegin(sql)) roundTrips.durable += 1;
+    if (via === 'sqlite-statement') sqlSeen?.add(sql);
+  });
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
