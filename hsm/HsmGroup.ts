@@ -12,6 +12,9 @@
  * that the vendor presents as one virtual slot (Thales Luna HA) is one token here: the vendor
  * library does the failover.
  *
+ * The same failover serves the ES256 token keys ({@link HsmGroup.signer}) and the RSA SAML
+ * signing key ({@link HsmGroup.rsaSigner}).
+ *
  * With one token this is simply that token. Keys are not copied between tokens here: a key
  * generated on the primary exists on the others once the HSMs' own replication (cloning, wrap
  * backup) put it there; until then the others are skipped for it.
@@ -22,6 +25,7 @@ import { HsmError, toHsmError } from './errors.js';
 import type { EcP256PublicJwk } from './jwk.js';
 import { destroyKeyPair } from './keys.js';
 import type { KeyPolicyProfile } from './policy.js';
+import { type RsaPkcs1Sha256Signer, createRsaPkcs1Sha256Signer } from './rsaPkcs1Signer.js';
 import { type Es256Signer, createEs256Signer } from './signer.js';
 
 export interface HsmGroupOptions {
@@ -62,6 +66,12 @@ const MISSING_KEY_RETRY_MS = 30_000;
 
 export interface GroupSignerOptions {
   expectedPublicJwk?: EcP256PublicJwk;
+  profile?: KeyPolicyProfile;
+}
+
+export interface GroupRsaSignerOptions {
+  /** RFC 7638 thumbprint the key must have on every token (the one recorded with it). */
+  expectedKid?: string;
   profile?: KeyPolicyProfile;
 }
 
@@ -175,20 +185,60 @@ export class HsmGroup {
    * needs the key on at least one available token.
    */
   async signer(ckaId: string, options: GroupSignerOptions = {}): Promise<Es256Signer> {
-    const perToken = new Map<HsmConnection, { signer?: Es256Signer; skipUntil?: number }>();
-    let reference: Es256Signer | undefined;
+    const { reference, sign } = await this.#failover<Es256Signer>(ckaId, (member, ref) => {
+      const expected = options.expectedPublicJwk ?? ref?.publicJwk;
+      return createEs256Signer(member, ckaId, {
+        ...(expected ? { expectedPublicJwk: expected } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+      });
+    });
+    const { kid, publicJwk, alg, publicKeySource } = reference;
+    return Object.freeze({ kid, publicJwk, alg, ckaId, publicKeySource, sign });
+  }
+
+  /**
+   * An RS256 (RSASSA-PKCS1-v1_5 SHA-256) signer over the group for the RSA key with this
+   * CKA_ID, the SAML signing key (OIOSAML 3 assertions, metadata, certificates): the same
+   * failover as {@link signer}. A token's copy is the same key when its public key has the
+   * reference's RFC 7638 thumbprint (`expectedKid` when given, e.g. the kid recorded with the
+   * key; else the first token's), which also makes its SubjectPublicKeyInfo the same; a token
+   * holding another key under this CKA_ID is refused (HSM_KEY_POLICY_VIOLATION) and skipped.
+   */
+  async rsaSigner(ckaId: string, options: GroupRsaSignerOptions = {}): Promise<RsaPkcs1Sha256Signer> {
+    const { reference, sign } = await this.#failover<RsaPkcs1Sha256Signer>(ckaId, async (member, ref) => {
+      const signer = await createRsaPkcs1Sha256Signer(member, ckaId, options.profile ? { profile: options.profile } : {});
+      const expectedKid = options.expectedKid ?? ref?.kid;
+      if (expectedKid !== undefined && signer.kid !== expectedKid) {
+        throw new HsmError('HSM_KEY_POLICY_VIOLATION', `token ${member.name} holds another key under CKA_ID ${ckaId} (${signer.kid}, expected ${expectedKid})`);
+      }
+      return signer;
+    });
+    const { alg, kid, publicJwk, spki, modulusBytes } = reference;
+    return Object.freeze({ alg, ckaId, kid, publicJwk, spki, modulusBytes, sign });
+  }
+
+  /**
+   * The failover both kinds of signer share: `make` creates a token's signer for the key and
+   * refuses (throws) one that is not the same key as `reference` (undefined for the first).
+   * Each token's signer is made when first needed; a token whose key is missing or another
+   * one is skipped for {@link MISSING_KEY_RETRY_MS}; a signature goes to the first available
+   * token with the key and moves on when that token's device or session is lost or the key
+   * has gone from it. Fails when no available token holds the key now.
+   */
+  async #failover<S extends { readonly kid: string; sign(data: Uint8Array): Promise<Uint8Array> }>(
+    ckaId: string,
+    make: (member: HsmConnection, reference: S | undefined) => Promise<S>,
+  ): Promise<{ reference: S; sign: (data: Uint8Array) => Promise<Uint8Array> }> {
+    const perToken = new Map<HsmConnection, { signer?: S; skipUntil?: number }>();
+    let reference: S | undefined;
     let firstError: HsmError | undefined;
 
-    const signerOn = async (member: HsmConnection): Promise<Es256Signer | undefined> => {
+    const signerOn = async (member: HsmConnection): Promise<S | undefined> => {
       const entry = perToken.get(member);
       if (entry?.signer) return entry.signer;
       if (entry?.skipUntil !== undefined && entry.skipUntil > Date.now()) return undefined;
-      const expected = options.expectedPublicJwk ?? reference?.publicJwk;
       try {
-        const signer = await createEs256Signer(member, ckaId, {
-          ...(expected ? { expectedPublicJwk: expected } : {}),
-          ...(options.profile ? { profile: options.profile } : {}),
-        });
+        const signer = await make(member, reference);
         perToken.set(member, { signer });
         return signer;
       } catch (err) {
@@ -207,7 +257,7 @@ export class HsmGroup {
       if (reference) break;
     }
     if (!reference) throw firstError ?? new HsmError('HSM_UNAVAILABLE', `no token of the HSM group is available for key ${ckaId}`);
-    const { kid, publicJwk, alg, publicKeySource } = reference;
+    const { kid } = reference;
 
     const sign = async (data: Uint8Array): Promise<Uint8Array> => {
       let failure: HsmError | undefined;
@@ -227,8 +277,7 @@ export class HsmGroup {
       }
       throw failure ?? new HsmError('HSM_UNAVAILABLE', `no token of the HSM group can sign with key ${kid}`);
     };
-
-    return Object.freeze({ kid, publicJwk, alg, ckaId, publicKeySource, sign });
+    return { reference, sign };
   }
 
   /**

@@ -24,7 +24,7 @@ export {
   applySoftHsm2ConfDefault,
 } from './config.js';
 export { HsmConnection, DEFAULT_SESSIONS, type HsmConnectionOptions, type HsmHealth, type HsmStatus } from './HsmConnection.js';
-export { HsmGroup, type HsmGroupOptions, type HsmGroupHealth, type HsmTokenStatus, type GroupSignerOptions } from './HsmGroup.js';
+export { HsmGroup, type HsmGroupOptions, type HsmGroupHealth, type HsmTokenStatus, type GroupSignerOptions, type GroupRsaSignerOptions } from './HsmGroup.js';
 export { type EcP256PublicJwk, type RsaPublicJwk, ecPointToJwk, uncompressedPointFromEcPoint, rsaPublicJwk, jwkThumbprint } from './jwk.js';
 export {
   type ObjectIdentity,

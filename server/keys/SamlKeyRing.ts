@@ -8,10 +8,14 @@
  * certificates, so that a rollover is: upload both, switch, upload the new one alone.
  *
  * Every change is audited in the transaction that makes it. HSM work happens before the write.
+ *
+ * Signing fails over between the tokens of the HSM group (HsmGroup.rsaSigner) when they hold
+ * copies of the key (GATEWAY_HSM_KEY_POLICY=replicated, copied by the HSMs' own means); a new
+ * key is generated on the signing token, like a new token key, and copied to the others there.
  */
 import { randomBytes } from 'node:crypto';
-import { destroyKeyPair, generateRsaSigningKeyPair, type HsmGroup } from '../../hsm/index.js';
-import { createRsaPkcs1Sha256Signer, type RsaPkcs1Sha256Signer } from '../../hsm/rsaPkcs1Signer.js';
+import { generateRsaSigningKeyPair, type HsmGroup } from '../../hsm/index.js';
+import type { RsaPkcs1Sha256Signer } from '../../hsm/rsaPkcs1Signer.js';
 import { createCertificationRequest, createSelfSignedCertificate, importCertificate, type DistinguishedName } from '../../hsm/x509/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -45,10 +49,16 @@ export class SamlKeyRing {
 
   constructor(private readonly deps: SamlKeyRingDeps) {}
 
-  private signer(ckaId: string): Promise<RsaPkcs1Sha256Signer> {
+  /**
+   * The key's signer over the HSM group (hsm/HsmGroup.ts rsaSigner): a signature goes to the
+   * first available token holding the key and fails over to the next when that token is lost,
+   * as the token keys do (NSIS 6 (Low) 4, availability). `kid`, when the key's record is known:
+   * a token holding another key under the CKA_ID is refused (NSIS 4.1.6 (Low) 3).
+   */
+  private signer(ckaId: string, kid?: string): Promise<RsaPkcs1Sha256Signer> {
     let s = this.signers.get(ckaId);
     if (!s) {
-      s = createRsaPkcs1Sha256Signer(this.deps.hsm.current(), ckaId, { profile: this.deps.config.hsm.keyPolicy });
+      s = this.deps.hsm.rsaSigner(ckaId, { profile: this.deps.config.hsm.keyPolicy, ...(kid === undefined ? {} : { expectedKid: kid }) });
       s.catch(() => this.signers.delete(ckaId));
       this.signers.set(ckaId, s);
     }
@@ -109,12 +119,16 @@ export class SamlKeyRing {
     });
   }
 
-  /** retired -> destroyed: the key objects leave the HSM first, then the row says so. */
+  /**
+   * retired -> destroyed: the key objects leave every token of the group first (each copy: the
+   * key fails over between them), then the row says so. With a token unavailable this fails
+   * (HSM_UNAVAILABLE) and the key stays retired, as for the token keys.
+   */
   async destroy(kid: string, actor: Actor): Promise<void> {
     const key = (await this.keys()).find((k) => k.kid === kid);
     if (!key) throw new NotFoundError(`No SAML key ${kid}.`);
     if (key.state !== 'retired') throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is ${key.state}; only a retired key is destroyed.`);
-    await destroyKeyPair(this.deps.hsm.current(), key.ckaId);
+    await this.deps.hsm.destroyEverywhere(key.ckaId);
     this.signers.delete(key.ckaId);
     const at = this.deps.clock.now().toISOString();
     await this.deps.store.write(async (tx) => {
@@ -127,7 +141,7 @@ export class SamlKeyRing {
   async certificationRequest(kid: string, subject?: DistinguishedName): Promise<string> {
     const key = (await this.keys()).find((k) => k.kid === kid && (k.state === 'pending' || k.state === 'active'));
     if (!key) throw new NotFoundError(`No pending or active SAML key ${kid}.`);
-    return (await createCertificationRequest(await this.signer(key.ckaId), subject ?? this.subject(kid))).pem;
+    return (await createCertificationRequest(await this.signer(key.ckaId, key.kid), subject ?? this.subject(kid))).pem;
   }
 
   /** Stores a CA-issued certificate for a pending key; refused (X509Error) unless it certifies this key and is valid now. */
@@ -135,7 +149,7 @@ export class SamlKeyRing {
     const key = (await this.keys()).find((k) => k.kid === kid);
     if (!key || key.state !== 'pending') throw new SamlAdminError('SAML_KEY_STATE', `A certificate is imported for a pending SAML key; ${kid} is ${key?.state ?? 'unknown'}.`);
     const now = this.deps.clock.now();
-    const imported = importCertificate(pem, (await this.signer(key.ckaId)).spki, now);
+    const imported = importCertificate(pem, (await this.signer(key.ckaId, key.kid)).spki, now);
     await this.deps.store.write(async (tx) => {
       if (!(await tx.saml.setCertificate(kid, imported.pem))) throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is no longer pending.`);
       await appendAudit(tx, now.toISOString(), 'saml.key.certificate-imported', actor, kid, { sha256: imported.sha256, issuer: imported.issuer, notAfter: imported.notAfter.toISOString() });
@@ -146,7 +160,7 @@ export class SamlKeyRing {
   async activeKey(): Promise<SamlSigningKey & { kid: string }> {
     const active = (await this.keys()).find((k) => k.state === 'active');
     if (!active) throw new SamlAdminError('SAML_KEY_STATE', 'There is no active SAML signing key.');
-    const signer = await this.signer(active.ckaId);
+    const signer = await this.signer(active.ckaId, active.kid);
     return { kid: active.kid, certificatePem: active.certificatePem, sign: (data) => signer.sign(data) };
   }
 

@@ -74,3 +74,46 @@ export function importEcKeyPair(
   });
   return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
 }
+
+/**
+ * Imports one RSA key pair made on the host into a token (C_CreateObject), as {@link importEcKeyPair}
+ * does for EC: the same SAML signing key on two tokens, as HA partners get it (the `replicated`
+ * profile). Returns the public JWK (n, e).
+ */
+export function importRsaKeyPair(session: graphene.Session, key: { privateKey: KeyObject; ckaId: string; label: string }): { kty: 'RSA'; n: string; e: string } {
+  const jwk = key.privateKey.export({ format: 'jwk' });
+  if (jwk.kty !== 'RSA' || !jwk.n || !jwk.e || !jwk.d || !jwk.p || !jwk.q || !jwk.dp || !jwk.dq || !jwk.qi) throw new Error('expected an RSA private key');
+  const b = (v: string): Buffer => Buffer.from(v, 'base64url');
+  const id = Buffer.from(key.ckaId, 'hex');
+  session.create({
+    class: graphene.ObjectClass.PRIVATE_KEY,
+    keyType: graphene.KeyType.RSA,
+    token: true,
+    private: true,
+    id,
+    label: key.label,
+    sensitive: true,
+    extractable: false,
+    ...usageTemplate('private'),
+    modulus: b(jwk.n),
+    publicExponent: b(jwk.e),
+    privateExponent: b(jwk.d),
+    prime1: b(jwk.p),
+    prime2: b(jwk.q),
+    exp1: b(jwk.dp),
+    exp2: b(jwk.dq),
+    coefficient: b(jwk.qi),
+  });
+  session.create({
+    class: graphene.ObjectClass.PUBLIC_KEY,
+    keyType: graphene.KeyType.RSA,
+    token: true,
+    private: false,
+    id,
+    label: key.label,
+    ...usageTemplate('public'),
+    modulus: b(jwk.n),
+    publicExponent: b(jwk.e),
+  });
+  return { kty: 'RSA', n: jwk.n, e: jwk.e };
+}
