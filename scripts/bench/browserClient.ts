@@ -28,6 +28,8 @@ const NOT_SENT_BACK = new Set(['gw_session', '__Host-gw_session']);
 
 export class BrowserClient {
   private readonly cookies = new Map<string, string>();
+  /** The request on its way and where it is (for the load generator's watchdog), or undefined. */
+  inFlight: string | undefined;
   private readonly url: URL;
 
   constructor(
@@ -52,21 +54,27 @@ export class BrowserClient {
         const connecting = !req.socket || req.socket.connecting;
         const what = connecting ? 'no connection accepted for' : 'no answer to';
         const err = Object.assign(new Error(`${what} POST ${path} within ${this.timeoutMs / 1000} s`), { code: connecting ? 'CONNECT_TIMEOUT' : 'REQUEST_TIMEOUT' });
+        this.inFlight = undefined;
         // Settled here, so a response cut off halfway still fails with this error, not the reset's.
         fail(err);
         req.destroy(err);
       }, this.timeoutMs);
+      const started = Date.now();
+      this.inFlight = `POST ${path}, waiting for a socket`;
       const resolve = (r: JsonResponse) => {
         clearTimeout(timer);
+        this.inFlight = undefined;
         settle(r);
       };
       const reject = (err: unknown) => {
         clearTimeout(timer);
+        this.inFlight = undefined;
         fail(err);
       };
       const req = http.request(
         { host: this.url.hostname === 'localhost' ? '127.0.0.1' : this.url.hostname, port: this.url.port, path, method: 'POST', headers, agent: this.agent },
         (res) => {
+          this.inFlight = `POST ${path}, answered ${res.statusCode ?? '?'} after ${Date.now() - started} ms, reading the body`;
           this.keepCookies(res.headers['set-cookie']);
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -88,6 +96,10 @@ export class BrowserClient {
         },
       );
       req.on('error', reject);
+      req.on('socket', (socket) => {
+        this.inFlight = `POST ${path}, ${socket.connecting ? 'connecting' : 'sent on a kept-alive connection'}`;
+        if (socket.connecting) socket.once('connect', () => (this.inFlight = `POST ${path}, sent on a new connection`));
+      });
       req.end(payload);
     });
   }

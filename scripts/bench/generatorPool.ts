@@ -77,7 +77,13 @@ export class GeneratorPool {
       const ready = new Promise<void>((resolve, reject) => {
         child.on('message', (raw: unknown) => {
           const msg = parseFromGenerator(raw);
-          if (!msg) return;
+          if (!msg) {
+            // Never dropped in silence: the phase waiting for it would end at its deadline with no cause.
+            const text = JSON.stringify(raw) ?? String(raw);
+            process.stderr.write(`bench: an unparseable message from load generator ${child.pid}: ${text.slice(0, 400)}\n`);
+            gen.stderr.push(`(the bench could not read this generator's message: ${text.slice(0, 200)})\n`);
+            return;
+          }
           if (msg.type === 'ready') resolve();
           else if (msg.type === 'fatal') {
             const err = new Error(`load generator: ${msg.message}`);

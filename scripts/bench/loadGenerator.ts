@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { SoftAuthenticator } from '../../test/support/softAuthenticator.js';
-import { BrowserClient } from './browserClient.js';
+import { BrowserClient, REQUEST_TIMEOUT_MS } from './browserClient.js';
 import { type CeremonyOutcome, enrolCeremony, signInCeremony } from './ceremonies.js';
 import { type BenchCredential, type FromGenerator, type PhaseResult, type PhaseWindow, parseToGenerator } from './protocol.js';
 
@@ -37,6 +37,7 @@ async function runPhase(
   clients: number,
   window: PhaseWindow,
   ceremony: (client: number, agent: http.Agent) => Promise<CeremonyOutcome | 'exhausted'>,
+  step: (client: number) => string | undefined,
 ): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, clients) });
   const latenciesMs: number[] = [];
@@ -46,15 +47,28 @@ async function runPhase(
   let exhausted = false;
   await sleep(window.startAt - Date.now());
   const cpu = process.cpuUsage();
+  // Each client's ceremony in flight (its start), for the watchdog below.
+  const since = new Map<number, number>();
+  // A phase still running well past its window (every request is bounded, REQUEST_TIMEOUT_MS)
+  // says on stderr which clients are still in a ceremony, at which request, and since when: the
+  // bench's deadline error repeats the last lines, so a hang names its step.
+  const watchdog = setInterval(() => {
+    if (Date.now() < window.measureUntil + REQUEST_TIMEOUT_MS + 5_000) return;
+    const stuck = [...since].map(([i, t]) => `client ${i}: ${step(i) ?? 'between requests'}, ceremony started ${((Date.now() - t) / 1000).toFixed(1)} s ago`);
+    process.stderr.write(`load generator ${process.pid}, ${phase}: ${since.size} of ${clients} clients still in a ceremony ${((Date.now() - window.measureUntil) / 1000).toFixed(0)} s after the window${stuck.length > 0 ? `:\n  ${stuck.join('\n  ')}` : ''}\n`);
+  }, 5_000);
   await Promise.all(
     Array.from({ length: clients }, async (_, index) => {
       while (Date.now() < window.measureUntil) {
         const t0 = performance.now();
         let outcome: CeremonyOutcome | 'exhausted';
+        since.set(index, Date.now());
         try {
           outcome = await ceremony(index, agent);
         } catch (err) {
           outcome = { ok: false, error: errorKey(err) };
+        } finally {
+          since.delete(index);
         }
         if (outcome === 'exhausted') {
           exhausted = true;
@@ -75,7 +89,7 @@ async function runPhase(
         }
       }
     }),
-  );
+  ).finally(() => clearInterval(watchdog));
   agent.destroy();
   const used = process.cpuUsage(cpu);
   return {
@@ -123,7 +137,7 @@ process.on('message', (raw: unknown) => {
       if (!member) throw new Error('no key for this client');
       browsers[i] ??= new BrowserClient(msg.origins[i % msg.origins.length] ?? '', agent);
       return signInCeremony(browsers[i], member.auth, member.email, msg.audience);
-    }).then((result) => send({ type: 'result', ...result }));
+    }, (i) => browsers[i]?.inFlight).then((result) => send({ type: 'result', ...result }));
     return;
   }
   // Enrolment: every ceremony consumes one fresh one-time link; a fresh authenticator per person.
@@ -134,7 +148,7 @@ process.on('message', (raw: unknown) => {
     if (token === undefined) return 'exhausted';
     browsers[i] ??= new BrowserClient(msg.origin, agent);
     return enrolCeremony(browsers[i], new SoftAuthenticator(), token, 'Bench key');
-  }).then((result) => send({ type: 'result', ...result }));
+  }, (i) => browsers[i]?.inFlight).then((result) => send({ type: 'result', ...result }));
 });
 
 process.on('disconnect', () => process.exit(0));
