@@ -10,8 +10,18 @@ import { BrowserClient, REQUEST_TIMEOUT_MS } from './browserClient.js';
 import { type CeremonyOutcome, enrolCeremony, signInCeremony } from './ceremonies.js';
 import { type BenchCredential, type FromGenerator, type PhaseResult, type PhaseWindow, parseToGenerator } from './protocol.js';
 
+/**
+ * BENCH_TRACE_GENERATORS=1: each generator says on stderr when it takes a command and when it
+ * sends a result (with the time), for hunting a phase that never ends.
+ */
+const trace = process.env['BENCH_TRACE_GENERATORS'] === '1' ? (line: string) => process.stderr.write(`load generator ${process.pid} ${new Date().toISOString()}: ${line}\n`) : () => undefined;
+
 const send = (m: FromGenerator): void => {
-  process.send?.(m);
+  if (m.type === 'result') trace(`${m.phase}: result sent (${m.latenciesMs.length} measured, ${Object.values(m.errors).reduce((a, b) => a + b, 0)} errors)`);
+  const queued = process.send?.(m, undefined, undefined, (err: Error | null) => {
+    if (err) process.stderr.write(`load generator ${process.pid}: sending a ${m.type} message failed: ${err.message}\n`);
+  });
+  if (queued === false) trace(`the ${m.type} message waits in the IPC queue`);
 };
 
 interface Member {
@@ -114,6 +124,7 @@ function init(credentials: BenchCredential[]): void {
 
 process.on('message', (raw: unknown) => {
   const msg = parseToGenerator(raw);
+  trace(`took ${msg ? `${msg.type}${'phase' in msg ? ` ${msg.phase}` : ''}${'clients' in msg ? ` with ${msg.clients} clients` : ''}` : 'an unparseable message'}`);
   if (!msg) {
     send({ type: 'fatal', message: 'unparseable message from the bench' });
     return;
