@@ -91,6 +91,9 @@ export class GeneratorPool {
             gen.failed?.(err);
           } else {
             const { type: _type, ...result } = msg;
+            if (process.env['BENCH_TRACE_GENERATORS'] === '1') {
+              process.stderr.write(`bench ${new Date().toISOString()}: result of ${result.phase} from load generator ${child.pid}${gen.pending ? '' : ', which no phase waits for'}\n`);
+            }
             gen.pending?.(result);
           }
         });

@@ -43,6 +43,32 @@ export class LineTail {
   }
 }
 
+/**
+ * What the kernel says a live process is doing: its state, the kernel function it sleeps in, the
+ * CPU it has used and its threads (for a phase that overran: a process blocked in a write, idle
+ * in epoll, or spinning look different here). Linux only; '' elsewhere.
+ */
+export function processState(pid: number | undefined): string {
+  if (pid === undefined) return '';
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '?';
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: state is the 1st, utime and stime the 12th and 13th.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    let wchan = '?';
+    try {
+      wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8') || '0';
+    } catch {
+      // Not readable on every kernel.
+    }
+    return `state ${field('State')}, waiting in ${wchan}, ${(ticks / 100).toFixed(2)} s of CPU, ${field('Threads')} threads`;
+  } catch {
+    return 'gone from /proc';
+  }
+}
+
 const exitText = (child: ChildProcess): string | undefined =>
   child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `was killed by ${child.signalCode}` : undefined;
 
@@ -70,7 +96,7 @@ export function bounded<T>(label: string, run: () => Promise<T>, opts: { deadlin
     if (opts.deadlineMs === undefined) return;
     const deadlineMs = opts.deadlineMs;
     const timer = setTimeout(() => {
-      const alive = opts.watched.map((w) => `${w.name} (pid ${w.child.pid ?? '?'}), last lines:\n${w.lastLines()}`).join('\n');
+      const alive = opts.watched.map((w) => `${w.name} (pid ${w.child.pid ?? '?'}; ${processState(w.child.pid)}), last lines:\n${w.lastLines()}`).join('\n');
       reject(new PhaseAborted(`${label}: not finished within its deadline of ${(deadlineMs / 1000).toFixed(0)} s (a request or a child that never answers)${alive ? `; ${alive}` : ''}`));
     }, Math.max(0, deadlineMs));
     cleanups.push(() => clearTimeout(timer));

@@ -10,7 +10,7 @@ import type { Config } from '../../server/config.js';
 import { openStore } from '../../server/store/openStore.js';
 import type { PhaseFigures } from './generatorPool.js';
 import { gauge, histogramDeltas, scrapeMetrics, type HistogramDelta } from './metricsScraper.js';
-import { PhaseAborted, bounded, tailFile } from './phaseGuard.js';
+import { PhaseAborted, bounded, processState, tailFile } from './phaseGuard.js';
 import type { LoopDelay } from './probeControl.js';
 import { machineBusyMs } from './procCpu.js';
 import type { PhaseRow } from './report.js';
@@ -68,7 +68,7 @@ export async function measured(
   } catch (err) {
     // A phase that overran its deadline (the load generators' bound) names the gateways' last words too.
     if (err instanceof PhaseAborted && err.message.includes('deadline')) {
-      throw new PhaseAborted(`${err.message}\n${servers.map((x) => `${x.name}, the last lines of its log:\n${tailFile(x.logFile, 40)}`).join('\n')}`, { cause: err });
+      throw new PhaseAborted(`${err.message}\n${servers.map((x) => `${x.name} (${x.processTree().map((pid) => `pid ${pid}: ${processState(pid)}`).join('; ')}), the last lines of its log:\n${tailFile(x.logFile, 40)}`).join('\n')}`, { cause: err });
     }
     throw err;
   } finally {
