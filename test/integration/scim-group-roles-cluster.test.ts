@@ -16,6 +16,7 @@ import { openStore } from '../../server/store/openStore.js';
 import { field } from '../support/apiClient.js';
 import { disposeChildVarDir, groupPids, startChildGateway, type ChildGateway } from '../support/childGateway.js';
 import { activeAdmin } from '../support/journeys.js';
+import { registerDirectory } from '../support/staff.js';
 import { auditEntries } from '../support/storeReads.js';
 import { repoRoot } from '../support/testGateway.js';
 
@@ -92,9 +93,7 @@ describe('issue 18: a changed group-role file reaches both workers of a cluster 
     gw = await startChildGateway({ env: { GATEWAY_WORKERS: '2', GATEWAY_LOG_LEVEL: 'info', GATEWAY_SCIM_GROUP_ROLES_FILE: file, GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS: '0' } });
     await waitFor('two workers listening', () => /with 2 worker processes/.test(gw.output()), 60_000);
     const admin = await activeAdmin(gw);
-    const registered = await admin.client.post('/api/admin/provisioning/clients', { label: 'Entra ID (HR sync)', ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person', tokenDays: 30 });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    token = field<string>(registered.body, 'token', 'token');
+    token = await registerDirectory(admin.client);
   });
   after(async () => {
     if (gw) {

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { field, obj } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
-import { bindAndEnrol, type Person } from '../support/staff.js';
+import { bindAndEnrol, grantByTwo, registerDirectory, type Person } from '../support/staff.js';
 import { auditEntries, read } from '../support/storeReads.js';
 import { startTestGateway, type TestGateway } from '../support/testGateway.js';
 
@@ -71,12 +71,7 @@ describe('issue 18: a changed group-role file takes effect while the gateway run
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return field<{ identityId: string; role: string; groups: string[] }[]>(res.body, 'items').map((r) => [r.identityId, r.role, r.groups]);
   };
-  const grant = async (who: Who, role: string) => {
-    const asked = await second.client.post(`/api/admin/identities/${ids[who]}/roles`, { role, grant: true });
-    assert.equal(asked.status, 202, JSON.stringify(asked.body));
-    const ok = await admin.client.post(`/api/approvals/${field<string>(asked.body, 'approval', 'id')}/approve`, {});
-    assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  };
+  const grant = (who: Who, role: string) => grantByTwo(second.client, admin.client, ids[who], role);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scim-group-roles-reload-'));
@@ -90,9 +85,7 @@ describe('issue 18: a changed group-role file takes effect while the gateway run
     gw.runtime.groupRoleFile.start();
     admin = await activeAdmin(gw);
     second = await bindAndEnrol(gw, admin.client, { name: 'Second Admin', email: 'second.admin@demo.example', roles: ['org-admin'] });
-    const registered = await admin.client.post('/api/admin/provisioning/clients', { label: 'Entra ID (HR sync)', ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person', tokenDays: 30 });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    token = field<string>(registered.body, 'token', 'token');
+    token = await registerDirectory(admin.client);
     const scimIds: Record<Who, string> = { ann: '', bo: '', dan: '' };
     for (const who of ['ann', 'bo', 'dan'] as const) {
       const email = `${who}@demo.example`;
