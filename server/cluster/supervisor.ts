@@ -1,8 +1,8 @@
 /**
  * The primary process of a multi-worker gateway (GATEWAY_WORKERS > 1). It serves nothing
  * itself: it forks the workers (which share the listening port through node:cluster and the
- * SQLite file through WAL), restarts one that dies, relays peer messages, passes SIGHUP on, and stops them all
- * on SIGTERM/SIGINT. Every guarantee stays with SQLite: each lifecycle change is a guarded UPDATE in
+ * SQLite file through WAL), restarts one that dies, relays peer messages, passes SIGHUP on, and
+ * stops them all on SIGTERM/SIGINT. Every guarantee stays with SQLite: each lifecycle change is a guarded UPDATE in
  * an IMMEDIATE transaction with its audit event, whichever process makes it.
  */
 import cluster, { type Worker } from 'node:cluster';
