@@ -89,6 +89,8 @@ async function runPrimary(config: Readonly<Config>, log: Logger): Promise<void> 
   });
   process.on('SIGINT', () => supervisor.stop('SIGINT'));
   process.on('SIGTERM', () => supervisor.stop('SIGTERM'));
+  // Issue 18: SIGHUP re-reads GATEWAY_SCIM_GROUP_ROLES_FILE (worker 0 does; serve() below).
+  process.on('SIGHUP', () => supervisor.signal('SIGHUP'));
 }
 
 async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
@@ -98,6 +100,11 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
   let stopAsked: string | undefined;
   const early = (signal: string) => () => (stopAsked ??= signal);
   const earlyHandlers = { SIGINT: early('SIGINT'), SIGTERM: early('SIGTERM'), disconnect: early('primary-gone') };
+  // Issue 18: SIGHUP asks for GATEWAY_SCIM_GROUP_ROLES_FILE to be read now (worker 0; the others
+  // are told what it applied). Handled from the first moment, since unhandled it ends the process;
+  // during the start there is nothing to do (the start reads the file itself).
+  let onHangup: () => void = () => undefined;
+  process.on('SIGHUP', () => onHangup());
   for (const [event, handler] of Object.entries(earlyHandlers)) process.on(event, handler);
   const runtime = await createRuntime(config, { log, clientDir, clusterWorker: inCluster });
   for (const [event, handler] of Object.entries(earlyHandlers)) process.off(event, handler);
@@ -109,6 +116,8 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
     runtime.idm?.start();
     runtime.idmReconciler?.start();
     runtime.metadata?.start(runtime.flows, runtime.assurance);
+    // Issue 18: one process follows the group-role file and tells its siblings what it applied.
+    runtime.groupRoleFile?.start();
     await expireDueKeys(runtime.flows);
     keyTicker = setInterval(() => {
       runtime.keys?.tick().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'key promotion failed; will retry'));
@@ -150,6 +159,9 @@ async function serve(config: Readonly<Config>, log: Logger): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  onHangup = () => {
+    if (singletons && !stopping) void runtime.groupRoleFile?.reload('signal');
+  };
   // A worker whose primary is gone (even by kill -9) stops rather than serve unsupervised.
   if (inCluster) process.on('disconnect', () => stop('primary-gone'));
   if (stopAsked !== undefined || (inCluster && !process.connected)) stop(stopAsked ?? 'primary-gone');

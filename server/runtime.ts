@@ -42,6 +42,8 @@ import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 import { IdmDispatcher } from './idm/dispatcher.js';
 import { backfillIdmPeople } from './flows/idm/backfillIdmPeople.js';
 import { reconcileGroupRoles } from './flows/provisioning/reconcileGroupRoles.js';
+import { GroupRoleTableInForce } from './flows/provisioning/groupRoleTable.js';
+import { GroupRoleFileWatcher } from './flows/provisioning/groupRoleFileWatcher.js';
 import { connectIdm } from './idm/connect.js';
 import { IdmReconciler } from './idm/reconciler.js';
 
@@ -73,6 +75,11 @@ export interface Runtime {
   idm: IdmDispatcher | undefined;
   /** Issue 18: reconciliation with MitID Erhverv (nightly and on demand); absent while the sync is off. */
   idmReconciler: IdmReconciler | undefined;
+  /**
+   * Issue 18: follows GATEWAY_SCIM_GROUP_ROLES_FILE while the gateway runs (absent without the
+   * file). main.ts starts its polling on worker 0 and reloads on SIGHUP; close() stops it.
+   */
+  groupRoleFile: GroupRoleFileWatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -143,6 +150,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   let onSessionsEnded: (sessions: SessionRecord[]) => void = () => undefined;
   let keys: KeyManager | undefined;
   const approvals = new Approvals({ store, clock, config, kickOutbox: () => outbox.kick() });
+  const groupRoles = new GroupRoleTableInForce(config.scim.groupRoles);
   const flows: ConsoleDeps = {
     store,
     clock,
@@ -151,6 +159,7 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     log: opts.log,
     assurance,
     approvals,
+    groupRoles,
     kickOutbox: () => outbox.kick(),
     observe: metrics.onGatewayEvent,
     sessionsEnded: (sessions) => onSessionsEnded(sessions),
@@ -164,6 +173,15 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     // Issue 18: a row removed from GATEWAY_SCIM_GROUP_ROLES_FILE since the last start withdraws the
     // roles only it asked for, now (once across instances: reconcileGroupRoles.ts).
     await reconcileGroupRoles(flows, config.scim.groupRoles);
+    // Cluster: the worker that applied a changed file tells the others, which take the recorded table.
+    closers.push(
+      onPeer('group-roles-changed', () => {
+        groupRoles
+          .refresh(store)
+          .then((changed) => changed && opts.log.info({ rows: groupRoles.current().length, trigger: 'peer' }, 'directory group-role table in force'))
+          .catch((err: unknown) => opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'directory group-role table not refreshed; it is at the next change or restart'));
+      }),
+    );
   } catch (err) {
     for (const c of closers) c();
     monitor?.close();
@@ -256,6 +274,9 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     devices: new DeviceCookies(createHmac('sha256', secretKey).update('device-cookie').digest()),
   });
+  const groupRoleFile = config.scim.groupRolesFile
+    ? new GroupRoleFileWatcher(flows, groupRoles, { file: config.scim.groupRolesFile, pollMs: config.scim.groupRolesPollSeconds * 1000, onApplied: () => tellPeers('group-roles-changed') })
+    : undefined;
   const idm = idmClient ? new IdmDispatcher(store, idmClient, clock, opts.log, config.idm.enabled ? config.idm.leaseSeconds * 1000 : undefined) : undefined;
   return {
     config,
@@ -274,8 +295,10 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
     metrics,
     idm,
     idmReconciler,
+    groupRoleFile,
     async close() {
       for (const c of closers) c();
+      await groupRoleFile?.stop();
       idmReconciler?.stop();
       idm?.stop();
       monitor?.close();

@@ -93,6 +93,7 @@ export const auditEvents: Translation<typeof en> = {
   'auditEvent.scim.group-replaced': 'Gruppe opdateret af kataloget',
   'auditEvent.scim.group-role-asked': 'Kataloget beder om en personalerolle (afventer en org-admin)',
   'auditEvent.scim.group-roles-changed': 'Tabellen over kataloggrupper og personaleroller ændret (roller, som kun en fjernet række bad om, frataget)',
+  'auditEvent.scim.group-roles-refused': 'Ændret tabel over kataloggrupper og personaleroller afvist (den gældende tabel bevares)',
   'auditEvent.scim.person-resumed': 'Person genoptaget af kataloget',
   'auditEvent.scim.person-suspended': 'Person suspenderet af kataloget',
   'auditEvent.scim.refused': 'Katalogforespørgsel afvist',

@@ -90,6 +90,7 @@ export const auditEvents = {
   'auditEvent.scim.group-replaced': 'Group updated by the directory',
   'auditEvent.scim.group-role-asked': 'Directory asks for a staff role (waits for an org-admin)',
   'auditEvent.scim.group-roles-changed': 'Table of directory groups to staff roles changed (roles only a removed row asked for withdrawn)',
+  'auditEvent.scim.group-roles-refused': 'Changed table of directory groups to staff roles refused (the table in force stays)',
   'auditEvent.scim.person-resumed': 'Person resumed by the directory',
   'auditEvent.scim.person-suspended': 'Person suspended by the directory',
   'auditEvent.scim.refused': 'Directory request refused',

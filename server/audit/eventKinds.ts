@@ -95,6 +95,7 @@ export const AUDIT_EVENT_KINDS: readonly string[] = [
   'scim.group-replaced',
   'scim.group-role-asked',
   'scim.group-roles-changed',
+  'scim.group-roles-refused',
   'scim.person-resumed',
   'scim.person-suspended',
   'scim.refused',

@@ -1,8 +1,9 @@
 /**
  * Messages between the worker processes of one gateway (node:cluster), relayed by the primary.
  * Everything durable is in SQLite, which every worker shares; these messages only tell siblings
- * to refresh what they hold in memory (today: the FIDO metadata in force). Outside a cluster
- * they are no-ops, so the same code runs in one process, in tests and in production.
+ * to refresh what they hold in memory (the FIDO metadata, the directory group-role table in
+ * force). Outside a cluster they are no-ops, so the same code runs in one process, in tests and
+ * in production.
  */
 import cluster from 'node:cluster';
 
@@ -12,7 +13,8 @@ export interface PeerMessage {
   topic: PeerTopic;
 }
 
-export type PeerTopic = 'metadata-reloaded';
+/** metadata-reloaded: the FIDO metadata in force; group-roles-changed: the directory group-role table in force. */
+export type PeerTopic = 'metadata-reloaded' | 'group-roles-changed';
 
 export function isPeerMessage(m: unknown): m is PeerMessage {
   return typeof m === 'object' && m !== null && (m as { gatewayPeer?: unknown }).gatewayPeer === true && typeof (m as { topic?: unknown }).topic === 'string';

@@ -1,8 +1,8 @@
 /**
  * The primary process of a multi-worker gateway (GATEWAY_WORKERS > 1). It serves nothing
  * itself: it forks the workers (which share the listening port through node:cluster and the
- * SQLite file through WAL), restarts one that dies, relays peer messages, and stops them all on
- * SIGTERM/SIGINT. Every guarantee stays with SQLite: each lifecycle change is a guarded UPDATE in
+ * SQLite file through WAL), restarts one that dies, relays peer messages, passes SIGHUP on, and
+ * stops them all on SIGTERM/SIGINT. Every guarantee stays with SQLite: each lifecycle change is a guarded UPDATE in
  * an IMMEDIATE transaction with its audit event, whichever process makes it.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -20,7 +20,7 @@ export interface SupervisorOptions {
   onListening?: () => void;
 }
 
-export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string): void } {
+export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string): void; signal(signal: 'SIGHUP'): void } {
   const { log } = opts;
   const minUptime = opts.minUptimeMs ?? 5_000;
   const maxFailed = opts.maxFailedStarts ?? 5;
@@ -70,6 +70,11 @@ export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string
   for (let i = 0; i < opts.workers; i++) fork(i);
 
   return {
+    /** Passes `signal` on to every worker (SIGHUP: worker 0 re-reads the group-role file). */
+    signal(signal: 'SIGHUP') {
+      if (stopping) return;
+      for (const { worker } of byIndex.values()) worker.process.kill(signal);
+    },
     stop(signal: string) {
       if (stopping) return;
       stopping = true;

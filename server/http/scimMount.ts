@@ -6,6 +6,7 @@
  */
 import type { Request, Router } from 'express';
 import type { Config } from '../config.js';
+import type { ConsoleDeps } from '../flows/consoleDeps.js';
 import type { CoreDeps } from '../flows/deps.js';
 import { PROVISIONING_ACTOR, scimUserDirectory } from '../flows/provisioning/scimDirectory.js';
 import { scimGroupDirectory } from '../flows/provisioning/scimGroupDirectory.js';
@@ -31,12 +32,14 @@ async function lookup(deps: CoreDeps, tokenId: string): Promise<StoredScimToken 
   });
 }
 
-export function scimRouter(deps: CoreDeps, config: Readonly<Config>, log: Logger): Router {
+export function scimRouter(deps: ConsoleDeps, config: Readonly<Config>, log: Logger): Router {
+  // The table in force at each request: it follows GATEWAY_SCIM_GROUP_ROLES_FILE (groupRoleFileWatcher.ts).
+  const table = () => deps.groupRoles.current();
   return createScimRouter({
     users: scimUserDirectory(deps),
-    // /Groups is served only when the organisation mapped directory groups to roles.
-    groups: scimGroupDirectory(deps, config.scim.groupRoles),
-    groupRoles: config.scim.groupRoles,
+    // /Groups is served only while the organisation maps directory groups to roles.
+    groups: scimGroupDirectory(deps, table),
+    groupRoles: table,
     verifier: createTokenVerifier((tokenId) => lookup(deps, tokenId), deps.secretKey, deps.clock),
     audit: {
       async refused(e) {

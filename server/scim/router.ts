@@ -22,9 +22,10 @@ import { DEFAULT_SCIM_HTTP_LIMITS, type ScimHttpLimits, fromParserError, sendSci
 
 export interface ScimRouterOptions {
   users: ScimUserDirectory;
-  /** With a non-empty `groupRoles` table, /Groups is served. */
+  /** While the `groupRoles` table is not empty, /Groups is served. */
   groups?: ScimGroupDirectory;
-  groupRoles?: GroupRoleTable;
+  /** The table, or how to get the one in force at each request (it may change while the gateway runs). */
+  groupRoles?: GroupRoleTable | (() => GroupRoleTable);
   verifier: ScimTokenVerifier;
   audit: ScimAuditSink;
   /** The public absolute URL of the mount point, e.g. https://idp.example.dk/scim/v2 (meta.location). */
@@ -39,14 +40,18 @@ export interface ScimRouterOptions {
 
 const REALM = 'Bearer realm="scim"';
 
+const noEndpoint = (method: string, path: string) => new ScimError(404, undefined, `There is no SCIM endpoint ${method} ${path}.`);
+
 export function createScimRouter(options: ScimRouterOptions): Router {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(baseUrl)) throw new TypeError('baseUrl must be an absolute http(s) URL');
   const http: ScimHttpLimits = { ...DEFAULT_SCIM_HTTP_LIMITS, ...options.limits };
   const resource: ResourceLimits = { ...DEFAULT_RESOURCE_LIMITS, ...options.resourceLimits };
   const filter: FilterLimits = { ...DEFAULT_FILTER_LIMITS, ...options.filterLimits };
-  const table = options.groupRoles ?? [];
-  const groups = options.groups !== undefined && table.length > 0 ? options.groups : undefined;
+  const tableOption = options.groupRoles ?? [];
+  const table = typeof tableOption === 'function' ? tableOption : () => tableOption;
+  const groups = options.groups;
+  const servesGroups = () => groups !== undefined && table().length > 0;
 
   const principals = new WeakMap<Request, ScimPrincipal>();
   const principalOf = (req: Request): ScimPrincipal => {
@@ -88,26 +93,31 @@ export function createScimRouter(options: ScimRouterOptions): Router {
     next();
   });
 
-  const discovery: DiscoveryOptions = {
+  // Whether Group is announced follows the table in force (issue 18: the table is reloaded).
+  const discovery = (): DiscoveryOptions => ({
     baseUrl,
-    groups: groups !== undefined,
+    groups: servesGroups(),
     maxResults: http.maxResults,
     maxOperations: http.maxOperations,
     maxPayloadBytes: http.bodyBytes,
     ...(options.documentationUri ? { documentationUri: options.documentationUri } : {}),
-  };
+  });
   const byId = (list: Record<string, unknown>[], id: string) => list.find((r) => typeof r['id'] === 'string' && r['id'].toLowerCase() === id.toLowerCase());
-  const oneOf = (list: Record<string, unknown>[], what: string) => (req: Request, res: Response) => {
-    const hit = byId(list, String(req.params['id'] ?? ''));
+  const oneOf = (list: () => Record<string, unknown>[], what: string) => (req: Request, res: Response) => {
+    const hit = byId(list(), String(req.params['id'] ?? ''));
     if (!hit) throw new ScimError(404, undefined, `No ${what} with that id.`);
     sendScim(res, 200, hit);
   };
-  const types = resourceTypes(discovery);
-  const schemaList = schemas(discovery);
-  router.get('/ServiceProviderConfig', (_req, res) => sendScim(res, 200, serviceProviderConfig(discovery)));
-  router.get('/ResourceTypes', (_req, res) => sendScim(res, 200, listResponse(types, types.length, 1)));
+  const types = () => resourceTypes(discovery());
+  const schemaList = () => schemas(discovery());
+  const all = (list: () => Record<string, unknown>[]) => (_req: Request, res: Response) => {
+    const items = list();
+    sendScim(res, 200, listResponse(items, items.length, 1));
+  };
+  router.get('/ServiceProviderConfig', (_req, res) => sendScim(res, 200, serviceProviderConfig(discovery())));
+  router.get('/ResourceTypes', all(types));
   router.get('/ResourceTypes/:id', oneOf(types, 'resource type'));
-  router.get('/Schemas', (_req, res) => sendScim(res, 200, listResponse(schemaList, schemaList.length, 1)));
+  router.get('/Schemas', all(schemaList));
   router.get('/Schemas/:id', oneOf(schemaList, 'schema'));
 
   const common = { principalOf, http, resource, filter };
@@ -125,6 +135,11 @@ export function createScimRouter(options: ScimRouterOptions): Router {
     }),
   );
   if (groups) {
+    // No table in force (now): /Groups is not served (404 below), as without a directory.
+    router.use('/Groups', (req: Request, _res: Response, next: NextFunction) => {
+      if (!servesGroups()) throw noEndpoint(req.method, `/Groups${req.path === '/' ? '' : req.path}`);
+      next();
+    });
     router.use(
       '/Groups',
       resourceRouter<ScimGroup>({
@@ -134,7 +149,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
         toJson: groupToJson,
         render: (s) => renderGroup(s, baseUrl),
         check: (g) => {
-          if (roleForGroup(table, g.displayName) === null) {
+          if (roleForGroup(table(), g.displayName) === null) {
             throw ScimError.of('invalidValue', `The group "${g.displayName.slice(0, 100)}" is not mapped to a gateway role; ask the organisation's administrator to map it, or do not provision it.`);
           }
         },
@@ -145,7 +160,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   }
 
   router.use((req: Request) => {
-    throw new ScimError(404, undefined, `There is no SCIM endpoint ${req.method} ${req.path}.`);
+    throw noEndpoint(req.method, req.path);
   });
 
   router.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {

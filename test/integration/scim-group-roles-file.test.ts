@@ -21,7 +21,7 @@ import { createLogger } from '../../server/logger.js';
 import { createRuntime, type Runtime } from '../../server/runtime.js';
 import { field, obj } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
-import { bindAndEnrol, type Person } from '../support/staff.js';
+import { bindAndEnrol, grantByTwo, registerDirectory, type Person } from '../support/staff.js';
 import { auditEntries, read } from '../support/storeReads.js';
 import { repoRoot, startTestGateway, type TestGateway } from '../support/testGateway.js';
 
@@ -73,12 +73,7 @@ describe('issue 18: a row removed from the group-role table withdraws the roles 
     return (await gw.mailsTo(email)).filter((m) => m.kind === 'duty-executed').length;
   };
   /** The second org-admin asks for the grant; the first approves it (as an independent second person). */
-  const grant = async (who: Who, role: string) => {
-    const asked = await second.client.post(`/api/admin/identities/${ids[who]}/roles`, { role, grant: true });
-    assert.equal(asked.status, 202, JSON.stringify(asked.body));
-    const ok = await admin.client.post(`/api/approvals/${field<string>(asked.body, 'approval', 'id')}/approve`, {});
-    assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  };
+  const grant = (who: Who, role: string) => grantByTwo(second.client, admin.client, ids[who], role);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scim-group-roles-'));
@@ -89,9 +84,7 @@ describe('issue 18: a row removed from the group-role table withdraws the roles 
     // Bootstrap: the one org-admin grants the second alone; from then on a grant takes two.
     second = await bindAndEnrol(gw, admin.client, { name: 'Second Admin', email: 'second.admin@demo.example', roles: ['org-admin'] });
     employee = await bindAndEnrol(gw, admin.client, { name: 'Plain Employee', email: 'plain@demo.example' });
-    const registered = await admin.client.post('/api/admin/provisioning/clients', { label: 'Entra ID (HR sync)', ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person', tokenDays: 30 });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    const token = field<string>(registered.body, 'token', 'token');
+    const token = await registerDirectory(admin.client);
     const scim = async (p: string, body: unknown): Promise<string> => {
       const res = await fetch(`${gw.origin}/scim/v2${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: SCIM, 'content-type': SCIM }, body: JSON.stringify(body) });
       const answer = obj(JSON.parse(await res.text()));

@@ -207,7 +207,7 @@ test('SCIM configuration: the group table file is read and checked at start; a b
     fs.writeFileSync(path.join(dir, 'roles.json'), JSON.stringify([{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]));
     fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify([{ displayName: 'Staff', role: 'employee' }]));
     assert.deepEqual(loadScimConfig({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'roles.json' }, dir).groupRoles, [{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]);
-    assert.deepEqual(loadScimConfig({}, dir), { groupRoles: [], limits: { bodyBytes: 256 * 1024, maxResults: 200 } });
+    assert.deepEqual(loadScimConfig({}, dir), { groupRoles: [], groupRolesFile: undefined, groupRolesPollSeconds: 5, limits: { bodyBytes: 256 * 1024, maxResults: 200 } });
     const keyOf = (env: Record<string, string>) => {
       try {
         loadScimConfig(env, dir);
@@ -219,6 +219,7 @@ test('SCIM configuration: the group table file is read and checked at start; a b
     assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'bad.json' }), 'GATEWAY_SCIM_GROUP_ROLES_FILE');
     assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'missing.json' }), 'GATEWAY_SCIM_GROUP_ROLES_FILE');
     assert.equal(keyOf({ GATEWAY_SCIM_MAX_RESULTS: '0' }), 'GATEWAY_SCIM_MAX_RESULTS');
+    assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS: '-1' }), 'GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -39,3 +39,18 @@ export async function touch(gw: JourneyGateway, who: { client: ApiClient; auth: 
   const res = await signIn(gw, who.client, who.auth, who.email);
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
+
+/** An org-admin registers the organisation's directory (a SCIM provisioning client); its bearer token. */
+export async function registerDirectory(by: ApiClient, label = 'Entra ID (HR sync)'): Promise<string> {
+  const registered = await by.post('/api/admin/provisioning/clients', { label, ial: 'substantial', proofingMethod: 'HR onboarding: passport checked in person', tokenDays: 30 });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  return field<string>(registered.body, 'token', 'token');
+}
+
+/** A role grant by two org-admins (duties table, role-grant): `asker` asks for it, `approver` approves. */
+export async function grantByTwo(asker: ApiClient, approver: ApiClient, identityId: string, role: string): Promise<void> {
+  const asked = await asker.post(`/api/admin/identities/${identityId}/roles`, { role, grant: true });
+  assert.equal(asked.status, 202, JSON.stringify(asked.body));
+  const ok = await approver.post(`/api/approvals/${field<string>(asked.body, 'approval', 'id')}/approve`, {});
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+}

@@ -58,7 +58,7 @@ const groupsAsking = (e: Entitlements, member: string, role: StaffRole) => (e.ge
 
 /**
  * What changed the entitlements: a group write of a provisioning client (the group it wrote), or
- * the organisation's table of groups to roles, changed between two starts (reconcileGroupRoles.ts).
+ * the organisation's table of groups to roles, changed (reconcileGroupRoles.ts).
  */
 export type EntitlementCause = { kind: 'group-write'; clientId: string; group: { id: string; displayName: string } } | { kind: 'role-table' };
 

@@ -1,6 +1,7 @@
 /**
  * The organisation's table of directory groups to roles (GATEWAY_SCIM_GROUP_ROLES_FILE) as read at
- * start, against the one the SCIM Groups were last reconciled with (issue 18). A row removed (or
+ * start or when the file changed (groupRoleFileWatcher.ts), against the one the SCIM Groups were
+ * last reconciled with (issue 18). A row removed (or
  * mapped to another role) stops asking for its role: every person who holds a role that only such
  * a row asked for loses it at once, audited (`role.revoked`, via the directory, cause
  * `role-table`) with the person and the org-admins told, exactly as when the directory takes them
@@ -75,7 +76,7 @@ async function apply(deps: CoreDeps, tx: WriteTx, table: GroupRoleTable, rules: 
   return { changed: true, baseline: previous === undefined, asked, revoked };
 }
 
-/** At start (every instance; the file is read once, at start): see the module comment. */
+/** At start (every instance) and after a change of the file (one process per instance): see the module comment. */
 export async function reconcileGroupRoles(deps: CoreDeps, table: GroupRoleTable): Promise<GroupRoleReconciliation> {
   const rules = canonicalRoleTable(table);
   const recorded = await deps.store.read((tx) => tx.scimGroups.appliedRoleTable());

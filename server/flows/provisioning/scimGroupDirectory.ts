@@ -65,7 +65,8 @@ function roleOf(table: GroupRoleTable, group: ScimGroup): string {
   return roleForGroup(table, group.displayName) ?? 'none';
 }
 
-export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimGroupDirectory {
+/** `tableInForce`: read once per write, so a write's before and after use one table. */
+export function scimGroupDirectory(deps: CoreDeps, tableInForce: () => GroupRoleTable): ScimGroupDirectory {
   const actor = PROVISIONING_ACTOR;
   return {
     async get(p: ScimPrincipal, id: string): Promise<Stored<ScimGroup> | null> {
@@ -93,6 +94,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
       return settle(
         deps.store.write(async (tx: WriteTx): Promise<WriteResult<ScimGroup>> => {
           await tx.scimGroups.lockOrganisation(p.organisationId);
+          const table = tableInForce();
           const attribute = await clash(tx, p.organisationId, group, null);
           if (attribute) return { kind: 'conflict', attribute };
           const unknown = await unknownMembers(tx, p, group, []);
@@ -133,6 +135,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
       return settle(
         deps.store.write(async (tx: WriteTx): Promise<WriteResult<ScimGroup>> => {
           await tx.scimGroups.lockOrganisation(p.organisationId);
+          const table = tableInForce();
           const row = await tx.scimGroups.get(p.organisationId, id);
           if (!row) return { kind: 'not-found' };
           if (row.version !== expectedVersion) return { kind: 'version-mismatch' };
@@ -166,6 +169,7 @@ export function scimGroupDirectory(deps: CoreDeps, table: GroupRoleTable): ScimG
     async delete(p: ScimPrincipal, id: string, expectedVersion: number | null): Promise<DeleteResult> {
       return deps.store.write(async (tx): Promise<DeleteResult> => {
         await tx.scimGroups.lockOrganisation(p.organisationId);
+        const table = tableInForce();
         const row = await tx.scimGroups.get(p.organisationId, id);
         if (!row) return { kind: 'not-found' };
         if (expectedVersion !== null && row.version !== expectedVersion) return { kind: 'version-mismatch' };

@@ -114,7 +114,7 @@ export function listRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: 'One page of directory role requests and the total', ...REFUSALS },
       handler: async ({ req, res }) => {
         const { sort, direction, limit, offset } = parseQuery(directoryRequestListQuery, req.query);
-        res.json({ ...(await listDirectoryRequests(flows, sessionOf(res).identity, flows.config.scim.groupRoles, { sort, direction, limit, offset })), limit, offset });
+        res.json({ ...(await listDirectoryRequests(flows, sessionOf(res).identity, flows.groupRoles.current(), { sort, direction, limit, offset })), limit, offset });
       },
     }),
   ];

@@ -57,7 +57,7 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
           const me = await tx.identities.get(actor.identityId ?? '');
           return { ...o, idm: await idmOverview(tx, flows.config.idm, me?.organisationId ?? '') };
         });
-        res.json({ scimUrl, directoryGroups: flows.config.scim.groupRoles.length > 0, ...overview });
+        res.json({ scimUrl, directoryGroups: flows.groupRoles.current().length > 0, ...overview });
       },
     }),
     route({
@@ -70,7 +70,7 @@ export function provisioningRoutes(deps: RouteDeps): RouteSpec[] {
       responses: { 200: 'The directory role requests', 403: 'Role missing' },
       handler: async ({ res }) => {
         const actor = staffActor(res, 'org-admin');
-        res.json({ requests: await flows.store.read((tx) => directoryRoleRequests(tx, actor, flows.config.scim.groupRoles)) });
+        res.json({ requests: await flows.store.read((tx) => directoryRoleRequests(tx, actor, flows.groupRoles.current())) });
       },
     }),
     route({
