@@ -22,7 +22,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { SamlKeyRecord } from '../domain/saml.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/types.js';
-import { NotFoundError, SamlAdminError } from '../errors.js';
+import { NotFoundError, SamlAdminError, ServiceUnavailableError } from '../errors.js';
 import { appendAudit } from '../flows/shared/audit.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../ports/store.js';
@@ -143,12 +143,15 @@ export class SamlKeyRing {
    * asks for key management over the full life cycle, and a key nobody wants leaves the HSM without
    * ever becoming active. The row's guarded change (state = 'pending') and the destruction on every
    * token are ONE write: an activation racing with it either committed first (the guard refuses,
-   * nothing is destroyed) or waits for this transaction and then finds the key not pending. A token
-   * that is unavailable fails it (HSM_UNAVAILABLE) and the row stays pending. activated_at and
+   * nothing is destroyed) or waits for this transaction and then finds the key not pending. With a
+   * token unavailable it is refused before anything is destroyed (503; destroyEverywhere
+   * would remove the other copies first, leaving a pending key on one token only). activated_at and
    * retired_at stay empty and the audit event is saml.key.discarded: the record shows the key never
    * was active.
    */
   async discard(kid: string, actor: Actor): Promise<void> {
+    const away = this.deps.hsm.tokens().filter((t) => t.status !== 'ok').map((t) => t.name);
+    if (away.length > 0) throw new ServiceUnavailableError(`SAML key ${kid} is not discarded while HSM token(s) ${away.join(', ')} are unavailable: nothing was destroyed; ask again once they are back.`, 30);
     const at = this.deps.clock.now().toISOString();
     const ckaId = await this.deps.store.write(async (tx) => {
       const key = (await tx.saml.keys()).find((k) => k.kid === kid);

@@ -21,7 +21,7 @@ import { HsmConnection, findPrivateKey, jwkThumbprint } from '../../hsm/index.js
 import { createSelfSignedCertificate } from '../../hsm/x509/index.js';
 import type { SamlKeyRecord } from '../../server/domain/saml.js';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
-import { importEcKeyPair, importRsaKeyPair } from '../hsm/helpers.js';
+import { importEcKeyPair, importRsaKeyPair, waitFor } from '../hsm/helpers.js';
 import { field } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
@@ -33,8 +33,22 @@ const MODULE = process.env['GATEWAY_HSM_MODULE'] ?? '/usr/lib/softhsm/libsofthsm
 const TOKENS = ['primary', 'secondary'] as const;
 const body = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
 
+/** The SoftHSM token directory whose token.object carries this (padded) label. */
+function tokenDirOf(tokensDir: string, label: string): string {
+  const padded = Buffer.from(label.padEnd(32, ' '), 'utf8');
+  const dirs = fs.readdirSync(tokensDir).filter((d) => {
+    const object = path.join(tokensDir, d, 'token.object');
+    return fs.existsSync(object) && fs.readFileSync(object).includes(padded);
+  });
+  assert.equal(dirs.length, 1, `one token directory labelled ${label}`);
+  return path.join(tokensDir, dirs[0] ?? '');
+}
+
 describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is not wanted is discarded, never active, from every token of the HSM group', () => {
   let dir: string;
+  let tokensDir: string;
+  /** The secondary's token directory while the last test has it moved away. */
+  let parked: { from: string; to: string } | undefined;
   let gw: TestGateway;
   let first: Person;
   let second: Person;
@@ -72,7 +86,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
     const hsm = gw.runtime.hsm;
     assert.ok(hsm);
     const names: string[] = [];
-    for (const member of hsm.members) {
+    for (const member of hsm.members.filter((m) => m.status === 'ok')) {
       if (await member.withSession('test: looking for a key', (session) => findPrivateKey(session, ckaId, { algorithm: 'PS256' }) !== undefined)) names.push(member.name);
     }
     return names;
@@ -83,7 +97,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-saml-discard-'));
-    const tokensDir = path.join(dir, 'tokens');
+    tokensDir = path.join(dir, 'tokens');
     fs.mkdirSync(tokensDir, { mode: 0o700 });
     const conf = path.join(dir, 'softhsm2.conf');
     fs.writeFileSync(conf, `directories.tokendir = ${tokensDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
@@ -130,6 +144,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
   });
 
   after(async () => {
+    if (parked && fs.existsSync(parked.to)) fs.renameSync(parked.to, parked.from);
     await gw?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -223,5 +238,29 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
         assert.deepEqual(await holders(key.ckaId), ['primary', 'secondary']);
       }
     }
+  });
+
+  it('NSIS 6 (Substantial) 11, NSIS 6 (Low) 4: with a token of the HSM group unavailable a discard is refused before anything is destroyed (503 SERVICE_UNAVAILABLE, audited saml.key.change-refused); the key stays pending with its copy on the available token', async () => {
+    const key = await pendingEverywhere();
+    await touch(gw, first);
+    const asked = await first.client.post(`/api/security/saml/keys/${key.kid}/discard`, {});
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const approvalId = field<string>(asked.body, 'approval', 'id');
+    const secondary = entries.find((e) => e.name === 'secondary');
+    assert.ok(secondary);
+    parked = { from: tokenDirOf(tokensDir, secondary.tokenLabel), to: path.join(dir, 'parked-secondary') };
+    fs.renameSync(parked.from, parked.to);
+    const hsm = gw.runtime.hsm;
+    assert.ok(hsm);
+    await waitFor(() => hsm.tokens().some((t) => t.name === 'secondary' && t.status !== 'ok'), 15_000);
+
+    await touch(gw, second);
+    const refused = await second.client.post(`/api/approvals/${approvalId}/approve`, {});
+    assert.deepEqual([refused.status, refused.code], [503, 'SERVICE_UNAVAILABLE'], JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), /nothing was destroyed; ask again once they are back/);
+    assert.equal((await keyRow(key.kid))?.state, 'pending');
+    assert.deepEqual(await holders(key.ckaId), ['primary'], 'the available token keeps its copy');
+    const refusal = (await audited('saml.key.change-refused')).find((e) => e.subjectId === key.kid);
+    assert.deepEqual([refusal?.data['step'], refusal?.data['code']], ['discard', 'SERVICE_UNAVAILABLE']);
   });
 });
