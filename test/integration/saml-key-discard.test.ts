@@ -14,14 +14,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign as hostSign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HsmConnection, findPrivateKey, jwkThumbprint } from '../../hsm/index.js';
 import { createSelfSignedCertificate } from '../../hsm/x509/index.js';
 import type { SamlKeyRecord } from '../../server/domain/saml.js';
 import { SYSTEM_ACTOR } from '../../server/domain/types.js';
-import { importEcKeyPair, importRsaKeyPair, waitFor } from '../hsm/helpers.js';
+import { importEcKeyPair, importRsaKeyPair, ownSoftHsm, tokenDirOf, waitFor } from '../hsm/helpers.js';
 import { field } from '../support/apiClient.js';
 import { activeAdmin } from '../support/journeys.js';
 import { bindAndEnrol, touch, type Person } from '../support/staff.js';
@@ -33,16 +32,6 @@ const MODULE = process.env['GATEWAY_HSM_MODULE'] ?? '/usr/lib/softhsm/libsofthsm
 const TOKENS = ['primary', 'secondary'] as const;
 const body = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
 
-/** The SoftHSM token directory whose token.object carries this (padded) label. */
-function tokenDirOf(tokensDir: string, label: string): string {
-  const padded = Buffer.from(label.padEnd(32, ' '), 'utf8');
-  const dirs = fs.readdirSync(tokensDir).filter((d) => {
-    const object = path.join(tokensDir, d, 'token.object');
-    return fs.existsSync(object) && fs.readFileSync(object).includes(padded);
-  });
-  assert.equal(dirs.length, 1, `one token directory labelled ${label}`);
-  return path.join(tokensDir, dirs[0] ?? '');
-}
 
 describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is not wanted is discarded, never active, from every token of the HSM group', () => {
   let dir: string;
@@ -96,12 +85,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
   const audited = async (type: string) => (await auditEntries(gw.runtime.store)).filter((e) => e.type === type);
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-saml-discard-'));
-    tokensDir = path.join(dir, 'tokens');
-    fs.mkdirSync(tokensDir, { mode: 0o700 });
-    const conf = path.join(dir, 'softhsm2.conf');
-    fs.writeFileSync(conf, `directories.tokendir = ${tokensDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-    process.env['SOFTHSM2_CONF'] = conf;
+    ({ dir, tokensDir } = ownSoftHsm('gw-saml-discard-'));
     const suffix = randomBytes(3).toString('hex');
     for (const name of TOKENS) {
       const pin = randomBytes(16).toString('hex');
