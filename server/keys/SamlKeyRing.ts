@@ -45,6 +45,11 @@ export interface PublishedSamlCertificates {
   previous?: string;
 }
 
+/** The refusal of discarding the active key, saying what to do instead. */
+export function activeKeyNotDiscarded(kid: string): SamlAdminError {
+  return new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is active and is not discarded: make another key active first, then destroy this one once it is retired.`);
+}
+
 export class SamlKeyRing {
   private readonly signers = new Map<string, Promise<RsaPkcs1Sha256Signer>>();
 
@@ -156,7 +161,7 @@ export class SamlKeyRing {
     const ckaId = await this.deps.store.write(async (tx) => {
       const key = (await tx.saml.keys()).find((k) => k.kid === kid);
       if (!key) throw new NotFoundError(`No SAML key ${kid}.`);
-      if (key.state === 'active') throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is active and is not discarded: make another key active first, then destroy this one once it is retired.`);
+      if (key.state === 'active') throw activeKeyNotDiscarded(kid);
       if (key.state !== 'pending') throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is ${key.state}; only a pending key (one that never signed) is discarded.`);
       if (!(await tx.saml.discardKey(kid, at))) throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} changed meanwhile (it is no longer pending); nothing was discarded. Reload the keys.`);
       await this.deps.hsm.destroyEverywhere(key.ckaId);

@@ -1,14 +1,16 @@
 /**
  * The SAML identity provider's sensitive actions through the duties table (server/duties): the
- * SAML signing key's switch, destruction and the discarding of a pending key wait for a second security officer (NSIS 6
- * (Substantial) 11, the same two-person control as the token keys), and a service provider's
- * registration is carried out at once with every other org-admin and security officer told.
+ * SAML signing key's switch, its destruction and the discarding of a pending key wait for a second
+ * security officer (NSIS 6 (Substantial) 11, the same two-person control as the token keys), and a
+ * service provider's registration is carried out at once with every other org-admin and security
+ * officer told.
  */
 import { z } from 'zod';
 import type { Approvals, Outcome, RequestOutcome } from '../../approvals/Approvals.js';
 import type { JsonValue } from '../../audit/canonicalJson.js';
 import type { Actor } from '../../domain/types.js';
 import { GatewayError, NotFoundError, SamlAdminError } from '../../errors.js';
+import { activeKeyNotDiscarded } from '../../keys/SamlKeyRing.js';
 import { appendAudit } from '../shared/audit.js';
 import { parseSpMetadata, type ServiceProvider } from '../../saml/index.js';
 import { registerServiceProvider, type RegisteredServiceProvider } from './registerServiceProvider.js';
@@ -67,9 +69,7 @@ export async function requestSamlKeyStep(approvals: Approvals, saml: SamlDeps, a
   const key = (await saml.keys.keys()).find((k) => k.kid === kid);
   const { kind, needs, summary, item } = STEPS[step];
   if (!key) throw new NotFoundError(`No SAML key ${kid}.`);
-  if (step === 'discard' && key.state === 'active') {
-    throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is active and is not discarded: make another key active first, then destroy this one once it is retired.`);
-  }
+  if (step === 'discard' && key.state === 'active') throw activeKeyNotDiscarded(kid);
   if (key.state !== needs) throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is ${key.state}; this step needs a ${needs} key.`);
   return approvals.request({ kind, actor, subjects: [], payload: { kid }, summary: `${summary} ${kid}`, items: [`Key ${kid} ${item}`] });
 }
