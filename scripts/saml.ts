@@ -9,9 +9,10 @@
  *   npm run saml:keys -- csr <kid> [--out req.pem]      a PKCS#10 request for the CA (OCES3), signed in the HSM
  *   npm run saml:keys -- import <kid> <cert.pem>        the CA-issued certificate (checked against the key)
  *
- * The switch to a pending key and the destruction of a retired one are not here: they wait for a
- * second security officer (NSIS 6 (Substantial) 11) through the gateway's API,
- * POST /api/security/saml/keys/<kid>/activate and /destroy, approved at POST /api/approvals/<id>/approve.
+ * The switch to a pending key, the destruction of a retired one and the discarding of a pending one
+ * are not here: they wait for a second security officer (NSIS 6 (Substantial) 11) through the
+ * gateway's API, POST /api/security/saml/keys/<kid>/activate, /destroy and /discard, approved at
+ * POST /api/approvals/<id>/approve.
  *
  * Rollover (docs/oiosaml3.md): generate, export and upload metadata (active + next), ask for and
  * approve the switch, export and upload (new active + previous), ask for and approve the
@@ -63,7 +64,7 @@ async function main(): Promise<number> {
       await keys.importCertificate(kid, fs.readFileSync(rest[1] ?? '', 'utf8'), SYSTEM_ACTOR);
       process.stdout.write(`imported the certificate of ${kid}\n`);
     } else if (command === 'list' || command === undefined) {
-      for (const k of await keys.keys()) process.stdout.write(`${k.state.padEnd(9)} ${k.kid}  created ${k.createdAt}  activated ${k.activatedAt ?? '-'}  retired ${k.retiredAt ?? '-'}\n`);
+      for (const k of await keys.keys()) process.stdout.write(`${k.state.padEnd(9)} ${k.kid}  created ${k.createdAt}  activated ${k.activatedAt ?? '-'}  retired ${k.retiredAt ?? '-'}  destroyed ${k.destroyedAt ?? '-'}\n`);
     } else {
       process.stderr.write(`saml: unknown command ${command}\n`);
       return 2;

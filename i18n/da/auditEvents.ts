@@ -75,6 +75,7 @@ export const auditEvents: Translation<typeof en> = {
   'auditEvent.saml.key.certificate-imported': 'SAML-certifikat importeret',
   'auditEvent.saml.key.change-refused': 'SAML-nøgletrin afvist',
   'auditEvent.saml.key.destroyed': 'SAML-nøgle destrueret',
+  'auditEvent.saml.key.discarded': 'SAML-nøgle kasseret (aldrig aktiv)',
   'auditEvent.saml.key.generated': 'SAML-nøgle dannet',
   'auditEvent.saml.logout-request.received': 'SAML-log ud-anmodning modtaget',
   'auditEvent.saml.logout-request.refused': 'SAML-log ud-anmodning afvist',

@@ -148,6 +148,7 @@ export const consoleWords: Translation<typeof en> = {
   'approvals.summary.hsm-key-destroy': 'Destruktion af en signeringsnøgle: {reason}',
   'approvals.summary.saml-key-activation': 'Skift SAML-signering til nøglen {kid}',
   'approvals.summary.saml-key-destroy': 'Destruér den udfasede SAML-nøgle {kid}',
+  'approvals.summary.saml-key-discard': 'Kassér den afventende SAML-nøgle {kid} (den har aldrig signeret)',
   'approvals.summary.contact-change': 'Skift e-mailadressen for {name} fra {from} til {to}',
   'approvals.summary.replacement': 'Erstatningsnøgle til {who}',
 };

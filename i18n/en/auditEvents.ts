@@ -72,6 +72,7 @@ export const auditEvents = {
   'auditEvent.saml.key.certificate-imported': 'SAML certificate imported',
   'auditEvent.saml.key.change-refused': 'SAML key step refused',
   'auditEvent.saml.key.destroyed': 'SAML key destroyed',
+  'auditEvent.saml.key.discarded': 'SAML key discarded (never active)',
   'auditEvent.saml.key.generated': 'SAML key made',
   'auditEvent.saml.logout-request.received': 'SAML sign-out request received',
   'auditEvent.saml.logout-request.refused': 'SAML sign-out request refused',

@@ -145,6 +145,7 @@ export const consoleWords = {
   'approvals.summary.hsm-key-destroy': 'Destruction of a signing key: {reason}',
   'approvals.summary.saml-key-activation': 'Switch SAML signing to key {kid}',
   'approvals.summary.saml-key-destroy': 'Destroy retired SAML key {kid}',
+  'approvals.summary.saml-key-discard': 'Discard pending SAML key {kid} (it never signed)',
   'approvals.summary.contact-change': 'Change the email address of {name} from {from} to {to}',
   'approvals.summary.replacement': 'Replacement key for {who}',
 } as const;

@@ -39,7 +39,7 @@ const keyRequest =
   };
 
 const samlStep =
-  (key: 'approvals.summary.saml-key-activation' | 'approvals.summary.saml-key-destroy'): Describer =>
+  (key: 'approvals.summary.saml-key-activation' | 'approvals.summary.saml-key-destroy' | 'approvals.summary.saml-key-discard'): Describer =>
   (payload, _names, l) => {
     const p = samlPayload.safeParse(payload);
     return p.success ? text(l, key, { kid: p.data.kid }) : null;
@@ -77,6 +77,7 @@ export const DESCRIBERS: Readonly<Record<ApprovalKind, Describer>> = {
   'hsm-key-destroy': keyRequest('approvals.summary.hsm-key-destroy'),
   'saml-key-activation': samlStep('approvals.summary.saml-key-activation'),
   'saml-key-destroy': samlStep('approvals.summary.saml-key-destroy'),
+  'saml-key-discard': samlStep('approvals.summary.saml-key-discard'),
 };
 
 function parsed(payload: string | undefined): unknown {

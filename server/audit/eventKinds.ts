@@ -77,6 +77,7 @@ export const AUDIT_EVENT_KINDS: readonly string[] = [
   'saml.key.certificate-imported',
   'saml.key.change-refused',
   'saml.key.destroyed',
+  'saml.key.discarded',
   'saml.key.generated',
   'saml.logout-request.received',
   'saml.logout-request.refused',

@@ -25,6 +25,7 @@ export const DUTY_ACTIONS = [
   'oidc-client-change',
   'saml-key-activation',
   'saml-key-destroy',
+  'saml-key-discard',
   'saml-sp-change',
   'provisioning-client-change',
 ] as const;
@@ -41,6 +42,7 @@ export const APPROVAL_KINDS = [
   'hsm-key-destroy',
   'saml-key-activation',
   'saml-key-destroy',
+  'saml-key-discard',
 ] as const satisfies readonly DutyAction[];
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 
@@ -278,6 +280,18 @@ export const DUTY_TABLE: readonly DutyRow[] = Object.freeze([
     notify: { onRequest: ['security-officers'], onExecution: ['security-officers'] },
     checks: ['step-up', ...FOUR_EYES],
     effects: 'C_DestroyObject on the RSA key pair; its certificate leaves the IdP metadata.',
+    clause: 'NSIS 6 (Substantial) 11; 4.1.6 (Low) 3',
+  },
+  {
+    action: 'saml-key-discard',
+    title: 'Discard a pending SAML signing key that never signed',
+    requesters: ['security-officer'],
+    approval: 'always',
+    approvers: ['security-officer'],
+    bootstrap: 'alone',
+    notify: { onRequest: ['security-officers'], onExecution: ['security-officers'] },
+    checks: ['step-up', ...FOUR_EYES],
+    effects: 'The pending key goes straight to destroyed (never active): C_DestroyObject on its RSA key pair on every token of the HSM group, in the same transaction as the guarded state change; its certificate leaves the IdP metadata as the next key. An active key is refused (make another key active first, then destroy the retired one).',
     clause: 'NSIS 6 (Substantial) 11; 4.1.6 (Low) 3',
   },
   {

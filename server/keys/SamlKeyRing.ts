@@ -1,7 +1,8 @@
 /**
  * The IdP's SAML signing keys (issue 15): RSA (3072 bits by default) generated in the HSM, never
  * leaving it, each with its X.509 certificate, moving pending -> active -> retired -> destroyed
- * in the store (tx.saml.*Key, guarded like the token keys). A key's certificate is self-signed in
+ * in the store (tx.saml.*Key, guarded like the token keys); a pending key nobody wants goes
+ * pending -> destroyed (discard) without ever being active. A key's certificate is self-signed in
  * the HSM when it is made (test, development, or until the CA's arrives); a PKCS#10 request signed
  * in the HSM goes to a CA (OCES3) and the issued certificate is imported only if it certifies this
  * very key (hsm/x509 importCertificate). Metadata publishes the active and the pending key's
@@ -21,7 +22,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { SamlKeyRecord } from '../domain/saml.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/types.js';
-import { NotFoundError, SamlAdminError } from '../errors.js';
+import { NotFoundError, SamlAdminError, ServiceUnavailableError } from '../errors.js';
 import { appendAudit } from '../flows/shared/audit.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../ports/store.js';
@@ -42,6 +43,11 @@ export interface PublishedSamlCertificates {
   next?: string;
   /** The key retired last, while it is still in the HSM (rollover step 2, until it is destroyed). */
   previous?: string;
+}
+
+/** The refusal of discarding the active key, saying what to do instead. */
+export function activeKeyNotDiscarded(kid: string): SamlAdminError {
+  return new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is active and is not discarded: make another key active first, then destroy this one once it is retired.`);
 }
 
 export class SamlKeyRing {
@@ -135,6 +141,34 @@ export class SamlKeyRing {
       if (!(await tx.saml.destroyKey(kid, at))) throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} changed meanwhile.`);
       await appendAudit(tx, at, 'saml.key.destroyed', actor, kid, { ckaId: key.ckaId });
     });
+  }
+
+  /**
+   * pending -> destroyed, a key that never signed an assertion (discarded): NSIS 6 (Substantial) 11
+   * asks for key management over the full life cycle, and a key nobody wants leaves the HSM without
+   * ever becoming active. The row's guarded change (state = 'pending') and the destruction on every
+   * token are ONE write: an activation racing with it either committed first (the guard refuses,
+   * nothing is destroyed) or waits for this transaction and then finds the key not pending. With a
+   * token unavailable it is refused before anything is destroyed (503; destroyEverywhere
+   * would remove the other copies first, leaving a pending key on one token only). activated_at and
+   * retired_at stay empty and the audit event is saml.key.discarded: the record shows the key never
+   * was active.
+   */
+  async discard(kid: string, actor: Actor): Promise<void> {
+    const away = this.deps.hsm.tokens().filter((t) => t.status !== 'ok').map((t) => t.name);
+    if (away.length > 0) throw new ServiceUnavailableError(`SAML key ${kid} is not discarded while HSM token(s) ${away.join(', ')} are unavailable: nothing was destroyed; ask again once they are back.`, 30);
+    const at = this.deps.clock.now().toISOString();
+    const ckaId = await this.deps.store.write(async (tx) => {
+      const key = (await tx.saml.keys()).find((k) => k.kid === kid);
+      if (!key) throw new NotFoundError(`No SAML key ${kid}.`);
+      if (key.state === 'active') throw activeKeyNotDiscarded(kid);
+      if (key.state !== 'pending') throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} is ${key.state}; only a pending key (one that never signed) is discarded.`);
+      if (!(await tx.saml.discardKey(kid, at))) throw new SamlAdminError('SAML_KEY_STATE', `SAML key ${kid} changed meanwhile (it is no longer pending); nothing was discarded. Reload the keys.`);
+      await this.deps.hsm.destroyEverywhere(key.ckaId);
+      await appendAudit(tx, at, 'saml.key.discarded', actor, kid, { ckaId: key.ckaId, neverActive: true });
+      return key.ckaId;
+    });
+    this.signers.delete(ckaId);
   }
 
   /** A PKCS#10 request for a CA (OCES3), signed in the HSM by the key itself. */

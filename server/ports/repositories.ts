@@ -479,6 +479,8 @@ export interface SamlRepo extends SamlReader {
   retireKey(kid: string, at: string): Promise<boolean>;
   /** Guarded: retired -> destroyed. */
   destroyKey(kid: string, at: string): Promise<boolean>;
+  /** Guarded: pending -> destroyed (discarded: activated_at and retired_at stay empty, the key never signed). */
+  discardKey(kid: string, at: string): Promise<boolean>;
   /** Forgets pending requests and message IDs that expired before `at`. */
   pruneExpired(at: string): Promise<void>;
 }

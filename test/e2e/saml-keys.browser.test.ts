@@ -5,7 +5,9 @@
  * PKCS#10 request, which the test signs with a test CA (openssl, asynchronously: the gateway runs
  * in this process), imports a wrong certificate (X509_KEY_MISMATCH in words) and then the issued
  * one, and asks for the switch; officer 1 approves it in the shared approvals list; the key is
- * active and /saml/metadata publishes the CA-issued certificate first. axe-core: no serious or
+ * active and /saml/metadata publishes the CA-issued certificate first. A pending key that is not
+ * wanted is discarded the same way (asked by officer 2, approved by officer 1) and ends destroyed,
+ * never active. axe-core: no serious or
  * critical violation; screenshots at desktop width and 390 px in test-results/pages/.
  */
 import assert from 'node:assert/strict';
@@ -148,6 +150,55 @@ describe('OIOSAML 3 signing key on the security page, two security officers (iss
 
       const published = await idpCertificates(gw);
       assert.equal(body(published[0] ?? ''), body(issuedPem), 'the metadata carries the CA-issued certificate of the new active key first');
+    });
+
+    it(`NSIS 6 (Substantial) 11 (key life cycle) / OIOSAML 3 signing key (${language}): a pending key that is not wanted is discarded from the page, a second security officer approves, and it is destroyed without ever being active`, async () => {
+      const page2 = await open(language, officer2);
+      const made = page2.waitForResponse(isApi(/^\/api\/security\/saml\/keys$/, 'POST'));
+      await page2.locator('#saml-generate').click();
+      const madeAnswer = await made;
+      assert.equal(madeAnswer.status(), 201);
+      const key = ((await madeAnswer.json()) as { key: { kid: string; certificatePem: string } }).key;
+      const pendingRow = page2.locator(`[data-testid="saml-key-row"][data-kid="${key.kid}"][data-state="pending"]`);
+      await pendingRow.waitFor({ state: 'visible' });
+      const discardButton = pendingRow.locator('[data-testid="saml-discard-button"]');
+      const short = `${key.kid.slice(0, 8)}…${key.kid.slice(-4)}`;
+      assert.equal(await discardButton.getAttribute('class'), 'danger-button');
+      assert.equal(await page2.locator('[data-testid="saml-key-row"][data-state="active"] [data-testid="saml-discard-button"]').count(), 0, 'the active key offers no discard');
+      assert.ok((await idpCertificates(gw)).map(body).includes(body(key.certificatePem)), 'published as the next key until discarded');
+
+      // Ask: the confirmation says what happens, then the request waits for a second security officer.
+      await discardButton.click();
+      await page2.locator('#confirm-heading').waitFor({ state: 'visible' });
+      assert.equal((await page2.locator('#confirm-heading').textContent())?.trim(), text(language, 'samlKeys.discard.heading', { kid: short }));
+      assert.equal((await page2.locator('#confirm-explanation').textContent())?.trim(), text(language, 'samlKeys.discard.text', { kid: short }));
+      const asked = page2.waitForResponse(isApi(/\/discard$/, 'POST'));
+      await page2.locator('#confirm-ok').click();
+      assert.equal((await asked).status(), 202);
+      const request = page2.locator('#saml-approvals-body [data-testid="approval-row"][data-kind="saml-key-discard"][data-state="pending"]').first();
+      await request.waitFor({ state: 'visible' });
+      assert.ok(((await request.textContent()) ?? '').includes(text(language, 'samlKeys.approvals.kind.saml-key-discard')));
+      assert.deepEqual(await seriousViolations(page2), [], 'axe: officer 2 with a pending discard request');
+      await photograph(page2, language, 'security-saml-keys-discard-asked');
+      // The section alone, for a person to look at the pending key's actions and the request.
+      await page2.locator('#saml-keys-section').screenshot({ path: path.join(SCREENSHOTS, language, 'security-saml-keys-discard-section.png') });
+
+      // Officer 1 approves in their own browser: the key is destroyed, never active.
+      const page1 = await open(language, officer1);
+      const row = page1.locator('#saml-approvals-body [data-testid="approval-row"][data-kind="saml-key-discard"][data-state="pending"]').first();
+      await row.waitFor({ state: 'visible' });
+      await row.locator('[data-testid="approve-button"]').click();
+      const approved = page1.waitForResponse(isApi(/^\/api\/approvals\/[^/]+\/approve$/, 'POST'));
+      await page1.locator('#confirm-ok').click();
+      assert.equal((await approved).status(), 200);
+      const destroyedRow = page1.locator(`[data-testid="saml-key-row"][data-kid="${key.kid}"][data-state="destroyed"]`);
+      await destroyedRow.waitFor({ state: 'visible' });
+      assert.equal((await destroyedRow.locator('[data-testid="saml-key-state-text"]').textContent())?.trim(), text(language, 'samlKeys.state.destroyed'));
+      const stored = (await gw.runtime.store.read((tx) => tx.saml.keys())).find((k) => k.kid === key.kid);
+      assert.deepEqual([stored?.state, stored?.activatedAt, stored?.retiredAt], ['destroyed', null, null], 'never active');
+      assert.ok(!(await idpCertificates(gw)).map(body).includes(body(key.certificatePem)), 'its certificate left the metadata');
+      assert.deepEqual(await seriousViolations(page1), [], 'axe: officer 1 after approving the discard');
+      await photograph(page1, language, 'security-saml-keys-discarded');
     });
   }
 });

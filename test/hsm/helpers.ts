@@ -4,7 +4,10 @@
  * scripts/run-tests.sh); when a file is run on its own without it, the
  * bootstrap's var/softhsm2.conf is used.
  */
+import assert from 'node:assert/strict';
 import { type KeyObject, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as graphene from 'graphene-pk11';
@@ -116,4 +119,30 @@ export function importRsaKeyPair(session: graphene.Session, key: { privateKey: K
     publicExponent: b(jwk.e),
   });
   return { kty: 'RSA', n: jwk.n, e: jwk.e };
+}
+
+/** The SoftHSM token directory whose token.object carries this (padded) label (a test moves it away to take the token from the group). */
+export function tokenDirOf(tokensDir: string, label: string): string {
+  const padded = Buffer.from(label.padEnd(32, ' '), 'utf8');
+  const dirs = fs.readdirSync(tokensDir).filter((d) => {
+    const object = path.join(tokensDir, d, 'token.object');
+    return fs.existsSync(object) && fs.readFileSync(object).includes(padded);
+  });
+  assert.equal(dirs.length, 1, `one token directory labelled ${label}`);
+  return path.join(tokensDir, dirs[0] ?? '');
+}
+
+/**
+ * A SoftHSM token directory of the test's own in a fresh temporary folder, made the one this
+ * process uses (SOFTHSM2_CONF). SoftHSM reads it once, at C_Initialize: call it before anything in
+ * the process loads the module (node --test runs each file in a process of its own).
+ */
+export function ownSoftHsm(prefix: string): { dir: string; tokensDir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const tokensDir = path.join(dir, 'tokens');
+  fs.mkdirSync(tokensDir, { mode: 0o700 });
+  const conf = path.join(dir, 'softhsm2.conf');
+  fs.writeFileSync(conf, `directories.tokendir = ${tokensDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  process.env['SOFTHSM2_CONF'] = conf;
+  return { dir, tokensDir };
 }

@@ -14,7 +14,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPublicKey, generateKeyPairSync, randomBytes, sign as hostSign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HsmConnection, HsmGroup, findPrivateKey, isHsmError, jwkThumbprint } from '../../hsm/index.js';
@@ -27,21 +26,11 @@ import { createLogger } from '../../server/logger.js';
 import type { SamlKeyRecord } from '../../server/domain/saml.js';
 import type { Store } from '../../server/ports/store.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
-import { importRsaKeyPair, repoRoot } from './helpers.js';
+import { importRsaKeyPair, ownSoftHsm, repoRoot, tokenDirOf } from './helpers.js';
 
 const MODULE = process.env['GATEWAY_HSM_MODULE'] ?? '/usr/lib/softhsm/libsofthsm2.so';
 const TOKENS = ['primary', 'impostor', 'secondary'] as const;
 
-/** The SoftHSM token directory whose token.object carries this (padded) label. */
-function tokenDirOf(tokensDir: string, label: string): string {
-  const padded = Buffer.from(label.padEnd(32, ' '), 'utf8');
-  const dirs = fs.readdirSync(tokensDir).filter((d) => {
-    const object = path.join(tokensDir, d, 'token.object');
-    return fs.existsSync(object) && fs.readFileSync(object).includes(padded);
-  });
-  assert.equal(dirs.length, 1, `one token directory labelled ${label}`);
-  return path.join(tokensDir, dirs[0] ?? '');
-}
 
 /** The record of a key imported into the tokens: its certificate signed on the host with that key (what metadata publishes). */
 async function recordFor(privateKey: KeyObject, ckaId: string): Promise<SamlKeyRecord> {
@@ -71,12 +60,7 @@ describe('NSIS 6 (Low) 4, NSIS 4.1.6 (Low) 1 (availability), OIOSAML 3 signing: 
   const failovers: { from: string | undefined; to: string }[] = [];
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-saml-failover-'));
-    tokensDir = path.join(dir, 'tokens');
-    fs.mkdirSync(tokensDir, { mode: 0o700 });
-    const conf = path.join(dir, 'softhsm2.conf');
-    fs.writeFileSync(conf, `directories.tokendir = ${tokensDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-    process.env['SOFTHSM2_CONF'] = conf;
+    ({ dir, tokensDir } = ownSoftHsm('gw-saml-failover-'));
     for (const name of TOKENS) {
       const r = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', labelOf(name), '--pin', pin, '--so-pin', randomBytes(8).toString('hex')], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);

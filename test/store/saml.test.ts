@@ -92,5 +92,24 @@ for (const adapter of ADAPTERS) {
       assert.equal(keys.find((k) => k.kid === a)?.destroyedAt, later(7));
       assert.equal(keys.find((k) => k.kid === a)?.certificatePem, '-----BEGIN CERTIFICATE-----CA');
     });
+
+    it('NSIS 6 (Substantial) 11: a pending SAML key is discarded (pending -> destroyed, never active), guarded: not an active, retired or destroyed key, and not twice', async () => {
+      const [p, q] = [randomUUID(), randomUUID()];
+      await store.write(async (tx) => {
+        await tx.saml.insertKey(samlKey(p, 'pending'));
+        await tx.saml.insertKey(samlKey(q, 'pending'));
+      });
+      assert.equal(await store.write((tx) => tx.saml.discardKey(p, later(10))), true);
+      assert.equal(await store.write((tx) => tx.saml.discardKey(p, later(11))), false, 'not twice');
+      assert.equal(await store.write((tx) => tx.saml.activateKey(p, later(12))), false, 'a discarded key never becomes active');
+      const active = (await store.read((tx) => tx.saml.keys())).find((k) => k.state === 'active');
+      assert.ok(active);
+      assert.equal(await store.write((tx) => tx.saml.discardKey(active.kid, later(13))), false, 'an active key is not discarded');
+      assert.equal(await store.write((tx) => tx.saml.retireKey(active.kid, later(14))), true);
+      assert.equal(await store.write((tx) => tx.saml.discardKey(active.kid, later(15))), false, 'nor a retired one');
+      assert.equal(await store.write((tx) => tx.saml.activateKey(q, later(16))), true);
+      const row = (await store.read((tx) => tx.saml.keys())).find((k) => k.kid === p);
+      assert.deepEqual([row?.state, row?.activatedAt, row?.retiredAt, row?.destroyedAt], ['destroyed', null, null, later(10)]);
+    });
   });
 }

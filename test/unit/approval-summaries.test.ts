@@ -27,6 +27,7 @@ const PAYLOADS: Record<ApprovalKind, object> = {
   'hsm-key-destroy': { targetKid: 'kid-1', reason: 'retired' },
   'saml-key-activation': { kid: 'saml-2' },
   'saml-key-destroy': { kid: 'saml-1' },
+  'saml-key-discard': { kid: 'saml-1' },
 };
 
 const render = (kind: ApprovalKind, l: Language, payload: string | undefined = JSON.stringify(PAYLOADS[kind])) => describeApproval({ kind, summary: STORED, payload }, names, l);

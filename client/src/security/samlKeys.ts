@@ -1,7 +1,8 @@
 /**
  * The SAML signing key towards NemLog-in (OIOSAML 3, issue 15) on the security page: the keys with
  * their certificates, a new pending key, its PKCS#10 request for the CA, the import of the
- * CA-issued certificate, and the switch and destruction, which a second security officer approves
+ * CA-issued certificate, and the switch, the destruction of a retired key and the discarding of a
+ * pending one (never active), which a second security officer approves
  * in the shared approvals list (NSIS 6 (Substantial) 11; duties.ts, as the other staff pages).
  * Hidden when the gateway does not run the SAML identity provider.
  */
@@ -39,8 +40,12 @@ const approvals = approvalsList({
   body: byId<HTMLTableSectionElement>('saml-approvals-body'),
   empty: byId('saml-approvals-none'),
   result: byId('saml-approval-result'),
-  kinds: ['saml-key-activation', 'saml-key-destroy'],
-  kindWords: { 'saml-key-activation': t('samlKeys.approvals.kind.saml-key-activation'), 'saml-key-destroy': t('samlKeys.approvals.kind.saml-key-destroy') },
+  kinds: ['saml-key-activation', 'saml-key-destroy', 'saml-key-discard'],
+  kindWords: {
+    'saml-key-activation': t('samlKeys.approvals.kind.saml-key-activation'),
+    'saml-key-destroy': t('samlKeys.approvals.kind.saml-key-destroy'),
+    'saml-key-discard': t('samlKeys.approvals.kind.saml-key-discard'),
+  },
   meId: () => state.me?.id,
   accessLost: (err) => handleAccessLost(err),
   afterDecision: async () => {
@@ -109,6 +114,8 @@ function keyRow(k: SamlKey): HTMLTableRowElement {
     wrap.append(
       actionButton(tn('samlKeys.import', { hidden, kid: k.kid }), 'saml-import-button', 'secondary-button', () => openImport(k.kid)),
       actionButton(tn('samlKeys.activate', { hidden, kid: k.kid }), 'saml-activate-button', '', (b) => void askStep(k.kid, 'activation', b)),
+      // A pending key nobody wants leaves without ever becoming active (NSIS 6 (Substantial) 11).
+      actionButton(tn('samlKeys.discard', { hidden, kid: k.kid }), 'saml-discard-button', 'danger-button', (b) => void askStep(k.kid, 'discard', b)),
     );
   }
   if (k.state === 'retired') {
@@ -190,19 +197,23 @@ byId<HTMLButtonElement>('saml-generate').addEventListener('click', (event) => {
   });
 });
 
-async function askStep(kid: string, step: 'activation' | 'destroy', button: HTMLButtonElement): Promise<void> {
+type Step = 'activation' | 'destroy' | 'discard';
+const STEP_PATHS: Record<Step, string> = { activation: 'activate', destroy: 'destroy', discard: 'discard' };
+
+function confirmation(step: Step, short: string): { heading: string; paragraphs: string[]; confirm: string } {
+  if (step === 'activation') return { heading: t('samlKeys.activate.heading', { kid: short }), paragraphs: [t('samlKeys.activate.text', { kid: short })], confirm: t('samlKeys.activate.confirm') };
+  if (step === 'destroy') return { heading: t('samlKeys.destroy.heading', { kid: short }), paragraphs: [t('samlKeys.destroy.text', { kid: short })], confirm: t('samlKeys.destroy.confirm') };
+  return { heading: t('samlKeys.discard.heading', { kid: short }), paragraphs: [t('samlKeys.discard.text', { kid: short })], confirm: t('samlKeys.discard.confirm') };
+}
+
+async function askStep(kid: string, step: Step, button: HTMLButtonElement): Promise<void> {
   clearMessages();
-  const short = shortKid(kid);
-  const ok = await confirmAction(
-    step === 'activation'
-      ? { heading: t('samlKeys.activate.heading', { kid: short }), paragraphs: [t('samlKeys.activate.text', { kid: short })], confirm: t('samlKeys.activate.confirm') }
-      : { heading: t('samlKeys.destroy.heading', { kid: short }), paragraphs: [t('samlKeys.destroy.text', { kid: short })], confirm: t('samlKeys.destroy.confirm') },
-  );
+  const ok = await confirmAction(confirmation(step, shortKid(kid)));
   if (!ok) return;
   await busy(button, null, async () => {
     let waiting = true;
     try {
-      const answer = await stepUpApi<{ approval?: unknown }>('POST', `/api/security/saml/keys/${encodeURIComponent(kid)}/${step === 'activation' ? 'activate' : 'destroy'}`, {});
+      const answer = await stepUpApi<{ approval?: unknown }>('POST', `/api/security/saml/keys/${encodeURIComponent(kid)}/${STEP_PATHS[step]}`, {});
       waiting = answer.approval !== undefined;
     } catch (err) {
       if (handleAccessLost(err)) return;

@@ -64,6 +64,13 @@ function spView(sp: Awaited<ReturnType<typeof registeredSp>> & object, row: { so
 
 const SP_CHANGE_REFUSED = 'saml.sp.change-refused';
 
+const STEP_PATHS = { activation: 'activate', destroy: 'destroy', discard: 'discard' } as const;
+const STEP_SUMMARIES = {
+  activation: 'Ask to switch SAML signing to a pending key (a second security officer approves)',
+  destroy: 'Ask to destroy a retired SAML key (a second security officer approves)',
+  discard: 'Ask to discard a pending SAML key that never signed: pending -> destroyed on every HSM token, never active (a second security officer approves)',
+} as const;
+
 async function viewOf(saml: SamlDeps, entityId: string) {
   const view = await saml.core.store.read(async (tx) => {
     const row = await tx.saml.serviceProvider(entityId);
@@ -182,17 +189,17 @@ export function samlApiRoutes(deps: { saml: SamlDeps; config: Readonly<Config>; 
         res.status(201).json({ key });
       },
     }),
-    ...(['activation', 'destroy'] as const).map((step) =>
+    ...(['activation', 'destroy', 'discard'] as const).map((step) =>
       route({
         method: 'post',
-        path: `/api/security/saml/keys/:kid/${step === 'activation' ? 'activate' : 'destroy'}`,
-        summary: step === 'activation' ? 'Ask to switch SAML signing to a pending key (a second security officer approves)' : 'Ask to destroy a retired SAML key (a second security officer approves)',
+        path: `/api/security/saml/keys/:kid/${STEP_PATHS[step]}`,
+        summary: STEP_SUMMARIES[step],
         tag: 'security',
         access: { kind: 'role', role: 'security-officer' },
         stepUp: true,
         clause: 'NSIS 6 (Substantial) 11',
         auditRefusal: 'saml.key.change-refused',
-        responses: { 200: 'Carried out (one security officer: bootstrap)', 202: 'Waits for a second security officer', 409: 'Not in the state the step needs (SAML_KEY_STATE)' },
+        responses: { 200: 'Carried out (one security officer: bootstrap)', 202: 'Waits for a second security officer', 404: 'Unknown SAML key', 409: 'Not in the state the step needs (SAML_KEY_STATE)' },
         handler: async ({ req, res }) => {
           const kid = req.params['kid'];
           if (typeof kid !== 'string' || !/^[A-Za-z0-9_-]{20,128}$/.test(kid)) throw new NotFoundError('Unknown SAML key.');

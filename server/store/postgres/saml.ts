@@ -154,6 +154,10 @@ export class PgSaml implements SamlRepo {
     return (await this.sql.count("UPDATE saml_keys SET state = 'destroyed', destroyed_at = $1 WHERE kid = $2 AND state = 'retired'", [at, kid])) === 1;
   }
 
+  async discardKey(kid: string, at: string): Promise<boolean> {
+    return (await this.sql.count("UPDATE saml_keys SET state = 'destroyed', destroyed_at = $1 WHERE kid = $2 AND state = 'pending'", [at, kid])) === 1;
+  }
+
   async pruneExpired(at: string): Promise<void> {
     await this.sql.count('DELETE FROM saml_message_ids WHERE expires_at < $1', [at]);
     await this.sql.count('DELETE FROM saml_requests WHERE expires_at < $1', [at]);

@@ -143,6 +143,10 @@ export class SqliteSaml implements SamlRepo {
     return this.db.prepare("UPDATE saml_keys SET state = 'destroyed', destroyed_at = ? WHERE kid = ? AND state = 'retired'").run(at, kid).changes === 1;
   }
 
+  async discardKey(kid: string, at: string): Promise<boolean> {
+    return this.db.prepare("UPDATE saml_keys SET state = 'destroyed', destroyed_at = ? WHERE kid = ? AND state = 'pending'").run(at, kid).changes === 1;
+  }
+
   async pruneExpired(at: string): Promise<void> {
     this.db.prepare('DELETE FROM saml_message_ids WHERE expires_at < ?').run(at);
     this.db.prepare('DELETE FROM saml_requests WHERE expires_at < ?').run(at);
