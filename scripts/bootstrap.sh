@@ -82,6 +82,9 @@ if [ "$FOR_TESTS" = 1 ]; then
   if [ "$(id -u)" -eq 0 ] && ! command -v setfacl >/dev/null 2>&1; then missing+=(acl); fi
   # Several tests make certificates with the openssl command; a bare image may lack it.
   if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
+  # The bench (and its smoke test) names where a load generator that stopped answering waits:
+  # a native backtrace of its main thread (scripts/bench/phaseGuard.ts).
+  if ! command -v gdb >/dev/null 2>&1; then missing+=(gdb); fi
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -146,6 +146,8 @@ export class GeneratorPool {
       );
     const results = await bounded(label, all, {
       deadlineMs: window.measureUntil - Date.now() + PHASE_GRACE_MS,
+      // A generator that never answers has a blocked event loop (its own watchdog would have spoken otherwise).
+      stacks: true,
       watched: active.map(({ g }) => ({ name: 'load generator', child: g.child, lastLines: () => g.stderr.text() })),
     });
     const latencies = results.flatMap((r) => r.latenciesMs);

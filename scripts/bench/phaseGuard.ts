@@ -4,8 +4,10 @@
  * that exits, or a phase that outlives its deadline, ends the run with an error naming the child
  * (or the phase) and the last lines it wrote, instead of a benchmark that waits for ever.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export interface Watched {
   name: string;
@@ -69,6 +71,31 @@ export function processState(pid: number | undefined): string {
   }
 }
 
+/**
+ * Where a live process's main thread waits, from a native backtrace (gdb, installed for the tests
+ * by scripts/bootstrap.sh): the frames' function names, innermost first. Every thread's full
+ * backtrace goes to a file in the temp dir, named in the answer. A process whose event loop is
+ * blocked (it no longer runs timers, so it cannot say anything itself) names its wait here.
+ * '' when gdb is absent.
+ */
+export function nativeStack(pid: number | undefined, frames = 16): string {
+  if (pid === undefined || !fs.existsSync('/usr/bin/gdb')) return '';
+  const out = spawnSync('/usr/bin/gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'thread apply all bt 40'], { encoding: 'utf8', timeout: 60_000 });
+  const text = `${out.stdout ?? ''}${out.stderr ?? ''}`;
+  const file = path.join(os.tmpdir(), `bench-stacks-${pid}-${Date.now()}.txt`);
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  // The main thread's block: its LWP is the pid.
+  const blocks = text.split(/\n(?=Thread \d+ )/);
+  const main = blocks.find((b) => new RegExp(`\\(LWP ${pid}\\)`).test(b.split('\n')[0] ?? ''));
+  if (!main) return `no backtrace (gdb: ${text.trim().split('\n').slice(-1)[0] ?? 'no output'}); all of gdb's output: ${file}`;
+  const names = main
+    .split('\n')
+    .filter((l) => /^#\d+/.test(l))
+    .slice(0, frames)
+    .map((l) => l.replace(/^(#\d+)\s+(?:0x[0-9a-f]+ in )?/, '$1 ').replace(/ \(.*$/, '').slice(0, 160));
+  return `main thread:\n    ${names.join('\n    ')}\n  every thread: ${file}`;
+}
+
 const exitText = (child: ChildProcess): string | undefined =>
   child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `was killed by ${child.signalCode}` : undefined;
 
@@ -77,11 +104,12 @@ export class PhaseAborted extends Error {
 }
 
 /**
- * `run` bounded by `deadlineMs` (when given) and by the life of every `watched` child. On a child's exit or the
+ * `run` bounded by `deadlineMs` (when given) and by the life of every `watched` child (`stacks`: at
+ * the deadline each watched child's main thread's native backtrace is added). On a child's exit or the
  * deadline the returned promise rejects with a PhaseAborted naming what happened (the phase's own
  * work is abandoned: the run is ending, and children.ts stops every process it started).
  */
-export function bounded<T>(label: string, run: () => Promise<T>, opts: { deadlineMs?: number; watched: Watched[] }): Promise<T> {
+export function bounded<T>(label: string, run: () => Promise<T>, opts: { deadlineMs?: number; watched: Watched[]; stacks?: boolean }): Promise<T> {
   const cleanups: (() => void)[] = [];
   const guard = new Promise<never>((_, reject) => {
     const died = (w: Watched, how: string) =>
@@ -96,7 +124,12 @@ export function bounded<T>(label: string, run: () => Promise<T>, opts: { deadlin
     if (opts.deadlineMs === undefined) return;
     const deadlineMs = opts.deadlineMs;
     const timer = setTimeout(() => {
-      const alive = opts.watched.map((w) => `${w.name} (pid ${w.child.pid ?? '?'}; ${processState(w.child.pid)}), last lines:\n${w.lastLines()}`).join('\n');
+      const alive = opts.watched
+        .map((w) => {
+          const stack = opts.stacks ? nativeStack(w.child.pid) : '';
+          return `${w.name} (pid ${w.child.pid ?? '?'}; ${processState(w.child.pid)})${stack ? `, ${stack}` : ''}, last lines:\n${w.lastLines()}`;
+        })
+        .join('\n');
       reject(new PhaseAborted(`${label}: not finished within its deadline of ${(deadlineMs / 1000).toFixed(0)} s (a request or a child that never answers)${alive ? `; ${alive}` : ''}`));
     }, Math.max(0, deadlineMs));
     cleanups.push(() => clearTimeout(timer));
