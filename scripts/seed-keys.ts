@@ -19,7 +19,8 @@
  * The load is one transaction: a seed killed midway leaves a journal that the next read-write
  * open (the gateway's start, or the next seed) rolls back, leaving the database as it was.
  */
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyObjects } from './lib/keyPairs.js';
 import { pathToFileURL } from 'node:url';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import type { JsonValue } from '../server/audit/canonicalJson.js';
@@ -120,7 +121,7 @@ function keyTemplates(rpId: string): KeyTemplate[] {
   const rpIdHash = createHash('sha256').update(rpId).digest();
   return Array.from({ length: POOL_SIZE }, (_, i) => {
     const aaguid = AAGUIDS[i % AAGUIDS.length] ?? AAGUIDS[0] ?? '';
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey } = generateKeyObjects('ec', { namedCurve: 'P-256' });
     const cose = coseP256(publicKey);
     const placeholder = randomBytes(CREDENTIAL_ID_BYTES);
     const idLen = Buffer.alloc(2);

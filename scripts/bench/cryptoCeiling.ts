@@ -9,9 +9,12 @@ import os from 'node:os';
 
 /** Plain JS for the worker threads (no loader needed inside them). */
 const WORKER_SOURCE = `
-const { generateKeyPairSync, sign, verify, randomBytes } = require('node:crypto');
+const { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, randomBytes } = require('node:crypto');
 const { parentPort, workerData } = require('node:worker_threads');
-const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+// DER, then KeyObjects: generateKeyPairSync's own KeyObjects can deadlock Node 20 (scripts/lib/keyPairs.ts).
+const der = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+const privateKey = createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' });
+const publicKey = createPublicKey({ key: der.publicKey, format: 'der', type: 'spki' });
 const data = randomBytes(69);
 const signature = sign('sha256', data, privateKey);
 // Warm up, then count verifications for the given time.

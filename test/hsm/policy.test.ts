@@ -4,7 +4,8 @@
  * and a private key whose public key object is missing.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import * as graphene from 'graphene-pk11';
 import {
@@ -139,8 +140,8 @@ forEachTestToken((t) => {
     const loose = randomBytes(16).toString('hex');
     const imported = await connection
       .withSession('test: importing a key', (session) => {
-        importEcKeyPair(session, { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, ckaId, label: uniqueLabel('imported') });
-        importEcKeyPair(session, { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, ckaId: loose, label: uniqueLabel('loose'), sensitive: false });
+        importEcKeyPair(session, { privateKey: generateKeyObjects('ec', { namedCurve: 'P-256' }).privateKey, ckaId, label: uniqueLabel('imported') });
+        importEcKeyPair(session, { privateKey: generateKeyObjects('ec', { namedCurve: 'P-256' }).privateKey, ckaId: loose, label: uniqueLabel('loose'), sensitive: false });
         return true;
       })
       .catch((err: unknown) => {

@@ -11,8 +11,9 @@
  * this process loads the module (node --test runs each file in a process of its own).
  */
 import assert from 'node:assert/strict';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate, createPublicKey, generateKeyPairSync, randomBytes, sign as hostSign, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, randomBytes, sign as hostSign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -65,8 +66,8 @@ describe('NSIS 6 (Low) 4, NSIS 4.1.6 (Low) 1 (availability), OIOSAML 3 signing: 
       const r = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', labelOf(name), '--pin', pin, '--so-pin', randomBytes(8).toString('hex')], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     }
-    samlKey = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
-    otherKey = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+    samlKey = generateKeyObjects('rsa', { modulusLength: 3072 }).privateKey;
+    otherKey = generateKeyObjects('rsa', { modulusLength: 3072 }).privateKey;
     for (const name of TOKENS) {
       const connection = await HsmConnection.open({ name, modulePath: MODULE, tokenLabel: labelOf(name), pin });
       try {
@@ -106,7 +107,7 @@ describe('NSIS 6 (Low) 4, NSIS 4.1.6 (Low) 1 (availability), OIOSAML 3 signing: 
   it('NSIS 6 (Substantial) 11 (key life cycle): destroying a retired SAML key removes its copy from every token of the group, not only from the signing one', async () => {
     // A key of its own, on the primary and the secondary, in a database of its own; every token is present.
     const destroyId = randomBytes(16).toString('hex');
-    const retiring = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+    const retiring = generateKeyObjects('rsa', { modulusLength: 3072 }).privateKey;
     for (const member of group.members.filter((m) => m.name !== 'impostor')) {
       await member.withSession('test: importing the key to destroy', (session) => {
         importRsaKeyPair(session, { privateKey: retiring, ckaId: destroyId, label: 'saml-destroy' });

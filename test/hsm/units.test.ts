@@ -2,7 +2,8 @@
  * Pure parts of hsm/: error mapping, PIN reading, EC point / JWK conversion.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,7 +76,7 @@ test('readPin errors name the file, never a PIN', () => {
 });
 
 test('CKA_EC_POINT is accepted DER-wrapped and raw and gives the same JWK and RFC 7638 kid', async () => {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey } = generateKeyObjects('ec', { namedCurve: 'P-256' });
   const expected = publicKey.export({ format: 'jwk' });
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-65);
   assert.equal(raw[0], 0x04);
@@ -95,7 +96,7 @@ test('a compressed, truncated or off-curve EC point is refused', () => {
 });
 
 test('an RSA public key from CKA_MODULUS / CKA_PUBLIC_EXPONENT gives the node:crypto JWK and the RFC 7638 kid', async () => {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  const { publicKey } = generateKeyObjects('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const expected = publicKey.export({ format: 'jwk' });
   const modulus = Buffer.from(String(expected.n), 'base64url');
   // PKCS#11 big integers may carry leading zero bytes; they are not part of the JWK.

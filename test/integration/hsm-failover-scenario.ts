@@ -18,8 +18,9 @@
  * first), FAILOVER_PRIMARY_DIR (the primary's token directory), FAILOVER_PARKED_DIR (where it goes),
  * FAILOVER_KEY_ID (CKA_ID to import), FAILOVER_RESULT_FILE.
  */
-import { generateKeyPairSync } from 'node:crypto';
+
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HsmConnection, parseHsmTokensFile, readPinFile } from '../../hsm/index.js';
@@ -76,7 +77,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** The same key pair on every token of the file, imported (the replicated profile). */
 async function importEverywhere(tokensFile: string, ckaId: string): Promise<void> {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = generateKeyObjects('ec', { namedCurve: 'P-256' });
   for (const spec of parseHsmTokensFile(tokensFile)) {
     const connection = await HsmConnection.open({ name: spec.name, modulePath: spec.modulePath, tokenLabel: spec.tokenLabel, pin: readPinFile(spec.pinFile, spec.source.pin) });
     try {

@@ -5,7 +5,8 @@
  * missing module, token or PIN stops the start with an error naming the setting.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,7 +57,7 @@ test('NSIS 6 (Low) 4: the gateway starts when the token has lost the active key\
     assert.equal(view?.attributeCheck?.tokens[0]?.publicKeyPresent, false, 'shown as missing on the security page');
     assert.equal(view?.attributeCheck?.ok, true, 'the private key still honours the policy');
     // Another public key in the record: the test signature cannot verify.
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    const other = generateKeyObjects('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
     // Someone with write access to the file drops the guard first (the trigger only stops mistakes).
     const db = openSqlFile(config.dbFile);
     db.exec('DROP TRIGGER signing_keys_identity_fixed');

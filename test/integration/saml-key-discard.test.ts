@@ -11,8 +11,9 @@
  * this process loads the module (node --test runs each file in a process of its own).
  */
 import assert from 'node:assert/strict';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, randomBytes, sign as hostSign, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, sign as hostSign, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -46,7 +47,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
 
   /** Imports one RSA key pair made on the host into every token and records it as a pending SAML key. */
   async function pendingEverywhere(): Promise<SamlKeyRecord> {
-    const privateKey: KeyObject = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+    const privateKey: KeyObject = generateKeyObjects('rsa', { modulusLength: 3072 }).privateKey;
     const ckaId = randomBytes(16).toString('hex');
     for (const e of entries) {
       const connection = await HsmConnection.open({ name: e.name, modulePath: MODULE, tokenLabel: e.tokenLabel, pin: pins.get(e.name) ?? '' });
@@ -101,7 +102,7 @@ describe('NSIS 6 (Substantial) 11 (key life cycle): a pending SAML key that is n
     fs.writeFileSync(tokensFile, JSON.stringify(entries));
     // The token-signing key on both tokens too (the replicated profile adopts it at installation).
     const tokenKeyId = randomBytes(16).toString('hex');
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } = generateKeyObjects('ec', { namedCurve: 'P-256' });
     for (const e of entries) {
       const connection = await HsmConnection.open({ name: e.name, modulePath: MODULE, tokenLabel: e.tokenLabel, pin: pins.get(e.name) ?? '' });
       try {

@@ -6,7 +6,8 @@
  * and prune records with a P-256 key of their own. Used by the tampering tests on copies of real
  * gateway databases.
  */
-import { generateKeyPairSync, sign, createHash, type KeyObject } from 'node:crypto';
+import { sign, createHash, type KeyObject } from 'node:crypto';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
 import type Database from 'better-sqlite3';
 import { checkpointOrigin, checkpointTextHash, signCheckpointNote } from '../../server/audit/checkpointNote.js';
 import { entryHash } from '../../server/audit/hashChain.js';
@@ -70,7 +71,7 @@ export interface ForgedKey {
 }
 
 export function forgeKey(): ForgedKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { publicKey, privateKey } = generateKeyObjects('ec', { namedCurve: 'prime256v1' });
   const exported = publicKey.export({ format: 'jwk' });
   const jwk: Record<string, string> = {};
   for (const [k, v] of Object.entries(exported)) if (typeof v === 'string') jwk[k] = v;

@@ -15,13 +15,13 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   randomBytes,
   randomInt,
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
 import type {
   AuthenticationResponseJSON,
   RegistrationResponseJSON,
@@ -254,7 +254,8 @@ export class SoftAuthenticator {
       }
     }
 
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // Not generateKeyPairSync's own KeyObjects: exporting one can deadlock Node 20 (keyPairs.ts).
+    const { privateKey, publicKey } = generateKeyObjects('ec', { namedCurve: 'P-256' });
     const idBytes = randomBytes(this.#credentialIdBytes ?? randomInt(16, 33));
     const sel = options.authenticatorSelection;
     const discoverable =

@@ -4,7 +4,8 @@
  * checkpoints signed by other logs, kept as data with their source.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyObjects } from '../../scripts/lib/keyPairs.js';
+import { sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { checkpointOrigin, checkpointText, checkpointTextHash, parseCheckpointNote, signCheckpointNote, verifyCheckpointNote } from '../../server/audit/checkpointNote.js';
 import {
@@ -35,7 +36,7 @@ const PUBLISHED = [
 ] as const;
 
 function p256(): { jwk: Record<string, string>; signRaw: (data: Uint8Array) => Promise<Uint8Array> } {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { publicKey, privateKey } = generateKeyObjects('ec', { namedCurve: 'prime256v1' });
   const exported = publicKey.export({ format: 'jwk' });
   const jwk: Record<string, string> = {};
   for (const [k, v] of Object.entries(exported)) if (typeof v === 'string') jwk[k] = v;
