@@ -200,7 +200,7 @@ describe('issue 18: a changed group-role file takes effect while the gateway run
     assert.deepEqual([refused.length, refused[3]?.data['reason'], refused[3]?.data['trigger']], [4, 'removed', 'signal']);
     await unchanged();
 
-    // A valid file again: applied as any change (East back: it asks for Dan's helpdesk again).
+    // A valid file again: applied like every other change (East back: it asks for Dan's helpdesk again).
     writeTable([...ALL_ROWS, { displayName: 'GW Org Admins', role: 'org-admin' }]);
     await waitForEvents('scim.group-roles-changed', changedBefore + 1);
     assert.equal(gw.runtime.flows.groupRoles.current().length, 4);
