@@ -31,6 +31,13 @@
  *   and reports the lost TPM as CKR_GENERAL_ERROR). If it is not, the failure
  *   is reported as HSM_UNAVAILABLE: a key handle that became invalid because
  *   the token went away is an outage, not a missing key;
+ * - a failed check of the token, or a session that cannot be replaced, is
+ *   tried again after short pauses ({@link TOKEN_RECHECK_PAUSES_MS}) before it
+ *   counts: SoftHSM's file store rewrites token.object at every C_Login, in
+ *   whichever process logs in, and a C_GetTokenInfo or C_OpenSession here that
+ *   reads the file meanwhile fails (CKR_GENERAL_ERROR,
+ *   CKR_TOKEN_NOT_RECOGNIZED). Another worker or instance starting is a
+ *   moment, not an outage; a token that is really gone fails every try;
  * - when anything reports HSM_UNAVAILABLE, the whole pool is retired (idle
  *   sessions closed at once, busy ones when their operation returns: a
  *   session is never closed under a running C_Sign), waiting callers fail
@@ -75,6 +82,16 @@ export const DEFAULT_SESSIONS = 4;
 /** How long reset() waits for running operations before it reconnects anyway. */
 const RESET_DRAIN_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS = 256;
+
+/**
+ * The pauses after which a failed check of the token (or a failed C_OpenSession of a replacement
+ * session, or a failed connection attempt at start) is tried again before it counts: about 150 ms
+ * in all. Measured on SoftHSM 2.6 with another process logging in 500 times a second, a failed
+ * C_GetTokenInfo is followed by a good one within these pauses (test/hsm/concurrent-login.test.ts).
+ */
+export const TOKEN_RECHECK_PAUSES_MS: readonly number[] = [10, 40, 100];
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** PKCS#11 2.40 session state "R/W user functions" (not exported by pkcs11js). */
 const CKS_RW_USER_FUNCTIONS = 3;
@@ -261,17 +278,23 @@ export class HsmConnection {
    */
   static async openOrRetry(config: HsmConfig, options: HsmConnectionOptions = {}): Promise<{ connection: HsmConnection; error?: HsmError }> {
     const connection = new HsmConnection(config, options);
-    try {
-      connection.#state = { kind: 'connected', pool: connection.#connect() };
-      return { connection };
-    } catch (err) {
-      const error = toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE');
-      if (error.code !== 'HSM_UNAVAILABLE' && error.code !== 'HSM_TOKEN_NOT_FOUND') throw error;
-      connection.#state = { kind: 'unavailable', detail: error.message };
-      connection.#emit('unavailable', error.message);
-      connection.#scheduleReconnect(0);
-      return { connection, error };
+    let error = new HsmError('HSM_UNAVAILABLE', 'connecting to the HSM: not tried');
+    // Tried again after short pauses first: SoftHSM reads a token that another process is logging
+    // in to as unrecognised for a moment (see TOKEN_RECHECK_PAUSES_MS).
+    for (const ms of [0, ...TOKEN_RECHECK_PAUSES_MS]) {
+      if (ms > 0) await pause(ms);
+      try {
+        connection.#state = { kind: 'connected', pool: connection.#connect() };
+        return { connection };
+      } catch (err) {
+        error = toHsmError(err, 'connecting to the HSM', 'HSM_UNAVAILABLE');
+        if (error.code !== 'HSM_UNAVAILABLE' && error.code !== 'HSM_TOKEN_NOT_FOUND') throw error;
+      }
     }
+    connection.#state = { kind: 'unavailable', detail: error.message };
+    connection.#emit('unavailable', error.message);
+    connection.#scheduleReconnect(0);
+    return { connection, error };
   }
 
   /**
@@ -315,7 +338,7 @@ export class HsmConnection {
       return await fn(session, pool.generation);
     } catch (err) {
       failed = true;
-      throw this.#classifyFailure(pool, session, err, operation);
+      throw await this.#classifyFailure(pool, session, err, operation);
     } finally {
       this.#release(pool, session, failed);
     }
@@ -341,8 +364,8 @@ export class HsmConnection {
       );
       timer.unref();
     });
-    const probe = this.withSession('health check', (session) => {
-      const problem = this.#tokenProblem(session, this.#state.kind === 'connected' && this.#state.pool.hasRng);
+    const probe = this.withSession('health check', async (session) => {
+      const problem = await this.#confirmedTokenProblem(session, this.#state.kind === 'connected' && this.#state.pool.hasRng);
       if (problem) throw new HsmError('HSM_UNAVAILABLE', problem);
     }).then(
       (): HsmHealth => ({ status: 'ok', tokenLabel: this.tokenLabel }),
@@ -463,11 +486,16 @@ export class HsmConnection {
       try {
         session = this.#replaceSession(pool, lent);
       } catch (err) {
-        // The old session is closed by #replaceSession; rebuild the whole pool.
-        this.#markUnavailable(pool, toHsmError(err, 'replacing a session after a failed operation', 'HSM_UNAVAILABLE').message);
+        // The old session is closed by #replaceSession: the pool is one short until a later try works.
+        void this.#refill(pool, err);
         return;
       }
     }
+    this.#lend(pool, session);
+  }
+
+  /** Hands `session` to the first waiter, or back to the idle sessions. */
+  #lend(pool: Pool, session: graphene.Session): void {
     const waiter = this.#waiters.shift();
     if (waiter) {
       pool.busy.add(session);
@@ -480,6 +508,30 @@ export class HsmConnection {
       this.#onIdle = undefined;
       notify?.();
     }
+  }
+
+  /**
+   * A session that could not be replaced after a failed operation is opened again after each of
+   * {@link TOKEN_RECHECK_PAUSES_MS} (the pool serves with one session fewer meanwhile); only when
+   * every try fails is the token unavailable and the pool rebuilt.
+   */
+  async #refill(pool: Pool, first: unknown): Promise<void> {
+    let failure = first;
+    for (const ms of TOKEN_RECHECK_PAUSES_MS) {
+      await pause(ms);
+      if (pool.retired || this.#state.kind !== 'connected' || this.#state.pool !== pool) return;
+      let fresh: graphene.Session | undefined;
+      try {
+        fresh = pool.slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+        this.#ensureLoggedIn(fresh);
+        this.#lend(pool, fresh);
+        return;
+      } catch (err) {
+        if (fresh) closeQuietly(fresh);
+        failure = err;
+      }
+    }
+    this.#markUnavailable(pool, toHsmError(failure, 'replacing a session after a failed operation', 'HSM_UNAVAILABLE').message);
   }
 
   /**
@@ -509,10 +561,10 @@ export class HsmConnection {
    * HSM_UNAVAILABLE is checked against the token: if it does not answer, the
    * failure is an outage. HSM_UNAVAILABLE retires the pool.
    */
-  #classifyFailure(pool: Pool, session: graphene.Session, err: unknown, operation: string): HsmError {
+  async #classifyFailure(pool: Pool, session: graphene.Session, err: unknown, operation: string): Promise<HsmError> {
     let error = toHsmError(err, operation);
     if (error.code !== 'HSM_UNAVAILABLE') {
-      const problem = this.#tokenProblem(session, pool.hasRng);
+      const problem = await this.#confirmedTokenProblem(session, pool.hasRng);
       if (problem) {
         const options = error.ckr === undefined ? { cause: error } : { cause: error, ckr: error.ckr };
         const failure = error.ckr ?? error.message;
@@ -521,6 +573,20 @@ export class HsmConnection {
     }
     if (error.code === 'HSM_UNAVAILABLE') this.#markUnavailable(pool, error.message);
     return error;
+  }
+
+  /**
+   * Why the token is not usable through this session, asked again after each of
+   * {@link TOKEN_RECHECK_PAUSES_MS} while it fails: undefined as soon as one check passes.
+   */
+  async #confirmedTokenProblem(session: graphene.Session, hasRng: boolean): Promise<string | undefined> {
+    let problem = this.#tokenProblem(session, hasRng);
+    for (const ms of TOKEN_RECHECK_PAUSES_MS) {
+      if (problem === undefined) return undefined;
+      await pause(ms);
+      problem = this.#tokenProblem(session, hasRng);
+    }
+    return problem;
   }
 
   /** Why the token is not usable through this session, or undefined if it is. Never throws. */

@@ -22,6 +22,18 @@ export interface SupervisorOptions {
 
 export function superviseWorkers(opts: SupervisorOptions): { stop(signal: string): void; signal(signal: 'SIGHUP'): void } {
   const { log } = opts;
+  /*
+   * The workers accept connections themselves, from the one listening socket the primary shares
+   * with them (SCHED_NONE), instead of the primary accepting each and handing it on (Node's
+   * round robin, the default on Linux). Node 20's round robin loses a connection it hands to a
+   * worker that has just died: the primary keeps it open, unread, until the client gives up
+   * (minutes), and a worker that crashes under load strands every connection that arrives before
+   * the primary notices (test/integration/cluster.test.ts, "a worker killed while connections
+   * arrive"). With a shared socket, a connection the dead worker had not yet accepted stays in
+   * the kernel's queue for the other worker, and one it had accepted is reset: the client hears.
+   * Set before the first fork.
+   */
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const minUptime = opts.minUptimeMs ?? 5_000;
   const maxFailed = opts.maxFailedStarts ?? 5;
   const byIndex = new Map<number, { worker: Worker; startedAt: number }>();
