@@ -61,7 +61,7 @@ describe('cluster: two worker processes behind one port', () => {
     const admin = await activeAdmin(gw);
     const employees = await Promise.all([1, 2, 3, 4].map((i) => activeEmployee(gw, admin.client, `worker-${i}@demo.example`, `Worker ${i}`)));
 
-    // Sign-ins on fresh connections land on both workers; each employee signs in with its own key.
+    // Sign-ins on fresh connections (whichever worker accepts each); every employee signs in with its own key.
     const signInAll = async () => {
       for (const e of employees) {
         const client = new ApiClient(gw.origin);

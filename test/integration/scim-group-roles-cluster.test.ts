@@ -22,7 +22,7 @@ import { repoRoot } from '../support/testGateway.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** GET on a connection of its own (the cluster hands connections to the workers in turn). */
+/** GET on a connection of its own (whichever worker accepts it from the shared socket). */
 function getScim(gw: ChildGateway, p: string, token: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = http.request(

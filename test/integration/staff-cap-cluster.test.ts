@@ -3,7 +3,8 @@
  * (GATEWAY_HELPDESK_ACTIONS_PER_HOUR, NSIS 3.2.3 (Low) 2: protection against undue suspension) is
  * checked and counted in the transaction that takes the action. The real gateway runs as a
  * two-worker cluster (GATEWAY_WORKERS=2); one operator fires 50 suspensions of 50 different keys at
- * once, each on its own connection so both workers take them; exactly the cap succeed.
+ * once, each on its own connection (the workers accept from the one shared socket, so a burst is
+ * spread over both); exactly the cap succeed.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -22,7 +23,7 @@ const SQLITE_ONLY =
 const CAP = 20;
 const PARALLEL = 50;
 
-/** One POST on a connection of its own (the cluster hands connections to workers in turn). */
+/** One POST on a connection of its own (whichever worker accepts it). */
 function post(gw: ChildGateway, path: string, cookie: string, body: unknown): Promise<{ status: number; code: string | undefined }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
