@@ -281,22 +281,21 @@ export class HsmGroup {
   }
 
   /**
-   * Destroys the key's objects on every token (each after read-back, hsm/objects.ts). Fails
-   * with HSM_UNAVAILABLE when a token is unavailable (the destruction could not be completed
-   * there; nothing is reported destroyed) after destroying it on the others.
+   * Destroys the key's objects on every token (each after read-back, hsm/objects.ts). With a
+   * token unavailable it destroys nothing and fails with HSM_UNAVAILABLE naming the token: the
+   * destruction could not be completed there, and removing the other copies first would leave
+   * the key on that token alone while its record still says it exists. (A token that goes away
+   * during the loop fails its own destruction; the caller's record then stays as it was and a
+   * retry finishes the rest.)
    */
   async destroyEverywhere(ckaId: string): Promise<{ token: string; destroyed: number }[]> {
-    const results: { token: string; destroyed: number }[] = [];
-    const unavailable: string[] = [];
-    for (const member of this.members) {
-      if (member.status !== 'ok') {
-        unavailable.push(member.name);
-        continue;
-      }
-      results.push({ token: member.name, destroyed: await destroyKeyPair(member, ckaId) });
-    }
+    const unavailable = this.members.filter((m) => m.status !== 'ok').map((m) => m.name);
     if (unavailable.length > 0) {
-      throw new HsmError('HSM_UNAVAILABLE', `key ${ckaId} could not be destroyed on the unavailable token(s) ${unavailable.join(', ')}`);
+      throw new HsmError('HSM_UNAVAILABLE', `key ${ckaId} is not destroyed while token(s) ${unavailable.join(', ')} are unavailable: nothing was destroyed; try again once they are back`);
+    }
+    const results: { token: string; destroyed: number }[] = [];
+    for (const member of this.members) {
+      results.push({ token: member.name, destroyed: await destroyKeyPair(member, ckaId) });
     }
     return results;
   }

@@ -149,8 +149,8 @@ export class SamlKeyRing {
    * ever becoming active. The row's guarded change (state = 'pending') and the destruction on every
    * token are ONE write: an activation racing with it either committed first (the guard refuses,
    * nothing is destroyed) or waits for this transaction and then finds the key not pending. With a
-   * token unavailable it is refused before anything is destroyed (503; destroyEverywhere
-   * would remove the other copies first, leaving a pending key on one token only). activated_at and
+   * token unavailable it is refused before the write begins (503, with what to do; destroyEverywhere
+   * would refuse too, destroying nothing, but from inside the write). activated_at and
    * retired_at stay empty and the audit event is saml.key.discarded: the record shows the key never
    * was active.
    */

@@ -178,6 +178,39 @@ describe('NSIS 6 (Low) 4, NSIS 4.1.6 (Low) 1 (availability), OIOSAML 3 signing: 
     assert.equal(verify('sha256', after1, impostorPublic, s4), false, 'not with the key the impostor holds under the same CKA_ID');
   });
 
+  it('NSIS 6 (Substantial) 11 (key life cycle): destroying a retired SAML key while a token of the group is unavailable destroys nothing: refused with HSM_UNAVAILABLE naming the token, the copy on the available token stays, the key stays retired', async () => {
+    // The primary is parked by the failover test above.
+    assert.equal(group.tokens().find((t) => t.name === 'primary')?.status, 'unavailable');
+    const keepId = randomBytes(16).toString('hex');
+    const key = generateKeyObjects('rsa', { modulusLength: 3072 }).privateKey;
+    const secondary = group.members.find((m) => m.name === 'secondary');
+    assert.ok(secondary);
+    await secondary.withSession('test: importing the key to destroy', (session) => {
+      importRsaKeyPair(session, { privateKey: key, ckaId: keepId, label: 'saml-keep' });
+    });
+    const onSecondary = () => secondary.withSession('test: looking for a key', (session) => findPrivateKey(session, keepId, { algorithm: 'PS256' }) !== undefined);
+    const own = await SqliteStore.open(path.join(dir, 'destroy-while-away.db'));
+    try {
+      const ring = new SamlKeyRing({ store: own, hsm: group, clock: systemClock, config: config(), log: createLogger('silent') });
+      const record = await recordFor(key, keepId);
+      await own.write((tx) => tx.saml.insertKey(record));
+      await ring.activate(record.kid, SYSTEM_ACTOR);
+      const next = await ring.generate(SYSTEM_ACTOR);
+      await ring.activate(next.kid, SYSTEM_ACTOR);
+      assert.equal((await ring.keys()).find((k) => k.kid === record.kid)?.state, 'retired');
+      await assert.rejects(ring.destroy(record.kid, SYSTEM_ACTOR), (err: unknown) => {
+        assert.ok(isHsmError(err, 'HSM_UNAVAILABLE'), `got ${String(err)}`);
+        assert.match(err.message, /primary/);
+        assert.match(err.message, /nothing was destroyed/);
+        return true;
+      });
+      assert.equal(await onSecondary(), true, 'the copy on the available token is still there');
+      assert.equal((await ring.keys()).find((k) => k.kid === record.kid)?.state, 'retired');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('NSIS 4.1.6 (Low) 3, NSIS 6 (Substantial) 11 (key protection): a group RSA signer whose only available copy of the CKA_ID is another key than the expected one is refused (HSM_KEY_POLICY_VIOLATION), and nothing is signed with it', async () => {
     // The primary is parked by the test above; of the rest only the impostor and the secondary hold the CKA_ID.
     const publicKey = createPublicKey(samlKey).export({ format: 'jwk' }) as { kty: 'RSA'; n: string; e: string };
