@@ -42,7 +42,7 @@ import { registerSamlExecutors } from './flows/saml/samlDuties.js';
 import { IdmDispatcher } from './idm/dispatcher.js';
 import { backfillIdmPeople } from './flows/idm/backfillIdmPeople.js';
 import { reconcileGroupRoles } from './flows/provisioning/reconcileGroupRoles.js';
-import { GroupRoleTableInForce } from './flows/provisioning/groupRoleTable.js';
+import { GroupRoleTableInForce, recordedGroupRoleTable } from './flows/provisioning/groupRoleTable.js';
 import { GroupRoleFileWatcher } from './flows/provisioning/groupRoleFileWatcher.js';
 import { connectIdm } from './idm/connect.js';
 import { IdmReconciler } from './idm/reconciler.js';
@@ -170,9 +170,20 @@ export async function createRuntime(config: Readonly<Config>, opts: RuntimeOptio
   outbox.secretMinter = (ref) => mintSecret(flows, ref);
   registerStaffExecutors(flows);
   try {
+    // A cluster worker started while the file is bad (a replacement, after the primary's checked
+    // start) serves the table the store recorded, as its siblings do, instead of failing again and
+    // again until the primary gives up; the watcher (worker 0) refuses and audits the file itself.
+    const refused = config.scim.groupRolesRefused;
+    if (refused !== undefined) {
+      groupRoles.set(await recordedGroupRoleTable(store, refused));
+      opts.log.warn(
+        { rows: groupRoles.current().length, detail: refused },
+        'directory group-role file not usable at this worker\'s start; serving the table recorded by the last reconciliation (fix the file: it is read again on the next poll or SIGHUP)',
+      );
+    }
     // Issue 18: a row removed from GATEWAY_SCIM_GROUP_ROLES_FILE since the last start withdraws the
     // roles only it asked for, now (once across instances: reconcileGroupRoles.ts).
-    await reconcileGroupRoles(flows, config.scim.groupRoles);
+    await reconcileGroupRoles(flows, groupRoles.current());
     // Cluster: the worker that applied a changed file tells the others, which take the recorded table.
     closers.push(
       onPeer('group-roles-changed', () => {

@@ -23,6 +23,13 @@ export interface ScimConfig {
   groupRoles: GroupRoleTable;
   /** The absolute path of GATEWAY_SCIM_GROUP_ROLES_FILE, or undefined (no table, nothing to watch). */
   groupRolesFile: string | undefined;
+  /**
+   * Set in a cluster worker (GATEWAY_WORKER_INDEX) whose file could not be used at its start: why.
+   * The primary checked the file when the gateway started; a worker started later (a replacement)
+   * while the file is bad takes the table the store recorded, the one its siblings serve
+   * (runtime.ts), instead of failing its start again and again until the primary gives up.
+   */
+  groupRolesRefused: string | undefined;
   /** Seconds between looks at the file for a change (0: only on SIGHUP). */
   groupRolesPollSeconds: number;
   limits: Pick<ScimHttpLimits, 'bodyBytes' | 'maxResults'>;
@@ -41,16 +48,19 @@ export function loadScimConfig(env: Env, cwd: string): ScimConfig {
   const file = env['GATEWAY_SCIM_GROUP_ROLES_FILE']?.trim();
   const groupRolesFile = file ? path.resolve(cwd, file) : undefined;
   let groupRoles: GroupRoleTable = [];
+  let groupRolesRefused: string | undefined;
   if (groupRolesFile) {
     const read = readGroupRoleFile(groupRolesFile);
-    if (!read.ok) {
+    if (read.ok) groupRoles = read.table;
+    else {
       const what = read.reason === 'invalid' ? '' : read.reason === 'not-json' ? ' is not readable JSON' : ' is not readable';
-      throw new ConfigError('GATEWAY_SCIM_GROUP_ROLES_FILE', `${groupRolesFile}${what}: ${read.detail}`);
+      const problem = `${groupRolesFile}${what}: ${read.detail}`;
+      if (env['GATEWAY_WORKER_INDEX'] === undefined) throw new ConfigError('GATEWAY_SCIM_GROUP_ROLES_FILE', problem);
+      groupRolesRefused = problem;
     }
-    groupRoles = read.table;
   }
   const groupRolesPollSeconds = int(env, 'GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS', 5, 0, 3600);
   const bodyBytes = int(env, 'GATEWAY_SCIM_BODY_LIMIT_BYTES', DEFAULT_SCIM_HTTP_LIMITS.bodyBytes, 4 * 1024, 16 * 1024 * 1024);
   const maxResults = int(env, 'GATEWAY_SCIM_MAX_RESULTS', DEFAULT_SCIM_HTTP_LIMITS.maxResults, 1, 10_000);
-  return { groupRoles, groupRolesFile, groupRolesPollSeconds, limits: { bodyBytes, maxResults } };
+  return { groupRoles, groupRolesFile, groupRolesRefused, groupRolesPollSeconds, limits: { bodyBytes, maxResults } };
 }

@@ -39,13 +39,26 @@ function getScim(gw: ChildGateway, p: string, token: string): Promise<{ status: 
 }
 
 /** The gateway's JSON log lines with `msg` (each worker's carry its index). */
-function logLines(gw: ChildGateway, msg: string): { worker?: number; trigger?: string; reason?: string }[] {
+function logLines(gw: ChildGateway, msg: string): { worker?: number; trigger?: string; reason?: string; rows?: number }[] {
   return gw
     .output()
     .split('\n')
     .filter((l) => l.startsWith('{') && l.includes(msg))
-    .map((l) => JSON.parse(l) as { worker?: number; trigger?: string; reason?: string; msg?: string })
+    .map((l) => JSON.parse(l) as { worker?: number; trigger?: string; reason?: string; rows?: number; msg?: string })
     .filter((l) => l.msg?.startsWith(msg));
+}
+
+/** The pid of the gateway's worker `index` (its GATEWAY_WORKER_INDEX, read from /proc). */
+function workerPid(gw: ChildGateway, index: number): number {
+  const pid = groupPids(gw.pid).find((p) => {
+    try {
+      return p !== gw.pid && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server/main.ts') && fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`GATEWAY_WORKER_INDEX=${index}`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  if (pid === undefined) throw new Error(`no worker ${index} among ${JSON.stringify(groupPids(gw.pid))}`);
+  return pid;
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -137,5 +150,24 @@ describe('issue 18: a changed group-role file reaches both workers of a cluster 
     assert.ok(alive(), `no process ended on SIGHUP:\n${gw.output().slice(-3000)}`);
     assert.deepEqual((await events('scim.group-roles-refused')).map((e) => [e.data['reason'], e.data['trigger'], e.data['rowsInForce']]), [['invalid', 'signal', 1]]);
     assert.equal((await events('scim.group-roles-changed')).length, 1);
+  });
+
+  it('issue 18: a worker that starts again while the file is bad (kill -9) serves the table the store recorded, as its sibling does; the gateway stays up and withdraws nothing', async () => {
+    // The file is still the bad one of the test above.
+    const replaced = () => (gw.output().match(/replacement gateway worker listening/g) ?? []).length;
+    for (const index of [1, 0]) {
+      const before = replaced();
+      const pid = workerPid(gw, index);
+      process.kill(pid, 'SIGKILL');
+      await waitFor(`worker ${index} replaced`, () => replaced() > before && !groupPids(gw.pid).includes(pid), 60_000);
+    }
+    const started = logLines(gw, "directory group-role file not usable at this worker's start; serving the table recorded by the last reconciliation (fix the file: it is read again on the next poll or SIGHUP)");
+    assert.deepEqual(started.map((l) => [l.worker, l.rows]), [
+      [1, 1],
+      [0, 1],
+    ]);
+    assert.doesNotMatch(gw.output(), /keep failing at start|Gateway failed to start/);
+    assert.deepEqual(await groupsServed(), [true, true, true, true, true, true], 'both workers serve the recorded table');
+    assert.equal((await events('scim.group-roles-changed')).length, 1, 'no reconciliation changed anything');
   });
 });

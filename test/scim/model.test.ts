@@ -201,13 +201,13 @@ test('NSIS 5.2 (Low) 2: the group-to-role table maps displayNames case-insensiti
   assert.throws(() => parseGroupRoleTable([{ displayName: 'A', role: 'helpdesk' }, { displayName: 'a', role: 'org-admin' }]));
 });
 
-test('SCIM configuration: the group table file is read and checked at start; a bad one names the key; limits have bounds', () => {
+test('SCIM configuration: the group table file is read and checked at start; a bad one names the key (a cluster worker is told why instead); limits have bounds', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-scim-cfg-'));
   try {
     fs.writeFileSync(path.join(dir, 'roles.json'), JSON.stringify([{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]));
     fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify([{ displayName: 'Staff', role: 'employee' }]));
     assert.deepEqual(loadScimConfig({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'roles.json' }, dir).groupRoles, [{ displayName: 'NSIS Helpdesk', role: 'helpdesk' }]);
-    assert.deepEqual(loadScimConfig({}, dir), { groupRoles: [], groupRolesFile: undefined, groupRolesPollSeconds: 5, limits: { bodyBytes: 256 * 1024, maxResults: 200 } });
+    assert.deepEqual(loadScimConfig({}, dir), { groupRoles: [], groupRolesFile: undefined, groupRolesRefused: undefined, groupRolesPollSeconds: 5, limits: { bodyBytes: 256 * 1024, maxResults: 200 } });
     const keyOf = (env: Record<string, string>) => {
       try {
         loadScimConfig(env, dir);
@@ -220,6 +220,12 @@ test('SCIM configuration: the group table file is read and checked at start; a b
     assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'missing.json' }), 'GATEWAY_SCIM_GROUP_ROLES_FILE');
     assert.equal(keyOf({ GATEWAY_SCIM_MAX_RESULTS: '0' }), 'GATEWAY_SCIM_MAX_RESULTS');
     assert.equal(keyOf({ GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS: '-1' }), 'GATEWAY_SCIM_GROUP_ROLES_POLL_SECONDS');
+    // A cluster worker (started after the primary checked the file) is told why instead, and takes
+    // the recorded table (runtime.ts; test/integration/scim-group-roles-cluster.test.ts).
+    const worker = loadScimConfig({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'bad.json', GATEWAY_WORKER_INDEX: '1' }, dir);
+    assert.deepEqual(worker.groupRoles, []);
+    assert.match(worker.groupRolesRefused ?? '', /bad\.json/);
+    assert.equal(loadScimConfig({ GATEWAY_SCIM_GROUP_ROLES_FILE: 'roles.json', GATEWAY_WORKER_INDEX: '1' }, dir).groupRolesRefused, undefined);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@
  * told (they take the table the store recorded), so no process serves a table the store has not
  * applied.
  */
+import { ConfigError } from '../../configValues.js';
 import type { Store } from '../../ports/store.js';
 import { type GroupRoleTable, parseGroupRoleTable } from '../../scim/groupRoles.js';
 import { canonicalRoleTable } from './reconcileGroupRoles.js';
@@ -37,4 +38,16 @@ export class GroupRoleTableInForce {
     const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
     return recorded === undefined ? false : this.set(parseGroupRoleTable(JSON.parse(recorded) as unknown));
   }
+}
+
+/**
+ * The table the store recorded at the last reconciliation: what a cluster worker starts with when
+ * its file cannot be used (config.scim.groupRolesRefused, the reason given). Its siblings serve
+ * that table, so the replacement serves what they do and reconciles nothing away. Nothing recorded
+ * (no process ever applied a table): the start fails on the file, as a gateway's own start does.
+ */
+export async function recordedGroupRoleTable(store: Store, refused: string): Promise<GroupRoleTable> {
+  const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
+  if (recorded === undefined) throw new ConfigError('GATEWAY_SCIM_GROUP_ROLES_FILE', `${refused} (and no table is recorded for this worker to start with)`);
+  return parseGroupRoleTable(JSON.parse(recorded) as unknown);
 }
