@@ -52,9 +52,9 @@
  * the first is logged in, because C_Login answers CKR_USER_ALREADY_LOGGED_IN.)
  */
 import * as graphene from 'graphene-pk11';
-import pkcs11 from 'pkcs11js';
 import type { HsmConfig } from './config.js';
-import { HsmError, ckrName, toHsmError } from './errors.js';
+import { HsmError, toHsmError } from './errors.js';
+import { acquireModule, asOutage, closeQuietly, findSlotByTokenLabel, isCkr, releaseModule, type LoadedModule } from './moduleRegistry.js';
 
 export type HsmStatus = 'ok' | 'unavailable';
 
@@ -95,103 +95,6 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** PKCS#11 2.40 session state "R/W user functions" (not exported by pkcs11js). */
 const CKS_RW_USER_FUNCTIONS = 3;
-
-// ------------------------------------------------------------------ module registry
-// C_Initialize / C_Finalize and the login state are per process, so a module is
-// loaded once per path and finalised only when its last user goes away.
-
-interface LoadedModule {
-  module: graphene.Module;
-  refs: number;
-  /** Live pools per token label (C_Logout is done by the last one). */
-  tokenUsers: Map<string, number>;
-}
-
-const loadedModules = new Map<string, LoadedModule>();
-
-function acquireModule(modulePath: string): LoadedModule {
-  let entry = loadedModules.get(modulePath);
-  if (!entry) {
-    let module: graphene.Module;
-    try {
-      module = graphene.Module.load(modulePath, 'gateway-hsm');
-    } catch (err) {
-      throw toHsmError(err, `cannot load PKCS#11 module ${modulePath}`, 'HSM_UNAVAILABLE');
-    }
-    entry = { module, refs: 0, tokenUsers: new Map() };
-    loadedModules.set(modulePath, entry);
-  }
-  if (entry.refs === 0) {
-    try {
-      // graphene's initialize() ignores CKR_CRYPTOKI_ALREADY_INITIALIZED.
-      entry.module.initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
-    } catch (err) {
-      // Whatever C_Initialize answers (tpm2-pkcs11: CKR_GENERAL_ERROR when its TPM does not
-      // answer), a module that cannot initialise is unavailable.
-      throw asOutage(toHsmError(err, 'C_Initialize', 'HSM_UNAVAILABLE'));
-    }
-  }
-  entry.refs += 1;
-  return entry;
-}
-
-function releaseModule(entry: LoadedModule): void {
-  entry.refs -= 1;
-  if (entry.refs > 0) return;
-  entry.refs = 0;
-  try {
-    entry.module.finalize();
-  } catch {
-    // Already finalised or device gone: nothing left to release.
-  }
-}
-
-function findSlotByTokenLabel(module: graphene.Module, label: string, serial?: string): graphene.Slot {
-  let slots: graphene.SlotCollection;
-  try {
-    slots = module.getSlots(true);
-  } catch (err) {
-    throw toHsmError(err, 'C_GetSlotList', 'HSM_UNAVAILABLE');
-  }
-  const matches: graphene.Slot[] = [];
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots.items(i);
-    try {
-      const token = slot.getToken();
-      if (token.label === label && (serial === undefined || token.serialNumber === serial)) matches.push(slot);
-    } catch {
-      // A token removed (or unreadable) between C_GetSlotList and C_GetTokenInfo: skip it.
-    }
-  }
-  const [slot] = matches;
-  const which = serial === undefined ? `label "${label}"` : `label "${label}" and serial number "${serial}"`;
-  if (!slot) throw new HsmError('HSM_TOKEN_NOT_FOUND', `no token with ${which} is present`);
-  if (matches.length > 1) {
-    throw new HsmError('HSM_TOKEN_NOT_FOUND', `${matches.length} tokens carry the ${which}; refusing to guess (name the token's serial number)`);
-  }
-  return slot;
-}
-
-/**
- * While connecting, every failure but a refused PIN or a missing token means the HSM cannot be
- * used now: it is an outage whatever CKR value the module chose.
- */
-function asOutage(error: HsmError): HsmError {
-  if (error.code === 'HSM_UNAVAILABLE' || error.code === 'HSM_LOGIN_FAILED' || error.code === 'HSM_TOKEN_NOT_FOUND') return error;
-  return new HsmError('HSM_UNAVAILABLE', error.message, { cause: error, ...(error.ckr === undefined ? {} : { ckr: error.ckr }) });
-}
-
-function isCkr(err: unknown, name: string): boolean {
-  return ckrName(err) === name;
-}
-
-function closeQuietly(session: graphene.Session): void {
-  try {
-    session.close();
-  } catch {
-    // Session already gone (device removed, C_CloseAllSessions...).
-  }
-}
 
 // ------------------------------------------------------------------ pool
 

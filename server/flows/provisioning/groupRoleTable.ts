@@ -35,9 +35,15 @@ export class GroupRoleTableInForce {
 
   /** A sibling reconciled: the table the store recorded goes in force (none recorded: unchanged). */
   async refresh(store: Store): Promise<boolean> {
-    const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
-    return recorded === undefined ? false : this.set(parseGroupRoleTable(JSON.parse(recorded) as unknown));
+    const recorded = await readRecorded(store);
+    return recorded === undefined ? false : this.set(recorded);
   }
+}
+
+/** The table the last reconciliation recorded in the store, if any. */
+async function readRecorded(store: Store): Promise<GroupRoleTable | undefined> {
+  const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
+  return recorded === undefined ? undefined : parseGroupRoleTable(JSON.parse(recorded) as unknown);
 }
 
 /**
@@ -47,7 +53,7 @@ export class GroupRoleTableInForce {
  * (no process ever applied a table): the start fails on the file, as a gateway's own start does.
  */
 export async function recordedGroupRoleTable(store: Store, refused: string): Promise<GroupRoleTable> {
-  const recorded = await store.read((tx) => tx.scimGroups.appliedRoleTable());
+  const recorded = await readRecorded(store);
   if (recorded === undefined) throw new ConfigError('GATEWAY_SCIM_GROUP_ROLES_FILE', `${refused} (and no table is recorded for this worker to start with)`);
-  return parseGroupRoleTable(JSON.parse(recorded) as unknown);
+  return recorded;
 }
